@@ -1,0 +1,123 @@
+//! The audit log: JSON lines, one at confirmation (intent) and one at the end (outcome), each
+//! flushed to disk with `fsync` before the action proceeds.
+
+use super::{ActionPlan, Outcome};
+use crate::model::audit::{AuditEntry, AuditPhase};
+use crate::model::time::rfc3339;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Who and where, stamped on every line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user: String,
+    pub host: String,
+}
+
+impl Identity {
+    /// The login user (`$USER`, else `$LOGNAME`) and this machine's host name.
+    pub fn current() -> Self {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "unknown".into());
+        Self { user, host }
+    }
+}
+
+/// Appends audit lines to one file. Cloning shares the file path; each write opens, appends and syncs,
+/// so two opsdeck instances never interleave half lines.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: Arc<PathBuf>,
+    identity: Arc<Identity>,
+}
+
+impl AuditLog {
+    pub fn new(path: PathBuf, identity: Identity) -> Self {
+        Self {
+            path: Arc::new(path),
+            identity: Arc::new(identity),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn entry(&self, phase: AuditPhase, action_id: &str, plan: &ActionPlan, result: &str, detail: &str) -> AuditEntry {
+        AuditEntry {
+            time: rfc3339(SystemTime::now()),
+            phase,
+            action_id: action_id.to_string(),
+            user: self.identity.user.clone(),
+            host: self.identity.host.clone(),
+            action: plan.action.clone(),
+            target: plan.target.clone(),
+            call: plan.call.clone(),
+            risk: plan.risk.to_string(),
+            result: result.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Records that `plan` was confirmed and is about to run. The action must not start if this fails.
+    pub fn intent(&self, action_id: &str, plan: &ActionPlan) -> std::io::Result<AuditEntry> {
+        let entry = self.entry(AuditPhase::Intent, action_id, plan, "confirmed", "");
+        self.append(&entry)?;
+        Ok(entry)
+    }
+
+    /// Records how `plan` ended.
+    pub fn outcome(&self, action_id: &str, plan: &ActionPlan, outcome: &Outcome) -> std::io::Result<AuditEntry> {
+        let entry = self.entry(
+            AuditPhase::Outcome,
+            action_id,
+            plan,
+            outcome.result.as_str(),
+            &outcome.summary,
+        );
+        self.append(&entry)?;
+        Ok(entry)
+    }
+
+    fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+        line.push('\n');
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&*self.path)?;
+        file.write_all(line.as_bytes())?;
+        file.sync_all()
+    }
+
+    /// Reads back the newest `limit` entries (for the audit pane); unreadable lines are skipped.
+    pub fn read_recent(&self, limit: usize) -> std::io::Result<Vec<AuditEntry>> {
+        let file = match std::fs::File::open(&*self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut entries: std::collections::VecDeque<AuditEntry> = std::collections::VecDeque::new();
+        for line in std::io::BufReader::new(file).lines() {
+            if let Ok(entry) = serde_json::from_str(&line?) {
+                if entries.len() == limit {
+                    entries.pop_front();
+                }
+                entries.push_back(entry);
+            }
+        }
+        Ok(entries.into())
+    }
+}

@@ -1,0 +1,95 @@
+//! Runs confirmed plans off the event loop: audit intent (fsync'd) → operation with timeout →
+//! audit outcome → result back to the app.
+
+use super::audit::AuditLog;
+use super::{ActionCtx, ActionPlan, Outcome, Progress, run_operation};
+use crate::model::audit::AuditEntry;
+use crate::sources::Backends;
+use tokio::sync::mpsc;
+
+/// What a running action tells the app.
+#[derive(Debug, Clone)]
+pub enum ActionEvent {
+    /// An audit line was written (the intent, or the outcome).
+    Audited(AuditEntry),
+    Progress {
+        id: u64,
+        progress: Progress,
+    },
+    Finished {
+        id: u64,
+        outcome: Outcome,
+    },
+}
+
+/// Spawns the plan. The caller (the app's update) has already checked confirmation, read-only mode
+/// and single-flight; this enforces the audit-before-run rule and the timeout.
+pub fn spawn(
+    id: u64,
+    plan: ActionPlan,
+    backends: Backends,
+    audit: AuditLog,
+    events: mpsc::UnboundedSender<ActionEvent>,
+) {
+    tokio::spawn(async move {
+        let outcome = execute(id, plan, backends, audit, events.clone()).await;
+        let _ = events.send(ActionEvent::Finished { id, outcome });
+    });
+}
+
+/// Runs one plan to its end; the returned outcome has already been written to the audit log.
+pub async fn execute(
+    id: u64,
+    plan: ActionPlan,
+    backends: Backends,
+    audit: AuditLog,
+    events: mpsc::UnboundedSender<ActionEvent>,
+) -> Outcome {
+    let action_id = format!("{}-{id}", std::process::id());
+    match audit.intent(&action_id, &plan) {
+        Ok(entry) => {
+            let _ = events.send(ActionEvent::Audited(entry));
+        }
+        Err(e) => {
+            // Nothing ran: an action we cannot record is an action we do not take.
+            return Outcome::failed(format!(
+                "not run: cannot write the audit log {}: {e}",
+                audit.path().display()
+            ));
+        }
+    }
+    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
+    let forward = {
+        let events = events.clone();
+        tokio::spawn(async move {
+            while let Some(progress) = progress_rx.recv().await {
+                let _ = events.send(ActionEvent::Progress { id, progress });
+            }
+        })
+    };
+    let ctx = ActionCtx {
+        backends,
+        progress: progress_tx,
+        audit: audit.clone(),
+    };
+    let outcome = match tokio::time::timeout(plan.timeout, run_operation(plan.op.clone(), &ctx)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::failed(format!(
+            "gave up after {}; the call may still complete on the far side: check before retrying",
+            humantime::format_duration(plan.timeout)
+        )),
+    };
+    drop(ctx);
+    let _ = forward.await;
+    let outcome = match audit.outcome(&action_id, &plan, &outcome) {
+        Ok(entry) => {
+            let _ = events.send(ActionEvent::Audited(entry));
+            outcome
+        }
+        Err(e) => Outcome {
+            summary: format!("{} (and the audit outcome could not be written: {e})", outcome.summary),
+            ..outcome
+        },
+    };
+    outcome
+}

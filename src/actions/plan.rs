@@ -1,0 +1,104 @@
+//! An action, fully resolved before anyone confirms it: what, where, exactly how, and how we will know it worked.
+
+use super::Operation;
+use serde::Serialize;
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// Safe to repeat; confirmed with a yes/no dialog.
+    Low,
+    /// Changes the fleet; confirmed with a yes/no dialog.
+    Medium,
+    /// Loses data or capacity if wrong; the target's name must be typed.
+    High,
+}
+
+impl fmt::Display for Risk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        })
+    }
+}
+
+/// Everything the confirm dialog shows and the executor runs.
+#[derive(Debug, Clone)]
+pub struct ActionPlan {
+    /// Stable id of the kind of action, e.g. `elasticsearch.drain_node`.
+    pub action: String,
+    /// Short title for the dialog and toasts, e.g. "Drain node es-data-3".
+    pub title: String,
+    /// What the action acts on; single-flight keys on it, and high risk asks for it to be typed.
+    pub target: String,
+    /// What will happen, in words (may span lines).
+    pub description: String,
+    /// The exact command or API call, shown verbatim and written to the audit log.
+    pub call: String,
+    pub risk: Risk,
+    /// How success is verified afterwards.
+    pub verify: String,
+    pub timeout: Duration,
+    pub op: Operation,
+}
+
+impl ActionPlan {
+    /// High-risk plans need the target's name typed before they run.
+    pub fn needs_typed_confirmation(&self) -> bool {
+        self.risk == Risk::High
+    }
+}
+
+/// How an action ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: OutcomeResult,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeResult {
+    /// Ran and its effect was verified.
+    Succeeded,
+    /// Ran, but verification did not confirm the effect (yet).
+    Unverified,
+    /// Did not run, or ran and failed.
+    Failed,
+}
+
+impl OutcomeResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeResult::Succeeded => "succeeded",
+            OutcomeResult::Unverified => "unverified",
+            OutcomeResult::Failed => "failed",
+        }
+    }
+}
+
+impl Outcome {
+    pub fn succeeded(summary: impl Into<String>) -> Self {
+        Self {
+            result: OutcomeResult::Succeeded,
+            summary: summary.into(),
+        }
+    }
+    pub fn unverified(summary: impl Into<String>) -> Self {
+        Self {
+            result: OutcomeResult::Unverified,
+            summary: summary.into(),
+        }
+    }
+    pub fn failed(summary: impl Into<String>) -> Self {
+        Self {
+            result: OutcomeResult::Failed,
+            summary: summary.into(),
+        }
+    }
+}

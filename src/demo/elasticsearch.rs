@@ -1,0 +1,8 @@
+//! The demo fleet's elasticsearch: served on loopback (or simulated) and reacting to actions.
+
+use super::DemoFleet;
+
+/// Starts this part of the demo and adds its section to the demo config.
+pub async fn start(_demo: &mut DemoFleet) -> anyhow::Result<()> {
+    Ok(())
+}

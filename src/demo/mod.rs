@@ -1,0 +1,51 @@
+//! The built-in demo fleet: real protocols served on loopback where an embedded peer exists,
+//! simulated where none does, with life (things break and recover) and reacting to actions.
+
+pub mod elasticsearch;
+pub mod hosts;
+pub mod pillows;
+pub mod queues;
+
+use crate::config::Config;
+use std::any::Any;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// A running demo fleet. Dropping it stops every server and simulation.
+pub struct DemoFleet {
+    /// The config pointing at the demo's loopback servers; each part adds its section.
+    pub config: Config,
+    /// A private scratch directory (sandbox hosts, logs, audit log).
+    pub sandbox: PathBuf,
+    /// Stops background tasks when the demo ends.
+    pub cancel: CancellationToken,
+    /// Whatever must live as long as the demo (servers, mock clusters, temp dirs).
+    pub keep_alive: Vec<Box<dyn Any + Send>>,
+}
+
+impl Drop for DemoFleet {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+impl DemoFleet {
+    /// Starts every part of the demo in `sandbox`.
+    pub async fn start(sandbox: PathBuf) -> anyhow::Result<DemoFleet> {
+        std::fs::create_dir_all(&sandbox)?;
+        let mut demo = DemoFleet {
+            config: Config::default(),
+            sandbox,
+            cancel: CancellationToken::new(),
+            keep_alive: Vec::new(),
+        };
+        demo.config.general.environment = "demo".into();
+        demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));
+        demo.config.general.refresh = crate::config::ConfigDuration::secs(2);
+        pillows::start(&mut demo).await?;
+        elasticsearch::start(&mut demo).await?;
+        queues::start(&mut demo).await?;
+        hosts::start(&mut demo).await?;
+        Ok(demo)
+    }
+}

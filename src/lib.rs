@@ -1,0 +1,14 @@
+//! opsdeck: a full-screen terminal operations console for data pipelines.
+//!
+//! Data flows one way: `sources` poll → `model` → `app` (one `update`, returning effects) → `ui` draws.
+//! Actions are plans first (`actions`), run by one executor after confirmation.
+
+pub mod actions;
+pub mod analysis;
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod model;
+pub mod paths;
+pub mod sources;
+pub mod ui;

@@ -1,0 +1,20 @@
+//! Source for elasticsearch: the client, its poller(s), and the translation of answers into model types.
+
+use super::Poller;
+use crate::config::Config;
+
+/// Connected clients for elasticsearch, shared by pollers and actions.
+#[derive(Debug, Clone)]
+pub struct EsBackend {}
+
+impl EsBackend {
+    /// Builds the clients when the config enables this source (no network I/O happens here).
+    pub async fn connect(_config: &Config) -> Result<Option<Self>, String> {
+        Ok(None)
+    }
+
+    /// The pollers feeding this source's panes.
+    pub fn pollers(&self, _config: &Config) -> Vec<Box<dyn Poller>> {
+        Vec::new()
+    }
+}

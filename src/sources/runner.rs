@@ -1,0 +1,110 @@
+//! Runs pollers: on their interval, each poll bounded by its timeout, with backoff while failing.
+
+use super::Poller;
+use crate::model::SourceKind;
+use crate::model::fleet::{FeedData, SourceUpdate};
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What pollers send: when the poll ended and what it found.
+#[derive(Debug)]
+pub struct Polled {
+    pub at: SystemTime,
+    pub update: SourceUpdate,
+}
+
+/// The error update for `kind` (a timeout, or a source that could not be set up).
+pub fn failed(kind: SourceKind, error: String) -> SourceUpdate {
+    fn e<T: FeedData>(error: String) -> Result<T::Poll, String> {
+        Err(error)
+    }
+    match kind {
+        SourceKind::Pillows => SourceUpdate::Pillows(e::<crate::model::pillows::PillowsState>(error)),
+        SourceKind::Elasticsearch => SourceUpdate::Elasticsearch(e::<crate::model::elasticsearch::EsState>(error)),
+        SourceKind::Queues => SourceUpdate::Queues(e::<crate::model::queues::QueuesState>(error)),
+        SourceKind::Hosts | SourceKind::Logs => SourceUpdate::Hosts(e::<crate::model::hosts::HostsState>(error)),
+    }
+}
+
+fn is_error(update: &SourceUpdate) -> bool {
+    matches!(
+        update,
+        SourceUpdate::Pillows(Err(_))
+            | SourceUpdate::Elasticsearch(Err(_))
+            | SourceUpdate::Queues(Err(_))
+            | SourceUpdate::Hosts(Err(_))
+    )
+}
+
+/// One poll, bounded by the poller's timeout.
+pub async fn poll_once(poller: &mut dyn Poller) -> SourceUpdate {
+    let limit = poller.timeout();
+    let kind = poller.kind();
+    match tokio::time::timeout(limit, poller.poll()).await {
+        Ok(update) => update,
+        Err(_) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
+    }
+}
+
+/// Spawns one task per poller. `refresh` makes every poller poll now; `cancel` stops them all.
+pub fn spawn_pollers(
+    pollers: Vec<Box<dyn Poller>>,
+    tx: mpsc::Sender<Polled>,
+    refresh: std::sync::Arc<tokio::sync::Notify>,
+    cancel: CancellationToken,
+) {
+    for mut poller in pollers {
+        let tx = tx.clone();
+        let refresh = refresh.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut failures: u32 = 0;
+            loop {
+                let update = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    u = poll_once(poller.as_mut()) => u,
+                };
+                failures = if is_error(&update) {
+                    failures.saturating_add(1)
+                } else {
+                    0
+                };
+                let polled = Polled {
+                    at: SystemTime::now(),
+                    update,
+                };
+                if tx.send(polled).await.is_err() {
+                    return;
+                }
+                let wait = backoff(poller.interval(), failures);
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = refresh.notified() => {}
+                }
+            }
+        });
+    }
+}
+
+/// Interval while healthy; doubling per consecutive failure, capped at 8x the interval (and 5 minutes).
+pub fn backoff(interval: Duration, failures: u32) -> Duration {
+    let factor = 1u32 << failures.min(3);
+    (interval * factor).min(Duration::from_secs(300).max(interval))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        let i = Duration::from_secs(5);
+        assert_eq!(backoff(i, 0), i);
+        assert_eq!(backoff(i, 1), Duration::from_secs(10));
+        assert_eq!(backoff(i, 3), Duration::from_secs(40));
+        assert_eq!(backoff(i, 30), Duration::from_secs(40));
+        assert_eq!(backoff(Duration::from_secs(100), 3), Duration::from_secs(300));
+    }
+}

@@ -1,0 +1,230 @@
+//! What a pane shows at one level of drill-down. Panes are stacks of views: the pane's root view,
+//! then whatever `Enter` opened (breadcrumbs show the stack).
+
+use crate::actions::ActionPlan;
+use crate::app::Effect;
+use crate::config::Config;
+use crate::model::{Fleet, Severity, SourceKind};
+use crate::ui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use std::time::SystemTime;
+
+/// Everything a view may read while building rows or drawing. No I/O.
+pub struct ViewCtx<'a> {
+    pub fleet: &'a Fleet,
+    pub config: &'a Config,
+    /// The clock, injected so snapshots do not drift.
+    pub now: SystemTime,
+    pub theme: &'a Theme,
+    pub read_only: bool,
+}
+
+/// How a cell sorts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKey {
+    Text(String),
+    Number(f64),
+}
+
+/// How a cell is coloured, by meaning (the theme picks the colours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    #[default]
+    Normal,
+    Ok,
+    Warn,
+    Crit,
+    Muted,
+    Accent,
+}
+
+impl From<Severity> for Tone {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Ok => Tone::Ok,
+            Severity::Warning => Tone::Warn,
+            Severity::Critical => Tone::Crit,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    pub sort: SortKey,
+    pub tone: Tone,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Self {
+        let text = text.into();
+        Self {
+            sort: SortKey::Text(text.to_lowercase()),
+            text,
+            tone: Tone::Normal,
+        }
+    }
+    /// A number shown as `text`, sorted by `value`.
+    pub fn num(text: impl Into<String>, value: f64) -> Self {
+        Self {
+            text: text.into(),
+            sort: SortKey::Number(value),
+            tone: Tone::Normal,
+        }
+    }
+    pub fn tone(mut self, tone: Tone) -> Self {
+        self.tone = tone;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub title: String,
+    /// Minimum width in cells; spare width goes to the first `grow` column.
+    pub width: u16,
+    pub align: Align,
+    pub grow: bool,
+}
+
+impl Column {
+    pub fn left(title: &str, width: u16) -> Self {
+        Self {
+            title: title.into(),
+            width,
+            align: Align::Left,
+            grow: false,
+        }
+    }
+    pub fn right(title: &str, width: u16) -> Self {
+        Self {
+            align: Align::Right,
+            ..Self::left(title, width)
+        }
+    }
+    pub fn grow(mut self) -> Self {
+        self.grow = true;
+        self
+    }
+}
+
+/// One row; `key` identifies it across refreshes so the selection stays put.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub cells: Vec<Cell>,
+}
+
+/// A view's table: built from the model each frame, filtered and sorted by the app.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    /// Column sorted by when the user has not chosen one, and whether descending.
+    pub default_sort: Option<(usize, bool)>,
+    /// What to say when there are no rows.
+    pub empty: String,
+}
+
+/// An action a view offers on its selected row (or on the view itself).
+#[derive(Debug, Clone)]
+pub struct ActionOffer {
+    /// The keymap action name that triggers it (e.g. `restart_process`).
+    pub name: &'static str,
+    /// The plan, or why this action cannot be taken on this row right now.
+    pub plan: Result<ActionPlan, String>,
+}
+
+/// A keymap action a pane understands, for keymap validation and the help screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaneAction {
+    pub name: &'static str,
+    pub help: &'static str,
+}
+
+pub trait View: Send {
+    /// Breadcrumb label for this level.
+    fn crumb(&self) -> String;
+
+    /// The row kind, for custom-action scopes (`pillows`, `pillows.partition`, ...).
+    fn scope(&self) -> &'static str;
+
+    /// The source whose freshness and error this view shows.
+    fn source(&self) -> Option<SourceKind>;
+
+    /// Rows to show (a view with a custom body may return an empty table).
+    fn table(&self, ctx: &ViewCtx) -> Table;
+
+    /// Text above the table (summary, verdicts); one entry per line.
+    fn header(&self, _ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        Vec::new()
+    }
+
+    /// Draws a custom body instead of the table; return `false` to get the table.
+    fn render_body(&self, _frame: &mut Frame, _area: Rect, _ctx: &ViewCtx, _selected: Option<&str>) -> bool {
+        false
+    }
+
+    /// `Enter` on a row.
+    fn drill(&self, _ctx: &ViewCtx, _row: &str) -> Option<Box<dyn View>> {
+        None
+    }
+
+    /// Actions offered on `row` (or on the view when `row` is `None`).
+    fn actions(&self, _ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
+        Vec::new()
+    }
+
+    /// Values a custom action's template may use on `row` (`host`, `name`, `process`, ...).
+    fn row_vars(&self, _ctx: &ViewCtx, _row: &str) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// A pane-specific keymap action (`toggle_follow`, ...). `None` when not handled here.
+    fn handle(&mut self, _action: &str, _ctx: &ViewCtx) -> Option<Vec<Effect>> {
+        None
+    }
+
+    /// Called once when the view is opened (e.g. start a log tail).
+    fn on_enter(&mut self, _ctx: &ViewCtx) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Called once when the view is left for good (e.g. stop a log tail).
+    fn on_leave(&mut self) -> Vec<Effect> {
+        Vec::new()
+    }
+}
+
+/// A view for a pane whose capability is not built yet: says so plainly, shows no numbers.
+pub struct NotBuilt {
+    pub pane: &'static str,
+    pub scope: &'static str,
+    pub source: Option<SourceKind>,
+    pub what: &'static str,
+}
+
+impl View for NotBuilt {
+    fn crumb(&self) -> String {
+        self.pane.to_string()
+    }
+    fn scope(&self) -> &'static str {
+        self.scope
+    }
+    fn source(&self) -> Option<SourceKind> {
+        self.source
+    }
+    fn table(&self, _ctx: &ViewCtx) -> Table {
+        Table {
+            empty: format!("{} are not built into this opsdeck yet: {}", self.pane, self.what),
+            ..Table::default()
+        }
+    }
+}

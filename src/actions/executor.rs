@@ -6,6 +6,7 @@ use super::{ActionCtx, ActionPlan, Outcome, Progress, run_operation};
 use crate::model::audit::AuditEntry;
 use crate::sources::Backends;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// What a running action tells the app.
 #[derive(Debug, Clone)]
@@ -44,6 +45,7 @@ pub async fn execute(
     backends: Backends,
     audit: AuditLog,
     events: mpsc::UnboundedSender<ActionEvent>,
+    cancel: CancellationToken,
 ) -> Outcome {
     let action_id = format!("{}-{id}", std::process::id());
     match audit.intent(&action_id, &plan) {
@@ -71,6 +73,7 @@ pub async fn execute(
         backends,
         progress: progress_tx,
         audit: audit.clone(),
+        cancel,
     };
     let outcome = match tokio::time::timeout(plan.timeout, run_operation(plan.op.clone(), &ctx)).await {
         Ok(outcome) => outcome,

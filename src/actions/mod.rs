@@ -41,6 +41,8 @@ pub struct ActionCtx {
     pub progress: mpsc::UnboundedSender<Progress>,
     /// For multi-step procedures: each step is recorded as an action of its own.
     pub audit: audit::AuditLog,
+    /// Set when the user stops the action (long procedures check it between steps).
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 impl ActionCtx {

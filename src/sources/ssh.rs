@@ -34,3 +34,11 @@ impl SshBackend {
 /// Requests from the logs pane to the tail tasks.
 #[derive(Debug, Clone)]
 pub enum TailCommand {}
+
+impl SshBackend {
+    /// Carries out a logs-pane request (start/stop/pause a tail); lines go to `updates` as
+    /// `SourceUpdate::Logs` events.
+    pub fn handle_tail(&self, command: TailCommand, _updates: tokio::sync::mpsc::Sender<super::runner::Polled>) {
+        match command {}
+    }
+}

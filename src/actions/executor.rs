@@ -31,9 +31,10 @@ pub fn spawn(
     backends: Backends,
     audit: AuditLog,
     events: mpsc::UnboundedSender<ActionEvent>,
+    cancel: CancellationToken,
 ) {
     tokio::spawn(async move {
-        let outcome = execute(id, plan, backends, audit, events.clone()).await;
+        let outcome = execute(id, plan, backends, audit, events.clone(), cancel).await;
         let _ = events.send(ActionEvent::Finished { id, outcome });
     });
 }

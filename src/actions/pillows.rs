@@ -1,11 +1,448 @@
-//! Remediation actions for pillows.
+//! Remediation actions for pillows: restart processes through supervisor (then verify RUNNING and that
+//! their partitions advance), and move a stopped pillow's checkpoint to the log end.
 
-use super::{ActionCtx, Outcome};
+use super::command::{CommandOutput, run_local};
+use super::custom::shell_quote;
+use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
+use crate::config::pillows::{PillowConfig, PillowsConfig};
+use crate::model::pillows::{CheckpointKind, PartitionStatus, Pillow, ProcessRef};
+use crate::sources::pillows::checkpoints::CheckpointMove;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// The pillows operations the executor can run.
 #[derive(Debug, Clone)]
-pub enum PillowsOp {}
+pub enum PillowsOp {
+    Restart(RestartOp),
+    MoveCheckpoint(MoveOp),
+}
 
-pub async fn run(op: PillowsOp, _ctx: &ActionCtx) -> Outcome {
-    match op {}
+#[derive(Debug, Clone)]
+pub struct RestartOp {
+    pub pillow: PillowConfig,
+    pub processes: Vec<ProcessRef>,
+    /// Per host: the exact restart command and the status command used to verify.
+    pub commands: Vec<HostCommands>,
+    /// Partitions that must advance afterwards: `(topic, partition, committed at plan time)`.
+    pub watch: Vec<(String, i32, i64)>,
+    pub verify_timeout: Duration,
+    pub call_timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostCommands {
+    pub host: String,
+    pub programs: Vec<String>,
+    pub restart: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MoveOp {
+    pub pillow: PillowConfig,
+    pub moves: Vec<CheckpointMove>,
+}
+
+/// Fills `{program}` with the shell-quoted program names.
+pub fn render_command(template: &str, programs: &[String]) -> String {
+    let quoted: Vec<String> = programs.iter().map(|p| shell_quote(p)).collect();
+    template.replace("{program}", &quoted.join(" "))
+}
+
+fn validate_name(kind: &str, name: &str) -> Result<(), String> {
+    // Names go into shell commands (quoted) and supervisor: refuse anything exotic outright.
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
+    {
+        return Err(format!("{kind} {name:?} has characters opsdeck will not pass to a shell"));
+    }
+    Ok(())
+}
+
+/// The plan to restart `process` (or every process when `None`) of `pillow`.
+pub fn plan_restart(
+    cfg: &PillowsConfig,
+    pc: &PillowConfig,
+    pillow: &Pillow,
+    process: Option<usize>,
+) -> Result<ActionPlan, String> {
+    let processes: Vec<ProcessRef> = pillow
+        .processes
+        .iter()
+        .filter(|p| process.is_none_or(|n| p.index == n))
+        .cloned()
+        .collect();
+    if processes.is_empty() {
+        return Err(match process {
+            Some(n) => format!("{} has no process {n} in the config (hosts/program/processes)", pillow.name),
+            None => format!("{} has no processes in the config (set hosts, program and processes)", pillow.name),
+        });
+    }
+    let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in &processes {
+        validate_name("host", &p.host)?;
+        validate_name("program", &p.program)?;
+        by_host.entry(p.host.clone()).or_default().push(p.program.clone());
+    }
+    let commands: Vec<HostCommands> = by_host
+        .into_iter()
+        .map(|(host, programs)| HostCommands {
+            restart: render_command(&cfg.restart_command, &programs),
+            status: render_command(&cfg.status_command, &programs),
+            host,
+            programs,
+        })
+        .collect();
+    let indexes: Vec<usize> = processes.iter().map(|p| p.index).collect();
+    let watch: Vec<(String, i32, i64)> = pillow
+        .partitions
+        .iter()
+        .filter(|p| p.owner.is_some_and(|o| indexes.contains(&o)) || pillow.assignment.processes == 0)
+        .filter(|p| p.lag.unwrap_or(0) > 0)
+        .filter_map(|p| Some((p.topic.clone(), p.partition, p.committed?)))
+        .collect();
+    let (title, target) = match process {
+        Some(n) => (
+            format!("Restart process {n} of {}", pillow.name),
+            format!("{}/{}", pillow.name, processes[0].program),
+        ),
+        None => (
+            format!("Restart all {} processes of {}", processes.len(), pillow.name),
+            pillow.name.clone(),
+        ),
+    };
+    let call = commands
+        .iter()
+        .map(|c| {
+            if c.host == "local" {
+                c.restart.clone()
+            } else {
+                format!("ssh {} {}", c.host, c.restart)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let description = format!(
+        "supervisorctl restarts {} (the process re-reads its checkpoint and resumes from there).\n{} lagging partition(s) owned by {} should advance afterwards.",
+        processes.iter().map(|p| p.program.as_str()).collect::<Vec<_>>().join(", "),
+        watch.len(),
+        if indexes.len() == 1 { "it" } else { "them" }
+    );
+    let verify_timeout = cfg.verify_timeout.get();
+    Ok(ActionPlan {
+        action: if process.is_some() {
+            "pillows.restart_process".into()
+        } else {
+            "pillows.restart_pillow".into()
+        },
+        title,
+        target,
+        description,
+        call,
+        risk: Risk::Medium,
+        verify: format!(
+            "`{}` shows RUNNING, then the checkpoints of the lagging partitions advance (within {})",
+            commands.first().map(|c| c.status.as_str()).unwrap_or(""),
+            humantime::format_duration(verify_timeout)
+        ),
+        timeout: verify_timeout + cfg.timeout.get() * 3,
+        op: Operation::Pillows(PillowsOp::Restart(RestartOp {
+            pillow: pc.clone(),
+            processes,
+            commands,
+            watch,
+            verify_timeout,
+            call_timeout: cfg.timeout.get().max(Duration::from_secs(30)),
+        })),
+    })
+}
+
+/// The plan to move a stopped pillow's checkpoints to the log end, skipping what lies between.
+pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pillow) -> Result<ActionPlan, String> {
+    let moving: Vec<_> = pillow
+        .partitions
+        .iter()
+        .filter(|p| p.lag.unwrap_or(0) > 0 && p.log_end.is_some())
+        .collect();
+    if moving.is_empty() {
+        return Err(format!("{} has no lag: nothing to skip", pillow.name));
+    }
+    if let Some(p) = moving.iter().find(|p| {
+        !matches!(
+            p.status,
+            PartitionStatus::Stop | PartitionStatus::Stall | PartitionStatus::Lost
+        )
+    }) {
+        return Err(format!(
+            "{} is still consuming ({} is {}): stop its processes first, or a running process overwrites the checkpoint",
+            pillow.name,
+            p.key(),
+            p.status.label()
+        ));
+    }
+    let mut moves: Vec<CheckpointMove> = Vec::new();
+    let mut missing = Vec::new();
+    for p in &moving {
+        match (p.committed, p.log_end) {
+            (Some(c), Some(end)) => moves.push((p.topic.clone(), p.partition, c, end)),
+            (None, Some(_)) if pillow.kind == CheckpointKind::Postgres => missing.push(p.key()),
+            (None, Some(end)) => moves.push((p.topic.clone(), p.partition, -1, end)),
+            _ => {}
+        }
+    }
+    if moves.is_empty() {
+        return Err(format!("{} has no checkpoint rows to move", pillow.name));
+    }
+    let skipped: i64 = moves.iter().map(|(_, _, from, to)| to - from.max(&0)).sum();
+    let call = match pillow.kind {
+        CheckpointKind::Postgres => {
+            let lines: Vec<String> = moves
+                .iter()
+                .map(|(t, p, from, to)| {
+                    format!(
+                        "UPDATE {} SET \"offset\" = {to}, last_modified = now() WHERE checkpoint_id = '{}' AND topic = '{}' AND \"partition\" = {p} AND \"offset\" = {from};",
+                        cfg.checkpoint_table,
+                        pillow.checkpoint.replace('\'', "''"),
+                        t.replace('\'', "''")
+                    )
+                })
+                .collect();
+            format!("BEGIN;\n{}\nCOMMIT;", lines.join("\n"))
+        }
+        CheckpointKind::KafkaGroup => format!(
+            "OffsetCommit group={} {}",
+            pillow.checkpoint,
+            moves
+                .iter()
+                .map(|(t, p, _, to)| format!("{t}:{p}={to}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    };
+    let mut description = format!(
+        "Moves the checkpoint of {} partition(s) to the log end: {skipped} changes will be SKIPPED and never processed.\n\
+         Reprocess the affected documents afterwards if they matter.",
+        moves.len()
+    );
+    if pillow.kind == CheckpointKind::KafkaGroup {
+        description.push_str("\nRefused while the consumer group has members.");
+    }
+    if !missing.is_empty() {
+        description.push_str(&format!("\nNo checkpoint row (left alone): {}", missing.join(", ")));
+    }
+    Ok(ActionPlan {
+        action: "pillows.move_checkpoint".into(),
+        title: format!("Move {}'s checkpoint to the log end (skip {skipped} changes)", pillow.name),
+        target: pillow.name.clone(),
+        description,
+        call,
+        risk: Risk::High,
+        verify: "reading the checkpoints back shows the new offsets".into(),
+        timeout: cfg.timeout.get() * 4,
+        op: Operation::Pillows(PillowsOp::MoveCheckpoint(MoveOp {
+            pillow: pc.clone(),
+            moves,
+        })),
+    })
+}
+
+async fn run_on(ctx: &ActionCtx, host: &str, command: &str, timeout: Duration) -> Result<CommandOutput, String> {
+    if host == "local" {
+        return run_local(command, timeout).await;
+    }
+    match &ctx.backends.ssh {
+        Some(ssh) => ssh.run_command(host, command, timeout).await,
+        None => Err(format!("no SSH transport is configured for host {host}")),
+    }
+}
+
+/// Whether `status` output (supervisorctl's `name STATE ...` lines) shows every program RUNNING.
+pub fn all_running(output: &str, programs: &[String]) -> bool {
+    programs.iter().all(|prog| {
+        output.lines().any(|l| {
+            let mut words = l.split_whitespace();
+            words.next() == Some(prog.as_str()) && words.next() == Some("RUNNING")
+        })
+    })
+}
+
+pub async fn run(op: PillowsOp, ctx: &ActionCtx) -> Outcome {
+    match op {
+        PillowsOp::Restart(op) => restart(op, ctx).await,
+        PillowsOp::MoveCheckpoint(op) => move_checkpoint(op, ctx).await,
+    }
+}
+
+async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
+    for (i, c) in op.commands.iter().enumerate() {
+        ctx.report(
+            format!("restarting {} on {}", c.programs.join(", "), c.host),
+            Some(i as f64 / (op.commands.len() as f64 * 3.0)),
+        );
+        match run_on(ctx, &c.host, &c.restart, op.call_timeout).await {
+            Ok(out) if out.success() => {}
+            Ok(out) => return Outcome::failed(format!("restart on {} failed: {}", c.host, out.last_line())),
+            Err(e) => return Outcome::failed(format!("restart on {} failed: {e}", c.host)),
+        }
+    }
+    let deadline = tokio::time::Instant::now() + op.verify_timeout;
+    // 1. Every program RUNNING again (supervisor shows STARTING for startsecs first).
+    for c in &op.commands {
+        loop {
+            ctx.report(format!("waiting for {} to be RUNNING", c.programs.join(", ")), Some(0.4));
+            let last = match run_on(ctx, &c.host, &c.status, op.call_timeout).await {
+                Ok(out) if all_running(&out.stdout, &c.programs) => break,
+                Ok(out) => out.last_line().to_string(),
+                Err(e) => e,
+            };
+            if tokio::time::Instant::now() >= deadline || ctx.cancel.is_cancelled() {
+                return Outcome::unverified(format!(
+                    "restarted, but {} is not RUNNING on {} yet: {last}",
+                    c.programs.join(", "),
+                    c.host
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    // 2. The lagging partitions the processes own advance.
+    if op.watch.is_empty() {
+        return Outcome::succeeded("restarted; RUNNING again (no lagging partitions to watch)");
+    }
+    let Some(backend) = &ctx.backends.pillows else {
+        return Outcome::unverified("restarted and RUNNING; cannot read offsets to see partitions advance");
+    };
+    loop {
+        ctx.report(format!("RUNNING; waiting for {} partition(s) to advance", op.watch.len()), Some(0.7));
+        let last_error = match backend.read(std::slice::from_ref(&op.pillow)).await {
+            Ok(readings) => {
+                let parts = readings.into_iter().next().map(|r| r.result);
+                match parts {
+                    Some(Ok(parts)) => {
+                        let stuck: Vec<String> = op
+                            .watch
+                            .iter()
+                            .filter(|(t, p, before)| {
+                                !parts.iter().any(|r| {
+                                    &r.topic == t && r.partition == *p && r.committed.is_some_and(|c| c > *before)
+                                })
+                            })
+                            .map(|(t, p, _)| format!("{t}:{p}"))
+                            .collect();
+                        if stuck.is_empty() {
+                            return Outcome::succeeded(format!(
+                                "restarted; RUNNING again and all {} lagging partition(s) advance",
+                                op.watch.len()
+                            ));
+                        }
+                        format!("not advancing yet: {}", stuck.join(", "))
+                    }
+                    Some(Err(e)) => e,
+                    None => "pillow missing from the answer".into(),
+                }
+            }
+            Err(e) => e,
+        };
+        if tokio::time::Instant::now() >= deadline || ctx.cancel.is_cancelled() {
+            return Outcome::unverified(format!(
+                "restarted and RUNNING, but partitions have not advanced within {} ({last_error}); checkpoints may be \
+                 written only every N changes or 5 minutes",
+                humantime::format_duration(op.verify_timeout)
+            ));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn move_checkpoint(op: MoveOp, ctx: &ActionCtx) -> Outcome {
+    let Some(backend) = &ctx.backends.pillows else {
+        return Outcome::failed("the pillows source is not connected");
+    };
+    let id = op.pillow.checkpoint().to_string();
+    match op.pillow.kind() {
+        CheckpointKind::Postgres => {
+            let Some(store) = &backend.store else {
+                return Outcome::failed("no checkpoint database configured");
+            };
+            ctx.report(format!("updating {} row(s) of {id} in one transaction", op.moves.len()), Some(0.3));
+            if let Err(e) = store.move_to(&id, &op.moves).await {
+                return Outcome::failed(e);
+            }
+        }
+        CheckpointKind::KafkaGroup => {
+            ctx.report(format!("checking that group {id} has no members"), Some(0.1));
+            let note = match backend.kafka.group_members(&id).await {
+                Ok(Some(0)) => "",
+                Ok(Some(n)) => {
+                    return Outcome::failed(format!(
+                        "refused: group {id} has {n} active member(s); stop its consumers first"
+                    ));
+                }
+                Ok(None) => " (the broker cannot list members; it refuses commits to an active group itself)",
+                Err(e) => return Outcome::failed(format!("refused: cannot check the group's members: {e}")),
+            };
+            let offsets = op.moves.iter().map(|(t, p, _, to)| (t.clone(), *p, *to)).collect();
+            ctx.report(format!("committing log-end offsets for group {id}{note}"), Some(0.3));
+            if let Err(e) = backend.kafka.commit(&id, offsets).await {
+                return Outcome::failed(e);
+            }
+        }
+    }
+    ctx.report("reading the checkpoints back", Some(0.7));
+    match backend.read(std::slice::from_ref(&op.pillow)).await {
+        Ok(readings) => match readings.into_iter().next().map(|r| r.result) {
+            Some(Ok(parts)) => {
+                let wrong: Vec<String> = op
+                    .moves
+                    .iter()
+                    .filter(|(t, p, _, to)| {
+                        !parts
+                            .iter()
+                            .any(|r| &r.topic == t && r.partition == *p && r.committed.is_some_and(|c| c >= *to))
+                    })
+                    .map(|(t, p, _, to)| format!("{t}:{p} (wanted {to})"))
+                    .collect();
+                let skipped: i64 = op.moves.iter().map(|(_, _, from, to)| to - from.max(&0)).sum();
+                if wrong.is_empty() {
+                    Outcome::succeeded(format!(
+                        "moved {} checkpoint(s) of {} to the log end; {skipped} changes skipped",
+                        op.moves.len(),
+                        op.pillow.name
+                    ))
+                } else {
+                    Outcome::unverified(format!("written, but reading back shows {}", wrong.join(", ")))
+                }
+            }
+            Some(Err(e)) => Outcome::unverified(format!("written; reading back failed: {e}")),
+            None => Outcome::unverified("written; the pillow is missing from the read-back"),
+        },
+        Err(e) => Outcome::unverified(format!("written; reading back failed: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_command_quotes_every_program() {
+        let cmd = render_command(
+            "sudo -n supervisorctl restart {program}",
+            &["commcare-hq-prod-pillowtop-case-pillow-0".into(), "odd name;rm".into()],
+        );
+        assert_eq!(
+            cmd,
+            "sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-0 'odd name;rm'"
+        );
+    }
+
+    #[test]
+    fn running_means_every_program_says_running() {
+        let out = "case-0   RUNNING   pid 12, uptime 0:00:12\ncase-1   STARTING  \n";
+        assert!(all_running(out, &["case-0".into()]));
+        assert!(!all_running(out, &["case-0".into(), "case-1".into()]));
+        assert!(!all_running(out, &["case".into()]));
+    }
 }

@@ -1,10 +1,421 @@
-//! What a person would conclude from the pillows data.
+//! What a person would conclude about pillows: pure functions over offset histories.
+//!
+//! Partition statuses follow Burrow's evaluator (`core/internal/evaluator/caching.go`) with grace for
+//! checkpoints that are written only every N changes or 5 minutes; time lag is interpolated over
+//! sampled log-end offsets like kafka-lag-exporter; verdict texts follow the pillow runbooks.
 
 use crate::config::Config;
-use crate::model::Alert;
-use crate::model::pillows::PillowsState;
+use crate::model::pillows::{
+    CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, Recovery, Sample, Verdict,
+};
+use crate::model::{Alert, Severity};
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime};
+
+/// What the evaluator concludes about one partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionEval {
+    pub status: PartitionStatus,
+    pub consume_rate: Option<f64>,
+    pub produce_rate: Option<f64>,
+    pub time_lag_seconds: Option<f64>,
+    pub eta_seconds: Option<f64>,
+    pub checkpoint_age_seconds: Option<f64>,
+    pub verdict: String,
+}
+
+fn secs_between(later: SystemTime, earlier: SystemTime) -> f64 {
+    later
+        .duration_since(earlier)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Consume and produce rates (changes/s) over the samples of the last `window`.
+pub fn rates(history: &[Sample], window: Duration) -> (Option<f64>, Option<f64>) {
+    let Some(last) = history.last() else {
+        return (None, None);
+    };
+    let since = last.at.checked_sub(window).unwrap_or(SystemTime::UNIX_EPOCH);
+    let in_window = || history.iter().filter(|s| s.at >= since);
+    let rate = |get: fn(&Sample) -> Option<i64>| {
+        let first = in_window().find(|s| get(s).is_some())?;
+        let last = in_window().filter(|s| get(s).is_some()).last()?;
+        let dt = secs_between(last.at, first.at);
+        if dt < 1.0 {
+            return None;
+        }
+        // A rewind makes the difference negative: that is not consumption.
+        Some(((get(last)? - get(first)?) as f64 / dt).max(0.0))
+    };
+    (rate(|s| s.committed), rate(|s| s.log_end))
+}
+
+/// When the log end was at `offset`, from sampled log-end offsets (kafka-lag-exporter's lookup table:
+/// interpolate between bracketing samples, else extrapolate along oldest→newest).
+pub fn time_of_offset(history: &[Sample], offset: i64) -> Option<SystemTime> {
+    let points: Vec<(i64, SystemTime)> = history.iter().filter_map(|s| Some((s.log_end?, s.at))).collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let predict = |l: (i64, SystemTime), r: (i64, SystemTime)| -> Option<SystemTime> {
+        if r.0 == l.0 {
+            return None;
+        }
+        let span = secs_between(r.1, l.1);
+        let back = (r.0 - offset) as f64 * span / (r.0 - l.0) as f64;
+        if back >= 0.0 {
+            r.1.checked_sub(Duration::from_secs_f64(back))
+        } else {
+            r.1.checked_add(Duration::from_secs_f64(-back))
+        }
+    };
+    for pair in points.windows(2).rev() {
+        let (l, r) = (pair[0], pair[1]);
+        if l.0 <= offset && offset <= r.0 && l.0 != r.0 {
+            // Within a flat-then-rising pair, the offset was reached when the rise began.
+            return predict(l, r);
+        }
+    }
+    predict(points[0], points[points.len() - 1])
+}
+
+/// Burrow rule 2: the first drop of the checkpoint that was never regained, as (from, to).
+pub fn rewind(history: &[Sample]) -> Option<(i64, i64)> {
+    let offsets: Vec<i64> = history.iter().filter_map(|s| s.committed).collect();
+    let i = (1..offsets.len()).find(|&i| offsets[i] < offsets[i - 1])?;
+    let (from, to) = (offsets[i - 1], offsets[i]);
+    if offsets[i..].iter().any(|&o| o >= from) {
+        return None;
+    }
+    Some((from, to))
+}
+
+/// The time since the checkpoint offset last changed, as far as the history shows.
+fn flat_since(history: &[Sample]) -> Option<SystemTime> {
+    let last = history.iter().rev().find(|s| s.committed.is_some())?;
+    let mut since = last.at;
+    for s in history.iter().rev() {
+        match s.committed {
+            Some(c) if Some(c) == last.committed => since = s.at,
+            Some(_) => break,
+            None => {}
+        }
+    }
+    Some(since)
+}
+
+/// Evaluates one partition at `now` (pure: the history and the latest values are all it reads).
+pub fn evaluate_partition(p: &Partition, kind: CheckpointKind, now: SystemTime, s: &EvalSettings) -> PartitionEval {
+    let history: Vec<Sample> = p.history.iter().copied().collect();
+    evaluate_samples(&history, p, kind, now, s)
+}
+
+fn evaluate_samples(
+    history: &[Sample],
+    p: &Partition,
+    kind: CheckpointKind,
+    now: SystemTime,
+    s: &EvalSettings,
+) -> PartitionEval {
+    let (consume_rate, produce_rate) = rates(history, s.rate_window);
+    let flat = flat_since(history);
+    let checkpoint_age_seconds = match kind {
+        CheckpointKind::Postgres => p.last_modified.map(|t| secs_between(now, t)),
+        CheckpointKind::KafkaGroup => flat.map(|t| secs_between(now, t)),
+    };
+    let mut eval = PartitionEval {
+        status: PartitionStatus::Unknown,
+        consume_rate,
+        produce_rate,
+        time_lag_seconds: None,
+        eta_seconds: None,
+        checkpoint_age_seconds,
+        verdict: String::new(),
+    };
+    let name = p.key();
+    let (Some(committed), Some(lag)) = (p.committed, p.lag) else {
+        eval.verdict = match p.committed {
+            None => "no checkpoint yet".into(),
+            Some(_) => "Kafka gave no log end for this partition".into(),
+        };
+        return eval;
+    };
+    eval.time_lag_seconds = if lag == 0 {
+        Some(0.0)
+    } else if let Some(t) = p.doc_modification_time {
+        Some(secs_between(now, t))
+    } else {
+        time_of_offset(history, committed).map(|t| secs_between(now, t))
+    };
+    // Offsets ≤ 0 mean "never ran" to HQ's validator, which skips them too.
+    if let Some(low) = p.log_start.filter(|&low| committed > 0 && committed < low) {
+        eval.status = PartitionStatus::Lost;
+        eval.verdict = format!(
+            "checkpoint on {name} is below the first retained offset (needed {committed}, first available {low}): \
+             changes were lost — reprocess, then move the checkpoint"
+        );
+        return eval;
+    }
+    if let Some((from, to)) = rewind(history) {
+        eval.status = PartitionStatus::Rewind;
+        eval.verdict = format!("checkpoint rewound on {name} (from {from} to {to})");
+        return eval;
+    }
+    if lag <= s.allowed_lag {
+        eval.status = PartitionStatus::Ok;
+        return eval;
+    }
+    let grace = s.checkpoint_grace.as_secs_f64();
+    let flat_for = flat.map(|t| secs_between(now, t)).unwrap_or(0.0);
+    let written_for = match kind {
+        CheckpointKind::Postgres => checkpoint_age_seconds.unwrap_or(flat_for),
+        CheckpointKind::KafkaGroup => flat_for,
+    };
+    // Postgres rows say when they were last written; for Kafka groups the history only bounds the
+    // flat time from below (OffsetFetch carries no commit time).
+    if written_for > grace {
+        eval.status = PartitionStatus::Stop;
+        eval.verdict = format!(
+            "stopped: checkpoint on {name} has not moved for {} while {lag} changes wait",
+            crate::model::time::short_duration(Duration::from_secs_f64(written_for))
+        );
+        return eval;
+    }
+    if flat_for > grace && written_for <= grace {
+        eval.status = PartitionStatus::Stall;
+        eval.verdict = format!(
+            "stalled: checkpoint on {name} is rewritten but stuck at {committed} for {}",
+            crate::model::time::short_duration(Duration::from_secs_f64(flat_for))
+        );
+        return eval;
+    }
+    match (consume_rate, produce_rate) {
+        (Some(c), Some(pr)) if c > pr => {
+            let eta = lag as f64 / (c - pr);
+            eval.eta_seconds = Some(eta);
+            eval.status = PartitionStatus::Ok;
+            eval.verdict = format!(
+                "lagging {lag}, recovering: about {} to catch up",
+                crate::model::time::short_duration(Duration::from_secs_f64(eta))
+            );
+        }
+        (Some(c), Some(pr)) => {
+            eval.status = PartitionStatus::Warn;
+            eval.verdict = format!("lagging {lag} and not recovering: consuming {c:.1}/s, producing {pr:.1}/s");
+        }
+        _ => {
+            eval.status = PartitionStatus::Ok;
+            eval.verdict = format!("lagging {lag}; too little history for a rate yet");
+        }
+    }
+    eval
+}
+
+/// Evaluates every partition of `pillow` and draws the pillow-level verdicts (the runbook's
+/// "all partitions or a few?" first of all).
+pub fn evaluate_pillow(pillow: &mut Pillow, now: SystemTime, s: &EvalSettings) {
+    let kind = pillow.kind;
+    for p in pillow.partitions.iter_mut() {
+        let e = evaluate_partition(p, kind, now, s);
+        p.status = e.status;
+        p.consume_rate = e.consume_rate;
+        p.produce_rate = e.produce_rate;
+        p.time_lag_seconds = e.time_lag_seconds;
+        p.eta_seconds = e.eta_seconds;
+        p.checkpoint_age_seconds = e.checkpoint_age_seconds;
+        p.verdict = e.verdict;
+    }
+    summarize(pillow, s);
+}
+
+fn summarize(pillow: &mut Pillow, s: &EvalSettings) {
+    let parts = &pillow.partitions;
+    pillow.total_lag = parts.iter().filter_map(|p| p.lag).sum();
+    let lagging: Vec<&Partition> = parts.iter().filter(|p| p.lag.unwrap_or(0) > s.allowed_lag).collect();
+    pillow.lagging_partitions = lagging.len();
+    pillow.worst_partition = parts
+        .iter()
+        .filter(|p| p.lag.unwrap_or(0) > 0)
+        .max_by_key(|p| p.lag.unwrap_or(0))
+        .map(Partition::key);
+    let sum = |f: fn(&Partition) -> Option<f64>| {
+        let v: Vec<f64> = parts.iter().filter_map(f).collect();
+        (!v.is_empty()).then(|| v.iter().sum())
+    };
+    pillow.consume_rate = sum(|p| p.consume_rate);
+    pillow.produce_rate = sum(|p| p.produce_rate);
+    pillow.status = parts
+        .iter()
+        .map(|p| p.status)
+        .max_by_key(|st| (st.severity(), *st))
+        .unwrap_or(PartitionStatus::Unknown);
+    pillow.recovery = if lagging.is_empty() {
+        if parts.iter().all(|p| p.lag.is_some()) {
+            Recovery::CaughtUp
+        } else {
+            Recovery::Unknown
+        }
+    } else if lagging.iter().all(|p| p.eta_seconds.is_some()) {
+        Recovery::Eta(lagging.iter().filter_map(|p| p.eta_seconds).fold(0.0, f64::max))
+    } else if lagging
+        .iter()
+        .any(|p| p.eta_seconds.is_none() && p.status != PartitionStatus::Ok)
+    {
+        Recovery::NotRecovering
+    } else {
+        Recovery::Unknown
+    };
+    pillow.verdicts = verdicts(pillow, &lagging, s);
+}
+
+fn list(parts: &[&Partition], max: usize) -> String {
+    let mut names: Vec<String> = parts.iter().take(max).map(|p| p.key()).collect();
+    if parts.len() > max {
+        names.push(format!("… {} more", parts.len() - max));
+    }
+    names.join(", ")
+}
+
+fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let parts = &pillow.partitions;
+    for p in parts {
+        if matches!(p.status, PartitionStatus::Lost | PartitionStatus::Rewind) {
+            out.push(Verdict {
+                severity: p.status.severity(),
+                message: p.verdict.clone(),
+            });
+        }
+    }
+    let stopped: Vec<&Partition> = parts
+        .iter()
+        .filter(|p| matches!(p.status, PartitionStatus::Stop | PartitionStatus::Stall))
+        .collect();
+    if !stopped.is_empty() {
+        let owners: BTreeSet<usize> = stopped.iter().filter_map(|p| p.owner).collect();
+        let whole_process = |o: &usize| pillow.partitions_of(*o).all(|p| stopped.iter().any(|q| q.key() == p.key()));
+        let message = if stopped.len() == parts.len() {
+            format!(
+                "stopped: no checkpoint of any of the {} partitions moves → check that the processes are RUNNING, then their logs",
+                parts.len()
+            )
+        } else if !owners.is_empty() && owners.iter().all(whole_process) && owners.len() < pillow.assignment.processes {
+            format!(
+                "stopped: process {} makes no progress on its partitions ({}) → restart it",
+                owners.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "),
+                list(&stopped, 6)
+            )
+        } else {
+            format!("stopped: checkpoints do not move on {}", list(&stopped, 6))
+        };
+        out.push(Verdict {
+            severity: Severity::Critical,
+            message,
+        });
+    }
+    if !lagging.is_empty() {
+        let severity = if pillow.total_lag >= s.lag_critical {
+            Severity::Critical
+        } else if pillow.total_lag >= s.lag_warning || pillow.recovery == Recovery::NotRecovering {
+            Severity::Warning
+        } else {
+            Severity::Ok
+        };
+        let n = parts.len();
+        let share = lagging.len() as f64 / n.max(1) as f64;
+        let owners: BTreeSet<usize> = lagging.iter().filter_map(|p| p.owner).collect();
+        let message = if n > 1 && lagging.len() == n {
+            format!("all {n} partitions lagging → check processes, errors, load")
+        } else if n > 1 && share >= s.all_fraction {
+            format!("{} of {n} partitions lagging → check processes, errors, load", lagging.len())
+        } else if owners.len() == 1 && lagging.iter().all(|p| p.owner.is_some()) {
+            let o = owners.iter().next().copied().unwrap_or(0);
+            format!(
+                "only partitions of process {o} lagging ({}) → process {o} is backed up",
+                list(lagging, 6)
+            )
+        } else if !owners.is_empty() && owners.len() < pillow.assignment.processes {
+            format!(
+                "only partitions of processes {} lagging ({} of {n}) → those processes are backed up",
+                owners.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "),
+                lagging.len()
+            )
+        } else {
+            format!("{} of {n} partitions lagging ({})", lagging.len(), list(lagging, 6))
+        };
+        out.push(Verdict {
+            severity,
+            message: format!("{message}; {} changes behind", pillow.total_lag),
+        });
+        let recovery = match pillow.recovery {
+            Recovery::Eta(eta) => Some((
+                Severity::Ok,
+                format!(
+                    "recovering: about {} to catch up",
+                    crate::model::time::short_duration(Duration::from_secs_f64(eta))
+                ),
+            )),
+            Recovery::NotRecovering => Some((
+                Severity::Warning,
+                format!(
+                    "not recovering: consuming {:.1}/s, producing {:.1}/s",
+                    pillow.consume_rate.unwrap_or(0.0),
+                    pillow.produce_rate.unwrap_or(0.0)
+                ),
+            )),
+            _ => None,
+        };
+        if let Some((severity, message)) = recovery {
+            out.push(Verdict { severity, message });
+        }
+    }
+    if let Some(worst) = parts
+        .iter()
+        .filter(|p| p.time_lag_seconds.is_some())
+        .max_by(|a, b| a.time_lag_seconds.partial_cmp(&b.time_lag_seconds).unwrap_or(std::cmp::Ordering::Equal))
+    {
+        let t = worst.time_lag_seconds.unwrap_or(0.0);
+        let severity = if t >= s.time_lag_critical {
+            Some(Severity::Critical)
+        } else if t >= s.time_lag_warning {
+            Some(Severity::Warning)
+        } else {
+            None
+        };
+        if let Some(severity) = severity {
+            out.push(Verdict {
+                severity,
+                message: format!(
+                    "changes are {} behind on {}",
+                    crate::model::time::short_duration(Duration::from_secs_f64(t)),
+                    worst.key()
+                ),
+            });
+        }
+    }
+    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out
+}
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(_state: &PillowsState, _config: &Config) -> Vec<Alert> {
-    Vec::new()
+pub fn alerts(state: &PillowsState, _config: &Config) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for pillow in &state.pillows {
+        if let Some(e) = &pillow.error {
+            out.push(Alert::new(
+                Severity::Critical,
+                "pillows",
+                &pillow.name,
+                format!("cannot read checkpoints: {e}"),
+            ));
+        }
+        for v in pillow.verdicts.iter().filter(|v| v.severity > Severity::Ok) {
+            out.push(Alert::new(v.severity, "pillows", &pillow.name, v.message.clone()));
+        }
+    }
+    out
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,18 +1,273 @@
 //! Config section for pillows: Kafka consumer groups and Postgres checkpoint tables.
 
-use super::ConfigIssue;
+use super::{ConfigDuration, ConfigIssue};
+use crate::model::pillows::{Assignment, CheckpointKind, EvalSettings, ProcessRef};
 use serde::Deserialize;
+use std::time::Duration;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PillowsConfig {
+    /// Kafka bootstrap servers, `host:port,host:port`.
+    pub brokers: String,
+    /// Extra librdkafka properties for the probe clients (e.g. `security.protocol`).
+    pub kafka_properties: std::collections::BTreeMap<String, String>,
+    /// Postgres connection string for `pillowtop_kafkacheckpoint` (libpq style or URL); use a
+    /// read-only role unless you want the move-checkpoint action.
+    pub postgres: Option<String>,
+    /// The checkpoint table (CommCare HQ: `pillowtop_kafkacheckpoint`).
+    pub checkpoint_table: String,
+    /// Time between polls (default: `general.refresh`).
+    pub interval: Option<ConfigDuration>,
+    /// Longest a single network call (Kafka request, Postgres connect or statement) may take.
+    pub timeout: ConfigDuration,
+    /// Samples kept per partition (the drill-down chart's span is this × interval).
+    pub history: usize,
+    /// Restart one supervisor program; `{program}` is replaced by the shell-quoted program name.
+    pub restart_command: String,
+    /// Ask a program's state; its output must contain `RUNNING` when it runs.
+    pub status_command: String,
+    /// How long a restart waits to see the process RUNNING and its partitions advance.
+    pub verify_timeout: ConfigDuration,
+    pub thresholds: PillowThresholds,
+    #[serde(rename = "pillow")]
+    pub pillows: Vec<PillowConfig>,
+}
+
+impl Default for PillowsConfig {
+    fn default() -> Self {
+        Self {
+            brokers: String::new(),
+            kafka_properties: Default::default(),
+            postgres: None,
+            checkpoint_table: "pillowtop_kafkacheckpoint".into(),
+            interval: None,
+            timeout: ConfigDuration::secs(10),
+            history: 120,
+            restart_command: "sudo -n supervisorctl restart {program}".into(),
+            status_command: "sudo -n supervisorctl status {program}".into(),
+            verify_timeout: ConfigDuration::secs(120),
+            thresholds: PillowThresholds::default(),
+            pillows: Vec::new(),
+        }
+    }
+}
+
+/// Thresholds of the evaluator (defaults from HQ's colour bands and Datadog monitors).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PillowThresholds {
+    /// A partition counts as lagging above this many changes.
+    pub allowed_lag: i64,
+    /// Total lag of a pillow for a warning / critical (HQ's `pillow_behind` monitor: 2500 / 5000).
+    pub lag_warning: i64,
+    pub lag_critical: i64,
+    /// Time lag for a warning / critical (HQ's `pillow_lag` monitor: 10m / 1h).
+    pub time_lag_warning: ConfigDuration,
+    pub time_lag_critical: ConfigDuration,
+    /// A checkpoint unchanged for longer than this while lagging is stopped (HQ writes at least every 5m).
+    pub checkpoint_grace: ConfigDuration,
+    /// Window for consume/produce rates.
+    pub rate_window: ConfigDuration,
+    /// Share of partitions lagging that reads as "all partitions" (0..1).
+    pub all_partitions_fraction: f64,
+}
+
+impl Default for PillowThresholds {
+    fn default() -> Self {
+        let d = EvalSettings::default();
+        Self {
+            allowed_lag: d.allowed_lag,
+            lag_warning: d.lag_warning,
+            lag_critical: d.lag_critical,
+            time_lag_warning: ConfigDuration::secs(d.time_lag_warning as u64),
+            time_lag_critical: ConfigDuration::secs(d.time_lag_critical as u64),
+            checkpoint_grace: ConfigDuration(d.checkpoint_grace),
+            rate_window: ConfigDuration(d.rate_window),
+            all_partitions_fraction: d.all_fraction,
+        }
+    }
+}
+
+/// One pillow: a process group and where it keeps its checkpoints (exactly one of `checkpoint_id`, `group`).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PillowsConfig {}
+pub struct PillowConfig {
+    pub name: String,
+    /// Rows of the checkpoint table with this `checkpoint_id` (HQ: `run_ptop --list-checkpoints`).
+    pub checkpoint_id: Option<String>,
+    /// A Kafka consumer group whose committed offsets are the checkpoints.
+    pub group: Option<String>,
+    /// Topics of a consumer-group pillow (Postgres pillows take theirs from the rows).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Supervisor processes (`--num-processes`); 0 when opsdeck should not map partitions to processes.
+    #[serde(default)]
+    pub processes: usize,
+    /// HQ's `--dedicated-migration-process`: process 0 owns no partitions.
+    #[serde(default)]
+    pub dedicated_migration_process: bool,
+    /// Hosts running the processes: one for all, or one per process (`local` runs on this machine).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Supervisor program name; `{n}` is the process number.
+    #[serde(default)]
+    pub program: String,
+}
+
+impl PillowConfig {
+    pub fn kind(&self) -> CheckpointKind {
+        if self.group.is_some() {
+            CheckpointKind::KafkaGroup
+        } else {
+            CheckpointKind::Postgres
+        }
+    }
+
+    /// The checkpoint id or group name.
+    pub fn checkpoint(&self) -> &str {
+        self.checkpoint_id.as_deref().or(self.group.as_deref()).unwrap_or("")
+    }
+
+    pub fn assignment(&self) -> Assignment {
+        Assignment {
+            processes: self.processes,
+            dedicated_migration_process: self.dedicated_migration_process,
+        }
+    }
+
+    /// The supervisor programs, process 0..N, each on its host.
+    pub fn process_refs(&self) -> Vec<ProcessRef> {
+        if self.program.is_empty() || self.hosts.is_empty() {
+            return Vec::new();
+        }
+        (0..self.processes)
+            .map(|n| ProcessRef {
+                index: n,
+                host: if self.hosts.len() == 1 {
+                    self.hosts[0].clone()
+                } else {
+                    self.hosts.get(n).cloned().unwrap_or_default()
+                },
+                program: self.program.replace("{n}", &n.to_string()),
+            })
+            .collect()
+    }
+}
 
 impl PillowsConfig {
     /// Whether the section configures anything to poll.
     pub fn is_enabled(&self) -> bool {
-        false
+        !self.pillows.is_empty()
+    }
+
+    pub fn interval(&self, general: Duration) -> Duration {
+        self.interval.map(ConfigDuration::get).unwrap_or(general)
+    }
+
+    pub fn settings(&self) -> EvalSettings {
+        let t = &self.thresholds;
+        EvalSettings {
+            allowed_lag: t.allowed_lag,
+            lag_warning: t.lag_warning,
+            lag_critical: t.lag_critical,
+            time_lag_warning: t.time_lag_warning.get().as_secs_f64(),
+            time_lag_critical: t.time_lag_critical.get().as_secs_f64(),
+            checkpoint_grace: t.checkpoint_grace.get(),
+            rate_window: t.rate_window.get(),
+            history: self.history,
+            all_fraction: t.all_partitions_fraction,
+        }
     }
 
     /// Checks that serde cannot express (references between sections, value ranges).
-    pub fn validate(&self, _issues: &mut Vec<ConfigIssue>) {}
+    pub fn validate(&self, issues: &mut Vec<ConfigIssue>) {
+        if !self.is_enabled() {
+            return;
+        }
+        if self.brokers.trim().is_empty() {
+            issues.push(ConfigIssue::new("pillows.brokers", "needed to read log offsets (host:port,...)"));
+        }
+        if self.timeout.get().is_zero() {
+            issues.push(ConfigIssue::new("pillows.timeout", "must be more than zero"));
+        }
+        if self.history < 2 {
+            issues.push(ConfigIssue::new("pillows.history", "keep at least 2 samples"));
+        }
+        if !self
+            .checkpoint_table
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        {
+            issues.push(ConfigIssue::new(
+                "pillows.checkpoint_table",
+                "must be a plain table name (letters, digits, _; optionally schema.table)",
+            ));
+        }
+        for (key, template) in [
+            ("pillows.restart_command", &self.restart_command),
+            ("pillows.status_command", &self.status_command),
+        ] {
+            if !template.contains("{program}") {
+                issues.push(ConfigIssue::new(key, "must contain {program}"));
+            }
+        }
+        let t = &self.thresholds;
+        if t.lag_warning > t.lag_critical {
+            issues.push(ConfigIssue::new(
+                "pillows.thresholds.lag_warning",
+                "must not exceed lag_critical",
+            ));
+        }
+        if !(0.0..=1.0).contains(&t.all_partitions_fraction) {
+            issues.push(ConfigIssue::new(
+                "pillows.thresholds.all_partitions_fraction",
+                "must be between 0 and 1",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, p) in self.pillows.iter().enumerate() {
+            let at = |k: &str| format!("pillows.pillow[{i}].{k}");
+            if p.name.trim().is_empty() {
+                issues.push(ConfigIssue::new(at("name"), "must not be empty"));
+            } else if !seen.insert(p.name.clone()) {
+                issues.push(ConfigIssue::new(at("name"), format!("{:?} appears twice", p.name)));
+            }
+            match (&p.checkpoint_id, &p.group) {
+                (Some(_), Some(_)) | (None, None) => issues.push(ConfigIssue::new(
+                    at("checkpoint_id"),
+                    "set exactly one of checkpoint_id (Postgres checkpoints) or group (Kafka consumer group)",
+                )),
+                (Some(_), None) if self.postgres.is_none() => issues.push(ConfigIssue::new(
+                    at("checkpoint_id"),
+                    "needs pillows.postgres (the database holding the checkpoint table)",
+                )),
+                (None, Some(_)) if p.topics.is_empty() => {
+                    issues.push(ConfigIssue::new(at("topics"), "a consumer-group pillow needs its topics"))
+                }
+                _ => {}
+            }
+            if !p.hosts.is_empty() && p.hosts.len() != 1 && p.hosts.len() != p.processes {
+                issues.push(ConfigIssue::new(
+                    at("hosts"),
+                    format!("give one host for all processes or one per process ({})", p.processes),
+                ));
+            }
+            if !p.program.is_empty() && p.processes > 1 && !p.program.contains("{n}") {
+                issues.push(ConfigIssue::new(
+                    at("program"),
+                    "must contain {n} (the process number) when there are several processes",
+                ));
+            }
+            if !p.program.is_empty() && p.hosts.is_empty() {
+                issues.push(ConfigIssue::new(at("hosts"), "needed to restart the program"));
+            }
+            if p.dedicated_migration_process && p.processes < 2 {
+                issues.push(ConfigIssue::new(
+                    at("dedicated_migration_process"),
+                    "needs at least 2 processes",
+                ));
+            }
+        }
+    }
 }

@@ -1,0 +1,267 @@
+//! Checkpoint tables: CommCare HQ's `pillowtop_kafkacheckpoint` in PostgreSQL (tokio-postgres), and a
+//! simulated store behind the same trait for the demo, which must run where no PostgreSQL is installed.
+
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+/// One row of the checkpoint table. `offset` is the next offset to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointRow {
+    pub checkpoint_id: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub doc_modification_time: Option<SystemTime>,
+    pub last_modified: Option<SystemTime>,
+}
+
+/// A checkpoint to move: `(topic, partition, expected current offset, new offset)`. The expected
+/// offset guards against a process that wrote the row after the plan was made.
+pub type CheckpointMove = (String, i32, i64, i64);
+
+/// Where pillows keep checkpoint rows.
+pub trait CheckpointStore: Send + Sync + std::fmt::Debug {
+    /// Rows for `ids`, ordered by checkpoint id, topic, partition.
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>>;
+    /// Sets the offsets of `id` in one transaction; fails (changing nothing) if any row is missing or
+    /// no longer at its expected offset. Returns the number of rows updated.
+    fn move_to<'a>(&'a self, id: &'a str, moves: &'a [CheckpointMove]) -> BoxFuture<'a, Result<u64, String>>;
+    /// Where the rows live, for plans and errors (no password).
+    fn describe(&self) -> String;
+}
+
+/// The real store: a PostgreSQL table read and written with tokio-postgres.
+#[derive(Debug, Clone)]
+pub struct PgCheckpointStore {
+    config: tokio_postgres::Config,
+    table: String,
+    timeout: Duration,
+}
+
+impl PgCheckpointStore {
+    /// Parses the connection string (no I/O). `table` was validated as a plain identifier.
+    pub fn new(conn: &str, table: &str, timeout: Duration) -> Result<Self, String> {
+        let mut config: tokio_postgres::Config = conn
+            .parse()
+            .map_err(|e| format!("pillows.postgres: cannot parse the connection string: {e}"))?;
+        config.connect_timeout(timeout);
+        // The server stops any statement that overruns, so a slow query cannot hold locks behind us.
+        let ms = timeout.as_millis().max(1);
+        config.options(format!("-c statement_timeout={ms} -c lock_timeout={ms}"));
+        config.application_name("opsdeck");
+        Ok(Self {
+            config,
+            table: table.to_string(),
+            timeout,
+        })
+    }
+
+    fn quoted_table(&self) -> String {
+        self.table
+            .split('.')
+            .map(|p| format!("\"{}\"", p.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    async fn connect(&self) -> Result<tokio_postgres::Client, String> {
+        let connecting = self.config.connect(tokio_postgres::NoTls);
+        let (client, connection) = tokio::time::timeout(self.timeout, connecting)
+            .await
+            .map_err(|_| format!("Postgres {}: no connection within {:?}", self.describe(), self.timeout))?
+            .map_err(|e| format!("Postgres {}: {}", self.describe(), pg_error(&e)))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("postgres connection ended: {e}");
+            }
+        });
+        Ok(client)
+    }
+
+    async fn bounded<T>(&self, what: &str, f: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>) -> Result<T, String> {
+        tokio::time::timeout(self.timeout, f)
+            .await
+            .map_err(|_| format!("Postgres {what}: no answer within {:?}", self.timeout))?
+            .map_err(|e| format!("Postgres {what}: {}", pg_error(&e)))
+    }
+}
+
+/// The server's message when there is one ("relation … does not exist"), else the client's.
+fn pg_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s = format!("{s}: {inner}");
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+impl CheckpointStore for PgCheckpointStore {
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
+        Box::pin(async move {
+            let client = self.connect().await?;
+            let sql = format!(
+                "SELECT checkpoint_id, topic, \"partition\", \"offset\", doc_modification_time, last_modified \
+                 FROM {} WHERE checkpoint_id = ANY($1) ORDER BY checkpoint_id, topic, \"partition\"",
+                self.quoted_table()
+            );
+            let rows = self.bounded(&format!("reading {}", self.table), client.query(&sql, &[&ids])).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(CheckpointRow {
+                        checkpoint_id: r.try_get(0).map_err(|e| format!("checkpoint_id: {e}"))?,
+                        topic: r.try_get(1).map_err(|e| format!("topic: {e}"))?,
+                        partition: r.try_get(2).map_err(|e| format!("partition: {e}"))?,
+                        offset: r.try_get(3).map_err(|e| format!("offset: {e}"))?,
+                        doc_modification_time: r.try_get(4).map_err(|e| format!("doc_modification_time: {e}"))?,
+                        last_modified: r.try_get(5).map_err(|e| format!("last_modified: {e}"))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn move_to<'a>(&'a self, id: &'a str, moves: &'a [CheckpointMove]) -> BoxFuture<'a, Result<u64, String>> {
+        Box::pin(async move {
+            let mut client = self.connect().await?;
+            let tx = self.bounded("begin", client.transaction()).await?;
+            let sql = format!(
+                "UPDATE {} SET \"offset\" = $1, last_modified = now() \
+                 WHERE checkpoint_id = $2 AND topic = $3 AND \"partition\" = $4 AND \"offset\" = $5",
+                self.quoted_table()
+            );
+            let stmt = self.bounded("prepare", tx.prepare(&sql)).await?;
+            let mut updated = 0;
+            for (topic, partition, expected, new) in moves {
+                let n = self
+                    .bounded("update", tx.execute(&stmt, &[new, &id, topic, partition, expected]))
+                    .await?;
+                if n != 1 {
+                    // Dropping the transaction rolls it back: nothing moves unless everything does.
+                    return Err(format!(
+                        "checkpoint {id} {topic}:{partition} is no longer at offset {expected} (a process may still \
+                         be running); nothing was changed"
+                    ));
+                }
+                updated += n;
+            }
+            self.bounded("commit", tx.commit()).await?;
+            Ok(updated)
+        })
+    }
+
+    fn describe(&self) -> String {
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(h) => h.clone(),
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+            })
+            .collect();
+        format!(
+            "{}/{} table {}",
+            hosts.join(","),
+            self.config.get_dbname().unwrap_or("postgres"),
+            self.table
+        )
+    }
+}
+
+/// A SIMULATED checkpoint table, in memory, for the demo fleet (which must run without PostgreSQL).
+/// Config reaches it as `postgres = "simulated://NAME"` once [`register_simulated`] has named it.
+#[derive(Debug, Default)]
+pub struct SimulatedCheckpointStore {
+    pub rows: Mutex<Vec<CheckpointRow>>,
+}
+
+impl SimulatedCheckpointStore {
+    /// Writes a row as a pillow process does (`update_or_create`).
+    pub fn upsert(&self, row: CheckpointRow) {
+        let Ok(mut rows) = self.rows.lock() else { return };
+        match rows
+            .iter_mut()
+            .find(|r| r.checkpoint_id == row.checkpoint_id && r.topic == row.topic && r.partition == row.partition)
+        {
+            Some(r) => *r = row,
+            None => rows.push(row),
+        }
+    }
+}
+
+impl CheckpointStore for SimulatedCheckpointStore {
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
+        Box::pin(async move {
+            let rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
+            let mut out: Vec<CheckpointRow> = rows.iter().filter(|r| ids.contains(&r.checkpoint_id)).cloned().collect();
+            out.sort_by(|a, b| (&a.checkpoint_id, &a.topic, a.partition).cmp(&(&b.checkpoint_id, &b.topic, b.partition)));
+            Ok(out)
+        })
+    }
+
+    fn move_to<'a>(&'a self, id: &'a str, moves: &'a [CheckpointMove]) -> BoxFuture<'a, Result<u64, String>> {
+        Box::pin(async move {
+            let mut rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
+            for (topic, partition, expected, _) in moves {
+                let ok = rows.iter().any(|r| {
+                    r.checkpoint_id == id && &r.topic == topic && r.partition == *partition && r.offset == *expected
+                });
+                if !ok {
+                    return Err(format!(
+                        "checkpoint {id} {topic}:{partition} is no longer at offset {expected}; nothing was changed"
+                    ));
+                }
+            }
+            let now = SystemTime::now();
+            for (topic, partition, _, new) in moves {
+                if let Some(r) = rows
+                    .iter_mut()
+                    .find(|r| r.checkpoint_id == id && &r.topic == topic && r.partition == *partition)
+                {
+                    r.offset = *new;
+                    r.last_modified = Some(now);
+                }
+            }
+            Ok(moves.len() as u64)
+        })
+    }
+
+    fn describe(&self) -> String {
+        "simulated checkpoint table (demo)".into()
+    }
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Arc<SimulatedCheckpointStore>>> {
+    static REG: OnceLock<Mutex<HashMap<String, Arc<SimulatedCheckpointStore>>>> = OnceLock::new();
+    REG.get_or_init(Default::default)
+}
+
+/// Makes a simulated store reachable as `simulated://NAME`.
+pub fn register_simulated(name: &str, store: Arc<SimulatedCheckpointStore>) {
+    if let Ok(mut reg) = registry().lock() {
+        reg.insert(name.to_string(), store);
+    }
+}
+
+/// The store a `pillows.postgres` value names.
+pub fn open_store(conn: &str, table: &str, timeout: Duration) -> Result<Arc<dyn CheckpointStore>, String> {
+    if let Some(name) = conn.strip_prefix("simulated://") {
+        let reg = registry().lock().map_err(|_| "simulated store registry poisoned".to_string())?;
+        return reg
+            .get(name)
+            .cloned()
+            .map(|s| s as Arc<dyn CheckpointStore>)
+            .ok_or_else(|| format!("no simulated checkpoint store named {name:?} (only the demo makes one)"));
+    }
+    Ok(Arc::new(PgCheckpointStore::new(conn, table, timeout)?))
+}

@@ -237,7 +237,8 @@ fn summarize(pillow: &mut Pillow, s: &EvalSettings) {
     pillow.worst_partition = parts
         .iter()
         .filter(|p| p.lag.unwrap_or(0) > 0)
-        .max_by_key(|p| p.lag.unwrap_or(0))
+        // The first of equals, so the pane does not flicker between them.
+        .min_by_key(|p| std::cmp::Reverse(p.lag.unwrap_or(0)))
         .map(Partition::key);
     let sum = |f: fn(&Partition) -> Option<f64>| {
         let v: Vec<f64> = parts.iter().filter_map(f).collect();

@@ -1,8 +1,471 @@
-//! The demo fleet's pillows: served on loopback (or simulated) and reacting to actions.
+//! The demo fleet's pillows, on an embedded Kafka (librdkafka's mock cluster, real Kafka protocol on
+//! loopback) with a producer writing changes and simulated pillow processes consuming them:
+//!
+//! - `case-pillow` keeps HQ-style checkpoint rows in a SIMULATED checkpoint table (the demo must run
+//!   without PostgreSQL); its process 1 dies after a while, so its partitions stop while the others
+//!   keep up. Restarting it (through a simulated `supervisorctl`) makes the lag drain.
+//! - `ucr-pillow` is a Kafka consumer group committing offsets; a load spike makes all its partitions lag,
+//!   then it recovers.
+//! - `xform-pillow` was stopped long ago: its checkpoint fell below the first retained offset (the
+//!   mock keeps 5 MiB per partition), so changes were lost; moving its checkpoint clears that.
 
 use super::DemoFleet;
+use crate::actions::custom::shell_quote;
+use crate::config::ConfigDuration;
+use crate::config::pillows::{PillowConfig, PillowThresholds, PillowsConfig};
+use crate::model::pillows::Assignment;
+use crate::sources::pillows::checkpoints::{
+    CheckpointRow, CheckpointStore, SimulatedCheckpointStore, register_simulated,
+};
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+const CASE_TOPIC: &str = "case-sql";
+const FORM_TOPIC: &str = "form-sql";
+const ARCHIVE_TOPIC: &str = "form-archive";
+const CASE_CHECKPOINT: &str = "case-pillow-hqcases_2026-11-01-case-search";
+const XFORM_CHECKPOINT: &str = "xform-pillow-hqforms_2026-11-01";
+const UCR_GROUP: &str = "ucr-pillow";
+
+/// A simulated `supervisorctl`: talks to the demo's pillow processes through files in its directory.
+const SUPERVISORCTL: &str = r#"#!/bin/sh
+# opsdeck demo: a simulated supervisorctl for the demo's pillow processes (no supervisord runs).
+dir=$(dirname "$0")
+cmd=$1; shift
+rc=0
+for p in "$@"; do
+  case "$cmd" in
+    restart) : > "$dir/requests/$p" && echo "$p: stopped" && echo "$p: started" ;;
+    status) if [ -f "$dir/state/$p" ]; then echo "$p $(cat "$dir/state/$p")"; else echo "$p: ERROR (no such process)"; rc=4; fi ;;
+    *) echo "unknown command $cmd" >&2; exit 2 ;;
+  esac
+done
+exit $rc
+"#;
+
+fn program(pillow: &str, n: usize) -> String {
+    format!("commcare-hq-demo-pillowtop-{pillow}-{n}")
+}
 
 /// Starts this part of the demo and adds its section to the demo config.
-pub async fn start(_demo: &mut DemoFleet) -> anyhow::Result<()> {
+pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
+    let dir = demo.sandbox.join("pillows");
+    std::fs::create_dir_all(dir.join("requests"))?;
+    std::fs::create_dir_all(dir.join("state"))?;
+    let script = dir.join("supervisorctl");
+    std::fs::write(&script, SUPERVISORCTL)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let store = Arc::new(SimulatedCheckpointStore::default());
+    // Unique per demo, so tests that start several demos do not share a table.
+    let store_name = format!("demo-{}-{}", std::process::id(), demo.sandbox.display());
+    register_simulated(&store_name, store.clone());
+
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let cancel = demo.cancel.clone();
+    let sim_dir = dir.clone();
+    let sim_store = store.clone();
+    let handle = std::thread::Builder::new()
+        .name("demo-pillows".into())
+        .spawn(move || run_cluster(tx, cancel, sim_dir, sim_store))?;
+    let brokers = rx
+        .await
+        .map_err(|_| anyhow::anyhow!("the demo Kafka thread ended before starting"))?
+        .map_err(|e| anyhow::anyhow!("demo Kafka: {e}"))?;
+    demo.keep_alive.push(Box::new(handle));
+
+    let script_q = shell_quote(&script.display().to_string());
+    demo.config.pillows = demo_config(&brokers, &format!("simulated://{store_name}"), &script_q);
     Ok(())
+}
+
+/// The demo's pillows section (shortened grace and windows so the demo shows life within a minute).
+pub fn demo_config(brokers: &str, store: &str, supervisorctl: &str) -> PillowsConfig {
+    let local = |pillow: &str, processes: usize| PillowConfig {
+        name: pillow.to_string(),
+        checkpoint_id: None,
+        group: None,
+        topics: Vec::new(),
+        processes,
+        dedicated_migration_process: false,
+        hosts: vec!["local".into()],
+        program: format!("commcare-hq-demo-pillowtop-{pillow}-{{n}}"),
+    };
+    PillowsConfig {
+        brokers: brokers.to_string(),
+        postgres: Some(store.to_string()),
+        interval: Some(ConfigDuration::secs(2)),
+        timeout: ConfigDuration::secs(5),
+        history: 150,
+        restart_command: format!("{supervisorctl} restart {{program}}"),
+        status_command: format!("{supervisorctl} status {{program}}"),
+        verify_timeout: ConfigDuration::secs(60),
+        thresholds: PillowThresholds {
+            allowed_lag: 40,
+            lag_warning: 400,
+            lag_critical: 1500,
+            time_lag_warning: ConfigDuration::secs(30),
+            time_lag_critical: ConfigDuration::secs(120),
+            checkpoint_grace: ConfigDuration::secs(15),
+            rate_window: ConfigDuration::secs(20),
+            all_partitions_fraction: 0.8,
+        },
+        pillows: vec![
+            PillowConfig {
+                checkpoint_id: Some(CASE_CHECKPOINT.into()),
+                ..local("case-pillow", 3)
+            },
+            PillowConfig {
+                group: Some(UCR_GROUP.into()),
+                topics: vec![FORM_TOPIC.into()],
+                ..local("ucr-pillow", 2)
+            },
+            PillowConfig {
+                checkpoint_id: Some(XFORM_CHECKPOINT.into()),
+                ..local("xform-pillow", 1)
+            },
+        ],
+        ..PillowsConfig::default()
+    }
+}
+
+/// One simulated pillow process.
+struct Process {
+    program: String,
+    /// Partitions it owns: (topic, partition).
+    owns: Vec<(&'static str, i32)>,
+    /// Next offset to read per owned partition (in memory, as HQ's KafkaChangeFeed keeps it).
+    offsets: Vec<i64>,
+    running: bool,
+    started: Instant,
+    /// Changes per second it can process.
+    capacity: f64,
+    since_checkpoint: i64,
+    last_checkpoint: Instant,
+    /// When it dies next (the demo's trouble).
+    dies_at: Option<Instant>,
+    budget: f64,
+}
+
+struct Pillow {
+    name: &'static str,
+    checkpoint: Checkpoint,
+    processes: Vec<Process>,
+}
+
+enum Checkpoint {
+    Table(&'static str),
+    Group(BaseConsumer),
+}
+
+fn topic_partitions(topic: &'static str, n: i32) -> Vec<(&'static str, i32)> {
+    (0..n).map(|p| (topic, p)).collect()
+}
+
+fn split(all: &[(&'static str, i32)], processes: usize) -> Vec<Vec<(&'static str, i32)>> {
+    let a = Assignment {
+        processes,
+        dedicated_migration_process: false,
+    };
+    (0..processes)
+        .map(|n| {
+            all.iter()
+                .enumerate()
+                .filter(|(i, _)| a.owner(*i) == Some(n))
+                .map(|(_, tp)| *tp)
+                .collect()
+        })
+        .collect()
+}
+
+struct Sim {
+    dir: PathBuf,
+    store: Arc<SimulatedCheckpointStore>,
+    producer: BaseProducer,
+    /// Log end per (topic, partition) as produced (the mock is in-process and does not lose messages).
+    produced: std::collections::HashMap<(&'static str, i32), i64>,
+    pillows: Vec<Pillow>,
+    t0: Instant,
+}
+
+fn run_cluster(
+    ready: tokio::sync::oneshot::Sender<Result<String, String>>,
+    cancel: CancellationToken,
+    dir: PathBuf,
+    store: Arc<SimulatedCheckpointStore>,
+) {
+    let setup = || -> Result<(MockCluster<'static, _>, Sim), String> {
+        let mock = MockCluster::new(3).map_err(|e| e.to_string())?;
+        for (topic, n) in [(CASE_TOPIC, 8), (FORM_TOPIC, 4), (ARCHIVE_TOPIC, 1)] {
+            mock.create_topic(topic, n, 1).map_err(|e| e.to_string())?;
+        }
+        let brokers = mock.bootstrap_servers();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("linger.ms", "5")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let group: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", UCR_GROUP)
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(|e| e.to_string())?;
+        let now = Instant::now();
+        let process = |pillow: &str, n: usize, owns: Vec<(&'static str, i32)>, capacity: f64| Process {
+            program: program(pillow, n),
+            offsets: vec![0; owns.len()],
+            owns,
+            running: true,
+            started: now,
+            capacity,
+            since_checkpoint: 0,
+            last_checkpoint: now,
+            dies_at: None,
+            budget: 0.0,
+        };
+        let case = split(&topic_partitions(CASE_TOPIC, 8), 3);
+        let form = split(&topic_partitions(FORM_TOPIC, 4), 2);
+        let mut case_procs: Vec<Process> = case
+            .into_iter()
+            .enumerate()
+            .map(|(n, owns)| process("case-pillow", n, owns, 40.0))
+            .collect();
+        case_procs[1].dies_at = Some(now + Duration::from_secs(25));
+        let form_procs = form
+            .into_iter()
+            .enumerate()
+            .map(|(n, owns)| process("ucr-pillow", n, owns, 14.0))
+            .collect();
+        let mut xform = process("xform-pillow", 0, vec![(ARCHIVE_TOPIC, 0)], 10.0);
+        xform.running = false;
+        let mut sim = Sim {
+            dir: dir.clone(),
+            store: store.clone(),
+            producer,
+            produced: Default::default(),
+            pillows: vec![
+                Pillow {
+                    name: "case-pillow",
+                    checkpoint: Checkpoint::Table(CASE_CHECKPOINT),
+                    processes: case_procs,
+                },
+                Pillow {
+                    name: "ucr-pillow",
+                    checkpoint: Checkpoint::Group(group),
+                    processes: form_procs,
+                },
+                Pillow {
+                    name: "xform-pillow",
+                    checkpoint: Checkpoint::Table(XFORM_CHECKPOINT),
+                    processes: vec![xform],
+                },
+            ],
+            t0: now,
+        };
+        sim.seed_archive()?;
+        Ok((mock, sim))
+    };
+    let (mock, mut sim) = match setup() {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(mock.bootstrap_servers()));
+    let tick = Duration::from_millis(250);
+    while !cancel.is_cancelled() {
+        sim.step(tick);
+        std::thread::sleep(tick);
+    }
+    drop(sim);
+    drop(mock);
+}
+
+impl Sim {
+    fn send(&mut self, topic: &'static str, partition: i32, payload: &[u8]) {
+        let record = BaseRecord::<(), [u8]>::to(topic).partition(partition).payload(payload);
+        match self.producer.send(record) {
+            Ok(()) => *self.produced.entry((topic, partition)).or_default() += 1,
+            Err((e, _)) => tracing::debug!("demo producer: {e}"),
+        }
+    }
+
+    /// xform-pillow's topic: more than the mock's 5 MiB per partition, so the first retained offset
+    /// moves past the pillow's old checkpoint (offset 3): changes lost, as after a month-long stop.
+    fn seed_archive(&mut self) -> Result<(), String> {
+        let big = vec![b'x'; 200 * 1024];
+        for _ in 0..40 {
+            self.send(ARCHIVE_TOPIC, 0, &big);
+            self.producer.poll(Duration::ZERO);
+        }
+        self.producer.flush(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+        let old = SystemTime::now() - Duration::from_secs(40 * 86_400);
+        self.store.upsert(CheckpointRow {
+            checkpoint_id: XFORM_CHECKPOINT.into(),
+            topic: ARCHIVE_TOPIC.into(),
+            partition: 0,
+            offset: 3,
+            doc_modification_time: Some(old),
+            last_modified: Some(old),
+        });
+        if let Some(p) = self.pillows.iter_mut().find(|p| p.name == "xform-pillow") {
+            p.processes[0].offsets[0] = 3;
+        }
+        for pillow in &self.pillows {
+            for p in &pillow.processes {
+                let state = if p.running { "RUNNING   pid 4242, uptime 0:00:01" } else { "EXITED    Oct 14 03:12 AM" };
+                let _ = std::fs::write(self.dir.join("state").join(&p.program), state);
+            }
+        }
+        // case-pillow's rows exist from the start, as HQ creates them for every partition.
+        for (topic, n) in topic_partitions(CASE_TOPIC, 8) {
+            self.store.upsert(CheckpointRow {
+                checkpoint_id: CASE_CHECKPOINT.into(),
+                topic: topic.into(),
+                partition: n,
+                offset: 0,
+                doc_modification_time: None,
+                last_modified: Some(SystemTime::now()),
+            });
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, dt: Duration) {
+        let t = self.t0.elapsed().as_secs_f64();
+        // Production: case-sql steady, form-sql with a load spike between 60 s and 120 s of every 4 minutes.
+        let cycle = t % 240.0;
+        let form_rate = if (60.0..120.0).contains(&cycle) { 45.0 } else { 12.0 };
+        let case_n = (48.0 * dt.as_secs_f64()).round() as usize;
+        let form_n = (form_rate * dt.as_secs_f64()).round() as usize;
+        let tick = (t * 4.0) as i32;
+        for i in 0..case_n {
+            let p = (tick.wrapping_mul(7) + i as i32).rem_euclid(8);
+            self.send(CASE_TOPIC, p, br#"{"doc_type":"CommCareCase","domain":"demo"}"#);
+        }
+        for i in 0..form_n {
+            let p = (tick.wrapping_mul(3) + i as i32).rem_euclid(4);
+            self.send(FORM_TOPIC, p, br#"{"doc_type":"XFormInstance","domain":"demo"}"#);
+        }
+        self.producer.poll(Duration::ZERO);
+        self.handle_requests();
+        let now = Instant::now();
+        let produced = self.produced.clone();
+        let store = self.store.clone();
+        for pillow in &mut self.pillows {
+            for proc_ in &mut pillow.processes {
+                if proc_.dies_at.is_some_and(|d| now >= d) {
+                    proc_.running = false;
+                    proc_.dies_at = None;
+                    let _ = std::fs::write(self.dir.join("state").join(&proc_.program), "EXITED    (killed: out of memory)");
+                }
+                if !proc_.running {
+                    continue;
+                }
+                let uptime = now.duration_since(proc_.started).as_secs();
+                let state = if uptime < 2 {
+                    "STARTING".to_string()
+                } else {
+                    format!("RUNNING   pid {}, uptime 0:{:02}:{:02}", 4000 + proc_.program.len(), uptime / 60 % 60, uptime % 60)
+                };
+                let _ = std::fs::write(self.dir.join("state").join(&proc_.program), state);
+                if uptime < 2 {
+                    continue;
+                }
+                // Share the capacity over owned partitions that have work.
+                proc_.budget += proc_.capacity * dt.as_secs_f64();
+                let mut budget = proc_.budget.floor() as i64;
+                proc_.budget -= budget as f64;
+                for (i, tp) in proc_.owns.iter().enumerate() {
+                    let end = produced.get(tp).copied().unwrap_or(0);
+                    let take = (end - proc_.offsets[i]).clamp(0, budget);
+                    proc_.offsets[i] += take;
+                    proc_.since_checkpoint += take;
+                    budget -= take;
+                }
+                // HQ writes a checkpoint every N changes or after a delay (here 100 changes or 3 s).
+                if proc_.since_checkpoint >= 100 || now.duration_since(proc_.last_checkpoint) >= Duration::from_secs(3) {
+                    proc_.since_checkpoint = 0;
+                    proc_.last_checkpoint = now;
+                    match &pillow.checkpoint {
+                        Checkpoint::Table(id) => {
+                            for (i, (topic, n)) in proc_.owns.iter().enumerate() {
+                                store.upsert(CheckpointRow {
+                                    checkpoint_id: id.to_string(),
+                                    topic: topic.to_string(),
+                                    partition: *n,
+                                    offset: proc_.offsets[i],
+                                    // Left empty: the pane then interpolates time lag from sampled log ends.
+                                    doc_modification_time: None,
+                                    last_modified: Some(SystemTime::now()),
+                                });
+                            }
+                        }
+                        Checkpoint::Group(consumer) => {
+                            let mut tpl = TopicPartitionList::new();
+                            for (i, (topic, n)) in proc_.owns.iter().enumerate() {
+                                let _ = tpl.add_partition_offset(topic, *n, Offset::Offset(proc_.offsets[i]));
+                            }
+                            if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+                                tracing::debug!("demo commit: {e}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Restart requests from the simulated supervisorctl: the process restarts and re-reads its
+    /// checkpoint (a moved checkpoint takes effect), with extra capacity while catching up.
+    fn handle_requests(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("requests")) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let _ = std::fs::remove_file(entry.path());
+            for pillow in &mut self.pillows {
+                let checkpoint = match &pillow.checkpoint {
+                    Checkpoint::Table(id) => Some(*id),
+                    Checkpoint::Group(_) => None,
+                };
+                for proc_ in pillow.processes.iter_mut().filter(|p| p.program == name) {
+                    proc_.running = true;
+                    proc_.started = Instant::now();
+                    proc_.capacity = proc_.capacity.max(60.0);
+                    // Crashes again a few minutes later: the demo keeps having trouble.
+                    proc_.dies_at = (pillow.name == "case-pillow").then(|| Instant::now() + Duration::from_secs(180));
+                    if let Some(id) = checkpoint {
+                        reload(&self.store, id, proc_);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn reload(store: &SimulatedCheckpointStore, id: &str, proc_: &mut Process) {
+    let ids = [id.to_string()];
+    let rows = futures::executor::block_on(store.read(&ids)).unwrap_or_default();
+    for (i, (topic, n)) in proc_.owns.iter().enumerate() {
+        if let Some(r) = rows.iter().find(|r| r.topic == *topic && r.partition == *n) {
+            proc_.offsets[i] = r.offset;
+        }
+    }
+}
+
+/// Where the demo's simulated supervisorctl lives (for tests).
+pub fn supervisorctl_path(sandbox: &Path) -> PathBuf {
+    sandbox.join("pillows").join("supervisorctl")
 }

@@ -1,16 +1,641 @@
-//! The pillows pane.
+//! The pillows pane: one row per pillow → its partitions → one partition's history and verdict.
 
+use crate::actions::pillows::{plan_move_checkpoint, plan_restart};
+use crate::config::pillows::PillowConfig;
 use crate::model::SourceKind;
-use crate::ui::view::{NotBuilt, PaneAction, View};
+use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
+use crate::model::time::short_duration;
+use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Wrap};
+use std::time::{Duration, SystemTime};
 
 /// Keymap actions this pane understands (bound in the keymap's `[pillows]` mode).
-pub const ACTIONS: &[PaneAction] = &[];
+pub const ACTIONS: &[PaneAction] = &[
+    PaneAction {
+        name: "restart_process",
+        help: "restart the supervisor process owning the selected partition",
+    },
+    PaneAction {
+        name: "restart_pillow",
+        help: "restart every process of the selected pillow",
+    },
+    PaneAction {
+        name: "move_checkpoint",
+        help: "move a stopped pillow's checkpoint to the log end (skips changes)",
+    },
+];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(NotBuilt {
-        pane: "pillows",
-        scope: "pillows",
-        source: Some(SourceKind::Pillows),
-        what: "partition lag from Kafka and checkpoint tables comes with the pillows capability",
-    })
+    Box::new(PillowsView)
+}
+
+fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a PillowsState> {
+    ctx.fleet.pillows.data.as_ref()
+}
+
+fn pillow<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a Pillow> {
+    state(ctx)?.pillow(name)
+}
+
+fn pillow_config<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a PillowConfig> {
+    ctx.config.pillows.pillows.iter().find(|p| p.name == name)
+}
+
+/// `12,345`
+pub fn count(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn opt_count(n: Option<i64>) -> Cell {
+    match n {
+        Some(n) => Cell::num(count(n), n as f64),
+        None => Cell::num("—", -1.0).tone(Tone::Muted),
+    }
+}
+
+fn rate(r: Option<f64>) -> Cell {
+    match r {
+        Some(r) => Cell::num(format!("{r:.1}/s"), r),
+        None => Cell::num("—", -1.0).tone(Tone::Muted),
+    }
+}
+
+fn secs(s: Option<f64>) -> Cell {
+    match s {
+        Some(s) => Cell::num(short_duration(Duration::from_secs_f64(s.max(0.0))), s),
+        None => Cell::num("—", -1.0).tone(Tone::Muted),
+    }
+}
+
+fn status_tone(s: PartitionStatus) -> Tone {
+    match s {
+        PartitionStatus::Unknown => Tone::Muted,
+        other => other.severity().into(),
+    }
+}
+
+/// Status with a symbol, so it reads without colour.
+fn status_cell(s: PartitionStatus) -> Cell {
+    let symbol = match s.severity() {
+        crate::model::Severity::Ok => "✓",
+        crate::model::Severity::Warning => "!",
+        crate::model::Severity::Critical => "✗",
+    };
+    let text = if s == PartitionStatus::Unknown {
+        "? unknown".to_string()
+    } else {
+        format!("{symbol} {}", s.label())
+    };
+    Cell {
+        sort: crate::ui::view::SortKey::Number(s as u8 as f64),
+        ..Cell::text(text)
+    }
+    .tone(status_tone(s))
+}
+
+/// A text sparkline of the last `width` values.
+pub fn sparkline(values: impl Iterator<Item = i64>, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let v: Vec<i64> = values.collect();
+    let v = &v[v.len().saturating_sub(width)..];
+    let max = v.iter().copied().max().unwrap_or(0).max(1);
+    v.iter()
+        .map(|&x| {
+            if x <= 0 {
+                ' '
+            } else {
+                BARS[((x as f64 / max as f64) * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
+
+/// Processes RUNNING out of configured, once the hosts capability reports supervisor programs.
+/// Until then (or for hosts it does not watch) this is unknown.
+fn running(_ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
+    // The hosts capability (branch `hosts`) has no supervisor model merged yet; its programs will be
+    // matched by (host, program) here.
+    let _ = pillow;
+    None
+}
+
+fn processes_cell(ctx: &ViewCtx, pillow: &Pillow) -> Cell {
+    let n = pillow.processes.len().max(pillow.assignment.processes);
+    match running(ctx, pillow) {
+        _ if n == 0 => Cell::num("—", -1.0).tone(Tone::Muted),
+        Some((up, all)) => Cell::num(format!("{up}/{all}"), up as f64).tone(if up == all { Tone::Ok } else { Tone::Crit }),
+        None => Cell::num(format!("unknown/{n}"), n as f64).tone(Tone::Muted),
+    }
+}
+
+fn recovery_cell(r: Recovery) -> Cell {
+    match r {
+        Recovery::CaughtUp => Cell::num("caught up", 0.0).tone(Tone::Ok),
+        Recovery::Eta(s) => Cell::num(format!("~{}", short_duration(Duration::from_secs_f64(s))), s),
+        Recovery::NotRecovering => Cell::num("not recovering", f64::MAX).tone(Tone::Crit),
+        Recovery::Unknown => Cell::num("—", -1.0).tone(Tone::Muted),
+    }
+}
+
+fn verdict_lines(pillow: &Pillow, max: usize) -> Vec<(String, Tone)> {
+    let mut out = Vec::new();
+    if let Some(e) = &pillow.error {
+        out.push((format!("✗ {}: {e}", pillow.name), Tone::Crit));
+    }
+    for v in pillow.verdicts.iter().take(max) {
+        let mark = match v.severity {
+            crate::model::Severity::Ok => "·",
+            crate::model::Severity::Warning => "!",
+            crate::model::Severity::Critical => "✗",
+        };
+        out.push((format!("{mark} {}: {}", pillow.name, v.message), v.severity.into()));
+    }
+    out
+}
+
+/// Top level: one row per pillow.
+pub struct PillowsView;
+
+impl View for PillowsView {
+    fn crumb(&self) -> String {
+        "pillows".into()
+    }
+    fn scope(&self) -> &'static str {
+        "pillows"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Pillows)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let Some(s) = state(ctx) else { return Vec::new() };
+        let mut lines: Vec<(String, Tone)> = s.pillows.iter().flat_map(|p| verdict_lines(p, 2)).collect();
+        lines.sort_by_key(|(_, t)| match t {
+            Tone::Crit => 0,
+            Tone::Warn => 1,
+            _ => 2,
+        });
+        lines.truncate(6);
+        lines
+    }
+
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        let columns = vec![
+            Column::left("PILLOW", 16).grow(),
+            Column::left("CHECKPOINT", 11),
+            Column::left("STATUS", 9),
+            Column::right("LAG", 9),
+            Column::right("LAGGING", 8),
+            Column::left("WORST", 14),
+            Column::right("CONSUME", 9),
+            Column::right("PRODUCE", 9),
+            Column::right("RECOVERY", 14),
+            Column::right("RUNNING", 10),
+            Column::left("LAG TREND", 12),
+        ];
+        let rows = state(ctx)
+            .map(|s| {
+                s.pillows
+                    .iter()
+                    .map(|p| {
+                        let name = if p.error.is_some() {
+                            Cell::text(format!("{} ✗ error", p.name)).tone(Tone::Crit)
+                        } else {
+                            Cell::text(&p.name)
+                        };
+                        Row {
+                            key: p.name.clone(),
+                            cells: vec![
+                                name,
+                                Cell::text(p.kind.label()),
+                                status_cell(p.status),
+                                Cell::num(count(p.total_lag), p.total_lag as f64),
+                                Cell::num(
+                                    format!("{}/{}", p.lagging_partitions, p.partitions.len()),
+                                    p.lagging_partitions as f64,
+                                )
+                                .tone(if p.lagging_partitions > 0 { Tone::Warn } else { Tone::Normal }),
+                                Cell::text(p.worst_partition.clone().unwrap_or_else(|| "—".into())),
+                                rate(p.consume_rate),
+                                rate(p.produce_rate),
+                                recovery_cell(p.recovery),
+                                processes_cell(ctx, p),
+                                Cell::text(sparkline(p.lag_history.iter().map(|(_, l)| *l), 12)).tone(Tone::Accent),
+                            ],
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Table {
+            columns,
+            rows,
+            default_sort: Some((3, true)),
+            empty: "no pillows yet (configure [[pillows.pillow]])".into(),
+        }
+    }
+
+    fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        pillow(ctx, row).map(|_| Box::new(PartitionsView { pillow: row.to_string() }) as Box<dyn View>)
+    }
+
+    fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
+        row.map(|r| pillow_actions(ctx, r, None)).unwrap_or_default()
+    }
+
+    fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        pillow(ctx, row)
+            .map(|p| {
+                vec![
+                    ("pillow".into(), p.name.clone()),
+                    ("checkpoint".into(), p.checkpoint.clone()),
+                ]
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> Vec<ActionOffer> {
+    let (Some(p), Some(pc)) = (pillow(ctx, name), pillow_config(ctx, name)) else {
+        return Vec::new();
+    };
+    let cfg = &ctx.config.pillows;
+    let mut offers = vec![
+        ActionOffer {
+            name: "restart_pillow",
+            plan: plan_restart(cfg, pc, p, None),
+        },
+        ActionOffer {
+            name: "move_checkpoint",
+            plan: plan_move_checkpoint(cfg, pc, p),
+        },
+    ];
+    if let Some(part) = partition {
+        offers.insert(
+            0,
+            ActionOffer {
+                name: "restart_process",
+                plan: match part.owner {
+                    Some(n) => plan_restart(cfg, pc, p, Some(n)),
+                    None => Err(format!("{} is not mapped to a process (set processes)", part.key())),
+                },
+            },
+        );
+    }
+    offers
+}
+
+/// A pillow's partitions.
+pub struct PartitionsView {
+    pub pillow: String,
+}
+
+fn split_key(row: &str) -> Option<(&str, i32)> {
+    let (t, p) = row.rsplit_once(':')?;
+    Some((t, p.parse().ok()?))
+}
+
+impl View for PartitionsView {
+    fn crumb(&self) -> String {
+        self.pillow.clone()
+    }
+    fn scope(&self) -> &'static str {
+        "pillows.partition"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Pillows)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let Some(p) = pillow(ctx, &self.pillow) else {
+            return vec![(format!("{} is not in the last poll", self.pillow), Tone::Warn)];
+        };
+        let mut lines = vec![(
+            format!(
+                "{} · {} {} · {} partitions · lag {} · processes {}",
+                p.name,
+                p.kind.label(),
+                p.checkpoint,
+                p.partitions.len(),
+                count(p.total_lag),
+                p.assignment.processes
+            ),
+            Tone::Normal,
+        )];
+        lines.extend(verdict_lines(p, 5));
+        lines
+    }
+
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        let rows = pillow(ctx, &self.pillow)
+            .map(|p| p.partitions.iter().map(partition_row).collect())
+            .unwrap_or_default();
+        partitions_table(rows)
+    }
+
+    fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        let (topic, partition) = split_key(row)?;
+        pillow(ctx, &self.pillow)?.partition(topic, partition)?;
+        Some(Box::new(PartitionView {
+            pillow: self.pillow.clone(),
+            topic: topic.to_string(),
+            partition,
+        }))
+    }
+
+    fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
+        let part = row
+            .and_then(split_key)
+            .and_then(|(t, n)| pillow(ctx, &self.pillow)?.partition(t, n));
+        pillow_actions(ctx, &self.pillow, part)
+    }
+
+    fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        partition_vars(ctx, &self.pillow, row)
+    }
+}
+
+fn partition_vars(ctx: &ViewCtx, name: &str, row: &str) -> Vec<(String, String)> {
+    let mut vars = vec![("pillow".to_string(), name.to_string())];
+    if let Some((t, n)) = split_key(row) {
+        vars.push(("topic".into(), t.to_string()));
+        vars.push(("partition".into(), n.to_string()));
+        if let Some(proc_) = pillow(ctx, name).and_then(|p| {
+            let owner = p.partition(t, n)?.owner?;
+            p.processes.iter().find(|pr| pr.index == owner)
+        }) {
+            vars.push(("program".into(), proc_.program.clone()));
+            vars.push(("host".into(), proc_.host.clone()));
+        }
+    }
+    vars
+}
+
+/// The partitions table (public for the render benchmark).
+pub fn partitions_table(rows: Vec<Row>) -> Table {
+    Table {
+        columns: vec![
+            Column::left("PARTITION", 14).grow(),
+            Column::right("COMMITTED", 12),
+            Column::right("LOG START", 12),
+            Column::right("LOG END", 12),
+            Column::right("LAG", 9),
+            Column::right("CKPT AGE", 8),
+            Column::right("PROCESS", 7),
+            Column::left("STATUS", 9),
+            Column::right("RATE", 9),
+            Column::right("TIME LAG", 8),
+        ],
+        rows,
+        default_sort: Some((4, true)),
+        empty: "no partitions (the checkpoint has no rows, or Kafka did not answer)".into(),
+    }
+}
+
+/// One partition's row (public for the render benchmark).
+pub fn partition_row(p: &Partition) -> Row {
+    Row {
+        key: p.key(),
+        cells: vec![
+            Cell::text(p.key()),
+            opt_count(p.committed),
+            opt_count(p.log_start),
+            opt_count(p.log_end),
+            opt_count(p.lag).tone(if p.status >= PartitionStatus::Warn {
+                status_tone(p.status)
+            } else {
+                Tone::Normal
+            }),
+            secs(p.checkpoint_age_seconds),
+            match p.owner {
+                Some(o) => Cell::num(o.to_string(), o as f64),
+                None => Cell::num("—", -1.0).tone(Tone::Muted),
+            },
+            status_cell(p.status),
+            rate(p.consume_rate),
+            secs(p.time_lag_seconds),
+        ],
+    }
+}
+
+/// One partition: its history as a chart, rates, time lag, the verdict.
+pub struct PartitionView {
+    pub pillow: String,
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl PartitionView {
+    fn part<'a>(&self, ctx: &'a ViewCtx) -> Option<(&'a Pillow, &'a Partition)> {
+        let p = pillow(ctx, &self.pillow)?;
+        Some((p, p.partition(&self.topic, self.partition)?))
+    }
+}
+
+fn t_secs(now: SystemTime, at: SystemTime) -> f64 {
+    -(now.duration_since(at).map(|d| d.as_secs_f64()).unwrap_or(0.0))
+}
+
+impl View for PartitionView {
+    fn crumb(&self) -> String {
+        format!("{}:{}", self.topic, self.partition)
+    }
+    fn scope(&self) -> &'static str {
+        "pillows.partition"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Pillows)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let Some((_, p)) = self.part(ctx) else {
+            return vec![("this partition is not in the last poll".into(), Tone::Warn)];
+        };
+        let verdict = if p.verdict.is_empty() {
+            "no problem seen".to_string()
+        } else {
+            p.verdict.clone()
+        };
+        vec![(format!("{} {}", status_cell(p.status).text, verdict), status_tone(p.status))]
+    }
+
+    fn table(&self, _ctx: &ViewCtx) -> Table {
+        Table::default()
+    }
+
+    fn render_body(&self, frame: &mut Frame, area: Rect, ctx: &ViewCtx, _selected: Option<&str>) -> bool {
+        let Some((pl, p)) = self.part(ctx) else {
+            return false;
+        };
+        let [facts_area, lag_area, offsets_area] =
+            Layout::vertical([Constraint::Length(6), Constraint::Percentage(45), Constraint::Min(5)]).areas(area);
+        let text = ctx.theme.tone(Tone::Normal);
+        let muted = ctx.theme.tone(Tone::Muted);
+        let fmt_opt = |v: Option<i64>| v.map(count).unwrap_or_else(|| "—".into());
+        let fmt_rate = |v: Option<f64>| v.map(|r| format!("{r:.1}/s")).unwrap_or_else(|| "—".into());
+        let fmt_secs = |v: Option<f64>| {
+            v.map(|s| short_duration(Duration::from_secs_f64(s.max(0.0))))
+                .unwrap_or_else(|| "—".into())
+        };
+        let owner = p
+            .owner
+            .and_then(|o| pl.processes.iter().find(|pr| pr.index == o).map(|pr| format!("{o} ({} on {})", pr.program, pr.host)).or(Some(o.to_string())))
+            .unwrap_or_else(|| "—".into());
+        let time_lag_source = if p.doc_modification_time.is_some() {
+            "from doc_modification_time"
+        } else {
+            "interpolated from sampled log ends"
+        };
+        let facts = vec![
+            Line::from(vec![
+                Span::styled("committed ", muted),
+                Span::styled(fmt_opt(p.committed), text),
+                Span::styled("  log start ", muted),
+                Span::styled(fmt_opt(p.log_start), text),
+                Span::styled("  log end ", muted),
+                Span::styled(fmt_opt(p.log_end), text),
+                Span::styled("  lag ", muted),
+                Span::styled(fmt_opt(p.lag), ctx.theme.tone(status_tone(p.status))),
+            ]),
+            Line::from(vec![
+                Span::styled("consume ", muted),
+                Span::styled(fmt_rate(p.consume_rate), text),
+                Span::styled("  produce ", muted),
+                Span::styled(fmt_rate(p.produce_rate), text),
+                Span::styled("  time to recovery ", muted),
+                Span::styled(
+                    match (p.eta_seconds, p.lag) {
+                        (Some(e), _) => format!("~{}", fmt_secs(Some(e))),
+                        (None, Some(l)) if l > ctx.config.pillows.thresholds.allowed_lag => "not recovering".into(),
+                        _ => "—".into(),
+                    },
+                    text,
+                ),
+            ]),
+            Line::from(vec![
+                Span::styled("time lag ", muted),
+                Span::styled(fmt_secs(p.time_lag_seconds), text),
+                Span::styled(format!(" ({time_lag_source})"), muted),
+                Span::styled("  checkpoint age ", muted),
+                Span::styled(fmt_secs(p.checkpoint_age_seconds), text),
+            ]),
+            Line::from(vec![
+                Span::styled("process ", muted),
+                Span::styled(owner, text),
+                Span::styled(format!("  · {} samples kept", p.history.len()), muted),
+            ]),
+            Line::from(Span::styled(
+                format!(
+                    "{} {}",
+                    status_cell(p.status).text,
+                    if p.verdict.is_empty() { "no problem seen" } else { &p.verdict }
+                ),
+                ctx.theme.tone(status_tone(p.status)),
+            )),
+        ];
+        frame.render_widget(Paragraph::new(facts).wrap(Wrap { trim: true }), facts_area);
+
+        let now = ctx.now;
+        let series = |get: &dyn Fn(&crate::model::pillows::Sample) -> Option<i64>| -> Vec<(f64, f64)> {
+            p.history
+                .iter()
+                .filter_map(|s| Some((t_secs(now, s.at), get(s)? as f64)))
+                .collect()
+        };
+        let lag = series(&|s| s.lag());
+        let committed = series(&|s| s.committed);
+        let end = series(&|s| s.log_end);
+        let start = series(&|s| s.log_start);
+        let x_min = p.history.front().map(|s| t_secs(now, s.at)).unwrap_or(-60.0).min(-1.0);
+        let chart = |title: &str, sets: Vec<(&str, &Vec<(f64, f64)>, Style)>, area: Rect, frame: &mut Frame| {
+            let (lo, hi) = sets
+                .iter()
+                .flat_map(|(_, d, _)| d.iter().map(|(_, y)| *y))
+                .fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+            let (lo, hi) = if lo > hi { (0.0, 1.0) } else { (lo.min(hi - 1.0), hi) };
+            let datasets: Vec<Dataset> = sets
+                .iter()
+                .map(|(name, data, style)| {
+                    Dataset::default()
+                        .name(name.to_string())
+                        .marker(Marker::Braille)
+                        .graph_type(GraphType::Line)
+                        .style(*style)
+                        .data(data)
+                })
+                .collect();
+            let widget = Chart::new(datasets)
+                .block(
+                    Block::default()
+                        .borders(Borders::TOP)
+                        .title(title.to_string())
+                        .border_style(ctx.theme.style(crate::ui::theme::Slot::Border)),
+                )
+                .x_axis(
+                    Axis::default()
+                        .bounds([x_min, 0.0])
+                        .labels([short_duration(Duration::from_secs_f64(-x_min)) + " ago", "now".to_string()])
+                        .style(muted),
+                )
+                .y_axis(
+                    Axis::default()
+                        .bounds([lo, hi])
+                        .labels([count(lo as i64), count(hi as i64)])
+                        .style(muted),
+                );
+            frame.render_widget(widget, area);
+        };
+        chart(
+            "lag (changes) over the session",
+            vec![("lag", &lag, ctx.theme.tone(Tone::Warn))],
+            lag_area,
+            frame,
+        );
+        chart(
+            "offsets: ─ log end  ─ committed  ─ log start",
+            vec![
+                ("log end", &end, ctx.theme.tone(Tone::Accent)),
+                ("committed", &committed, ctx.theme.tone(Tone::Ok)),
+                ("log start", &start, muted),
+            ],
+            offsets_area,
+            frame,
+        );
+        true
+    }
+
+    fn actions(&self, ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
+        let part = self.part(ctx).map(|(_, p)| p);
+        pillow_actions(ctx, &self.pillow, part)
+    }
+
+    fn row_vars(&self, ctx: &ViewCtx, _row: &str) -> Vec<(String, String)> {
+        partition_vars(ctx, &self.pillow, &format!("{}:{}", self.topic, self.partition))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_sparklines_read_well() {
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(-12), "-12");
+        assert_eq!(sparkline([0, 5, 10].into_iter(), 12), " ▅█");
+        assert_eq!(sparkline((0..20).map(|_| 3), 4), "████");
+    }
 }

@@ -1,0 +1,13 @@
+//! Pillows against real peers: librdkafka's mock cluster (in-process Kafka protocol) and the
+//! machine's PostgreSQL on 127.0.0.1:5432 (`OPSDECK_TEST_POSTGRES` overrides the connection string).
+
+#[path = "pillows/common.rs"]
+mod common;
+#[path = "pillows/demo.rs"]
+mod demo;
+#[path = "pillows/kafka.rs"]
+mod kafka;
+#[path = "pillows/postgres.rs"]
+mod postgres;
+#[path = "pillows/views.rs"]
+mod views;

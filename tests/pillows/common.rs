@@ -1,0 +1,101 @@
+//! Helpers shared by the pillows tests.
+
+use opsdeck::actions::audit::{AuditLog, Identity};
+use opsdeck::actions::executor::execute;
+use opsdeck::actions::{ActionPlan, Outcome};
+use opsdeck::config::ConfigDuration;
+use opsdeck::config::pillows::{PillowConfig, PillowsConfig};
+use opsdeck::model::fleet::FeedData;
+use opsdeck::model::pillows::PillowsState;
+use opsdeck::sources::Backends;
+use opsdeck::sources::pillows::PillowsBackend;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::time::{Duration, SystemTime};
+
+pub fn pillow(name: &str) -> PillowConfig {
+    PillowConfig {
+        name: name.into(),
+        checkpoint_id: None,
+        group: None,
+        topics: Vec::new(),
+        processes: 0,
+        dedicated_migration_process: false,
+        hosts: Vec::new(),
+        program: String::new(),
+    }
+}
+
+pub fn config(brokers: &str, pillows: Vec<PillowConfig>) -> PillowsConfig {
+    let mut c = PillowsConfig {
+        brokers: brokers.into(),
+        timeout: ConfigDuration::secs(5),
+        pillows,
+        ..PillowsConfig::default()
+    };
+    c.thresholds.allowed_lag = 0;
+    c
+}
+
+/// Produces `n` messages of `size` bytes to one partition and waits for delivery.
+pub fn produce(brokers: &str, topic: &str, partition: i32, n: usize, size: usize) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "0")
+        .create()
+        .expect("producer");
+    let payload = vec![b'x'; size];
+    for _ in 0..n {
+        let mut record = BaseRecord::<(), [u8]>::to(topic).partition(partition).payload(&payload);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    record = r;
+                    producer.poll(Duration::from_millis(10));
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(10)).expect("flush");
+}
+
+/// A standalone commit (the client never joins the group).
+pub fn commit(brokers: &str, group: &str, offsets: &[(&str, i32, i64)]) {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for (t, p, o) in offsets {
+        tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
+    }
+    consumer.commit(&tpl, CommitMode::Sync).expect("commit");
+}
+
+/// One poll of `backend` folded into `state` as if it happened at `at`.
+pub async fn poll_into(backend: &PillowsBackend, state: &mut Option<PillowsState>, at: SystemTime) {
+    let cfg = backend.config.clone();
+    let pillows = backend.read(&cfg.pillows).await.expect("poll");
+    let poll = opsdeck::model::pillows::PillowsPoll {
+        pillows,
+        settings: cfg.settings(),
+    };
+    PillowsState::absorb(state, poll, at);
+}
+
+/// Runs `plan` through the executor (audit intent, run, verify, audit outcome).
+pub async fn run_plan(plan: ActionPlan, backend: &PillowsBackend, dir: &std::path::Path) -> Outcome {
+    let backends = Backends {
+        pillows: Some(backend.clone()),
+        ..Backends::default()
+    };
+    let audit = AuditLog::new(dir.join("audit.jsonl"), Identity::current());
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    execute(1, plan, backends, audit, tx, tokio_util::sync::CancellationToken::new()).await
+}

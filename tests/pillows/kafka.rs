@@ -1,0 +1,159 @@
+//! Consumer-group pillows against librdkafka's mock cluster.
+
+use super::common::*;
+use opsdeck::actions::OutcomeResult;
+use opsdeck::actions::pillows::plan_move_checkpoint;
+use opsdeck::model::Fleet;
+use opsdeck::model::FeedStatus;
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::model::pillows::PartitionStatus;
+use opsdeck::sources::pillows::PillowsBackend;
+use rdkafka::mocking::MockCluster;
+use std::time::{Duration, Instant, SystemTime};
+
+fn group_pillow(group: &str, topics: &[&str]) -> opsdeck::config::pillows::PillowConfig {
+    opsdeck::config::pillows::PillowConfig {
+        group: Some(group.into()),
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+        ..pillow("ucr-pillow")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn group_lag_is_log_end_minus_committed_and_a_rewind_is_named() {
+    let mock = MockCluster::new(2).unwrap();
+    mock.create_topic("case-sql", 3, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    produce(&brokers, "case-sql", 0, 100, 10);
+    produce(&brokers, "case-sql", 1, 10, 10);
+    commit(&brokers, "ucr", &[("case-sql", 0, 40), ("case-sql", 1, 10)]);
+
+    let backend = PillowsBackend::new(&config(&brokers, vec![group_pillow("ucr", &["case-sql"])])).unwrap();
+    let readings = backend.read(&backend.config.pillows).await.unwrap();
+    let parts = readings[0].result.as_ref().unwrap();
+    let p0 = &parts.iter().find(|p| p.partition == 0).unwrap();
+    assert_eq!((p0.committed, p0.log_start, p0.log_end), (Some(40), Some(0), Some(100)));
+    let p2 = &parts.iter().find(|p| p.partition == 2).unwrap();
+    assert_eq!((p2.committed, p2.log_end), (None, Some(0)));
+
+    let t0 = SystemTime::now();
+    let mut state = None;
+    poll_into(&backend, &mut state, t0).await;
+    let pillow = &state.as_ref().unwrap().pillows[0];
+    let lags: Vec<Option<i64>> = pillow.partitions.iter().map(|p| p.lag).collect();
+    assert_eq!(lags, vec![Some(60), Some(0), Some(0)]);
+    assert_eq!(pillow.total_lag, 60);
+    assert_eq!(pillow.worst_partition.as_deref(), Some("case-sql:0"));
+
+    // The group's offset goes backwards: Burrow's rewind rule.
+    commit(&brokers, "ucr", &[("case-sql", 0, 20)]);
+    poll_into(&backend, &mut state, t0 + Duration::from_secs(30)).await;
+    let pillow = &state.as_ref().unwrap().pillows[0];
+    assert_eq!(pillow.partitions[0].status, PartitionStatus::Rewind);
+    assert!(
+        pillow
+            .verdicts
+            .iter()
+            .any(|v| v.message == "checkpoint rewound on case-sql:0 (from 40 to 20)"),
+        "{:?}",
+        pillow.verdicts
+    );
+    let json = serde_json::to_value(state.as_ref().unwrap()).unwrap();
+    let p = &json["pillows"][0]["partitions"][0];
+    assert_eq!(p["topic"], "case-sql");
+    assert_eq!(p["partition"], 0);
+    assert_eq!(p["committed"], 20);
+    assert_eq!(p["log_start"], 0);
+    assert_eq!(p["log_end"], 100);
+    assert_eq!(p["lag"], 80);
+    assert_eq!(p["status"], "rewind");
+    drop(mock);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoint_below_the_first_retained_offset_is_lost_and_moving_it_commits_log_end() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("form-sql", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    // The mock keeps 5 MiB per partition: 40 × 200 KiB pushes the first retained offset up.
+    produce(&brokers, "form-sql", 0, 40, 200 * 1024);
+    commit(&brokers, "ucr", &[("form-sql", 0, 3)]);
+
+    let backend = PillowsBackend::new(&config(&brokers, vec![group_pillow("ucr", &["form-sql"])])).unwrap();
+    let mut state = None;
+    poll_into(&backend, &mut state, SystemTime::now()).await;
+    let pillow = &state.as_ref().unwrap().pillows[0];
+    let p = &pillow.partitions[0];
+    let low = p.log_start.unwrap();
+    assert!(low > 3, "the mock should have trimmed the log, log start {low}");
+    assert_eq!(p.log_end, Some(40));
+    assert_eq!(p.status, PartitionStatus::Lost);
+    let expected = format!(
+        "checkpoint on form-sql:0 is below the first retained offset (needed 3, first available {low}): changes were lost — reprocess, then move the checkpoint"
+    );
+    assert!(pillow.verdicts.iter().any(|v| v.message == expected), "{:?}", pillow.verdicts);
+
+    let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
+    assert!(plan.description.contains("37 changes will be SKIPPED"), "{}", plan.description);
+    assert_eq!(plan.call, "OffsetCommit group=ucr form-sql:0=40");
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = run_plan(plan, &backend, dir.path()).await;
+    assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
+    let readings = backend.read(&backend.config.pillows).await.unwrap();
+    assert_eq!(readings[0].result.as_ref().unwrap()[0].committed, Some(40));
+    drop(mock);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consuming_pillow_refuses_the_checkpoint_move() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("case-sql", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    produce(&brokers, "case-sql", 0, 50, 10);
+    commit(&brokers, "ucr", &[("case-sql", 0, 10)]);
+    let backend = PillowsBackend::new(&config(&brokers, vec![group_pillow("ucr", &["case-sql"])])).unwrap();
+    let t0 = SystemTime::now();
+    let mut state = None;
+    poll_into(&backend, &mut state, t0).await;
+    commit(&brokers, "ucr", &[("case-sql", 0, 20)]);
+    poll_into(&backend, &mut state, t0 + Duration::from_secs(30)).await;
+    let pillow = &state.as_ref().unwrap().pillows[0];
+    let err = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap_err();
+    assert!(err.contains("still consuming"), "{err}");
+    drop(mock);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut c = config(&format!("127.0.0.1:{port}"), vec![group_pillow("ucr", &["case-sql"])]);
+    c.timeout = opsdeck::config::ConfigDuration::secs(2);
+    let backend = PillowsBackend::new(&c).unwrap();
+    let started = Instant::now();
+    let err = backend.read(&backend.config.pillows).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(err.contains("Kafka"), "{err}");
+    let mut fleet = Fleet::default();
+    fleet.enable(opsdeck::model::SourceKind::Pillows);
+    fleet.apply(SystemTime::now(), SourceUpdate::Pillows(Err(err.clone())));
+    assert_eq!(fleet.pillows.status, FeedStatus::Error);
+    assert_eq!(fleet.pillows.error.as_deref(), Some(err.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_topic_fails_only_its_pillow() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("case-sql", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    let mut ok = group_pillow("ucr", &["case-sql"]);
+    ok.name = "ok-pillow".into();
+    let mut bad = group_pillow("other", &["no-such-topic"]);
+    bad.name = "bad-pillow".into();
+    let backend = PillowsBackend::new(&config(&brokers, vec![ok, bad])).unwrap();
+    let readings = backend.read(&backend.config.pillows).await.unwrap();
+    assert!(readings[0].result.is_ok());
+    let err = readings[1].result.as_ref().unwrap_err();
+    assert!(err.contains("no-such-topic") && err.contains("does not exist"), "{err}");
+    drop(mock);
+}

@@ -1,8 +1,143 @@
-//! Criterion benchmarks: pillows.
+//! Criterion benchmarks: pillows at fleet scale — the evaluator over 3,200 partitions with 120
+//! history samples each, one poll absorbed into that state, and the partitions table at 3,200 rows
+//! (view → filter/sort → draw of the visible rows, the app's real path).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use opsdeck::app::screen::Screen;
+use opsdeck::config::Config;
+use opsdeck::config::pillows::PillowConfig;
+use opsdeck::model::fleet::{FeedData, SourceUpdate};
+use opsdeck::model::pillows::{
+    Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll, PillowsState,
+};
+use opsdeck::model::{Fleet, SourceKind};
+use opsdeck::ui::theme::Theme;
+use opsdeck::ui::view::ViewCtx;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use std::hint::black_box;
+use std::time::{Duration, SystemTime};
 
-fn placeholder(_c: &mut Criterion) {}
+const PARTITIONS: i32 = 3_200;
+const SAMPLES: u64 = 120;
 
-criterion_group!(benches, placeholder);
+fn t(s: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)
+}
+
+fn poll(step: u64, settings: &EvalSettings) -> PillowsPoll {
+    let partitions = (0..PARTITIONS)
+        .map(|p| {
+            let end = 1_000_000 + step as i64 * 300 + p as i64;
+            // A mix: most keep up, every 7th lags and recovers, every 31st stopped.
+            let committed = match p {
+                p if p % 31 == 0 => 900_000,
+                p if p % 7 == 0 => end - 5_000 + step as i64 * 20,
+                _ => end - 10,
+            };
+            PartitionReading {
+                topic: format!("topic-{}", p / 100),
+                partition: p % 100,
+                committed: Some(committed),
+                log_start: Some(0),
+                log_end: Some(end),
+                last_modified: Some(t(step * 30)),
+                doc_modification_time: None,
+            }
+        })
+        .collect();
+    PillowsPoll {
+        pillows: vec![PillowReading {
+            name: "big-pillow".into(),
+            kind: CheckpointKind::Postgres,
+            checkpoint: "big-pillow".into(),
+            assignment: Assignment {
+                processes: 32,
+                dedicated_migration_process: false,
+            },
+            processes: Vec::new(),
+            result: Ok(partitions),
+        }],
+        settings: settings.clone(),
+    }
+}
+
+fn state() -> (PillowsState, EvalSettings) {
+    let settings = EvalSettings {
+        history: SAMPLES as usize,
+        ..EvalSettings::default()
+    };
+    let mut state = None;
+    for step in 0..SAMPLES {
+        PillowsState::absorb(&mut state, poll(step, &settings), t(step * 30));
+    }
+    (state.unwrap(), settings)
+}
+
+fn evaluation(c: &mut Criterion) {
+    let (state, settings) = state();
+    assert_eq!(state.pillows[0].partitions[0].history.len(), SAMPLES as usize);
+    let now = t(SAMPLES * 30);
+    c.bench_function("pillows/evaluate 3200 partitions x 120 samples", |b| {
+        let mut pillow = state.pillows[0].clone();
+        b.iter(|| {
+            opsdeck::analysis::pillows::evaluate_pillow(&mut pillow, now, &settings);
+            black_box(pillow.verdicts.len())
+        })
+    });
+    let next = poll(SAMPLES, &settings);
+    c.bench_function("pillows/absorb one poll of 3200 partitions (incl. poll clone)", |b| {
+        // Steady state: every iteration is one more poll folded into a full-history state.
+        let mut s = Some(state.clone());
+        let mut k = 0u64;
+        b.iter(|| {
+            k += 1;
+            PillowsState::absorb(&mut s, next.clone(), now + Duration::from_secs(30 * k));
+            black_box(s.as_ref().map(|s| s.pillows.len()))
+        })
+    });
+}
+
+fn render(c: &mut Criterion) {
+    let (state, settings) = state();
+    let mut fleet = Fleet::default();
+    fleet.enable(SourceKind::Pillows);
+    fleet.apply(t(SAMPLES * 30), SourceUpdate::Pillows(Ok(poll(SAMPLES, &settings))));
+    fleet.pillows.data = Some(state);
+    let mut config = Config::default();
+    config.pillows.pillows.push(PillowConfig {
+        name: "big-pillow".into(),
+        checkpoint_id: Some("big-pillow".into()),
+        group: None,
+        topics: Vec::new(),
+        processes: 32,
+        dedicated_migration_process: false,
+        hosts: Vec::new(),
+        program: String::new(),
+    });
+    let theme = Theme::builtin("default").expect("default theme");
+    let ctx = ViewCtx {
+        fleet: &fleet,
+        config: &config,
+        now: t(SAMPLES * 30),
+        theme: &theme,
+        read_only: false,
+    };
+    let view = opsdeck::ui::panes::pillows::root()
+        .drill(&ctx, "big-pillow")
+        .expect("partitions view");
+    let screen = Screen::new(view);
+    let area = Rect::new(0, 0, 200, 50);
+    c.bench_function("pillows/render partitions table, 3200 rows", |b| {
+        let mut buf = Buffer::empty(area);
+        b.iter(|| {
+            let visible = screen.visible(&ctx);
+            assert_eq!(visible.table.rows.len(), PARTITIONS as usize);
+            opsdeck::ui::widgets::table::draw(&mut buf, area, &visible, None, &screen.offset, &theme);
+            black_box(&buf);
+        })
+    });
+}
+
+criterion_group!(benches, evaluation, render);
 criterion_main!(benches);

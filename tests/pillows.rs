@@ -3,6 +3,8 @@
 
 #[path = "pillows/common.rs"]
 mod common;
+#[path = "pillows/config.rs"]
+mod config;
 #[path = "pillows/demo.rs"]
 mod demo;
 #[path = "pillows/kafka.rs"]

@@ -13,8 +13,9 @@ use std::time::Duration;
 /// The pillows operations the executor can run.
 #[derive(Debug, Clone)]
 pub enum PillowsOp {
-    Restart(RestartOp),
-    MoveCheckpoint(MoveOp),
+    // Boxed: plans travel through the app's effects and overlays, which stay small.
+    Restart(Box<RestartOp>),
+    MoveCheckpoint(Box<MoveOp>),
 }
 
 #[derive(Debug, Clone)]
@@ -51,12 +52,10 @@ pub fn render_command(template: &str, programs: &[String]) -> String {
 
 fn validate_name(kind: &str, name: &str) -> Result<(), String> {
     // Names go into shell commands (quoted) and supervisor: refuse anything exotic outright.
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
-    {
-        return Err(format!("{kind} {name:?} has characters opsdeck will not pass to a shell"));
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b)) {
+        return Err(format!(
+            "{kind} {name:?} has characters opsdeck will not pass to a shell"
+        ));
     }
     Ok(())
 }
@@ -76,8 +75,14 @@ pub fn plan_restart(
         .collect();
     if processes.is_empty() {
         return Err(match process {
-            Some(n) => format!("{} has no process {n} in the config (hosts/program/processes)", pillow.name),
-            None => format!("{} has no processes in the config (set hosts, program and processes)", pillow.name),
+            Some(n) => format!(
+                "{} has no process {n} in the config (hosts/program/processes)",
+                pillow.name
+            ),
+            None => format!(
+                "{} has no processes in the config (set hosts, program and processes)",
+                pillow.name
+            ),
         });
     }
     let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -126,7 +131,11 @@ pub fn plan_restart(
         .join("\n");
     let description = format!(
         "supervisorctl restarts {} (the process re-reads its checkpoint and resumes from there).\n{} lagging partition(s) owned by {} should advance afterwards.",
-        processes.iter().map(|p| p.program.as_str()).collect::<Vec<_>>().join(", "),
+        processes
+            .iter()
+            .map(|p| p.program.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         watch.len(),
         if indexes.len() == 1 { "it" } else { "them" }
     );
@@ -148,14 +157,14 @@ pub fn plan_restart(
             humantime::format_duration(verify_timeout)
         ),
         timeout: verify_timeout + cfg.timeout.get() * 3,
-        op: Operation::Pillows(PillowsOp::Restart(RestartOp {
+        op: Operation::Pillows(PillowsOp::Restart(Box::new(RestartOp {
             pillow: pc.clone(),
             processes,
             commands,
             watch,
             verify_timeout,
             call_timeout: cfg.timeout.get().max(Duration::from_secs(30)),
-        })),
+        }))),
     })
 }
 
@@ -234,17 +243,20 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
     }
     Ok(ActionPlan {
         action: "pillows.move_checkpoint".into(),
-        title: format!("Move {}'s checkpoint to the log end (skip {skipped} changes)", pillow.name),
+        title: format!(
+            "Move {}'s checkpoint to the log end (skip {skipped} changes)",
+            pillow.name
+        ),
         target: pillow.name.clone(),
         description,
         call,
         risk: Risk::High,
         verify: "reading the checkpoints back shows the new offsets".into(),
         timeout: cfg.timeout.get() * 4,
-        op: Operation::Pillows(PillowsOp::MoveCheckpoint(MoveOp {
+        op: Operation::Pillows(PillowsOp::MoveCheckpoint(Box::new(MoveOp {
             pillow: pc.clone(),
             moves,
-        })),
+        }))),
     })
 }
 
@@ -270,8 +282,8 @@ pub fn all_running(output: &str, programs: &[String]) -> bool {
 
 pub async fn run(op: PillowsOp, ctx: &ActionCtx) -> Outcome {
     match op {
-        PillowsOp::Restart(op) => restart(op, ctx).await,
-        PillowsOp::MoveCheckpoint(op) => move_checkpoint(op, ctx).await,
+        PillowsOp::Restart(op) => restart(*op, ctx).await,
+        PillowsOp::MoveCheckpoint(op) => move_checkpoint(*op, ctx).await,
     }
 }
 
@@ -291,7 +303,10 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
     // 1. Every program RUNNING again (supervisor shows STARTING for startsecs first).
     for c in &op.commands {
         loop {
-            ctx.report(format!("waiting for {} to be RUNNING", c.programs.join(", ")), Some(0.4));
+            ctx.report(
+                format!("waiting for {} to be RUNNING", c.programs.join(", ")),
+                Some(0.4),
+            );
             let last = match run_on(ctx, &c.host, &c.status, op.call_timeout).await {
                 Ok(out) if all_running(&out.stdout, &c.programs) => break,
                 Ok(out) => out.last_line().to_string(),
@@ -315,7 +330,10 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
         return Outcome::unverified("restarted and RUNNING; cannot read offsets to see partitions advance");
     };
     loop {
-        ctx.report(format!("RUNNING; waiting for {} partition(s) to advance", op.watch.len()), Some(0.7));
+        ctx.report(
+            format!("RUNNING; waiting for {} partition(s) to advance", op.watch.len()),
+            Some(0.7),
+        );
         let last_error = match backend.read(std::slice::from_ref(&op.pillow)).await {
             Ok(readings) => {
                 let parts = readings.into_iter().next().map(|r| r.result);
@@ -366,7 +384,10 @@ async fn move_checkpoint(op: MoveOp, ctx: &ActionCtx) -> Outcome {
             let Some(store) = &backend.store else {
                 return Outcome::failed("no checkpoint database configured");
             };
-            ctx.report(format!("updating {} row(s) of {id} in one transaction", op.moves.len()), Some(0.3));
+            ctx.report(
+                format!("updating {} row(s) of {id} in one transaction", op.moves.len()),
+                Some(0.3),
+            );
             if let Err(e) = store.move_to(&id, &op.moves).await {
                 return Outcome::failed(e);
             }

@@ -25,10 +25,7 @@ pub struct PartitionEval {
 }
 
 fn secs_between(later: SystemTime, earlier: SystemTime) -> f64 {
-    later
-        .duration_since(earlier)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    later.duration_since(earlier).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 /// Consume and produce rates (changes/s) over the samples of the last `window`.
@@ -40,7 +37,11 @@ pub fn rates(history: &[Sample], window: Duration) -> (Option<f64>, Option<f64>)
     let in_window = || history.iter().filter(|s| s.at >= since);
     let rate = |get: fn(&Sample) -> Option<i64>| {
         let first = in_window().find(|s| get(s).is_some())?;
-        let last = in_window().filter(|s| get(s).is_some()).last()?;
+        let last = history
+            .iter()
+            .rev()
+            .take_while(|s| s.at >= since)
+            .find(|s| get(s).is_some())?;
         let dt = secs_between(last.at, first.at);
         if dt < 1.0 {
             return None;
@@ -251,12 +252,18 @@ fn summarize(pillow: &mut Pillow, s: &EvalSettings) {
         .map(|p| p.status)
         .max_by_key(|st| (st.severity(), *st))
         .unwrap_or(PartitionStatus::Unknown);
-    pillow.recovery = if lagging.is_empty() {
+    let stuck = parts
+        .iter()
+        .any(|p| p.lag.unwrap_or(0) > 0 && p.status.severity() == Severity::Critical);
+    pillow.recovery = if lagging.is_empty() && !stuck {
         if parts.iter().all(|p| p.lag.is_some()) {
             Recovery::CaughtUp
         } else {
             Recovery::Unknown
         }
+    } else if stuck {
+        // A stopped or lost partition does not catch up on its own, however small its lag.
+        Recovery::NotRecovering
     } else if lagging.iter().all(|p| p.eta_seconds.is_some()) {
         Recovery::Eta(lagging.iter().filter_map(|p| p.eta_seconds).fold(0.0, f64::max))
     } else if lagging
@@ -295,7 +302,11 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
         .collect();
     if !stopped.is_empty() {
         let owners: BTreeSet<usize> = stopped.iter().filter_map(|p| p.owner).collect();
-        let whole_process = |o: &usize| pillow.partitions_of(*o).all(|p| stopped.iter().any(|q| q.key() == p.key()));
+        let whole_process = |o: &usize| {
+            pillow
+                .partitions_of(*o)
+                .all(|p| matches!(p.status, PartitionStatus::Stop | PartitionStatus::Stall))
+        };
         let message = if stopped.len() == parts.len() {
             format!(
                 "stopped: no checkpoint of any of the {} partitions moves → check that the processes are RUNNING, then their logs",
@@ -329,7 +340,10 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
         let message = if n > 1 && lagging.len() == n {
             format!("all {n} partitions lagging → check processes, errors, load")
         } else if n > 1 && share >= s.all_fraction {
-            format!("{} of {n} partitions lagging → check processes, errors, load", lagging.len())
+            format!(
+                "{} of {n} partitions lagging → check processes, errors, load",
+                lagging.len()
+            )
         } else if owners.len() == 1 && lagging.iter().all(|p| p.owner.is_some()) {
             let o = owners.iter().next().copied().unwrap_or(0);
             format!(
@@ -371,11 +385,11 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
             out.push(Verdict { severity, message });
         }
     }
-    if let Some(worst) = parts
-        .iter()
-        .filter(|p| p.time_lag_seconds.is_some())
-        .max_by(|a, b| a.time_lag_seconds.partial_cmp(&b.time_lag_seconds).unwrap_or(std::cmp::Ordering::Equal))
-    {
+    if let Some(worst) = parts.iter().filter(|p| p.time_lag_seconds.is_some()).max_by(|a, b| {
+        a.time_lag_seconds
+            .partial_cmp(&b.time_lag_seconds)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }) {
         let t = worst.time_lag_seconds.unwrap_or(0.0);
         let severity = if t >= s.time_lag_critical {
             Some(Severity::Critical)
@@ -395,7 +409,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
             });
         }
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
 }
 

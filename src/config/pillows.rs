@@ -186,7 +186,10 @@ impl PillowsConfig {
             return;
         }
         if self.brokers.trim().is_empty() {
-            issues.push(ConfigIssue::new("pillows.brokers", "needed to read log offsets (host:port,...)"));
+            issues.push(ConfigIssue::new(
+                "pillows.brokers",
+                "needed to read log offsets (host:port,...)",
+            ));
         }
         if self.timeout.get().is_zero() {
             issues.push(ConfigIssue::new("pillows.timeout", "must be more than zero"));
@@ -242,9 +245,10 @@ impl PillowsConfig {
                     at("checkpoint_id"),
                     "needs pillows.postgres (the database holding the checkpoint table)",
                 )),
-                (None, Some(_)) if p.topics.is_empty() => {
-                    issues.push(ConfigIssue::new(at("topics"), "a consumer-group pillow needs its topics"))
-                }
+                (None, Some(_)) if p.topics.is_empty() => issues.push(ConfigIssue::new(
+                    at("topics"),
+                    "a consumer-group pillow needs its topics",
+                )),
                 _ => {}
             }
             if !p.hosts.is_empty() && p.hosts.len() != 1 && p.hosts.len() != p.processes {

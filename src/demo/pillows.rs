@@ -310,7 +310,9 @@ impl Sim {
             self.send(ARCHIVE_TOPIC, 0, &big);
             self.producer.poll(Duration::ZERO);
         }
-        self.producer.flush(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+        self.producer
+            .flush(Duration::from_secs(10))
+            .map_err(|e| e.to_string())?;
         let old = SystemTime::now() - Duration::from_secs(40 * 86_400);
         self.store.upsert(CheckpointRow {
             checkpoint_id: XFORM_CHECKPOINT.into(),
@@ -325,7 +327,11 @@ impl Sim {
         }
         for pillow in &self.pillows {
             for p in &pillow.processes {
-                let state = if p.running { "RUNNING   pid 4242, uptime 0:00:01" } else { "EXITED    Oct 14 03:12 AM" };
+                let state = if p.running {
+                    "RUNNING   pid 4242, uptime 0:00:01"
+                } else {
+                    "EXITED    Oct 14 03:12 AM"
+                };
                 let _ = std::fs::write(self.dir.join("state").join(&p.program), state);
             }
         }
@@ -369,7 +375,10 @@ impl Sim {
                 if proc_.dies_at.is_some_and(|d| now >= d) {
                     proc_.running = false;
                     proc_.dies_at = None;
-                    let _ = std::fs::write(self.dir.join("state").join(&proc_.program), "EXITED    (killed: out of memory)");
+                    let _ = std::fs::write(
+                        self.dir.join("state").join(&proc_.program),
+                        "EXITED    (killed: out of memory)",
+                    );
                 }
                 if !proc_.running {
                     continue;
@@ -378,7 +387,12 @@ impl Sim {
                 let state = if uptime < 2 {
                     "STARTING".to_string()
                 } else {
-                    format!("RUNNING   pid {}, uptime 0:{:02}:{:02}", 4000 + proc_.program.len(), uptime / 60 % 60, uptime % 60)
+                    format!(
+                        "RUNNING   pid {}, uptime 0:{:02}:{:02}",
+                        4000 + proc_.program.len(),
+                        uptime / 60 % 60,
+                        uptime % 60
+                    )
                 };
                 let _ = std::fs::write(self.dir.join("state").join(&proc_.program), state);
                 if uptime < 2 {
@@ -388,15 +402,21 @@ impl Sim {
                 proc_.budget += proc_.capacity * dt.as_secs_f64();
                 let mut budget = proc_.budget.floor() as i64;
                 proc_.budget -= budget as f64;
-                for (i, tp) in proc_.owns.iter().enumerate() {
-                    let end = produced.get(tp).copied().unwrap_or(0);
-                    let take = (end - proc_.offsets[i]).clamp(0, budget);
-                    proc_.offsets[i] += take;
-                    proc_.since_checkpoint += take;
-                    budget -= take;
+                // Interleaved over the partitions, as a consumer fetching from all of them: an equal
+                // share each, then what a caught-up partition left to the others.
+                for _ in 0..2 {
+                    let share = (budget / proc_.owns.len().max(1) as i64).max(1);
+                    for (i, tp) in proc_.owns.iter().enumerate() {
+                        let end = produced.get(tp).copied().unwrap_or(0);
+                        let take = (end - proc_.offsets[i]).clamp(0, share.min(budget));
+                        proc_.offsets[i] += take;
+                        proc_.since_checkpoint += take;
+                        budget -= take;
+                    }
                 }
                 // HQ writes a checkpoint every N changes or after a delay (here 100 changes or 3 s).
-                if proc_.since_checkpoint >= 100 || now.duration_since(proc_.last_checkpoint) >= Duration::from_secs(3) {
+                if proc_.since_checkpoint >= 100 || now.duration_since(proc_.last_checkpoint) >= Duration::from_secs(3)
+                {
                     proc_.since_checkpoint = 0;
                     proc_.last_checkpoint = now;
                     match &pillow.checkpoint {
@@ -431,7 +451,9 @@ impl Sim {
     /// Restart requests from the simulated supervisorctl: the process restarts and re-reads its
     /// checkpoint (a moved checkpoint takes effect), with extra capacity while catching up.
     fn handle_requests(&mut self) {
-        let Ok(entries) = std::fs::read_dir(self.dir.join("requests")) else { return };
+        let Ok(entries) = std::fs::read_dir(self.dir.join("requests")) else {
+            return;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
             let _ = std::fs::remove_file(entry.path());

@@ -52,7 +52,9 @@ pub struct Assignment {
 impl Assignment {
     /// The process owning the partition at `index` in the sorted partition list.
     pub fn owner(self, index: usize) -> Option<usize> {
-        let workers = self.processes.saturating_sub(usize::from(self.dedicated_migration_process));
+        let workers = self
+            .processes
+            .saturating_sub(usize::from(self.dedicated_migration_process));
         if workers == 0 {
             return None;
         }
@@ -401,7 +403,9 @@ fn merge_readings(pillow: &mut Pillow, mut readings: Vec<PartitionReading>, at: 
             old.next();
         }
         let mut p = match old.peek() {
-            Some(p) if p.topic == r.topic && p.partition == r.partition => old.next().unwrap_or_else(|| Partition::new(&r.topic, r.partition)),
+            Some(p) if p.topic == r.topic && p.partition == r.partition => {
+                old.next().unwrap_or_else(|| Partition::new(&r.topic, r.partition))
+            }
             _ => Partition::new(&r.topic, r.partition),
         };
         p.owner = pillow.assignment.owner(index);

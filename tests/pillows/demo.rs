@@ -25,7 +25,17 @@ async fn until(
         if done(state.as_ref().unwrap()) {
             return;
         }
-        assert!(Instant::now() < deadline, "{what} did not happen within {limit:?}: {:#?}", state.as_ref().unwrap().pillows.iter().map(|p| (&p.name, &p.verdicts)).collect::<Vec<_>>());
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}: {:#?}",
+            state
+                .as_ref()
+                .unwrap()
+                .pillows
+                .iter()
+                .map(|p| (&p.name, &p.verdicts))
+                .collect::<Vec<_>>()
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -49,37 +59,57 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
 
     // xform-pillow's checkpoint fell off the retained log.
     until(&backend, &mut state, Duration::from_secs(20), "lost checkpoint", |s| {
-        s.pillow("xform-pillow").is_some_and(|p| p.status == PartitionStatus::Lost)
+        s.pillow("xform-pillow")
+            .is_some_and(|p| p.status == PartitionStatus::Lost)
     })
     .await;
 
     // case-pillow's process 1 dies after 25 s; its partitions stop and the verdict names it.
-    until(&backend, &mut state, Duration::from_secs(90), "process 1 stopping", |s| {
-        s.pillow("case-pillow").is_some_and(|p| {
-            p.verdicts
-                .iter()
-                .any(|v| v.message.starts_with("stopped: process 1 makes no progress"))
-        })
-    })
+    until(
+        &backend,
+        &mut state,
+        Duration::from_secs(90),
+        "process 1 stopping",
+        |s| {
+            s.pillow("case-pillow").is_some_and(|p| {
+                p.verdicts
+                    .iter()
+                    .any(|v| v.message.starts_with("stopped: process 1 makes no progress"))
+            })
+        },
+    )
     .await;
     let s = state.as_ref().unwrap();
     let case = s.pillow("case-pillow").unwrap();
     let lag_before: i64 = case.partitions_of(1).filter_map(|p| p.lag).sum();
     assert!(lag_before > 40, "process 1's partitions should lag: {lag_before}");
     assert!(
-        case.partitions.iter().filter(|p| p.owner != Some(1)).all(|p| p.status == PartitionStatus::Ok),
+        case.partitions
+            .iter()
+            .filter(|p| p.owner != Some(1))
+            .all(|p| p.status == PartitionStatus::Ok),
         "only process 1's partitions stop"
     );
 
     let plan = plan_restart(&backend.config, &backend.config.pillows[0], case, Some(1)).unwrap();
-    assert!(plan.call.ends_with("restart commcare-hq-demo-pillowtop-case-pillow-1"), "{}", plan.call);
+    assert!(
+        plan.call.ends_with("restart commcare-hq-demo-pillowtop-case-pillow-1"),
+        "{}",
+        plan.call
+    );
     let outcome = run_plan(plan, &backend, sandbox.path()).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
 
-    until(&backend, &mut state, Duration::from_secs(60), "lag draining after the restart", |s| {
-        s.pillow("case-pillow")
-            .is_some_and(|p| p.partitions_of(1).all(|p| p.lag.unwrap_or(i64::MAX) <= 40))
-    })
+    until(
+        &backend,
+        &mut state,
+        Duration::from_secs(60),
+        "lag draining after the restart",
+        |s| {
+            s.pillow("case-pillow")
+                .is_some_and(|p| p.partitions_of(1).all(|p| p.lag.unwrap_or(i64::MAX) <= 40))
+        },
+    )
     .await;
 
     // Moving the lost checkpoint to the log end clears the verdict.

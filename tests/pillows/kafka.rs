@@ -3,8 +3,8 @@
 use super::common::*;
 use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::model::Fleet;
 use opsdeck::model::FeedStatus;
+use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::pillows::PartitionStatus;
 use opsdeck::sources::pillows::PillowsBackend;
@@ -91,10 +91,18 @@ async fn checkpoint_below_the_first_retained_offset_is_lost_and_moving_it_commit
     let expected = format!(
         "checkpoint on form-sql:0 is below the first retained offset (needed 3, first available {low}): changes were lost — reprocess, then move the checkpoint"
     );
-    assert!(pillow.verdicts.iter().any(|v| v.message == expected), "{:?}", pillow.verdicts);
+    assert!(
+        pillow.verdicts.iter().any(|v| v.message == expected),
+        "{:?}",
+        pillow.verdicts
+    );
 
     let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
-    assert!(plan.description.contains("37 changes will be SKIPPED"), "{}", plan.description);
+    assert!(
+        plan.description.contains("37 changes will be SKIPPED"),
+        "{}",
+        plan.description
+    );
     assert_eq!(plan.call, "OffsetCommit group=ucr form-sql:0=40");
     let dir = tempfile::tempdir().unwrap();
     let outcome = run_plan(plan, &backend, dir.path()).await;
@@ -126,13 +134,21 @@ async fn a_consuming_pillow_refuses_the_checkpoint_move() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
     // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut c = config(&format!("127.0.0.1:{port}"), vec![group_pillow("ucr", &["case-sql"])]);
     c.timeout = opsdeck::config::ConfigDuration::secs(2);
     let backend = PillowsBackend::new(&c).unwrap();
     let started = Instant::now();
     let err = backend.read(&backend.config.pillows).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(err.contains("Kafka"), "{err}");
     let mut fleet = Fleet::default();
     fleet.enable(opsdeck::model::SourceKind::Pillows);

@@ -29,7 +29,10 @@ impl TempDb {
         let name = format!(
             "opsdeck_pillows_{}_{}_{}",
             std::process::id(),
-            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_micros(),
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_micros(),
             N.fetch_add(1, Ordering::SeqCst)
         );
         let admin = connect(&server()).await;
@@ -51,11 +54,16 @@ impl Drop for TempDb {
         let name = self.name.clone();
         // Drop runs inside the test's runtime: use a thread with its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok((c, conn)) = tokio_postgres::connect(&server(), NoTls).await {
                     tokio::spawn(conn);
-                    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    let _ = c
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                 }
             });
         })
@@ -123,7 +131,8 @@ async fn checkpoint_rows_join_kafka_log_offsets() {
     poll_into(&backend, &mut state, SystemTime::now()).await;
     let pillow = &state.as_ref().unwrap().pillows[0];
     assert_eq!(pillow.error, None);
-    let got: Vec<(i32, Option<i64>, Option<i64>, Option<i64>, Option<usize>)> = pillow
+    type Got = (i32, Option<i64>, Option<i64>, Option<i64>, Option<usize>);
+    let got: Vec<Got> = pillow
         .partitions
         .iter()
         .map(|p| (p.partition, p.committed, p.log_end, p.lag, p.owner))
@@ -139,21 +148,33 @@ async fn checkpoint_rows_join_kafka_log_offsets() {
     );
     let p0 = &pillow.partitions[0];
     let time_lag = p0.time_lag_seconds.unwrap();
-    assert!((89.0..120.0).contains(&time_lag), "time lag from doc_modification_time: {time_lag}");
+    assert!(
+        (89.0..120.0).contains(&time_lag),
+        "time lag from doc_modification_time: {time_lag}"
+    );
     let age = pillow.partitions[1].checkpoint_age_seconds.unwrap();
-    assert!((3590.0..3700.0).contains(&age), "checkpoint age from last_modified: {age}");
+    assert!(
+        (3590.0..3700.0).contains(&age),
+        "checkpoint age from last_modified: {age}"
+    );
     // Lagging and its row untouched past the grace period → stopped.
     let mut c2 = c.clone();
     c2.thresholds.checkpoint_grace = opsdeck::config::ConfigDuration::secs(60);
     let old = SystemTime::now() - Duration::from_secs(600);
     client
-        .execute("UPDATE pillowtop_kafkacheckpoint SET last_modified = $1 WHERE \"partition\" = 0", &[&old])
+        .execute(
+            "UPDATE pillowtop_kafkacheckpoint SET last_modified = $1 WHERE \"partition\" = 0",
+            &[&old],
+        )
         .await
         .unwrap();
     let backend2 = PillowsBackend::new(&c2).unwrap();
     let mut state2 = None;
     poll_into(&backend2, &mut state2, SystemTime::now()).await;
-    assert_eq!(state2.as_ref().unwrap().pillows[0].partitions[0].status, PartitionStatus::Stop);
+    assert_eq!(
+        state2.as_ref().unwrap().pillows[0].partitions[0].status,
+        PartitionStatus::Stop
+    );
     drop(mock);
     drop(db);
 }
@@ -171,21 +192,34 @@ async fn missing_table_and_unknown_checkpoint_id_are_errors_of_the_pillow() {
     let mut state = None;
     poll_into(&backend, &mut state, SystemTime::now()).await;
     let err = state.as_ref().unwrap().pillows[0].error.clone().unwrap();
-    assert!(err.contains("pillowtop_kafkacheckpoint") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("pillowtop_kafkacheckpoint") && err.contains("does not exist"),
+        "{err}"
+    );
     let alerts = opsdeck::analysis::pillows::alerts(state.as_ref().unwrap(), &Default::default());
-    assert!(alerts.iter().any(|a| a.message.contains("does not exist")), "{alerts:?}");
+    assert!(
+        alerts.iter().any(|a| a.message.contains("does not exist")),
+        "{alerts:?}"
+    );
 
     client.batch_execute(HQ_TABLE).await.unwrap();
     poll_into(&backend, &mut state, SystemTime::now()).await;
     let err = state.as_ref().unwrap().pillows[0].error.clone().unwrap();
-    assert!(err.contains("no checkpoint rows for checkpoint_id \"case-pillow-x\""), "{err}");
+    assert!(
+        err.contains("no checkpoint rows for checkpoint_id \"case-pillow-x\""),
+        "{err}"
+    );
     drop(mock);
     drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_database_is_an_error_within_the_timeout() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let store = PgCheckpointStore::new(
         &format!("host=127.0.0.1 port={port} user=postgres"),
         "pillowtop_kafkacheckpoint",
@@ -221,35 +255,60 @@ async fn moving_the_checkpoint_updates_rows_in_one_transaction() {
     let mut state = None;
     poll_into(&backend, &mut state, SystemTime::now()).await;
     let pillow = &state.as_ref().unwrap().pillows[0];
-    assert!(pillow.partitions.iter().all(|p| p.status == PartitionStatus::Stop), "{:?}", pillow.partitions);
+    assert!(
+        pillow.partitions.iter().all(|p| p.status == PartitionStatus::Stop),
+        "{:?}",
+        pillow.partitions
+    );
     let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
-    assert!(plan.description.contains("30 changes will be SKIPPED"), "{}", plan.description);
-    assert!(plan.call.starts_with("BEGIN;\nUPDATE pillowtop_kafkacheckpoint SET \"offset\" = 30"), "{}", plan.call);
+    assert!(
+        plan.description.contains("30 changes will be SKIPPED"),
+        "{}",
+        plan.description
+    );
+    assert!(
+        plan.call
+            .starts_with("BEGIN;\nUPDATE pillowtop_kafkacheckpoint SET \"offset\" = 30"),
+        "{}",
+        plan.call
+    );
     assert_eq!(plan.risk, opsdeck::actions::Risk::High);
 
     // A process writes partition 1 after the plan was made: nothing may move.
     client
-        .execute("UPDATE pillowtop_kafkacheckpoint SET \"offset\" = 3 WHERE \"partition\" = 1", &[])
+        .execute(
+            "UPDATE pillowtop_kafkacheckpoint SET \"offset\" = 3 WHERE \"partition\" = 1",
+            &[],
+        )
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let outcome = run_plan(plan.clone(), &backend, dir.path()).await;
     assert_eq!(outcome.result, OutcomeResult::Failed, "{}", outcome.summary);
     let rows = client
-        .query("SELECT \"offset\" FROM pillowtop_kafkacheckpoint ORDER BY \"partition\"", &[])
+        .query(
+            "SELECT \"offset\" FROM pillowtop_kafkacheckpoint ORDER BY \"partition\"",
+            &[],
+        )
         .await
         .unwrap();
     let offsets: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(offsets, vec![10, 3], "the transaction must have rolled back");
 
     client
-        .execute("UPDATE pillowtop_kafkacheckpoint SET \"offset\" = 2 WHERE \"partition\" = 1", &[])
+        .execute(
+            "UPDATE pillowtop_kafkacheckpoint SET \"offset\" = 2 WHERE \"partition\" = 1",
+            &[],
+        )
         .await
         .unwrap();
     let outcome = run_plan(plan, &backend, dir.path()).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
     let rows = client
-        .query("SELECT \"offset\" FROM pillowtop_kafkacheckpoint ORDER BY \"partition\"", &[])
+        .query(
+            "SELECT \"offset\" FROM pillowtop_kafkacheckpoint ORDER BY \"partition\"",
+            &[],
+        )
         .await
         .unwrap();
     let offsets: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();

@@ -88,10 +88,16 @@ fn pillow_row_partitions_and_chart_tell_the_story() {
     assert_eq!(row[0], "case-pillow");
     assert_eq!(row[2], "✗ STOP");
     assert_eq!(row[4], "2/4");
-    assert_eq!(row[9], "unknown/2", "supervisor state is unknown until the hosts capability lands");
+    assert_eq!(
+        row[9], "unknown/2",
+        "supervisor state is unknown until the hosts capability lands"
+    );
     let header: Vec<String> = root.header(&ctx).into_iter().map(|(l, _)| l).collect();
     assert!(
-        header.iter().any(|l| l.contains("only partitions of process 1 lagging (case-sql:1, case-sql:3) → process 1 is backed up")),
+        header
+            .iter()
+            .any(|l| l
+                .contains("only partitions of process 1 lagging (case-sql:1, case-sql:3) → process 1 is backed up")),
         "{header:?}"
     );
     let offers = root.actions(&ctx, Some("case-pillow"));
@@ -112,7 +118,14 @@ fn pillow_row_partitions_and_chart_tell_the_story() {
     assert_eq!(cells[7], "✗ STOP");
     let offers = parts.actions(&ctx, Some("case-sql:3"));
     let restart = offers.iter().find(|o| o.name == "restart_process").unwrap();
-    assert!(restart.plan.as_ref().unwrap().call.ends_with("restart commcare-hq-prod-pillowtop-case-pillow-1"));
+    assert!(
+        restart
+            .plan
+            .as_ref()
+            .unwrap()
+            .call
+            .ends_with("restart commcare-hq-prod-pillowtop-case-pillow-1")
+    );
 
     let detail = parts.drill(&ctx, "case-sql:1").unwrap();
     assert_eq!(detail.crumb(), "case-sql:1");
@@ -131,6 +144,9 @@ fn pillow_row_partitions_and_chart_tell_the_story() {
         .collect();
     assert!(text.contains("lag 19,400"), "{text}");
     assert!(text.contains("lag (changes) over the session"), "{text}");
-    assert!(text.contains("STOP stopped: checkpoint on case-sql:1 has not moved"), "{text}");
+    assert!(
+        text.contains("STOP stopped: checkpoint on case-sql:1 has not moved"),
+        "{text}"
+    );
     assert!(text.contains("interpolated from sampled log ends"), "{text}");
 }

@@ -2,9 +2,7 @@
 
 use super::*;
 use crate::model::fleet::FeedData;
-use crate::model::pillows::{
-    Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef,
-};
+use crate::model::pillows::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef};
 
 fn t(s: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)
@@ -49,7 +47,9 @@ fn eval(p: &Partition, kind: CheckpointKind) -> PartitionEval {
 
 #[test]
 fn caught_up_partition_is_ok() {
-    let samples: Vec<_> = (0..10).map(|i| (i * 30, 1000 + i as i64 * 50, 1010 + i as i64 * 50)).collect();
+    let samples: Vec<_> = (0..10)
+        .map(|i| (i * 30, 1000 + i as i64 * 50, 1010 + i as i64 * 50))
+        .collect();
     let e = eval(&partition(&samples, 0, None), CheckpointKind::KafkaGroup);
     assert_eq!(e.status, PartitionStatus::Ok);
     assert_eq!(e.verdict, "");
@@ -59,7 +59,9 @@ fn caught_up_partition_is_ok() {
 #[test]
 fn lagging_but_recovering_gives_an_eta() {
     // Production 10/s, consumption 20/s, 2000 behind at the end → 2000 / (20 − 10) = 200 s.
-    let samples: Vec<_> = (0..=10).map(|i| (i * 10, i as i64 * 200, 3000 + i as i64 * 100)).collect();
+    let samples: Vec<_> = (0..=10)
+        .map(|i| (i * 10, i as i64 * 200, 3000 + i as i64 * 100))
+        .collect();
     let e = eval(&partition(&samples, 0, None), CheckpointKind::KafkaGroup);
     assert_eq!(e.status, PartitionStatus::Ok);
     assert!((e.eta_seconds.unwrap() - 200.0).abs() < 1e-6, "{e:?}");
@@ -68,7 +70,9 @@ fn lagging_but_recovering_gives_an_eta() {
 
 #[test]
 fn lagging_and_slower_than_production_is_warn_not_recovering() {
-    let samples: Vec<_> = (0..=10).map(|i| (i * 10, i as i64 * 50, 3000 + i as i64 * 100)).collect();
+    let samples: Vec<_> = (0..=10)
+        .map(|i| (i * 10, i as i64 * 50, 3000 + i as i64 * 100))
+        .collect();
     let e = eval(&partition(&samples, 0, None), CheckpointKind::KafkaGroup);
     assert_eq!(e.status, PartitionStatus::Warn);
     assert_eq!(e.eta_seconds, None);
@@ -89,7 +93,12 @@ fn postgres_row_not_written_past_grace_is_stopped() {
     let samples: Vec<_> = (0..=14).map(|i| (i * 30, 500, 1000 + i as i64 * 10)).collect();
     let e = eval(&partition(&samples, 0, Some(t(0))), CheckpointKind::Postgres);
     assert_eq!(e.status, PartitionStatus::Stop);
-    assert!(e.verdict.starts_with("stopped: checkpoint on case-sql:7 has not moved for 7m"), "{}", e.verdict);
+    assert!(
+        e.verdict
+            .starts_with("stopped: checkpoint on case-sql:7 has not moved for 7m"),
+        "{}",
+        e.verdict
+    );
 }
 
 #[test]
@@ -112,7 +121,13 @@ fn row_rewritten_but_offset_stuck_is_stalled() {
 
 #[test]
 fn rewind_is_reported_until_the_old_offset_is_regained() {
-    let mut samples = vec![(0, 100, 1000), (30, 200, 1000), (60, 300, 1000), (90, 150, 1000), (120, 180, 1000)];
+    let mut samples = vec![
+        (0, 100, 1000),
+        (30, 200, 1000),
+        (60, 300, 1000),
+        (90, 150, 1000),
+        (120, 180, 1000),
+    ];
     let e = eval(&partition(&samples, 0, None), CheckpointKind::KafkaGroup);
     assert_eq!(e.status, PartitionStatus::Rewind);
     assert_eq!(e.verdict, "checkpoint rewound on case-sql:7 (from 300 to 150)");
@@ -123,7 +138,10 @@ fn rewind_is_reported_until_the_old_offset_is_regained() {
 
 #[test]
 fn checkpoint_below_first_retained_offset_is_lost() {
-    let e = eval(&partition(&[(0, 3, 40), (30, 3, 40)], 15, None), CheckpointKind::Postgres);
+    let e = eval(
+        &partition(&[(0, 3, 40), (30, 3, 40)], 15, None),
+        CheckpointKind::Postgres,
+    );
     assert_eq!(e.status, PartitionStatus::Lost);
     assert_eq!(
         e.verdict,
@@ -205,10 +223,9 @@ fn only_one_process_lagging_names_the_process() {
     let pillow = &state.pillows[0];
     assert_eq!(pillow.lagging_partitions, 2);
     assert!(
-        pillow
-            .verdicts
-            .iter()
-            .any(|v| v.message.starts_with("only partitions of process 1 lagging (case-sql:1, case-sql:4) → process 1 is backed up")),
+        pillow.verdicts.iter().any(|v| v
+            .message
+            .starts_with("only partitions of process 1 lagging (case-sql:1, case-sql:4) → process 1 is backed up")),
         "{:?}",
         pillow.verdicts
     );
@@ -221,16 +238,19 @@ fn all_partitions_lagging_points_at_processes_errors_load() {
     let state = run(|_| true, 10);
     let pillow = &state.pillows[0];
     assert!(
-        pillow
-            .verdicts
-            .iter()
-            .any(|v| v.message.starts_with("all 6 partitions lagging → check processes, errors, load")
-                && v.severity == Severity::Critical),
+        pillow.verdicts.iter().any(|v| v
+            .message
+            .starts_with("all 6 partitions lagging → check processes, errors, load")
+            && v.severity == Severity::Critical),
         "{:?}",
         pillow.verdicts
     );
     let alerts = alerts(&state, &Config::default());
-    assert!(alerts.iter().any(|a| a.severity == Severity::Critical && a.subject == "case-pillow"));
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.severity == Severity::Critical && a.subject == "case-pillow")
+    );
 }
 
 #[test]
@@ -250,10 +270,9 @@ fn stopped_process_is_named_and_pillow_eta_is_the_slowest_partition() {
     let pillow = &state.unwrap().pillows[0];
     assert_eq!(pillow.status, PartitionStatus::Stop);
     assert!(
-        pillow
-            .verdicts
-            .iter()
-            .any(|v| v.message.starts_with("stopped: process 2 makes no progress on its partitions (case-sql:2, case-sql:5)")),
+        pillow.verdicts.iter().any(|v| v
+            .message
+            .starts_with("stopped: process 2 makes no progress on its partitions (case-sql:2, case-sql:5)")),
         "{:?}",
         pillow.verdicts
     );

@@ -80,7 +80,11 @@ impl PgCheckpointStore {
         Ok(client)
     }
 
-    async fn bounded<T>(&self, what: &str, f: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>) -> Result<T, String> {
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, String> {
         tokio::time::timeout(self.timeout, f)
             .await
             .map_err(|_| format!("Postgres {what}: no answer within {:?}", self.timeout))?
@@ -113,7 +117,9 @@ impl CheckpointStore for PgCheckpointStore {
                  FROM {} WHERE checkpoint_id = ANY($1) ORDER BY checkpoint_id, topic, \"partition\"",
                 self.quoted_table()
             );
-            let rows = self.bounded(&format!("reading {}", self.table), client.query(&sql, &[&ids])).await?;
+            let rows = self
+                .bounded(&format!("reading {}", self.table), client.query(&sql, &[&ids]))
+                .await?;
             rows.iter()
                 .map(|r| {
                     Ok(CheckpointRow {
@@ -203,8 +209,14 @@ impl CheckpointStore for SimulatedCheckpointStore {
     fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
         Box::pin(async move {
             let rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
-            let mut out: Vec<CheckpointRow> = rows.iter().filter(|r| ids.contains(&r.checkpoint_id)).cloned().collect();
-            out.sort_by(|a, b| (&a.checkpoint_id, &a.topic, a.partition).cmp(&(&b.checkpoint_id, &b.topic, b.partition)));
+            let mut out: Vec<CheckpointRow> = rows
+                .iter()
+                .filter(|r| ids.contains(&r.checkpoint_id))
+                .cloned()
+                .collect();
+            out.sort_by(|a, b| {
+                (&a.checkpoint_id, &a.topic, a.partition).cmp(&(&b.checkpoint_id, &b.topic, b.partition))
+            });
             Ok(out)
         })
     }
@@ -256,7 +268,9 @@ pub fn register_simulated(name: &str, store: Arc<SimulatedCheckpointStore>) {
 /// The store a `pillows.postgres` value names.
 pub fn open_store(conn: &str, table: &str, timeout: Duration) -> Result<Arc<dyn CheckpointStore>, String> {
     if let Some(name) = conn.strip_prefix("simulated://") {
-        let reg = registry().lock().map_err(|_| "simulated store registry poisoned".to_string())?;
+        let reg = registry()
+            .lock()
+            .map_err(|_| "simulated store registry poisoned".to_string())?;
         return reg
             .get(name)
             .cloned()

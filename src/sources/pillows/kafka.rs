@@ -90,7 +90,10 @@ impl KafkaOffsets {
     /// A client whose `group.id` is `group`: OffsetFetch/OffsetCommit only, it never subscribes, so the
     /// group sees no new member and does not rebalance.
     fn group_client(&self, group: &str) -> Result<Arc<BaseConsumer>, String> {
-        let mut map = self.groups.lock().map_err(|_| "Kafka group lock poisoned".to_string())?;
+        let mut map = self
+            .groups
+            .lock()
+            .map_err(|_| "Kafka group lock poisoned".to_string())?;
         if let Some(c) = map.get(group) {
             return Ok(c.clone());
         }

@@ -98,7 +98,12 @@ impl PillowsBackend {
             let result = match p.kind() {
                 CheckpointKind::Postgres => match &rows {
                     Err(e) => Err(e.clone()),
-                    Ok(_) => self.postgres_pillow(p, by_id.get(p.checkpoint()).map(Vec::as_slice).unwrap_or(&[]), &partitions, &marks),
+                    Ok(_) => self.postgres_pillow(
+                        p,
+                        by_id.get(p.checkpoint()).map(Vec::as_slice).unwrap_or(&[]),
+                        &partitions,
+                        &marks,
+                    ),
                 },
                 CheckpointKind::KafkaGroup => self.group_pillow(p, &partitions, &marks).await,
             };

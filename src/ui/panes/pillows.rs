@@ -6,6 +6,7 @@ use crate::model::SourceKind;
 use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
 use crate::model::time::short_duration;
 use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::ui::widgets::text::sparkline;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -51,7 +52,7 @@ pub fn count(n: i64) -> String {
     let s = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -106,23 +107,6 @@ fn status_cell(s: PartitionStatus) -> Cell {
     .tone(status_tone(s))
 }
 
-/// A text sparkline of the last `width` values.
-pub fn sparkline(values: impl Iterator<Item = i64>, width: usize) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let v: Vec<i64> = values.collect();
-    let v = &v[v.len().saturating_sub(width)..];
-    let max = v.iter().copied().max().unwrap_or(0).max(1);
-    v.iter()
-        .map(|&x| {
-            if x <= 0 {
-                ' '
-            } else {
-                BARS[((x as f64 / max as f64) * 7.0).round() as usize]
-            }
-        })
-        .collect()
-}
-
 /// Processes RUNNING out of configured, once the hosts capability reports supervisor programs.
 /// Until then (or for hosts it does not watch) this is unknown.
 fn running(_ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
@@ -136,7 +120,9 @@ fn processes_cell(ctx: &ViewCtx, pillow: &Pillow) -> Cell {
     let n = pillow.processes.len().max(pillow.assignment.processes);
     match running(ctx, pillow) {
         _ if n == 0 => Cell::num("—", -1.0).tone(Tone::Muted),
-        Some((up, all)) => Cell::num(format!("{up}/{all}"), up as f64).tone(if up == all { Tone::Ok } else { Tone::Crit }),
+        Some((up, all)) => {
+            Cell::num(format!("{up}/{all}"), up as f64).tone(if up == all { Tone::Ok } else { Tone::Crit })
+        }
         None => Cell::num(format!("unknown/{n}"), n as f64).tone(Tone::Muted),
     }
 }
@@ -227,13 +213,21 @@ impl View for PillowsView {
                                     format!("{}/{}", p.lagging_partitions, p.partitions.len()),
                                     p.lagging_partitions as f64,
                                 )
-                                .tone(if p.lagging_partitions > 0 { Tone::Warn } else { Tone::Normal }),
+                                .tone(if p.lagging_partitions > 0 {
+                                    Tone::Warn
+                                } else {
+                                    Tone::Normal
+                                }),
                                 Cell::text(p.worst_partition.clone().unwrap_or_else(|| "—".into())),
                                 rate(p.consume_rate),
                                 rate(p.produce_rate),
                                 recovery_cell(p.recovery),
                                 processes_cell(ctx, p),
-                                Cell::text(sparkline(p.lag_history.iter().map(|(_, l)| *l), 12)).tone(Tone::Accent),
+                                Cell::text(sparkline(
+                                    &p.lag_history.iter().map(|(_, l)| *l as f64).collect::<Vec<_>>(),
+                                    12,
+                                ))
+                                .tone(Tone::Accent),
                             ],
                         }
                     })
@@ -249,7 +243,11 @@ impl View for PillowsView {
     }
 
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
-        pillow(ctx, row).map(|_| Box::new(PartitionsView { pillow: row.to_string() }) as Box<dyn View>)
+        pillow(ctx, row).map(|_| {
+            Box::new(PartitionsView {
+                pillow: row.to_string(),
+            }) as Box<dyn View>
+        })
     }
 
     fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
@@ -274,25 +272,19 @@ fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> V
     };
     let cfg = &ctx.config.pillows;
     let mut offers = vec![
-        ActionOffer {
-            name: "restart_pillow",
-            plan: plan_restart(cfg, pc, p, None),
-        },
-        ActionOffer {
-            name: "move_checkpoint",
-            plan: plan_move_checkpoint(cfg, pc, p),
-        },
+        ActionOffer::new("restart_pillow", plan_restart(cfg, pc, p, None)),
+        ActionOffer::new("move_checkpoint", plan_move_checkpoint(cfg, pc, p)),
     ];
     if let Some(part) = partition {
         offers.insert(
             0,
-            ActionOffer {
-                name: "restart_process",
-                plan: match part.owner {
+            ActionOffer::new(
+                "restart_process",
+                match part.owner {
                     Some(n) => plan_restart(cfg, pc, p, Some(n)),
                     None => Err(format!("{} is not mapped to a process (set processes)", part.key())),
                 },
-            },
+            ),
         );
     }
     offers
@@ -445,6 +437,9 @@ impl PartitionView {
     }
 }
 
+/// A named line of (seconds before now, value) points and its style.
+type Series<'a> = (&'a str, &'a Vec<(f64, f64)>, Style);
+
 fn t_secs(now: SystemTime, at: SystemTime) -> f64 {
     -(now.duration_since(at).map(|d| d.as_secs_f64()).unwrap_or(0.0))
 }
@@ -469,7 +464,10 @@ impl View for PartitionView {
         } else {
             p.verdict.clone()
         };
-        vec![(format!("{} {}", status_cell(p.status).text, verdict), status_tone(p.status))]
+        vec![(
+            format!("{} {}", status_cell(p.status).text, verdict),
+            status_tone(p.status),
+        )]
     }
 
     fn table(&self, _ctx: &ViewCtx) -> Table {
@@ -492,7 +490,13 @@ impl View for PartitionView {
         };
         let owner = p
             .owner
-            .and_then(|o| pl.processes.iter().find(|pr| pr.index == o).map(|pr| format!("{o} ({} on {})", pr.program, pr.host)).or(Some(o.to_string())))
+            .and_then(|o| {
+                pl.processes
+                    .iter()
+                    .find(|pr| pr.index == o)
+                    .map(|pr| format!("{o} ({} on {})", pr.program, pr.host))
+                    .or(Some(o.to_string()))
+            })
             .unwrap_or_else(|| "—".into());
         let time_lag_source = if p.doc_modification_time.is_some() {
             "from doc_modification_time"
@@ -541,7 +545,11 @@ impl View for PartitionView {
                 format!(
                     "{} {}",
                     status_cell(p.status).text,
-                    if p.verdict.is_empty() { "no problem seen" } else { &p.verdict }
+                    if p.verdict.is_empty() {
+                        "no problem seen"
+                    } else {
+                        &p.verdict
+                    }
                 ),
                 ctx.theme.tone(status_tone(p.status)),
             )),
@@ -560,7 +568,7 @@ impl View for PartitionView {
         let end = series(&|s| s.log_end);
         let start = series(&|s| s.log_start);
         let x_min = p.history.front().map(|s| t_secs(now, s.at)).unwrap_or(-60.0).min(-1.0);
-        let chart = |title: &str, sets: Vec<(&str, &Vec<(f64, f64)>, Style)>, area: Rect, frame: &mut Frame| {
+        let chart = |title: &str, sets: Vec<Series>, area: Rect, frame: &mut Frame| {
             let (lo, hi) = sets
                 .iter()
                 .flat_map(|(_, d, _)| d.iter().map(|(_, y)| *y))
@@ -587,7 +595,10 @@ impl View for PartitionView {
                 .x_axis(
                     Axis::default()
                         .bounds([x_min, 0.0])
-                        .labels([short_duration(Duration::from_secs_f64(-x_min)) + " ago", "now".to_string()])
+                        .labels([
+                            short_duration(Duration::from_secs_f64(-x_min)) + " ago",
+                            "now".to_string(),
+                        ])
                         .style(muted),
                 )
                 .y_axis(
@@ -632,10 +643,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_and_sparklines_read_well() {
+    fn counts_read_well() {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(-12), "-12");
-        assert_eq!(sparkline([0, 5, 10].into_iter(), 12), " ▅█");
-        assert_eq!(sparkline((0..20).map(|_| 3), 4), "████");
     }
 }

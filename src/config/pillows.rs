@@ -246,8 +246,8 @@ impl PillowsConfig {
                     "needs pillows.postgres (the database holding the checkpoint table)",
                 )),
                 (None, Some(_)) if p.topics.is_empty() => issues.push(ConfigIssue::new(
-                    at("topics"),
-                    "a consumer-group pillow needs its topics",
+                    at("group"),
+                    "a consumer-group pillow needs its topics (topics = [\"...\"])",
                 )),
                 _ => {}
             }

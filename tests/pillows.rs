@@ -1,6 +1,8 @@
 //! Pillows against real peers: librdkafka's mock cluster (in-process Kafka protocol) and the
 //! machine's PostgreSQL on 127.0.0.1:5432 (`OPSDECK_TEST_POSTGRES` overrides the connection string).
 
+#[path = "pillows/cli.rs"]
+mod cli;
 #[path = "pillows/common.rs"]
 mod common;
 #[path = "pillows/config.rs"]

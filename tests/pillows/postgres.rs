@@ -19,12 +19,12 @@ fn server() -> String {
 }
 
 /// A database of its own, dropped when the test ends (also when it fails).
-struct TempDb {
+pub struct TempDb {
     name: String,
 }
 
 impl TempDb {
-    async fn new() -> (TempDb, tokio_postgres::Client) {
+    pub async fn new() -> (TempDb, tokio_postgres::Client) {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "opsdeck_pillows_{}_{}_{}",
@@ -44,7 +44,7 @@ impl TempDb {
         (TempDb { name }, client)
     }
 
-    fn conn(&self) -> String {
+    pub fn conn(&self) -> String {
         format!("{} dbname={}", server(), self.name)
     }
 }
@@ -83,7 +83,7 @@ async fn connect(conn: &str) -> tokio_postgres::Client {
 }
 
 /// HQ's table as Django creates it (pillowtop migrations 0003..0005).
-const HQ_TABLE: &str = r#"
+pub const HQ_TABLE: &str = r#"
 CREATE TABLE pillowtop_kafkacheckpoint (
     id serial PRIMARY KEY,
     checkpoint_id varchar(126) NOT NULL,

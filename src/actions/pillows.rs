@@ -275,7 +275,11 @@ pub fn all_running(output: &str, programs: &[String]) -> bool {
     programs.iter().all(|prog| {
         output.lines().any(|l| {
             let mut words = l.split_whitespace();
-            words.next() == Some(prog.as_str()) && words.next() == Some("RUNNING")
+            // Programs in a supervisor group are listed as `group:name`.
+            let name_matches = words
+                .next()
+                .is_some_and(|w| w == prog || w.rsplit_once(':').is_some_and(|(_, n)| n == prog));
+            name_matches && words.next() == Some("RUNNING")
         })
     })
 }
@@ -461,8 +465,9 @@ mod tests {
 
     #[test]
     fn running_means_every_program_says_running() {
-        let out = "case-0   RUNNING   pid 12, uptime 0:00:12\ncase-1   STARTING  \n";
+        let out = "case-0   RUNNING   pid 12, uptime 0:00:12\ncase-1   STARTING  \npillows:case-2 RUNNING pid 3\n";
         assert!(all_running(out, &["case-0".into()]));
+        assert!(all_running(out, &["case-2".into()]));
         assert!(!all_running(out, &["case-0".into(), "case-1".into()]));
         assert!(!all_running(out, &["case".into()]));
     }

@@ -107,13 +107,26 @@ fn status_cell(s: PartitionStatus) -> Cell {
     .tone(status_tone(s))
 }
 
-/// Processes RUNNING out of configured, once the hosts capability reports supervisor programs.
-/// Until then (or for hosts it does not watch) this is unknown.
+/// Processes RUNNING out of configured, from supervisor programs as the hosts capability reports
+/// them: `lookup(host, program)` says whether that program is RUNNING, `None` when it is not known.
+/// Any unknown program makes the whole count unknown (a partial count would read as "some down").
+pub fn count_running(pillow: &Pillow, lookup: impl Fn(&str, &str) -> Option<bool>) -> Option<(usize, usize)> {
+    if pillow.processes.is_empty() {
+        return None;
+    }
+    let mut up = 0;
+    for p in &pillow.processes {
+        if lookup(&p.host, &p.program)? {
+            up += 1;
+        }
+    }
+    Some((up, pillow.processes.len()))
+}
+
+/// Until the hosts capability's supervisor model is merged, nothing reports program states, so this
+/// stays unknown; wiring it is `count_running(pillow, |h, p| hosts.host(h)?.programs...)`.
 fn running(_ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
-    // The hosts capability (branch `hosts`) has no supervisor model merged yet; its programs will be
-    // matched by (host, program) here.
-    let _ = pillow;
-    None
+    count_running(pillow, |_, _| None)
 }
 
 fn processes_cell(ctx: &ViewCtx, pillow: &Pillow) -> Cell {
@@ -641,6 +654,30 @@ impl View for PartitionView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_count_is_unknown_unless_every_program_is_known() {
+        use crate::model::pillows::{Assignment, CheckpointKind, PillowReading, ProcessRef};
+        let pillow = Pillow::new(&PillowReading {
+            name: "case-pillow".into(),
+            kind: CheckpointKind::Postgres,
+            checkpoint: "c".into(),
+            assignment: Assignment {
+                processes: 2,
+                dedicated_migration_process: false,
+            },
+            processes: (0..2)
+                .map(|n| ProcessRef {
+                    index: n,
+                    host: "pillow1".into(),
+                    program: format!("p-{n}"),
+                })
+                .collect(),
+            result: Ok(Vec::new()),
+        });
+        assert_eq!(count_running(&pillow, |_, p| Some(p == "p-0")), Some((1, 2)));
+        assert_eq!(count_running(&pillow, |_, p| (p == "p-0").then_some(true)), None);
+    }
 
     #[test]
     fn counts_read_well() {

@@ -23,7 +23,8 @@ pub struct ViewCtx<'a> {
 /// How a cell sorts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortKey {
-    Text(String),
+    /// By the cell's text, ignoring case.
+    Text,
     Number(f64),
 }
 
@@ -58,10 +59,9 @@ pub struct Cell {
 
 impl Cell {
     pub fn text(text: impl Into<String>) -> Self {
-        let text = text.into();
         Self {
-            sort: SortKey::Text(text.to_lowercase()),
-            text,
+            text: text.into(),
+            sort: SortKey::Text,
             tone: Tone::Normal,
         }
     }

@@ -110,7 +110,9 @@ fn sort_rows(rows: &mut [Row], col: usize, desc: bool) {
 
 /// Compares without allocating lowercase copies.
 fn caseless(a: &str, b: &str) -> Ordering {
-    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase))
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
 }
 
 #[cfg(test)]

@@ -209,6 +209,11 @@ pub trait View: Send {
         false
     }
 
+    /// `Enter` on a row that belongs to another pane: that pane's name (`elasticsearch`). Checked before `drill`.
+    fn goto(&self, _ctx: &ViewCtx, _row: &str) -> Option<&'static str> {
+        None
+    }
+
     /// `Enter` on a row.
     fn drill(&self, _ctx: &ViewCtx, _row: &str) -> Option<Box<dyn View>> {
         None

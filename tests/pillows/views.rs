@@ -150,3 +150,44 @@ fn pillow_row_partitions_and_chart_tell_the_story() {
     );
     assert!(text.contains("interpolated from sampled log ends"), "{text}");
 }
+
+#[test]
+fn a_pillow_that_cannot_be_read_shows_its_error_over_the_last_good_data() {
+    let (mut fleet, config, now) = fleet_and_config();
+    let poll = PillowsPoll {
+        pillows: vec![PillowReading {
+            name: "case-pillow".into(),
+            kind: CheckpointKind::KafkaGroup,
+            checkpoint: "case".into(),
+            assignment: Assignment {
+                processes: 2,
+                dedicated_migration_process: false,
+            },
+            processes: Vec::new(),
+            result: Err(
+                "Postgres reading pillowtop_kafkacheckpoint: relation \"pillowtop_kafkacheckpoint\" does not exist"
+                    .into(),
+            ),
+        }],
+        settings: config.pillows.settings(),
+    };
+    fleet.apply(now, SourceUpdate::Pillows(Ok(poll)));
+    let theme = Theme::builtin("default").unwrap();
+    let ctx = ViewCtx {
+        fleet: &fleet,
+        config: &config,
+        now,
+        theme: &theme,
+        read_only: false,
+    };
+    let root = opsdeck::ui::panes::pillows::root();
+    let table = root.table(&ctx);
+    assert_eq!(table.rows[0].cells[0].text, "case-pillow ✗ error");
+    // The last good numbers stay.
+    assert_eq!(table.rows[0].cells[3].text, "38,800");
+    let header: Vec<String> = root.header(&ctx).into_iter().map(|(l, _)| l).collect();
+    assert!(
+        header[0].starts_with("✗ case-pillow: Postgres reading pillowtop_kafkacheckpoint: relation"),
+        "{header:?}"
+    );
+}

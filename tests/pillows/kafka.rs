@@ -173,3 +173,88 @@ async fn a_missing_topic_fails_only_its_pillow() {
     assert!(err.contains("no-such-topic") && err.contains("does not exist"), "{err}");
     drop(mock);
 }
+
+/// Counts the rebalances a real group member goes through.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+impl rdkafka::ClientContext for Counting {}
+impl rdkafka::consumer::ConsumerContext for Counting {
+    fn post_rebalance(&self, _: &rdkafka::consumer::BaseConsumer<Self>, r: &rdkafka::consumer::Rebalance<'_>) {
+        if matches!(r, rdkafka::consumer::Rebalance::Assign(_)) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+fn member(
+    brokers: &str,
+    group: &str,
+) -> (
+    std::thread::JoinHandle<()>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let consumer: BaseConsumer<Counting> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("heartbeat.interval.ms", "300")
+        .set("session.timeout.ms", "6000")
+        .create_with_context(Counting(count.clone()))
+        .unwrap();
+    consumer.subscribe(&["case-sql"]).unwrap();
+    let s = stop.clone();
+    let handle = std::thread::spawn(move || {
+        while !s.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = consumer.poll(Duration::from_millis(50));
+        }
+    });
+    (handle, count, stop)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_group_offsets_never_joins_the_group() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("case-sql", 2, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    produce(&brokers, "case-sql", 0, 10, 10);
+    let (handle, rebalances, stop) = member(&brokers, "live");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rebalances.load(SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the member never got its assignment");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = rebalances.load(SeqCst);
+
+    let backend = PillowsBackend::new(&config(&brokers, vec![group_pillow("live", &["case-sql"])])).unwrap();
+    for _ in 0..3 {
+        backend.read(&backend.config.pillows).await.unwrap();
+    }
+    // Proving an absence takes a wait: a joining client makes the mock rebalance the group after
+    // about 5 s (measured by the positive control below, which must see one within that bound).
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        rebalances.load(SeqCst),
+        before,
+        "opsdeck's reads made the group rebalance"
+    );
+
+    let (h2, _, stop2) = member(&brokers, "live");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while rebalances.load(SeqCst) == before && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        rebalances.load(SeqCst) > before,
+        "control: a real second member must cause a rebalance within 8 s"
+    );
+    for (h, s) in [(handle, stop), (h2, stop2)] {
+        s.store(true, SeqCst);
+        h.join().unwrap();
+    }
+    drop(mock);
+}

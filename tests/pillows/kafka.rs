@@ -216,7 +216,7 @@ fn member(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn reading_group_offsets_never_joins_the_group() {
+async fn reading_group_offsets_never_joins_and_commits_to_a_live_group_are_refused() {
     use std::sync::atomic::Ordering::SeqCst;
     let mock = MockCluster::new(1).unwrap();
     mock.create_topic("case-sql", 2, 1).unwrap();
@@ -242,6 +242,15 @@ async fn reading_group_offsets_never_joins_the_group() {
         before,
         "opsdeck's reads made the group rebalance"
     );
+    // Moving the checkpoint of a group with members: the mock cannot list members (no
+    // DescribeGroups), so the broker's own refusal of a memberless commit is what stops it.
+    assert_eq!(backend.kafka.group_members("live").await, Ok(None));
+    let err = backend
+        .kafka
+        .commit("live", vec![("case-sql".into(), 0, 10)])
+        .await
+        .unwrap_err();
+    assert!(err.contains("UnknownMemberId"), "{err}");
 
     let (h2, _, stop2) = member(&brokers, "live");
     let deadline = Instant::now() + Duration::from_secs(8);

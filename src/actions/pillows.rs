@@ -411,6 +411,12 @@ async fn move_checkpoint(op: MoveOp, ctx: &ActionCtx) -> Outcome {
             let offsets = op.moves.iter().map(|(t, p, _, to)| (t.clone(), *p, *to)).collect();
             ctx.report(format!("committing log-end offsets for group {id}{note}"), Some(0.3));
             if let Err(e) = backend.kafka.commit(&id, offsets).await {
+                // Kafka rejects a memberless commit to a group that has members.
+                if e.contains("UnknownMemberId") || e.contains("IllegalGeneration") {
+                    return Outcome::failed(format!(
+                        "refused: group {id} has active members, stop its consumers first ({e})"
+                    ));
+                }
                 return Outcome::failed(e);
             }
         }

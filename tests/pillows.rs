@@ -9,6 +9,8 @@ mod common;
 mod config;
 #[path = "pillows/demo.rs"]
 mod demo;
+#[path = "pillows/flows.rs"]
+mod flows;
 #[path = "pillows/kafka.rs"]
 mod kafka;
 #[path = "pillows/postgres.rs"]

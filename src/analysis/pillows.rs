@@ -361,7 +361,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
         };
         out.push(Verdict {
             severity,
-            message: format!("{message}; {} changes behind", pillow.total_lag),
+            message: format!("{message}; {} changes behind", count(pillow.total_lag)),
         });
         let recovery = match pillow.recovery {
             Recovery::Eta(eta) => Some((
@@ -411,6 +411,19 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
     }
     out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
+}
+
+/// `12,345`
+pub fn count(n: i64) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.

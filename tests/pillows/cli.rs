@@ -89,7 +89,7 @@ topics = ["form-sql"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|v| v["severity"] == "critical" && v["message"].as_str().unwrap().contains("6000 changes behind")),
+            .any(|v| v["severity"] == "critical" && v["message"].as_str().unwrap().contains("6,000 changes behind")),
         "{case}"
     );
     let ucr = &pillows["pillows"][1];
@@ -109,7 +109,7 @@ topics = ["form-sql"]
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
-        text.contains("case-pillow") && text.contains("6000 changes behind"),
+        text.contains("case-pillow") && text.contains("6,000 changes behind"),
         "{text}"
     );
     drop(mock);

@@ -13,7 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, SystemTime};
 
-fn fleet_and_config() -> (Fleet, Config, SystemTime) {
+pub fn fleet_and_config() -> (Fleet, Config, SystemTime) {
     let mut config = Config::default();
     config.pillows.brokers = "127.0.0.1:9".into();
     config.pillows.pillows.push(PillowConfig {

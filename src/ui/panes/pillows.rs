@@ -1,6 +1,7 @@
 //! The pillows pane: one row per pillow → its partitions → one partition's history and verdict.
 
 use crate::actions::pillows::{plan_move_checkpoint, plan_restart};
+pub use crate::analysis::pillows::count;
 use crate::config::pillows::PillowConfig;
 use crate::model::SourceKind;
 use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
@@ -45,19 +46,6 @@ fn pillow<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a Pillow> {
 
 fn pillow_config<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a PillowConfig> {
     ctx.config.pillows.pillows.iter().find(|p| p.name == name)
-}
-
-/// `12,345`
-pub fn count(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 fn opt_count(n: Option<i64>) -> Cell {
@@ -149,10 +137,16 @@ fn recovery_cell(r: Recovery) -> Cell {
     }
 }
 
-fn verdict_lines(pillow: &Pillow, max: usize) -> Vec<(String, Tone)> {
+/// Error and verdicts of `pillow`, one line each; `named` prefixes the pillow (top level only).
+fn verdict_lines(pillow: &Pillow, max: usize, named: bool) -> Vec<(String, Tone)> {
+    let name = if named {
+        format!("{}: ", pillow.name)
+    } else {
+        String::new()
+    };
     let mut out = Vec::new();
     if let Some(e) = &pillow.error {
-        out.push((format!("✗ {}: {e}", pillow.name), Tone::Crit));
+        out.push((format!("✗ {name}{e}"), Tone::Crit));
     }
     for v in pillow.verdicts.iter().take(max) {
         let mark = match v.severity {
@@ -160,7 +154,7 @@ fn verdict_lines(pillow: &Pillow, max: usize) -> Vec<(String, Tone)> {
             crate::model::Severity::Warning => "!",
             crate::model::Severity::Critical => "✗",
         };
-        out.push((format!("{mark} {}: {}", pillow.name, v.message), v.severity.into()));
+        out.push((format!("{mark} {name}{}", v.message), v.severity.into()));
     }
     out
 }
@@ -181,7 +175,7 @@ impl View for PillowsView {
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
         let Some(s) = state(ctx) else { return Vec::new() };
-        let mut lines: Vec<(String, Tone)> = s.pillows.iter().flat_map(|p| verdict_lines(p, 2)).collect();
+        let mut lines: Vec<(String, Tone)> = s.pillows.iter().flat_map(|p| verdict_lines(p, 2, true)).collect();
         lines.sort_by_key(|(_, t)| match t {
             Tone::Crit => 0,
             Tone::Warn => 1,
@@ -340,7 +334,7 @@ impl View for PartitionsView {
             ),
             Tone::Normal,
         )];
-        lines.extend(verdict_lines(p, 5));
+        lines.extend(verdict_lines(p, 5, false));
         lines
     }
 

@@ -1,0 +1,70 @@
+//! The pillows pane inside the whole app (keymap, table widget, confirm dialog), on a recorded state.
+
+use super::views::fleet_and_config;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::actions::Operation;
+use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::ui::keymap::Keymap;
+use opsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    let mods = match code {
+        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+        _ => KeyModifiers::empty(),
+    };
+    app.update(Event::Key(KeyEvent::new(code, mods)))
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(120, 24)).unwrap();
+    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    (0..buf.area.height)
+        .map(|y| {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            line.trim_end().to_string() + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn pillows_pane_drill_down_and_restart_the_backed_up_process() {
+    let (fleet, config, now) = fleet_and_config();
+    let (keymap, problems) = Keymap::load("default", None, &action_catalog());
+    assert!(problems.is_empty(), "{problems:?}");
+    let env = Env {
+        config: Arc::new(config),
+        keymap,
+        theme: Theme::builtin("mono").unwrap(),
+        read_only: false,
+    };
+    let (mut app, _) = App::new(env, now);
+    app.fleet = fleet;
+    app.update(Event::Resize { width: 120, height: 24 });
+    press(&mut app, KeyCode::Char('2'));
+    insta::assert_snapshot!("pillows_pane", screen(&app));
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("pillows_partitions", screen(&app));
+    // The worst partition is selected first (sorted by lag): its owner is process 1.
+    press(&mut app, KeyCode::Char('r'));
+    let dialog = screen(&app);
+    assert!(dialog.contains("Restart process 1 of case-pillow"), "{dialog}");
+    assert!(
+        dialog.contains("ssh pillow1 sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-1"),
+        "{dialog}"
+    );
+    press(&mut app, KeyCode::Tab);
+    let effects = press(&mut app, KeyCode::Enter);
+    let plan = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::RunAction { plan, .. } => Some(plan),
+            _ => None,
+        })
+        .expect("confirming runs the plan");
+    assert_eq!(plan.action, "pillows.restart_process");
+    assert!(matches!(plan.op, Operation::Pillows(_)));
+}

@@ -218,7 +218,11 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
                     )
                 })
                 .collect();
-            format!("BEGIN;\n{}\nCOMMIT;", lines.join("\n"))
+            let on = crate::sources::pillows::checkpoints::describe_conn(
+                cfg.postgres.as_deref().unwrap_or(""),
+                &cfg.checkpoint_table,
+            );
+            format!("-- on {on}\nBEGIN;\n{}\nCOMMIT;", lines.join("\n"))
         }
         CheckpointKind::KafkaGroup => format!(
             "OffsetCommit group={} {}",

@@ -20,7 +20,7 @@ fn server() -> String {
 
 /// A database of its own, dropped when the test ends (also when it fails).
 pub struct TempDb {
-    name: String,
+    pub name: String,
 }
 
 impl TempDb {
@@ -267,8 +267,10 @@ async fn moving_the_checkpoint_updates_rows_in_one_transaction() {
         plan.description
     );
     assert!(
-        plan.call
-            .starts_with("BEGIN;\nUPDATE pillowtop_kafkacheckpoint SET \"offset\" = 30"),
+        plan.call.starts_with(&format!(
+            "-- on 127.0.0.1/{} table pillowtop_kafkacheckpoint\nBEGIN;\nUPDATE pillowtop_kafkacheckpoint SET \"offset\" = 30",
+            db.name
+        )),
         "{}",
         plan.call
     );

@@ -265,6 +265,17 @@ pub fn register_simulated(name: &str, store: Arc<SimulatedCheckpointStore>) {
     }
 }
 
+/// Where a `pillows.postgres` value points, without credentials (for plans), parsed without I/O.
+pub fn describe_conn(conn: &str, table: &str) -> String {
+    if let Some(name) = conn.strip_prefix("simulated://") {
+        return format!("simulated checkpoint table {name:?} (demo)");
+    }
+    match PgCheckpointStore::new(conn, table, Duration::from_secs(1)) {
+        Ok(store) => store.describe(),
+        Err(_) => format!("table {table}"),
+    }
+}
+
 /// The store a `pillows.postgres` value names.
 pub fn open_store(conn: &str, table: &str, timeout: Duration) -> Result<Arc<dyn CheckpointStore>, String> {
     if let Some(name) = conn.strip_prefix("simulated://") {

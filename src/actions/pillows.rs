@@ -1,7 +1,7 @@
 //! Remediation actions for pillows: restart processes through supervisor (then verify RUNNING and that
 //! their partitions advance), and move a stopped pillow's checkpoint to the log end.
 
-use super::command::{CommandOutput, run_local};
+use super::command::{CommandOp, CommandOutput, Transport, run_local};
 use super::custom::shell_quote;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::pillows::{PillowConfig, PillowsConfig};
@@ -20,6 +20,8 @@ pub enum PillowsOp {
 
 #[derive(Debug, Clone)]
 pub struct RestartOp {
+    /// The plan's action id; each host's restart is audited as a sub-step of it.
+    pub action: String,
     pub pillow: PillowConfig,
     pub processes: Vec<ProcessRef>,
     /// Per host: the exact restart command and the status command used to verify.
@@ -140,12 +142,13 @@ pub fn plan_restart(
         if indexes.len() == 1 { "it" } else { "them" }
     );
     let verify_timeout = cfg.verify_timeout.get();
+    let action = if process.is_some() {
+        "pillows.restart_process"
+    } else {
+        "pillows.restart_pillow"
+    };
     Ok(ActionPlan {
-        action: if process.is_some() {
-            "pillows.restart_process".into()
-        } else {
-            "pillows.restart_pillow".into()
-        },
+        action: action.into(),
         title,
         target,
         description,
@@ -158,6 +161,7 @@ pub fn plan_restart(
         ),
         timeout: verify_timeout + cfg.timeout.get() * 3,
         op: Operation::Pillows(PillowsOp::Restart(Box::new(RestartOp {
+            action: action.into(),
             pillow: pc.clone(),
             processes,
             commands,
@@ -264,6 +268,32 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
     })
 }
 
+static STEP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The audit record of one host's restart command within a restart action.
+fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
+    let transport = if c.host == "local" {
+        Transport::Local
+    } else {
+        Transport::Ssh { host: c.host.clone() }
+    };
+    ActionPlan {
+        action: format!("{action}.step"),
+        title: format!("supervisorctl restart on {}", c.host),
+        target: format!("{}:{}", c.host, c.programs.join(",")),
+        description: String::new(),
+        call: c.restart.clone(),
+        risk: Risk::Medium,
+        verify: String::new(),
+        timeout,
+        op: Operation::Command(CommandOp {
+            transport,
+            command: c.restart.clone(),
+            timeout,
+        }),
+    }
+}
+
 async fn run_on(ctx: &ActionCtx, host: &str, command: &str, timeout: Duration) -> Result<CommandOutput, String> {
     if host == "local" {
         return run_local(command, timeout).await;
@@ -301,10 +331,29 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
             format!("restarting {} on {}", c.programs.join(", "), c.host),
             Some(i as f64 / (op.commands.len() as f64 * 3.0)),
         );
-        match run_on(ctx, &c.host, &c.restart, op.call_timeout).await {
-            Ok(out) if out.success() => {}
-            Ok(out) => return Outcome::failed(format!("restart on {} failed: {}", c.host, out.last_line())),
-            Err(e) => return Outcome::failed(format!("restart on {} failed: {e}", c.host)),
+        // Each host's command is its own audit record (intent before it runs, then its outcome), so a
+        // restart spread over hosts shows exactly which commands ran where.
+        let step = step_plan(&op.action, c, op.call_timeout);
+        let step_id = format!(
+            "{}-step-{}",
+            std::process::id(),
+            STEP.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        if let Err(e) = ctx.audit.intent(&step_id, &step) {
+            return Outcome::failed(format!("not run on {}: cannot write the audit log: {e}", c.host));
+        }
+        let result = match run_on(ctx, &c.host, &c.restart, op.call_timeout).await {
+            Ok(out) if out.success() => Ok(out.last_line().to_string()),
+            Ok(out) => Err(format!("restart on {} failed: {}", c.host, out.last_line())),
+            Err(e) => Err(format!("restart on {} failed: {e}", c.host)),
+        };
+        let step_outcome = match &result {
+            Ok(line) => Outcome::succeeded(format!("exit 0 {line}").trim_end().to_string()),
+            Err(e) => Outcome::failed(e.clone()),
+        };
+        let _ = ctx.audit.outcome(&step_id, &step, &step_outcome);
+        if let Err(e) = result {
+            return Outcome::failed(e);
         }
     }
     let deadline = tokio::time::Instant::now() + op.verify_timeout;

@@ -99,6 +99,13 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
     );
     let outcome = run_plan(plan, &backend, sandbox.path()).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
+    let audit = std::fs::read_to_string(sandbox.path().join("audit.jsonl")).unwrap();
+    let steps: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("pillows.restart_process.step"))
+        .collect();
+    assert_eq!(steps.len(), 2, "intent and outcome of the host step: {audit}");
+    assert!(steps[1].contains("\"result\":\"succeeded\""), "{}", steps[1]);
 
     until(
         &backend,

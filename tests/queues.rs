@@ -6,6 +6,7 @@
 
 mod queues {
     pub mod cloudwatch;
+    pub mod demo;
     pub mod dynamodb;
     pub mod errors;
     pub mod harness;

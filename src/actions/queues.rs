@@ -217,6 +217,33 @@ pub fn doubled(rcu: u64, wcu: u64) -> (u64, u64) {
     (rcu.saturating_mul(2).max(rcu + 1), wcu.saturating_mul(2).max(wcu + 1))
 }
 
+/// What a person types for new capacity: `RCU/WCU` (`200/100`, `200 100`), or a factor (`x2`, `×1.5`).
+pub fn parse_capacity(text: &str, old_rcu: u64, old_wcu: u64) -> Result<(u64, u64), String> {
+    let t = text.trim();
+    if let Some(f) = t.strip_prefix(['x', 'X', '×', '*']) {
+        let f: f64 = f
+            .trim()
+            .parse()
+            .map_err(|_| format!("{t:?}: a factor looks like x2 or x1.5"))?;
+        if !(f > 1.0 && f <= 100.0) {
+            return Err("the factor must be above 1 (this raises capacity) and at most 100".into());
+        }
+        return Ok(((old_rcu as f64 * f).ceil() as u64, (old_wcu as f64 * f).ceil() as u64));
+    }
+    let parts: Vec<&str> = t.split(['/', ' ', ',']).filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [r, w] => match (r.parse::<u64>(), w.parse::<u64>()) {
+            (Ok(r), Ok(w)) => Ok((r, w)),
+            _ => Err(format!(
+                "{t:?}: type read/write units like 200/100, or a factor like x2"
+            )),
+        },
+        _ => Err(format!(
+            "{t:?}: type read/write units like 200/100, or a factor like x2"
+        )),
+    }
+}
+
 pub async fn run(op: QueuesOp, ctx: &ActionCtx) -> Outcome {
     let Some(aws) = ctx.backends.aws.clone() else {
         return Outcome::failed("AWS is not configured in this opsdeck");
@@ -614,6 +641,11 @@ mod tests {
                 .contains("already")
         );
         assert_eq!(doubled(100, 0), (200, 1));
+        assert_eq!(parse_capacity("200/100", 1, 1), Ok((200, 100)));
+        assert_eq!(parse_capacity(" 300 150 ", 1, 1), Ok((300, 150)));
+        assert_eq!(parse_capacity("x1.5", 100, 5), Ok((150, 8)));
+        assert!(parse_capacity("x0.5", 100, 5).is_err());
+        assert!(parse_capacity("lots", 100, 5).is_err());
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! capacity and throttling; `Enter` on a table shows it with its indexes.
 
 use crate::actions::ActionPlan;
-use crate::actions::queues::{doubled, purge_plan, raise_capacity_plan, redrive_plan};
+use crate::actions::queues::{doubled, parse_capacity, purge_plan, raise_capacity_plan, redrive_plan};
 use crate::analysis::queues::{attention, capacity_verdict, queue_verdict, sparkline, table_verdict, trend};
 use crate::model::queues::{Capacity, QueueState, QueuesState, TableInfo};
 use crate::model::time::short_duration;
 use crate::model::{Severity, SourceKind};
-use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[queues]` mode).
@@ -26,7 +26,7 @@ pub const ACTIONS: &[PaneAction] = &[
     },
     PaneAction {
         name: "raise_capacity",
-        help: "raise the selected table's or index's provisioned RCU/WCU (x2)",
+        help: "raise the selected table's or index's provisioned RCU/WCU (asks for the new units)",
     },
 ];
 
@@ -38,7 +38,7 @@ pub fn root() -> Box<dyn View> {
 }
 
 fn offer(name: &'static str, plan: Result<ActionPlan, String>) -> ActionOffer {
-    ActionOffer { name, plan }
+    ActionOffer::new(name, plan)
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a QueuesState> {
@@ -376,20 +376,32 @@ impl View for QueuesView {
     }
 }
 
-/// The raise action on a table (gsi `None`) or one of its indexes, with the x2 preset.
+/// The raise action on a table (gsi `None`) or one of its indexes: asks for the new units,
+/// pre-filled with double the current ones; refused outright when the plan cannot exist.
 fn raise_offer(t: &TableInfo, gsi: Option<&str>) -> ActionOffer {
     let cap = match gsi {
         None => Some(&t.capacity),
         Some(g) => t.gsis.iter().find(|i| i.name == g).map(|i| &i.capacity),
     };
-    let plan = match cap.and_then(|c| c.rcu.zip(c.wcu)) {
-        Some((r, w)) => {
-            let (r2, w2) = doubled(r, w);
-            raise_capacity_plan(t, gsi, r2, w2)
-        }
-        None => raise_capacity_plan(t, gsi, 1, 1),
+    let Some((r, w)) = cap.and_then(|c| c.rcu.zip(c.wcu)) else {
+        return offer("raise_capacity", raise_capacity_plan(t, gsi, 1, 1));
     };
-    offer("raise_capacity", plan)
+    let (r2, w2) = doubled(r, w);
+    let preset = raise_capacity_plan(t, gsi, r2, w2);
+    let what = gsi.map(|g| format!("{}/{g}", t.name)).unwrap_or_else(|| t.name.clone());
+    let (table, index) = (t.clone(), gsi.map(str::to_string));
+    ActionOffer {
+        input: preset.is_ok().then(|| InputRequest {
+            title: format!("Raise capacity of {what}"),
+            prompt: format!("new read/write capacity units (now {r}/{w}), or a factor like x2"),
+            initial: format!("{r2}/{w2}"),
+            build: std::sync::Arc::new(move |text: &str| {
+                let (nr, nw) = parse_capacity(text, r, w)?;
+                raise_capacity_plan(&table, index.as_deref(), nr, nw)
+            }),
+        }),
+        ..offer("raise_capacity", preset)
+    }
 }
 
 /// One table and its global secondary indexes.

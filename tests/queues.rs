@@ -11,5 +11,6 @@ mod queues {
     pub mod errors;
     pub mod harness;
     pub mod move_task_double;
+    pub mod pane;
     pub mod sqs;
 }

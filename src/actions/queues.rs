@@ -18,24 +18,33 @@ pub enum QueuesOp {
         /// Messages the plan said would be lost (visible + delayed when planned).
         expected: u64,
     },
-    Redrive {
-        dlq_url: String,
-        dlq_arn: String,
-        dlq_name: String,
-        source_url: String,
-        source_arn: String,
-        source_name: String,
-        /// Messages per second.
-        rate: u32,
-    },
-    RaiseCapacity {
-        table: String,
-        gsi: Option<String>,
-        old_rcu: u64,
-        old_wcu: u64,
-        new_rcu: u64,
-        new_wcu: u64,
-    },
+    /// Boxed: six strings would make every `Operation` (and so every plan) this big.
+    Redrive(Box<RedriveOp>),
+    RaiseCapacity(Box<RaiseOp>),
+}
+
+/// New provisioned capacity for a table (`gsi: None`) or one of its indexes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaiseOp {
+    pub table: String,
+    pub gsi: Option<String>,
+    pub old_rcu: u64,
+    pub old_wcu: u64,
+    pub new_rcu: u64,
+    pub new_wcu: u64,
+}
+
+/// A DLQ and the queue its messages go back to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedriveOp {
+    pub dlq_url: String,
+    pub dlq_arn: String,
+    pub dlq_name: String,
+    pub source_url: String,
+    pub source_arn: String,
+    pub source_name: String,
+    /// Messages per second.
+    pub rate: u32,
 }
 
 /// Purge: deletes every message in the queue. High risk: the name must be typed.
@@ -112,7 +121,7 @@ pub fn redrive_plan(state: &QueuesState, dlq: &QueueInfo, rate: u32) -> Result<A
             dlq.name, source.info.name
         ),
         timeout: Duration::from_secs(30 * 60),
-        op: Operation::Queues(QueuesOp::Redrive {
+        op: Operation::Queues(QueuesOp::Redrive(Box::new(RedriveOp {
             dlq_url: dlq.url.clone(),
             dlq_arn: dlq.arn.clone(),
             dlq_name: dlq.name.clone(),
@@ -120,7 +129,7 @@ pub fn redrive_plan(state: &QueuesState, dlq: &QueueInfo, rate: u32) -> Result<A
             source_arn: source.info.arn.clone(),
             source_name: source.info.name.clone(),
             rate,
-        }),
+        }))),
     })
 }
 
@@ -201,14 +210,14 @@ pub fn raise_capacity_plan(
         risk: Risk::Medium,
         verify: "DescribeTable until the new capacity shows and the status is ACTIVE".into(),
         timeout: Duration::from_secs(15 * 60),
-        op: Operation::Queues(QueuesOp::RaiseCapacity {
+        op: Operation::Queues(QueuesOp::RaiseCapacity(Box::new(RaiseOp {
             table: table.name.clone(),
             gsi: gsi.map(str::to_string),
             old_rcu,
             old_wcu,
             new_rcu,
             new_wcu,
-        }),
+        }))),
     })
 }
 
@@ -259,14 +268,8 @@ pub async fn run_with(op: QueuesOp, aws: &AwsBackend, ctx: &ActionCtx) -> Outcom
             queue_name,
             expected,
         } => purge(aws, ctx, &queue_url, &queue_name, expected).await,
-        QueuesOp::Redrive { .. } => redrive(aws, ctx, &op).await,
-        QueuesOp::RaiseCapacity {
-            table,
-            gsi,
-            new_rcu,
-            new_wcu,
-            ..
-        } => raise(aws, ctx, &table, gsi.as_deref(), new_rcu, new_wcu).await,
+        QueuesOp::Redrive(r) => redrive(aws, ctx, &r).await,
+        QueuesOp::RaiseCapacity(r) => raise(aws, ctx, &r.table, r.gsi.as_deref(), r.new_rcu, r.new_wcu).await,
     }
 }
 
@@ -323,8 +326,8 @@ fn move_task_unavailable(code: Option<&str>) -> bool {
     }
 }
 
-async fn redrive(aws: &AwsBackend, ctx: &ActionCtx, op: &QueuesOp) -> Outcome {
-    let QueuesOp::Redrive {
+async fn redrive(aws: &AwsBackend, ctx: &ActionCtx, op: &RedriveOp) -> Outcome {
+    let RedriveOp {
         dlq_url,
         dlq_arn,
         dlq_name,
@@ -332,10 +335,7 @@ async fn redrive(aws: &AwsBackend, ctx: &ActionCtx, op: &QueuesOp) -> Outcome {
         source_arn,
         source_name,
         rate,
-    } = op
-    else {
-        return Outcome::failed("not a redrive");
-    };
+    } = op;
     let before = aws.queue_info(dlq_url.clone()).await;
     let started = aws
         .sqs

@@ -87,6 +87,7 @@ pub struct QueueState {
 pub struct GsiInfo {
     pub name: String,
     pub status: String,
+    #[serde(flatten)]
     pub capacity: Capacity,
 }
 

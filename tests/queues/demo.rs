@@ -50,9 +50,8 @@ async fn demo_server_speaks_the_sdk_protocols_and_reacts_to_actions() {
     let dlq = &state.queue("ingest-dlq").unwrap().info;
     assert!(dlq.visible > 0);
     let mut plan = redrive_plan(&state, dlq, 500).unwrap();
-    if let opsdeck::actions::Operation::Queues(opsdeck::actions::queues::QueuesOp::Redrive { rate, .. }) = &mut plan.op
-    {
-        *rate = 500; // finish within a couple of simulated seconds
+    if let opsdeck::actions::Operation::Queues(opsdeck::actions::queues::QueuesOp::Redrive(r)) = &mut plan.op {
+        r.rate = 500; // finish within a couple of simulated seconds
     }
     let (o, progress) = execute(plan, &aws).await;
     assert!(

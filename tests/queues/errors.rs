@@ -39,6 +39,7 @@ async fn expired_credentials_access_denied_and_throttling_are_explained() {
         match (mode, op) {
             ("expired", _) => error("ExpiredToken", "The security token included in the request is expired"),
             ("throttled", _) => error("ThrottlingException", "Rate exceeded"),
+            ("hang", _) => (0, json!({})),
             (_, "GetQueueAttributes") if body["QueueUrl"].as_str().unwrap_or("").ends_with("/secret") => {
                 error("AccessDenied", "not authorized to perform sqs:GetQueueAttributes")
             }
@@ -91,4 +92,18 @@ async fn expired_credentials_access_denied_and_throttling_are_explained() {
     *mode.lock().unwrap() = "throttled";
     let err = aws.poll(&mut urls).await.unwrap_err();
     assert!(err.contains("ThrottlingException (AWS throttled the API"), "{err}");
+
+    // A hung endpoint: every call ends at the SDK's operation timeout, not never.
+    *mode.lock().unwrap() = "hang";
+    let mut quick = cfg.clone();
+    quick.timeout = opsdeck::config::ConfigDuration::secs(1);
+    let aws = backend(&quick).await;
+    let started = std::time::Instant::now();
+    let err = aws.poll(&mut urls).await.unwrap_err();
+    assert!(err.contains("no answer within the timeout"), "{err}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }

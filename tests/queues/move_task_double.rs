@@ -39,6 +39,11 @@ pub async fn start(answer: Answer) -> Double {
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             rec.lock().unwrap().push((target.clone(), body.clone()));
             let (status, out) = answer(&target, &body);
+            // Status 0 means "hang": answer far later than any client timeout.
+            if status == 0 {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+            let status = if status == 0 { 200 } else { status };
             (
                 StatusCode::from_u16(status).unwrap(),
                 [("content-type", "application/x-amz-json-1.0")],

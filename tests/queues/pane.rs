@@ -154,6 +154,12 @@ fn queues_sorted_by_attention_with_trends_and_typed_purge() {
     assert!(s.contains("-10.0"), "thumbnails drains 100 per 10 s:\n{s}");
     assert!(s.contains("12d 89%"), "{s}");
     assert!(s.contains("SQS deletes it soon"), "{s}");
+    // Enter shows the queue in detail, with the reason it sorts first.
+    key(&mut app, "enter");
+    let s = screen(&app);
+    assert!(s.contains("queues › reports-legacy"), "{s}");
+    assert!(s.contains("attention") && s.contains("(SQS deletes at 14d)"), "{s}");
+    key(&mut app, "esc");
     // Purge the selected (first) row: the confirm dialog wants the queue's name typed.
     key(&mut app, "P");
     assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));

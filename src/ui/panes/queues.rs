@@ -146,6 +146,8 @@ impl QueuesView {
         };
         let t = trend(q.history.iter());
         let rate = match t.net_rate {
+            // "-0.0" reads like a drain that is not there.
+            Some(r) if r.abs() < 0.05 => Cell::num("0.0", r),
             Some(r) => Cell::num(format!("{r:+.1}"), r),
             None => Cell::num("–", 0.0).tone(Tone::Muted),
         };
@@ -244,7 +246,7 @@ impl View for QueuesView {
         if self.tables {
             return Table {
                 columns: vec![
-                    Column::left("!", 1),
+                    Column::left("!", 2),
                     Column::left("TABLE", 18).grow(),
                     Column::left("STATUS", 9),
                     Column::left("BILLING", 11),
@@ -262,7 +264,7 @@ impl View for QueuesView {
         }
         Table {
             columns: vec![
-                Column::left("!", 1),
+                Column::left("!", 2),
                 Column::left("QUEUE", 18).grow(),
                 Column::right("VISIBLE", 8),
                 Column::right("IN FLIGHT", 9),
@@ -326,7 +328,8 @@ impl View for QueuesView {
             state(ctx)?.table(row)?;
             return Some(Box::new(TableView { table: row.to_string() }));
         }
-        None
+        state(ctx)?.queues.iter().find(|q| q.info.url == row)?;
+        Some(Box::new(QueueView { url: row.to_string() }))
     }
 
     fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
@@ -501,5 +504,99 @@ impl View for TableView {
 
     fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
         vec![("table".into(), self.table.clone()), ("index".into(), row.to_string())]
+    }
+}
+
+/// One queue in detail: why it needs attention, its numbers, its dead-letter queue, its trend.
+pub struct QueueView {
+    url: String,
+}
+
+impl QueueView {
+    fn queue<'a>(&self, ctx: &'a ViewCtx) -> Option<&'a QueueState> {
+        state(ctx)?.queues.iter().find(|q| q.info.url == self.url)
+    }
+}
+
+impl View for QueueView {
+    fn crumb(&self) -> String {
+        self.url.rsplit('/').next().unwrap_or(&self.url).to_string()
+    }
+    fn scope(&self) -> &'static str {
+        "queues.queue"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Queues)
+    }
+
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        let mut rows = Vec::new();
+        if let Some(q) = self.queue(ctx) {
+            let i = &q.info;
+            let t = trend(q.history.iter());
+            let mut kv = |k: &str, v: String, tone: Tone| {
+                rows.push(Row {
+                    key: format!("{:02}", rows.len()),
+                    cells: vec![Cell::text(k), Cell::text(v).tone(tone)],
+                })
+            };
+            let (sev, why) = queue_verdict(q, &ctx.config.aws);
+            for w in &why {
+                kv("attention", w.clone(), Tone::from(sev));
+            }
+            kv("url", i.url.clone(), Tone::Normal);
+            kv("visible", i.visible.to_string(), Tone::Normal);
+            kv("in flight", i.in_flight.to_string(), Tone::Normal);
+            kv("delayed", i.delayed.to_string(), Tone::Normal);
+            let retention = short_duration(Duration::from_secs(i.retention_secs));
+            let age = i
+                .oldest_age_secs
+                .map(|a| {
+                    format!(
+                        "{} (SQS deletes at {retention})",
+                        short_duration(Duration::from_secs_f64(a))
+                    )
+                })
+                .unwrap_or_else(|| format!("no CloudWatch datapoint (retention {retention})"));
+            kv("oldest message", age, Tone::Normal);
+            if let Some(d) = &i.dlq {
+                let depth = d.depth.map(|n| n.to_string()).unwrap_or_else(|| "?".into());
+                kv(
+                    "dead-letter queue",
+                    format!("{} after {} receives, {depth} waiting", d.name, d.max_receive_count),
+                    Tone::Normal,
+                );
+            }
+            if !i.dlq_of.is_empty() {
+                kv("dead letters of", i.dlq_of.join(", "), Tone::Normal);
+            }
+            let rate = t
+                .net_rate
+                .map(|r| format!("{r:+.2} messages/s"))
+                .unwrap_or_else(|| "–".into());
+            kv("net rate", rate, Tone::Normal);
+            kv("time to drain", t.drain.text(), Tone::Normal);
+            kv(
+                "backlog",
+                format!("{} ({} samples)", sparkline(&q.history, 60), q.history.len()),
+                Tone::Normal,
+            );
+        }
+        Table {
+            columns: vec![Column::left("", 18), Column::left("", 40).grow()],
+            rows,
+            default_sort: None,
+            empty: "this queue is not in the last poll".into(),
+        }
+    }
+
+    fn actions(&self, ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
+        let (Some(s), Some(q)) = (state(ctx), self.queue(ctx)) else {
+            return Vec::new();
+        };
+        vec![
+            offer("purge_queue", purge_plan(&q.info)),
+            offer("redrive_dlq", redrive_plan(s, &q.info, ctx.config.aws.redrive_rate)),
+        ]
     }
 }

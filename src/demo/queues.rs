@@ -31,6 +31,8 @@ pub struct SimQueue {
     pub dlq: Option<String>,
     /// Seconds since the last purge started (SQS allows one per 60 s).
     pub purged_ago: Option<f64>,
+    /// Messages per second sent and deleted in the last tick (CloudWatch's Sent/Deleted).
+    pub flow: (f64, f64),
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +91,7 @@ fn queue(name: &str, visible: f64, age: f64, dlq: Option<&str>) -> SimQueue {
         oldest_age: age,
         dlq: dlq.map(str::to_string),
         purged_ago: None,
+        flow: (0.0, 0.0),
     }
 }
 
@@ -186,6 +189,7 @@ impl Sim {
             };
             let before = q.visible;
             q.visible = (q.visible + (inflow - outflow) * dt).max(0.0);
+            q.flow = (inflow, (before + inflow * dt - q.visible) / dt);
             q.in_flight = if q.visible > 0.0 {
                 outflow.min(q.visible) * 2.0
             } else {
@@ -583,6 +587,17 @@ fn cloudwatch(sim: &Sim, form: &HashMap<String, String>) -> Response {
                 .and_then(|n| sim.queues.iter().find(|q| q.name == *n))
                 .filter(|q| q.visible > 0.0)
                 .map(|q| q.oldest_age.round()),
+            "NumberOfMessagesSent" | "NumberOfMessagesDeleted" => dims
+                .get("QueueName")
+                .and_then(|n| sim.queues.iter().find(|q| q.name == *n))
+                .map(|q| {
+                    let per_s = if metric == "NumberOfMessagesSent" {
+                        q.flow.0
+                    } else {
+                        q.flow.1
+                    };
+                    (per_s * 60.0).round()
+                }),
             _ => dims.get("TableName").and_then(|t| {
                 let m = sim.table_metrics(t, dims.get("GlobalSecondaryIndexName").copied())?;
                 match metric {

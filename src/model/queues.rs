@@ -26,6 +26,10 @@ pub struct QueueInfo {
     pub retention_secs: u64,
     /// CloudWatch ApproximateAgeOfOldestMessage (latest datapoint); `None` when CloudWatch had none.
     pub oldest_age_secs: Option<f64>,
+    /// CloudWatch NumberOfMessagesSent per second (latest minute): what producers add.
+    pub sent_per_s: Option<f64>,
+    /// CloudWatch NumberOfMessagesDeleted per second (latest minute): what consumers finish.
+    pub deleted_per_s: Option<f64>,
     /// The dead-letter queue named by this queue's RedrivePolicy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dlq: Option<DlqRef>,

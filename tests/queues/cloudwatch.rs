@@ -49,6 +49,18 @@ async fn metrics_put_are_read_back_and_judged() {
             12.0 * day,
             Duration::from_secs(30),
         ))
+        .metric_data(datum(
+            "NumberOfMessagesSent",
+            &[("QueueName", "ingest")],
+            1_200.0,
+            Duration::from_secs(30),
+        ))
+        .metric_data(datum(
+            "NumberOfMessagesDeleted",
+            &[("QueueName", "ingest")],
+            300.0,
+            Duration::from_secs(30),
+        ))
         .send()
         .await
         .unwrap();
@@ -73,6 +85,11 @@ async fn metrics_put_are_read_back_and_judged() {
     let poll = aws.poll(&mut HashMap::new()).await.expect("poll");
     assert!(poll.warnings.is_empty(), "{:?}", poll.warnings);
     assert_eq!(poll.queues[0].oldest_age_secs, Some(12.0 * day));
+    assert_eq!(
+        (poll.queues[0].sent_per_s, poll.queues[0].deleted_per_s),
+        (Some(20.0), Some(5.0)),
+        "Sums per minute become per second"
+    );
     let t = poll.tables.iter().find(|t| t.name == "TileIndex").unwrap();
     assert_eq!(t.capacity.consumed_wcu, Some(5.0), "300 units in a 60 s period = 5/s");
     assert_eq!(t.capacity.write_throttled, Some(42.0));

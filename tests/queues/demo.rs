@@ -33,6 +33,11 @@ async fn demo_server_speaks_the_sdk_protocols_and_reacts_to_actions() {
         legacy.oldest_age_secs.unwrap() > 12.0 * 86_400.0,
         "age via CloudWatch query protocol"
     );
+    let upload = poll.queues.iter().find(|q| q.name == "upload").unwrap();
+    assert!(
+        upload.sent_per_s.unwrap() > 0.0 && upload.deleted_per_s.unwrap() > 0.0,
+        "{upload:?}"
+    );
     let tile = poll.tables.iter().find(|t| t.name == "TileIndex").unwrap();
     assert!(tile.capacity.write_throttled.unwrap() > 0.0, "{tile:?}");
     assert_eq!(tile.gsis.len(), 1);

@@ -18,6 +18,8 @@ const MAX_QUERIES: usize = 500;
 #[derive(Debug, Clone, Copy)]
 enum Target {
     QueueAge(usize),
+    QueueSent(usize),
+    QueueDeleted(usize),
     Table(usize, Option<usize>, Field),
 }
 
@@ -97,6 +99,22 @@ pub async fn fill(
             ),
             Target::QueueAge(i),
         ));
+        // In vs out, to go with the net rate the pane estimates from its own samples.
+        for (suffix, metric, target) in [
+            ("s", "NumberOfMessagesSent", Target::QueueSent(i)),
+            ("d", "NumberOfMessagesDeleted", Target::QueueDeleted(i)),
+        ] {
+            series.push((
+                query(
+                    format!("q{i}{suffix}"),
+                    "AWS/SQS",
+                    metric,
+                    vec![dim("QueueName", &q.name)],
+                    "Sum",
+                ),
+                target,
+            ));
+        }
     }
     for (i, t) in tables.iter().enumerate().filter(|(_, t)| t.error.is_none()) {
         for (f_i, f) in Field::ALL.iter().enumerate() {
@@ -167,6 +185,8 @@ pub async fn fill(
         for (id, (_, v)) in latest {
             match targets.get(&id) {
                 Some(Target::QueueAge(i)) => queues[*i].oldest_age_secs = Some(v),
+                Some(Target::QueueSent(i)) => queues[*i].sent_per_s = Some(v / PERIOD_SECS as f64),
+                Some(Target::QueueDeleted(i)) => queues[*i].deleted_per_s = Some(v / PERIOD_SECS as f64),
                 Some(Target::Table(i, None, f)) => f.set(&mut tables[*i].capacity, v),
                 Some(Target::Table(i, Some(g), f)) => {
                     if let Some(gsi) = tables[*i].gsis.get_mut(*g) {

@@ -574,7 +574,14 @@ impl View for QueueView {
                 .net_rate
                 .map(|r| format!("{r:+.2} messages/s"))
                 .unwrap_or_else(|| "–".into());
-            kv("net rate", rate, Tone::Normal);
+            kv("net rate (samples)", rate, Tone::Normal);
+            if let (Some(sent), Some(deleted)) = (i.sent_per_s, i.deleted_per_s) {
+                kv(
+                    "in / out (CloudWatch)",
+                    format!("{sent:.1} sent/s, {deleted:.1} deleted/s"),
+                    Tone::Normal,
+                );
+            }
             kv("time to drain", t.drain.text(), Tone::Normal);
             kv(
                 "backlog",

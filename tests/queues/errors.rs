@@ -107,3 +107,18 @@ async fn expired_credentials_access_denied_and_throttling_are_explained() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_one_readable_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = aws_config(&format!("http://127.0.0.1:{port}"));
+    cfg.queues = vec!["upload".into()];
+    let err = backend(&cfg).await.poll(&mut HashMap::new()).await.unwrap_err();
+    assert!(err.starts_with("GetQueueUrl: cannot reach AWS: "), "{err}");
+    assert!(err.contains("Connection refused"), "{err}");
+    assert!(!err.contains("DispatchFailure {"), "no Debug dumps: {err}");
+}

@@ -412,7 +412,7 @@ pub fn table_from_description(name: String, t: &aws_sdk_dynamodb::types::TableDe
 pub fn explain<E, R>(call: &str, err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match err {
         SdkError::ServiceError(se) => {
@@ -452,7 +452,36 @@ where
             s
         }
         SdkError::TimeoutError(_) => format!("{call}: no answer within the timeout"),
-        other => format!("{call}: {}", DisplayErrorContext(other)),
+        SdkError::DispatchFailure(_) => {
+            let why = causes(err);
+            if why.contains("credentials") {
+                format!(
+                    "{call}: no usable AWS credentials (check the profile, environment, SSO login or instance role): {why}"
+                )
+            } else {
+                format!("{call}: cannot reach AWS: {why}")
+            }
+        }
+        other => format!("{call}: {}", causes(other)),
+    }
+}
+
+/// An error and its causes in one line ("dispatch failure: io error: ... Connection refused"),
+/// without the Debug dumps `DisplayErrorContext` appends.
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    if parts.is_empty() {
+        DisplayErrorContext(err).to_string()
+    } else {
+        parts.join(": ")
     }
 }
 

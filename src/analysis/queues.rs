@@ -80,6 +80,14 @@ pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -
     Trend { net_rate: rate, drain }
 }
 
+/// Net messages per second: from the pane's own samples, or (one poll, as in `opsdeck check`)
+/// from CloudWatch's sent minus deleted.
+pub fn net_rate(q: &QueueState) -> Option<f64> {
+    trend(q.history.iter())
+        .net_rate
+        .or_else(|| Some(q.info.sent_per_s? - q.info.deleted_per_s?))
+}
+
 /// The oldest message's age as a fraction of the retention period.
 pub fn age_fraction(q: &QueueState) -> Option<f64> {
     let age = q.info.oldest_age_secs?;
@@ -113,8 +121,7 @@ pub fn queue_verdict(q: &QueueState, cfg: &AwsConfig) -> (Severity, Vec<String>)
             );
         }
     }
-    let t = trend(q.history.iter());
-    if let Some(r) = t.net_rate
+    if let Some(r) = net_rate(q)
         && r * 60.0 > cfg.growth_warn_per_min
         && q.info.backlog() > 0
     {
@@ -293,6 +300,24 @@ mod tests {
         assert!(attention(&old, &cfg) > attention(&calm, &cfg));
         old.info.oldest_age_secs = Some(8.0 * 86_400.0);
         assert_eq!(queue_verdict(&old, &cfg).0, Severity::Warning);
+    }
+
+    #[test]
+    fn one_poll_judges_growth_from_cloudwatch_in_and_out() {
+        let cfg = AwsConfig::default();
+        let q = QueueState {
+            info: QueueInfo {
+                name: "upload".into(),
+                visible: 500,
+                sent_per_s: Some(12.0),
+                deleted_per_s: Some(2.0),
+                ..Default::default()
+            },
+            history: samples(&[(0.0, 500)]),
+        };
+        let (sev, why) = queue_verdict(&q, &cfg);
+        assert_eq!(sev, Severity::Warning);
+        assert_eq!(why, vec!["backlog growing 600/min".to_string()]);
     }
 
     #[test]

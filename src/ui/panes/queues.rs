@@ -590,7 +590,7 @@ impl View for QueueView {
             );
         }
         Table {
-            columns: vec![Column::left("", 18), Column::left("", 40).grow()],
+            columns: vec![Column::left("", 22), Column::left("", 40).grow()],
             rows,
             default_sort: None,
             empty: "this queue is not in the last poll".into(),

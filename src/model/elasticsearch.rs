@@ -855,10 +855,13 @@ mod tests {
         let tb = 1u64 << 40;
         let head = Watermarks {
             low_max_headroom: Some(200 << 30),
+            high_max_headroom: Some(150 << 30),
+            flood_stage_max_headroom: Some(100 << 30),
             ..Watermarks::default()
         };
         assert_eq!(node(10 * tb, 300 << 30).level_against(&head), DiskLevel::Ok);
-        assert_eq!(node(10 * tb, 300 << 30).level_against(&w), DiskLevel::High);
+        assert_eq!(node(10 * tb, 180 << 30).level_against(&head), DiskLevel::Low);
+        assert_eq!(node(10 * tb, 300 << 30).level_against(&w), DiskLevel::FloodStage);
         assert_eq!(EsNode::default().level_against(&w), DiskLevel::Unknown);
     }
 

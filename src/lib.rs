@@ -6,9 +6,12 @@
 pub mod actions;
 pub mod analysis;
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod model;
 pub mod paths;
+pub mod runtime;
+pub mod snapshot;
 pub mod sources;
 pub mod ui;

@@ -76,7 +76,7 @@ pub fn plan(action: &CustomAction, vars: &[(String, String)]) -> Result<ActionPl
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| action.name.clone());
     let (where_, call) = match &transport {
-        Transport::Local => ("locally".to_string(), format!("sh -c {}", shell_quote(&command))),
+        Transport::Local => ("locally (sh -c)".to_string(), command.clone()),
         Transport::Ssh { host } => (format!("on {host}"), format!("ssh {host} -- {command}")),
     };
     Ok(ActionPlan {

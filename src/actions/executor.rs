@@ -85,7 +85,7 @@ pub async fn execute(
     };
     drop(ctx);
     let _ = forward.await;
-    let outcome = match audit.outcome(&action_id, &plan, &outcome) {
+    match audit.outcome(&action_id, &plan, &outcome) {
         Ok(entry) => {
             let _ = events.send(ActionEvent::Audited(entry));
             outcome
@@ -94,6 +94,5 @@ pub async fn execute(
             summary: format!("{} (and the audit outcome could not be written: {e})", outcome.summary),
             ..outcome
         },
-    };
-    outcome
+    }
 }

@@ -1,7 +1,28 @@
 //! The app: all state, changed only by [`App::update`], which returns [`Effect`]s for the runtime to carry out.
 
-use crate::actions::ActionPlan;
+pub mod overlay;
+pub mod screen;
+mod update;
+
+pub(crate) use update::view_ctx as ctx_of;
+pub use update::{GLOBAL_ACTIONS, TABLE_ACTIONS};
+
+use crate::actions::executor::ActionEvent;
+use crate::actions::{ActionPlan, Progress};
+use crate::config::Config;
+use crate::model::Fleet;
+use crate::sources::runner::Polled;
+use crate::ui::keymap::{ActionCatalog, GLOBAL, KeyCombo, Keymap, TABLE};
+use crate::ui::panes::Tab;
+use crate::ui::theme::Theme;
+use crate::ui::view::{Tone, ViewCtx};
+use crossterm::event::KeyEvent;
+use overlay::Overlay;
+use screen::Screen;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 /// Something the runtime must do for the app: I/O never happens inside `update`.
 #[derive(Debug)]
@@ -14,11 +35,215 @@ pub enum Effect {
         id: u64,
         plan: ActionPlan,
     },
+    /// Ask a running action to stop (procedures stop between steps).
+    CancelAction {
+        id: u64,
+    },
     /// Start, stop or steer a remote log tail.
     Logs(crate::sources::ssh::TailCommand),
-    /// Write text to a file (saving a log buffer); the result comes back as a toast.
+    /// Write text to a file (saving a log buffer); the result comes back as [`Event::Saved`].
     SaveFile {
         path: PathBuf,
         contents: String,
     },
+}
+
+/// Everything that can happen to the app.
+#[derive(Debug)]
+pub enum Event {
+    Key(KeyEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The clock moved (ages, toasts).
+    Tick(SystemTime),
+    Polled(Polled),
+    Action(ActionEvent),
+    Saved(Result<PathBuf, String>),
+}
+
+/// The fixed parts: what the app was started with.
+pub struct Env {
+    pub config: Arc<Config>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub read_only: bool,
+}
+
+/// A message in the corner that goes away by itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub tone: Tone,
+    pub until: SystemTime,
+}
+
+/// An action in flight.
+#[derive(Debug, Clone)]
+pub struct Running {
+    pub title: String,
+    pub target: String,
+    pub started: SystemTime,
+    pub progress: Option<Progress>,
+}
+
+pub struct App {
+    pub env: Env,
+    pub fleet: Fleet,
+    pub now: SystemTime,
+    pub tab: Tab,
+    /// One drill-down stack per tab, in `Tab::ALL` order; never empty.
+    pub panes: Vec<Vec<Screen>>,
+    pub overlay: Option<Overlay>,
+    /// Keys of an unfinished sequence (`g` of `g g`).
+    pub pending: Vec<KeyCombo>,
+    pub toasts: Vec<Toast>,
+    pub running: BTreeMap<u64, Running>,
+    next_action_id: u64,
+    /// Terminal size, for paging.
+    pub size: (u16, u16),
+    pub quitting: bool,
+}
+
+/// Every action name a keymap may bind, per mode (built-ins plus each pane's own).
+pub fn action_catalog() -> ActionCatalog {
+    let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut modes = vec![
+        (
+            GLOBAL.to_string(),
+            names(
+                update::GLOBAL_ACTIONS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+            ),
+        ),
+        (
+            TABLE.to_string(),
+            names(
+                update::TABLE_ACTIONS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+            ),
+        ),
+    ];
+    for tab in Tab::ALL {
+        modes.push((
+            tab.name().to_string(),
+            tab.actions().iter().map(|a| a.name.to_string()).collect(),
+        ));
+    }
+    ActionCatalog { modes }
+}
+
+/// The keymap mode a custom action's scope binds in (`hosts.filesystem` → `hosts`, `all` → `global`).
+fn scope_mode(scope: &str) -> &str {
+    match scope.split('.').next().unwrap_or(scope) {
+        "all" => GLOBAL,
+        pane => pane,
+    }
+}
+
+impl App {
+    /// A new app on `config`. Returns it with the effects its panes ask for at start, and any keymap
+    /// problems (custom action keys that collide), which are also shown as toasts.
+    pub fn new(env: Env, now: SystemTime) -> (App, Vec<Effect>) {
+        let mut env = env;
+        let mut problems = Vec::new();
+        for action in env.config.actions.clone() {
+            if let Err(e) = env
+                .keymap
+                .bind_custom(scope_mode(&action.scope), &action.key, &action.name)
+            {
+                problems.push(format!("custom action {:?}: {e}", action.name));
+            }
+        }
+        let mut fleet = Fleet::default();
+        for kind in crate::sources::enabled_sources(&env.config) {
+            fleet.enable(kind);
+        }
+        let panes = Tab::ALL.iter().map(|t| vec![Screen::new(t.root())]).collect();
+        let mut app = App {
+            env,
+            fleet,
+            now,
+            tab: Tab::Overview,
+            panes,
+            overlay: None,
+            pending: Vec::new(),
+            toasts: Vec::new(),
+            running: BTreeMap::new(),
+            next_action_id: 1,
+            size: (120, 40),
+            quitting: false,
+        };
+        for p in problems {
+            app.toast(p, Tone::Warn);
+        }
+        let mut effects = Vec::new();
+        for i in 0..app.panes.len() {
+            let ctx = ViewCtx {
+                fleet: &app.fleet,
+                config: &app.env.config,
+                now: app.now,
+                theme: &app.env.theme,
+                read_only: app.env.read_only,
+            };
+            effects.extend(app.panes[i][0].view.on_enter(&ctx));
+        }
+        (app, effects)
+    }
+
+    pub fn ctx(&self) -> ViewCtx<'_> {
+        ViewCtx {
+            fleet: &self.fleet,
+            config: &self.env.config,
+            now: self.now,
+            theme: &self.env.theme,
+            read_only: self.env.read_only,
+        }
+    }
+
+    /// The active pane's drill-down stack.
+    pub fn stack(&self) -> &[Screen] {
+        &self.panes[self.tab.index()]
+    }
+
+    pub fn screen(&self) -> &Screen {
+        self.stack().last().expect("pane stacks are never empty")
+    }
+
+    /// Keymap modes for the current pane, most specific first.
+    pub fn modes(&self) -> [&'static str; 3] {
+        [self.tab.name(), TABLE, GLOBAL]
+    }
+
+    pub fn toast(&mut self, text: impl Into<String>, tone: Tone) {
+        let text = text.into();
+        tracing::info!(toast = %text);
+        let ttl = if tone == Tone::Crit { 10 } else { 5 };
+        self.toasts.push(Toast {
+            text,
+            tone,
+            until: self.now + Duration::from_secs(ttl),
+        });
+        if self.toasts.len() > 4 {
+            self.toasts.remove(0);
+        }
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_action_id;
+        self.next_action_id += 1;
+        id
+    }
+
+    /// Whether an action for `target` is in flight (single-flight).
+    pub fn running_on(&self, target: &str) -> Option<&Running> {
+        self.running.values().find(|r| r.target == target)
+    }
 }

@@ -129,10 +129,10 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
                     .clone()
                     .and_then(|s| key_path_at(&root, s))
                     .unwrap_or_else(|| key.get_ref().to_string());
-                if let Some(i) = index {
-                    if !path.contains('[') {
-                        path = format!("{}[{i}]", key.get_ref());
-                    }
+                if let Some(i) = index
+                    && !path.contains('[')
+                {
+                    path = format!("{}[{i}]", key.get_ref());
                 }
                 let (path, message) = refine(path, first_line(e.message()));
                 errors.push(at(span, path, message));
@@ -168,15 +168,15 @@ fn first_line(message: &str) -> String {
 
 /// `missing field `url`` is about `section.url`, not about the section.
 fn refine(path: String, message: String) -> (String, String) {
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        if let Some(field) = rest.strip_suffix('`') {
-            let key = if path.is_empty() {
-                field.to_string()
-            } else {
-                format!("{path}.{field}")
-            };
-            return (key, "missing required field".to_string());
-        }
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(field) = rest.strip_suffix('`')
+    {
+        let key = if path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        return (key, "missing required field".to_string());
     }
     (path, message)
 }

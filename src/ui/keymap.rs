@@ -148,3 +148,341 @@ pub fn parse_sequence(s: &str) -> Result<Vec<KeyCombo>, String> {
     }
     parts.into_iter().map(KeyCombo::parse).collect()
 }
+
+/// One binding: a key sequence and the action it triggers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub keys: Vec<KeyCombo>,
+    /// The key string as written (for help and messages).
+    pub key_text: String,
+    pub action: String,
+}
+
+/// Keymaps shipped in `keymaps/`, compiled in.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("default", include_str!("../../keymaps/default.toml")),
+    ("vim", include_str!("../../keymaps/vim.toml")),
+];
+
+/// Modes, most specific first: a pane's own mode (`pillows`), then `table`, then `global`.
+pub const GLOBAL: &str = "global";
+pub const TABLE: &str = "table";
+
+/// Bindings per mode, merged from the compiled-in default, the chosen keymap and the user's files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Keymap {
+    pub name: String,
+    modes: std::collections::BTreeMap<String, Vec<Binding>>,
+}
+
+/// What a key press means, given the keys pressed before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A complete binding.
+    Action(String),
+    /// The start of a longer sequence: wait for the next key.
+    Pending,
+    /// Bound to nothing here.
+    Unbound,
+}
+
+/// The actions a keymap may name, per mode (everything else is reported at load).
+pub struct ActionCatalog {
+    /// (mode, action names valid in it); `global` and `table` actions are valid in every mode.
+    pub modes: Vec<(String, Vec<String>)>,
+}
+
+impl ActionCatalog {
+    fn knows(&self, mode: &str, action: &str) -> bool {
+        let valid_in = |m: &str| {
+            self.modes
+                .iter()
+                .any(|(name, actions)| name == m && actions.iter().any(|a| a == action))
+        };
+        valid_in(GLOBAL) || valid_in(TABLE) || valid_in(mode) || action.starts_with("custom:")
+    }
+    fn has_mode(&self, mode: &str) -> bool {
+        self.modes.iter().any(|(m, _)| m == mode)
+    }
+}
+
+impl Keymap {
+    /// Parses one keymap file and merges it over `self`: a key bound again replaces the old binding,
+    /// `"none"` unbinds. Problems (unknown keys, modes, actions, one key bound twice) are all returned.
+    pub fn merge_file(&mut self, source: &str, text: &str, catalog: &ActionCatalog) -> Vec<String> {
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => return vec![format!("{source}: {}", e.to_string().trim())],
+        };
+        let mut problems = Vec::new();
+        for (mode, entries) in &table {
+            if mode == "description" {
+                continue;
+            }
+            if !catalog.has_mode(mode) {
+                problems.push(format!("{source}: [{mode}]: unknown mode"));
+                continue;
+            }
+            let Some(entries) = entries.as_table() else {
+                problems.push(format!("{source}: [{mode}]: expected a table of \"key\" = \"action\""));
+                continue;
+            };
+            let mut seen: Vec<(Vec<KeyCombo>, &str)> = Vec::new();
+            for (key_text, action) in entries {
+                let Some(action) = action.as_str() else {
+                    problems.push(format!("{source}: [{mode}] {key_text:?}: the action must be a string"));
+                    continue;
+                };
+                let keys = match parse_sequence(key_text) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        problems.push(format!("{source}: [{mode}] {key_text:?}: {e}"));
+                        continue;
+                    }
+                };
+                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == keys) {
+                    problems.push(format!(
+                        "{source}: [{mode}] {key_text:?}: the same key as {first:?} in this mode"
+                    ));
+                    continue;
+                }
+                seen.push((keys.clone(), key_text));
+                let bindings = self.modes.entry(mode.clone()).or_default();
+                bindings.retain(|b| b.keys != keys);
+                if action == "none" {
+                    continue;
+                }
+                if !catalog.knows(mode, action) {
+                    problems.push(format!("{source}: [{mode}] {key_text:?}: unknown action {action:?}"));
+                    continue;
+                }
+                bindings.push(Binding {
+                    keys,
+                    key_text: key_text.clone(),
+                    action: action.to_string(),
+                });
+            }
+        }
+        problems
+    }
+
+    /// Binds a custom action's key in `mode`; a key already taken there is a problem, not a silent override.
+    pub fn bind_custom(&mut self, mode: &str, key_text: &str, name: &str) -> Result<(), String> {
+        let keys = parse_sequence(key_text)?;
+        let bindings = self.modes.entry(mode.to_string()).or_default();
+        if let Some(taken) = bindings.iter().find(|b| b.keys == keys) {
+            return Err(format!(
+                "key {key_text:?} in [{mode}] is already bound to {:?}",
+                taken.action
+            ));
+        }
+        bindings.push(Binding {
+            keys,
+            key_text: key_text.to_string(),
+            action: format!("custom:{name}"),
+        });
+        Ok(())
+    }
+
+    /// Looks `pressed` (the pending keys plus the new one) up in `modes`, most specific first.
+    pub fn resolve(&self, modes: &[&str], pressed: &[KeyCombo]) -> Resolution {
+        let mut pending = false;
+        for mode in modes {
+            for b in self.modes.get(*mode).into_iter().flatten() {
+                if b.keys == pressed {
+                    return Resolution::Action(b.action.clone());
+                }
+                if b.keys.len() > pressed.len() && b.keys.starts_with(pressed) {
+                    pending = true;
+                }
+            }
+        }
+        if pending {
+            Resolution::Pending
+        } else {
+            Resolution::Unbound
+        }
+    }
+
+    /// Bindings of one mode, in file order.
+    pub fn bindings(&self, mode: &str) -> &[Binding] {
+        self.modes.get(mode).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The first key bound to `action` in `modes` (for hints like "R restart").
+    pub fn key_for(&self, modes: &[&str], action: &str) -> Option<&str> {
+        modes
+            .iter()
+            .flat_map(|m| self.bindings(m))
+            .find(|b| b.action == action)
+            .map(|b| b.key_text.as_str())
+    }
+
+    /// The compiled-in default, with `name` (a shipped keymap or `user_dir/keymaps/NAME.toml`) merged over it,
+    /// then the user's own `keymaps/default.toml` if any. Returns the keymap and every problem found.
+    pub fn load(name: &str, user_dir: Option<&std::path::Path>, catalog: &ActionCatalog) -> (Keymap, Vec<String>) {
+        let mut keymap = Keymap {
+            name: name.to_string(),
+            ..Keymap::default()
+        };
+        let mut problems = keymap.merge_file("keymaps/default.toml (built in)", BUILTIN[0].1, catalog);
+        let user_file = |n: &str| {
+            user_dir
+                .map(|d| d.join("keymaps").join(format!("{n}.toml")))
+                .filter(|p| p.is_file())
+        };
+        let mut layers: Vec<(String, String)> = Vec::new();
+        if let Some(p) = user_file("default") {
+            match std::fs::read_to_string(&p) {
+                Ok(t) => layers.push((p.display().to_string(), t)),
+                Err(e) => problems.push(format!("{}: {e}", p.display())),
+            }
+        }
+        if name != "default" {
+            if let Some(p) = user_file(name) {
+                match std::fs::read_to_string(&p) {
+                    Ok(t) => layers.push((p.display().to_string(), t)),
+                    Err(e) => problems.push(format!("{}: {e}", p.display())),
+                }
+            } else if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name) {
+                layers.push((format!("keymaps/{name}.toml (built in)"), text.to_string()));
+            } else {
+                problems.push(format!(
+                    "no keymap {name:?} (shipped: default, vim; or put {name}.toml in the config dir's keymaps/)"
+                ));
+            }
+        }
+        for (source, text) in layers {
+            problems.extend(keymap.merge_file(&source, &text, catalog));
+        }
+        (keymap, problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> ActionCatalog {
+        ActionCatalog {
+            modes: vec![
+                (GLOBAL.into(), vec!["quit".into(), "help".into(), "refresh".into()]),
+                (TABLE.into(), vec!["top".into(), "bottom".into(), "down".into()]),
+                ("pillows".into(), vec!["restart_process".into()]),
+            ],
+        }
+    }
+
+    fn k(s: &str) -> Vec<KeyCombo> {
+        parse_sequence(s).unwrap()
+    }
+
+    #[test]
+    fn key_strings_parse_and_normalise() {
+        assert_eq!(KeyCombo::parse("shift-g").unwrap(), KeyCombo::parse("G").unwrap());
+        assert_eq!(KeyCombo::parse("shift-tab").unwrap().code, KeyCode::BackTab);
+        let c = KeyCombo::parse("ctrl-r").unwrap();
+        assert!(c.ctrl && c.code == KeyCode::Char('r'));
+        assert_eq!(KeyCombo::parse("ctrl-r").unwrap().to_string(), "ctrl-r");
+        assert_eq!(KeyCombo::parse("f5").unwrap().code, KeyCode::F(5));
+        assert_eq!(KeyCombo::parse("?").unwrap().code, KeyCode::Char('?'));
+        assert_eq!(parse_sequence("g g").unwrap().len(), 2);
+        assert!(KeyCombo::parse("ctrl-").is_err());
+        assert!(KeyCombo::parse("hyper-x").is_err());
+        assert!(parse_sequence("").is_err());
+    }
+
+    #[test]
+    fn events_match_parsed_combos() {
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(KeyCombo::from_event(&ev), KeyCombo::parse("G").unwrap());
+        let ev = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(KeyCombo::from_event(&ev), KeyCombo::parse("shift-tab").unwrap());
+    }
+
+    #[test]
+    fn later_files_override_and_none_unbinds() {
+        let mut km = Keymap::default();
+        assert!(
+            km.merge_file("a", "[global]\nq = \"quit\"\n\"ctrl-r\" = \"refresh\"\n", &catalog())
+                .is_empty()
+        );
+        assert!(
+            km.merge_file("b", "[global]\nq = \"none\"\nx = \"quit\"\n", &catalog())
+                .is_empty()
+        );
+        assert_eq!(km.resolve(&[GLOBAL], &k("q")), Resolution::Unbound);
+        assert_eq!(km.resolve(&[GLOBAL], &k("x")), Resolution::Action("quit".into()));
+        assert_eq!(
+            km.resolve(&[GLOBAL], &k("ctrl-r")),
+            Resolution::Action("refresh".into())
+        );
+    }
+
+    #[test]
+    fn sequences_wait_for_their_next_key() {
+        let mut km = Keymap::default();
+        assert!(
+            km.merge_file("a", "[table]\n\"g g\" = \"top\"\n", &catalog())
+                .is_empty()
+        );
+        assert_eq!(km.resolve(&[TABLE], &k("g")), Resolution::Pending);
+        assert_eq!(km.resolve(&[TABLE], &k("g g")), Resolution::Action("top".into()));
+    }
+
+    #[test]
+    fn pane_modes_win_over_global() {
+        let mut km = Keymap::default();
+        let problems = km.merge_file(
+            "a",
+            "[global]\nR = \"refresh\"\n[pillows]\nR = \"restart_process\"\n",
+            &catalog(),
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            km.resolve(&["pillows", GLOBAL], &k("R")),
+            Resolution::Action("restart_process".into())
+        );
+        assert_eq!(
+            km.resolve(&["queues", GLOBAL], &k("R")),
+            Resolution::Action("refresh".into())
+        );
+    }
+
+    #[test]
+    fn problems_are_reported_not_ignored() {
+        let mut km = Keymap::default();
+        let p = km.merge_file(
+            "user.toml",
+            "[global]\nG = \"quit\"\n\"shift-g\" = \"help\"\nz = \"explode\"\n\"hyper-q\" = \"quit\"\n[nowhere]\nq = \"quit\"\n[table]\nR = \"restart_process\"\n",
+            &catalog(),
+        );
+        let text = p.join("\n");
+        assert!(text.contains("\"shift-g\": the same key as \"G\""), "{text}");
+        assert!(text.contains("\"z\": unknown action \"explode\""), "{text}");
+        assert!(text.contains("\"hyper-q\": unknown key"), "{text}");
+        assert!(text.contains("[nowhere]: unknown mode"), "{text}");
+        assert!(
+            text.contains("[table] \"R\": unknown action \"restart_process\""),
+            "{text}"
+        );
+        assert_eq!(p.len(), 5, "{text}");
+    }
+
+    #[test]
+    fn custom_action_keys_may_not_steal_bindings() {
+        let mut km = Keymap::default();
+        km.merge_file("a", "[global]\nq = \"quit\"\n", &catalog());
+        km.modes.entry("hosts".into()).or_default();
+        assert!(
+            km.bind_custom(GLOBAL, "q", "x")
+                .unwrap_err()
+                .contains("already bound to \"quit\"")
+        );
+        km.bind_custom("hosts", "T", "top").unwrap();
+        assert_eq!(
+            km.resolve(&["hosts", GLOBAL], &k("T")),
+            Resolution::Action("custom:top".into())
+        );
+    }
+}

@@ -134,12 +134,49 @@ pub struct Table {
 }
 
 /// An action a view offers on its selected row (or on the view itself).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActionOffer {
     /// The keymap action name that triggers it (e.g. `restart_process`).
     pub name: &'static str,
     /// The plan, or why this action cannot be taken on this row right now.
     pub plan: Result<ActionPlan, String>,
+    /// When set, the user is asked for a value first and the plan is built from it
+    /// (`plan` is then ignored unless it is an `Err`, which refuses the action outright).
+    pub input: Option<InputRequest>,
+}
+
+impl ActionOffer {
+    pub fn new(name: &'static str, plan: Result<ActionPlan, String>) -> Self {
+        Self {
+            name,
+            plan,
+            input: None,
+        }
+    }
+}
+
+/// Builds a plan from what the user typed, or says what is wrong with it.
+pub type PlanBuilder = std::sync::Arc<dyn Fn(&str) -> Result<ActionPlan, String> + Send + Sync>;
+
+/// A value to ask for before an action can be planned (e.g. new read capacity).
+#[derive(Clone)]
+pub struct InputRequest {
+    pub title: String,
+    /// What to type, e.g. "new read capacity units (now 100)".
+    pub prompt: String,
+    /// Pre-filled text.
+    pub initial: String,
+    pub build: PlanBuilder,
+}
+
+impl std::fmt::Debug for ActionOffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionOffer")
+            .field("name", &self.name)
+            .field("plan", &self.plan)
+            .field("input", &self.input.as_ref().map(|i| &i.title))
+            .finish()
+    }
 }
 
 /// A keymap action a pane understands, for keymap validation and the help screen.

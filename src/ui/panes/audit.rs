@@ -1,14 +1,138 @@
-//! The audit pane.
+//! The audit pane: every action's intent and outcome lines, newest first; Enter shows one in full.
 
-use crate::ui::view::{NotBuilt, PaneAction, View};
+use crate::model::SourceKind;
+use crate::model::audit::{AuditEntry, AuditPhase};
+use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 
 pub const ACTIONS: &[PaneAction] = &[];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(NotBuilt {
-        pane: "audit",
-        scope: "audit",
-        source: None,
-        what: "coming with the foundation",
-    })
+    Box::new(AuditList)
+}
+
+struct AuditList;
+
+fn key(e: &AuditEntry) -> String {
+    format!("{}/{:?}", e.action_id, e.phase)
+}
+
+fn result_tone(result: &str) -> Tone {
+    match result {
+        "succeeded" => Tone::Ok,
+        "unverified" => Tone::Warn,
+        "failed" => Tone::Crit,
+        _ => Tone::Accent,
+    }
+}
+
+impl View for AuditList {
+    fn crumb(&self) -> String {
+        "audit".into()
+    }
+    fn scope(&self) -> &'static str {
+        "audit"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        None
+    }
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let path = ctx
+            .config
+            .general
+            .audit_log
+            .clone()
+            .unwrap_or_else(crate::paths::default_audit_log);
+        vec![(format!(" audit log: {}", path.display()), Tone::Muted)]
+    }
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        let rows = ctx
+            .fleet
+            .audit
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Row {
+                key: key(e),
+                cells: vec![
+                    Cell::num(e.time.clone(), i as f64),
+                    Cell::text(match e.phase {
+                        AuditPhase::Intent => "intent",
+                        AuditPhase::Outcome => "outcome",
+                    }),
+                    Cell::text(e.user.clone()),
+                    Cell::text(e.action.clone()),
+                    Cell::text(e.target.clone()),
+                    Cell::text(e.result.clone()).tone(result_tone(&e.result)),
+                    Cell::text(if e.detail.is_empty() {
+                        e.call.clone()
+                    } else {
+                        e.detail.clone()
+                    }),
+                ],
+            })
+            .collect();
+        Table {
+            columns: vec![
+                Column::left("TIME", 20),
+                Column::left("PHASE", 7),
+                Column::left("USER", 8),
+                Column::left("ACTION", 24),
+                Column::left("TARGET", 16),
+                Column::left("RESULT", 10),
+                Column::left("DETAIL / CALL", 20).grow(),
+            ],
+            rows,
+            default_sort: Some((0, true)),
+            empty: "No actions recorded yet. Actions you confirm are written here (intent, then outcome).".into(),
+        }
+    }
+    fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        ctx.fleet
+            .audit
+            .iter()
+            .find(|e| key(e) == row)
+            .map(|e| Box::new(AuditDetail(e.clone())) as Box<dyn View>)
+    }
+}
+
+/// One audit line in full.
+struct AuditDetail(AuditEntry);
+
+impl View for AuditDetail {
+    fn crumb(&self) -> String {
+        format!("{} {}", self.0.action, self.0.target)
+    }
+    fn scope(&self) -> &'static str {
+        "audit.entry"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        None
+    }
+    fn table(&self, _ctx: &ViewCtx) -> Table {
+        let e = &self.0;
+        let fields = [
+            ("time", e.time.clone()),
+            ("phase", format!("{:?}", e.phase).to_lowercase()),
+            ("action id", e.action_id.clone()),
+            ("user", e.user.clone()),
+            ("host", e.host.clone()),
+            ("action", e.action.clone()),
+            ("target", e.target.clone()),
+            ("risk", e.risk.clone()),
+            ("call", e.call.clone()),
+            ("result", e.result.clone()),
+            ("detail", e.detail.clone()),
+        ];
+        Table {
+            columns: vec![Column::left("FIELD", 10), Column::left("VALUE", 40).grow()],
+            rows: fields
+                .into_iter()
+                .map(|(k, v)| Row {
+                    key: k.to_string(),
+                    cells: vec![Cell::text(k).tone(Tone::Muted), Cell::text(v)],
+                })
+                .collect(),
+            default_sort: None,
+            empty: String::new(),
+        }
+    }
 }

@@ -1,0 +1,148 @@
+//! One level of a pane's drill-down stack: the view plus what the user did to its table
+//! (filter, sort, selection). The selection is kept by row key, so it survives refreshes.
+
+use crate::ui::view::{Row, SortKey, Table, View, ViewCtx};
+use regex::RegexBuilder;
+use std::cell::Cell;
+use std::cmp::Ordering;
+
+pub struct Screen {
+    pub view: Box<dyn View>,
+    /// Case-insensitive regex (falls back to a plain substring when it does not compile);
+    /// a leading `!` inverts it.
+    pub filter: String,
+    /// (column, descending) chosen by the user; `None` uses the view's default.
+    pub sort: Option<(usize, bool)>,
+    /// Key of the selected row.
+    pub selected: Option<String>,
+    /// Index the selection had, so it lands nearby when its row disappears.
+    pub selected_index: usize,
+    /// First visible row; adjusted while drawing to keep the selection on screen.
+    pub offset: Cell<usize>,
+}
+
+/// A table after filter and sort, with the selection resolved to an index.
+pub struct Visible {
+    pub table: Table,
+    pub selected: Option<usize>,
+}
+
+impl Screen {
+    pub fn new(view: Box<dyn View>) -> Self {
+        Self {
+            view,
+            filter: String::new(),
+            sort: None,
+            selected: None,
+            selected_index: 0,
+            offset: Cell::new(0),
+        }
+    }
+
+    /// The rows the user sees, in order, and which one is selected.
+    pub fn visible(&self, ctx: &ViewCtx) -> Visible {
+        let mut table = self.view.table(ctx);
+        apply_filter(&mut table.rows, &self.filter);
+        if let Some((col, desc)) = self.sort.or(table.default_sort) {
+            sort_rows(&mut table.rows, col, desc);
+        }
+        let selected = if table.rows.is_empty() {
+            None
+        } else {
+            let by_key = self
+                .selected
+                .as_ref()
+                .and_then(|k| table.rows.iter().position(|r| &r.key == k));
+            Some(by_key.unwrap_or(self.selected_index.min(table.rows.len() - 1)))
+        };
+        Visible { table, selected }
+    }
+
+    /// Moves the selection to row `index` of `visible`.
+    pub fn select(&mut self, visible: &Visible, index: usize) {
+        if let Some(row) = visible.table.rows.get(index) {
+            self.selected = Some(row.key.clone());
+            self.selected_index = index;
+        }
+    }
+
+    /// The selected row's key, as the user sees it now.
+    pub fn selected_key(&self, ctx: &ViewCtx) -> Option<String> {
+        let v = self.visible(ctx);
+        v.selected.map(|i| v.table.rows[i].key.clone())
+    }
+}
+
+fn apply_filter(rows: &mut Vec<Row>, filter: &str) {
+    let (invert, pattern) = match filter.strip_prefix('!') {
+        Some(p) => (true, p.trim()),
+        None => (false, filter.trim()),
+    };
+    if pattern.is_empty() {
+        return;
+    }
+    let matcher: Box<dyn Fn(&str) -> bool> = match RegexBuilder::new(pattern).case_insensitive(true).build() {
+        Ok(re) => Box::new(move |s: &str| re.is_match(s)),
+        Err(_) => {
+            let needle = pattern.to_lowercase();
+            Box::new(move |s: &str| s.to_lowercase().contains(&needle))
+        }
+    };
+    rows.retain(|r| r.cells.iter().any(|c| matcher(&c.text)) != invert);
+}
+
+fn sort_rows(rows: &mut [Row], col: usize, desc: bool) {
+    rows.sort_by(|a, b| {
+        let ord = match (a.cells.get(col).map(|c| &c.sort), b.cells.get(col).map(|c| &c.sort)) {
+            (Some(SortKey::Number(x)), Some(SortKey::Number(y))) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+            (Some(SortKey::Text(x)), Some(SortKey::Text(y))) => x.cmp(y),
+            (Some(SortKey::Number(_)), Some(SortKey::Text(_))) => Ordering::Less,
+            (Some(SortKey::Text(_)), Some(SortKey::Number(_))) => Ordering::Greater,
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        };
+        // Stable on ties by key, so equal rows do not jump around between refreshes.
+        let ord = if desc { ord.reverse() } else { ord };
+        ord.then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::view::Cell as C;
+
+    fn rows() -> Vec<Row> {
+        [("a", "alpha", 3.0), ("b", "beta", 10.0), ("c", "gamma", 1.0)]
+            .into_iter()
+            .map(|(k, name, n)| Row {
+                key: k.into(),
+                cells: vec![C::text(name), C::num(format!("{n}"), n)],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn filter_is_case_insensitive_regex_with_inversion() {
+        let mut r = rows();
+        apply_filter(&mut r, "A$");
+        assert_eq!(r.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        let mut r = rows();
+        apply_filter(&mut r, "^b|gam");
+        assert_eq!(r.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+        let mut r = rows();
+        apply_filter(&mut r, "!beta");
+        assert_eq!(r.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+        let mut r = rows();
+        apply_filter(&mut r, "(unclosed");
+        assert!(r.is_empty(), "an invalid regex falls back to substring search");
+    }
+
+    #[test]
+    fn numbers_sort_numerically_both_ways() {
+        let mut r = rows();
+        sort_rows(&mut r, 1, false);
+        assert_eq!(r.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["c", "a", "b"]);
+        sort_rows(&mut r, 1, true);
+        assert_eq!(r.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["b", "a", "c"]);
+    }
+}

@@ -1,0 +1,474 @@
+//! `App::update`: the one place state changes. Returns effects; never does I/O.
+
+use super::overlay::{self, Confirm, Input, Outcome, Overlay, Palette};
+use super::screen::Screen;
+use super::{App, Effect, Event, Running};
+use crate::actions::executor::ActionEvent;
+use crate::actions::{ActionPlan, OutcomeResult};
+use crate::ui::keymap::{KeyCombo, Resolution};
+use crate::ui::panes::Tab;
+use crate::ui::view::{ActionOffer, Tone, ViewCtx};
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+/// Built-in actions valid in every pane, with their help text.
+pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
+    ("quit", "quit (asks first while actions run)"),
+    ("help", "this help"),
+    ("palette", "command palette: panes and actions by name"),
+    ("refresh", "poll every source now"),
+    ("next_tab", "next pane"),
+    ("prev_tab", "previous pane"),
+    ("tab_overview", "overview pane"),
+    ("tab_pillows", "pillows pane"),
+    ("tab_elasticsearch", "elasticsearch pane"),
+    ("tab_queues", "queues pane"),
+    ("tab_hosts", "hosts pane"),
+    ("tab_logs", "logs pane"),
+    ("tab_audit", "audit pane"),
+    ("back", "back: clear the filter, then up one level"),
+    ("cancel_action", "stop the newest running action (between its steps)"),
+];
+
+/// Built-in actions of any table view.
+pub const TABLE_ACTIONS: &[(&str, &str)] = &[
+    ("down", "next row"),
+    ("up", "previous row"),
+    ("page_down", "next page"),
+    ("page_up", "previous page"),
+    ("top", "first row"),
+    ("bottom", "last row"),
+    ("drill", "open the selected row"),
+    ("filter", "filter rows (regex; !x inverts)"),
+    ("sort_next", "sort by the next column"),
+    ("sort_reverse", "reverse the sort"),
+];
+
+impl App {
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Event::Key(_) => Vec::new(),
+            Event::Resize { width, height } => {
+                self.size = (width, height);
+                Vec::new()
+            }
+            Event::Tick(now) => {
+                self.now = now;
+                self.toasts.retain(|t| t.until > now);
+                Vec::new()
+            }
+            Event::Polled(p) => {
+                self.fleet.apply(p.at, p.update);
+                Vec::new()
+            }
+            Event::Action(a) => self.on_action_event(a),
+            Event::Saved(Ok(path)) => {
+                self.toast(format!("saved to {}", path.display()), Tone::Ok);
+                Vec::new()
+            }
+            Event::Saved(Err(e)) => {
+                self.toast(format!("could not save: {e}"), Tone::Crit);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_action_event(&mut self, event: ActionEvent) -> Vec<Effect> {
+        match event {
+            ActionEvent::Audited(entry) => {
+                self.fleet.audit.push(entry);
+                if self.fleet.audit.len() > 10_000 {
+                    self.fleet.audit.remove(0);
+                }
+            }
+            ActionEvent::Progress { id, progress } => {
+                if let Some(r) = self.running.get_mut(&id) {
+                    r.progress = Some(progress);
+                }
+            }
+            ActionEvent::Finished { id, outcome } => {
+                let title = self.running.remove(&id).map(|r| r.title).unwrap_or_default();
+                let tone = match outcome.result {
+                    OutcomeResult::Succeeded => Tone::Ok,
+                    OutcomeResult::Unverified => Tone::Warn,
+                    OutcomeResult::Failed => Tone::Crit,
+                };
+                self.toast(
+                    format!("{title}: {} — {}", outcome.result.as_str(), outcome.summary),
+                    tone,
+                );
+                // Show the effect right away rather than at the next poll.
+                return vec![Effect::Refresh];
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(overlay) = self.overlay.take() {
+            return self.overlay_key(overlay, key);
+        }
+        self.pending.push(KeyCombo::from_event(&key));
+        let modes = self.modes();
+        match self.env.keymap.resolve(&modes, &self.pending) {
+            Resolution::Pending => Vec::new(),
+            Resolution::Unbound => {
+                self.pending.clear();
+                Vec::new()
+            }
+            Resolution::Action(action) => {
+                self.pending.clear();
+                self.dispatch(&action)
+            }
+        }
+    }
+
+    fn overlay_key(&mut self, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
+        let (overlay, outcome) = match overlay {
+            Overlay::Help { scroll } => {
+                use crossterm::event::KeyCode::*;
+                match key.code {
+                    Down | Char('j') => (
+                        Some(Overlay::Help {
+                            scroll: scroll.saturating_add(1),
+                        }),
+                        Outcome::Keep,
+                    ),
+                    Up | Char('k') => (
+                        Some(Overlay::Help {
+                            scroll: scroll.saturating_sub(1),
+                        }),
+                        Outcome::Keep,
+                    ),
+                    PageDown => (
+                        Some(Overlay::Help {
+                            scroll: scroll.saturating_add(10),
+                        }),
+                        Outcome::Keep,
+                    ),
+                    PageUp => (
+                        Some(Overlay::Help {
+                            scroll: scroll.saturating_sub(10),
+                        }),
+                        Outcome::Keep,
+                    ),
+                    _ => (None, Outcome::Close),
+                }
+            }
+            Overlay::Filter => {
+                use crossterm::event::KeyCode::*;
+                let screen = self.screen_mut();
+                match key.code {
+                    Esc => {
+                        screen.filter.clear();
+                        (None, Outcome::Close)
+                    }
+                    Enter => (None, Outcome::Close),
+                    _ => {
+                        overlay::edit(&mut screen.filter, &key);
+                        (Some(Overlay::Filter), Outcome::Keep)
+                    }
+                }
+            }
+            Overlay::Confirm(mut c) => {
+                let outcome = overlay::confirm_key(&mut c, &key, self.env.read_only);
+                (Some(Overlay::Confirm(c)), outcome)
+            }
+            Overlay::Input(mut i) => {
+                let outcome = overlay::input_key(&mut i, &key);
+                (Some(Overlay::Input(i)), outcome)
+            }
+            Overlay::QuitConfirm { mut quit_focused } => {
+                let outcome = overlay::quit_key(&mut quit_focused, &key);
+                (Some(Overlay::QuitConfirm { quit_focused }), outcome)
+            }
+            Overlay::Palette(mut p) => {
+                let entries = self.palette_entries();
+                let outcome = overlay::palette_key(&mut p, &key, &entries);
+                (Some(Overlay::Palette(p)), outcome)
+            }
+        };
+        match outcome {
+            Outcome::Keep => {
+                self.overlay = overlay;
+                Vec::new()
+            }
+            Outcome::Close => Vec::new(),
+            Outcome::Quit => self.quit_now(),
+            Outcome::Planned(plan) => {
+                self.confirm(plan);
+                Vec::new()
+            }
+            Outcome::Run(plan) => self.run(plan),
+            Outcome::Command(name) => self.dispatch(&name),
+        }
+    }
+
+    fn screen_mut(&mut self) -> &mut Screen {
+        self.panes[self.tab.index()]
+            .last_mut()
+            .expect("pane stacks are never empty")
+    }
+
+    /// Runs a keymap action (or a palette command) by name.
+    pub fn dispatch(&mut self, action: &str) -> Vec<Effect> {
+        if let Some(tab) = action
+            .strip_prefix("tab_")
+            .and_then(|n| Tab::ALL.into_iter().find(|t| t.name() == n))
+        {
+            self.tab = tab;
+            return Vec::new();
+        }
+        if let Some(tab) = Tab::ALL.into_iter().find(|t| t.name() == action) {
+            self.tab = tab;
+            return Vec::new();
+        }
+        match action {
+            "quit" => {
+                if self.running.is_empty() {
+                    return self.quit_now();
+                }
+                self.overlay = Some(Overlay::QuitConfirm { quit_focused: false });
+            }
+            "help" => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            "palette" => self.overlay = Some(Overlay::Palette(Palette::default())),
+            "filter" => self.overlay = Some(Overlay::Filter),
+            "refresh" => {
+                self.toast("refreshing every source", Tone::Muted);
+                return vec![Effect::Refresh];
+            }
+            "next_tab" => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
+            "prev_tab" => self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()],
+            "back" => return self.back(),
+            "cancel_action" => match self.running.iter().next_back() {
+                Some((id, r)) => {
+                    let id = *id;
+                    self.toast(format!("asking {:?} to stop", r.title), Tone::Warn);
+                    return vec![Effect::CancelAction { id }];
+                }
+                None => self.toast("no action is running", Tone::Muted),
+            },
+            "down" | "up" | "page_down" | "page_up" | "top" | "bottom" => self.move_selection(action),
+            "drill" => return self.drill(),
+            "sort_next" | "sort_reverse" => self.sort(action == "sort_next"),
+            _ => return self.pane_action(action),
+        }
+        Vec::new()
+    }
+
+    fn quit_now(&mut self) -> Vec<Effect> {
+        self.quitting = true;
+        vec![Effect::Quit]
+    }
+
+    fn back(&mut self) -> Vec<Effect> {
+        let screen = self.screen_mut();
+        if !screen.filter.is_empty() {
+            screen.filter.clear();
+            return Vec::new();
+        }
+        let stack = &mut self.panes[self.tab.index()];
+        if stack.len() > 1 {
+            let mut left = stack.pop().expect("len > 1");
+            return left.view.on_leave();
+        }
+        Vec::new()
+    }
+
+    fn move_selection(&mut self, how: &str) {
+        let page = usize::from(self.size.1.saturating_sub(8)).max(1);
+        let tab = self.tab.index();
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let screen = self.panes[tab].last_mut().expect("never empty");
+        let visible = screen.visible(&ctx);
+        let n = visible.table.rows.len();
+        if n == 0 {
+            return;
+        }
+        let cur = visible.selected.unwrap_or(0);
+        let next = match how {
+            "down" => (cur + 1).min(n - 1),
+            "up" => cur.saturating_sub(1),
+            "page_down" => (cur + page).min(n - 1),
+            "page_up" => cur.saturating_sub(page),
+            "top" => 0,
+            _ => n - 1,
+        };
+        screen.select(&visible, next);
+    }
+
+    fn sort(&mut self, next_column: bool) {
+        let tab = self.tab.index();
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let screen = self.panes[tab].last_mut().expect("never empty");
+        let table = screen.view.table(&ctx);
+        let columns = table.columns.len();
+        if columns == 0 {
+            return;
+        }
+        let (col, desc) = screen.sort.or(table.default_sort).unwrap_or((0, false));
+        screen.sort = Some(if next_column {
+            ((col + 1) % columns, desc)
+        } else {
+            (col, !desc)
+        });
+    }
+
+    fn drill(&mut self) -> Vec<Effect> {
+        let tab = self.tab.index();
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let screen = self.panes[tab].last().expect("never empty");
+        let Some(row) = screen.selected_key(&ctx) else {
+            return Vec::new();
+        };
+        let Some(mut view) = screen.view.drill(&ctx, &row) else {
+            return Vec::new();
+        };
+        let effects = view.on_enter(&ctx);
+        self.panes[tab].push(Screen::new(view));
+        effects
+    }
+
+    /// The offers of the current view on its selected row.
+    fn offers(&self) -> Vec<ActionOffer> {
+        let ctx = self.ctx();
+        let screen = self.screen();
+        let row = screen.selected_key(&ctx);
+        screen.view.actions(&ctx, row.as_deref())
+    }
+
+    /// Custom `[[actions]]` whose scope covers the current view.
+    fn custom_actions(&self) -> impl Iterator<Item = &crate::config::CustomAction> {
+        let scope = self.screen().view.scope();
+        self.env
+            .config
+            .actions
+            .iter()
+            .filter(move |a| crate::actions::custom::in_scope(a, scope))
+    }
+
+    /// The plan of custom action `name` on the selected row.
+    fn custom_plan(&self, name: &str) -> Result<ActionPlan, String> {
+        let action = self
+            .custom_actions()
+            .find(|a| a.name == name)
+            .ok_or_else(|| format!("the custom action {name:?} does not apply here"))?;
+        let ctx = self.ctx();
+        let screen = self.screen();
+        let row = screen.selected_key(&ctx).ok_or("select a row first")?;
+        crate::actions::custom::plan(action, &screen.view.row_vars(&ctx, &row))
+    }
+
+    fn pane_action(&mut self, action: &str) -> Vec<Effect> {
+        let tab = self.tab.index();
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        if let Some(effects) = self.panes[tab]
+            .last_mut()
+            .expect("never empty")
+            .view
+            .handle(action, &ctx)
+        {
+            return effects;
+        }
+        if let Some(name) = action.strip_prefix("custom:") {
+            match self.custom_plan(name) {
+                Ok(plan) => self.confirm(plan),
+                Err(why) => self.toast(format!("{name}: {why}"), Tone::Warn),
+            }
+            return Vec::new();
+        }
+        let offers = self.offers();
+        let Some(offer) = offers.into_iter().find(|o| o.name == action) else {
+            self.toast(format!("{action}: not available here"), Tone::Muted);
+            return Vec::new();
+        };
+        match (offer.plan, offer.input) {
+            (Err(why), _) => self.toast(format!("{action}: {why}"), Tone::Warn),
+            (Ok(_), Some(request)) => {
+                self.overlay = Some(Overlay::Input(Input {
+                    value: request.initial.clone(),
+                    request,
+                    error: None,
+                }))
+            }
+            (Ok(plan), None) => self.confirm(plan),
+        }
+        Vec::new()
+    }
+
+    /// Opens the confirm dialog, unless an action already runs on the same target.
+    pub fn confirm(&mut self, plan: ActionPlan) {
+        if let Some(r) = self.running_on(&plan.target) {
+            let text = format!("{} is busy: {:?} is still running", plan.target, r.title);
+            self.toast(text, Tone::Warn);
+            return;
+        }
+        self.overlay = Some(Overlay::Confirm(Confirm::new(plan)));
+    }
+
+    /// Starts a confirmed plan, re-checking read-only and single-flight.
+    fn run(&mut self, plan: ActionPlan) -> Vec<Effect> {
+        if self.env.read_only {
+            self.toast("read-only mode: actions are disabled", Tone::Warn);
+            return Vec::new();
+        }
+        if let Some(r) = self.running_on(&plan.target) {
+            let text = format!("{} is busy: {:?} is still running", plan.target, r.title);
+            self.toast(text, Tone::Warn);
+            return Vec::new();
+        }
+        let id = self.next_id();
+        self.running.insert(
+            id,
+            Running {
+                title: plan.title.clone(),
+                target: plan.target.clone(),
+                started: self.now,
+                progress: None,
+            },
+        );
+        self.toast(format!("started: {}", plan.title), Tone::Accent);
+        vec![Effect::RunAction { id, plan }]
+    }
+
+    /// Palette entries: panes, built-in commands, then actions offered here.
+    pub fn palette_entries(&self) -> Vec<(String, String)> {
+        let mut entries: Vec<(String, String)> = Tab::ALL
+            .iter()
+            .map(|t| (t.name().to_string(), format!("go to the {} pane", t.name())))
+            .collect();
+        for (name, help) in [
+            ("refresh", "poll every source now"),
+            ("help", "key bindings"),
+            ("quit", "quit opsdeck"),
+        ] {
+            entries.push((name.to_string(), help.to_string()));
+        }
+        for offer in self.offers() {
+            let help = match &offer.plan {
+                Ok(p) => p.title.clone(),
+                Err(why) => format!("(unavailable: {why})"),
+            };
+            entries.push((offer.name.to_string(), help));
+        }
+        for action in self.custom_actions() {
+            entries.push((format!("custom:{}", action.name), action.description.clone()));
+        }
+        entries
+    }
+}
+
+/// A fresh `ViewCtx` from the app's parts, so callers can borrow other fields mutably.
+pub(crate) fn view_ctx<'a>(
+    fleet: &'a crate::model::Fleet,
+    env: &'a super::Env,
+    now: std::time::SystemTime,
+) -> ViewCtx<'a> {
+    ViewCtx {
+        fleet,
+        config: &env.config,
+        now,
+        theme: &env.theme,
+        read_only: env.read_only,
+    }
+}

@@ -1,0 +1,263 @@
+//! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck config check`.
+
+use crate::config::{self, Config, ConfigError, Located};
+use crate::runtime::{self, Console};
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::{self, Theme};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, about = "Terminal operations console for data pipelines")]
+pub struct Cli {
+    /// Config file (default: $OPSDECK_CONFIG, then ~/.config/opsdeck/config.toml).
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Show action plans but refuse to run them.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Theme (default, mono, midnight, or a file in the config dir's themes/).
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Keymap (default, vim, or a file in the config dir's keymaps/).
+    #[arg(long, global = true)]
+    pub keymap: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the console on the built-in demo fleet (no setup, loopback only).
+    Demo {
+        /// Print the demo fleet's snapshot as JSON instead of starting the console.
+        #[arg(long)]
+        snapshot: bool,
+    },
+    /// Poll every configured source once and print one JSON document.
+    Snapshot {
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Print one line per problem; exit 0 ok, 1 warning, 2 critical.
+    Check,
+    /// Config file tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print where opsdeck reads and writes its files.
+    Paths,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file; each mistake as FILE:LINE: key: what is wrong.
+    Check { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Json,
+}
+
+/// Exit codes: 0 ok; 1/2 from `check`; 2 also for unusable config or a failure to start.
+pub async fn main(cli: Cli) -> i32 {
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("opsdeck: {e:#}");
+            2
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match &cli.command {
+        Some(Command::Config {
+            command: ConfigCommand::Check { file },
+        }) => Ok(config_check(file)),
+        Some(Command::Paths) => {
+            print_paths();
+            Ok(0)
+        }
+        Some(Command::Demo { snapshot }) => {
+            let sandbox = std::env::temp_dir().join(format!("opsdeck-demo-{}", std::process::id()));
+            let demo = crate::demo::DemoFleet::start(sandbox.clone()).await?;
+            let config = demo.config.clone();
+            let _log = init_logging(&config);
+            let result = if *snapshot {
+                print_snapshot(&config).await
+            } else {
+                start_console(&cli, config).await.map(|_| 0)
+            };
+            drop(demo);
+            let _ = std::fs::remove_dir_all(&sandbox);
+            result
+        }
+        Some(Command::Snapshot { format: Format::Json }) => {
+            let Some(config) = load_config(&cli)? else { return Ok(2) };
+            let _log = init_logging(&config);
+            print_snapshot(&config).await
+        }
+        Some(Command::Check) => {
+            let Some(config) = load_config(&cli)? else { return Ok(2) };
+            let _log = init_logging(&config);
+            let fleet = crate::snapshot::collect(&config).await;
+            let (lines, code) = crate::snapshot::check_report(&fleet, &config);
+            for l in lines {
+                println!("{l}");
+            }
+            Ok(code)
+        }
+        None => {
+            let Some(config) = load_config(&cli)? else { return Ok(2) };
+            let _log = init_logging(&config);
+            start_console(&cli, config).await.map(|_| 0)
+        }
+    }
+}
+
+async fn print_snapshot(config: &Config) -> anyhow::Result<i32> {
+    let fleet = crate::snapshot::collect(config).await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?
+    );
+    Ok(0)
+}
+
+fn print_errors(errors: &[ConfigError]) {
+    for e in errors {
+        eprintln!("{e}");
+    }
+}
+
+fn config_check(file: &Path) -> i32 {
+    match config::load_file(file) {
+        Ok(_) => {
+            println!("{}: ok", file.display());
+            0
+        }
+        Err(errors) => {
+            print_errors(&errors);
+            eprintln!("{} problem(s) in {}", errors.len(), file.display());
+            1
+        }
+    }
+}
+
+/// Finds and loads the config; `Ok(None)` after telling the user what is wrong.
+fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
+    let located = match config::locate(cli.config.as_deref()) {
+        Ok(l) => l,
+        Err(looked) => {
+            eprintln!("opsdeck: no config file found. Looked at:");
+            for l in looked {
+                eprintln!("  - {l}");
+            }
+            eprintln!();
+            eprintln!("To start:");
+            eprintln!("  opsdeck demo                      the console on a built-in demo fleet");
+            eprintln!("  opsdeck --config FILE             your fleet (see config.example.toml for every key)");
+            if let Some(p) = config::load::xdg_config_file() {
+                eprintln!("  cp config.example.toml {}", p.display());
+            }
+            return Ok(None);
+        }
+    };
+    if let Located::Env(p) | Located::Flag(p) = &located
+        && !p.is_file()
+    {
+        let how = if matches!(located, Located::Env(_)) {
+            " (from $OPSDECK_CONFIG)"
+        } else {
+            ""
+        };
+        eprintln!("opsdeck: config file {}{how} does not exist", p.display());
+        return Ok(None);
+    }
+    match config::load_file(located.path()) {
+        Ok(c) => Ok(Some(c)),
+        Err(errors) => {
+            print_errors(&errors);
+            Ok(None)
+        }
+    }
+}
+
+async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
+    if let Some(t) = &cli.theme {
+        config.general.theme = t.clone();
+    }
+    if let Some(k) = &cli.keymap {
+        config.general.keymap = k.clone();
+    }
+    let read_only = cli.read_only || config.general.read_only;
+    let user_dir = crate::paths::config_dir();
+    let mut warnings = Vec::new();
+    let mut theme = match Theme::load(&config.general.theme, user_dir.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            warnings.push(format!("theme: {e}; using default"));
+            Theme::builtin("default").expect("shipped")
+        }
+    };
+    if theme::no_color_requested() {
+        theme = theme.without_colour();
+    }
+    let (keymap, problems) = Keymap::load(
+        &config.general.keymap,
+        user_dir.as_deref(),
+        &crate::app::action_catalog(),
+    );
+    for p in &problems {
+        tracing::warn!(keymap_problem = %p);
+    }
+    warnings.extend(problems.into_iter().map(|p| format!("keymap: {p}")));
+    runtime::run(Console {
+        config: Arc::new(config),
+        keymap,
+        theme,
+        read_only,
+        warnings,
+    })
+    .await
+}
+
+fn print_paths() {
+    let show = |what: &str, p: Option<PathBuf>| {
+        println!(
+            "{what:<14} {}",
+            p.map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into())
+        );
+    };
+    show("config file", config::load::xdg_config_file());
+    show("config dir", crate::paths::config_dir());
+    show("themes", crate::paths::config_dir().map(|d| d.join("themes")));
+    show("keymaps", crate::paths::config_dir().map(|d| d.join("keymaps")));
+    show("audit log", Some(crate::paths::default_audit_log()));
+    show("log file", Some(crate::paths::default_log_file()));
+}
+
+/// Logs go to a file, never to the terminal the UI draws on. The guard flushes on drop.
+pub fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = config
+        .general
+        .log_file
+        .clone()
+        .unwrap_or_else(crate::paths::default_log_file);
+    let dir = path.parent()?.to_path_buf();
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

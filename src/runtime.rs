@@ -1,0 +1,212 @@
+//! The console's event loop: terminal in, app update, effects out, draw. Pollers and actions run as
+//! their own tasks and talk to the loop over channels, so nothing they do can freeze the screen.
+
+use crate::actions::audit::{AuditLog, Identity};
+use crate::actions::executor::{self, ActionEvent};
+use crate::app::{App, Effect, Env, Event};
+use crate::config::Config;
+use crate::sources::Backends;
+use crate::sources::runner::{Polled, failed, spawn_pollers};
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::Theme;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// What the console needs to start.
+pub struct Console {
+    pub config: Arc<Config>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub read_only: bool,
+    /// Problems found while loading keymap/theme, shown as toasts at start.
+    pub warnings: Vec<String>,
+}
+
+/// Channels and handles the loop owns while it runs.
+struct Wiring {
+    backends: Backends,
+    audit: AuditLog,
+    polled_tx: mpsc::Sender<Polled>,
+    action_tx: mpsc::UnboundedSender<ActionEvent>,
+    saved_tx: mpsc::UnboundedSender<Result<std::path::PathBuf, String>>,
+    refresh: Arc<Notify>,
+    running: HashMap<u64, CancellationToken>,
+}
+
+pub fn audit_log_for(config: &Config) -> AuditLog {
+    let path = config
+        .general
+        .audit_log
+        .clone()
+        .unwrap_or_else(crate::paths::default_audit_log);
+    AuditLog::new(path, Identity::current())
+}
+
+/// Runs the full-screen console until the user quits or a signal arrives. The terminal is restored
+/// on every way out, panics included.
+pub async fn run(console: Console) -> anyhow::Result<()> {
+    let config = console.config.clone();
+    let (backends, setup_errors) = Backends::connect(&config).await;
+    let (polled_tx, mut polled_rx) = mpsc::channel::<Polled>(256);
+    let (action_tx, mut action_rx) = mpsc::unbounded_channel();
+    let (saved_tx, mut saved_rx) = mpsc::unbounded_channel();
+    let refresh = Arc::new(Notify::new());
+    let stop_pollers = CancellationToken::new();
+    spawn_pollers(
+        backends.pollers(&config),
+        polled_tx.clone(),
+        refresh.clone(),
+        stop_pollers.clone(),
+    );
+
+    let audit = audit_log_for(&config);
+    let env = Env {
+        config: config.clone(),
+        keymap: console.keymap,
+        theme: console.theme,
+        read_only: console.read_only,
+    };
+    let (mut app, start_effects) = App::new(env, SystemTime::now());
+    for e in setup_errors {
+        app.fleet.apply(SystemTime::now(), failed(e.kind, e.error));
+    }
+    match audit.read_recent(2_000) {
+        Ok(entries) => app.fleet.audit = entries,
+        Err(e) => app.toast(
+            format!("cannot read the audit log {}: {e}", audit.path().display()),
+            crate::ui::view::Tone::Warn,
+        ),
+    }
+    for w in console.warnings {
+        app.toast(w, crate::ui::view::Tone::Warn);
+    }
+
+    let mut wiring = Wiring {
+        backends,
+        audit,
+        polled_tx,
+        action_tx,
+        saved_tx,
+        refresh,
+        running: HashMap::new(),
+    };
+    let mut terminal = ratatui::try_init()?;
+    let result = async {
+        let size = terminal.size()?;
+        app.update(Event::Resize {
+            width: size.width,
+            height: size.height,
+        });
+        let mut quit = apply_effects(&mut wiring, start_effects);
+        let mut keys = EventStream::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut signals = Signals::new()?;
+        while !quit {
+            terminal.draw(|f| crate::ui::draw(f, &app))?;
+            let event = tokio::select! {
+                ev = keys.next() => match ev {
+                    Some(Ok(TermEvent::Key(k))) => Event::Key(k),
+                    Some(Ok(TermEvent::Resize(width, height))) => Event::Resize { width, height },
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(anyhow::anyhow!("terminal input failed: {e}")),
+                    None => break,
+                },
+                Some(p) = polled_rx.recv() => Event::Polled(p),
+                Some(a) = action_rx.recv() => Event::Action(a),
+                Some(s) = saved_rx.recv() => Event::Saved(s),
+                _ = tick.tick() => Event::Tick(SystemTime::now()),
+                _ = signals.recv() => break,
+            };
+            if let Event::Action(ActionEvent::Finished { id, .. }) = &event {
+                wiring.running.remove(id);
+            }
+            let effects = app.update(event);
+            quit = apply_effects(&mut wiring, effects);
+            // Fold in whatever else is already queued before drawing once (a burst of log lines
+            // or poll results costs one frame, not one per message).
+            for _ in 0..256 {
+                let Ok(p) = polled_rx.try_recv() else { break };
+                let effects = app.update(Event::Polled(p));
+                quit |= apply_effects(&mut wiring, effects);
+            }
+        }
+        Ok(())
+    }
+    .await;
+    stop_pollers.cancel();
+    ratatui::restore();
+    result
+}
+
+/// Carries out effects; returns true when the app asked to quit.
+fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
+    let mut quit = false;
+    for effect in effects {
+        match effect {
+            Effect::Quit => quit = true,
+            Effect::Refresh => w.refresh.notify_waiters(),
+            Effect::RunAction { id, plan } => {
+                tracing::info!(action = %plan.action, target = %plan.target, "running confirmed action");
+                let cancel = CancellationToken::new();
+                w.running.insert(id, cancel.clone());
+                executor::spawn(
+                    id,
+                    plan,
+                    w.backends.clone(),
+                    w.audit.clone(),
+                    w.action_tx.clone(),
+                    cancel,
+                );
+            }
+            Effect::CancelAction { id } => {
+                if let Some(token) = w.running.get(&id) {
+                    token.cancel();
+                }
+            }
+            Effect::Logs(command) => match &w.backends.ssh {
+                Some(ssh) => ssh.handle_tail(command, w.polled_tx.clone()),
+                None => tracing::warn!("log tail requested but no SSH/local transport is configured"),
+            },
+            Effect::SaveFile { path, contents } => {
+                let tx = w.saved_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = std::fs::write(&path, contents)
+                        .map(|_| path.clone())
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                    let _ = tx.send(result);
+                });
+            }
+        }
+    }
+    quit
+}
+
+/// SIGTERM, SIGHUP and SIGINT end the loop so the terminal is restored (ctrl-c in raw mode is a key).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Reusable drawing pieces.
+
+pub mod dialog;
+pub mod table;
+pub mod text;

@@ -1,0 +1,7 @@
+//! The console as a person drives it: keys in, screens out (ratatui TestBackend + insta snapshots),
+//! and the effects the app asks the runtime for.
+
+mod ui {
+    pub mod fake;
+    mod flows;
+}

@@ -1,0 +1,209 @@
+//! A small hosts-like view with actions of every risk level, and an app wired to it.
+//! (The real panes have their own tests; these exercise the shell every pane stands on.)
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::actions::command::{CommandOp, Transport};
+use opsdeck::actions::{ActionPlan, Operation, Risk};
+use opsdeck::app::screen::Screen;
+use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::config::Config;
+use opsdeck::model::SourceKind;
+use opsdeck::ui::keymap::Keymap;
+use opsdeck::ui::panes::Tab;
+use opsdeck::ui::theme::Theme;
+use opsdeck::ui::view::{ActionOffer, Cell, Column, Row, Table, Tone, View, ViewCtx};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+pub const NOW: u64 = 1_795_000_000;
+
+/// Rows the fake view shows; tests change them to simulate a refresh.
+pub type Rows = Arc<Mutex<Vec<(String, u64)>>>;
+
+pub struct FakeHosts {
+    pub rows: Rows,
+}
+
+pub fn plan(action: &str, target: &str, risk: Risk) -> ActionPlan {
+    ActionPlan {
+        action: format!("test.{action}"),
+        title: format!("{action} {target}"),
+        target: target.to_string(),
+        description: format!("Does {action} to {target}."),
+        call: format!("ssh {target} -- sudo -n supervisorctl restart 'pillow-{target}'"),
+        risk,
+        verify: "the program is RUNNING again with a new pid".into(),
+        timeout: Duration::from_secs(30),
+        op: Operation::Command(CommandOp {
+            transport: Transport::Local,
+            command: "true".into(),
+            timeout: Duration::from_secs(30),
+        }),
+    }
+}
+
+impl View for FakeHosts {
+    fn crumb(&self) -> String {
+        "hosts".into()
+    }
+    fn scope(&self) -> &'static str {
+        "hosts"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Hosts)
+    }
+    fn table(&self, _ctx: &ViewCtx) -> Table {
+        let rows = self.rows.lock().unwrap();
+        Table {
+            columns: vec![Column::left("HOST", 12).grow(), Column::right("USED%", 6)],
+            rows: rows
+                .iter()
+                .map(|(name, used)| Row {
+                    key: name.clone(),
+                    cells: vec![
+                        Cell::text(name.clone()),
+                        Cell::num(format!("{used}%"), *used as f64).tone(if *used > 90 {
+                            Tone::Crit
+                        } else {
+                            Tone::Normal
+                        }),
+                    ],
+                })
+                .collect(),
+            default_sort: Some((1, true)),
+            empty: "no hosts".into(),
+        }
+    }
+    fn drill(&self, _ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        Some(Box::new(FakeHost(row.to_string())))
+    }
+    fn actions(&self, _ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
+        let Some(host) = row else { return Vec::new() };
+        vec![
+            ActionOffer::new("restart_program", Ok(plan("restart", host, Risk::Medium))),
+            ActionOffer::new("remove_dumps", Ok(plan("remove-dumps", host, Risk::High))),
+            ActionOffer::new(
+                "reboot",
+                Err("reboot is not offered: hosts are bounced by the ES procedure".into()),
+            ),
+        ]
+    }
+    fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        vec![("host".into(), row.to_string()), ("name".into(), row.to_string())]
+    }
+}
+
+struct FakeHost(String);
+
+impl View for FakeHost {
+    fn crumb(&self) -> String {
+        self.0.clone()
+    }
+    fn scope(&self) -> &'static str {
+        "hosts.host"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Hosts)
+    }
+    fn table(&self, _ctx: &ViewCtx) -> Table {
+        Table {
+            columns: vec![Column::left("FILE", 30).grow()],
+            rows: vec![Row {
+                key: "dump".into(),
+                cells: vec![Cell::text(format!("/var/es/{}-java_pid4242.hprof", self.0))],
+            }],
+            default_sort: None,
+            empty: String::new(),
+        }
+    }
+}
+
+pub fn default_rows() -> Rows {
+    Arc::new(Mutex::new(vec![
+        ("es-data-1".into(), 41),
+        ("es-data-2".into(), 97),
+        ("pillow-a".into(), 63),
+        ("pillow-b".into(), 12),
+    ]))
+}
+
+/// An app on the default keymap and theme at a fixed time, with the fake view as the hosts pane.
+pub fn app_with(config: Config, read_only: bool, rows: Rows) -> App {
+    let mut catalog = action_catalog();
+    for (mode, actions) in catalog.modes.iter_mut() {
+        if mode == "hosts" {
+            actions.extend(["restart_program", "remove_dumps", "reboot"].map(String::from));
+        }
+    }
+    let (mut keymap, problems) = Keymap::load("default", None, &catalog);
+    assert!(problems.is_empty(), "{problems:?}");
+    let extra = keymap.merge_file(
+        "test",
+        "[hosts]\nr = \"restart_program\"\nX = \"remove_dumps\"\nB = \"reboot\"\n",
+        &catalog,
+    );
+    assert!(extra.is_empty(), "{extra:?}");
+    let env = Env {
+        config: Arc::new(config),
+        keymap,
+        theme: Theme::builtin("default").unwrap(),
+        read_only,
+    };
+    let (mut app, _) = App::new(env, SystemTime::UNIX_EPOCH + Duration::from_secs(NOW));
+    app.panes[Tab::Hosts.index()] = vec![Screen::new(Box::new(FakeHosts { rows }))];
+    app.update(Event::Resize { width: 100, height: 30 });
+    app
+}
+
+pub fn app(read_only: bool) -> App {
+    app_with(Config::default(), read_only, default_rows())
+}
+
+pub fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    let combo = opsdeck::ui::keymap::KeyCombo::parse(k).unwrap_or_else(|e| panic!("{e}"));
+    let mut mods = KeyModifiers::empty();
+    if combo.ctrl {
+        mods |= KeyModifiers::CONTROL;
+    }
+    if combo.alt {
+        mods |= KeyModifiers::ALT;
+    }
+    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) || combo.code == KeyCode::BackTab {
+        mods |= KeyModifiers::SHIFT;
+    }
+    app.update(Event::Key(KeyEvent::new(combo.code, mods)))
+}
+
+/// Types text into whatever has focus.
+pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::empty()))));
+    }
+    effects
+}
+
+pub fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn ran(effects: &[Effect]) -> Vec<&ActionPlan> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RunAction { plan, .. } => Some(plan),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,272 @@
+use super::fake::*;
+use opsdeck::actions::executor::ActionEvent;
+use opsdeck::actions::{Outcome, Risk};
+use opsdeck::app::overlay::Overlay;
+use opsdeck::app::{Effect, Event};
+use opsdeck::config::Config;
+use opsdeck::ui::panes::Tab;
+
+fn on_hosts(read_only: bool) -> opsdeck::app::App {
+    let mut app = app(read_only);
+    key(&mut app, "5");
+    assert_eq!(app.tab, Tab::Hosts);
+    app
+}
+
+#[test]
+fn tabs_numbers_and_tab_key_navigate() {
+    let mut app = app(false);
+    assert_eq!(app.tab, Tab::Overview);
+    key(&mut app, "3");
+    assert_eq!(app.tab, Tab::Elasticsearch);
+    key(&mut app, "tab");
+    assert_eq!(app.tab, Tab::Queues);
+    key(&mut app, "shift-tab");
+    key(&mut app, "shift-tab");
+    assert_eq!(app.tab, Tab::Pillows);
+    key(&mut app, "7");
+    insta::assert_snapshot!("audit_pane_empty", screen(&app));
+}
+
+#[test]
+fn rows_sort_drill_down_and_back_with_breadcrumbs() {
+    let mut app = on_hosts(false);
+    insta::assert_snapshot!("hosts_sorted_by_usage", screen(&app));
+    key(&mut app, "down");
+    key(&mut app, "enter");
+    let s = screen(&app);
+    assert!(s.contains(" hosts › pillow-a "), "{s}");
+    assert!(s.contains("/var/es/pillow-a-java_pid4242.hprof"), "{s}");
+    key(&mut app, "esc");
+    assert!(screen(&app).contains(" hosts "));
+    assert_eq!(app.stack().len(), 1);
+}
+
+fn selected(app: &opsdeck::app::App) -> Option<String> {
+    app.screen().selected_key(&app.ctx())
+}
+
+#[test]
+fn selection_follows_its_row_across_refreshes() {
+    let rows = default_rows();
+    let mut app = app_with(Config::default(), false, rows.clone());
+    key(&mut app, "5");
+    key(&mut app, "down");
+    key(&mut app, "down");
+    assert_eq!(selected(&app).as_deref(), Some("es-data-1"));
+    // A refresh changes every number and adds a row that sorts first.
+    *rows.lock().unwrap() = vec![
+        ("es-data-1".into(), 42),
+        ("es-data-2".into(), 60),
+        ("pillow-a".into(), 70),
+        ("pillow-b".into(), 12),
+        ("new-host".into(), 99),
+    ];
+    assert_eq!(selected(&app).as_deref(), Some("es-data-1"));
+    // When the selected row disappears, the selection stays at the same place rather than jumping to the top.
+    rows.lock().unwrap().retain(|(n, _)| n != "es-data-1");
+    assert_eq!(selected(&app).as_deref(), Some("es-data-2"));
+}
+
+#[test]
+fn filter_narrows_rows_and_esc_clears_it() {
+    let mut app = on_hosts(false);
+    key(&mut app, "/");
+    // While the filter has focus, action keys are just text.
+    let effects = type_text(&mut app, "^es-dXr");
+    assert!(effects.is_empty());
+    key(&mut app, "backspace");
+    key(&mut app, "backspace");
+    type_text(&mut app, "ata");
+    key(&mut app, "enter");
+    let s = screen(&app);
+    assert!(s.contains("es-data-1") && s.contains("es-data-2") && !s.contains("pillow-"), "{s}");
+    insta::assert_snapshot!("hosts_filtered", s);
+    key(&mut app, "esc");
+    assert!(app.screen().filter.is_empty());
+    assert!(screen(&app).contains("pillow-b"));
+}
+
+#[test]
+fn help_lists_the_live_bindings() {
+    let mut app = on_hosts(false);
+    key(&mut app, "?");
+    let s = screen(&app);
+    insta::assert_snapshot!("help_on_hosts", s);
+    assert!(s.contains("X "), "pane bindings come first: {s}");
+    key(&mut app, "esc");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn confirm_dialog_shows_the_plan_and_focuses_cancel() {
+    let mut app = on_hosts(false);
+    key(&mut app, "r");
+    let s = screen(&app);
+    insta::assert_snapshot!("confirm_medium_risk", s);
+    assert!(
+        s.contains("ssh es-data-2 -- sudo -n supervisorctl restart 'pillow-es-data-2'"),
+        "verbatim call: {s}"
+    );
+    // Enter on the focused Cancel closes without running.
+    assert!(ran(&key(&mut app, "enter")).is_empty());
+    assert!(app.overlay.is_none());
+    // Tab to Run, Enter runs exactly that plan.
+    key(&mut app, "r");
+    key(&mut app, "tab");
+    let effects = key(&mut app, "enter");
+    let plans = ran(&effects);
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].target, "es-data-2");
+    assert_eq!(plans[0].risk, Risk::Medium);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn high_risk_needs_the_target_typed() {
+    let mut app = on_hosts(false);
+    key(&mut app, "X");
+    insta::assert_snapshot!("confirm_high_risk_empty", screen(&app));
+    // Enter with nothing typed: refused with a hint.
+    assert!(ran(&key(&mut app, "enter")).is_empty());
+    assert!(screen(&app).contains("type \"es-data-2\" exactly to confirm"));
+    // Keys that mean something elsewhere (q quits, 1 switches tab) are text here.
+    assert!(type_text(&mut app, "q1").is_empty());
+    assert!(!app.quitting);
+    assert_eq!(app.tab, Tab::Hosts);
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "es-data-1");
+    assert!(
+        ran(&key(&mut app, "enter")).is_empty(),
+        "another host's name does not confirm"
+    );
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "es-data-2");
+    insta::assert_snapshot!("confirm_high_risk_typed", screen(&app));
+    let effects = key(&mut app, "enter");
+    assert_eq!(ran(&effects).len(), 1);
+    assert_eq!(ran(&effects)[0].action, "test.remove-dumps");
+}
+
+#[test]
+fn read_only_shows_the_plan_but_refuses_to_run() {
+    let mut app = on_hosts(true);
+    key(&mut app, "r");
+    let s = screen(&app);
+    insta::assert_snapshot!("confirm_read_only", s);
+    assert!(s.contains("READ-ONLY"));
+    for k in ["tab", "enter", "r", "tab", "tab", "enter"] {
+        assert!(ran(&key(&mut app, k)).is_empty(), "{k} ran something in read-only mode");
+    }
+    key(&mut app, "X");
+    type_text(&mut app, "es-data-2");
+    assert!(ran(&key(&mut app, "enter")).is_empty());
+}
+
+#[test]
+fn an_action_cannot_run_twice_on_one_target() {
+    let mut app = on_hosts(false);
+    key(&mut app, "r");
+    key(&mut app, "tab");
+    let effects = key(&mut app, "enter");
+    let id = match &effects[..] {
+        [Effect::RunAction { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    // A double press lands on the table (drill), never on a second run.
+    let again = key(&mut app, "enter");
+    assert!(ran(&again).is_empty());
+    key(&mut app, "esc");
+    // Triggering again while it runs is refused with a message.
+    key(&mut app, "r");
+    assert!(app.overlay.is_none(), "no dialog while the target is busy");
+    assert!(screen(&app).contains("es-data-2 is busy"), "{}", screen(&app));
+    // Other targets are free.
+    key(&mut app, "down");
+    key(&mut app, "r");
+    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
+    key(&mut app, "esc");
+    key(&mut app, "up");
+    // Once it finishes, the same target can be acted on again.
+    app.update(Event::Action(ActionEvent::Finished {
+        id,
+        outcome: Outcome::succeeded("exit 0"),
+    }));
+    key(&mut app, "r");
+    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
+}
+
+#[test]
+fn unavailable_actions_say_why() {
+    let mut app = on_hosts(false);
+    key(&mut app, "B");
+    assert!(app.overlay.is_none());
+    assert!(screen(&app).contains("reboot is not offered"));
+}
+
+#[test]
+fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
+    let mut app = on_hosts(false);
+    key(&mut app, "r");
+    key(&mut app, "tab");
+    assert_eq!(ran(&key(&mut app, "enter")).len(), 1);
+    let effects = key(&mut app, "q");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Quit)));
+    insta::assert_snapshot!("quit_while_running", screen(&app));
+    key(&mut app, "enter");
+    assert!(!app.quitting, "Stay is the default");
+    key(&mut app, "q");
+    key(&mut app, "tab");
+    let effects = key(&mut app, "enter");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn palette_completes_pane_names_and_actions() {
+    let mut app = on_hosts(false);
+    key(&mut app, ":");
+    type_text(&mut app, "rest");
+    insta::assert_snapshot!("palette_actions", screen(&app));
+    key(&mut app, "enter");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Confirm(_))),
+        "palette runs the action through the same confirm"
+    );
+    key(&mut app, "esc");
+    key(&mut app, ":");
+    type_text(&mut app, "aud");
+    key(&mut app, "tab");
+    key(&mut app, "enter");
+    assert_eq!(app.tab, Tab::Audit);
+}
+
+#[test]
+fn custom_actions_are_bound_in_their_scope_and_escape_row_values() {
+    let config: Config = opsdeck::config::parse_str(
+        r#"
+[[actions]]
+name = "disk-usage"
+key = "D"
+scope = "hosts"
+command = "du -sh /srv/{{host}}"
+risk = "low"
+"#,
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap();
+    let rows = default_rows();
+    rows.lock().unwrap().push(("it's; rm -rf /".into(), 99));
+    let mut app = app_with(config, false, rows);
+    key(&mut app, "5");
+    key(&mut app, "D");
+    let s = screen(&app);
+    assert!(s.contains(r#"du -sh /srv/'it'\''s; rm -rf /'"#), "{s}");
+    key(&mut app, "tab");
+    let effects = key(&mut app, "enter");
+    let plans = ran(&effects);
+    assert_eq!(plans[0].action, "custom.disk-usage");
+    // The key only works in its scope.
+    key(&mut app, "1");
+    key(&mut app, "D");
+    assert!(app.overlay.is_none());
+}

@@ -3,7 +3,7 @@
 
 use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::command::{CommandOp, Transport};
-use opsdeck::actions::executor::{execute, ActionEvent};
+use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::actions::{ActionPlan, Operation, OutcomeResult, Risk};
 use opsdeck::model::audit::{AuditEntry, AuditPhase};
 use opsdeck::sources::Backends;
@@ -47,7 +47,15 @@ fn read(path: &Path) -> Vec<AuditEntry> {
 
 async fn run(plan: ActionPlan, audit: &AuditLog) -> (opsdeck::actions::Outcome, Vec<ActionEvent>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let outcome = execute(7, plan, Backends::default(), audit.clone(), tx, CancellationToken::new()).await;
+    let outcome = execute(
+        7,
+        plan,
+        Backends::default(),
+        audit.clone(),
+        tx,
+        CancellationToken::new(),
+    )
+    .await;
     let mut events = Vec::new();
     while let Ok(e) = rx.try_recv() {
         events.push(e);
@@ -93,7 +101,14 @@ async fn intent_is_on_disk_before_the_action_runs_and_outcome_follows() {
 async fn a_failing_command_is_recorded_as_failed_with_its_message() {
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::new(dir.path().join("a.jsonl"), identity());
-    let (outcome, _) = run(plan("echo 'supervisor: ERROR (no such process)' >&2; exit 7", Duration::from_secs(10)), &audit).await;
+    let (outcome, _) = run(
+        plan(
+            "echo 'supervisor: ERROR (no such process)' >&2; exit 7",
+            Duration::from_secs(10),
+        ),
+        &audit,
+    )
+    .await;
     assert_eq!(outcome.result, OutcomeResult::Failed);
     assert_eq!(outcome.summary, "exit 7: supervisor: ERROR (no such process)");
     let entries = read(audit.path());
@@ -108,9 +123,17 @@ async fn an_action_that_cannot_be_audited_does_not_run() {
     std::fs::write(&blocker, "").unwrap();
     let audit = AuditLog::new(blocker.join("audit.jsonl"), identity());
     let marker = dir.path().join("ran");
-    let (outcome, events) = run(plan(&format!("touch {}", marker.display()), Duration::from_secs(10)), &audit).await;
+    let (outcome, events) = run(
+        plan(&format!("touch {}", marker.display()), Duration::from_secs(10)),
+        &audit,
+    )
+    .await;
     assert_eq!(outcome.result, OutcomeResult::Failed);
-    assert!(outcome.summary.starts_with("not run: cannot write the audit log"), "{}", outcome.summary);
+    assert!(
+        outcome.summary.starts_with("not run: cannot write the audit log"),
+        "{}",
+        outcome.summary
+    );
     assert!(!marker.exists(), "the command must not have run");
     assert!(events.is_empty());
 }
@@ -123,7 +146,11 @@ async fn the_plan_timeout_bounds_the_action() {
     p.timeout = Duration::from_millis(300);
     let (outcome, _) = run(p, &audit).await;
     assert_eq!(outcome.result, OutcomeResult::Failed);
-    assert!(outcome.summary.starts_with("gave up after 300ms"), "{}", outcome.summary);
+    assert!(
+        outcome.summary.starts_with("gave up after 300ms"),
+        "{}",
+        outcome.summary
+    );
     assert_eq!(read(audit.path())[1].result, "failed");
 }
 

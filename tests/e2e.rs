@@ -12,7 +12,11 @@ struct Tmux {
 impl Tmux {
     fn start(args: &str) -> Tmux {
         let home = tempfile::tempdir().unwrap();
-        let socket = format!("opsdeck-e2e-{}-{}", std::process::id(), home.path().file_name().unwrap().to_string_lossy());
+        let socket = format!(
+            "opsdeck-e2e-{}-{}",
+            std::process::id(),
+            home.path().file_name().unwrap().to_string_lossy()
+        );
         let command = format!(
             "HOME={} OPSDECK_CONFIG= {} {args}; echo OPSDECK-EXITED-$?; sleep 30",
             home.path().display(),
@@ -27,12 +31,19 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p"]).output().unwrap();
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux").args(["-L", &self.socket, "send-keys"]).args(keys).status().unwrap();
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -44,7 +55,10 @@ impl Tmux {
             if screen.contains(text) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {text:?}; screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -90,7 +104,10 @@ fn sigterm_restores_the_terminal() {
     let t = Tmux::start("demo");
     t.wait_for("1 overview");
     // The pane's shell is this test's own; opsdeck is its child.
-    let shell = Command::new("tmux").args(["-L", &t.socket, "display", "-p", "#{pane_pid}"]).output().unwrap();
+    let shell = Command::new("tmux")
+        .args(["-L", &t.socket, "display", "-p", "#{pane_pid}"])
+        .output()
+        .unwrap();
     let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
     let pid = Command::new("pgrep").args(["-P", &shell, "opsdeck"]).output().unwrap();
     let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();

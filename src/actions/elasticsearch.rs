@@ -28,19 +28,21 @@ pub enum Bouncer {
 #[derive(Debug, Clone)]
 pub enum EsOp {
     /// One settings write; verified by reading the settings back.
-    WriteSettings {
-        request: EsRequest,
-        /// Effective values expected afterwards (`None`: no value / only the default).
-        expect: Vec<(String, Option<String>)>,
-        /// For a drain: the node whose shards must leave (reported, not awaited).
-        drain: Option<String>,
-    },
-    RetryFailed {
-        request: EsRequest,
-    },
-    Procedure(Procedure),
+    WriteSettings(Box<SettingsWrite>),
+    RetryFailed(Box<EsRequest>),
+    Procedure(Box<Procedure>),
     /// A procedure's check step, recorded in the audit log; never run on its own.
     Check(String),
+}
+
+/// One settings write and what must be in force afterwards.
+#[derive(Debug, Clone)]
+pub struct SettingsWrite {
+    pub request: EsRequest,
+    /// Effective values expected afterwards (`None`: no value / only the default).
+    pub expect: Vec<(String, Option<String>)>,
+    /// For a drain: the node whose shards must leave (reported, not awaited).
+    pub drain: Option<String>,
 }
 
 /// A guided, multi-step procedure.
@@ -101,7 +103,18 @@ fn filter_key(attr: &str) -> String {
     format!("cluster.routing.allocation.exclude.{attr}")
 }
 
-fn plan(action: &str, title: String, target: String, description: String, call: String, risk: Risk, verify: &str, timeout: Duration, op: EsOp) -> ActionPlan {
+#[allow(clippy::too_many_arguments)] // a plan has this many parts; a builder would only rename them
+fn plan(
+    action: &str,
+    title: String,
+    target: String,
+    description: String,
+    call: String,
+    risk: Risk,
+    verify: &str,
+    timeout: Duration,
+    op: EsOp,
+) -> ActionPlan {
     ActionPlan {
         action: format!("elasticsearch.{action}"),
         title,
@@ -145,11 +158,11 @@ pub fn plan_set_enable(state: &EsState, cfg: &EsConfig, value: &str) -> Result<A
         if value == "all" { Risk::Low } else { Risk::Medium },
         "the settings read back show the new value in force",
         timeout_for_request(cfg),
-        EsOp::WriteSettings {
+        EsOp::WriteSettings(Box::new(SettingsWrite {
             request,
             expect: vec![(ENABLE_KEY.into(), Some(value.into()))],
             drain: None,
-        },
+        })),
     ))
 }
 
@@ -191,11 +204,11 @@ pub fn plan_exclude_zone(state: &EsState, cfg: &EsConfig, zone: &str) -> Result<
         Risk::Medium,
         "the exclusion is in force; the nodes table shows the shards leaving",
         timeout_for_request(cfg),
-        EsOp::WriteSettings {
+        EsOp::WriteSettings(Box::new(SettingsWrite {
             request,
             expect: vec![(key.clone(), Some(value))],
             drain: None,
-        },
+        })),
     ))
 }
 
@@ -241,11 +254,11 @@ pub fn plan_drain_node(state: &EsState, cfg: &EsConfig, node_name: &str) -> Resu
         risk,
         "the exclusion is in force; \"drain complete\" shows once no shard row names the node",
         timeout_for_request(cfg),
-        EsOp::WriteSettings {
+        EsOp::WriteSettings(Box::new(SettingsWrite {
             request,
             expect: vec![(key.clone(), Some(value))],
             drain: Some(node_name.into()),
-        },
+        })),
     ))
 }
 
@@ -286,17 +299,21 @@ pub fn plan_clear_exclusions(state: &EsState, cfg: &EsConfig) -> Result<ActionPl
         state.health.cluster_name.clone(),
         format!(
             "Reset every exclusion in both scopes; shards may move back.\nNow: {}",
-            if now.is_empty() { "only empty values".into() } else { now.join("; ") }
+            if now.is_empty() {
+                "only empty values".into()
+            } else {
+                now.join("; ")
+            }
         ),
         request.to_string(),
         Risk::Medium,
         "the settings read back show no exclusion",
         timeout_for_request(cfg),
-        EsOp::WriteSettings {
+        EsOp::WriteSettings(Box::new(SettingsWrite {
             request,
             expect: keys.iter().map(|k| (k.to_string(), None)).collect(),
             drain: None,
-        },
+        })),
     ))
 }
 
@@ -312,12 +329,14 @@ pub fn plan_retry_failed(state: &EsState, cfg: &EsConfig) -> Result<ActionPlan, 
         "retry_failed",
         "Retry failed allocations".into(),
         state.health.cluster_name.clone(),
-        format!("Ask the cluster to try again the copies whose allocation failed too often ({failed} unassigned with ALLOCATION_FAILED)."),
+        format!(
+            "Ask the cluster to try again the copies whose allocation failed too often ({failed} unassigned with ALLOCATION_FAILED)."
+        ),
         request.to_string(),
         Risk::Low,
         "the cluster acknowledges; the unassigned view shows whether they move",
         timeout_for_request(cfg),
-        EsOp::RetryFailed { request },
+        EsOp::RetryFailed(Box::new(request)),
     ))
 }
 
@@ -345,7 +364,10 @@ pub fn plan_procedure(
     let steps = procedure_steps(kind, node, attr, &cfg.spot_zone);
     let (action, title) = match kind {
         ProcedureKind::ControlledBounce => ("bounce_node", format!("Controlled bounce of {node_name}")),
-        ProcedureKind::ChangeConfig => ("change_config", format!("Change config of {node_name} (drain, restart, re-include)")),
+        ProcedureKind::ChangeConfig => (
+            "change_config",
+            format!("Change config of {node_name} (drain, restart, re-include)"),
+        ),
     };
     let mut description = steps
         .iter()
@@ -369,7 +391,7 @@ pub fn plan_procedure(
         Risk::High,
         "each step is checked before the next; the last step waits for the node's shards to recover",
         cfg.procedure_timeout.get(),
-        EsOp::Procedure(Procedure {
+        EsOp::Procedure(Box::new(Procedure {
             kind,
             node: node_name.into(),
             ip: node.ip.clone(),
@@ -379,7 +401,7 @@ pub fn plan_procedure(
             bouncer: Bouncer::Manual,
             bounce_timeout: cfg.bounce_timeout.get(),
             poll_every,
-        }),
+        })),
     ))
 }
 
@@ -389,21 +411,31 @@ fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str) -
     let n = &node.name;
     match kind {
         ProcedureKind::ControlledBounce => vec![
-            format!("exclude {attr}={spot}: PUT /_cluster/settings persistent cluster.routing.allocation.exclude.{attr} += {spot}"),
+            format!(
+                "exclude {attr}={spot}: PUT /_cluster/settings persistent cluster.routing.allocation.exclude.{attr} += {spot}"
+            ),
             format!("wait until no shard is on a {spot} node"),
-            format!("check {n} holds no last copy; disable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=none"),
+            format!(
+                "check {n} holds no last copy; disable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=none"
+            ),
             format!("bounce {n} (you restart it; opsdeck waits for it to leave and rejoin)"),
             format!("enable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=all"),
             "wait until the cluster is no longer red and nothing is initializing".into(),
             format!("re-include {attr}={spot}: remove it from cluster.routing.allocation.exclude.{attr}"),
         ],
         ProcedureKind::ChangeConfig => vec![
-            format!("drain {n}: PUT /_cluster/settings persistent cluster.routing.allocation.exclude._ip += {}", node.ip),
+            format!(
+                "drain {n}: PUT /_cluster/settings persistent cluster.routing.allocation.exclude._ip += {}",
+                node.ip
+            ),
             format!("wait until no shard row names {n}"),
             format!("disable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=none"),
             format!("change {n}'s config and restart it (opsdeck waits for it to leave and rejoin)"),
             format!("enable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=all"),
-            format!("re-include {n}: remove {} from cluster.routing.allocation.exclude._ip", node.ip),
+            format!(
+                "re-include {n}: remove {} from cluster.routing.allocation.exclude._ip",
+                node.ip
+            ),
             "wait until the cluster is no longer red and nothing is initializing".into(),
         ],
     }
@@ -436,9 +468,15 @@ fn expectations_met(state: &EsState, expect: &[(String, Option<String>)]) -> Res
     Ok(())
 }
 
-async fn write_and_verify(client: &EsClient, request: &EsRequest, expect: &[(String, Option<String>)]) -> Result<EsState, String> {
+async fn write_and_verify(
+    client: &EsClient,
+    request: &EsRequest,
+    expect: &[(String, Option<String>)],
+) -> Result<EsState, String> {
     client.send(request).await.map_err(|e| format!("{request}: {e}"))?;
-    let state = read_state(client).await.map_err(|e| format!("written, but the check failed: {e}"))?;
+    let state = read_state(client)
+        .await
+        .map_err(|e| format!("written, but the check failed: {e}"))?;
     expectations_met(&state, expect).map_err(|e| format!("written, but {e}"))?;
     Ok(state)
 }
@@ -449,7 +487,8 @@ pub async fn run(op: EsOp, ctx: &ActionCtx) -> Outcome {
     };
     let client = &backend.client;
     match op {
-        EsOp::WriteSettings { request, expect, drain } => {
+        EsOp::WriteSettings(w) => {
+            let SettingsWrite { request, expect, drain } = *w;
             ctx.report(format!("{request}"), None);
             match write_and_verify(client, &request, &expect).await {
                 Err(e) if e.starts_with("written") => Outcome::unverified(e),
@@ -469,14 +508,14 @@ pub async fn run(op: EsOp, ctx: &ActionCtx) -> Outcome {
                 },
             }
         }
-        EsOp::RetryFailed { request } => match client.json(&request).await {
+        EsOp::RetryFailed(request) => match client.json(&request).await {
             Ok(v) if v.get("acknowledged").and_then(Value::as_bool) == Some(true) => {
                 Outcome::succeeded("acknowledged; failed copies will be tried again")
             }
             Ok(v) => Outcome::unverified(format!("answer without acknowledgement: {}", truncate(&v.to_string()))),
             Err(e) => Outcome::failed(format!("{request}: {e}")),
         },
-        EsOp::Procedure(p) => run_procedure(p, client, ctx).await,
+        EsOp::Procedure(p) => run_procedure(*p, client, ctx).await,
         EsOp::Check(what) => Outcome::failed(format!("{what}: a procedure's check step does not run on its own")),
     }
 }
@@ -536,7 +575,13 @@ impl ProcedureRun<'_> {
     }
 
     /// One audited settings write, verified by reading back.
-    async fn write(&mut self, action: &str, what: &str, request: EsRequest, expect: Vec<(String, Option<String>)>) -> Result<EsState, String> {
+    async fn write(
+        &mut self,
+        action: &str,
+        what: &str,
+        request: EsRequest,
+        expect: Vec<(String, Option<String>)>,
+    ) -> Result<EsState, String> {
         self.begin(what)?;
         let sub = plan(
             action,
@@ -547,13 +592,18 @@ impl ProcedureRun<'_> {
             Risk::Medium,
             "read back",
             Duration::from_secs(60),
-            EsOp::WriteSettings {
+            EsOp::WriteSettings(Box::new(SettingsWrite {
                 request: request.clone(),
                 expect: expect.clone(),
                 drain: None,
-            },
+            })),
         );
-        let id = format!("{}-step{}-{}", std::process::id(), self.step, crate::model::time::rfc3339(std::time::SystemTime::now()));
+        let id = format!(
+            "{}-step{}-{}",
+            std::process::id(),
+            self.step,
+            crate::model::time::rfc3339(std::time::SystemTime::now())
+        );
         self.ctx
             .audit
             .intent(&id, &sub)
@@ -570,7 +620,12 @@ impl ProcedureRun<'_> {
     }
 
     /// Polls until `check` says done (its text is the progress), the deadline passes, or the user stops.
-    async fn wait(&mut self, what: &str, limit: Duration, check: impl Fn(&EsState) -> (bool, String)) -> Result<EsState, String> {
+    async fn wait(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&EsState) -> (bool, String),
+    ) -> Result<EsState, String> {
         self.begin(what)?;
         let deadline = tokio::time::Instant::now() + limit;
         let mut last = String::new();
@@ -595,7 +650,10 @@ impl ProcedureRun<'_> {
             }
             if tokio::time::Instant::now() >= deadline {
                 self.audit_check(what, &last, false);
-                return Err(format!("{what}: gave up after {} ({last})", humantime::format_duration(limit)));
+                return Err(format!(
+                    "{what}: gave up after {} ({last})",
+                    humantime::format_duration(limit)
+                ));
             }
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => {
@@ -683,7 +741,10 @@ impl ProcedureRun<'_> {
                     match (gone_before, present) {
                         (true, true) => (true, format!("{node} left and rejoined")),
                         (true, false) => (false, format!("{node} is down; waiting for it to rejoin")),
-                        _ => (false, format!("waiting for {node} to leave the cluster (restart it now)")),
+                        _ => (
+                            false,
+                            format!("waiting for {node} to leave the cluster (restart it now)"),
+                        ),
                     }
                 })
                 .await?;
@@ -696,7 +757,9 @@ impl ProcedureRun<'_> {
     fn recovered(baseline_unassigned: u32) -> impl Fn(&EsState) -> (bool, String) {
         move |s| {
             let h = &s.health;
-            let ok = h.status != HealthStatus::Red && h.initializing_shards == 0 && h.unassigned_shards <= baseline_unassigned;
+            let ok = h.status != HealthStatus::Red
+                && h.initializing_shards == 0
+                && h.unassigned_shards <= baseline_unassigned;
             (
                 ok,
                 format!(
@@ -721,10 +784,14 @@ impl ProcedureRun<'_> {
         } else {
             self.begin(&format!("no node in {attr}={spot}: nothing to exclude"))?;
         }
-        self.wait(&format!("wait until {attr}={spot} nodes hold no shard"), self.ctx_limit(), |s| {
-            let left: u32 = s.nodes.iter().filter(|n| is_spot(n)).map(|n| n.shard_rows).sum();
-            (left == 0, format!("{left} copies still on {spot} nodes"))
-        })
+        self.wait(
+            &format!("wait until {attr}={spot} nodes hold no shard"),
+            self.ctx_limit(),
+            |s| {
+                let left: u32 = s.nodes.iter().filter(|n| is_spot(n)).map(|n| n.shard_rows).sum();
+                (left == 0, format!("{left} copies still on {spot} nodes"))
+            },
+        )
         .await?;
         let now = read_state(self.client).await?;
         let node = now
@@ -742,8 +809,12 @@ impl ProcedureRun<'_> {
         self.set_enable("none").await?;
         self.bounce("bounce").await?;
         self.set_enable("all").await?;
-        self.wait("wait for the shards to recover", self.ctx_limit(), Self::recovered(baseline))
-            .await?;
+        self.wait(
+            "wait for the shards to recover",
+            self.ctx_limit(),
+            Self::recovered(baseline),
+        )
+        .await?;
         if before.nodes.iter().any(is_spot) {
             self.edit_exclude(&attr, &spot, false).await?;
         } else {
@@ -765,17 +836,25 @@ impl ProcedureRun<'_> {
         let ip = p.ip.clone();
         let name = p.node.clone();
         self.edit_exclude("_ip", &ip, true).await?;
-        self.wait(&format!("wait until no shard row names {name}"), self.ctx_limit(), |s| {
-            let left = s.node_by_name(&name).map_or(0, |n| n.shard_rows);
-            (left == 0, format!("{left} copies still name {name}"))
-        })
+        self.wait(
+            &format!("wait until no shard row names {name}"),
+            self.ctx_limit(),
+            |s| {
+                let left = s.node_by_name(&name).map_or(0, |n| n.shard_rows);
+                (left == 0, format!("{left} copies still name {name}"))
+            },
+        )
         .await?;
         self.set_enable("none").await?;
         self.bounce("change the config and restart").await?;
         self.set_enable("all").await?;
         self.edit_exclude("_ip", &ip, false).await?;
-        self.wait("wait for the cluster to settle", self.ctx_limit(), Self::recovered(baseline))
-            .await?;
+        self.wait(
+            "wait for the cluster to settle",
+            self.ctx_limit(),
+            Self::recovered(baseline),
+        )
+        .await?;
         self.ctx.report("done", Some(1.0));
         Ok(format!("{name} drained, restarted and re-included; allocation all"))
     }

@@ -35,12 +35,7 @@ pub fn alerts(state: &EsState, _config: &Config) -> Vec<Alert> {
             &cluster,
             format!("yellow: {} unassigned replica(s)", h.unassigned_shards),
         )),
-        HealthStatus::Unknown => out.push(Alert::new(
-            Severity::Warning,
-            SOURCE,
-            &cluster,
-            "health status unknown",
-        )),
+        HealthStatus::Unknown => out.push(Alert::new(Severity::Warning, SOURCE, &cluster, "health status unknown")),
         HealthStatus::Green => {}
     }
     let w = &state.settings.watermarks;
@@ -50,7 +45,10 @@ pub fn alerts(state: &EsState, _config: &Config) -> Vec<Alert> {
             DiskLevel::High => (Severity::Critical, format!("high watermark {}", w.high.describe())),
             DiskLevel::FloodStage => (
                 Severity::Critical,
-                format!("flood-stage watermark {} (indices go read-only)", w.flood_stage.describe()),
+                format!(
+                    "flood-stage watermark {} (indices go read-only)",
+                    w.flood_stage.describe()
+                ),
             ),
             DiskLevel::Ok | DiskLevel::Unknown => continue,
         };
@@ -121,7 +119,10 @@ mod tests {
         let sev = |n: &str| a.iter().find(|a| a.subject == format!("{n}:disk")).map(|a| a.severity);
         assert_eq!(sev("ok"), None);
         assert_eq!(sev("low"), Some(Severity::Warning));
-        assert!(a.iter().any(|x| x.subject == "low:disk" && x.message.contains("500 B free")));
+        assert!(
+            a.iter()
+                .any(|x| x.subject == "low:disk" && x.message.contains("500 B free"))
+        );
         assert_eq!(sev("high"), Some(Severity::Critical));
         assert_eq!(sev("flood"), Some(Severity::Critical));
         assert_eq!(crate::model::alert::worst(&a), Severity::Critical);

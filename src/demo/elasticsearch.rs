@@ -191,7 +191,11 @@ async fn serve(
     match fault {
         Some(Fault::DelayMs(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
         Some(Fault::Malformed) => {
-            return (StatusCode::OK, [("content-type", "application/json")], "{\"cluster_name\": \"x\", \"sta")
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"cluster_name\": \"x\", \"sta",
+            )
                 .into_response();
         }
         Some(Fault::Status(401)) => {
@@ -234,14 +238,21 @@ async fn serve(
         (&Method::GET, "/_cluster/settings") => Ok(s.settings(flag("include_defaults"), flag("flat_settings"))),
         (&Method::PUT, "/_cluster/settings") => match &body_json {
             Some(b) => s.put_settings(b),
-            None => Err((400, sim::error_body(400, "action_request_validation_exception", "request body is required"))),
+            None => Err((
+                400,
+                sim::error_body(400, "action_request_validation_exception", "request body is required"),
+            )),
         },
         (&Method::POST, "/_cluster/reroute") if flag("retry_failed") => Ok(s.retry_failed()),
         (&Method::POST, "/_cluster/reroute") => Ok(json!({"acknowledged": true})),
         (&Method::GET | &Method::POST, "/_cluster/allocation/explain") => s.explain(body_json.as_ref()),
         _ => Err((
             404,
-            sim::error_body(404, "resource_not_found_exception", &format!("no handler for {method} {path}")),
+            sim::error_body(
+                404,
+                "resource_not_found_exception",
+                &format!("no handler for {method} {path}"),
+            ),
         )),
     };
     match answer {
@@ -254,7 +265,10 @@ async fn serve(
 mod tests {
     #[test]
     fn basic_auth_header_encodes_like_rfc7617() {
-        assert_eq!(super::basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            super::basic("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
         assert_eq!(super::basic("a", "b"), "Basic YTpi");
     }
 }

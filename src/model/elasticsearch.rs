@@ -719,10 +719,11 @@ impl EsState {
 }
 
 impl FeedData for EsState {
-    type Poll = EsPoll;
+    /// Boxed: a poll is large and travels inside `SourceUpdate` with the other sources' small ones.
+    type Poll = Box<EsPoll>;
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, _at: SystemTime) {
         let mut history = current.take().map(|c| c.health_history).unwrap_or_default();
-        let mut next = EsState::build(poll);
+        let mut next = EsState::build(*poll);
         history.push(next.health.status);
         if history.len() > HEALTH_HISTORY {
             history.drain(..history.len() - HEALTH_HISTORY);

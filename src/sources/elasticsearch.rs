@@ -217,6 +217,6 @@ impl Poller for EsPoller {
         self.timeout
     }
     fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
-        Box::pin(async move { SourceUpdate::Elasticsearch(self.poll_cluster().await) })
+        Box::pin(async move { SourceUpdate::Elasticsearch(self.poll_cluster().await.map(Box::new)) })
     }
 }

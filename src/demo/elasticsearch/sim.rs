@@ -161,7 +161,9 @@ impl SimCluster {
         keys.sort();
         keys.dedup();
         for key in keys {
-            let Some(attr) = key.strip_prefix("cluster.routing.allocation.exclude.") else { continue };
+            let Some(attr) = key.strip_prefix("cluster.routing.allocation.exclude.") else {
+                continue;
+            };
             let Some(value) = self.effective(key) else { continue };
             let have = match attr {
                 "_name" => n.name.as_str(),
@@ -231,7 +233,10 @@ impl SimCluster {
         if !allowed {
             return Some((
                 "enable",
-                format!("{} allocations are allowed due to cluster setting [cluster.routing.allocation.enable={enable}]", if enable == "none" { "no" } else { "replica" }),
+                format!(
+                    "{} allocations are allowed due to cluster setting [cluster.routing.allocation.enable={enable}]",
+                    if enable == "none" { "no" } else { "replica" }
+                ),
             ));
         }
         if let Some(f) = self.excluded(node) {
@@ -243,19 +248,25 @@ impl SimCluster {
         if self.holds_shard(node, &copy.index, copy.shard) {
             return Some((
                 "same_shard",
-                format!("a copy of this shard is already allocated to this node [[{}][{}]]", copy.index, copy.shard),
+                format!(
+                    "a copy of this shard is already allocated to this node [[{}][{}]]",
+                    copy.index, copy.shard
+                ),
             ));
         }
         if !relocation && copy.failed_attempts >= MAX_RETRIES {
             return Some((
                 "max_retry",
-                format!("shard has exceeded the maximum number of retries [{MAX_RETRIES}] on failed allocation attempts - manually call [POST /_cluster/reroute?retry_failed] to retry"),
+                format!(
+                    "shard has exceeded the maximum number of retries [{MAX_RETRIES}] on failed allocation attempts - manually call [POST /_cluster/reroute?retry_failed] to retry"
+                ),
             ));
         }
         if self.over_watermark(node, "low") {
             return Some((
                 "disk_threshold",
-                "the node is above the low watermark cluster setting [cluster.routing.allocation.disk.watermark.low]".into(),
+                "the node is above the low watermark cluster setting [cluster.routing.allocation.disk.watermark.low]"
+                    .into(),
             ));
         }
         None
@@ -269,7 +280,10 @@ impl SimCluster {
     }
 
     fn copies_on(&self, node: usize) -> usize {
-        self.copies.iter().filter(|c| c.node == Some(node) || c.target == Some(node)).count()
+        self.copies
+            .iter()
+            .filter(|c| c.node == Some(node) || c.target == Some(node))
+            .count()
     }
 
     /// The eligible node with the fewest copies (and a free recovery slot).
@@ -361,7 +375,10 @@ impl SimCluster {
 
     fn primary_active(&self, index: &str, shard: u32) -> bool {
         self.copies.iter().any(|c| {
-            c.index == index && c.shard == shard && c.primary && matches!(c.state, CopyState::Started | CopyState::Relocating)
+            c.index == index
+                && c.shard == shard
+                && c.primary
+                && matches!(c.state, CopyState::Started | CopyState::Relocating)
         })
     }
 
@@ -534,12 +551,29 @@ impl SimCluster {
                 m.insert("shard".into(), json!(c.shard.to_string()));
                 m.insert("prirep".into(), json!(if c.primary { "p" } else { "r" }));
                 m.insert("state".into(), json!(state_name(c.state)));
-                m.insert("docs".into(), if assigned { json!(c.docs.to_string()) } else { Value::Null });
-                m.insert("store".into(), if assigned { json!(c.size.to_string()) } else { Value::Null });
+                m.insert(
+                    "docs".into(),
+                    if assigned {
+                        json!(c.docs.to_string())
+                    } else {
+                        Value::Null
+                    },
+                );
+                m.insert(
+                    "store".into(),
+                    if assigned {
+                        json!(c.size.to_string())
+                    } else {
+                        Value::Null
+                    },
+                );
                 m.insert("ip".into(), json!(node.map(|n| n.ip.clone())));
                 m.insert("id".into(), json!(node.map(|n| n.id.clone())));
                 m.insert("node".into(), json!(cell));
-                m.insert("unassigned.reason".into(), json!(c.reason.clone().filter(|_| !assigned)));
+                m.insert(
+                    "unassigned.reason".into(),
+                    json!(c.reason.clone().filter(|_| !assigned)),
+                );
                 m
             })
             .collect()
@@ -558,7 +592,10 @@ impl SimCluster {
             m.insert("shards".into(), json!(shards.to_string()));
             m.insert("disk.indices".into(), json!((used - n.base_used).to_string()));
             m.insert("disk.used".into(), json!(used.to_string()));
-            m.insert("disk.avail".into(), json!(n.disk_total.saturating_sub(used).to_string()));
+            m.insert(
+                "disk.avail".into(),
+                json!(n.disk_total.saturating_sub(used).to_string()),
+            );
             m.insert("disk.total".into(), json!(n.disk_total.to_string()));
             m.insert("disk.percent".into(), json!((used * 100 / n.disk_total).to_string()));
             m.insert("host".into(), json!(n.ip));
@@ -570,7 +607,15 @@ impl SimCluster {
         if unassigned > 0 {
             let mut m = Map::new();
             m.insert("shards".into(), json!(unassigned.to_string()));
-            for k in ["disk.indices", "disk.used", "disk.avail", "disk.total", "disk.percent", "host", "ip"] {
+            for k in [
+                "disk.indices",
+                "disk.used",
+                "disk.avail",
+                "disk.total",
+                "disk.percent",
+                "host",
+                "ip",
+            ] {
                 m.insert(k.into(), Value::Null);
             }
             m.insert("node".into(), json!("UNASSIGNED"));
@@ -596,7 +641,10 @@ impl SimCluster {
                 m.insert("shard".into(), json!(c.shard.to_string()));
                 m.insert("time".into(), json!(format!("{}s", c.progress / self.speed.max(1))));
                 m.insert("type".into(), json!(kind));
-                m.insert("stage".into(), json!(if c.progress < 90 { "index" } else { "translog" }));
+                m.insert(
+                    "stage".into(),
+                    json!(if c.progress < 90 { "index" } else { "translog" }),
+                );
                 m.insert("source_node".into(), json!(name(source)));
                 m.insert("target_node".into(), json!(name(target)));
                 m.insert("bytes_percent".into(), json!(format!("{:.1}%", c.progress as f64)));
@@ -717,11 +765,13 @@ impl SimCluster {
             .collect();
         if copy.state != CopyState::Unassigned {
             let node = copy.node.map(|n| &self.nodes[n]);
-            return Ok(json!({"index": copy.index, "shard": copy.shard, "primary": copy.primary,
+            return Ok(
+                json!({"index": copy.index, "shard": copy.shard, "primary": copy.primary,
                 "current_state": state_name(copy.state).to_lowercase(),
                 "current_node": node.map(|n| json!({"id": n.id, "name": n.name})),
                 "can_remain_on_current_node": if copy.node.and_then(|n| self.excluded(n)).is_some() { "no" } else { "yes" },
-                "node_allocation_decisions": decisions}));
+                "node_allocation_decisions": decisions}),
+            );
         }
         let any_yes = decisions.iter().any(|d| d["node_decision"] == "yes");
         let can = if any_yes { "yes" } else { "no" };
@@ -730,10 +780,12 @@ impl SimCluster {
         } else {
             "Elasticsearch isn't allowed to allocate this shard to any of the nodes in the cluster. Choose a node to which you expect this shard to be allocated, find this node in the node-by-node explanation, and address the reasons which prevent Elasticsearch from allocating this shard there."
         };
-        Ok(json!({"index": copy.index, "shard": copy.shard, "primary": copy.primary, "current_state": "unassigned",
+        Ok(
+            json!({"index": copy.index, "shard": copy.shard, "primary": copy.primary, "current_state": "unassigned",
             "unassigned_info": {"reason": copy.reason.clone().unwrap_or_else(|| "INDEX_CREATED".into()),
                                 "at": "2026-11-23T09:00:00.000Z", "last_allocation_status": "no"},
-            "can_allocate": can, "allocate_explanation": text, "node_allocation_decisions": decisions}))
+            "can_allocate": can, "allocate_explanation": text, "node_allocation_decisions": decisions}),
+        )
     }
 }
 
@@ -772,7 +824,11 @@ fn flatten_with_nulls(prefix: &str, v: &Value, out: &mut BTreeMap<String, Option
     match v {
         Value::Object(map) => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten_with_nulls(&key, v, out);
             }
         }

@@ -151,6 +151,12 @@ impl EsClient {
             let pem = std::fs::read(path).map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "elasticsearch.ca_file {}: no PEM certificate in the file",
+                    path.display()
+                ));
+            }
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder.build().map_err(|e| format!("elasticsearch: {e}"))?;

@@ -220,7 +220,7 @@ pub fn merge_cat_nodes(nodes: &mut Vec<EsNode>, cat: &[CatNode]) {
                 id: c.id.clone().unwrap_or_default(),
                 name: c.name.clone().unwrap_or_default(),
                 ip: c.ip.as_deref().map(strip_port).unwrap_or_default(),
-                roles: c.role.iter().map(|r| r.clone()).collect(),
+                roles: c.role.iter().cloned().collect(),
                 master: is_master,
                 ..EsNode::default()
             }),
@@ -279,7 +279,7 @@ pub fn parse_shards(body: &[u8]) -> R<Vec<ShardRow>> {
         let (Some(index), Some(shard)) = (r.index, num::<u32>(&r.shard)) else {
             return Err(format!("row {i}: no index or shard number"));
         };
-        let (node, relocating_to) = match r.node.as_deref() {
+        let (node, relocating_to) = match r.node.as_deref().filter(|c| !c.trim().is_empty()) {
             Some(cell) => {
                 let (n, t) = parse_node_cell(cell);
                 (Some(n), t)

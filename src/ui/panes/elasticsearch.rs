@@ -10,31 +10,77 @@
 use crate::actions::elasticsearch::{self as act, ProcedureKind};
 use crate::config::elasticsearch::EsConfig;
 use crate::model::SourceKind;
-use crate::model::elasticsearch::{
-    DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes,
-};
+use crate::model::elasticsearch::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
 use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[elasticsearch]` mode).
 pub const ACTIONS: &[PaneAction] = &[
-    PaneAction { name: "next_view", help: "next view: nodes → shards → unassigned → recovery → settings" },
-    PaneAction { name: "prev_view", help: "previous view" },
-    PaneAction { name: "cycle_state_filter", help: "shard grid: show all / unassigned / relocating / initializing copies" },
-    PaneAction { name: "grid_left", help: "shard grid: scroll the node columns left" },
-    PaneAction { name: "grid_right", help: "shard grid: scroll the node columns right" },
-    PaneAction { name: "allocation_all", help: "set cluster.routing.allocation.enable = all" },
-    PaneAction { name: "allocation_primaries", help: "set cluster.routing.allocation.enable = primaries" },
-    PaneAction { name: "allocation_new_primaries", help: "set cluster.routing.allocation.enable = new_primaries" },
-    PaneAction { name: "allocation_none", help: "set cluster.routing.allocation.enable = none" },
-    PaneAction { name: "exclude_spot", help: "exclude the spot zone (move its shards away)" },
-    PaneAction { name: "drain_node", help: "drain the selected node (exclude its IP)" },
-    PaneAction { name: "clear_exclusions", help: "clear every allocation exclusion (both scopes)" },
-    PaneAction { name: "retry_failed", help: "retry failed shard allocations" },
-    PaneAction { name: "bounce_node", help: "guided controlled bounce of the selected node" },
-    PaneAction { name: "bounce_node_override", help: "controlled bounce even though the node holds a last copy" },
-    PaneAction { name: "change_config", help: "guided drain → restart → re-include of the selected node" },
+    PaneAction {
+        name: "next_view",
+        help: "next view: nodes → shards → unassigned → recovery → settings",
+    },
+    PaneAction {
+        name: "prev_view",
+        help: "previous view",
+    },
+    PaneAction {
+        name: "cycle_state_filter",
+        help: "shard grid: show all / unassigned / relocating / initializing copies",
+    },
+    PaneAction {
+        name: "grid_left",
+        help: "shard grid: scroll the node columns left",
+    },
+    PaneAction {
+        name: "grid_right",
+        help: "shard grid: scroll the node columns right",
+    },
+    PaneAction {
+        name: "allocation_all",
+        help: "set cluster.routing.allocation.enable = all",
+    },
+    PaneAction {
+        name: "allocation_primaries",
+        help: "set cluster.routing.allocation.enable = primaries",
+    },
+    PaneAction {
+        name: "allocation_new_primaries",
+        help: "set cluster.routing.allocation.enable = new_primaries",
+    },
+    PaneAction {
+        name: "allocation_none",
+        help: "set cluster.routing.allocation.enable = none",
+    },
+    PaneAction {
+        name: "exclude_spot",
+        help: "exclude the spot zone (move its shards away)",
+    },
+    PaneAction {
+        name: "drain_node",
+        help: "drain the selected node (exclude its IP)",
+    },
+    PaneAction {
+        name: "clear_exclusions",
+        help: "clear every allocation exclusion (both scopes)",
+    },
+    PaneAction {
+        name: "retry_failed",
+        help: "retry failed shard allocations",
+    },
+    PaneAction {
+        name: "bounce_node",
+        help: "guided controlled bounce of the selected node",
+    },
+    PaneAction {
+        name: "bounce_node_override",
+        help: "controlled bounce even though the node holds a last copy",
+    },
+    PaneAction {
+        name: "change_config",
+        help: "guided drain → restart → re-include of the selected node",
+    },
 ];
 
 /// Suggested bindings for `keymaps/default.toml`'s `[elasticsearch]` section.
@@ -72,7 +118,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    const ALL: [Mode; 5] = [Mode::Nodes, Mode::Shards, Mode::Unassigned, Mode::Recovery, Mode::Settings];
+    const ALL: [Mode; 5] = [
+        Mode::Nodes,
+        Mode::Shards,
+        Mode::Unassigned,
+        Mode::Recovery,
+        Mode::Settings,
+    ];
     fn name(self) -> &'static str {
         match self {
             Mode::Nodes => "nodes",
@@ -198,7 +250,13 @@ pub fn cluster_header(s: &EsState) -> Vec<(String, Tone)> {
     let a = &s.settings;
     let mut alloc = format!("allocation: enable={} ({})", a.enable, a.enable_scope.as_str());
     for f in &a.filters {
-        alloc.push_str(&format!(" · {}.{}={} ({})", f.kind, f.attribute, f.value, f.scope.as_str()));
+        alloc.push_str(&format!(
+            " · {}.{}={} ({})",
+            f.kind,
+            f.attribute,
+            f.value,
+            f.scope.as_str()
+        ));
     }
     if !a.awareness_attributes.is_empty() {
         alloc.push_str(&format!(" · awareness {}", a.awareness_attributes));
@@ -209,7 +267,11 @@ pub fn cluster_header(s: &EsState) -> Vec<(String, Tone)> {
         w.low.describe(),
         w.high.describe(),
         w.flood_stage.describe(),
-        if w.threshold_enabled { "" } else { " (disk threshold disabled)" }
+        if w.threshold_enabled {
+            ""
+        } else {
+            " (disk threshold disabled)"
+        }
     ));
     let tone = if a.enable != "all" || !a.filters.is_empty() {
         Tone::Warn
@@ -282,7 +344,10 @@ fn nodes_table(s: &EsState) -> Table {
                     Cell::text(&n.ip),
                     Cell::text(n.roles_label()),
                     Cell::text(attrs.join(" ")),
-                    Cell::num(disk, n.disk_total.unwrap_or(0).saturating_sub(n.disk_available.unwrap_or(0)) as f64),
+                    Cell::num(
+                        disk,
+                        n.disk_total.unwrap_or(0).saturating_sub(n.disk_available.unwrap_or(0)) as f64,
+                    ),
                     Cell::num(
                         pct.map_or("?".into(), |p| format!("{p:.0}%{level}")),
                         pct.unwrap_or(-1.0),
@@ -359,7 +424,11 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
         match sh.state {
             ShardState::Unassigned => {
                 acc.unassigned.push(glyph(sh, false));
-                acc.worst = if sh.primary { Tone::Crit } else if acc.worst == Tone::Crit { Tone::Crit } else { Tone::Warn };
+                acc.worst = if sh.primary || acc.worst == Tone::Crit {
+                    Tone::Crit
+                } else {
+                    Tone::Warn
+                };
             }
             ShardState::Relocating | ShardState::Initializing if acc.worst == Tone::Normal => acc.worst = Tone::Accent,
             _ => {}
@@ -385,7 +454,11 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
             let mut cells = vec![
                 Cell::text(index).tone(acc.worst),
                 Cell::num(format!("{}p/{}", acc.primaries, acc.copies), acc.copies as f64),
-                Cell::text(acc.unassigned.join(" ")).tone(if acc.unassigned.is_empty() { Tone::Normal } else { acc.worst }),
+                Cell::text(acc.unassigned.join(" ")).tone(if acc.unassigned.is_empty() {
+                    Tone::Normal
+                } else {
+                    acc.worst
+                }),
             ];
             for c in acc.cells {
                 let moving = c.iter().any(|g| g.contains('>') || g.ends_with('+'));
@@ -408,10 +481,11 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
 fn explain_summary(s: &EsState, sh: &ShardRow) -> (String, String) {
     match s.explain_for(&sh.copy_key()) {
         Some(e) => {
-            let why = e
-                .nodes
-                .iter()
-                .find(|d| d.decision != "yes")
+            // same_shard only says where a copy already is; another decider says why nowhere else works.
+            let refusals = || e.nodes.iter().filter(|d| d.decision != "yes");
+            let why = refusals()
+                .find(|d| d.decider != "same_shard")
+                .or_else(|| refusals().next())
                 .map(|d| format!("{}: {}", d.decider, d.explanation))
                 .unwrap_or_default();
             (e.can_allocate.clone().unwrap_or_else(|| e.current_state.clone()), why)
@@ -444,7 +518,10 @@ fn copies_table(s: &EsState, copies: Vec<&ShardRow>, empty: &str) -> Table {
                     Cell::text(if sh.primary { "primary" } else { "replica" }),
                     Cell::text(sh.state.as_str()).tone(tone),
                     Cell::text(node),
-                    Cell::num(sh.store_bytes.map(human_bytes).unwrap_or_default(), sh.store_bytes.unwrap_or(0) as f64),
+                    Cell::num(
+                        sh.store_bytes.map(human_bytes).unwrap_or_default(),
+                        sh.store_bytes.unwrap_or(0) as f64,
+                    ),
                     Cell::text(sh.unassigned_reason.clone().unwrap_or_default()),
                     Cell::text(can),
                     Cell::text(why),
@@ -460,7 +537,7 @@ fn copies_table(s: &EsState, copies: Vec<&ShardRow>, empty: &str) -> Table {
             Column::left("state", 12),
             Column::left("node", 16),
             Column::right("size", 9),
-            Column::left("reason", 16),
+            Column::left("reason", 18),
             Column::left("can allocate", 12),
             Column::left("why (first decider)", 20).grow(),
         ],
@@ -579,7 +656,10 @@ fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
     let mut out = vec![
         ActionOffer::new("allocation_all", act::plan_set_enable(s, cfg, "all")),
         ActionOffer::new("allocation_primaries", act::plan_set_enable(s, cfg, "primaries")),
-        ActionOffer::new("allocation_new_primaries", act::plan_set_enable(s, cfg, "new_primaries")),
+        ActionOffer::new(
+            "allocation_new_primaries",
+            act::plan_set_enable(s, cfg, "new_primaries"),
+        ),
         ActionOffer::new("allocation_none", act::plan_set_enable(s, cfg, "none")),
         ActionOffer::new("exclude_spot", act::plan_exclude_zone(s, cfg, &cfg.spot_zone)),
         ActionOffer::new("clear_exclusions", act::plan_clear_exclusions(s, cfg)),
@@ -696,7 +776,14 @@ impl View for EsPane {
                         ("node".into(), n.name.clone()),
                         ("name".into(), n.name.clone()),
                         ("ip".into(), n.ip.clone()),
-                        ("host".into(), if n.host.is_empty() { n.ip.clone() } else { n.host.clone() }),
+                        (
+                            "host".into(),
+                            if n.host.is_empty() {
+                                n.ip.clone()
+                            } else {
+                                n.host.clone()
+                            },
+                        ),
                     ]
                 })
                 .unwrap_or_default(),
@@ -767,7 +854,11 @@ impl View for CopiesView {
                             node.ip,
                             node.shard_rows,
                             node.disk_level.label(),
-                            if status.is_empty() { String::new() } else { format!(" · {status}") }
+                            if status.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" · {status}")
+                            }
                         ),
                         tone,
                     )]
@@ -814,7 +905,11 @@ impl View for ExplainView {
                         e.unassigned_reason.as_deref().unwrap_or("?"),
                         e.last_allocation_status.as_deref().unwrap_or("?")
                     ),
-                    if e.can_allocate.as_deref() == Some("yes") { Tone::Ok } else { Tone::Warn },
+                    if e.can_allocate.as_deref() == Some("yes") {
+                        Tone::Ok
+                    } else {
+                        Tone::Warn
+                    },
                 ),
                 (e.explanation.clone(), Tone::Normal),
             ],

@@ -381,49 +381,65 @@ fn nodes_table(s: &EsState) -> Table {
     }
 }
 
-/// A copy as a grid glyph (see the module doc).
-fn glyph(s: &ShardRow, incoming: bool) -> String {
-    let kind = if s.primary { 'P' } else { 'r' };
-    match (&s.state, incoming) {
-        (_, true) => format!(">{}{kind}", s.shard),
-        (ShardState::Relocating, false) => format!("{}{kind}>", s.shard),
-        (ShardState::Initializing, _) => format!("{}{kind}+", s.shard),
-        (ShardState::Unassigned, _) => format!("{}{kind}?", s.shard),
-        _ => format!("{}{kind}", s.shard),
+/// Appends a copy's grid glyph (see the module doc) to `out`, space-separated.
+fn push_glyph(out: &mut String, s: &ShardRow, incoming: bool) {
+    use std::fmt::Write;
+    if !out.is_empty() {
+        out.push(' ');
     }
+    let kind = if s.primary { 'P' } else { 'r' };
+    let _ = match (&s.state, incoming) {
+        (_, true) => write!(out, ">{}{kind}", s.shard),
+        (ShardState::Relocating, false) => write!(out, "{}{kind}>", s.shard),
+        (ShardState::Initializing, _) => write!(out, "{}{kind}+", s.shard),
+        (ShardState::Unassigned, _) => write!(out, "{}{kind}?", s.shard),
+        _ => write!(out, "{}{kind}", s.shard),
+    };
 }
 
 /// The shard grid: one row per index, one column per node of the window, plus the unassigned copies.
+/// Node cells sort by how many copies they hold. Built in one pass over the copies, writing each
+/// glyph straight into its cell (this runs every frame; 20k copies must stay well under a frame).
 pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table {
     let offset = node_offset.min(s.nodes.len().saturating_sub(1));
     let window: Vec<&EsNode> = s.nodes.iter().skip(offset).take(GRID_WINDOW).collect();
     let col_of: HashMap<&str, usize> = window.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
-    struct Acc {
-        cells: Vec<Vec<String>>,
-        unassigned: Vec<String>,
+    struct Acc<'a> {
+        index: &'a str,
+        cells: Vec<(String, u32, bool)>,
+        unassigned: String,
+        unassigned_n: u32,
         copies: u32,
         primaries: u32,
         worst: Tone,
     }
-    let mut rows: HashMap<&str, Acc> = HashMap::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    let mut accs: Vec<Acc> = Vec::new();
     for sh in &s.shards {
         if !filter.admits(&sh.state) {
             continue;
         }
-        let acc = rows.entry(sh.index.as_str()).or_insert_with(|| Acc {
-            cells: vec![Vec::new(); window.len()],
-            unassigned: Vec::new(),
-            copies: 0,
-            primaries: 0,
-            worst: Tone::Normal,
+        let i = *slot.entry(sh.index.as_str()).or_insert_with(|| {
+            accs.push(Acc {
+                index: sh.index.as_str(),
+                cells: vec![(String::new(), 0, false); window.len()],
+                unassigned: String::new(),
+                unassigned_n: 0,
+                copies: 0,
+                primaries: 0,
+                worst: Tone::Normal,
+            });
+            accs.len() - 1
         });
+        let acc = &mut accs[i];
         acc.copies += 1;
         if sh.primary {
             acc.primaries += 1;
         }
         match sh.state {
             ShardState::Unassigned => {
-                acc.unassigned.push(glyph(sh, false));
+                push_glyph(&mut acc.unassigned, sh, false);
+                acc.unassigned_n += 1;
                 acc.worst = if sh.primary || acc.worst == Tone::Crit {
                     Tone::Crit
                 } else {
@@ -433,11 +449,18 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
             ShardState::Relocating | ShardState::Initializing if acc.worst == Tone::Normal => acc.worst = Tone::Accent,
             _ => {}
         }
+        let moving = matches!(sh.state, ShardState::Relocating | ShardState::Initializing);
         if let Some(c) = sh.node.as_deref().and_then(|n| col_of.get(n)) {
-            acc.cells[*c].push(glyph(sh, false));
+            let cell = &mut acc.cells[*c];
+            push_glyph(&mut cell.0, sh, false);
+            cell.1 += 1;
+            cell.2 |= moving;
         }
         if let Some(c) = sh.relocating_to.as_ref().and_then(|t| col_of.get(t.name.as_str())) {
-            acc.cells[*c].push(glyph(sh, true));
+            let cell = &mut acc.cells[*c];
+            push_glyph(&mut cell.0, sh, true);
+            cell.1 += 1;
+            cell.2 = true;
         }
     }
     let mut columns = vec![
@@ -448,24 +471,22 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
     for n in &window {
         columns.push(Column::left(&n.name, 9));
     }
-    let rows = rows
+    let rows = accs
         .into_iter()
-        .map(|(index, acc)| {
-            let mut cells = vec![
-                Cell::text(index).tone(acc.worst),
-                Cell::num(format!("{}p/{}", acc.primaries, acc.copies), acc.copies as f64),
-                Cell::text(acc.unassigned.join(" ")).tone(if acc.unassigned.is_empty() {
-                    Tone::Normal
-                } else {
-                    acc.worst
-                }),
-            ];
-            for c in acc.cells {
-                let moving = c.iter().any(|g| g.contains('>') || g.ends_with('+'));
-                cells.push(Cell::text(c.join(" ")).tone(if moving { Tone::Accent } else { Tone::Normal }));
+        .map(|acc| {
+            let mut cells = Vec::with_capacity(3 + acc.cells.len());
+            cells.push(Cell::text(acc.index).tone(acc.worst));
+            cells.push(Cell::num(
+                format!("{}p/{}", acc.primaries, acc.copies),
+                acc.copies as f64,
+            ));
+            let un_tone = if acc.unassigned_n == 0 { Tone::Normal } else { acc.worst };
+            cells.push(Cell::num(acc.unassigned, acc.unassigned_n as f64).tone(un_tone));
+            for (text, n, moving) in acc.cells {
+                cells.push(Cell::num(text, n as f64).tone(if moving { Tone::Accent } else { Tone::Normal }));
             }
             Row {
-                key: format!("index:{index}"),
+                key: format!("index:{}", acc.index),
                 cells,
             }
         })

@@ -8,5 +8,6 @@ mod elasticsearch {
     mod poll;
     mod procedures;
     mod shapes;
+    mod snapshot;
     mod views;
 }

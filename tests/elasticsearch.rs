@@ -4,6 +4,7 @@
 
 mod elasticsearch {
     pub mod common;
+    mod demo;
     mod parse;
     mod poll;
     mod procedures;

@@ -18,10 +18,12 @@ pub const ENABLE_VALUES: [&str; 4] = ["all", "primaries", "new_primaries", "none
 
 /// How a node gets bounced during a procedure. The hosts capability will add an SSH variant
 /// (`supervisorctl restart es` on the node's host); until then the user does it and we watch the node
-/// leave and rejoin the cluster.
+/// leave and rejoin the cluster. Whatever restarts it, the check is the same: it left, then rejoined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bouncer {
     Manual,
+    /// The demo's simulated cluster restarts the node when asked (`POST /_sim/restart/{node}`).
+    DemoSim,
 }
 
 /// The operations the executor can run.
@@ -398,7 +400,11 @@ pub fn plan_procedure(
             zone_attribute: attr.clone(),
             spot_zone: cfg.spot_zone.clone(),
             allow_last_copy: override_last_copy,
-            bouncer: Bouncer::Manual,
+            bouncer: if cfg.demo_bounce {
+                Bouncer::DemoSim
+            } else {
+                Bouncer::Manual
+            },
             bounce_timeout: cfg.bounce_timeout.get(),
             poll_every,
         })),
@@ -728,8 +734,34 @@ impl ProcedureRun<'_> {
     /// The bounce seam: today the user restarts the node and we watch it leave and rejoin.
     async fn bounce(&mut self, what: &str) -> Result<(), String> {
         let node = self.p.node.clone();
+        if self.p.bouncer == Bouncer::DemoSim {
+            let request = EsRequest::post(&format!("/_sim/restart/{node}"), None);
+            let sub = plan(
+                "demo_restart",
+                format!("restart {node} (demo)"),
+                node.clone(),
+                "the demo cluster restarts the node".into(),
+                request.to_string(),
+                Risk::Medium,
+                "the node leaves and rejoins",
+                Duration::from_secs(30),
+                EsOp::Check("demo restart".into()),
+            );
+            let id = format!("{}-step{}-restart", std::process::id(), self.step + 1);
+            self.ctx
+                .audit
+                .intent(&id, &sub)
+                .map_err(|e| format!("cannot write the audit log: {e}"))?;
+            let sent = self.client.send(&request).await.map_err(|e| format!("{request}: {e}"));
+            let outcome = match &sent {
+                Ok(_) => Outcome::succeeded("restart requested"),
+                Err(e) => Outcome::failed(e.clone()),
+            };
+            let _ = self.ctx.audit.outcome(&id, &sub, &outcome);
+            sent?;
+        }
         match self.p.bouncer {
-            Bouncer::Manual => {
+            Bouncer::Manual | Bouncer::DemoSim => {
                 let limit = self.p.bounce_timeout;
                 let left = std::sync::atomic::AtomicBool::new(false);
                 self.wait(&format!("{what}: restart {node} now"), limit, |s| {

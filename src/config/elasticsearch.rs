@@ -31,6 +31,9 @@ pub struct EsConfig {
     pub procedure_timeout: ConfigDuration,
     /// How long to wait for a node to leave and rejoin while the user bounces it.
     pub bounce_timeout: ConfigDuration,
+    /// Set by the demo only (never read from a file): procedures ask the simulated cluster to restart nodes.
+    #[serde(skip)]
+    pub demo_bounce: bool,
 }
 
 impl Default for EsConfig {
@@ -50,6 +53,7 @@ impl Default for EsConfig {
             spot_zone: "spot".into(),
             procedure_timeout: ConfigDuration::secs(6 * 3600),
             bounce_timeout: ConfigDuration::secs(30 * 60),
+            demo_bounce: false,
         }
     }
 }

@@ -117,6 +117,7 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     es.url = server.url.clone();
     es.refresh = Some(crate::config::ConfigDuration::secs(2));
     es.bounce_timeout = crate::config::ConfigDuration::secs(600);
+    es.demo_bounce = true;
     let stop = demo.cancel.clone();
     let cancel = server.cancel.clone();
     tokio::spawn(async move {
@@ -207,9 +208,13 @@ async fn serve(
         }
         None => {}
     }
-    if let Some((user, pass)) = auth {
+    if let Some(expected) = auth {
+        let expected = match expected {
+            sim::Auth::Basic(user, pass) => basic(&user, &pass),
+            sim::Auth::ApiKey(key) => format!("ApiKey {key}"),
+        };
         let got = headers.get("authorization").and_then(|v| v.to_str().ok());
-        if got != Some(basic(&user, &pass).as_str()) {
+        if got != Some(expected.as_str()) {
             let reason = format!("missing authentication credentials for REST request [{}]", uri.path());
             return json_response(401, &sim::error_body(401, "security_exception", &reason));
         }
@@ -245,6 +250,18 @@ async fn serve(
         },
         (&Method::POST, "/_cluster/reroute") if flag("retry_failed") => Ok(s.retry_failed()),
         (&Method::POST, "/_cluster/reroute") => Ok(json!({"acknowledged": true})),
+        // The demo's stand-in for an operator restarting a node (never used against a real cluster).
+        (&Method::POST, p) if p.starts_with("/_sim/restart/") => {
+            let name = p.trim_start_matches("/_sim/restart/");
+            if s.stop_node(name, Some(5)) {
+                Ok(json!({"acknowledged": true, "node": name}))
+            } else {
+                Err((
+                    404,
+                    sim::error_body(404, "resource_not_found_exception", &format!("no node {name}")),
+                ))
+            }
+        }
         (&Method::GET | &Method::POST, "/_cluster/allocation/explain") => s.explain(body_json.as_ref()),
         _ => Err((
             404,

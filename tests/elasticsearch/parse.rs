@@ -180,3 +180,34 @@ fn ports_are_stripped_from_any_address_form() {
     assert_eq!(strip_port("[fe80::1]:9300"), "fe80::1");
     assert_eq!(strip_port("fe80::1"), "fe80::1");
 }
+
+#[test]
+fn node_reported_effective_watermarks_win_over_the_settings() {
+    // ES ≥ 8.14 reports the free space each watermark requires per data path (headroom included).
+    let body = br#"{"nodes":{"abc":{"name":"n1","ip":"10.0.0.1:9300","roles":["data"],
+        "fs":{"total":{"total_in_bytes":1000,"available_in_bytes":300},
+              "data":[{"path":"/d","total_in_bytes":1000,"available_in_bytes":300,
+                       "low_watermark_free_space_in_bytes":400,"high_watermark_free_space_in_bytes":200,
+                       "flood_stage_free_space_in_bytes":100}]}}}}"#;
+    let nodes = parse_node_stats(body).unwrap();
+    let t = nodes[0].effective_thresholds.unwrap();
+    assert_eq!((t.low, t.high, t.flood_stage), (400, 200, 100));
+    // 70% used: fine against the 85% default, but the node's own thresholds say over low.
+    assert_eq!(nodes[0].level_against(&Watermarks::default()), DiskLevel::Low);
+}
+
+#[test]
+fn config_section_errors_name_file_line_and_key() {
+    let text = "[elasticsearch]\nurl = \"ftp://es:9200\"\nusername = \"u\"\napi_key = \"k\"\nexplain_max = 99\n";
+    let errs = opsdeck::config::parse_str(text, std::path::Path::new("es.toml")).unwrap_err();
+    let all: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert!(
+        all.iter()
+            .any(|e| e.contains("es.toml:2") && e.contains("elasticsearch.url") && e.contains("ftp")),
+        "{all:#?}"
+    );
+    assert!(all.iter().any(|e| e.contains("elasticsearch.explain_max")), "{all:#?}");
+    assert!(all.iter().any(|e| e.contains("elasticsearch.api_key")), "{all:#?}");
+    let ok = "[elasticsearch]\nurl = \"https://es:9200\"\nrefresh = \"15s\"\n";
+    assert!(opsdeck::config::parse_str(ok, std::path::Path::new("es.toml")).is_ok());
+}

@@ -1,7 +1,7 @@
 //! The poller against the test server: the batch, explains, flavours, auth, and errors that keep the last good data.
 
 use super::common::*;
-use opsdeck::demo::elasticsearch::sim::Fault;
+use opsdeck::demo::elasticsearch::sim::{Auth, Fault};
 use opsdeck::model::elasticsearch::{EsState, Flavor, HealthStatus};
 use opsdeck::model::feed::{Feed, FeedStatus};
 use opsdeck::model::fleet::FeedData;
@@ -68,7 +68,7 @@ async fn opensearch_is_detected_and_its_cluster_manager_column_read() {
 #[tokio::test]
 async fn basic_auth_from_the_config_is_sent() {
     let mut sim = small_cluster();
-    sim.auth = Some(("opsdeck".into(), "s3cret pass".into()));
+    sim.auth = Some(Auth::Basic("opsdeck".into(), "s3cret pass".into()));
     let server = start(sim).await;
     let err = poller(&server.url).poll_cluster().await.unwrap_err();
     assert!(err.contains("401") && err.contains("security_exception"), "{err}");
@@ -84,6 +84,23 @@ async fn basic_auth_from_the_config_is_sent() {
         !format!("{:?}", backend.client).contains("s3cret"),
         "secrets stay out of Debug"
     );
+}
+
+#[tokio::test]
+async fn api_key_from_the_config_is_sent() {
+    let mut sim = small_cluster();
+    sim.auth = Some(Auth::ApiKey(
+        "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into(),
+    ));
+    let server = start(sim).await;
+    let mut config = config_for(&server.url);
+    config.elasticsearch.api_key = Some("wrong".into());
+    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let err = EsPoller::new(backend.client, 0).poll_cluster().await.unwrap_err();
+    assert!(err.contains("401"), "{err}");
+    config.elasticsearch.api_key = Some("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into());
+    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    assert!(EsPoller::new(backend.client, 0).poll_cluster().await.is_ok());
 }
 
 #[tokio::test]

@@ -59,6 +59,14 @@ pub enum Fault {
     DelayMs(u64),
 }
 
+/// Credentials the simulated server accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    Basic(String, String),
+    /// The `encoded` API key, sent as `Authorization: ApiKey …`.
+    ApiKey(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct SimCluster {
     pub name: String,
@@ -70,8 +78,8 @@ pub struct SimCluster {
     pub transient: BTreeMap<String, String>,
     pub ticks: u64,
     pub fault: Option<Fault>,
-    /// Basic auth the server demands, if any.
-    pub auth: Option<(String, String)>,
+    /// The credentials the server demands, if any.
+    pub auth: Option<Auth>,
     /// Recovery progress per tick (percent).
     pub speed: u32,
     /// Every request served, as `METHOD path?query` (tests assert the batch).

@@ -10,5 +10,6 @@ mod elasticsearch {
     mod procedures;
     mod shapes;
     mod snapshot;
+    mod tls;
     mod views;
 }

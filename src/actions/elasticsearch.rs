@@ -363,7 +363,7 @@ pub fn plan_procedure(
         ));
     }
     let attr = &cfg.zone_attribute;
-    let steps = procedure_steps(kind, node, attr, &cfg.spot_zone);
+    let steps = procedure_steps(kind, node, attr, &cfg.spot_zone, cfg.demo_bounce);
     let (action, title) = match kind {
         ProcedureKind::ControlledBounce => ("bounce_node", format!("Controlled bounce of {node_name}")),
         ProcedureKind::ChangeConfig => (
@@ -371,12 +371,25 @@ pub fn plan_procedure(
             format!("Change config of {node_name} (drain, restart, re-include)"),
         ),
     };
-    let mut description = steps
+    let call = steps
         .iter()
         .enumerate()
         .map(|(i, s)| format!("{}. {s}", i + 1))
         .collect::<Vec<_>>()
         .join("\n");
+    let runbook = match kind {
+        ProcedureKind::ControlledBounce => "the runbook's \"fixing cluster\"",
+        ProcedureKind::ChangeConfig => "the runbook's \"changing cluster config\"",
+    };
+    let restart = if cfg.demo_bounce {
+        "the demo cluster restarts the node itself"
+    } else {
+        "you restart the node when asked"
+    };
+    let mut description = format!(
+        "{runbook}, step by step: each step is checked before the next and audited on its own; \
+         ctrl-x stops between steps (settings already written stay). Settings are written persistent; {restart}."
+    );
     if !last.is_empty() {
         description.push_str(&format!(
             "\nOVERRIDE: {node_name} holds the only copy of {} shard(s): {}",
@@ -388,8 +401,8 @@ pub fn plan_procedure(
         action,
         title,
         node_name.into(),
-        description.clone(),
         description,
+        call,
         Risk::High,
         "each step is checked before the next; the last step waits for the node's shards to recover",
         cfg.procedure_timeout.get(),
@@ -413,8 +426,13 @@ pub fn plan_procedure(
 
 /// The steps as the confirm dialog lists them (the requests are written when each step runs,
 /// from the settings in force at that moment).
-fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str) -> Vec<String> {
+fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str, demo: bool) -> Vec<String> {
     let n = &node.name;
+    let who = if demo {
+        "POST /_sim/restart on the demo cluster; opsdeck waits for it to leave and rejoin"
+    } else {
+        "you restart it; opsdeck waits for it to leave and rejoin"
+    };
     match kind {
         ProcedureKind::ControlledBounce => vec![
             format!(
@@ -424,7 +442,7 @@ fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str) -
             format!(
                 "check {n} holds no last copy; disable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=none"
             ),
-            format!("bounce {n} (you restart it; opsdeck waits for it to leave and rejoin)"),
+            format!("bounce {n} ({who})"),
             format!("enable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=all"),
             "wait until the cluster is no longer red and nothing is initializing".into(),
             format!("re-include {attr}={spot}: remove it from cluster.routing.allocation.exclude.{attr}"),
@@ -436,7 +454,7 @@ fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str) -
             ),
             format!("wait until no shard row names {n}"),
             format!("disable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=none"),
-            format!("change {n}'s config and restart it (opsdeck waits for it to leave and rejoin)"),
+            format!("change {n}'s config and restart it ({who})"),
             format!("enable allocation: PUT /_cluster/settings persistent {ENABLE_KEY}=all"),
             format!(
                 "re-include {n}: remove {} from cluster.routing.allocation.exclude._ip",

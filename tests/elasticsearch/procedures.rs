@@ -185,7 +185,7 @@ async fn controlled_bounce_end_to_end() {
     )
     .unwrap();
     assert_eq!(plan.risk, Risk::High);
-    assert!(plan.description.contains("exclude zone=spot"));
+    assert!(plan.call.contains("1. exclude zone=spot") && plan.call.contains("4. bounce core-1 (you restart it"));
     let ran = run_plan(&server, plan, Default::default(), operator("core-1")).await;
     assert_eq!(
         ran.outcome.result,

@@ -279,6 +279,9 @@ pub fn cluster_header(s: &EsState) -> Vec<(String, Tone)> {
         Tone::Normal
     };
     out.push((alloc, tone));
+    if let Some(first) = s.notes.first() {
+        out.push((format!("{} request(s) of the last poll failed: {first}", s.notes.len()), Tone::Muted));
+    }
     for key in &a.shadowed {
         out.push((
             format!("transient {key} hides its persistent value (transient wins until cleared)"),

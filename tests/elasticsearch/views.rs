@@ -187,3 +187,23 @@ async fn drain_offer_shows_the_exact_request_and_errors_keep_the_table() {
     assert!(s.contains("503 master_not_discovered_exception"), "{s}");
     assert!(s.contains("core-1") && s.contains("spot-2"), "{s}");
 }
+
+/// Whole-screen snapshots of the nodes view and the grid during a drain (review these by eye).
+#[tokio::test]
+async fn snapshots_of_nodes_and_grid_during_a_drain() {
+    let server = start(small_cluster()).await;
+    server
+        .sim
+        .lock()
+        .put_settings(&serde_json::json!({"persistent": {"cluster.routing.allocation.exclude._name": "spot-1"}}))
+        .unwrap();
+    server.sim.tick();
+    let mut app = app_on(state_of(&server.url).await);
+    insta::assert_snapshot!("es_nodes_draining", trimmed(&screen(&app)));
+    key(&mut app, "v");
+    insta::assert_snapshot!("es_grid_draining", trimmed(&screen(&app)));
+}
+
+fn trimmed(s: &str) -> String {
+    s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
+}

@@ -280,7 +280,10 @@ pub fn cluster_header(s: &EsState) -> Vec<(String, Tone)> {
     };
     out.push((alloc, tone));
     if let Some(first) = s.notes.first() {
-        out.push((format!("{} request(s) of the last poll failed: {first}", s.notes.len()), Tone::Muted));
+        out.push((
+            format!("{} request(s) of the last poll failed: {first}", s.notes.len()),
+            Tone::Muted,
+        ));
     }
     for key in &a.shadowed {
         out.push((

@@ -91,7 +91,7 @@ async fn nodes_view_shows_health_allocation_and_drain_progress() {
     assert!(s.contains("exclude._ip=10.0.0.13 (persistent)"), "{s}");
     assert!(s.contains("watermarks low 85% / high 90% / flood 95%"), "{s}");
     let spot = s.lines().find(|l| l.contains("spot-1 ")).unwrap();
-    assert!(spot.contains("EXCLUDED (exclude._ip=10.0.0.13) · draining"), "{spot}");
+    assert!(spot.contains("EXCLUDED _ip=10.0.0.13 · draining, "), "{spot}");
     assert!(!s.contains("drain complete"), "{s}");
     // After the drain: "drain complete" on the node's row.
     for _ in 0..40 {

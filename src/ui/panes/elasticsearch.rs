@@ -308,12 +308,17 @@ fn node_status(n: &EsNode) -> (String, Tone) {
     }
     let mut tone = Tone::Normal;
     if !n.excluded_by.is_empty() {
-        parts.push(format!("EXCLUDED ({})", n.excluded_by.join(", ")));
+        let by: Vec<&str> = n
+            .excluded_by
+            .iter()
+            .map(|e| e.strip_prefix("exclude.").unwrap_or(e))
+            .collect();
+        parts.push(format!("EXCLUDED {}", by.join(", ")));
         if n.shard_rows == 0 {
             parts.push("drain complete".into());
             tone = Tone::Ok;
         } else {
-            parts.push(format!("draining, {} copies left", n.shard_rows));
+            parts.push(format!("draining, {} left", n.shard_rows));
             tone = Tone::Warn;
         }
     }
@@ -373,9 +378,9 @@ fn nodes_table(s: &EsState) -> Table {
         columns: vec![
             Column::left("node", 14),
             Column::left("ip", 15),
-            Column::left("roles", 11),
+            Column::left("roles", 18),
             Column::left("attributes", 14),
-            Column::right("disk used", 21),
+            Column::right("disk used", 20),
             Column::right("disk%", 11),
             Column::right("heap", 5),
             Column::right("shards", 6),

@@ -1,8 +1,137 @@
-//! Criterion benchmarks: elasticsearch.
+//! Criterion benchmarks: Elasticsearch at scale — parse a `_cat/shards` answer of 20,000 copies over
+//! 40 nodes, build the state, and draw the shard grid and the nodes table in the real app.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::app::{App, Env, Event, action_catalog};
+use opsdeck::config::Config;
+use opsdeck::model::elasticsearch::{EsNode, EsPoll, EsState};
+use opsdeck::model::fleet::FeedData;
+use opsdeck::sources::elasticsearch::parse;
+use opsdeck::ui::keymap::Keymap;
+use opsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-fn placeholder(_c: &mut Criterion) {}
+const NODES: usize = 40;
+const SHARDS: usize = 20_000;
 
-criterion_group!(benches, placeholder);
+/// A `_cat/shards?format=json&bytes=b` answer: 2,000 indices × 5 shards × (primary + replica),
+/// with some relocating and unassigned copies, as the real API writes them (strings, nulls).
+fn cat_shards() -> Vec<u8> {
+    let mut rows = Vec::with_capacity(SHARDS);
+    let mut i = 0usize;
+    'outer: for index in 0.. {
+        for shard in 0..5 {
+            for copy in 0..2 {
+                if rows.len() == SHARDS {
+                    break 'outer;
+                }
+                i += 1;
+                let node = (index * 7 + shard * 3 + copy) % NODES;
+                let (state, cell) = match i % 400 {
+                    0 => ("UNASSIGNED", None),
+                    1 | 2 => (
+                        "RELOCATING",
+                        Some(format!(
+                            "es-data-{node:02} -> 10.0.1.{t} nodeid{t:016} es-data-{t:02}",
+                            t = (node + 1) % NODES
+                        )),
+                    ),
+                    _ => ("STARTED", Some(format!("es-data-{node:02}"))),
+                };
+                rows.push(json!({
+                    "index": format!("logs-2026.{:04}", index), "shard": shard.to_string(),
+                    "prirep": if copy == 0 { "p" } else { "r" }, "state": state,
+                    "docs": cell.as_ref().map(|_| "123456"), "store": cell.as_ref().map(|_| "73400320"),
+                    "ip": cell.as_ref().map(|_| format!("10.0.1.{node}")), "id": cell.as_ref().map(|_| format!("nodeid{node:016}")),
+                    "node": cell, "unassigned.reason": if state == "UNASSIGNED" { Some("NODE_LEFT") } else { None },
+                }));
+            }
+        }
+    }
+    serde_json::to_vec(&rows).expect("json")
+}
+
+fn nodes() -> Vec<EsNode> {
+    (0..NODES)
+        .map(|n| EsNode {
+            id: format!("nodeid{n:016}"),
+            name: format!("es-data-{n:02}"),
+            ip: format!("10.0.1.{n}"),
+            roles: vec!["data".into(), "ingest".into()],
+            disk_total: Some(2 << 40),
+            disk_available: Some((2u64 << 40) / 100 * (5 + n as u64 % 30)),
+            heap_percent: Some(50),
+            ..EsNode::default()
+        })
+        .collect()
+}
+
+fn poll(body: &[u8]) -> EsPoll {
+    EsPoll {
+        shards: parse::parse_shards(body).expect("parse"),
+        nodes: nodes(),
+        ..EsPoll::default()
+    }
+}
+
+fn app(state_poll: EsPoll) -> App {
+    let (keymap, _) = Keymap::load("default", None, &action_catalog());
+    let mut config = Config::default();
+    config.elasticsearch.url = "http://127.0.0.1:9".into();
+    let env = Env {
+        config: Arc::new(config),
+        keymap,
+        theme: Theme::builtin("default").expect("theme"),
+        read_only: false,
+    };
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let (mut app, _) = App::new(env, now);
+    app.fleet
+        .elasticsearch
+        .succeed(now, |d| EsState::absorb(d, Box::new(state_poll), now));
+    app.update(Event::Resize { width: 200, height: 60 });
+    app.update(Event::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::empty())));
+    app
+}
+
+fn bench(c: &mut Criterion) {
+    let body = cat_shards();
+    c.bench_function("es_parse_cat_shards_20k", |b| {
+        b.iter(|| parse::parse_shards(black_box(&body)).expect("parse"))
+    });
+    c.bench_function("es_build_state_20k_40_nodes", |b| {
+        b.iter_batched(|| poll(&body), EsState::build, criterion::BatchSize::LargeInput)
+    });
+    let state = EsState::build(poll(&body));
+    c.bench_function("es_grid_table_20k_40_nodes", |b| {
+        b.iter(|| {
+            opsdeck::ui::panes::elasticsearch::grid_table(
+                black_box(&state),
+                opsdeck::ui::panes::elasticsearch::StateFilter::All,
+                0,
+            )
+        })
+    });
+    let mut app = app(poll(&body));
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    c.bench_function("es_render_nodes_40", |b| {
+        b.iter(|| {
+            terminal.draw(|f| opsdeck::ui::draw(f, &app)).expect("draw");
+        })
+    });
+    app.update(Event::Key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::empty())));
+    c.bench_function("es_render_shard_grid_20k_40_nodes", |b| {
+        b.iter(|| {
+            terminal.draw(|f| opsdeck::ui::draw(f, &app)).expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -1,18 +1,129 @@
-//! Config section for the Elasticsearch cluster.
+//! Config section for the Elasticsearch (or OpenSearch) cluster.
 
-use super::ConfigIssue;
+use super::{ConfigDuration, ConfigIssue};
 use serde::Deserialize;
+use std::path::PathBuf;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EsConfig {}
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EsConfig {
+    /// Base URL of any node (or the coordinator / load balancer), e.g. `http://localhost:9200`.
+    pub url: String,
+    /// Basic auth user; the password comes from `password` or, better, the variable named by `password_env`.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub password_env: Option<String>,
+    /// API key (the base64 `id:key` form Elasticsearch returns as `encoded`), inline or from a variable.
+    pub api_key: Option<String>,
+    pub api_key_env: Option<String>,
+    /// PEM file with the CA (or bundle) that signed the cluster's certificate.
+    pub ca_file: Option<PathBuf>,
+    /// Time between polls (default: `general.refresh`).
+    pub refresh: Option<ConfigDuration>,
+    /// Limit for each HTTP request.
+    pub request_timeout: ConfigDuration,
+    /// How many unassigned copies get an allocation explain per poll (0 = none).
+    pub explain_max: usize,
+    /// The node attribute naming zones (`node.attr.zone`), and the zone of the unreliable (spot) nodes.
+    pub zone_attribute: String,
+    pub spot_zone: String,
+    /// How long a guided procedure or a drain wait may run before it gives up.
+    pub procedure_timeout: ConfigDuration,
+    /// How long to wait for a node to leave and rejoin while the user bounces it.
+    pub bounce_timeout: ConfigDuration,
+    /// Set by the demo only (never read from a file): procedures ask the simulated cluster to restart nodes.
+    #[serde(skip)]
+    pub demo_bounce: bool,
+}
+
+impl Default for EsConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            username: None,
+            password: None,
+            password_env: None,
+            api_key: None,
+            api_key_env: None,
+            ca_file: None,
+            refresh: None,
+            request_timeout: ConfigDuration::secs(10),
+            explain_max: 5,
+            zone_attribute: "zone".into(),
+            spot_zone: "spot".into(),
+            procedure_timeout: ConfigDuration::secs(6 * 3600),
+            bounce_timeout: ConfigDuration::secs(30 * 60),
+            demo_bounce: false,
+        }
+    }
+}
 
 impl EsConfig {
     /// Whether the section configures anything to poll.
     pub fn is_enabled(&self) -> bool {
-        false
+        !self.url.trim().is_empty()
     }
 
     /// Checks that serde cannot express (references between sections, value ranges).
-    pub fn validate(&self, _issues: &mut Vec<ConfigIssue>) {}
+    pub fn validate(&self, issues: &mut Vec<ConfigIssue>) {
+        if !self.is_enabled() {
+            return;
+        }
+        match reqwest::Url::parse(self.url.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            Ok(u) => issues.push(ConfigIssue::new(
+                "elasticsearch.url",
+                format!("scheme {:?} is not http or https", u.scheme()),
+            )),
+            Err(e) => issues.push(ConfigIssue::new("elasticsearch.url", format!("not a URL: {e}"))),
+        }
+        if self.password.is_some() && self.password_env.is_some() {
+            issues.push(ConfigIssue::new(
+                "elasticsearch.password_env",
+                "set either password or password_env, not both",
+            ));
+        }
+        if self.api_key.is_some() && self.api_key_env.is_some() {
+            issues.push(ConfigIssue::new(
+                "elasticsearch.api_key_env",
+                "set either api_key or api_key_env, not both",
+            ));
+        }
+        if self.username.is_some() && (self.api_key.is_some() || self.api_key_env.is_some()) {
+            issues.push(ConfigIssue::new(
+                "elasticsearch.api_key",
+                "set either username (basic auth) or an API key, not both",
+            ));
+        }
+        if (self.password.is_some() || self.password_env.is_some()) && self.username.is_none() {
+            issues.push(ConfigIssue::new(
+                "elasticsearch.username",
+                "a password needs a username",
+            ));
+        }
+        for (key, d) in [
+            ("request_timeout", self.request_timeout),
+            ("procedure_timeout", self.procedure_timeout),
+            ("bounce_timeout", self.bounce_timeout),
+        ] {
+            if d.get().is_zero() {
+                issues.push(ConfigIssue::new(
+                    format!("elasticsearch.{key}"),
+                    "must be more than zero",
+                ));
+            }
+        }
+        if self.refresh.is_some_and(|r| r.get().is_zero()) {
+            issues.push(ConfigIssue::new("elasticsearch.refresh", "must be more than zero"));
+        }
+        if self.explain_max > 50 {
+            issues.push(ConfigIssue::new(
+                "elasticsearch.explain_max",
+                "at most 50 (each is one request per poll)",
+            ));
+        }
+        if self.zone_attribute.trim().is_empty() {
+            issues.push(ConfigIssue::new("elasticsearch.zone_attribute", "must not be empty"));
+        }
+    }
 }

@@ -1,8 +1,291 @@
-//! The demo fleet's elasticsearch: served on loopback (or simulated) and reacting to actions.
+//! The demo fleet's Elasticsearch: a simulated cluster served over HTTP on loopback, speaking the
+//! endpoints `EsClient` uses. Shards really move over ticks when exclusions or `enable` change, a spot
+//! node comes and goes now and then, and one replica waits for `retry_failed`.
+
+pub mod sim;
 
 use super::DemoFleet;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use sim::{Fault, SimCluster};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Shared handle on a simulated cluster (tests steer it: ticks, faults, node stops).
+#[derive(Debug, Clone)]
+pub struct SimHandle(Arc<Mutex<SimCluster>>);
+
+impl SimHandle {
+    pub fn new(sim: SimCluster) -> Self {
+        Self(Arc::new(Mutex::new(sim)))
+    }
+    /// Locks the simulation; a panic elsewhere (poisoning) does not make the state unreadable.
+    pub fn lock(&self) -> MutexGuard<'_, SimCluster> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    pub fn tick(&self) {
+        self.lock().tick();
+    }
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.lock().fault = fault;
+    }
+}
+
+/// A running simulated cluster on `127.0.0.1:<free port>`; stops when `cancel` fires or this is dropped.
+pub struct SimServer {
+    pub url: String,
+    pub addr: SocketAddr,
+    pub sim: SimHandle,
+    cancel: CancellationToken,
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+impl SimServer {
+    pub async fn start(sim: SimCluster) -> std::io::Result<SimServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let handle = SimHandle::new(sim);
+        let cancel = CancellationToken::new();
+        let app = axum::Router::new().fallback(serve).with_state(handle.clone());
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            let server = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await });
+            if let Err(e) = server.await {
+                tracing::warn!("demo elasticsearch server stopped: {e}");
+            }
+        });
+        Ok(SimServer {
+            url: format!("http://{addr}"),
+            addr,
+            sim: handle,
+            cancel,
+        })
+    }
+
+    /// Ticks the simulation every `every` until stopped; `life` runs after each tick (the demo's events).
+    pub fn spawn_ticker(&self, every: Duration, life: fn(&mut SimCluster)) {
+        let sim = self.sim.clone();
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = interval.tick() => {
+                        let mut s = sim.lock();
+                        s.tick();
+                        life(&mut s);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// The demo's events: every 90 ticks a spot node drops out for a while (a lost spot instance).
+fn demo_life(s: &mut SimCluster) {
+    if s.ticks % 90 == 45 {
+        let spots: Vec<String> = s
+            .nodes
+            .iter()
+            .filter(|n| n.zone == "spot" && n.up)
+            .map(|n| n.name.clone())
+            .collect();
+        if !spots.is_empty() {
+            let victim = spots[(s.ticks / 90) as usize % spots.len()].clone();
+            s.stop_node(&victim, Some(15));
+        }
+    }
+}
 
 /// Starts this part of the demo and adds its section to the demo config.
-pub async fn start(_demo: &mut DemoFleet) -> anyhow::Result<()> {
+pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
+    let server = SimServer::start(sim::demo_cluster()).await?;
+    server.spawn_ticker(Duration::from_secs(1), demo_life);
+    let es = &mut demo.config.elasticsearch;
+    es.url = server.url.clone();
+    es.refresh = Some(crate::config::ConfigDuration::secs(2));
+    es.bounce_timeout = crate::config::ConfigDuration::secs(600);
+    es.demo_bounce = true;
+    let stop = demo.cancel.clone();
+    let cancel = server.cancel.clone();
+    tokio::spawn(async move {
+        stop.cancelled().await;
+        cancel.cancel();
+    });
+    demo.keep_alive.push(Box::new(server));
     Ok(())
+}
+
+fn json_response(status: u16, body: &Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [("content-type", "application/json")], body.to_string()).into_response()
+}
+
+fn basic(user: &str, pass: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{pass}");
+    let mut out = String::from("Basic ");
+    for chunk in input.as_bytes().chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Keeps the requested `h=` columns (with OpenSearch's `cluster_manager` standing in for `master`).
+fn columns(rows: Vec<Map<String, Value>>, h: Option<&String>) -> Value {
+    let Some(h) = h else {
+        return Value::Array(rows.into_iter().map(Value::Object).collect());
+    };
+    let wanted: Vec<&str> = h.split(',').map(str::trim).collect();
+    Value::Array(
+        rows.into_iter()
+            .map(|row| {
+                let mut m = Map::new();
+                for c in &wanted {
+                    if let Some(v) = row.get(*c) {
+                        m.insert(c.to_string(), v.clone());
+                    } else if *c == "master"
+                        && let Some(v) = row.get("cluster_manager")
+                    {
+                        m.insert("cluster_manager".into(), v.clone());
+                    }
+                }
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+async fn serve(
+    State(sim): State<SimHandle>,
+    method: Method,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (fault, auth) = {
+        let mut s = sim.lock();
+        s.log.push(format!("{method} {uri}"));
+        (s.fault.clone(), s.auth.clone())
+    };
+    match fault {
+        Some(Fault::DelayMs(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(Fault::Malformed) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"cluster_name\": \"x\", \"sta",
+            )
+                .into_response();
+        }
+        Some(Fault::Status(401)) => {
+            let reason = format!("missing authentication credentials for REST request [{}]", uri.path());
+            return json_response(401, &sim::error_body(401, "security_exception", &reason));
+        }
+        Some(Fault::Status(code)) => {
+            return json_response(code, &sim::error_body(code, "master_not_discovered_exception", ""));
+        }
+        None => {}
+    }
+    if let Some(expected) = auth {
+        let expected = match expected {
+            sim::Auth::Basic(user, pass) => basic(&user, &pass),
+            sim::Auth::ApiKey(key) => format!("ApiKey {key}"),
+        };
+        let got = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if got != Some(expected.as_str()) {
+            let reason = format!("missing authentication credentials for REST request [{}]", uri.path());
+            return json_response(401, &sim::error_body(401, "security_exception", &reason));
+        }
+    }
+    let flag = |k: &str| q.get(k).is_some_and(|v| v.is_empty() || v == "true");
+    let body_json: Option<Value> = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return json_response(400, &sim::error_body(400, "parse_exception", &e.to_string()));
+            }
+        }
+    };
+    let mut s = sim.lock();
+    let path = uri.path().trim_end_matches('/');
+    let answer: Result<Value, (u16, Value)> = match (&method, path) {
+        (&Method::GET, "") => Ok(s.info()),
+        (&Method::GET, "/_cluster/health") => Ok(s.health()),
+        (&Method::GET, p) if p.starts_with("/_nodes/stats") => Ok(s.node_stats()),
+        (&Method::GET, "/_cat/nodes") => Ok(columns(s.cat_nodes(), q.get("h"))),
+        (&Method::GET, "/_cat/shards") => Ok(columns(s.cat_shards(), q.get("h"))),
+        (&Method::GET, "/_cat/allocation") => Ok(columns(s.cat_allocation(), q.get("h"))),
+        (&Method::GET, "/_cat/recovery") => Ok(columns(s.cat_recovery(), q.get("h"))),
+        (&Method::GET, "/_cluster/settings") => Ok(s.settings(flag("include_defaults"), flag("flat_settings"))),
+        (&Method::PUT, "/_cluster/settings") => match &body_json {
+            Some(b) => s.put_settings(b),
+            None => Err((
+                400,
+                sim::error_body(400, "action_request_validation_exception", "request body is required"),
+            )),
+        },
+        (&Method::POST, "/_cluster/reroute") if flag("retry_failed") => Ok(s.retry_failed()),
+        (&Method::POST, "/_cluster/reroute") => Ok(json!({"acknowledged": true})),
+        // The demo's stand-in for an operator restarting a node (never used against a real cluster).
+        (&Method::POST, p) if p.starts_with("/_sim/restart/") => {
+            let name = p.trim_start_matches("/_sim/restart/");
+            if s.stop_node(name, Some(5)) {
+                Ok(json!({"acknowledged": true, "node": name}))
+            } else {
+                Err((
+                    404,
+                    sim::error_body(404, "resource_not_found_exception", &format!("no node {name}")),
+                ))
+            }
+        }
+        (&Method::GET | &Method::POST, "/_cluster/allocation/explain") => s.explain(body_json.as_ref()),
+        _ => Err((
+            404,
+            sim::error_body(
+                404,
+                "resource_not_found_exception",
+                &format!("no handler for {method} {path}"),
+            ),
+        )),
+    };
+    match answer {
+        Ok(v) => json_response(200, &v),
+        Err((code, v)) => json_response(code, &v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn basic_auth_header_encodes_like_rfc7617() {
+        assert_eq!(
+            super::basic("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(super::basic("a", "b"), "Basic YTpi");
+    }
 }

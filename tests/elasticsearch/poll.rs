@@ -1,0 +1,199 @@
+//! The poller against the test server: the batch, explains, flavours, auth, and errors that keep the last good data.
+
+use super::common::*;
+use opsdeck::demo::elasticsearch::sim::{Auth, Fault};
+use opsdeck::model::elasticsearch::{EsState, Flavor, HealthStatus};
+use opsdeck::model::feed::{Feed, FeedStatus};
+use opsdeck::model::fleet::FeedData;
+use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
+use std::time::{Duration, SystemTime};
+
+#[tokio::test]
+async fn one_poll_is_a_fixed_batch_with_explicit_columns() {
+    let mut sim = small_cluster();
+    sim.stop_node("spot-1", None);
+    let server = start(sim).await;
+    let mut p = poller(&server.url);
+    let poll = p.poll_cluster().await.unwrap();
+    let log = server.sim.lock().log.clone();
+    let gets: Vec<&String> = log.iter().filter(|l| l.starts_with("GET")).collect();
+    assert_eq!(gets.len(), 8, "GET / plus 7 batch requests: {log:#?}");
+    for want in [
+        "GET /_cat/shards?format=json&bytes=b&h=index%2Cshard%2Cprirep%2Cstate%2Cdocs%2Cstore%2Cip%2Cid%2Cnode%2Cunassigned.reason",
+        "GET /_cluster/settings?include_defaults=true&flat_settings=true",
+        "GET /_cat/recovery?format=json&active_only=true&bytes=b&h=",
+        "GET /_cat/allocation?format=json&bytes=b&h=",
+        "GET /_nodes/stats/fs,jvm",
+        "GET /_cluster/health",
+    ] {
+        assert!(log.iter().any(|l| l.starts_with(want)), "missing {want}: {log:#?}");
+    }
+    // spot-1 left: its copies are unassigned; explains come for at most explain_max (5), primaries first.
+    let unassigned = poll.shards.iter().filter(|s| s.node.is_none()).count();
+    assert!(unassigned > 0);
+    assert_eq!(poll.explains.len(), unassigned.min(5));
+    let posts = log
+        .iter()
+        .filter(|l| l.starts_with("POST /_cluster/allocation/explain"))
+        .count();
+    assert_eq!(posts, unassigned.min(5));
+    // The second poll does not ask GET / again (the flavour is known).
+    p.poll_cluster().await.unwrap();
+    let again = server.sim.lock().log.iter().filter(|l| *l == "GET /").count();
+    assert_eq!(again, 1);
+    let state = EsState::build(poll);
+    assert_eq!(state.health.status, HealthStatus::Yellow);
+    assert_eq!(state.nodes.len(), 3);
+    assert_eq!(state.distribution.flavor, Flavor::Elasticsearch);
+    assert!(state.nodes.iter().all(|n| !n.ip.contains(':')));
+    assert_eq!(state.nodes.iter().filter(|n| n.master).count(), 1);
+}
+
+#[tokio::test]
+async fn opensearch_is_detected_and_its_cluster_manager_column_read() {
+    let mut sim = small_cluster();
+    sim.flavor = Flavor::OpenSearch;
+    sim.version = "2.11.1".into();
+    let server = start(sim).await;
+    let state = state_of(&server.url).await;
+    assert_eq!(state.distribution.flavor, Flavor::OpenSearch);
+    assert_eq!(state.distribution.major, 2);
+    assert_eq!(
+        state.nodes.iter().filter(|n| n.master).count(),
+        1,
+        "master from cluster_manager"
+    );
+}
+
+#[tokio::test]
+async fn basic_auth_from_the_config_is_sent() {
+    let mut sim = small_cluster();
+    sim.auth = Some(Auth::Basic("opsdeck".into(), "s3cret pass".into()));
+    let server = start(sim).await;
+    let err = poller(&server.url).poll_cluster().await.unwrap_err();
+    assert!(err.contains("401") && err.contains("security_exception"), "{err}");
+    let mut config = config_for(&server.url);
+    config.elasticsearch.username = Some("opsdeck".into());
+    // SAFETY: no other test reads this variable (unique name).
+    unsafe { std::env::set_var("OPSDECK_TEST_ES_PASSWORD_7731", "s3cret pass") };
+    config.elasticsearch.password_env = Some("OPSDECK_TEST_ES_PASSWORD_7731".into());
+    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let mut p = EsPoller::new(backend.client.clone(), 0);
+    assert!(p.poll_cluster().await.is_ok());
+    assert!(
+        !format!("{:?}", backend.client).contains("s3cret"),
+        "secrets stay out of Debug"
+    );
+}
+
+#[tokio::test]
+async fn api_key_from_the_config_is_sent() {
+    let mut sim = small_cluster();
+    sim.auth = Some(Auth::ApiKey(
+        "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into(),
+    ));
+    let server = start(sim).await;
+    let mut config = config_for(&server.url);
+    config.elasticsearch.api_key = Some("wrong".into());
+    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let err = EsPoller::new(backend.client, 0).poll_cluster().await.unwrap_err();
+    assert!(err.contains("401"), "{err}");
+    config.elasticsearch.api_key = Some("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into());
+    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    assert!(EsPoller::new(backend.client, 0).poll_cluster().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_bad_ca_file_is_a_setup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let mut config = config_for("https://127.0.0.1:9");
+    config.elasticsearch.ca_file = Some(ca.clone());
+    let err = EsBackend::connect(&config).await.unwrap_err();
+    assert!(err.contains("ca_file"), "{err}");
+    config.elasticsearch.ca_file = Some(dir.path().join("missing.pem"));
+    assert!(EsBackend::connect(&config).await.unwrap_err().contains("missing.pem"));
+}
+
+/// Errors (401, 503, malformed JSON, timeouts) become the feed's error; the last good data stays.
+#[tokio::test]
+async fn errors_are_shown_over_the_last_good_data() {
+    let server = start(small_cluster()).await;
+    let client = EsClient::new(&server.url, Duration::from_millis(400)).unwrap();
+    let mut p = EsPoller::new(client, 2);
+    let mut feed: Feed<EsState> = Feed::waiting();
+    let apply = |feed: &mut Feed<EsState>, r: Result<_, String>| match r {
+        Ok(poll) => feed.succeed(SystemTime::now(), |d| {
+            EsState::absorb(d, Box::new(poll), SystemTime::now())
+        }),
+        Err(e) => feed.fail(SystemTime::now(), e),
+    };
+    apply(&mut feed, p.poll_cluster().await);
+    assert_eq!(feed.status, FeedStatus::Ok);
+    let good_nodes = feed.data.as_ref().unwrap().nodes.len();
+    for (fault, expect) in [
+        (
+            Fault::Status(401),
+            "HTTP 401 security_exception: missing authentication credentials",
+        ),
+        (Fault::Status(503), "HTTP 503 master_not_discovered_exception"),
+        (Fault::Malformed, "unreadable answer"),
+        (Fault::DelayMs(1500), "no answer within 400ms"),
+    ] {
+        server.sim.set_fault(Some(fault.clone()));
+        let r = p.poll_cluster().await;
+        apply(&mut feed, r);
+        assert_eq!(feed.status, FeedStatus::Error, "{fault:?}");
+        let err = feed.error.clone().unwrap();
+        assert!(err.contains(expect), "{fault:?}: {err}");
+        let data = feed.data.as_ref().expect("last good data kept");
+        assert_eq!(data.nodes.len(), good_nodes);
+        assert_eq!(data.health.cluster_name, "test");
+    }
+    server.sim.set_fault(None);
+    apply(&mut feed, p.poll_cluster().await);
+    assert_eq!(feed.status, FeedStatus::Ok);
+    assert!(feed.error.is_none());
+    assert_eq!(
+        feed.data.as_ref().unwrap().health_history.len(),
+        2,
+        "history spans failures"
+    );
+}
+
+#[tokio::test]
+async fn explain_shows_why_a_replica_stays_unassigned_and_retry_failed_fixes_it() {
+    let mut sim = small_cluster();
+    sim.fail_replica("users", 1);
+    let server = start(sim).await;
+    let state = state_of(&server.url).await;
+    let copy = state
+        .unassigned
+        .iter()
+        .find(|s| s.index == "users")
+        .expect("failed replica");
+    assert_eq!(copy.unassigned_reason.as_deref(), Some("ALLOCATION_FAILED"));
+    let e = state.explain_for(&copy.copy_key()).expect("explained by the poller");
+    assert_eq!(e.can_allocate.as_deref(), Some("no"));
+    assert!(e.nodes.iter().any(|d| d.decider == "max_retry"), "{e:#?}");
+    // Ticking does not help: the copy waits for retry_failed.
+    for _ in 0..5 {
+        server.sim.tick();
+    }
+    assert_eq!(state_of(&server.url).await.unassigned.len(), 1);
+    let plan =
+        opsdeck::actions::elasticsearch::plan_retry_failed(&state, &config_for(&server.url).elasticsearch).unwrap();
+    assert_eq!(plan.call, "POST /_cluster/reroute?retry_failed=true");
+    let ran = run_plan(&server, plan, Default::default(), |_, _| {}).await;
+    assert_eq!(
+        ran.outcome.result,
+        opsdeck::actions::OutcomeResult::Succeeded,
+        "{}",
+        ran.outcome.summary
+    );
+    tick_until(&server, 20, |s| {
+        s.unassigned.is_empty() && s.health.status == HealthStatus::Green
+    })
+    .await;
+}

@@ -25,7 +25,10 @@ fn check(file: &Path) -> (i32, String, String) {
 fn errors(name: &str) -> Vec<String> {
     let (code, _out, err) = check(&fixture(name));
     assert_ne!(code, 0, "{name} must be rejected");
-    err.lines().filter(|l| !l.ends_with(&format!("problem(s) in {}", fixture(name).display()))).map(String::from).collect()
+    err.lines()
+        .filter(|l| !l.ends_with(&format!("problem(s) in {}", fixture(name).display())))
+        .map(String::from)
+        .collect()
 }
 
 fn line(name: &str, rest: &str) -> String {
@@ -36,19 +39,34 @@ fn line(name: &str, rest: &str) -> String {
 fn unknown_key_names_file_line_and_key() {
     let e = errors("invalid/unknown_key.toml");
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].starts_with(&line("invalid/unknown_key.toml", "4: general.thme: unknown field `thme`")), "{e:?}");
+    assert!(
+        e[0].starts_with(&line(
+            "invalid/unknown_key.toml",
+            "4: general.thme: unknown field `thme`"
+        )),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn wrong_type_is_reported_at_the_value() {
     let e = errors("invalid/wrong_type.toml");
-    assert!(e[0].starts_with(&line("invalid/wrong_type.toml", "2: general.read_only: invalid type")), "{e:?}");
+    assert!(
+        e[0].starts_with(&line("invalid/wrong_type.toml", "2: general.read_only: invalid type")),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn bad_duration_says_what_would_work() {
     let e = errors("invalid/bad_duration.toml");
-    assert!(e[0].starts_with(&line("invalid/bad_duration.toml", "4: general.refresh: bad duration \"10 parsecs\"")), "{e:?}");
+    assert!(
+        e[0].starts_with(&line(
+            "invalid/bad_duration.toml",
+            "4: general.refresh: bad duration \"10 parsecs\""
+        )),
+        "{e:?}"
+    );
     assert!(e[0].contains("try \"30s\""), "{e:?}");
 }
 
@@ -56,7 +74,13 @@ fn bad_duration_says_what_would_work() {
 fn missing_required_field_names_the_field() {
     let e = errors("invalid/missing_field.toml");
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].starts_with(&line("invalid/missing_field.toml", "7: actions[1].key: missing required field")), "{e:?}");
+    assert!(
+        e[0].starts_with(&line(
+            "invalid/missing_field.toml",
+            "7: actions[1].key: missing required field"
+        )),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -64,7 +88,10 @@ fn every_mistake_is_reported_not_just_the_first() {
     let e = errors("invalid/many_mistakes.toml");
     let text = e.join("\n");
     assert!(text.contains(":2: general.read_only: invalid type"), "{text}");
-    assert!(text.contains(":4: unknown_section: unknown field `unknown_section`"), "{text}");
+    assert!(
+        text.contains(":4: unknown_section: unknown field `unknown_section`"),
+        "{text}"
+    );
     // Semantic problems are found once the file parses, so they come in a second round; the
     // parse-level ones above must all be listed together.
     assert_eq!(e.len(), 2, "{text}");
@@ -82,9 +109,18 @@ fn semantic_mistakes_are_located_too() {
     let (code, _, err) = check(&file);
     assert_eq!(code, 1);
     let f = file.display().to_string();
-    assert!(err.contains(&format!("{f}:3: actions[0].key: unknown key \"hyper-x\"")), "{err}");
-    assert!(err.contains(&format!("{f}:8: actions[1].name: duplicate action name \"dup\"")), "{err}");
-    assert!(err.contains(&format!("{f}:11: actions[1].command: unbalanced")), "{err}");
+    assert!(
+        err.contains(&format!("{f}:3: actions[0].key: unknown key \"hyper-x\"")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{f}:8: actions[1].name: duplicate action name \"dup\"")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{f}:11: actions[1].command: unbalanced")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -120,7 +156,13 @@ fn without_any_config_the_console_says_where_it_looked_and_how_to_start() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("$OPSDECK_CONFIG (not set)"), "{err}");
-    assert!(err.contains(&format!("{}/.config/opsdeck/config.toml (no such file)", home.path().display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}/.config/opsdeck/config.toml (no such file)",
+            home.path().display()
+        )),
+        "{err}"
+    );
     assert!(err.contains("opsdeck demo"), "{err}");
 }
 

@@ -80,7 +80,10 @@ fn filter_narrows_rows_and_esc_clears_it() {
     type_text(&mut app, "ata");
     key(&mut app, "enter");
     let s = screen(&app);
-    assert!(s.contains("es-data-1") && s.contains("es-data-2") && !s.contains("pillow-"), "{s}");
+    assert!(
+        s.contains("es-data-1") && s.contains("es-data-2") && !s.contains("pillow-"),
+        "{s}"
+    );
     insta::assert_snapshot!("hosts_filtered", s);
     key(&mut app, "esc");
     assert!(app.screen().filter.is_empty());

@@ -45,6 +45,23 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use transport::{Cmd, HostTransport};
 
+/// Why a supervisor action did not end as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SupervisorError {
+    /// Nothing changed (unknown program, no connection, supervisorctl refused).
+    NotDone(String),
+    /// The command ran but status did not show the expected state in time.
+    Unverified(String),
+}
+
+impl std::fmt::Display for SupervisorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SupervisorError::NotDone(s) | SupervisorError::Unverified(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Requests from the logs pane (or another pane's "tail its log") to the tail tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TailCommand {
@@ -238,55 +255,67 @@ impl SshBackend {
         supervisor::parse_status(&out)
     }
 
-    /// Runs start/stop/restart on `program`, then verifies by status within `within`.
+    /// Runs start/stop/restart on `program`, then verifies by status within `within`: RUNNING with a new
+    /// pid after a restart, RUNNING after a start, STOPPED/EXITED after a stop.
     pub async fn supervisor_verified(
         &self,
         host: &str,
         action: SupervisorAction,
         program: &str,
         within: Duration,
-    ) -> Result<Program, String> {
-        let before = self.supervisor_status(host).await?;
+    ) -> Result<Program, SupervisorError> {
+        let before = self.supervisor_status(host).await.map_err(SupervisorError::NotDone)?;
         let old = before.iter().find(|p| p.name == program).ok_or_else(|| {
             let known: Vec<&str> = before.iter().map(|p| p.name.as_str()).collect();
-            format!(
+            SupervisorError::NotDone(format!(
                 "no program named {program:?} in supervisor on {host} (known: {})",
                 if known.is_empty() {
                     "none".to_string()
                 } else {
                     known.join(", ")
                 }
-            )
+            ))
         })?;
         let old_pid = old.pid;
-        let cmd = self.supervisor_cmd(host, action, Some(program))?;
-        let t = self.transport(host)?;
-        let out = t.run(&cmd, within.max(t.command_timeout)).await?;
-        supervisor::check_action(&out, program)?;
+        let cmd = self
+            .supervisor_cmd(host, action, Some(program))
+            .map_err(SupervisorError::NotDone)?;
+        let t = self.transport(host).map_err(SupervisorError::NotDone)?;
+        let out = t
+            .run(&cmd, within.max(t.command_timeout))
+            .await
+            .map_err(SupervisorError::NotDone)?;
+        supervisor::check_action(&out, program).map_err(SupervisorError::NotDone)?;
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let now = self.supervisor_status(host).await?;
-            let p = now
-                .into_iter()
-                .find(|p| p.name == program)
-                .ok_or_else(|| format!("{program} disappeared from supervisor on {host}"))?;
-            let done = match action {
-                SupervisorAction::Restart => p.state == ProgramState::Running && p.pid.is_some() && p.pid != old_pid,
-                SupervisorAction::Start => p.state == ProgramState::Running,
-                SupervisorAction::Stop => matches!(p.state, ProgramState::Stopped | ProgramState::Exited),
-                SupervisorAction::Status => true,
-            };
-            if done {
-                return Ok(p);
+            let last;
+            match self.supervisor_status(host).await {
+                Ok(now) => match now.into_iter().find(|p| p.name == program) {
+                    Some(p) => {
+                        let done = match action {
+                            SupervisorAction::Restart => {
+                                p.state == ProgramState::Running && p.pid.is_some() && p.pid != old_pid
+                            }
+                            SupervisorAction::Start => p.state == ProgramState::Running,
+                            SupervisorAction::Stop => matches!(p.state, ProgramState::Stopped | ProgramState::Exited),
+                            SupervisorAction::Status => true,
+                        };
+                        if done {
+                            return Ok(p);
+                        }
+                        last = format!("{} {}", p.state.as_str(), p.description);
+                    }
+                    None => last = format!("{program} disappeared from supervisor"),
+                },
+                Err(e) => last = e,
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(format!(
-                    "{program} on {host} is {} ({}) {} after {}",
-                    p.state.as_str(),
-                    p.description,
-                    humantime::format_duration(within),
-                    action.as_str()
-                ));
+                return Err(SupervisorError::Unverified(format!(
+                    "{} ran, but {program} on {host} is {} {} later",
+                    action.as_str(),
+                    last.trim(),
+                    humantime::format_duration(within)
+                )));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }

@@ -125,8 +125,8 @@ impl HostTransport {
             b.known_hosts_check(KnownHosts::Strict)
                 .connect_timeout(config.connect_timeout.get())
                 .server_alive_interval(Duration::from_secs(15))
-                .control_directory(control_dir)
-                .clean_history_control_directory(true);
+                .control_directory(control_dir);
+            // Not clean_history_control_directory: it deletes the sockets of masters connecting right now.
             if let Some(k) = &config.known_hosts {
                 b.user_known_hosts_file(expand_home(k));
             }

@@ -1,0 +1,303 @@
+//! The SSH transport, pollers, supervisor actions and tails against a real sshd and supervisord.
+
+use super::harness::{Sshd, Supervisord, eventually, free_port, read};
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::model::hosts::ProgramState;
+use opsdeck::model::logs::{LogEvent, TailState};
+use opsdeck::sources::runner::Polled;
+use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailCommand, tail_command, tail_id};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+fn backend(cfg: &opsdeck::config::ssh::SshConfig) -> SshBackend {
+    SshBackend::new(cfg).expect("backend")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn df_over_ssh_is_parsed_with_inodes_and_load() {
+    let sshd = Sshd::start();
+    let b = backend(&sshd.config(vec![sshd.host("web-1")]));
+    let polls = b.poll_all().await;
+    assert_eq!(polls.len(), 1);
+    let p = &polls[0];
+    assert!(p.reach.is_ok(), "{:?}", p.reach);
+    assert!(p.load.is_some(), "load from /proc/loadavg");
+    let fs = p.filesystems.as_ref().unwrap().as_ref().expect("df parsed");
+    assert!(!fs.is_empty());
+    assert!(fs.iter().all(|f| f.mount.starts_with('/')));
+    assert!(fs.iter().any(|f| f.inodes.is_some()), "df -i joined by mount");
+    assert!(fs.windows(2).all(|w| w[0].size_kib >= w[1].size_kib), "biggest first");
+    // The same numbers df prints locally (same machine): the root filesystem's size matches.
+    let local = std::process::Command::new("df").args(["-PT", "/"]).output().unwrap();
+    let local = opsdeck::sources::ssh::df::parse(&String::from_utf8_lossy(&local.stdout)).unwrap();
+    let root = fs.iter().find(|f| f.mount == "/").expect("/ listed");
+    assert_eq!(root.size_kib, local.rows[0].total);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_changes_the_pid_and_comes_back_running() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600"), ("other", "/bin/sleep 3600")]);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let before = b.supervisor_status("worker-1").await.unwrap();
+    let old = before.iter().find(|p| p.name == "tile-worker").unwrap();
+    assert_eq!(old.state, ProgramState::Running);
+    let old_pid = old.pid.unwrap();
+    let other_pid = before.iter().find(|p| p.name == "other").unwrap().pid;
+
+    let p = b
+        .supervisor_verified(
+            "worker-1",
+            SupervisorAction::Restart,
+            "tile-worker",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.state, ProgramState::Running);
+    assert_ne!(p.pid, Some(old_pid));
+    // Independently of our own verification: supervisorctl says the same.
+    let after = b.supervisor_status("worker-1").await.unwrap();
+    assert_eq!(after.iter().find(|p| p.name == "tile-worker").unwrap().pid, p.pid);
+    assert_eq!(
+        after.iter().find(|p| p.name == "other").unwrap().pid,
+        other_pid,
+        "only the one program"
+    );
+
+    // Stop then start, each verified.
+    let p = b
+        .supervisor_verified(
+            "worker-1",
+            SupervisorAction::Stop,
+            "tile-worker",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.state, ProgramState::Stopped);
+    let p = b
+        .supervisor_verified(
+            "worker-1",
+            SupervisorAction::Start,
+            "tile-worker",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.state, ProgramState::Running);
+
+    // The poller reports the programs too.
+    let polls = b.poll_all().await;
+    let programs = polls[0].programs.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(programs.len(), 2);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_program_is_a_clear_error() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let err = b
+        .supervisor_verified("worker-1", SupervisorAction::Restart, "nosuch", Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    let SupervisorError::NotDone(text) = err else {
+        panic!("expected NotDone, got {err:?}")
+    };
+    assert!(text.contains("no program named \"nosuch\""), "{text}");
+    assert!(text.contains("tile-worker"), "names the known programs: {text}");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_key_mismatch_is_refused_and_known_hosts_untouched() {
+    let sshd = Sshd::start();
+    // known_hosts pins another key for this host:port.
+    let mut cfg = sshd.config(vec![sshd.host("impostor")]);
+    cfg.known_hosts = Some(sshd.path("known_hosts_wrong"));
+    let before = read(&sshd.path("known_hosts_wrong"));
+    let b = backend(&cfg);
+    let polls = b.poll_all().await;
+    let err = polls[0].reach.as_ref().unwrap_err();
+    assert!(
+        err.to_lowercase().contains("host key") || err.contains("HOST IDENTIFICATION"),
+        "error names the host key problem: {err}"
+    );
+    assert_eq!(read(&sshd.path("known_hosts_wrong")), before, "never rewritten");
+    // A host that is not in known_hosts at all is refused too (never accept-new).
+    let empty = sshd.path("known_hosts_empty");
+    std::fs::write(&empty, "").unwrap();
+    let mut cfg = sshd.config(vec![sshd.host("stranger")]);
+    cfg.known_hosts = Some(empty.clone());
+    let b = backend(&cfg);
+    let polls = b.poll_all().await;
+    assert!(polls[0].reach.is_err());
+    assert_eq!(read(&empty), "", "the unknown key was not added");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_command_times_out_and_the_host_stays_usable() {
+    let sshd = Sshd::start();
+    let b = backend(&sshd.config(vec![sshd.host("h")]));
+    b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
+    let started = Instant::now();
+    let err = b
+        .run_command("h", "sleep 30", Duration::from_millis(1500))
+        .await
+        .unwrap_err();
+    assert!(err.contains("timed out"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let out = b
+        .run_command("h", "echo still here", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout.trim(), "still here");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_host_marks_only_its_own_row() {
+    let sshd = Sshd::start();
+    let mut dead = sshd.host("dead");
+    dead.port = Some(free_port()); // nothing listens there
+    let b = backend(&sshd.config(vec![sshd.host("alive"), dead]));
+    let started = Instant::now();
+    let polls = b.poll_all().await;
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let alive = polls.iter().find(|p| p.name == "alive").unwrap();
+    let dead = polls.iter().find(|p| p.name == "dead").unwrap();
+    assert!(alive.reach.is_ok(), "{:?}", alive.reach);
+    assert!(alive.filesystems.as_ref().unwrap().is_ok());
+    let err = dead.reach.as_ref().unwrap_err();
+    assert!(
+        err.to_lowercase().contains("refused") || err.contains("connect"),
+        "{err}"
+    );
+    // Folded into the model: one row unreachable, the other fine.
+    let mut state = None;
+    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
+        &mut state,
+        polls,
+        std::time::SystemTime::now(),
+    );
+    let state = state.unwrap();
+    assert!(state.host("alive").unwrap().reachable);
+    assert!(!state.host("dead").unwrap().reachable);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_beyond_max_sessions_queue_instead_of_failing() {
+    let sshd = Sshd::start();
+    let mut cfg = sshd.config(vec![sshd.host("h")]);
+    cfg.max_sessions = 4;
+    let b = backend(&cfg);
+    // sshd allows 10 sessions; 16 concurrent commands only work because we queue per host.
+    let runs = (0..16).map(|i| {
+        let b = b.clone();
+        async move {
+            b.run_command("h", &format!("sleep 0.2; echo {i}"), Duration::from_secs(30))
+                .await
+        }
+    });
+    let results = futures::future::join_all(runs).await;
+    for (i, r) in results.iter().enumerate() {
+        let out = r.as_ref().unwrap_or_else(|e| panic!("command {i}: {e}"));
+        assert_eq!(out.stdout.trim(), i.to_string());
+    }
+    b.shutdown().await;
+}
+
+async fn next_lines(rx: &mut mpsc::Receiver<Polled>, want: &[&str], limit: Duration) -> Vec<String> {
+    let mut got = Vec::new();
+    let end = Instant::now() + limit;
+    while !want.iter().all(|w| got.iter().any(|g: &String| g == w)) {
+        let left = end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(Polled {
+                update: SourceUpdate::Logs(LogEvent::Lines { lines, .. }),
+                ..
+            })) => got.extend(lines),
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+    got
+}
+
+fn remote_tails(marker: &str) -> usize {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
+    let sshd = Sshd::start();
+    // A hostile file name: it must reach tail as one literal argument.
+    let marker = format!("opsdeck-tail-{}", std::process::id());
+    let log = sshd.dir.path().join(format!("{marker} it's; $(touch pwned).log"));
+    std::fs::write(&log, "old line\n").unwrap();
+    let b = backend(&sshd.config(vec![sshd.host("h")]));
+    let (tx, mut rx) = mpsc::channel(64);
+    let path = log.to_string_lossy().to_string();
+    b.handle_tail(tail_command("h", &path), tx.clone());
+    let got = next_lines(&mut rx, &["old line"], Duration::from_secs(10)).await;
+    assert!(got.contains(&"old line".to_string()), "history first: {got:?}");
+    assert!(eventually(Duration::from_secs(5), || async { remote_tails(&marker) > 0 }).await);
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        writeln!(f, "new one\nnew two").unwrap();
+    }
+    let got = next_lines(&mut rx, &["new one", "new two"], Duration::from_secs(10)).await;
+    assert!(got.contains(&"new two".to_string()), "streamed: {got:?}");
+    assert!(
+        !sshd.dir.path().join("pwned").exists(),
+        "the name never ran as a command"
+    );
+
+    b.handle_tail(
+        TailCommand::Stop {
+            id: tail_id("h", &path),
+        },
+        tx,
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async { remote_tails(&marker) == 0 }).await,
+        "remote tail still running after stop: {} processes",
+        remote_tails(&marker)
+    );
+    // The task reports that it stopped.
+    let stopped = eventually(Duration::from_secs(5), || {
+        let r = rx.try_recv();
+        async move {
+            matches!(
+                r,
+                Ok(Polled {
+                    update: SourceUpdate::Logs(LogEvent::State {
+                        state: TailState::Stopped,
+                        ..
+                    }),
+                    ..
+                })
+            )
+        }
+    })
+    .await;
+    assert!(stopped);
+    b.shutdown().await;
+}

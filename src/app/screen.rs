@@ -93,17 +93,26 @@ fn apply_filter(rows: &mut Vec<Row>, filter: &str) {
 
 fn sort_rows(rows: &mut [Row], col: usize, desc: bool) {
     rows.sort_by(|a, b| {
-        let ord = match (a.cells.get(col).map(|c| &c.sort), b.cells.get(col).map(|c| &c.sort)) {
-            (Some(SortKey::Number(x)), Some(SortKey::Number(y))) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
-            (Some(SortKey::Text(x)), Some(SortKey::Text(y))) => x.cmp(y),
-            (Some(SortKey::Number(_)), Some(SortKey::Text(_))) => Ordering::Less,
-            (Some(SortKey::Text(_)), Some(SortKey::Number(_))) => Ordering::Greater,
-            (a, b) => a.is_some().cmp(&b.is_some()),
+        let ord = match (a.cells.get(col), b.cells.get(col)) {
+            (Some(x), Some(y)) => match (&x.sort, &y.sort) {
+                (SortKey::Number(m), SortKey::Number(n)) => m.partial_cmp(n).unwrap_or(Ordering::Equal),
+                (SortKey::Text, SortKey::Text) => caseless(&x.text, &y.text),
+                (SortKey::Number(_), SortKey::Text) => Ordering::Less,
+                (SortKey::Text, SortKey::Number(_)) => Ordering::Greater,
+            },
+            (x, y) => x.is_some().cmp(&y.is_some()),
         };
         // Stable on ties by key, so equal rows do not jump around between refreshes.
         let ord = if desc { ord.reverse() } else { ord };
         ord.then_with(|| a.key.cmp(&b.key))
     });
+}
+
+/// Compares without allocating lowercase copies.
+fn caseless(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
 }
 
 #[cfg(test)]

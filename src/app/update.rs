@@ -321,6 +321,14 @@ impl App {
         let Some(row) = screen.selected_key(&ctx) else {
             return Vec::new();
         };
+        if let Some(tab) = screen
+            .view
+            .goto(&ctx, &row)
+            .and_then(|n| Tab::ALL.into_iter().find(|t| t.name() == n))
+        {
+            self.tab = tab;
+            return Vec::new();
+        }
         let Some(mut view) = screen.view.drill(&ctx, &row) else {
             return Vec::new();
         };

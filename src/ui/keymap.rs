@@ -486,3 +486,75 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_keymaps_load_without_problems() {
+        let catalog = crate::app::action_catalog();
+        for (name, _) in BUILTIN {
+            let (km, problems) = Keymap::load(name, None, &catalog);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            assert_eq!(
+                km.resolve(&["pillows", TABLE, GLOBAL], &parse_sequence("?").unwrap()),
+                Resolution::Action("help".into())
+            );
+        }
+        let (vim, _) = Keymap::load("vim", None, &catalog);
+        assert_eq!(
+            vim.resolve(&[TABLE], &parse_sequence("g g").unwrap()),
+            Resolution::Action("top".into())
+        );
+        assert_eq!(
+            vim.resolve(&[TABLE], &parse_sequence("j").unwrap()),
+            Resolution::Action("down".into())
+        );
+    }
+
+    #[test]
+    fn every_pane_action_has_a_default_key() {
+        let (km, _) = Keymap::load("default", None, &crate::app::action_catalog());
+        for tab in crate::ui::panes::Tab::ALL {
+            for action in tab.actions() {
+                assert!(
+                    km.key_for(&[tab.name()], action.name).is_some(),
+                    "[{}] {} has no binding in keymaps/default.toml",
+                    tab.name(),
+                    action.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn user_files_override_the_default_and_report_their_own_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("keymaps")).unwrap();
+        std::fs::write(
+            dir.path().join("keymaps/default.toml"),
+            "[global]\nq = \"none\"\nQ = \"quit\"\nz = \"fly\"\n",
+        )
+        .unwrap();
+        let (km, problems) = Keymap::load("default", Some(dir.path()), &crate::app::action_catalog());
+        assert_eq!(
+            km.resolve(&[GLOBAL], &parse_sequence("q").unwrap()),
+            Resolution::Unbound
+        );
+        assert_eq!(
+            km.resolve(&[GLOBAL], &parse_sequence("Q").unwrap()),
+            Resolution::Action("quit".into())
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("keymaps/default.toml: [global] \"z\": unknown action \"fly\""),
+            "{problems:?}"
+        );
+        let (_, problems) = Keymap::load("emacs", Some(dir.path()), &crate::app::action_catalog());
+        assert!(
+            problems.iter().any(|p| p.contains("no keymap \"emacs\"")),
+            "{problems:?}"
+        );
+    }
+}

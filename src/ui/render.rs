@@ -6,7 +6,7 @@ use crate::model::time::age;
 use crate::model::{FeedStatus, SourceKind};
 use crate::ui::panes::Tab;
 use crate::ui::theme::{Slot, Theme};
-use crate::ui::view::{Tone, ViewCtx};
+use crate::ui::view::Tone;
 use crate::ui::widgets::{dialog, table, text};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -169,16 +169,22 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
         .title(Span::styled(filter_note, theme.style(Slot::Input)));
     let inner = block.inner(rest);
     frame.render_widget(block, rest);
-    let selected = screen.selected_key(&ctx);
+    // One pass of filter and sort per frame, shared by the custom body and the table.
+    let visible = screen.visible(&ctx);
+    let selected = visible.selected.map(|i| visible.table.rows[i].key.clone());
     if screen.view.render_body(frame, inner, &ctx, selected.as_deref()) {
         return;
     }
-    draw_table(frame, inner, app, &ctx, theme);
+    draw_table(frame, inner, screen, visible, theme);
 }
 
-fn draw_table(frame: &mut Frame, area: Rect, app: &App, ctx: &ViewCtx, theme: &Theme) {
-    let screen = app.screen();
-    let visible = screen.visible(ctx);
+fn draw_table(
+    frame: &mut Frame,
+    area: Rect,
+    screen: &crate::app::screen::Screen,
+    visible: crate::app::screen::Visible,
+    theme: &Theme,
+) {
     if visible.table.rows.is_empty() {
         let msg = if !screen.filter.is_empty() {
             format!("no rows match /{} (esc clears the filter)", screen.filter)

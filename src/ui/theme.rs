@@ -277,3 +277,29 @@ mod tests {
         assert!(e.contains("missing slots: muted"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod user_dir_tests {
+    use super::*;
+
+    #[test]
+    fn a_user_theme_of_the_same_name_wins_and_bad_ones_name_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("themes")).unwrap();
+        let mine = BUILTIN[0].1.replace(
+            "crit         = { fg = \"red\", bold = true }",
+            "crit = { fg = \"magenta\" }",
+        );
+        std::fs::write(dir.path().join("themes/default.toml"), mine).unwrap();
+        let t = Theme::load("default", Some(dir.path())).unwrap();
+        assert_eq!(t.style(Slot::Crit).fg, Some(Color::Magenta));
+        std::fs::write(dir.path().join("themes/broken.toml"), "[slots]\ntext = 3").unwrap();
+        let e = Theme::load("broken", Some(dir.path())).unwrap_err();
+        assert!(e.contains("themes/broken.toml"), "{e}");
+        assert!(
+            Theme::load("nonesuch", Some(dir.path()))
+                .unwrap_err()
+                .contains("shipped: default, mono, midnight")
+        );
+    }
+}

@@ -23,7 +23,8 @@ pub struct ViewCtx<'a> {
 /// How a cell sorts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortKey {
-    Text(String),
+    /// By the cell's text, ignoring case.
+    Text,
     Number(f64),
 }
 
@@ -58,10 +59,9 @@ pub struct Cell {
 
 impl Cell {
     pub fn text(text: impl Into<String>) -> Self {
-        let text = text.into();
         Self {
-            sort: SortKey::Text(text.to_lowercase()),
-            text,
+            text: text.into(),
+            sort: SortKey::Text,
             tone: Tone::Normal,
         }
     }
@@ -207,6 +207,11 @@ pub trait View: Send {
     /// Draws a custom body instead of the table; return `false` to get the table.
     fn render_body(&self, _frame: &mut Frame, _area: Rect, _ctx: &ViewCtx, _selected: Option<&str>) -> bool {
         false
+    }
+
+    /// `Enter` on a row that belongs to another pane: that pane's name (`elasticsearch`). Checked before `drill`.
+    fn goto(&self, _ctx: &ViewCtx, _row: &str) -> Option<&'static str> {
+        None
     }
 
     /// `Enter` on a row.

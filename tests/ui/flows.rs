@@ -273,3 +273,41 @@ risk = "low"
     key(&mut app, "D");
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn severity_and_selection_are_visible_with_and_without_colour() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::{Color, Modifier};
+    for theme in ["default", "mono"] {
+        let mut app = on_hosts(false);
+        app.env.theme = opsdeck::ui::theme::Theme::builtin(theme).unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal.draw(|f| opsdeck::ui::draw(f, &app)).unwrap();
+        let buf = terminal.backend().buffer();
+        // Row 4 is the selected es-data-2 at 97% (critical); row 5 is pillow-a at 63%.
+        let crit = &buf[(99, 4)];
+        let plain = &buf[(99, 5)];
+        assert_eq!(crit.symbol(), "%");
+        assert!(
+            crit.modifier.contains(Modifier::REVERSED),
+            "{theme}: selection is reverse video"
+        );
+        assert!(!plain.modifier.contains(Modifier::REVERSED), "{theme}");
+        match theme {
+            "default" => assert_eq!(plain.fg, Color::Reset),
+            _ => assert!(plain.fg == Color::Reset && plain.bg == Color::Reset),
+        }
+        // Move off the critical row: it must still stand out.
+        key(&mut app, "down");
+        terminal.draw(|f| opsdeck::ui::draw(f, &app)).unwrap();
+        let crit = &terminal.backend().buffer()[(99, 4)];
+        match theme {
+            "default" => assert_eq!(crit.fg, Color::Red),
+            _ => assert!(
+                crit.modifier.contains(Modifier::REVERSED | Modifier::BOLD),
+                "mono marks critical without colour"
+            ),
+        }
+    }
+}

@@ -52,6 +52,19 @@ impl View for Overview {
             .collect()
     }
 
+    fn goto(&self, ctx: &ViewCtx, row: &str) -> Option<&'static str> {
+        let source = row.split('/').next()?;
+        let pane = match source {
+            "pillows" | "elasticsearch" | "queues" | "hosts" => source,
+            _ => return None,
+        };
+        let _ = ctx;
+        crate::ui::panes::Tab::ALL
+            .into_iter()
+            .map(|t| t.name())
+            .find(|n| *n == pane)
+    }
+
     fn table(&self, ctx: &ViewCtx) -> Table {
         let rows = analysis::alerts(ctx.fleet, ctx.config)
             .into_iter()

@@ -1,0 +1,118 @@
+//! The real binary in a real terminal (tmux): `opsdeck demo` starts, navigates, shows help and quits,
+//! restoring the terminal.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    _home: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(args: &str) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let socket = format!(
+            "opsdeck-e2e-{}-{}",
+            std::process::id(),
+            home.path().file_name().unwrap().to_string_lossy()
+        );
+        let command = format!(
+            "HOME={} OPSDECK_CONFIG= {} {args}; echo OPSDECK-EXITED-$?; sleep 30",
+            home.path().display(),
+            env!("CARGO_BIN_EXE_opsdeck")
+        );
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", "120", "-y", "36", &command])
+            .status()
+            .expect("tmux must be installed for the end-to-end test (apt-get install tmux; the test script does it)");
+        assert!(status.success());
+        Tmux { socket, _home: home }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits until the screen shows `text` (the console draws asynchronously).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+#[test]
+fn demo_starts_navigates_and_quits_cleanly() {
+    let t = Tmux::start("demo");
+    let s = t.wait_for("1 overview");
+    assert!(s.contains("opsdeck · demo"), "{s}");
+    for pane in ["pillows", "elasticsearch", "queues", "hosts", "logs", "audit"] {
+        assert!(s.contains(pane), "tab {pane} missing:\n{s}");
+    }
+    t.keys(&["7"]);
+    t.wait_for("audit log:");
+    t.keys(&["?"]);
+    t.wait_for("this help");
+    t.keys(&["Escape"]);
+    t.keys(&[":", "pill", "Enter"]);
+    t.wait_for(" pillows ");
+    t.keys(&["q"]);
+    let s = t.wait_for("OPSDECK-EXITED-0");
+    // The alternate screen is gone: the console's tab bar no longer shows.
+    assert!(!s.contains("1 overview"), "terminal not restored:\n{s}");
+}
+
+#[test]
+fn read_only_is_announced_in_the_title_bar() {
+    let t = Tmux::start("demo --read-only");
+    t.wait_for("READ-ONLY");
+    t.keys(&["C-c"]);
+    t.wait_for("OPSDECK-EXITED-0");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::start("demo");
+    t.wait_for("1 overview");
+    // The pane's shell is this test's own; opsdeck is its child.
+    let shell = Command::new("tmux")
+        .args(["-L", &t.socket, "display", "-p", "#{pane_pid}"])
+        .output()
+        .unwrap();
+    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+    let pid = Command::new("pgrep").args(["-P", &shell, "opsdeck"]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(!pid.is_empty());
+    assert!(Command::new("kill").arg(&pid).status().unwrap().success());
+    let s = t.wait_for("OPSDECK-EXITED-");
+    assert!(!s.contains("1 overview"), "terminal not restored:\n{s}");
+}

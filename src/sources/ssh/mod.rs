@@ -387,7 +387,7 @@ impl SshBackend {
                             }
                             let fraction = children.filter(|c| *c > 0).map(|c| (report.scanned as f64 / c as f64).min(1.0));
                             progress(format!("du {dir}: {} entries, last {}", report.scanned, path), fraction);
-                            if report.scanned % 16 == 0 {
+                            if report.scanned.is_multiple_of(16) {
                                 self.du_update(host, report.clone());
                             }
                         }

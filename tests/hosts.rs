@@ -4,6 +4,7 @@
 //! Needs: `apt-get install -y openssh-server supervisor` (sshd at /usr/sbin/sshd or $OPSDECK_SSHD).
 
 mod hosts {
+    mod demo;
     pub mod harness;
     mod ssh;
 }

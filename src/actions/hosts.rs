@@ -6,7 +6,7 @@
 
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::Config;
-use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib};
+use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib, printable};
 use crate::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
 use std::time::Duration;
 
@@ -125,7 +125,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         description.push_str(&format!(
             "  {:>10}  {}\n",
             human_bytes(f.size_bytes),
-            f.path.escape_debug()
+            printable(&f.path)
         ));
     }
     description.push_str("Then df runs again to show the space freed.");
@@ -275,11 +275,7 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, paths: &[St
             "{} of {} file(s) are still there ({}); {freed}",
             still.len(),
             paths.len(),
-            still
-                .iter()
-                .map(|s| s.escape_debug().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            still.iter().map(|s| printable(s)).collect::<Vec<_>>().join(", ")
         ));
     }
     Outcome::succeeded(format!(

@@ -282,6 +282,22 @@ impl FeedData for HostsState {
     }
 }
 
+/// A name as shown to a person: control characters (a newline in a file name) escaped, the rest as is.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// "1.2 GiB" from KiB.
 pub fn human_kib(kib: u64) -> String {
     human_bytes(kib.saturating_mul(1024))

@@ -6,7 +6,7 @@ use crate::actions::hosts::{du_plan, remove_files_plan, supervisor_plan};
 use crate::analysis::hosts::{program_severity, usage_severity};
 use crate::app::Effect;
 use crate::model::SourceKind;
-use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib};
+use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib, printable};
 use crate::model::time::short_duration;
 use crate::sources::ssh::{SupervisorAction, tail_command};
 use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
@@ -537,7 +537,7 @@ impl View for HostView {
                 key: key(JUNK, &j.path),
                 cells: vec![
                     Cell::text("dump").tone(Tone::Warn),
-                    Cell::text(j.path.escape_debug().to_string()),
+                    Cell::text(printable(&j.path)),
                     blank(),
                     Cell::num(human_bytes(j.size_bytes), j.size_bytes as f64).tone(Tone::Warn),
                     blank(),
@@ -598,7 +598,7 @@ impl View for HostView {
                     key: key(DU, &format!("{}\u{0}{path}", d.path)),
                     cells: vec![
                         Cell::text(""),
-                        Cell::text(format!("  {}", path.escape_debug())),
+                        Cell::text(format!("  {}", printable(path))),
                         Cell::num(bar(*kib as f64 / biggest as f64, BAR), *kib as f64).tone(Tone::Muted),
                         Cell::num(human_kib(*kib), *kib as f64),
                         blank(),

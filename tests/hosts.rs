@@ -6,5 +6,6 @@
 mod hosts {
     mod demo;
     pub mod harness;
+    mod panes;
     mod ssh;
 }

@@ -65,7 +65,7 @@ pub enum LogEvent {
         id: String,
         host: String,
         path: String,
-        /// Buffer size from config; the largest asked for wins.
+        /// Buffer size from config (`ssh.log_buffer`).
         capacity: usize,
     },
     Lines {
@@ -151,7 +151,7 @@ impl LogsState {
                 capacity,
             } => {
                 self.enabled = true;
-                self.capacity = self.capacity.max(capacity.max(1));
+                self.capacity = capacity.max(1);
                 let i = self.ensure_tail(&id, &host, &path);
                 self.tails[i].state = TailState::Connecting;
             }

@@ -179,11 +179,11 @@ impl HostsRoot {
             .collect();
         Table {
             columns: vec![
-                Column::left("HOST", 14).grow(),
-                Column::left("STATE", 8),
+                Column::left("HOST", 14),
+                Column::left("STATE", 22),
                 Column::right("LOAD", 6),
                 Column::left("FULLEST DISK", BAR as u16 + 5),
-                Column::left("MOUNT", 12),
+                Column::left("MOUNT", 12).grow(),
                 Column::right("DISKS", 5),
                 Column::left("PROGRAMS", 14),
                 Column::right("JUNK", 12),

@@ -298,7 +298,15 @@ impl TailView {
             Some(seq) => {
                 self.current = Some(seq);
                 self.follow = false;
-                self.anchor = Some(seq);
+                // Put the match mid-screen: the bottom line is half a page newer.
+                let half = usize::from(self.page.get() / 2);
+                let bottom = self
+                    .mine(logs)
+                    .filter(|l| l.seq >= seq)
+                    .take(half.max(1))
+                    .last()
+                    .map(|l| l.seq);
+                self.anchor = bottom.or(Some(seq));
                 self.note = None;
             }
             None => {

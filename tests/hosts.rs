@@ -4,6 +4,7 @@
 //! Needs: `apt-get install -y openssh-server supervisor` (sshd at /usr/sbin/sshd or $OPSDECK_SSHD).
 
 mod hosts {
+    mod cli;
     mod demo;
     pub mod harness;
     mod panes;

@@ -301,3 +301,131 @@ async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
     assert!(stopped);
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
+    let sshd = Sshd::start();
+    let root = sshd.dir.path();
+    // Relative: a name cannot hold '/'. Wherever a shell would run it (home, cwd), the file would appear.
+    let canary_name = format!("opsdeck-pwned-{}", std::process::id());
+    let evil = format!("$(touch {c}) `touch {c}`; touch {c} '\" x", c = canary_name);
+    let canaries = [
+        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(&canary_name),
+        std::env::current_dir().unwrap().join(&canary_name),
+        root.join(&canary_name),
+    ];
+    // A junk directory and files whose names are shell syntax.
+    let junk_dir = root.join(format!("dumps {evil}"));
+    std::fs::create_dir_all(&junk_dir).unwrap();
+    let names = [
+        format!("java {evil}.hprof"),
+        "-rf.hprof".to_string(),
+        "new\nline.hprof".to_string(),
+    ];
+    for n in &names {
+        std::fs::write(junk_dir.join(n), vec![0u8; 4096]).unwrap();
+    }
+    std::fs::write(junk_dir.join("keep.txt"), "not junk").unwrap();
+    // The host's display name is hostile too (the address is what ssh connects to).
+    let mut host = sshd.host(&format!("web {evil}"));
+    host.junk_paths = vec![junk_dir.to_string_lossy().into_owned()];
+    let cfg = sshd.config(vec![host.clone()]);
+    let b = backend(&cfg);
+    let polls = b.poll_all().await;
+    let junk = polls[0].junk.as_ref().unwrap().as_ref().expect("find ran");
+    let mut found: Vec<String> = junk.iter().map(|j| j.path.clone()).collect();
+    found.sort();
+    let mut want: Vec<String> = names
+        .iter()
+        .map(|n| junk_dir.join(n).to_string_lossy().into_owned())
+        .collect();
+    want.sort();
+    assert_eq!(found, want, "discovered exactly, byte for byte");
+
+    // Remove them through the action: exactly those files go, nothing runs.
+    let mut config = opsdeck::config::Config::default();
+    config.ssh = cfg.clone();
+    let mut state = None;
+    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
+        &mut state,
+        polls,
+        std::time::SystemTime::now(),
+    );
+    let state = state.unwrap();
+    let h = &state.hosts[0];
+    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::actions::ActionCtx {
+        backends: opsdeck::sources::Backends {
+            ssh: Some(b.clone()),
+            ..Default::default()
+        },
+        progress: tx,
+        audit: opsdeck::actions::audit::AuditLog::new(
+            root.join("audit.jsonl"),
+            opsdeck::actions::audit::Identity::current(),
+        ),
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
+    assert_eq!(
+        out.result,
+        opsdeck::actions::OutcomeResult::Succeeded,
+        "{}",
+        out.summary
+    );
+    for n in &names {
+        assert!(!junk_dir.join(n).exists(), "{n:?} removed");
+    }
+    assert!(junk_dir.join("keep.txt").exists(), "only the junk");
+
+    // A tail and run_command with hostile values quoted by us.
+    let quoted = opsdeck::actions::custom::shell_quote(&evil);
+    let out = b
+        .run_command(&host.name, &format!("printf %s {quoted}"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, evil);
+    for c in &canaries {
+        assert!(!c.exists(), "nothing hostile was ever executed: {}", c.display());
+    }
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn du_reports_progress_and_the_biggest_entries() {
+    let sshd = Sshd::start();
+    let dir = sshd.dir.path().join("var log");
+    for (name, kib) in [("big", 512), ("small", 8), ("mid dir", 64)] {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("f"), vec![1u8; kib * 1024]).unwrap();
+    }
+    let b = backend(&sshd.config(vec![sshd.host("h")]));
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |m: String, f: Option<f64>| seen.lock().unwrap().push((m, f));
+    let report = b
+        .du(
+            "h",
+            &dir.to_string_lossy(),
+            Duration::from_secs(30),
+            &progress,
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.entries[0].0, dir.join("big").to_string_lossy());
+    assert!(report.entries[0].1 >= 512);
+    assert_eq!(report.entries.len(), 3);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(
+        seen.iter().any(|(_, f)| f.is_some_and(|f| f > 0.5)),
+        "fraction from the child count: {seen:?}"
+    );
+    // The next poll carries the finished scan to the pane.
+    let polls = b.poll_all().await;
+    assert_eq!(polls[0].du.len(), 1);
+    assert!(!polls[0].du[0].running);
+    b.shutdown().await;
+}

@@ -343,8 +343,10 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
     assert_eq!(found, want, "discovered exactly, byte for byte");
 
     // Remove them through the action: exactly those files go, nothing runs.
-    let mut config = opsdeck::config::Config::default();
-    config.ssh = cfg.clone();
+    let config = opsdeck::config::Config {
+        ssh: cfg.clone(),
+        ..Default::default()
+    };
     let mut state = None;
     <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
         &mut state,

@@ -98,8 +98,13 @@ impl Drop for Inner {
         {
             token.cancel();
         }
+        // Masters first: dropping a session sends `ssh -O exit` through its socket, which must still exist.
+        for h in &self.hosts {
+            drop(h.take_session());
+        }
+        // Not remove_dir_all: a session still held by a task removes its own socket dir when it goes.
         if let Some(d) = &self.control_dir {
-            let _ = std::fs::remove_dir_all(d);
+            let _ = std::fs::remove_dir(d);
         }
     }
 }

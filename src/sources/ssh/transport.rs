@@ -345,6 +345,11 @@ impl HostTransport {
         }
     }
 
+    /// Takes the master out without waiting (for `Drop`); dropping it closes it with `ssh -O exit`.
+    pub fn take_session(&self) -> Option<Arc<Session>> {
+        self.master.try_lock().ok().and_then(|mut m| m.session.take())
+    }
+
     /// Closes the master (the last user's drop would otherwise block in `ssh -O exit`).
     pub async fn close(&self) {
         let mut m = self.master.lock().await;

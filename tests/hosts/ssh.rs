@@ -431,3 +431,96 @@ async fn du_reports_progress_and_the_biggest_entries() {
     assert!(!polls[0].du[0].running);
     b.shutdown().await;
 }
+
+fn masters(control_dir: &std::path::Path) -> Vec<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", &format!("ssh -E {}", control_dir.display())])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_master_is_replaced_and_commands_keep_working() {
+    let sshd = Sshd::start();
+    let cfg = sshd.config(vec![sshd.host("h")]);
+    let ctl = cfg.control_dir.clone().unwrap();
+    let b = backend(&cfg);
+    b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
+    let first = masters(&ctl);
+    assert_eq!(first.len(), 1, "one multiplexed master per host");
+    // Several commands later, still one master: polls and actions share it.
+    for _ in 0..3 {
+        b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
+    }
+    assert_eq!(masters(&ctl), first);
+    // The master dies (network drop, killed): the next command reconnects.
+    std::process::Command::new("kill")
+        .arg(first[0].to_string())
+        .status()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(5), || async { masters(&ctl).is_empty() }).await);
+    let out = b.run_command("h", "echo back", Duration::from_secs(15)).await.unwrap();
+    assert_eq!(out.stdout.trim(), "back");
+    let second = masters(&ctl);
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first);
+    b.shutdown().await;
+    assert!(
+        eventually(Duration::from_secs(5), || async { masters(&ctl).is_empty() }).await,
+        "closed on shutdown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_down_host_is_retried_with_backoff_not_hammered() {
+    let sshd = Sshd::start();
+    let mut dead = sshd.host("dead");
+    dead.port = Some(free_port());
+    let b = backend(&sshd.config(vec![dead]));
+    let first = b.poll_all().await;
+    assert!(first[0].reach.is_err());
+    let started = Instant::now();
+    let second = b.poll_all().await;
+    let err = second[0].reach.as_ref().unwrap_err();
+    assert!(err.contains("next attempt in"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "no new connection attempt inside the backoff"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jump_hosts_come_from_the_ssh_config() {
+    let sshd = Sshd::start();
+    // The jump host is configured in ssh_config (builder options do not apply to jump hosts).
+    std::fs::write(
+        sshd.path("ssh_config"),
+        format!(
+            "Host jumpbox\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            sshd.port,
+            super::harness::whoami(),
+            sshd.path("client_ed25519").display(),
+            sshd.path("known_hosts").display()
+        ),
+    )
+    .unwrap();
+    let mut host = sshd.host("behind-bastion");
+    host.jump = vec!["jumpbox".into()];
+    let b = backend(&sshd.config(vec![host]));
+    let out = b
+        .run_command("behind-bastion", "echo via jump", Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout.trim(), "via jump");
+    // sshd saw the jump connection forward to itself.
+    let log = read(&sshd.path("sshd.log"));
+    assert!(
+        log.matches("Accepted publickey").count() >= 2,
+        "two logins (jump, then target through it):\n{log}"
+    );
+    b.shutdown().await;
+}

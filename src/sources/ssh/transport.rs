@@ -219,14 +219,15 @@ impl HostTransport {
         }
     }
 
-    /// After an ssh-level error: is the master still usable? If not, forget it.
-    async fn check_after_error(&self, session: &Arc<Session>) {
+    /// After an ssh-level error: is the master still usable? If not, forget it (and say so).
+    async fn check_after_error(&self, session: &Arc<Session>) -> bool {
         let ok = tokio::time::timeout(Duration::from_secs(5), session.check())
             .await
             .is_ok_and(|r| r.is_ok());
         if !ok {
             self.forget(session).await;
         }
+        ok
     }
 
     async fn permit(&self) -> Result<OwnedSemaphorePermit, String> {
@@ -262,24 +263,40 @@ impl HostTransport {
                 Ok(output(out))
             }
             TransportKind::Ssh => {
-                let session = self.session().await?;
-                let result = session
-                    .raw_command(cmd.to_shell())
-                    .stdin(openssh::Stdio::null())
-                    .output()
-                    .await;
-                match result {
-                    Ok(out) => Ok(output(out)),
-                    // Remote exit 127 comes back as an error: still a finished command.
-                    Err(openssh::Error::Remote(e)) => Ok(CommandOutput {
-                        status: Some(127),
-                        stdout: String::new(),
-                        stderr: format!("command not found on {}: {e}", self.name),
-                    }),
-                    Err(e) => {
-                        let text = describe(&e);
-                        self.check_after_error(&session).await;
-                        Err(format!("{}: {text}", self.name))
+                let mut retried = false;
+                loop {
+                    let session = self.session().await?;
+                    let result = session
+                        .raw_command(cmd.to_shell())
+                        .stdin(openssh::Stdio::null())
+                        .output()
+                        .await;
+                    match result {
+                        Ok(out) => return Ok(output(out)),
+                        // Remote exit 127 comes back as an error: still a finished command.
+                        Err(openssh::Error::Remote(e)) => {
+                            return Ok(CommandOutput {
+                                status: Some(127),
+                                stdout: String::new(),
+                                stderr: format!("command not found on {}: {e}", self.name),
+                            });
+                        }
+                        Err(e) => {
+                            let text = describe(&e);
+                            let alive = self.check_after_error(&session).await;
+                            // The master was gone (its mux socket refused us, or it hung up at once):
+                            // reconnect once right away rather than fail a whole poll. A master that
+                            // died mid-command is rare and our commands verify their effect anyway.
+                            if !alive
+                                && !retried
+                                && matches!(e, openssh::Error::SshMux(_) | openssh::Error::Disconnected)
+                            {
+                                retried = true;
+                                tracing::info!(host = %self.name, error = %text, "master gone; reconnecting");
+                                continue;
+                            }
+                            return Err(format!("{}: {text}", self.name));
+                        }
                     }
                 }
             }

@@ -186,26 +186,14 @@ impl App {
         }
         let mut effects = Vec::new();
         for i in 0..app.panes.len() {
-            let ctx = ViewCtx {
-                fleet: &app.fleet,
-                config: &app.env.config,
-                now: app.now,
-                theme: &app.env.theme,
-                read_only: app.env.read_only,
-            };
+            let ctx = ctx_of(&app.fleet, &app.env, app.now);
             effects.extend(app.panes[i][0].view.on_enter(&ctx));
         }
         (app, effects)
     }
 
     pub fn ctx(&self) -> ViewCtx<'_> {
-        ViewCtx {
-            fleet: &self.fleet,
-            config: &self.env.config,
-            now: self.now,
-            theme: &self.env.theme,
-            read_only: self.env.read_only,
-        }
+        ctx_of(&self.fleet, &self.env, self.now)
     }
 
     /// The active pane's drill-down stack.

@@ -44,10 +44,11 @@ impl View for Overview {
                     (_, _, Tone::Crit) => ("source failing".to_string(), Tone::Crit),
                     (0, 0, Tone::Muted) => (String::new(), Tone::Muted),
                     (0, 0, _) => ("all OK".to_string(), Tone::Ok),
-                    (0, w, _) => (format!("{w} warning(s)"), Tone::Warn),
-                    (c, w, _) => (format!("{c} critical, {w} warning(s)"), Tone::Crit),
+                    (0, w, _) => (format!("{w} warning{}", plural(w)), Tone::Warn),
+                    (c, 0, _) => (format!("{c} critical"), Tone::Crit),
+                    (c, w, _) => (format!("{c} critical, {w} warning{}", plural(w)), Tone::Crit),
                 };
-                (format!(" {:<14} {:<22} {fresh}", kind.name(), summary), tone)
+                (format!(" {:<14} {:<28} {fresh}", kind.name(), summary), tone)
             })
             .collect()
     }
@@ -91,4 +92,8 @@ impl View for Overview {
             empty: "No problems found in the sources that answered.".into(),
         }
     }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

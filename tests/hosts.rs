@@ -7,6 +7,7 @@ mod hosts {
     mod cli;
     mod demo;
     pub mod harness;
+    mod local;
     mod panes;
     mod ssh;
 }

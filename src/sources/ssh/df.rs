@@ -9,13 +9,30 @@ use crate::model::hosts::{Filesystem, Inodes};
 
 /// The df command, bounded on the remote side too: a hung NFS mount must not hang the channel.
 pub fn command(inodes: bool, remote_timeout_secs: u64) -> Cmd {
+    command_with(true, inodes, remote_timeout_secs)
+}
+
+/// Whether df refused an option (busybox and BSD df have no `-T`): then ask without types.
+pub fn refused_option(stderr: &str) -> bool {
+    [
+        "invalid option",
+        "unrecognized option",
+        "illegal option",
+        "unknown option",
+    ]
+    .iter()
+    .any(|w| stderr.contains(w))
+}
+
+/// `df -P` (no type column) or `df -PT`, optionally `-i`.
+pub fn command_with(typed: bool, inodes: bool, remote_timeout_secs: u64) -> Cmd {
     let mut argv = vec![
         "timeout".to_string(),
         "-k".into(),
         "2".into(),
         remote_timeout_secs.max(1).to_string(),
         "df".into(),
-        "-PT".into(),
+        if typed { "-PT" } else { "-P" }.into(),
     ];
     if inodes {
         argv.push("-i".into());

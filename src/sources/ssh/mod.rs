@@ -430,16 +430,26 @@ impl SshBackend {
         };
         let host_cfg = cfg.host(&name);
         let df = async {
-            let (sizes_cmd, inodes_cmd) = (df::command(false, remote_secs), df::command(true, remote_secs));
-            let (sizes, inodes) = futures::join!(t.run(&sizes_cmd, timeout), t.run(&inodes_cmd, timeout));
-            let sizes = sizes.and_then(|o| {
-                df::parse(&o.stdout).map_err(|e| match o.last_line() {
-                    "" => e,
-                    said => format!("{e} ({said})"),
-                })
-            })?;
-            let inodes = inodes.ok().and_then(|o| df::parse(&o.stdout).ok());
-            Ok(df::filesystems(&sizes, inodes.as_ref()))
+            let mut typed = true;
+            loop {
+                let sizes_cmd = df::command_with(typed, false, remote_secs);
+                let inodes_cmd = df::command_with(typed, true, remote_secs);
+                let (sizes, inodes) = futures::join!(t.run(&sizes_cmd, timeout), t.run(&inodes_cmd, timeout));
+                let sizes = sizes?;
+                match df::parse(&sizes.stdout) {
+                    Ok(parsed) => {
+                        let inodes = inodes.ok().and_then(|o| df::parse(&o.stdout).ok());
+                        return Ok(df::filesystems(&parsed, inodes.as_ref()));
+                    }
+                    Err(_) if typed && df::refused_option(&sizes.stderr) => typed = false,
+                    Err(e) => {
+                        return Err(match sizes.last_line() {
+                            "" => e,
+                            said => format!("{e} ({said})"),
+                        });
+                    }
+                }
+            }
         };
         let programs = async {
             match host_cfg {

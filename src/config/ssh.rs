@@ -31,6 +31,8 @@ pub struct SshConfig {
     pub connect_timeout: ConfigDuration,
     /// Concurrent commands per host; sshd's MaxSessions is 10 by default, so keep it below that.
     pub max_sessions: usize,
+    /// Concurrent log tails per host (on top of `max_sessions`; together below sshd's 10).
+    pub max_tails: usize,
     /// Supervisor command template; `{action}` and `{program}` are filled in (shell-escaped).
     pub supervisor_command: String,
     /// Junk patterns (find -name globs) looked for under each host's `junk_paths`.
@@ -60,6 +62,7 @@ impl Default for SshConfig {
             command_timeout: ConfigDuration::secs(15),
             connect_timeout: ConfigDuration::secs(10),
             max_sessions: 6,
+            max_tails: 3,
             supervisor_command: "sudo -n supervisorctl {action} {program}".into(),
             junk_patterns: vec![
                 "*.hprof".into(),
@@ -153,11 +156,17 @@ impl SshConfig {
     pub fn validate(&self, issues: &mut Vec<ConfigIssue>) {
         if self.max_sessions == 0 {
             issues.push(ConfigIssue::new("ssh.max_sessions", "must be at least 1"));
-        } else if self.max_sessions >= 10 {
+        } else if self.max_sessions + self.max_tails >= 10 {
             issues.push(ConfigIssue::new(
                 "ssh.max_sessions",
-                "sshd allows 10 sessions per connection by default (MaxSessions); keep it below 10",
+                format!(
+                    "max_sessions + max_tails = {}: sshd allows 10 sessions per connection by default (MaxSessions); keep the sum below 10",
+                    self.max_sessions + self.max_tails
+                ),
             ));
+        }
+        if self.max_tails == 0 {
+            issues.push(ConfigIssue::new("ssh.max_tails", "must be at least 1"));
         }
         for (key, d) in [
             ("ssh.command_timeout", self.command_timeout),

@@ -524,3 +524,59 @@ async fn jump_hosts_come_from_the_ssh_config() {
     );
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tail_reconnects_when_its_connection_is_lost() {
+    let sshd = Sshd::start();
+    let log = sshd.dir.path().join("app.log");
+    std::fs::write(&log, "before\n").unwrap();
+    let cfg = sshd.config(vec![sshd.host("h")]);
+    let ctl = cfg.control_dir.clone().unwrap();
+    let b = backend(&cfg);
+    let (tx, mut rx) = mpsc::channel(64);
+    let path = log.to_string_lossy().to_string();
+    b.handle_tail(tail_command("h", &path), tx);
+    assert!(
+        next_lines(&mut rx, &["before"], Duration::from_secs(10))
+            .await
+            .contains(&"before".to_string())
+    );
+    for pid in masters(&ctl) {
+        std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+    }
+    // The tail says it is reconnecting, then streams again on a new master.
+    let mut saw_reconnecting = false;
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(Polled {
+                update: SourceUpdate::Logs(LogEvent::State { state, .. }),
+                ..
+            })) => match state {
+                TailState::Reconnecting(_) => saw_reconnecting = true,
+                TailState::Streaming if saw_reconnecting => break,
+                _ => {}
+            },
+            Ok(Some(_)) => {}
+            _ => panic!("the tail did not come back (reconnecting seen: {saw_reconnecting})"),
+        }
+    }
+    // The channel is open before the remote tail has opened the file (a slow login shell): keep
+    // writing until a line comes through, with a deadline.
+    let end = Instant::now() + Duration::from_secs(15);
+    let mut got = Vec::new();
+    while Instant::now() < end && !got.iter().any(|l: &String| l.starts_with("after reconnect")) {
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            writeln!(f, "after reconnect").unwrap();
+        }
+        got.extend(next_lines(&mut rx, &["after reconnect"], Duration::from_millis(500)).await);
+    }
+    assert!(got.contains(&"after reconnect".to_string()), "{got:?}");
+    b.shutdown().await;
+}

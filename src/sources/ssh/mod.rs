@@ -374,7 +374,7 @@ impl SshBackend {
             .ok()
             .filter(|o| o.success())
             .map(|o| o.stdout.len() as u64);
-        let mut stream = t.spawn(&files::du_command(dir, timeout.as_secs())).await?;
+        let mut stream = t.spawn(&files::du_command(dir, timeout.as_secs()), false).await?;
         let stdout = stream.stdout.take().ok_or("du has no output pipe")?;
         let mut lines = tokio::io::BufReader::new(stdout).lines();
         let deadline = tokio::time::sleep(timeout);

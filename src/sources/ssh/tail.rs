@@ -78,7 +78,7 @@ pub async fn run(
         let cmd = watchdog(&path, history);
         let started = tokio::select! {
             _ = cancel.cancelled() => break,
-            s = transport.spawn(&cmd) => s,
+            s = transport.spawn(&cmd, true) => s,
         };
         let reason = match started {
             Ok(stream) => {

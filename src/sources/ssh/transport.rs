@@ -98,6 +98,8 @@ pub struct HostTransport {
     builder: Option<SessionBuilder>,
     master: Mutex<Master>,
     permits: Arc<Semaphore>,
+    /// Tails have their own slots: a screen full of tails must not starve the polls.
+    tail_permits: Arc<Semaphore>,
     path_prepend: Vec<PathBuf>,
     pub command_timeout: Duration,
     connect_timeout: Duration,
@@ -159,6 +161,7 @@ impl HostTransport {
                 last_error: None,
             }),
             permits: Arc::new(Semaphore::new(config.max_sessions.max(1))),
+            tail_permits: Arc::new(Semaphore::new(config.max_tails.max(1))),
             path_prepend: host.path_prepend.clone(),
             command_timeout: config.command_timeout.get(),
             connect_timeout: config.connect_timeout.get(),
@@ -303,10 +306,19 @@ impl HostTransport {
         }
     }
 
-    /// Starts a long-running command with piped stdin/stdout (tails). Closing stdin must end it:
-    /// run it under [`super::tail::watchdog`].
-    pub async fn spawn(&self, cmd: &Cmd) -> Result<Streaming, String> {
-        let permit = self.permit().await?;
+    /// Starts a long-running command with piped stdin/stdout. A `tail` takes one of the host's tail
+    /// slots (`ssh.max_tails`), anything else a command slot. Closing stdin must end a tail: run it
+    /// under [`super::tail::watchdog`].
+    pub async fn spawn(&self, cmd: &Cmd, tail: bool) -> Result<Streaming, String> {
+        let permit = if tail {
+            self.tail_permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| "transport closed".to_string())?
+        } else {
+            self.permit().await?
+        };
         match self.kind {
             TransportKind::Local => {
                 let mut child = cmd

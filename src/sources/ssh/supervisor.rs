@@ -85,7 +85,7 @@ fn parse_line(line: &str) -> Option<Program> {
     let name = it.next()?;
     let state = ProgramState::parse(it.next()?)?;
     let rest_start = line.find(state.as_str())? + state.as_str().len();
-    let description = line[rest_start..].trim().to_string();
+    let description = crate::model::hosts::printable(line[rest_start..].trim());
     let mut pid = None;
     let mut uptime_secs = None;
     if let Some(r) = description.strip_prefix("pid ") {

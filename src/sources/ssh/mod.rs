@@ -14,8 +14,16 @@
 //!   - [`SshBackend::supervisor_call`]`(host, action, program)` → the exact command text, for a plan's `call`;
 //!   - [`SshBackend::supervisor_verified`]`(host, action, program, within)` → runs start/stop/restart, then
 //!     polls `status` until the program is RUNNING with a new pid (restart), RUNNING (start) or stopped
-//!     (stop); `Ok(program)` as last seen, `Err` with supervisorctl's words ("no program named …").
-//! - Programs as last polled are in `fleet.hosts.data` ([`crate::model::hosts::HostsState`]).
+//!     (stop); `Ok(program)` as last seen; `Err(SupervisorError::NotDone(why))` when nothing changed
+//!     (unknown program: "no program named …", no connection, sudo refused) or
+//!     `Err(SupervisorError::Unverified(why))` when it ran but status did not confirm in time.
+//!     Map them to `Outcome::failed` / `Outcome::unverified` (as `actions::hosts` does).
+//!   - Or build the whole plan: `actions::hosts::supervisor_plan(config, host, program, action)`
+//!     (exact call text, risk, verification; `Operation::Hosts`), e.g. for a pillow's restart.
+//! - Programs as last polled are in `fleet.hosts.data` ([`crate::model::hosts::HostsState`]):
+//!   `state.host(h)?.program(name)` or `state.programs_named(name)` across hosts.
+//! - Concurrency: at most `ssh.max_sessions` commands and `ssh.max_tails` tails per host at once
+//!   (queued, not failed); every command has a timeout; masters reconnect with backoff.
 //! - "Tail its log": return `Effect::Logs(`[`tail_command`]`(host, path))` from a view; the tail shows
 //!   up in the logs pane.
 

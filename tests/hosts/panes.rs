@@ -203,6 +203,11 @@ fn tail_its_log_from_a_host_starts_the_configured_tails() {
     let mut app = app(CONFIG);
     polled(&mut app, hosts_poll());
     key(&mut app, "5");
+    // On the host's row in the list (after a draw, as in the console)...
+    screen(&app, 120, 30);
+    let from_list = key(&mut app, "L");
+    assert_eq!(from_list.len(), 2, "{from_list:?}");
+    // ...and inside the host.
     key(&mut app, "enter");
     let effects = key(&mut app, "L");
     let starts: Vec<_> = effects

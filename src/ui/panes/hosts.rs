@@ -127,6 +127,8 @@ pub struct HostsRoot {
     pub flat: bool,
     pub pseudo: bool,
     pub inodes: bool,
+    /// The row selected at the last draw: `handle` is not told the selection, and "tail its log" needs it.
+    selected: std::sync::Mutex<Option<String>>,
 }
 
 impl HostsRoot {
@@ -314,6 +316,19 @@ impl View for HostsRoot {
         }
     }
 
+    fn render_body(
+        &self,
+        _frame: &mut ratatui::Frame,
+        _area: ratatui::layout::Rect,
+        _ctx: &ViewCtx,
+        selected: Option<&str>,
+    ) -> bool {
+        if let Ok(mut s) = self.selected.lock() {
+            *s = selected.map(String::from);
+        }
+        false
+    }
+
     fn drill(&self, _ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
         Some(Box::new(HostView {
             host: host_of(row).to_string(),
@@ -342,8 +357,12 @@ impl View for HostsRoot {
         v
     }
 
-    fn handle(&mut self, action: &str, _ctx: &ViewCtx) -> Option<Vec<Effect>> {
+    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
         match action {
+            "tail_log" => {
+                let row = self.selected.lock().ok().and_then(|s| s.clone())?;
+                return Some(tail_effects(ctx, host_of(&row)));
+            }
             "toggle_flat" => self.flat = !self.flat,
             "toggle_pseudo" => self.pseudo = !self.pseudo,
             "toggle_inodes" => {

@@ -237,11 +237,7 @@ async fn next_lines(rx: &mut mpsc::Receiver<Polled>, want: &[&str], limit: Durat
 }
 
 fn remote_tails(marker: &str) -> usize {
-    let out = std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).lines().count()
+    super::harness::processes_matching(marker).len()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -433,14 +429,7 @@ async fn du_reports_progress_and_the_biggest_entries() {
 }
 
 fn masters(control_dir: &std::path::Path) -> Vec<u32> {
-    let out = std::process::Command::new("pgrep")
-        .args(["-f", &format!("ssh -E {}", control_dir.display())])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
+    super::harness::processes_matching(&format!("ssh -E {}", control_dir.display()))
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -345,3 +345,13 @@ fn a_hundred_thousand_buffered_lines_render_only_the_screen() {
     let s = screen(&app, 120, 30);
     assert!(s.contains("wrap · timestamps"), "{s}");
 }
+
+#[test]
+fn hosts_screens_snapshot() {
+    let mut app = app(CONFIG);
+    polled(&mut app, hosts_poll());
+    key(&mut app, "5");
+    insta::assert_snapshot!("hosts_list", screen(&app, 110, 12));
+    key(&mut app, "enter");
+    insta::assert_snapshot!("host_detail", screen(&app, 110, 16));
+}

@@ -68,3 +68,43 @@ echo "/dev/root 1000 900 100 90% /""#;
         assert!(!err.is_empty(), "{name}");
     }
 }
+
+#[test]
+fn quitting_mid_tail_leaves_no_tail_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("quit-tail-{}.log", std::process::id());
+    let log = dir.path().join(&marker);
+    std::fs::write(&log, "one\n").unwrap();
+    let mut h = host(dir.path(), "me", "exit 1");
+    h.logs = vec![log.to_string_lossy().into_owned()];
+    let cfg = SshConfig {
+        hosts: vec![h],
+        ..SshConfig::default()
+    };
+    // Its own runtime, dropped like opsdeck's is at quit: tasks are dropped, never told to stop.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let b = rt.block_on(async { SshBackend::new(&cfg).unwrap() });
+    rt.block_on(async {
+        b.handle_tail(opsdeck::sources::ssh::tail_command("me", &log.to_string_lossy()), tx);
+        loop {
+            let p = rx.recv().await.expect("tail events");
+            if let opsdeck::model::fleet::SourceUpdate::Logs(opsdeck::model::logs::LogEvent::Lines { .. }) = p.update {
+                break;
+            }
+        }
+    });
+    assert!(!super::harness::processes_matching(&marker).is_empty(), "tail running");
+    drop(rx);
+    rt.shutdown_timeout(Duration::from_millis(200));
+    drop(b);
+    let end = Instant::now() + Duration::from_secs(5);
+    while !super::harness::processes_matching(&marker).is_empty() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        super::harness::processes_matching(&marker).is_empty(),
+        "tail processes left behind: {:?}",
+        super::harness::processes_matching(&marker)
+    );
+}

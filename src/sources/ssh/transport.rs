@@ -38,7 +38,7 @@ impl Cmd {
         }
     }
 
-    fn to_local(&self, path_prepend: &[PathBuf]) -> tokio::process::Command {
+    fn to_local(&self, path_prepend: &[PathBuf], kill_on_drop: bool) -> tokio::process::Command {
         let mut c = match self {
             Cmd::Argv(words) => {
                 let mut c = tokio::process::Command::new(words.first().map(String::as_str).unwrap_or("true"));
@@ -60,7 +60,7 @@ impl Cmd {
                 c.env("PATH", joined);
             }
         }
-        c.kill_on_drop(true);
+        c.kill_on_drop(kill_on_drop);
         c
     }
 }
@@ -258,7 +258,7 @@ impl HostTransport {
         match self.kind {
             TransportKind::Local => {
                 let out = cmd
-                    .to_local(&self.path_prepend)
+                    .to_local(&self.path_prepend, true)
                     .stdin(Stdio::null())
                     .output()
                     .await
@@ -322,7 +322,9 @@ impl HostTransport {
         match self.kind {
             TransportKind::Local => {
                 let mut child = cmd
-                    .to_local(&self.path_prepend)
+                    // A tail's watchdog ends it when stdin closes (also when we are dropped);
+                    // SIGKILL on drop would kill only the shell and orphan the tail.
+                    .to_local(&self.path_prepend, !tail)
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())

@@ -171,6 +171,7 @@ impl SshConfig {
         for (key, d) in [
             ("ssh.command_timeout", self.command_timeout),
             ("ssh.connect_timeout", self.connect_timeout),
+            ("ssh.refresh", self.refresh.unwrap_or(super::ConfigDuration::secs(1))),
         ] {
             if d.get().is_zero() {
                 issues.push(ConfigIssue::new(key, "must be more than zero"));
@@ -228,6 +229,44 @@ impl SshConfig {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse_str;
+    use std::path::Path;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_str(text, Path::new("c.toml")) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_key_and_line() {
+        let e = errors(
+            "[ssh]\nmax_sessions = 9\nrefresh = \"0s\"\nsupervisor_command = \"supervisorctl restart\"\n\n[[ssh.hosts]]\nname = \"a\"\naddress = \"-oProxyCommand=x\"\nlogs = [\"relative.log\"]\n[[ssh.hosts]]\nname = \"a\"\n",
+        );
+        let all = e.join("\n");
+        for want in [
+            "ssh.max_sessions",
+            "ssh.refresh",
+            "ssh.supervisor_command",
+            "ssh.hosts[0].address",
+            "ssh.hosts[0].logs[0]",
+            "ssh.hosts[1].name",
+        ] {
+            assert!(all.contains(want), "{want} missing from:\n{all}");
+        }
+        assert!(all.contains("c.toml:2:"), "line numbers: {all}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = errors("[[ssh.hosts]]\nname = \"a\"\nhostname = \"typo\"\n");
+        assert!(e.join("\n").contains("hostname"), "{e:?}");
     }
 }
 

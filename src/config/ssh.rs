@@ -232,6 +232,12 @@ impl SshConfig {
     }
 }
 
+fn check_template(t: &str, key: &str, issues: &mut Vec<ConfigIssue>) {
+    if !t.contains("{action}") || !t.contains("{program}") {
+        issues.push(ConfigIssue::new(key, "must contain {action} and {program}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::parse_str;
@@ -267,11 +273,5 @@ mod tests {
     fn unknown_keys_are_refused() {
         let e = errors("[[ssh.hosts]]\nname = \"a\"\nhostname = \"typo\"\n");
         assert!(e.join("\n").contains("hostname"), "{e:?}");
-    }
-}
-
-fn check_template(t: &str, key: &str, issues: &mut Vec<ConfigIssue>) {
-    if !t.contains("{action}") || !t.contains("{program}") {
-        issues.push(ConfigIssue::new(key, "must contain {action} and {program}"));
     }
 }

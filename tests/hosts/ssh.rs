@@ -569,3 +569,26 @@ async fn a_tail_reconnects_when_its_connection_is_lost() {
     assert!(got.contains(&"after reconnect".to_string()), "{got:?}");
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_that_cannot_start_is_reported_not_claimed_restarted() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start_expecting(&[("ok", "/bin/sleep 3600"), ("crasher", "/bin/false")], 1);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let err = b
+        .supervisor_verified("worker-1", SupervisorAction::Restart, "crasher", Duration::from_secs(8))
+        .await
+        .unwrap_err();
+    // supervisorctl itself says it could not start it (spawn error / abnormal termination), or the
+    // status check finds it not RUNNING: never a success.
+    let text = err.to_string();
+    assert!(
+        text.contains("ERROR") || text.contains("FATAL") || text.contains("BACKOFF") || text.contains("EXITED"),
+        "{err:?}"
+    );
+    b.shutdown().await;
+}

@@ -207,7 +207,18 @@ fn tail_its_log_from_a_host_starts_the_configured_tails() {
     screen(&app, 120, 30);
     let from_list = key(&mut app, "L");
     assert_eq!(from_list.len(), 2, "{from_list:?}");
+    // The logs pane lists them; x stops the selected one.
+    started(&mut app, "es-data-1", "/var/log/es/es.log", 100);
+    key(&mut app, "6");
+    key(&mut app, "down");
+    screen(&app, 120, 30);
+    let stop = key(&mut app, "x");
+    assert!(
+        matches!(stop.as_slice(), [Effect::Logs(TailCommand::Stop { id })] if id == &tail_id("es-data-1", "/var/log/es/es.log")),
+        "{stop:?}"
+    );
     // ...and inside the host.
+    key(&mut app, "5");
     key(&mut app, "enter");
     let effects = key(&mut app, "L");
     let starts: Vec<_> = effects

@@ -23,6 +23,10 @@ use std::cell::Cell as StdCell;
 /// Keymap actions this pane understands (bound in the keymap's `[logs]` mode).
 pub const ACTIONS: &[PaneAction] = &[
     PaneAction {
+        name: "stop_tail",
+        help: "stop the selected tail (e.g. one started from another pane)",
+    },
+    PaneAction {
         name: "toggle_follow",
         help: "follow new lines / pause where you are",
     },
@@ -49,7 +53,7 @@ pub const ACTIONS: &[PaneAction] = &[
 ];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(LogsRoot)
+    Box::new(LogsRoot::default())
 }
 
 /// The key of the "every configured log, merged" row.
@@ -88,7 +92,11 @@ fn state_cell(logs: &LogsState, id: &str) -> Cell {
 }
 
 /// The list of tails.
-pub struct LogsRoot;
+#[derive(Default)]
+pub struct LogsRoot {
+    /// The row selected at the last draw (`handle` is not told the selection).
+    selected: std::sync::Mutex<Option<String>>,
+}
 
 impl View for LogsRoot {
     fn crumb(&self) -> String {
@@ -153,6 +161,30 @@ impl View for LogsRoot {
             default_sort: None,
             empty: "No log files configured (logs = [...] under [[ssh.hosts]]).".into(),
         }
+    }
+
+    fn render_body(&self, _frame: &mut Frame, _area: Rect, _ctx: &ViewCtx, selected: Option<&str>) -> bool {
+        if let Ok(mut s) = self.selected.lock() {
+            *s = selected.map(String::from);
+        }
+        false
+    }
+
+    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+        if action != "stop_tail" {
+            return None;
+        }
+        let row = self.selected.lock().ok().and_then(|s| s.clone())?;
+        let ids: Vec<String> = if row == ALL {
+            ctx.fleet.logs.tails.iter().map(|t| t.id.clone()).collect()
+        } else {
+            vec![row]
+        };
+        Some(
+            ids.into_iter()
+                .map(|id| Effect::Logs(TailCommand::Stop { id }))
+                .collect(),
+        )
     }
 
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {

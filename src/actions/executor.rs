@@ -49,7 +49,15 @@ pub async fn execute(
     cancel: CancellationToken,
 ) -> Outcome {
     let action_id = format!("{}-{id}", std::process::id());
-    match audit.intent(&action_id, &plan) {
+    // fsync takes milliseconds: keep it off the async workers.
+    let intent = {
+        let (audit, id, plan) = (audit.clone(), action_id.clone(), plan.clone());
+        tokio::task::spawn_blocking(move || audit.intent(&id, &plan))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r)
+    };
+    match intent {
         Ok(entry) => {
             let _ = events.send(ActionEvent::Audited(entry));
         }
@@ -85,7 +93,14 @@ pub async fn execute(
     };
     drop(ctx);
     let _ = forward.await;
-    match audit.outcome(&action_id, &plan, &outcome) {
+    let written = {
+        let (audit, outcome) = (audit.clone(), outcome.clone());
+        tokio::task::spawn_blocking(move || audit.outcome(&action_id, &plan, &outcome))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r)
+    };
+    match written {
         Ok(entry) => {
             let _ = events.send(ActionEvent::Audited(entry));
             outcome

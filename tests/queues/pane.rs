@@ -1,0 +1,210 @@
+//! The queues pane in the real app on the default keymap: rows sorted by attention, the tables
+//! toggle, purge asking for the queue's name, raise capacity asking for the new units.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::actions::ActionPlan;
+use opsdeck::app::overlay::Overlay;
+use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::config::Config;
+use opsdeck::config::aws::AwsConfig;
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::model::queues::{Capacity, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
+use opsdeck::sources::runner::Polled;
+use opsdeck::ui::keymap::{KeyCombo, Keymap};
+use opsdeck::ui::panes::Tab;
+use opsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+const T0: u64 = 1_795_000_000;
+
+fn poll(step: u64) -> QueuesPoll {
+    let q = |name: &str, visible: u64, age: Option<f64>| QueueInfo {
+        name: name.into(),
+        url: format!("https://sqs.us-east-1.amazonaws.com/1/{name}"),
+        arn: format!("arn:aws:sqs:us-east-1:1:{name}"),
+        visible,
+        retention_secs: 14 * 86_400,
+        oldest_age_secs: age,
+        ..Default::default()
+    };
+    QueuesPoll {
+        queues: vec![
+            q("upload", 100 + step * 50, Some(60.0)),
+            q("thumbnails", 3_000 - step * 100, Some(600.0)),
+            q("reports-legacy", 820, Some(12.5 * 86_400.0)),
+        ],
+        tables: vec![
+            TableInfo {
+                name: "TileIndex".into(),
+                status: "ACTIVE".into(),
+                billing_mode: "PROVISIONED".into(),
+                capacity: Capacity {
+                    rcu: Some(100),
+                    wcu: Some(50),
+                    consumed_wcu: Some(50.0),
+                    write_throttled: Some(240.0),
+                    ..Default::default()
+                },
+                gsis: vec![GsiInfo {
+                    name: "by-chunk".into(),
+                    status: "ACTIVE".into(),
+                    capacity: Capacity {
+                        rcu: Some(50),
+                        wcu: Some(50),
+                        ..Default::default()
+                    },
+                }],
+                ..Default::default()
+            },
+            TableInfo {
+                name: "idIndex".into(),
+                status: "ACTIVE".into(),
+                billing_mode: "PAY_PER_REQUEST".into(),
+                ..Default::default()
+            },
+        ],
+        warnings: vec![],
+    }
+}
+
+fn app() -> App {
+    let config = Config {
+        aws: AwsConfig {
+            queues: vec!["upload".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (keymap, problems) = Keymap::load("default", None, &action_catalog());
+    assert!(problems.is_empty(), "{problems:?}");
+    let env = Env {
+        config: Arc::new(config),
+        keymap,
+        theme: Theme::builtin("mono").unwrap(),
+        read_only: false,
+    };
+    let (mut app, _) = App::new(env, SystemTime::UNIX_EPOCH + Duration::from_secs(T0));
+    app.update(Event::Resize { width: 140, height: 30 });
+    for step in 0..4 {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + step * 10);
+        app.update(Event::Polled(Polled {
+            at,
+            update: SourceUpdate::Queues(Ok(poll(step))),
+        }));
+    }
+    app
+}
+
+fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    let combo = KeyCombo::parse(k).unwrap();
+    let mut mods = KeyModifiers::empty();
+    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
+        mods |= KeyModifiers::SHIFT;
+    }
+    if combo.ctrl {
+        mods |= KeyModifiers::CONTROL;
+    }
+    app.update(Event::Key(KeyEvent::new(combo.code, mods)))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::empty())));
+    }
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(140, 30)).unwrap();
+    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    (0..buf.area.height)
+        .map(|y| {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            line.trim_end().to_string() + "\n"
+        })
+        .collect()
+}
+
+fn ran(effects: &[Effect]) -> Vec<&ActionPlan> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RunAction { plan, .. } => Some(plan),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn queues_sorted_by_attention_with_trends_and_typed_purge() {
+    let mut app = app();
+    key(&mut app, "4");
+    assert_eq!(app.tab, Tab::Queues);
+    let s = screen(&app);
+    let order: Vec<usize> = ["reports-legacy", "upload", "thumbnails"]
+        .iter()
+        .map(|n| s.find(&format!(" {n} ")).unwrap_or_else(|| panic!("{n} missing:\n{s}")))
+        .collect();
+    assert!(order[0] < order[1] && order[1] < order[2], "attention order:\n{s}");
+    assert!(s.contains("growing"), "{s}");
+    assert!(s.contains("+5.0"), "upload grows 50 per 10 s:\n{s}");
+    assert!(s.contains("-10.0"), "thumbnails drains 100 per 10 s:\n{s}");
+    assert!(s.contains("12d 89%"), "{s}");
+    assert!(s.contains("SQS deletes it soon"), "{s}");
+    // Enter shows the queue in detail, with the reason it sorts first.
+    key(&mut app, "enter");
+    let s = screen(&app);
+    assert!(s.contains("queues › reports-legacy"), "{s}");
+    assert!(s.contains("attention") && s.contains("(SQS deletes at 14d)"), "{s}");
+    key(&mut app, "esc");
+    // Purge the selected (first) row: the confirm dialog wants the queue's name typed.
+    key(&mut app, "P");
+    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
+    let s = screen(&app);
+    assert!(s.contains("about 820 messages"), "{s}");
+    assert!(ran(&key(&mut app, "enter")).is_empty(), "nothing typed, nothing runs");
+    type_text(&mut app, "reports-legacy");
+    let effects = key(&mut app, "enter");
+    let plans = ran(&effects);
+    assert_eq!(plans.len(), 1, "{:?}", app.overlay.is_some());
+    assert_eq!(plans[0].action, "queues.purge");
+    assert_eq!(plans[0].target, "reports-legacy");
+}
+
+#[test]
+fn tables_toggle_and_raise_capacity_asks_for_units() {
+    let mut app = app();
+    key(&mut app, "4");
+    key(&mut app, "t");
+    let s = screen(&app);
+    assert!(
+        s.contains("TileIndex") && s.contains("50.0/50") && s.contains("240/min"),
+        "{s}"
+    );
+    assert!(s.contains("on-demand"), "{s}");
+    // TileIndex sorts first (it throttles). The input comes pre-filled with double the units.
+    key(&mut app, "+");
+    let Some(Overlay::Input(input)) = &app.overlay else {
+        panic!("expected the capacity prompt:\n{}", screen(&app));
+    };
+    assert_eq!(input.value, "200/100");
+    key(&mut app, "ctrl-u");
+    type_text(&mut app, "300/150");
+    key(&mut app, "enter");
+    let s = screen(&app);
+    assert!(s.contains("100 -> 300 RCU") && s.contains("50 -> 150 WCU"), "{s}");
+    key(&mut app, "tab");
+    let effects = key(&mut app, "enter");
+    let plans = ran(&effects);
+    assert_eq!(plans.len(), 1, "{s}");
+    assert_eq!(plans[0].target, "TileIndex");
+    // On-demand tables refuse outright.
+    key(&mut app, "esc");
+    key(&mut app, "down");
+    key(&mut app, "+");
+    assert!(app.overlay.is_none());
+    assert!(screen(&app).contains("on-demand (PAY_PER_REQUEST)"), "{}", screen(&app));
+}

@@ -1,10 +1,170 @@
-//! What a person would conclude from the hosts data.
+//! What a person would conclude from the hosts data: full disks, inode exhaustion, hosts that do not
+//! answer, supervisor programs that are not RUNNING, crash dumps lying around.
 
 use crate::config::Config;
-use crate::model::Alert;
-use crate::model::hosts::HostsState;
+use crate::model::hosts::{HostsState, ProgramState, human_bytes, human_kib};
+use crate::model::{Alert, Severity};
+
+/// Severity of a usage percentage against (warn, crit) thresholds.
+pub fn usage_severity(percent: f64, warn: f64, crit: f64) -> Severity {
+    if percent >= crit {
+        Severity::Critical
+    } else if percent >= warn {
+        Severity::Warning
+    } else {
+        Severity::Ok
+    }
+}
+
+/// How bad a program's state is: RUNNING is fine, a program on its way somewhere is a warning, a
+/// program that gave up (FATAL, BACKOFF, EXITED) is critical.
+pub fn program_severity(state: &ProgramState) -> Severity {
+    match state {
+        ProgramState::Running => Severity::Ok,
+        ProgramState::Starting | ProgramState::Stopping | ProgramState::Stopped => Severity::Warning,
+        ProgramState::Backoff | ProgramState::Exited | ProgramState::Fatal | ProgramState::Unknown => {
+            Severity::Critical
+        }
+    }
+}
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(_state: &HostsState, _config: &Config) -> Vec<Alert> {
-    Vec::new()
+pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
+    let c = &config.ssh;
+    let mut out = Vec::new();
+    for h in &state.hosts {
+        if !h.reachable {
+            out.push(Alert::new(
+                Severity::Critical,
+                "hosts",
+                h.name.clone(),
+                format!("unreachable: {}", h.error.as_deref().unwrap_or("no answer")),
+            ));
+        }
+        for f in h.disks(false) {
+            let sev = usage_severity(f.use_percent, c.disk_warn, c.disk_crit);
+            if sev > Severity::Ok {
+                out.push(Alert::new(
+                    sev,
+                    "hosts",
+                    format!("{}:{}", h.name, f.mount),
+                    format!(
+                        "disk {:.0}% full ({} free of {})",
+                        f.use_percent,
+                        human_kib(f.avail_kib),
+                        human_kib(f.size_kib)
+                    ),
+                ));
+            }
+            if let Some(i) = &f.inodes
+                && i.total > 0
+            {
+                let sev = usage_severity(i.use_percent, c.inode_warn, c.inode_crit);
+                if sev > Severity::Ok {
+                    out.push(Alert::new(
+                        sev,
+                        "hosts",
+                        format!("{}:{}", h.name, f.mount),
+                        format!("inodes {:.0}% used ({} free)", i.use_percent, i.free),
+                    ));
+                }
+            }
+        }
+        if let Some(e) = &h.filesystems_error {
+            out.push(Alert::new(
+                Severity::Warning,
+                "hosts",
+                h.name.clone(),
+                format!("df failed: {e}"),
+            ));
+        }
+        if let Some(e) = &h.programs_error {
+            out.push(Alert::new(
+                Severity::Warning,
+                "hosts",
+                h.name.clone(),
+                format!("supervisor status failed: {e}"),
+            ));
+        }
+        for p in &h.programs {
+            let sev = program_severity(&p.state);
+            if sev > Severity::Ok {
+                out.push(Alert::new(
+                    sev,
+                    "hosts",
+                    format!("{}:{}", h.name, p.name),
+                    format!("{} {}", p.state.as_str(), p.description).trim().to_string(),
+                ));
+            }
+        }
+        if !h.junk.is_empty() {
+            let total: u64 = h.junk.iter().map(|j| j.size_bytes).sum();
+            out.push(Alert::new(
+                Severity::Warning,
+                "hosts",
+                h.name.clone(),
+                format!("{} crash dump/junk file(s), {}", h.junk.len(), human_bytes(total)),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::hosts::{Filesystem, HostStatus, Program};
+
+    #[test]
+    fn disks_programs_and_dead_hosts_become_alerts() {
+        let mut config = Config::default();
+        config.ssh.disk_warn = 80.0;
+        config.ssh.disk_crit = 90.0;
+        let fs = |mount: &str, pct: f64, kind: &str| Filesystem {
+            source: "/dev/x".into(),
+            fstype: Some(kind.into()),
+            mount: mount.into(),
+            size_kib: 1000,
+            used_kib: 0,
+            avail_kib: 10,
+            use_percent: pct,
+            inodes: None,
+        };
+        let prog = |name: &str, state: ProgramState| Program {
+            name: name.into(),
+            state,
+            pid: None,
+            uptime_secs: None,
+            description: String::new(),
+        };
+        let state = HostsState {
+            hosts: vec![
+                HostStatus {
+                    name: "a".into(),
+                    reachable: true,
+                    filesystems: vec![
+                        fs("/", 95.0, "ext4"),
+                        fs("/data", 85.0, "xfs"),
+                        fs("/run", 99.0, "tmpfs"),
+                    ],
+                    programs: vec![prog("ok", ProgramState::Running), prog("bad", ProgramState::Fatal)],
+                    ..HostStatus::default()
+                },
+                HostStatus {
+                    name: "b".into(),
+                    reachable: false,
+                    error: Some("connection refused".into()),
+                    ..HostStatus::default()
+                },
+            ],
+        };
+        let a = alerts(&state, &config);
+        let find = |s: &str| a.iter().find(|x| x.subject == s).map(|x| x.severity);
+        assert_eq!(find("a:/"), Some(Severity::Critical));
+        assert_eq!(find("a:/data"), Some(Severity::Warning));
+        assert_eq!(find("a:/run"), None, "tmpfs is not a disk");
+        assert_eq!(find("a:bad"), Some(Severity::Critical));
+        assert_eq!(find("a:ok"), None);
+        assert_eq!(find("b"), Some(Severity::Critical));
+    }
 }

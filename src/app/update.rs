@@ -161,11 +161,14 @@ impl App {
                 match key.code {
                     Esc => {
                         screen.filter.clear();
+                        screen.view.on_filter("");
                         (None, Outcome::Close)
                     }
                     Enter => (None, Outcome::Close),
                     _ => {
                         overlay::edit(&mut screen.filter, &key);
+                        let text = screen.filter.clone();
+                        screen.view.on_filter(&text);
                         (Some(Overlay::Filter), Outcome::Keep)
                     }
                 }
@@ -248,7 +251,20 @@ impl App {
                 }
                 None => self.toast("no action is running", Tone::Muted),
             },
-            "down" | "up" | "page_down" | "page_up" | "top" | "bottom" => self.move_selection(action),
+            "down" | "up" | "page_down" | "page_up" | "top" | "bottom" => {
+                // A view with its own body (a log tail) scrolls itself.
+                let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+                let tab = self.tab.index();
+                if let Some(effects) = self.panes[tab]
+                    .last_mut()
+                    .expect("never empty")
+                    .view
+                    .handle(action, &ctx)
+                {
+                    return effects;
+                }
+                self.move_selection(action)
+            }
             "drill" => return self.drill(),
             "sort_next" | "sort_reverse" => self.sort(action == "sort_next"),
             _ => return self.pane_action(action),
@@ -265,6 +281,7 @@ impl App {
         let screen = self.screen_mut();
         if !screen.filter.is_empty() {
             screen.filter.clear();
+            screen.view.on_filter("");
             return Vec::new();
         }
         let stack = &mut self.panes[self.tab.index()];

@@ -1,18 +1,277 @@
-//! Config section for hosts over SSH, their disks, supervisor programs and log tails.
+//! Config section for hosts over SSH: their disks, crash dumps, supervisor programs and log tails.
+//!
+//! ```toml
+//! [ssh]
+//! known_hosts = "~/.ssh/known_hosts"
+//! [[ssh.hosts]]
+//! name = "es-data-1"
+//! logs = ["/var/log/elasticsearch/es.log"]
+//! ```
 
-use super::ConfigIssue;
+use super::{ConfigDuration, ConfigIssue};
 use serde::Deserialize;
+use std::path::PathBuf;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshConfig {
+    /// The hosts to watch.
+    pub hosts: Vec<HostConfig>,
+    /// known_hosts file checked strictly (never auto-accepted). Default: ssh's own (`~/.ssh/known_hosts`).
+    pub known_hosts: Option<PathBuf>,
+    /// An ssh_config file used instead of `~/.ssh/config` (`ssh -F`). Default: ssh's own.
+    pub config_file: Option<PathBuf>,
+    /// Where the multiplexed master sockets live (keep it short: unix sockets allow ~100 bytes).
+    pub control_dir: Option<PathBuf>,
+    /// Poll interval for hosts (default: general.refresh).
+    pub refresh: Option<ConfigDuration>,
+    /// Longest a single remote command may run (df, status, find).
+    pub command_timeout: ConfigDuration,
+    /// Longest connecting (including jump hosts) may take.
+    pub connect_timeout: ConfigDuration,
+    /// Concurrent commands per host; sshd's MaxSessions is 10 by default, so keep it below that.
+    pub max_sessions: usize,
+    /// Concurrent log tails per host (on top of `max_sessions`; together below sshd's 10).
+    pub max_tails: usize,
+    /// Supervisor command template; `{action}` and `{program}` are filled in (shell-escaped).
+    pub supervisor_command: String,
+    /// Junk patterns (find -name globs) looked for under each host's `junk_paths`.
+    pub junk_patterns: Vec<String>,
+    /// How deep `find` looks under each junk path.
+    pub junk_depth: u32,
+    /// Disk usage warning and critical thresholds, percent.
+    pub disk_warn: f64,
+    pub disk_crit: f64,
+    /// Inode usage thresholds, percent.
+    pub inode_warn: f64,
+    pub inode_crit: f64,
+    /// Lines the logs pane keeps (across every tail).
+    pub log_buffer: usize,
+    /// Lines of history each tail starts with.
+    pub tail_lines: u32,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        Self {
+            hosts: Vec::new(),
+            known_hosts: None,
+            config_file: None,
+            control_dir: None,
+            refresh: None,
+            command_timeout: ConfigDuration::secs(15),
+            connect_timeout: ConfigDuration::secs(10),
+            max_sessions: 6,
+            max_tails: 3,
+            supervisor_command: "sudo -n supervisorctl {action} {program}".into(),
+            junk_patterns: vec![
+                "*.hprof".into(),
+                "core".into(),
+                "core.[0-9]*".into(),
+                "hs_err_pid*.log".into(),
+            ],
+            junk_depth: 2,
+            disk_warn: 80.0,
+            disk_crit: 90.0,
+            inode_warn: 80.0,
+            inode_crit: 90.0,
+            log_buffer: crate::model::logs::DEFAULT_CAPACITY,
+            tail_lines: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// Over SSH (the default).
+    #[default]
+    Ssh,
+    /// Commands run on the machine opsdeck runs on.
+    Local,
+}
+
+impl TransportKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Ssh => "ssh",
+            TransportKind::Local => "local",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SshConfig {}
+pub struct HostConfig {
+    /// Shown in the pane; also the ssh destination when `address` is not set (so ssh_config aliases work).
+    pub name: String,
+    #[serde(default)]
+    pub transport: TransportKind,
+    /// ssh destination (hostname, IP or ssh_config alias).
+    pub address: Option<String>,
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    /// Private key (unencrypted or in the agent: BatchMode allows no passphrase prompt).
+    pub identity_file: Option<PathBuf>,
+    /// Jump hosts (`ssh -J`), in order. They are configured in ssh_config, not here.
+    #[serde(default)]
+    pub jump: Vec<String>,
+    /// Whether supervisor runs here (`supervisorctl status` is polled).
+    #[serde(default)]
+    pub supervisor: bool,
+    /// Overrides `ssh.supervisor_command` for this host.
+    pub supervisor_command: Option<String>,
+    /// Directories searched for junk (`*.hprof` under the ES dir...).
+    #[serde(default)]
+    pub junk_paths: Vec<String>,
+    /// Log files the logs pane can tail.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// Local transport only: directories put in front of PATH (wrappers, the demo's simulated tools).
+    #[serde(default)]
+    pub path_prepend: Vec<PathBuf>,
+}
+
+impl HostConfig {
+    pub fn destination(&self) -> &str {
+        self.address.as_deref().unwrap_or(&self.name)
+    }
+}
 
 impl SshConfig {
     /// Whether the section configures anything to poll.
     pub fn is_enabled(&self) -> bool {
-        false
+        !self.hosts.is_empty()
+    }
+
+    pub fn host(&self, name: &str) -> Option<&HostConfig> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    pub fn supervisor_template<'a>(&'a self, host: &'a HostConfig) -> &'a str {
+        host.supervisor_command.as_deref().unwrap_or(&self.supervisor_command)
     }
 
     /// Checks that serde cannot express (references between sections, value ranges).
-    pub fn validate(&self, _issues: &mut Vec<ConfigIssue>) {}
+    pub fn validate(&self, issues: &mut Vec<ConfigIssue>) {
+        if self.max_sessions == 0 {
+            issues.push(ConfigIssue::new("ssh.max_sessions", "must be at least 1"));
+        } else if self.max_sessions + self.max_tails >= 10 {
+            issues.push(ConfigIssue::new(
+                "ssh.max_sessions",
+                format!(
+                    "max_sessions + max_tails = {}: sshd allows 10 sessions per connection by default (MaxSessions); keep the sum below 10",
+                    self.max_sessions + self.max_tails
+                ),
+            ));
+        }
+        if self.max_tails == 0 {
+            issues.push(ConfigIssue::new("ssh.max_tails", "must be at least 1"));
+        }
+        for (key, d) in [
+            ("ssh.command_timeout", self.command_timeout),
+            ("ssh.connect_timeout", self.connect_timeout),
+            ("ssh.refresh", self.refresh.unwrap_or(super::ConfigDuration::secs(1))),
+        ] {
+            if d.get().is_zero() {
+                issues.push(ConfigIssue::new(key, "must be more than zero"));
+            }
+        }
+        if !(0.0..=100.0).contains(&self.disk_warn) || !(0.0..=100.0).contains(&self.disk_crit) {
+            issues.push(ConfigIssue::new("ssh.disk_warn", "thresholds are percentages (0-100)"));
+        } else if self.disk_warn > self.disk_crit {
+            issues.push(ConfigIssue::new("ssh.disk_warn", "must not be above ssh.disk_crit"));
+        }
+        if self.log_buffer == 0 {
+            issues.push(ConfigIssue::new("ssh.log_buffer", "must be at least 1"));
+        }
+        check_template(&self.supervisor_command, "ssh.supervisor_command", issues);
+        for (i, p) in self.junk_patterns.iter().enumerate() {
+            if p.is_empty() || p.contains('/') {
+                issues.push(ConfigIssue::new(
+                    format!("ssh.junk_patterns[{i}]"),
+                    "a file name pattern like \"*.hprof\" (no slashes)",
+                ));
+            }
+        }
+        for (i, h) in self.hosts.iter().enumerate() {
+            let at = |k: &str| format!("ssh.hosts[{i}].{k}");
+            if h.name.trim().is_empty() {
+                issues.push(ConfigIssue::new(at("name"), "must not be empty"));
+            }
+            if h.name.chars().any(|c| c.is_control()) {
+                issues.push(ConfigIssue::new(at("name"), "must not contain control characters"));
+            }
+            if self.hosts[..i].iter().any(|o| o.name == h.name) {
+                issues.push(ConfigIssue::new(at("name"), format!("duplicate host {:?}", h.name)));
+            }
+            // A destination starting with '-' would be read by ssh as an option.
+            if h.destination().starts_with('-') || h.jump.iter().any(|j| j.starts_with('-')) {
+                issues.push(ConfigIssue::new(at("address"), "must not start with '-'"));
+            }
+            if let Some(t) = &h.supervisor_command {
+                check_template(t, &at("supervisor_command"), issues);
+            }
+            if h.transport == TransportKind::Ssh && !h.path_prepend.is_empty() {
+                issues.push(ConfigIssue::new(
+                    at("path_prepend"),
+                    "only applies to the local transport",
+                ));
+            }
+            for (j, p) in h.junk_paths.iter().chain(&h.logs).enumerate() {
+                if !p.starts_with('/') {
+                    let key = if j < h.junk_paths.len() {
+                        format!("junk_paths[{j}]")
+                    } else {
+                        format!("logs[{}]", j - h.junk_paths.len())
+                    };
+                    issues.push(ConfigIssue::new(at(&key), "must be an absolute path"));
+                }
+            }
+        }
+    }
+}
+
+fn check_template(t: &str, key: &str, issues: &mut Vec<ConfigIssue>) {
+    if !t.contains("{action}") || !t.contains("{program}") {
+        issues.push(ConfigIssue::new(key, "must contain {action} and {program}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse_str;
+    use std::path::Path;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_str(text, Path::new("c.toml")) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_key_and_line() {
+        let e = errors(
+            "[ssh]\nmax_sessions = 9\nrefresh = \"0s\"\nsupervisor_command = \"supervisorctl restart\"\n\n[[ssh.hosts]]\nname = \"a\"\naddress = \"-oProxyCommand=x\"\nlogs = [\"relative.log\"]\n[[ssh.hosts]]\nname = \"a\"\n",
+        );
+        let all = e.join("\n");
+        for want in [
+            "ssh.max_sessions",
+            "ssh.refresh",
+            "ssh.supervisor_command",
+            "ssh.hosts[0].address",
+            "ssh.hosts[0].logs[0]",
+            "ssh.hosts[1].name",
+        ] {
+            assert!(all.contains(want), "{want} missing from:\n{all}");
+        }
+        assert!(all.contains("c.toml:2:"), "line numbers: {all}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = errors("[[ssh.hosts]]\nname = \"a\"\nhostname = \"typo\"\n");
+        assert!(e.join("\n").contains("hostname"), "{e:?}");
+    }
 }

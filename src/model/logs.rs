@@ -1,18 +1,300 @@
-//! Model of remote log tails. (Placeholder until the hosts issue lands.)
+//! Model of remote log tails: one bounded buffer shared by every tail, each line tagged with its source.
+//!
+//! The buffer is a ring: when it is full the oldest lines go and `dropped` counts them, so the pane can
+//! say "dropped N lines" instead of silently losing history. Lines carry a sequence number that never
+//! repeats, so a paused view can hold its place while new lines arrive and old ones are dropped.
 
+use std::collections::VecDeque;
 use std::time::SystemTime;
 
-#[derive(Debug, Clone, Default)]
-pub struct LogsState {
-    pub enabled: bool,
+/// Lines kept when nothing else is configured.
+pub const DEFAULT_CAPACITY: usize = 50_000;
+/// Longer lines are cut (a binary file tailed by mistake must not eat the memory).
+pub const MAX_LINE: usize = 4_096;
+
+/// Where a tail stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailState {
+    Connecting,
+    Streaming,
+    /// The connection or the remote tail ended; retrying.
+    Reconnecting(String),
+    /// Stopped by the user (the remote process was told to end).
+    Stopped,
+    Failed(String),
 }
 
-/// Lines or state changes from one tail.
+impl TailState {
+    pub fn label(&self) -> String {
+        match self {
+            TailState::Connecting => "connecting…".into(),
+            TailState::Streaming => "streaming".into(),
+            TailState::Reconnecting(e) => format!("reconnecting: {e}"),
+            TailState::Stopped => "stopped".into(),
+            TailState::Failed(e) => format!("failed: {e}"),
+        }
+    }
+}
+
+/// One tailed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TailInfo {
+    /// Stable id (`host:path`).
+    pub id: String,
+    pub host: String,
+    pub path: String,
+    pub state: TailState,
+    pub received: u64,
+}
+
+/// One line as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub seq: u64,
+    /// Index into [`LogsState::tails`].
+    pub source: u32,
+    pub at: SystemTime,
+    pub text: String,
+}
+
+/// Lines or state changes from one tail (sent by `sources::ssh` as `SourceUpdate::Logs`).
 #[derive(Debug, Clone)]
-pub enum LogEvent {}
+pub enum LogEvent {
+    /// A tail was started (also registers tails started from other panes' shortcuts).
+    Started {
+        id: String,
+        host: String,
+        path: String,
+        /// Buffer size from config (`ssh.log_buffer`).
+        capacity: usize,
+    },
+    Lines {
+        id: String,
+        lines: Vec<String>,
+    },
+    State {
+        id: String,
+        state: TailState,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct LogsState {
+    pub enabled: bool,
+    pub capacity: usize,
+    /// Every tail seen, in the order first started (a line's `source` indexes this).
+    pub tails: Vec<TailInfo>,
+    pub lines: VecDeque<LogLine>,
+    /// Sequence number the next line gets.
+    pub next_seq: u64,
+    /// Lines dropped from the front because the buffer was full.
+    pub dropped: u64,
+}
+
+impl Default for LogsState {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            capacity: DEFAULT_CAPACITY,
+            tails: Vec::new(),
+            lines: VecDeque::new(),
+            next_seq: 0,
+            dropped: 0,
+        }
+    }
+}
+
+/// Makes a remote line safe to draw: colour codes (`ESC [ … m`, any CSI) are dropped, other control
+/// characters shown as `�`, tabs as spaces. A log must never be able to drive our terminal.
+pub fn sanitize(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' => out.push_str("    "),
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                // Parameters and intermediates, then one final byte in @..~.
+                for f in chars.by_ref() {
+                    if ('@'..='~').contains(&f) {
+                        break;
+                    }
+                }
+            }
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 impl LogsState {
-    pub fn apply(&mut self, _at: SystemTime, event: LogEvent) {
-        match event {}
+    pub fn tail_index(&self, id: &str) -> Option<u32> {
+        self.tails.iter().position(|t| t.id == id).map(|i| i as u32)
+    }
+
+    pub fn tail(&self, id: &str) -> Option<&TailInfo> {
+        self.tails.iter().find(|t| t.id == id)
+    }
+
+    /// Sequence number of the oldest line still buffered.
+    pub fn first_seq(&self) -> u64 {
+        self.lines.front().map(|l| l.seq).unwrap_or(self.next_seq)
+    }
+
+    /// The line with sequence number `seq`, if still buffered (O(1)).
+    pub fn by_seq(&self, seq: u64) -> Option<&LogLine> {
+        let first = self.first_seq();
+        seq.checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.lines.get(i))
+    }
+
+    fn ensure_tail(&mut self, id: &str, host: &str, path: &str) -> usize {
+        match self.tails.iter().position(|t| t.id == id) {
+            Some(i) => i,
+            None => {
+                self.tails.push(TailInfo {
+                    id: id.to_string(),
+                    host: host.to_string(),
+                    path: path.to_string(),
+                    state: TailState::Connecting,
+                    received: 0,
+                });
+                self.tails.len() - 1
+            }
+        }
+    }
+
+    pub fn apply(&mut self, at: SystemTime, event: LogEvent) {
+        match event {
+            LogEvent::Started {
+                id,
+                host,
+                path,
+                capacity,
+            } => {
+                self.enabled = true;
+                self.capacity = capacity.max(1);
+                let i = self.ensure_tail(&id, &host, &path);
+                self.tails[i].state = TailState::Connecting;
+            }
+            LogEvent::State { id, state } => {
+                if let Some(t) = self.tails.iter_mut().find(|t| t.id == id) {
+                    t.state = state;
+                }
+            }
+            LogEvent::Lines { id, lines } => {
+                let Some(source) = self.tail_index(&id) else {
+                    return;
+                };
+                let tail = &mut self.tails[source as usize];
+                tail.received += lines.len() as u64;
+                if tail.state != TailState::Streaming {
+                    tail.state = TailState::Streaming;
+                }
+                for text in lines {
+                    let mut text = sanitize(text);
+                    if text.len() > MAX_LINE {
+                        let mut cut = MAX_LINE;
+                        while !text.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        text.truncate(cut);
+                        text.push('…');
+                    }
+                    self.push(LogLine {
+                        seq: self.next_seq,
+                        source,
+                        at,
+                        text,
+                    });
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, line: LogLine) {
+        self.next_seq += 1;
+        self.lines.push_back(line);
+        while self.lines.len() > self.capacity {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn started(id: &str, capacity: usize) -> LogEvent {
+        LogEvent::Started {
+            id: id.into(),
+            host: "h".into(),
+            path: id.into(),
+            capacity,
+        }
+    }
+
+    #[test]
+    fn buffer_is_bounded_and_counts_what_it_drops() {
+        let mut s = LogsState {
+            capacity: 3,
+            ..LogsState::default()
+        };
+        let t = SystemTime::UNIX_EPOCH;
+        s.apply(t, started("a", 3));
+        s.apply(
+            t,
+            LogEvent::Lines {
+                id: "a".into(),
+                lines: (0..5).map(|i| format!("l{i}")).collect(),
+            },
+        );
+        assert_eq!(s.lines.len(), 3);
+        assert_eq!(s.dropped, 2);
+        assert_eq!(s.first_seq(), 2);
+        assert_eq!(s.by_seq(3).unwrap().text, "l3");
+        assert!(s.by_seq(1).is_none());
+        assert_eq!(s.tails[0].received, 5);
+        assert_eq!(s.tails[0].state, TailState::Streaming);
+    }
+
+    #[test]
+    fn control_sequences_never_reach_the_terminal() {
+        assert_eq!(sanitize("\u{1b}[31mERROR\u{1b}[0m x".into()), "ERROR x");
+        assert_eq!(
+            sanitize("a\tb\u{7}c\u{1b}]0;title\u{7}".into()),
+            "a    b\u{fffd}c\u{fffd}]0;title\u{fffd}"
+        );
+        assert_eq!(sanitize("plain".into()), "plain");
+        assert_eq!(sanitize("cut \u{1b}[".into()), "cut ");
+    }
+
+    #[test]
+    fn lines_of_unknown_tails_are_ignored_and_long_lines_cut() {
+        let mut s = LogsState::default();
+        let t = SystemTime::UNIX_EPOCH;
+        s.apply(
+            t,
+            LogEvent::Lines {
+                id: "nobody".into(),
+                lines: vec!["x".into()],
+            },
+        );
+        assert!(s.lines.is_empty());
+        s.apply(t, started("a", 10));
+        s.apply(
+            t,
+            LogEvent::Lines {
+                id: "a".into(),
+                lines: vec!["é".repeat(MAX_LINE)],
+            },
+        );
+        assert!(s.lines[0].text.len() <= MAX_LINE + '…'.len_utf8());
     }
 }

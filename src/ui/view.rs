@@ -234,6 +234,10 @@ pub trait View: Send {
         None
     }
 
+    /// The `/` text changed. Table views ignore it (the app filters their rows); a view with its own
+    /// body uses it itself (the log tail searches and highlights).
+    fn on_filter(&mut self, _text: &str) {}
+
     /// Called once when the view is opened (e.g. start a log tail).
     fn on_enter(&mut self, _ctx: &ViewCtx) -> Vec<Effect> {
         Vec::new()

@@ -1,16 +1,685 @@
-//! The hosts pane.
+//! The hosts pane: every host with reachability, load, its fullest disk, supervisor programs and junk;
+//! `f` flattens it into every disk of every host (duf-like bars, biggest first). Enter opens a host:
+//! its filesystems, crash dumps, supervisor programs and du scans, with the actions on them.
 
+use crate::actions::hosts::{du_plan, remove_files_plan, supervisor_plan};
+use crate::analysis::hosts::{program_severity, usage_severity};
+use crate::app::Effect;
 use crate::model::SourceKind;
-use crate::ui::view::{NotBuilt, PaneAction, View};
+use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib, printable};
+use crate::model::time::short_duration;
+use crate::sources::ssh::{SupervisorAction, tail_command};
+use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::ui::widgets::text::bar;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[hosts]` mode).
-pub const ACTIONS: &[PaneAction] = &[];
+pub const ACTIONS: &[PaneAction] = &[
+    PaneAction {
+        name: "restart_program",
+        help: "restart the selected supervisor program (verified: RUNNING with a new pid)",
+    },
+    PaneAction {
+        name: "start_program",
+        help: "start the selected supervisor program",
+    },
+    PaneAction {
+        name: "stop_program",
+        help: "stop the selected supervisor program",
+    },
+    PaneAction {
+        name: "remove_junk",
+        help: "remove the crash dumps/junk found on this host (lists every file; df after)",
+    },
+    PaneAction {
+        name: "du",
+        help: "measure a directory with du (background job with progress)",
+    },
+    PaneAction {
+        name: "toggle_inodes",
+        help: "show inode usage",
+    },
+    PaneAction {
+        name: "toggle_pseudo",
+        help: "show tmpfs, overlay and other pseudo filesystems",
+    },
+    PaneAction {
+        name: "toggle_flat",
+        help: "list every disk of every host instead of one row per host",
+    },
+    PaneAction {
+        name: "tail_log",
+        help: "tail the host's configured logs (shown in the logs pane)",
+    },
+];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(NotBuilt {
-        pane: "hosts",
-        scope: "hosts",
-        source: Some(SourceKind::Hosts),
-        what: "disks, crash dumps and supervisor programs come with the hosts capability",
-    })
+    Box::new(HostsRoot::default())
+}
+
+const BAR: usize = 10;
+
+fn hosts<'a>(ctx: &'a ViewCtx) -> &'a [HostStatus] {
+    ctx.fleet
+        .hosts
+        .data
+        .as_ref()
+        .map(|s: &HostsState| s.hosts.as_slice())
+        .unwrap_or(&[])
+}
+
+fn usage_cell(f: &Filesystem, ctx: &ViewCtx) -> Cell {
+    let sev = usage_severity(f.use_percent, ctx.config.ssh.disk_warn, ctx.config.ssh.disk_crit);
+    Cell::num(
+        format!("{} {:>3.0}%", bar(f.use_percent / 100.0, BAR), f.use_percent),
+        f.use_percent,
+    )
+    .tone(sev.into())
+}
+
+fn inode_cell(f: &Filesystem, ctx: &ViewCtx) -> Cell {
+    match &f.inodes {
+        Some(i) if i.total > 0 => {
+            let sev = usage_severity(i.use_percent, ctx.config.ssh.inode_warn, ctx.config.ssh.inode_crit);
+            Cell::num(format!("{:>3.0}% of {}", i.use_percent, i.total), i.use_percent).tone(sev.into())
+        }
+        _ => Cell::num("-", -1.0).tone(Tone::Muted),
+    }
+}
+
+fn programs_cell(h: &HostStatus) -> Cell {
+    if h.programs.is_empty() {
+        return match &h.programs_error {
+            Some(e) => Cell::num(format!("✖ {e}"), -1.0).tone(Tone::Crit),
+            None => Cell::num("-", -1.0).tone(Tone::Muted),
+        };
+    }
+    let running = h.programs.iter().filter(|p| p.state == ProgramState::Running).count();
+    let worst = h
+        .programs
+        .iter()
+        .map(|p| program_severity(&p.state))
+        .max()
+        .unwrap_or(crate::model::Severity::Ok);
+    let mark = if running == h.programs.len() { "✔" } else { "✖" };
+    Cell::num(
+        format!("{mark} {running}/{} RUNNING", h.programs.len()),
+        running as f64 - h.programs.len() as f64,
+    )
+    .tone(worst.into())
+}
+
+fn state_cell(h: &HostStatus) -> Cell {
+    if h.reachable {
+        Cell::text("✔ up").tone(Tone::Ok)
+    } else if h.polled_at.is_none() {
+        Cell::text("… waiting").tone(Tone::Muted)
+    } else {
+        Cell::text(format!("✖ {}", h.error.as_deref().unwrap_or("down"))).tone(Tone::Crit)
+    }
+}
+
+/// The hosts pane's top level.
+#[derive(Default)]
+pub struct HostsRoot {
+    /// One row per disk of every host.
+    pub flat: bool,
+    pub pseudo: bool,
+    pub inodes: bool,
+    /// The row selected at the last draw: `handle` is not told the selection, and "tail its log" needs it.
+    selected: std::sync::Mutex<Option<String>>,
+}
+
+impl HostsRoot {
+    fn host_table(&self, ctx: &ViewCtx) -> Table {
+        let rows = hosts(ctx)
+            .iter()
+            .map(|h| {
+                let worst = h
+                    .disks(self.pseudo)
+                    .max_by(|a, b| a.use_percent.total_cmp(&b.use_percent));
+                let junk: u64 = h.junk.iter().map(|j| j.size_bytes).sum();
+                Row {
+                    key: h.name.clone(),
+                    cells: vec![
+                        Cell::text(h.name.clone()),
+                        state_cell(h),
+                        match h.load {
+                            Some(l) => Cell::num(format!("{:.2}", l[0]), l[0]),
+                            None => Cell::num("-", -1.0).tone(Tone::Muted),
+                        },
+                        match worst {
+                            Some(f) => usage_cell(f, ctx),
+                            None => Cell::num(
+                                h.filesystems_error
+                                    .clone()
+                                    .map(|e| format!("✖ {e}"))
+                                    .unwrap_or("-".into()),
+                                -1.0,
+                            )
+                            .tone(if h.filesystems_error.is_some() {
+                                Tone::Crit
+                            } else {
+                                Tone::Muted
+                            }),
+                        },
+                        Cell::text(worst.map(|f| f.mount.clone()).unwrap_or_default()),
+                        Cell::num(
+                            h.disks(self.pseudo).count().to_string(),
+                            h.disks(self.pseudo).count() as f64,
+                        ),
+                        programs_cell(h),
+                        if h.junk.is_empty() {
+                            Cell::num("-", 0.0).tone(Tone::Muted)
+                        } else {
+                            Cell::num(format!("{} · {}", h.junk.len(), human_bytes(junk)), junk as f64).tone(Tone::Warn)
+                        },
+                    ],
+                }
+            })
+            .collect();
+        Table {
+            columns: vec![
+                Column::left("HOST", 14),
+                Column::left("STATE", 22),
+                Column::right("LOAD", 6),
+                Column::left("FULLEST DISK", BAR as u16 + 5),
+                Column::left("MOUNT", 12).grow(),
+                Column::right("DISKS", 5),
+                Column::left("PROGRAMS", 14),
+                Column::right("JUNK", 12),
+            ],
+            rows,
+            default_sort: Some((3, true)),
+            empty: "No hosts configured ([[ssh.hosts]] in the config).".into(),
+        }
+    }
+
+    fn disk_table(&self, ctx: &ViewCtx) -> Table {
+        let mut rows = Vec::new();
+        for h in hosts(ctx) {
+            for f in h.disks(self.pseudo) {
+                let mut cells = vec![
+                    Cell::text(h.name.clone()).tone(if h.reachable { Tone::Normal } else { Tone::Crit }),
+                    Cell::text(f.mount.clone()),
+                    usage_cell(f, ctx),
+                    Cell::num(human_kib(f.used_kib), f.used_kib as f64),
+                    Cell::num(human_kib(f.size_kib), f.size_kib as f64),
+                    Cell::num(human_kib(f.avail_kib), f.avail_kib as f64),
+                    Cell::text(f.fstype.clone().unwrap_or_default()).tone(Tone::Muted),
+                ];
+                if self.inodes {
+                    cells.push(inode_cell(f, ctx));
+                }
+                rows.push(Row {
+                    key: format!("{}\u{0}{}", h.name, f.mount),
+                    cells,
+                });
+            }
+        }
+        let mut columns = vec![
+            Column::left("HOST", 14),
+            Column::left("MOUNT", 16).grow(),
+            Column::left("USAGE", BAR as u16 + 5),
+            Column::right("USED", 9),
+            Column::right("SIZE", 9),
+            Column::right("AVAIL", 9),
+            Column::left("TYPE", 8),
+        ];
+        if self.inodes {
+            columns.push(Column::right("INODES", 18));
+        }
+        Table {
+            columns,
+            rows,
+            default_sort: Some((2, true)),
+            empty: "No filesystems reported yet.".into(),
+        }
+    }
+}
+
+fn host_of(row: &str) -> &str {
+    row.split('\u{0}').next().unwrap_or(row)
+}
+
+fn tail_effects(ctx: &ViewCtx, host: &str) -> Vec<Effect> {
+    ctx.config
+        .ssh
+        .host(host)
+        .map(|h| h.logs.iter().map(|p| Effect::Logs(tail_command(host, p))).collect())
+        .unwrap_or_default()
+}
+
+impl View for HostsRoot {
+    fn crumb(&self) -> String {
+        if self.flat {
+            "hosts (all disks)".into()
+        } else {
+            "hosts".into()
+        }
+    }
+    fn scope(&self) -> &'static str {
+        "hosts"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Hosts)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let all = hosts(ctx);
+        if all.is_empty() {
+            return Vec::new();
+        }
+        let down = all.iter().filter(|h| !h.reachable && h.polled_at.is_some()).count();
+        let c = &ctx.config.ssh;
+        let (mut warn, mut crit) = (0, 0);
+        for f in all.iter().flat_map(|h| h.disks(false)) {
+            match usage_severity(f.use_percent, c.disk_warn, c.disk_crit) {
+                crate::model::Severity::Critical => crit += 1,
+                crate::model::Severity::Warning => warn += 1,
+                _ => {}
+            }
+        }
+        let programs: Vec<_> = all.iter().flat_map(|h| &h.programs).collect();
+        let running = programs.iter().filter(|p| p.state == ProgramState::Running).count();
+        let tone = if down > 0 || crit > 0 || running < programs.len() {
+            Tone::Crit
+        } else if warn > 0 {
+            Tone::Warn
+        } else {
+            Tone::Ok
+        };
+        vec![(
+            format!(
+                " {} host(s), {down} unreachable · disks: {crit} ≥{:.0}%, {warn} ≥{:.0}% · programs {running}/{} RUNNING{}{}",
+                all.len(),
+                c.disk_crit,
+                c.disk_warn,
+                programs.len(),
+                if self.pseudo {
+                    " · showing pseudo filesystems"
+                } else {
+                    ""
+                },
+                if self.inodes && self.flat { " · inodes" } else { "" },
+            ),
+            tone,
+        )]
+    }
+
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        if self.flat {
+            self.disk_table(ctx)
+        } else {
+            self.host_table(ctx)
+        }
+    }
+
+    fn render_body(
+        &self,
+        _frame: &mut ratatui::Frame,
+        _area: ratatui::layout::Rect,
+        _ctx: &ViewCtx,
+        selected: Option<&str>,
+    ) -> bool {
+        if let Ok(mut s) = self.selected.lock() {
+            *s = selected.map(String::from);
+        }
+        false
+    }
+
+    fn drill(&self, _ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        Some(Box::new(HostView {
+            host: host_of(row).to_string(),
+            pseudo: self.pseudo,
+            inodes: self.inodes,
+        }))
+    }
+
+    fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
+        match row {
+            Some(r) => host_actions(ctx, host_of(r), None),
+            None => Vec::new(),
+        }
+    }
+
+    fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        let host = host_of(row);
+        let mut v = vec![
+            ("host".to_string(), host.to_string()),
+            ("name".to_string(), host.to_string()),
+        ];
+        if let Some((_, mount)) = row.split_once('\u{0}') {
+            v.push(("mount".into(), mount.to_string()));
+            v.push(("path".into(), mount.to_string()));
+        }
+        v
+    }
+
+    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+        match action {
+            "tail_log" => {
+                let row = self.selected.lock().ok().and_then(|s| s.clone())?;
+                return Some(tail_effects(ctx, host_of(&row)));
+            }
+            "toggle_flat" => self.flat = !self.flat,
+            "toggle_pseudo" => self.pseudo = !self.pseudo,
+            "toggle_inodes" => {
+                self.inodes = !self.inodes;
+                self.flat |= self.inodes;
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+}
+
+/// Actions on a host, given the selected row kind (`Some(program)` on a program row).
+fn host_actions(ctx: &ViewCtx, host: &str, program: Option<&str>) -> Vec<ActionOffer> {
+    let Some(h) = hosts(ctx).iter().find(|h| h.name == host) else {
+        return Vec::new();
+    };
+    let mut offers = Vec::new();
+    for (name, action) in [
+        ("restart_program", SupervisorAction::Restart),
+        ("start_program", SupervisorAction::Start),
+        ("stop_program", SupervisorAction::Stop),
+    ] {
+        let plan = match program {
+            Some(p) => supervisor_plan(ctx.config, host, p, action),
+            None => Err("select a supervisor program first (Enter on the host)".into()),
+        };
+        offers.push(ActionOffer::new(name, plan));
+    }
+    offers.push(ActionOffer::new(
+        "remove_junk",
+        remove_files_plan(ctx.config, h, &h.junk),
+    ));
+    let config = Arc::new(ctx.config.clone());
+    let host_name = host.to_string();
+    let initial = h
+        .disks(false)
+        .max_by(|a, b| a.use_percent.total_cmp(&b.use_percent))
+        .map(|f| f.mount.clone())
+        .unwrap_or_else(|| "/".into());
+    offers.push(ActionOffer {
+        name: "du",
+        plan: du_plan(ctx.config, host, &initial),
+        input: Some(InputRequest {
+            title: format!("du on {host}"),
+            prompt: "directory to measure (absolute path)".into(),
+            initial,
+            build: Arc::new(move |text: &str| du_plan(&config, &host_name, text)),
+        }),
+    });
+    offers
+}
+
+/// One host: filesystems, junk, programs, du scans.
+pub struct HostView {
+    pub host: String,
+    pub pseudo: bool,
+    pub inodes: bool,
+}
+
+/// Row kinds in the host view (the key's first part).
+const FS: &str = "fs";
+const JUNK: &str = "junk";
+const PROG: &str = "prog";
+const DU: &str = "du";
+
+fn key(kind: &str, name: &str) -> String {
+    format!("{kind}\u{0}{name}")
+}
+
+fn split_key(row: &str) -> (&str, &str) {
+    row.split_once('\u{0}').unwrap_or(("", row))
+}
+
+impl View for HostView {
+    fn crumb(&self) -> String {
+        self.host.clone()
+    }
+    fn scope(&self) -> &'static str {
+        "hosts.host"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Hosts)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let Some(h) = hosts(ctx).iter().find(|h| h.name == self.host) else {
+            return vec![(format!(" {} has not been polled yet", self.host), Tone::Muted)];
+        };
+        let mut lines = Vec::new();
+        let state = if h.reachable {
+            ("✔ reachable".to_string(), Tone::Ok)
+        } else {
+            (
+                format!(
+                    "✖ unreachable: {} — showing data from {}",
+                    h.error.as_deref().unwrap_or("no answer"),
+                    h.last_ok
+                        .map(|t| crate::model::time::age(ctx.now, t))
+                        .unwrap_or_else(|| "never".into())
+                ),
+                Tone::Crit,
+            )
+        };
+        let load = h
+            .load
+            .map(|l| format!(" · load {:.2} {:.2} {:.2}", l[0], l[1], l[2]))
+            .unwrap_or_default();
+        lines.push((format!(" {} ({}) {}{load}", h.name, h.transport, state.0), state.1));
+        for (what, e) in [
+            ("df", &h.filesystems_error),
+            ("supervisor", &h.programs_error),
+            ("junk search", &h.junk_error),
+        ] {
+            if let Some(e) = e {
+                lines.push((format!(" ✖ {what}: {e}"), Tone::Crit));
+            }
+        }
+        if !h.junk.is_empty() {
+            let total: u64 = h.junk.iter().map(|j| j.size_bytes).sum();
+            lines.push((
+                format!(
+                    " {} junk file(s), {} — remove them all with the remove_junk action",
+                    h.junk.len(),
+                    human_bytes(total)
+                ),
+                Tone::Warn,
+            ));
+        }
+        lines
+    }
+
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        let mut columns = vec![
+            Column::left("KIND", 5),
+            Column::left("NAME", 20).grow(),
+            Column::left("USAGE / STATE", BAR as u16 + 5),
+            Column::right("USED", 9),
+            Column::right("SIZE", 9),
+            Column::right("AVAIL / PID", 11),
+            Column::left("INFO", 16),
+        ];
+        if self.inodes {
+            columns.push(Column::right("INODES", 18));
+        }
+        let mut table = Table {
+            columns,
+            rows: Vec::new(),
+            default_sort: None,
+            empty: format!("Nothing known about {} yet.", self.host),
+        };
+        let Some(h) = hosts(ctx).iter().find(|h| h.name == self.host) else {
+            return table;
+        };
+        let blank = || Cell::text("");
+        for f in h.disks(self.pseudo) {
+            let mut cells = vec![
+                Cell::text("disk"),
+                Cell::text(f.mount.clone()),
+                usage_cell(f, ctx),
+                Cell::num(human_kib(f.used_kib), f.used_kib as f64),
+                Cell::num(human_kib(f.size_kib), f.size_kib as f64),
+                Cell::num(human_kib(f.avail_kib), f.avail_kib as f64),
+                Cell::text(
+                    format!("{} {}", f.fstype.as_deref().unwrap_or(""), f.source)
+                        .trim()
+                        .to_string(),
+                )
+                .tone(Tone::Muted),
+            ];
+            if self.inodes {
+                cells.push(inode_cell(f, ctx));
+            }
+            table.rows.push(Row {
+                key: key(FS, &f.mount),
+                cells,
+            });
+        }
+        for j in &h.junk {
+            let age = j
+                .modified
+                .and_then(|m| {
+                    let now = ctx.now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+                    Some(format!(
+                        "{} old",
+                        short_duration(Duration::from_secs_f64((now - m).max(0.0)))
+                    ))
+                })
+                .unwrap_or_default();
+            table.rows.push(Row {
+                key: key(JUNK, &j.path),
+                cells: vec![
+                    Cell::text("dump").tone(Tone::Warn),
+                    Cell::text(printable(&j.path)),
+                    blank(),
+                    Cell::num(human_bytes(j.size_bytes), j.size_bytes as f64).tone(Tone::Warn),
+                    blank(),
+                    blank(),
+                    Cell::text(age).tone(Tone::Muted),
+                ],
+            });
+        }
+        for p in &h.programs {
+            let sev = program_severity(&p.state);
+            let mark = if p.state == ProgramState::Running { "✔" } else { "✖" };
+            table.rows.push(Row {
+                key: key(PROG, &p.name),
+                cells: vec![
+                    Cell::text("proc"),
+                    Cell::text(p.name.clone()),
+                    Cell::text(format!("{mark} {}", p.state.as_str())).tone(sev.into()),
+                    blank(),
+                    blank(),
+                    Cell::num(
+                        p.pid.map(|p| p.to_string()).unwrap_or("-".into()),
+                        p.pid.unwrap_or(0) as f64,
+                    ),
+                    Cell::text(match p.uptime_secs {
+                        Some(u) => format!("up {}", short_duration(Duration::from_secs(u))),
+                        None => p.description.clone(),
+                    })
+                    .tone(Tone::Muted),
+                ],
+            });
+        }
+        for d in &h.du {
+            let status = if d.running {
+                format!("⟳ {} scanned", d.scanned)
+            } else if let Some(e) = &d.error {
+                format!("✖ {e}")
+            } else {
+                format!("✔ {} entries", d.scanned)
+            };
+            table.rows.push(Row {
+                key: key(DU, &d.path),
+                cells: vec![
+                    Cell::text("du").tone(Tone::Accent),
+                    Cell::text(d.path.clone()),
+                    Cell::text(status).tone(if d.error.is_some() { Tone::Crit } else { Tone::Accent }),
+                    Cell::num(
+                        human_kib(d.entries.iter().map(|e| e.1).sum()),
+                        d.entries.iter().map(|e| e.1).sum::<u64>() as f64,
+                    ),
+                    blank(),
+                    blank(),
+                    blank(),
+                ],
+            });
+            let biggest = d.entries.first().map(|e| e.1).unwrap_or(0).max(1);
+            for (path, kib) in d.entries.iter().take(15) {
+                table.rows.push(Row {
+                    key: key(DU, &format!("{}\u{0}{path}", d.path)),
+                    cells: vec![
+                        Cell::text(""),
+                        Cell::text(format!("  {}", printable(path))),
+                        Cell::num(bar(*kib as f64 / biggest as f64, BAR), *kib as f64).tone(Tone::Muted),
+                        Cell::num(human_kib(*kib), *kib as f64),
+                        blank(),
+                        blank(),
+                        blank(),
+                    ],
+                });
+            }
+        }
+        table
+    }
+
+    fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
+        let program = row.and_then(|r| match split_key(r) {
+            (PROG, name) => Some(name),
+            _ => None,
+        });
+        let mut offers = host_actions(ctx, &self.host, program);
+        // du starts from the selected disk or directory.
+        if let Some(r) = row
+            && let (FS | DU, name) = split_key(r)
+        {
+            let dir = name.rsplit('\u{0}').next().unwrap_or(name).to_string();
+            if let Some(o) = offers.iter_mut().find(|o| o.name == "du")
+                && let Some(input) = o.input.as_mut()
+            {
+                input.initial = dir.clone();
+                o.plan = du_plan(ctx.config, &self.host, &dir);
+            }
+        }
+        offers
+    }
+
+    fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        let (kind, name) = split_key(row);
+        let mut v = vec![("host".to_string(), self.host.clone())];
+        match kind {
+            PROG => {
+                v.push(("name".into(), name.to_string()));
+                v.push(("process".into(), name.to_string()));
+            }
+            FS => {
+                v.push(("name".into(), name.to_string()));
+                v.push(("mount".into(), name.to_string()));
+                v.push(("path".into(), name.to_string()));
+            }
+            _ => {
+                let path = name.rsplit('\u{0}').next().unwrap_or(name);
+                v.push(("name".into(), path.to_string()));
+                v.push(("path".into(), path.to_string()));
+            }
+        }
+        v
+    }
+
+    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+        match action {
+            "toggle_pseudo" => self.pseudo = !self.pseudo,
+            "toggle_inodes" => self.inodes = !self.inodes,
+            "tail_log" => return Some(tail_effects(ctx, &self.host)),
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
 }

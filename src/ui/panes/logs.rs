@@ -1,16 +1,619 @@
-//! The logs pane.
+//! The logs pane: the configured log files of every host (and tails other panes started). Enter on one
+//! tails it; Enter on "all" merges every configured file with a per-source prefix. In a tail: follow or
+//! pause, `/` search with highlight and `n`/`N`, wrap, timestamps, save to a file. Leaving the tail
+//! (Esc) stops the remote process.
+//!
+//! Rendering walks the buffer from the bottom of the screen upwards and stops when the screen is full:
+//! cost follows the screen, not the 100k lines the buffer may hold.
 
+use crate::app::Effect;
 use crate::model::SourceKind;
-use crate::ui::view::{NotBuilt, PaneAction, View};
+use crate::model::logs::{LogLine, LogsState, TailState};
+use crate::sources::ssh::{TailCommand, tail_command, tail_id};
+use crate::ui::theme::Slot;
+use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use regex::{Regex, RegexBuilder};
+use std::cell::Cell as StdCell;
 
 /// Keymap actions this pane understands (bound in the keymap's `[logs]` mode).
-pub const ACTIONS: &[PaneAction] = &[];
+pub const ACTIONS: &[PaneAction] = &[
+    PaneAction {
+        name: "stop_tail",
+        help: "stop the selected tail (e.g. one started from another pane)",
+    },
+    PaneAction {
+        name: "toggle_follow",
+        help: "follow new lines / pause where you are",
+    },
+    PaneAction {
+        name: "search_next",
+        help: "next match of the / search (newer)",
+    },
+    PaneAction {
+        name: "search_prev",
+        help: "previous match of the / search (older)",
+    },
+    PaneAction {
+        name: "toggle_wrap",
+        help: "wrap long lines",
+    },
+    PaneAction {
+        name: "toggle_timestamps",
+        help: "show when each line arrived",
+    },
+    PaneAction {
+        name: "save_log",
+        help: "save this tail's buffered lines to a file in the current directory",
+    },
+];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(NotBuilt {
-        pane: "logs",
-        scope: "logs",
-        source: Some(SourceKind::Logs),
-        what: "remote log tails come with the hosts capability",
-    })
+    Box::new(LogsRoot::default())
+}
+
+/// The key of the "every configured log, merged" row.
+const ALL: &str = "*";
+
+/// Every tail the pane knows: configured files first, then tails started elsewhere.
+fn sources(ctx: &ViewCtx) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = ctx
+        .config
+        .ssh
+        .hosts
+        .iter()
+        .flat_map(|h| h.logs.iter().map(move |p| (h.name.clone(), p.clone())))
+        .collect();
+    for t in &ctx.fleet.logs.tails {
+        if !out.iter().any(|(h, p)| *h == t.host && *p == t.path) {
+            out.push((t.host.clone(), t.path.clone()));
+        }
+    }
+    out
+}
+
+fn state_cell(logs: &LogsState, id: &str) -> Cell {
+    match logs.tail(id) {
+        None => Cell::text("idle").tone(Tone::Muted),
+        Some(t) => {
+            let tone = match &t.state {
+                TailState::Streaming => Tone::Ok,
+                TailState::Connecting | TailState::Stopped => Tone::Muted,
+                TailState::Reconnecting(_) => Tone::Warn,
+                TailState::Failed(_) => Tone::Crit,
+            };
+            Cell::text(t.state.label()).tone(tone)
+        }
+    }
+}
+
+/// The list of tails.
+#[derive(Default)]
+pub struct LogsRoot {
+    /// The row selected at the last draw (`handle` is not told the selection).
+    selected: std::sync::Mutex<Option<String>>,
+}
+
+impl View for LogsRoot {
+    fn crumb(&self) -> String {
+        "logs".into()
+    }
+    fn scope(&self) -> &'static str {
+        "logs"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Logs)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let l = &ctx.fleet.logs;
+        vec![(
+            format!(
+                " {} line(s) buffered of {} · dropped {} line(s) · Enter tails a file, or every file merged",
+                l.lines.len(),
+                l.capacity,
+                l.dropped
+            ),
+            Tone::Muted,
+        )]
+    }
+
+    fn table(&self, ctx: &ViewCtx) -> Table {
+        let logs = &ctx.fleet.logs;
+        let all = sources(ctx);
+        let mut rows = Vec::new();
+        if !all.is_empty() {
+            rows.push(Row {
+                key: ALL.into(),
+                cells: vec![
+                    Cell::text("(all)"),
+                    Cell::text(format!("every configured log, merged ({} files)", all.len())),
+                    Cell::text(""),
+                    Cell::num("", -1.0),
+                ],
+            });
+        }
+        for (host, path) in all {
+            let id = tail_id(&host, &path);
+            let received = logs.tail(&id).map(|t| t.received).unwrap_or(0);
+            rows.push(Row {
+                key: id.clone(),
+                cells: vec![
+                    Cell::text(host),
+                    Cell::text(path),
+                    state_cell(logs, &id),
+                    Cell::num(received.to_string(), received as f64),
+                ],
+            });
+        }
+        Table {
+            columns: vec![
+                Column::left("HOST", 14),
+                Column::left("FILE", 30).grow(),
+                Column::left("STATE", 14),
+                Column::right("LINES", 8),
+            ],
+            rows,
+            default_sort: None,
+            empty: "No log files configured (logs = [...] under [[ssh.hosts]]).".into(),
+        }
+    }
+
+    fn render_body(&self, _frame: &mut Frame, _area: Rect, _ctx: &ViewCtx, selected: Option<&str>) -> bool {
+        if let Ok(mut s) = self.selected.lock() {
+            *s = selected.map(String::from);
+        }
+        false
+    }
+
+    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+        if action != "stop_tail" {
+            return None;
+        }
+        let row = self.selected.lock().ok().and_then(|s| s.clone())?;
+        let ids: Vec<String> = if row == ALL {
+            ctx.fleet.logs.tails.iter().map(|t| t.id.clone()).collect()
+        } else {
+            vec![row]
+        };
+        Some(
+            ids.into_iter()
+                .map(|id| Effect::Logs(TailCommand::Stop { id }))
+                .collect(),
+        )
+    }
+
+    fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        let all = sources(ctx);
+        let picked: Vec<(String, String)> = if row == ALL {
+            ctx.config
+                .ssh
+                .hosts
+                .iter()
+                .flat_map(|h| h.logs.iter().map(move |p| (h.name.clone(), p.clone())))
+                .collect()
+        } else {
+            all.into_iter().filter(|(h, p)| tail_id(h, p) == row).collect()
+        };
+        if picked.is_empty() {
+            return None;
+        }
+        Some(Box::new(TailView::new(picked)))
+    }
+
+    fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        sources(ctx)
+            .into_iter()
+            .find(|(h, p)| tail_id(h, p) == row)
+            .map(|(h, p)| vec![("host".into(), h), ("path".into(), p.clone()), ("name".into(), p)])
+            .unwrap_or_default()
+    }
+}
+
+/// One or several tails in one scrolling view.
+pub struct TailView {
+    /// (host, path) of each tail shown.
+    pub sources: Vec<(String, String)>,
+    ids: Vec<String>,
+    /// Following the newest line; when false, `anchor` is the bottom line shown.
+    pub follow: bool,
+    pub anchor: Option<u64>,
+    pub wrap: bool,
+    pub timestamps: bool,
+    pub query: String,
+    regex: Option<Regex>,
+    /// The match `n`/`N` last moved to.
+    pub current: Option<u64>,
+    /// Body height at the last draw, for paging.
+    page: StdCell<u16>,
+    /// A message for the header (no match, saved...).
+    note: Option<String>,
+}
+
+impl TailView {
+    pub fn new(sources: Vec<(String, String)>) -> Self {
+        let ids = sources.iter().map(|(h, p)| tail_id(h, p)).collect();
+        Self {
+            sources,
+            ids,
+            follow: true,
+            anchor: None,
+            wrap: false,
+            timestamps: false,
+            query: String::new(),
+            regex: None,
+            current: None,
+            page: StdCell::new(20),
+            note: None,
+        }
+    }
+
+    fn merged(&self) -> bool {
+        self.sources.len() > 1
+    }
+
+    /// Buffer indexes (`source`) of this view's tails.
+    fn source_indexes(&self, logs: &LogsState) -> Vec<u32> {
+        self.ids.iter().filter_map(|id| logs.tail_index(id)).collect()
+    }
+
+    fn mine<'a>(&self, logs: &'a LogsState) -> impl DoubleEndedIterator<Item = &'a LogLine> + 'a {
+        let idx = self.source_indexes(logs);
+        logs.lines.iter().filter(move |l| idx.contains(&l.source))
+    }
+
+    /// Sequence number of the bottom line: the anchor while paused, else the newest of ours.
+    fn bottom(&self, logs: &LogsState) -> Option<u64> {
+        match (self.follow, self.anchor) {
+            (false, Some(a)) => Some(a.max(logs.first_seq())),
+            _ => self.mine(logs).next_back().map(|l| l.seq),
+        }
+    }
+
+    /// Moves the bottom line `n` of our lines older (negative) or newer (positive).
+    fn scroll(&mut self, logs: &LogsState, n: i64) {
+        let Some(bottom) = self.bottom(logs) else { return };
+        let target = if n < 0 {
+            self.mine(logs)
+                .rev()
+                .filter(|l| l.seq < bottom)
+                .take((-n) as usize)
+                .last()
+                .map(|l| l.seq)
+                .unwrap_or(bottom)
+        } else {
+            let newer = self
+                .mine(logs)
+                .filter(|l| l.seq > bottom)
+                .take(n as usize)
+                .last()
+                .map(|l| l.seq);
+            match newer {
+                Some(s) => s,
+                None => {
+                    // Scrolled past the newest line: follow again.
+                    self.follow = true;
+                    self.anchor = None;
+                    return;
+                }
+            }
+        };
+        self.follow = false;
+        self.anchor = Some(target);
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        self.regex.as_ref().is_some_and(|r| r.is_match(text))
+    }
+
+    fn search(&mut self, logs: &LogsState, newer: bool) {
+        if self.regex.is_none() {
+            self.note = Some("no search: press / and type a pattern".into());
+            return;
+        }
+        let from = self.current.or(self.bottom(logs)).unwrap_or(0);
+        let hit = if newer {
+            self.mine(logs)
+                .find(|l| l.seq > from && self.matches(&l.text))
+                .map(|l| l.seq)
+        } else {
+            self.mine(logs)
+                .rev()
+                .find(|l| l.seq < from && self.matches(&l.text))
+                .map(|l| l.seq)
+        };
+        match hit {
+            Some(seq) => {
+                self.current = Some(seq);
+                self.follow = false;
+                // Put the match mid-screen: the bottom line is half a page newer.
+                let half = usize::from(self.page.get() / 2);
+                let bottom = self
+                    .mine(logs)
+                    .filter(|l| l.seq >= seq)
+                    .take(half.max(1))
+                    .last()
+                    .map(|l| l.seq);
+                self.anchor = bottom.or(Some(seq));
+                self.note = None;
+            }
+            None => {
+                self.note = Some(format!(
+                    "no {} match for /{}",
+                    if newer { "newer" } else { "older" },
+                    self.query
+                ))
+            }
+        }
+    }
+
+    fn prefix(&self, logs: &LogsState, line: &LogLine) -> String {
+        let mut p = String::new();
+        if self.timestamps {
+            let t = crate::model::time::rfc3339(line.at);
+            p.push_str(t.get(11..19).unwrap_or(&t));
+            p.push(' ');
+        }
+        if self.merged()
+            && let Some(t) = logs.tails.get(line.source as usize)
+        {
+            let file = t.path.rsplit('/').next().unwrap_or(&t.path);
+            p.push_str(&format!("{}:{file} │ ", t.host));
+        }
+        p
+    }
+
+    /// The text of every buffered line of this view (what `save_log` writes).
+    pub fn contents(&self, logs: &LogsState) -> String {
+        let mut out = String::new();
+        for l in self.mine(logs) {
+            out.push_str(&self.prefix(logs, l));
+            out.push_str(&l.text);
+            out.push('\n');
+        }
+        out
+    }
+
+    fn save_path(&self, ctx: &ViewCtx) -> std::path::PathBuf {
+        let name = match self.sources.as_slice() {
+            [(h, p)] => format!("{h}-{}", p.rsplit('/').next().unwrap_or(p)),
+            _ => "merged".to_string(),
+        };
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let secs = ctx
+            .now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        std::path::PathBuf::from(format!("opsdeck-{safe}-{secs}.log"))
+    }
+
+    /// Spans of `text` with search matches highlighted.
+    fn highlighted<'a>(&self, text: &'a str, base: Style, hit: Style) -> Vec<Span<'a>> {
+        let Some(re) = &self.regex else {
+            return vec![Span::styled(text, base)];
+        };
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for m in re.find_iter(text) {
+            if m.start() > at {
+                spans.push(Span::styled(&text[at..m.start()], base));
+            }
+            if m.end() > m.start() {
+                spans.push(Span::styled(m.as_str(), hit));
+            }
+            at = m.end();
+        }
+        if at < text.len() {
+            spans.push(Span::styled(&text[at..], base));
+        }
+        spans
+    }
+}
+
+/// Tones for source prefixes, cycled (the prefix text itself keeps sources apart without colour).
+const PREFIX_SLOTS: [Slot; 5] = [Slot::Accent, Slot::Key, Slot::Title, Slot::Crumbs, Slot::Header];
+
+impl View for TailView {
+    fn crumb(&self) -> String {
+        match self.sources.as_slice() {
+            [(h, p)] => format!("{h}:{p}"),
+            all => format!("{} logs merged", all.len()),
+        }
+    }
+    fn scope(&self) -> &'static str {
+        "logs.tail"
+    }
+    fn source(&self) -> Option<SourceKind> {
+        Some(SourceKind::Logs)
+    }
+
+    fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        let logs = &ctx.fleet.logs;
+        let mut lines = Vec::new();
+        let mode = if self.follow { "▶ following" } else { "⏸ PAUSED" };
+        lines.push((
+            format!(
+                " {mode} · {} buffered · dropped {} line(s){}{}{}",
+                logs.lines.len(),
+                logs.dropped,
+                if self.wrap { " · wrap" } else { "" },
+                if self.timestamps { " · timestamps" } else { "" },
+                if self.query.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · /{}", self.query)
+                }
+            ),
+            if self.follow { Tone::Ok } else { Tone::Warn },
+        ));
+        for id in &self.ids {
+            if let Some(t) = logs.tail(id)
+                && !matches!(t.state, TailState::Streaming)
+            {
+                let tone = match t.state {
+                    TailState::Failed(_) => Tone::Crit,
+                    TailState::Reconnecting(_) => Tone::Warn,
+                    _ => Tone::Muted,
+                };
+                lines.push((format!(" {}: {}", t.id, t.state.label()), tone));
+            }
+        }
+        if let Some(n) = &self.note {
+            lines.push((format!(" {n}"), Tone::Muted));
+        }
+        lines
+    }
+
+    fn table(&self, _ctx: &ViewCtx) -> Table {
+        Table::default()
+    }
+
+    fn render_body(&self, frame: &mut Frame, area: Rect, ctx: &ViewCtx, _selected: Option<&str>) -> bool {
+        self.page.set(area.height);
+        if area.height == 0 || area.width == 0 {
+            return true;
+        }
+        let logs = &ctx.fleet.logs;
+        let theme = ctx.theme;
+        let base = theme.style(Slot::Text);
+        let hit = theme.style(Slot::Match);
+        let width = area.width as usize;
+        let Some(bottom) = self.bottom(logs) else {
+            frame.render_widget(
+                Paragraph::new("waiting for lines…").style(theme.style(Slot::Muted)),
+                area,
+            );
+            return true;
+        };
+        // Walk up from the bottom line until the screen is full.
+        let mut picked: Vec<(&LogLine, u16)> = Vec::new();
+        let mut used: u16 = 0;
+        for l in self.mine(logs).rev().skip_while(|l| l.seq > bottom) {
+            let len = unicode_width::UnicodeWidthStr::width(l.text.as_str()) + self.prefix(logs, l).chars().count();
+            let h = if self.wrap {
+                len.div_ceil(width).max(1) as u16
+            } else {
+                1
+            };
+            if used + h > area.height && !picked.is_empty() {
+                break;
+            }
+            used += h;
+            picked.push((l, h));
+            if used >= area.height {
+                break;
+            }
+        }
+        picked.reverse();
+        let mut y = area.y + area.height.saturating_sub(used);
+        for (l, h) in picked {
+            let prefix = self.prefix(logs, l);
+            let mut spans = Vec::new();
+            let slot = PREFIX_SLOTS[l.source as usize % PREFIX_SLOTS.len()];
+            spans.push(Span::styled(prefix, theme.style(slot)));
+            let mut style = base;
+            if Some(l.seq) == self.current {
+                style = theme.style(Slot::Selection);
+            }
+            if l.text.starts_with('⚠') {
+                style = theme.style(Slot::Warn);
+            }
+            spans.extend(self.highlighted(&l.text, style, hit));
+            let line = Line::from(spans);
+            let rect = Rect::new(area.x, y, area.width, h.min(area.bottom().saturating_sub(y)));
+            let p = Paragraph::new(line);
+            let p = if self.wrap {
+                p.wrap(ratatui::widgets::Wrap { trim: false })
+            } else {
+                p
+            };
+            frame.render_widget(p, rect);
+            y += h;
+        }
+        true
+    }
+
+    fn on_enter(&mut self, _ctx: &ViewCtx) -> Vec<Effect> {
+        self.sources
+            .iter()
+            .map(|(h, p)| Effect::Logs(tail_command(h, p)))
+            .collect()
+    }
+
+    fn on_leave(&mut self) -> Vec<Effect> {
+        self.ids
+            .iter()
+            .map(|id| Effect::Logs(TailCommand::Stop { id: id.clone() }))
+            .collect()
+    }
+
+    fn on_filter(&mut self, text: &str) {
+        self.query = text.to_string();
+        self.regex = if text.is_empty() {
+            None
+        } else {
+            RegexBuilder::new(text)
+                .case_insensitive(true)
+                .build()
+                .or_else(|_| RegexBuilder::new(&regex::escape(text)).case_insensitive(true).build())
+                .ok()
+        };
+        self.current = None;
+        self.note = None;
+    }
+
+    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+        let logs = &ctx.fleet.logs;
+        let page = i64::from(self.page.get().max(2) - 1);
+        self.note = None;
+        match action {
+            "toggle_follow" => {
+                if self.follow {
+                    self.anchor = self.bottom(logs);
+                    self.follow = false;
+                } else {
+                    self.follow = true;
+                    self.anchor = None;
+                }
+            }
+            "toggle_wrap" => self.wrap = !self.wrap,
+            "toggle_timestamps" => self.timestamps = !self.timestamps,
+            "search_next" => self.search(logs, true),
+            "search_prev" => self.search(logs, false),
+            "scroll_up" | "up" => self.scroll(logs, -1),
+            "scroll_down" | "down" => self.scroll(logs, 1),
+            "scroll_page_up" | "page_up" => self.scroll(logs, -page),
+            "scroll_page_down" | "page_down" => self.scroll(logs, page),
+            "scroll_top" | "top" => {
+                self.follow = false;
+                self.anchor = self.mine(logs).next().map(|l| l.seq);
+            }
+            "scroll_bottom" | "bottom" => {
+                self.follow = true;
+                self.anchor = None;
+            }
+            "save_log" => {
+                return Some(vec![Effect::SaveFile {
+                    path: self.save_path(ctx),
+                    contents: self.contents(logs),
+                }]);
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
 }

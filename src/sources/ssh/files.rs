@@ -1,0 +1,171 @@
+//! Files on a host: junk (crash dumps) found with `find`, removal, and `du` scans.
+//! Every path travels as its own argv word (quoted for the remote shell), never inside a script.
+
+use super::transport::Cmd;
+use crate::model::hosts::JunkFile;
+
+/// `find` under `paths` for files matching `patterns`, printing size, mtime and path NUL-terminated
+/// (so newlines in names cannot split a record).
+pub fn find_command(paths: &[String], patterns: &[String], depth: u32, remote_timeout_secs: u64) -> Cmd {
+    let mut argv: Vec<String> = ["timeout", "-k", "2"].map(String::from).to_vec();
+    argv.push(remote_timeout_secs.max(1).to_string());
+    argv.push("find".into());
+    // `-H` follows a configured path that is itself a symlink, nothing below it.
+    argv.push("-H".into());
+    argv.extend(paths.iter().cloned());
+    argv.extend(["-xdev", "-maxdepth"].map(String::from));
+    argv.push(depth.max(1).to_string());
+    argv.extend(["-type", "f", "("].map(String::from));
+    for (i, p) in patterns.iter().enumerate() {
+        if i > 0 {
+            argv.push("-o".into());
+        }
+        argv.push("-name".into());
+        argv.push(p.clone());
+    }
+    argv.extend([")", "-printf", "%s\\t%T@\\t%p\\0"].map(String::from));
+    Cmd::Argv(argv)
+}
+
+/// Parses `size\tmtime\tpath\0` records. Malformed records are skipped (counted in the `Err` side only
+/// when nothing at all could be read from non-empty output).
+pub fn parse_find(stdout: &str) -> Result<Vec<JunkFile>, String> {
+    let mut files = Vec::new();
+    let mut bad = 0usize;
+    for rec in stdout.split('\0') {
+        let rec = rec.trim_start_matches('\n');
+        if rec.is_empty() {
+            continue;
+        }
+        let mut parts = rec.splitn(3, '\t');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(size), Some(mtime), Some(path)) if path.starts_with('/') => match size.parse::<u64>() {
+                Ok(size_bytes) => files.push(JunkFile {
+                    path: path.to_string(),
+                    size_bytes,
+                    modified: mtime.parse().ok(),
+                }),
+                Err(_) => bad += 1,
+            },
+            _ => bad += 1,
+        }
+    }
+    if files.is_empty() && bad > 0 {
+        return Err(format!("could not read find's output ({bad} malformed records)"));
+    }
+    files.sort_by(|a, b| b.size_bytes.cmp(&a.size_bytes).then_with(|| a.path.cmp(&b.path)));
+    Ok(files)
+}
+
+/// Whether `path` may be removed by the junk action: absolute, no `..`, and under one of `roots`.
+pub fn check_removable(path: &str, roots: &[String]) -> Result<(), String> {
+    if !path.starts_with('/') {
+        return Err(format!("{path:?} is not an absolute path"));
+    }
+    if path.split('/').any(|c| c == ".." || c == ".") || path.contains('\0') {
+        return Err(format!("{path:?} has . or .. in it"));
+    }
+    let under = roots.iter().any(|r| {
+        let r = r.trim_end_matches('/');
+        path.strip_prefix(r)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+    });
+    if !under {
+        return Err(format!("{path:?} is not under a configured junk path"));
+    }
+    Ok(())
+}
+
+/// `rm -f -- FILES…`: `--` so no name is read as an option, each name its own word.
+pub fn remove_command(files: &[String]) -> Cmd {
+    let mut argv = vec!["rm".to_string(), "-f".into(), "--".into()];
+    argv.extend(files.iter().cloned());
+    Cmd::Argv(argv)
+}
+
+/// Prints (NUL-terminated) those of `files` that still exist; prints nothing when all are gone.
+pub fn still_there_command(files: &[String]) -> Cmd {
+    // The script is constant; the paths arrive as positional parameters.
+    let mut argv = vec![
+        "sh".to_string(),
+        "-c".into(),
+        r#"for f in "$@"; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi; done"#.into(),
+        "opsdeck-check".into(),
+    ];
+    argv.extend(files.iter().cloned());
+    Cmd::Argv(argv)
+}
+
+/// Counts the direct children of `dir` (one `.` each), for du's progress.
+pub fn count_children_command(dir: &str) -> Cmd {
+    Cmd::argv(["find", "-H", dir, "-mindepth", "1", "-maxdepth", "1", "-printf", "."])
+}
+
+/// `du` of `dir`'s children, one line per finished child (`KiB\tpath`), on one filesystem.
+pub fn du_command(dir: &str, remote_timeout_secs: u64) -> Cmd {
+    Cmd::Argv(vec![
+        "timeout".into(),
+        "-k".into(),
+        "2".into(),
+        remote_timeout_secs.max(1).to_string(),
+        "du".into(),
+        "-x".into(),
+        "-k".into(),
+        "-d".into(),
+        "1".into(),
+        "--".into(),
+        dir.to_string(),
+    ])
+}
+
+/// One du line: `KiB<TAB>path`.
+pub fn parse_du_line(line: &str) -> Option<(String, u64)> {
+    let (size, path) = line.split_once('\t')?;
+    Some((path.to_string(), size.trim().parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_records_with_hostile_names() {
+        let out = "10\t1700000000.5\t/data/a b.hprof\0\
+                   20\t1700000001.0\t/data/x'; rm -rf / $(id)\n.hprof\0garbage\0";
+        let files = parse_find(out).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].path, "/data/x'; rm -rf / $(id)\n.hprof");
+        assert_eq!(files[0].size_bytes, 20);
+        assert!(parse_find("nonsense\0").is_err());
+        assert!(parse_find("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn find_command_quotes_paths_and_patterns() {
+        let c = find_command(&["/es dir/$(x)".into()], &["*.hprof".into(), "core".into()], 2, 10);
+        assert_eq!(
+            c.to_shell(),
+            r"timeout -k 2 10 find -H '/es dir/$(x)' -xdev -maxdepth 2 -type f '(' -name '*.hprof' -o -name core ')' -printf '%s\t%T@\t%p\0'"
+        );
+    }
+
+    #[test]
+    fn only_files_under_junk_paths_are_removable() {
+        let roots = vec!["/data/es/".to_string()];
+        assert!(check_removable("/data/es/java_pid1.hprof", &roots).is_ok());
+        assert!(check_removable("/data/es", &roots).is_err());
+        assert!(check_removable("/data/esx/a.hprof", &roots).is_err());
+        assert!(check_removable("/data/es/../../etc/passwd", &roots).is_err());
+        assert!(check_removable("relative.hprof", &roots).is_err());
+        assert_eq!(
+            remove_command(&["/data/es/-rf a".into()]).to_shell(),
+            "rm -f -- '/data/es/-rf a'"
+        );
+    }
+
+    #[test]
+    fn du_lines() {
+        assert_eq!(parse_du_line("123\t/var/log/a b"), Some(("/var/log/a b".into(), 123)));
+        assert_eq!(parse_du_line("x\t/y"), None);
+    }
+}

@@ -1,0 +1,615 @@
+//! Hosts over SSH (or locally): disks, crash dumps, supervisor programs, log tails, and the command
+//! transport actions use.
+//!
+//! # For other capabilities
+//!
+//! [`SshBackend`] is `ctx.backends.ssh` in actions. It is cheap to clone and shares one multiplexed
+//! master connection per host with the pollers and tails.
+//!
+//! - [`SshBackend::run_command`]`(host, command, timeout)`: a shell command line whose variable parts
+//!   YOU escaped (`actions::custom::shell_quote`). Used by custom `[[actions]]`.
+//! - Supervisor, with the host's configured template (`sudo -n supervisorctl {action} {program}` by
+//!   default; every word shell-quoted):
+//!   - [`SshBackend::supervisor_status`]`(host)` → every [`Program`] (name, state, pid, uptime);
+//!   - [`SshBackend::supervisor_call`]`(host, action, program)` → the exact command text, for a plan's `call`;
+//!   - [`SshBackend::supervisor_verified`]`(host, action, program, within)` → runs start/stop/restart, then
+//!     polls `status` until the program is RUNNING with a new pid (restart), RUNNING (start) or stopped
+//!     (stop); `Ok(program)` as last seen; `Err(SupervisorError::NotDone(why))` when nothing changed
+//!     (unknown program: "no program named …", no connection, sudo refused) or
+//!     `Err(SupervisorError::Unverified(why))` when it ran but status did not confirm in time.
+//!     Map them to `Outcome::failed` / `Outcome::unverified` (as `actions::hosts` does).
+//!   - Or build the whole plan: `actions::hosts::supervisor_plan(config, host, program, action)`
+//!     (exact call text, risk, verification; `Operation::Hosts`), e.g. for a pillow's restart.
+//! - Programs as last polled are in `fleet.hosts.data` ([`crate::model::hosts::HostsState`]):
+//!   `state.host(h)?.program(name)` or `state.programs_named(name)` across hosts.
+//! - Concurrency: at most `ssh.max_sessions` commands and `ssh.max_tails` tails per host at once
+//!   (queued, not failed); every command has a timeout; masters reconnect with backoff.
+//! - "Tail its log": return `Effect::Logs(`[`tail_command`]`(host, path))` from a view; the tail shows
+//!   up in the logs pane.
+
+pub mod df;
+pub mod files;
+pub mod supervisor;
+pub mod tail;
+pub mod transport;
+
+use super::Poller;
+use super::runner::Polled;
+use crate::actions::command::CommandOutput;
+use crate::config::Config;
+use crate::config::ssh::{SshConfig, TransportKind};
+use crate::model::SourceKind;
+use crate::model::fleet::SourceUpdate;
+use crate::model::hosts::{DuReport, HostPoll, Program, ProgramState};
+use crate::model::logs::LogEvent;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+pub use supervisor::SupervisorAction;
+pub use tail::tail_id;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use transport::{Cmd, HostTransport};
+
+/// Why a supervisor action did not end as asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SupervisorError {
+    /// Nothing changed (unknown program, no connection, supervisorctl refused).
+    NotDone(String),
+    /// The command ran but status did not show the expected state in time.
+    Unverified(String),
+}
+
+impl std::fmt::Display for SupervisorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SupervisorError::NotDone(s) | SupervisorError::Unverified(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Requests from the logs pane (or another pane's "tail its log") to the tail tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailCommand {
+    /// Start tailing `path` on `host` (no-op when that tail already runs).
+    Start { host: String, path: String },
+    /// Stop a tail by id ([`tail_id`]); its remote process ends.
+    Stop { id: String },
+}
+
+/// "Tail its log": the command another pane returns as `Effect::Logs(..)`.
+pub fn tail_command(host: &str, path: &str) -> TailCommand {
+    TailCommand::Start {
+        host: host.to_string(),
+        path: path.to_string(),
+    }
+}
+
+struct Inner {
+    config: SshConfig,
+    hosts: Vec<Arc<HostTransport>>,
+    tails: Mutex<HashMap<String, CancellationToken>>,
+    /// `du` scans per host, newest last (the poller reports them, so they reach the pane).
+    du: Mutex<HashMap<String, Vec<DuReport>>>,
+    control_dir: Option<PathBuf>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for token in self
+            .tails
+            .lock()
+            .map(|t| t.values().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            token.cancel();
+        }
+        // Masters first: dropping a session sends `ssh -O exit` through its socket, which must still exist.
+        for h in &self.hosts {
+            drop(h.take_session());
+        }
+        // Not remove_dir_all: a session still held by a task removes its own socket dir when it goes.
+        if let Some(d) = &self.control_dir {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}
+
+/// The SSH/local transport for every configured host, shared by pollers, actions and tails.
+#[derive(Clone)]
+pub struct SshBackend {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SshBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshBackend")
+            .field("hosts", &self.inner.hosts.iter().map(|h| &h.name).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A private directory for master sockets: short (unix socket paths are limited to ~100 bytes) and ours.
+fn make_control_dir(config: &SshConfig) -> Result<(PathBuf, bool), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(d) = &config.control_dir {
+        let d = transport::expand_home(d);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&d)
+            .map_err(|e| format!("ssh.control_dir {}: {e}", d.display()))?;
+        return Ok((d, false));
+    }
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let d = std::env::temp_dir().join(format!("opsdeck-ssh-{}-{nanos:x}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&d)
+        .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    Ok((d, true))
+}
+
+impl SshBackend {
+    /// Builds the transports when the config has hosts (no network I/O happens here).
+    pub async fn connect(config: &Config) -> Result<Option<Self>, String> {
+        if !config.ssh.is_enabled() {
+            return Ok(None);
+        }
+        Self::new(&config.ssh).map(Some)
+    }
+
+    pub fn new(config: &SshConfig) -> Result<Self, String> {
+        let needs_ssh = config.hosts.iter().any(|h| h.transport == TransportKind::Ssh);
+        let (dir, owned) = if needs_ssh {
+            let (d, owned) = make_control_dir(config)?;
+            (Some(d), owned)
+        } else {
+            (None, false)
+        };
+        let sock_dir = dir.clone().unwrap_or_else(std::env::temp_dir);
+        let hosts = config
+            .hosts
+            .iter()
+            .map(|h| Arc::new(HostTransport::new(config, h, &sock_dir)))
+            .collect();
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                hosts,
+                tails: Mutex::new(HashMap::new()),
+                du: Mutex::new(HashMap::new()),
+                control_dir: dir.filter(|_| owned),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &SshConfig {
+        &self.inner.config
+    }
+
+    fn transport(&self, host: &str) -> Result<&Arc<HostTransport>, String> {
+        self.inner
+            .hosts
+            .iter()
+            .find(|h| h.name == host)
+            .ok_or_else(|| format!("no host named {host:?} in [ssh] config"))
+    }
+
+    /// The pollers feeding the hosts pane: one for every host, each host polled concurrently.
+    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
+        let interval = self
+            .inner
+            .config
+            .refresh
+            .map(|d| d.get())
+            .unwrap_or(config.general.refresh.get());
+        vec![Box::new(HostsPoller {
+            backend: self.clone(),
+            interval,
+        })]
+    }
+
+    /// Runs `command` (a shell command line, already shell-escaped) on `host` through the host's
+    /// multiplexed connection (or locally with `sh -c` for a local host), killed at `timeout`.
+    pub async fn run_command(&self, host: &str, command: &str, timeout: Duration) -> Result<CommandOutput, String> {
+        self.transport(host)?
+            .run(&Cmd::Script(command.to_string()), timeout)
+            .await
+    }
+
+    /// Runs a command built from argv words / an escaped script.
+    pub async fn run(&self, host: &str, cmd: &Cmd, timeout: Duration) -> Result<CommandOutput, String> {
+        self.transport(host)?.run(cmd, timeout).await
+    }
+
+    /// Closes every master connection and stops every tail.
+    pub async fn shutdown(&self) {
+        for token in self
+            .inner
+            .tails
+            .lock()
+            .map(|mut t| t.drain().map(|(_, v)| v).collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            token.cancel();
+        }
+        for h in &self.inner.hosts {
+            h.close().await;
+        }
+    }
+
+    // --- supervisor ---
+
+    fn supervisor_cmd(&self, host: &str, action: SupervisorAction, program: Option<&str>) -> Result<Cmd, String> {
+        let h = self
+            .inner
+            .config
+            .host(host)
+            .ok_or_else(|| format!("no host named {host:?} in [ssh] config"))?;
+        supervisor::command(self.inner.config.supervisor_template(h), action, program)
+    }
+
+    /// The exact command `action` on `program` runs on `host` (for plans and the audit log).
+    pub fn supervisor_call(&self, host: &str, action: SupervisorAction, program: &str) -> Result<String, String> {
+        self.supervisor_cmd(host, action, Some(program)).map(|c| c.to_shell())
+    }
+
+    /// `supervisorctl status` on `host`: every program.
+    pub async fn supervisor_status(&self, host: &str) -> Result<Vec<Program>, String> {
+        let cmd = self.supervisor_cmd(host, SupervisorAction::Status, None)?;
+        let t = self.transport(host)?;
+        let out = t.run(&cmd, t.command_timeout).await?;
+        supervisor::parse_status(&out)
+    }
+
+    /// Runs start/stop/restart on `program`, then verifies by status within `within`: RUNNING with a new
+    /// pid after a restart, RUNNING after a start, STOPPED/EXITED after a stop.
+    pub async fn supervisor_verified(
+        &self,
+        host: &str,
+        action: SupervisorAction,
+        program: &str,
+        within: Duration,
+    ) -> Result<Program, SupervisorError> {
+        let before = self.supervisor_status(host).await.map_err(SupervisorError::NotDone)?;
+        let old = before.iter().find(|p| p.name == program).ok_or_else(|| {
+            let known: Vec<&str> = before.iter().map(|p| p.name.as_str()).collect();
+            SupervisorError::NotDone(format!(
+                "no program named {program:?} in supervisor on {host} (known: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?;
+        let old_pid = old.pid;
+        let cmd = self
+            .supervisor_cmd(host, action, Some(program))
+            .map_err(SupervisorError::NotDone)?;
+        let t = self.transport(host).map_err(SupervisorError::NotDone)?;
+        let out = t
+            .run(&cmd, within.max(t.command_timeout))
+            .await
+            .map_err(SupervisorError::NotDone)?;
+        supervisor::check_action(&out, program).map_err(SupervisorError::NotDone)?;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let last;
+            match self.supervisor_status(host).await {
+                Ok(now) => match now.into_iter().find(|p| p.name == program) {
+                    Some(p) => {
+                        let done = match action {
+                            SupervisorAction::Restart => {
+                                p.state == ProgramState::Running && p.pid.is_some() && p.pid != old_pid
+                            }
+                            SupervisorAction::Start => p.state == ProgramState::Running,
+                            SupervisorAction::Stop => matches!(p.state, ProgramState::Stopped | ProgramState::Exited),
+                            SupervisorAction::Status => true,
+                        };
+                        if done {
+                            return Ok(p);
+                        }
+                        last = format!("{} {}", p.state.as_str(), p.description);
+                    }
+                    None => last = format!("{program} disappeared from supervisor"),
+                },
+                Err(e) => last = e,
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(SupervisorError::Unverified(format!(
+                    "{} ran, but {program} on {host} is {} {} later",
+                    action.as_str(),
+                    last.trim(),
+                    humantime::format_duration(within)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    // --- du jobs ---
+
+    fn du_update(&self, host: &str, report: DuReport) {
+        if let Ok(mut all) = self.inner.du.lock() {
+            let list = all.entry(host.to_string()).or_default();
+            list.retain(|r| r.path != report.path);
+            list.push(report);
+            if list.len() > 5 {
+                list.remove(0);
+            }
+        }
+    }
+
+    fn du_reports(&self, host: &str) -> Vec<DuReport> {
+        self.inner
+            .du
+            .lock()
+            .map(|d| d.get(host).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// `du` of `dir`'s children on `host`, reporting progress as each child finishes. The result also
+    /// appears in the hosts pane with the next poll.
+    pub async fn du(
+        &self,
+        host: &str,
+        dir: &str,
+        timeout: Duration,
+        progress: &(dyn Fn(String, Option<f64>) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<DuReport, String> {
+        use tokio::io::AsyncBufReadExt;
+        let t = self.transport(host)?.clone();
+        let mut report = DuReport {
+            path: dir.to_string(),
+            running: true,
+            scanned: 0,
+            entries: Vec::new(),
+            error: None,
+            finished_at: None,
+        };
+        self.du_update(host, report.clone());
+        let children = t
+            .run(&files::count_children_command(dir), t.command_timeout)
+            .await
+            .ok()
+            .filter(|o| o.success())
+            .map(|o| o.stdout.len() as u64);
+        let mut stream = t.spawn(&files::du_command(dir, timeout.as_secs()), false).await?;
+        let stdout = stream.stdout.take().ok_or("du has no output pipe")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let outcome = loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break Err("stopped by the user".to_string()),
+                _ = &mut deadline => break Err(format!("du did not finish within {}", humantime::format_duration(timeout))),
+                line = lines.next_line() => match line {
+                    Ok(Some(l)) => {
+                        if let Some((path, kib)) = files::parse_du_line(&l) {
+                            report.scanned += 1;
+                            if path.trim_end_matches('/') != dir.trim_end_matches('/') {
+                                report.entries.push((path.clone(), kib));
+                            }
+                            let fraction = children.filter(|c| *c > 0).map(|c| (report.scanned as f64 / c as f64).min(1.0));
+                            progress(format!("du {dir}: {} entries, last {}", report.scanned, path), fraction);
+                            if report.scanned.is_multiple_of(16) {
+                                self.du_update(host, report.clone());
+                            }
+                        }
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(format!("reading du output: {e}")),
+                },
+            }
+        };
+        drop(lines);
+        stream.stop().await;
+        report.running = false;
+        report.finished_at = Some(SystemTime::now());
+        report.entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        report.entries.truncate(50);
+        if let Err(e) = &outcome {
+            report.error = Some(e.clone());
+        }
+        self.du_update(host, report.clone());
+        outcome.map(|_| report)
+    }
+
+    // --- polling ---
+
+    async fn poll_host(&self, t: Arc<HostTransport>) -> HostPoll {
+        let name = t.name.clone();
+        let kind = t.kind.name();
+        let cfg = &self.inner.config;
+        let timeout = cfg.command_timeout.get();
+        let remote_secs = timeout.as_secs().saturating_sub(2).max(1);
+        // The first command also (re)connects the master: if it cannot run, the host is unreachable.
+        let load = match t.run(&Cmd::argv(["cat", "/proc/loadavg"]), timeout).await {
+            Ok(out) => parse_loadavg(&out.stdout),
+            Err(e) => return HostPoll::unreachable(&name, kind, e),
+        };
+        let host_cfg = cfg.host(&name);
+        let df = async {
+            let mut typed = true;
+            loop {
+                let sizes_cmd = df::command_with(typed, false, remote_secs);
+                let inodes_cmd = df::command_with(typed, true, remote_secs);
+                let (sizes, inodes) = futures::join!(t.run(&sizes_cmd, timeout), t.run(&inodes_cmd, timeout));
+                let sizes = sizes?;
+                match df::parse(&sizes.stdout) {
+                    Ok(parsed) => {
+                        let inodes = inodes.ok().and_then(|o| df::parse(&o.stdout).ok());
+                        return Ok(df::filesystems(&parsed, inodes.as_ref()));
+                    }
+                    Err(_) if typed && df::refused_option(&sizes.stderr) => typed = false,
+                    Err(e) => {
+                        return Err(match sizes.last_line() {
+                            "" => e,
+                            said => format!("{e} ({said})"),
+                        });
+                    }
+                }
+            }
+        };
+        let programs = async {
+            match host_cfg {
+                Some(h) if h.supervisor => Some(self.supervisor_status(&name).await),
+                _ => None,
+            }
+        };
+        let junk = async {
+            let h = host_cfg?;
+            if h.junk_paths.is_empty() || cfg.junk_patterns.is_empty() {
+                return None;
+            }
+            let cmd = files::find_command(&h.junk_paths, &cfg.junk_patterns, cfg.junk_depth, remote_secs);
+            Some(t.run(&cmd, timeout).await.and_then(|o| {
+                let found = files::parse_find(&o.stdout)?;
+                // find exits 1 when a configured path is missing; what it did find still counts.
+                if found.is_empty() && !o.success() && !o.stderr.contains("No such file") {
+                    return Err(format!("find exit {:?}: {}", o.status, o.last_line()));
+                }
+                Ok(found)
+            }))
+        };
+        let (filesystems, programs, junk) = futures::join!(df, programs, junk);
+        HostPoll {
+            name: name.clone(),
+            transport: kind.to_string(),
+            reach: Ok(()),
+            load,
+            filesystems: Some(filesystems),
+            programs,
+            junk,
+            du: self.du_reports(&name),
+        }
+    }
+
+    /// One poll of every host, concurrently; each host bounded so a dead one cannot hold up the rest.
+    pub async fn poll_all(&self) -> Vec<HostPoll> {
+        let cfg = &self.inner.config;
+        let per_host = cfg.connect_timeout.get() + cfg.command_timeout.get() + Duration::from_secs(5);
+        let polls = self.inner.hosts.iter().map(|t| {
+            let t = t.clone();
+            async move {
+                let name = t.name.clone();
+                let kind = t.kind.name();
+                match tokio::time::timeout(per_host, self.poll_host(t)).await {
+                    Ok(p) => p,
+                    Err(_) => HostPoll::unreachable(&name, kind, format!("no answer within {}s", per_host.as_secs())),
+                }
+            }
+        });
+        futures::future::join_all(polls).await
+    }
+
+    // --- tails ---
+
+    /// Carries out a logs-pane request (start/stop a tail); lines go to `updates` as
+    /// `SourceUpdate::Logs` events.
+    pub fn handle_tail(&self, command: TailCommand, updates: mpsc::Sender<Polled>) {
+        match command {
+            TailCommand::Start { host, path } => {
+                let id = tail_id(&host, &path);
+                let token = {
+                    let Ok(mut tails) = self.inner.tails.lock() else { return };
+                    if tails.get(&id).is_some_and(|t| !t.is_cancelled()) {
+                        return;
+                    }
+                    let token = CancellationToken::new();
+                    tails.insert(id.clone(), token.clone());
+                    token
+                };
+                let started = Polled {
+                    at: SystemTime::now(),
+                    update: SourceUpdate::Logs(LogEvent::Started {
+                        id: id.clone(),
+                        host: host.clone(),
+                        path: path.clone(),
+                        capacity: self.inner.config.log_buffer,
+                    }),
+                };
+                let transport = self.transport(&host).cloned();
+                let lines = self.inner.config.tail_lines;
+                tokio::spawn(async move {
+                    if updates.send(started).await.is_err() {
+                        return;
+                    }
+                    match transport {
+                        Ok(t) => tail::run(t, id, path, lines, updates, token).await,
+                        Err(e) => {
+                            let _ = updates
+                                .send(Polled {
+                                    at: SystemTime::now(),
+                                    update: SourceUpdate::Logs(LogEvent::State {
+                                        id,
+                                        state: crate::model::logs::TailState::Failed(e),
+                                    }),
+                                })
+                                .await;
+                        }
+                    }
+                });
+            }
+            TailCommand::Stop { id } => {
+                if let Some(token) = self.inner.tails.lock().ok().and_then(|mut t| t.remove(&id)) {
+                    token.cancel();
+                }
+            }
+        }
+    }
+
+    /// Ids of the tails running now.
+    pub fn running_tails(&self) -> Vec<String> {
+        self.inner
+            .tails
+            .lock()
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+fn parse_loadavg(s: &str) -> Option<[f64; 3]> {
+    let mut it = s.split_whitespace().map(|w| w.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
+}
+
+struct HostsPoller {
+    backend: SshBackend,
+    interval: Duration,
+}
+
+impl Poller for HostsPoller {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Hosts
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    fn timeout(&self) -> Duration {
+        let c = &self.backend.inner.config;
+        c.connect_timeout.get() + c.command_timeout.get() + Duration::from_secs(10)
+    }
+    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
+        Box::pin(async move { SourceUpdate::Hosts(Ok(self.backend.poll_all().await)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loadavg() {
+        assert_eq!(parse_loadavg("0.52 0.58 0.59 1/467 12345\n"), Some([0.52, 0.58, 0.59]));
+        assert_eq!(parse_loadavg("garbage"), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! Hosts over SSH against real peers: OpenSSH sshd and supervisord on 127.0.0.1 (see `harness`), plus
+//! the hosts and logs panes driven through the app.
+//!
+//! Needs: `apt-get install -y openssh-server supervisor` (sshd at /usr/sbin/sshd or $OPSDECK_SSHD).
+
+mod hosts {
+    mod cli;
+    mod demo;
+    pub mod harness;
+    mod local;
+    mod panes;
+    mod ssh;
+}

@@ -1,0 +1,121 @@
+//! The demo's hosts through the real local transport: df, programs, junk, and actions that work.
+
+use opsdeck::actions::audit::{AuditLog, Identity};
+use opsdeck::actions::hosts::{remove_files_plan, supervisor_plan};
+use opsdeck::actions::{ActionCtx, OutcomeResult, run_operation};
+use opsdeck::config::Config;
+use opsdeck::demo::DemoFleet;
+use opsdeck::model::fleet::FeedData;
+use opsdeck::model::hosts::{HostsState, ProgramState};
+use opsdeck::sources::Backends;
+use opsdeck::sources::ssh::{SshBackend, SupervisorAction};
+use std::time::{Duration, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+async fn demo() -> (DemoFleet, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = DemoFleet {
+        config: Config::default(),
+        sandbox: dir.path().to_path_buf(),
+        cancel: CancellationToken::new(),
+        keep_alive: Vec::new(),
+    };
+    opsdeck::demo::hosts::start(&mut demo).await.unwrap();
+    (demo, dir)
+}
+
+fn ctx(ssh: SshBackend, dir: &std::path::Path) -> ActionCtx {
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    ActionCtx {
+        backends: Backends {
+            ssh: Some(ssh),
+            ..Backends::default()
+        },
+        progress: tx,
+        audit: AuditLog::new(dir.join("audit.jsonl"), Identity::current()),
+        cancel: CancellationToken::new(),
+    }
+}
+
+async fn state(b: &SshBackend) -> HostsState {
+    let mut s = None;
+    HostsState::absorb(&mut s, b.poll_all().await, SystemTime::now());
+    s.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_hosts_poll_and_their_actions_visibly_work() {
+    let (demo, dir) = demo().await;
+    assert!(demo.config.validate().is_empty(), "{:?}", demo.config.validate());
+    let b = SshBackend::new(&demo.config.ssh).unwrap();
+    let s = state(&b).await;
+    assert_eq!(s.hosts.len(), 3);
+    for h in &s.hosts {
+        assert!(h.reachable, "{}: {:?}", h.name, h.error);
+        assert!(h.filesystems_error.is_none(), "{}: {:?}", h.name, h.filesystems_error);
+        assert!(h.disks(false).count() >= 2, "{}: {:?}", h.name, h.filesystems);
+        assert!(
+            h.programs.iter().all(|p| p.state == ProgramState::Running),
+            "{:?}",
+            h.programs
+        );
+    }
+
+    // Restart: a new pid, RUNNING, verified.
+    let worker = s.host("worker-1").unwrap();
+    let old = worker.program("tile-worker").unwrap().pid;
+    let plan = supervisor_plan(&demo.config, "worker-1", "tile-worker", SupervisorAction::Restart).unwrap();
+    let out = run_operation(plan.op, &ctx(b.clone(), dir.path())).await;
+    assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
+    let s = state(&b).await;
+    let p = s.host("worker-1").unwrap().program("tile-worker").unwrap();
+    assert_eq!(p.state, ProgramState::Running);
+    assert_ne!(p.pid, old);
+
+    // Crash dumps appear (sparse, gigabytes) and the disk fills; removing them frees the space.
+    let es_dir = dir.path().join("hosts/es-data-1/disk/elasticsearch");
+    for i in 0..2 {
+        std::fs::File::create(es_dir.join(format!("java_pid{i} it's $(x).hprof")))
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+    }
+    let s = state(&b).await;
+    let es = s.host("es-data-1").unwrap();
+    assert!(es.junk.len() >= 2, "{:?} {:?}", es.junk, es.junk_error);
+    let before = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);
+    let plan = remove_files_plan(&demo.config, es, &es.junk).unwrap();
+    assert!(plan.description.contains("it's $(x).hprof"));
+    let out = run_operation(plan.op, &ctx(b.clone(), dir.path())).await;
+    assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
+    assert!(out.summary.contains("freed"), "{}", out.summary);
+    let s = state(&b).await;
+    let es = s.host("es-data-1").unwrap();
+    assert!(es.junk.is_empty(), "{:?}", es.junk);
+    let after = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);
+    assert!(after < before, "df shows space freed: {before} -> {after}");
+    demo.cancel.cancel();
+    let _ = Duration::ZERO;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_logs_are_written_and_tailed_through_the_local_transport() {
+    let (demo, _dir) = demo().await;
+    let b = SshBackend::new(&demo.config.ssh).unwrap();
+    let host = &demo.config.ssh.hosts[0];
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    b.handle_tail(opsdeck::sources::ssh::tail_command(&host.name, &host.logs[0]), tx);
+    let mut logs = opsdeck::model::logs::LogsState::default();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while logs.lines.len() < 3 && tokio::time::Instant::now() < deadline {
+        if let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await
+            && let opsdeck::model::fleet::SourceUpdate::Logs(e) = p.update
+        {
+            logs.apply(p.at, e);
+        }
+    }
+    assert!(logs.lines.len() >= 3, "the demo writes its log continuously");
+    assert!(logs.lines.iter().any(|l| l.text.contains("HTTP/1.1")));
+    b.shutdown().await;
+    demo.cancel.cancel();
+}

@@ -1,0 +1,110 @@
+//! The local transport with stand-in tools on PATH: df without `-T` (busybox), df that hangs (NFS), df
+//! that prints garbage. Each failure stays in its own part of its own host.
+
+use opsdeck::config::ssh::{HostConfig, SshConfig, TransportKind};
+use opsdeck::sources::ssh::SshBackend;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+fn host(dir: &std::path::Path, name: &str, df_script: &str) -> HostConfig {
+    let bin = dir.join(name);
+    std::fs::create_dir_all(&bin).unwrap();
+    let df = bin.join("df");
+    std::fs::write(&df, format!("#!/bin/sh\n{df_script}\n")).unwrap();
+    std::fs::set_permissions(&df, std::fs::Permissions::from_mode(0o755)).unwrap();
+    HostConfig {
+        name: name.into(),
+        transport: TransportKind::Local,
+        address: None,
+        user: None,
+        port: None,
+        identity_file: None,
+        jump: Vec::new(),
+        supervisor: false,
+        supervisor_command: None,
+        junk_paths: Vec::new(),
+        logs: Vec::new(),
+        path_prepend: vec![bin],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn df_failures_stay_in_their_own_host_and_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let busybox = r#"case "$1" in *T*) echo "df: invalid option -- 'T'" >&2; exit 1;; esac
+echo "Filesystem 1024-blocks Used Available Capacity Mounted on"
+echo "/dev/root 1000 900 100 90% /""#;
+    let cfg = SshConfig {
+        hosts: vec![
+            host(dir.path(), "busybox", busybox),
+            host(dir.path(), "nfs-hung", "sleep 60"),
+            host(
+                dir.path(),
+                "garbage",
+                "echo 'Segmentation fault'; head -c 300 /dev/urandom",
+            ),
+        ],
+        command_timeout: opsdeck::config::ConfigDuration::secs(4),
+        ..SshConfig::default()
+    };
+    let b = SshBackend::new(&cfg).unwrap();
+    let started = Instant::now();
+    let polls = b.poll_all().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the hung df is killed remotely: {:?}",
+        started.elapsed()
+    );
+    let by = |n: &str| polls.iter().find(|p| p.name == n).unwrap();
+    let bb = by("busybox");
+    let fs = bb.filesystems.as_ref().unwrap().as_ref().expect("fell back to df -P");
+    assert_eq!(fs[0].mount, "/");
+    assert_eq!(fs[0].fstype, None);
+    for name in ["nfs-hung", "garbage"] {
+        let p = by(name);
+        assert!(p.reach.is_ok(), "{name}: df failing does not make the host unreachable");
+        assert!(p.load.is_some(), "{name}: the rest of the poll is there");
+        let err = p.filesystems.as_ref().unwrap().as_ref().unwrap_err();
+        assert!(!err.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn quitting_mid_tail_leaves_no_tail_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("quit-tail-{}.log", std::process::id());
+    let log = dir.path().join(&marker);
+    std::fs::write(&log, "one\n").unwrap();
+    let mut h = host(dir.path(), "me", "exit 1");
+    h.logs = vec![log.to_string_lossy().into_owned()];
+    let cfg = SshConfig {
+        hosts: vec![h],
+        ..SshConfig::default()
+    };
+    // Its own runtime, dropped like opsdeck's is at quit: tasks are dropped, never told to stop.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let b = rt.block_on(async { SshBackend::new(&cfg).unwrap() });
+    rt.block_on(async {
+        b.handle_tail(opsdeck::sources::ssh::tail_command("me", &log.to_string_lossy()), tx);
+        loop {
+            let p = rx.recv().await.expect("tail events");
+            if let opsdeck::model::fleet::SourceUpdate::Logs(opsdeck::model::logs::LogEvent::Lines { .. }) = p.update {
+                break;
+            }
+        }
+    });
+    assert!(!super::harness::processes_matching(&marker).is_empty(), "tail running");
+    drop(rx);
+    rt.shutdown_timeout(Duration::from_millis(200));
+    drop(b);
+    let end = Instant::now() + Duration::from_secs(5);
+    while !super::harness::processes_matching(&marker).is_empty() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        super::harness::processes_matching(&marker).is_empty(),
+        "tail processes left behind: {:?}",
+        super::harness::processes_matching(&marker)
+    );
+}

@@ -1,0 +1,594 @@
+//! The SSH transport, pollers, supervisor actions and tails against a real sshd and supervisord.
+
+use super::harness::{Sshd, Supervisord, eventually, free_port, read};
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::model::hosts::ProgramState;
+use opsdeck::model::logs::{LogEvent, TailState};
+use opsdeck::sources::runner::Polled;
+use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailCommand, tail_command, tail_id};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+fn backend(cfg: &opsdeck::config::ssh::SshConfig) -> SshBackend {
+    SshBackend::new(cfg).expect("backend")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn df_over_ssh_is_parsed_with_inodes_and_load() {
+    let sshd = Sshd::start();
+    let b = backend(&sshd.config(vec![sshd.host("web-1")]));
+    let polls = b.poll_all().await;
+    assert_eq!(polls.len(), 1);
+    let p = &polls[0];
+    assert!(p.reach.is_ok(), "{:?}", p.reach);
+    assert!(p.load.is_some(), "load from /proc/loadavg");
+    let fs = p.filesystems.as_ref().unwrap().as_ref().expect("df parsed");
+    assert!(!fs.is_empty());
+    assert!(fs.iter().all(|f| f.mount.starts_with('/')));
+    assert!(fs.iter().any(|f| f.inodes.is_some()), "df -i joined by mount");
+    assert!(fs.windows(2).all(|w| w[0].size_kib >= w[1].size_kib), "biggest first");
+    // The same numbers df prints locally (same machine): the root filesystem's size matches.
+    let local = std::process::Command::new("df").args(["-PT", "/"]).output().unwrap();
+    let local = opsdeck::sources::ssh::df::parse(&String::from_utf8_lossy(&local.stdout)).unwrap();
+    let root = fs.iter().find(|f| f.mount == "/").expect("/ listed");
+    assert_eq!(root.size_kib, local.rows[0].total);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_changes_the_pid_and_comes_back_running() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600"), ("other", "/bin/sleep 3600")]);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let before = b.supervisor_status("worker-1").await.unwrap();
+    let old = before.iter().find(|p| p.name == "tile-worker").unwrap();
+    assert_eq!(old.state, ProgramState::Running);
+    let old_pid = old.pid.unwrap();
+    let other_pid = before.iter().find(|p| p.name == "other").unwrap().pid;
+
+    let p = b
+        .supervisor_verified(
+            "worker-1",
+            SupervisorAction::Restart,
+            "tile-worker",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.state, ProgramState::Running);
+    assert_ne!(p.pid, Some(old_pid));
+    // Independently of our own verification: supervisorctl says the same.
+    let after = b.supervisor_status("worker-1").await.unwrap();
+    assert_eq!(after.iter().find(|p| p.name == "tile-worker").unwrap().pid, p.pid);
+    assert_eq!(
+        after.iter().find(|p| p.name == "other").unwrap().pid,
+        other_pid,
+        "only the one program"
+    );
+
+    // Stop then start, each verified.
+    let p = b
+        .supervisor_verified(
+            "worker-1",
+            SupervisorAction::Stop,
+            "tile-worker",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.state, ProgramState::Stopped);
+    let p = b
+        .supervisor_verified(
+            "worker-1",
+            SupervisorAction::Start,
+            "tile-worker",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.state, ProgramState::Running);
+
+    // The poller reports the programs too.
+    let polls = b.poll_all().await;
+    let programs = polls[0].programs.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(programs.len(), 2);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_program_is_a_clear_error() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let err = b
+        .supervisor_verified("worker-1", SupervisorAction::Restart, "nosuch", Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    let SupervisorError::NotDone(text) = err else {
+        panic!("expected NotDone, got {err:?}")
+    };
+    assert!(text.contains("no program named \"nosuch\""), "{text}");
+    assert!(text.contains("tile-worker"), "names the known programs: {text}");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn host_key_mismatch_is_refused_and_known_hosts_untouched() {
+    let sshd = Sshd::start();
+    // known_hosts pins another key for this host:port.
+    let mut cfg = sshd.config(vec![sshd.host("impostor")]);
+    cfg.known_hosts = Some(sshd.path("known_hosts_wrong"));
+    let before = read(&sshd.path("known_hosts_wrong"));
+    let b = backend(&cfg);
+    let polls = b.poll_all().await;
+    let err = polls[0].reach.as_ref().unwrap_err();
+    assert!(
+        err.to_lowercase().contains("host key") || err.contains("HOST IDENTIFICATION"),
+        "error names the host key problem: {err}"
+    );
+    assert_eq!(read(&sshd.path("known_hosts_wrong")), before, "never rewritten");
+    // A host that is not in known_hosts at all is refused too (never accept-new).
+    let empty = sshd.path("known_hosts_empty");
+    std::fs::write(&empty, "").unwrap();
+    let mut cfg = sshd.config(vec![sshd.host("stranger")]);
+    cfg.known_hosts = Some(empty.clone());
+    let b = backend(&cfg);
+    let polls = b.poll_all().await;
+    assert!(polls[0].reach.is_err());
+    assert_eq!(read(&empty), "", "the unknown key was not added");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_command_times_out_and_the_host_stays_usable() {
+    let sshd = Sshd::start();
+    let b = backend(&sshd.config(vec![sshd.host("h")]));
+    b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
+    let started = Instant::now();
+    let err = b
+        .run_command("h", "sleep 30", Duration::from_millis(1500))
+        .await
+        .unwrap_err();
+    assert!(err.contains("timed out"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let out = b
+        .run_command("h", "echo still here", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout.trim(), "still here");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_host_marks_only_its_own_row() {
+    let sshd = Sshd::start();
+    let mut dead = sshd.host("dead");
+    dead.port = Some(free_port()); // nothing listens there
+    let b = backend(&sshd.config(vec![sshd.host("alive"), dead]));
+    let started = Instant::now();
+    let polls = b.poll_all().await;
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let alive = polls.iter().find(|p| p.name == "alive").unwrap();
+    let dead = polls.iter().find(|p| p.name == "dead").unwrap();
+    assert!(alive.reach.is_ok(), "{:?}", alive.reach);
+    assert!(alive.filesystems.as_ref().unwrap().is_ok());
+    let err = dead.reach.as_ref().unwrap_err();
+    assert!(
+        err.to_lowercase().contains("refused") || err.contains("connect"),
+        "{err}"
+    );
+    // Folded into the model: one row unreachable, the other fine.
+    let mut state = None;
+    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
+        &mut state,
+        polls,
+        std::time::SystemTime::now(),
+    );
+    let state = state.unwrap();
+    assert!(state.host("alive").unwrap().reachable);
+    assert!(!state.host("dead").unwrap().reachable);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_beyond_max_sessions_queue_instead_of_failing() {
+    let sshd = Sshd::start();
+    let mut cfg = sshd.config(vec![sshd.host("h")]);
+    cfg.max_sessions = 4;
+    let b = backend(&cfg);
+    // sshd allows 10 sessions; 16 concurrent commands only work because we queue per host.
+    let runs = (0..16).map(|i| {
+        let b = b.clone();
+        async move {
+            b.run_command("h", &format!("sleep 0.2; echo {i}"), Duration::from_secs(30))
+                .await
+        }
+    });
+    let results = futures::future::join_all(runs).await;
+    for (i, r) in results.iter().enumerate() {
+        let out = r.as_ref().unwrap_or_else(|e| panic!("command {i}: {e}"));
+        assert_eq!(out.stdout.trim(), i.to_string());
+    }
+    b.shutdown().await;
+}
+
+async fn next_lines(rx: &mut mpsc::Receiver<Polled>, want: &[&str], limit: Duration) -> Vec<String> {
+    let mut got = Vec::new();
+    let end = Instant::now() + limit;
+    while !want.iter().all(|w| got.iter().any(|g: &String| g == w)) {
+        let left = end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(Polled {
+                update: SourceUpdate::Logs(LogEvent::Lines { lines, .. }),
+                ..
+            })) => got.extend(lines),
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+    got
+}
+
+fn remote_tails(marker: &str) -> usize {
+    super::harness::processes_matching(marker).len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
+    let sshd = Sshd::start();
+    // A hostile file name: it must reach tail as one literal argument.
+    let marker = format!("opsdeck-tail-{}", std::process::id());
+    let log = sshd.dir.path().join(format!("{marker} it's; $(touch pwned).log"));
+    std::fs::write(&log, "old line\n").unwrap();
+    let b = backend(&sshd.config(vec![sshd.host("h")]));
+    let (tx, mut rx) = mpsc::channel(64);
+    let path = log.to_string_lossy().to_string();
+    b.handle_tail(tail_command("h", &path), tx.clone());
+    let got = next_lines(&mut rx, &["old line"], Duration::from_secs(10)).await;
+    assert!(got.contains(&"old line".to_string()), "history first: {got:?}");
+    assert!(eventually(Duration::from_secs(5), || async { remote_tails(&marker) > 0 }).await);
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        writeln!(f, "new one\nnew two").unwrap();
+    }
+    let got = next_lines(&mut rx, &["new one", "new two"], Duration::from_secs(10)).await;
+    assert!(got.contains(&"new two".to_string()), "streamed: {got:?}");
+    assert!(
+        !sshd.dir.path().join("pwned").exists(),
+        "the name never ran as a command"
+    );
+
+    b.handle_tail(
+        TailCommand::Stop {
+            id: tail_id("h", &path),
+        },
+        tx,
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async { remote_tails(&marker) == 0 }).await,
+        "remote tail still running after stop: {} processes",
+        remote_tails(&marker)
+    );
+    // The task reports that it stopped.
+    let stopped = eventually(Duration::from_secs(5), || {
+        let r = rx.try_recv();
+        async move {
+            matches!(
+                r,
+                Ok(Polled {
+                    update: SourceUpdate::Logs(LogEvent::State {
+                        state: TailState::Stopped,
+                        ..
+                    }),
+                    ..
+                })
+            )
+        }
+    })
+    .await;
+    assert!(stopped);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
+    let sshd = Sshd::start();
+    let root = sshd.dir.path();
+    // Relative: a name cannot hold '/'. Wherever a shell would run it (home, cwd), the file would appear.
+    let canary_name = format!("opsdeck-pwned-{}", std::process::id());
+    let evil = format!("$(touch {c}) `touch {c}`; touch {c} '\" x", c = canary_name);
+    let canaries = [
+        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(&canary_name),
+        std::env::current_dir().unwrap().join(&canary_name),
+        root.join(&canary_name),
+    ];
+    // A junk directory and files whose names are shell syntax.
+    let junk_dir = root.join(format!("dumps {evil}"));
+    std::fs::create_dir_all(&junk_dir).unwrap();
+    let names = [
+        format!("java {evil}.hprof"),
+        "-rf.hprof".to_string(),
+        "new\nline.hprof".to_string(),
+    ];
+    for n in &names {
+        std::fs::write(junk_dir.join(n), vec![0u8; 4096]).unwrap();
+    }
+    std::fs::write(junk_dir.join("keep.txt"), "not junk").unwrap();
+    // The host's display name is hostile too (the address is what ssh connects to).
+    let mut host = sshd.host(&format!("web {evil}"));
+    host.junk_paths = vec![junk_dir.to_string_lossy().into_owned()];
+    let cfg = sshd.config(vec![host.clone()]);
+    let b = backend(&cfg);
+    let polls = b.poll_all().await;
+    let junk = polls[0].junk.as_ref().unwrap().as_ref().expect("find ran");
+    let mut found: Vec<String> = junk.iter().map(|j| j.path.clone()).collect();
+    found.sort();
+    let mut want: Vec<String> = names
+        .iter()
+        .map(|n| junk_dir.join(n).to_string_lossy().into_owned())
+        .collect();
+    want.sort();
+    assert_eq!(found, want, "discovered exactly, byte for byte");
+
+    // Remove them through the action: exactly those files go, nothing runs.
+    let config = opsdeck::config::Config {
+        ssh: cfg.clone(),
+        ..Default::default()
+    };
+    let mut state = None;
+    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
+        &mut state,
+        polls,
+        std::time::SystemTime::now(),
+    );
+    let state = state.unwrap();
+    let h = &state.hosts[0];
+    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::actions::ActionCtx {
+        backends: opsdeck::sources::Backends {
+            ssh: Some(b.clone()),
+            ..Default::default()
+        },
+        progress: tx,
+        audit: opsdeck::actions::audit::AuditLog::new(
+            root.join("audit.jsonl"),
+            opsdeck::actions::audit::Identity::current(),
+        ),
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
+    assert_eq!(
+        out.result,
+        opsdeck::actions::OutcomeResult::Succeeded,
+        "{}",
+        out.summary
+    );
+    for n in &names {
+        assert!(!junk_dir.join(n).exists(), "{n:?} removed");
+    }
+    assert!(junk_dir.join("keep.txt").exists(), "only the junk");
+
+    // A tail and run_command with hostile values quoted by us.
+    let quoted = opsdeck::actions::custom::shell_quote(&evil);
+    let out = b
+        .run_command(&host.name, &format!("printf %s {quoted}"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, evil);
+    for c in &canaries {
+        assert!(!c.exists(), "nothing hostile was ever executed: {}", c.display());
+    }
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn du_reports_progress_and_the_biggest_entries() {
+    let sshd = Sshd::start();
+    let dir = sshd.dir.path().join("var log");
+    for (name, kib) in [("big", 512), ("small", 8), ("mid dir", 64)] {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("f"), vec![1u8; kib * 1024]).unwrap();
+    }
+    let b = backend(&sshd.config(vec![sshd.host("h")]));
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |m: String, f: Option<f64>| seen.lock().unwrap().push((m, f));
+    let report = b
+        .du(
+            "h",
+            &dir.to_string_lossy(),
+            Duration::from_secs(30),
+            &progress,
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.entries[0].0, dir.join("big").to_string_lossy());
+    assert!(report.entries[0].1 >= 512);
+    assert_eq!(report.entries.len(), 3);
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert!(
+        seen.iter().any(|(_, f)| f.is_some_and(|f| f > 0.5)),
+        "fraction from the child count: {seen:?}"
+    );
+    // The next poll carries the finished scan to the pane.
+    let polls = b.poll_all().await;
+    assert_eq!(polls[0].du.len(), 1);
+    assert!(!polls[0].du[0].running);
+    b.shutdown().await;
+}
+
+fn masters(control_dir: &std::path::Path) -> Vec<u32> {
+    super::harness::processes_matching(&format!("ssh -E {}", control_dir.display()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_master_is_replaced_and_commands_keep_working() {
+    let sshd = Sshd::start();
+    let cfg = sshd.config(vec![sshd.host("h")]);
+    let ctl = cfg.control_dir.clone().unwrap();
+    let b = backend(&cfg);
+    b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
+    let first = masters(&ctl);
+    assert_eq!(first.len(), 1, "one multiplexed master per host");
+    // Several commands later, still one master: polls and actions share it.
+    for _ in 0..3 {
+        b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
+    }
+    assert_eq!(masters(&ctl), first);
+    // The master dies (network drop, killed): the next command reconnects.
+    std::process::Command::new("kill")
+        .arg(first[0].to_string())
+        .status()
+        .unwrap();
+    assert!(eventually(Duration::from_secs(5), || async { masters(&ctl).is_empty() }).await);
+    let out = b.run_command("h", "echo back", Duration::from_secs(15)).await.unwrap();
+    assert_eq!(out.stdout.trim(), "back");
+    let second = masters(&ctl);
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first);
+    b.shutdown().await;
+    assert!(
+        eventually(Duration::from_secs(5), || async { masters(&ctl).is_empty() }).await,
+        "closed on shutdown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_down_host_is_retried_with_backoff_not_hammered() {
+    let sshd = Sshd::start();
+    let mut dead = sshd.host("dead");
+    dead.port = Some(free_port());
+    let b = backend(&sshd.config(vec![dead]));
+    let first = b.poll_all().await;
+    assert!(first[0].reach.is_err());
+    let started = Instant::now();
+    let second = b.poll_all().await;
+    let err = second[0].reach.as_ref().unwrap_err();
+    assert!(err.contains("next attempt in"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "no new connection attempt inside the backoff"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jump_hosts_come_from_the_ssh_config() {
+    let sshd = Sshd::start();
+    // The jump host is configured in ssh_config (builder options do not apply to jump hosts).
+    std::fs::write(
+        sshd.path("ssh_config"),
+        format!(
+            "Host jumpbox\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            sshd.port,
+            super::harness::whoami(),
+            sshd.path("client_ed25519").display(),
+            sshd.path("known_hosts").display()
+        ),
+    )
+    .unwrap();
+    let mut host = sshd.host("behind-bastion");
+    host.jump = vec!["jumpbox".into()];
+    let b = backend(&sshd.config(vec![host]));
+    let out = b
+        .run_command("behind-bastion", "echo via jump", Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(out.stdout.trim(), "via jump");
+    // sshd saw the jump connection forward to itself.
+    let log = read(&sshd.path("sshd.log"));
+    assert!(
+        log.matches("Accepted publickey").count() >= 2,
+        "two logins (jump, then target through it):\n{log}"
+    );
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tail_reconnects_when_its_connection_is_lost() {
+    let sshd = Sshd::start();
+    let log = sshd.dir.path().join("app.log");
+    std::fs::write(&log, "before\n").unwrap();
+    let cfg = sshd.config(vec![sshd.host("h")]);
+    let ctl = cfg.control_dir.clone().unwrap();
+    let b = backend(&cfg);
+    let (tx, mut rx) = mpsc::channel(64);
+    let path = log.to_string_lossy().to_string();
+    b.handle_tail(tail_command("h", &path), tx);
+    assert!(
+        next_lines(&mut rx, &["before"], Duration::from_secs(10))
+            .await
+            .contains(&"before".to_string())
+    );
+    for pid in masters(&ctl) {
+        std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+    }
+    // The tail says it is reconnecting, then streams again on a new master.
+    let mut saw_reconnecting = false;
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(Polled {
+                update: SourceUpdate::Logs(LogEvent::State { state, .. }),
+                ..
+            })) => match state {
+                TailState::Reconnecting(_) => saw_reconnecting = true,
+                TailState::Streaming if saw_reconnecting => break,
+                _ => {}
+            },
+            Ok(Some(_)) => {}
+            _ => panic!("the tail did not come back (reconnecting seen: {saw_reconnecting})"),
+        }
+    }
+    // The channel is open before the remote tail has opened the file (a slow login shell): keep
+    // writing until a line comes through, with a deadline.
+    let end = Instant::now() + Duration::from_secs(15);
+    let mut got = Vec::new();
+    while Instant::now() < end && !got.iter().any(|l: &String| l.starts_with("after reconnect")) {
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            writeln!(f, "after reconnect").unwrap();
+        }
+        got.extend(next_lines(&mut rx, &["after reconnect"], Duration::from_millis(500)).await);
+    }
+    assert!(got.contains(&"after reconnect".to_string()), "{got:?}");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_that_cannot_start_is_reported_not_claimed_restarted() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start_expecting(&[("ok", "/bin/sleep 3600"), ("crasher", "/bin/false")], 1);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let err = b
+        .supervisor_verified("worker-1", SupervisorAction::Restart, "crasher", Duration::from_secs(8))
+        .await
+        .unwrap_err();
+    // supervisorctl itself says it could not start it (spawn error / abnormal termination), or the
+    // status check finds it not RUNNING: never a success.
+    let text = err.to_string();
+    assert!(
+        text.contains("ERROR") || text.contains("FATAL") || text.contains("BACKOFF") || text.contains("EXITED"),
+        "{err:?}"
+    );
+    b.shutdown().await;
+}

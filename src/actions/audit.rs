@@ -21,7 +21,10 @@ impl Identity {
     pub fn current() -> Self {
         let user = std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(login_of_this_process)
+            .unwrap_or_else(|| "unknown".into());
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
             .ok()
@@ -30,6 +33,25 @@ impl Identity {
             .unwrap_or_else(|| "unknown".into());
         Self { user, host }
     }
+}
+
+/// The account this process runs as, from /proc and /etc/passwd (for sessions without $USER, e.g.
+/// cron or a bare tmux server), else `uid N`.
+fn login_of_this_process() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
 /// Appends audit lines to one file. Cloning shares the file path; each write opens, appends and syncs,
@@ -119,5 +141,14 @@ impl AuditLog {
             }
         }
         Ok(entries.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_login_is_found_without_environment_variables() {
+        let name = super::login_of_this_process().unwrap();
+        assert!(!name.is_empty() && name != "unknown", "{name}");
     }
 }

@@ -46,6 +46,17 @@ impl DemoFleet {
         elasticsearch::start(&mut demo).await?;
         queues::start(&mut demo).await?;
         hosts::start(&mut demo).await?;
+        // A custom action as a user would configure one: it goes through the same dialog and audit log.
+        demo.config.actions.push(crate::config::CustomAction {
+            name: "uptime".into(),
+            key: "U".into(),
+            scope: "hosts".into(),
+            command: "uptime".into(),
+            run_on: "{{host}}".into(),
+            risk: crate::actions::Risk::Low,
+            description: "load and uptime of the selected host (a custom [[actions]] entry)".into(),
+            timeout: crate::config::ConfigDuration::secs(20),
+        });
         Ok(demo)
     }
 }

@@ -173,3 +173,22 @@ fn two_writers_never_interleave_half_lines() {
     let entries = read(&path);
     assert_eq!(entries.len(), 100);
 }
+
+#[tokio::test]
+async fn sub_steps_written_by_an_operation_reach_the_app_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::new(dir.path().join("a.jsonl"), identity());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let listening = audit.with_listener(move |e| {
+        let _ = tx.send(e.clone());
+    });
+    // What a procedure does for each step through `ctx.audit`.
+    let step = plan("echo step", Duration::from_secs(1));
+    listening.intent("p-1.1", &step).unwrap();
+    listening
+        .outcome("p-1.1", &step, &opsdeck::actions::Outcome::succeeded("ok"))
+        .unwrap();
+    let seen: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+    assert_eq!(seen, read(audit.path()));
+    assert_eq!(seen.len(), 2);
+}

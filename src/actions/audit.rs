@@ -56,10 +56,21 @@ fn login_of_this_process() -> Option<String> {
 
 /// Appends audit lines to one file. Cloning shares the file path; each write opens, appends and syncs,
 /// so two opsdeck instances never interleave half lines.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuditLog {
     path: Arc<PathBuf>,
     identity: Arc<Identity>,
+    /// Told about every line written (so the audit pane shows procedures' sub-steps as they happen).
+    listener: Option<Arc<dyn Fn(&AuditEntry) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .field("identity", &self.identity)
+            .finish()
+    }
 }
 
 impl AuditLog {
@@ -67,6 +78,15 @@ impl AuditLog {
         Self {
             path: Arc::new(path),
             identity: Arc::new(identity),
+            listener: None,
+        }
+    }
+
+    /// The same log, also calling `listener` after each line is on disk.
+    pub fn with_listener(&self, listener: impl Fn(&AuditEntry) + Send + Sync + 'static) -> Self {
+        Self {
+            listener: Some(Arc::new(listener)),
+            ..self.clone()
         }
     }
 
@@ -121,7 +141,11 @@ impl AuditLog {
             .append(true)
             .open(&*self.path)?;
         file.write_all(line.as_bytes())?;
-        file.sync_all()
+        file.sync_all()?;
+        if let Some(listener) = &self.listener {
+            listener(entry);
+        }
+        Ok(())
     }
 
     /// Reads back the newest `limit` entries (for the audit pane); unreadable lines are skipped.

@@ -49,6 +49,13 @@ pub async fn execute(
     cancel: CancellationToken,
 ) -> Outcome {
     let action_id = format!("{}-{id}", std::process::id());
+    // Every line this action writes (its own and its procedure's sub-steps) reaches the audit pane.
+    let audit = {
+        let events = events.clone();
+        audit.with_listener(move |entry| {
+            let _ = events.send(ActionEvent::Audited(entry.clone()));
+        })
+    };
     // fsync takes milliseconds: keep it off the async workers.
     let intent = {
         let (audit, id, plan) = (audit.clone(), action_id.clone(), plan.clone());
@@ -58,9 +65,7 @@ pub async fn execute(
             .and_then(|r| r)
     };
     match intent {
-        Ok(entry) => {
-            let _ = events.send(ActionEvent::Audited(entry));
-        }
+        Ok(_) => {}
         Err(e) => {
             // Nothing ran: an action we cannot record is an action we do not take.
             return Outcome::failed(format!(
@@ -101,10 +106,7 @@ pub async fn execute(
             .and_then(|r| r)
     };
     match written {
-        Ok(entry) => {
-            let _ = events.send(ActionEvent::Audited(entry));
-            outcome
-        }
+        Ok(_) => outcome,
         Err(e) => Outcome {
             summary: format!("{} (and the audit outcome could not be written: {e})", outcome.summary),
             ..outcome

@@ -111,10 +111,21 @@ pub fn count_running(pillow: &Pillow, lookup: impl Fn(&str, &str) -> Option<bool
     Some((up, pillow.processes.len()))
 }
 
-/// Until the hosts capability's supervisor model is merged, nothing reports program states, so this
-/// stays unknown; wiring it is `count_running(pillow, |h, p| hosts.host(h)?.programs...)`.
-fn running(_ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
-    count_running(pillow, |_, _| None)
+/// From the hosts source's supervisor status: a program is known once its host reported programs
+/// (plain or `group:name`); a host that is not polled, or down, leaves the count unknown.
+fn running(ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
+    let hosts = ctx.fleet.hosts.data.as_ref()?;
+    count_running(pillow, |host, program| {
+        let status = hosts.host(host)?;
+        if status.programs.is_empty() {
+            return None;
+        }
+        let found = status
+            .programs
+            .iter()
+            .find(|p| p.name == program || p.name.rsplit(':').next() == Some(program));
+        Some(found.is_some_and(|p| p.state == crate::model::hosts::ProgramState::Running))
+    })
 }
 
 fn processes_cell(ctx: &ViewCtx, pillow: &Pillow) -> Cell {
@@ -670,6 +681,45 @@ mod tests {
             result: Ok(Vec::new()),
         });
         assert_eq!(count_running(&pillow, |_, p| Some(p == "p-0")), Some((1, 2)));
+
+        // Wired to the hosts source: group-prefixed supervisor names count, a host without programs is unknown.
+        use crate::model::hosts::{HostStatus, HostsState, Program, ProgramState};
+        let program = |name: &str, state| Program {
+            name: name.into(),
+            state,
+            pid: None,
+            uptime_secs: None,
+            description: String::new(),
+        };
+        let mut fleet = crate::model::Fleet::default();
+        fleet.hosts.data = Some(HostsState {
+            hosts: vec![HostStatus {
+                name: "pillow1".into(),
+                programs: vec![
+                    program("pillows:p-0", ProgramState::Running),
+                    program("p-1", ProgramState::Fatal),
+                ],
+                ..HostStatus::default()
+            }],
+        });
+        let config = crate::config::Config::default();
+        let theme = crate::ui::theme::Theme::builtin("default").unwrap();
+        fn ctx<'a>(
+            fleet: &'a crate::model::Fleet,
+            config: &'a crate::config::Config,
+            theme: &'a crate::ui::theme::Theme,
+        ) -> ViewCtx<'a> {
+            ViewCtx {
+                fleet,
+                config,
+                now: std::time::SystemTime::UNIX_EPOCH,
+                theme,
+                read_only: false,
+            }
+        }
+        assert_eq!(running(&ctx(&fleet, &config, &theme), &pillow), Some((1, 2)));
+        fleet.hosts.data.as_mut().unwrap().hosts[0].programs.clear();
+        assert_eq!(running(&ctx(&fleet, &config, &theme), &pillow), None);
         assert_eq!(count_running(&pillow, |_, p| (p == "p-0").then_some(true)), None);
     }
 

@@ -61,8 +61,10 @@ pub struct AuditLog {
     path: Arc<PathBuf>,
     identity: Arc<Identity>,
     /// Told about every line written (so the audit pane shows procedures' sub-steps as they happen).
-    listener: Option<Arc<dyn Fn(&AuditEntry) + Send + Sync>>,
+    listener: Option<Listener>,
 }
+
+type Listener = Arc<dyn Fn(&AuditEntry) + Send + Sync>;
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -4,6 +4,7 @@ pub mod help;
 pub mod keymap;
 pub mod panes;
 pub mod render;
+pub mod testing;
 pub mod theme;
 pub mod view;
 pub mod widgets;

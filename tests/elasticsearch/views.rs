@@ -2,11 +2,10 @@
 //! offers with their exact request, and an error shown over the last good data.
 
 use super::common::*;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::model::elasticsearch::EsState;
 use opsdeck::model::fleet::FeedData;
-use opsdeck::ui::keymap::{KeyCombo, Keymap};
+use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::elasticsearch::{StateFilter, grid_table};
 use opsdeck::ui::theme::Theme;
 use ratatui::Terminal;
@@ -51,15 +50,7 @@ fn poll_of(s: EsState) -> opsdeck::model::elasticsearch::EsPoll {
 }
 
 fn key(app: &mut App, k: &str) {
-    let combo = KeyCombo::parse(k).unwrap();
-    let mut mods = KeyModifiers::empty();
-    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
-        mods |= KeyModifiers::SHIFT;
-    }
-    if combo.alt {
-        mods |= KeyModifiers::ALT;
-    }
-    app.update(Event::Key(KeyEvent::new(combo.code, mods)));
+    opsdeck::ui::testing::press(app, k);
 }
 
 fn screen(app: &App) -> String {

@@ -1,6 +1,5 @@
 //! The hosts and logs panes as a person drives them (keys in, screen text and effects out).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Effect, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
@@ -10,8 +9,6 @@ use opsdeck::sources::runner::Polled;
 use opsdeck::sources::ssh::{TailCommand, tail_id};
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -32,36 +29,7 @@ pub fn app(config: &str) -> App {
     app
 }
 
-pub fn key(app: &mut App, k: &str) -> Vec<Effect> {
-    let combo = opsdeck::ui::keymap::KeyCombo::parse(k).unwrap();
-    let mut mods = KeyModifiers::empty();
-    if combo.ctrl {
-        mods |= KeyModifiers::CONTROL;
-    }
-    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
-        mods |= KeyModifiers::SHIFT;
-    }
-    app.update(Event::Key(KeyEvent::new(combo.code, mods)))
-}
-
-pub fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::empty())));
-    }
-}
-
-pub fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
+pub use opsdeck::ui::testing::{press as key, screen_text as screen, type_text};
 
 fn fs(mount: &str, kind: &str, size: u64, pct: f64) -> Filesystem {
     let used = (size as f64 * pct / 100.0) as u64;

@@ -6,8 +6,6 @@ use opsdeck::actions::Operation;
 use opsdeck::app::{App, Effect, Env, Event, action_catalog};
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -19,15 +17,7 @@ fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
 }
 
 fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(120, 24)).unwrap();
-    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    (0..buf.area.height)
-        .map(|y| {
-            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-            line.trim_end().to_string() + "\n"
-        })
-        .collect()
+    opsdeck::ui::testing::screen_text(app, 120, 24)
 }
 
 #[test]

@@ -1,20 +1,16 @@
 //! The queues pane in the real app on the default keymap: rows sorted by attention, the tables
 //! toggle, purge asking for the queue's name, raise capacity asking for the new units.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use opsdeck::actions::ActionPlan;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::config::aws::AwsConfig;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::queues::{Capacity, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
 use opsdeck::sources::runner::Polled;
-use opsdeck::ui::keymap::{KeyCombo, Keymap};
+use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
 use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -98,44 +94,10 @@ fn app() -> App {
     app
 }
 
-fn key(app: &mut App, k: &str) -> Vec<Effect> {
-    let combo = KeyCombo::parse(k).unwrap();
-    let mut mods = KeyModifiers::empty();
-    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
-        mods |= KeyModifiers::SHIFT;
-    }
-    if combo.ctrl {
-        mods |= KeyModifiers::CONTROL;
-    }
-    app.update(Event::Key(KeyEvent::new(combo.code, mods)))
-}
-
-fn type_text(app: &mut App, text: &str) {
-    for c in text.chars() {
-        app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::empty())));
-    }
-}
+use opsdeck::ui::testing::{planned as ran, press as key, type_text};
 
 fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(140, 30)).unwrap();
-    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    (0..buf.area.height)
-        .map(|y| {
-            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-            line.trim_end().to_string() + "\n"
-        })
-        .collect()
-}
-
-fn ran(effects: &[Effect]) -> Vec<&ActionPlan> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::RunAction { plan, .. } => Some(plan),
-            _ => None,
-        })
-        .collect()
+    opsdeck::ui::testing::screen_text(app, 140, 30)
 }
 
 #[test]

@@ -1,19 +1,16 @@
 //! A small hosts-like view with actions of every risk level, and an app wired to it.
 //! (The real panes have their own tests; these exercise the shell every pane stands on.)
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::actions::{ActionPlan, Operation, Risk};
 use opsdeck::app::screen::Screen;
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::SourceKind;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
 use opsdeck::ui::theme::Theme;
 use opsdeck::ui::view::{ActionOffer, Cell, Column, Row, Table, Tone, View, ViewCtx};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -161,49 +158,8 @@ pub fn app(read_only: bool) -> App {
     app_with(Config::default(), read_only, default_rows())
 }
 
-pub fn key(app: &mut App, k: &str) -> Vec<Effect> {
-    let combo = opsdeck::ui::keymap::KeyCombo::parse(k).unwrap_or_else(|e| panic!("{e}"));
-    let mut mods = KeyModifiers::empty();
-    if combo.ctrl {
-        mods |= KeyModifiers::CONTROL;
-    }
-    if combo.alt {
-        mods |= KeyModifiers::ALT;
-    }
-    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) || combo.code == KeyCode::BackTab {
-        mods |= KeyModifiers::SHIFT;
-    }
-    app.update(Event::Key(KeyEvent::new(combo.code, mods)))
-}
-
-/// Types text into whatever has focus.
-pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    for c in text.chars() {
-        effects.extend(app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::empty()))));
-    }
-    effects
-}
+pub use opsdeck::ui::testing::{planned as ran, press as key, type_text};
 
 pub fn screen(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    terminal.draw(|f| opsdeck::ui::draw(f, app)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-pub fn ran(effects: &[Effect]) -> Vec<&ActionPlan> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::RunAction { plan, .. } => Some(plan),
-            _ => None,
-        })
-        .collect()
+    opsdeck::ui::testing::screen_text(app, 100, 30)
 }

@@ -1,0 +1,59 @@
+//! Driving the whole app from tests and benches: key strings in, screen text and planned actions out.
+//! (Public so every integration test binary shares one copy.)
+
+use crate::actions::ActionPlan;
+use crate::app::{App, Effect, Event};
+use crate::ui::keymap::KeyCombo;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// Presses one key given as a key string (`q`, `G`, `ctrl-u`, `shift-tab`, `enter`), as a terminal sends it.
+pub fn press(app: &mut App, key: &str) -> Vec<Effect> {
+    let combo = KeyCombo::parse(key).unwrap_or_else(|e| panic!("{e}"));
+    let mut mods = KeyModifiers::empty();
+    if combo.ctrl {
+        mods |= KeyModifiers::CONTROL;
+    }
+    if combo.alt {
+        mods |= KeyModifiers::ALT;
+    }
+    if matches!(combo.code, KeyCode::Char(c) if c.is_ascii_uppercase()) || combo.code == KeyCode::BackTab {
+        mods |= KeyModifiers::SHIFT;
+    }
+    app.update(Event::Key(KeyEvent::new(combo.code, mods)))
+}
+
+/// Types `text` into whatever has focus, one character at a time.
+pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(app.update(Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::empty()))));
+    }
+    effects
+}
+
+/// The screen as text, `width` x `height`, each line with trailing blanks trimmed.
+pub fn screen_text(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal.draw(|f| crate::ui::draw(f, app)).expect("test backend draws");
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The plans among `effects` that the app asked to run.
+pub fn planned(effects: &[Effect]) -> Vec<&ActionPlan> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RunAction { plan, .. } => Some(plan),
+            _ => None,
+        })
+        .collect()
+}

@@ -123,9 +123,7 @@ fn logs(c: &mut Criterion) {
         polled(
             &mut a,
             SourceUpdate::Logs(LogEvent::Started {
-                id: format!("web-1:{path}"),
-                host: "web-1".into(),
-                path: path.into(),
+                source: opsdeck::model::logs::LogSource::file("web-1", path),
                 capacity: 100_000,
             }),
         );

@@ -114,6 +114,7 @@ fn render(c: &mut Criterion) {
         dedicated_migration_process: false,
         hosts: Vec::new(),
         program: String::new(),
+        log_file: None,
     });
     let theme = Theme::builtin("default").expect("default theme");
     let ctx = ViewCtx {

@@ -1,5 +1,5 @@
 //! The real binary in a real terminal (tmux): `opsdeck demo` starts, navigates, shows help and quits,
-//! restoring the terminal.
+//! restoring the terminal; "tail its log" on a pillow shows that pillow's log, live.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -49,15 +49,20 @@ impl Tmux {
 
     /// Waits until the screen shows `text` (the console draws asynchronously).
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(&format!("{text:?}"), |screen| screen.contains(text))
+    }
+
+    /// Waits until the screen satisfies `done` (`what` names it when it never does).
+    fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if done(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{screen}"
+                "timed out waiting for {what}; screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -89,6 +94,44 @@ fn demo_starts_navigates_and_quits_cleanly() {
     let s = t.wait_for("OPSDECK-EXITED-0");
     // The alternate screen is gone: the console's tab bar no longer shows.
     assert!(!s.contains("1 overview"), "terminal not restored:\n{s}");
+}
+
+/// The bottom line of the logs pane's body (the newest line while it follows): the screen's
+/// second-to-last line, above the key hints.
+fn newest_log_line(screen: &str) -> String {
+    let lines: Vec<&str> = screen.trim_end_matches('\n').lines().collect();
+    lines
+        .len()
+        .checked_sub(2)
+        .map(|i| lines[i].to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn tail_log_on_a_pillow_shows_its_processes_log_live() {
+    let t = Tmux::start("demo");
+    t.wait_for("1 overview");
+    t.keys(&["2"]);
+    t.wait_for("case-pillow");
+    // Select case-pillow whatever the sort order (by lag) is now.
+    t.keys(&["/", "case-pillow", "Enter"]);
+    t.wait_for(" /case-pillow ");
+    t.keys(&["L"]);
+    // Its three processes' logs, merged: lines a pillow prints, from process 0's log file.
+    let s = t.wait_for("pillowtop case-pillow[0]: processed ");
+    assert!(s.contains("logs › 3 logs merged"), "{s}");
+    assert!(
+        s.contains("local:commcare-hq-demo-pillowtop-case-pillow-0.log │ "),
+        "{s}"
+    );
+    // And it follows: newer lines keep arriving at the bottom.
+    let newest = newest_log_line(&s);
+    t.wait_until("a newer log line", |screen| {
+        let now = newest_log_line(screen);
+        now != newest && now.contains("pillowtop case-pillow[")
+    });
+    t.keys(&["q"]);
+    t.wait_for("OPSDECK-EXITED-0");
 }
 
 #[test]

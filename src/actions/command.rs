@@ -44,26 +44,64 @@ impl CommandOutput {
     }
 }
 
-/// Runs `command` with `sh -c` on this machine, killed at `timeout`.
-pub async fn run_local(command: &str, timeout: Duration) -> Result<CommandOutput, String> {
-    let child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
+/// A local command's process group, killed whole when dropped while armed. A shell or `timeout`
+/// starts children of its own; killing only the first process (`kill_on_drop`) would orphan them.
+pub struct ProcessGroup(Option<i32>);
+
+impl ProcessGroup {
+    /// Spawns `command` as the leader of a new process group.
+    pub fn spawn(command: &mut tokio::process::Command) -> std::io::Result<(tokio::process::Child, ProcessGroup)> {
+        let child = command.process_group(0).spawn()?;
+        let group = ProcessGroup(child.id().and_then(|id| i32::try_from(id).ok()));
+        Ok((child, group))
+    }
+
+    /// The leader exited and was reaped: its id may be reused, so the group must not be signalled.
+    pub fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            // SAFETY: killpg only sends a signal; the leader is not reaped yet (we never waited for
+            // it to the end), so `pgid` still names our group.
+            unsafe {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+/// Runs `command` on this machine to completion within `timeout`; on timeout (or when the caller
+/// stops waiting) its whole process group is killed.
+pub async fn run_process(mut command: tokio::process::Command, timeout: Duration) -> Result<CommandOutput, String> {
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start sh: {e}"))?;
+        .stderr(Stdio::piped());
+    let (child, mut group) = ProcessGroup::spawn(&mut command)
+        .map_err(|e| format!("cannot start {}: {e}", command.as_std().get_program().to_string_lossy()))?;
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Err(_) => Err(format!("timed out after {}", humantime::format_duration(timeout))),
-        Ok(Err(e)) => Err(format!("command failed to run: {e}")),
-        Ok(Ok(out)) => Ok(CommandOutput {
-            status: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }),
+        Ok(result) => {
+            group.disarm();
+            let out = result.map_err(|e| format!("command failed to run: {e}"))?;
+            Ok(CommandOutput {
+                status: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
+        }
     }
+}
+
+/// Runs `command` with `sh -c` on this machine, killed (with everything it started) at `timeout`.
+pub async fn run_local(command: &str, timeout: Duration) -> Result<CommandOutput, String> {
+    let mut sh = tokio::process::Command::new("sh");
+    sh.arg("-c").arg(command);
+    run_process(sh, timeout).await
 }
 
 pub async fn run(op: CommandOp, ctx: &ActionCtx) -> Outcome {
@@ -100,8 +138,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn local_command_is_killed_at_its_timeout() {
-        let err = run_local("sleep 30", Duration::from_millis(200)).await.unwrap_err();
+    async fn local_command_is_killed_at_its_timeout_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        // The shell starts a child and waits: killing only the shell would leave the sleep behind.
+        let script = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
+        let err = run_local(&script, Duration::from_millis(500)).await.unwrap_err();
         assert!(err.contains("timed out"), "{err}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+        let gone = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+                .unwrap_or(true)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !gone(&pid) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone(&pid), "the shell's child {pid} outlived the timeout");
     }
 }

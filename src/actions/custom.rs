@@ -3,6 +3,7 @@
 
 use super::command::{CommandOp, Transport};
 use super::{ActionPlan, Operation};
+use crate::config::ssh::SshConfig;
 use crate::config::{ConfigIssue, CustomAction};
 
 /// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
@@ -20,6 +21,12 @@ pub fn shell_quote(value: &str) -> String {
 /// Fills `{{name}}` placeholders from `vars`, each value shell-quoted. Unknown names are an error,
 /// never an empty string (an empty argument can change what a command does).
 pub fn render(template: &str, vars: &[(String, String)]) -> Result<String, String> {
+    fill(template, vars, shell_quote)
+}
+
+/// [`render`] with each value passed through `value` (quoting, or nothing for names that never reach
+/// a shell).
+fn fill(template: &str, vars: &[(String, String)], value: fn(&str) -> String) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -29,12 +36,12 @@ pub fn render(template: &str, vars: &[(String, String)]) -> Result<String, Strin
             .find("}}")
             .ok_or_else(|| format!("unclosed {{{{ in template {template:?}"))?;
         let name = after[..end].trim();
-        let value = vars
+        let v = vars
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
             .ok_or_else(|| format!("{{{{{name}}}}} is not known on this row (known: {})", names(vars)))?;
-        out.push_str(&shell_quote(value));
+        out.push_str(&value(v));
         rest = &after[end + 2..];
     }
     out.push_str(rest);
@@ -54,17 +61,16 @@ pub fn in_scope(action: &CustomAction, scope: &str) -> bool {
             .is_some_and(|r| r.starts_with('.'))
 }
 
-/// The plan for a custom action on a row with template variables `vars`.
-pub fn plan(action: &CustomAction, vars: &[(String, String)]) -> Result<ActionPlan, String> {
+/// The plan for a custom action on a row with template variables `vars`; `ssh` says how its host is
+/// reached (for the call text).
+pub fn plan(action: &CustomAction, vars: &[(String, String)], ssh: &SshConfig) -> Result<ActionPlan, String> {
     let command = render(&action.command, vars)?;
     let transport = match action.run_on.as_str() {
         "local" => Transport::Local,
-        other if other.contains("{{") => {
-            let host = render(other, vars)?;
-            Transport::Ssh {
-                host: host.trim_matches('\'').to_string(),
-            }
-        }
+        // The host is a name looked up in the config, never given to a shell: the raw value.
+        other if other.contains("{{") => Transport::Ssh {
+            host: fill(other, vars, str::to_string)?,
+        },
         other => Transport::Ssh {
             host: other.to_string(),
         },
@@ -77,7 +83,10 @@ pub fn plan(action: &CustomAction, vars: &[(String, String)]) -> Result<ActionPl
         .unwrap_or_else(|| action.name.clone());
     let (where_, call) = match &transport {
         Transport::Local => ("locally (sh -c)".to_string(), command.clone()),
-        Transport::Ssh { host } => (format!("on {host}"), format!("ssh {host} -- {command}")),
+        Transport::Ssh { host } => (
+            super::hosts::on_host(ssh, host),
+            super::hosts::call_text(ssh, host, &command),
+        ),
     };
     Ok(ActionPlan {
         action: format!("custom.{}", action.name),
@@ -101,8 +110,18 @@ pub fn plan(action: &CustomAction, vars: &[(String, String)]) -> Result<ActionPl
 }
 
 /// Config checks for `[[actions]]`: names unique, keys parse, templates close.
-pub fn validate(actions: &[CustomAction], issues: &mut Vec<ConfigIssue>) {
+pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, issues: &mut Vec<ConfigIssue>) {
     for (i, a) in actions.iter().enumerate() {
+        // A fixed host must exist now; a `{{var}}` one is checked when the action runs.
+        if !a.run_on.contains("{{") && !ssh.knows(&a.run_on) {
+            issues.push(ConfigIssue::new(
+                format!("actions[{i}].run_on"),
+                format!(
+                    "{:?} is not a host in [ssh] (\"local\", a [[ssh.hosts]] name, or \"{{{{host}}}}\" for the row's host)",
+                    a.run_on
+                ),
+            ));
+        }
         if a.name.trim().is_empty() {
             issues.push(ConfigIssue::new(format!("actions[{i}].name"), "must not be empty"));
         }
@@ -130,6 +149,18 @@ mod tests {
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_fixed_run_on_host_must_exist() {
+        let config = crate::config::parse_str(
+            "[[actions]]\nname = \"a\"\nkey = \"U\"\nscope = \"hosts\"\ncommand = \"uptime\"\nrun_on = \"nowhere\"\n\n[[actions]]\nname = \"b\"\nkey = \"V\"\nscope = \"hosts\"\ncommand = \"uptime\"\nrun_on = \"{{host}}\"\n",
+            std::path::Path::new("c.toml"),
+        );
+        let errors = config.unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].key, "actions[0].run_on");
+        assert_eq!(errors[0].line, 6, "{errors:?}");
     }
 
     #[test]
@@ -173,5 +204,51 @@ mod tests {
         assert!(!in_scope(&a("hosts"), "hostsx"));
         assert!(!in_scope(&a("hosts.filesystem"), "hosts"));
         assert!(in_scope(&a("all"), "queues"));
+    }
+
+    fn action(run_on: &str) -> CustomAction {
+        CustomAction {
+            name: "disk".into(),
+            key: "D".into(),
+            scope: "hosts".into(),
+            command: "du -sh {{path}}".into(),
+            run_on: run_on.into(),
+            risk: crate::actions::Risk::Low,
+            description: String::new(),
+            timeout: crate::config::ConfigDuration::secs(5),
+        }
+    }
+
+    fn ssh(text: &str) -> SshConfig {
+        crate::config::parse_str(text, std::path::Path::new("t.toml"))
+            .unwrap()
+            .ssh
+    }
+
+    #[test]
+    fn the_row_host_is_taken_raw_and_the_call_reads_as_typed() {
+        let cfg = ssh(
+            "[[ssh.hosts]]\nname = \"it's\"\naddress = \"10.0.0.1\"\nuser = \"ops\"\n\
+             [[ssh.hosts]]\nname = \"'q'\"\n\
+             [[ssh.hosts]]\nname = \"demo-1\"\ntransport = \"local\"\n",
+        );
+        let transport = |p: &ActionPlan| match &p.op {
+            Operation::Command(c) => c.transport.clone(),
+            other => panic!("{other:?}"),
+        };
+        let v = vars(&[("host", "it's"), ("path", "/a b")]);
+        let p = plan(&action("{{host}}"), &v, &cfg).unwrap();
+        assert_eq!(transport(&p), Transport::Ssh { host: "it's".into() });
+        assert_eq!(p.call, "ssh ops@10.0.0.1 -- du -sh '/a b'");
+        // Quotes that are part of the name stay part of it.
+        let p = plan(&action("{{ host }}"), &vars(&[("host", "'q'"), ("path", "/")]), &cfg).unwrap();
+        assert_eq!(transport(&p), Transport::Ssh { host: "'q'".into() });
+        assert_eq!(p.call, r#"ssh ''\''q'\''' -- du -sh /"#);
+        // A host on the local transport: the command as it runs here.
+        let p = plan(&action("{{host}}"), &vars(&[("host", "demo-1"), ("path", "/x")]), &cfg).unwrap();
+        assert_eq!(p.call, "du -sh /x");
+        assert!(p.description.contains("on demo-1 (this machine)"), "{}", p.description);
+        let p = plan(&action("local"), &vars(&[("path", "/x")]), &cfg).unwrap();
+        assert_eq!((transport(&p), p.call.as_str()), (Transport::Local, "du -sh /x"));
     }
 }

@@ -4,8 +4,10 @@
 //! Plans are built by pure functions from config and the last poll, so they are testable and the
 //! confirm dialog shows exactly the command that will run.
 
+use super::custom::shell_quote;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::Config;
+use crate::config::ssh::{SshConfig, TransportKind};
 use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib, printable};
 use crate::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
 use std::time::Duration;
@@ -39,11 +41,61 @@ fn host_config<'a>(config: &'a Config, host: &str) -> Result<&'a crate::config::
         .ok_or_else(|| format!("{host} is not in the [ssh] config"))
 }
 
-fn via(config: &Config, host: &str, command: &str) -> String {
-    match config.ssh.host(host).map(|h| h.transport) {
-        Some(crate::config::ssh::TransportKind::Local) => format!("(local) {command}"),
-        _ => format!("ssh {host} -- {command}"),
+/// Whether commands for `host` run on this machine: its entry uses the local transport, or it is
+/// `local` without an entry of its own.
+pub fn runs_locally(ssh: &SshConfig, host: &str) -> bool {
+    match ssh.host(host) {
+        Some(h) => h.transport == TransportKind::Local,
+        None => host == "local",
     }
+}
+
+/// Where a plan runs, for its description: "on es-1", "on this machine", "on demo-1 (this machine)".
+pub fn on_host(ssh: &SshConfig, host: &str) -> String {
+    match (runs_locally(ssh, host), host == "local") {
+        (true, true) => "on this machine".into(),
+        (true, false) => format!("on {host} (this machine)"),
+        (false, _) => format!("on {host}"),
+    }
+}
+
+/// The command line a person would type to run `command` (already quoted for a shell) on `host`:
+/// `ssh [-J jump1,jump2] [-p PORT] [USER@]DESTINATION -- command`, every part shell-quoted, from the
+/// host's config; just `command` when the host is this machine. (Options that only matter to the
+/// transport, like known_hosts and the identity file, are left out.)
+pub fn call_text(ssh: &SshConfig, host: &str, command: &str) -> String {
+    if runs_locally(ssh, host) {
+        return command.to_string();
+    }
+    let mut words = vec!["ssh".to_string()];
+    match ssh.host(host) {
+        Some(h) => {
+            if !h.jump.is_empty() {
+                words.push("-J".into());
+                words.push(shell_quote(&h.jump.join(",")));
+            }
+            if let Some(port) = h.port {
+                words.push("-p".into());
+                words.push(port.to_string());
+            }
+            words.push(shell_quote(&match &h.user {
+                Some(user) => format!("{user}@{}", h.destination()),
+                None => h.destination().to_string(),
+            }));
+        }
+        // Not in the config (the transport will refuse it): still named exactly.
+        None => words.push(shell_quote(host)),
+    }
+    words.push("--".into());
+    words.push(command.to_string());
+    words.join(" ")
+}
+
+/// What the junk action says about a file it will not touch: its name came from the host as bytes
+/// that are not UTF-8 and was decoded lossily (U+FFFD), so it names no real file.
+fn unreadable_name(path: &str) -> Option<String> {
+    path.contains('\u{FFFD}')
+        .then(|| format!("{}: name is not valid UTF-8; remove it by hand", printable(path)))
 }
 
 /// start/stop/restart of one supervisor program.
@@ -74,17 +126,20 @@ pub fn supervisor_plan(
             format!("supervisorctl status shows {program} STOPPED"),
             Duration::from_secs(30),
         ),
-        SupervisorAction::Status => return Err("status is not an action".into()),
+        SupervisorAction::Status | SupervisorAction::Tail => {
+            return Err(format!("{} is not an action", action.as_str()));
+        }
     };
     Ok(ActionPlan {
         action: format!("hosts.{}_program", action.as_str()),
         title: format!("{} {program} on {host}", capitalise(action.as_str())),
         target: format!("{host}:{program}"),
         description: format!(
-            "{} the supervisor program {program} on {host}.",
-            capitalise(action.as_str())
+            "{} the supervisor program {program} {}.",
+            capitalise(action.as_str()),
+            on_host(&config.ssh, host)
         ),
-        call: via(config, host, &cmd.to_shell()),
+        call: call_text(&config.ssh, host, &cmd.to_shell()),
         risk,
         verify,
         timeout: within + config.ssh.command_timeout.get() * 3,
@@ -110,23 +165,36 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
     if junk.is_empty() {
         return Err(format!("no junk files found on {}", host.name));
     }
+    // A lossily decoded name is not the file's name: rm would miss it and the check would pass.
+    let (junk, unreadable): (Vec<&JunkFile>, Vec<&JunkFile>) =
+        junk.iter().partition(|f| unreadable_name(&f.path).is_none());
+    if junk.is_empty() {
+        let why: Vec<String> = unreadable.iter().filter_map(|f| unreadable_name(&f.path)).collect();
+        return Err(why.join("; "));
+    }
     let paths: Vec<String> = junk.iter().map(|f| f.path.clone()).collect();
     for p in &paths {
         files::check_removable(p, &h.junk_paths)?;
     }
     let total: u64 = junk.iter().map(|f| f.size_bytes).sum();
     let mut description = format!(
-        "Delete these {} file(s), {} in total, on {}:\n",
+        "Delete these {} file(s), {} in total, {}:\n",
         junk.len(),
         human_bytes(total),
-        host.name
+        on_host(&config.ssh, &host.name)
     );
-    for f in junk {
+    for f in &junk {
         description.push_str(&format!(
             "  {:>10}  {}\n",
             human_bytes(f.size_bytes),
             printable(&f.path)
         ));
+    }
+    if !unreadable.is_empty() {
+        description.push_str(&format!("Left alone, {} file(s):\n", unreadable.len()));
+        for f in &unreadable {
+            description.push_str(&format!("  {}\n", unreadable_name(&f.path).unwrap_or_default()));
+        }
     }
     description.push_str("Then df runs again to show the space freed.");
     Ok(ActionPlan {
@@ -134,7 +202,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         title: format!("Remove {} junk file(s) on {}", junk.len(), host.name),
         target: host.name.clone(),
         description,
-        call: via(config, &host.name, &files::remove_command(&paths).to_shell()),
+        call: call_text(&config.ssh, &host.name, &files::remove_command(&paths).to_shell()),
         risk: Risk::High,
         verify: "none of the files exists afterwards; df shows the space freed".into(),
         timeout: config.ssh.command_timeout.get() * 4,
@@ -161,8 +229,15 @@ pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, St
         action: "hosts.du".into(),
         title: format!("du {path} on {host}"),
         target: format!("{host}:du:{path}"),
-        description: format!("Measure the size of each entry under {path} on {host} (du -x, one filesystem)."),
-        call: via(config, host, &files::du_command(path, timeout.as_secs()).to_shell()),
+        description: format!(
+            "Measure the size of each entry under {path} {} (du -x, one filesystem).",
+            on_host(&config.ssh, host)
+        ),
+        call: call_text(
+            &config.ssh,
+            host,
+            &files::du_command(path, timeout.as_secs()).to_shell(),
+        ),
         risk: Risk::Low,
         verify: "du finishes; the biggest entries show under the host".into(),
         timeout: timeout + Duration::from_secs(30),
@@ -246,25 +321,45 @@ fn mount_of<'a>(fs: &'a [Filesystem], path: &str) -> Option<&'a Filesystem> {
 }
 
 async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, paths: &[String], total: u64) -> Outcome {
+    // Plans leave such names out; an op built any other way must not "succeed" on a name that
+    // matches no file (rm -f is silent about it, and the check finds nothing there).
+    let unreadable: Vec<String> = paths.iter().filter_map(|p| unreadable_name(p)).collect();
+    if !unreadable.is_empty() {
+        return Outcome::failed(format!("nothing removed: {}", unreadable.join("; ")));
+    }
     let timeout = ssh.config().command_timeout.get();
     ctx.report(format!("df on {host} before removing"), Some(0.1));
     let before = df_now(ssh, host, timeout).await;
     ctx.report(format!("removing {} file(s) on {host}", paths.len()), Some(0.3));
-    match ssh.run(host, &files::remove_command(paths), timeout).await {
+    let rm_said = match ssh.run(host, &files::remove_command(paths), timeout).await {
         Err(e) => return Outcome::failed(format!("rm did not run: {e}")),
         Ok(out) if !out.success() => {
             tracing::warn!(host, stderr = %out.stderr, "rm reported problems");
+            Some(match out.status {
+                Some(c) => format!("rm exit {c}: {}", printable(out.last_line())),
+                None => format!("rm killed: {}", printable(out.last_line())),
+            })
         }
-        Ok(_) => {}
-    }
+        Ok(_) => None,
+    };
     ctx.report("checking the files are gone", Some(0.6));
     let still = match ssh.run(host, &files::still_there_command(paths), timeout).await {
-        Ok(out) => out
+        // Only a check that ran to its end says anything: an empty answer from a failed one is no proof.
+        Ok(out) if out.success() => out
             .stdout
             .split('\0')
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect::<Vec<_>>(),
+        Ok(out) => {
+            return Outcome::unverified(format!(
+                "rm ran; could not check the files are gone: {}",
+                match out.status {
+                    Some(c) => format!("exit {c}: {}", printable(out.last_line())),
+                    None => format!("killed: {}", printable(out.last_line())),
+                }
+            ));
+        }
         Err(e) => return Outcome::unverified(format!("rm ran; could not check the files are gone: {e}")),
     };
     ctx.report(format!("df on {host} after removing"), Some(0.8));
@@ -276,6 +371,13 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, paths: &[St
             still.len(),
             paths.len(),
             still.iter().map(|s| printable(s)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(said) = rm_said {
+        // rm -f only fails for a file it could not remove: gone or not, something is off.
+        return Outcome::unverified(format!(
+            "{said}; none of the {} file(s) is there now; {freed}",
+            paths.len()
         ));
     }
     Outcome::succeeded(format!(
@@ -338,11 +440,158 @@ junk_paths = ["/data/es"]
 
     #[test]
     fn restart_plan_shows_the_exact_quoted_command() {
-        let p = supervisor_plan(&config(), "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap();
-        assert_eq!(p.call, "ssh es 1 -- sudo -n supervisorctl restart 'pillow;$(reboot)'");
+        let p = supervisor_plan(&config(), "es 1", "pillows:case-pillow_0", SupervisorAction::Restart).unwrap();
+        assert_eq!(
+            p.call,
+            "ssh 'es 1' -- sudo -n supervisorctl restart pillows:case-pillow_0"
+        );
         assert_eq!(p.risk, Risk::Medium);
-        assert_eq!(p.target, "es 1:pillow;$(reboot)");
+        assert_eq!(p.target, "es 1:pillows:case-pillow_0");
         assert!(supervisor_plan(&config(), "nope", "x", SupervisorAction::Restart).is_err());
+        // A name no supervisor program has is refused, not quoted and sent.
+        let e = supervisor_plan(&config(), "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
+        assert!(e.contains("program name \"pillow;$(reboot)\""), "{e}");
+    }
+
+    fn fleet() -> Config {
+        crate::config::parse_str(
+            r#"
+[[ssh.hosts]]
+name = "es-1"
+address = "10.0.0.7"
+user = "ops man"
+port = 2222
+jump = ["bastion", "inner jump"]
+supervisor = true
+junk_paths = ["/data/es"]
+[[ssh.hosts]]
+name = "alias-only"
+junk_paths = ["/data/es"]
+[[ssh.hosts]]
+name = "demo-1"
+transport = "local"
+supervisor = true
+junk_paths = ["/data/es"]
+"#,
+            std::path::Path::new("test.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn call_text_is_the_ssh_command_line_of_the_hosts_config() {
+        let c = fleet();
+        assert_eq!(
+            call_text(&c.ssh, "es-1", "df -k"),
+            "ssh -J 'bastion,inner jump' -p 2222 'ops man@10.0.0.7' -- df -k"
+        );
+        assert_eq!(call_text(&c.ssh, "alias-only", "df -k"), "ssh alias-only -- df -k");
+        // This machine: just the command.
+        assert_eq!(call_text(&c.ssh, "demo-1", "df -k"), "df -k");
+        assert_eq!(call_text(&c.ssh, "local", "df -k"), "df -k");
+        assert_eq!(
+            call_text(&c.ssh, "not configured", "df -k"),
+            "ssh 'not configured' -- df -k"
+        );
+        let p = supervisor_plan(&c, "demo-1", "es", SupervisorAction::Stop).unwrap();
+        assert_eq!(p.call, "sudo -n supervisorctl stop es");
+        assert!(p.description.contains("on demo-1 (this machine)"), "{}", p.description);
+        let p = du_plan(&c, "es-1", "/data").unwrap();
+        assert!(
+            p.call
+                .starts_with("ssh -J 'bastion,inner jump' -p 2222 'ops man@10.0.0.7' -- timeout"),
+            "{}",
+            p.call
+        );
+        assert!(p.description.contains("on es-1 "), "{}", p.description);
+    }
+
+    #[test]
+    fn remove_plan_leaves_out_names_that_are_not_utf8() {
+        let host = HostStatus {
+            name: "es 1".into(),
+            ..HostStatus::default()
+        };
+        let lossy = JunkFile {
+            path: "/data/es/java_pid\u{FFFD}.hprof".into(),
+            size_bytes: 1 << 30,
+            modified: None,
+        };
+        let good = JunkFile {
+            path: "/data/es/core".into(),
+            size_bytes: 1 << 20,
+            modified: None,
+        };
+        let e = remove_files_plan(&config(), &host, std::slice::from_ref(&lossy)).unwrap_err();
+        assert!(
+            e.contains("java_pid\u{FFFD}.hprof: name is not valid UTF-8; remove it by hand"),
+            "{e}"
+        );
+        let p = remove_files_plan(&config(), &host, &[lossy, good]).unwrap();
+        assert!(p.call.ends_with("rm -f -- /data/es/core"), "{}", p.call);
+        assert!(
+            p.description.contains("Delete these 1 file(s), 1.0 MiB in total"),
+            "{}",
+            p.description
+        );
+        assert!(
+            p.description.contains("name is not valid UTF-8; remove it by hand"),
+            "{}",
+            p.description
+        );
+        match p.op {
+            Operation::Hosts(HostsOp::RemoveFiles { files, total_bytes, .. }) => {
+                assert_eq!(files, ["/data/es/core"]);
+                assert_eq!(total_bytes, 1 << 20);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn local_ctx(dir: &std::path::Path) -> ActionCtx {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        ActionCtx {
+            backends: crate::sources::Backends {
+                ssh: Some(SshBackend::new(&SshConfig::default()).unwrap()),
+                ..Default::default()
+            },
+            progress: tx,
+            audit: crate::actions::audit::AuditLog::new(
+                dir.join("audit.jsonl"),
+                crate::actions::audit::Identity::current(),
+            ),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn removing_never_succeeds_while_a_listed_file_is_still_there() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = local_ctx(dir.path());
+        let d = dir.path().to_str().unwrap();
+        // A name that is not UTF-8, as `find` reports it after lossy decoding.
+        let real = dir.path().join(std::ffi::OsStr::from_bytes(b"java_pid\xff.hprof"));
+        std::fs::write(&real, b"dump").unwrap();
+        let lossy = format!("{d}/{}", real.file_name().unwrap().to_string_lossy());
+        assert!(lossy.contains('\u{FFFD}'));
+        let op = |files: Vec<String>| HostsOp::RemoveFiles {
+            host: "local".into(),
+            files,
+            total_bytes: 4,
+        };
+        let o = run(op(vec![lossy]), &ctx).await;
+        assert_ne!(o.result, crate::actions::OutcomeResult::Succeeded, "{}", o.summary);
+        assert!(o.summary.contains("not valid UTF-8"), "{}", o.summary);
+        assert!(real.exists());
+        // A file rm cannot remove (a directory) is reported as still there.
+        std::fs::create_dir(dir.path().join("core")).unwrap();
+        let plain = format!("{d}/plain.hprof");
+        std::fs::write(&plain, b"dump").unwrap();
+        let o = run(op(vec![plain.clone(), format!("{d}/core")]), &ctx).await;
+        assert_eq!(o.result, crate::actions::OutcomeResult::Failed, "{}", o.summary);
+        assert!(o.summary.contains("1 of 2 file(s) are still there"), "{}", o.summary);
+        assert!(!std::path::Path::new(&plain).exists());
     }
 
     #[test]

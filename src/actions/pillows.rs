@@ -3,10 +3,13 @@
 
 use super::command::{CommandOp, CommandOutput, Transport, run_local};
 use super::custom::shell_quote;
+use super::hosts::call_text;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::pillows::{PillowConfig, PillowsConfig};
+use crate::config::ssh::SshConfig;
 use crate::model::pillows::{CheckpointKind, PartitionStatus, Pillow, ProcessRef};
 use crate::sources::pillows::checkpoints::CheckpointMove;
+use crate::sources::ssh::supervisor::check_name;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -52,19 +55,11 @@ pub fn render_command(template: &str, programs: &[String]) -> String {
     template.replace("{program}", &quoted.join(" "))
 }
 
-fn validate_name(kind: &str, name: &str) -> Result<(), String> {
-    // Names go into shell commands (quoted) and supervisor: refuse anything exotic outright.
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b)) {
-        return Err(format!(
-            "{kind} {name:?} has characters opsdeck will not pass to a shell"
-        ));
-    }
-    Ok(())
-}
-
-/// The plan to restart `process` (or every process when `None`) of `pillow`.
+/// The plan to restart `process` (or every process when `None`) of `pillow`; `ssh` says how each
+/// host is reached, for the exact call shown.
 pub fn plan_restart(
     cfg: &PillowsConfig,
+    ssh: &SshConfig,
     pc: &PillowConfig,
     pillow: &Pillow,
     process: Option<usize>,
@@ -89,8 +84,9 @@ pub fn plan_restart(
     }
     let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in &processes {
-        validate_name("host", &p.host)?;
-        validate_name("program", &p.program)?;
+        // Names go into shell commands (quoted) and supervisor: refuse anything exotic outright.
+        check_name("host", &p.host)?;
+        check_name("program", &p.program)?;
         by_host.entry(p.host.clone()).or_default().push(p.program.clone());
     }
     let commands: Vec<HostCommands> = by_host
@@ -122,13 +118,7 @@ pub fn plan_restart(
     };
     let call = commands
         .iter()
-        .map(|c| {
-            if c.host == "local" {
-                c.restart.clone()
-            } else {
-                format!("ssh {} {}", c.host, c.restart)
-            }
-        })
+        .map(|c| call_text(ssh, &c.host, &c.restart))
         .collect::<Vec<_>>()
         .join("\n");
     let description = format!(

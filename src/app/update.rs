@@ -5,9 +5,12 @@ use super::screen::Screen;
 use super::{App, Effect, Event, Running};
 use crate::actions::executor::ActionEvent;
 use crate::actions::{ActionPlan, OutcomeResult};
+use crate::model::logs::LogSource;
+use crate::sources::ssh::TailCommand;
 use crate::ui::keymap::{KeyCombo, Resolution};
 use crate::ui::panes::Tab;
-use crate::ui::view::{ActionOffer, Tone, ViewCtx};
+use crate::ui::panes::logs::TailView;
+use crate::ui::view::{ActionOffer, Tone, View, ViewCtx};
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 /// Built-in actions valid in every pane, with their help text.
@@ -41,6 +44,7 @@ pub const TABLE_ACTIONS: &[(&str, &str)] = &[
     ("filter", "filter rows (regex; !x inverts)"),
     ("sort_next", "sort by the next column"),
     ("sort_reverse", "reverse the sort"),
+    ("tail_log", "tail its log: a pillow's processes, ES node, host, program"),
 ];
 
 impl App {
@@ -252,19 +256,21 @@ impl App {
                 None => self.toast("no action is running", Tone::Muted),
             },
             "down" | "up" | "page_down" | "page_up" | "top" | "bottom" => {
-                // A view with its own body (a log tail) scrolls itself.
+                // A view with its own body (a log tail) scrolls itself; it has no rows, so it is not
+                // told one (finding the selected row would cost a table build on every key).
                 let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
                 let tab = self.tab.index();
                 if let Some(effects) = self.panes[tab]
                     .last_mut()
                     .expect("never empty")
                     .view
-                    .handle(action, &ctx)
+                    .handle(action, &ctx, None)
                 {
                     return effects;
                 }
                 self.move_selection(action)
             }
+            "tail_log" => return self.tail_log(),
             "drill" => return self.drill(),
             "sort_next" | "sort_reverse" => self.sort(action == "sort_next"),
             _ => return self.pane_action(action),
@@ -381,18 +387,15 @@ impl App {
         let ctx = self.ctx();
         let screen = self.screen();
         let row = screen.selected_key(&ctx).ok_or("select a row first")?;
-        crate::actions::custom::plan(action, &screen.view.row_vars(&ctx, &row))
+        crate::actions::custom::plan(action, &screen.view.row_vars(&ctx, &row), &self.env.config.ssh)
     }
 
     fn pane_action(&mut self, action: &str) -> Vec<Effect> {
         let tab = self.tab.index();
         let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
-        if let Some(effects) = self.panes[tab]
-            .last_mut()
-            .expect("never empty")
-            .view
-            .handle(action, &ctx)
-        {
+        let screen = self.panes[tab].last_mut().expect("never empty");
+        let row = screen.selected_key(&ctx);
+        if let Some(effects) = screen.view.handle(action, &ctx, row.as_deref()) {
             return effects;
         }
         if let Some(name) = action.strip_prefix("custom:") {
@@ -419,6 +422,43 @@ impl App {
             (Ok(plan), None) => self.confirm(plan),
         }
         Vec::new()
+    }
+
+    /// "Tail its log": the selected row's logs, opened in the logs pane.
+    fn tail_log(&mut self) -> Vec<Effect> {
+        let ctx = self.ctx();
+        let screen = self.screen();
+        let row = screen.selected_key(&ctx);
+        match screen.view.logs(&ctx, row.as_deref()) {
+            Ok(sources) if !sources.is_empty() => self.open_logs(sources),
+            Ok(_) => {
+                self.toast("tail_log: no logs here", Tone::Muted);
+                Vec::new()
+            }
+            Err(why) => {
+                self.toast(format!("tail_log: {why}"), Tone::Warn);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Shows `sources` in the logs pane, merged when there are several. Whatever the pane showed is
+    /// left (its tails stop), except tails the new view shows too: they keep running, history intact.
+    pub fn open_logs(&mut self, sources: Vec<LogSource>) -> Vec<Effect> {
+        let keep: Vec<String> = sources.iter().map(LogSource::id).collect();
+        let stack = &mut self.panes[Tab::Logs.index()];
+        let mut effects = Vec::new();
+        while stack.len() > 1 {
+            let mut left = stack.pop().expect("len > 1");
+            effects.extend(left.view.on_leave());
+        }
+        effects.retain(|e| !matches!(e, Effect::Logs(TailCommand::Stop { id }) if keep.contains(id)));
+        let mut view = TailView::new(sources);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        effects.extend(view.on_enter(&ctx));
+        self.panes[Tab::Logs.index()].push(Screen::new(Box::new(view)));
+        self.tab = Tab::Logs;
+        effects
     }
 
     /// Opens the confirm dialog, unless an action already runs on the same target.

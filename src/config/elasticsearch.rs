@@ -4,6 +4,9 @@ use super::{ConfigDuration, ConfigIssue};
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// Where Elasticsearch's deb and rpm packages write a node's log.
+pub const DEFAULT_LOG_FILE: &str = "/var/log/elasticsearch/{cluster}.log";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EsConfig {
@@ -31,6 +34,15 @@ pub struct EsConfig {
     pub procedure_timeout: ConfigDuration,
     /// How long to wait for a node to leave and rejoin while the user bounces it.
     pub bounce_timeout: ConfigDuration,
+    /// Each node's log file on its host, for "tail its log": `{node}` and `{cluster}` are filled in.
+    /// Default: [`DEFAULT_LOG_FILE`] (where the deb/rpm packages write it).
+    pub log_file: Option<String>,
+    /// Instead of a file: the supervisor program running Elasticsearch on each node (its output is
+    /// followed with `supervisorctl tail -f`, as the ActiveData runbook does with `es`).
+    pub log_program: Option<String>,
+    /// Which `[ssh]` host each node runs on, by node name. Unlisted nodes: the host named like the
+    /// node, or whose address is the node's IP or host name.
+    pub node_hosts: std::collections::BTreeMap<String, String>,
     /// Set by the demo only (never read from a file): procedures ask the simulated cluster to restart nodes.
     #[serde(skip)]
     pub demo_bounce: bool,
@@ -53,6 +65,9 @@ impl Default for EsConfig {
             spot_zone: "spot".into(),
             procedure_timeout: ConfigDuration::secs(6 * 3600),
             bounce_timeout: ConfigDuration::secs(30 * 60),
+            log_file: None,
+            log_program: None,
+            node_hosts: Default::default(),
             demo_bounce: false,
         }
     }

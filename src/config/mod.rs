@@ -4,6 +4,7 @@ pub mod aws;
 pub mod duration;
 pub mod elasticsearch;
 pub mod load;
+pub mod logs;
 pub mod pillows;
 pub mod ssh;
 
@@ -125,7 +126,8 @@ impl Config {
         self.elasticsearch.validate(&mut issues);
         self.aws.validate(&mut issues);
         self.ssh.validate(&mut issues);
-        crate::actions::custom::validate(&self.actions, &mut issues);
+        logs::validate(self, &mut issues);
+        crate::actions::custom::validate(&self.actions, &self.ssh, &mut issues);
         issues
     }
 }

@@ -29,6 +29,9 @@ pub struct PillowsConfig {
     pub status_command: String,
     /// How long a restart waits to see the process RUNNING and its partitions advance.
     pub verify_timeout: ConfigDuration,
+    /// Log file of every pillow process, for "tail its log": `{pillow}`, `{n}` and `{program}` are
+    /// filled in. Unset: the supervisor program's own output (`supervisorctl tail -f`).
+    pub log_file: Option<String>,
     pub thresholds: PillowThresholds,
     #[serde(rename = "pillow")]
     pub pillows: Vec<PillowConfig>,
@@ -47,6 +50,7 @@ impl Default for PillowsConfig {
             restart_command: "sudo -n supervisorctl restart {program}".into(),
             status_command: "sudo -n supervisorctl status {program}".into(),
             verify_timeout: ConfigDuration::secs(120),
+            log_file: None,
             thresholds: PillowThresholds::default(),
             pillows: Vec::new(),
         }
@@ -113,6 +117,8 @@ pub struct PillowConfig {
     /// Supervisor program name; `{n}` is the process number.
     #[serde(default)]
     pub program: String,
+    /// This pillow's log file (overrides `pillows.log_file`; same placeholders).
+    pub log_file: Option<String>,
 }
 
 impl PillowConfig {

@@ -133,6 +133,29 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// A host with nothing but a name and a transport set (the rest as an empty config entry).
+    pub fn named(name: &str, transport: TransportKind) -> Self {
+        Self {
+            name: name.into(),
+            transport,
+            address: None,
+            user: None,
+            port: None,
+            identity_file: None,
+            jump: Vec::new(),
+            supervisor: false,
+            supervisor_command: None,
+            junk_paths: Vec::new(),
+            logs: Vec::new(),
+            path_prepend: Vec::new(),
+        }
+    }
+
+    /// `local`: this machine, which needs no `[[ssh.hosts]]` entry.
+    pub fn local() -> Self {
+        Self::named("local", TransportKind::Local)
+    }
+
     pub fn destination(&self) -> &str {
         self.address.as_deref().unwrap_or(&self.name)
     }
@@ -146,6 +169,11 @@ impl SshConfig {
 
     pub fn host(&self, name: &str) -> Option<&HostConfig> {
         self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// Whether commands and tails can reach `name`: a configured host, or `local` (this machine).
+    pub fn knows(&self, name: &str) -> bool {
+        name == "local" || self.host(name).is_some()
     }
 
     pub fn supervisor_template<'a>(&'a self, host: &'a HostConfig) -> &'a str {

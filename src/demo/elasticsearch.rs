@@ -1,6 +1,10 @@
 //! The demo fleet's Elasticsearch: a simulated cluster served over HTTP on loopback, speaking the
 //! endpoints `EsClient` uses. Shards really move over ticks when exclusions or `enable` change, a spot
 //! node comes and goes now and then, and one replica waits for `retry_failed`.
+//!
+//! Each node writes its own log (`<sandbox>/elasticsearch/log/<node>.log`, the config's
+//! `elasticsearch.log_file`, every node on host `local`): starts and stops, shards relocating and
+//! starting on it, disk watermark warnings, GC overhead now and then.
 
 pub mod sim;
 
@@ -11,8 +15,10 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use sim::{Fault, SimCluster};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -109,11 +115,71 @@ fn demo_life(s: &mut SimCluster) {
     }
 }
 
+/// A timestamp as Elasticsearch's log4j pattern prints it: `2026-11-23T10:50:42,123` (UTC here).
+fn es_stamp(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(t)
+        .to_string()
+        .trim_end_matches('Z')
+        .replacen('.', ",", 1)
+}
+
+/// Appends what the nodes logged since the last call to `<dir>/<node>.log`.
+fn write_node_logs(sim: &SimHandle, dir: &Path) {
+    let lines = match sim.lock().node_log.as_mut() {
+        Some(lines) => std::mem::take(lines),
+        None => return,
+    };
+    if lines.is_empty() {
+        return;
+    }
+    let stamp = es_stamp(std::time::SystemTime::now());
+    let mut by_node: BTreeMap<&str, String> = BTreeMap::new();
+    for l in &lines {
+        let text = by_node.entry(l.node.as_str()).or_default();
+        text.push_str(&l.format(&stamp));
+        text.push('\n');
+    }
+    for (node, text) in by_node {
+        let path = dir.join(format!("{node}.log"));
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            tracing::debug!("demo node log {}: {e}", path.display());
+        }
+    }
+}
+
 /// Starts this part of the demo and adds its section to the demo config.
 pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
-    let server = SimServer::start(sim::demo_cluster()).await?;
+    let log_dir = demo.sandbox.join("elasticsearch").join("log");
+    std::fs::create_dir_all(&log_dir)?;
+    let mut cluster = sim::demo_cluster();
+    cluster.node_log = Some(Vec::new());
+    cluster.boot_log();
+    let nodes: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
+    let server = SimServer::start(cluster).await?;
     server.spawn_ticker(Duration::from_secs(1), demo_life);
+    // The node logs: written from what the simulation recorded, twice a second.
+    write_node_logs(&server.sim, &log_dir);
+    let (sim, stop, dir) = (server.sim.clone(), server.cancel.clone(), log_dir.clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = every.tick() => write_node_logs(&sim, &dir),
+            }
+        }
+    });
     let es = &mut demo.config.elasticsearch;
+    es.log_file = Some(format!("{}/{{node}}.log", log_dir.display()));
+    es.node_hosts = nodes
+        .into_iter()
+        .map(|n| (n, crate::sources::ssh::LOCAL.to_string()))
+        .collect();
     es.url = server.url.clone();
     es.refresh = Some(crate::config::ConfigDuration::secs(2));
     es.bounce_timeout = crate::config::ConfigDuration::secs(600);

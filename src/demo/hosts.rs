@@ -142,18 +142,11 @@ fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     Ok(HostConfig {
-        name: h.name.to_string(),
-        transport: TransportKind::Local,
-        address: None,
-        user: None,
-        port: None,
-        identity_file: None,
-        jump: Vec::new(),
         supervisor: true,
-        supervisor_command: None,
         junk_paths: vec![disk.to_string_lossy().into_owned()],
         logs,
         path_prepend: vec![dir.join("bin")],
+        ..HostConfig::named(h.name, TransportKind::Local)
     })
 }
 

@@ -8,6 +8,9 @@
 //!   then it recovers.
 //! - `xform-pillow` was stopped long ago: its checkpoint fell below the first retained offset (the
 //!   mock keeps 5 MiB per partition), so changes were lost; moving its checkpoint clears that.
+//!
+//! Each process writes the log a pillow prints (`<sandbox>/pillows/log/<program>.log`, the config's
+//! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
 
 use super::DemoFleet;
 use crate::actions::custom::shell_quote;
@@ -54,11 +57,43 @@ fn program(pillow: &str, n: usize) -> String {
     format!("commcare-hq-demo-pillowtop-{pillow}-{n}")
 }
 
+/// Where the demo's pillow process logs are written (`{program}`: the supervisor program).
+fn log_template(dir: &Path) -> String {
+    format!("{}/log/{{program}}.log", dir.display())
+}
+
+/// A timestamp as Python's logging prints it: `2026-11-23 10:50:42,123` (UTC here).
+fn py_stamp(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t)
+        .to_string()
+        .trim_end_matches('Z')
+        .replacen('T', " ", 1)
+        .replacen('.', ",", 1)
+}
+
+/// Appends `lines` to a process log (best effort: a demo log that cannot be written is no reason to stop).
+fn append_log(path: &Path, lines: &[String]) {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes())
+    };
+    if let Err(e) = write() {
+        tracing::debug!("demo pillow log {}: {e}", path.display());
+    }
+}
+
 /// Starts this part of the demo and adds its section to the demo config.
 pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     let dir = demo.sandbox.join("pillows");
     std::fs::create_dir_all(dir.join("requests"))?;
     std::fs::create_dir_all(dir.join("state"))?;
+    std::fs::create_dir_all(dir.join("log"))?;
     let script = dir.join("supervisorctl");
     std::fs::write(&script, SUPERVISORCTL)?;
     #[cfg(unix)]
@@ -86,6 +121,8 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
 
     let script_q = shell_quote(&script.display().to_string());
     demo.config.pillows = demo_config(&brokers, &format!("simulated://{store_name}"), &script_q);
+    // Every process writes its own log on host `local` ("tail its log" on a pillow follows it).
+    demo.config.pillows.log_file = Some(log_template(&dir));
     Ok(())
 }
 
@@ -100,6 +137,7 @@ pub fn demo_config(brokers: &str, store: &str, supervisorctl: &str) -> PillowsCo
         dedicated_migration_process: false,
         hosts: vec!["local".into()],
         program: format!("commcare-hq-demo-pillowtop-{pillow}-{{n}}"),
+        log_file: None,
     };
     PillowsConfig {
         brokers: brokers.to_string(),
@@ -141,7 +179,18 @@ pub fn demo_config(brokers: &str, store: &str, supervisorctl: &str) -> PillowsCo
 
 /// One simulated pillow process.
 struct Process {
+    pillow: &'static str,
+    /// Its number among the pillow's processes, and how many there are.
+    index: usize,
+    of: usize,
     program: String,
+    /// The log file it writes.
+    log: PathBuf,
+    /// Changes processed per owned partition since that partition was last reported in the log.
+    unreported: Vec<i64>,
+    /// The owned partition the next "processed" line is about (round robin), and when the last was written.
+    next_report: usize,
+    last_report: Instant,
     /// Partitions it owns: (topic, partition).
     owns: Vec<(&'static str, i32)>,
     /// Next offset to read per owned partition (in memory, as HQ's KafkaChangeFeed keeps it).
@@ -166,6 +215,91 @@ struct Pillow {
 enum Checkpoint {
     Table(&'static str),
     Group(BaseConsumer),
+}
+
+impl Process {
+    /// One log line as the pillow prints it.
+    fn line(&self, at: SystemTime, level: &str, text: &str) -> String {
+        format!(
+            "{} {level} pillowtop {}[{}]: {text}",
+            py_stamp(at),
+            self.pillow,
+            self.index
+        )
+    }
+
+    fn say(&self, level: &str, text: &str) {
+        append_log(&self.log, &[self.line(SystemTime::now(), level, text)]);
+    }
+
+    /// What it prints when it starts: what it owns and where it resumes.
+    fn starting(&self) -> String {
+        let from: Vec<String> = self
+            .owns
+            .iter()
+            .zip(&self.offsets)
+            .map(|((t, p), o)| format!("{t}/{p} from offset {o}"))
+            .collect();
+        format!(
+            "starting pillow {} (process {} of {}, {}): {}",
+            self.pillow,
+            self.index,
+            self.of,
+            self.program,
+            from.join(", ")
+        )
+    }
+
+    /// The offsets it just saved, `topic/partition=offset, …`.
+    fn positions(&self) -> String {
+        self.owns
+            .iter()
+            .zip(&self.offsets)
+            .map(|((t, p), o)| format!("{t}/{p}={o}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// At most one "processed" line a second, about the next owned partition with news.
+    fn report(&mut self, now: Instant) {
+        if now.duration_since(self.last_report) < Duration::from_secs(1) || self.owns.is_empty() {
+            return;
+        }
+        let n = self.owns.len();
+        let Some(i) = (0..n)
+            .map(|k| (self.next_report + k) % n)
+            .find(|&i| self.unreported[i] > 0)
+        else {
+            return;
+        };
+        let (topic, partition) = self.owns[i];
+        let text = format!(
+            "processed {} changes from {topic}/{partition} up to offset {}",
+            self.unreported[i], self.offsets[i]
+        );
+        self.say("INFO", &text);
+        self.unreported[i] = 0;
+        self.next_report = (i + 1) % n;
+        self.last_report = now;
+    }
+
+    /// What the log shows when the kernel's OOM killer ends it.
+    fn died(&self) {
+        let (topic, partition) = self.owns.first().copied().unwrap_or((CASE_TOPIC, 0));
+        let offset = self.offsets.first().copied().unwrap_or(0);
+        let text = format!("error processing change from {topic}/{partition} at offset {offset}: MemoryError");
+        append_log(
+            &self.log,
+            &[
+                self.line(SystemTime::now(), "ERROR", &text),
+                "Traceback (most recent call last):".into(),
+                "  File \"/home/cchq/www/demo/current/corehq/ex-submodules/pillowtop/pillow/interface.py\", line 249, in process_with_error_handling".into(),
+                "    self.process_change(change)".into(),
+                "MemoryError".into(),
+                "Killed".into(),
+            ],
+        );
+    }
 }
 
 fn topic_partitions(topic: &'static str, n: i32) -> Vec<(&'static str, i32)> {
@@ -222,32 +356,40 @@ fn run_cluster(
             .create()
             .map_err(|e| e.to_string())?;
         let now = Instant::now();
-        let process = |pillow: &str, n: usize, owns: Vec<(&'static str, i32)>, capacity: f64| Process {
-            program: program(pillow, n),
-            offsets: vec![0; owns.len()],
-            owns,
-            running: true,
-            started: now,
-            capacity,
-            since_checkpoint: 0,
-            last_checkpoint: now,
-            dies_at: None,
-            budget: 0.0,
-        };
+        let process =
+            |pillow: &'static str, n: usize, of: usize, owns: Vec<(&'static str, i32)>, capacity: f64| Process {
+                pillow,
+                index: n,
+                of,
+                program: program(pillow, n),
+                log: dir.join("log").join(format!("{}.log", program(pillow, n))),
+                unreported: vec![0; owns.len()],
+                next_report: 0,
+                last_report: now,
+                offsets: vec![0; owns.len()],
+                owns,
+                running: true,
+                started: now,
+                capacity,
+                since_checkpoint: 0,
+                last_checkpoint: now,
+                dies_at: None,
+                budget: 0.0,
+            };
         let case = split(&topic_partitions(CASE_TOPIC, 8), 3);
         let form = split(&topic_partitions(FORM_TOPIC, 4), 2);
         let mut case_procs: Vec<Process> = case
             .into_iter()
             .enumerate()
-            .map(|(n, owns)| process("case-pillow", n, owns, 40.0))
+            .map(|(n, owns)| process("case-pillow", n, 3, owns, 40.0))
             .collect();
         case_procs[1].dies_at = Some(now + Duration::from_secs(25));
         let form_procs = form
             .into_iter()
             .enumerate()
-            .map(|(n, owns)| process("ucr-pillow", n, owns, 14.0))
+            .map(|(n, owns)| process("ucr-pillow", n, 2, owns, 14.0))
             .collect();
-        let mut xform = process("xform-pillow", 0, vec![(ARCHIVE_TOPIC, 0)], 10.0);
+        let mut xform = process("xform-pillow", 0, 1, vec![(ARCHIVE_TOPIC, 0)], 10.0);
         xform.running = false;
         let mut sim = Sim {
             dir: dir.clone(),
@@ -274,6 +416,7 @@ fn run_cluster(
             t0: now,
         };
         sim.seed_archive()?;
+        sim.first_logs();
         Ok((mock, sim))
     };
     let (mock, mut sim) = match setup() {
@@ -349,6 +492,41 @@ impl Sim {
         Ok(())
     }
 
+    /// The logs as the demo finds them: running processes have just started; xform-pillow's one
+    /// process last wrote something 40 days ago, when it was stopped.
+    fn first_logs(&self) {
+        let old = SystemTime::now() - Duration::from_secs(40 * 86_400);
+        for p in self.pillows.iter().flat_map(|p| &p.processes) {
+            if p.running {
+                p.say("INFO", &p.starting());
+                continue;
+            }
+            let at = |s: u64| old + Duration::from_secs(s);
+            let (topic, partition) = p.owns[0];
+            append_log(
+                &p.log,
+                &[
+                    p.line(at(0), "INFO", &p.starting().replace("from offset 3", "from offset 0")),
+                    p.line(
+                        at(2),
+                        "INFO",
+                        &format!("processed 3 changes from {topic}/{partition} up to offset 3"),
+                    ),
+                    p.line(
+                        at(3),
+                        "INFO",
+                        &format!("checkpoint {XFORM_CHECKPOINT} written: {}", p.positions()),
+                    ),
+                    p.line(
+                        at(60),
+                        "WARNING",
+                        &format!("received SIGTERM, stopping pillow {} (process {})", p.pillow, p.index),
+                    ),
+                ],
+            );
+        }
+    }
+
     fn step(&mut self, dt: Duration) {
         let t = self.t0.elapsed().as_secs_f64();
         // Production: case-sql steady, form-sql with a load spike between 60 s and 120 s of every 4 minutes.
@@ -375,6 +553,7 @@ impl Sim {
                 if proc_.dies_at.is_some_and(|d| now >= d) {
                     proc_.running = false;
                     proc_.dies_at = None;
+                    proc_.died();
                     let _ = std::fs::write(
                         self.dir.join("state").join(&proc_.program),
                         "EXITED    (killed: out of memory)",
@@ -410,15 +589,26 @@ impl Sim {
                         let end = produced.get(tp).copied().unwrap_or(0);
                         let take = (end - proc_.offsets[i]).clamp(0, share.min(budget));
                         proc_.offsets[i] += take;
+                        proc_.unreported[i] += take;
                         proc_.since_checkpoint += take;
                         budget -= take;
                     }
                 }
+                proc_.report(now);
                 // HQ writes a checkpoint every N changes or after a delay (here 100 changes or 3 s).
                 if proc_.since_checkpoint >= 100 || now.duration_since(proc_.last_checkpoint) >= Duration::from_secs(3)
                 {
                     proc_.since_checkpoint = 0;
                     proc_.last_checkpoint = now;
+                    let saved = match &pillow.checkpoint {
+                        Checkpoint::Table(id) => format!("checkpoint {id} written: {}", proc_.positions()),
+                        Checkpoint::Group(_) => {
+                            format!(
+                                "offsets committed for consumer group {UCR_GROUP}: {}",
+                                proc_.positions()
+                            )
+                        }
+                    };
                     match &pillow.checkpoint {
                         Checkpoint::Table(id) => {
                             for (i, (topic, n)) in proc_.owns.iter().enumerate() {
@@ -443,6 +633,7 @@ impl Sim {
                             }
                         }
                     }
+                    proc_.say("INFO", &saved);
                 }
             }
         }
@@ -463,6 +654,15 @@ impl Sim {
                     Checkpoint::Group(_) => None,
                 };
                 for proc_ in pillow.processes.iter_mut().filter(|p| p.program == name) {
+                    if proc_.running {
+                        proc_.say(
+                            "WARNING",
+                            &format!(
+                                "received SIGTERM, stopping pillow {} (process {})",
+                                proc_.pillow, proc_.index
+                            ),
+                        );
+                    }
                     proc_.running = true;
                     proc_.started = Instant::now();
                     proc_.capacity = proc_.capacity.max(60.0);
@@ -471,6 +671,9 @@ impl Sim {
                     if let Some(id) = checkpoint {
                         reload(&self.store, id, proc_);
                     }
+                    proc_.unreported.iter_mut().for_each(|u| *u = 0);
+                    proc_.last_report = Instant::now();
+                    proc_.say("INFO", &proc_.starting());
                 }
             }
         }

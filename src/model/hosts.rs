@@ -79,7 +79,11 @@ pub const PSEUDO_FS: &[&str] = &[
 
 impl Filesystem {
     /// tmpfs, overlay, squashfs and the like (by type, or by source name when df printed no type).
+    /// The root filesystem is always a disk: in a container `/` is an overlay, and it fills up too.
     pub fn is_pseudo(&self) -> bool {
+        if self.mount == "/" && self.size_kib > 0 {
+            return false;
+        }
         let kind = self.fstype.as_deref().unwrap_or(self.source.as_str());
         PSEUDO_FS.contains(&kind) || self.source.starts_with("/dev/loop") || self.size_kib == 0
     }
@@ -235,20 +239,22 @@ fn fold<T>(slot: &mut T, error: &mut Option<String>, part: Option<Result<T, Stri
 impl FeedData for HostsState {
     type Poll = Vec<HostPoll>;
 
-    /// Merges per host: a host that failed keeps its last good data under its error.
+    /// Merges per host: the hosts in `poll` are updated (a host that failed keeps its last good data
+    /// under its error), the others stay as they were (each host is polled on its own).
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
         let state = current.get_or_insert_with(HostsState::default);
-        let mut hosts = Vec::with_capacity(poll.len());
         for p in poll {
-            let mut h = state
-                .hosts
-                .iter()
-                .position(|h| h.name == p.name)
-                .map(|i| state.hosts.swap_remove(i))
-                .unwrap_or_else(|| HostStatus {
-                    name: p.name.clone(),
-                    ..HostStatus::default()
-                });
+            let i = match state.hosts.iter().position(|h| h.name == p.name) {
+                Some(i) => i,
+                None => {
+                    state.hosts.push(HostStatus {
+                        name: p.name.clone(),
+                        ..HostStatus::default()
+                    });
+                    state.hosts.len() - 1
+                }
+            };
+            let h = &mut state.hosts[i];
             h.transport = p.transport;
             h.polled_at = Some(at);
             match p.reach {
@@ -276,9 +282,7 @@ impl FeedData for HostsState {
             if !p.du.is_empty() || h.reachable {
                 h.du = p.du;
             }
-            hosts.push(h);
         }
-        state.hosts = hosts;
     }
 }
 
@@ -373,6 +377,47 @@ mod tests {
         assert_eq!(b.error.as_deref(), Some("connection refused"));
         assert_eq!(b.filesystems.len(), 1, "last good data kept");
         assert_eq!(b.last_ok, Some(t0));
+    }
+
+    #[test]
+    fn one_hosts_update_leaves_the_other_hosts_as_they_were() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let mut state = None;
+        HostsState::absorb(&mut state, vec![ok_poll("a", &[("/", 10)])], t0);
+        HostsState::absorb(
+            &mut state,
+            vec![ok_poll("b", &[("/", 20)])],
+            t0 + Duration::from_secs(5),
+        );
+        let later = t0 + Duration::from_secs(9);
+        HostsState::absorb(&mut state, vec![ok_poll("a", &[("/", 11)])], later);
+        let s = state.unwrap();
+        assert_eq!(s.hosts.len(), 2);
+        assert_eq!(s.host("a").unwrap().filesystems[0].size_kib, 11);
+        assert_eq!(s.host("a").unwrap().polled_at, Some(later));
+        let b = s.host("b").unwrap();
+        assert_eq!(
+            b.polled_at,
+            Some(t0 + Duration::from_secs(5)),
+            "b untouched by a's poll"
+        );
+        assert_eq!(b.filesystems[0].size_kib, 20);
+    }
+
+    #[test]
+    fn an_overlay_root_is_a_disk_other_overlays_are_not() {
+        let overlay = |mount: &str| Filesystem {
+            source: "overlay".into(),
+            fstype: Some("overlay".into()),
+            ..fs(mount, 100)
+        };
+        assert!(!overlay("/").is_pseudo(), "a container's / fills up like any disk");
+        assert!(overlay("/var/lib/docker/overlay2/x/merged").is_pseudo());
+        let tmp = Filesystem {
+            fstype: Some("tmpfs".into()),
+            ..fs("/dev/shm", 100)
+        };
+        assert!(tmp.is_pseudo());
     }
 
     #[test]

@@ -7,6 +7,61 @@
 use std::collections::VecDeque;
 use std::time::SystemTime;
 
+/// What is followed on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogTarget {
+    /// A file, followed across rotation (`tail -F`).
+    File(String),
+    /// A supervisor program's output (`supervisorctl tail -f`), as the runbooks read it.
+    Program(String),
+}
+
+/// A log somewhere in the fleet: a file or a program's output on a host (`local`: this machine).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct LogSource {
+    pub host: String,
+    pub target: LogTarget,
+}
+
+impl LogSource {
+    pub fn file(host: &str, path: &str) -> Self {
+        Self {
+            host: host.to_string(),
+            target: LogTarget::File(path.to_string()),
+        }
+    }
+
+    pub fn program(host: &str, program: &str) -> Self {
+        Self {
+            host: host.to_string(),
+            target: LogTarget::Program(program.to_string()),
+        }
+    }
+
+    /// Stable id of its tail: `host:/path` for a file, `host:program NAME` for a program (paths are
+    /// absolute, so the two never collide).
+    pub fn id(&self) -> String {
+        format!("{}:{}", self.host, self.what())
+    }
+
+    /// The file's path, or `program NAME`.
+    pub fn what(&self) -> String {
+        match &self.target {
+            LogTarget::File(path) => path.clone(),
+            LogTarget::Program(name) => format!("program {name}"),
+        }
+    }
+
+    /// A short name for line prefixes: the file name, or the program name.
+    pub fn short(&self) -> &str {
+        match &self.target {
+            LogTarget::File(path) => path.rsplit('/').next().unwrap_or(path),
+            LogTarget::Program(name) => name,
+        }
+    }
+}
+
 /// Lines kept when nothing else is configured.
 pub const DEFAULT_CAPACITY: usize = 50_000;
 /// Longer lines are cut (a binary file tailed by mistake must not eat the memory).
@@ -16,6 +71,8 @@ pub const MAX_LINE: usize = 4_096;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TailState {
     Connecting,
+    /// Queued behind other tails of the same host (`ssh.max_tails`).
+    Waiting(String),
     Streaming,
     /// The connection or the remote tail ended; retrying.
     Reconnecting(String),
@@ -28,6 +85,7 @@ impl TailState {
     pub fn label(&self) -> String {
         match self {
             TailState::Connecting => "connecting…".into(),
+            TailState::Waiting(why) => why.clone(),
             TailState::Streaming => "streaming".into(),
             TailState::Reconnecting(e) => format!("reconnecting: {e}"),
             TailState::Stopped => "stopped".into(),
@@ -36,13 +94,12 @@ impl TailState {
     }
 }
 
-/// One tailed file.
+/// One tailed log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TailInfo {
-    /// Stable id (`host:path`).
+    /// Stable id ([`LogSource::id`]).
     pub id: String,
-    pub host: String,
-    pub path: String,
+    pub source: LogSource,
     pub state: TailState,
     pub received: u64,
 }
@@ -62,9 +119,7 @@ pub struct LogLine {
 pub enum LogEvent {
     /// A tail was started (also registers tails started from other panes' shortcuts).
     Started {
-        id: String,
-        host: String,
-        path: String,
+        source: LogSource,
         /// Buffer size from config (`ssh.log_buffer`).
         capacity: usize,
     },
@@ -153,14 +208,14 @@ impl LogsState {
             .and_then(|i| self.lines.get(i))
     }
 
-    fn ensure_tail(&mut self, id: &str, host: &str, path: &str) -> usize {
+    fn ensure_tail(&mut self, source: LogSource) -> usize {
+        let id = source.id();
         match self.tails.iter().position(|t| t.id == id) {
             Some(i) => i,
             None => {
                 self.tails.push(TailInfo {
-                    id: id.to_string(),
-                    host: host.to_string(),
-                    path: path.to_string(),
+                    id,
+                    source,
                     state: TailState::Connecting,
                     received: 0,
                 });
@@ -171,15 +226,10 @@ impl LogsState {
 
     pub fn apply(&mut self, at: SystemTime, event: LogEvent) {
         match event {
-            LogEvent::Started {
-                id,
-                host,
-                path,
-                capacity,
-            } => {
+            LogEvent::Started { source, capacity } => {
                 self.enabled = true;
                 self.capacity = capacity.max(1);
-                let i = self.ensure_tail(&id, &host, &path);
+                let i = self.ensure_tail(source);
                 self.tails[i].state = TailState::Connecting;
             }
             LogEvent::State { id, state } => {
@@ -231,11 +281,10 @@ impl LogsState {
 mod tests {
     use super::*;
 
+    /// A tail whose id is `h:/ID`.
     fn started(id: &str, capacity: usize) -> LogEvent {
         LogEvent::Started {
-            id: id.into(),
-            host: "h".into(),
-            path: id.into(),
+            source: LogSource::file("h", &format!("/{id}")),
             capacity,
         }
     }
@@ -251,7 +300,7 @@ mod tests {
         s.apply(
             t,
             LogEvent::Lines {
-                id: "a".into(),
+                id: "h:/a".into(),
                 lines: (0..5).map(|i| format!("l{i}")).collect(),
             },
         );
@@ -291,10 +340,20 @@ mod tests {
         s.apply(
             t,
             LogEvent::Lines {
-                id: "a".into(),
+                id: "h:/a".into(),
                 lines: vec!["é".repeat(MAX_LINE)],
             },
         );
         assert!(s.lines[0].text.len() <= MAX_LINE + '…'.len_utf8());
+    }
+
+    #[test]
+    fn files_and_programs_have_distinct_ids_and_short_names() {
+        let file = LogSource::file("es-1", "/var/log/elasticsearch/prod.log");
+        let program = LogSource::program("es-1", "es");
+        assert_eq!(file.id(), "es-1:/var/log/elasticsearch/prod.log");
+        assert_eq!(program.id(), "es-1:program es");
+        assert_eq!(file.short(), "prod.log");
+        assert_eq!(program.short(), "es");
     }
 }

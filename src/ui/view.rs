@@ -4,6 +4,7 @@
 use crate::actions::ActionPlan;
 use crate::app::Effect;
 use crate::config::Config;
+use crate::model::logs::LogSource;
 use crate::model::{Fleet, Severity, SourceKind};
 use crate::ui::theme::Theme;
 use ratatui::Frame;
@@ -229,9 +230,17 @@ pub trait View: Send {
         Vec::new()
     }
 
-    /// A pane-specific keymap action (`toggle_follow`, ...). `None` when not handled here.
-    fn handle(&mut self, _action: &str, _ctx: &ViewCtx) -> Option<Vec<Effect>> {
+    /// A pane-specific keymap action (`toggle_follow`, ...) on the selected `row`. `None` when not
+    /// handled here.
+    fn handle(&mut self, _action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
         None
+    }
+
+    /// The logs of `row` (or of the view when `row` is `None`) for "tail its log": a pillow's
+    /// processes, an Elasticsearch node, a host's files, a supervisor program. `Err` says why there
+    /// is none, in words the person can act on.
+    fn logs(&self, _ctx: &ViewCtx, _row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        Err("this view has no logs to tail".into())
     }
 
     /// The `/` text changed. Table views ignore it (the app filters their rows); a view with its own

@@ -1,12 +1,17 @@
 //! The demo's cluster through the real client: yellow at start, shards move when exclusions change,
-//! and the guided bounce completes on its own (the demo restarts the node when asked).
+//! and the guided bounce completes on its own (the demo restarts the node when asked). Each node
+//! writes its log, found through the config and tailed for real.
 
 use super::common::*;
 use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
 use opsdeck::config::Config;
+use opsdeck::config::logs::{NodeAddress, node_log};
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::elasticsearch::{EsState, HealthStatus};
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::model::logs::{LogEvent, LogSource, LogsState, TailState};
+use opsdeck::sources::ssh::{SshBackend, TailCommand};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -120,4 +125,155 @@ async fn demo_bounce_procedure_completes_by_itself() {
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
     let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert!(log.contains(&format!("/_sim/restart/{node}")), "the restart is audited");
+}
+
+/// The demo's simulation, to steer it (ticks, node stops).
+fn sim_of(demo: &DemoFleet) -> opsdeck::demo::elasticsearch::SimHandle {
+    demo.keep_alive[0]
+        .downcast_ref::<opsdeck::demo::elasticsearch::SimServer>()
+        .expect("the ES demo keeps its server")
+        .sim
+        .clone()
+}
+
+/// Receives tail updates into `logs` until `done` holds; fails after `limit`, showing what came, and
+/// when a tail ended and reconnected (it would then only ever show history).
+async fn receive_until(
+    rx: &mut tokio::sync::mpsc::Receiver<opsdeck::sources::runner::Polled>,
+    logs: &mut LogsState,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&[&str]) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let lines: Vec<&str> = logs.lines.iter().map(|l| l.text.as_str()).collect();
+        if done(&lines) {
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        assert!(
+            now < deadline,
+            "{what}: not seen within {limit:?}; tails {:?}; lines:\n{}",
+            logs.tails,
+            lines.join("\n")
+        );
+        match tokio::time::timeout(deadline - now, rx.recv()).await {
+            Ok(Some(p)) => {
+                if let SourceUpdate::Logs(e) = p.update {
+                    if let LogEvent::State { id, state } = &e {
+                        assert!(
+                            !matches!(state, TailState::Reconnecting(_) | TailState::Failed(_)),
+                            "{what}: tail {id} interrupted: {}",
+                            state.label()
+                        );
+                    }
+                    logs.apply(p.at, e);
+                }
+            }
+            Ok(None) => panic!("{what}: every tail ended; tails {:?}", logs.tails),
+            Err(_) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_transport() {
+    let (demo, dir) = demo().await;
+    let url = demo.config.elasticsearch.url.clone();
+    let s = state_of(&url).await;
+    let cluster = s.health.cluster_name.clone();
+    // Every node maps to host `local` and its own file in the sandbox: found by name and address
+    // as the cluster reports them, or by name alone for the node that starts away.
+    let names = [
+        "es-core-1",
+        "es-core-2",
+        "es-core-3",
+        "es-spot-1",
+        "es-spot-2",
+        "es-spot-3",
+        "es-spot-4",
+    ];
+    assert!(s.nodes.len() >= 6, "{:?}", s.nodes);
+    let mut sources: Vec<LogSource> = Vec::new();
+    for name in names {
+        let address = match s.node_by_name(name) {
+            Some(n) => NodeAddress {
+                name: &n.name,
+                ip: &n.ip,
+                host: &n.host,
+            },
+            None => NodeAddress { name, ip: "", host: "" },
+        };
+        let source = node_log(&demo.config, &cluster, address).unwrap();
+        let want = dir.path().join(format!("elasticsearch/log/{name}.log"));
+        assert_eq!(source, LogSource::file("local", want.to_str().unwrap()), "{name}");
+        sources.push(source);
+    }
+
+    // Every node's log at once, all on `local` (sshd's session limit, max_tails, does not apply there).
+    let b = SshBackend::new(&demo.config.ssh).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    for source in &sources {
+        b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    }
+    let mut logs = LogsState::default();
+    let has = |lines: &[&str], s: &str| lines.iter().any(|l| l.contains(s));
+    // What the nodes wrote so far: each started; es-spot-4 stopped; es-core-3 is over the low watermark.
+    receive_until(
+        &mut rx,
+        &mut logs,
+        Duration::from_secs(60),
+        "the nodes' logs so far",
+        |lines| {
+            names.iter().all(|n| has(lines, &format!("] [{n}] started {{{n}}}")))
+                && has(lines, "] [es-spot-4] closed")
+                && has(
+                    lines,
+                    "[WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-core-3] low disk watermark [85%] exceeded on [",
+                )
+        },
+    )
+    .await;
+    let started = logs.lines.iter().find(|l| l.text.contains("] started {")).unwrap();
+    // Elasticsearch's log4j pattern: [2026-11-23T10:50:42,123][INFO ][o.e.n.Node               ] [node] …
+    assert!(
+        started.text.starts_with('[') && started.text.as_bytes()[11] == b'T' && started.text.as_bytes()[20] == b',',
+        "{}",
+        started.text
+    );
+
+    // What happens from now on streams in: a spot node leaves and comes back, shards recover on
+    // other nodes, GC runs.
+    let spot = {
+        let sim = sim_of(&demo);
+        let mut sim = sim.lock();
+        let spot = ["es-spot-1", "es-spot-2", "es-spot-3"]
+            .into_iter()
+            .find(|n| sim.node_index(n).is_some_and(|i| sim.nodes[i].up))
+            .expect("a spot node is up");
+        assert!(sim.stop_node(spot, Some(3)));
+        spot
+    };
+    receive_until(
+        &mut rx,
+        &mut logs,
+        Duration::from_secs(60),
+        "a spot node leaving and coming back",
+        |lines| {
+            let left = lines
+                .iter()
+                .position(|l| l.contains(&format!("] [{spot}] stopping ...")));
+            let back = lines
+                .iter()
+                .rposition(|l| l.contains(&format!("] [{spot}] started {{{spot}}}")));
+            left.zip(back).is_some_and(|(l, b)| b > l)
+                && has(lines, &format!("] [{spot}] closed"))
+                && has(lines, &format!("] [es-core-1] node-left[{{{spot}}}"))
+                && has(lines, " shard started (")
+                && has(lines, "[o.e.m.j.JvmGcMonitorService] [")
+        },
+    )
+    .await;
+    b.shutdown().await;
 }

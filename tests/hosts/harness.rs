@@ -150,18 +150,11 @@ impl Sshd {
     /// A host entry for this sshd.
     pub fn host(&self, name: &str) -> HostConfig {
         HostConfig {
-            name: name.to_string(),
-            transport: Default::default(),
             address: Some("127.0.0.1".into()),
             user: Some(whoami()),
             port: Some(self.port),
             identity_file: Some(self.path("client_ed25519")),
-            jump: Vec::new(),
-            supervisor: false,
-            supervisor_command: None,
-            junk_paths: Vec::new(),
-            logs: Vec::new(),
-            path_prepend: Vec::new(),
+            ..HostConfig::named(name, Default::default())
         }
     }
 

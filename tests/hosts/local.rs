@@ -2,7 +2,8 @@
 //! that prints garbage. Each failure stays in its own part of its own host.
 
 use opsdeck::config::ssh::{HostConfig, SshConfig, TransportKind};
-use opsdeck::sources::ssh::SshBackend;
+use opsdeck::model::logs::LogSource;
+use opsdeck::sources::ssh::{SshBackend, TailCommand};
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
@@ -13,18 +14,8 @@ fn host(dir: &std::path::Path, name: &str, df_script: &str) -> HostConfig {
     std::fs::write(&df, format!("#!/bin/sh\n{df_script}\n")).unwrap();
     std::fs::set_permissions(&df, std::fs::Permissions::from_mode(0o755)).unwrap();
     HostConfig {
-        name: name.into(),
-        transport: TransportKind::Local,
-        address: None,
-        user: None,
-        port: None,
-        identity_file: None,
-        jump: Vec::new(),
-        supervisor: false,
-        supervisor_command: None,
-        junk_paths: Vec::new(),
-        logs: Vec::new(),
         path_prepend: vec![bin],
+        ..HostConfig::named(name, TransportKind::Local)
     }
 }
 
@@ -86,7 +77,7 @@ fn quitting_mid_tail_leaves_no_tail_behind() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let b = rt.block_on(async { SshBackend::new(&cfg).unwrap() });
     rt.block_on(async {
-        b.handle_tail(opsdeck::sources::ssh::tail_command("me", &log.to_string_lossy()), tx);
+        b.handle_tail(TailCommand::Start(LogSource::file("me", &log.to_string_lossy())), tx);
         loop {
             let p = rx.recv().await.expect("tail events");
             if let opsdeck::model::fleet::SourceUpdate::Logs(opsdeck::model::logs::LogEvent::Lines { .. }) = p.update {

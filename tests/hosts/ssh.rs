@@ -3,9 +3,10 @@
 use super::harness::{Sshd, Supervisord, eventually, free_port, read};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::hosts::ProgramState;
+use opsdeck::model::logs::LogSource;
 use opsdeck::model::logs::{LogEvent, TailState};
 use opsdeck::sources::runner::Polled;
-use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailCommand, tail_command, tail_id};
+use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailCommand};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -142,22 +143,36 @@ async fn host_key_mismatch_is_refused_and_known_hosts_untouched() {
     cfg.known_hosts = Some(empty.clone());
     let b = backend(&cfg);
     let polls = b.poll_all().await;
-    assert!(polls[0].reach.is_err());
+    let err = polls[0].reach.as_ref().unwrap_err();
+    assert!(
+        err.to_lowercase().contains("host key"),
+        "refused for its unknown host key, not something else: {err}"
+    );
     assert_eq!(read(&empty), "", "the unknown key was not added");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_hung_command_times_out_and_the_host_stays_usable() {
+async fn a_hung_command_times_out_and_is_gone_from_the_host() {
     let sshd = Sshd::start();
     let b = backend(&sshd.config(vec![sshd.host("h")]));
     b.run_command("h", "true", Duration::from_secs(10)).await.unwrap();
-    let started = Instant::now();
+    // A hung command, with a marker to find it by on the "remote" side.
+    let hung = format!("sleep 30.{}", std::process::id());
     let err = b
-        .run_command("h", "sleep 30", Duration::from_millis(1500))
+        .run_command("h", &format!("{hung}; echo never"), Duration::from_millis(1500))
         .await
         .unwrap_err();
     assert!(err.contains("timed out"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // It was ended on the host as well: an abandoned channel would keep it running (and holding
+    // one of sshd's sessions) for the full 30 s.
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            super::harness::processes_matching(&hung).is_empty()
+        })
+        .await,
+        "still running on the host: {:?}",
+        super::harness::processes_matching(&hung)
+    );
     let out = b
         .run_command("h", "echo still here", Duration::from_secs(10))
         .await
@@ -250,7 +265,7 @@ async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
     let b = backend(&sshd.config(vec![sshd.host("h")]));
     let (tx, mut rx) = mpsc::channel(64);
     let path = log.to_string_lossy().to_string();
-    b.handle_tail(tail_command("h", &path), tx.clone());
+    b.handle_tail(TailCommand::Start(LogSource::file("h", &path)), tx.clone());
     let got = next_lines(&mut rx, &["old line"], Duration::from_secs(10)).await;
     assert!(got.contains(&"old line".to_string()), "history first: {got:?}");
     assert!(eventually(Duration::from_secs(5), || async { remote_tails(&marker) > 0 }).await);
@@ -268,7 +283,7 @@ async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
 
     b.handle_tail(
         TailCommand::Stop {
-            id: tail_id("h", &path),
+            id: LogSource::file("h", &path).id(),
         },
         tx,
     );
@@ -482,21 +497,26 @@ async fn a_down_host_is_retried_with_backoff_not_hammered() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn jump_hosts_come_from_the_ssh_config() {
-    let sshd = Sshd::start();
-    // The jump host is configured in ssh_config (builder options do not apply to jump hosts).
+/// The user's ssh_config with a `jumpbox` alias for this sshd, reached as `host_name`, plus `extra`.
+fn write_jump_config(sshd: &Sshd, host_name: &str, extra: &str) {
     std::fs::write(
         sshd.path("ssh_config"),
         format!(
-            "Host jumpbox\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  StrictHostKeyChecking yes\n  BatchMode yes\n",
+            "Host jumpbox\n  HostName {host_name}\n  AddressFamily inet\n  Port {}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n{extra}",
             sshd.port,
             super::harness::whoami(),
             sshd.path("client_ed25519").display(),
-            sshd.path("known_hosts").display()
         ),
     )
     .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jump_hosts_come_from_the_ssh_config() {
+    let sshd = Sshd::start();
+    // The jump host is configured in the user's ssh_config (builder options do not apply to jump
+    // hosts); opsdeck's own rules (strict keys against its known_hosts, batch mode) reach it too.
+    write_jump_config(&sshd, "127.0.0.1", "");
     let mut host = sshd.host("behind-bastion");
     host.jump = vec!["jumpbox".into()];
     let b = backend(&sshd.config(vec![host]));
@@ -515,6 +535,57 @@ async fn jump_hosts_come_from_the_ssh_config() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_jump_hosts_unknown_key_is_refused_whatever_the_users_ssh_config_says() {
+    let sshd = Sshd::start();
+    // The user's ssh_config is permissive for the jump host (accept-new, its own known_hosts file),
+    // and the jump host is reached as "localhost": a name opsdeck's known_hosts does not pin.
+    let jump_known = sshd.path("jump_known_hosts");
+    std::fs::write(&jump_known, "").unwrap();
+    write_jump_config(
+        &sshd,
+        "localhost",
+        &format!(
+            "  UserKnownHostsFile {}\n  StrictHostKeyChecking accept-new\n",
+            jump_known.display()
+        ),
+    );
+    let known_before = read(&sshd.path("known_hosts"));
+    let mut host = sshd.host("behind-bastion");
+    host.jump = vec!["jumpbox".into()];
+    let b = backend(&sshd.config(vec![host]));
+    let err = b
+        .run_command("behind-bastion", "echo should not run", Duration::from_secs(20))
+        .await
+        .unwrap_err();
+    assert!(!err.is_empty());
+    assert_eq!(read(&jump_known), "", "the jump host's key was not accepted");
+    assert_eq!(
+        read(&sshd.path("known_hosts")),
+        known_before,
+        "nor added to opsdeck's known_hosts"
+    );
+    b.shutdown().await;
+    // Control: with the jump host's key pinned in opsdeck's known_hosts, the same setup works, so
+    // the refusal above was the host key and nothing else.
+    let host_key = read(&sshd.path("host_ed25519.pub"));
+    let key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+    std::fs::write(
+        sshd.path("known_hosts"),
+        format!("{known_before}[localhost]:{} {}\n", sshd.port, key.join(" ")),
+    )
+    .unwrap();
+    let mut host = sshd.host("behind-bastion");
+    host.jump = vec!["jumpbox".into()];
+    let b = backend(&sshd.config(vec![host]));
+    let out = b
+        .run_command("behind-bastion", "echo via jump", Duration::from_secs(20))
+        .await
+        .unwrap_or_else(|e| panic!("with the key pinned the jump works: {e}"));
+    assert_eq!(out.stdout.trim(), "via jump");
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_tail_reconnects_when_its_connection_is_lost() {
     let sshd = Sshd::start();
     let log = sshd.dir.path().join("app.log");
@@ -524,7 +595,7 @@ async fn a_tail_reconnects_when_its_connection_is_lost() {
     let b = backend(&cfg);
     let (tx, mut rx) = mpsc::channel(64);
     let path = log.to_string_lossy().to_string();
-    b.handle_tail(tail_command("h", &path), tx);
+    b.handle_tail(TailCommand::Start(LogSource::file("h", &path)), tx);
     assert!(
         next_lines(&mut rx, &["before"], Duration::from_secs(10))
             .await
@@ -590,5 +661,139 @@ async fn a_program_that_cannot_start_is_reported_not_claimed_restarted() {
         text.contains("ERROR") || text.contains("FATAL") || text.contains("BACKOFF") || text.contains("EXITED"),
         "{err:?}"
     );
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_programs_output_is_followed_through_supervisorctl_and_stops_with_the_tail() {
+    let sshd = Sshd::start();
+    let program = format!("ticker-{}", std::process::id());
+    let sup = Supervisord::start(&[(
+        &program,
+        "/bin/sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'",
+    )]);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let (tx, mut rx) = mpsc::channel(64);
+    let source = LogSource::program("worker-1", &program);
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    // Lines keep coming (new ones, not only supervisorctl's replay of the log's end).
+    let mut got = Vec::new();
+    let end = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < end && got.iter().filter(|l: &&String| l.starts_with("tick ")).count() < 8 {
+        got.extend(next_lines(&mut rx, &["never"], Duration::from_millis(500)).await);
+    }
+    assert!(got.iter().filter(|l| l.starts_with("tick ")).count() >= 8, "{got:?}");
+    assert!(
+        !got.iter().any(|l| l.contains("Press Ctrl-C")),
+        "supervisorctl's banner is not part of the program's output: {got:?}"
+    );
+    let follower = format!("tail -f {program}");
+    assert!(!super::harness::processes_matching(&follower).is_empty());
+    b.handle_tail(TailCommand::Stop { id: source.id() }, tx);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            super::harness::processes_matching(&follower).is_empty()
+        })
+        .await,
+        "supervisorctl tail -f still running after stop"
+    );
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_never_answers_does_not_hold_back_the_others() {
+    use opsdeck::model::fleet::SourceUpdate;
+    let sshd = Sshd::start();
+    // Accepts TCP connections and never says a word (a blackholed or wedged host).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut stuck = sshd.host("stuck");
+    stuck.port = Some(silent.local_addr().unwrap().port());
+    let cfg = sshd.config(vec![stuck, sshd.host("alive")]);
+    let b = backend(&cfg);
+    let config = opsdeck::config::Config {
+        ssh: cfg,
+        ..Default::default()
+    };
+    let pollers = b.pollers(&config);
+    assert_eq!(pollers.len(), 2, "one poller per host");
+    let (tx, mut rx) = mpsc::channel(16);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    opsdeck::sources::spawn_pollers(pollers, tx, Default::default(), cancel.clone());
+    // The first answer is the live host's, on its own: it does not wait for the stuck one.
+    let first = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("an update")
+        .expect("pollers running");
+    match first.update {
+        SourceUpdate::Hosts(Ok(polls)) => {
+            assert_eq!(polls.len(), 1, "{polls:?}");
+            assert_eq!(polls[0].name, "alive");
+            assert!(polls[0].reach.is_ok(), "{:?}", polls[0].reach);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The stuck host is reported on its own, unreachable, once its connect limit passes.
+    let end = Instant::now() + Duration::from_secs(60);
+    let stuck = loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let p = tokio::time::timeout(left, rx.recv())
+            .await
+            .expect("the stuck host's update")
+            .expect("pollers running");
+        if let SourceUpdate::Hosts(Ok(polls)) = p.update
+            && let Some(stuck) = polls.into_iter().find(|p| p.name == "stuck")
+        {
+            break stuck;
+        }
+    };
+    assert!(stuck.reach.is_err(), "{:?}", stuck.reach);
+    cancel.cancel();
+    drop(silent);
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tail_beyond_max_tails_says_it_waits_then_streams_when_a_slot_frees() {
+    let sshd = Sshd::start();
+    let logs: Vec<String> = ["first.log", "second.log"]
+        .iter()
+        .map(|n| {
+            let p = sshd.dir.path().join(n);
+            std::fs::write(&p, format!("{n} line\n")).unwrap();
+            p.to_string_lossy().into_owned()
+        })
+        .collect();
+    let mut cfg = sshd.config(vec![sshd.host("h")]);
+    cfg.max_tails = 1;
+    let b = backend(&cfg);
+    let (tx, mut rx) = mpsc::channel::<Polled>(64);
+    let first = LogSource::file("h", &logs[0]);
+    let second = LogSource::file("h", &logs[1]);
+    let mut next_state = async |id: &str| loop {
+        let p = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("tail events");
+        if let SourceUpdate::Logs(LogEvent::State { id: got, state }) = p.update
+            && got == id
+        {
+            return state;
+        }
+    };
+    // The first tail holds the host's only tail slot once it streams.
+    b.handle_tail(TailCommand::Start(first.clone()), tx.clone());
+    assert_eq!(next_state(&first.id()).await, TailState::Streaming);
+    b.handle_tail(TailCommand::Start(second.clone()), tx.clone());
+    let waiting = next_state(&second.id()).await;
+    assert!(
+        matches!(&waiting, TailState::Waiting(why) if why.contains("max_tails")),
+        "{waiting:?}"
+    );
+    b.handle_tail(TailCommand::Stop { id: first.id() }, tx.clone());
+    assert_eq!(next_state(&second.id()).await, TailState::Streaming);
     b.shutdown().await;
 }

@@ -25,6 +25,7 @@ pub fn pillow(name: &str) -> PillowConfig {
         dedicated_migration_process: false,
         hosts: Vec::new(),
         program: String::new(),
+        log_file: None,
     }
 }
 

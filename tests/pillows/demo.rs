@@ -1,14 +1,18 @@
 //! The demo's pillows: its process dies, the pane says which, restarting it through the executor
 //! (simulated supervisorctl, run as a real local command) makes its lag drain; the lost checkpoint
-//! can be moved.
+//! can be moved. Each process writes its log, found through the config and tailed for real.
 
 use super::common::*;
 use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::pillows::{plan_move_checkpoint, plan_restart};
 use opsdeck::config::Config;
+use opsdeck::config::logs::pillow_logs;
 use opsdeck::demo::DemoFleet;
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::model::logs::{LogEvent, LogSource, LogTarget, LogsState, TailState};
 use opsdeck::model::pillows::{PartitionStatus, PillowsState};
 use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck::sources::ssh::{SshBackend, TailCommand};
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -40,9 +44,7 @@ async fn until(
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
-    let sandbox = tempfile::tempdir().unwrap();
+async fn demo(sandbox: &tempfile::TempDir) -> DemoFleet {
     let mut demo = DemoFleet {
         config: Config::default(),
         sandbox: sandbox.path().to_path_buf(),
@@ -50,6 +52,139 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
         keep_alive: Vec::new(),
     };
     opsdeck::demo::pillows::start(&mut demo).await.unwrap();
+    demo
+}
+
+/// The path of a file log.
+fn path_of(source: &LogSource) -> &str {
+    match &source.target {
+        LogTarget::File(path) => path,
+        LogTarget::Program(p) => panic!("the demo's pillows log to files, not program {p}"),
+    }
+}
+
+/// Follows `sources` through the real local transport (`SshBackend::handle_tail`) until the lines
+/// received satisfy `done`; fails after `limit`, showing what came. The tails must keep running
+/// (a tail that ends and reconnects would only ever show history).
+async fn tail_until(
+    config: &Config,
+    sources: &[LogSource],
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let b = SshBackend::new(&config.ssh).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    for s in sources {
+        b.handle_tail(TailCommand::Start(s.clone()), tx.clone());
+    }
+    drop(tx);
+    let mut logs = LogsState::default();
+    let mut interrupted = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    let texts = |logs: &LogsState| logs.lines.iter().map(|l| l.text.clone()).collect::<Vec<_>>();
+    while !done(&texts(&logs)) {
+        let now = tokio::time::Instant::now();
+        assert!(
+            now < deadline,
+            "{what}: not seen within {limit:?}; tails {:?}; interruptions {interrupted:?}; lines:\n{}",
+            logs.tails,
+            texts(&logs).join("\n")
+        );
+        match tokio::time::timeout(deadline - now, rx.recv()).await {
+            Ok(Some(p)) => {
+                if let SourceUpdate::Logs(e) = p.update {
+                    if let LogEvent::State { id, state } = &e
+                        && matches!(state, TailState::Reconnecting(_) | TailState::Failed(_))
+                    {
+                        interrupted.push(format!("{id}: {}", state.label()));
+                    }
+                    logs.apply(p.at, e);
+                }
+            }
+            Ok(None) => panic!("{what}: every tail ended; tails {:?}", logs.tails),
+            Err(_) => {}
+        }
+    }
+    assert!(
+        interrupted.is_empty(),
+        "{what}: tails were interrupted: {interrupted:?}"
+    );
+    b.shutdown().await;
+    texts(&logs)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_pillow_logs_are_found_from_config_and_stream_through_the_local_transport() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let demo = demo(&sandbox).await;
+    assert!(demo.config.validate().is_empty(), "{:?}", demo.config.validate());
+    let pillows = &demo.config.pillows.pillows;
+    let case = pillows.iter().find(|p| p.name == "case-pillow").unwrap();
+    let logs = pillow_logs(&demo.config, case).unwrap();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    let dir = sandbox.path().join("pillows/log");
+    for (n, l) in logs.iter().enumerate() {
+        assert_eq!(l.host, "local");
+        let want = dir.join(format!("commcare-hq-demo-pillowtop-case-pillow-{n}.log"));
+        assert_eq!(path_of(l), want.to_str().unwrap());
+    }
+
+    // A running process: it started, then reports progress and checkpoints as it goes.
+    let lines = tail_until(
+        &demo.config,
+        &logs[..1],
+        Duration::from_secs(60),
+        "case-pillow process 0 starting, processing and checkpointing",
+        |lines| {
+            let has = |s: &str| lines.iter().any(|l| l.contains(s));
+            has("pillowtop case-pillow[0]: starting pillow case-pillow (process 0 of 3")
+                && has("pillowtop case-pillow[0]: processed ")
+                && has("checkpoint case-pillow-hqcases_2026-11-01-case-search written: case-sql/")
+        },
+    )
+    .await;
+    let processed = lines.iter().find(|l| l.contains(": processed ")).unwrap();
+    assert!(
+        processed.contains(" changes from case-sql/") && processed.contains(" up to offset "),
+        "{processed}"
+    );
+    // Python logging's timestamp: 2026-11-23 10:50:42,123 INFO …
+    assert_eq!(processed.as_bytes()[10], b' ', "{processed}");
+    assert_eq!(processed.as_bytes()[19], b',', "{processed}");
+
+    // The consumer-group pillow commits offsets; the stopped one's log ends where it was stopped.
+    let ucr = pillow_logs(&demo.config, pillows.iter().find(|p| p.name == "ucr-pillow").unwrap()).unwrap();
+    let xform = pillow_logs(&demo.config, pillows.iter().find(|p| p.name == "xform-pillow").unwrap()).unwrap();
+    let both = [ucr[1].clone(), xform[0].clone()];
+    let lines = tail_until(
+        &demo.config,
+        &both,
+        Duration::from_secs(60),
+        "ucr and xform logs",
+        |lines| {
+            let has = |s: &str| lines.iter().any(|l| l.contains(s));
+            has("ucr-pillow[1]: offsets committed for consumer group ucr-pillow: form-sql/")
+                && has("xform-pillow[0]: received SIGTERM, stopping pillow xform-pillow")
+        },
+    )
+    .await;
+    let xform: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("pillowtop xform-pillow[0]"))
+        .collect();
+    assert_eq!(xform.len(), 4, "{xform:#?}");
+    assert!(
+        xform[3].contains("received SIGTERM"),
+        "its log ends where it was stopped: {xform:#?}"
+    );
+    demo.cancel.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let demo = demo(&sandbox).await;
     let issues = demo.config.pillows.clone();
     let mut v = Vec::new();
     issues.validate(&mut v);
@@ -79,6 +214,16 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
         },
     )
     .await;
+    // Its log says how it died.
+    let case_config = &demo.config.pillows.pillows[0];
+    let log_1 = pillow_logs(&demo.config, case_config).unwrap()[1].clone();
+    let read_log = || std::fs::read_to_string(path_of(&log_1)).unwrap();
+    let died = read_log();
+    assert!(
+        died.contains("case-pillow[1]: error processing change from case-sql/")
+            && died.contains("\nMemoryError\nKilled\n"),
+        "{died}"
+    );
     let s = state.as_ref().unwrap();
     let case = s.pillow("case-pillow").unwrap();
     let lag_before: i64 = case.partitions_of(1).filter_map(|p| p.lag).sum();
@@ -91,7 +236,14 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
         "only process 1's partitions stop"
     );
 
-    let plan = plan_restart(&backend.config, &backend.config.pillows[0], case, Some(1)).unwrap();
+    let plan = plan_restart(
+        &backend.config,
+        &Default::default(),
+        &backend.config.pillows[0],
+        case,
+        Some(1),
+    )
+    .unwrap();
     assert!(
         plan.call.ends_with("restart commcare-hq-demo-pillowtop-case-pillow-1"),
         "{}",
@@ -118,6 +270,13 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
         },
     )
     .await;
+    // The restarted process says so, resuming from its checkpoint.
+    let log = read_log();
+    let killed = log.find("\nKilled\n").unwrap();
+    assert!(
+        log[killed..].contains("case-pillow[1]: starting pillow case-pillow (process 1 of 3, commcare-hq-demo-pillowtop-case-pillow-1): case-sql/"),
+        "{log}"
+    );
 
     // Moving the lost checkpoint to the log end clears the verdict.
     let s = state.as_ref().unwrap();

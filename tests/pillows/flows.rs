@@ -43,7 +43,7 @@ fn pillows_pane_drill_down_and_restart_the_backed_up_process() {
     let dialog = screen(&app);
     assert!(dialog.contains("Restart process 1 of case-pillow"), "{dialog}");
     assert!(
-        dialog.contains("ssh pillow1 sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-1"),
+        dialog.contains("ssh pillow1 -- sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-1"),
         "{dialog}"
     );
     press(&mut app, KeyCode::Tab);

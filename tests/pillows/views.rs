@@ -25,6 +25,7 @@ pub fn fleet_and_config() -> (Fleet, Config, SystemTime) {
         dedicated_migration_process: false,
         hosts: vec!["pillow1".into()],
         program: "commcare-hq-prod-pillowtop-case-pillow-{n}".into(),
+        log_file: None,
     });
     let settings = config.pillows.settings();
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
@@ -105,7 +106,7 @@ fn pillow_row_partitions_and_chart_tell_the_story() {
     let plan = restart.plan.as_ref().unwrap();
     assert_eq!(
         plan.call,
-        "ssh pillow1 sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-0 commcare-hq-prod-pillowtop-case-pillow-1"
+        "ssh pillow1 -- sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-0 commcare-hq-prod-pillowtop-case-pillow-1"
     );
 
     let parts = root.drill(&ctx, "case-pillow").unwrap();

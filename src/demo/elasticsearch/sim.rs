@@ -84,7 +84,40 @@ pub struct SimCluster {
     pub speed: u32,
     /// Every request served, as `METHOD path?query` (tests assert the batch).
     pub log: Vec<String>,
+    /// What the nodes log about what happens to them, when recorded (`Some`): the demo takes the
+    /// lines after each tick and appends them to each node's log file. `None` (the default): nothing
+    /// is kept.
+    pub node_log: Option<Vec<NodeLogLine>>,
 }
+
+/// One line a node logs (the writer adds the timestamp, as Elasticsearch's log4j pattern does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeLogLine {
+    pub node: String,
+    /// `INFO`, `WARN`, `ERROR`.
+    pub level: &'static str,
+    /// The abbreviated logger, e.g. `o.e.n.Node`.
+    pub logger: &'static str,
+    pub message: String,
+}
+
+impl NodeLogLine {
+    /// The line in Elasticsearch's format: `[time][LEVEL][logger] [node] message`.
+    pub fn format(&self, time: &str) -> String {
+        format!(
+            "[{time}][{:<5}][{:<25}] [{}] {}",
+            self.level, self.logger, self.node, self.message
+        )
+    }
+}
+
+const NODE: &str = "o.e.n.Node";
+const ALLOCATION: &str = "o.e.c.r.a.AllocationService";
+const RECOVERY: &str = "o.e.i.r.PeerRecoveryTargetService";
+const SHARD: &str = "o.e.i.s.IndexShard";
+const DISK: &str = "o.e.c.r.a.DiskThresholdMonitor";
+const GC: &str = "o.e.m.j.JvmGcMonitorService";
+const MASTER: &str = "o.e.c.s.MasterService";
 
 const GB: u64 = 1 << 30;
 const MAX_RETRIES: u32 = 5;
@@ -120,6 +153,7 @@ impl SimCluster {
             auth: None,
             speed: 50,
             log: Vec::new(),
+            node_log: None,
         }
     }
 
@@ -306,35 +340,199 @@ impl SimCluster {
         candidates.first().copied()
     }
 
+    // ---- node logs ----------------------------------------------------------------------------
+
+    /// Records a line of `node`'s log (when node logs are recorded).
+    fn note(&mut self, node: usize, level: &'static str, logger: &'static str, message: String) {
+        let Some(lines) = self.node_log.as_mut() else { return };
+        lines.push(NodeLogLine {
+            node: self.nodes[node].name.clone(),
+            level,
+            logger,
+            message,
+        });
+    }
+
+    /// `{name}{id}{ip}{ip:9300}{dim}`, as ES names a node in its logs.
+    fn node_ref(&self, node: usize) -> String {
+        let n = &self.nodes[node];
+        format!("{{{}}}{{{}}}{{{}}}{{{}:9300}}{{dim}}", n.name, n.id, n.ip, n.ip)
+    }
+
+    /// The elected master: the first node that is up.
+    fn master(&self) -> Option<usize> {
+        self.nodes.iter().position(|n| n.up)
+    }
+
+    fn note_started(&mut self, node: usize) {
+        let (ip, zone) = (self.nodes[node].ip.clone(), self.nodes[node].zone.clone());
+        let pid = 1200 + node * 97 + (self.ticks % 500) as usize;
+        let version = self.version.clone();
+        self.note(
+            node,
+            "INFO",
+            NODE,
+            format!(
+                "version[{version}], pid[{pid}], build[docker/1a77947f34deddb41af25e6f0ddb8e830159c179/2024-08-05T10:05:34.233336849Z], OS[Linux/6.1.0-28-cloud-amd64/amd64], JVM[Oracle Corporation/OpenJDK 64-Bit Server VM/22.0.1/22.0.1+8-16]"
+            ),
+        );
+        self.note(node, "INFO", NODE, "initialized".into());
+        self.note(node, "INFO", NODE, "starting ...".into());
+        self.note(
+            node,
+            "INFO",
+            "o.e.t.TransportService",
+            format!("publish_address {{{ip}:9300}}, bound_addresses {{[::]:9300}}"),
+        );
+        if let Some(m) = self.master() {
+            let message = if m == node {
+                format!("elected-as-master ([1] nodes joined)[{}]", self.node_ref(node))
+            } else {
+                format!("master node changed {{previous [], current [{}]}}", self.node_ref(m))
+            };
+            self.note(node, "INFO", "o.e.c.s.ClusterApplierService", message);
+            if m != node {
+                let message = format!("node-join[{} joining], term: 3", self.node_ref(node));
+                self.note(m, "INFO", MASTER, message);
+            }
+        }
+        let message = format!("started {}{{zone={zone}, xpack.installed=true}}", self.node_ref(node));
+        self.note(node, "INFO", NODE, message);
+    }
+
+    fn note_stopped(&mut self, node: usize) {
+        for step in ["stopping ...", "stopped", "closing ...", "closed"] {
+            self.note(node, "INFO", NODE, step.into());
+        }
+        // The master (another node, if this one was it) sees it leave.
+        if let Some(m) = (0..self.nodes.len()).find(|&m| m != node && self.nodes[m].up) {
+            let message = format!("node-left[{} reason: disconnected], term: 3", self.node_ref(node));
+            self.note(m, "INFO", MASTER, message);
+        }
+    }
+
+    /// The lines every node wrote before now: each started; a node that is down also stopped.
+    pub fn boot_log(&mut self) {
+        let down: Vec<usize> = (0..self.nodes.len()).filter(|&n| !self.nodes[n].up).collect();
+        for n in 0..self.nodes.len() {
+            self.note_started(n);
+        }
+        for n in down {
+            self.note_stopped(n);
+        }
+    }
+
+    /// Disk watermark warnings (every 30 ticks while a node is over one) and a GC overhead line
+    /// now and then: what a node's log shows while nothing else happens.
+    fn note_periodic(&mut self) {
+        for n in 0..self.nodes.len() {
+            if !self.nodes[n].up {
+                continue;
+            }
+            if self.ticks % 30 == 1 {
+                self.note_watermark(n);
+            }
+            if (self.ticks + n as u64 * 3).is_multiple_of(20) {
+                let spent = 150 + (self.nodes[n].heap as u64 * 7 + self.ticks * 13) % 450;
+                let message = format!(
+                    "[gc][{}] overhead, spent [{spent}ms] collecting in the last [1s]",
+                    self.ticks
+                );
+                self.note(n, "INFO", GC, message);
+            }
+        }
+    }
+
+    fn note_watermark(&mut self, node: usize) {
+        let Some(which) = ["flood_stage", "high", "low"]
+            .into_iter()
+            .find(|w| self.over_watermark(node, w))
+        else {
+            return;
+        };
+        let key = format!("cluster.routing.allocation.disk.watermark.{which}");
+        let default = match which {
+            "low" => "85%",
+            "high" => "90%",
+            _ => "95%",
+        };
+        let setting = self.effective(&key).unwrap_or(default).to_string();
+        let n = &self.nodes[node];
+        let free = n.disk_total.saturating_sub(self.disk_used(node));
+        let pct = free as f64 * 100.0 / n.disk_total.max(1) as f64;
+        let free = format!("{:.1}gb[{pct:.1}%]", free as f64 / GB as f64);
+        let place = format!("[{}][{}][/usr/share/elasticsearch/data]", n.id, n.name);
+        let message = match which {
+            "low" => format!(
+                "low disk watermark [{setting}] exceeded on {place} free: {free}, replicas will not be assigned to this node"
+            ),
+            "high" => format!(
+                "high disk watermark [{setting}] exceeded on {place} free: {free}, shards will be relocated away from this node; currently relocating away shards totalling [0b]"
+            ),
+            _ => format!(
+                "flood stage disk watermark [{setting}] exceeded on {place} free: {free}, all indices on this node will be marked read-only"
+            ),
+        };
+        self.note(node, "WARN", DISK, message);
+    }
+
     /// One step of the allocator.
     pub fn tick(&mut self) {
         self.ticks += 1;
         // Nodes coming back by themselves.
-        for n in &mut self.nodes {
+        let mut back = Vec::new();
+        for (i, n) in self.nodes.iter_mut().enumerate() {
             if let Some(t) = n.back_in.as_mut() {
                 *t = t.saturating_sub(1);
                 if *t == 0 {
                     n.up = true;
                     n.back_in = None;
+                    back.push(i);
                 }
             }
         }
+        for n in back {
+            self.note_started(n);
+        }
         // Recoveries advance.
         let speed = self.speed.max(1);
-        for c in &mut self.copies {
+        // (copy, node it came from when it relocated)
+        let mut done = Vec::new();
+        for (i, c) in self.copies.iter_mut().enumerate() {
             match c.state {
                 CopyState::Relocating | CopyState::Initializing => {
                     c.progress = (c.progress + speed).min(100);
                     if c.progress == 100 {
+                        let mut from = None;
                         if c.state == CopyState::Relocating {
+                            from = c.node;
                             c.node = c.target.take();
                         }
+                        done.push((i, from));
                         c.state = CopyState::Started;
                         c.progress = 0;
                         c.reason = None;
                     }
                 }
                 _ => {}
+            }
+        }
+        if self.node_log.is_some() {
+            for (i, from) in done {
+                let c = &self.copies[i];
+                let (shard, size) = (format!("[{}][{}]", c.index, c.shard), c.size);
+                let Some(node) = c.node else { continue };
+                let how = match from {
+                    Some(f) => format!("relocated from [{}]", self.nodes[f].name),
+                    None if c.primary => "recovered from existing store".to_string(),
+                    None => "recovered from its primary".to_string(),
+                };
+                let size = format!("{:.1}gb", size as f64 / GB as f64);
+                self.note(node, "INFO", SHARD, format!("{shard} shard started ({how}, {size})"));
+                if let Some(f) = from {
+                    let to = self.nodes[node].name.clone();
+                    self.note(f, "INFO", SHARD, format!("{shard} relocated to [{to}], closing shard"));
+                }
             }
         }
         // Copies that must leave their node (excluded, or above the high watermark) start relocating.
@@ -349,10 +547,28 @@ impl SimCluster {
                 continue;
             }
             if let Some(t) = self.pick_target(&self.copies[i].clone(), true) {
+                let why = match self.excluded(node) {
+                    Some(f) => format!("matches [cluster.routing.allocation.exclude] filter [{f}]"),
+                    None => "is above the high disk watermark".to_string(),
+                };
                 let c = &mut self.copies[i];
                 c.state = CopyState::Relocating;
                 c.target = Some(t);
                 c.progress = 0;
+                let shard = format!("[{}][{}]", c.index, c.shard);
+                let (from, to) = (self.nodes[node].name.clone(), self.nodes[t].name.clone());
+                self.note(
+                    node,
+                    "INFO",
+                    ALLOCATION,
+                    format!("{shard} relocating to [{to}]: this node {why}"),
+                );
+                self.note(
+                    t,
+                    "INFO",
+                    RECOVERY,
+                    format!("{shard} starting peer recovery from [{from}] (relocation)"),
+                );
             }
         }
         // Unassigned copies: primaries first; a replica only once its primary is active.
@@ -366,11 +582,24 @@ impl SimCluster {
                 continue;
             }
             if let Some(t) = self.pick_target(&c, false) {
+                let source = (!c.primary)
+                    .then(|| self.primary_node(&c.index, c.shard))
+                    .flatten()
+                    .map(|n| self.nodes[n].name.clone());
                 let c = &mut self.copies[i];
                 c.state = CopyState::Initializing;
                 c.node = Some(t);
                 c.progress = 0;
+                let shard = format!("[{}][{}]", c.index, c.shard);
+                let message = match source {
+                    Some(from) => format!("{shard} starting peer recovery of a replica from [{from}]"),
+                    None => format!("{shard} recovering primary from existing store"),
+                };
+                self.note(t, "INFO", RECOVERY, message);
             }
+        }
+        if self.node_log.is_some() {
+            self.note_periodic();
         }
     }
 
@@ -393,6 +622,9 @@ impl SimCluster {
     /// The node leaves (crash, bounce): its copies become unassigned, replicas get promoted.
     pub fn stop_node(&mut self, name: &str, back_in: Option<u32>) -> bool {
         let Some(n) = self.node_index(name) else { return false };
+        if self.nodes[n].up {
+            self.note_stopped(n);
+        }
         self.nodes[n].up = false;
         self.nodes[n].back_in = back_in;
         for i in 0..self.copies.len() {
@@ -426,8 +658,12 @@ impl SimCluster {
 
     pub fn start_node(&mut self, name: &str) -> bool {
         let Some(n) = self.node_index(name) else { return false };
+        let was_up = self.nodes[n].up;
         self.nodes[n].up = true;
         self.nodes[n].back_in = None;
+        if !was_up {
+            self.note_started(n);
+        }
         true
     }
 
@@ -878,4 +1114,65 @@ pub fn demo_cluster() -> SimCluster {
     sim.stop_node("es-spot-4", Some(8));
     sim.fail_replica("perf", 2);
     sim
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(sim: &SimCluster, node: &str, text: &str) -> bool {
+        sim.node_log
+            .iter()
+            .flatten()
+            .any(|l| l.node == node && l.message.contains(text))
+    }
+
+    #[test]
+    fn node_logs_are_recorded_only_when_asked_and_follow_what_happens() {
+        let mut quiet = demo_cluster();
+        quiet.stop_node("es-spot-1", Some(2));
+        quiet.tick();
+        assert!(quiet.node_log.is_none());
+
+        let mut sim = demo_cluster();
+        sim.node_log = Some(Vec::new());
+        sim.boot_log();
+        assert!(said(&sim, "es-spot-4", "started {es-spot-4}"));
+        assert!(said(&sim, "es-spot-4", "closed"), "es-spot-4 starts away");
+        sim.stop_node("es-spot-1", Some(2));
+        assert!(said(&sim, "es-spot-1", "stopping ..."));
+        assert!(said(&sim, "es-core-1", "node-left[{es-spot-1}"));
+        // Excluding a node makes its copies relocate: the source says where, the target recovers.
+        sim.persistent
+            .insert("cluster.routing.allocation.exclude._name".into(), "es-core-2".into());
+        for _ in 0..30 {
+            sim.tick();
+        }
+        assert!(said(&sim, "es-spot-1", "started {es-spot-1}"), "back after 2 ticks");
+        assert!(said(&sim, "es-core-2", "relocating to ["));
+        assert!(said(&sim, "es-core-2", "relocated to ["));
+        let lines = sim.node_log.as_ref().unwrap();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.message.contains("shard started (relocated from [es-core-2]"))
+        );
+        assert!(lines.iter().any(|l| l.logger == GC));
+        let warn = lines
+            .iter()
+            .find(|l| l.level == "WARN" && l.node == "es-core-3")
+            .unwrap();
+        assert_eq!(
+            warn.format("2026-11-23T10:50:42,123"),
+            format!(
+                "[2026-11-23T10:50:42,123][WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-core-3] {}",
+                warn.message
+            )
+        );
+        assert!(
+            warn.message.starts_with("low disk watermark [85%] exceeded on ["),
+            "{}",
+            warn.message
+        );
+    }
 }

@@ -43,7 +43,8 @@ pub fn parse_find(stdout: &str) -> Result<Vec<JunkFile>, String> {
                 Ok(size_bytes) => files.push(JunkFile {
                     path: path.to_string(),
                     size_bytes,
-                    modified: mtime.parse().ok(),
+                    // inf/NaN (or a number too big for f64) is no time at all: unknown.
+                    modified: mtime.parse::<f64>().ok().filter(|m| m.is_finite()),
                 }),
                 Err(_) => bad += 1,
             },
@@ -101,7 +102,9 @@ pub fn count_children_command(dir: &str) -> Cmd {
     Cmd::argv(["find", "-H", dir, "-mindepth", "1", "-maxdepth", "1", "-printf", "."])
 }
 
-/// `du` of `dir`'s children, one line per finished child (`KiB\tpath`), on one filesystem.
+/// `du` of `dir`'s children, one line per finished child (`KiB\tpath`), on one filesystem. `-a`: files
+/// directly in `dir` (a dump next to the data directories) are children too, as
+/// [`count_children_command`] counts them.
 pub fn du_command(dir: &str, remote_timeout_secs: u64) -> Cmd {
     Cmd::Argv(vec![
         "timeout".into(),
@@ -109,6 +112,7 @@ pub fn du_command(dir: &str, remote_timeout_secs: u64) -> Cmd {
         "2".into(),
         remote_timeout_secs.max(1).to_string(),
         "du".into(),
+        "-a".into(),
         "-x".into(),
         "-k".into(),
         "-d".into(),
@@ -161,6 +165,60 @@ mod tests {
             remove_command(&["/data/es/-rf a".into()]).to_shell(),
             "rm -f -- '/data/es/-rf a'"
         );
+    }
+
+    #[test]
+    fn non_finite_mtimes_are_unknown() {
+        let out = [
+            "1\tinf\t/d/a",
+            "2\tNaN\t/d/b",
+            "3\t1e999\t/d/c",
+            "4\t-inf\t/d/d",
+            "5\t1700000000.5\t/d/e",
+        ]
+        .map(|r| format!("{r}\0"))
+        .concat();
+        let files = parse_find(&out).unwrap();
+        assert_eq!(files.len(), 5);
+        for f in &files[1..] {
+            assert_eq!(f.modified, None, "{}", f.path);
+        }
+        assert_eq!(
+            (files[0].path.as_str(), files[0].modified),
+            ("/d/e", Some(1_700_000_000.5))
+        );
+    }
+
+    #[test]
+    fn du_lists_files_and_directories_one_level_down() {
+        assert_eq!(
+            du_command("/data/es dir", 600).to_shell(),
+            "timeout -k 2 600 du -a -x -k -d 1 -- '/data/es dir'"
+        );
+    }
+
+    #[tokio::test]
+    async fn du_sees_a_dump_directly_in_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("nodes")).unwrap();
+        std::fs::write(dir.path().join("nodes/x"), vec![1u8; 8192]).unwrap();
+        std::fs::write(dir.path().join("java_pid1.hprof"), vec![1u8; 8192]).unwrap();
+        let d = dir.path().to_str().unwrap();
+        let out = crate::actions::command::run_local(&du_command(d, 10).to_shell(), std::time::Duration::from_secs(10))
+            .await
+            .unwrap();
+        let paths: Vec<String> = out.stdout.lines().filter_map(parse_du_line).map(|(p, _)| p).collect();
+        assert!(paths.contains(&format!("{d}/java_pid1.hprof")), "{paths:?}");
+        assert!(paths.contains(&format!("{d}/nodes")), "{paths:?}");
+        assert!(!paths.contains(&format!("{d}/nodes/x")), "{paths:?}");
+        let children = crate::actions::command::run_local(
+            &count_children_command(d).to_shell(),
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        // Every child counted for the progress fraction is a du line (the last line is the dir itself).
+        assert_eq!(children.stdout.len(), paths.len() - 1);
     }
 
     #[test]

@@ -24,11 +24,14 @@
 //!   `state.host(h)?.program(name)` or `state.programs_named(name)` across hosts.
 //! - Concurrency: at most `ssh.max_sessions` commands and `ssh.max_tails` tails per host at once
 //!   (queued, not failed); every command has a timeout; masters reconnect with backoff.
-//! - "Tail its log": return `Effect::Logs(`[`tail_command`]`(host, path))` from a view; the tail shows
-//!   up in the logs pane.
+//! - "Tail its log": a view returns the row's [`LogSource`]s from `View::logs`; the app opens them in
+//!   the logs pane, which sends `Effect::Logs(TailCommand::Start(source))` here.
+//! - `local` is always a host: commands and tails run on this machine, even when `[ssh]` lists no
+//!   host of that name (pillow processes configured on `local`, the demo).
 
 pub mod df;
 pub mod files;
+pub mod lines;
 pub mod supervisor;
 pub mod tail;
 pub mod transport;
@@ -37,18 +40,17 @@ use super::Poller;
 use super::runner::Polled;
 use crate::actions::command::CommandOutput;
 use crate::config::Config;
-use crate::config::ssh::{SshConfig, TransportKind};
+use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
 use crate::model::SourceKind;
 use crate::model::fleet::SourceUpdate;
 use crate::model::hosts::{DuReport, HostPoll, Program, ProgramState};
-use crate::model::logs::LogEvent;
+use crate::model::logs::{LogEvent, LogSource};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 pub use supervisor::SupervisorAction;
-pub use tail::tail_id;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use transport::{Cmd, HostTransport};
@@ -70,30 +72,29 @@ impl std::fmt::Display for SupervisorError {
     }
 }
 
-/// Requests from the logs pane (or another pane's "tail its log") to the tail tasks.
+/// Requests from the logs pane to the tail tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TailCommand {
-    /// Start tailing `path` on `host` (no-op when that tail already runs).
-    Start { host: String, path: String },
-    /// Stop a tail by id ([`tail_id`]); its remote process ends.
+    /// Start following a log (no-op when that tail already runs).
+    Start(LogSource),
+    /// Stop a tail by id ([`LogSource::id`]); its remote process ends.
     Stop { id: String },
 }
 
-/// "Tail its log": the command another pane returns as `Effect::Logs(..)`.
-pub fn tail_command(host: &str, path: &str) -> TailCommand {
-    TailCommand::Start {
-        host: host.to_string(),
-        path: path.to_string(),
-    }
-}
+/// The host name that always means "this machine".
+pub const LOCAL: &str = "local";
 
 struct Inner {
     config: SshConfig,
     hosts: Vec<Arc<HostTransport>>,
+    /// `local` when no configured host has that name.
+    local: Arc<HostTransport>,
     tails: Mutex<HashMap<String, CancellationToken>>,
     /// `du` scans per host, newest last (the poller reports them, so they reach the pane).
     du: Mutex<HashMap<String, Vec<DuReport>>>,
     control_dir: Option<PathBuf>,
+    /// The ssh_config written for this run ([`transport::ssh_config_text`]).
+    ssh_config: Option<PathBuf>,
 }
 
 impl Drop for Inner {
@@ -109,6 +110,9 @@ impl Drop for Inner {
         // Masters first: dropping a session sends `ssh -O exit` through its socket, which must still exist.
         for h in &self.hosts {
             drop(h.take_session());
+        }
+        if let Some(f) = &self.ssh_config {
+            let _ = std::fs::remove_file(f);
         }
         // Not remove_dir_all: a session still held by a task removes its own socket dir when it goes.
         if let Some(d) = &self.control_dir {
@@ -155,36 +159,59 @@ fn make_control_dir(config: &SshConfig) -> Result<(PathBuf, bool), String> {
     Ok((d, true))
 }
 
+/// Writes [`transport::ssh_config_text`] into `dir` (private to us: 0600 in a 0700 directory; ssh
+/// refuses a config others can write). The name is unique so several opsdecks can share a control dir.
+fn write_ssh_config(config: &SshConfig, dir: &std::path::Path) -> Result<PathBuf, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let text = transport::ssh_config_text(config)?;
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let path = dir.join(format!("opsdeck-{}-{nanos:x}.ssh_config", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
 impl SshBackend {
-    /// Builds the transports when the config has hosts (no network I/O happens here).
+    /// Builds the transports (no network I/O happens here). Always built: `local` tails and commands
+    /// work without any `[ssh]` host; hosts are polled only when some are configured.
     pub async fn connect(config: &Config) -> Result<Option<Self>, String> {
-        if !config.ssh.is_enabled() {
-            return Ok(None);
-        }
         Self::new(&config.ssh).map(Some)
     }
 
     pub fn new(config: &SshConfig) -> Result<Self, String> {
         let needs_ssh = config.hosts.iter().any(|h| h.transport == TransportKind::Ssh);
-        let (dir, owned) = if needs_ssh {
+        let (dir, owned, ssh_config) = if needs_ssh {
             let (d, owned) = make_control_dir(config)?;
-            (Some(d), owned)
+            let file = write_ssh_config(config, &d)?;
+            (Some(d), owned, Some(file))
         } else {
-            (None, false)
+            (None, false, None)
         };
         let sock_dir = dir.clone().unwrap_or_else(std::env::temp_dir);
         let hosts = config
             .hosts
             .iter()
-            .map(|h| Arc::new(HostTransport::new(config, h, &sock_dir)))
+            .map(|h| Arc::new(HostTransport::new(config, h, &sock_dir, ssh_config.as_deref())))
             .collect();
+        let local = Arc::new(HostTransport::new(config, &HostConfig::local(), &sock_dir, None));
         Ok(Self {
             inner: Arc::new(Inner {
                 config: config.clone(),
                 hosts,
+                local,
                 tails: Mutex::new(HashMap::new()),
                 du: Mutex::new(HashMap::new()),
                 control_dir: dir.filter(|_| owned),
+                ssh_config,
             }),
         })
     }
@@ -194,14 +221,15 @@ impl SshBackend {
     }
 
     fn transport(&self, host: &str) -> Result<&Arc<HostTransport>, String> {
-        self.inner
-            .hosts
-            .iter()
-            .find(|h| h.name == host)
-            .ok_or_else(|| format!("no host named {host:?} in [ssh] config"))
+        match self.inner.hosts.iter().find(|h| h.name == host) {
+            Some(t) => Ok(t),
+            None if host == LOCAL => Ok(&self.inner.local),
+            None => Err(format!("no host named {host:?} in [ssh] config")),
+        }
     }
 
-    /// The pollers feeding the hosts pane: one for every host, each host polled concurrently.
+    /// The pollers feeding the hosts pane: one per host, so a host that answers slowly (or not at
+    /// all) delays only its own row.
     pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
         let interval = self
             .inner
@@ -209,10 +237,35 @@ impl SshBackend {
             .refresh
             .map(|d| d.get())
             .unwrap_or(config.general.refresh.get());
-        vec![Box::new(HostsPoller {
-            backend: self.clone(),
-            interval,
-        })]
+        self.inner
+            .hosts
+            .iter()
+            .map(|t| {
+                Box::new(HostPoller {
+                    backend: self.clone(),
+                    host: t.clone(),
+                    interval,
+                }) as Box<dyn Poller>
+            })
+            .collect()
+    }
+
+    /// Longest one host's poll may take: connecting, then the first command, then the others
+    /// (which run concurrently).
+    fn poll_limit(&self) -> Duration {
+        let c = &self.inner.config;
+        c.connect_timeout.get() + c.command_timeout.get() * 2 + Duration::from_secs(5)
+    }
+
+    /// One poll of one host, bounded by [`Self::poll_limit`].
+    async fn poll_bounded(&self, t: Arc<HostTransport>) -> HostPoll {
+        let limit = self.poll_limit();
+        let name = t.name.clone();
+        let kind = t.kind.name();
+        match tokio::time::timeout(limit, self.poll_host(t)).await {
+            Ok(p) => p,
+            Err(_) => HostPoll::unreachable(&name, kind, format!("no answer within {}s", limit.as_secs())),
+        }
     }
 
     /// Runs `command` (a shell command line, already shell-escaped) on `host` through the host's
@@ -311,7 +364,7 @@ impl SshBackend {
                             }
                             SupervisorAction::Start => p.state == ProgramState::Running,
                             SupervisorAction::Stop => matches!(p.state, ProgramState::Stopped | ProgramState::Exited),
-                            SupervisorAction::Status => true,
+                            SupervisorAction::Status | SupervisorAction::Tail => true,
                         };
                         if done {
                             return Ok(p);
@@ -365,7 +418,6 @@ impl SshBackend {
         progress: &(dyn Fn(String, Option<f64>) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<DuReport, String> {
-        use tokio::io::AsyncBufReadExt;
         let t = self.transport(host)?.clone();
         let mut report = DuReport {
             path: dir.to_string(),
@@ -382,9 +434,11 @@ impl SshBackend {
             .ok()
             .filter(|o| o.success())
             .map(|o| o.stdout.len() as u64);
-        let mut stream = t.spawn(&files::du_command(dir, timeout.as_secs()), false).await?;
+        // Under the watchdog: a du the user stops (or that we give up on) ends on the host too.
+        let cmd = tail::watchdog(files::du_command(dir, timeout.as_secs()));
+        let mut stream = t.spawn(&cmd, false).await?;
         let stdout = stream.stdout.take().ok_or("du has no output pipe")?;
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let mut lines = lines::Lines::new(stdout);
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let outcome = loop {
@@ -493,21 +547,10 @@ impl SshBackend {
         }
     }
 
-    /// One poll of every host, concurrently; each host bounded so a dead one cannot hold up the rest.
+    /// One poll of every host, concurrently, each bounded (`opsdeck snapshot` and `check`; the
+    /// console polls each host on its own).
     pub async fn poll_all(&self) -> Vec<HostPoll> {
-        let cfg = &self.inner.config;
-        let per_host = cfg.connect_timeout.get() + cfg.command_timeout.get() + Duration::from_secs(5);
-        let polls = self.inner.hosts.iter().map(|t| {
-            let t = t.clone();
-            async move {
-                let name = t.name.clone();
-                let kind = t.kind.name();
-                match tokio::time::timeout(per_host, self.poll_host(t)).await {
-                    Ok(p) => p,
-                    Err(_) => HostPoll::unreachable(&name, kind, format!("no answer within {}s", per_host.as_secs())),
-                }
-            }
-        });
+        let polls = self.inner.hosts.iter().map(|t| self.poll_bounded(t.clone()));
         futures::future::join_all(polls).await
     }
 
@@ -517,8 +560,8 @@ impl SshBackend {
     /// `SourceUpdate::Logs` events.
     pub fn handle_tail(&self, command: TailCommand, updates: mpsc::Sender<Polled>) {
         match command {
-            TailCommand::Start { host, path } => {
-                let id = tail_id(&host, &path);
+            TailCommand::Start(source) => {
+                let id = source.id();
                 let token = {
                     let Ok(mut tails) = self.inner.tails.lock() else { return };
                     if tails.get(&id).is_some_and(|t| !t.is_cancelled()) {
@@ -528,23 +571,29 @@ impl SshBackend {
                     tails.insert(id.clone(), token.clone());
                     token
                 };
+                let config = &self.inner.config;
+                let follow = tail::Follow {
+                    target: source.target.clone(),
+                    history: config.tail_lines,
+                    supervisor: config
+                        .host(&source.host)
+                        .map_or(config.supervisor_command.as_str(), |h| config.supervisor_template(h))
+                        .to_string(),
+                };
+                let transport = self.transport(&source.host).cloned();
                 let started = Polled {
                     at: SystemTime::now(),
                     update: SourceUpdate::Logs(LogEvent::Started {
-                        id: id.clone(),
-                        host: host.clone(),
-                        path: path.clone(),
-                        capacity: self.inner.config.log_buffer,
+                        source,
+                        capacity: config.log_buffer,
                     }),
                 };
-                let transport = self.transport(&host).cloned();
-                let lines = self.inner.config.tail_lines;
                 tokio::spawn(async move {
                     if updates.send(started).await.is_err() {
                         return;
                     }
                     match transport {
-                        Ok(t) => tail::run(t, id, path, lines, updates, token).await,
+                        Ok(t) => tail::run(t, id, follow, updates, token).await,
                         Err(e) => {
                             let _ = updates
                                 .send(Polled {
@@ -582,12 +631,14 @@ fn parse_loadavg(s: &str) -> Option<[f64; 3]> {
     Some([it.next()??, it.next()??, it.next()??])
 }
 
-struct HostsPoller {
+/// Polls one host; its update carries that host only (the model merges hosts by name).
+struct HostPoller {
     backend: SshBackend,
+    host: Arc<HostTransport>,
     interval: Duration,
 }
 
-impl Poller for HostsPoller {
+impl Poller for HostPoller {
     fn kind(&self) -> SourceKind {
         SourceKind::Hosts
     }
@@ -595,11 +646,11 @@ impl Poller for HostsPoller {
         self.interval
     }
     fn timeout(&self) -> Duration {
-        let c = &self.backend.inner.config;
-        c.connect_timeout.get() + c.command_timeout.get() + Duration::from_secs(10)
+        // Never reached: the poll bounds itself and reports the host unreachable.
+        self.backend.poll_limit() + Duration::from_secs(5)
     }
     fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
-        Box::pin(async move { SourceUpdate::Hosts(Ok(self.backend.poll_all().await)) })
+        Box::pin(async move { SourceUpdate::Hosts(Ok(vec![self.backend.poll_bounded(self.host.clone()).await])) })
     }
 }
 

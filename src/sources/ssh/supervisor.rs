@@ -12,46 +12,75 @@ pub enum SupervisorAction {
     Start,
     Stop,
     Restart,
+    /// Follow the program's output (`tail -f`).
+    Tail,
 }
 
 impl SupervisorAction {
     pub fn as_str(self) -> &'static str {
+        self.words()[0]
+    }
+
+    /// The words `{action}` stands for when it is a word of its own.
+    fn words(self) -> &'static [&'static str] {
         match self {
-            Self::Status => "status",
-            Self::Start => "start",
-            Self::Stop => "stop",
-            Self::Restart => "restart",
+            Self::Status => &["status"],
+            Self::Start => &["start"],
+            Self::Stop => &["stop"],
+            Self::Restart => &["restart"],
+            Self::Tail => &["tail", "-f"],
         }
     }
 }
 
-/// A program name safe to hand to supervisorctl: not empty, not an option, no control characters.
-/// (It is shell-quoted anyway; this keeps supervisorctl itself from misreading it.)
-pub fn check_program(name: &str) -> Result<(), String> {
+/// A supervisor-style name (`commcare-hq-production-pillowtop-case-pillow-3`, `group:name`): ASCII
+/// letters, digits and `_ . : @ + -`, not empty, not starting with `-`. Such a name means the same
+/// thing quoted or not, inside a word or on its own, so no template or shell can misread it. `kind`
+/// ("program", "host") names what is checked in the error.
+pub fn check_name(kind: &str, name: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("empty program name".into());
+        return Err(format!("empty {kind} name"));
     }
     if name.starts_with('-') {
-        return Err(format!("program name {name:?} starts with '-'"));
+        return Err(format!("{kind} name {name:?} starts with '-'"));
     }
-    if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!("program name {name:?} contains spaces or control characters"));
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.:@+-".contains(&b))
+    {
+        return Err(format!(
+            "{kind} name {name:?} has characters opsdeck will not pass on (allowed: letters, digits and _ . : @ + -)"
+        ));
     }
     Ok(())
+}
+
+/// A program name safe to hand to supervisorctl through any template: see [`check_name`].
+pub fn check_program(name: &str) -> Result<(), String> {
+    check_name("program", name)
 }
 
 /// The command for `action` on `program` (None: every program, for `status`). The template is split
 /// into words (shell rules), `{action}`/`{program}` are substituted inside words, and each word is
 /// quoted again on its way to the remote shell: a template cannot smuggle in pipes or `;`.
 pub fn command(template: &str, action: SupervisorAction, program: Option<&str>) -> Result<Cmd, String> {
+    argv(template, action, program).map(Cmd::Argv)
+}
+
+/// The words of [`command`].
+pub fn argv(template: &str, action: SupervisorAction, program: Option<&str>) -> Result<Vec<String>, String> {
     if let Some(p) = program {
         check_program(p)?;
     }
     let words =
         shlex::split(template).ok_or_else(|| format!("supervisor command {template:?} has unbalanced quotes"))?;
-    let mut argv = Vec::with_capacity(words.len());
+    let mut argv = Vec::with_capacity(words.len() + 1);
     for w in words {
         if w == "{program}" && program.is_none() {
+            continue;
+        }
+        if w == "{action}" {
+            argv.extend(action.words().iter().map(|a| a.to_string()));
             continue;
         }
         argv.push(
@@ -62,7 +91,7 @@ pub fn command(template: &str, action: SupervisorAction, program: Option<&str>) 
     if argv.is_empty() {
         return Err("empty supervisor command".into());
     }
-    Ok(Cmd::Argv(argv))
+    Ok(argv)
 }
 
 /// `0:01:02`, `3 days, 4:05:06`, `1 day, 0:00:01` → seconds.
@@ -77,7 +106,11 @@ pub fn parse_uptime(s: &str) -> Option<u64> {
     };
     let mut parts = clock.split(':').map(|p| p.parse::<u64>().ok());
     let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
-    Some(days * 86_400 + h * 3_600 + m * 60 + sec)
+    // Garbage can be any size: overflow means "not an uptime", never a panic.
+    days.checked_mul(86_400)?
+        .checked_add(h.checked_mul(3_600)?)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_add(sec)
 }
 
 fn parse_line(line: &str) -> Option<Program> {
@@ -202,10 +235,10 @@ mod tests {
         let c = command(
             "sudo -n supervisorctl {action} {program}",
             SupervisorAction::Restart,
-            Some("a'b$(x)"),
+            Some("pillows:case-pillow_0"),
         )
         .unwrap();
-        assert_eq!(c.to_shell(), r#"sudo -n supervisorctl restart 'a'\''b$(x)'"#);
+        assert_eq!(c.to_shell(), "sudo -n supervisorctl restart pillows:case-pillow_0");
         let c = command(
             "supervisorctl -c '/tmp/my dir/s.conf' {action} {program}",
             SupervisorAction::Status,
@@ -215,5 +248,54 @@ mod tests {
         assert_eq!(c.to_shell(), "supervisorctl -c '/tmp/my dir/s.conf' status");
         assert!(command("supervisorctl {action} {program}", SupervisorAction::Stop, Some("-all")).is_err());
         assert!(command("supervisorctl {action} {program}", SupervisorAction::Stop, Some("a b")).is_err());
+    }
+
+    #[test]
+    fn only_supervisor_style_program_names_reach_a_template() {
+        // `{program}` inside a word of `sh -c "..."` would be run by a shell: names that could mean
+        // anything there are refused before any command is built.
+        let template = r#"sh -c "supervisorctl {action} {program}""#;
+        for hostile in [
+            "pillow;$(reboot)",
+            "a'b",
+            "a\"b",
+            "`id`",
+            "$HOME",
+            "a|b",
+            "a&b",
+            "a b",
+            "a\nb",
+            "-all",
+            "",
+            "é",
+        ] {
+            assert!(check_program(hostile).is_err(), "{hostile:?} accepted");
+            assert!(
+                command(template, SupervisorAction::Restart, Some(hostile)).is_err(),
+                "{hostile:?} reached the template"
+            );
+        }
+        for ok in [
+            "commcare-hq-production-pillowtop-case-pillow-3",
+            "group:name",
+            "es@1.x+y_z",
+        ] {
+            assert!(check_program(ok).is_ok(), "{ok:?} refused");
+        }
+        let e = check_program("pillow;$(reboot)").unwrap_err();
+        assert!(e.contains("program name \"pillow;$(reboot)\""), "{e}");
+        let c = command(template, SupervisorAction::Restart, Some("group:name")).unwrap();
+        assert_eq!(c.to_shell(), "sh -c 'supervisorctl restart group:name'");
+    }
+
+    #[test]
+    fn uptime_garbage_is_none_not_an_overflow() {
+        assert_eq!(parse_uptime("1 day, 0:00:01"), Some(86_401));
+        assert_eq!(parse_uptime("18446744073709551615 days, 0:00:00"), None);
+        assert_eq!(parse_uptime("0:18446744073709551615:00"), None);
+        assert_eq!(parse_uptime("18446744073709551615:00:00"), None);
+        assert_eq!(parse_uptime("0:00:18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_uptime("213503982334601 days, 23:59:59"), None);
+        assert_eq!(parse_uptime("nonsense"), None);
     }
 }

@@ -1,40 +1,74 @@
-//! Remote log tails. A remote process does not die when the local ssh channel goes away (no PTY, no
-//! SIGHUP), so `tail -F` runs under a stdin watchdog: `cat` waits on our stdin and kills the tail when
-//! it closes — when we stop the tail, when opsdeck exits, or when the connection drops.
+//! Remote log tails: a file (`tail -F`) or a supervisor program's output (`supervisorctl tail -f`).
+//! A remote process does not die when the local ssh channel goes away (no PTY, no SIGHUP), so the
+//! follower runs under a stdin watchdog: `cat` waits on our stdin and kills the follower when it
+//! closes — when we stop the tail, when opsdeck exits, or when the connection drops.
 
+use super::lines::Lines;
+use super::supervisor::{self, SupervisorAction};
 use super::transport::{Cmd, HostTransport, Streaming};
 use crate::model::fleet::SourceUpdate;
-use crate::model::logs::{LogEvent, TailState};
+use crate::model::logs::{LogEvent, LogTarget, TailState};
 use crate::sources::runner::Polled;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// The watchdog script. Constant text: the path and line count arrive as `$1`/`$2`, quoted.
-pub const WATCHDOG: &str =
-    r#"tail -n "$2" -F -- "$1" & p=$!; cat >/dev/null; kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; exit 0"#;
+/// The watchdog script. Constant text: the command's words arrive as `"$@"`, each one quoted. `cat`
+/// waits on our stdin (kept as fd 3: a background job's own stdin is /dev/null) and kills the
+/// command when it closes; when the command ends by itself (a finished `du`), the script ends with
+/// its status, so our reader sees the end of the output.
+pub const WATCHDOG: &str = r#"exec 3<&0; "$@" 3<&- & p=$!; (cat <&3; kill "$p") >/dev/null 2>&1 & w=$!; exec 3<&-; wait "$p"; s=$?; kill "$w" 2>/dev/null; exit "$s""#;
 
-/// The command that tails `path` until its stdin closes.
-pub fn watchdog(path: &str, lines: u32) -> Cmd {
-    Cmd::Argv(vec![
-        "sh".into(),
-        "-c".into(),
-        WATCHDOG.into(),
-        "opsdeck-tail".into(),
-        path.to_string(),
-        lines.to_string(),
-    ])
+/// `cmd`, run until it ends or its stdin closes.
+pub fn watchdog(cmd: Cmd) -> Cmd {
+    let mut words: Vec<String> = vec!["sh".into(), "-c".into(), WATCHDOG.into(), "opsdeck-watchdog".into()];
+    match cmd {
+        Cmd::Argv(argv) => words.extend(argv),
+        Cmd::Script(script) => words.extend(["sh".into(), "-c".into(), script]),
+    }
+    Cmd::Argv(words)
 }
 
-/// Stable id of a tail (`host:path`).
-pub fn tail_id(host: &str, path: &str) -> String {
-    format!("{host}:{path}")
+/// The first line `supervisorctl tail -f` prints, which is not part of the program's output.
+const SUPERVISOR_BANNER: &str = "==> Press Ctrl-C to exit <==";
+
+/// How one log is followed on its host.
+#[derive(Debug, Clone)]
+pub struct Follow {
+    pub target: LogTarget,
+    /// Lines of history a file tail starts with (supervisorctl always replays its last 1600 bytes).
+    pub history: u32,
+    /// The host's supervisor command template (`sudo -n supervisorctl {action} {program}`).
+    pub supervisor: String,
 }
 
-fn event(id: &str, e: LogEvent) -> Polled {
-    let _ = id;
+impl Follow {
+    /// The follower's command; `first` is false after a reconnect (no history replayed again).
+    pub fn command(&self, first: bool) -> Result<Cmd, String> {
+        let argv = match &self.target {
+            LogTarget::File(path) => {
+                let history = if first { self.history } else { 0 };
+                vec![
+                    "tail".into(),
+                    "-n".into(),
+                    history.to_string(),
+                    "-F".into(),
+                    "--".into(),
+                    path.clone(),
+                ]
+            }
+            LogTarget::Program(name) => supervisor::argv(&self.supervisor, SupervisorAction::Tail, Some(name))?,
+        };
+        Ok(watchdog(Cmd::Argv(argv)))
+    }
+
+    fn is_noise(&self, line: &str) -> bool {
+        matches!(self.target, LogTarget::Program(_)) && line == SUPERVISOR_BANNER
+    }
+}
+
+fn event(e: LogEvent) -> Polled {
     Polled {
         at: SystemTime::now(),
         update: SourceUpdate::Logs(e),
@@ -42,13 +76,10 @@ fn event(id: &str, e: LogEvent) -> Polled {
 }
 
 async fn send_state(tx: &mpsc::Sender<Polled>, id: &str, state: TailState) -> bool {
-    tx.send(event(
-        id,
-        LogEvent::State {
-            id: id.to_string(),
-            state,
-        },
-    ))
+    tx.send(event(LogEvent::State {
+        id: id.to_string(),
+        state,
+    }))
     .await
     .is_ok()
 }
@@ -61,8 +92,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(100);
 pub async fn run(
     transport: Arc<HostTransport>,
     id: String,
-    path: String,
-    lines: u32,
+    follow: Follow,
     tx: mpsc::Sender<Polled>,
     cancel: CancellationToken,
 ) {
@@ -72,10 +102,23 @@ pub async fn run(
         if cancel.is_cancelled() {
             break;
         }
-        // After a reconnect, do not replay history already shown.
-        let history = if first { lines } else { 0 };
+        let cmd = match follow.command(first) {
+            Ok(cmd) => cmd,
+            Err(e) => {
+                let _ = send_state(&tx, &id, TailState::Failed(e)).await;
+                return;
+            }
+        };
         first = false;
-        let cmd = watchdog(&path, history);
+        if !transport.tail_slot_free() {
+            let why = format!(
+                "waiting for a free tail slot on {} (ssh.max_tails tails at once per host)",
+                transport.name
+            );
+            if !send_state(&tx, &id, TailState::Waiting(why)).await {
+                return;
+            }
+        }
         let started = tokio::select! {
             _ = cancel.cancelled() => break,
             s = transport.spawn(&cmd, true) => s,
@@ -86,7 +129,7 @@ pub async fn run(
                 if !send_state(&tx, &id, TailState::Streaming).await {
                     return;
                 }
-                match pump(stream, &id, &tx, &cancel).await {
+                match pump(stream, &id, &follow, &tx, &cancel).await {
                     Pumped::Cancelled => break,
                     Pumped::ReceiverGone => return,
                     Pumped::Ended(why) => why,
@@ -114,19 +157,26 @@ enum Pumped {
     Ended(String),
 }
 
-async fn pump(mut stream: Streaming, id: &str, tx: &mpsc::Sender<Polled>, cancel: &CancellationToken) -> Pumped {
+async fn pump(
+    mut stream: Streaming,
+    id: &str,
+    follow: &Follow,
+    tx: &mpsc::Sender<Polled>,
+    cancel: &CancellationToken,
+) -> Pumped {
     let Some(stdout) = stream.stdout.take() else {
         stream.stop().await;
         return Pumped::Ended("no output pipe".into());
     };
-    let mut out = BufReader::new(stdout).lines();
-    let mut err = stream.stderr.take().map(|e| BufReader::new(e).lines());
+    let mut out = Lines::new(stdout);
+    let mut err = stream.stderr.take().map(Lines::new);
     let mut batch: Vec<String> = Vec::new();
     let mut tick = tokio::time::interval(BATCH_WAIT);
     let result = loop {
         tokio::select! {
             _ = cancel.cancelled() => break Pumped::Cancelled,
             line = out.next_line() => match line {
+                Ok(Some(l)) if follow.is_noise(&l) => {}
                 Ok(Some(l)) => {
                     batch.push(l);
                     if batch.len() >= BATCH_LINES && !flush(tx, id, &mut batch).await {
@@ -159,13 +209,10 @@ async fn pump(mut stream: Streaming, id: &str, tx: &mpsc::Sender<Polled>, cancel
 
 async fn flush(tx: &mpsc::Sender<Polled>, id: &str, batch: &mut Vec<String>) -> bool {
     let lines = std::mem::take(batch);
-    tx.send(event(
-        id,
-        LogEvent::Lines {
-            id: id.to_string(),
-            lines,
-        },
-    ))
+    tx.send(event(LogEvent::Lines {
+        id: id.to_string(),
+        lines,
+    }))
     .await
     .is_ok()
 }
@@ -174,11 +221,51 @@ async fn flush(tx: &mpsc::Sender<Polled>, id: &str, batch: &mut Vec<String>) -> 
 mod tests {
     use super::*;
 
+    fn follow(target: LogTarget) -> Follow {
+        Follow {
+            target,
+            history: 10,
+            supervisor: "sudo -n supervisorctl -c '/etc/my sup.conf' {action} {program}".into(),
+        }
+    }
+
     #[test]
-    fn watchdog_passes_the_path_as_an_argument() {
-        let c = watchdog("/var/log/a b'$(id).log", 10);
+    fn a_file_path_is_one_quoted_argument() {
+        let c = follow(LogTarget::File("/var/log/a b'$(id).log".into()))
+            .command(true)
+            .unwrap();
         let Cmd::Argv(argv) = &c else { panic!() };
-        assert_eq!(argv[4], "/var/log/a b'$(id).log");
-        assert!(c.to_shell().ends_with(r#"opsdeck-tail '/var/log/a b'\''$(id).log' 10"#));
+        assert_eq!(argv.last().unwrap(), "/var/log/a b'$(id).log");
+        assert!(
+            c.to_shell()
+                .ends_with(r#"opsdeck-watchdog tail -n 10 -F -- '/var/log/a b'\''$(id).log'"#),
+            "{}",
+            c.to_shell()
+        );
+    }
+
+    #[test]
+    fn a_reconnect_replays_no_history() {
+        let c = follow(LogTarget::File("/x.log".into())).command(false).unwrap();
+        assert!(c.to_shell().contains("tail -n 0 -F"), "{}", c.to_shell());
+    }
+
+    #[test]
+    fn a_program_is_followed_with_the_hosts_supervisor_template() {
+        let c = follow(LogTarget::Program("es".into())).command(true).unwrap();
+        assert!(
+            c.to_shell()
+                .ends_with("opsdeck-watchdog sudo -n supervisorctl -c '/etc/my sup.conf' tail -f es"),
+            "{}",
+            c.to_shell()
+        );
+        let bad = follow(LogTarget::Program("-x;reboot".into())).command(true);
+        assert!(bad.is_err(), "{bad:?}");
+    }
+
+    #[test]
+    fn only_a_program_tail_hides_supervisors_banner() {
+        assert!(follow(LogTarget::Program("es".into())).is_noise(SUPERVISOR_BANNER));
+        assert!(!follow(LogTarget::File("/x".into())).is_noise(SUPERVISOR_BANNER));
     }
 }

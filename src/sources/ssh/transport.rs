@@ -33,36 +33,57 @@ impl Cmd {
     /// The text a remote shell receives.
     pub fn to_shell(&self) -> String {
         match self {
-            Cmd::Argv(words) => words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" "),
+            Cmd::Argv(words) => quote_words(words),
             Cmd::Script(s) => s.clone(),
         }
     }
 
-    fn to_local(&self, path_prepend: &[PathBuf], kill_on_drop: bool) -> tokio::process::Command {
-        let mut c = match self {
-            Cmd::Argv(words) => {
-                let mut c = tokio::process::Command::new(words.first().map(String::as_str).unwrap_or("true"));
-                c.args(words.iter().skip(1));
-                c
-            }
-            Cmd::Script(s) => {
-                let mut c = tokio::process::Command::new("sh");
-                c.arg("-c").arg(s);
-                c
-            }
-        };
-        if !path_prepend.is_empty() {
-            let mut parts: Vec<PathBuf> = path_prepend.to_vec();
-            if let Some(p) = std::env::var_os("PATH") {
-                parts.extend(std::env::split_paths(&p));
-            }
-            if let Ok(joined) = std::env::join_paths(parts) {
-                c.env("PATH", joined);
-            }
+    /// The words that really run. Always the C locale: ssh forwards the user's LANG, and a German
+    /// `df` header ("Dateisystem") must not break the parser. With a `limit`, `timeout` on the host
+    /// ends the command there too, a little before we give up on it: a channel we merely abandon
+    /// leaves the command running and holding one of sshd's sessions.
+    pub fn bounded(&self, limit: Option<Duration>) -> Vec<String> {
+        let mut words: Vec<String> = vec!["env".into(), "LC_ALL=C".into()];
+        if let Some(limit) = limit {
+            let secs = limit.saturating_sub(REMOTE_GRACE).as_secs().max(1);
+            words.extend(["timeout".into(), "-k".into(), "2".into(), secs.to_string()]);
         }
-        c.kill_on_drop(kill_on_drop);
-        c
+        match self {
+            Cmd::Argv(argv) => words.extend(argv.iter().cloned()),
+            Cmd::Script(script) => words.extend(["sh".into(), "-c".into(), script.clone()]),
+        }
+        words
     }
+}
+
+/// Each word shell-quoted, joined by spaces.
+fn quote_words(words: &[String]) -> String {
+    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// How much earlier than us a command's own `timeout` fires, so its exit (124) reaches us first.
+const REMOTE_GRACE: Duration = Duration::from_secs(1);
+
+/// Tails at once on this machine (the local transport): sshd's session limit does not apply.
+const LOCAL_TAILS: usize = 64;
+
+/// `timeout`'s exit status when it had to stop the command.
+const TIMED_OUT: i32 = 124;
+
+/// A local command for `words`, with `path_prepend` in front of PATH.
+fn local_command(words: &[String], path_prepend: &[PathBuf]) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(words.first().map(String::as_str).unwrap_or("true"));
+    c.args(words.iter().skip(1));
+    if !path_prepend.is_empty() {
+        let mut parts: Vec<PathBuf> = path_prepend.to_vec();
+        if let Some(p) = std::env::var_os("PATH") {
+            parts.extend(std::env::split_paths(&p));
+        }
+        if let Ok(joined) = std::env::join_paths(parts) {
+            c.env("PATH", joined);
+        }
+    }
+    c
 }
 
 /// Turns an `openssh` error into one line with its cause (the cause carries ssh's own words:
@@ -121,7 +142,13 @@ pub fn reconnect_backoff(failures: u32) -> Duration {
 }
 
 impl HostTransport {
-    pub fn new(config: &SshConfig, host: &HostConfig, control_dir: &std::path::Path) -> Self {
+    /// `ssh_config` is the file opsdeck writes ([`ssh_config_text`]); `None` only for local hosts.
+    pub fn new(
+        config: &SshConfig,
+        host: &HostConfig,
+        control_dir: &std::path::Path,
+        ssh_config: Option<&std::path::Path>,
+    ) -> Self {
         let builder = (host.transport == TransportKind::Ssh).then(|| {
             let mut b = SessionBuilder::default();
             b.known_hosts_check(KnownHosts::Strict)
@@ -132,8 +159,8 @@ impl HostTransport {
             if let Some(k) = &config.known_hosts {
                 b.user_known_hosts_file(expand_home(k));
             }
-            if let Some(f) = &config.config_file {
-                b.config_file(expand_home(f));
+            if let Some(f) = ssh_config {
+                b.config_file(f);
             }
             if let Some(u) = &host.user {
                 b.user(u.clone());
@@ -161,7 +188,11 @@ impl HostTransport {
                 last_error: None,
             }),
             permits: Arc::new(Semaphore::new(config.max_sessions.max(1))),
-            tail_permits: Arc::new(Semaphore::new(config.max_tails.max(1))),
+            tail_permits: Arc::new(Semaphore::new(match host.transport {
+                TransportKind::Ssh => config.max_tails.max(1),
+                // No sshd session limit here; enough for every log on a screen.
+                TransportKind::Local => LOCAL_TAILS,
+            })),
             path_prepend: host.path_prepend.clone(),
             command_timeout: config.command_timeout.get(),
             connect_timeout: config.connect_timeout.get(),
@@ -241,74 +272,86 @@ impl HostTransport {
             .map_err(|_| "transport closed".to_string())
     }
 
-    /// Runs `cmd` to completion within `timeout` (connect and queueing included).
-    pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<CommandOutput, String> {
-        match tokio::time::timeout(timeout, self.run_inner(cmd)).await {
-            Ok(r) => r,
-            Err(_) => Err(format!(
-                "timed out after {} on {}",
-                humantime::format_duration(timeout),
-                self.name
-            )),
-        }
+    fn timed_out(&self, timeout: Duration) -> String {
+        format!(
+            "timed out after {} on {}",
+            humantime::format_duration(timeout),
+            self.name
+        )
     }
 
-    async fn run_inner(&self, cmd: &Cmd) -> Result<CommandOutput, String> {
-        let _permit = self.permit().await?;
-        match self.kind {
+    /// Runs `cmd` to completion. Waiting for a free session and running each get `timeout`;
+    /// connecting has its own limit (`connect_timeout`), so a slow login is never cut off half-way
+    /// (it would leave no error, no backoff and an orphaned ssh). The command is also bounded on the
+    /// host itself ([`Cmd::bounded`]).
+    pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<CommandOutput, String> {
+        let _permit = tokio::time::timeout(timeout, self.permit()).await.map_err(|_| {
+            format!(
+                "no free session on {} within {}",
+                self.name,
+                humantime::format_duration(timeout)
+            )
+        })??;
+        let words = cmd.bounded(Some(timeout));
+        let out = match self.kind {
             TransportKind::Local => {
-                let out = cmd
-                    .to_local(&self.path_prepend, true)
-                    .stdin(Stdio::null())
-                    .output()
+                crate::actions::command::run_process(local_command(&words, &self.path_prepend), timeout)
                     .await
-                    .map_err(|e| format!("cannot run {}: {e}", cmd.to_shell()))?;
-                Ok(output(out))
+                    .map_err(|e| format!("{e} on {}", self.name))?
             }
-            TransportKind::Ssh => {
-                let mut retried = false;
-                loop {
-                    let session = self.session().await?;
-                    let result = session
-                        .raw_command(cmd.to_shell())
-                        .stdin(openssh::Stdio::null())
-                        .output()
-                        .await;
-                    match result {
-                        Ok(out) => return Ok(output(out)),
-                        // Remote exit 127 comes back as an error: still a finished command.
-                        Err(openssh::Error::Remote(e)) => {
-                            return Ok(CommandOutput {
-                                status: Some(127),
-                                stdout: String::new(),
-                                stderr: format!("command not found on {}: {e}", self.name),
-                            });
-                        }
-                        Err(e) => {
-                            let text = describe(&e);
-                            let alive = self.check_after_error(&session).await;
-                            // The master was gone (its mux socket refused us, or it hung up at once):
-                            // reconnect once right away rather than fail a whole poll. A master that
-                            // died mid-command is rare and our commands verify their effect anyway.
-                            if !alive
-                                && !retried
-                                && matches!(e, openssh::Error::SshMux(_) | openssh::Error::Disconnected)
-                            {
-                                retried = true;
-                                tracing::info!(host = %self.name, error = %text, "master gone; reconnecting");
-                                continue;
-                            }
-                            return Err(format!("{}: {text}", self.name));
-                        }
+            TransportKind::Ssh => self.run_remote(&quote_words(&words), timeout).await?,
+        };
+        if out.status == Some(TIMED_OUT) {
+            return Err(self.timed_out(timeout));
+        }
+        Ok(out)
+    }
+
+    async fn run_remote(&self, text: &str, timeout: Duration) -> Result<CommandOutput, String> {
+        let mut retried = false;
+        loop {
+            let session = self.session().await?;
+            let result = tokio::time::timeout(
+                timeout,
+                session.raw_command(text).stdin(openssh::Stdio::null()).output(),
+            )
+            .await
+            .map_err(|_| self.timed_out(timeout))?;
+            match result {
+                Ok(out) => return Ok(output(out)),
+                // Remote exit 127 comes back as an error: still a finished command.
+                Err(openssh::Error::Remote(e)) => {
+                    return Ok(CommandOutput {
+                        status: Some(127),
+                        stdout: String::new(),
+                        stderr: format!("command not found on {}: {e}", self.name),
+                    });
+                }
+                Err(e) => {
+                    let text = describe(&e);
+                    let alive = self.check_after_error(&session).await;
+                    // The master was gone (its mux socket refused us, or it hung up at once):
+                    // reconnect once right away rather than fail a whole poll. A master that
+                    // died mid-command is rare and our commands verify their effect anyway.
+                    if !alive && !retried && matches!(e, openssh::Error::SshMux(_) | openssh::Error::Disconnected) {
+                        retried = true;
+                        tracing::info!(host = %self.name, error = %text, "master gone; reconnecting");
+                        continue;
                     }
+                    return Err(format!("{}: {text}", self.name));
                 }
             }
         }
     }
 
-    /// Starts a long-running command with piped stdin/stdout. A `tail` takes one of the host's tail
-    /// slots (`ssh.max_tails`), anything else a command slot. Closing stdin must end a tail: run it
-    /// under [`super::tail::watchdog`].
+    /// Whether a tail could start now without waiting for a free tail slot (`ssh.max_tails`).
+    pub fn tail_slot_free(&self) -> bool {
+        self.tail_permits.available_permits() > 0
+    }
+
+    /// Starts a long-running command with piped stdin/stdout (in the C locale, see [`Cmd::bounded`]).
+    /// A `tail` takes one of the host's tail slots (`ssh.max_tails`), anything else a command slot.
+    /// Closing stdin must end it: run it under [`super::tail::watchdog`].
     pub async fn spawn(&self, cmd: &Cmd, tail: bool) -> Result<Streaming, String> {
         let permit = if tail {
             self.tail_permits
@@ -319,17 +362,16 @@ impl HostTransport {
         } else {
             self.permit().await?
         };
+        let words = cmd.bounded(None);
         match self.kind {
             TransportKind::Local => {
-                let mut child = cmd
-                    // A tail's watchdog ends it when stdin closes (also when we are dropped);
-                    // SIGKILL on drop would kill only the shell and orphan the tail.
-                    .to_local(&self.path_prepend, !tail)
+                let mut command = local_command(&words, &self.path_prepend);
+                command
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .map_err(|e| format!("cannot run {}: {e}", cmd.to_shell()))?;
+                    .stderr(Stdio::piped());
+                let (mut child, group) = crate::actions::command::ProcessGroup::spawn(&mut command)
+                    .map_err(|e| format!("cannot run {}: {e}", quote_words(&words)))?;
                 let stdin = child.stdin.take().map(|s| Box::new(s) as BoxWrite);
                 let stdout = child.stdout.take().map(|s| Box::new(s) as BoxRead);
                 let stderr = child.stderr.take().map(|s| Box::new(s) as BoxRead);
@@ -337,7 +379,7 @@ impl HostTransport {
                     stdin,
                     stdout,
                     stderr,
-                    child: ChildKind::Local(child),
+                    child: ChildKind::Local(child, group),
                     _permit: permit,
                 })
             }
@@ -345,14 +387,20 @@ impl HostTransport {
                 let session = tokio::time::timeout(self.connect_timeout + Duration::from_secs(5), self.session())
                     .await
                     .map_err(|_| format!("connecting to {} timed out", self.name))??;
-                let spawned = session
-                    .clone()
-                    .arc_raw_command(cmd.to_shell())
-                    .stdin(openssh::Stdio::piped())
-                    .stdout(openssh::Stdio::piped())
-                    .stderr(openssh::Stdio::piped())
-                    .spawn()
-                    .await;
+                // Opening the channel is one round trip; a master that stopped answering must not
+                // leave the tail "connecting" for ever.
+                let spawned = tokio::time::timeout(
+                    self.connect_timeout,
+                    session
+                        .clone()
+                        .arc_raw_command(quote_words(&words))
+                        .stdin(openssh::Stdio::piped())
+                        .stdout(openssh::Stdio::piped())
+                        .stderr(openssh::Stdio::piped())
+                        .spawn(),
+                )
+                .await
+                .map_err(|_| format!("{}: opening a channel timed out", self.name))?;
                 match spawned {
                     Ok(mut child) => {
                         let stdin = child.stdin().take().map(|s| Box::new(s) as BoxWrite);
@@ -412,7 +460,7 @@ pub type BoxRead = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
 pub type BoxWrite = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
 
 enum ChildKind {
-    Local(tokio::process::Child),
+    Local(tokio::process::Child, crate::actions::command::ProcessGroup),
     Ssh(openssh::Child<Arc<Session>>),
 }
 
@@ -430,9 +478,10 @@ impl Streaming {
     pub async fn stop(mut self) {
         drop(self.stdin.take());
         match self.child {
-            ChildKind::Local(mut c) => {
-                if tokio::time::timeout(Duration::from_secs(2), c.wait()).await.is_err() {
-                    let _ = c.kill().await;
+            ChildKind::Local(mut c, mut group) => {
+                // The watchdog ends the group; if it does not within 2 s, the group's drop kills it.
+                if tokio::time::timeout(Duration::from_secs(2), c.wait()).await.is_ok() {
+                    group.disarm();
                 }
             }
             ChildKind::Ssh(c) => {
@@ -445,6 +494,45 @@ impl Streaming {
             }
         }
     }
+}
+
+/// The ssh_config opsdeck gives ssh with `-F`: its own rules first (ssh keeps the first value it
+/// reads for an option), then the user's file (`ssh.config_file`, else `~/.ssh/config`) and, as ssh
+/// would without `-F`, the system's. `-F` is the one option ssh passes on to the ssh it starts for
+/// each ProxyJump hop: jump hosts are held to the same rules (never a prompt, never a host key
+/// accepted) instead of whatever the user's file says for them.
+pub fn ssh_config_text(config: &SshConfig) -> Result<String, String> {
+    fn quoted(p: &std::path::Path, key: &str) -> Result<String, String> {
+        let text = p.to_string_lossy();
+        if text.contains('"') || text.chars().any(char::is_control) {
+            return Err(format!(
+                "{key} {text:?}: ssh_config cannot name a path with quotes or control characters"
+            ));
+        }
+        Ok(format!("\"{text}\""))
+    }
+    let mut out = String::from(
+        "# Written by opsdeck for one run (removed when it exits): its rules first, then yours.\n\
+         Host *\n    BatchMode yes\n    StrictHostKeyChecking yes\n",
+    );
+    if let Some(k) = &config.known_hosts {
+        out.push_str(&format!(
+            "    UserKnownHostsFile {}\n",
+            quoted(&expand_home(k), "ssh.known_hosts")?
+        ));
+    }
+    match &config.config_file {
+        Some(f) => out.push_str(&format!(
+            "    Include {}\n",
+            quoted(&expand_home(f), "ssh.config_file")?
+        )),
+        None => {
+            let user = expand_home(std::path::Path::new("~/.ssh/config"));
+            out.push_str(&format!("    Include {}\n", quoted(&user, "~/.ssh/config")?));
+            out.push_str("    Include /etc/ssh/ssh_config\n");
+        }
+    }
+    Ok(out)
 }
 
 /// `~/x` → `$HOME/x` (ssh's own options expand `~`, ours come from a TOML file).
@@ -475,11 +563,55 @@ mod tests {
         assert_eq!(reconnect_backoff(40), Duration::from_secs(60));
     }
 
+    #[test]
+    fn commands_run_in_the_c_locale_and_bounded_on_the_host() {
+        let c = Cmd::argv(["df", "-P"]);
+        assert_eq!(c.bounded(None), ["env", "LC_ALL=C", "df", "-P"]);
+        assert_eq!(
+            quote_words(&c.bounded(Some(Duration::from_secs(15)))),
+            "env LC_ALL=C timeout -k 2 14 df -P"
+        );
+        let script = Cmd::Script("uptime; echo 'a b'".into());
+        assert_eq!(
+            quote_words(&script.bounded(Some(Duration::from_millis(300)))),
+            r#"env LC_ALL=C timeout -k 2 1 sh -c 'uptime; echo '\''a b'\'''"#
+        );
+    }
+
+    #[test]
+    fn the_generated_ssh_config_puts_our_rules_before_the_users() {
+        let mut cfg = SshConfig {
+            known_hosts: Some("/etc/opsdeck/known_hosts".into()),
+            config_file: Some("/home/op/.ssh/ops config".into()),
+            ..SshConfig::default()
+        };
+        let text = ssh_config_text(&cfg).unwrap();
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} missing:\n{text}"))
+        };
+        assert!(at("StrictHostKeyChecking yes") < at("Include \"/home/op/.ssh/ops config\""));
+        assert!(at("BatchMode yes") < at("Include"));
+        assert!(at("UserKnownHostsFile \"/etc/opsdeck/known_hosts\"") < at("Include"));
+        assert!(
+            !text.contains("/etc/ssh/ssh_config"),
+            "ssh -F FILE reads no system file: {text}"
+        );
+        cfg.config_file = None;
+        let text = ssh_config_text(&cfg).unwrap();
+        assert!(
+            text.contains(".ssh/config\"\n    Include /etc/ssh/ssh_config"),
+            "{text}"
+        );
+        cfg.known_hosts = Some("/tmp/a\"b".into());
+        assert!(ssh_config_text(&cfg).unwrap_err().contains("ssh.known_hosts"));
+    }
+
     #[tokio::test]
     async fn local_argv_runs_without_a_shell() {
         let cfg = SshConfig::default();
         let host: HostConfig = toml::from_str("name = \"me\"\ntransport = \"local\"").unwrap();
-        let t = HostTransport::new(&cfg, &host, std::path::Path::new("/tmp"));
+        let t = HostTransport::new(&cfg, &host, std::path::Path::new("/tmp"), None);
         let out = t
             .run(
                 &Cmd::argv(["printf", "%s", "a; echo pwned $(id)"]),

@@ -9,8 +9,10 @@
 
 use crate::actions::elasticsearch::{self as act, ProcedureKind};
 use crate::config::elasticsearch::EsConfig;
+use crate::config::logs::{NodeAddress, node_log};
 use crate::model::SourceKind;
 use crate::model::elasticsearch::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
+use crate::model::logs::LogSource;
 use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -682,6 +684,20 @@ fn poll_every(cfg: &crate::config::Config) -> Duration {
         .min(Duration::from_secs(10))
 }
 
+/// A node's log on its host ("tail its log").
+fn node_logs(ctx: &ViewCtx, name: &str) -> Result<Vec<LogSource>, String> {
+    let s = state(ctx).ok_or("no answer from the cluster yet")?;
+    let node = s
+        .node_by_name(name)
+        .ok_or_else(|| format!("{name} is not in the cluster now"))?;
+    let address = NodeAddress {
+        name: &node.name,
+        ip: &node.ip,
+        host: &node.host,
+    };
+    Ok(vec![node_log(ctx.config, &s.health.cluster_name, address)?])
+}
+
 /// The actions on the cluster (any view) and on a selected node (nodes view).
 fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
     let cfg: &EsConfig = &ctx.config.elasticsearch;
@@ -798,6 +814,12 @@ impl View for EsPane {
         let node = if self.mode == Mode::Nodes { row } else { None };
         offers(s, ctx, node)
     }
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        match (self.mode, row) {
+            (Mode::Nodes, Some(node)) => node_logs(ctx, node),
+            _ => Err("select a node (nodes view, or Enter on an index and pick a copy)".into()),
+        }
+    }
     fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
         let Some(s) = state(ctx) else { return Vec::new() };
         match self.mode {
@@ -826,7 +848,7 @@ impl View for EsPane {
             _ => Vec::new(),
         }
     }
-    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<crate::app::Effect>> {
+    fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<crate::app::Effect>> {
         let pos = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         match action {
             "next_view" => self.mode = Mode::ALL[(pos + 1) % Mode::ALL.len()],
@@ -907,6 +929,23 @@ impl View for CopiesView {
             .any(|u| u.copy_key() == row)
             .then(|| Box::new(ExplainView { copy: row.to_string() }) as Box<dyn View>)
     }
+    /// The node's log; in an index, the log of the node holding the selected copy.
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        match self {
+            CopiesView::Node(n) => node_logs(ctx, n),
+            CopiesView::Index(_) => {
+                let s = state(ctx).ok_or("no answer from the cluster yet")?;
+                let row = row.ok_or("select a copy")?;
+                let node = s
+                    .shards
+                    .iter()
+                    .find(|sh| sh.copy_key() == row)
+                    .and_then(|sh| sh.node.as_deref())
+                    .ok_or_else(|| format!("{row} is on no node (unassigned)"))?;
+                node_logs(ctx, node)
+            }
+        }
+    }
 }
 
 /// The allocation explain of one unassigned copy, as the poller last fetched it.
@@ -985,5 +1024,9 @@ impl View for ExplainView {
             default_sort: None,
             empty: "no per-node decisions".into(),
         }
+    }
+    /// The selected node's log (it may say why it refused the copy).
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        node_logs(ctx, row.ok_or("select a node")?)
     }
 }

@@ -7,8 +7,9 @@ use crate::analysis::hosts::{program_severity, usage_severity};
 use crate::app::Effect;
 use crate::model::SourceKind;
 use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib, printable};
+use crate::model::logs::LogSource;
 use crate::model::time::short_duration;
-use crate::sources::ssh::{SupervisorAction, tail_command};
+use crate::sources::ssh::SupervisorAction;
 use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
 use crate::ui::widgets::text::bar;
 use std::sync::Arc;
@@ -48,10 +49,6 @@ pub const ACTIONS: &[PaneAction] = &[
         name: "toggle_flat",
         help: "list every disk of every host instead of one row per host",
     },
-    PaneAction {
-        name: "tail_log",
-        help: "tail the host's configured logs (shown in the logs pane)",
-    },
 ];
 
 pub fn root() -> Box<dyn View> {
@@ -86,6 +83,17 @@ fn inode_cell(f: &Filesystem, ctx: &ViewCtx) -> Cell {
         }
         _ => Cell::num("-", -1.0).tone(Tone::Muted),
     }
+}
+
+/// "3d old" for a file modified at `mtime` (seconds since the epoch); None for an mtime that is no
+/// time at all (inf, NaN, beyond what a Duration holds).
+fn junk_age(now: std::time::SystemTime, mtime: f64) -> Option<String> {
+    if !mtime.is_finite() {
+        return None;
+    }
+    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    let age = Duration::try_from_secs_f64((now - mtime).max(0.0)).ok()?;
+    Some(format!("{} old", short_duration(age)))
 }
 
 fn programs_cell(h: &HostStatus) -> Cell {
@@ -127,8 +135,6 @@ pub struct HostsRoot {
     pub flat: bool,
     pub pseudo: bool,
     pub inodes: bool,
-    /// The row selected at the last draw: `handle` is not told the selection, and "tail its log" needs it.
-    selected: std::sync::Mutex<Option<String>>,
 }
 
 impl HostsRoot {
@@ -243,12 +249,20 @@ fn host_of(row: &str) -> &str {
     row.split('\u{0}').next().unwrap_or(row)
 }
 
-fn tail_effects(ctx: &ViewCtx, host: &str) -> Vec<Effect> {
-    ctx.config
+/// A host's configured log files.
+fn host_logs(ctx: &ViewCtx, host: &str) -> Result<Vec<LogSource>, String> {
+    let files: Vec<LogSource> = ctx
+        .config
         .ssh
         .host(host)
-        .map(|h| h.logs.iter().map(|p| Effect::Logs(tail_command(host, p))).collect())
-        .unwrap_or_default()
+        .map(|h| h.logs.iter().map(|p| LogSource::file(host, p)).collect())
+        .unwrap_or_default();
+    if files.is_empty() {
+        return Err(format!(
+            "no log files configured for {host} (logs = [...] in its [[ssh.hosts]] entry); a supervisor program's output can be tailed from the host's own view (Enter)"
+        ));
+    }
+    Ok(files)
 }
 
 impl View for HostsRoot {
@@ -316,19 +330,6 @@ impl View for HostsRoot {
         }
     }
 
-    fn render_body(
-        &self,
-        _frame: &mut ratatui::Frame,
-        _area: ratatui::layout::Rect,
-        _ctx: &ViewCtx,
-        selected: Option<&str>,
-    ) -> bool {
-        if let Ok(mut s) = self.selected.lock() {
-            *s = selected.map(String::from);
-        }
-        false
-    }
-
     fn drill(&self, _ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
         Some(Box::new(HostView {
             host: host_of(row).to_string(),
@@ -357,12 +358,12 @@ impl View for HostsRoot {
         v
     }
 
-    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        host_logs(ctx, host_of(row.ok_or("select a host first")?))
+    }
+
+    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
         match action {
-            "tail_log" => {
-                let row = self.selected.lock().ok().and_then(|s| s.clone())?;
-                return Some(tail_effects(ctx, host_of(&row)));
-            }
             "toggle_flat" => self.flat = !self.flat,
             "toggle_pseudo" => self.pseudo = !self.pseudo,
             "toggle_inodes" => {
@@ -542,16 +543,7 @@ impl View for HostView {
             });
         }
         for j in &h.junk {
-            let age = j
-                .modified
-                .and_then(|m| {
-                    let now = ctx.now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
-                    Some(format!(
-                        "{} old",
-                        short_duration(Duration::from_secs_f64((now - m).max(0.0)))
-                    ))
-                })
-                .unwrap_or_default();
+            let age = j.modified.and_then(|m| junk_age(ctx.now, m)).unwrap_or_default();
             table.rows.push(Row {
                 key: key(JUNK, &j.path),
                 cells: vec![
@@ -673,13 +665,36 @@ impl View for HostView {
         v
     }
 
-    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+    /// A program row: that program's output (supervisorctl tail -f); any other row: the host's files.
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        match row.map(split_key) {
+            Some((PROG, program)) => Ok(vec![LogSource::program(&self.host, program)]),
+            _ => host_logs(ctx, &self.host),
+        }
+    }
+
+    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
         match action {
             "toggle_pseudo" => self.pseudo = !self.pseudo,
             "toggle_inodes" => self.inodes = !self.inodes,
-            "tail_log" => return Some(tail_effects(ctx, &self.host)),
             _ => return None,
         }
         Some(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::junk_age;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn junk_age_of_any_mtime_never_panics() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert_eq!(junk_age(now, 1_795_000_000.0 - 7_200.0).as_deref(), Some("2h old"));
+        assert_eq!(junk_age(now, 1e300).as_deref(), Some("0s old"), "future: no age");
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1e300] {
+            assert_eq!(junk_age(now, bad), None, "{bad}");
+        }
     }
 }

@@ -1,15 +1,15 @@
-//! The logs pane: the configured log files of every host (and tails other panes started). Enter on one
-//! tails it; Enter on "all" merges every configured file with a per-source prefix. In a tail: follow or
-//! pause, `/` search with highlight and `n`/`N`, wrap, timestamps, save to a file. Leaving the tail
-//! (Esc) stops the remote process.
+//! The logs pane: the configured log files of every host (and logs other panes opened with "tail its
+//! log"). Enter on one tails it; Enter on "all" merges every configured file with a per-source prefix.
+//! In a tail: follow or pause, `/` search with highlight and `n`/`N`, wrap, timestamps, save to a
+//! file. Leaving the tail (Esc) stops the remote process.
 //!
 //! Rendering walks the buffer from the bottom of the screen upwards and stops when the screen is full:
 //! cost follows the screen, not the 100k lines the buffer may hold.
 
 use crate::app::Effect;
 use crate::model::SourceKind;
-use crate::model::logs::{LogLine, LogsState, TailState};
-use crate::sources::ssh::{TailCommand, tail_command, tail_id};
+use crate::model::logs::{LogLine, LogSource, LogsState, TailState};
+use crate::sources::ssh::TailCommand;
 use crate::ui::theme::Slot;
 use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use ratatui::Frame;
@@ -53,24 +53,28 @@ pub const ACTIONS: &[PaneAction] = &[
 ];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(LogsRoot::default())
+    Box::new(LogsRoot)
 }
 
 /// The key of the "every configured log, merged" row.
 const ALL: &str = "*";
 
-/// Every tail the pane knows: configured files first, then tails started elsewhere.
-fn sources(ctx: &ViewCtx) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = ctx
-        .config
+/// Every host's configured log files.
+fn configured(ctx: &ViewCtx) -> Vec<LogSource> {
+    ctx.config
         .ssh
         .hosts
         .iter()
-        .flat_map(|h| h.logs.iter().map(move |p| (h.name.clone(), p.clone())))
-        .collect();
+        .flat_map(|h| h.logs.iter().map(|p| LogSource::file(&h.name, p)))
+        .collect()
+}
+
+/// Every log the pane knows: configured files first, then logs opened from other panes.
+fn sources(ctx: &ViewCtx) -> Vec<LogSource> {
+    let mut out = configured(ctx);
     for t in &ctx.fleet.logs.tails {
-        if !out.iter().any(|(h, p)| *h == t.host && *p == t.path) {
-            out.push((t.host.clone(), t.path.clone()));
+        if !out.contains(&t.source) {
+            out.push(t.source.clone());
         }
     }
     out
@@ -83,7 +87,7 @@ fn state_cell(logs: &LogsState, id: &str) -> Cell {
             let tone = match &t.state {
                 TailState::Streaming => Tone::Ok,
                 TailState::Connecting | TailState::Stopped => Tone::Muted,
-                TailState::Reconnecting(_) => Tone::Warn,
+                TailState::Reconnecting(_) | TailState::Waiting(_) => Tone::Warn,
                 TailState::Failed(_) => Tone::Crit,
             };
             Cell::text(t.state.label()).tone(tone)
@@ -92,11 +96,7 @@ fn state_cell(logs: &LogsState, id: &str) -> Cell {
 }
 
 /// The list of tails.
-#[derive(Default)]
-pub struct LogsRoot {
-    /// The row selected at the last draw (`handle` is not told the selection).
-    selected: std::sync::Mutex<Option<String>>,
-}
+pub struct LogsRoot;
 
 impl View for LogsRoot {
     fn crumb(&self) -> String {
@@ -113,7 +113,7 @@ impl View for LogsRoot {
         let l = &ctx.fleet.logs;
         vec![(
             format!(
-                " {} line(s) buffered of {} · dropped {} line(s) · Enter tails a file, or every file merged",
+                " {} line(s) buffered of {} · dropped {} line(s) · Enter tails a log, or every file merged",
                 l.lines.len(),
                 l.capacity,
                 l.dropped
@@ -137,14 +137,14 @@ impl View for LogsRoot {
                 ],
             });
         }
-        for (host, path) in all {
-            let id = tail_id(&host, &path);
+        for source in all {
+            let id = source.id();
             let received = logs.tail(&id).map(|t| t.received).unwrap_or(0);
             rows.push(Row {
                 key: id.clone(),
                 cells: vec![
-                    Cell::text(host),
-                    Cell::text(path),
+                    Cell::text(source.host.clone()),
+                    Cell::text(source.what()),
                     state_cell(logs, &id),
                     Cell::num(received.to_string(), received as f64),
                 ],
@@ -153,7 +153,7 @@ impl View for LogsRoot {
         Table {
             columns: vec![
                 Column::left("HOST", 14),
-                Column::left("FILE", 30).grow(),
+                Column::left("LOG", 30).grow(),
                 Column::left("STATE", 14),
                 Column::right("LINES", 8),
             ],
@@ -163,22 +163,15 @@ impl View for LogsRoot {
         }
     }
 
-    fn render_body(&self, _frame: &mut Frame, _area: Rect, _ctx: &ViewCtx, selected: Option<&str>) -> bool {
-        if let Ok(mut s) = self.selected.lock() {
-            *s = selected.map(String::from);
-        }
-        false
-    }
-
-    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+    fn handle(&mut self, action: &str, ctx: &ViewCtx, row: Option<&str>) -> Option<Vec<Effect>> {
         if action != "stop_tail" {
             return None;
         }
-        let row = self.selected.lock().ok().and_then(|s| s.clone())?;
+        let row = row?;
         let ids: Vec<String> = if row == ALL {
             ctx.fleet.logs.tails.iter().map(|t| t.id.clone()).collect()
         } else {
-            vec![row]
+            vec![row.to_string()]
         };
         Some(
             ids.into_iter()
@@ -188,36 +181,41 @@ impl View for LogsRoot {
     }
 
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
-        let all = sources(ctx);
-        let picked: Vec<(String, String)> = if row == ALL {
-            ctx.config
-                .ssh
-                .hosts
-                .iter()
-                .flat_map(|h| h.logs.iter().map(move |p| (h.name.clone(), p.clone())))
-                .collect()
-        } else {
-            all.into_iter().filter(|(h, p)| tail_id(h, p) == row).collect()
-        };
-        if picked.is_empty() {
-            return None;
-        }
+        let picked = self.logs(ctx, Some(row)).ok().filter(|p| !p.is_empty())?;
         Some(Box::new(TailView::new(picked)))
     }
 
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        match row {
+            None => Err("no log selected".into()),
+            Some(ALL) => Ok(configured(ctx)),
+            Some(row) => Ok(sources(ctx).into_iter().filter(|s| s.id() == row).collect()),
+        }
+    }
+
     fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
-        sources(ctx)
-            .into_iter()
-            .find(|(h, p)| tail_id(h, p) == row)
-            .map(|(h, p)| vec![("host".into(), h), ("path".into(), p.clone()), ("name".into(), p)])
-            .unwrap_or_default()
+        let Some(source) = sources(ctx).into_iter().find(|s| s.id() == row) else {
+            return Vec::new();
+        };
+        let mut vars = vec![("host".to_string(), source.host.clone())];
+        match source.target {
+            crate::model::logs::LogTarget::File(p) => {
+                vars.push(("path".into(), p.clone()));
+                vars.push(("name".into(), p));
+            }
+            crate::model::logs::LogTarget::Program(p) => {
+                vars.push(("program".into(), p.clone()));
+                vars.push(("name".into(), p));
+            }
+        }
+        vars
     }
 }
 
 /// One or several tails in one scrolling view.
 pub struct TailView {
-    /// (host, path) of each tail shown.
-    pub sources: Vec<(String, String)>,
+    /// Each log shown.
+    pub sources: Vec<LogSource>,
     ids: Vec<String>,
     /// Following the newest line; when false, `anchor` is the bottom line shown.
     pub follow: bool,
@@ -235,8 +233,8 @@ pub struct TailView {
 }
 
 impl TailView {
-    pub fn new(sources: Vec<(String, String)>) -> Self {
-        let ids = sources.iter().map(|(h, p)| tail_id(h, p)).collect();
+    pub fn new(sources: Vec<LogSource>) -> Self {
+        let ids = sources.iter().map(LogSource::id).collect();
         Self {
             sources,
             ids,
@@ -361,8 +359,7 @@ impl TailView {
         if self.merged()
             && let Some(t) = logs.tails.get(line.source as usize)
         {
-            let file = t.path.rsplit('/').next().unwrap_or(&t.path);
-            p.push_str(&format!("{}:{file} │ ", t.host));
+            p.push_str(&format!("{}:{} │ ", t.source.host, t.source.short()));
         }
         p
     }
@@ -380,7 +377,7 @@ impl TailView {
 
     fn save_path(&self, ctx: &ViewCtx) -> std::path::PathBuf {
         let name = match self.sources.as_slice() {
-            [(h, p)] => format!("{h}-{}", p.rsplit('/').next().unwrap_or(p)),
+            [s] => format!("{}-{}", s.host, s.short()),
             _ => "merged".to_string(),
         };
         let safe: String = name
@@ -430,7 +427,7 @@ const PREFIX_SLOTS: [Slot; 5] = [Slot::Accent, Slot::Key, Slot::Title, Slot::Cru
 impl View for TailView {
     fn crumb(&self) -> String {
         match self.sources.as_slice() {
-            [(h, p)] => format!("{h}:{p}"),
+            [s] => format!("{}:{}", s.host, s.what()),
             all => format!("{} logs merged", all.len()),
         }
     }
@@ -466,7 +463,7 @@ impl View for TailView {
             {
                 let tone = match t.state {
                     TailState::Failed(_) => Tone::Crit,
-                    TailState::Reconnecting(_) => Tone::Warn,
+                    TailState::Reconnecting(_) | TailState::Waiting(_) => Tone::Warn,
                     _ => Tone::Muted,
                 };
                 lines.push((format!(" {}: {}", t.id, t.state.label()), tone));
@@ -550,7 +547,7 @@ impl View for TailView {
     fn on_enter(&mut self, _ctx: &ViewCtx) -> Vec<Effect> {
         self.sources
             .iter()
-            .map(|(h, p)| Effect::Logs(tail_command(h, p)))
+            .map(|s| Effect::Logs(TailCommand::Start(s.clone())))
             .collect()
     }
 
@@ -576,7 +573,7 @@ impl View for TailView {
         self.note = None;
     }
 
-    fn handle(&mut self, action: &str, ctx: &ViewCtx) -> Option<Vec<Effect>> {
+    fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
         let logs = &ctx.fleet.logs;
         let page = i64::from(self.page.get().max(2) - 1);
         self.note = None;

@@ -2,8 +2,10 @@
 
 use crate::actions::pillows::{plan_move_checkpoint, plan_restart};
 pub use crate::analysis::pillows::count;
+use crate::config::logs::{pillow_logs, pillow_process_log};
 use crate::config::pillows::PillowConfig;
 use crate::model::SourceKind;
+use crate::model::logs::LogSource;
 use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
 use crate::model::time::short_duration;
 use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
@@ -272,6 +274,10 @@ impl View for PillowsView {
         row.map(|r| pillow_actions(ctx, r, None)).unwrap_or_default()
     }
 
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        process_logs(ctx, row.ok_or("select a pillow first")?, None)
+    }
+
     fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
         pillow(ctx, row)
             .map(|p| {
@@ -290,7 +296,7 @@ fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> V
     };
     let cfg = &ctx.config.pillows;
     let mut offers = vec![
-        ActionOffer::new("restart_pillow", plan_restart(cfg, pc, p, None)),
+        ActionOffer::new("restart_pillow", plan_restart(cfg, &ctx.config.ssh, pc, p, None)),
         ActionOffer::new("move_checkpoint", plan_move_checkpoint(cfg, pc, p)),
     ];
     if let Some(part) = partition {
@@ -299,13 +305,26 @@ fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> V
             ActionOffer::new(
                 "restart_process",
                 match part.owner {
-                    Some(n) => plan_restart(cfg, pc, p, Some(n)),
+                    Some(n) => plan_restart(cfg, &ctx.config.ssh, pc, p, Some(n)),
                     None => Err(format!("{} is not mapped to a process (set processes)", part.key())),
                 },
             ),
         );
     }
     offers
+}
+
+/// The logs of the process owning `partition`, or of every process of the pillow (no partition, or
+/// one not mapped to a process).
+fn process_logs(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> Result<Vec<LogSource>, String> {
+    let pc = pillow_config(ctx, name).ok_or_else(|| format!("{name} is not in the config"))?;
+    let owner = partition
+        .and_then(|p| p.owner)
+        .and_then(|n| pc.process_refs().into_iter().find(|r| r.index == n));
+    match owner {
+        Some(process) => Ok(vec![pillow_process_log(ctx.config, pc, &process)?]),
+        None => pillow_logs(ctx.config, pc),
+    }
 }
 
 /// A pillow's partitions.
@@ -371,6 +390,13 @@ impl View for PartitionsView {
             .and_then(split_key)
             .and_then(|(t, n)| pillow(ctx, &self.pillow)?.partition(t, n));
         pillow_actions(ctx, &self.pillow, part)
+    }
+
+    fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        let part = row
+            .and_then(split_key)
+            .and_then(|(t, n)| pillow(ctx, &self.pillow)?.partition(t, n));
+        process_logs(ctx, &self.pillow, part)
     }
 
     fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
@@ -649,6 +675,10 @@ impl View for PartitionView {
     fn actions(&self, ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
         let part = self.part(ctx).map(|(_, p)| p);
         pillow_actions(ctx, &self.pillow, part)
+    }
+
+    fn logs(&self, ctx: &ViewCtx, _row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        process_logs(ctx, &self.pillow, self.part(ctx).map(|(_, p)| p))
     }
 
     fn row_vars(&self, ctx: &ViewCtx, _row: &str) -> Vec<(String, String)> {

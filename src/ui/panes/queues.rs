@@ -371,7 +371,7 @@ impl View for QueuesView {
         }
     }
 
-    fn handle(&mut self, action: &str, _ctx: &ViewCtx) -> Option<Vec<crate::app::Effect>> {
+    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<crate::app::Effect>> {
         (action == "toggle_tables").then(|| {
             self.tables = !self.tables;
             Vec::new()

@@ -46,17 +46,19 @@ impl CommandOutput {
 
 /// A local command's process group, killed whole when dropped while armed. A shell or `timeout`
 /// starts children of its own; killing only the first process (`kill_on_drop`) would orphan them.
+/// Drop it before the `Child`: tokio reaps a dropped child in the background, and the group's id
+/// must not be signalled once its processes may be gone and the id reused.
 pub struct ProcessGroup(Option<i32>);
 
 impl ProcessGroup {
     /// Spawns `command` as the leader of a new process group.
-    pub fn spawn(command: &mut tokio::process::Command) -> std::io::Result<(tokio::process::Child, ProcessGroup)> {
+    pub fn spawn(command: &mut tokio::process::Command) -> std::io::Result<(ProcessGroup, tokio::process::Child)> {
         let child = command.process_group(0).spawn()?;
         let group = ProcessGroup(child.id().and_then(|id| i32::try_from(id).ok()));
-        Ok((child, group))
+        Ok((group, child))
     }
 
-    /// The leader exited and was reaped: its id may be reused, so the group must not be signalled.
+    /// The leader was seen to exit: from here on the group is left alone.
     pub fn disarm(&mut self) {
         self.0 = None;
     }
@@ -65,8 +67,8 @@ impl ProcessGroup {
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         if let Some(pgid) = self.0.take() {
-            // SAFETY: killpg only sends a signal; the leader is not reaped yet (we never waited for
-            // it to the end), so `pgid` still names our group.
+            // SAFETY: killpg only sends a signal. We are armed, so we never saw the leader exit and
+            // our `Child` (dropped after us) has not been reaped: the id still names our group.
             unsafe {
                 libc::killpg(pgid, libc::SIGKILL);
             }
@@ -81,18 +83,27 @@ pub async fn run_process(mut command: tokio::process::Command, timeout: Duration
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let (child, mut group) = ProcessGroup::spawn(&mut command)
+    let (mut group, child) = ProcessGroup::spawn(&mut command)
         .map_err(|e| format!("cannot start {}: {e}", command.as_std().get_program().to_string_lossy()))?;
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => Err(format!("timed out after {}", humantime::format_duration(timeout))),
-        Ok(result) => {
+    let wait = child.wait_with_output();
+    tokio::pin!(wait);
+    match tokio::time::timeout(timeout, &mut wait).await {
+        Err(_) => {
+            // Kill while the child is still unreaped inside `wait`.
+            drop(group);
+            Err(format!("timed out after {}", humantime::format_duration(timeout)))
+        }
+        Ok(Ok(out)) => {
             group.disarm();
-            let out = result.map_err(|e| format!("command failed to run: {e}"))?;
             Ok(CommandOutput {
                 status: out.status.code(),
                 stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
                 stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             })
+        }
+        Ok(Err(e)) => {
+            drop(group);
+            Err(format!("command failed to run: {e}"))
         }
     }
 }
@@ -139,6 +150,10 @@ mod tests {
 
     #[tokio::test]
     async fn local_command_is_killed_at_its_timeout_with_what_it_started() {
+        assert!(
+            std::path::Path::new("/proc/self/stat").exists(),
+            "this test reads /proc"
+        );
         let dir = tempfile::tempdir().unwrap();
         let pid_file = dir.path().join("pid");
         // The shell starts a child and waits: killing only the shell would leave the sleep behind.

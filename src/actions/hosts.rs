@@ -303,10 +303,7 @@ pub async fn run(op: HostsOp, ctx: &ActionCtx) -> Outcome {
 }
 
 async fn df_now(ssh: &SshBackend, host: &str, timeout: Duration) -> Option<Vec<Filesystem>> {
-    let out = ssh
-        .run(host, &df::command(false, timeout.as_secs().max(2) - 1), timeout)
-        .await
-        .ok()?;
+    let out = ssh.run(host, &df::command(false), timeout).await.ok()?;
     df::parse(&out.stdout).ok().map(|d| df::filesystems(&d, None))
 }
 

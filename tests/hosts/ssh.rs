@@ -797,3 +797,85 @@ async fn a_tail_beyond_max_tails_says_it_waits_then_streams_when_a_slot_frees() 
     assert_eq!(next_state(&second.id()).await, TailState::Streaming);
     b.shutdown().await;
 }
+
+#[test]
+fn opsdecks_ssh_rules_win_over_a_permissive_users_config_for_every_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("user_config");
+    std::fs::write(
+        &user,
+        "Host jumpbox\n  HostName 10.1.1.1\n  User bob\n  StrictHostKeyChecking no\n  BatchMode no\n  UserKnownHostsFile /dev/null\n",
+    )
+    .unwrap();
+    let known = dir.path().join("known_hosts");
+    let cfg = opsdeck::config::ssh::SshConfig {
+        known_hosts: Some(known.clone()),
+        config_file: Some(user),
+        ..Default::default()
+    };
+    let ours = dir.path().join("opsdeck.ssh_config");
+    std::fs::write(&ours, opsdeck::sources::ssh::transport::ssh_config_text(&cfg).unwrap()).unwrap();
+    // What ssh itself makes of the file for the jump host (`ssh -G` prints the effective options).
+    let out = std::process::Command::new("ssh")
+        .arg("-G")
+        .arg("-F")
+        .arg(&ours)
+        .arg("jumpbox")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("ssh (openssh-client) is installed");
+    let effective = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    for want in [
+        "stricthostkeychecking true".to_string(),
+        "batchmode yes".to_string(),
+        format!("userknownhostsfile {}", known.display()).to_lowercase(),
+        // The user's own settings for the host still apply.
+        "hostname 10.1.1.1".to_string(),
+        "user bob".to_string(),
+    ] {
+        assert!(effective.lines().any(|l| l == want), "{want:?} not in:\n{effective}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follower_that_ends_at_once_fails_with_its_words_and_can_be_started_again() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("real", "/bin/sleep 3600")]);
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    let b = backend(&cfg);
+    let (tx, mut rx) = mpsc::channel::<Polled>(64);
+    let source = LogSource::program("worker-1", "nosuch");
+    let failed = async |rx: &mut mpsc::Receiver<Polled>| loop {
+        let p = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the tail gives up in time")
+            .expect("tail events");
+        if let SourceUpdate::Logs(LogEvent::State {
+            state: TailState::Failed(why),
+            ..
+        }) = p.update
+        {
+            return why;
+        }
+    };
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    let why = failed(&mut rx).await;
+    // supervisorctl's own words: "…/logtail/nosuch/stdout Cannot read, status code 404".
+    assert!(why.contains("nosuch") && why.contains("Cannot read"), "{why}");
+    // Failed is final for that run; starting it again (L again) runs it again.
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    let again = loop {
+        let p = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a new start")
+            .expect("tail events");
+        if let SourceUpdate::Logs(LogEvent::Started { source: s, .. }) = p.update {
+            break s;
+        }
+    };
+    assert_eq!(again, source);
+    b.shutdown().await;
+}

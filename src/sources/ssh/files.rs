@@ -6,10 +6,8 @@ use crate::model::hosts::JunkFile;
 
 /// `find` under `paths` for files matching `patterns`, printing size, mtime and path NUL-terminated
 /// (so newlines in names cannot split a record).
-pub fn find_command(paths: &[String], patterns: &[String], depth: u32, remote_timeout_secs: u64) -> Cmd {
-    let mut argv: Vec<String> = ["timeout", "-k", "2"].map(String::from).to_vec();
-    argv.push(remote_timeout_secs.max(1).to_string());
-    argv.push("find".into());
+pub fn find_command(paths: &[String], patterns: &[String], depth: u32) -> Cmd {
+    let mut argv: Vec<String> = vec!["find".into()];
     // `-H` follows a configured path that is itself a symlink, nothing below it.
     argv.push("-H".into());
     argv.extend(paths.iter().cloned());
@@ -146,10 +144,10 @@ mod tests {
 
     #[test]
     fn find_command_quotes_paths_and_patterns() {
-        let c = find_command(&["/es dir/$(x)".into()], &["*.hprof".into(), "core".into()], 2, 10);
+        let c = find_command(&["/es dir/$(x)".into()], &["*.hprof".into(), "core".into()], 2);
         assert_eq!(
             c.to_shell(),
-            r"timeout -k 2 10 find -H '/es dir/$(x)' -xdev -maxdepth 2 -type f '(' -name '*.hprof' -o -name core ')' -printf '%s\t%T@\t%p\0'"
+            r"find -H '/es dir/$(x)' -xdev -maxdepth 2 -type f '(' -name '*.hprof' -o -name core ')' -printf '%s\t%T@\t%p\0'"
         );
     }
 

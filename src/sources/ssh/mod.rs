@@ -170,6 +170,14 @@ fn write_ssh_config(config: &SshConfig, dir: &std::path::Path) -> Result<PathBuf
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let path = dir.join(format!("opsdeck-{}-{nanos:x}.ssh_config", std::process::id()));
+    // ssh pastes this path unquoted into the command it runs for each ProxyJump hop.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-".contains(c);
+    if !path.to_string_lossy().chars().all(plain) {
+        return Err(format!(
+            "ssh control directory {}: use a path of letters, digits and / . _ - only (ssh.control_dir)",
+            dir.display()
+        ));
+    }
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -484,7 +492,6 @@ impl SshBackend {
         let kind = t.kind.name();
         let cfg = &self.inner.config;
         let timeout = cfg.command_timeout.get();
-        let remote_secs = timeout.as_secs().saturating_sub(2).max(1);
         // The first command also (re)connects the master: if it cannot run, the host is unreachable.
         let load = match t.run(&Cmd::argv(["cat", "/proc/loadavg"]), timeout).await {
             Ok(out) => parse_loadavg(&out.stdout),
@@ -494,8 +501,8 @@ impl SshBackend {
         let df = async {
             let mut typed = true;
             loop {
-                let sizes_cmd = df::command_with(typed, false, remote_secs);
-                let inodes_cmd = df::command_with(typed, true, remote_secs);
+                let sizes_cmd = df::command_with(typed, false);
+                let inodes_cmd = df::command_with(typed, true);
                 let (sizes, inodes) = futures::join!(t.run(&sizes_cmd, timeout), t.run(&inodes_cmd, timeout));
                 let sizes = sizes?;
                 match df::parse(&sizes.stdout) {
@@ -524,7 +531,7 @@ impl SshBackend {
             if h.junk_paths.is_empty() || cfg.junk_patterns.is_empty() {
                 return None;
             }
-            let cmd = files::find_command(&h.junk_paths, &cfg.junk_patterns, cfg.junk_depth, remote_secs);
+            let cmd = files::find_command(&h.junk_paths, &cfg.junk_patterns, cfg.junk_depth);
             Some(t.run(&cmd, timeout).await.and_then(|o| {
                 let found = files::parse_find(&o.stdout)?;
                 // find exits 1 when a configured path is missing; what it did find still counts.
@@ -547,8 +554,8 @@ impl SshBackend {
         }
     }
 
-    /// One poll of every host, concurrently, each bounded (`opsdeck snapshot` and `check`; the
-    /// console polls each host on its own).
+    /// One poll of every host, concurrently, each bounded as its poller's is (for tests and tools;
+    /// the console, `snapshot` and `check` run the per-host pollers).
     pub async fn poll_all(&self) -> Vec<HostPoll> {
         let polls = self.inner.hosts.iter().map(|t| self.poll_bounded(t.clone()));
         futures::future::join_all(polls).await
@@ -593,7 +600,8 @@ impl SshBackend {
                         return;
                     }
                     match transport {
-                        Ok(t) => tail::run(t, id, follow, updates, token).await,
+                        // Ended by itself (failed): a later Start may try again.
+                        Ok(t) => tail::run(t, id, follow, updates, token.clone()).await,
                         Err(e) => {
                             let _ = updates
                                 .send(Polled {
@@ -606,6 +614,7 @@ impl SshBackend {
                                 .await;
                         }
                     }
+                    token.cancel();
                 });
             }
             TailCommand::Stop { id } => {

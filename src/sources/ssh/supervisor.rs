@@ -83,8 +83,10 @@ pub fn argv(template: &str, action: SupervisorAction, program: Option<&str>) -> 
             argv.extend(action.words().iter().map(|a| a.to_string()));
             continue;
         }
+        // Inside a word (`sh -c "supervisorctl {action} {program}"`) the action's words are fixed
+        // text, safe to join.
         argv.push(
-            w.replace("{action}", action.as_str())
+            w.replace("{action}", &action.words().join(" "))
                 .replace("{program}", program.unwrap_or("")),
         );
     }
@@ -248,6 +250,24 @@ mod tests {
         assert_eq!(c.to_shell(), "supervisorctl -c '/tmp/my dir/s.conf' status");
         assert!(command("supervisorctl {action} {program}", SupervisorAction::Stop, Some("-all")).is_err());
         assert!(command("supervisorctl {action} {program}", SupervisorAction::Stop, Some("a b")).is_err());
+    }
+
+    #[test]
+    fn following_a_program_means_tail_dash_f_as_a_word_or_inside_one() {
+        let alone = argv(
+            "sudo -n supervisorctl {action} {program}",
+            SupervisorAction::Tail,
+            Some("es"),
+        )
+        .unwrap();
+        assert_eq!(alone, ["sudo", "-n", "supervisorctl", "tail", "-f", "es"]);
+        let inside = argv(
+            r#"sh -c "supervisorctl {action} {program}""#,
+            SupervisorAction::Tail,
+            Some("es"),
+        )
+        .unwrap();
+        assert_eq!(inside, ["sh", "-c", "supervisorctl tail -f es"]);
     }
 
     #[test]

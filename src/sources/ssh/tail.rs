@@ -97,6 +97,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let mut failures = 0u32;
+    let mut quick_exits = 0u32;
     let mut first = true;
     loop {
         if cancel.is_cancelled() {
@@ -112,8 +113,9 @@ pub async fn run(
         first = false;
         if !transport.tail_slot_free() {
             let why = format!(
-                "waiting for a free tail slot on {} (ssh.max_tails tails at once per host)",
-                transport.name
+                "waiting for a free tail slot on {} (at most {} at once; ssh.max_tails)",
+                transport.name,
+                transport.tail_limit()
             );
             if !send_state(&tx, &id, TailState::Waiting(why)).await {
                 return;
@@ -125,14 +127,27 @@ pub async fn run(
         };
         let reason = match started {
             Ok(stream) => {
-                failures = 0;
                 if !send_state(&tx, &id, TailState::Streaming).await {
                     return;
                 }
+                let since = tokio::time::Instant::now();
                 match pump(stream, &id, &follow, &tx, &cancel).await {
                     Pumped::Cancelled => break,
                     Pumped::ReceiverGone => return,
-                    Pumped::Ended(why) => why,
+                    Pumped::Ended(why) if since.elapsed() < QUICK_EXIT => {
+                        // A follower that ends at once (sudo refused, no such program) is not a lost
+                        // connection: retrying for ever would only repeat its complaint.
+                        quick_exits += 1;
+                        if quick_exits >= QUICK_EXITS_TO_FAIL {
+                            let _ = send_state(&tx, &id, TailState::Failed(why)).await;
+                            return;
+                        }
+                        why
+                    }
+                    Pumped::Ended(why) => {
+                        (failures, quick_exits) = (0, 0);
+                        why
+                    }
                 }
             }
             Err(e) => e,
@@ -150,6 +165,11 @@ pub async fn run(
     }
     let _ = send_state(&tx, &id, TailState::Stopped).await;
 }
+
+/// A follower that ends sooner than this after starting ended "at once".
+const QUICK_EXIT: Duration = Duration::from_secs(5);
+/// After this many quick ends in a row, the tail fails (with the follower's last words).
+const QUICK_EXITS_TO_FAIL: u32 = 3;
 
 enum Pumped {
     Cancelled,
@@ -171,6 +191,8 @@ async fn pump(
     let mut out = Lines::new(stdout);
     let mut err = stream.stderr.take().map(Lines::new);
     let mut batch: Vec<String> = Vec::new();
+    // The last thing the follower said: why it ended, when it does.
+    let mut last_said: Option<String> = None;
     let mut tick = tokio::time::interval(BATCH_WAIT);
     let result = loop {
         tokio::select! {
@@ -178,17 +200,24 @@ async fn pump(
             line = out.next_line() => match line {
                 Ok(Some(l)) if follow.is_noise(&l) => {}
                 Ok(Some(l)) => {
+                    last_said = Some(l.clone());
                     batch.push(l);
                     if batch.len() >= BATCH_LINES && !flush(tx, id, &mut batch).await {
                         break Pumped::ReceiverGone;
                     }
                 }
-                Ok(None) => break Pumped::Ended("the remote tail ended".into()),
+                Ok(None) => break Pumped::Ended(match last_said.take() {
+                    Some(said) => format!("the follower ended: {said}"),
+                    None => "the follower ended".into(),
+                }),
                 Err(e) => break Pumped::Ended(format!("reading the tail failed: {e}")),
             },
             line = async { match err.as_mut() { Some(e) => e.next_line().await, None => std::future::pending().await } } => match line {
                 // tail's own complaints ("has become inaccessible") belong in the log view.
-                Ok(Some(l)) => batch.push(format!("⚠ {l}")),
+                Ok(Some(l)) => {
+                    last_said = Some(l.clone());
+                    batch.push(format!("⚠ {l}"));
+                }
                 _ => err = None,
             },
             _ = tick.tick() => {

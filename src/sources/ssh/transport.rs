@@ -30,7 +30,8 @@ impl Cmd {
         Cmd::Argv(words.into_iter().map(Into::into).collect())
     }
 
-    /// The text a remote shell receives.
+    /// As shell text: argv words quoted, a script as it is. (What a remote shell receives is this
+    /// inside the [`Cmd::bounded`] wrapper.)
     pub fn to_shell(&self) -> String {
         match self {
             Cmd::Argv(words) => quote_words(words),
@@ -67,8 +68,9 @@ const REMOTE_GRACE: Duration = Duration::from_secs(1);
 /// Tails at once on this machine (the local transport): sshd's session limit does not apply.
 const LOCAL_TAILS: usize = 64;
 
-/// `timeout`'s exit status when it had to stop the command.
+/// `timeout`'s exit status when it stopped the command, and when it had to kill it.
 const TIMED_OUT: i32 = 124;
+const KILLED: i32 = 137;
 
 /// A local command for `words`, with `path_prepend` in front of PATH.
 fn local_command(words: &[String], path_prepend: &[PathBuf]) -> tokio::process::Command {
@@ -121,6 +123,7 @@ pub struct HostTransport {
     permits: Arc<Semaphore>,
     /// Tails have their own slots: a screen full of tails must not starve the polls.
     tail_permits: Arc<Semaphore>,
+    tail_limit: usize,
     path_prepend: Vec<PathBuf>,
     pub command_timeout: Duration,
     connect_timeout: Duration,
@@ -176,6 +179,11 @@ impl HostTransport {
             }
             b
         });
+        let tail_limit = match host.transport {
+            TransportKind::Ssh => config.max_tails.max(1),
+            // No sshd session limit here; enough for every log on a screen.
+            TransportKind::Local => LOCAL_TAILS,
+        };
         Self {
             name: host.name.clone(),
             kind: host.transport,
@@ -188,11 +196,8 @@ impl HostTransport {
                 last_error: None,
             }),
             permits: Arc::new(Semaphore::new(config.max_sessions.max(1))),
-            tail_permits: Arc::new(Semaphore::new(match host.transport {
-                TransportKind::Ssh => config.max_tails.max(1),
-                // No sshd session limit here; enough for every log on a screen.
-                TransportKind::Local => LOCAL_TAILS,
-            })),
+            tail_permits: Arc::new(Semaphore::new(tail_limit)),
+            tail_limit,
             path_prepend: host.path_prepend.clone(),
             command_timeout: config.command_timeout.get(),
             connect_timeout: config.connect_timeout.get(),
@@ -293,6 +298,7 @@ impl HostTransport {
             )
         })??;
         let words = cmd.bounded(Some(timeout));
+        let started = Instant::now();
         let out = match self.kind {
             TransportKind::Local => {
                 crate::actions::command::run_process(local_command(&words, &self.path_prepend), timeout)
@@ -301,7 +307,10 @@ impl HostTransport {
             }
             TransportKind::Ssh => self.run_remote(&quote_words(&words), timeout).await?,
         };
-        if out.status == Some(TIMED_OUT) {
+        // `timeout` stopped it (124, or 137 when it had to KILL): unless the command itself exited
+        // with that status well before the limit.
+        let near_limit = started.elapsed() + REMOTE_GRACE * 2 >= timeout;
+        if near_limit && matches!(out.status, Some(TIMED_OUT | KILLED)) {
             return Err(self.timed_out(timeout));
         }
         Ok(out)
@@ -349,6 +358,11 @@ impl HostTransport {
         self.tail_permits.available_permits() > 0
     }
 
+    /// Tails at once on this host.
+    pub fn tail_limit(&self) -> usize {
+        self.tail_limit
+    }
+
     /// Starts a long-running command with piped stdin/stdout (in the C locale, see [`Cmd::bounded`]).
     /// A `tail` takes one of the host's tail slots (`ssh.max_tails`), anything else a command slot.
     /// Closing stdin must end it: run it under [`super::tail::watchdog`].
@@ -370,7 +384,7 @@ impl HostTransport {
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
-                let (mut child, group) = crate::actions::command::ProcessGroup::spawn(&mut command)
+                let (group, mut child) = crate::actions::command::ProcessGroup::spawn(&mut command)
                     .map_err(|e| format!("cannot run {}: {e}", quote_words(&words)))?;
                 let stdin = child.stdin.take().map(|s| Box::new(s) as BoxWrite);
                 let stdout = child.stdout.take().map(|s| Box::new(s) as BoxRead);
@@ -379,7 +393,7 @@ impl HostTransport {
                     stdin,
                     stdout,
                     stderr,
-                    child: ChildKind::Local(child, group),
+                    child: ChildKind::Local(group, child),
                     _permit: permit,
                 })
             }
@@ -460,7 +474,8 @@ pub type BoxRead = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
 pub type BoxWrite = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
 
 enum ChildKind {
-    Local(tokio::process::Child, crate::actions::command::ProcessGroup),
+    /// The group first: it is dropped (killed) before the child can be reaped.
+    Local(crate::actions::command::ProcessGroup, tokio::process::Child),
     Ssh(openssh::Child<Arc<Session>>),
 }
 
@@ -478,11 +493,12 @@ impl Streaming {
     pub async fn stop(mut self) {
         drop(self.stdin.take());
         match self.child {
-            ChildKind::Local(mut c, mut group) => {
+            ChildKind::Local(mut group, mut c) => {
                 // The watchdog ends the group; if it does not within 2 s, the group's drop kills it.
-                if tokio::time::timeout(Duration::from_secs(2), c.wait()).await.is_ok() {
+                if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), c.wait()).await {
                     group.disarm();
                 }
+                drop(group);
             }
             ChildKind::Ssh(c) => {
                 drop(self.stdout.take());
@@ -497,16 +513,18 @@ impl Streaming {
 }
 
 /// The ssh_config opsdeck gives ssh with `-F`: its own rules first (ssh keeps the first value it
-/// reads for an option), then the user's file (`ssh.config_file`, else `~/.ssh/config`) and, as ssh
-/// would without `-F`, the system's. `-F` is the one option ssh passes on to the ssh it starts for
-/// each ProxyJump hop: jump hosts are held to the same rules (never a prompt, never a host key
-/// accepted) instead of whatever the user's file says for them.
+/// reads for an option), then the user's file: `ssh.config_file` alone when set (as `ssh -F` would
+/// read it), else `~/.ssh/config` and the system's `/etc/ssh/ssh_config` (as plain `ssh` would).
+/// `-F` is the one option ssh passes on to the ssh it starts for each ProxyJump hop: jump hosts are
+/// held to the same rules (never a prompt, never a host key accepted) instead of whatever the
+/// user's file says for them. (Included files get ssh's usual owner and permission check.)
 pub fn ssh_config_text(config: &SshConfig) -> Result<String, String> {
     fn quoted(p: &std::path::Path, key: &str) -> Result<String, String> {
         let text = p.to_string_lossy();
-        if text.contains('"') || text.chars().any(char::is_control) {
+        // `%` would be read as one of ssh's tokens (%d, %h...).
+        if text.contains(['"', '%']) || text.chars().any(char::is_control) {
             return Err(format!(
-                "{key} {text:?}: ssh_config cannot name a path with quotes or control characters"
+                "{key} {text:?}: ssh_config cannot name a path with quotes, '%' or control characters"
             ));
         }
         Ok(format!("\"{text}\""))
@@ -522,10 +540,14 @@ pub fn ssh_config_text(config: &SshConfig) -> Result<String, String> {
         ));
     }
     match &config.config_file {
-        Some(f) => out.push_str(&format!(
-            "    Include {}\n",
-            quoted(&expand_home(f), "ssh.config_file")?
-        )),
+        Some(f) => {
+            // An Include of a missing file is silently nothing; the user named this one on purpose.
+            let f = expand_home(f);
+            if !f.is_file() {
+                return Err(format!("ssh.config_file {}: no such file", f.display()));
+            }
+            out.push_str(&format!("    Include {}\n", quoted(&f, "ssh.config_file")?));
+        }
         None => {
             let user = expand_home(std::path::Path::new("~/.ssh/config"));
             out.push_str(&format!("    Include {}\n", quoted(&user, "~/.ssh/config")?));
@@ -580,17 +602,21 @@ mod tests {
 
     #[test]
     fn the_generated_ssh_config_puts_our_rules_before_the_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let user_file = dir.path().join("ops config");
         let mut cfg = SshConfig {
             known_hosts: Some("/etc/opsdeck/known_hosts".into()),
-            config_file: Some("/home/op/.ssh/ops config".into()),
+            config_file: Some(user_file.clone()),
             ..SshConfig::default()
         };
+        assert!(ssh_config_text(&cfg).unwrap_err().contains("no such file"));
+        std::fs::write(&user_file, "").unwrap();
         let text = ssh_config_text(&cfg).unwrap();
         let at = |needle: &str| {
             text.find(needle)
                 .unwrap_or_else(|| panic!("{needle:?} missing:\n{text}"))
         };
-        assert!(at("StrictHostKeyChecking yes") < at("Include \"/home/op/.ssh/ops config\""));
+        assert!(at("StrictHostKeyChecking yes") < at(&format!("Include \"{}\"", user_file.display())));
         assert!(at("BatchMode yes") < at("Include"));
         assert!(at("UserKnownHostsFile \"/etc/opsdeck/known_hosts\"") < at("Include"));
         assert!(
@@ -605,6 +631,8 @@ mod tests {
         );
         cfg.known_hosts = Some("/tmp/a\"b".into());
         assert!(ssh_config_text(&cfg).unwrap_err().contains("ssh.known_hosts"));
+        cfg.known_hosts = Some("/tmp/known_%h".into());
+        assert!(ssh_config_text(&cfg).unwrap_err().contains("'%'"));
     }
 
     #[tokio::test]

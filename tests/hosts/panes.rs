@@ -307,7 +307,7 @@ fn logs_pane_tails_merges_searches_pauses_saves_and_stops_on_leave() {
     lines(&mut app, &es, (500..1200).map(|i| format!("es line {i}")).collect());
     let s = screen(&app, 120, 30);
     assert!(
-        s.contains("es-data-1:es.log │ es line 1199"),
+        s.contains("es │ es line 1199"),
         "merged with a prefix, newest at the bottom: {s}"
     );
     assert!(
@@ -322,7 +322,7 @@ fn logs_pane_tails_merges_searches_pauses_saves_and_stops_on_leave() {
     key(&mut app, "enter");
     key(&mut app, "N");
     let s = screen(&app, 120, 30);
-    assert!(s.contains("es-data-1:gc.log │ gc pause NEEDLE 12ms"), "{s}");
+    assert!(s.contains("gc │ gc pause NEEDLE 12ms"), "{s}");
     assert!(s.contains("⏸ PAUSED"), "{s}");
     // New lines do not move a paused view.
     lines(&mut app, &es, vec!["fresh line".into()]);

@@ -212,11 +212,58 @@ impl View for LogsRoot {
     }
 }
 
+/// Short, distinct prefixes for merged logs: the host only when they are on several hosts; the names
+/// without an extension they all share, and without the start they all share, cut back to its last
+/// word (`commcare-hq-prod-pillowtop-case-pillow-0.log`, `…-1.log` → `pillow-0`, `pillow-1`).
+/// Removing what every name shares keeps the labels as distinct as the names.
+pub fn merged_labels(sources: &[LogSource]) -> Vec<String> {
+    const SEPARATORS: [char; 4] = ['-', '_', '.', '/'];
+    let names: Vec<&str> = sources.iter().map(LogSource::short).collect();
+    let ext = |n: &str| n.rfind('.').map(|i| n[i..].to_string());
+    let shared_ext = match names.as_slice() {
+        [first, _, ..] => ext(first).filter(|e| names.iter().all(|n| ext(n).as_ref() == Some(e))),
+        _ => None,
+    };
+    let cut = match names.as_slice() {
+        [first, rest @ ..] if !rest.is_empty() => {
+            let mut shared = rest
+                .iter()
+                .map(|n| first.bytes().zip(n.bytes()).take_while(|(a, b)| a == b).count())
+                .min()
+                .unwrap_or(0);
+            while !first.is_char_boundary(shared) {
+                shared -= 1;
+            }
+            let head = &first[..shared];
+            head.rfind(SEPARATORS)
+                .and_then(|last| head[..last].rfind(SEPARATORS))
+                .map_or(0, |word| word + 1)
+        }
+        _ => 0,
+    };
+    let one_host = sources.windows(2).all(|w| w[0].host == w[1].host);
+    sources
+        .iter()
+        .zip(&names)
+        .map(|(source, name)| {
+            let end = name.len() - shared_ext.as_ref().map_or(0, String::len);
+            let label = name.get(cut..end).filter(|l| !l.is_empty()).unwrap_or(name);
+            if one_host {
+                label.to_string()
+            } else {
+                format!("{}:{label}", source.host)
+            }
+        })
+        .collect()
+}
+
 /// One or several tails in one scrolling view.
 pub struct TailView {
     /// Each log shown.
     pub sources: Vec<LogSource>,
     ids: Vec<String>,
+    /// What each source's lines are prefixed with when merged ([`merged_labels`]).
+    labels: Vec<String>,
     /// Following the newest line; when false, `anchor` is the bottom line shown.
     pub follow: bool,
     pub anchor: Option<u64>,
@@ -235,9 +282,11 @@ pub struct TailView {
 impl TailView {
     pub fn new(sources: Vec<LogSource>) -> Self {
         let ids = sources.iter().map(LogSource::id).collect();
+        let labels = merged_labels(&sources);
         Self {
             sources,
             ids,
+            labels,
             follow: true,
             anchor: None,
             wrap: false,
@@ -358,8 +407,10 @@ impl TailView {
         }
         if self.merged()
             && let Some(t) = logs.tails.get(line.source as usize)
+            && let Some(i) = self.ids.iter().position(|id| *id == t.id)
         {
-            p.push_str(&format!("{}:{} │ ", t.source.host, t.source.short()));
+            p.push_str(&self.labels[i]);
+            p.push_str(" │ ");
         }
         p
     }
@@ -612,5 +663,45 @@ impl View for TailView {
             _ => return None,
         }
         Some(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(sources: &[(&str, &str)]) -> Vec<String> {
+        let sources: Vec<LogSource> = sources.iter().map(|(h, p)| LogSource::file(h, p)).collect();
+        merged_labels(&sources)
+    }
+
+    #[test]
+    fn merged_labels_drop_what_every_log_shares() {
+        let pillow = |n: u32| {
+            (
+                "pillow1",
+                format!("/log/commcare-hq-prod-pillowtop-case-pillow-{n}.log"),
+            )
+        };
+        let (h0, p0) = pillow(0);
+        let (h1, p1) = pillow(1);
+        assert_eq!(labels(&[(h0, &p0), (h1, &p1)]), ["pillow-0", "pillow-1"]);
+        assert_eq!(
+            labels(&[
+                ("es-1", "/var/log/es/es-core-1.log"),
+                ("es-2", "/var/log/es/es-spot-1.log")
+            ]),
+            ["es-1:es-core-1", "es-2:es-spot-1"],
+            "several hosts: the host stays; nothing worth cutting at the start"
+        );
+        assert_eq!(
+            labels(&[("w", "/var/log/access.log"), ("w", "/var/log/error.txt")]),
+            ["access.log", "error.txt"],
+            "extensions differ: kept"
+        );
+        assert_eq!(labels(&[("w", "/a/é-1.log"), ("w", "/a/é-2.log")]), ["é-1", "é-2"]);
+        assert_eq!(labels(&[("w", "/a/x.log")]), ["x.log"], "one log: its name");
+        let with_program = [LogSource::program("w", "es"), LogSource::file("w", "/var/log/es.log")];
+        assert_eq!(merged_labels(&with_program), ["es", "es.log"]);
     }
 }

@@ -10,6 +10,15 @@ use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailC
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// A backend for one host, "worker-1" on `sshd`, whose supervisor is `sup`.
+fn supervised(sshd: &Sshd, sup: &Supervisord) -> SshBackend {
+    let mut host = sshd.host("worker-1");
+    host.supervisor = true;
+    let mut cfg = sshd.config(vec![host]);
+    cfg.supervisor_command = sup.template();
+    backend(&cfg)
+}
+
 fn backend(cfg: &opsdeck::config::ssh::SshConfig) -> SshBackend {
     SshBackend::new(cfg).expect("backend")
 }
@@ -40,11 +49,7 @@ async fn df_over_ssh_is_parsed_with_inodes_and_load() {
 async fn restart_changes_the_pid_and_comes_back_running() {
     let sshd = Sshd::start();
     let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600"), ("other", "/bin/sleep 3600")]);
-    let mut host = sshd.host("worker-1");
-    host.supervisor = true;
-    let mut cfg = sshd.config(vec![host]);
-    cfg.supervisor_command = sup.template();
-    let b = backend(&cfg);
+    let b = supervised(&sshd, &sup);
     let before = b.supervisor_status("worker-1").await.unwrap();
     let old = before.iter().find(|p| p.name == "tile-worker").unwrap();
     assert_eq!(old.state, ProgramState::Running);
@@ -104,11 +109,7 @@ async fn restart_changes_the_pid_and_comes_back_running() {
 async fn unknown_program_is_a_clear_error() {
     let sshd = Sshd::start();
     let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
-    let mut host = sshd.host("worker-1");
-    host.supervisor = true;
-    let mut cfg = sshd.config(vec![host]);
-    cfg.supervisor_command = sup.template();
-    let b = backend(&cfg);
+    let b = supervised(&sshd, &sup);
     let err = b
         .supervisor_verified("worker-1", SupervisorAction::Restart, "nosuch", Duration::from_secs(10))
         .await
@@ -645,11 +646,7 @@ async fn a_tail_reconnects_when_its_connection_is_lost() {
 async fn a_program_that_cannot_start_is_reported_not_claimed_restarted() {
     let sshd = Sshd::start();
     let sup = Supervisord::start_expecting(&[("ok", "/bin/sleep 3600"), ("crasher", "/bin/false")], 1);
-    let mut host = sshd.host("worker-1");
-    host.supervisor = true;
-    let mut cfg = sshd.config(vec![host]);
-    cfg.supervisor_command = sup.template();
-    let b = backend(&cfg);
+    let b = supervised(&sshd, &sup);
     let err = b
         .supervisor_verified("worker-1", SupervisorAction::Restart, "crasher", Duration::from_secs(8))
         .await
@@ -672,11 +669,7 @@ async fn a_programs_output_is_followed_through_supervisorctl_and_stops_with_the_
         &program,
         "/bin/sh -c 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done'",
     )]);
-    let mut host = sshd.host("worker-1");
-    host.supervisor = true;
-    let mut cfg = sshd.config(vec![host]);
-    cfg.supervisor_command = sup.template();
-    let b = backend(&cfg);
+    let b = supervised(&sshd, &sup);
     let (tx, mut rx) = mpsc::channel(64);
     let source = LogSource::program("worker-1", &program);
     b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
@@ -841,11 +834,7 @@ fn opsdecks_ssh_rules_win_over_a_permissive_users_config_for_every_host() {
 async fn a_follower_that_ends_at_once_fails_with_its_words_and_can_be_started_again() {
     let sshd = Sshd::start();
     let sup = Supervisord::start(&[("real", "/bin/sleep 3600")]);
-    let mut host = sshd.host("worker-1");
-    host.supervisor = true;
-    let mut cfg = sshd.config(vec![host]);
-    cfg.supervisor_command = sup.template();
-    let b = backend(&cfg);
+    let b = supervised(&sshd, &sup);
     let (tx, mut rx) = mpsc::channel::<Polled>(64);
     let source = LogSource::program("worker-1", "nosuch");
     let failed = async |rx: &mut mpsc::Receiver<Polled>| loop {

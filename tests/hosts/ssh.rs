@@ -512,15 +512,20 @@ fn write_jump_config(sshd: &Sshd, host_name: &str, extra: &str) {
     .unwrap();
 }
 
+/// A backend for "behind-bastion" on `sshd`, reached through the `jumpbox` alias.
+fn behind_jumpbox(sshd: &Sshd) -> SshBackend {
+    let mut host = sshd.host("behind-bastion");
+    host.jump = vec!["jumpbox".into()];
+    backend(&sshd.config(vec![host]))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn jump_hosts_come_from_the_ssh_config() {
     let sshd = Sshd::start();
     // The jump host is configured in the user's ssh_config (builder options do not apply to jump
     // hosts); opsdeck's own rules (strict keys against its known_hosts, batch mode) reach it too.
     write_jump_config(&sshd, "127.0.0.1", "");
-    let mut host = sshd.host("behind-bastion");
-    host.jump = vec!["jumpbox".into()];
-    let b = backend(&sshd.config(vec![host]));
+    let b = behind_jumpbox(&sshd);
     let out = b
         .run_command("behind-bastion", "echo via jump", Duration::from_secs(20))
         .await
@@ -551,9 +556,7 @@ async fn a_jump_hosts_unknown_key_is_refused_whatever_the_users_ssh_config_says(
         ),
     );
     let known_before = read(&sshd.path("known_hosts"));
-    let mut host = sshd.host("behind-bastion");
-    host.jump = vec!["jumpbox".into()];
-    let b = backend(&sshd.config(vec![host]));
+    let b = behind_jumpbox(&sshd);
     let err = b
         .run_command("behind-bastion", "echo should not run", Duration::from_secs(20))
         .await
@@ -575,9 +578,7 @@ async fn a_jump_hosts_unknown_key_is_refused_whatever_the_users_ssh_config_says(
         format!("{known_before}[localhost]:{} {}\n", sshd.port, key.join(" ")),
     )
     .unwrap();
-    let mut host = sshd.host("behind-bastion");
-    host.jump = vec!["jumpbox".into()];
-    let b = backend(&sshd.config(vec![host]));
+    let b = behind_jumpbox(&sshd);
     let out = b
         .run_command("behind-bastion", "echo via jump", Duration::from_secs(20))
         .await

@@ -44,7 +44,7 @@ use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
 use crate::model::SourceKind;
 use crate::model::fleet::SourceUpdate;
 use crate::model::hosts::{DuReport, HostPoll, Program, ProgramState};
-use crate::model::logs::{LogEvent, LogSource};
+use crate::model::logs::{LogEvent, LogSource, TailState};
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -599,22 +599,16 @@ impl SshBackend {
                     if updates.send(started).await.is_err() {
                         return;
                     }
-                    match transport {
-                        // Ended by itself (failed): a later Start may try again.
-                        Ok(t) => tail::run(t, id, follow, updates, token.clone()).await,
-                        Err(e) => {
-                            let _ = updates
-                                .send(Polled {
-                                    at: SystemTime::now(),
-                                    update: SourceUpdate::Logs(LogEvent::State {
-                                        id,
-                                        state: crate::model::logs::TailState::Failed(e),
-                                    }),
-                                })
-                                .await;
-                        }
-                    }
+                    let last = match transport {
+                        Ok(t) => tail::run(t, id.clone(), follow, updates.clone(), token.clone()).await,
+                        Err(e) => Some(TailState::Failed(e)),
+                    };
+                    // Ended (failed or stopped): marked so before anyone hears of it, so a Start
+                    // sent in answer runs it again.
                     token.cancel();
+                    if let Some(state) = last {
+                        tail::send_state(&updates, &id, state).await;
+                    }
                 });
             }
             TailCommand::Stop { id } => {

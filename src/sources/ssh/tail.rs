@@ -75,7 +75,7 @@ fn event(e: LogEvent) -> Polled {
     }
 }
 
-async fn send_state(tx: &mpsc::Sender<Polled>, id: &str, state: TailState) -> bool {
+pub(super) async fn send_state(tx: &mpsc::Sender<Polled>, id: &str, state: TailState) -> bool {
     tx.send(event(LogEvent::State {
         id: id.to_string(),
         state,
@@ -89,13 +89,16 @@ const BATCH_LINES: usize = 512;
 const BATCH_WAIT: Duration = Duration::from_millis(100);
 
 /// Streams one tail until `cancel`; reconnects with backoff when the stream ends on its own.
+/// Returns the tail's last state (Failed or Stopped), for the caller to send once it has marked
+/// the tail ended — so a Start sent in answer to that state always starts a new run. `None`: the
+/// receiver is gone.
 pub async fn run(
     transport: Arc<HostTransport>,
     id: String,
     follow: Follow,
     tx: mpsc::Sender<Polled>,
     cancel: CancellationToken,
-) {
+) -> Option<TailState> {
     let mut failures = 0u32;
     let mut quick_exits = 0u32;
     let mut first = true;
@@ -105,10 +108,7 @@ pub async fn run(
         }
         let cmd = match follow.command(first) {
             Ok(cmd) => cmd,
-            Err(e) => {
-                let _ = send_state(&tx, &id, TailState::Failed(e)).await;
-                return;
-            }
+            Err(e) => return Some(TailState::Failed(e)),
         };
         first = false;
         if !transport.tail_slot_free() {
@@ -118,7 +118,7 @@ pub async fn run(
                 transport.tail_limit()
             );
             if !send_state(&tx, &id, TailState::Waiting(why)).await {
-                return;
+                return None;
             }
         }
         let started = tokio::select! {
@@ -128,19 +128,18 @@ pub async fn run(
         let reason = match started {
             Ok(stream) => {
                 if !send_state(&tx, &id, TailState::Streaming).await {
-                    return;
+                    return None;
                 }
                 let since = tokio::time::Instant::now();
                 match pump(stream, &id, &follow, &tx, &cancel).await {
                     Pumped::Cancelled => break,
-                    Pumped::ReceiverGone => return,
+                    Pumped::ReceiverGone => return None,
                     Pumped::Ended(why) if since.elapsed() < QUICK_EXIT => {
                         // A follower that ends at once (sudo refused, no such program) is not a lost
                         // connection: retrying for ever would only repeat its complaint.
                         quick_exits += 1;
                         if quick_exits >= QUICK_EXITS_TO_FAIL {
-                            let _ = send_state(&tx, &id, TailState::Failed(why)).await;
-                            return;
+                            return Some(TailState::Failed(why));
                         }
                         why
                     }
@@ -156,14 +155,14 @@ pub async fn run(
         let wait = super::transport::reconnect_backoff(failures);
         tracing::info!(tail = %id, reason = %reason, "tail ended; retrying");
         if !send_state(&tx, &id, TailState::Reconnecting(reason)).await {
-            return;
+            return None;
         }
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = tokio::time::sleep(wait) => {}
         }
     }
-    let _ = send_state(&tx, &id, TailState::Stopped).await;
+    Some(TailState::Stopped)
 }
 
 /// A follower that ends sooner than this after starting ended "at once".

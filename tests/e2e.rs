@@ -90,6 +90,10 @@ fn demo_starts_navigates_and_quits_cleanly() {
     t.keys(&["Escape"]);
     t.keys(&[":", "pill", "Enter"]);
     t.wait_for(" pillows ");
+    // RUNNING comes from the pillow host's supervisor status (polled by the hosts source):
+    // ucr-pillow's two processes never die in the demo.
+    let s = t.wait_for("2/2");
+    assert!(!s.contains("unknown/"), "{s}");
     t.keys(&["q"]);
     let s = t.wait_for("OPSDECK-EXITED-0");
     // The alternate screen is gone: the console's tab bar no longer shows.

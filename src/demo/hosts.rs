@@ -159,7 +159,7 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
         hosts.push(make_host(&root, h)?);
     }
     let ssh = &mut demo.config.ssh;
-    ssh.hosts = hosts;
+    ssh.hosts.extend(hosts);
     ssh.supervisor_command = "supervisorctl {action} {program}".into();
     ssh.refresh = Some(crate::config::ConfigDuration::secs(3));
     ssh.command_timeout = crate::config::ConfigDuration::secs(10);

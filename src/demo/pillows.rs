@@ -13,7 +13,6 @@
 //! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
 
 use super::DemoFleet;
-use crate::actions::custom::shell_quote;
 use crate::config::ConfigDuration;
 use crate::config::pillows::{PillowConfig, PillowThresholds, PillowsConfig};
 use crate::model::pillows::Assignment;
@@ -37,20 +36,33 @@ const CASE_CHECKPOINT: &str = "case-pillow-hqcases_2026-11-01-case-search";
 const XFORM_CHECKPOINT: &str = "xform-pillow-hqforms_2026-11-01";
 const UCR_GROUP: &str = "ucr-pillow";
 
-/// A simulated `supervisorctl`: talks to the demo's pillow processes through files in its directory.
+/// The demo host the pillow processes run on (through the local transport).
+pub const PILLOW_HOST: &str = "pillow-1";
+
+/// A simulated `supervisorctl` on the pillow host: talks to the demo's pillow processes through
+/// files next to it (`state/` written by the simulation, `requests/` read by it).
 const SUPERVISORCTL: &str = r#"#!/bin/sh
 # opsdeck demo: a simulated supervisorctl for the demo's pillow processes (no supervisord runs).
-dir=$(dirname "$0")
-cmd=$1; shift
-rc=0
-for p in "$@"; do
-  case "$cmd" in
-    restart) : > "$dir/requests/$p" && echo "$p: stopped" && echo "$p: started" ;;
-    status) if [ -f "$dir/state/$p" ]; then echo "$p $(cat "$dir/state/$p")"; else echo "$p: ERROR (no such process)"; rc=4; fi ;;
-    *) echo "unknown command $cmd" >&2; exit 2 ;;
-  esac
-done
-exit $rc
+dir=$(cd "$(dirname "$0")/.." && pwd)
+cmd=$1; [ $# -gt 0 ] && shift
+line() { printf '%-44s %s\n' "$1" "$(cat "$dir/state/$1")"; }
+known() { [ -f "$dir/state/$1" ]; }
+case "$cmd" in
+status)
+  if [ $# -eq 0 ]; then for f in "$dir"/state/*; do line "$(basename "$f")"; done
+  else for p in "$@"; do if known "$p"; then line "$p"; else echo "$p: ERROR (no such process)"; exit 4; fi; done; fi
+  if grep -qv '^RUNNING' "$dir"/state/*; then exit 3; fi; exit 0;;
+start|stop|restart)
+  rc=0
+  for p in "$@"; do
+    if ! known "$p"; then echo "$p: ERROR (no such process)"; rc=1; continue; fi
+    echo "$cmd" > "$dir/requests/$p"
+    case "$cmd" in stop|restart) echo "$p: stopped";; esac
+    case "$cmd" in start|restart) echo "$p: started";; esac
+  done
+  exit $rc;;
+*) echo "*** Unknown syntax: $cmd"; exit 2;;
+esac
 "#;
 
 fn program(pillow: &str, n: usize) -> String {
@@ -94,7 +106,8 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("requests"))?;
     std::fs::create_dir_all(dir.join("state"))?;
     std::fs::create_dir_all(dir.join("log"))?;
-    let script = dir.join("supervisorctl");
+    std::fs::create_dir_all(dir.join("bin"))?;
+    let script = supervisorctl_path(&demo.sandbox);
     std::fs::write(&script, SUPERVISORCTL)?;
     #[cfg(unix)]
     {
@@ -119,23 +132,30 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("demo Kafka: {e}"))?;
     demo.keep_alive.push(Box::new(handle));
 
-    let script_q = shell_quote(&script.display().to_string());
-    demo.config.pillows = demo_config(&brokers, &format!("simulated://{store_name}"), &script_q);
-    // Every process writes its own log on host `local` ("tail its log" on a pillow follows it).
+    demo.config.pillows = demo_config(&brokers, &format!("simulated://{store_name}"));
+    // Every process writes its own log on its host ("tail its log" on a pillow follows it).
     demo.config.pillows.log_file = Some(log_template(&dir));
+    // The pillow host: its supervisor status feeds the pillows pane's RUNNING column, and the
+    // restart action runs its supervisorctl.
+    demo.config.ssh.hosts.push(crate::config::ssh::HostConfig {
+        supervisor: true,
+        supervisor_command: Some("supervisorctl {action} {program}".into()),
+        path_prepend: vec![dir.join("bin")],
+        ..crate::config::ssh::HostConfig::named(PILLOW_HOST, crate::config::ssh::TransportKind::Local)
+    });
     Ok(())
 }
 
 /// The demo's pillows section (shortened grace and windows so the demo shows life within a minute).
-pub fn demo_config(brokers: &str, store: &str, supervisorctl: &str) -> PillowsConfig {
-    let local = |pillow: &str, processes: usize| PillowConfig {
+pub fn demo_config(brokers: &str, store: &str) -> PillowsConfig {
+    let on_host = |pillow: &str, processes: usize| PillowConfig {
         name: pillow.to_string(),
         checkpoint_id: None,
         group: None,
         topics: Vec::new(),
         processes,
         dedicated_migration_process: false,
-        hosts: vec!["local".into()],
+        hosts: vec![PILLOW_HOST.into()],
         program: format!("commcare-hq-demo-pillowtop-{pillow}-{{n}}"),
         log_file: None,
     };
@@ -145,8 +165,8 @@ pub fn demo_config(brokers: &str, store: &str, supervisorctl: &str) -> PillowsCo
         interval: Some(ConfigDuration::secs(2)),
         timeout: ConfigDuration::secs(5),
         history: 150,
-        restart_command: format!("{supervisorctl} restart {{program}}"),
-        status_command: format!("{supervisorctl} status {{program}}"),
+        restart_command: "supervisorctl restart {program}".into(),
+        status_command: "supervisorctl status {program}".into(),
         verify_timeout: ConfigDuration::secs(60),
         thresholds: PillowThresholds {
             allowed_lag: 40,
@@ -161,16 +181,16 @@ pub fn demo_config(brokers: &str, store: &str, supervisorctl: &str) -> PillowsCo
         pillows: vec![
             PillowConfig {
                 checkpoint_id: Some(CASE_CHECKPOINT.into()),
-                ..local("case-pillow", 3)
+                ..on_host("case-pillow", 3)
             },
             PillowConfig {
                 group: Some(UCR_GROUP.into()),
                 topics: vec![FORM_TOPIC.into()],
-                ..local("ucr-pillow", 2)
+                ..on_host("ucr-pillow", 2)
             },
             PillowConfig {
                 checkpoint_id: Some(XFORM_CHECKPOINT.into()),
-                ..local("xform-pillow", 1)
+                ..on_host("xform-pillow", 1)
             },
         ],
         ..PillowsConfig::default()
@@ -639,14 +659,15 @@ impl Sim {
         }
     }
 
-    /// Restart requests from the simulated supervisorctl: the process restarts and re-reads its
-    /// checkpoint (a moved checkpoint takes effect), with extra capacity while catching up.
+    /// Requests from the simulated supervisorctl: stop, or (re)start — the process restarts and
+    /// re-reads its checkpoint (a moved checkpoint takes effect), with extra capacity while catching up.
     fn handle_requests(&mut self) {
         let Ok(entries) = std::fs::read_dir(self.dir.join("requests")) else {
             return;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
+            let stop = std::fs::read_to_string(entry.path()).is_ok_and(|r| r.trim() == "stop");
             let _ = std::fs::remove_file(entry.path());
             for pillow in &mut self.pillows {
                 let checkpoint = match &pillow.checkpoint {
@@ -662,6 +683,12 @@ impl Sim {
                                 proc_.pillow, proc_.index
                             ),
                         );
+                    }
+                    if stop {
+                        proc_.running = false;
+                        proc_.dies_at = None;
+                        let _ = std::fs::write(self.dir.join("state").join(&proc_.program), "STOPPED   (by request)");
+                        continue;
                     }
                     proc_.running = true;
                     proc_.started = Instant::now();
@@ -692,5 +719,5 @@ fn reload(store: &SimulatedCheckpointStore, id: &str, proc_: &mut Process) {
 
 /// Where the demo's simulated supervisorctl lives (for tests).
 pub fn supervisorctl_path(sandbox: &Path) -> PathBuf {
-    sandbox.join("pillows").join("supervisorctl")
+    sandbox.join("pillows").join("bin").join("supervisorctl")
 }

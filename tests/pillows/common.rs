@@ -96,6 +96,11 @@ pub async fn run_plan(plan: ActionPlan, backend: &PillowsBackend, dir: &std::pat
         pillows: Some(backend.clone()),
         ..Backends::default()
     };
+    run_plan_with(plan, backends, dir).await
+}
+
+/// Runs `plan` through the executor with these backends.
+pub async fn run_plan_with(plan: ActionPlan, backends: Backends, dir: &std::path::Path) -> Outcome {
     let audit = AuditLog::new(dir.join("audit.jsonl"), Identity::current());
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     execute(1, plan, backends, audit, tx, tokio_util::sync::CancellationToken::new()).await

@@ -1,6 +1,6 @@
-//! The demo's pillows: its process dies, the pane says which, restarting it through the executor
-//! (simulated supervisorctl, run as a real local command) makes its lag drain; the lost checkpoint
-//! can be moved. Each process writes its log, found through the config and tailed for real.
+//! The demo's pillows: its process dies, the pane says which and its host's supervisor status says
+//! so, restarting it through the executor (simulated supervisorctl on the demo's pillow host, run
+//! through the real local transport) makes its lag drain; the lost checkpoint can be moved. Each process writes its log, found through the config and tailed for real.
 
 use super::common::*;
 use opsdeck::actions::OutcomeResult;
@@ -8,9 +8,12 @@ use opsdeck::actions::pillows::{plan_move_checkpoint, plan_restart};
 use opsdeck::config::Config;
 use opsdeck::config::logs::pillow_logs;
 use opsdeck::demo::DemoFleet;
-use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::demo::pillows::PILLOW_HOST;
+use opsdeck::model::fleet::{FeedData, SourceUpdate};
+use opsdeck::model::hosts::{HostsState, ProgramState};
 use opsdeck::model::logs::{LogEvent, LogSource, LogTarget, LogsState, TailState};
 use opsdeck::model::pillows::{PartitionStatus, PillowsState};
+use opsdeck::sources::Backends;
 use opsdeck::sources::pillows::PillowsBackend;
 use opsdeck::sources::ssh::{SshBackend, TailCommand};
 use std::time::{Duration, Instant, SystemTime};
@@ -125,7 +128,7 @@ async fn demo_pillow_logs_are_found_from_config_and_stream_through_the_local_tra
     assert_eq!(logs.len(), 3, "{logs:?}");
     let dir = sandbox.path().join("pillows/log");
     for (n, l) in logs.iter().enumerate() {
-        assert_eq!(l.host, "local");
+        assert_eq!(l.host, PILLOW_HOST);
         let want = dir.join(format!("commcare-hq-demo-pillowtop-case-pillow-{n}.log"));
         assert_eq!(path_of(l), want.to_str().unwrap());
     }
@@ -236,20 +239,40 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
         "only process 1's partitions stop"
     );
 
+    // The pillow host's supervisor says the same: process 1 is not running, the others are.
+    let ssh = SshBackend::new(&demo.config.ssh).unwrap();
+    let program_state = async |name: &str| {
+        let mut hosts = None;
+        HostsState::absorb(&mut hosts, ssh.poll_all().await, SystemTime::now());
+        let hosts = hosts.unwrap();
+        let host = hosts.host(PILLOW_HOST).expect("the demo's pillow host is polled");
+        host.program(name).map(|p| p.state.clone())
+    };
+    let dead = program_state("commcare-hq-demo-pillowtop-case-pillow-1").await;
+    assert!(dead.as_ref().is_some_and(|s| *s != ProgramState::Running), "{dead:?}");
+    assert_eq!(
+        program_state("commcare-hq-demo-pillowtop-case-pillow-0").await,
+        Some(ProgramState::Running)
+    );
+
     let plan = plan_restart(
         &backend.config,
-        &Default::default(),
+        &demo.config.ssh,
         &backend.config.pillows[0],
         case,
         Some(1),
     )
     .unwrap();
-    assert!(
-        plan.call.ends_with("restart commcare-hq-demo-pillowtop-case-pillow-1"),
-        "{}",
-        plan.call
+    assert_eq!(
+        plan.call, "supervisorctl restart commcare-hq-demo-pillowtop-case-pillow-1",
+        "runs on the pillow host, this machine"
     );
-    let outcome = run_plan(plan, &backend, sandbox.path()).await;
+    let backends = Backends {
+        pillows: Some(backend.clone()),
+        ssh: Some(ssh.clone()),
+        ..Backends::default()
+    };
+    let outcome = run_plan_with(plan, backends, sandbox.path()).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
     let audit = std::fs::read_to_string(sandbox.path().join("audit.jsonl")).unwrap();
     let steps: Vec<&str> = audit

@@ -124,6 +124,7 @@ fn logs(c: &mut Criterion) {
             &mut a,
             SourceUpdate::Logs(LogEvent::Started {
                 source: opsdeck::model::logs::LogSource::file("web-1", path),
+                run: 1,
                 capacity: 100_000,
             }),
         );
@@ -144,7 +145,14 @@ fn logs(c: &mut Criterion) {
                 )
             })
             .collect();
-        polled(&mut a, SourceUpdate::Logs(LogEvent::Lines { id: id.into(), lines }));
+        polled(
+            &mut a,
+            SourceUpdate::Logs(LogEvent::Lines {
+                id: id.into(),
+                run: 1,
+                lines,
+            }),
+        );
     }
     // A needle near the top, so search walks most of the buffer.
     assert_eq!(a.fleet.logs.lines.len(), 100_000);
@@ -184,6 +192,7 @@ fn logs(c: &mut Criterion) {
                 &mut a,
                 SourceUpdate::Logs(LogEvent::Lines {
                     id: "web-1:/var/log/a.log".into(),
+                    run: 1,
                     lines: lines.clone(),
                 }),
             )

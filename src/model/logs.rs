@@ -102,6 +102,9 @@ pub struct TailInfo {
     pub source: LogSource,
     pub state: TailState,
     pub received: u64,
+    /// The run being shown: a tail stopped and started again is a new run, and what the old run
+    /// still says on its way out (its lines in flight, its "stopped") is not about the new one.
+    pub run: u64,
 }
 
 /// One line as received.
@@ -120,15 +123,19 @@ pub enum LogEvent {
     /// A tail was started (also registers tails started from other panes' shortcuts).
     Started {
         source: LogSource,
+        /// Which start of this tail (see [`TailInfo::run`]).
+        run: u64,
         /// Buffer size from config (`ssh.log_buffer`).
         capacity: usize,
     },
     Lines {
         id: String,
+        run: u64,
         lines: Vec<String>,
     },
     State {
         id: String,
+        run: u64,
         state: TailState,
     },
 }
@@ -218,6 +225,7 @@ impl LogsState {
                     source,
                     state: TailState::Connecting,
                     received: 0,
+                    run: 0,
                 });
                 self.tails.len() - 1
             }
@@ -226,19 +234,24 @@ impl LogsState {
 
     pub fn apply(&mut self, at: SystemTime, event: LogEvent) {
         match event {
-            LogEvent::Started { source, capacity } => {
+            LogEvent::Started { source, run, capacity } => {
                 self.enabled = true;
                 self.capacity = capacity.max(1);
                 let i = self.ensure_tail(source);
-                self.tails[i].state = TailState::Connecting;
+                // Runs are numbered in the order they were asked for; a late Started of an
+                // earlier run must not take the place of a later one.
+                if run >= self.tails[i].run {
+                    self.tails[i].state = TailState::Connecting;
+                    self.tails[i].run = run;
+                }
             }
-            LogEvent::State { id, state } => {
-                if let Some(t) = self.tails.iter_mut().find(|t| t.id == id) {
+            LogEvent::State { id, run, state } => {
+                if let Some(t) = self.tails.iter_mut().find(|t| t.id == id && t.run == run) {
                     t.state = state;
                 }
             }
-            LogEvent::Lines { id, lines } => {
-                let Some(source) = self.tail_index(&id) else {
+            LogEvent::Lines { id, run, lines } => {
+                let Some(source) = self.tail_index(&id).filter(|&i| self.tails[i as usize].run == run) else {
                     return;
                 };
                 let tail = &mut self.tails[source as usize];
@@ -285,6 +298,7 @@ mod tests {
     fn started(id: &str, capacity: usize) -> LogEvent {
         LogEvent::Started {
             source: LogSource::file("h", &format!("/{id}")),
+            run: 1,
             capacity,
         }
     }
@@ -301,6 +315,7 @@ mod tests {
             t,
             LogEvent::Lines {
                 id: "h:/a".into(),
+                run: 1,
                 lines: (0..5).map(|i| format!("l{i}")).collect(),
             },
         );
@@ -332,6 +347,7 @@ mod tests {
             t,
             LogEvent::Lines {
                 id: "nobody".into(),
+                run: 1,
                 lines: vec!["x".into()],
             },
         );
@@ -341,10 +357,49 @@ mod tests {
             t,
             LogEvent::Lines {
                 id: "h:/a".into(),
+                run: 1,
                 lines: vec!["é".repeat(MAX_LINE)],
             },
         );
         assert!(s.lines[0].text.len() <= MAX_LINE + '…'.len_utf8());
+    }
+
+    #[test]
+    fn what_an_earlier_run_says_late_is_not_about_the_new_run() {
+        let mut s = LogsState::default();
+        let t = SystemTime::UNIX_EPOCH;
+        let lines = |run, text: &str| LogEvent::Lines {
+            id: "h:/a".into(),
+            run,
+            lines: vec![text.into()],
+        };
+        let state = |run, state| LogEvent::State {
+            id: "h:/a".into(),
+            run,
+            state,
+        };
+        s.apply(t, started("a", 10));
+        s.apply(t, lines(1, "first run"));
+        // Stopped and started again at once: the first run's last words arrive after the new start.
+        s.apply(
+            t,
+            LogEvent::Started {
+                source: LogSource::file("h", "/a"),
+                run: 2,
+                capacity: 10,
+            },
+        );
+        s.apply(t, state(2, TailState::Streaming));
+        s.apply(t, started("a", 10));
+        s.apply(t, lines(1, "late from the first run"));
+        s.apply(t, state(1, TailState::Stopped));
+        assert_eq!(s.tails[0].state, TailState::Streaming);
+        assert_eq!(s.lines.len(), 1);
+        s.apply(t, lines(2, "second run"));
+        s.apply(t, state(2, TailState::Stopped));
+        assert_eq!(s.tails[0].state, TailState::Stopped);
+        let texts: Vec<&str> = s.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["first run", "second run"]);
     }
 
     #[test]

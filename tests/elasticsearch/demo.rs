@@ -161,7 +161,7 @@ async fn receive_until(
         match tokio::time::timeout(deadline - now, rx.recv()).await {
             Ok(Some(p)) => {
                 if let SourceUpdate::Logs(e) = p.update {
-                    if let LogEvent::State { id, state } = &e {
+                    if let LogEvent::State { id, state, .. } = &e {
                         assert!(
                             !matches!(state, TailState::Reconnecting(_) | TailState::Failed(_)),
                             "{what}: tail {id} interrupted: {}",

@@ -99,3 +99,41 @@ fn quitting_mid_tail_leaves_no_tail_behind() {
         super::harness::processes_matching(&marker)
     );
 }
+
+/// Esc then L again at once: the first run's "stopped", arriving after the second run started,
+/// must not mark the (quiet) log stopped while it streams.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tail_stopped_and_started_again_at_once_shows_the_new_run() {
+    use opsdeck::model::fleet::SourceUpdate;
+    use opsdeck::model::logs::{LogEvent, LogsState, TailState};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("quiet.log");
+    std::fs::write(&log, "only line\n").unwrap();
+    let cfg = SshConfig {
+        hosts: vec![host(dir.path(), "me", "exit 1")],
+        ..SshConfig::default()
+    };
+    let b = SshBackend::new(&cfg).unwrap();
+    let source = LogSource::file("me", &log.to_string_lossy());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    b.handle_tail(TailCommand::Stop { id: source.id() }, tx.clone());
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    let mut logs = LogsState::default();
+    let (mut first_stopped, mut second_streaming) = (false, false);
+    while !(first_stopped && second_streaming) {
+        let p = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("both runs report")
+            .expect("tail events");
+        let SourceUpdate::Logs(e) = p.update else { continue };
+        if let LogEvent::State { run, state, .. } = &e {
+            first_stopped |= *run == 1 && *state == TailState::Stopped;
+            second_streaming |= *run == 2 && *state == TailState::Streaming;
+        }
+        logs.apply(p.at, e);
+    }
+    let tail = logs.tail(&source.id()).unwrap();
+    assert_eq!((tail.run, &tail.state), (2, &TailState::Streaming));
+    b.shutdown().await;
+}

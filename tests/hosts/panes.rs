@@ -274,6 +274,7 @@ fn lines(app: &mut App, id: &str, lines: Vec<String>) {
         app,
         SourceUpdate::Logs(LogEvent::Lines {
             id: id.to_string(),
+            run: 1,
             lines,
         }),
     );
@@ -284,6 +285,7 @@ fn started(app: &mut App, host: &str, path: &str, capacity: usize) {
         app,
         SourceUpdate::Logs(LogEvent::Started {
             source: LogSource::file(host, path),
+            run: 1,
             capacity,
         }),
     );

@@ -772,7 +772,7 @@ async fn a_tail_beyond_max_tails_says_it_waits_then_streams_when_a_slot_frees() 
             .await
             .expect("an event in time")
             .expect("tail events");
-        if let SourceUpdate::Logs(LogEvent::State { id: got, state }) = p.update
+        if let SourceUpdate::Logs(LogEvent::State { id: got, state, .. }) = p.update
             && got == id
         {
             return state;

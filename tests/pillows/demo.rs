@@ -97,7 +97,7 @@ async fn tail_until(
         match tokio::time::timeout(deadline - now, rx.recv()).await {
             Ok(Some(p)) => {
                 if let SourceUpdate::Logs(e) = p.update {
-                    if let LogEvent::State { id, state } = &e
+                    if let LogEvent::State { id, state, .. } = &e
                         && matches!(state, TailState::Reconnecting(_) | TailState::Failed(_))
                     {
                         interrupted.push(format!("{id}: {}", state.label()));

@@ -90,6 +90,8 @@ struct Inner {
     /// `local` when no configured host has that name.
     local: Arc<HostTransport>,
     tails: Mutex<HashMap<String, CancellationToken>>,
+    /// Numbers the runs of tails (a tail started again is a new run).
+    tail_runs: std::sync::atomic::AtomicU64,
     /// `du` scans per host, newest last (the poller reports them, so they reach the pane).
     du: Mutex<HashMap<String, Vec<DuReport>>>,
     control_dir: Option<PathBuf>,
@@ -217,6 +219,7 @@ impl SshBackend {
                 hosts,
                 local,
                 tails: Mutex::new(HashMap::new()),
+                tail_runs: std::sync::atomic::AtomicU64::new(0),
                 du: Mutex::new(HashMap::new()),
                 control_dir: dir.filter(|_| owned),
                 ssh_config,
@@ -588,10 +591,15 @@ impl SshBackend {
                         .to_string(),
                 };
                 let transport = self.transport(&source.host).cloned();
+                let run = tail::Run {
+                    id,
+                    number: 1 + self.inner.tail_runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                };
                 let started = Polled {
                     at: SystemTime::now(),
                     update: SourceUpdate::Logs(LogEvent::Started {
                         source,
+                        run: run.number,
                         capacity: config.log_buffer,
                     }),
                 };
@@ -600,14 +608,14 @@ impl SshBackend {
                         return;
                     }
                     let last = match transport {
-                        Ok(t) => tail::run(t, id.clone(), follow, updates.clone(), token.clone()).await,
+                        Ok(t) => tail::run(t, run.clone(), follow, updates.clone(), token.clone()).await,
                         Err(e) => Some(TailState::Failed(e)),
                     };
                     // Ended (failed or stopped): marked so before anyone hears of it, so a Start
                     // sent in answer runs it again.
                     token.cancel();
                     if let Some(state) = last {
-                        tail::send_state(&updates, &id, state).await;
+                        tail::send_state(&updates, &run, state).await;
                     }
                 });
             }

@@ -68,6 +68,14 @@ impl Follow {
     }
 }
 
+/// One run of a tail: its id, and which start of it this is (events carry both, so what a stopped
+/// run says late is not taken for the run started after it).
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub id: String,
+    pub number: u64,
+}
+
 fn event(e: LogEvent) -> Polled {
     Polled {
         at: SystemTime::now(),
@@ -75,9 +83,10 @@ fn event(e: LogEvent) -> Polled {
     }
 }
 
-pub(super) async fn send_state(tx: &mpsc::Sender<Polled>, id: &str, state: TailState) -> bool {
+pub(super) async fn send_state(tx: &mpsc::Sender<Polled>, run: &Run, state: TailState) -> bool {
     tx.send(event(LogEvent::State {
-        id: id.to_string(),
+        id: run.id.clone(),
+        run: run.number,
         state,
     }))
     .await
@@ -94,7 +103,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(100);
 /// receiver is gone.
 pub async fn run(
     transport: Arc<HostTransport>,
-    id: String,
+    tail: Run,
     follow: Follow,
     tx: mpsc::Sender<Polled>,
     cancel: CancellationToken,
@@ -117,7 +126,7 @@ pub async fn run(
                 transport.name,
                 transport.tail_limit()
             );
-            if !send_state(&tx, &id, TailState::Waiting(why)).await {
+            if !send_state(&tx, &tail, TailState::Waiting(why)).await {
                 return None;
             }
         }
@@ -127,11 +136,11 @@ pub async fn run(
         };
         let reason = match started {
             Ok(stream) => {
-                if !send_state(&tx, &id, TailState::Streaming).await {
+                if !send_state(&tx, &tail, TailState::Streaming).await {
                     return None;
                 }
                 let since = tokio::time::Instant::now();
-                match pump(stream, &id, &follow, &tx, &cancel).await {
+                match pump(stream, &tail, &follow, &tx, &cancel).await {
                     Pumped::Cancelled => break,
                     Pumped::ReceiverGone => return None,
                     Pumped::Ended(why) if since.elapsed() < QUICK_EXIT => {
@@ -153,8 +162,8 @@ pub async fn run(
         };
         failures = failures.saturating_add(1);
         let wait = super::transport::reconnect_backoff(failures);
-        tracing::info!(tail = %id, reason = %reason, "tail ended; retrying");
-        if !send_state(&tx, &id, TailState::Reconnecting(reason)).await {
+        tracing::info!(tail = %tail.id, reason = %reason, "tail ended; retrying");
+        if !send_state(&tx, &tail, TailState::Reconnecting(reason)).await {
             return None;
         }
         tokio::select! {
@@ -178,7 +187,7 @@ enum Pumped {
 
 async fn pump(
     mut stream: Streaming,
-    id: &str,
+    tail: &Run,
     follow: &Follow,
     tx: &mpsc::Sender<Polled>,
     cancel: &CancellationToken,
@@ -201,7 +210,7 @@ async fn pump(
                 Ok(Some(l)) => {
                     last_said = Some(l.clone());
                     batch.push(l);
-                    if batch.len() >= BATCH_LINES && !flush(tx, id, &mut batch).await {
+                    if batch.len() >= BATCH_LINES && !flush(tx, tail, &mut batch).await {
                         break Pumped::ReceiverGone;
                     }
                 }
@@ -220,14 +229,14 @@ async fn pump(
                 _ => err = None,
             },
             _ = tick.tick() => {
-                if !batch.is_empty() && !flush(tx, id, &mut batch).await {
+                if !batch.is_empty() && !flush(tx, tail, &mut batch).await {
                     break Pumped::ReceiverGone;
                 }
             }
         }
     };
     if !batch.is_empty() {
-        let _ = flush(tx, id, &mut batch).await;
+        let _ = flush(tx, tail, &mut batch).await;
     }
     drop(out);
     drop(err);
@@ -235,10 +244,11 @@ async fn pump(
     result
 }
 
-async fn flush(tx: &mpsc::Sender<Polled>, id: &str, batch: &mut Vec<String>) -> bool {
+async fn flush(tx: &mpsc::Sender<Polled>, tail: &Run, batch: &mut Vec<String>) -> bool {
     let lines = std::mem::take(batch);
     tx.send(event(LogEvent::Lines {
-        id: id.to_string(),
+        id: tail.id.clone(),
+        run: tail.number,
         lines,
     }))
     .await

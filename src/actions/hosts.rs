@@ -202,7 +202,13 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         title: format!("Remove {} junk file(s) on {}", junk.len(), host.name),
         target: host.name.clone(),
         description,
-        call: call_text(&config.ssh, &host.name, &files::remove_command(&paths).to_shell()),
+        call: call_text(
+            &config.ssh,
+            &host.name,
+            &files::remove_command(&paths)
+                .prefixed(config.ssh.files_prefix_of(&host.name))
+                .to_shell(),
+        ),
         risk: Risk::High,
         verify: "none of the files exists afterwards; df shows the space freed".into(),
         timeout: config.ssh.command_timeout.get() * 4,
@@ -236,7 +242,9 @@ pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, St
         call: call_text(
             &config.ssh,
             host,
-            &files::du_command(path, timeout.as_secs()).to_shell(),
+            &files::du_command(path, timeout.as_secs())
+                .prefixed(config.ssh.files_prefix_of(host))
+                .to_shell(),
         ),
         risk: Risk::Low,
         verify: "du finishes; the biggest entries show under the host".into(),
@@ -325,10 +333,14 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, paths: &[St
         return Outcome::failed(format!("nothing removed: {}", unreadable.join("; ")));
     }
     let timeout = ssh.config().command_timeout.get();
+    let prefix = ssh.config().files_prefix_of(host);
     ctx.report(format!("df on {host} before removing"), Some(0.1));
     let before = df_now(ssh, host, timeout).await;
     ctx.report(format!("removing {} file(s) on {host}", paths.len()), Some(0.3));
-    let rm_said = match ssh.run(host, &files::remove_command(paths), timeout).await {
+    let rm_said = match ssh
+        .run(host, &files::remove_command(paths).prefixed(prefix), timeout)
+        .await
+    {
         Err(e) => return Outcome::failed(format!("rm did not run: {e}")),
         Ok(out) if !out.success() => {
             tracing::warn!(host, stderr = %out.stderr, "rm reported problems");
@@ -340,7 +352,10 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, paths: &[St
         Ok(_) => None,
     };
     ctx.report("checking the files are gone", Some(0.6));
-    let still = match ssh.run(host, &files::still_there_command(paths), timeout).await {
+    let still = match ssh
+        .run(host, &files::still_there_command(paths).prefixed(prefix), timeout)
+        .await
+    {
         // Only a check that ran to its end says anything: an empty answer from a failed one is no proof.
         Ok(out) if out.success() => out
             .stdout

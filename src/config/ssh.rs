@@ -35,6 +35,10 @@ pub struct SshConfig {
     pub max_tails: usize,
     /// Supervisor command template; `{action}` and `{program}` are filled in (shell-escaped).
     pub supervisor_command: String,
+    /// Words put in front of the file commands (`find` for junk, `du`, `rm` and its check), e.g.
+    /// `["sudo", "-n"]` where crash dumps and data directories belong to another user. Default:
+    /// none (the ssh user's own rights).
+    pub files_prefix: Vec<String>,
     /// Junk patterns (find -name globs) looked for under each host's `junk_paths`.
     pub junk_patterns: Vec<String>,
     /// How deep `find` looks under each junk path.
@@ -64,6 +68,7 @@ impl Default for SshConfig {
             max_sessions: 6,
             max_tails: 3,
             supervisor_command: "sudo -n supervisorctl {action} {program}".into(),
+            files_prefix: Vec::new(),
             junk_patterns: vec![
                 "*.hprof".into(),
                 "core".into(),
@@ -121,6 +126,8 @@ pub struct HostConfig {
     pub supervisor: bool,
     /// Overrides `ssh.supervisor_command` for this host.
     pub supervisor_command: Option<String>,
+    /// Overrides `ssh.files_prefix` for this host.
+    pub files_prefix: Option<Vec<String>>,
     /// Directories searched for junk (`*.hprof` under the ES dir...).
     #[serde(default)]
     pub junk_paths: Vec<String>,
@@ -145,6 +152,7 @@ impl HostConfig {
             jump: Vec::new(),
             supervisor: false,
             supervisor_command: None,
+            files_prefix: None,
             junk_paths: Vec::new(),
             logs: Vec::new(),
             path_prepend: Vec::new(),
@@ -180,6 +188,13 @@ impl SshConfig {
         host.supervisor_command.as_deref().unwrap_or(&self.supervisor_command)
     }
 
+    /// The words in front of `host`'s file commands (`sudo -n`, or none).
+    pub fn files_prefix_of(&self, host: &str) -> &[String] {
+        self.host(host)
+            .and_then(|h| h.files_prefix.as_deref())
+            .unwrap_or(&self.files_prefix)
+    }
+
     /// Checks that serde cannot express (references between sections, value ranges).
     pub fn validate(&self, issues: &mut Vec<ConfigIssue>) {
         if self.max_sessions == 0 {
@@ -210,6 +225,12 @@ impl SshConfig {
         } else if self.disk_warn > self.disk_crit {
             issues.push(ConfigIssue::new("ssh.disk_warn", "must not be above ssh.disk_crit"));
         }
+        if !(0.0..=100.0).contains(&self.inode_warn) || !(0.0..=100.0).contains(&self.inode_crit) {
+            issues.push(ConfigIssue::new("ssh.inode_warn", "thresholds are percentages (0-100)"));
+        } else if self.inode_warn > self.inode_crit {
+            issues.push(ConfigIssue::new("ssh.inode_warn", "must not be above ssh.inode_crit"));
+        }
+        check_prefix(&self.files_prefix, "ssh.files_prefix", issues);
         if self.log_buffer == 0 {
             issues.push(ConfigIssue::new("ssh.log_buffer", "must be at least 1"));
         }
@@ -240,6 +261,9 @@ impl SshConfig {
             if let Some(t) = &h.supervisor_command {
                 check_template(t, &at("supervisor_command"), issues);
             }
+            if let Some(p) = &h.files_prefix {
+                check_prefix(p, &at("files_prefix"), issues);
+            }
             if h.transport == TransportKind::Ssh && !h.path_prepend.is_empty() {
                 issues.push(ConfigIssue::new(
                     at("path_prepend"),
@@ -257,6 +281,21 @@ impl SshConfig {
                 }
             }
         }
+    }
+}
+
+/// Prefix words each travel as their own (quoted) word, so no shell text is allowed or needed.
+fn check_prefix(words: &[String], key: &str, issues: &mut Vec<ConfigIssue>) {
+    if words.iter().any(|w| w.is_empty() || w.chars().any(char::is_control)) {
+        issues.push(ConfigIssue::new(
+            key,
+            "words must be non-empty, without control characters",
+        ));
+    } else if words.first().is_some_and(|w| w.starts_with('-')) {
+        issues.push(ConfigIssue::new(
+            key,
+            "must start with a command (like \"sudo\"), not an option",
+        ));
     }
 }
 
@@ -281,7 +320,7 @@ mod tests {
     #[test]
     fn mistakes_are_reported_with_their_key_and_line() {
         let e = errors(
-            "[ssh]\nmax_sessions = 9\nrefresh = \"0s\"\nsupervisor_command = \"supervisorctl restart\"\n\n[[ssh.hosts]]\nname = \"a\"\naddress = \"-oProxyCommand=x\"\nlogs = [\"relative.log\"]\n[[ssh.hosts]]\nname = \"a\"\n",
+            "[ssh]\nmax_sessions = 9\nrefresh = \"0s\"\nsupervisor_command = \"supervisorctl restart\"\ninode_crit = 101\nfiles_prefix = [\"-n\"]\n\n[[ssh.hosts]]\nname = \"a\"\naddress = \"-oProxyCommand=x\"\nlogs = [\"relative.log\"]\nfiles_prefix = [\"sudo\", \"\"]\n[[ssh.hosts]]\nname = \"a\"\n",
         );
         let all = e.join("\n");
         for want in [
@@ -290,7 +329,10 @@ mod tests {
             "ssh.supervisor_command",
             "ssh.hosts[0].address",
             "ssh.hosts[0].logs[0]",
+            "ssh.hosts[0].files_prefix",
             "ssh.hosts[1].name",
+            "ssh.inode_warn",
+            "ssh.files_prefix",
         ] {
             assert!(all.contains(want), "{want} missing from:\n{all}");
         }

@@ -69,6 +69,14 @@ start|stop|restart)
 esac
 "#;
 
+/// The demo's dumps and cache files are sparse (gigabytes that cost nothing): du counts what they
+/// pretend to hold, as the simulated df does, so "du to find the culprit" finds it.
+const DU: &str = r#"#!/bin/sh
+# opsdeck demo: du by apparent size (the real du, found on the default PATH, not this wrapper).
+PATH="$(command -p getconf PATH)"
+exec du --apparent-size "$@"
+"#;
+
 struct DemoHost {
     name: &'static str,
     quota_gib: u64,
@@ -126,6 +134,7 @@ fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
     }
     write_exec(&dir.join("bin/df"), DF)?;
     write_exec(&dir.join("bin/supervisorctl"), SUPERVISORCTL)?;
+    write_exec(&dir.join("bin/du"), DU)?;
     std::fs::write(dir.join("quota_kib"), format!("{}\n", h.quota_gib << 20))?;
     std::fs::write(dir.join("base_kib"), format!("{}\n", h.base_gib << 20))?;
     for (i, p) in h.programs.iter().enumerate() {

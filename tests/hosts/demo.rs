@@ -102,6 +102,20 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     let es = s.host("es-data-1").unwrap();
     assert!(es.junk.len() >= 2, "{:?} {:?}", es.junk, es.junk_error);
     let before = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);
+    // du finds the culprit as df sees it (the dumps are sparse; the demo's du counts their size).
+    let disk = dir.path().join("hosts/es-data-1/disk");
+    let du = b
+        .du(
+            "es-data-1",
+            &disk.to_string_lossy(),
+            Duration::from_secs(30),
+            &|_, _| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(du.entries[0].0, es_dir.to_string_lossy(), "{:?}", du.entries);
+    assert!(du.entries[0].1 >= 16 << 20, "two 8 GiB dumps: {:?}", du.entries);
     let plan = remove_files_plan(&demo.config, es, &es.junk).unwrap();
     assert!(plan.description.contains("it's $(x).hprof"));
     let out = run_operation(plan.op, &ctx(b.clone(), dir.path())).await;

@@ -137,3 +137,67 @@ async fn a_tail_stopped_and_started_again_at_once_shows_the_new_run() {
     assert_eq!((tail.run, &tail.state), (2, &TailState::Streaming));
     b.shutdown().await;
 }
+
+/// du on a tree it can only partly read: its complaints (far more than a pipe holds) are read as
+/// they come, what it measured counts, and the report says what it could not read; a du that
+/// measured nothing fails with its own words.
+#[tokio::test(flavor = "multi_thread")]
+async fn du_that_cannot_read_everything_reports_what_it_measured_and_its_complaints() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let du = bin.join("du");
+    // 200 KiB of complaints before any output: more than a pipe buffers.
+    let script = r#"#!/bin/sh
+for a in "$@"; do dir="$a"; done
+if [ -e "$dir/.broken" ]; then echo "du: cannot read directory '$dir': Permission denied" >&2; exit 1; fi
+i=0; while [ $i -lt 3000 ]; do echo "du: cannot read directory '$dir/secret/$i': Permission denied" >&2; i=$((i+1)); done
+printf '512\t%s/big\n8\t%s/small\n520\t%s\n' "$dir" "$dir" "$dir"
+exit 1
+"#;
+    std::fs::write(&du, script).unwrap();
+    std::fs::set_permissions(&du, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = SshConfig {
+        hosts: vec![HostConfig {
+            path_prepend: vec![bin],
+            ..HostConfig::named("me", TransportKind::Local)
+        }],
+        ..SshConfig::default()
+    };
+    let b = SshBackend::new(&cfg).unwrap();
+    let scan = dir.path().join("data");
+    std::fs::create_dir_all(&scan).unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let report = b
+        .du(
+            "me",
+            &scan.to_string_lossy(),
+            Duration::from_secs(60),
+            &|_, _| {},
+            &cancel,
+        )
+        .await
+        .expect("what du measured counts");
+    assert_eq!(report.entries.len(), 2, "{report:?}");
+    assert!(report.entries[0].0.ends_with("/big"));
+    let note = report.error.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("could not read 3000 item(s)") && note.contains("secret/2999"),
+        "{note}"
+    );
+
+    std::fs::write(scan.join(".broken"), "").unwrap();
+    let failed = b
+        .du(
+            "me",
+            &scan.to_string_lossy(),
+            Duration::from_secs(60),
+            &|_, _| {},
+            &cancel,
+        )
+        .await
+        .expect_err("nothing measured");
+    assert!(failed.contains("Permission denied"), "{failed}");
+    b.shutdown().await;
+}

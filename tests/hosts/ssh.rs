@@ -869,3 +869,101 @@ async fn a_follower_that_ends_at_once_fails_with_its_words_and_can_be_started_ag
     assert_eq!(again, source);
     b.shutdown().await;
 }
+
+/// `files_prefix` (`sudo -n` where dumps belong to another user) goes in front of every file
+/// command — find, rm and its check, du — as its own words, and only there.
+#[tokio::test(flavor = "multi_thread")]
+async fn file_commands_run_through_the_configured_prefix() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = Sshd::start();
+    let root = sshd.dir.path();
+    // A stand-in for sudo that notes which command it ran (its path has a space, for the quoting).
+    let bin = root.join("fake bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let ran = root.join("ran-as-root.log");
+    let sudo = bin.join("sudo");
+    std::fs::write(
+        &sudo,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = -n ] || {{ echo 'expected -n' >&2; exit 9; }}\nshift\nprintf '%s\\n' \"$1\" >> '{}'\nexec \"$@\"\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&sudo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dumps = root.join("es dumps");
+    std::fs::create_dir_all(&dumps).unwrap();
+    std::fs::write(dumps.join("java_pid1.hprof"), vec![0u8; 8192]).unwrap();
+    let mut host = sshd.host("es-1");
+    host.junk_paths = vec![dumps.to_string_lossy().into_owned()];
+    let mut cfg = sshd.config(vec![host]);
+    cfg.files_prefix = vec![sudo.to_string_lossy().into_owned(), "-n".into()];
+    let b = backend(&cfg);
+    let ran_words = || -> Vec<String> { read(&ran).lines().map(String::from).collect() };
+
+    let polls = b.poll_all().await;
+    assert_eq!(polls[0].junk.as_ref().unwrap().as_ref().unwrap().len(), 1);
+    assert_eq!(
+        ran_words(),
+        ["find"],
+        "only find went through the prefix (not df, not uptime)"
+    );
+
+    let config = opsdeck::config::Config {
+        ssh: cfg.clone(),
+        ..Default::default()
+    };
+    let mut state = None;
+    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
+        &mut state,
+        polls,
+        std::time::SystemTime::now(),
+    );
+    let state = state.unwrap();
+    let h = &state.hosts[0];
+    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
+    let shown = format!("'{}' -n rm -f -- ", sudo.display());
+    assert!(plan.call.contains(&shown), "the dialog shows the prefix: {}", plan.call);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let ctx = opsdeck::actions::ActionCtx {
+        backends: opsdeck::sources::Backends {
+            ssh: Some(b.clone()),
+            ..Default::default()
+        },
+        progress: tx,
+        audit: opsdeck::actions::audit::AuditLog::new(
+            root.join("audit.jsonl"),
+            opsdeck::actions::audit::Identity::current(),
+        ),
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
+    assert_eq!(
+        out.result,
+        opsdeck::actions::OutcomeResult::Succeeded,
+        "{}",
+        out.summary
+    );
+    assert!(!dumps.join("java_pid1.hprof").exists());
+    assert_eq!(
+        ran_words()[1..],
+        ["rm", "sh"],
+        "rm, then the check that the files are gone"
+    );
+
+    b.du(
+        "es-1",
+        &dumps.to_string_lossy(),
+        Duration::from_secs(30),
+        &|_, _| {},
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ran_words()[3..],
+        ["find", "timeout"],
+        "du's child count, then du (under its timeout)"
+    );
+    b.shutdown().await;
+}

@@ -439,17 +439,21 @@ impl SshBackend {
             finished_at: None,
         };
         self.du_update(host, report.clone());
+        let prefix = self.inner.config.files_prefix_of(host);
         let children = t
-            .run(&files::count_children_command(dir), t.command_timeout)
+            .run(&files::count_children_command(dir).prefixed(prefix), t.command_timeout)
             .await
             .ok()
             .filter(|o| o.success())
             .map(|o| o.stdout.len() as u64);
         // Under the watchdog: a du the user stops (or that we give up on) ends on the host too.
-        let cmd = tail::watchdog(files::du_command(dir, timeout.as_secs()));
+        let cmd = tail::watchdog(files::du_command(dir, timeout.as_secs()).prefixed(prefix));
         let mut stream = t.spawn(&cmd, false).await?;
         let stdout = stream.stdout.take().ok_or("du has no output pipe")?;
         let mut lines = lines::Lines::new(stdout);
+        // Read as it comes: a scan of many unreadable directories must not block on a full pipe.
+        let mut errors = stream.stderr.take().map(lines::Lines::new);
+        let (mut complaints, mut last_complaint) = (0usize, String::new());
         let deadline = tokio::time::sleep(timeout);
         tokio::pin!(deadline);
         let outcome = loop {
@@ -473,10 +477,37 @@ impl SshBackend {
                     Ok(None) => break Ok(()),
                     Err(e) => break Err(format!("reading du output: {e}")),
                 },
+                line = async { match errors.as_mut() { Some(e) => e.next_line().await, None => std::future::pending().await } } => match line {
+                    Ok(Some(l)) => (complaints, last_complaint) = (complaints + 1, l),
+                    _ => errors = None,
+                },
             }
         };
         drop(lines);
-        stream.stop().await;
+        drop(errors);
+        let status = stream.stop().await;
+        // du exits 1 when it could not read some of the tree: what it measured still counts, with a
+        // word on what it could not; with nothing measured, its complaint is the answer.
+        let outcome = match (outcome, status) {
+            (Ok(()), Some(0)) => Ok(()),
+            (Ok(()), status) if report.entries.is_empty() => Err(match (status, last_complaint.as_str()) {
+                (_, said) if !said.is_empty() => format!("du failed: {said}"),
+                (Some(code), _) => format!("du failed with exit code {code}"),
+                (None, _) => "du was killed".to_string(),
+            }),
+            (Ok(()), _) => {
+                report.error = Some(format!(
+                    "partial: du could not read {complaints} item(s){}; ssh.files_prefix can run it with sudo",
+                    if last_complaint.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", last: {last_complaint}")
+                    }
+                ));
+                Ok(())
+            }
+            (Err(e), _) => Err(e),
+        };
         report.running = false;
         report.finished_at = Some(SystemTime::now());
         report.entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -534,7 +565,8 @@ impl SshBackend {
             if h.junk_paths.is_empty() || cfg.junk_patterns.is_empty() {
                 return None;
             }
-            let cmd = files::find_command(&h.junk_paths, &cfg.junk_patterns, cfg.junk_depth);
+            let cmd = files::find_command(&h.junk_paths, &cfg.junk_patterns, cfg.junk_depth)
+                .prefixed(cfg.files_prefix_of(&h.name));
             Some(t.run(&cmd, timeout).await.and_then(|o| {
                 let found = files::parse_find(&o.stdout)?;
                 // find exits 1 when a configured path is missing; what it did find still counts.

@@ -30,6 +30,19 @@ impl Cmd {
         Cmd::Argv(words.into_iter().map(Into::into).collect())
     }
 
+    /// Run through `prefix` (`sudo -n`): each prefix word its own argv word, a script under `sh -c`.
+    pub fn prefixed(self, prefix: &[String]) -> Cmd {
+        if prefix.is_empty() {
+            return self;
+        }
+        let mut words = prefix.to_vec();
+        match self {
+            Cmd::Argv(argv) => words.extend(argv),
+            Cmd::Script(script) => words.extend(["sh".into(), "-c".into(), script]),
+        }
+        Cmd::Argv(words)
+    }
+
     /// As shell text: argv words quoted, a script as it is. (What a remote shell receives is this
     /// inside the [`Cmd::bounded`] wrapper.)
     pub fn to_shell(&self) -> String {
@@ -490,22 +503,30 @@ pub struct Streaming {
 
 impl Streaming {
     /// Closes stdin (the remote watchdog then kills the command) and lets go of the channel.
-    pub async fn stop(mut self) {
+    /// Returns the command's exit code when it exited (a command that ended by itself — its output
+    /// ended — exits with its own status).
+    pub async fn stop(mut self) -> Option<i32> {
         drop(self.stdin.take());
         match self.child {
             ChildKind::Local(mut group, mut c) => {
                 // The watchdog ends the group; if it does not within 2 s, the group's drop kills it.
-                if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(2), c.wait()).await {
+                let status = tokio::time::timeout(Duration::from_secs(2), c.wait()).await;
+                if let Ok(Ok(_)) = status {
                     group.disarm();
                 }
                 drop(group);
+                status.ok()?.ok()?.code()
             }
             ChildKind::Ssh(c) => {
                 drop(self.stdout.take());
                 drop(self.stderr.take());
                 // Give the watchdog a moment to see EOF and report; then drop the channel either way.
-                if tokio::time::timeout(Duration::from_secs(2), c.wait()).await.is_err() {
-                    tracing::debug!("remote tail did not exit within 2s of stdin closing");
+                match tokio::time::timeout(Duration::from_secs(2), c.wait()).await {
+                    Ok(status) => status.ok()?.code(),
+                    Err(_) => {
+                        tracing::debug!("remote command did not exit within 2s of stdin closing");
+                        None
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 mod hosts {
     mod cli;
+    pub mod common;
     mod demo;
     pub mod harness;
     mod local;

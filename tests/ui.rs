@@ -4,4 +4,5 @@
 mod ui {
     pub mod fake;
     mod flows;
+    mod panes;
 }

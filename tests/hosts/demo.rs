@@ -1,16 +1,14 @@
 //! The demo's hosts through the real local transport: df, programs, junk, and actions that work.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
+use super::common::{action_ctx, polled_state};
 use opsdeck::actions::hosts::{remove_files_plan, supervisor_plan};
-use opsdeck::actions::{ActionCtx, OutcomeResult, run_operation};
+use opsdeck::actions::{OutcomeResult, run_operation};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
-use opsdeck::model::fleet::FeedData;
-use opsdeck::model::hosts::{HostsState, ProgramState};
+use opsdeck::model::hosts::ProgramState;
 use opsdeck::model::logs::LogSource;
-use opsdeck::sources::Backends;
 use opsdeck::sources::ssh::{SshBackend, SupervisorAction, TailCommand};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 async fn demo() -> (DemoFleet, tempfile::TempDir) {
@@ -40,25 +38,6 @@ async fn demo_with(cancel: CancellationToken) -> (DemoFleet, tempfile::TempDir) 
     (demo, dir)
 }
 
-fn ctx(ssh: SshBackend, dir: &std::path::Path) -> ActionCtx {
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    ActionCtx {
-        backends: Backends {
-            ssh: Some(ssh),
-            ..Backends::default()
-        },
-        progress: tx,
-        audit: AuditLog::new(dir.join("audit.jsonl"), Identity::current()),
-        cancel: CancellationToken::new(),
-    }
-}
-
-async fn state(b: &SshBackend) -> HostsState {
-    let mut s = None;
-    HostsState::absorb(&mut s, b.poll_all().await, SystemTime::now());
-    s.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_hosts_poll_and_their_actions_visibly_work() {
     // The demo's clock would race the assertions below (its dumps and FATAL program come on their
@@ -66,7 +45,7 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     let (demo, dir) = still_demo().await;
     assert!(demo.config.validate().is_empty(), "{:?}", demo.config.validate());
     let b = SshBackend::new(&demo.config.ssh).unwrap();
-    let s = state(&b).await;
+    let s = polled_state(&b).await;
     assert_eq!(s.hosts.len(), 3);
     for h in &s.hosts {
         assert!(h.reachable, "{}: {:?}", h.name, h.error);
@@ -83,9 +62,9 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     let worker = s.host("worker-1").unwrap();
     let old = worker.program("tile-worker").unwrap().pid;
     let plan = supervisor_plan(&demo.config, "worker-1", "tile-worker", SupervisorAction::Restart).unwrap();
-    let out = run_operation(plan.op, &ctx(b.clone(), dir.path())).await;
+    let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
-    let s = state(&b).await;
+    let s = polled_state(&b).await;
     let p = s.host("worker-1").unwrap().program("tile-worker").unwrap();
     assert_eq!(p.state, ProgramState::Running);
     assert_ne!(p.pid, old);
@@ -98,7 +77,7 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
             .set_len(8 << 30)
             .unwrap();
     }
-    let s = state(&b).await;
+    let s = polled_state(&b).await;
     let es = s.host("es-data-1").unwrap();
     assert!(es.junk.len() >= 2, "{:?} {:?}", es.junk, es.junk_error);
     let before = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);
@@ -118,10 +97,10 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     assert!(du.entries[0].1 >= 16 << 20, "two 8 GiB dumps: {:?}", du.entries);
     let plan = remove_files_plan(&demo.config, es, &es.junk).unwrap();
     assert!(plan.description.contains("it's $(x).hprof"));
-    let out = run_operation(plan.op, &ctx(b.clone(), dir.path())).await;
+    let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
     assert!(out.summary.contains("freed"), "{}", out.summary);
-    let s = state(&b).await;
+    let s = polled_state(&b).await;
     let es = s.host("es-data-1").unwrap();
     assert!(es.junk.is_empty(), "{:?}", es.junk);
     let after = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);

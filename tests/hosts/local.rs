@@ -169,16 +169,18 @@ exit 1
     let scan = dir.path().join("data");
     std::fs::create_dir_all(&scan).unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
-    let report = b
-        .du(
+    let du = async || {
+        let progress = |_: String, _: Option<f64>| {};
+        b.du(
             "me",
             &scan.to_string_lossy(),
             Duration::from_secs(60),
-            &|_, _| {},
+            &progress,
             &cancel,
         )
         .await
-        .expect("what du measured counts");
+    };
+    let report = du().await.expect("what du measured counts");
     assert_eq!(report.entries.len(), 2, "{report:?}");
     assert!(report.entries[0].0.ends_with("/big"));
     let note = report.error.as_deref().unwrap_or_default();
@@ -188,16 +190,7 @@ exit 1
     );
 
     std::fs::write(scan.join(".broken"), "").unwrap();
-    let failed = b
-        .du(
-            "me",
-            &scan.to_string_lossy(),
-            Duration::from_secs(60),
-            &|_, _| {},
-            &cancel,
-        )
-        .await
-        .expect_err("nothing measured");
+    let failed = du().await.expect_err("nothing measured");
     assert!(failed.contains("Permission denied"), "{failed}");
     b.shutdown().await;
 }

@@ -133,7 +133,9 @@ fn a_host_lists_disks_dumps_programs_and_offers_verified_restarts() {
     let mut app = app(CONFIG);
     polled(&mut app, hosts_poll());
     key(&mut app, "5");
-    key(&mut app, "enter"); // es-data-1 sorts first (fullest disk)
+    // The dead host sorts first (an on-call user must see it), then es-data-1 (fullest disk).
+    key(&mut app, "down");
+    key(&mut app, "enter");
     let s = screen(&app, 120, 30);
     assert!(s.contains("hosts › es-data-1"), "{s}");
     assert!(s.contains("dump  /data/es/java_pid7.hprof"), "{s}");
@@ -200,7 +202,8 @@ fn tail_its_log_opens_the_hosts_files_or_a_programs_output_in_the_logs_pane() {
     let mut app = app(CONFIG);
     polled(&mut app, hosts_poll());
     key(&mut app, "5");
-    // The fullest host is first: es-data-1. L opens its two files, merged, in the logs pane.
+    // Below the dead host, the fullest: es-data-1. L opens its two files, merged, in the logs pane.
+    key(&mut app, "down");
     let effects = key(&mut app, "L");
     assert_eq!(starts(&effects), [es_log.clone(), gc_log.clone()]);
     assert_eq!(app.tab.name(), "logs");
@@ -230,7 +233,7 @@ fn tail_its_log_opens_the_hosts_files_or_a_programs_output_in_the_logs_pane() {
     // A host without configured logs says so and where to add them; nothing starts.
     key(&mut app, "5");
     key(&mut app, "esc");
-    key(&mut app, "end");
+    key(&mut app, "home");
     let effects = key(&mut app, "L");
     assert!(starts(&effects).is_empty(), "{effects:?}");
     assert_eq!(app.tab.name(), "hosts");
@@ -243,6 +246,7 @@ fn opening_logs_again_keeps_tails_both_views_show() {
     let mut app = app(CONFIG);
     polled(&mut app, hosts_poll());
     key(&mut app, "5");
+    key(&mut app, "down");
     key(&mut app, "L");
     // The same host again: the running tails are kept (no stop, so no restart and no history replay).
     key(&mut app, "5");
@@ -385,6 +389,7 @@ fn hosts_screens_snapshot() {
     polled(&mut app, hosts_poll());
     key(&mut app, "5");
     insta::assert_snapshot!("hosts_list", screen(&app, 110, 12));
+    key(&mut app, "down");
     key(&mut app, "enter");
     insta::assert_snapshot!("host_detail", screen(&app, 110, 16));
 }

@@ -1,5 +1,6 @@
 //! The SSH transport, pollers, supervisor actions and tails against a real sshd and supervisord.
 
+use super::common::{action_ctx, state_of};
 use super::harness::{Sshd, Supervisord, eventually, free_port, read};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::hosts::ProgramState;
@@ -201,13 +202,7 @@ async fn a_dead_host_marks_only_its_own_row() {
         "{err}"
     );
     // Folded into the model: one row unreachable, the other fine.
-    let mut state = None;
-    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
-        &mut state,
-        polls,
-        std::time::SystemTime::now(),
-    );
-    let state = state.unwrap();
+    let state = state_of(polls);
     assert!(state.host("alive").unwrap().reachable);
     assert!(!state.host("dead").unwrap().reachable);
     b.shutdown().await;
@@ -359,28 +354,10 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
         ssh: cfg.clone(),
         ..Default::default()
     };
-    let mut state = None;
-    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
-        &mut state,
-        polls,
-        std::time::SystemTime::now(),
-    );
-    let state = state.unwrap();
+    let state = state_of(polls);
     let h = &state.hosts[0];
     let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let ctx = opsdeck::actions::ActionCtx {
-        backends: opsdeck::sources::Backends {
-            ssh: Some(b.clone()),
-            ..Default::default()
-        },
-        progress: tx,
-        audit: opsdeck::actions::audit::AuditLog::new(
-            root.join("audit.jsonl"),
-            opsdeck::actions::audit::Identity::current(),
-        ),
-        cancel: tokio_util::sync::CancellationToken::new(),
-    };
+    let ctx = action_ctx(b.clone(), root);
     let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
     assert_eq!(
         out.result,
@@ -913,30 +890,12 @@ async fn file_commands_run_through_the_configured_prefix() {
         ssh: cfg.clone(),
         ..Default::default()
     };
-    let mut state = None;
-    <opsdeck::model::hosts::HostsState as opsdeck::model::fleet::FeedData>::absorb(
-        &mut state,
-        polls,
-        std::time::SystemTime::now(),
-    );
-    let state = state.unwrap();
+    let state = state_of(polls);
     let h = &state.hosts[0];
     let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
     let shown = format!("'{}' -n rm -f -- ", sudo.display());
     assert!(plan.call.contains(&shown), "the dialog shows the prefix: {}", plan.call);
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let ctx = opsdeck::actions::ActionCtx {
-        backends: opsdeck::sources::Backends {
-            ssh: Some(b.clone()),
-            ..Default::default()
-        },
-        progress: tx,
-        audit: opsdeck::actions::audit::AuditLog::new(
-            root.join("audit.jsonl"),
-            opsdeck::actions::audit::Identity::current(),
-        ),
-        cancel: tokio_util::sync::CancellationToken::new(),
-    };
+    let ctx = action_ctx(b.clone(), root);
     let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
     assert_eq!(
         out.result,

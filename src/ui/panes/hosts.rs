@@ -1,6 +1,7 @@
 //! The hosts pane: every host with reachability, load, its fullest disk, supervisor programs and junk;
 //! `f` flattens it into every disk of every host (duf-like bars, biggest first). Enter opens a host:
-//! its filesystems, crash dumps, supervisor programs and du scans, with the actions on them.
+//! its filesystems, crash dumps, supervisor programs and du scans, with the actions on them. Hosts
+//! that are down or whose disks cannot be read sort first.
 
 use crate::actions::hosts::{du_plan, remove_files_plan, supervisor_plan};
 use crate::analysis::hosts::{program_severity, usage_severity};
@@ -10,7 +11,7 @@ use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, huma
 use crate::model::logs::LogSource;
 use crate::model::time::short_duration;
 use crate::sources::ssh::SupervisorAction;
-use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, SortKey, Table, Tone, View, ViewCtx};
 use crate::ui::widgets::text::bar;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +40,7 @@ pub const ACTIONS: &[PaneAction] = &[
     },
     PaneAction {
         name: "toggle_inodes",
-        help: "show inode usage",
+        help: "show or hide inode usage (from the host list: every disk)",
     },
     PaneAction {
         name: "toggle_pseudo",
@@ -47,7 +48,7 @@ pub const ACTIONS: &[PaneAction] = &[
     },
     PaneAction {
         name: "toggle_flat",
-        help: "list every disk of every host instead of one row per host",
+        help: "list every disk of every host; again to go back",
     },
 ];
 
@@ -128,6 +129,19 @@ fn state_cell(h: &HostStatus) -> Cell {
     }
 }
 
+/// Sort value of a host's fullest-disk cell. A host that is down or whose `df` fails has no current
+/// disk numbers, yet is the first thing on-call must see: it ranks above every percentage (then by
+/// its last known fullest disk). A host not polled yet ranks last.
+fn fullest_disk_rank(h: &HostStatus, fullest: Option<&Filesystem>) -> f64 {
+    const ABOVE_ANY_PERCENT: f64 = 1000.0;
+    let failed = (!h.reachable && h.polled_at.is_some()) || h.filesystems_error.is_some();
+    match (failed, fullest) {
+        (true, f) => ABOVE_ANY_PERCENT + f.map_or(0.0, |f| f.use_percent),
+        (false, Some(f)) => f.use_percent,
+        (false, None) => -1.0,
+    }
+}
+
 /// The hosts pane's top level.
 #[derive(Default)]
 pub struct HostsRoot {
@@ -135,6 +149,9 @@ pub struct HostsRoot {
     pub flat: bool,
     pub pseudo: bool,
     pub inodes: bool,
+    /// The all-disks view was opened by `i` (the host list has no inode column), so hiding the
+    /// inodes goes back to the host list.
+    flat_for_inodes: bool,
 }
 
 impl HostsRoot {
@@ -146,6 +163,22 @@ impl HostsRoot {
                     .disks(self.pseudo)
                     .max_by(|a, b| a.use_percent.total_cmp(&b.use_percent));
                 let junk: u64 = h.junk.iter().map(|j| j.size_bytes).sum();
+                let mut fullest = match worst {
+                    Some(f) => usage_cell(f, ctx),
+                    None => Cell::num(
+                        h.filesystems_error
+                            .clone()
+                            .map(|e| format!("✖ {e}"))
+                            .unwrap_or("-".into()),
+                        -1.0,
+                    )
+                    .tone(if h.filesystems_error.is_some() {
+                        Tone::Crit
+                    } else {
+                        Tone::Muted
+                    }),
+                };
+                fullest.sort = SortKey::Number(fullest_disk_rank(h, worst));
                 Row {
                     key: h.name.clone(),
                     cells: vec![
@@ -155,21 +188,7 @@ impl HostsRoot {
                             Some(l) => Cell::num(format!("{:.2}", l[0]), l[0]),
                             None => Cell::num("-", -1.0).tone(Tone::Muted),
                         },
-                        match worst {
-                            Some(f) => usage_cell(f, ctx),
-                            None => Cell::num(
-                                h.filesystems_error
-                                    .clone()
-                                    .map(|e| format!("✖ {e}"))
-                                    .unwrap_or("-".into()),
-                                -1.0,
-                            )
-                            .tone(if h.filesystems_error.is_some() {
-                                Tone::Crit
-                            } else {
-                                Tone::Muted
-                            }),
-                        },
+                        fullest,
                         Cell::text(worst.map(|f| f.mount.clone()).unwrap_or_default()),
                         Cell::num(
                             h.disks(self.pseudo).count().to_string(),
@@ -335,6 +354,7 @@ impl View for HostsRoot {
             host: host_of(row).to_string(),
             pseudo: self.pseudo,
             inodes: self.inodes,
+            all_disks: None,
         }))
     }
 
@@ -364,11 +384,23 @@ impl View for HostsRoot {
 
     fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
         match action {
-            "toggle_flat" => self.flat = !self.flat,
+            "toggle_flat" => {
+                self.flat = !self.flat;
+                self.flat_for_inodes = false;
+            }
             "toggle_pseudo" => self.pseudo = !self.pseudo,
+            // Inodes are a per-disk column: from the host list, showing them opens every disk.
+            "toggle_inodes" if !self.flat => {
+                self.inodes = true;
+                self.flat = true;
+                self.flat_for_inodes = true;
+            }
             "toggle_inodes" => {
                 self.inodes = !self.inodes;
-                self.flat |= self.inodes;
+                if !self.inodes && self.flat_for_inodes {
+                    self.flat = false;
+                    self.flat_for_inodes = false;
+                }
             }
             _ => return None,
         }
@@ -422,6 +454,9 @@ pub struct HostView {
     pub host: String,
     pub pseudo: bool,
     pub inodes: bool,
+    /// Set by `f`: every disk of every host shown here, as the host list's `f` shows them, until `f`
+    /// again comes back to this host. (A view cannot replace itself with the list below it.)
+    all_disks: Option<HostsRoot>,
 }
 
 /// Row kinds in the host view (the key's first part).
@@ -440,16 +475,25 @@ fn split_key(row: &str) -> (&str, &str) {
 
 impl View for HostView {
     fn crumb(&self) -> String {
-        self.host.clone()
+        match &self.all_disks {
+            Some(_) => "all disks".into(),
+            None => self.host.clone(),
+        }
     }
     fn scope(&self) -> &'static str {
-        "hosts.host"
+        match &self.all_disks {
+            Some(list) => list.scope(),
+            None => "hosts.host",
+        }
     }
     fn source(&self) -> Option<SourceKind> {
         Some(SourceKind::Hosts)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
+        if let Some(list) = &self.all_disks {
+            return list.header(ctx);
+        }
         let Some(h) = hosts(ctx).iter().find(|h| h.name == self.host) else {
             return vec![(format!(" {} has not been polled yet", self.host), Tone::Muted)];
         };
@@ -459,11 +503,11 @@ impl View for HostView {
         } else {
             (
                 format!(
-                    "✖ unreachable: {} — showing data from {}",
+                    "✖ unreachable: {} — {}",
                     h.error.as_deref().unwrap_or("no answer"),
                     h.last_ok
-                        .map(|t| crate::model::time::age(ctx.now, t))
-                        .unwrap_or_else(|| "never".into())
+                        .map(|t| format!("showing data from {}", crate::model::time::age(ctx.now, t)))
+                        .unwrap_or_else(|| "never reached".into())
                 ),
                 Tone::Crit,
             )
@@ -497,6 +541,9 @@ impl View for HostView {
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
+        if let Some(list) = &self.all_disks {
+            return list.table(ctx);
+        }
         let mut columns = vec![
             Column::left("KIND", 5),
             Column::left("NAME", 20).grow(),
@@ -622,7 +669,14 @@ impl View for HostView {
         table
     }
 
+    fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
+        self.all_disks.as_ref()?.drill(ctx, row)
+    }
+
     fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
+        if let Some(list) = &self.all_disks {
+            return list.actions(ctx, row);
+        }
         let program = row.and_then(|r| match split_key(r) {
             (PROG, name) => Some(name),
             _ => None,
@@ -643,7 +697,10 @@ impl View for HostView {
         offers
     }
 
-    fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+    fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        if let Some(list) = &self.all_disks {
+            return list.row_vars(ctx, row);
+        }
         let (kind, name) = split_key(row);
         let mut v = vec![("host".to_string(), self.host.clone())];
         match kind {
@@ -667,16 +724,33 @@ impl View for HostView {
 
     /// A program row: that program's output (supervisorctl tail -f); any other row: the host's files.
     fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
+        if let Some(list) = &self.all_disks {
+            return list.logs(ctx, row);
+        }
         match row.map(split_key) {
             Some((PROG, program)) => Ok(vec![LogSource::program(&self.host, program)]),
             _ => host_logs(ctx, &self.host),
         }
     }
 
-    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
-        match action {
-            "toggle_pseudo" => self.pseudo = !self.pseudo,
-            "toggle_inodes" => self.inodes = !self.inodes,
+    fn handle(&mut self, action: &str, ctx: &ViewCtx, row: Option<&str>) -> Option<Vec<Effect>> {
+        match (action, &mut self.all_disks) {
+            // Back to this host, keeping what was toggled meanwhile.
+            ("toggle_flat", Some(list)) => {
+                (self.pseudo, self.inodes) = (list.pseudo, list.inodes);
+                self.all_disks = None;
+            }
+            ("toggle_flat", None) => {
+                self.all_disks = Some(HostsRoot {
+                    flat: true,
+                    pseudo: self.pseudo,
+                    inodes: self.inodes,
+                    flat_for_inodes: false,
+                });
+            }
+            (_, Some(list)) => return list.handle(action, ctx, row),
+            ("toggle_pseudo", None) => self.pseudo = !self.pseudo,
+            ("toggle_inodes", None) => self.inodes = !self.inodes,
             _ => return None,
         }
         Some(Vec::new())

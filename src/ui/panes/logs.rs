@@ -1,7 +1,7 @@
 //! The logs pane: the configured log files of every host (and logs other panes opened with "tail its
 //! log"). Enter on one tails it; Enter on "all" merges every configured file with a per-source prefix.
 //! In a tail: follow or pause, `/` search with highlight and `n`/`N`, wrap, timestamps, save to a
-//! file. Leaving the tail (Esc) stops the remote process.
+//! file, stop. Leaving the tail (Esc) stops the remote process.
 //!
 //! Rendering walks the buffer from the bottom of the screen upwards and stops when the screen is full:
 //! cost follows the screen, not the 100k lines the buffer may hold.
@@ -19,36 +19,37 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use regex::{Regex, RegexBuilder};
 use std::cell::Cell as StdCell;
+use unicode_width::UnicodeWidthChar;
 
 /// Keymap actions this pane understands (bound in the keymap's `[logs]` mode).
 pub const ACTIONS: &[PaneAction] = &[
     PaneAction {
         name: "stop_tail",
-        help: "stop the selected tail (e.g. one started from another pane)",
+        help: "stop the selected tail, or in a tail the tails it shows",
     },
     PaneAction {
         name: "toggle_follow",
-        help: "follow new lines / pause where you are",
+        help: "in a tail: follow new lines / pause where you are",
     },
     PaneAction {
         name: "search_next",
-        help: "next match of the / search (newer)",
+        help: "in a tail: next match of the / search (newer)",
     },
     PaneAction {
         name: "search_prev",
-        help: "previous match of the / search (older)",
+        help: "in a tail: previous match of the / search (older)",
     },
     PaneAction {
         name: "toggle_wrap",
-        help: "wrap long lines",
+        help: "in a tail: wrap long lines",
     },
     PaneAction {
         name: "toggle_timestamps",
-        help: "show when each line arrived",
+        help: "in a tail: show when each line arrived",
     },
     PaneAction {
         name: "save_log",
-        help: "save this tail's buffered lines to a file in the current directory",
+        help: "in a tail: save its lines to a file in the current directory",
     },
 ];
 
@@ -449,6 +450,29 @@ impl TailView {
         std::path::PathBuf::from(format!("opsdeck-{safe}-{secs}.log"))
     }
 
+    /// Stops every tail this view shows.
+    fn stop_tails(&self) -> Vec<Effect> {
+        self.ids
+            .iter()
+            .map(|id| Effect::Logs(TailCommand::Stop { id: id.clone() }))
+            .collect()
+    }
+
+    /// One line as drawn: its prefix, then its text with search matches highlighted.
+    fn spans<'a>(&self, logs: &LogsState, line: &'a LogLine, theme: &crate::ui::theme::Theme) -> Vec<Span<'a>> {
+        let slot = PREFIX_SLOTS[line.source as usize % PREFIX_SLOTS.len()];
+        let mut spans = vec![Span::styled(self.prefix(logs, line), theme.style(slot))];
+        let mut style = theme.style(Slot::Text);
+        if Some(line.seq) == self.current {
+            style = theme.style(Slot::Selection);
+        }
+        if line.text.starts_with('⚠') {
+            style = theme.style(Slot::Warn);
+        }
+        spans.extend(self.highlighted(&line.text, style, theme.style(Slot::Match)));
+        spans
+    }
+
     /// Spans of `text` with search matches highlighted.
     fn highlighted<'a>(&self, text: &'a str, base: Style, hit: Style) -> Vec<Span<'a>> {
         let Some(re) = &self.regex else {
@@ -470,6 +494,35 @@ impl TailView {
         }
         spans
     }
+}
+
+/// Cuts a line into rows of at most `width` columns (by display width). Ratatui's word wrap can take
+/// more rows than that, so the rows are cut here instead: the rows counted are the rows drawn. A
+/// character wider than a whole row still gets a row of its own.
+fn wrap_rows(spans: &[Span], width: usize) -> Vec<Line<'static>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let text = span.content.as_ref();
+        let mut start = 0;
+        for (at, c) in text.char_indices() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width && used > 0 {
+                if at > start {
+                    row.push(Span::styled(text[start..at].to_string(), span.style));
+                }
+                rows.push(Line::from(std::mem::take(&mut row)));
+                (used, start) = (0, at);
+            }
+            used += w;
+        }
+        if start < text.len() {
+            row.push(Span::styled(text[start..].to_string(), span.style));
+        }
+    }
+    rows.push(Line::from(row));
+    rows
 }
 
 /// Tones for source prefixes, cycled (the prefix text itself keeps sources apart without colour).
@@ -537,8 +590,6 @@ impl View for TailView {
         }
         let logs = &ctx.fleet.logs;
         let theme = ctx.theme;
-        let base = theme.style(Slot::Text);
-        let hit = theme.style(Slot::Match);
         let width = area.width as usize;
         let Some(bottom) = self.bottom(logs) else {
             frame.render_widget(
@@ -547,50 +598,32 @@ impl View for TailView {
             );
             return true;
         };
-        // Walk up from the bottom line until the screen is full.
-        let mut picked: Vec<(&LogLine, u16)> = Vec::new();
-        let mut used: u16 = 0;
+        // Walk up from the bottom line until the screen is full. Lines are cut into their rows here,
+        // so the rows counted are the rows drawn.
+        let height = usize::from(area.height);
+        let mut picked: Vec<Vec<Line>> = Vec::new();
+        let mut used = 0;
         for l in self.mine(logs).rev().skip_while(|l| l.seq > bottom) {
-            let len = unicode_width::UnicodeWidthStr::width(l.text.as_str()) + self.prefix(logs, l).chars().count();
-            let h = if self.wrap {
-                len.div_ceil(width).max(1) as u16
+            let spans = self.spans(logs, l, theme);
+            let rows = if self.wrap {
+                wrap_rows(&spans, width)
             } else {
-                1
+                vec![Line::from(spans)]
             };
-            if used + h > area.height && !picked.is_empty() {
+            if used + rows.len() > height && !picked.is_empty() {
                 break;
             }
-            used += h;
-            picked.push((l, h));
-            if used >= area.height {
+            used += rows.len();
+            picked.push(rows);
+            if used >= height {
                 break;
             }
         }
-        picked.reverse();
-        let mut y = area.y + area.height.saturating_sub(used);
-        for (l, h) in picked {
-            let prefix = self.prefix(logs, l);
-            let mut spans = Vec::new();
-            let slot = PREFIX_SLOTS[l.source as usize % PREFIX_SLOTS.len()];
-            spans.push(Span::styled(prefix, theme.style(slot)));
-            let mut style = base;
-            if Some(l.seq) == self.current {
-                style = theme.style(Slot::Selection);
-            }
-            if l.text.starts_with('⚠') {
-                style = theme.style(Slot::Warn);
-            }
-            spans.extend(self.highlighted(&l.text, style, hit));
-            let line = Line::from(spans);
-            let rect = Rect::new(area.x, y, area.width, h.min(area.bottom().saturating_sub(y)));
-            let p = Paragraph::new(line);
-            let p = if self.wrap {
-                p.wrap(ratatui::widgets::Wrap { trim: false })
-            } else {
-                p
-            };
-            frame.render_widget(p, rect);
-            y += h;
+        // A line taller than the screen shows its start.
+        let top = area.y + area.height.saturating_sub(used as u16);
+        let rows = picked.into_iter().rev().flatten();
+        for (y, row) in (top..area.bottom()).zip(rows) {
+            frame.render_widget(row, Rect::new(area.x, y, area.width, 1));
         }
         true
     }
@@ -603,10 +636,7 @@ impl View for TailView {
     }
 
     fn on_leave(&mut self) -> Vec<Effect> {
-        self.ids
-            .iter()
-            .map(|id| Effect::Logs(TailCommand::Stop { id: id.clone() }))
-            .collect()
+        self.stop_tails()
     }
 
     fn on_filter(&mut self, text: &str) {
@@ -659,6 +689,11 @@ impl View for TailView {
                     path: self.save_path(ctx),
                     contents: self.contents(logs),
                 }]);
+            }
+            // As on the list's rows; the view stays open on the lines already buffered.
+            "stop_tail" => {
+                self.note = Some("stopped: no new lines (Esc back to the list)".into());
+                return Some(self.stop_tails());
             }
             _ => return None,
         }

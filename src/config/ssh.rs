@@ -31,7 +31,7 @@ pub struct SshConfig {
     pub connect_timeout: ConfigDuration,
     /// Concurrent commands per host; sshd's MaxSessions is 10 by default, so keep it below that.
     pub max_sessions: usize,
-    /// Concurrent log tails per host (on top of `max_sessions`; together below sshd's 10).
+    /// Concurrent log tails and du scans per host (on top of `max_sessions`; together below sshd's 10).
     pub max_tails: usize,
     /// Supervisor command template; `{action}` and `{program}` are filled in (shell-escaped).
     pub supervisor_command: String,

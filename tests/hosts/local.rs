@@ -194,3 +194,53 @@ exit 1
     assert!(failed.contains("Permission denied"), "{failed}");
     b.shutdown().await;
 }
+
+/// A du scan is a long-running stream like a tail: it takes a tail slot, so with every command slot
+/// (here the only one) free for polls, the host keeps being polled while a scan runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn polls_go_on_while_a_du_scan_runs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = host(
+        dir.path(),
+        "me",
+        "echo 'Filesystem Type 1024-blocks Used Available Capacity Mounted on'; echo '/dev/sda1 ext4 1000 500 500 50% /'",
+    );
+    // A du that reports one entry and then takes its time (until the scan is stopped).
+    let du = h.path_prepend[0].join("du");
+    std::fs::write(&du, "#!/bin/sh\nprintf '4\\t/data/a\\n'\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&du, std::fs::Permissions::from_mode(0o755)).unwrap();
+    h.supervisor = false;
+    let cfg = SshConfig {
+        hosts: vec![h],
+        max_sessions: 1,
+        ..SshConfig::default()
+    };
+    let b = SshBackend::new(&cfg).unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let scan = {
+        let (b, cancel) = (b.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let progress = move |m: String, _: Option<f64>| {
+                let _ = seen_tx.send(m);
+            };
+            b.du("me", "/data", Duration::from_secs(600), &progress, &cancel).await
+        })
+    };
+    // The scan is under way once it reported its first entry.
+    while let Some(m) = seen.recv().await {
+        if m.contains("/data/a") {
+            break;
+        }
+    }
+    let polls = tokio::time::timeout(Duration::from_secs(30), b.poll_all())
+        .await
+        .expect("the poll does not wait for the scan");
+    let fs = polls[0].filesystems.as_ref().unwrap().as_ref().unwrap();
+    assert_eq!(fs[0].mount, "/");
+    cancel.cancel();
+    let stopped = scan.await.unwrap().expect_err("stopped by the user");
+    assert!(stopped.contains("stopped"), "{stopped}");
+    b.shutdown().await;
+}

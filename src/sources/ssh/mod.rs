@@ -448,7 +448,17 @@ impl SshBackend {
             .map(|o| o.stdout.len() as u64);
         // Under the watchdog: a du the user stops (or that we give up on) ends on the host too.
         let cmd = tail::watchdog(files::du_command(dir, timeout.as_secs()).prefixed(prefix));
-        let mut stream = t.spawn(&cmd, false).await?;
+        // A long-running stream, like a tail: it takes a tail slot, so scans never starve the polls.
+        if !t.tail_slot_free() {
+            progress(
+                format!(
+                    "du {dir}: waiting for a free slot on {host} (tails and du scans: at most {} at once; ssh.max_tails)",
+                    t.tail_limit()
+                ),
+                None,
+            );
+        }
+        let mut stream = t.spawn(&cmd, true).await?;
         let stdout = stream.stdout.take().ok_or("du has no output pipe")?;
         let mut lines = lines::Lines::new(stdout);
         // Read as it comes: a scan of many unreadable directories must not block on a full pipe.

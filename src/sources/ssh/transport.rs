@@ -377,10 +377,11 @@ impl HostTransport {
     }
 
     /// Starts a long-running command with piped stdin/stdout (in the C locale, see [`Cmd::bounded`]).
-    /// A `tail` takes one of the host's tail slots (`ssh.max_tails`), anything else a command slot.
+    /// A `long_running` stream (a tail, a du scan) takes one of the host's tail slots
+    /// (`ssh.max_tails`), so it never holds a slot the polls need; anything else a command slot.
     /// Closing stdin must end it: run it under [`super::tail::watchdog`].
-    pub async fn spawn(&self, cmd: &Cmd, tail: bool) -> Result<Streaming, String> {
-        let permit = if tail {
+    pub async fn spawn(&self, cmd: &Cmd, long_running: bool) -> Result<Streaming, String> {
+        let permit = if long_running {
             self.tail_permits
                 .clone()
                 .acquire_owned()

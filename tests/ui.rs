@@ -4,5 +4,4 @@
 mod ui {
     pub mod fake;
     mod flows;
-    mod panes;
 }

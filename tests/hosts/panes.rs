@@ -425,3 +425,154 @@ fn the_inodes_toggle_shows_each_disks_inode_usage() {
     let s = screen(&app, 120, 30);
     assert!(s.contains("INODES") && s.contains("87% of 1000000"), "{s}");
 }
+
+/// A host that answered, with these disks.
+fn up(name: &str, disks: Vec<Filesystem>) -> HostPoll {
+    HostPoll {
+        reach: Ok(()),
+        filesystems: Some(Ok(disks)),
+        ..HostPoll::unreachable(name, "ssh", String::new())
+    }
+}
+
+#[test]
+fn stop_tail_in_a_tail_stops_the_tails_it_shows() {
+    let es_log = LogSource::file("es-data-1", "/var/log/es/es.log").id();
+    let gc_log = LogSource::file("es-data-1", "/var/log/es/gc.log").id();
+    let mut app = app(CONFIG);
+    key(&mut app, "6");
+    key(&mut app, "enter"); // "(all)": both files merged
+    assert_eq!(stops(&key(&mut app, "x")), [es_log.clone(), gc_log]);
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("2 logs merged"), "the view stays, lines and all: {s}");
+    assert!(s.contains("stopped"), "{s}");
+    assert!(!s.contains("not available here"), "{s}");
+    key(&mut app, "esc");
+    key(&mut app, "down");
+    key(&mut app, "enter"); // one file
+    assert_eq!(stops(&key(&mut app, "x")), [es_log]);
+}
+
+#[test]
+fn wrapped_long_lines_are_shown_to_their_last_character() {
+    let id = LogSource::file("es-data-1", "/var/log/es/es.log").id();
+    let mut app = app(CONFIG);
+    key(&mut app, "6");
+    key(&mut app, "down");
+    key(&mut app, "enter");
+    started(&mut app, "es-data-1", "/var/log/es/es.log", 100);
+    // Words too long for two to share a 120-column row: wrapping at spaces would take a row per
+    // word, more rows than 263 / 120 rounded up.
+    let mut words = ["alpha", "bravo", "charlie"].map(|w| format!("{w:x<65}")).to_vec();
+    words.push(format!("{:x>65}", "THE-END"));
+    let long = words.join(" ");
+    lines(&mut app, &id, vec!["before".into(), long.clone()]);
+    key(&mut app, "w");
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("wrap"), "{s}");
+    assert!(s.contains("before"), "{s}");
+    // Cut at the screen's width, every row of the line is on screen, the last one included.
+    for row in long.as_bytes().chunks(120) {
+        let row = std::str::from_utf8(row).unwrap();
+        assert!(s.contains(row.trim_end()), "{row:?} missing: {s}");
+    }
+    assert!(s.contains("THE-END"), "{s}");
+}
+
+#[test]
+fn unreachable_and_failed_hosts_sort_first_then_by_fullest_disk() {
+    let mut app = app(CONFIG);
+    let disk = |pct| vec![fs("/", "ext4", 100 << 20, pct)];
+    polled(
+        &mut app,
+        SourceUpdate::Hosts(Ok(vec![
+            up("aaa-full", disk(95.0)),
+            up("bbb-died", disk(10.0)),
+            up("ccc-calm", disk(30.0)),
+        ])),
+    );
+    polled(
+        &mut app,
+        SourceUpdate::Hosts(Ok(vec![
+            // Answered before, not now: its disks are last known, it is down.
+            HostPoll::unreachable("bbb-died", "ssh", "connection timed out".into()),
+            // Never answered at all.
+            HostPoll::unreachable("zzz-never", "ssh", "connection refused".into()),
+            // Up, but df fails: nothing known about its disks.
+            HostPoll {
+                filesystems: Some(Err("df: timed out".into())),
+                ..up("ddd-nodf", Vec::new())
+            },
+        ])),
+    );
+    key(&mut app, "5");
+    let s = screen(&app, 120, 30);
+    let names = ["aaa-full", "bbb-died", "ccc-calm", "ddd-nodf", "zzz-never"];
+    let mut shown: Vec<(usize, &str)> = names.iter().filter_map(|n| s.find(n).map(|at| (at, *n))).collect();
+    shown.sort();
+    assert_eq!(
+        shown.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
+        ["bbb-died", "ddd-nodf", "zzz-never", "aaa-full", "ccc-calm"],
+        "{s}"
+    );
+}
+
+#[test]
+fn inodes_key_toggles_inode_usage_on_and_off() {
+    let mut app = app(CONFIG);
+    polled(
+        &mut app,
+        SourceUpdate::Hosts(Ok(vec![up("es-data-1", vec![fs("/", "ext4", 100 << 20, 40.0)])])),
+    );
+    key(&mut app, "5");
+    // The host list has no inode column: `i` shows every disk with its inodes...
+    key(&mut app, "i");
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("INODES") && s.contains("hosts (all disks)"), "{s}");
+    // ...and `i` again hides them and goes back to where it came from.
+    key(&mut app, "i");
+    let s = screen(&app, 120, 30);
+    assert!(!s.contains("INODES") && !s.contains("all disks"), "{s}");
+    // In the all-disks view chosen with `f`, `i` only shows and hides the column.
+    key(&mut app, "f");
+    key(&mut app, "i");
+    assert!(screen(&app, 120, 30).contains("INODES"));
+    key(&mut app, "i");
+    let s = screen(&app, 120, 30);
+    assert!(!s.contains("INODES") && s.contains("hosts (all disks)"), "{s}");
+}
+
+#[test]
+fn flat_key_in_a_hosts_view_shows_every_disk_and_comes_back() {
+    let mut app = app(CONFIG);
+    let disk = |mount, pct| fs(mount, "ext4", 100 << 20, pct);
+    polled(
+        &mut app,
+        SourceUpdate::Hosts(Ok(vec![
+            up("db-1", vec![disk("/", 40.0), disk("/data", 70.0)]),
+            up("web-1", vec![disk("/srv", 20.0)]),
+        ])),
+    );
+    key(&mut app, "5");
+    key(&mut app, "enter"); // db-1: fullest disk
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("hosts › db-1") && !s.contains("/srv"), "{s}");
+    key(&mut app, "f");
+    let s = screen(&app, 120, 30);
+    assert!(!s.contains("not available here"), "{s}");
+    assert!(
+        s.contains("all disks") && s.contains("/srv") && s.contains("/data"),
+        "every host's disks: {s}"
+    );
+    // Enter on a disk opens its host, as from the host list's all-disks view.
+    key(&mut app, "end"); // web-1's /srv: the emptiest
+    key(&mut app, "enter");
+    assert!(screen(&app, 120, 30).contains("› web-1"));
+    key(&mut app, "esc");
+    key(&mut app, "f");
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains("hosts › db-1") && !s.contains("/srv") && s.contains("/data"),
+        "{s}"
+    );
+}

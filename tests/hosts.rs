@@ -3,7 +3,13 @@
 //!
 //! Needs: `apt-get install -y openssh-server supervisor` (sshd at /usr/sbin/sshd or $OPSDECK_SSHD).
 
+/// The Elasticsearch tests' cluster and helpers, for the bounce that restarts a node over SSH.
+#[allow(dead_code)]
+#[path = "elasticsearch/common.rs"]
+mod es_common;
+
 mod hosts {
+    mod bounce;
     mod cli;
     pub mod common;
     mod demo;

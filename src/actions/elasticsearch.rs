@@ -16,14 +16,62 @@ use std::time::Duration;
 /// The allocation `enable` values Elasticsearch accepts.
 pub const ENABLE_VALUES: [&str; 4] = ["all", "primaries", "new_primaries", "none"];
 
-/// How a node gets bounced during a procedure. The hosts capability will add an SSH variant
-/// (`supervisorctl restart es` on the node's host); until then the user does it and we watch the node
-/// leave and rejoin the cluster. Whatever restarts it, the check is the same: it left, then rejoined.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a node gets bounced during a procedure. Whatever restarts it, the procedure goes on only once
+/// the node is back in the cluster.
+#[derive(Debug, Clone)]
 pub enum Bouncer {
+    /// The user restarts the node; we watch it leave and rejoin.
     Manual,
+    /// `elasticsearch.restart_program` restarted on the node's host through the SSH transport (the
+    /// hosts pane's verified restart: new pid, RUNNING), audited as its own action; then we wait for
+    /// the node to rejoin. (Its old process is gone once the restart is verified, so the node being
+    /// listed afterwards means it rejoined.)
+    Supervisor(Box<ActionPlan>),
     /// The demo's simulated cluster restarts the node when asked (`POST /_sim/restart/{node}`).
     DemoSim,
+}
+
+impl Bouncer {
+    /// How a procedure on `node` bounces it: the demo's simulation, `restart_program` on the node's
+    /// host when configured (an error when that host is unknown), else the user.
+    pub fn for_node(config: &crate::config::Config, kind: ProcedureKind, node: &EsNode) -> Result<Bouncer, String> {
+        let es = &config.elasticsearch;
+        if es.demo_bounce {
+            return Ok(Bouncer::DemoSim);
+        }
+        // Changing the config is the user's part of that procedure: they restart the node after it.
+        let (Some(program), ProcedureKind::ControlledBounce) = (&es.restart_program, kind) else {
+            return Ok(Bouncer::Manual);
+        };
+        let address = crate::config::logs::NodeAddress {
+            name: &node.name,
+            ip: &node.ip,
+            host: &node.host,
+        };
+        let host = crate::config::logs::node_host(config, address).ok_or_else(|| {
+            format!(
+                "elasticsearch.restart_program is set but node {} runs on no [ssh] host: map it in elasticsearch.node_hosts",
+                node.name
+            )
+        })?;
+        let restart =
+            super::hosts::supervisor_plan(config, host, program, crate::sources::ssh::SupervisorAction::Restart)?;
+        Ok(Bouncer::Supervisor(Box::new(restart)))
+    }
+
+    /// The bounce step as the confirm dialog lists it.
+    fn describe(&self) -> String {
+        match self {
+            Bouncer::Manual => "you restart it; opsdeck waits for it to leave and rejoin".into(),
+            Bouncer::Supervisor(restart) => format!(
+                "opsdeck runs `{}` and verifies it, then waits for the node to rejoin",
+                restart.call
+            ),
+            Bouncer::DemoSim => {
+                "POST /_sim/restart on the demo cluster; opsdeck waits for it to leave and rejoin".into()
+            }
+        }
+    }
 }
 
 /// The operations the executor can run.
@@ -345,7 +393,7 @@ pub fn plan_retry_failed(state: &EsState, cfg: &EsConfig) -> Result<ActionPlan, 
 /// The guided procedures. `override_last_copy` lets a bounce proceed when the node holds the only copy of a shard.
 pub fn plan_procedure(
     state: &EsState,
-    cfg: &EsConfig,
+    config: &crate::config::Config,
     kind: ProcedureKind,
     node_name: &str,
     override_last_copy: bool,
@@ -362,8 +410,10 @@ pub fn plan_procedure(
             preview(&last)
         ));
     }
+    let cfg = &config.elasticsearch;
     let attr = &cfg.zone_attribute;
-    let steps = procedure_steps(kind, node, attr, &cfg.spot_zone, cfg.demo_bounce);
+    let bouncer = Bouncer::for_node(config, kind, node)?;
+    let steps = procedure_steps(kind, node, attr, &cfg.spot_zone, &bouncer);
     let (action, title) = match kind {
         ProcedureKind::ControlledBounce => ("bounce_node", format!("Controlled bounce of {node_name}")),
         ProcedureKind::ChangeConfig => (
@@ -381,10 +431,10 @@ pub fn plan_procedure(
         ProcedureKind::ControlledBounce => "the runbook's \"fixing cluster\"",
         ProcedureKind::ChangeConfig => "the runbook's \"changing cluster config\"",
     };
-    let restart = if cfg.demo_bounce {
-        "the demo cluster restarts the node itself"
-    } else {
-        "you restart the node when asked"
+    let restart = match &bouncer {
+        Bouncer::Manual => "you restart the node when asked".to_string(),
+        Bouncer::Supervisor(r) => format!("opsdeck restarts the node: {}", r.title),
+        Bouncer::DemoSim => "the demo cluster restarts the node itself".to_string(),
     };
     let mut description = format!(
         "{runbook}, step by step: each step is checked before the next and audited on its own; \
@@ -413,11 +463,7 @@ pub fn plan_procedure(
             zone_attribute: attr.clone(),
             spot_zone: cfg.spot_zone.clone(),
             allow_last_copy: override_last_copy,
-            bouncer: if cfg.demo_bounce {
-                Bouncer::DemoSim
-            } else {
-                Bouncer::Manual
-            },
+            bouncer,
             bounce_timeout: cfg.bounce_timeout.get(),
             poll_every,
         })),
@@ -426,13 +472,9 @@ pub fn plan_procedure(
 
 /// The steps as the confirm dialog lists them (the requests are written when each step runs,
 /// from the settings in force at that moment).
-fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str, demo: bool) -> Vec<String> {
+fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str, bouncer: &Bouncer) -> Vec<String> {
     let n = &node.name;
-    let who = if demo {
-        "POST /_sim/restart on the demo cluster; opsdeck waits for it to leave and rejoin"
-    } else {
-        "you restart it; opsdeck waits for it to leave and rejoin"
-    };
+    let who = bouncer.describe();
     match kind {
         ProcedureKind::ControlledBounce => vec![
             format!(
@@ -591,11 +633,16 @@ impl ProcedureRun<'_> {
             return Err("stopped by the user".into());
         }
         self.step += 1;
+        self.say(what);
+        Ok(())
+    }
+
+    /// Progress within the current step.
+    fn say(&self, text: &str) {
         self.ctx.report(
-            format!("step {}/{}: {what}", self.step, self.total),
+            format!("step {}/{}: {text}", self.step, self.total),
             Some((self.step - 1) as f64 / self.total as f64),
         );
-        Ok(())
     }
 
     /// One audited settings write, verified by reading back.
@@ -651,6 +698,16 @@ impl ProcedureRun<'_> {
         check: impl Fn(&EsState) -> (bool, String),
     ) -> Result<EsState, String> {
         self.begin(what)?;
+        self.poll_until(what, limit, check).await
+    }
+
+    /// The polling part of [`Self::wait`], within the current step.
+    async fn poll_until(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&EsState) -> (bool, String),
+    ) -> Result<EsState, String> {
         let deadline = tokio::time::Instant::now() + limit;
         let mut last = String::new();
         loop {
@@ -662,10 +719,7 @@ impl ProcedureRun<'_> {
                         return Ok(state);
                     }
                     if text != last {
-                        self.ctx.report(
-                            format!("step {}/{}: {what}: {text}", self.step, self.total),
-                            Some((self.step - 1) as f64 / self.total as f64),
-                        );
+                        self.say(&format!("{what}: {text}"));
                         last = text;
                     }
                 }
@@ -749,10 +803,33 @@ impl ProcedureRun<'_> {
         .await
     }
 
-    /// The bounce seam: today the user restarts the node and we watch it leave and rejoin.
+    /// Restarts the node (or has the user do it) and waits until it is back in the cluster.
     async fn bounce(&mut self, what: &str) -> Result<(), String> {
         let node = self.p.node.clone();
-        if self.p.bouncer == Bouncer::DemoSim {
+        if let Bouncer::Supervisor(restart) = &self.p.bouncer {
+            self.begin(what)?;
+            let id = format!("{}-step{}-restart", std::process::id(), self.step);
+            self.ctx
+                .audit
+                .intent(&id, restart)
+                .map_err(|e| format!("cannot write the audit log: {e}"))?;
+            self.say(&format!("{what}: {}", restart.call));
+            // Boxed: a procedure is itself an operation, so this recursion needs a known size.
+            let outcome = Box::pin(super::run_operation(restart.op.clone(), self.ctx)).await;
+            let _ = self.ctx.audit.outcome(&id, restart, &outcome);
+            if outcome.result != super::OutcomeResult::Succeeded {
+                return Err(format!("{}: {}", restart.title, outcome.summary));
+            }
+            let rejoined = format!("{what}: {node} rejoins");
+            self.poll_until(&rejoined, self.p.bounce_timeout, |s| match s.node_by_name(&node) {
+                Some(_) => (true, format!("{node} rejoined")),
+                None => (false, format!("{node} restarted; waiting for it to rejoin")),
+            })
+            .await?;
+            self.done.push(format!("{node} restarted ({})", outcome.summary));
+            return Ok(());
+        }
+        if matches!(self.p.bouncer, Bouncer::DemoSim) {
             let request = EsRequest::post(&format!("/_sim/restart/{node}"), None);
             let sub = plan(
                 "demo_restart",
@@ -779,6 +856,7 @@ impl ProcedureRun<'_> {
             sent?;
         }
         match self.p.bouncer {
+            Bouncer::Supervisor(_) => unreachable!("handled above"),
             Bouncer::Manual | Bouncer::DemoSim => {
                 let limit = self.p.bounce_timeout;
                 let left = std::sync::atomic::AtomicBool::new(false);

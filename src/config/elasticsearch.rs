@@ -40,6 +40,10 @@ pub struct EsConfig {
     /// Instead of a file: the supervisor program running Elasticsearch on each node (its output is
     /// followed with `supervisorctl tail -f`, as the ActiveData runbook does with `es`).
     pub log_program: Option<String>,
+    /// The supervisor program running Elasticsearch on each node's host. When set, a controlled
+    /// bounce restarts it there (`ssh.supervisor_command`, verified: new pid, RUNNING) and waits for
+    /// the node to rejoin, instead of asking you to restart the node.
+    pub restart_program: Option<String>,
     /// Which `[ssh]` host each node runs on, by node name. Unlisted nodes: the host named like the
     /// node, or whose address is the node's IP or host name.
     pub node_hosts: std::collections::BTreeMap<String, String>,
@@ -67,6 +71,7 @@ impl Default for EsConfig {
             bounce_timeout: ConfigDuration::secs(30 * 60),
             log_file: None,
             log_program: None,
+            restart_program: None,
             node_hosts: Default::default(),
             demo_bounce: false,
         }

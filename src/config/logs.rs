@@ -165,10 +165,15 @@ pub fn validate(config: &Config, issues: &mut Vec<ConfigIssue>) {
     {
         issues.push(ConfigIssue::new("elasticsearch.log_file", why));
     }
-    if let Some(p) = &es.log_program
-        && let Err(why) = crate::sources::ssh::supervisor::check_program(p)
-    {
-        issues.push(ConfigIssue::new("elasticsearch.log_program", why));
+    for (key, program) in [
+        ("log_program", &es.log_program),
+        ("restart_program", &es.restart_program),
+    ] {
+        if let Some(p) = program
+            && let Err(why) = crate::sources::ssh::supervisor::check_program(p)
+        {
+            issues.push(ConfigIssue::new(format!("elasticsearch.{key}"), why));
+        }
     }
     for (node, host) in &es.node_hosts {
         if !ssh.knows(host) {

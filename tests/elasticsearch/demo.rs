@@ -95,11 +95,11 @@ async fn demo_bounce_procedure_completes_by_itself() {
         .expect("a core node without last copies")
         .name
         .clone();
-    let mut cfg = demo.config.elasticsearch.clone();
-    cfg.bounce_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(30));
+    let mut config = demo.config.clone();
+    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(30));
     let plan = act::plan_procedure(
         &s,
-        &cfg,
+        &config,
         ProcedureKind::ControlledBounce,
         &node,
         false,

@@ -81,14 +81,15 @@ async fn last_copies_need_a_typed_override() {
     sim.add_index("single", 1, 0, 1 << 20);
     let server = start(sim).await;
     let state = state_of(&server.url).await;
-    let cfg = config_for(&server.url).elasticsearch;
+    let config = config_for(&server.url);
+    let cfg = &config.elasticsearch;
     let holder = state
         .shards
         .iter()
         .find(|s| s.index == "single")
         .and_then(|s| s.node.clone())
         .unwrap();
-    let drain = act::plan_drain_node(&state, &cfg, &holder).unwrap();
+    let drain = act::plan_drain_node(&state, cfg, &holder).unwrap();
     assert_eq!(
         drain.risk,
         Risk::High,
@@ -102,9 +103,9 @@ async fn last_copies_need_a_typed_override() {
     );
     let every = Duration::from_millis(20);
     let refused =
-        act::plan_procedure(&state, &cfg, ProcedureKind::ControlledBounce, &holder, false, every).unwrap_err();
+        act::plan_procedure(&state, &config, ProcedureKind::ControlledBounce, &holder, false, every).unwrap_err();
     assert!(refused.contains("only copy"), "{refused}");
-    let forced = act::plan_procedure(&state, &cfg, ProcedureKind::ControlledBounce, &holder, true, every).unwrap();
+    let forced = act::plan_procedure(&state, &config, ProcedureKind::ControlledBounce, &holder, true, every).unwrap();
     assert!(forced.description.contains("OVERRIDE"));
     assert_eq!(forced.target, holder);
 }
@@ -174,10 +175,10 @@ fn operator(node: &'static str) -> impl FnMut(&str, &opsdeck::demo::elasticsearc
 async fn controlled_bounce_end_to_end() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
-    let cfg = config_for(&server.url).elasticsearch;
+    let config = config_for(&server.url);
     let plan = act::plan_procedure(
         &state,
-        &cfg,
+        &config,
         ProcedureKind::ControlledBounce,
         "core-1",
         false,
@@ -245,10 +246,10 @@ async fn controlled_bounce_end_to_end() {
 async fn change_config_drains_then_waits_for_the_restart() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
-    let cfg = config_for(&server.url).elasticsearch;
+    let config = config_for(&server.url);
     let plan = act::plan_procedure(
         &state,
-        &cfg,
+        &config,
         ProcedureKind::ChangeConfig,
         "core-2",
         false,
@@ -292,10 +293,10 @@ async fn change_config_drains_then_waits_for_the_restart() {
 async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
-    let cfg = config_for(&server.url).elasticsearch;
+    let config = config_for(&server.url);
     let plan = act::plan_procedure(
         &state,
-        &cfg,
+        &config,
         ProcedureKind::ControlledBounce,
         "core-1",
         false,

@@ -494,6 +494,14 @@ impl SshBackend {
             }
         };
         drop(lines);
+        // Its output ended: what it still has to say on stderr comes at once (it has exited).
+        if outcome.is_ok()
+            && let Some(e) = errors.as_mut()
+        {
+            while let Ok(Ok(Some(l))) = tokio::time::timeout(Duration::from_secs(2), e.next_line()).await {
+                (complaints, last_complaint) = (complaints + 1, l);
+            }
+        }
         drop(errors);
         let status = stream.stop().await;
         // du exits 1 when it could not read some of the tree: what it measured still counts, with a

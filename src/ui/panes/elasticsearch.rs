@@ -720,15 +720,15 @@ fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
             out.push(ActionOffer::new("drain_node", act::plan_drain_node(s, cfg, n)));
             out.push(ActionOffer::new(
                 "bounce_node",
-                act::plan_procedure(s, cfg, ProcedureKind::ControlledBounce, n, false, every),
+                act::plan_procedure(s, ctx.config, ProcedureKind::ControlledBounce, n, false, every),
             ));
             out.push(ActionOffer::new(
                 "bounce_node_override",
-                act::plan_procedure(s, cfg, ProcedureKind::ControlledBounce, n, true, every),
+                act::plan_procedure(s, ctx.config, ProcedureKind::ControlledBounce, n, true, every),
             ));
             out.push(ActionOffer::new(
                 "change_config",
-                act::plan_procedure(s, cfg, ProcedureKind::ChangeConfig, n, false, every),
+                act::plan_procedure(s, ctx.config, ProcedureKind::ChangeConfig, n, false, every),
             ));
         }
         None => {

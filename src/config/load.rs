@@ -23,7 +23,9 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let file = self.file.display();
         match (self.line, self.key.is_empty()) {
-            (0, _) => write!(f, "{file}: {}", self.message),
+            (0, true) => write!(f, "{file}: {}", self.message),
+            // A key that is not in the file (its default is part of the problem) is still named.
+            (0, false) => write!(f, "{file}: {}: {}", self.key, self.message),
             (line, true) => write!(f, "{file}:{line}: {}", self.message),
             (line, false) => write!(f, "{file}:{line}: {}: {}", self.key, self.message),
         }
@@ -275,6 +277,17 @@ mod tests {
         assert_eq!(idx.line_of(0), 1);
         assert_eq!(idx.line_of(2), 2);
         assert_eq!(idx.line_of(5), 3);
+    }
+
+    #[test]
+    fn a_key_without_a_line_is_still_named() {
+        let e = ConfigError {
+            file: "c.toml".into(),
+            line: 0,
+            key: "ssh.disk_crit".into(),
+            message: "a percentage (0-100)".into(),
+        };
+        assert_eq!(e.to_string(), "c.toml: ssh.disk_crit: a percentage (0-100)");
     }
 
     fn errors(text: &str) -> Vec<String> {

@@ -220,16 +220,8 @@ impl SshConfig {
                 issues.push(ConfigIssue::new(key, "must be more than zero"));
             }
         }
-        if !(0.0..=100.0).contains(&self.disk_warn) || !(0.0..=100.0).contains(&self.disk_crit) {
-            issues.push(ConfigIssue::new("ssh.disk_warn", "thresholds are percentages (0-100)"));
-        } else if self.disk_warn > self.disk_crit {
-            issues.push(ConfigIssue::new("ssh.disk_warn", "must not be above ssh.disk_crit"));
-        }
-        if !(0.0..=100.0).contains(&self.inode_warn) || !(0.0..=100.0).contains(&self.inode_crit) {
-            issues.push(ConfigIssue::new("ssh.inode_warn", "thresholds are percentages (0-100)"));
-        } else if self.inode_warn > self.inode_crit {
-            issues.push(ConfigIssue::new("ssh.inode_warn", "must not be above ssh.inode_crit"));
-        }
+        check_thresholds("disk", self.disk_warn, self.disk_crit, issues);
+        check_thresholds("inode", self.inode_warn, self.inode_crit, issues);
         check_prefix(&self.files_prefix, "ssh.files_prefix", issues);
         if self.log_buffer == 0 {
             issues.push(ConfigIssue::new("ssh.log_buffer", "must be at least 1"));
@@ -284,6 +276,21 @@ impl SshConfig {
     }
 }
 
+/// `ssh.{what}_warn` and `_crit`: percentages, warning not above critical.
+fn check_thresholds(what: &str, warn: f64, crit: f64, issues: &mut Vec<ConfigIssue>) {
+    let (warn_key, crit_key) = (format!("ssh.{what}_warn"), format!("ssh.{what}_crit"));
+    let mut in_range = true;
+    for (key, value) in [(&warn_key, warn), (&crit_key, crit)] {
+        if !(0.0..=100.0).contains(&value) {
+            issues.push(ConfigIssue::new(key.clone(), "a percentage (0-100)"));
+            in_range = false;
+        }
+    }
+    if in_range && warn > crit {
+        issues.push(ConfigIssue::new(warn_key, format!("must not be above {crit_key}")));
+    }
+}
+
 /// Prefix words each travel as their own (quoted) word, so no shell text is allowed or needed.
 fn check_prefix(words: &[String], key: &str, issues: &mut Vec<ConfigIssue>) {
     if words.iter().any(|w| w.is_empty() || w.chars().any(char::is_control)) {
@@ -331,7 +338,7 @@ mod tests {
             "ssh.hosts[0].logs[0]",
             "ssh.hosts[0].files_prefix",
             "ssh.hosts[1].name",
-            "ssh.inode_warn",
+            "c.toml:5: ssh.inode_crit",
             "ssh.files_prefix",
         ] {
             assert!(all.contains(want), "{want} missing from:\n{all}");

@@ -247,8 +247,9 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         .into_iter()
         .filter_map(|(a, w)| hint(a, w))
         .collect();
-        // The pane's own actions, as bound.
-        for a in app.tab.actions() {
+        // The pane's own actions, as bound, that do something in this view.
+        let view = &app.screen().view;
+        for a in app.tab.actions().iter().filter(|a| view.offers(a.name)) {
             if let Some(h) = hint(a.name, a.name) {
                 hints.push((h.0, a.name.replace('_', " ")));
             }

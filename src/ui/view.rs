@@ -256,6 +256,12 @@ pub trait View: Send {
     fn on_leave(&mut self) -> Vec<Effect> {
         Vec::new()
     }
+
+    /// Whether the pane action `name` does something in this view: the status bar hints only
+    /// those (the help lists every action of the pane).
+    fn offers(&self, _name: &str) -> bool {
+        true
+    }
 }
 
 /// A view for a pane whose capability is not built yet: says so plainly, shows no numbers.

@@ -273,6 +273,21 @@ fn the_logs_pane_stops_the_selected_tail() {
     assert_eq!(stops(&stop).len(), 1);
 }
 
+/// The status bar hints the keys that work where you are: the list only stops tails; a tail
+/// follows, searches, wraps and saves.
+#[test]
+fn the_logs_status_bar_hints_what_works_in_the_view() {
+    let mut app = app(CONFIG);
+    key(&mut app, "6");
+    let bar = |app: &App| screen(app, 200, 20).lines().last().unwrap_or_default().to_string();
+    let list = bar(&app);
+    assert!(list.contains("stop tail"), "{list}");
+    assert!(!list.contains("toggle follow") && !list.contains("save log"), "{list}");
+    key(&mut app, "enter");
+    let tail = bar(&app);
+    assert!(tail.contains("toggle follow") && tail.contains("save log"), "{tail}");
+}
+
 fn lines(app: &mut App, id: &str, lines: Vec<String>) {
     polled(
         app,

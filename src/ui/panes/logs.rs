@@ -164,6 +164,11 @@ impl View for LogsRoot {
         }
     }
 
+    /// The list only stops tails; the rest of the pane's keys work in a tail.
+    fn offers(&self, name: &str) -> bool {
+        name == "stop_tail"
+    }
+
     fn handle(&mut self, action: &str, ctx: &ViewCtx, row: Option<&str>) -> Option<Vec<Effect>> {
         if action != "stop_tail" {
             return None;

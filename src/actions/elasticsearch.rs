@@ -54,8 +54,14 @@ impl Bouncer {
                 node.name
             )
         })?;
-        let restart =
-            super::hosts::supervisor_plan(config, host, program, crate::sources::ssh::SupervisorAction::Restart)?;
+        // Shutting Elasticsearch down can take minutes: the restart gets the bounce's budget.
+        let restart = super::hosts::supervisor_plan_within(
+            config,
+            host,
+            program,
+            crate::sources::ssh::SupervisorAction::Restart,
+            es.bounce_timeout.get(),
+        )?;
         Ok(Bouncer::Supervisor(Box::new(restart)))
     }
 
@@ -507,6 +513,12 @@ fn procedure_steps(kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str, b
     }
 }
 
+/// Whether a node's JVM started at least a second after the one we knew (both times by the node's
+/// own clock, so no skew): then it is a new process.
+fn started_later(now: Option<u64>, before: Option<u64>) -> bool {
+    matches!((now, before), (Some(now), Some(before)) if now >= before.saturating_add(1000))
+}
+
 // ---- execution ------------------------------------------------------------------------------
 
 /// Reads the cluster now (the same batch as the poller, without explains).
@@ -669,12 +681,7 @@ impl ProcedureRun<'_> {
                 drain: None,
             })),
         );
-        let id = format!(
-            "{}-step{}-{}",
-            std::process::id(),
-            self.step,
-            crate::model::time::rfc3339(std::time::SystemTime::now())
-        );
+        let id = self.audit_id(action);
         self.ctx
             .audit
             .intent(&id, &sub)
@@ -803,83 +810,106 @@ impl ProcedureRun<'_> {
         .await
     }
 
-    /// Restarts the node (or has the user do it) and waits until it is back in the cluster.
+    /// Restarts the node (or has the user do it) and waits until its new process is in the cluster.
     async fn bounce(&mut self, what: &str) -> Result<(), String> {
         let node = self.p.node.clone();
-        if let Bouncer::Supervisor(restart) = &self.p.bouncer {
-            self.begin(what)?;
-            let id = format!("{}-step{}-restart", std::process::id(), self.step);
-            self.ctx
-                .audit
-                .intent(&id, restart)
-                .map_err(|e| format!("cannot write the audit log: {e}"))?;
-            self.say(&format!("{what}: {}", restart.call));
-            // Boxed: a procedure is itself an operation, so this recursion needs a known size.
-            let outcome = Box::pin(super::run_operation(restart.op.clone(), self.ctx)).await;
-            let _ = self.ctx.audit.outcome(&id, restart, &outcome);
-            if outcome.result != super::OutcomeResult::Succeeded {
-                return Err(format!("{}: {}", restart.title, outcome.summary));
+        // The process being replaced, known by when its JVM started: a node listed with a later
+        // start is back, even if we never saw it gone.
+        let old_start = read_state(self.client)
+            .await
+            .ok()
+            .and_then(|s| s.node_by_name(&node)?.started_at_ms);
+        let restarted = match &self.p.bouncer {
+            Bouncer::Manual => {
+                self.begin(&format!("{what}: restart {node} now"))?;
+                None
             }
-            let rejoined = format!("{what}: {node} rejoins");
-            self.poll_until(&rejoined, self.p.bounce_timeout, |s| match s.node_by_name(&node) {
-                Some(_) => (true, format!("{node} rejoined")),
-                None => (false, format!("{node} restarted; waiting for it to rejoin")),
-            })
-            .await?;
-            self.done.push(format!("{node} restarted ({})", outcome.summary));
-            return Ok(());
-        }
-        if matches!(self.p.bouncer, Bouncer::DemoSim) {
-            let request = EsRequest::post(&format!("/_sim/restart/{node}"), None);
-            let sub = plan(
-                "demo_restart",
-                format!("restart {node} (demo)"),
-                node.clone(),
-                "the demo cluster restarts the node".into(),
-                request.to_string(),
-                Risk::Medium,
-                "the node leaves and rejoins",
-                Duration::from_secs(30),
-                EsOp::Check("demo restart".into()),
-            );
-            let id = format!("{}-step{}-restart", std::process::id(), self.step + 1);
-            self.ctx
-                .audit
-                .intent(&id, &sub)
-                .map_err(|e| format!("cannot write the audit log: {e}"))?;
-            let sent = self.client.send(&request).await.map_err(|e| format!("{request}: {e}"));
-            let outcome = match &sent {
-                Ok(_) => Outcome::succeeded("restart requested"),
-                Err(e) => Outcome::failed(e.clone()),
-            };
-            let _ = self.ctx.audit.outcome(&id, &sub, &outcome);
-            sent?;
-        }
-        match self.p.bouncer {
-            Bouncer::Supervisor(_) => unreachable!("handled above"),
-            Bouncer::Manual | Bouncer::DemoSim => {
-                let limit = self.p.bounce_timeout;
-                let left = std::sync::atomic::AtomicBool::new(false);
-                self.wait(&format!("{what}: restart {node} now"), limit, |s| {
-                    let present = s.node_by_name(&node).is_some();
-                    if !present {
-                        left.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    let gone_before = left.load(std::sync::atomic::Ordering::Relaxed);
-                    match (gone_before, present) {
-                        (true, true) => (true, format!("{node} left and rejoined")),
-                        (true, false) => (false, format!("{node} is down; waiting for it to rejoin")),
-                        _ => (
-                            false,
-                            format!("waiting for {node} to leave the cluster (restart it now)"),
-                        ),
-                    }
-                })
-                .await?;
-                self.done.push(format!("{node} bounced"));
-                Ok(())
+            Bouncer::Supervisor(restart) => {
+                self.begin(what)?;
+                self.say(&format!("{what}: {}", restart.call));
+                // Boxed: a procedure is itself an operation, so this recursion needs a known size.
+                let outcome = self
+                    .audited(restart, Box::pin(super::run_operation(restart.op.clone(), self.ctx)))
+                    .await?;
+                if outcome.result != super::OutcomeResult::Succeeded {
+                    return Err(format!("{}: {}", restart.title, outcome.summary));
+                }
+                Some(outcome.summary)
             }
-        }
+            Bouncer::DemoSim => {
+                self.begin(&format!("{what}: restart {node} now"))?;
+                let request = EsRequest::post(&format!("/_sim/restart/{node}"), None);
+                let sub = plan(
+                    "demo_restart",
+                    format!("restart {node} (demo)"),
+                    node.clone(),
+                    "the demo cluster restarts the node".into(),
+                    request.to_string(),
+                    Risk::Medium,
+                    "the node leaves and rejoins",
+                    Duration::from_secs(30),
+                    EsOp::Check("demo restart".into()),
+                );
+                let send = async {
+                    match self.client.send(&request).await {
+                        Ok(_) => Outcome::succeeded("restart requested"),
+                        Err(e) => Outcome::failed(format!("{request}: {e}")),
+                    }
+                };
+                let outcome = self.audited(&sub, send).await?;
+                if outcome.result != super::OutcomeResult::Succeeded {
+                    return Err(outcome.summary);
+                }
+                None
+            }
+        };
+        let left = std::sync::atomic::AtomicBool::new(false);
+        let waiting_for_leave = match restarted {
+            Some(_) => format!("{node} still shows its old process; waiting for the new one to join"),
+            None => format!("waiting for {node} to leave the cluster (restart it now)"),
+        };
+        self.poll_until(what, self.p.bounce_timeout, |s| match s.node_by_name(&node) {
+            None => {
+                left.store(true, std::sync::atomic::Ordering::Relaxed);
+                (false, format!("{node} is down; waiting for it to rejoin"))
+            }
+            Some(n) if left.load(std::sync::atomic::Ordering::Relaxed) || started_later(n.started_at_ms, old_start) => {
+                (true, format!("{node} rejoined"))
+            }
+            Some(_) => (false, waiting_for_leave.clone()),
+        })
+        .await?;
+        self.done.push(match restarted {
+            Some(how) => format!("{node} restarted ({how}) and rejoined"),
+            None => format!("{node} bounced"),
+        });
+        Ok(())
+    }
+
+    /// Runs `step` as an action of its own in the audit log (intent, then outcome).
+    async fn audited(
+        &self,
+        sub: &ActionPlan,
+        step: impl std::future::Future<Output = Outcome>,
+    ) -> Result<Outcome, String> {
+        let id = self.audit_id(&sub.action);
+        self.ctx
+            .audit
+            .intent(&id, sub)
+            .map_err(|e| format!("cannot write the audit log: {e}"))?;
+        let outcome = step.await;
+        let _ = self.ctx.audit.outcome(&id, sub, &outcome);
+        Ok(outcome)
+    }
+
+    /// A sub-step's audit id: unique across procedures of one session (it pairs intent and outcome).
+    fn audit_id(&self, what: &str) -> String {
+        format!(
+            "{}-step{}-{what}-{}",
+            std::process::id(),
+            self.step,
+            crate::model::time::rfc3339(std::time::SystemTime::now())
+        )
     }
 
     fn recovered(baseline_unassigned: u32) -> impl Fn(&EsState) -> (bool, String) {

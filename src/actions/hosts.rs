@@ -98,6 +98,9 @@ fn unreadable_name(path: &str) -> Option<String> {
         .then(|| format!("{}: name is not valid UTF-8; remove it by hand", printable(path)))
 }
 
+/// How long a start/stop/restart may take to show in supervisor's status, by default.
+const SUPERVISOR_WITHIN: Duration = Duration::from_secs(30);
+
 /// start/stop/restart of one supervisor program.
 pub fn supervisor_plan(
     config: &Config,
@@ -105,27 +108,30 @@ pub fn supervisor_plan(
     program: &str,
     action: SupervisorAction,
 ) -> Result<ActionPlan, String> {
+    supervisor_plan_within(config, host, program, action, SUPERVISOR_WITHIN)
+}
+
+/// As [`supervisor_plan`], for a program that may take up to `within` (supervisorctl included) to
+/// stop and start again: Elasticsearch can spend minutes shutting down.
+pub fn supervisor_plan_within(
+    config: &Config,
+    host: &str,
+    program: &str,
+    action: SupervisorAction,
+    within: Duration,
+) -> Result<ActionPlan, String> {
     let h = host_config(config, host)?;
     if !h.supervisor {
         return Err(format!("supervisor is not configured on {host}"));
     }
     let cmd = supervisor::command(config.ssh.supervisor_template(h), action, Some(program))?;
-    let (risk, verify, within) = match action {
+    let (risk, verify) = match action {
         SupervisorAction::Restart => (
             Risk::Medium,
             format!("supervisorctl status shows {program} RUNNING with a new pid"),
-            Duration::from_secs(30),
         ),
-        SupervisorAction::Start => (
-            Risk::Low,
-            format!("supervisorctl status shows {program} RUNNING"),
-            Duration::from_secs(30),
-        ),
-        SupervisorAction::Stop => (
-            Risk::Medium,
-            format!("supervisorctl status shows {program} STOPPED"),
-            Duration::from_secs(30),
-        ),
+        SupervisorAction::Start => (Risk::Low, format!("supervisorctl status shows {program} RUNNING")),
+        SupervisorAction::Stop => (Risk::Medium, format!("supervisorctl status shows {program} STOPPED")),
         SupervisorAction::Status | SupervisorAction::Tail => {
             return Err(format!("{} is not an action", action.as_str()));
         }

@@ -466,6 +466,10 @@ pub struct EsNode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_thresholds: Option<FreeSpaceThresholds>,
     pub heap_percent: Option<u32>,
+    /// When the node's JVM started (epoch ms by the node's own clock: stats timestamp minus JVM
+    /// uptime). A restarted node has a later one: that tells its new process from the old.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at_ms: Option<u64>,
     /// Shards on the node according to `_cat/allocation`.
     pub shards: Option<u32>,
     // Derived in `EsState::build`:

@@ -40,6 +40,8 @@ fn node_stats_capture_strips_the_port_and_reads_disk_and_heap() {
     assert_eq!(n.disk_total, Some(476630163456));
     assert_eq!(n.disk_available, Some(63425642496));
     assert_eq!(n.heap_percent, Some(19));
+    // jvm.timestamp 1622732353200 minus jvm.uptime_in_millis 21844.
+    assert_eq!(n.started_at_ms, Some(1_622_732_331_356));
     assert!(n.roles.contains(&"master".to_string()));
     assert_eq!(n.roles_label(), "data,ingest,master,ml,remote_cluster_client,transform");
     // 86.7% used: over the default low (85%) but under high (90%).

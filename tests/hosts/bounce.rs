@@ -15,24 +15,46 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Stands in for Elasticsearch under supervisor: once armed, each start tells the test cluster
-/// that node `core-1` restarts (it leaves and rejoins), then runs until stopped.
-fn fake_elasticsearch(dir: &std::path::Path, url: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let armed = dir.join("armed");
-    let starts = dir.join("starts.log");
+/// What the stand-in Elasticsearch leaves in its directory.
+struct FakeEs {
+    script: String,
+    /// Created by the test once supervisor runs it: only then does a start restart the node.
+    armed: std::path::PathBuf,
+    /// Created by the test when the node may leave the cluster (a real node takes its time).
+    leave: std::path::PathBuf,
+    /// One line per armed start.
+    starts: std::path::PathBuf,
+}
+
+/// Stands in for Elasticsearch under supervisor: once armed, each start waits for `leave`, then
+/// tells the test cluster that node `core-1` restarts (it leaves and rejoins), then runs until stopped.
+fn fake_elasticsearch(dir: &std::path::Path, url: &str) -> FakeEs {
+    let (armed, leave, starts) = (dir.join("armed"), dir.join("leave"), dir.join("starts.log"));
     let script = dir.join("elasticsearch.sh");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nif [ -f '{armed}' ]; then\n  echo start >> '{starts}'\n  python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method=\"POST\"), timeout=5)' '{url}/_sim/restart/core-1'\nfi\nexec sleep 3600\n",
+            "#!/bin/sh
+if [ -f '{armed}' ]; then
+  echo start >> '{starts}'
+  while [ ! -f '{leave}' ]; do sleep 0.1; done
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method=\"POST\"), timeout=5)' '{url}/_sim/restart/core-1'
+fi
+exec sleep 3600
+",
             armed = armed.display(),
+            leave = leave.display(),
             starts = starts.display(),
         ),
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(dir.join("script-path"), script.to_string_lossy().as_bytes()).unwrap();
-    (armed, starts)
+    FakeEs {
+        script: script.to_string_lossy().into_owned(),
+        armed,
+        leave,
+        starts,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -41,10 +63,9 @@ async fn a_controlled_bounce_restarts_the_node_through_supervisor_and_waits_for_
     server.spawn_ticker(Duration::from_millis(20), |_| {});
 
     let work = tempfile::tempdir().unwrap();
-    let (armed, starts) = fake_elasticsearch(work.path(), &server.url);
-    let script = read(&work.path().join("script-path"));
-    let sup = Supervisord::start(&[("elasticsearch", &script)]);
-    std::fs::write(&armed, "").unwrap();
+    let es_process = fake_elasticsearch(work.path(), &server.url);
+    let sup = Supervisord::start(&[("elasticsearch", &es_process.script)]);
+    std::fs::write(&es_process.armed, "").unwrap();
     let sshd = Sshd::start();
     // The ssh host is named like the node, so the node's host is found without node_hosts.
     let mut host = sshd.host("core-1");
@@ -85,15 +106,22 @@ async fn a_controlled_bounce_restarts_the_node_through_supervisor_and_waits_for_
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let run = tokio::spawn(execute(1, plan, backends, audit, tx, CancellationToken::new()));
     let mut progress = Vec::new();
-    while let Some(event) = rx.recv().await {
-        if let ActionEvent::Progress { progress: p, .. } = event {
-            progress.push(p.message);
+    let events = async {
+        while let Some(event) = rx.recv().await {
+            if let ActionEvent::Progress { progress: p, .. } = event {
+                // Supervisor says RUNNING at once, but the node is still listed with its old
+                // process: the procedure must wait for the new one. Only now does the node leave.
+                if p.message.contains("core-1 still shows its old process") {
+                    std::fs::write(&es_process.leave, "").unwrap();
+                }
+                progress.push(p.message);
+            }
         }
-    }
-    let outcome = tokio::time::timeout(Duration::from_secs(120), run)
+    };
+    tokio::time::timeout(Duration::from_secs(120), events)
         .await
-        .expect("the procedure ends")
-        .unwrap();
+        .unwrap_or_else(|_| panic!("the procedure ends; progress so far: {progress:#?}"));
+    let outcome = run.await.unwrap();
     assert_eq!(
         outcome.result,
         OutcomeResult::Succeeded,
@@ -102,7 +130,11 @@ async fn a_controlled_bounce_restarts_the_node_through_supervisor_and_waits_for_
     );
 
     // Supervisor really restarted it (once), and the procedure waited for the node to rejoin.
-    assert_eq!(read(&starts).lines().count(), 1, "one restart");
+    assert_eq!(read(&es_process.starts).lines().count(), 1, "one restart");
+    assert!(
+        es_process.leave.exists(),
+        "it waited for the new process: {progress:#?}"
+    );
     // In the audit log, inside the procedure's pair: the restart as its own action, then the check
     // that the node rejoined, then allocation back on.
     let audit = read(&audit_path);

@@ -22,6 +22,8 @@ pub struct SimNode {
     /// Ticks until a stopped node comes back by itself (`None`: stays down until started).
     pub back_in: Option<u32>,
     pub heap: u32,
+    /// The tick its process started (its JVM uptime counts from there; one tick is a second).
+    pub started_tick: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +140,7 @@ impl SimCluster {
                 up: true,
                 back_in: None,
                 heap: 40 + (i as u32 * 7) % 30,
+                started_tick: 0,
             })
             .collect();
         Self {
@@ -365,6 +368,7 @@ impl SimCluster {
     }
 
     fn note_started(&mut self, node: usize) {
+        self.nodes[node].started_tick = self.ticks;
         let (ip, zone) = (self.nodes[node].ip.clone(), self.nodes[node].zone.clone());
         let pid = 1200 + node * 97 + (self.ticks % 500) as usize;
         let version = self.version.clone();
@@ -739,12 +743,14 @@ impl SimCluster {
             nodes.insert(
                 n.id.clone(),
                 json!({
-                    "timestamp": 1_700_000_000_000u64 + self.ticks,
+                    "timestamp": 1_700_000_000_000u64 + self.ticks * 1000,
                     "name": n.name, "transport_address": format!("{}:9300", n.ip), "host": n.ip,
                     "ip": format!("{}:9300", n.ip),
                     "roles": ["data", "data_content", "data_hot", "ingest", "master"],
                     "attributes": {"zone": n.zone, "xpack.installed": "true"},
-                    "jvm": {"mem": {"heap_used_in_bytes": n.heap as u64 * 1_000_000, "heap_used_percent": n.heap, "heap_max_in_bytes": 100_000_000u64}},
+                    "jvm": {"timestamp": 1_700_000_000_000u64 + self.ticks * 1000,
+                            "uptime_in_millis": (self.ticks - n.started_tick) * 1000,
+                            "mem": {"heap_used_in_bytes": n.heap as u64 * 1_000_000, "heap_used_percent": n.heap, "heap_max_in_bytes": 100_000_000u64}},
                     "fs": {"timestamp": 1_700_000_000_000u64, "total": {"total_in_bytes": n.disk_total, "free_in_bytes": avail, "available_in_bytes": avail},
                            "data": [{"path": "/usr/share/elasticsearch/data", "mount": "/ (overlay)", "type": "overlay",
                                      "total_in_bytes": n.disk_total, "free_in_bytes": avail, "available_in_bytes": avail}]},

@@ -124,6 +124,9 @@ pub fn parse_node_stats(body: &[u8]) -> R<Vec<EsNode>> {
         fs: Option<Fs>,
         #[serde(default)]
         jvm: Option<Jvm>,
+        /// When the node took these stats (epoch ms, the node's clock).
+        #[serde(default)]
+        timestamp: Option<u64>,
     }
     #[derive(Deserialize)]
     struct Fs {
@@ -145,6 +148,11 @@ pub fn parse_node_stats(body: &[u8]) -> R<Vec<EsNode>> {
     #[derive(Deserialize)]
     struct Jvm {
         mem: Option<Mem>,
+        #[serde(default)]
+        uptime_in_millis: Option<u64>,
+        /// When the JVM stats were taken (epoch ms, the node's clock).
+        #[serde(default)]
+        timestamp: Option<u64>,
     }
     #[derive(Deserialize)]
     struct Mem {
@@ -184,6 +192,10 @@ pub fn parse_node_stats(body: &[u8]) -> R<Vec<EsNode>> {
             disk_total: n.fs.as_ref().and_then(|f| f.total.as_ref()?.total_in_bytes),
             disk_available: n.fs.as_ref().and_then(|f| f.total.as_ref()?.available_in_bytes),
             effective_thresholds: thresholds,
+            started_at_ms: n.jvm.as_ref().and_then(|j| {
+                let at = j.timestamp.or(n.timestamp)?;
+                at.checked_sub(j.uptime_in_millis?)
+            }),
             heap_percent: n.jvm.and_then(|j| j.mem?.heap_used_percent),
             ..EsNode::default()
         });

@@ -308,7 +308,12 @@ pub async fn run(op: HostsOp, ctx: &ActionCtx) -> Outcome {
                         .take(3)
                         .map(|(p, kib)| format!("{} {}", human_kib(*kib), p))
                         .collect();
-                    Outcome::succeeded(format!("du {path}: {} entries; biggest: {}", r.scanned, top.join(", ")))
+                    let summary = format!("du {path}: {} entries; biggest: {}", r.scanned, top.join(", "));
+                    match &r.error {
+                        // Parts of the tree were unreadable: the sizes are lower bounds.
+                        Some(note) => Outcome::unverified(format!("{summary}; {note}")),
+                        None => Outcome::succeeded(summary),
+                    }
                 }
                 Err(e) => Outcome::failed(e),
             }

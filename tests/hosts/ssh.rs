@@ -926,3 +926,50 @@ async fn file_commands_run_through_the_configured_prefix() {
     );
     b.shutdown().await;
 }
+
+/// A scan waiting for a slot (every one taken by tails) says so, can be stopped while it waits,
+/// and its report ends either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_du_waiting_for_a_slot_says_so_and_can_be_stopped() {
+    let sshd = Sshd::start();
+    let dir = sshd.dir.path().join("scan me");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = sshd.dir.path().join("busy.log");
+    std::fs::write(&log, "line\n").unwrap();
+    let mut cfg = sshd.config(vec![sshd.host("me")]);
+    cfg.max_tails = 1;
+    let b = backend(&cfg);
+    // The only slot: a tail, streaming.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    b.handle_tail(TailCommand::Start(LogSource::file("me", &log.to_string_lossy())), tx);
+    while let Some(p) = rx.recv().await {
+        if let opsdeck::model::fleet::SourceUpdate::Logs(opsdeck::model::logs::LogEvent::Lines { .. }) = p.update {
+            break;
+        }
+    }
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (said_tx, mut said) = tokio::sync::mpsc::unbounded_channel();
+    let scan = {
+        let (b, cancel, dir) = (b.clone(), cancel.clone(), dir.to_string_lossy().into_owned());
+        tokio::spawn(async move {
+            let progress = move |m: String, _: Option<f64>| {
+                let _ = said_tx.send(m);
+            };
+            b.du("me", &dir, Duration::from_secs(600), &progress, &cancel).await
+        })
+    };
+    let waiting = said.recv().await.expect("progress");
+    assert!(waiting.contains("waiting for a free slot on me"), "{waiting}");
+    cancel.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), scan)
+        .await
+        .expect("a waiting scan ends when stopped")
+        .unwrap()
+        .expect_err("stopped while waiting");
+    assert_eq!(stopped, "stopped by the user");
+    let polls = b.poll_all().await;
+    let report = &polls[0].du[0];
+    assert!(!report.running, "{report:?}");
+    assert_eq!(report.error.as_deref(), Some("stopped by the user"));
+    b.shutdown().await;
+}

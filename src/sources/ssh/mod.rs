@@ -30,6 +30,7 @@
 //!   host of that name (pillow processes configured on `local`, the demo).
 
 pub mod df;
+mod du;
 pub mod files;
 pub mod lines;
 pub mod supervisor;
@@ -417,124 +418,6 @@ impl SshBackend {
             .lock()
             .map(|d| d.get(host).cloned().unwrap_or_default())
             .unwrap_or_default()
-    }
-
-    /// `du` of `dir`'s children on `host`, reporting progress as each child finishes. The result also
-    /// appears in the hosts pane with the next poll.
-    pub async fn du(
-        &self,
-        host: &str,
-        dir: &str,
-        timeout: Duration,
-        progress: &(dyn Fn(String, Option<f64>) + Send + Sync),
-        cancel: &CancellationToken,
-    ) -> Result<DuReport, String> {
-        let t = self.transport(host)?.clone();
-        let mut report = DuReport {
-            path: dir.to_string(),
-            running: true,
-            scanned: 0,
-            entries: Vec::new(),
-            error: None,
-            finished_at: None,
-        };
-        self.du_update(host, report.clone());
-        let prefix = self.inner.config.files_prefix_of(host);
-        let children = t
-            .run(&files::count_children_command(dir).prefixed(prefix), t.command_timeout)
-            .await
-            .ok()
-            .filter(|o| o.success())
-            .map(|o| o.stdout.len() as u64);
-        // Under the watchdog: a du the user stops (or that we give up on) ends on the host too.
-        let cmd = tail::watchdog(files::du_command(dir, timeout.as_secs()).prefixed(prefix));
-        // A long-running stream, like a tail: it takes a tail slot, so scans never starve the polls.
-        if !t.tail_slot_free() {
-            progress(
-                format!(
-                    "du {dir}: waiting for a free slot on {host} (tails and du scans: at most {} at once; ssh.max_tails)",
-                    t.tail_limit()
-                ),
-                None,
-            );
-        }
-        let mut stream = t.spawn(&cmd, true).await?;
-        let stdout = stream.stdout.take().ok_or("du has no output pipe")?;
-        let mut lines = lines::Lines::new(stdout);
-        // Read as it comes: a scan of many unreadable directories must not block on a full pipe.
-        let mut errors = stream.stderr.take().map(lines::Lines::new);
-        let (mut complaints, mut last_complaint) = (0usize, String::new());
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        let outcome = loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break Err("stopped by the user".to_string()),
-                _ = &mut deadline => break Err(format!("du did not finish within {}", humantime::format_duration(timeout))),
-                line = lines.next_line() => match line {
-                    Ok(Some(l)) => {
-                        if let Some((path, kib)) = files::parse_du_line(&l) {
-                            report.scanned += 1;
-                            if path.trim_end_matches('/') != dir.trim_end_matches('/') {
-                                report.entries.push((path.clone(), kib));
-                            }
-                            let fraction = children.filter(|c| *c > 0).map(|c| (report.scanned as f64 / c as f64).min(1.0));
-                            progress(format!("du {dir}: {} entries, last {}", report.scanned, path), fraction);
-                            if report.scanned.is_multiple_of(16) {
-                                self.du_update(host, report.clone());
-                            }
-                        }
-                    }
-                    Ok(None) => break Ok(()),
-                    Err(e) => break Err(format!("reading du output: {e}")),
-                },
-                line = async { match errors.as_mut() { Some(e) => e.next_line().await, None => std::future::pending().await } } => match line {
-                    Ok(Some(l)) => (complaints, last_complaint) = (complaints + 1, l),
-                    _ => errors = None,
-                },
-            }
-        };
-        drop(lines);
-        // Its output ended: what it still has to say on stderr comes at once (it has exited).
-        if outcome.is_ok()
-            && let Some(e) = errors.as_mut()
-        {
-            while let Ok(Ok(Some(l))) = tokio::time::timeout(Duration::from_secs(2), e.next_line()).await {
-                (complaints, last_complaint) = (complaints + 1, l);
-            }
-        }
-        drop(errors);
-        let status = stream.stop().await;
-        // du exits 1 when it could not read some of the tree: what it measured still counts, with a
-        // word on what it could not; with nothing measured, its complaint is the answer.
-        let outcome = match (outcome, status) {
-            (Ok(()), Some(0)) => Ok(()),
-            (Ok(()), status) if report.entries.is_empty() => Err(match (status, last_complaint.as_str()) {
-                (_, said) if !said.is_empty() => format!("du failed: {said}"),
-                (Some(code), _) => format!("du failed with exit code {code}"),
-                (None, _) => "du was killed".to_string(),
-            }),
-            (Ok(()), _) => {
-                report.error = Some(format!(
-                    "partial: du could not read {complaints} item(s){}; ssh.files_prefix can run it with sudo",
-                    if last_complaint.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", last: {last_complaint}")
-                    }
-                ));
-                Ok(())
-            }
-            (Err(e), _) => Err(e),
-        };
-        report.running = false;
-        report.finished_at = Some(SystemTime::now());
-        report.entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        report.entries.truncate(50);
-        if let Err(e) = &outcome {
-            report.error = Some(e.clone());
-        }
-        self.du_update(host, report.clone());
-        outcome.map(|_| report)
     }
 
     // --- polling ---

@@ -53,9 +53,14 @@ known() { [ -f "$S/$1.state" ]; }
 act=$1; [ $# -gt 0 ] && shift
 case "$act" in
 status)
-  if [ $# -eq 0 ]; then for f in "$S"/*.state; do line "$(basename "$f" .state)"; done
-  else for p in "$@"; do if known "$p"; then line "$p"; else echo "$p: ERROR (no such process)"; exit 4; fi; done; fi
-  if grep -qv RUNNING "$S"/*.state; then exit 3; fi; exit 0;;
+  # As supervisorctl: every program without names; exit 3 when one shown is not RUNNING, 4 when unknown.
+  if [ $# -eq 0 ]; then for f in "$S"/*.state; do set -- "$@" "$(basename "$f" .state)"; done; fi
+  rc=0
+  for p in "$@"; do
+    if known "$p"; then line "$p"; grep -q RUNNING "$S/$p.state" || rc=3
+    else echo "$p: ERROR (no such process)"; rc=4; fi
+  done
+  exit $rc;;
 start|stop|restart)
   rc=0
   for p in "$@"; do

@@ -49,14 +49,20 @@ line() { printf '%-44s %s\n' "$1" "$(cat "$dir/state/$1")"; }
 known() { [ -f "$dir/state/$1" ]; }
 case "$cmd" in
 status)
-  if [ $# -eq 0 ]; then for f in "$dir"/state/*; do line "$(basename "$f")"; done
-  else for p in "$@"; do if known "$p"; then line "$p"; else echo "$p: ERROR (no such process)"; exit 4; fi; done; fi
-  if grep -qv '^RUNNING' "$dir"/state/*; then exit 3; fi; exit 0;;
+  # As supervisorctl: every program without names; exit 3 when one shown is not RUNNING, 4 when unknown.
+  [ $# -eq 0 ] && set -- $(ls "$dir/state")
+  rc=0
+  for p in "$@"; do
+    if known "$p"; then line "$p"; grep -q '^RUNNING' "$dir/state/$p" || rc=3
+    else echo "$p: ERROR (no such process)"; rc=4; fi
+  done
+  exit $rc;;
 start|stop|restart)
   rc=0
   for p in "$@"; do
     if ! known "$p"; then echo "$p: ERROR (no such process)"; rc=1; continue; fi
-    echo "$cmd" > "$dir/requests/$p"
+    # Written aside, then moved in: the simulation never reads a half-written request.
+    echo "$cmd" > "$dir/tmp/$p.$$" && mv "$dir/tmp/$p.$$" "$dir/requests/$p"
     case "$cmd" in stop|restart) echo "$p: stopped";; esac
     case "$cmd" in start|restart) echo "$p: started";; esac
   done
@@ -104,6 +110,7 @@ fn append_log(path: &Path, lines: &[String]) {
 pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     let dir = demo.sandbox.join("pillows");
     std::fs::create_dir_all(dir.join("requests"))?;
+    std::fs::create_dir_all(dir.join("tmp"))?;
     std::fs::create_dir_all(dir.join("state"))?;
     std::fs::create_dir_all(dir.join("log"))?;
     std::fs::create_dir_all(dir.join("bin"))?;

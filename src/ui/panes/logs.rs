@@ -283,6 +283,9 @@ pub struct TailView {
     page: StdCell<u16>,
     /// A message for the header (no match, saved...).
     note: Option<String>,
+    /// Its tails were stopped with `x`: leaving must not stop them again (by then the same log
+    /// may be tailed anew from another pane).
+    stopped: bool,
 }
 
 impl TailView {
@@ -302,6 +305,7 @@ impl TailView {
             current: None,
             page: StdCell::new(20),
             note: None,
+            stopped: false,
         }
     }
 
@@ -456,7 +460,10 @@ impl TailView {
     }
 
     /// Stops every tail this view shows.
-    fn stop_tails(&self) -> Vec<Effect> {
+    fn stop_tails(&mut self) -> Vec<Effect> {
+        if std::mem::replace(&mut self.stopped, true) {
+            return Vec::new();
+        }
         self.ids
             .iter()
             .map(|id| Effect::Logs(TailCommand::Stop { id: id.clone() }))

@@ -398,6 +398,11 @@ impl App {
         if let Some(effects) = screen.view.handle(action, &ctx, row.as_deref()) {
             return effects;
         }
+        if let Some(mut view) = screen.view.opens(action, &ctx) {
+            let effects = view.on_enter(&ctx);
+            self.panes[tab].push(Screen::new(view));
+            return effects;
+        }
         if let Some(name) = action.strip_prefix("custom:") {
             match self.custom_plan(name) {
                 Ok(plan) => self.confirm(plan),

@@ -220,6 +220,11 @@ pub trait View: Send {
         None
     }
 
+    /// A pane key that opens another view on top of this one (`Esc` comes back here).
+    fn opens(&self, _action: &str, _ctx: &ViewCtx) -> Option<Box<dyn View>> {
+        None
+    }
+
     /// Actions offered on `row` (or on the view when `row` is `None`).
     fn actions(&self, _ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
         Vec::new()

@@ -559,7 +559,7 @@ fn inodes_key_toggles_inode_usage_on_and_off() {
 }
 
 #[test]
-fn flat_key_in_a_hosts_view_shows_every_disk_and_comes_back() {
+fn flat_key_in_a_hosts_view_opens_every_disk_and_esc_comes_back() {
     let mut app = app(CONFIG);
     let disk = |mount, pct| fs(mount, "ext4", 100 << 20, pct);
     polled(
@@ -584,11 +584,13 @@ fn flat_key_in_a_hosts_view_shows_every_disk_and_comes_back() {
     key(&mut app, "end"); // web-1's /srv: the emptiest
     key(&mut app, "enter");
     assert!(screen(&app, 120, 30).contains("› web-1"));
+    // Esc goes back the way it came: to every disk, then to db-1.
     key(&mut app, "esc");
-    key(&mut app, "f");
+    assert!(screen(&app, 120, 30).contains("hosts › db-1 › hosts (all disks)"));
+    key(&mut app, "esc");
     let s = screen(&app, 120, 30);
     assert!(
-        s.contains("hosts › db-1") && !s.contains("/srv") && s.contains("/data"),
+        s.contains("hosts › db-1 ") && !s.contains("all disks") && !s.contains("/srv") && s.contains("/data"),
         "{s}"
     );
 }

@@ -48,7 +48,7 @@ pub const ACTIONS: &[PaneAction] = &[
     },
     PaneAction {
         name: "toggle_flat",
-        help: "list every disk of every host; again to go back",
+        help: "list every disk of every host (again: one row per host)",
     },
 ];
 
@@ -354,7 +354,6 @@ impl View for HostsRoot {
             host: host_of(row).to_string(),
             pseudo: self.pseudo,
             inodes: self.inodes,
-            all_disks: None,
         }))
     }
 
@@ -454,9 +453,6 @@ pub struct HostView {
     pub host: String,
     pub pseudo: bool,
     pub inodes: bool,
-    /// Set by `f`: every disk of every host shown here, as the host list's `f` shows them, until `f`
-    /// again comes back to this host. (A view cannot replace itself with the list below it.)
-    all_disks: Option<HostsRoot>,
 }
 
 /// Row kinds in the host view (the key's first part).
@@ -475,25 +471,16 @@ fn split_key(row: &str) -> (&str, &str) {
 
 impl View for HostView {
     fn crumb(&self) -> String {
-        match &self.all_disks {
-            Some(_) => "all disks".into(),
-            None => self.host.clone(),
-        }
+        self.host.clone()
     }
     fn scope(&self) -> &'static str {
-        match &self.all_disks {
-            Some(list) => list.scope(),
-            None => "hosts.host",
-        }
+        "hosts.host"
     }
     fn source(&self) -> Option<SourceKind> {
         Some(SourceKind::Hosts)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
-        if let Some(list) = &self.all_disks {
-            return list.header(ctx);
-        }
         let Some(h) = hosts(ctx).iter().find(|h| h.name == self.host) else {
             return vec![(format!(" {} has not been polled yet", self.host), Tone::Muted)];
         };
@@ -541,9 +528,6 @@ impl View for HostView {
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
-        if let Some(list) = &self.all_disks {
-            return list.table(ctx);
-        }
         let mut columns = vec![
             Column::left("KIND", 5),
             Column::left("NAME", 20).grow(),
@@ -669,14 +653,7 @@ impl View for HostView {
         table
     }
 
-    fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
-        self.all_disks.as_ref()?.drill(ctx, row)
-    }
-
     fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
-        if let Some(list) = &self.all_disks {
-            return list.actions(ctx, row);
-        }
         let program = row.and_then(|r| match split_key(r) {
             (PROG, name) => Some(name),
             _ => None,
@@ -697,10 +674,7 @@ impl View for HostView {
         offers
     }
 
-    fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
-        if let Some(list) = &self.all_disks {
-            return list.row_vars(ctx, row);
-        }
+    fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
         let (kind, name) = split_key(row);
         let mut v = vec![("host".to_string(), self.host.clone())];
         match kind {
@@ -724,33 +698,28 @@ impl View for HostView {
 
     /// A program row: that program's output (supervisorctl tail -f); any other row: the host's files.
     fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
-        if let Some(list) = &self.all_disks {
-            return list.logs(ctx, row);
-        }
         match row.map(split_key) {
             Some((PROG, program)) => Ok(vec![LogSource::program(&self.host, program)]),
             _ => host_logs(ctx, &self.host),
         }
     }
 
-    fn handle(&mut self, action: &str, ctx: &ViewCtx, row: Option<&str>) -> Option<Vec<Effect>> {
-        match (action, &mut self.all_disks) {
-            // Back to this host, keeping what was toggled meanwhile.
-            ("toggle_flat", Some(list)) => {
-                (self.pseudo, self.inodes) = (list.pseudo, list.inodes);
-                self.all_disks = None;
-            }
-            ("toggle_flat", None) => {
-                self.all_disks = Some(HostsRoot {
-                    flat: true,
-                    pseudo: self.pseudo,
-                    inodes: self.inodes,
-                    flat_for_inodes: false,
-                });
-            }
-            (_, Some(list)) => return list.handle(action, ctx, row),
-            ("toggle_pseudo", None) => self.pseudo = !self.pseudo,
-            ("toggle_inodes", None) => self.inodes = !self.inodes,
+    /// `f`: every disk of every host, on top of this host (`Esc` comes back).
+    fn opens(&self, action: &str, _ctx: &ViewCtx) -> Option<Box<dyn View>> {
+        (action == "toggle_flat").then(|| {
+            Box::new(HostsRoot {
+                flat: true,
+                pseudo: self.pseudo,
+                inodes: self.inodes,
+                ..HostsRoot::default()
+            }) as Box<dyn View>
+        })
+    }
+
+    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
+        match action {
+            "toggle_pseudo" => self.pseudo = !self.pseudo,
+            "toggle_inodes" => self.inodes = !self.inodes,
             _ => return None,
         }
         Some(Vec::new())

@@ -88,8 +88,13 @@ fn demo_starts_navigates_and_quits_cleanly() {
     t.keys(&["?"]);
     t.wait_for("this help");
     t.keys(&["Escape"]);
+    // Escape must be read before the next key: ESC and ':' read together are Alt-':'.
+    t.wait_until("help closed", |s| !s.contains("this help"));
     t.keys(&[":", "pill", "Enter"]);
-    t.wait_for(" pillows ");
+    // The pane's title line (the tab bar says "pillows" all along).
+    t.wait_until("the pillows pane", |s| {
+        s.lines().nth(1).is_some_and(|l| l.starts_with(" pillows "))
+    });
     // RUNNING comes from the pillow host's supervisor status (polled by the hosts source):
     // ucr-pillow's two processes never die in the demo.
     let s = t.wait_for("2/2");

@@ -34,3 +34,22 @@ pub fn state_of(polls: Vec<opsdeck::model::hosts::HostPoll>) -> HostsState {
     HostsState::absorb(&mut s, polls, SystemTime::now());
     s.expect("a poll makes a state")
 }
+
+/// Plans removing every junk file the first host of `polls` reported and runs it through `b`,
+/// as the hosts pane would: returns the plan's call (what the dialog shows) and the outcome.
+pub async fn remove_found_junk(
+    ssh: &opsdeck::config::ssh::SshConfig,
+    b: &SshBackend,
+    polls: Vec<opsdeck::model::hosts::HostPoll>,
+    dir: &std::path::Path,
+) -> (String, opsdeck::actions::Outcome) {
+    let config = opsdeck::config::Config {
+        ssh: ssh.clone(),
+        ..Default::default()
+    };
+    let state = state_of(polls);
+    let h = &state.hosts[0];
+    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).expect("a removal plan");
+    let out = opsdeck::actions::run_operation(plan.op, &action_ctx(b.clone(), dir)).await;
+    (plan.call, out)
+}

@@ -1,6 +1,6 @@
 //! The SSH transport, pollers, supervisor actions and tails against a real sshd and supervisord.
 
-use super::common::{action_ctx, state_of};
+use super::common::{remove_found_junk, state_of};
 use super::harness::{Sshd, Supervisord, eventually, free_port, read};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::hosts::ProgramState;
@@ -350,15 +350,7 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
     assert_eq!(found, want, "discovered exactly, byte for byte");
 
     // Remove them through the action: exactly those files go, nothing runs.
-    let config = opsdeck::config::Config {
-        ssh: cfg.clone(),
-        ..Default::default()
-    };
-    let state = state_of(polls);
-    let h = &state.hosts[0];
-    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
-    let ctx = action_ctx(b.clone(), root);
-    let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
+    let (_, out) = remove_found_junk(&cfg, &b, polls, root).await;
     assert_eq!(
         out.result,
         opsdeck::actions::OutcomeResult::Succeeded,
@@ -886,17 +878,9 @@ async fn file_commands_run_through_the_configured_prefix() {
         "only find went through the prefix (not df, not uptime)"
     );
 
-    let config = opsdeck::config::Config {
-        ssh: cfg.clone(),
-        ..Default::default()
-    };
-    let state = state_of(polls);
-    let h = &state.hosts[0];
-    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).unwrap();
+    let (call, out) = remove_found_junk(&cfg, &b, polls, root).await;
     let shown = format!("'{}' -n rm -f -- ", sudo.display());
-    assert!(plan.call.contains(&shown), "the dialog shows the prefix: {}", plan.call);
-    let ctx = action_ctx(b.clone(), root);
-    let out = opsdeck::actions::run_operation(plan.op, &ctx).await;
+    assert!(call.contains(&shown), "the dialog shows the prefix: {call}");
     assert_eq!(
         out.result,
         opsdeck::actions::OutcomeResult::Succeeded,

@@ -24,7 +24,7 @@ fn plan(command: &str, timeout: Duration) -> ActionPlan {
         timeout,
         op: Operation::Command(CommandOp {
             transport: Transport::Local,
-            command: command.into(),
+            argv: vec!["sh".into(), "-c".into(), command.into()],
             timeout,
         }),
     }

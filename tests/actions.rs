@@ -192,3 +192,150 @@ async fn sub_steps_written_by_an_operation_reach_the_app_too() {
     assert_eq!(seen, read(audit.path()));
     assert_eq!(seen.len(), 2);
 }
+
+/// The custom-action template renderer against a real `sh`: whatever a value holds, the command
+/// receives it byte for byte as one argument, and the script never depends on the values.
+mod template_renderer {
+    use opsdeck::actions::command::run_argv;
+    use opsdeck::actions::custom::template::{RenderError, Template};
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    /// Characters a shell gives meaning to, and any other character (never NUL: no argument holds one).
+    fn value() -> impl Strategy<Value = String> {
+        let special = prop::sample::select("'\"$`\\\n\t ;()|&<>#*?[]{}~=!%-".chars().collect::<Vec<_>>());
+        prop::collection::vec(prop_oneof![special, any::<char>()], 0..24)
+            .prop_map(|chars| chars.into_iter().filter(|c| *c != '\0').collect())
+    }
+
+    /// The NUL-terminated words `sh -c SCRIPT opsdeck VALUE…` printed.
+    fn printed(template: &str, vars: &[(String, String)]) -> Result<Vec<String>, RenderError> {
+        let rendered = Template::parse(template).unwrap().render(vars)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let out = rt
+            .block_on(run_argv(&rendered.argv(), Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(out.status, Some(0), "{}: {}", rendered.script, out.stderr);
+        let mut words: Vec<String> = out.stdout.split('\0').map(String::from).collect();
+        assert_eq!(words.pop().as_deref(), Some(""), "{:?}", out.stdout);
+        Ok(words)
+    }
+
+    fn vars(a: &str, b: &str) -> Vec<(String, String)> {
+        vec![("a".into(), a.into()), ("b".into(), b.into())]
+    }
+
+    proptest! {
+        // A bounded run (CI runs it with every `cargo test`); a failure prints its minimal case.
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_value_reaches_the_command_as_one_exact_argument(a in value(), b in value()) {
+            // Inside double quotes, bare inside a word, inside $( … ), after --.
+            let words = printed(
+                r#"printf '%s\0' "<{{a}}>" x{{b}}y x"{{a}}"{{b}} "$(printf '%s.' x"{{b}}")" -- {{a}}"#,
+                &vars(&a, &b),
+            )
+            .unwrap();
+            let expected = vec![
+                format!("<{a}>"),
+                format!("x{b}y"),
+                format!("x{a}{b}"),
+                format!("x{b}."),
+                "--".to_string(),
+                a.clone(),
+            ];
+            prop_assert_eq!(words, expected);
+            // Alone as an argument: the value, unless it would be an option.
+            match printed(r#"printf '%s\0' {{a}}"#, &vars(&a, &b)) {
+                Ok(words) => {
+                    prop_assert!(!a.starts_with('-'));
+                    prop_assert_eq!(words, vec![a]);
+                }
+                Err(RenderError::OptionLike(o)) => prop_assert!(o.value.starts_with('-') && o.name == "a"),
+                Err(e) => prop_assert!(false, "{e:?}"),
+            }
+        }
+
+        #[test]
+        fn the_script_never_depends_on_the_values(
+            pieces in prop::collection::vec(
+                prop::sample::select(vec![
+                    "{{a}}", "{{b}}", " ", "'", "\"", "$(", ")", "`", "\\", "$", "((", "{", "}", "<<", "#",
+                    "\n", ";", "--", "-x", "echo", "x",
+                ]),
+                0..30,
+            ),
+            a1 in value(), b1 in value(), a2 in value(), b2 in value(),
+        ) {
+            let template: String = pieces.concat();
+            // Whatever the text, reading it ends in a template or an error, never a panic.
+            let Ok(t) = Template::parse(&template) else { return Ok(()) };
+            let plain = |v: &str| v.trim_start_matches('-').to_string();
+            let one = t.render(&vars(&plain(&a1), &plain(&b1)));
+            let two = t.render(&vars(&plain(&a2), &plain(&b2)));
+            if let (Ok(one), Ok(two)) = (one, two) {
+                prop_assert_eq!(one.script, two.script);
+            }
+        }
+    }
+}
+
+/// `opsdeck config check` on custom actions: every template mistake with its file and line.
+#[test]
+fn config_check_reports_custom_action_templates_and_scopes_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("actions.toml");
+    std::fs::write(
+        &file,
+        r#"[[actions]]
+name = "record"
+key = "A"
+scope = "hosts.host"
+command = "printf 'A3[%s]\n' '{{name}}' >> out.txt"
+
+[[actions]]
+name = "typo"
+key = "B"
+scope = "hosts.host"
+command = "ls -- {{nmae}}"
+
+[[actions]]
+name = "nowhere"
+key = "C"
+scope = "hosts.filesystem"
+command = "df -h"
+
+[[actions]]
+name = "fine"
+key = "D"
+scope = "hosts"
+command = "printf '%s\n' \"{{name}}\" {{path}}"
+"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["config", "check"])
+        .arg(&file)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let f = file.display();
+    for line in [
+        format!("{f}:5: actions[0].command: {{{{name}}}} is inside single quotes"),
+        format!("{f}:11: actions[1].command: {{{{nmae}}}} is not a value rows in scope \"hosts.host\" have"),
+        format!("{f}:16: actions[2].scope: unknown scope \"hosts.filesystem\""),
+    ] {
+        assert!(err.contains(&line), "{line}\nnot in:\n{err}");
+    }
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with(&*f.to_string())).count(),
+        3,
+        "{err}"
+    );
+}

@@ -339,3 +339,100 @@ command = "printf '%s\n' \"{{name}}\" {{path}}"
         "{err}"
     );
 }
+
+/// Every view's scope is a row kind custom actions know, and every value its rows offer is a
+/// placeholder config check accepts for that kind: walked over the demo fleet (each pane polled
+/// once), through drill-downs and view toggles. Config check and the console cannot disagree.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
+    use opsdeck::actions::custom::ROW_KINDS;
+    use opsdeck::app::{App, Env, Event, action_catalog};
+    use opsdeck::sources::runner::Polled;
+    use opsdeck::ui::panes::Tab;
+    use opsdeck::ui::view::{View, ViewCtx};
+    use std::collections::BTreeSet;
+
+    fn check(view: &dyn View, ctx: &ViewCtx, seen: &mut BTreeSet<&'static str>) {
+        let scope = view.scope();
+        let kind = ROW_KINDS
+            .iter()
+            .find(|k| k.scope == scope)
+            .unwrap_or_else(|| panic!("{scope:?} ({}) is not in custom::ROW_KINDS", view.crumb()));
+        seen.insert(scope);
+        for row in view.table(ctx).rows {
+            for (name, _) in view.row_vars(ctx, &row.key) {
+                assert!(
+                    kind.vars.iter().any(|(n, _)| *n == name),
+                    "{scope}: row {:?} offers {{{{{name}}}}}, which ROW_KINDS does not list",
+                    row.key
+                );
+            }
+        }
+    }
+
+    fn walk(mut view: Box<dyn View>, tab: Tab, ctx: &ViewCtx, depth: usize, seen: &mut BTreeSet<&'static str>) {
+        check(view.as_ref(), ctx, seen);
+        if depth < 3 {
+            for row in view.table(ctx).rows.iter().take(4) {
+                if let Some(deeper) = view.drill(ctx, &row.key) {
+                    walk(deeper, tab, ctx, depth + 1, seen);
+                }
+            }
+        }
+        // Every mode of the view: each toggle (or view switch) applied until it comes back round.
+        for action in tab.actions().iter().map(|a| a.name) {
+            if !(action.starts_with("toggle_") || action.ends_with("_view")) {
+                continue;
+            }
+            if let Some(other) = view.opens(action, ctx) {
+                walk(other, tab, ctx, depth + 1, seen);
+                continue;
+            }
+            for _ in 0..6 {
+                if view.handle(action, ctx, None).is_none() {
+                    break;
+                }
+                check(view.as_ref(), ctx, seen);
+                if depth < 3 {
+                    for row in view.table(ctx).rows.iter().take(4) {
+                        if let Some(deeper) = view.drill(ctx, &row.key) {
+                            walk(deeper, tab, ctx, depth + 1, seen);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let demo = opsdeck::demo::DemoFleet::start(dir.path().to_path_buf()).await.unwrap();
+    let (backends, errors) = Backends::connect(&demo.config).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let (keymap, _) = opsdeck::ui::keymap::Keymap::load("default", None, &action_catalog());
+    let env = Env {
+        config: std::sync::Arc::new(demo.config.clone()),
+        keymap,
+        theme: opsdeck::ui::theme::Theme::builtin("default").unwrap(),
+        read_only: false,
+    };
+    let (mut app, _) = App::new(env, std::time::SystemTime::now());
+    for mut poller in backends.pollers(&demo.config) {
+        let update = opsdeck::sources::poll_once(poller.as_mut()).await;
+        app.update(Event::Polled(Polled {
+            at: std::time::SystemTime::now(),
+            update,
+        }));
+    }
+    // One audited action, so the audit pane has an entry to drill into.
+    let audit = AuditLog::new(dir.path().join("walk-audit.jsonl"), identity());
+    let entry = audit.intent("walk-1", &plan("true", Duration::from_secs(1))).unwrap();
+    app.update(Event::Action(ActionEvent::Audited(entry)));
+    let ctx = app.ctx();
+    let mut seen = BTreeSet::new();
+    for tab in Tab::ALL {
+        walk(tab.root(), tab, &ctx, 0, &mut seen);
+    }
+    let listed: BTreeSet<&str> = ROW_KINDS.iter().map(|k| k.scope).collect();
+    let unseen: Vec<&&str> = listed.difference(&seen).collect();
+    assert!(unseen.is_empty(), "row kinds no view has: {unseen:?}");
+}

@@ -241,8 +241,8 @@ pub fn plan(
 ) -> Result<ActionPlan, String> {
     let rendered = Template::parse(&action.command)?.render(vars).map_err(|e| match e {
         RenderError::Unknown(why) => why,
-        RenderError::Nul { name } => format!(
-            "{} holds a NUL byte, which no command argument can carry",
+        RenderError::Control { name } => format!(
+            "{} has control characters: opsdeck does not pass it on (it could not be shown as it is)",
             described(scope, &name, vars)
         ),
         RenderError::OptionLike(o) => format!(
@@ -433,7 +433,7 @@ mod tests {
             "\"; touch pwned_dq; \".hprof",
             "`touch pwned_bt`.hprof",
             "$(touch${IFS}pwned).hprof",
-            "x'; touch pwned_sq; echo '$(id)\" \\ \n end",
+            "x'; touch pwned_sq; echo '$(id)\" \\ end",
             "*",
             "",
         ];
@@ -450,6 +450,21 @@ mod tests {
         }
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(left.is_empty(), "nothing ran: {left:?}");
+        // A value the dialog could not show as it is (a newline, an escape sequence) is not passed on.
+        for name in ["two\nlines.hprof", "\u{1b}[2Jclear.hprof"] {
+            let v = vars(&[("host", "es-1"), ("name", name), ("path", name)]);
+            let e = plan(
+                &local("ls -- {{name}}", "hosts"),
+                "hosts.host",
+                &v,
+                &SshConfig::default(),
+            )
+            .unwrap_err();
+            assert!(
+                e.starts_with("file name '") && e.contains("from find or du on es-1 has control characters"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -91,18 +91,25 @@ pub fn call_text(ssh: &SshConfig, host: &str, command: &str) -> String {
     words.join(" ")
 }
 
-/// What the junk action says about a file it will not touch: its name came from the host as bytes
-/// that are not UTF-8 and was decoded lossily (U+FFFD), so it names no real file; or it was listed
-/// without its device:inode, so it could not be recognised at removal time.
-fn unreadable_name(f: &JunkFile) -> Option<String> {
-    if f.path.contains('\u{FFFD}') {
-        return Some(format!(
-            "{}: name is not valid UTF-8; remove it by hand",
-            printable(&f.path)
-        ));
+/// Why a file name from a host is not one the junk action passes on: it came as bytes that are not
+/// UTF-8 and was decoded lossily (U+FFFD), so it names no real file; or it holds control
+/// characters, so no dialog can show it as it is.
+fn unusable_name(path: &str) -> Option<&'static str> {
+    if path.contains('\u{FFFD}') {
+        Some("name is not valid UTF-8; remove it by hand")
+    } else if path.chars().any(char::is_control) {
+        Some("name has control characters; remove it by hand")
+    } else {
+        None
     }
-    f.id.is_none()
-        .then(|| format!("{}: listed without its device:inode; poll again", printable(&f.path)))
+}
+
+/// Why the junk action will not touch a file it was shown, if it will not: an unusable name, or no
+/// device:inode to recognise it by at removal time.
+fn left_alone(f: &JunkFile) -> Option<String> {
+    let why =
+        unusable_name(&f.path).or_else(|| f.id.is_none().then_some("listed without its device:inode; poll again"))?;
+    Some(format!("{}: {why}", printable(&f.path)))
 }
 
 /// How long a start/stop/restart may take to show in supervisor's status, by default.
@@ -178,10 +185,9 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
     if junk.is_empty() {
         return Err(format!("no junk files found on {}", host.name));
     }
-    // A lossily decoded name is not the file's name: rm would miss it and the check would pass.
-    let (junk, unreadable): (Vec<&JunkFile>, Vec<&JunkFile>) = junk.iter().partition(|f| unreadable_name(f).is_none());
+    let (junk, unreadable): (Vec<&JunkFile>, Vec<&JunkFile>) = junk.iter().partition(|f| left_alone(f).is_none());
     if junk.is_empty() {
-        let why: Vec<String> = unreadable.iter().filter_map(|f| unreadable_name(f)).collect();
+        let why: Vec<String> = unreadable.iter().filter_map(|f| left_alone(f)).collect();
         return Err(why.join("; "));
     }
     let removals = junk
@@ -208,12 +214,11 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
     if !unreadable.is_empty() {
         description.push_str(&format!("Left alone, {} file(s):\n", unreadable.len()));
         for f in &unreadable {
-            description.push_str(&format!("  {}\n", unreadable_name(f).unwrap_or_default()));
+            description.push_str(&format!("  {}\n", left_alone(f).unwrap_or_default()));
         }
     }
     description.push_str(
-        "On the host, just before it goes, each file is checked again: still a regular file with the same \
-         device:inode, under its junk path with no symbolic link on the way. A file that changed is left alone.\n\
+        "Each is checked on the host just before: the same regular file, no link on its path.\n\
          Then df runs again to show the space freed.",
     );
     Ok(ActionPlan {
@@ -347,13 +352,12 @@ fn mount_of<'a>(fs: &'a [Filesystem], path: &str) -> Option<&'a Filesystem> {
 async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, listed: &[files::Removal]) -> Outcome {
     // Plans leave such names out; an op built any other way must not count a name that matches no
     // file as "vanished", and so removed.
-    let lossy: Vec<String> = listed
+    let refused: Vec<String> = listed
         .iter()
-        .filter(|r| r.path.contains('\u{FFFD}'))
-        .map(|r| format!("{}: name is not valid UTF-8; remove it by hand", printable(&r.path)))
+        .filter_map(|r| unusable_name(&r.path).map(|why| format!("{}: {why}", printable(&r.path))))
         .collect();
-    if !lossy.is_empty() {
-        return Outcome::failed(format!("nothing removed: {}", lossy.join("; ")));
+    if !refused.is_empty() {
+        return Outcome::failed(format!("nothing removed: {}", refused.join("; ")));
     }
     let timeout = ssh.config().command_timeout.get();
     let prefix = ssh.config().files_prefix_of(host);
@@ -367,7 +371,7 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, listed: &[f
         Err(e) => return Outcome::failed(format!("nothing removed: the removal did not run: {e}")),
         Ok(out) => out,
     };
-    let fates = files::parse_removal(&out.stdout, listed.len());
+    let fates = files::parse_removal(&out.stdout, listed);
     if !out.success() {
         tracing::warn!(host, stderr = %out.stderr, "the removal script reported problems");
     }
@@ -574,7 +578,7 @@ junk_paths = ["/data/es"]
     }
 
     #[test]
-    fn remove_plan_leaves_out_names_that_are_not_utf8_or_without_an_id() {
+    fn remove_plan_leaves_out_names_it_cannot_show_or_recognise() {
         let host = HostStatus {
             name: "es 1".into(),
             ..HostStatus::default()
@@ -584,13 +588,14 @@ junk_paths = ["/data/es"]
             id: None,
             ..junk("/data/es/core.1", 1 << 30, 0)
         };
+        let escape = junk("/data/es/\u{1b}[2Jcore.2", 1 << 30, 3);
         let good = junk("/data/es/core", 1 << 20, 2);
         let e = remove_files_plan(&config(), &host, std::slice::from_ref(&lossy)).unwrap_err();
         assert!(
             e.contains("java_pid\u{FFFD}.hprof: name is not valid UTF-8; remove it by hand"),
             "{e}"
         );
-        let p = remove_files_plan(&config(), &host, &[lossy, no_id, good]).unwrap();
+        let p = remove_files_plan(&config(), &host, &[lossy, no_id, escape, good]).unwrap();
         assert!(p.call.ends_with("opsdeck-remove 1:2 /data/es core"), "{}", p.call);
         assert!(
             p.description.contains("Delete these 1 file(s), 1.0 MiB in total"),
@@ -600,6 +605,7 @@ junk_paths = ["/data/es"]
         for why in [
             "name is not valid UTF-8; remove it by hand",
             "core.1: listed without its device:inode",
+            "/data/es/\\u{1b}[2Jcore.2: name has control characters; remove it by hand",
         ] {
             assert!(p.description.contains(why), "{}", p.description);
         }

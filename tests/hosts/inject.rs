@@ -351,7 +351,7 @@ async fn swap_after_listing_removes_nothing_outside_the_junk_path(host: HostConf
             junk.display()
         ),
         format!(
-            "{}/link.hprof (changed since planned, left alone: it is not a regular file now)",
+            "{}/link.hprof (changed since planned, left alone: it is a symbolic link now)",
             junk.display()
         ),
     ] {

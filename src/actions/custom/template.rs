@@ -54,8 +54,9 @@ pub struct OptionLike {
 pub enum RenderError {
     /// The row has no value of that name (the message lists the ones it has).
     Unknown(String),
-    /// The value contains a NUL byte, which no argument can hold.
-    Nul {
+    /// The value holds control characters (a newline, an escape sequence, NUL): it could not be
+    /// shown as itself in the dialog that asks to run it, so it is not passed on.
+    Control {
         name: String,
     },
     OptionLike(OptionLike),
@@ -125,8 +126,8 @@ impl Template {
                         known.join(", ")
                     ))
                 })?;
-            if value.contains('\0') {
-                return Err(RenderError::Nul {
+            if value.chars().any(char::is_control) {
+                return Err(RenderError::Control {
                     name: slot.name.clone(),
                 });
             }

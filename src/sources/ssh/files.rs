@@ -107,42 +107,21 @@ pub fn removal(path: &str, id: FileId, size_bytes: u64, roots: &[String]) -> Res
 /// The removal script. Constant text: the files arrive as arguments, three per file (device:inode
 /// as listed, the junk path, the path below it). For each, in a subshell of its own, it walks from
 /// the junk path down to the file's directory one component at a time, never through a symbolic
-/// link (checked before each `cd`, and `pwd -P` after it must be where that walk leads), so the
-/// working directory is the real one under the junk path; there the file must still be a regular
-/// file (not a link) with the listed device:inode, and `find -inum … -delete` unlinks exactly that
-/// name in that directory. One NUL-terminated record per file: `N removed`, `N vanished WHY`,
-/// `N changed WHY` or `N failed WHY`.
-pub const REMOVE_SCRIPT: &str = r#"i=0
-say() { printf '%s %s %s\0' "$i" "$1" "$2"; exit 0; }
-while [ "$#" -ge 3 ]; do
-i=$((i + 1))
-(
-id=$1 rest=$3
-cd -P -- "$2" 2>/dev/null || say vanished "the junk path is gone"
-here=$(pwd -P)
-while :; do
-case $rest in */*) ;; *) break ;; esac
-d=${rest%%/*}
-rest=${rest#*/}
-case $d in ''|.|..) say changed "its path has an empty, . or .. part" ;; esac
-[ -L "./$d" ] && say changed "$d on its path is a symbolic link now"
-[ -d "./$d" ] || { [ -e "./$d" ] && say changed "$d on its path is not a directory now"; say vanished "$d on its path is gone"; }
-cd -P -- "./$d" 2>/dev/null || say failed "cannot enter $d"
-if [ "$here" = / ]; then here=/$d; else here=$here/$d; fi
-[ "$(pwd -P)" = "$here" ] || say changed "$d on its path was swapped for a link"
-done
-f=./$rest
-case $rest in ''|.|..) say changed "its name is empty, . or .." ;; esac
-[ -e "$f" ] || [ -L "$f" ] || say vanished "it is gone"
-{ [ -L "$f" ] || [ ! -f "$f" ]; } && say changed "it is not a regular file now"
-now=$(find "$f" -maxdepth 0 -printf '%D:%i' 2>&1) || say failed "$now"
-[ "$now" = "$id" ] || say changed "it is another file now ($now, listed as $id)"
-out=$(find "$f" -maxdepth 0 -type f -inum "${id#*:}" -delete -print 2>&1) || say failed "$out"
-[ -n "$out" ] || say changed "it was replaced while being removed"
-say removed ""
-)
-shift 3
-done"#;
+/// link (checked before each `cd`, and `pwd -P` after it must be where that walk leads, which also
+/// catches a swap between the check and the `cd`), so the working directory is the real one under
+/// the junk path; there the file must still be a regular file, not a link, with the listed
+/// device:inode, and `find -inum … -delete` unlinks exactly that name in that directory. One
+/// NUL-terminated record per file, `N WHAT DETAIL` ([`parse_removal`] words it). Kept short, in
+/// lines that fit the confirm dialog, which shows it as part of the call.
+pub const REMOVE_SCRIPT: &str = r#"say() { printf "%s %s %s\0" $i $1 "$2"; exit; }; i=0
+while [ $# -gt 2 ]; do i=$((i+1)); (cd -P -- "$2" || say root; h=$(pwd -P) r=$3
+while case $r in */*) true;; *) false;; esac; do d=${r%%/*}; r=${r#*/}; h=${h%/}/$d
+[ -L "./$d" ] && say dirlink "$d"; [ -d "./$d" ] || say dirgone "$d"
+cd -P -- "./$d" || say direnter "$d"; [ "$(pwd -P)" = "$h" ] || say dirswap "$d"; done
+f=./$r; [ -L "$f" ] && say link; [ -e "$f" ] || say gone; [ -f "$f" ] || say notfile
+n=$(find "$f" -maxdepth 0 -printf %D:%i); [ "$n" = "$1" ] || say other "$n"
+o=$(find "$f" -maxdepth 0 -type f -inum "${1#*:}" -delete -print 2>&1) || say failed "$o"
+[ -n "$o" ] || say replaced; say removed); shift 3; done"#;
 
 /// `$0` of the removal script (what its shell names in messages, and `ps` shows).
 const REMOVE_SCRIPT_NAME: &str = "opsdeck-remove";
@@ -175,28 +154,32 @@ pub enum Removed {
     Unknown,
 }
 
-/// The fate of each of `count` files from the removal script's output, in their order.
-pub fn parse_removal(stdout: &str, count: usize) -> Vec<Removed> {
-    let mut fates = vec![Removed::Unknown; count];
+/// The fate of each of `files` (as listed) from the removal script's output, in their order.
+pub fn parse_removal(stdout: &str, files: &[Removal]) -> Vec<Removed> {
+    let mut fates = vec![Removed::Unknown; files.len()];
     for rec in stdout.split('\0') {
         let mut parts = rec.splitn(3, ' ');
-        let (Some(n), Some(status)) = (parts.next(), parts.next()) else {
+        let (Some(n), Some(what)) = (parts.next(), parts.next()) else {
             continue;
         };
-        let why = parts.next().unwrap_or("").trim().to_string();
-        let Some(slot) = n
-            .parse::<usize>()
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|i| fates.get_mut(i))
-        else {
+        let detail = parts.next().unwrap_or("").trim();
+        let Some(i) = n.parse::<usize>().ok().and_then(|n| n.checked_sub(1)) else {
             continue;
         };
-        *slot = match status {
+        let Some(listed) = files.get(i) else { continue };
+        fates[i] = match what {
             "removed" => Removed::Removed,
-            "vanished" => Removed::Vanished(why),
-            "changed" => Removed::Changed(why),
-            "failed" => Removed::Failed(why),
+            "root" => Removed::Vanished("its junk path is gone".into()),
+            "dirgone" => Removed::Vanished(format!("{detail} on its path is gone")),
+            "gone" => Removed::Vanished("it is gone".into()),
+            "dirlink" => Removed::Changed(format!("{detail} on its path is a symbolic link now")),
+            "dirswap" => Removed::Changed(format!("{detail} on its path was swapped")),
+            "link" => Removed::Changed("it is a symbolic link now".into()),
+            "notfile" => Removed::Changed("it is not a regular file now".into()),
+            "other" => Removed::Changed(format!("it is another file now ({detail}, listed as {})", listed.id)),
+            "replaced" => Removed::Changed("it was replaced while being removed".into()),
+            "direnter" => Removed::Failed(format!("cannot enter {detail}")),
+            "failed" => Removed::Failed(detail.to_string()),
             _ => continue,
         };
     }
@@ -292,13 +275,26 @@ mod tests {
 
     #[test]
     fn each_file_has_its_fate_and_silence_is_unknown() {
-        let out = "1 removed \u{0}3 changed sub on its path is a symbolic link now\u{0}2 vanished it is gone\u{0}9 removed \u{0}junk";
+        let roots = ["/d".to_string()];
+        let files: Vec<Removal> = (1..=5)
+            .map(|ino| removal(&format!("/d/{ino}"), FileId { dev: 8, ino }, 1, &roots).unwrap())
+            .collect();
+        let out = [
+            "1 removed ",
+            "3 dirlink sub",
+            "2 gone ",
+            "4 other 8:99",
+            "9 removed ",
+            "junk",
+        ]
+        .join("\0");
         assert_eq!(
-            parse_removal(out, 4),
+            parse_removal(&out, &files),
             [
                 Removed::Removed,
                 Removed::Vanished("it is gone".into()),
                 Removed::Changed("sub on its path is a symbolic link now".into()),
+                Removed::Changed("it is another file now (8:99, listed as 8:4)".into()),
                 Removed::Unknown,
             ]
         );

@@ -122,6 +122,8 @@ pub fn supervisor_plan(
     program: &str,
     action: SupervisorAction,
 ) -> Result<ActionPlan, String> {
+    // The hosts pane offers the programs supervisorctl status listed: say so when one is refused.
+    supervisor::check_name_from("program", program, &format!("supervisorctl status on {host}"))?;
     supervisor_plan_within(config, host, program, action, SUPERVISOR_WITHIN)
 }
 
@@ -512,7 +514,10 @@ junk_paths = ["/data/es"]
         assert!(supervisor_plan(&config(), "nope", "x", SupervisorAction::Restart).is_err());
         // A name no supervisor program has is refused, not quoted and sent.
         let e = supervisor_plan(&config(), "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
-        assert!(e.contains("program name \"pillow;$(reboot)\""), "{e}");
+        assert!(
+            e.starts_with("program name \"pillow;$(reboot)\" from supervisorctl status on es 1 has characters"),
+            "{e}"
+        );
     }
 
     fn fleet() -> Config {

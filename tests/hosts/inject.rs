@@ -278,6 +278,14 @@ async fn names_from_a_host_reach_custom_actions_as_data_and_options_need_dashdas
         "{s}"
     );
     assert!(console.app.overlay.is_none(), "no dialog: {s}");
+    // Nor does supervisorctl get it.
+    press(&mut console.app, "r");
+    let s = console.screen();
+    assert!(
+        s.contains(r#"restart_program: program name "--version" from supervisorctl status on web-1 starts with '-'"#),
+        "{s}"
+    );
+    assert!(console.app.overlay.is_none(), "no dialog: {s}");
     // After `--` it is an operand: ls looks for a file of that name.
     let plan = console.confirm("P");
     let outcome = console.run(plan).await;

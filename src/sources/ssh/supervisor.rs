@@ -38,18 +38,35 @@ impl SupervisorAction {
 /// thing quoted or not, inside a word or on its own, so no template or shell can misread it. `kind`
 /// ("program", "host") names what is checked in the error.
 pub fn check_name(kind: &str, name: &str) -> Result<(), String> {
+    check_name_from(kind, name, "")
+}
+
+/// [`check_name`] for a name read from somewhere (`supervisorctl status on es-1`), which the error
+/// says.
+pub fn check_name_from(kind: &str, name: &str, source: &str) -> Result<(), String> {
+    let what = match source {
+        "" => format!("{kind} name {name:?}"),
+        from => format!("{kind} name {name:?} from {from}"),
+    };
     if name.is_empty() {
-        return Err(format!("empty {kind} name"));
+        return Err(format!(
+            "empty {kind} name{}",
+            if source.is_empty() {
+                String::new()
+            } else {
+                format!(" from {source}")
+            }
+        ));
     }
     if name.starts_with('-') {
-        return Err(format!("{kind} name {name:?} starts with '-'"));
+        return Err(format!("{what} starts with '-': it would be read as an option"));
     }
     if !name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"_.:@+-".contains(&b))
     {
         return Err(format!(
-            "{kind} name {name:?} has characters opsdeck will not pass on (allowed: letters, digits and _ . : @ + -)"
+            "{what} has characters opsdeck will not pass on (allowed: letters, digits and _ . : @ + -)"
         ));
     }
     Ok(())

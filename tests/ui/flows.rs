@@ -264,7 +264,10 @@ risk = "low"
     key(&mut app, "D");
     let s = screen(&app);
     // The row's value is an argument of the script, never part of it.
-    assert!(s.contains(r#"sh -c 'du -sh /srv/"$1"' opsdeck 'it'\''s; rm -rf /'"#), "{s}");
+    assert!(
+        s.contains(r#"sh -c 'du -sh /srv/"$1"' opsdeck 'it'\''s; rm -rf /'"#),
+        "{s}"
+    );
     key(&mut app, "tab");
     let effects = key(&mut app, "enter");
     let plans = ran(&effects);

@@ -74,10 +74,14 @@ pub struct Rendered {
 pub const SCRIPT_NAME: &str = "opsdeck";
 
 impl Rendered {
-    /// `sh -c SCRIPT opsdeck VALUE…`: the words that run, no other shell in between.
+    /// `sh -c SCRIPT opsdeck VALUE…` (just `sh -c SCRIPT` without values): the words that run, no
+    /// other shell in between.
     pub fn argv(&self) -> Vec<String> {
-        let mut argv = vec!["sh".to_string(), "-c".into(), self.script.clone(), SCRIPT_NAME.into()];
-        argv.extend(self.args.iter().map(|(_, v)| v.clone()));
+        let mut argv = vec!["sh".to_string(), "-c".into(), self.script.clone()];
+        if !self.args.is_empty() {
+            argv.push(SCRIPT_NAME.into());
+            argv.extend(self.args.iter().map(|(_, v)| v.clone()));
+        }
         argv
     }
 }

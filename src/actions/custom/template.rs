@@ -292,6 +292,13 @@ impl Lexer {
         w.expanded = true;
     }
 
+    /// A `` ` `` that starts a command substitution: an expansion inside the current word.
+    fn open_backtick(&mut self) {
+        self.push_text('`');
+        self.expansion();
+        self.frames.push(Frame::Backtick);
+    }
+
     fn slot(&mut self, name: &str, quoting: Quoting) {
         if !self.text.is_empty() {
             self.pieces.push(Piece::Text(std::mem::take(&mut self.text)));
@@ -419,11 +426,7 @@ impl Lexer {
                         self.frames.pop();
                         self.push_text(c);
                     }
-                    '`' => {
-                        self.push_text(c);
-                        self.expansion();
-                        self.frames.push(Frame::Backtick);
-                    }
+                    '`' => self.open_backtick(),
                     _ => self.literal(c),
                 }
                 Ok(i + 1)
@@ -553,11 +556,7 @@ impl Lexer {
                 self.words().started = true;
                 self.frames.push(Frame::Double);
             }
-            '`' => {
-                self.push_text(c);
-                self.expansion();
-                self.frames.push(Frame::Backtick);
-            }
+            '`' => self.open_backtick(),
             _ => self.literal(c),
         }
         Ok(i + 1)

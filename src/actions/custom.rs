@@ -333,8 +333,17 @@ pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, i
         }
         let known = scope_vars(&a.scope);
         if known.is_none() {
-            let mut scopes: Vec<&str> = ROW_KINDS.iter().map(|k| k.scope).collect();
-            scopes.insert(0, "all");
+            // Each pane, then its row kinds: `hosts`, `hosts.host`.
+            let mut scopes: Vec<&str> = vec!["all"];
+            for k in ROW_KINDS {
+                let pane = k.scope.split('.').next().unwrap_or(k.scope);
+                if !scopes.contains(&pane) {
+                    scopes.push(pane);
+                }
+                if !scopes.contains(&k.scope) {
+                    scopes.push(k.scope);
+                }
+            }
             issues.push(ConfigIssue::new(
                 format!("actions[{i}].scope"),
                 format!(

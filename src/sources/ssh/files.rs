@@ -119,7 +119,8 @@ while case $r in */*) true;; *) false;; esac; do d=${r%%/*}; r=${r#*/}; h=${h%/}
 [ -L "./$d" ] && say dirlink "$d"; [ -d "./$d" ] || say dirgone "$d"
 cd -P -- "./$d" || say direnter "$d"; [ "$(pwd -P)" = "$h" ] || say dirswap "$d"; done
 f=./$r; [ -L "$f" ] && say link; [ -e "$f" ] || say gone; [ -f "$f" ] || say notfile
-n=$(find "$f" -maxdepth 0 -printf %D:%i); [ "$n" = "$1" ] || say other "$n"
+n=$(find "$f" -maxdepth 0 -printf %D:%i 2>&1) || say failed "$n"
+[ "$n" = "$1" ] || say other "$n"
 o=$(find "$f" -maxdepth 0 -type f -inum "${1#*:}" -delete -print 2>&1) || say failed "$o"
 [ -n "$o" ] || say replaced; say removed); shift 3; done"#;
 

@@ -14,6 +14,7 @@ mod hosts {
     pub mod common;
     mod demo;
     pub mod harness;
+    mod inject;
     mod local;
     mod panes;
     mod ssh;

@@ -1,7 +1,9 @@
-//! Shell commands run from a template: locally (`sh -c`) or on a host over SSH.
-//! The template is the config author's; every substituted value was shell-escaped by `custom`.
+//! Commands run as argument vectors: locally (no shell in between) or on a host over SSH (the
+//! words quoted once for the remote shell). A custom action's template arrives here as
+//! `sh -c SCRIPT opsdeck VALUE…` (see `custom::template`): its values are arguments, never script.
 
 use super::{ActionCtx, Outcome};
+use crate::sources::ssh::transport::Cmd;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,8 +18,8 @@ pub enum Transport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOp {
     pub transport: Transport,
-    /// The full command line, values already escaped.
-    pub command: String,
+    /// The words to run: the program, then its arguments, each exactly as it reaches the program.
+    pub argv: Vec<String>,
     pub timeout: Duration,
 }
 
@@ -108,19 +110,26 @@ pub async fn run_process(mut command: tokio::process::Command, timeout: Duration
     }
 }
 
-/// Runs `command` with `sh -c` on this machine, killed (with everything it started) at `timeout`.
-pub async fn run_local(command: &str, timeout: Duration) -> Result<CommandOutput, String> {
-    let mut sh = tokio::process::Command::new("sh");
-    sh.arg("-c").arg(command);
-    run_process(sh, timeout).await
+/// Runs a fixed `script` (no value pasted into it) with `sh -c` on this machine, killed (with
+/// everything it started) at `timeout`.
+pub async fn run_local(script: &str, timeout: Duration) -> Result<CommandOutput, String> {
+    run_argv(&["sh".to_string(), "-c".into(), script.into()], timeout).await
+}
+
+/// Runs `argv` on this machine without a shell, killed (with everything it started) at `timeout`.
+pub async fn run_argv(argv: &[String], timeout: Duration) -> Result<CommandOutput, String> {
+    let (program, args) = argv.split_first().ok_or("empty command")?;
+    let mut command = tokio::process::Command::new(program);
+    command.args(args);
+    run_process(command, timeout).await
 }
 
 pub async fn run(op: CommandOp, ctx: &ActionCtx) -> Outcome {
-    ctx.report(format!("running {}", op.command), None);
+    ctx.report(format!("running {}", Cmd::Argv(op.argv.clone()).to_shell()), None);
     let result = match &op.transport {
-        Transport::Local => run_local(&op.command, op.timeout).await,
+        Transport::Local => run_argv(&op.argv, op.timeout).await,
         Transport::Ssh { host } => match &ctx.backends.ssh {
-            Some(ssh) => ssh.run_command(host, &op.command, op.timeout).await,
+            Some(ssh) => ssh.run(host, &Cmd::Argv(op.argv), op.timeout).await,
             None => Err(format!("no SSH transport is configured for host {host}")),
         },
     };

@@ -1,10 +1,15 @@
-//! Custom actions from config (`[[actions]]`, like k9s plugins): a command template over SSH or
-//! locally, with the selected row's values shell-escaped into it.
+//! Custom actions from config (`[[actions]]`, like k9s plugins): a command template run over SSH
+//! or locally on the selected row, as a script whose values are its arguments ([`template`]).
+
+pub mod template;
 
 use super::command::{CommandOp, Transport};
 use super::{ActionPlan, Operation};
 use crate::config::ssh::SshConfig;
 use crate::config::{ConfigIssue, CustomAction};
+use crate::model::hosts::printable;
+use crate::sources::ssh::transport::Cmd;
+use template::{RenderError, Template};
 
 /// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
 pub fn shell_quote(value: &str) -> String {
@@ -18,61 +23,239 @@ pub fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r#"'\''"#))
 }
 
-/// Fills `{{name}}` placeholders from `vars`, each value shell-quoted. Unknown names are an error,
-/// never an empty string (an empty argument can change what a command does).
-pub fn render(template: &str, vars: &[(String, String)]) -> Result<String, String> {
-    fill(template, vars, shell_quote)
+/// A row kind a custom action can be scoped to (a view's `scope()`), with the placeholders its rows
+/// fill and where each value comes from. `{host}` in a source is the row's host; an empty entry
+/// (`name`) is another placeholder's value under a second name: it comes from where that one does.
+pub struct RowKind {
+    pub scope: &'static str,
+    pub vars: &'static [(&'static str, Source)],
 }
 
-/// [`render`] with each value passed through `value` (quoting, or nothing for names that never reach
-/// a shell).
-fn fill(template: &str, vars: &[(String, String)], value: fn(&str) -> String) -> Result<String, String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
+/// What a placeholder's value is and where it was read: "program name", "supervisorctl status on {host}".
+pub type Source = (&'static str, &'static str);
+
+const SAME_AS_ANOTHER: Source = ("", "");
+const HOST: Source = ("host name", "the config");
+
+/// Every row kind of every pane (kept in step with the views' `row_vars` by a test).
+pub const ROW_KINDS: &[RowKind] = &[
+    RowKind {
+        scope: "overview",
+        vars: &[],
+    },
+    RowKind {
+        scope: "pillows",
+        vars: &[
+            ("pillow", ("pillow name", "the config")),
+            ("checkpoint", ("checkpoint", "the config")),
+        ],
+    },
+    RowKind {
+        scope: "pillows.partition",
+        vars: &[
+            ("pillow", ("pillow name", "the config")),
+            ("topic", ("topic name", "Kafka")),
+            ("partition", ("partition number", "Kafka")),
+            ("program", ("program name", "the config")),
+            ("host", HOST),
+        ],
+    },
+    RowKind {
+        scope: "elasticsearch.node",
+        vars: &[
+            ("node", ("node name", "Elasticsearch")),
+            ("name", ("node name", "Elasticsearch")),
+            ("ip", ("node address", "Elasticsearch")),
+            ("host", ("node host", "Elasticsearch")),
+        ],
+    },
+    RowKind {
+        scope: "elasticsearch.index",
+        vars: &[("index", ("index name", "Elasticsearch"))],
+    },
+    RowKind {
+        scope: "elasticsearch.shard",
+        vars: &[],
+    },
+    RowKind {
+        scope: "elasticsearch.recovery",
+        vars: &[],
+    },
+    RowKind {
+        scope: "elasticsearch.setting",
+        vars: &[],
+    },
+    RowKind {
+        scope: "elasticsearch.explain",
+        vars: &[],
+    },
+    RowKind {
+        scope: "queues",
+        vars: &[
+            ("name", ("queue name", "SQS")),
+            ("queue", ("queue name", "SQS")),
+            ("url", ("queue URL", "SQS")),
+        ],
+    },
+    RowKind {
+        scope: "queues.table",
+        vars: &[
+            ("table", ("table name", "DynamoDB")),
+            ("name", ("table name", "DynamoDB")),
+        ],
+    },
+    RowKind {
+        scope: "queues.index",
+        vars: &[
+            ("table", ("table name", "DynamoDB")),
+            ("index", ("index name", "DynamoDB")),
+        ],
+    },
+    RowKind {
+        scope: "queues.queue",
+        vars: &[],
+    },
+    RowKind {
+        scope: "hosts",
+        vars: &[
+            ("host", HOST),
+            ("name", SAME_AS_ANOTHER),
+            ("mount", ("mount point", "df on {host}")),
+            ("path", ("mount point", "df on {host}")),
+        ],
+    },
+    RowKind {
+        scope: "hosts.host",
+        vars: &[
+            ("host", HOST),
+            ("name", SAME_AS_ANOTHER),
+            ("process", ("program name", "supervisorctl status on {host}")),
+            ("mount", ("mount point", "df on {host}")),
+            ("path", ("file name", "find or du on {host}")),
+        ],
+    },
+    RowKind {
+        scope: "logs",
+        vars: &[
+            ("host", HOST),
+            ("name", SAME_AS_ANOTHER),
+            ("path", ("log file", "the config")),
+            ("program", ("program name", "the config")),
+        ],
+    },
+    RowKind {
+        scope: "logs.tail",
+        vars: &[],
+    },
+    RowKind {
+        scope: "audit",
+        vars: &[],
+    },
+    RowKind {
+        scope: "audit.entry",
+        vars: &[],
+    },
+];
+
+/// Whether `action_scope` covers the view scope `scope` (`hosts` matches `hosts` and `hosts.*`).
+fn covers(action_scope: &str, scope: &str) -> bool {
+    action_scope == "all"
+        || action_scope == scope
+        || scope.strip_prefix(action_scope).is_some_and(|r| r.starts_with('.'))
+}
+
+/// Whether `action` applies to a view whose scope is `scope` (`hosts` matches `hosts` and `hosts.*`).
+pub fn in_scope(action: &CustomAction, scope: &str) -> bool {
+    covers(&action.scope, scope)
+}
+
+/// The placeholder names rows in `action_scope` can fill (any of its row kinds), sorted; `None`
+/// when no row kind is in that scope.
+pub fn scope_vars(action_scope: &str) -> Option<Vec<&'static str>> {
+    let kinds: Vec<&RowKind> = ROW_KINDS.iter().filter(|k| covers(action_scope, k.scope)).collect();
+    if kinds.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = kinds.iter().flat_map(|k| k.vars.iter().map(|(n, _)| *n)).collect();
+    names.sort_unstable();
+    names.dedup();
+    Some(names)
+}
+
+/// Where `name`'s value on a row of `scope` came from: "program name 'x' from supervisorctl status
+/// on es-1" (the value shown printable).
+fn described(scope: &str, name: &str, vars: &[(String, String)]) -> String {
+    let value = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let kind = ROW_KINDS.iter().find(|k| k.scope == scope);
+    let source_of = |n: &str| kind.and_then(|k| k.vars.iter().find(|(v, _)| *v == n)).map(|(_, s)| *s);
+    let shown = printable(value(name).unwrap_or(""));
+    let mut source = source_of(name);
+    if source == Some(SAME_AS_ANOTHER) {
+        // `name` is another placeholder's value: the one with the same value says what it is.
+        source = kind.and_then(|k| {
+            k.vars
+                .iter()
+                .find(|(n, s)| *n != name && *s != SAME_AS_ANOTHER && value(n) == value(name))
+                .map(|(_, s)| *s)
+        });
+    }
+    match source {
+        Some((what, from)) if !what.is_empty() => {
+            let host = value("host").unwrap_or("the host");
+            format!("{what} '{shown}' from {}", from.replace("{host}", host))
+        }
+        _ => format!("{{{{{name}}}}} '{shown}'"),
+    }
+}
+
+/// Fills `{{name}}` in `run_on` with the raw value: a host is a name looked up in the config,
+/// never given to a shell.
+fn host_of(run_on: &str, vars: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = run_on;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("unclosed {{{{ in template {template:?}"))?;
+        let end = after.find("}}").ok_or("unbalanced {{ }} in run_on")?;
         let name = after[..end].trim();
-        let v = vars
+        let value = vars
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
-            .ok_or_else(|| format!("{{{{{name}}}}} is not known on this row (known: {})", names(vars)))?;
-        out.push_str(&value(v));
+            .ok_or_else(|| format!("{{{{{name}}}}} is not known on this row"))?;
+        out.push_str(value);
         rest = &after[end + 2..];
     }
     out.push_str(rest);
     Ok(out)
 }
 
-fn names(vars: &[(String, String)]) -> String {
-    vars.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
-}
-
-/// Whether `action` applies to a view whose scope is `scope` (`hosts` matches `hosts` and `hosts.*`).
-pub fn in_scope(action: &CustomAction, scope: &str) -> bool {
-    action.scope == "all"
-        || action.scope == scope
-        || scope
-            .strip_prefix(action.scope.as_str())
-            .is_some_and(|r| r.starts_with('.'))
-}
-
-/// The plan for a custom action on a row with template variables `vars`; `ssh` says how its host is
-/// reached (for the call text).
-pub fn plan(action: &CustomAction, vars: &[(String, String)], ssh: &SshConfig) -> Result<ActionPlan, String> {
-    let command = render(&action.command, vars)?;
+/// The plan for a custom action on a row of the view scoped `scope`, with template variables
+/// `vars`; `ssh` says how its host is reached (for the call text). The command runs as
+/// `sh -c SCRIPT opsdeck VALUE…`: the values are arguments, never text the shell reads.
+pub fn plan(
+    action: &CustomAction,
+    scope: &str,
+    vars: &[(String, String)],
+    ssh: &SshConfig,
+) -> Result<ActionPlan, String> {
+    let rendered = Template::parse(&action.command)?.render(vars).map_err(|e| match e {
+        RenderError::Unknown(why) => why,
+        RenderError::Control { name } => format!(
+            "{} has control characters: opsdeck does not pass it on (it could not be shown as it is)",
+            described(scope, &name, vars)
+        ),
+        RenderError::OptionLike(o) => format!(
+            "{} starts with '-': the command would read it as an option. Put -- before {{{{{}}}}} in the \
+                 template (if the command takes it) to pass it as an operand",
+            described(scope, &o.name, vars),
+            o.name
+        ),
+    })?;
     let transport = match action.run_on.as_str() {
         "local" => Transport::Local,
-        // The host is a name looked up in the config, never given to a shell: the raw value.
-        other if other.contains("{{") => Transport::Ssh {
-            host: fill(other, vars, str::to_string)?,
-        },
         other => Transport::Ssh {
-            host: other.to_string(),
+            host: host_of(other, vars)?,
         },
     };
     let target = vars
@@ -81,35 +264,49 @@ pub fn plan(action: &CustomAction, vars: &[(String, String)], ssh: &SshConfig) -
         .or_else(|| vars.first())
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| action.name.clone());
+    let argv = rendered.argv();
+    let words = Cmd::Argv(argv.clone()).to_shell();
     let (where_, call) = match &transport {
-        Transport::Local => ("locally (sh -c)".to_string(), command.clone()),
+        Transport::Local => ("locally".to_string(), words),
         Transport::Ssh { host } => (
             super::hosts::on_host(ssh, host),
-            super::hosts::call_text(ssh, host, &command),
+            super::hosts::call_text(ssh, host, &words),
         ),
     };
+    let mut description = if action.description.is_empty() {
+        format!("Runs the custom action '{}' {where_}.", action.name)
+    } else {
+        action.description.clone()
+    };
+    if !rendered.args.is_empty() {
+        description.push_str("\nValues, passed as arguments (the shell never reads them as code):");
+        for (i, (name, value)) in rendered.args.iter().enumerate() {
+            description.push_str(&format!(
+                "\n  ${} = {{{{{name}}}}} = {}",
+                i + 1,
+                printable(&shell_quote(value))
+            ));
+        }
+    }
     Ok(ActionPlan {
         action: format!("custom.{}", action.name),
         title: format!("{} on {target}", action.name),
         target,
-        description: if action.description.is_empty() {
-            format!("Runs the custom action '{}' {where_}.", action.name)
-        } else {
-            action.description.clone()
-        },
+        description,
         call,
         risk: action.risk,
         verify: "the command exits 0".into(),
         timeout: action.timeout.get(),
         op: Operation::Command(CommandOp {
             transport,
-            command,
+            argv,
             timeout: action.timeout.get(),
         }),
     })
 }
 
-/// Config checks for `[[actions]]`: names unique, keys parse, templates close.
+/// Config checks for `[[actions]]`: names unique, keys parse, scopes exist, templates read as
+/// scripts whose placeholders rows of that scope fill.
 pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, issues: &mut Vec<ConfigIssue>) {
     for (i, a) in actions.iter().enumerate() {
         // A fixed host must exist now; a `{{var}}` one is checked when the action runs.
@@ -134,13 +331,64 @@ pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, i
         if let Err(e) = crate::ui::keymap::parse_sequence(&a.key) {
             issues.push(ConfigIssue::new(format!("actions[{i}].key"), e));
         }
-        if a.command.matches("{{").count() != a.command.matches("}}").count() {
+        let known = scope_vars(&a.scope);
+        if known.is_none() {
+            // Each pane, then its row kinds: `hosts`, `hosts.host`.
+            let mut scopes: Vec<&str> = vec!["all"];
+            for k in ROW_KINDS {
+                let pane = k.scope.split('.').next().unwrap_or(k.scope);
+                if !scopes.contains(&pane) {
+                    scopes.push(pane);
+                }
+                if !scopes.contains(&k.scope) {
+                    scopes.push(k.scope);
+                }
+            }
             issues.push(ConfigIssue::new(
-                format!("actions[{i}].command"),
-                "unbalanced {{ }} in template",
+                format!("actions[{i}].scope"),
+                format!(
+                    "unknown scope {:?} (a pane or one of its row kinds: {})",
+                    a.scope,
+                    scopes.join(", ")
+                ),
             ));
         }
+        let unknown = |name: &str| known.as_ref().is_some_and(|k| !k.contains(&name));
+        let unknown_message = |name: &str| {
+            let has = known.as_deref().unwrap_or_default();
+            format!(
+                "{{{{{name}}}}} is not a value rows in scope {:?} have ({})",
+                a.scope,
+                if has.is_empty() {
+                    "they have none".to_string()
+                } else {
+                    format!("they have: {}", has.join(", "))
+                }
+            )
+        };
+        match Template::parse(&a.command) {
+            Err(e) => issues.push(ConfigIssue::new(format!("actions[{i}].command"), e)),
+            Ok(t) => {
+                if let Some(name) = t.names().into_iter().find(|n| unknown(n)) {
+                    issues.push(ConfigIssue::new(format!("actions[{i}].command"), unknown_message(name)));
+                }
+            }
+        }
+        if a.run_on.matches("{{").count() != a.run_on.matches("}}").count() {
+            issues.push(ConfigIssue::new(format!("actions[{i}].run_on"), "unbalanced {{ }}"));
+        } else if let Some(name) = run_on_names(&a.run_on).iter().find(|n| unknown(n)) {
+            issues.push(ConfigIssue::new(format!("actions[{i}].run_on"), unknown_message(name)));
+        }
     }
+}
+
+/// The `{{name}}`s of a run_on value.
+fn run_on_names(run_on: &str) -> Vec<String> {
+    run_on
+        .split("{{")
+        .skip(1)
+        .filter_map(|p| p.split_once("}}").map(|(n, _)| n.trim().to_string()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -163,28 +411,157 @@ mod tests {
         assert_eq!(errors[0].line, 6, "{errors:?}");
     }
 
-    #[test]
-    fn hostile_values_stay_one_literal_word() {
-        let v = vars(&[("name", "a b; rm -rf / $(reboot) `id` 'q'")]);
-        let cmd = render("echo {{name}}", &v).unwrap();
-        assert_eq!(cmd, r#"echo 'a b; rm -rf / $(reboot) `id` '\''q'\'''"#);
+    /// Runs a plan's command here and returns what it printed.
+    async fn output_of(p: &ActionPlan) -> String {
+        let Operation::Command(c) = &p.op else {
+            panic!("{:?}", p.op)
+        };
+        crate::actions::command::run_argv(&c.argv, std::time::Duration::from_secs(5))
+            .await
+            .unwrap()
+            .stdout
+    }
+
+    fn local(command: &str, scope: &str) -> CustomAction {
+        CustomAction {
+            name: "t".into(),
+            key: "T".into(),
+            scope: scope.into(),
+            command: command.into(),
+            run_on: "local".into(),
+            risk: crate::actions::Risk::Low,
+            description: String::new(),
+            timeout: crate::config::ConfigDuration::secs(5),
+        }
     }
 
     #[tokio::test]
-    async fn quoted_values_reach_the_command_unchanged() {
-        let hostile = "x'; touch /tmp/opsdeck-pwned; echo '$(id)\" \\ \n end";
-        let cmd = render("printf %s {{v}}", &vars(&[("v", hostile)])).unwrap();
-        let out = crate::actions::command::run_local(&cmd, std::time::Duration::from_secs(5))
-            .await
-            .unwrap();
-        assert_eq!(out.stdout, hostile);
+    async fn values_reach_the_command_byte_exact_however_the_template_quotes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let hostile = [
+            "\"; touch pwned_dq; \".hprof",
+            "`touch pwned_bt`.hprof",
+            "$(touch${IFS}pwned).hprof",
+            "x'; touch pwned_sq; echo '$(id)\" \\ end",
+            "*",
+            "",
+        ];
+        for template in [
+            "cd {{dir}} && printf '[%s]' {{name}}",
+            "cd \"{{dir}}\" && printf '[%s]' \"{{name}}\"",
+            "cd {{dir}}; printf \"[%s]\" \"$(printf '%s' \"{{name}}\")\"",
+        ] {
+            for name in hostile {
+                let v = vars(&[("dir", &dir.path().to_string_lossy()), ("name", name)]);
+                let p = plan(&local(template, "hosts.host"), "hosts.host", &v, &SshConfig::default()).unwrap();
+                assert_eq!(output_of(&p).await, format!("[{name}]"), "{template} with {name:?}");
+            }
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "nothing ran: {left:?}");
+        // A value the dialog could not show as it is (a newline, an escape sequence) is not passed on.
+        for name in ["two\nlines.hprof", "\u{1b}[2Jclear.hprof"] {
+            let v = vars(&[("host", "es-1"), ("name", name), ("path", name)]);
+            let e = plan(
+                &local("ls -- {{name}}", "hosts"),
+                "hosts.host",
+                &v,
+                &SshConfig::default(),
+            )
+            .unwrap_err();
+            assert!(
+                e.starts_with("file name '") && e.contains("from find or du on es-1 has control characters"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
     fn unknown_placeholder_is_an_error() {
-        let err = render("restart {{process}}", &vars(&[("host", "h")])).unwrap_err();
+        let err = plan(
+            &local("restart {{process}}", "hosts"),
+            "hosts",
+            &vars(&[("host", "h")]),
+            &SshConfig::default(),
+        )
+        .unwrap_err();
         assert!(err.contains("{{process}} is not known"), "{err}");
         assert!(err.contains("host"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_value_that_would_be_an_option_is_refused_naming_where_it_came_from() {
+        let v = vars(&[("host", "es-1"), ("name", "--version"), ("process", "--version")]);
+        let e = plan(&local("ls {{name}}", "hosts"), "hosts.host", &v, &SshConfig::default()).unwrap_err();
+        assert!(
+            e.starts_with("program name '--version' from supervisorctl status on es-1 starts with '-'"),
+            "{e}"
+        );
+        let v = vars(&[("host", "es-1"), ("name", "-rf"), ("path", "-rf")]);
+        let e = plan(&local("ls {{path}}", "hosts"), "hosts.host", &v, &SshConfig::default()).unwrap_err();
+        assert!(e.starts_with("file name '-rf' from find or du on es-1"), "{e}");
+        // After `--` it is an operand: ls says there is no such file.
+        let v = vars(&[("host", "es-1"), ("name", "--version"), ("process", "--version")]);
+        let p = plan(
+            &local("ls -- {{name}} 2>&1; true", "hosts"),
+            "hosts.host",
+            &v,
+            &SshConfig::default(),
+        )
+        .unwrap();
+        let out = output_of(&p).await;
+        assert!(out.contains("--version") && out.contains("No such file"), "{out}");
+    }
+
+    fn check(actions: &str) -> Vec<String> {
+        match crate::config::parse_str(actions, std::path::Path::new("c.toml")) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn config_check_names_the_line_of_each_template_mistake() {
+        let action = |name: &str, scope: &str, command: &str| {
+            format!(
+                "[[actions]]\nname = \"{name}\"\nkey = \"{}\"\nscope = \"{scope}\"\ncommand = '''{command}'''\n",
+                name.to_uppercase()
+            )
+        };
+        let text = [
+            action("a", "hosts.host", "printf '%s' '{{name}}'"),
+            action("b", "hosts", "echo {{proces}}"),
+            action("c", "hostz", "echo {{name}}"),
+            action("d", "queues", "echo \"{{url}}\" {{name}}"),
+            action("e", "all", "echo {{index}} {{topic}}"),
+        ]
+        .concat();
+        let errors = check(&text);
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[0].starts_with("c.toml:5: actions[0].command: {{name}} is inside single quotes"),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[1].starts_with(
+                "c.toml:10: actions[1].command: {{proces}} is not a value rows in scope \"hosts\" have (they have: host, mount, name, path, process)"
+            ),
+            "{errors:#?}"
+        );
+        assert!(
+            errors[2].starts_with("c.toml:14: actions[2].scope: unknown scope \"hostz\""),
+            "{errors:#?}"
+        );
+        let text =
+            "[[actions]]\nname = \"a\"\nkey = \"A\"\nscope = \"audit\"\ncommand = \"true\"\nrun_on = \"{{host}}\"\n";
+        let errors = check(text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(
+            errors[0].starts_with(
+                "c.toml:6: actions[0].run_on: {{host}} is not a value rows in scope \"audit\" have (they have none)"
+            ),
+            "{errors:#?}"
+        );
     }
 
     #[test]
@@ -237,18 +614,39 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let v = vars(&[("host", "it's"), ("path", "/a b")]);
-        let p = plan(&action("{{host}}"), &v, &cfg).unwrap();
+        let p = plan(&action("{{host}}"), "hosts", &v, &cfg).unwrap();
         assert_eq!(transport(&p), Transport::Ssh { host: "it's".into() });
-        assert_eq!(p.call, "ssh ops@10.0.0.1 -- du -sh '/a b'");
+        // Exactly the words sshd hands the remote shell: the script, then the value.
+        assert_eq!(p.call, r#"ssh ops@10.0.0.1 -- sh -c 'du -sh "$1"' opsdeck '/a b'"#);
+        assert!(
+            p.description.ends_with("\n  $1 = {{path}} = '/a b'"),
+            "{}",
+            p.description
+        );
         // Quotes that are part of the name stay part of it.
-        let p = plan(&action("{{ host }}"), &vars(&[("host", "'q'"), ("path", "/")]), &cfg).unwrap();
+        let p = plan(
+            &action("{{ host }}"),
+            "hosts",
+            &vars(&[("host", "'q'"), ("path", "/")]),
+            &cfg,
+        )
+        .unwrap();
         assert_eq!(transport(&p), Transport::Ssh { host: "'q'".into() });
-        assert_eq!(p.call, r#"ssh ''\''q'\''' -- du -sh /"#);
+        assert_eq!(p.call, r#"ssh ''\''q'\''' -- sh -c 'du -sh "$1"' opsdeck /"#);
         // A host on the local transport: the command as it runs here.
-        let p = plan(&action("{{host}}"), &vars(&[("host", "demo-1"), ("path", "/x")]), &cfg).unwrap();
-        assert_eq!(p.call, "du -sh /x");
+        let p = plan(
+            &action("{{host}}"),
+            "hosts",
+            &vars(&[("host", "demo-1"), ("path", "/x")]),
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(p.call, r#"sh -c 'du -sh "$1"' opsdeck /x"#);
         assert!(p.description.contains("on demo-1 (this machine)"), "{}", p.description);
-        let p = plan(&action("local"), &vars(&[("path", "/x")]), &cfg).unwrap();
-        assert_eq!((transport(&p), p.call.as_str()), (Transport::Local, "du -sh /x"));
+        let p = plan(&action("local"), "hosts", &vars(&[("path", "/x")]), &cfg).unwrap();
+        assert_eq!(
+            (transport(&p), p.call.as_str()),
+            (Transport::Local, r#"sh -c 'du -sh "$1"' opsdeck /x"#)
+        );
     }
 }

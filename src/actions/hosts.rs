@@ -24,8 +24,8 @@ pub enum HostsOp {
     },
     RemoveFiles {
         host: String,
-        files: Vec<String>,
-        total_bytes: u64,
+        /// Each file as listed: re-checked on the host when it is removed.
+        files: Vec<files::Removal>,
     },
     Du {
         host: String,
@@ -91,11 +91,25 @@ pub fn call_text(ssh: &SshConfig, host: &str, command: &str) -> String {
     words.join(" ")
 }
 
-/// What the junk action says about a file it will not touch: its name came from the host as bytes
-/// that are not UTF-8 and was decoded lossily (U+FFFD), so it names no real file.
-fn unreadable_name(path: &str) -> Option<String> {
-    path.contains('\u{FFFD}')
-        .then(|| format!("{}: name is not valid UTF-8; remove it by hand", printable(path)))
+/// Why a file name from a host is not one the junk action passes on: it came as bytes that are not
+/// UTF-8 and was decoded lossily (U+FFFD), so it names no real file; or it holds control
+/// characters, so no dialog can show it as it is.
+fn unusable_name(path: &str) -> Option<&'static str> {
+    if path.contains('\u{FFFD}') {
+        Some("name is not valid UTF-8; remove it by hand")
+    } else if path.chars().any(char::is_control) {
+        Some("name has control characters; remove it by hand")
+    } else {
+        None
+    }
+}
+
+/// Why the junk action will not touch a file it was shown, if it will not: an unusable name, or no
+/// device:inode to recognise it by at removal time.
+fn left_alone(f: &JunkFile) -> Option<String> {
+    let why =
+        unusable_name(&f.path).or_else(|| f.id.is_none().then_some("listed without its device:inode; poll again"))?;
+    Some(format!("{}: {why}", printable(&f.path)))
 }
 
 /// How long a start/stop/restart may take to show in supervisor's status, by default.
@@ -108,6 +122,8 @@ pub fn supervisor_plan(
     program: &str,
     action: SupervisorAction,
 ) -> Result<ActionPlan, String> {
+    // The hosts pane offers the programs supervisorctl status listed: say so when one is refused.
+    supervisor::check_name_from("program", program, &format!("supervisorctl status on {host}"))?;
     supervisor_plan_within(config, host, program, action, SUPERVISOR_WITHIN)
 }
 
@@ -171,17 +187,18 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
     if junk.is_empty() {
         return Err(format!("no junk files found on {}", host.name));
     }
-    // A lossily decoded name is not the file's name: rm would miss it and the check would pass.
-    let (junk, unreadable): (Vec<&JunkFile>, Vec<&JunkFile>) =
-        junk.iter().partition(|f| unreadable_name(&f.path).is_none());
+    let (junk, unreadable): (Vec<&JunkFile>, Vec<&JunkFile>) = junk.iter().partition(|f| left_alone(f).is_none());
     if junk.is_empty() {
-        let why: Vec<String> = unreadable.iter().filter_map(|f| unreadable_name(&f.path)).collect();
+        let why: Vec<String> = unreadable.iter().filter_map(|f| left_alone(f)).collect();
         return Err(why.join("; "));
     }
-    let paths: Vec<String> = junk.iter().map(|f| f.path.clone()).collect();
-    for p in &paths {
-        files::check_removable(p, &h.junk_paths)?;
-    }
+    let removals = junk
+        .iter()
+        .map(|f| {
+            let id = f.id.ok_or_else(|| format!("{}: no device:inode", printable(&f.path)))?;
+            files::removal(&f.path, id, f.size_bytes, &h.junk_paths)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let total: u64 = junk.iter().map(|f| f.size_bytes).sum();
     let mut description = format!(
         "Delete these {} file(s), {} in total, {}:\n",
@@ -199,10 +216,13 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
     if !unreadable.is_empty() {
         description.push_str(&format!("Left alone, {} file(s):\n", unreadable.len()));
         for f in &unreadable {
-            description.push_str(&format!("  {}\n", unreadable_name(&f.path).unwrap_or_default()));
+            description.push_str(&format!("  {}\n", left_alone(f).unwrap_or_default()));
         }
     }
-    description.push_str("Then df runs again to show the space freed.");
+    description.push_str(
+        "Each is checked on the host just before: the same regular file, no link on its path.\n\
+         Then df runs again to show the space freed.",
+    );
     Ok(ActionPlan {
         action: "hosts.remove_junk".into(),
         title: format!("Remove {} junk file(s) on {}", junk.len(), host.name),
@@ -211,17 +231,16 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         call: call_text(
             &config.ssh,
             &host.name,
-            &files::remove_command(&paths)
+            &files::remove_command(&removals)
                 .prefixed(config.ssh.files_prefix_of(&host.name))
                 .to_shell(),
         ),
         risk: Risk::High,
-        verify: "none of the files exists afterwards; df shows the space freed".into(),
+        verify: "the host reports each file removed; df shows the space freed".into(),
         timeout: config.ssh.command_timeout.get() * 4,
         op: Operation::Hosts(HostsOp::RemoveFiles {
             host: host.name.clone(),
-            files: paths,
-            total_bytes: total,
+            files: removals,
         }),
     })
 }
@@ -293,11 +312,7 @@ pub async fn run(op: HostsOp, ctx: &ActionCtx) -> Outcome {
                 Err(SupervisorError::Unverified(e)) => Outcome::unverified(e),
             }
         }
-        HostsOp::RemoveFiles {
-            host,
-            files: paths,
-            total_bytes,
-        } => remove_files(ssh, ctx, &host, &paths, total_bytes).await,
+        HostsOp::RemoveFiles { host, files } => remove_files(ssh, ctx, &host, &files).await,
         HostsOp::Du { host, path, timeout } => {
             let progress = |msg: String, fraction: Option<f64>| ctx.report(msg, fraction);
             match ssh.du(&host, &path, timeout, &progress, &ctx.cancel).await {
@@ -336,78 +351,103 @@ fn mount_of<'a>(fs: &'a [Filesystem], path: &str) -> Option<&'a Filesystem> {
         .max_by_key(|f| f.mount.len())
 }
 
-async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, paths: &[String], total: u64) -> Outcome {
-    // Plans leave such names out; an op built any other way must not "succeed" on a name that
-    // matches no file (rm -f is silent about it, and the check finds nothing there).
-    let unreadable: Vec<String> = paths.iter().filter_map(|p| unreadable_name(p)).collect();
-    if !unreadable.is_empty() {
-        return Outcome::failed(format!("nothing removed: {}", unreadable.join("; ")));
+async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, listed: &[files::Removal]) -> Outcome {
+    // Plans leave such names out; an op built any other way must not count a name that matches no
+    // file as "vanished", and so removed.
+    let refused: Vec<String> = listed
+        .iter()
+        .filter_map(|r| unusable_name(&r.path).map(|why| format!("{}: {why}", printable(&r.path))))
+        .collect();
+    if !refused.is_empty() {
+        return Outcome::failed(format!("nothing removed: {}", refused.join("; ")));
     }
     let timeout = ssh.config().command_timeout.get();
     let prefix = ssh.config().files_prefix_of(host);
     ctx.report(format!("df on {host} before removing"), Some(0.1));
     let before = df_now(ssh, host, timeout).await;
-    ctx.report(format!("removing {} file(s) on {host}", paths.len()), Some(0.3));
-    let rm_said = match ssh
-        .run(host, &files::remove_command(paths).prefixed(prefix), timeout)
+    ctx.report(format!("removing {} file(s) on {host}", listed.len()), Some(0.3));
+    let out = match ssh
+        .run(host, &files::remove_command(listed).prefixed(prefix), timeout)
         .await
     {
-        Err(e) => return Outcome::failed(format!("rm did not run: {e}")),
-        Ok(out) if !out.success() => {
-            tracing::warn!(host, stderr = %out.stderr, "rm reported problems");
-            Some(match out.status {
-                Some(c) => format!("rm exit {c}: {}", printable(out.last_line())),
-                None => format!("rm killed: {}", printable(out.last_line())),
-            })
-        }
-        Ok(_) => None,
+        Err(e) => return Outcome::failed(format!("nothing removed: the removal did not run: {e}")),
+        Ok(out) => out,
     };
-    ctx.report("checking the files are gone", Some(0.6));
-    let still = match ssh
-        .run(host, &files::still_there_command(paths).prefixed(prefix), timeout)
-        .await
-    {
-        // Only a check that ran to its end says anything: an empty answer from a failed one is no proof.
-        Ok(out) if out.success() => out
-            .stdout
-            .split('\0')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect::<Vec<_>>(),
-        Ok(out) => {
-            return Outcome::unverified(format!(
-                "rm ran; could not check the files are gone: {}",
-                match out.status {
-                    Some(c) => format!("exit {c}: {}", printable(out.last_line())),
-                    None => format!("killed: {}", printable(out.last_line())),
-                }
-            ));
-        }
-        Err(e) => return Outcome::unverified(format!("rm ran; could not check the files are gone: {e}")),
-    };
+    let fates = files::parse_removal(&out.stdout, listed);
+    if !out.success() {
+        tracing::warn!(host, stderr = %out.stderr, "the removal script reported problems");
+    }
+    if fates.iter().all(|f| *f == files::Removed::Unknown) {
+        return Outcome::failed(format!(
+            "the removal script said nothing ({}): nothing is known to be removed",
+            match out.status {
+                Some(c) => format!("exit {c}: {}", printable(out.last_line())),
+                None => format!("killed: {}", printable(out.last_line())),
+            }
+        ));
+    }
     ctx.report(format!("df on {host} after removing"), Some(0.8));
     let after = df_now(ssh, host, timeout).await;
-    let freed = freed_text(before.as_deref(), after.as_deref(), paths);
-    if !still.is_empty() {
-        return Outcome::failed(format!(
-            "{} of {} file(s) are still there ({}); {freed}",
-            still.len(),
-            paths.len(),
-            still.iter().map(|s| printable(s)).collect::<Vec<_>>().join(", ")
-        ));
+    removal_outcome(host, listed, &fates, before.as_deref(), after.as_deref())
+}
+
+/// The outcome of a removal, naming every file: what was removed and, for each file that was not,
+/// why. Succeeded when every file is gone (removed, or already gone); failed when one was left
+/// alone; unverified when the host said nothing about one.
+fn removal_outcome(
+    host: &str,
+    listed: &[files::Removal],
+    fates: &[files::Removed],
+    before: Option<&[Filesystem]>,
+    after: Option<&[Filesystem]>,
+) -> Outcome {
+    use files::Removed;
+    let removed: Vec<&files::Removal> = listed
+        .iter()
+        .zip(fates)
+        .filter(|(_, f)| **f == Removed::Removed)
+        .map(|(r, _)| r)
+        .collect();
+    let bytes: u64 = removed.iter().map(|r| r.size_bytes).sum();
+    let removed_paths: Vec<String> = removed.iter().map(|r| r.path.clone()).collect();
+    let mut summary = format!(
+        "removed {} of {} file(s), {} on {host}",
+        removed.len(),
+        listed.len(),
+        human_bytes(bytes)
+    );
+    if !removed.is_empty() {
+        let names: Vec<String> = removed_paths.iter().map(|p| printable(p)).collect();
+        summary.push_str(&format!(": {}", names.join(", ")));
     }
-    if let Some(said) = rm_said {
-        // rm -f only fails for a file it could not remove: gone or not, something is off.
-        return Outcome::unverified(format!(
-            "{said}; none of the {} file(s) is there now; {freed}",
-            paths.len()
-        ));
+    let not_removed: Vec<String> = listed
+        .iter()
+        .zip(fates)
+        .filter_map(|(r, fate)| {
+            let why = match fate {
+                Removed::Removed => return None,
+                Removed::Vanished(why) => format!("vanished: {}", printable(why)),
+                Removed::Changed(why) => format!("changed since planned, left alone: {}", printable(why)),
+                Removed::Failed(why) => format!("could not be removed: {}", printable(why)),
+                Removed::Unknown => "unknown: the host said nothing about it".into(),
+            };
+            Some(format!("{} ({why})", printable(&r.path)))
+        })
+        .collect();
+    if !not_removed.is_empty() {
+        summary.push_str(&format!("; not removed: {}", not_removed.join("; ")));
     }
-    Outcome::succeeded(format!(
-        "removed {} file(s), {} on {host}; {freed}",
-        paths.len(),
-        human_bytes(total)
-    ))
+    summary.push_str(&format!("; {}", freed_text(before, after, &removed_paths)));
+    if fates
+        .iter()
+        .any(|f| matches!(f, Removed::Changed(_) | Removed::Failed(_)))
+    {
+        Outcome::failed(summary)
+    } else if fates.contains(&Removed::Unknown) {
+        Outcome::unverified(summary)
+    } else {
+        Outcome::succeeded(summary)
+    }
 }
 
 /// "/data 95% → 61% (1.4 GiB freed)" for each filesystem that held a removed file.
@@ -445,6 +485,7 @@ pub fn freed_text(before: Option<&[Filesystem]>, after: Option<&[Filesystem]>, p
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::hosts::FileId;
 
     fn config() -> Config {
         crate::config::parse_str(
@@ -473,7 +514,10 @@ junk_paths = ["/data/es"]
         assert!(supervisor_plan(&config(), "nope", "x", SupervisorAction::Restart).is_err());
         // A name no supervisor program has is refused, not quoted and sent.
         let e = supervisor_plan(&config(), "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
-        assert!(e.contains("program name \"pillow;$(reboot)\""), "{e}");
+        assert!(
+            e.starts_with("program name \"pillow;$(reboot)\" from supervisorctl status on es 1 has characters"),
+            "{e}"
+        );
     }
 
     fn fleet() -> Config {
@@ -529,43 +573,54 @@ junk_paths = ["/data/es"]
         assert!(p.description.contains("on es-1 "), "{}", p.description);
     }
 
+    fn junk(path: &str, size_bytes: u64, ino: u64) -> JunkFile {
+        JunkFile {
+            path: path.into(),
+            size_bytes,
+            modified: None,
+            id: Some(FileId { dev: 1, ino }),
+        }
+    }
+
     #[test]
-    fn remove_plan_leaves_out_names_that_are_not_utf8() {
+    fn remove_plan_leaves_out_names_it_cannot_show_or_recognise() {
         let host = HostStatus {
             name: "es 1".into(),
             ..HostStatus::default()
         };
-        let lossy = JunkFile {
-            path: "/data/es/java_pid\u{FFFD}.hprof".into(),
-            size_bytes: 1 << 30,
-            modified: None,
+        let lossy = junk("/data/es/java_pid\u{FFFD}.hprof", 1 << 30, 1);
+        let no_id = JunkFile {
+            id: None,
+            ..junk("/data/es/core.1", 1 << 30, 0)
         };
-        let good = JunkFile {
-            path: "/data/es/core".into(),
-            size_bytes: 1 << 20,
-            modified: None,
-        };
+        let escape = junk("/data/es/\u{1b}[2Jcore.2", 1 << 30, 3);
+        let good = junk("/data/es/core", 1 << 20, 2);
         let e = remove_files_plan(&config(), &host, std::slice::from_ref(&lossy)).unwrap_err();
         assert!(
             e.contains("java_pid\u{FFFD}.hprof: name is not valid UTF-8; remove it by hand"),
             "{e}"
         );
-        let p = remove_files_plan(&config(), &host, &[lossy, good]).unwrap();
-        assert!(p.call.ends_with("rm -f -- /data/es/core"), "{}", p.call);
+        let p = remove_files_plan(&config(), &host, &[lossy, no_id, escape, good]).unwrap();
+        assert!(p.call.ends_with("opsdeck-remove 1:2 /data/es core"), "{}", p.call);
         assert!(
             p.description.contains("Delete these 1 file(s), 1.0 MiB in total"),
             "{}",
             p.description
         );
-        assert!(
-            p.description.contains("name is not valid UTF-8; remove it by hand"),
-            "{}",
-            p.description
-        );
+        for why in [
+            "name is not valid UTF-8; remove it by hand",
+            "core.1: listed without its device:inode",
+            "/data/es/\\u{1b}[2Jcore.2: name has control characters; remove it by hand",
+        ] {
+            assert!(p.description.contains(why), "{}", p.description);
+        }
         match p.op {
-            Operation::Hosts(HostsOp::RemoveFiles { files, total_bytes, .. }) => {
-                assert_eq!(files, ["/data/es/core"]);
-                assert_eq!(total_bytes, 1 << 20);
+            Operation::Hosts(HostsOp::RemoveFiles { files, .. }) => {
+                let listed: Vec<(&str, &str, u64)> = files
+                    .iter()
+                    .map(|f| (f.path.as_str(), f.root.as_str(), f.size_bytes))
+                    .collect();
+                assert_eq!(listed, [("/data/es/core", "/data/es", 1 << 20)]);
             }
             other => panic!("{other:?}"),
         }
@@ -587,34 +642,78 @@ junk_paths = ["/data/es"]
         }
     }
 
+    /// A file's removal as a plan lists it, with its device:inode read now.
+    fn listed(root: &std::path::Path, path: &std::path::Path) -> files::Removal {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(path).unwrap();
+        let id = FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+        };
+        files::removal(
+            &path.to_string_lossy(),
+            id,
+            m.len(),
+            &[root.to_string_lossy().into_owned()],
+        )
+        .unwrap()
+    }
+
     #[tokio::test]
-    async fn removing_never_succeeds_while_a_listed_file_is_still_there() {
+    async fn removing_takes_only_files_that_are_still_the_ones_listed() {
         use std::os::unix::ffi::OsStrExt;
         let dir = tempfile::tempdir().unwrap();
         let ctx = local_ctx(dir.path());
-        let d = dir.path().to_str().unwrap();
-        // A name that is not UTF-8, as `find` reports it after lossy decoding.
-        let real = dir.path().join(std::ffi::OsStr::from_bytes(b"java_pid\xff.hprof"));
-        std::fs::write(&real, b"dump").unwrap();
-        let lossy = format!("{d}/{}", real.file_name().unwrap().to_string_lossy());
-        assert!(lossy.contains('\u{FFFD}'));
-        let op = |files: Vec<String>| HostsOp::RemoveFiles {
+        let op = |files: Vec<files::Removal>| HostsOp::RemoveFiles {
             host: "local".into(),
             files,
-            total_bytes: 4,
         };
+        // A name that is not UTF-8, as `find` reports it after lossy decoding: never "vanished".
+        let real = dir.path().join(std::ffi::OsStr::from_bytes(b"java_pid\xff.hprof"));
+        std::fs::write(&real, b"dump").unwrap();
+        let lossy = listed(dir.path(), &real);
+        assert!(lossy.path.contains('\u{FFFD}'));
         let o = run(op(vec![lossy]), &ctx).await;
-        assert_ne!(o.result, crate::actions::OutcomeResult::Succeeded, "{}", o.summary);
+        assert_eq!(o.result, crate::actions::OutcomeResult::Failed, "{}", o.summary);
         assert!(o.summary.contains("not valid UTF-8"), "{}", o.summary);
         assert!(real.exists());
-        // A file rm cannot remove (a directory) is reported as still there.
-        std::fs::create_dir(dir.path().join("core")).unwrap();
-        let plain = format!("{d}/plain.hprof");
-        std::fs::write(&plain, b"dump").unwrap();
-        let o = run(op(vec![plain.clone(), format!("{d}/core")]), &ctx).await;
+
+        // Listed, then replaced: by a directory, by another file of the same name; one listed file
+        // is gone already, one is as listed.
+        let plain = dir.path().join("plain.hprof");
+        let core = dir.path().join("core");
+        let swapped = dir.path().join("swapped.hprof");
+        let gone = dir.path().join("gone.hprof");
+        for f in [&plain, &core, &swapped, &gone] {
+            std::fs::write(f, b"dump").unwrap();
+        }
+        let plan: Vec<files::Removal> = [&plain, &core, &swapped, &gone]
+            .iter()
+            .map(|f| listed(dir.path(), f))
+            .collect();
+        std::fs::remove_file(&core).unwrap();
+        std::fs::create_dir(&core).unwrap();
+        std::fs::rename(&swapped, dir.path().join("kept.hprof")).unwrap();
+        std::fs::write(&swapped, b"a new file under the old name").unwrap();
+        std::fs::remove_file(&gone).unwrap();
+        let o = run(op(plan), &ctx).await;
         assert_eq!(o.result, crate::actions::OutcomeResult::Failed, "{}", o.summary);
-        assert!(o.summary.contains("1 of 2 file(s) are still there"), "{}", o.summary);
-        assert!(!std::path::Path::new(&plain).exists());
+        let s = &o.summary;
+        assert!(
+            s.starts_with(&format!("removed 1 of 4 file(s), 4 B on local: {}", plain.display())),
+            "{s}"
+        );
+        assert!(
+            s.contains("core (changed since planned, left alone: it is not a regular file now)"),
+            "{s}"
+        );
+        assert!(
+            s.contains("swapped.hprof (changed since planned, left alone: it is another file now"),
+            "{s}"
+        );
+        assert!(s.contains("gone.hprof (vanished: it is gone)"), "{s}");
+        assert!(!plain.exists());
+        assert!(core.is_dir() && swapped.exists() && dir.path().join("kept.hprof").exists());
     }
 
     #[test]
@@ -623,34 +722,21 @@ junk_paths = ["/data/es"]
             name: "es 1".into(),
             ..HostStatus::default()
         };
-        let junk = vec![
-            JunkFile {
-                path: "/data/es/java_pid1.hprof".into(),
-                size_bytes: 2 << 30,
-                modified: None,
-            },
-            JunkFile {
-                path: "/data/es/x'$(id).hprof".into(),
-                size_bytes: 1 << 20,
-                modified: None,
-            },
+        let files = vec![
+            junk("/data/es/java_pid1.hprof", 2 << 30, 7),
+            junk("/data/es/x'$(id).hprof", 1 << 20, 8),
         ];
-        let p = remove_files_plan(&config(), &host, &junk).unwrap();
+        let p = remove_files_plan(&config(), &host, &files).unwrap();
         assert_eq!(p.risk, Risk::High);
         assert!(p.description.contains("2.0 GiB  /data/es/java_pid1.hprof"));
         assert!(p.description.contains("2.0 GiB in total"));
         assert!(
             p.call
-                .ends_with(r#"rm -f -- /data/es/java_pid1.hprof '/data/es/x'\''$(id).hprof'"#),
+                .ends_with(r#"opsdeck-remove 1:7 /data/es java_pid1.hprof 1:8 /data/es 'x'\''$(id).hprof'"#),
             "{}",
             p.call
         );
-        let bad = vec![JunkFile {
-            path: "/etc/passwd".into(),
-            size_bytes: 1,
-            modified: None,
-        }];
-        assert!(remove_files_plan(&config(), &host, &bad).is_err());
+        assert!(remove_files_plan(&config(), &host, &[junk("/etc/passwd", 1, 9)]).is_err());
     }
 
     #[test]

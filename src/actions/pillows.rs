@@ -1,15 +1,15 @@
 //! Remediation actions for pillows: restart processes through supervisor (then verify RUNNING and that
 //! their partitions advance), and move a stopped pillow's checkpoint to the log end.
 
-use super::command::{CommandOp, CommandOutput, Transport, run_local};
-use super::custom::shell_quote;
+use super::command::{CommandOp, CommandOutput, Transport, run_argv};
 use super::hosts::call_text;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::pillows::{PillowConfig, PillowsConfig};
 use crate::config::ssh::SshConfig;
 use crate::model::pillows::{CheckpointKind, PartitionStatus, Pillow, ProcessRef};
 use crate::sources::pillows::checkpoints::CheckpointMove;
-use crate::sources::ssh::supervisor::check_name;
+use crate::sources::ssh::supervisor::{check_name, template_words};
+use crate::sources::ssh::transport::Cmd;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -39,8 +39,9 @@ pub struct RestartOp {
 pub struct HostCommands {
     pub host: String,
     pub programs: Vec<String>,
-    pub restart: String,
-    pub status: String,
+    /// The words run (no shell in between), from `pillows.restart_command`.
+    pub restart: Vec<String>,
+    pub status: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,10 +50,18 @@ pub struct MoveOp {
     pub moves: Vec<CheckpointMove>,
 }
 
-/// Fills `{program}` with the shell-quoted program names.
-pub fn render_command(template: &str, programs: &[String]) -> String {
-    let quoted: Vec<String> = programs.iter().map(|p| shell_quote(p)).collect();
-    template.replace("{program}", &quoted.join(" "))
+/// The words of `template` with `{program}` as one word per program (names checked with
+/// [`check_name`], so they mean the same inside a `sh -c "…"` word). No shell parses the result.
+pub fn render_command(template: &str, programs: &[String]) -> Result<Vec<String>, String> {
+    for p in programs {
+        check_name("program", p)?;
+    }
+    template_words(template, "pillows command", &[("{program}", programs)])
+}
+
+/// `argv` as shell text, for the call a dialog shows.
+fn shell_text(argv: &[String]) -> String {
+    Cmd::Argv(argv.to_vec()).to_shell()
 }
 
 /// The plan to restart `process` (or every process when `None`) of `pillow`; `ssh` says how each
@@ -91,13 +100,15 @@ pub fn plan_restart(
     }
     let commands: Vec<HostCommands> = by_host
         .into_iter()
-        .map(|(host, programs)| HostCommands {
-            restart: render_command(&cfg.restart_command, &programs),
-            status: render_command(&cfg.status_command, &programs),
-            host,
-            programs,
+        .map(|(host, programs)| {
+            Ok(HostCommands {
+                restart: render_command(&cfg.restart_command, &programs)?,
+                status: render_command(&cfg.status_command, &programs)?,
+                host,
+                programs,
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     let indexes: Vec<usize> = processes.iter().map(|p| p.index).collect();
     let watch: Vec<(String, i32, i64)> = pillow
         .partitions
@@ -118,7 +129,7 @@ pub fn plan_restart(
     };
     let call = commands
         .iter()
-        .map(|c| call_text(ssh, &c.host, &c.restart))
+        .map(|c| call_text(ssh, &c.host, &shell_text(&c.restart)))
         .collect::<Vec<_>>()
         .join("\n");
     let description = format!(
@@ -146,7 +157,7 @@ pub fn plan_restart(
         risk: Risk::Medium,
         verify: format!(
             "`{}` shows RUNNING, then the checkpoints of the lagging partitions advance (within {})",
-            commands.first().map(|c| c.status.as_str()).unwrap_or(""),
+            commands.first().map(|c| shell_text(&c.status)).unwrap_or_default(),
             humantime::format_duration(verify_timeout)
         ),
         timeout: verify_timeout + cfg.timeout.get() * 3,
@@ -272,24 +283,22 @@ fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
         title: format!("supervisorctl restart on {}", c.host),
         target: format!("{}:{}", c.host, c.programs.join(",")),
         description: String::new(),
-        call: c.restart.clone(),
+        call: shell_text(&c.restart),
         risk: Risk::Medium,
         verify: String::new(),
         timeout,
         op: Operation::Command(CommandOp {
             transport,
-            command: c.restart.clone(),
+            argv: c.restart.clone(),
             timeout,
         }),
     }
 }
 
-async fn run_on(ctx: &ActionCtx, host: &str, command: &str, timeout: Duration) -> Result<CommandOutput, String> {
-    if host == "local" {
-        return run_local(command, timeout).await;
-    }
+async fn run_on(ctx: &ActionCtx, host: &str, argv: &[String], timeout: Duration) -> Result<CommandOutput, String> {
     match &ctx.backends.ssh {
-        Some(ssh) => ssh.run_command(host, command, timeout).await,
+        Some(ssh) => ssh.run(host, &Cmd::Argv(argv.to_vec()), timeout).await,
+        None if host == "local" => run_argv(argv, timeout).await,
         None => Err(format!("no SSH transport is configured for host {host}")),
     }
 }
@@ -501,15 +510,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn restart_command_quotes_every_program() {
-        let cmd = render_command(
-            "sudo -n supervisorctl restart {program}",
-            &["commcare-hq-prod-pillowtop-case-pillow-0".into(), "odd name;rm".into()],
-        );
+    fn every_program_is_a_word_of_its_own_and_no_shell_reads_the_command() {
+        let programs = [
+            "commcare-hq-prod-pillowtop-case-pillow-0".to_string(),
+            "group:p-1".into(),
+        ];
+        let cmd = render_command("sudo -n supervisorctl restart {program}", &programs).unwrap();
         assert_eq!(
             cmd,
-            "sudo -n supervisorctl restart commcare-hq-prod-pillowtop-case-pillow-0 'odd name;rm'"
+            [
+                "sudo",
+                "-n",
+                "supervisorctl",
+                "restart",
+                "commcare-hq-prod-pillowtop-case-pillow-0",
+                "group:p-1"
+            ]
         );
+        let cmd = render_command("supervisorctl -c '/etc/my sup.conf' status {program}", &programs[..1]).unwrap();
+        assert_eq!(
+            shell_text(&cmd),
+            "supervisorctl -c '/etc/my sup.conf' status commcare-hq-prod-pillowtop-case-pillow-0"
+        );
+        // Shell syntax in the template is a word like any other: nothing runs it.
+        let cmd = render_command("supervisorctl restart {program}; touch pwned", &programs[..1]).unwrap();
+        assert_eq!(
+            cmd[2..],
+            ["commcare-hq-prod-pillowtop-case-pillow-0;", "touch", "pwned"]
+        );
+        for bad in ["odd name;rm", "-all", "$(id)"] {
+            let e = render_command("supervisorctl restart {program}", &[bad.to_string()]).unwrap_err();
+            assert!(e.contains("program name"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -387,7 +387,8 @@ impl App {
         let ctx = self.ctx();
         let screen = self.screen();
         let row = screen.selected_key(&ctx).ok_or("select a row first")?;
-        crate::actions::custom::plan(action, &screen.view.row_vars(&ctx, &row), &self.env.config.ssh)
+        let vars = screen.view.row_vars(&ctx, &row);
+        crate::actions::custom::plan(action, screen.view.scope(), &vars, &self.env.config.ssh)
     }
 
     fn pane_action(&mut self, action: &str) -> Vec<Effect> {

@@ -23,7 +23,8 @@ pub struct PillowsConfig {
     pub timeout: ConfigDuration,
     /// Samples kept per partition (the drill-down chart's span is this × interval).
     pub history: usize,
-    /// Restart one supervisor program; `{program}` is replaced by the shell-quoted program name.
+    /// Restart supervisor programs: split into words like a shell would (no shell runs it); a
+    /// `{program}` word becomes one word per program.
     pub restart_command: String,
     /// Ask a program's state; its output must contain `RUNNING` when it runs.
     pub status_command: String,
@@ -219,6 +220,8 @@ impl PillowsConfig {
         ] {
             if !template.contains("{program}") {
                 issues.push(ConfigIssue::new(key, "must contain {program}"));
+            } else if shlex::split(template).is_none() {
+                issues.push(ConfigIssue::new(key, "unbalanced quotes"));
             }
         }
         let t = &self.thresholds;

@@ -150,6 +150,34 @@ pub struct JunkFile {
     pub size_bytes: u64,
     /// Modification time, seconds since the epoch.
     pub modified: Option<f64>,
+    /// Which file it was when found: removal takes exactly this one or nothing.
+    #[serde(skip)]
+    pub id: Option<FileId>,
+}
+
+/// A file's identity on its host: device and inode number (`find -printf '%D:%i'`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl std::fmt::Display for FileId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.dev, self.ino)
+    }
+}
+
+impl std::str::FromStr for FileId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (dev, ino) = s.split_once(':').ok_or_else(|| format!("{s:?} is not device:inode"))?;
+        let number = |n: &str| n.parse::<u64>().map_err(|_| format!("{s:?} is not device:inode"));
+        Ok(FileId {
+            dev: number(dev)?,
+            ino: number(ino)?,
+        })
+    }
 }
 
 /// A `du` scan of one directory.

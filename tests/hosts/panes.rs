@@ -91,6 +91,7 @@ fn hosts_poll() -> SourceUpdate {
         path: "/data/es/java_pid7.hprof".into(),
         size_bytes: 8 << 30,
         modified: None,
+        id: Some(opsdeck::model::hosts::FileId { dev: 2049, ino: 7 }),
     }]));
     SourceUpdate::Hosts(Ok(vec![
         es,

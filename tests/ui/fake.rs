@@ -35,7 +35,7 @@ pub fn plan(action: &str, target: &str, risk: Risk) -> ActionPlan {
         timeout: Duration::from_secs(30),
         op: Operation::Command(CommandOp {
             transport: Transport::Local,
-            command: "true".into(),
+            argv: vec!["true".into()],
             timeout: Duration::from_secs(30),
         }),
     }

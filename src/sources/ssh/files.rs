@@ -2,10 +2,10 @@
 //! Every path travels as its own argv word (quoted for the remote shell), never inside a script.
 
 use super::transport::Cmd;
-use crate::model::hosts::JunkFile;
+use crate::model::hosts::{FileId, JunkFile};
 
-/// `find` under `paths` for files matching `patterns`, printing size, mtime and path NUL-terminated
-/// (so newlines in names cannot split a record).
+/// `find` under `paths` for files matching `patterns`, printing device:inode, size, mtime and path
+/// NUL-terminated (so newlines in names cannot split a record).
 pub fn find_command(paths: &[String], patterns: &[String], depth: u32) -> Cmd {
     let mut argv: Vec<String> = vec!["find".into()];
     // `-H` follows a configured path that is itself a symlink, nothing below it.
@@ -21,12 +21,12 @@ pub fn find_command(paths: &[String], patterns: &[String], depth: u32) -> Cmd {
         argv.push("-name".into());
         argv.push(p.clone());
     }
-    argv.extend([")", "-printf", "%s\\t%T@\\t%p\\0"].map(String::from));
+    argv.extend([")", "-printf", "%D:%i\\t%s\\t%T@\\t%p\\0"].map(String::from));
     Cmd::Argv(argv)
 }
 
-/// Parses `size\tmtime\tpath\0` records. Malformed records are skipped (counted in the `Err` side only
-/// when nothing at all could be read from non-empty output).
+/// Parses `dev:ino\tsize\tmtime\tpath\0` records. Malformed records are skipped (counted in the
+/// `Err` side only when nothing at all could be read from non-empty output).
 pub fn parse_find(stdout: &str) -> Result<Vec<JunkFile>, String> {
     let mut files = Vec::new();
     let mut bad = 0usize;
@@ -35,17 +35,20 @@ pub fn parse_find(stdout: &str) -> Result<Vec<JunkFile>, String> {
         if rec.is_empty() {
             continue;
         }
-        let mut parts = rec.splitn(3, '\t');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(size), Some(mtime), Some(path)) if path.starts_with('/') => match size.parse::<u64>() {
-                Ok(size_bytes) => files.push(JunkFile {
-                    path: path.to_string(),
-                    size_bytes,
-                    // inf/NaN (or a number too big for f64) is no time at all: unknown.
-                    modified: mtime.parse::<f64>().ok().filter(|m| m.is_finite()),
-                }),
-                Err(_) => bad += 1,
-            },
+        let mut parts = rec.splitn(4, '\t');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(id), Some(size), Some(mtime), Some(path)) if path.starts_with('/') => {
+                match (id.parse::<FileId>(), size.parse::<u64>()) {
+                    (Ok(id), Ok(size_bytes)) => files.push(JunkFile {
+                        path: path.to_string(),
+                        size_bytes,
+                        // inf/NaN (or a number too big for f64) is no time at all: unknown.
+                        modified: mtime.parse::<f64>().ok().filter(|m| m.is_finite()),
+                        id: Some(id),
+                    }),
+                    _ => bad += 1,
+                }
+            }
             _ => bad += 1,
         }
     }
@@ -56,43 +59,132 @@ pub fn parse_find(stdout: &str) -> Result<Vec<JunkFile>, String> {
     Ok(files)
 }
 
-/// Whether `path` may be removed by the junk action: absolute, no `..`, and under one of `roots`.
-pub fn check_removable(path: &str, roots: &[String]) -> Result<(), String> {
+/// One file the junk action removes: where it is, the configured junk path it lies under, and
+/// which file it was when listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub path: String,
+    /// The junk path (as configured, without a trailing `/`; `/` itself stays `/`).
+    pub root: String,
+    pub id: FileId,
+    pub size_bytes: u64,
+}
+
+impl Removal {
+    /// `path` below its junk path: what the removal script walks down, one directory at a time.
+    fn below_root(&self) -> &str {
+        let root = self.root.trim_end_matches('/');
+        self.path[root.len()..].trim_start_matches('/')
+    }
+}
+
+/// The removal of `path` (found as `id`), if the junk action may take it: an absolute path with no
+/// empty, `.` or `..` part, under one of `roots` (the deepest one that holds it).
+pub fn removal(path: &str, id: FileId, size_bytes: u64, roots: &[String]) -> Result<Removal, String> {
     if !path.starts_with('/') {
         return Err(format!("{path:?} is not an absolute path"));
     }
-    if path.split('/').any(|c| c == ".." || c == ".") || path.contains('\0') {
-        return Err(format!("{path:?} has . or .. in it"));
+    if path[1..].split('/').any(|c| c.is_empty() || c == ".." || c == ".") {
+        return Err(format!("{path:?} has an empty, . or .. part"));
     }
-    let under = roots.iter().any(|r| {
-        let r = r.trim_end_matches('/');
-        path.strip_prefix(r)
-            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
-    });
-    if !under {
-        return Err(format!("{path:?} is not under a configured junk path"));
-    }
-    Ok(())
+    let root = roots
+        .iter()
+        .map(|r| r.trim_end_matches('/'))
+        .filter(|r| {
+            path.strip_prefix(r)
+                .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+        })
+        .max_by_key(|r| r.len())
+        .ok_or_else(|| format!("{path:?} is not under a configured junk path"))?;
+    Ok(Removal {
+        path: path.to_string(),
+        root: if root.is_empty() { "/".into() } else { root.to_string() },
+        id,
+        size_bytes,
+    })
 }
 
-/// `rm -f -- FILES…`: `--` so no name is read as an option, each name its own word.
-pub fn remove_command(files: &[String]) -> Cmd {
-    let mut argv = vec!["rm".to_string(), "-f".into(), "--".into()];
-    argv.extend(files.iter().cloned());
-    Cmd::Argv(argv)
-}
+/// The removal script. Constant text: the files arrive as arguments, three per file (device:inode
+/// as listed, the junk path, the path below it). For each, in a subshell of its own, it walks from
+/// the junk path down to the file's directory one component at a time, never through a symbolic
+/// link (checked before each `cd`, and `pwd -P` after it must be where that walk leads, which also
+/// catches a swap between the check and the `cd`), so the working directory is the real one under
+/// the junk path; there the file must still be a regular file, not a link, with the listed
+/// device:inode, and `find -inum … -delete` unlinks exactly that name in that directory. One
+/// NUL-terminated record per file, `N WHAT DETAIL` ([`parse_removal`] words it). Kept short, in
+/// lines that fit the confirm dialog, which shows it as part of the call.
+pub const REMOVE_SCRIPT: &str = r#"say() { printf "%s %s %s\0" $i $1 "$2"; exit; }; i=0
+while [ $# -gt 2 ]; do i=$((i+1)); (cd -P -- "$2" || say root; h=$(pwd -P) r=$3
+while case $r in */*) true;; *) false;; esac; do d=${r%%/*}; r=${r#*/}; h=${h%/}/$d
+[ -L "./$d" ] && say dirlink "$d"; [ -d "./$d" ] || say dirgone "$d"
+cd -P -- "./$d" || say direnter "$d"; [ "$(pwd -P)" = "$h" ] || say dirswap "$d"; done
+f=./$r; [ -L "$f" ] && say link; [ -e "$f" ] || say gone; [ -f "$f" ] || say notfile
+n=$(find "$f" -maxdepth 0 -printf %D:%i 2>&1) || say failed "$n"
+[ "$n" = "$1" ] || say other "$n"
+o=$(find "$f" -maxdepth 0 -type f -inum "${1#*:}" -delete -print 2>&1) || say failed "$o"
+[ -n "$o" ] || say replaced; say removed); shift 3; done"#;
 
-/// Prints (NUL-terminated) those of `files` that still exist; prints nothing when all are gone.
-pub fn still_there_command(files: &[String]) -> Cmd {
-    // The script is constant; the paths arrive as positional parameters.
+/// `$0` of the removal script (what its shell names in messages, and `ps` shows).
+const REMOVE_SCRIPT_NAME: &str = "opsdeck-remove";
+
+/// The removal of `files`, each re-checked on the host at that moment ([`REMOVE_SCRIPT`]).
+pub fn remove_command(files: &[Removal]) -> Cmd {
     let mut argv = vec![
         "sh".to_string(),
         "-c".into(),
-        r#"for f in "$@"; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi; done"#.into(),
-        "opsdeck-check".into(),
+        REMOVE_SCRIPT.into(),
+        REMOVE_SCRIPT_NAME.into(),
     ];
-    argv.extend(files.iter().cloned());
+    for f in files {
+        argv.extend([f.id.to_string(), f.root.clone(), f.below_root().to_string()]);
+    }
     Cmd::Argv(argv)
+}
+
+/// What became of one file of a removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removed {
+    Removed,
+    /// Gone before the script reached it (it removed nothing).
+    Vanished(String),
+    /// Not the file that was listed any more, or not reachable without following a link: left alone.
+    Changed(String),
+    /// Could not be removed (permissions, a read-only filesystem).
+    Failed(String),
+    /// The script said nothing about it (it was stopped before reaching it).
+    Unknown,
+}
+
+/// The fate of each of `files` (as listed) from the removal script's output, in their order.
+pub fn parse_removal(stdout: &str, files: &[Removal]) -> Vec<Removed> {
+    let mut fates = vec![Removed::Unknown; files.len()];
+    for rec in stdout.split('\0') {
+        let mut parts = rec.splitn(3, ' ');
+        let (Some(n), Some(what)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let detail = parts.next().unwrap_or("").trim();
+        let Some(i) = n.parse::<usize>().ok().and_then(|n| n.checked_sub(1)) else {
+            continue;
+        };
+        let Some(listed) = files.get(i) else { continue };
+        fates[i] = match what {
+            "removed" => Removed::Removed,
+            "root" => Removed::Vanished("its junk path is gone".into()),
+            "dirgone" => Removed::Vanished(format!("{detail} on its path is gone")),
+            "gone" => Removed::Vanished("it is gone".into()),
+            "dirlink" => Removed::Changed(format!("{detail} on its path is a symbolic link now")),
+            "dirswap" => Removed::Changed(format!("{detail} on its path was swapped")),
+            "link" => Removed::Changed("it is a symbolic link now".into()),
+            "notfile" => Removed::Changed("it is not a regular file now".into()),
+            "other" => Removed::Changed(format!("it is another file now ({detail}, listed as {})", listed.id)),
+            "replaced" => Removed::Changed("it was replaced while being removed".into()),
+            "direnter" => Removed::Failed(format!("cannot enter {detail}")),
+            "failed" => Removed::Failed(detail.to_string()),
+            _ => continue,
+        };
+    }
+    fates
 }
 
 /// Counts the direct children of `dir` (one `.` each), for du's progress.
@@ -132,12 +224,14 @@ mod tests {
 
     #[test]
     fn find_records_with_hostile_names() {
-        let out = "10\t1700000000.5\t/data/a b.hprof\0\
-                   20\t1700000001.0\t/data/x'; rm -rf / $(id)\n.hprof\0garbage\0";
+        let out = "2049:11\t10\t1700000000.5\t/data/a b.hprof\0\
+                   2049:12\t20\t1700000001.0\t/data/x'; rm -rf / $(id)\n.hprof\0garbage\0\
+                   x:1\t30\t1\t/data/no-id\0";
         let files = parse_find(out).unwrap();
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].path, "/data/x'; rm -rf / $(id)\n.hprof");
         assert_eq!(files[0].size_bytes, 20);
+        assert_eq!(files[0].id, Some(FileId { dev: 2049, ino: 12 }));
         assert!(parse_find("nonsense\0").is_err());
         assert!(parse_find("").unwrap().is_empty());
     }
@@ -147,21 +241,63 @@ mod tests {
         let c = find_command(&["/es dir/$(x)".into()], &["*.hprof".into(), "core".into()], 2);
         assert_eq!(
             c.to_shell(),
-            r"find -H '/es dir/$(x)' -xdev -maxdepth 2 -type f '(' -name '*.hprof' -o -name core ')' -printf '%s\t%T@\t%p\0'"
+            r"find -H '/es dir/$(x)' -xdev -maxdepth 2 -type f '(' -name '*.hprof' -o -name core ')' -printf '%D:%i\t%s\t%T@\t%p\0'"
         );
     }
 
     #[test]
     fn only_files_under_junk_paths_are_removable() {
-        let roots = vec!["/data/es/".to_string()];
-        assert!(check_removable("/data/es/java_pid1.hprof", &roots).is_ok());
-        assert!(check_removable("/data/es", &roots).is_err());
-        assert!(check_removable("/data/esx/a.hprof", &roots).is_err());
-        assert!(check_removable("/data/es/../../etc/passwd", &roots).is_err());
-        assert!(check_removable("relative.hprof", &roots).is_err());
+        let roots = vec!["/data/es/".to_string(), "/data/es/deep".into()];
+        let id = FileId { dev: 1, ino: 2 };
+        let r = |p: &str| removal(p, id, 0, &roots);
+        assert_eq!(r("/data/es/java_pid1.hprof").unwrap().root, "/data/es");
         assert_eq!(
-            remove_command(&["/data/es/-rf a".into()]).to_shell(),
-            "rm -f -- '/data/es/-rf a'"
+            r("/data/es/deep/x/core").unwrap().root,
+            "/data/es/deep",
+            "the deepest root"
+        );
+        assert_eq!(r("/data/es/deep/x/core").unwrap().below_root(), "x/core");
+        for bad in [
+            "/data/es",
+            "/data/es/",
+            "/data/esx/a.hprof",
+            "/data/es/../../etc/passwd",
+            "/data/es/./a",
+            "/data/es//a",
+            "relative.hprof",
+        ] {
+            assert!(r(bad).is_err(), "{bad}");
+        }
+        let everything = removal("/core", id, 0, &["/".to_string()]).unwrap();
+        assert_eq!((everything.root.as_str(), everything.below_root()), ("/", "core"));
+        let Cmd::Argv(argv) = remove_command(&[r("/data/es/-rf a").unwrap()]);
+        assert_eq!(argv[3..], ["opsdeck-remove", "1:2", "/data/es", "-rf a"]);
+    }
+
+    #[test]
+    fn each_file_has_its_fate_and_silence_is_unknown() {
+        let roots = ["/d".to_string()];
+        let files: Vec<Removal> = (1..=5)
+            .map(|ino| removal(&format!("/d/{ino}"), FileId { dev: 8, ino }, 1, &roots).unwrap())
+            .collect();
+        let out = [
+            "1 removed ",
+            "3 dirlink sub",
+            "2 gone ",
+            "4 other 8:99",
+            "9 removed ",
+            "junk",
+        ]
+        .join("\0");
+        assert_eq!(
+            parse_removal(&out, &files),
+            [
+                Removed::Removed,
+                Removed::Vanished("it is gone".into()),
+                Removed::Changed("sub on its path is a symbolic link now".into()),
+                Removed::Changed("it is another file now (8:99, listed as 8:4)".into()),
+                Removed::Unknown,
+            ]
         );
     }
 
@@ -174,7 +310,7 @@ mod tests {
             "4\t-inf\t/d/d",
             "5\t1700000000.5\t/d/e",
         ]
-        .map(|r| format!("{r}\0"))
+        .map(|r| format!("1:2\t{r}\0"))
         .concat();
         let files = parse_find(&out).unwrap();
         assert_eq!(files.len(), 5);

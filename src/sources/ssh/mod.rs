@@ -6,8 +6,9 @@
 //! [`SshBackend`] is `ctx.backends.ssh` in actions. It is cheap to clone and shares one multiplexed
 //! master connection per host with the pollers and tails.
 //!
-//! - [`SshBackend::run_command`]`(host, command, timeout)`: a shell command line whose variable parts
-//!   YOU escaped (`actions::custom::shell_quote`). Used by custom `[[actions]]`.
+//! - [`SshBackend::run`]`(host, cmd, timeout)`: a [`transport::Cmd`], the words the program gets. Values
+//!   travel as words of their own (a script takes them as `"$1"`…: `sh -c SCRIPT NAME VALUE…`), never
+//!   pasted into shell text. Custom `[[actions]]` run this way (`actions::custom::template`).
 //! - Supervisor, with the host's configured template (`sudo -n supervisorctl {action} {program}` by
 //!   default; every word shell-quoted):
 //!   - [`SshBackend::supervisor_status`]`(host)` → every [`Program`] (name, state, pid, uptime);
@@ -280,15 +281,15 @@ impl SshBackend {
         }
     }
 
-    /// Runs `command` (a shell command line, already shell-escaped) on `host` through the host's
-    /// multiplexed connection (or locally with `sh -c` for a local host), killed at `timeout`.
-    pub async fn run_command(&self, host: &str, command: &str, timeout: Duration) -> Result<CommandOutput, String> {
+    /// Runs a fixed `script` (no value pasted into it: see [`Self::run`]) with `sh -c` on `host`
+    /// through the host's multiplexed connection (or locally for a local host), killed at `timeout`.
+    pub async fn run_command(&self, host: &str, script: &str, timeout: Duration) -> Result<CommandOutput, String> {
         self.transport(host)?
-            .run(&Cmd::Script(command.to_string()), timeout)
+            .run(&Cmd::argv(["sh", "-c", script]), timeout)
             .await
     }
 
-    /// Runs a command built from argv words / an escaped script.
+    /// Runs `cmd`'s words on `host` (quoted once for the remote shell; no shell locally).
     pub async fn run(&self, host: &str, cmd: &Cmd, timeout: Duration) -> Result<CommandOutput, String> {
         self.transport(host)?.run(cmd, timeout).await
     }

@@ -38,18 +38,35 @@ impl SupervisorAction {
 /// thing quoted or not, inside a word or on its own, so no template or shell can misread it. `kind`
 /// ("program", "host") names what is checked in the error.
 pub fn check_name(kind: &str, name: &str) -> Result<(), String> {
+    check_name_from(kind, name, "")
+}
+
+/// [`check_name`] for a name read from somewhere (`supervisorctl status on es-1`), which the error
+/// says.
+pub fn check_name_from(kind: &str, name: &str, source: &str) -> Result<(), String> {
+    let what = match source {
+        "" => format!("{kind} name {name:?}"),
+        from => format!("{kind} name {name:?} from {from}"),
+    };
     if name.is_empty() {
-        return Err(format!("empty {kind} name"));
+        return Err(format!(
+            "empty {kind} name{}",
+            if source.is_empty() {
+                String::new()
+            } else {
+                format!(" from {source}")
+            }
+        ));
     }
     if name.starts_with('-') {
-        return Err(format!("{kind} name {name:?} starts with '-'"));
+        return Err(format!("{what} starts with '-': it would be read as an option"));
     }
     if !name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"_.:@+-".contains(&b))
     {
         return Err(format!(
-            "{kind} name {name:?} has characters opsdeck will not pass on (allowed: letters, digits and _ . : @ + -)"
+            "{what} has characters opsdeck will not pass on (allowed: letters, digits and _ . : @ + -)"
         ));
     }
     Ok(())
@@ -72,26 +89,40 @@ pub fn argv(template: &str, action: SupervisorAction, program: Option<&str>) -> 
     if let Some(p) = program {
         check_program(p)?;
     }
-    let words =
-        shlex::split(template).ok_or_else(|| format!("supervisor command {template:?} has unbalanced quotes"))?;
-    let mut argv = Vec::with_capacity(words.len() + 1);
-    for w in words {
-        if w == "{program}" && program.is_none() {
-            continue;
-        }
-        if w == "{action}" {
-            argv.extend(action.words().iter().map(|a| a.to_string()));
-            continue;
-        }
-        // Inside a word (`sh -c "supervisorctl {action} {program}"`) the action's words are fixed
-        // text, safe to join.
-        argv.push(
-            w.replace("{action}", &action.words().join(" "))
-                .replace("{program}", program.unwrap_or("")),
-        );
-    }
+    let argv = template_words(
+        template,
+        "supervisor command",
+        &[("{action}", action.words()), ("{program}", program.as_slice())],
+    )?;
     if argv.is_empty() {
         return Err("empty supervisor command".into());
+    }
+    Ok(argv)
+}
+
+/// Splits a command template into words (shell rules: quotes group, nothing runs) and fills its
+/// placeholders: a word that is just `{key}` becomes one word per value (none when there is no
+/// value); `{key}` inside a word becomes the values joined by spaces. Only for values whose every
+/// character means the same to any shell ([`check_name`]): such a word may itself be a script
+/// (`sh -c "supervisorctl {action} {program}"`). `what` names the template in errors.
+pub fn template_words<S: AsRef<str>>(
+    template: &str,
+    what: &str,
+    fields: &[(&str, &[S])],
+) -> Result<Vec<String>, String> {
+    let words = shlex::split(template).ok_or_else(|| format!("{what} {template:?} has unbalanced quotes"))?;
+    let mut argv = Vec::with_capacity(words.len() + 1);
+    for w in words {
+        if let Some((_, values)) = fields.iter().find(|(key, _)| w == *key) {
+            argv.extend(values.iter().map(|v| v.as_ref().to_string()));
+            continue;
+        }
+        let mut word = w;
+        for (key, values) in fields {
+            let joined: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+            word = word.replace(key, &joined.join(" "));
+        }
+        argv.push(word);
     }
     Ok(argv)
 }

@@ -22,12 +22,8 @@ pub const WATCHDOG: &str = r#"exec 3<&0; "$@" 3<&- & p=$!; (cat <&3; kill "$p") 
 
 /// `cmd`, run until it ends or its stdin closes.
 pub fn watchdog(cmd: Cmd) -> Cmd {
-    let mut words: Vec<String> = vec!["sh".into(), "-c".into(), WATCHDOG.into(), "opsdeck-watchdog".into()];
-    match cmd {
-        Cmd::Argv(argv) => words.extend(argv),
-        Cmd::Script(script) => words.extend(["sh".into(), "-c".into(), script]),
-    }
-    Cmd::Argv(words)
+    let words: Vec<String> = vec!["sh".into(), "-c".into(), WATCHDOG.into(), "opsdeck-watchdog".into()];
+    cmd.prefixed(&words)
 }
 
 /// The first line `supervisorctl tail -f` prints, which is not part of the program's output.
@@ -272,7 +268,7 @@ mod tests {
         let c = follow(LogTarget::File("/var/log/a b'$(id).log".into()))
             .command(true)
             .unwrap();
-        let Cmd::Argv(argv) = &c else { panic!() };
+        let Cmd::Argv(argv) = &c;
         assert_eq!(argv.last().unwrap(), "/var/log/a b'$(id).log");
         assert!(
             c.to_shell()

@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
-/// A command for a host. `Argv` words are each shell-quoted on the way to a remote shell and run
-/// without any shell locally; `Script` is a shell script WE built, every variable part escaped with
-/// [`shell_quote`] (never text from config or from a host pasted raw).
+/// A command for a host, as the words its program receives. Each word is shell-quoted on its way
+/// to a remote shell (which sshd runs it through once) and passed as is locally, with no shell at
+/// all: no value is ever pasted into script text. A script is `sh -c SCRIPT NAME ARG…`, with a
+/// fixed SCRIPT that reads its values from its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     Argv(Vec<String>),
-    Script(String),
 }
 
 impl Cmd {
@@ -30,26 +30,19 @@ impl Cmd {
         Cmd::Argv(words.into_iter().map(Into::into).collect())
     }
 
-    /// Run through `prefix` (`sudo -n`): each prefix word its own argv word, a script under `sh -c`.
+    /// Run through `prefix` (`sudo -n`): each prefix word its own argv word.
     pub fn prefixed(self, prefix: &[String]) -> Cmd {
-        if prefix.is_empty() {
-            return self;
-        }
+        let Cmd::Argv(argv) = self;
         let mut words = prefix.to_vec();
-        match self {
-            Cmd::Argv(argv) => words.extend(argv),
-            Cmd::Script(script) => words.extend(["sh".into(), "-c".into(), script]),
-        }
+        words.extend(argv);
         Cmd::Argv(words)
     }
 
-    /// As shell text: argv words quoted, a script as it is. (What a remote shell receives is this
-    /// inside the [`Cmd::bounded`] wrapper.)
+    /// As shell text: every word quoted. (What a remote shell receives is this inside the
+    /// [`Cmd::bounded`] wrapper.)
     pub fn to_shell(&self) -> String {
-        match self {
-            Cmd::Argv(words) => quote_words(words),
-            Cmd::Script(s) => s.clone(),
-        }
+        let Cmd::Argv(words) = self;
+        quote_words(words)
     }
 
     /// The words that really run. Always the C locale: ssh forwards the user's LANG, and a German
@@ -62,10 +55,8 @@ impl Cmd {
             let secs = limit.saturating_sub(REMOTE_GRACE).as_secs().max(1);
             words.extend(["timeout".into(), "-k".into(), "2".into(), secs.to_string()]);
         }
-        match self {
-            Cmd::Argv(argv) => words.extend(argv.iter().cloned()),
-            Cmd::Script(script) => words.extend(["sh".into(), "-c".into(), script.clone()]),
-        }
+        let Cmd::Argv(argv) = self;
+        words.extend(argv.iter().cloned());
         words
     }
 }
@@ -615,7 +606,7 @@ mod tests {
             quote_words(&c.bounded(Some(Duration::from_secs(15)))),
             "env LC_ALL=C timeout -k 2 14 df -P"
         );
-        let script = Cmd::Script("uptime; echo 'a b'".into());
+        let script = Cmd::argv(["sh", "-c", "uptime; echo 'a b'"]);
         assert_eq!(
             quote_words(&script.bounded(Some(Duration::from_millis(300)))),
             r#"env LC_ALL=C timeout -k 2 1 sh -c 'uptime; echo '\''a b'\'''"#

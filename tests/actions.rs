@@ -27,6 +27,7 @@ fn plan(command: &str, timeout: Duration) -> ActionPlan {
             command: command.into(),
             timeout,
         }),
+        identity: String::new(),
     }
 }
 

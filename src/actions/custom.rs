@@ -106,6 +106,7 @@ pub fn plan(action: &CustomAction, vars: &[(String, String)], ssh: &SshConfig) -
             command,
             timeout: action.timeout.get(),
         }),
+        identity: String::new(),
     })
 }
 

@@ -155,6 +155,7 @@ pub fn supervisor_plan_within(
             action,
             verify_within: within,
         }),
+        identity: String::new(),
     })
 }
 
@@ -223,6 +224,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
             files: paths,
             total_bytes: total,
         }),
+        identity: String::new(),
     })
 }
 
@@ -260,6 +262,7 @@ pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, St
             path: path.to_string(),
             timeout,
         }),
+        identity: String::new(),
     })
 }
 

@@ -159,6 +159,7 @@ pub fn plan_restart(
             verify_timeout,
             call_timeout: cfg.timeout.get().max(Duration::from_secs(30)),
         }))),
+        identity: String::new(),
     })
 }
 
@@ -255,6 +256,7 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
             pillow: pc.clone(),
             moves,
         }))),
+        identity: String::new(),
     })
 }
 
@@ -281,6 +283,7 @@ fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
             command: c.restart.clone(),
             timeout,
         }),
+        identity: String::new(),
     }
 }
 

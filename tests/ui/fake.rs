@@ -38,6 +38,7 @@ pub fn plan(action: &str, target: &str, risk: Risk) -> ActionPlan {
             command: "true".into(),
             timeout: Duration::from_secs(30),
         }),
+        identity: String::new(),
     }
 }
 

@@ -267,6 +267,18 @@ fn draw_table(
         theme,
     );
     screen.hidden_columns.set(layout.left + layout.right);
+    // On the rule above the table, right-aligned: rows and columns out of view.
+    let rows_shown = usize::from(area.height.saturating_sub(1));
+    let note = table::off_screen_note(&layout, visible.table.rows.len(), screen.offset.get(), rows_shown);
+    if !note.is_empty() && area.y > 0 {
+        let w = (unicode_width::UnicodeWidthStr::width(note.as_str()) as u16).min(area.width);
+        frame.buffer_mut().set_string(
+            area.right().saturating_sub(w),
+            area.y - 1,
+            text::truncate(&note, usize::from(w)),
+            theme.style(Slot::Muted),
+        );
+    }
 }
 
 /// The keys that act in the current view, as (key, what it does), most useful first: the view's
@@ -281,6 +293,18 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     let view = &screen.view;
     let mut out: Vec<(String, String)> = Vec::new();
     out.extend(key("help").map(|k| (k, "help".to_string())));
+    let drills = selected.is_some_and(|row| view.goto(&ctx, row).is_some() || view.drill(&ctx, row).is_some());
+    if drills {
+        out.extend(key("drill").map(|k| (k, "open".to_string())));
+    }
+    if app.stack().len() > 1 || !screen.filter.is_empty() {
+        out.extend(key("back").map(|k| (k, "back".to_string())));
+    }
+    if screen.hidden_columns.get() > 0
+        && let (Some(l), Some(r)) = (key("scroll_left"), key("scroll_right"))
+    {
+        out.push((format!("{l}{r}"), "columns".to_string()));
+    }
     let offered: Vec<&'static str> = view
         .actions(&ctx, selected)
         .into_iter()
@@ -302,18 +326,6 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
         {
             out.extend(key(&format!("custom:{}", custom.name)).map(|k| (k, custom.name.clone())));
         }
-    }
-    let drills = selected.is_some_and(|row| view.goto(&ctx, row).is_some() || view.drill(&ctx, row).is_some());
-    if drills {
-        out.extend(key("drill").map(|k| (k, "open".to_string())));
-    }
-    if app.stack().len() > 1 || !screen.filter.is_empty() {
-        out.extend(key("back").map(|k| (k, "back".to_string())));
-    }
-    if screen.hidden_columns.get() > 0
-        && let (Some(l), Some(r)) = (key("scroll_left"), key("scroll_right"))
-    {
-        out.push((format!("{l}{r}"), "columns".to_string()));
     }
     if selected.is_some() || view.handles("filter") {
         out.extend(key("filter").map(|k| (k, "filter".to_string())));

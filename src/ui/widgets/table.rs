@@ -48,8 +48,8 @@ fn needed(columns: &[Column], cols: &[usize]) -> usize {
 /// Lays `columns` out in `total` cells. At scroll 0 the columns that fit at their minimum width are
 /// shown, the lowest priority dropped first (the first column is never dropped); scrolling moves the
 /// others past the first column into view, in order: those shown at scroll 0, then the dropped ones.
-/// Spare width goes to each column up to what its content asks (clamped to its min/max), the most
-/// important first, then to `grow` columns (or the last).
+/// Spare width goes to each column up to what its content asks (up to its max first, the most
+/// important first), then to `grow` columns; what is left stays blank at the right.
 pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) -> ColumnLayout {
     let total = usize::from(total);
     if columns.is_empty() {
@@ -113,20 +113,20 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
     }
     let mut by_priority: Vec<usize> = (0..cols.len()).collect();
     by_priority.sort_by_key(|p| std::cmp::Reverse(columns[cols[*p]].priority));
-    for p in by_priority {
-        let c = &columns[cols[p]];
-        let want = usize::from(content[cols[p]].clamp(c.width, c.max));
-        let more = want.saturating_sub(widths[p]).min(spare);
-        widths[p] += more;
-        spare -= more;
+    // Content up to each column's max, most important first; then, with room left, the content
+    // a max held back; then growth.
+    for capped in [true, false] {
+        for p in &by_priority {
+            let c = &columns[cols[*p]];
+            let content = content[cols[*p]].max(c.width);
+            let want = usize::from(if capped { content.min(c.max) } else { content });
+            let more = want.saturating_sub(widths[*p]).min(spare);
+            widths[*p] += more;
+            spare -= more;
+        }
     }
-    if spare > 0 {
-        let growers: Vec<usize> = (0..cols.len()).filter(|p| columns[cols[*p]].grow).collect();
-        let growers = if growers.is_empty() {
-            vec![cols.len() - 1]
-        } else {
-            growers
-        };
+    let growers: Vec<usize> = (0..cols.len()).filter(|p| columns[cols[*p]].grow).collect();
+    if spare > 0 && !growers.is_empty() {
         let share = spare / growers.len();
         for (n, p) in growers.iter().enumerate() {
             widths[*p] += share + if n == 0 { spare % growers.len() } else { 0 };
@@ -140,7 +140,20 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
     }
 }
 
-/// "◂ 2 · 3 more ▸": columns hidden either side, for the table's header.
+/// What of a table is off screen: " 21-40 of 300 " rows and "◂ 2 · 3 more ▸" columns; `first` is
+/// the first row shown and `rows_shown` how many fit. Empty when everything is in view.
+pub fn off_screen_note(layout: &ColumnLayout, rows: usize, first: usize, rows_shown: usize) -> String {
+    let mut note = String::new();
+    if rows > rows_shown && rows_shown > 0 {
+        note.push_str(&format!(" {}-{} of {rows} ", first + 1, (first + rows_shown).min(rows)));
+    }
+    if let Some(hidden) = hidden_note(layout) {
+        note.push_str(&hidden);
+    }
+    note
+}
+
+/// "◂ 2 · 3 more ▸": columns hidden either side.
 pub fn hidden_note(layout: &ColumnLayout) -> Option<String> {
     match (layout.left, layout.right) {
         (0, 0) => None,
@@ -151,7 +164,8 @@ pub fn hidden_note(layout: &ColumnLayout) -> Option<String> {
 }
 
 /// Draws header + visible rows into `area`, keeping the selection on screen by moving `offset`;
-/// `columns` is the column scroll (clamped here to what can scroll).
+/// `columns` is the column scroll (clamped here to what can scroll). What is off screen is for the
+/// caller to say ([`off_screen_note`]), where it hides no title.
 pub fn draw(
     buf: &mut Buffer,
     area: Rect,
@@ -220,18 +234,6 @@ pub fn draw(
             x = x.saturating_add(w + 1);
         }
     }
-    // What is off screen, so a long or wide table says there is more.
-    let mut notes = String::new();
-    if n > body_height && body_height > 0 {
-        notes.push_str(&format!(" {}-{} of {n} ", first + 1, (first + body_height).min(n)));
-    }
-    if let Some(hidden) = hidden_note(&layout) {
-        notes.push_str(&hidden);
-    }
-    if !notes.is_empty() {
-        let x = area.right().saturating_sub(notes.width() as u16).max(area.x);
-        buf.set_string(x, area.y, notes, theme.style(Slot::Muted));
-    }
     layout
 }
 
@@ -253,8 +255,12 @@ mod tests {
         ];
         // Content fits: each column as wide as its content, the rest to the grower.
         assert_eq!(widths(&cols, &[6, 3, 5], 20, 0).0, vec![(0, 10), (1, 3), (2, 5)]);
-        // A long name is capped at its max when others need the room... and gets what is spare.
-        assert_eq!(widths(&cols, &[50, 3, 5], 60, 0).0, vec![(0, 50), (1, 3), (2, 5)]);
+        // Content beyond a max waits for what the others leave over.
+        let named = vec![Column::left("name", 4).max(8), Column::left("verdict", 6).max(10)];
+        assert_eq!(widths(&named, &[20, 20], 19, 0).0, vec![(0, 8), (1, 10)]);
+        assert_eq!(widths(&named, &[20, 20], 30, 0).0, vec![(0, 19), (1, 10)]);
+        // No grower: what nobody's content asks for stays blank.
+        assert_eq!(widths(&named, &[5, 6], 30, 0).0, vec![(0, 5), (1, 6)]);
     }
 
     #[test]

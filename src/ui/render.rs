@@ -403,7 +403,8 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, selected: Option<&str>)
 
 fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.env.theme;
-    let width = (area.width / 2).max(30).min(area.width);
+    // As wide as the message needs: a toast says what was refused and why, and must be read whole.
+    let width = area.width.saturating_sub(2);
     for (i, toast) in app.toasts.iter().rev().enumerate() {
         let y = area.bottom().saturating_sub(1 + i as u16);
         if y <= area.y {

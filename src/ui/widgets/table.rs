@@ -40,9 +40,14 @@ pub fn content_widths(table: &Table, sorted: Option<usize>) -> Vec<u16> {
     out
 }
 
+/// The narrowest `c` is drawn: its minimum, and never narrower than its title.
+fn min_width(c: &Column) -> usize {
+    usize::from(c.width).max(c.title.width())
+}
+
 /// Minimum widths of `cols` plus the one-cell gaps between them.
 fn needed(columns: &[Column], cols: &[usize]) -> usize {
-    cols.iter().map(|i| usize::from(columns[*i].width)).sum::<usize>() + cols.len().saturating_sub(1)
+    cols.iter().map(|i| min_width(&columns[*i])).sum::<usize>() + cols.len().saturating_sub(1)
 }
 
 /// Lays `columns` out in `total` cells. At scroll 0 the columns that fit at their minimum width are
@@ -104,7 +109,7 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
     let scroll = scroll.min(last);
     let (cols, right) = window(scroll);
     // Widths: minimums, then content (most important first), then growth.
-    let mut widths: Vec<usize> = cols.iter().map(|i| usize::from(columns[*i].width)).collect();
+    let mut widths: Vec<usize> = cols.iter().map(|i| min_width(&columns[*i])).collect();
     let mut spare = total.saturating_sub(needed(columns, &cols));
     if needed(columns, &cols) > total {
         // Not even the pinned columns fit: the first takes what there is, the rest are cut off.
@@ -118,8 +123,12 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
     for capped in [true, false] {
         for p in &by_priority {
             let c = &columns[cols[*p]];
-            let content = content[cols[*p]].max(c.width);
-            let want = usize::from(if capped { content.min(c.max) } else { content });
+            let content = usize::from(content[cols[*p]]).max(min_width(c));
+            let want = if capped {
+                content.min(usize::from(c.max))
+            } else {
+                content
+            };
             let more = want.saturating_sub(widths[*p]).min(spare);
             widths[*p] += more;
             spare -= more;
@@ -260,7 +269,11 @@ mod tests {
         assert_eq!(widths(&named, &[20, 20], 19, 0).0, vec![(0, 8), (1, 10)]);
         assert_eq!(widths(&named, &[20, 20], 30, 0).0, vec![(0, 19), (1, 10)]);
         // No grower: what nobody's content asks for stays blank.
-        assert_eq!(widths(&named, &[5, 6], 30, 0).0, vec![(0, 5), (1, 6)]);
+        assert_eq!(
+            widths(&named, &[5, 6], 30, 0).0,
+            vec![(0, 5), (1, 7)],
+            "never narrower than its title"
+        );
     }
 
     #[test]

@@ -40,32 +40,40 @@ pub fn demo() -> &'static Demo {
 
 /// What every test needs the demo to show before it is kept, and what is still missing.
 fn missing(f: &Fleet) -> Vec<&'static str> {
-    let mut out = Vec::new();
     let pillows = f.pillows.data.as_ref();
-    if !pillows.is_some_and(|s| s.pillows.iter().any(|p| p.name == "xform-pillow" && p.total_lag > 0)) {
-        out.push("xform-pillow behind its retained log");
-    }
-    if !pillows.is_some_and(|s| s.pillows.iter().all(|p| p.consume_rate.is_some())) {
-        out.push("pillow rates (two polls)");
-    }
     let queues = f.queues.data.as_ref();
-    if !queues.is_some_and(|s| s.queue("ingest-dlq").is_some_and(|q| q.info.visible > 0)) {
-        out.push("dead letters in ingest-dlq");
-    }
-    if !queues.is_some_and(|s| s.queue("reports-legacy").is_some() && s.table("TileIndex").is_some()) {
-        out.push("reports-legacy and TileIndex");
-    }
     let hosts = f.hosts.data.as_ref();
-    if !hosts.is_some_and(|s| s.hosts.iter().any(|h| !h.junk.is_empty())) {
-        out.push("a crash dump on a host");
-    }
-    if !hosts.is_some_and(|s| s.hosts.iter().all(|h| h.reachable && !h.programs.is_empty())) {
-        out.push("every host's programs");
-    }
-    if !f.elasticsearch.data.as_ref().is_some_and(|s| !s.unassigned.is_empty()) {
-        out.push("the cluster's unassigned replica");
-    }
-    out
+    let shown = [
+        (
+            "xform-pillow behind its retained log",
+            pillows.is_some_and(|s| s.pillows.iter().any(|p| p.name == "xform-pillow" && p.total_lag > 0)),
+        ),
+        (
+            "pillow rates (two polls)",
+            pillows.is_some_and(|s| s.pillows.iter().all(|p| p.consume_rate.is_some())),
+        ),
+        (
+            "dead letters in ingest-dlq",
+            queues.is_some_and(|s| s.queue("ingest-dlq").is_some_and(|q| q.info.visible > 0)),
+        ),
+        (
+            "reports-legacy and TileIndex",
+            queues.is_some_and(|s| s.queue("reports-legacy").is_some() && s.table("TileIndex").is_some()),
+        ),
+        (
+            "a crash dump on a host",
+            hosts.is_some_and(|s| s.hosts.iter().any(|h| !h.junk.is_empty())),
+        ),
+        (
+            "every host's programs",
+            hosts.is_some_and(|s| s.hosts.iter().all(|h| h.reachable && !h.programs.is_empty())),
+        ),
+        (
+            "the cluster's unassigned replica",
+            f.elasticsearch.data.as_ref().is_some_and(|s| !s.unassigned.is_empty()),
+        ),
+    ];
+    shown.into_iter().filter(|(_, ok)| !ok).map(|(what, _)| what).collect()
 }
 
 async fn poll_all(app: &mut App, pollers: &mut [Box<dyn Poller>]) {

@@ -58,17 +58,23 @@ fn every_alert_lands_on_the_row_it_is_about() {
 #[test]
 fn the_queue_alert_lands_on_its_queue_not_on_the_one_selected_before() {
     let mut app = demo_app(160, 45);
+    let url = |app: &App, name: &str| {
+        let queues = app.fleet.queues.data.as_ref().unwrap();
+        queues.queue(name).unwrap().info.url.clone()
+    };
+    // Browsing the queues pane left its selection on another queue (the last row).
     press(&mut app, "4");
-    find(&mut app, "thumbnails");
-    press(&mut app, "esc");
+    press(&mut app, "end");
+    let before = selected(&app).unwrap();
+    assert_ne!(before, url(&app, "reports-legacy"), "the critical queue sorts first");
     press(&mut app, "1");
     find(&mut app, "reports-legacy");
     press(&mut app, "enter");
     assert_eq!(app.tab, Tab::Queues);
-    let s = screen(&app);
+    assert_eq!(selected(&app), Some(url(&app, "reports-legacy")));
     press(&mut app, "P");
     let dialog = screen(&app);
-    assert!(dialog.contains("Purge queue reports-legacy"), "{s}\n{dialog}");
+    assert!(dialog.contains("Purge queue reports-legacy"), "{dialog}");
 }
 
 #[test]

@@ -86,6 +86,16 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Closes the open dialog with Escape, then quits and waits for a clean exit.
+    fn close_dialog_and_quit(&self) {
+        self.keys(&["Escape"]);
+        self.wait_until("the dialog closed", |s| !s.contains("Confirm:"));
+        self.keys(&["q"]);
+        self.wait_for("OPSDECK-EXITED-0");
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
@@ -208,10 +218,7 @@ fn confirm_dialogs_show_their_controls_at_any_size() {
     t.keys(&["R"]);
     let s = t.wait_for("Confirm: Restart all");
     assert!(has_controls(&s), "{s}");
-    t.keys(&["Escape"]);
-    t.wait_until("the dialog closed", |s| !s.contains("Confirm:"));
-    t.keys(&["q"]);
-    t.wait_for("OPSDECK-EXITED-0");
+    t.close_dialog_and_quit();
 
     // 80x24: the bounce procedure is longer than the screen; its body scrolls, controls stay.
     let t = Tmux::start_sized("demo", 80, 24);
@@ -227,10 +234,7 @@ fn confirm_dialogs_show_their_controls_at_any_size() {
     }
     let s = t.wait_for("↓ 0 more");
     assert!(has_controls(&s), "{s}");
-    t.keys(&["Escape"]);
-    t.wait_until("the dialog closed", |s| !s.contains("Confirm:"));
-    t.keys(&["q"]);
-    t.wait_for("OPSDECK-EXITED-0");
+    t.close_dialog_and_quit();
 }
 
 #[test]

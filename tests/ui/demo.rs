@@ -4,15 +4,13 @@
 
 use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::{ActionCtx, OutcomeResult};
-use opsdeck::app::{App, Env, Event, action_catalog};
+use opsdeck::app::{App, Event};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::Fleet;
 use opsdeck::sources::runner::{Polled, poll_once};
 use opsdeck::sources::{Backends, Poller};
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -94,7 +92,7 @@ async fn observe() -> Demo {
     let (backends, errors) = Backends::connect(&demo.config).await;
     assert!(errors.is_empty(), "{errors:?}");
     let mut pollers = backends.pollers(&demo.config);
-    let mut app = app_with(demo.config.clone(), SystemTime::now(), "default");
+    let mut app = opsdeck::ui::testing::app(demo.config.clone(), "default", SystemTime::now());
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         poll_all(&mut app, &mut pollers).await;
@@ -144,23 +142,10 @@ async fn observe() -> Demo {
     }
 }
 
-/// An app on `config` at `now` (nothing polled yet), with keymap `keymap` and the default theme.
-pub fn app_with(config: Config, now: SystemTime, keymap: &str) -> App {
-    let (keymap, problems) = Keymap::load(keymap, None, &action_catalog());
-    assert!(problems.is_empty(), "{problems:?}");
-    let env = Env {
-        config: Arc::new(config),
-        keymap,
-        theme: Theme::builtin("default").unwrap(),
-        read_only: false,
-    };
-    App::new(env, now).0
-}
-
 /// An app on the demo's state (`fleet` of it), `width` x `height`, with keymap `keymap`.
 pub fn demo_app_on(fleet: &Fleet, keymap: &str, width: u16, height: u16) -> App {
     let d = demo();
-    let mut app = app_with(d.config.clone(), d.now, keymap);
+    let mut app = opsdeck::ui::testing::app(d.config.clone(), keymap, d.now);
     app.fleet = fleet.clone();
     app.update(Event::Resize { width, height });
     app

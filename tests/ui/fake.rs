@@ -193,3 +193,8 @@ pub use opsdeck::ui::testing::{planned as ran, press as key, type_text};
 pub fn screen(app: &App) -> String {
     opsdeck::ui::testing::screen_text(app, 100, 30)
 }
+
+/// The key of the row the next action acts on.
+pub fn selected(app: &App) -> Option<String> {
+    app.screen().selected_key(&app.ctx())
+}

@@ -42,10 +42,6 @@ fn rows_sort_drill_down_and_back_with_breadcrumbs() {
     assert_eq!(app.stack().len(), 1);
 }
 
-fn selected(app: &opsdeck::app::App) -> Option<String> {
-    app.screen().selected_key(&app.ctx())
-}
-
 #[test]
 fn selection_follows_its_row_across_refreshes() {
     let rows = default_rows();

@@ -17,10 +17,6 @@ fn on_hosts(read_only: bool) -> App {
     app
 }
 
-fn selected(app: &App) -> Option<String> {
-    app.screen().selected_key(&app.ctx())
-}
-
 /// A poll of the hosts source arrived (the fake view's rows are what the test set).
 fn refreshed(app: &mut App) {
     app.update(Event::Polled(Polled {

@@ -26,6 +26,21 @@ fn dialog_open(app: &App) -> bool {
     matches!(app.overlay, Some(Overlay::Confirm(_)))
 }
 
+/// Confirms the open dialog (typing `typed` first when it asks for it) and expects a refusal:
+/// nothing runs; returns what the console said.
+fn refused(app: &mut App, typed: Option<&str>) -> String {
+    match typed {
+        Some(t) => {
+            type_text(app, t);
+        }
+        None => {
+            press(app, "tab");
+        }
+    }
+    assert!(planned(&press(app, "enter")).is_empty(), "it ran");
+    app.toasts.last().map(|t| t.text.clone()).unwrap_or_default()
+}
+
 #[test]
 fn every_alert_lands_on_the_row_it_is_about() {
     let d = demo();
@@ -236,9 +251,7 @@ fn restarting_processes_that_restarted_meanwhile_is_planned_again() {
             p.pid = p.pid.map(|pid| pid + 1000);
         }
     }
-    press(&mut app, "tab");
-    assert!(planned(&press(&mut app, "enter")).is_empty());
-    let toast = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    let toast = refused(&mut app, None);
     assert!(toast.contains("not run") && toast.contains("pid"), "{toast}");
     assert!(dialog_open(&app), "the new plan is shown");
     press(&mut app, "tab");
@@ -263,9 +276,7 @@ fn purging_a_queue_made_again_under_its_name_is_refused() {
         .find(|q| q.info.name == "reports-legacy")
         .unwrap();
     q.info.created = q.info.created.map(|c| c + 3600);
-    type_text(&mut app, "reports-legacy");
-    assert!(planned(&press(&mut app, "enter")).is_empty());
-    let toast = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    let toast = refused(&mut app, Some("reports-legacy"));
     assert!(toast.contains("created"), "{toast}");
 }
 
@@ -279,8 +290,6 @@ fn draining_a_node_name_that_is_another_node_now_is_refused() {
     let es = app.fleet.elasticsearch.data.as_mut().unwrap();
     let node = es.nodes.iter_mut().find(|n| n.name == "es-core-2").unwrap();
     node.id = "a-new-node-id".into();
-    press(&mut app, "tab");
-    assert!(planned(&press(&mut app, "enter")).is_empty());
-    let toast = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    let toast = refused(&mut app, None);
     assert!(toast.contains("now id a-new-node-id"), "{toast}");
 }

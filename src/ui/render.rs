@@ -305,16 +305,17 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     {
         out.push((format!("{l}{r}"), "columns".to_string()));
     }
-    let offered: Vec<&'static str> = view
+    // The view's actions with a plan, in the order it offers them (the most relevant to the row
+    // first), then the keys the view takes itself.
+    let mut hinted: Vec<&'static str> = view
         .actions(&ctx, selected)
         .into_iter()
         .filter(|o| o.plan.is_ok())
         .map(|o| o.name)
         .collect();
-    for a in app.tab.actions() {
-        if offered.contains(&a.name) || view.handles(a.name) {
-            out.extend(key(a.name).map(|k| (k, a.name.replace('_', " "))));
-        }
+    hinted.extend(app.tab.actions().iter().map(|a| a.name).filter(|n| view.handles(n)));
+    for name in hinted {
+        out.extend(key(name).map(|k| (k, name.replace('_', " "))));
     }
     if selected.is_some() {
         for custom in app

@@ -119,6 +119,13 @@ fn the_footer_offers_only_keys_that_act_here() {
         "{}",
         screen(&app)
     );
+    // At 80 columns too: the actions most relevant to the view come first.
+    let mut app = demo_app(80, 24);
+    for k in ["3", "v", "v", "enter"] {
+        press(&mut app, k);
+    }
+    let s = screen(&app);
+    assert!(footer(&s).contains("R retry failed"), "{s}");
 }
 
 #[test]

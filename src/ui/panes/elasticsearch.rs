@@ -725,14 +725,14 @@ fn cluster_identity(s: &EsState, cfg: &EsConfig) -> String {
     facts.join("; ")
 }
 
-/// The actions on the cluster (any view) and on a selected node (nodes view).
+/// The actions on a selected node (nodes view), then on the cluster (any view).
 fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
     let cfg: &EsConfig = &ctx.config.elasticsearch;
     let cluster = cluster_identity(s, cfg);
     let on_cluster = |name: &'static str, plan: Result<crate::actions::ActionPlan, String>| {
         ActionOffer::new(name, plan.map(|p| p.bound_to(cluster.clone())))
     };
-    let mut out = vec![
+    let cluster_offers = vec![
         on_cluster("allocation_all", act::plan_set_enable(s, cfg, "all")),
         on_cluster("allocation_primaries", act::plan_set_enable(s, cfg, "primaries")),
         on_cluster(
@@ -746,6 +746,7 @@ fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
     ];
     let every = poll_every(ctx.config);
     let need = || Err::<crate::actions::ActionPlan, String>("select a node in the nodes view first".into());
+    let mut out = Vec::new();
     match node {
         Some(n) => {
             let on_node = |name: &'static str, plan: Result<crate::actions::ActionPlan, String>| {
@@ -770,6 +771,7 @@ fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
             }
         }
     }
+    out.extend(cluster_offers);
     out
 }
 
@@ -1082,9 +1084,11 @@ impl View for ExplainView {
             empty: "no per-node decisions".into(),
         }
     }
-    /// The cluster's actions: the explain often says to retry the failed allocations (`R`).
+    /// The cluster's actions, retrying failed allocations first: the explain often says to (`R`).
     fn actions(&self, ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
-        state(ctx).map(|s| offers(s, ctx, None)).unwrap_or_default()
+        let mut all = state(ctx).map(|s| offers(s, ctx, None)).unwrap_or_default();
+        all.sort_by_key(|o| o.name != "retry_failed");
+        all
     }
     /// The selected node's log (it may say why it refused the copy).
     fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {

@@ -154,7 +154,7 @@ impl View for LogsRoot {
         Table {
             columns: vec![
                 Column::left("HOST", 8).max(24),
-                Column::left("LOG", 20).max(80).grow().key(),
+                Column::left("LOG", 20).max(80).grow().priority(9),
                 Column::left("STATE", 10).max(30).priority(8),
                 Column::right("LINES", 8).priority(5),
             ],

@@ -117,7 +117,14 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
         spare = 0;
     }
     let mut by_priority: Vec<usize> = (0..cols.len()).collect();
-    by_priority.sort_by_key(|p| std::cmp::Reverse(columns[cols[*p]].priority));
+    // The pinned columns name the row: their content comes first.
+    by_priority.sort_by_key(|p| {
+        std::cmp::Reverse(if cols[*p] < pinned {
+            KEY
+        } else {
+            columns[cols[*p]].priority
+        })
+    });
     // Content up to each column's max, most important first; then, with room left, the content
     // a max held back; then growth.
     for capped in [true, false] {

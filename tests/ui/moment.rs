@@ -66,6 +66,10 @@ fn too_small_for_its_controls_the_dialog_says_enlarge_and_run_is_refused() {
     assert!(!s.contains("Run"), "no dialog without its controls:\n{s}");
     key(&mut app, "tab");
     assert!(ran(&key(&mut app, "enter")).is_empty(), "Run is refused until it fits");
+    for (w, h) in [(4, 3), (1, 1), (0, 0)] {
+        app.update(Event::Resize { width: w, height: h });
+        opsdeck::ui::testing::screen_text(&app, w.max(1), h.max(1));
+    }
     app.update(Event::Resize { width: 100, height: 30 });
     let s = screen(&app);
     assert!(s.contains("Verify") && s.contains("▶ Run ◀"), "{s}");

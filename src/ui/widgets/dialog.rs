@@ -125,7 +125,7 @@ pub fn confirm_layout(c: &Confirm, read_only: bool, area: Rect, theme: &Theme) -
     for l in plan.call.lines() {
         let rows = wrap_spans(
             &[Span::styled(l.to_string(), theme.style(Slot::Accent))],
-            width - 2,
+            width.saturating_sub(2),
             false,
         );
         body.extend(rows.into_iter().map(|mut r| {

@@ -84,3 +84,27 @@ impl App {
 fn printable_key(key: &str) -> String {
     key.replace('\u{0}', " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::model::alert::AlertTarget;
+    use crate::ui::panes::Tab;
+    use std::time::SystemTime;
+
+    #[test]
+    fn an_alert_whose_row_is_gone_opens_its_pane_and_says_so() {
+        let mut app = crate::ui::testing::app(Config::default(), "default", SystemTime::UNIX_EPOCH);
+        let gone = AlertTarget::row("queues", "https://sqs/000/reports-legacy").in_view("tables");
+        app.land(&gone, "reports-legacy");
+        assert_eq!(app.tab, Tab::Queues);
+        assert_eq!(app.screen().view.crumb(), "tables", "the view the alert names");
+        let said = app.toasts.last().map(|t| t.text.as_str()).unwrap_or_default();
+        assert_eq!(said, "reports-legacy is no longer in the queues pane's table");
+        let through = AlertTarget::row("hosts", "prog\u{0}x").through(["es-9".to_string()]);
+        app.land(&through, "es-9:x");
+        assert_eq!(app.tab, Tab::Hosts);
+        let said = app.toasts.last().map(|t| t.text.as_str()).unwrap_or_default();
+        assert_eq!(said, "es-9:x: es-9 is no longer listed");
+    }
+}

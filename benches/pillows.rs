@@ -134,7 +134,15 @@ fn render(c: &mut Criterion) {
         b.iter(|| {
             let visible = screen.visible(&ctx);
             assert_eq!(visible.table.rows.len(), PARTITIONS as usize);
-            opsdeck::ui::widgets::table::draw(&mut buf, area, &visible, None, &screen.offset, &theme);
+            opsdeck::ui::widgets::table::draw(
+                &mut buf,
+                area,
+                &visible,
+                None,
+                &screen.offset,
+                &screen.col_scroll,
+                &theme,
+            );
             black_box(&buf);
         })
     });

@@ -27,6 +27,7 @@ fn plan(command: &str, timeout: Duration) -> ActionPlan {
             argv: vec!["sh".into(), "-c".into(), command.into()],
             timeout,
         }),
+        identity: String::new(),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The real binary in a real terminal (tmux): `opsdeck demo` starts, navigates, shows help and quits,
-//! restoring the terminal; "tail its log" on a pillow shows that pillow's log, live.
+//! restoring the terminal; "tail its log" on a pillow shows that pillow's log, live; the moment of
+//! action: dialogs show their controls at any size, an alert lands on its row, read-only dialogs
+//! close, hidden columns scroll into view.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -11,6 +13,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(args: &str) -> Tmux {
+        Tmux::start_sized(args, 120, 36)
+    }
+
+    /// The console in a `width` x `height` terminal.
+    fn start_sized(args: &str, width: u16, height: u16) -> Tmux {
         let home = tempfile::tempdir().unwrap();
         let socket = format!(
             "opsdeck-e2e-{}-{}",
@@ -23,7 +30,17 @@ impl Tmux {
             env!("CARGO_BIN_EXE_opsdeck")
         );
         let status = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-x", "120", "-y", "36", &command])
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                &command,
+            ])
             .status()
             .expect("tmux must be installed for the end-to-end test (apt-get install tmux; the test script does it)");
         assert!(status.success());
@@ -66,6 +83,16 @@ impl Tmux {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+impl Tmux {
+    /// Closes the open dialog with Escape, then quits and waits for a clean exit.
+    fn close_dialog_and_quit(&self) {
+        self.keys(&["Escape"]);
+        self.wait_until("the dialog closed", |s| !s.contains("Confirm:"));
+        self.keys(&["q"]);
+        self.wait_for("OPSDECK-EXITED-0");
     }
 }
 
@@ -166,4 +193,106 @@ fn sigterm_restores_the_terminal() {
     assert!(Command::new("kill").arg(&pid).status().unwrap().success());
     let s = t.wait_for("OPSDECK-EXITED-");
     assert!(!s.contains("1 overview"), "terminal not restored:\n{s}");
+}
+
+/// The pane's title line (the second line of the screen): its breadcrumbs.
+fn crumbs(screen: &str) -> &str {
+    screen.lines().nth(1).unwrap_or_default()
+}
+
+fn has_controls(s: &str) -> bool {
+    s.contains("Verify") && s.contains("Cancel") && s.contains("Run ")
+}
+
+#[test]
+fn confirm_dialogs_show_their_controls_at_any_size() {
+    // The repro: a pillow's partition, restart the pillow, at 200x50.
+    let t = Tmux::start_sized("demo", 200, 50);
+    t.wait_for("1 overview");
+    t.keys(&["2"]);
+    t.wait_for("case-pillow ");
+    t.keys(&["Enter"]);
+    t.wait_until("a pillow's partitions", |s| crumbs(s).contains(" › "));
+    t.keys(&["Enter"]);
+    t.wait_until("a partition", |s| crumbs(s).matches(" › ").count() == 2);
+    t.keys(&["R"]);
+    let s = t.wait_for("Confirm: Restart all");
+    assert!(has_controls(&s), "{s}");
+    t.close_dialog_and_quit();
+
+    // 80x24: the bounce procedure is longer than the screen; its body scrolls, controls stay.
+    let t = Tmux::start_sized("demo", 80, 24);
+    t.wait_for("1 overview");
+    t.keys(&["3"]);
+    t.wait_for("es-core-1");
+    t.keys(&["B"]);
+    let s = t.wait_for("Confirm: Controlled bounce");
+    assert!(has_controls(&s) && s.contains("to confirm: ["), "{s}");
+    assert!(s.contains("↓") && s.contains("scroll"), "says it scrolls: {s}");
+    for _ in 0..30 {
+        t.keys(&["Down"]);
+    }
+    let s = t.wait_for("↓ 0 more");
+    assert!(has_controls(&s), "{s}");
+    t.close_dialog_and_quit();
+}
+
+#[test]
+fn enter_on_an_alert_lands_on_its_row() {
+    let t = Tmux::start("demo");
+    t.wait_for("reports-legacy");
+    // Browse the queues pane first: its selection sits on another queue (the last row; the
+    // critical reports-legacy sorts first).
+    t.keys(&["4"]);
+    t.wait_for("thumbnails");
+    t.keys(&["End"]);
+    t.keys(&["1"]);
+    t.wait_until("the overview", |s| crumbs(s).starts_with(" overview"));
+    t.keys(&["/", "reports-legacy", "Enter"]);
+    t.wait_for(" /reports-legacy ");
+    t.keys(&["Enter"]);
+    t.wait_until("the queues pane", |s| crumbs(s).starts_with(" queues"));
+    // What is selected is the alert's queue: Enter opens it.
+    t.keys(&["Enter"]);
+    let s = t.wait_until("the queue opened", |s| crumbs(s).contains(" › "));
+    assert!(crumbs(&s).contains("queues › reports-legacy"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("OPSDECK-EXITED-0");
+}
+
+#[test]
+fn read_only_high_risk_dialog_closes_with_enter() {
+    let t = Tmux::start("demo --read-only");
+    t.wait_for("READ-ONLY");
+    t.keys(&["4"]);
+    t.wait_for("reports-legacy");
+    t.keys(&["/", "reports-legacy", "Enter"]);
+    t.wait_for(" /reports-legacy ");
+    t.keys(&["P"]);
+    t.wait_for("READ-ONLY MODE");
+    t.keys(&["Enter"]);
+    t.wait_until("the dialog closed", |s| !s.contains("READ-ONLY MODE"));
+    t.keys(&["C-c"]);
+    t.wait_for("OPSDECK-EXITED-0");
+}
+
+#[test]
+fn narrow_tables_count_hidden_columns_and_scroll_them_into_view() {
+    let t = Tmux::start_sized("demo", 80, 24);
+    t.wait_for("1 overview");
+    assert!(
+        t.screen().lines().next().unwrap_or_default().contains("7 aud"),
+        "{}",
+        t.screen()
+    );
+    t.keys(&["2"]);
+    let s = t.wait_for("more ▸");
+    assert!(!s.contains("CHECKPOINT"), "{s}");
+    for _ in 0..12 {
+        t.keys(&["Right"]);
+    }
+    let s = t.wait_for("CHECKPOINT");
+    assert!(s.contains("◂"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("OPSDECK-EXITED-0");
 }

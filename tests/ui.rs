@@ -2,6 +2,10 @@
 //! and the effects the app asks the runtime for.
 
 mod ui {
+    mod catalog;
+    pub mod demo;
     pub mod fake;
     mod flows;
+    mod moment;
+    mod panes;
 }

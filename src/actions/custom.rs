@@ -302,6 +302,7 @@ pub fn plan(
             argv,
             timeout: action.timeout.get(),
         }),
+        identity: String::new(),
     })
 }
 

@@ -181,6 +181,7 @@ fn plan(
         verify: verify.into(),
         timeout,
         op: Operation::Elasticsearch(op),
+        identity: String::new(),
     }
 }
 

@@ -171,6 +171,7 @@ pub fn supervisor_plan_within(
             action,
             verify_within: within,
         }),
+        identity: String::new(),
     })
 }
 
@@ -242,6 +243,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
             host: host.name.clone(),
             files: removals,
         }),
+        identity: String::new(),
     })
 }
 
@@ -279,6 +281,7 @@ pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, St
             path: path.to_string(),
             timeout,
         }),
+        identity: String::new(),
     })
 }
 

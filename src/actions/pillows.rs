@@ -170,6 +170,7 @@ pub fn plan_restart(
             verify_timeout,
             call_timeout: cfg.timeout.get().max(Duration::from_secs(30)),
         }))),
+        identity: String::new(),
     })
 }
 
@@ -266,6 +267,7 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
             pillow: pc.clone(),
             moves,
         }))),
+        identity: String::new(),
     })
 }
 
@@ -292,6 +294,7 @@ fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
             argv: c.restart.clone(),
             timeout,
         }),
+        identity: String::new(),
     }
 }
 

@@ -44,9 +44,19 @@ pub struct ActionPlan {
     pub verify: String,
     pub timeout: Duration,
     pub op: Operation,
+    /// What the target resolved to when this plan was made (a node id behind a name, a queue's URL
+    /// and creation time, a process set, a file list): a plan is run only while its target still
+    /// resolves to the same thing. Empty when nothing was recorded.
+    pub identity: String,
 }
 
 impl ActionPlan {
+    /// This plan, bound to what its target resolves to now.
+    pub fn bound_to(mut self, identity: impl Into<String>) -> Self {
+        self.identity = identity.into();
+        self
+    }
+
     /// High-risk plans need the target's name typed before they run.
     pub fn needs_typed_confirmation(&self) -> bool {
         self.risk == Risk::High

@@ -74,6 +74,7 @@ pub fn purge_plan(q: &QueueInfo) -> Result<ActionPlan, String> {
             queue_name: q.name.clone(),
             expected: lost,
         }),
+        identity: String::new(),
     })
 }
 
@@ -130,6 +131,7 @@ pub fn redrive_plan(state: &QueuesState, dlq: &QueueInfo, rate: u32) -> Result<A
             source_name: source.info.name.clone(),
             rate,
         }))),
+        identity: String::new(),
     })
 }
 
@@ -218,6 +220,7 @@ pub fn raise_capacity_plan(
             new_rcu,
             new_wcu,
         }))),
+        identity: String::new(),
     })
 }
 

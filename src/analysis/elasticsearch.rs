@@ -5,6 +5,7 @@
 //! over high or flood-stage is critical (shards are pushed away / indices turn read-only).
 
 use crate::config::Config;
+use crate::model::alert::AlertTarget;
 use crate::model::elasticsearch::{DiskLevel, EsState, HealthStatus};
 use crate::model::{Alert, Severity};
 
@@ -19,23 +20,41 @@ pub fn alerts(state: &EsState, _config: &Config) -> Vec<Alert> {
     } else {
         h.cluster_name.clone()
     };
+    // Red and yellow land on the first missing copy (a primary first) in the unassigned view.
+    let missing = state
+        .unassigned
+        .iter()
+        .find(|s| s.primary)
+        .or(state.unassigned.first())
+        .map(|s| s.copy_key())
+        .unwrap_or_default();
+    let unassigned = AlertTarget::row(SOURCE, missing).in_view("unassigned");
     match h.status {
-        HealthStatus::Red => out.push(Alert::new(
-            Severity::Critical,
-            SOURCE,
-            &cluster,
-            format!(
-                "red: {} unassigned shard(s), at least one primary missing",
-                h.unassigned_shards
-            ),
-        )),
-        HealthStatus::Yellow => out.push(Alert::new(
-            Severity::Warning,
-            SOURCE,
-            &cluster,
-            format!("yellow: {} unassigned replica(s)", h.unassigned_shards),
-        )),
-        HealthStatus::Unknown => out.push(Alert::new(Severity::Warning, SOURCE, &cluster, "health status unknown")),
+        HealthStatus::Red => out.push(
+            Alert::new(
+                Severity::Critical,
+                SOURCE,
+                &cluster,
+                format!(
+                    "red: {} unassigned shard(s), at least one primary missing",
+                    h.unassigned_shards
+                ),
+            )
+            .at(unassigned),
+        ),
+        HealthStatus::Yellow => out.push(
+            Alert::new(
+                Severity::Warning,
+                SOURCE,
+                &cluster,
+                format!("yellow: {} unassigned replica(s)", h.unassigned_shards),
+            )
+            .at(unassigned),
+        ),
+        HealthStatus::Unknown => out.push(
+            Alert::new(Severity::Warning, SOURCE, &cluster, "health status unknown")
+                .at(AlertTarget::row(SOURCE, "").in_view("nodes")),
+        ),
         HealthStatus::Green => {}
     }
     let w = &state.settings.watermarks;
@@ -53,24 +72,34 @@ pub fn alerts(state: &EsState, _config: &Config) -> Vec<Alert> {
             DiskLevel::Ok | DiskLevel::Unknown => continue,
         };
         let used = n.disk_used_percent().map(|p| format!("{p:.0}%")).unwrap_or_default();
-        out.push(Alert::new(
-            sev,
-            SOURCE,
-            format!("{}:disk", n.name),
-            format!("disk {used} used, over the {which}"),
-        ));
+        out.push(
+            Alert::new(
+                sev,
+                SOURCE,
+                format!("{}:disk", n.name),
+                format!("disk {used} used, over the {which}"),
+            )
+            .at(AlertTarget::row(SOURCE, &n.name).in_view("nodes")),
+        );
     }
     if state.settings.enable != "all" {
-        out.push(Alert::new(
-            Severity::Warning,
-            SOURCE,
-            &cluster,
-            format!(
-                "shard allocation is {} ({}): lost replicas will not be rebuilt",
-                state.settings.enable,
-                state.settings.enable_scope.as_str()
-            ),
-        ));
+        let row = state
+            .settings
+            .enable_scope
+            .row_key(crate::model::elasticsearch::ENABLE_KEY);
+        out.push(
+            Alert::new(
+                Severity::Warning,
+                SOURCE,
+                &cluster,
+                format!(
+                    "shard allocation is {} ({}): lost replicas will not be rebuilt",
+                    state.settings.enable,
+                    state.settings.enable_scope.as_str()
+                ),
+            )
+            .at(AlertTarget::row(SOURCE, row).in_view("settings")),
+        );
     }
     out
 }

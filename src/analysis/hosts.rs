@@ -2,7 +2,8 @@
 //! answer, supervisor programs that are not RUNNING, crash dumps lying around.
 
 use crate::config::Config;
-use crate::model::hosts::{HostsState, ProgramState, human_bytes, human_kib};
+use crate::model::alert::AlertTarget;
+use crate::model::hosts::{HostsState, ProgramState, human_bytes, human_kib, row_key};
 use crate::model::{Alert, Severity};
 
 /// Severity of a usage percentage against (warn, crit) thresholds.
@@ -33,78 +34,98 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
     let c = &config.ssh;
     let mut out = Vec::new();
     for h in &state.hosts {
+        // The host's row, and rows of the host's own view (its disks, programs, dumps).
+        let host_row = || AlertTarget::row("hosts", &h.name).in_view("hosts");
+        let inside = |kind: &str, name: &str| {
+            AlertTarget::row("hosts", row_key::of(kind, name))
+                .in_view("hosts")
+                .through([h.name.clone()])
+        };
         if !h.reachable {
-            out.push(Alert::new(
-                Severity::Critical,
-                "hosts",
-                h.name.clone(),
-                format!("unreachable: {}", h.error.as_deref().unwrap_or("no answer")),
-            ));
+            out.push(
+                Alert::new(
+                    Severity::Critical,
+                    "hosts",
+                    h.name.clone(),
+                    format!("unreachable: {}", h.error.as_deref().unwrap_or("no answer")),
+                )
+                .at(host_row()),
+            );
         }
         for f in h.disks(false) {
             let sev = usage_severity(f.use_percent, c.disk_warn, c.disk_crit);
             if sev > Severity::Ok {
-                out.push(Alert::new(
-                    sev,
-                    "hosts",
-                    format!("{}:{}", h.name, f.mount),
-                    format!(
-                        "disk {:.0}% full ({} free of {})",
-                        f.use_percent,
-                        human_kib(f.avail_kib),
-                        human_kib(f.size_kib)
-                    ),
-                ));
+                out.push(
+                    Alert::new(
+                        sev,
+                        "hosts",
+                        format!("{}:{}", h.name, f.mount),
+                        format!(
+                            "disk {:.0}% full ({} free of {})",
+                            f.use_percent,
+                            human_kib(f.avail_kib),
+                            human_kib(f.size_kib)
+                        ),
+                    )
+                    .at(inside(row_key::FS, &f.mount)),
+                );
             }
             if let Some(i) = &f.inodes
                 && i.total > 0
             {
                 let sev = usage_severity(i.use_percent, c.inode_warn, c.inode_crit);
                 if sev > Severity::Ok {
-                    out.push(Alert::new(
-                        sev,
-                        "hosts",
-                        format!("{}:{}", h.name, f.mount),
-                        format!("inodes {:.0}% used ({} free)", i.use_percent, i.free),
-                    ));
+                    out.push(
+                        Alert::new(
+                            sev,
+                            "hosts",
+                            format!("{}:{}", h.name, f.mount),
+                            format!("inodes {:.0}% used ({} free)", i.use_percent, i.free),
+                        )
+                        .at(inside(row_key::FS, &f.mount)),
+                    );
                 }
             }
         }
         if let Some(e) = &h.filesystems_error {
-            out.push(Alert::new(
-                Severity::Warning,
-                "hosts",
-                h.name.clone(),
-                format!("df failed: {e}"),
-            ));
+            out.push(Alert::new(Severity::Warning, "hosts", h.name.clone(), format!("df failed: {e}")).at(host_row()));
         }
         if let Some(e) = &h.programs_error {
-            out.push(Alert::new(
-                Severity::Warning,
-                "hosts",
-                h.name.clone(),
-                format!("supervisor status failed: {e}"),
-            ));
+            out.push(
+                Alert::new(
+                    Severity::Warning,
+                    "hosts",
+                    h.name.clone(),
+                    format!("supervisor status failed: {e}"),
+                )
+                .at(host_row()),
+            );
         }
         for p in &h.programs {
             let sev = program_severity(&p.state);
             if sev > Severity::Ok {
-                out.push(Alert::new(
-                    sev,
-                    "hosts",
-                    format!("{}:{}", h.name, p.name),
-                    format!("{} {}", p.state.as_str(), p.description).trim().to_string(),
-                ));
+                out.push(
+                    Alert::new(
+                        sev,
+                        "hosts",
+                        format!("{}:{}", h.name, p.name),
+                        format!("{} {}", p.state.as_str(), p.description).trim().to_string(),
+                    )
+                    .at(inside(row_key::PROG, &p.name)),
+                );
             }
         }
-        if !h.junk.is_empty() {
+        if let Some(first) = h.junk.first() {
             let total: u64 = h.junk.iter().map(|j| j.size_bytes).sum();
-            out.push(Alert::new(
-                Severity::Warning,
-                "hosts",
-                h.name.clone(),
-                format!("{} crash dump/junk file(s), {}", h.junk.len(), human_bytes(total)),
-            ));
+            out.push(
+                Alert::new(
+                    Severity::Warning,
+                    "hosts",
+                    h.name.clone(),
+                    format!("{} crash dump/junk file(s), {}", h.junk.len(), human_bytes(total)),
+                )
+                .at(inside(row_key::JUNK, &first.path)),
+            );
         }
     }
     out

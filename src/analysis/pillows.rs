@@ -5,6 +5,7 @@
 //! sampled log-end offsets like kafka-lag-exporter; verdict texts follow the pillow runbooks.
 
 use crate::config::Config;
+use crate::model::alert::AlertTarget;
 use crate::model::pillows::{
     CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, Recovery, Sample, Verdict,
 };
@@ -431,15 +432,21 @@ pub fn alerts(state: &PillowsState, _config: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
     for pillow in &state.pillows {
         if let Some(e) = &pillow.error {
-            out.push(Alert::new(
-                Severity::Critical,
-                "pillows",
-                &pillow.name,
-                format!("cannot read checkpoints: {e}"),
-            ));
+            out.push(
+                Alert::new(
+                    Severity::Critical,
+                    "pillows",
+                    &pillow.name,
+                    format!("cannot read checkpoints: {e}"),
+                )
+                .at(AlertTarget::row("pillows", &pillow.name)),
+            );
         }
         for v in pillow.verdicts.iter().filter(|v| v.severity > Severity::Ok) {
-            out.push(Alert::new(v.severity, "pillows", &pillow.name, v.message.clone()));
+            out.push(
+                Alert::new(v.severity, "pillows", &pillow.name, v.message.clone())
+                    .at(AlertTarget::row("pillows", &pillow.name)),
+            );
         }
     }
     out

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::config::aws::AwsConfig;
+use crate::model::alert::AlertTarget;
 use crate::model::queues::{Capacity, QueueState, QueuesState, Sample, TableInfo};
 use crate::model::time::short_duration;
 use crate::model::{Alert, Severity};
@@ -205,13 +206,19 @@ pub fn alerts(state: &QueuesState, config: &Config) -> Vec<Alert> {
     for q in &state.queues {
         let (sev, why) = queue_verdict(q, cfg);
         if sev > Severity::Ok {
-            out.push(Alert::new(sev, "queues", &q.info.name, why.join("; ")));
+            out.push(
+                Alert::new(sev, "queues", &q.info.name, why.join("; "))
+                    .at(AlertTarget::row("queues", &q.info.url).in_view("queues")),
+            );
         }
     }
     for t in &state.tables {
         let (sev, why) = table_verdict(t, cfg);
         if sev > Severity::Ok {
-            out.push(Alert::new(sev, "queues", format!("table {}", t.name), why.join("; ")));
+            out.push(
+                Alert::new(sev, "queues", format!("table {}", t.name), why.join("; "))
+                    .at(AlertTarget::row("queues", &t.name).in_view("tables")),
+            );
         }
     }
     out

@@ -1,6 +1,8 @@
 //! The app: all state, changed only by [`App::update`], which returns [`Effect`]s for the runtime to carry out.
 
+mod land;
 pub mod overlay;
+mod recheck;
 pub mod screen;
 mod update;
 
@@ -25,6 +27,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Something the runtime must do for the app: I/O never happens inside `update`.
+// A plan is big and effects are few and short-lived (made by one update, carried out at once):
+// boxing it would cost more than the space it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Effect {
     Quit,

@@ -2,6 +2,7 @@
 //! dialog, value prompts. While one has focus, keys go to it: action keys are inert.
 
 use crate::actions::ActionPlan;
+use crate::ui::panes::Tab;
 use crate::ui::view::InputRequest;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -34,12 +35,42 @@ pub struct Confirm {
     pub typed: String,
     /// Shown under the buttons ("type X exactly", "read-only").
     pub hint: Option<String>,
+    /// First row shown of the dialog's scrolling body (description and call).
+    pub scroll: u16,
+    /// Where the plan was made, so Run can make it again and refuse when the target changed.
+    pub origin: Option<Origin>,
+}
+
+/// Where a plan came from: the view, its row and the action (and what was typed for it), so it can be
+/// made again at the moment of Run and compared with the plan the person saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub tab: Tab,
+    /// Position of the view in the pane's drill-down stack, and its breadcrumb then.
+    pub depth: usize,
+    pub crumb: String,
+    pub row: Option<String>,
+    /// The offer's action name, or `custom:NAME`.
+    pub action: String,
+    /// The value typed for an action that asks for one.
+    pub input: Option<String>,
+}
+
+/// How the confirm dialog fits the terminal now (from `ui::widgets::dialog::confirm_layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DialogFit {
+    /// Title, target, risk, verify, the typed field and both buttons are all on screen.
+    pub fits: bool,
+    /// Rows the body can scroll, and rows it shows at once.
+    pub max_scroll: u16,
+    pub page: u16,
 }
 
 impl Confirm {
-    pub fn new(plan: ActionPlan) -> Self {
+    pub fn new(plan: ActionPlan, read_only: bool) -> Self {
         // Cancel is focused by default; for high risk the typed field comes first and is itself the gate.
-        let focus = if plan.needs_typed_confirmation() {
+        // Read-only has no typed field: Cancel (Close) is the only control.
+        let focus = if plan.needs_typed_confirmation() && !read_only {
             Focus::Typed
         } else {
             Focus::Cancel
@@ -49,6 +80,8 @@ impl Confirm {
             focus,
             typed: String::new(),
             hint: None,
+            scroll: 0,
+            origin: None,
         }
     }
 
@@ -77,6 +110,8 @@ pub struct Input {
     pub request: InputRequest,
     pub value: String,
     pub error: Option<String>,
+    /// Where the action was asked for (the value typed is added when it is planned).
+    pub origin: Option<Origin>,
 }
 
 #[derive(Default)]
@@ -118,14 +153,26 @@ pub fn edit(text: &mut String, key: &KeyEvent) -> bool {
     true
 }
 
-pub fn confirm_key(c: &mut Confirm, key: &KeyEvent, read_only: bool) -> Outcome {
+pub fn confirm_key(c: &mut Confirm, key: &KeyEvent, read_only: bool, fit: DialogFit) -> Outcome {
+    let scroll_to = |c: &mut Confirm, row: i64| c.scroll = row.clamp(0, i64::from(fit.max_scroll)) as u16;
+    let (at, page) = (i64::from(c.scroll), i64::from(fit.page.max(2) - 1));
     match key.code {
         KeyCode::Esc => return Outcome::Close,
-        KeyCode::Tab | KeyCode::Right | KeyCode::Down => c.move_focus(read_only, true),
-        KeyCode::BackTab | KeyCode::Left | KeyCode::Up => c.move_focus(read_only, false),
+        KeyCode::Tab | KeyCode::Right => c.move_focus(read_only, true),
+        KeyCode::BackTab | KeyCode::Left => c.move_focus(read_only, false),
+        // The body scrolls; the buttons and the typed field never move.
+        KeyCode::Down => scroll_to(c, at + 1),
+        KeyCode::Up => scroll_to(c, at - 1),
+        KeyCode::PageDown => scroll_to(c, at + page),
+        KeyCode::PageUp => scroll_to(c, at - page),
+        KeyCode::Home => scroll_to(c, 0),
+        KeyCode::End => scroll_to(c, i64::from(fit.max_scroll)),
         KeyCode::Enter => match c.focus {
             Focus::Cancel => return Outcome::Close,
             Focus::Run | Focus::Typed if read_only => c.hint = Some("read-only mode: this action is disabled".into()),
+            Focus::Run | Focus::Typed if !fit.fits => {
+                c.hint = Some("enlarge the terminal to confirm: the whole plan must be on screen".into())
+            }
             Focus::Run | Focus::Typed if c.armed() => return Outcome::Run(c.plan.clone()),
             Focus::Run | Focus::Typed => {
                 c.hint = Some(format!("type {:?} exactly to confirm", c.plan.target));

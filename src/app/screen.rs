@@ -13,12 +13,27 @@ pub struct Screen {
     pub filter: String,
     /// (column, descending) chosen by the user; `None` uses the view's default.
     pub sort: Option<(usize, bool)>,
-    /// Key of the selected row.
+    /// Key of the selected row: set from the first frame that has rows, so refreshes and re-sorts
+    /// never change what is selected.
     pub selected: Option<String>,
+    /// The selected row's first cell, to name it once it is gone.
+    pub selected_label: String,
     /// Index the selection had, so it lands nearby when its row disappears.
     pub selected_index: usize,
     /// First visible row; adjusted while drawing to keep the selection on screen.
     pub offset: Cell<usize>,
+    /// Columns scrolled past the first one (`←`/`→`); clamped while drawing.
+    pub col_scroll: Cell<usize>,
+    /// Columns the last draw could not show (the footer offers `←`/`→` only then).
+    pub hidden_columns: Cell<usize>,
+}
+
+/// The selected row went away (a refresh no longer has it, or a filter hides it): what it was and
+/// which row is selected instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Departed {
+    pub left: String,
+    pub now: String,
 }
 
 /// A table after filter and sort, with the selection resolved to an index.
@@ -34,8 +49,11 @@ impl Screen {
             filter: String::new(),
             sort: None,
             selected: None,
+            selected_label: String::new(),
             selected_index: 0,
             offset: Cell::new(0),
+            col_scroll: Cell::new(0),
+            hidden_columns: Cell::new(0),
         }
     }
 
@@ -62,8 +80,40 @@ impl Screen {
     pub fn select(&mut self, visible: &Visible, index: usize) {
         if let Some(row) = visible.table.rows.get(index) {
             self.selected = Some(row.key.clone());
+            self.selected_label = row_label(&visible.table, row);
             self.selected_index = index;
         }
+    }
+
+    /// Selects the row with `key` if the user can see it now (filter and all).
+    pub fn select_key(&mut self, ctx: &ViewCtx, key: &str) -> bool {
+        let visible = self.visible(ctx);
+        match visible.table.rows.iter().position(|r| r.key == key) {
+            Some(i) => {
+                self.select(&visible, i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Pins the selection to a row key: the first row once rows exist, and the neighbour (the row now
+    /// where it was) when the selected row is gone, which is returned so the person can be told.
+    /// A table that is empty for now keeps the selection for when its rows come back.
+    pub fn settle(&mut self, ctx: &ViewCtx) -> Option<Departed> {
+        let visible = self.visible(ctx);
+        let index = visible.selected?;
+        let row = &visible.table.rows[index];
+        let departed = match &self.selected {
+            Some(key) if *key == row.key => None,
+            Some(_) => Some(Departed {
+                left: std::mem::take(&mut self.selected_label),
+                now: row_label(&visible.table, row),
+            }),
+            None => None,
+        };
+        self.select(&visible, index);
+        departed
     }
 
     /// The selected row's key, as the user sees it now.
@@ -71,6 +121,18 @@ impl Screen {
         let v = self.visible(ctx);
         v.selected.map(|i| v.table.rows[i].key.clone())
     }
+}
+
+/// How a person names a row: its text in the most important text column (a name, a subject).
+fn row_label(table: &Table, row: &Row) -> String {
+    row.cells
+        .iter()
+        .zip(&table.columns)
+        .filter(|(c, _)| c.sort == SortKey::Text && !c.text.trim().is_empty())
+        .rev()
+        .max_by_key(|(_, col)| col.priority)
+        .map(|(c, _)| c.text.clone())
+        .unwrap_or_else(|| row.key.replace('\u{0}', " "))
 }
 
 fn apply_filter(rows: &mut Vec<Row>, filter: &str) {

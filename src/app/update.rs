@@ -45,10 +45,50 @@ pub const TABLE_ACTIONS: &[(&str, &str)] = &[
     ("sort_next", "sort by the next column"),
     ("sort_reverse", "reverse the sort"),
     ("tail_log", "tail its log: a pillow's processes, ES node, host, program"),
+    ("scroll_left", "scroll the columns left (when some are hidden)"),
+    ("scroll_right", "scroll hidden columns into view"),
 ];
 
 impl App {
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        // Rows of the current view may change with keys (filter, sort, tab, drill), with its
+        // source's polls and with actions; the selection is pinned to its row after each.
+        let settle = match &event {
+            Event::Key(_) | Event::Action(_) => Some(false),
+            Event::Polled(p) => {
+                let kind = p.update.kind();
+                match self.screen().view.source() {
+                    Some(mine) if mine == kind => Some(true),
+                    None if kind != crate::model::SourceKind::Logs => Some(true),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let effects = self.apply(event);
+        if let Some(refreshed) = settle {
+            self.settle_selection(refreshed);
+        }
+        effects
+    }
+
+    /// Pins the current view's selection; when a refresh took the selected row away, says which
+    /// row left and which one is selected now.
+    fn settle_selection(&mut self, refreshed: bool) {
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let tab = self.tab.index();
+        let screen = self.panes[tab].last_mut().expect("never empty");
+        if let Some(gone) = screen.settle(&ctx)
+            && refreshed
+        {
+            self.toast(
+                format!("{} is gone from the table; selected {}", gone.left, gone.now),
+                Tone::Warn,
+            );
+        }
+    }
+
+    fn apply(&mut self, event: Event) -> Vec<Effect> {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Event::Key(_) => Vec::new(),
@@ -178,11 +218,22 @@ impl App {
                 }
             }
             Overlay::Confirm(mut c) => {
-                let outcome = overlay::confirm_key(&mut c, &key, self.env.read_only);
+                let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
+                let fit = crate::ui::widgets::dialog::confirm_layout(&c, self.env.read_only, area, &self.env.theme).fit;
+                let outcome = overlay::confirm_key(&mut c, &key, self.env.read_only, fit);
+                if let Outcome::Run(plan) = outcome {
+                    return self.run_checked(plan, c.origin.take());
+                }
                 (Some(Overlay::Confirm(c)), outcome)
             }
             Overlay::Input(mut i) => {
                 let outcome = overlay::input_key(&mut i, &key);
+                if let Outcome::Planned(plan) = outcome {
+                    let typed = Some(i.value.trim().to_string());
+                    let origin = i.origin.take().map(|o| overlay::Origin { input: typed, ..o });
+                    self.confirm_from(plan, origin);
+                    return Vec::new();
+                }
                 (Some(Overlay::Input(i)), outcome)
             }
             Overlay::QuitConfirm { mut quit_focused } => {
@@ -271,6 +322,15 @@ impl App {
                 self.move_selection(action)
             }
             "tail_log" => return self.tail_log(),
+            "scroll_left" | "scroll_right" => {
+                let screen = self.screen();
+                let at = screen.col_scroll.get();
+                screen.col_scroll.set(if action == "scroll_left" {
+                    at.saturating_sub(1)
+                } else {
+                    at + 1
+                });
+            }
             "drill" => return self.drill(),
             "sort_next" | "sort_reverse" => self.sort(action == "sort_next"),
             _ => return self.pane_action(action),
@@ -344,13 +404,9 @@ impl App {
         let Some(row) = screen.selected_key(&ctx) else {
             return Vec::new();
         };
-        if let Some(tab) = screen
-            .view
-            .goto(&ctx, &row)
-            .and_then(|n| Tab::ALL.into_iter().find(|t| t.name() == n))
-        {
-            self.tab = tab;
-            return Vec::new();
+        if let Some(target) = screen.view.goto(&ctx, &row) {
+            let about = screen.selected_label.clone();
+            return self.land(&target, &about);
         }
         let Some(mut view) = screen.view.drill(&ctx, &row) else {
             return Vec::new();
@@ -380,15 +436,28 @@ impl App {
 
     /// The plan of custom action `name` on the selected row.
     fn custom_plan(&self, name: &str) -> Result<ActionPlan, String> {
-        let action = self
-            .custom_actions()
-            .find(|a| a.name == name)
-            .ok_or_else(|| format!("the custom action {name:?} does not apply here"))?;
-        let ctx = self.ctx();
         let screen = self.screen();
-        let row = screen.selected_key(&ctx).ok_or("select a row first")?;
-        let vars = screen.view.row_vars(&ctx, &row);
-        crate::actions::custom::plan(action, screen.view.scope(), &vars, &self.env.config.ssh)
+        let row = screen.selected_key(&self.ctx()).ok_or("select a row first")?;
+        self.custom_plan_on(screen, name, &row)
+    }
+
+    /// The plan of custom action `name` on `row` of `screen`, bound to the row's values.
+    pub(super) fn custom_plan_on(&self, screen: &Screen, name: &str, row: &str) -> Result<ActionPlan, String> {
+        let scope = screen.view.scope();
+        let action = self
+            .env
+            .config
+            .actions
+            .iter()
+            .find(|a| a.name == name && crate::actions::custom::in_scope(a, scope))
+            .ok_or_else(|| format!("the custom action {name:?} does not apply here"))?;
+        let vars = screen.view.row_vars(&self.ctx(), row);
+        let identity = vars
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        crate::actions::custom::plan(action, scope, &vars, &self.env.config.ssh).map(|p| p.bound_to(identity))
     }
 
     fn pane_action(&mut self, action: &str) -> Vec<Effect> {
@@ -404,9 +473,18 @@ impl App {
             self.panes[tab].push(Screen::new(view));
             return effects;
         }
+        let screen = self.screen();
+        let origin = overlay::Origin {
+            tab: self.tab,
+            depth: self.stack().len() - 1,
+            crumb: screen.view.crumb(),
+            row: screen.selected_key(&self.ctx()),
+            action: action.to_string(),
+            input: None,
+        };
         if let Some(name) = action.strip_prefix("custom:") {
             match self.custom_plan(name) {
-                Ok(plan) => self.confirm(plan),
+                Ok(plan) => self.confirm_from(plan, Some(origin)),
                 Err(why) => self.toast(format!("{name}: {why}"), Tone::Warn),
             }
             return Vec::new();
@@ -423,9 +501,10 @@ impl App {
                     value: request.initial.clone(),
                     request,
                     error: None,
+                    origin: Some(origin),
                 }))
             }
-            (Ok(plan), None) => self.confirm(plan),
+            (Ok(plan), None) => self.confirm_from(plan, Some(origin)),
         }
         Vec::new()
     }
@@ -469,16 +548,23 @@ impl App {
 
     /// Opens the confirm dialog, unless an action already runs on the same target.
     pub fn confirm(&mut self, plan: ActionPlan) {
+        self.confirm_from(plan, None);
+    }
+
+    /// As [`App::confirm`], remembering where the plan came from so Run can re-check its target.
+    pub(super) fn confirm_from(&mut self, plan: ActionPlan, origin: Option<overlay::Origin>) {
         if let Some(r) = self.running_on(&plan.target) {
             let text = format!("{} is busy: {:?} is still running", plan.target, r.title);
             self.toast(text, Tone::Warn);
             return;
         }
-        self.overlay = Some(Overlay::Confirm(Confirm::new(plan)));
+        let mut dialog = Confirm::new(plan, self.env.read_only);
+        dialog.origin = origin;
+        self.overlay = Some(Overlay::Confirm(dialog));
     }
 
     /// Starts a confirmed plan, re-checking read-only and single-flight.
-    fn run(&mut self, plan: ActionPlan) -> Vec<Effect> {
+    pub(super) fn run(&mut self, plan: ActionPlan) -> Vec<Effect> {
         if self.env.read_only {
             self.toast("read-only mode: actions are disabled", Tone::Warn);
             return Vec::new();

@@ -339,6 +339,8 @@ fn sqs(sim: &mut Sim, endpoint: &str, op: &str, body: &Value) -> Response {
                 "ApproximateNumberOfMessagesDelayed": (q.delayed as u64).to_string(),
                 "MessageRetentionPeriod": q.retention.to_string(),
                 "VisibilityTimeout": "30",
+                // Every demo queue was made when the demo's account was (2026-01-01).
+                "CreatedTimestamp": "1767225600",
             });
             if let Some(d) = &q.dlq {
                 attrs["RedrivePolicy"] =

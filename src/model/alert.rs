@@ -39,6 +39,44 @@ pub struct Alert {
     pub subject: String,
     /// The verdict in words.
     pub message: String,
+    /// Where in the console its subject is shown (`enter` on the alert goes there).
+    #[serde(skip)]
+    pub target: Option<AlertTarget>,
+}
+
+/// Where an alert's subject is in the console: a pane, one of its views, the rows to open on the
+/// way, and the row itself, by the keys the panes give their rows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlertTarget {
+    /// The pane's name: `pillows`, `elasticsearch`, `queues`, `hosts`.
+    pub pane: &'static str,
+    /// A view of the pane's top level (`tables`, `unassigned`, `settings`); empty for its default.
+    pub view: &'static str,
+    /// Row keys to open (`enter`), in order, down to the view that holds the row.
+    pub drill: Vec<String>,
+    /// The row's key there; empty when the alert is about the view as a whole.
+    pub row: String,
+}
+
+impl AlertTarget {
+    /// The row `row` of `pane`'s top level.
+    pub fn row(pane: &'static str, row: impl Into<String>) -> Self {
+        Self {
+            pane,
+            row: row.into(),
+            ..Self::default()
+        }
+    }
+    /// In view `view` of the pane's top level.
+    pub fn in_view(mut self, view: &'static str) -> Self {
+        self.view = view;
+        self
+    }
+    /// Reached by opening `rows` first, in order.
+    pub fn through(mut self, rows: impl IntoIterator<Item = String>) -> Self {
+        self.drill = rows.into_iter().collect();
+        self
+    }
 }
 
 impl Alert {
@@ -53,7 +91,14 @@ impl Alert {
             source,
             subject: subject.into(),
             message: message.into(),
+            target: None,
         }
+    }
+
+    /// Where its subject is shown in the console.
+    pub fn at(mut self, target: AlertTarget) -> Self {
+        self.target = Some(target);
+        self
     }
 }
 

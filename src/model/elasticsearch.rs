@@ -264,6 +264,11 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The key the console gives `key`'s row in `scope` (the settings view; alerts point at it).
+    pub fn row_key(self, key: &str) -> String {
+        format!("{}:{key}", self.as_str())
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Transient => "transient",

@@ -351,6 +351,19 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// Keys the console gives the rows of one host's view, by kind (`FS`, `JUNK`, `PROG`, `DU`) and
+/// name: the hosts pane builds its rows with them, alerts point at those rows with them.
+pub mod row_key {
+    pub const FS: &str = "fs";
+    pub const JUNK: &str = "junk";
+    pub const PROG: &str = "prog";
+    pub const DU: &str = "du";
+
+    pub fn of(kind: &str, name: &str) -> String {
+        format!("{kind}\u{0}{name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,10 @@ pub struct QueueInfo {
     pub url: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub arn: String,
+    /// CreatedTimestamp (seconds since the epoch): a queue deleted and made again under the same
+    /// URL has another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<u64>,
     /// ApproximateNumberOfMessages.
     pub visible: u64,
     /// ApproximateNumberOfMessagesNotVisible: received, not yet deleted.

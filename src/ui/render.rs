@@ -27,8 +27,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     .areas(area);
     draw_tabs(frame, tabs, app);
     draw_crumbs(frame, crumbs, app);
-    draw_body(frame, body, app);
-    draw_status(frame, status, app);
+    let selected = draw_body(frame, body, app);
+    draw_status(frame, status, app, selected.as_deref());
     draw_toasts(frame, body, app);
     draw_overlay(frame, area, app);
 }
@@ -55,40 +55,78 @@ fn tab_source(tab: Tab) -> Option<SourceKind> {
     }
 }
 
+/// How much of a tab's name its label shows: all of it, three letters, or none (its number only).
+#[derive(Clone, Copy, PartialEq)]
+enum TabLabel {
+    Full,
+    Short,
+    Number,
+}
+
+fn tab_label(i: usize, tab: Tab, how: TabLabel) -> String {
+    match how {
+        TabLabel::Full => format!(" {} {} ", i + 1, tab.name()),
+        TabLabel::Short => format!(" {} {} ", i + 1, &tab.name()[..3.min(tab.name().len())]),
+        TabLabel::Number => format!(" {} ", i + 1),
+    }
+}
+
+/// The tab bar: every tab always, abbreviated rather than dropped when the width is short (the
+/// active one keeps its name longest); on the right the title, which gives way first, and
+/// READ-ONLY, which never does.
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.env.theme;
-    let mut spans = Vec::new();
-    for (i, tab) in Tab::ALL.iter().enumerate() {
-        let style = if *tab == app.tab {
-            theme.style(Slot::TabActive)
-        } else {
-            theme.style(Slot::Tab)
-        };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, tab.name()), style));
-        if let Some((marker, slot)) = tab_source(*tab).and_then(|k| source_marker(app, k)) {
-            spans.push(Span::styled(marker, theme.style(slot)));
+    let tabs_line = |others: TabLabel, active: TabLabel| -> Line<'static> {
+        let mut spans = Vec::new();
+        for (i, tab) in Tab::ALL.iter().enumerate() {
+            let (style, how) = if *tab == app.tab {
+                (theme.style(Slot::TabActive), active)
+            } else {
+                (theme.style(Slot::Tab), others)
+            };
+            spans.push(Span::styled(tab_label(i, *tab, how), style));
+            if let Some((marker, slot)) = tab_source(*tab).and_then(|k| source_marker(app, k)) {
+                spans.push(Span::styled(marker, theme.style(slot)));
+            }
+            spans.push(Span::raw(" "));
         }
-        spans.push(Span::raw(" "));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    let mut right = vec![Span::styled("opsdeck", theme.style(Slot::Title))];
-    if !app.env.config.general.environment.is_empty() {
-        right.push(Span::styled(
-            format!(" · {}", app.env.config.general.environment),
-            theme.style(Slot::Accent),
-        ));
-    }
+        Line::from(spans)
+    };
+    let mut read_only = Vec::new();
     if app.env.read_only {
-        right.push(Span::raw(" "));
-        right.push(Span::styled(
+        read_only.push(Span::raw(" "));
+        read_only.push(Span::styled(
             " READ-ONLY ",
             theme.style(Slot::Warn).add_modifier(ratatui::style::Modifier::REVERSED),
         ));
     }
-    let line = Line::from(right);
-    let w = line.width() as u16;
-    if w < area.width {
-        frame.render_widget(Paragraph::new(line), Rect::new(area.right() - w, area.y, w, 1));
+    let mut title = vec![Span::styled("opsdeck", theme.style(Slot::Title))];
+    if !app.env.config.general.environment.is_empty() {
+        title.push(Span::styled(
+            format!(" · {}", app.env.config.general.environment),
+            theme.style(Slot::Accent),
+        ));
+    }
+    title.extend(read_only.iter().cloned());
+    let use_tab = [
+        (TabLabel::Full, TabLabel::Full),
+        (TabLabel::Short, TabLabel::Full),
+        (TabLabel::Short, TabLabel::Short),
+        (TabLabel::Number, TabLabel::Short),
+        (TabLabel::Number, TabLabel::Number),
+    ];
+    // Full tab names matter more than the title: the title goes before any tab is cut.
+    let rights = [Line::from(title), Line::from(read_only)];
+    let choices = use_tab.iter().flat_map(|t| rights.iter().map(move |r| (r, *t)));
+    let (right, (others, active)) = choices
+        .clone()
+        .find(|(r, (o, a))| tabs_line(*o, *a).width() + r.width() < usize::from(area.width))
+        .unwrap_or((&rights[1], use_tab[4]));
+    let (tabs, right) = (tabs_line(others, active), right.clone());
+    frame.render_widget(Paragraph::new(tabs), area);
+    let w = right.width() as u16;
+    if w > 0 && w < area.width {
+        frame.render_widget(Paragraph::new(right), Rect::new(area.right() - w, area.y, w, 1));
     }
 }
 
@@ -145,7 +183,8 @@ fn draw_crumbs(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
+/// Draws the current view; returns its selected row's key.
+fn draw_body(frame: &mut Frame, area: Rect, app: &App) -> Option<String> {
     let theme = &app.env.theme;
     let ctx = app.ctx();
     let screen = app.screen();
@@ -172,10 +211,11 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App) {
     // One pass of filter and sort per frame, shared by the custom body and the table.
     let visible = screen.visible(&ctx);
     let selected = visible.selected.map(|i| visible.table.rows[i].key.clone());
-    if screen.view.render_body(frame, inner, &ctx, selected.as_deref()) {
-        return;
+    screen.hidden_columns.set(0);
+    if !screen.view.render_body(frame, inner, &ctx, selected.as_deref()) {
+        draw_table(frame, inner, screen, visible, theme);
     }
-    draw_table(frame, inner, screen, visible, theme);
+    selected
 }
 
 fn draw_table(
@@ -199,6 +239,7 @@ fn draw_table(
             &visible,
             None,
             &screen.offset,
+            &screen.col_scroll,
             theme,
         );
         let msg_area = Rect::new(
@@ -216,51 +257,103 @@ fn draw_table(
         return;
     }
     let sort = screen.sort.or(visible.table.default_sort);
-    table::draw(frame.buffer_mut(), area, &visible, sort, &screen.offset, theme);
+    let layout = table::draw(
+        frame.buffer_mut(),
+        area,
+        &visible,
+        sort,
+        &screen.offset,
+        &screen.col_scroll,
+        theme,
+    );
+    screen.hidden_columns.set(layout.left + layout.right);
+    // On the rule above the table, right-aligned: rows and columns out of view.
+    let rows_shown = usize::from(area.height.saturating_sub(1));
+    let note = table::off_screen_note(&layout, visible.table.rows.len(), screen.offset.get(), rows_shown);
+    if !note.is_empty() && area.y > 0 {
+        let w = (unicode_width::UnicodeWidthStr::width(note.as_str()) as u16).min(area.width);
+        frame.buffer_mut().set_string(
+            area.right().saturating_sub(w),
+            area.y - 1,
+            text::truncate(&note, usize::from(w)),
+            theme.style(Slot::Muted),
+        );
+    }
 }
 
-fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.env.theme;
-    frame.buffer_mut().set_style(area, theme.style(Slot::StatusBar));
+/// The keys that act in the current view, as (key, what it does), most useful first: the view's
+/// own actions that have a plan on the selected row, its view keys, custom actions in scope, then
+/// moving about. Keys that would only answer "not available here" are left out.
+pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     let modes = app.modes();
-    let mut spans = Vec::new();
-    if let Some(Overlay::Filter) = &app.overlay {
-        spans.push(Span::styled(
-            format!("/{}▏", app.screen().filter),
-            theme.style(Slot::Input),
-        ));
-        spans.push(Span::styled("  enter: keep  esc: clear", theme.style(Slot::Muted)));
-    } else {
-        let hint = |action: &str, what: &str| {
-            app.env
-                .keymap
-                .key_for(&modes, action)
-                .map(|k| (k.to_string(), what.to_string()))
-        };
-        let mut hints: Vec<(String, String)> = [
-            ("help", "help"),
-            ("palette", "command"),
-            ("filter", "filter"),
-            ("drill", "open"),
-            ("back", "back"),
-        ]
+    let keymap = &app.env.keymap;
+    let key = |action: &str| keymap.key_for(&modes, action).map(short_key);
+    let ctx = app.ctx();
+    let screen = app.screen();
+    let view = &screen.view;
+    let mut out: Vec<(String, String)> = Vec::new();
+    out.extend(key("help").map(|k| (k, "help".to_string())));
+    let drills = selected.is_some_and(|row| view.goto(&ctx, row).is_some() || view.drill(&ctx, row).is_some());
+    if drills {
+        out.extend(key("drill").map(|k| (k, "open".to_string())));
+    }
+    if app.stack().len() > 1 || !screen.filter.is_empty() {
+        out.extend(key("back").map(|k| (k, "back".to_string())));
+    }
+    if screen.hidden_columns.get() > 0
+        && let (Some(l), Some(r)) = (key("scroll_left"), key("scroll_right"))
+    {
+        out.push((format!("{l}{r}"), "columns".to_string()));
+    }
+    // The view's actions with a plan, in the order it offers them (the most relevant to the row
+    // first), then the keys the view takes itself.
+    let mut hinted: Vec<&'static str> = view
+        .actions(&ctx, selected)
         .into_iter()
-        .filter_map(|(a, w)| hint(a, w))
+        .filter(|o| o.plan.is_ok())
+        .map(|o| o.name)
         .collect();
-        // The pane's own actions, as bound, that do something in this view.
-        let view = &app.screen().view;
-        for a in app.tab.actions().iter().filter(|a| view.offers(a.name)) {
-            if let Some(h) = hint(a.name, a.name) {
-                hints.push((h.0, a.name.replace('_', " ")));
-            }
-        }
-        for (k, what) in hints {
-            spans.push(Span::styled(format!(" {k}"), theme.style(Slot::Key)));
-            spans.push(Span::styled(format!(" {what} "), theme.style(Slot::StatusBar)));
+    hinted.extend(app.tab.actions().iter().map(|a| a.name).filter(|n| view.handles(n)));
+    for name in hinted {
+        out.extend(key(name).map(|k| (k, name.replace('_', " "))));
+    }
+    if selected.is_some() {
+        for custom in app
+            .env
+            .config
+            .actions
+            .iter()
+            .filter(|a| crate::actions::custom::in_scope(a, view.scope()))
+        {
+            out.extend(key(&format!("custom:{}", custom.name)).map(|k| (k, custom.name.clone())));
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    // Running actions, newest last, on the right.
+    if selected.is_some() || view.handles("filter") {
+        out.extend(key("filter").map(|k| (k, "filter".to_string())));
+    }
+    if selected.is_some() && view.logs(&ctx, selected).is_ok() {
+        out.extend(key("tail_log").map(|k| (k, "log".to_string())));
+    }
+    out.extend(key("palette").map(|k| (k, "command".to_string())));
+    out
+}
+
+/// Arrow keys as arrows: the footer has little room.
+fn short_key(key: &str) -> String {
+    match key {
+        "left" => "←".into(),
+        "right" => "→".into(),
+        "up" => "↑".into(),
+        "down" => "↓".into(),
+        other => other.to_string(),
+    }
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App, selected: Option<&str>) {
+    let theme = &app.env.theme;
+    frame.buffer_mut().set_style(area, theme.style(Slot::StatusBar));
+    // Running actions, newest last, on the right; the hints get what is left.
+    let mut running_w = 0;
     if let Some((_, r)) = app.running.iter().next_back() {
         let progress = r.progress.as_ref().map(|p| match p.fraction {
             Some(f) => format!("{} {:.0}% {}", text::bar(f, 10), f * 100.0, p.message),
@@ -282,12 +375,37 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             Paragraph::new(Span::styled(line, theme.style(Slot::Accent))),
             Rect::new(area.right() - w, area.y, w, 1),
         );
+        running_w = w;
     }
+    let room = usize::from(area.width.saturating_sub(running_w));
+    let mut spans = Vec::new();
+    if let Some(Overlay::Filter) = &app.overlay {
+        spans.push(Span::styled(
+            format!("/{}▏", app.screen().filter),
+            theme.style(Slot::Input),
+        ));
+        spans.push(Span::styled("  enter: keep  esc: clear", theme.style(Slot::Muted)));
+    } else {
+        // Whole hints only, in order, as many as fit.
+        let mut used = 0;
+        for (k, what) in acting_keys(app, selected) {
+            let w = unicode_width::UnicodeWidthStr::width(format!(" {k} {what} ").as_str());
+            if used + w > room {
+                continue;
+            }
+            used += w;
+            spans.push(Span::styled(format!(" {k}"), theme.style(Slot::Key)));
+            spans.push(Span::styled(format!(" {what} "), theme.style(Slot::StatusBar)));
+        }
+    }
+    let hints = Rect::new(area.x, area.y, room as u16, 1);
+    frame.render_widget(Paragraph::new(Line::from(spans)), hints);
 }
 
 fn draw_toasts(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.env.theme;
-    let width = (area.width / 2).max(30).min(area.width);
+    // As wide as the message needs: a toast says what was refused and why, and must be read whole.
+    let width = area.width.saturating_sub(2);
     for (i, toast) in app.toasts.iter().rev().enumerate() {
         let y = area.bottom().saturating_sub(1 + i as u16);
         if y <= area.y {
@@ -316,32 +434,75 @@ fn draw_overlay(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
+/// The help as lines wrapped to `width`: keys in a column as wide as they need (up to a third of
+/// the width), descriptions wrapped beside them; keys too long for the column get a row of their own.
+pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let theme = &app.env.theme;
+    let width = usize::from(width).max(20);
+    let sections = crate::ui::help::sections(app);
+    let widest = sections
+        .iter()
+        .flat_map(|(_, e)| e.iter().map(|(k, _)| unicode_width::UnicodeWidthStr::width(k.as_str())))
+        .max()
+        .unwrap_or(0);
+    let keys_w = widest.min(width / 3).max(4);
+    let indent = 2 + keys_w + 2;
     let mut lines = Vec::new();
-    for (title, entries) in crate::ui::help::sections(app) {
+    for (title, entries) in sections {
         lines.push(Line::from(Span::styled(title, theme.style(Slot::Header))));
         for (keys, what) in entries {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<18}"), theme.style(Slot::Key)),
-                Span::raw(what),
-            ]));
+            let keys_fit = unicode_width::UnicodeWidthStr::width(keys.as_str()) <= keys_w;
+            let mut rows = text::wrap_spans(&[Span::raw(what)], width.saturating_sub(indent), true);
+            if keys_fit {
+                let head = format!("  {keys:<keys_w$}  ");
+                rows[0].spans.insert(0, Span::styled(head, theme.style(Slot::Key)));
+            } else {
+                for k in text::wrap_spans(&[Span::raw(keys)], width.saturating_sub(2), true) {
+                    let mut k = k;
+                    k.spans.insert(0, Span::raw("  "));
+                    for span in &mut k.spans {
+                        span.style = theme.style(Slot::Key);
+                    }
+                    lines.push(k);
+                }
+                rows[0].spans.insert(0, Span::raw(" ".repeat(indent)));
+            }
+            for row in rows.iter_mut().skip(1) {
+                row.spans.insert(0, Span::raw(" ".repeat(indent)));
+            }
+            lines.extend(rows);
         }
         lines.push(Line::default());
     }
-    lines.push(Line::from(Span::styled(
-        format!(
-            "keymap: {}  theme: {}   ↑↓ scroll · any other key closes",
-            app.env.keymap.name, theme.name
-        ),
-        theme.style(Slot::Muted),
-    )));
-    let rect = dialog::centered(area, 84, area.height.saturating_sub(4));
+    lines.extend(text::wrap_spans(
+        &[Span::styled(
+            format!(
+                "keymap: {}  theme: {}   ↑↓ pgup pgdn scroll · any other key closes",
+                app.env.keymap.name, theme.name
+            ),
+            theme.style(Slot::Muted),
+        )],
+        width,
+        true,
+    ));
+    lines
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
+    let theme = &app.env.theme;
+    let rect = dialog::centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::BorderFocus))
         .style(theme.style(Slot::Dialog))
         .title(Span::styled(" help ", theme.style(Slot::Title)));
+    let inner = block.inner(rect);
+    let lines = help_lines(app, inner.width);
+    let scroll = scroll.min((lines.len() as u16).saturating_sub(inner.height));
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), rect);
 }

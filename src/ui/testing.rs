@@ -2,11 +2,28 @@
 //! (Public so every integration test binary shares one copy.)
 
 use crate::actions::ActionPlan;
-use crate::app::{App, Effect, Event};
+use crate::app::{App, Effect, Env, Event, action_catalog};
+use crate::config::Config;
 use crate::ui::keymap::KeyCombo;
+use crate::ui::keymap::Keymap;
+use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+/// An app on `config` at `now` with the shipped keymap `keymap` (its problems fail the test) and the
+/// default theme; nothing polled yet.
+pub fn app(config: Config, keymap: &str, now: std::time::SystemTime) -> App {
+    let (keymap, problems) = Keymap::load(keymap, None, &action_catalog());
+    assert!(problems.is_empty(), "{problems:?}");
+    let env = Env {
+        config: std::sync::Arc::new(config),
+        keymap,
+        theme: Theme::builtin("default").expect("shipped"),
+        read_only: false,
+    };
+    App::new(env, now).0
+}
 
 /// Presses one key given as a key string (`q`, `G`, `ctrl-u`, `shift-tab`, `enter`), as a terminal sends it.
 pub fn press(app: &mut App, key: &str) -> Vec<Effect> {

@@ -243,8 +243,13 @@ mod tests {
             let s = mono.style(slot);
             assert!(s.fg.is_none() && s.bg.is_none(), "{slot:?} has colour in mono");
         }
-        assert!(mono.style(Slot::Crit).add_modifier.contains(Modifier::REVERSED));
+        // Severity and selection never look alike: reverse video is the selection's alone.
+        let crit = mono.style(Slot::Crit).add_modifier;
+        assert!(crit.contains(Modifier::BOLD | Modifier::UNDERLINED), "{crit:?}");
+        assert!(!crit.contains(Modifier::REVERSED));
+        assert!(!mono.style(Slot::Warn).add_modifier.contains(Modifier::REVERSED));
         assert!(mono.style(Slot::Warn).add_modifier.contains(Modifier::BOLD));
+        assert_ne!(mono.style(Slot::Header), mono.style(Slot::Crit));
         assert!(mono.style(Slot::Selection).add_modifier.contains(Modifier::REVERSED));
     }
 

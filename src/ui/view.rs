@@ -89,19 +89,33 @@ pub enum Align {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub title: String,
-    /// Minimum width in cells; spare width goes to the first `grow` column.
+    /// Narrowest it is drawn, in cells.
     pub width: u16,
+    /// Widest its content makes it before spare width is shared out (`grow` columns take what is
+    /// left beyond that).
+    pub max: u16,
     pub align: Align,
     pub grow: bool,
+    /// At narrow widths the lowest priority goes first (the first column, and leading [`KEY`]
+    /// columns, never go); hidden columns are scrolled into view with `←`/`→`.
+    pub priority: u8,
 }
+
+/// Priority of a column nobody ranked.
+pub const NORMAL: u8 = 5;
+/// Priority of a leading column that names the row (with the first column, never dropped and never
+/// scrolled away): a queue's name after its severity mark.
+pub const KEY: u8 = u8::MAX;
 
 impl Column {
     pub fn left(title: &str, width: u16) -> Self {
         Self {
             title: title.into(),
             width,
+            max: 40.max(width),
             align: Align::Left,
             grow: false,
+            priority: NORMAL,
         }
     }
     pub fn right(title: &str, width: u16) -> Self {
@@ -113,6 +127,20 @@ impl Column {
     pub fn grow(mut self) -> Self {
         self.grow = true;
         self
+    }
+    /// Widest the content makes it (at least its minimum).
+    pub fn max(mut self, max: u16) -> Self {
+        self.max = max.max(self.width);
+        self
+    }
+    /// How long it stays at narrow widths: higher stays longer (default [`NORMAL`]).
+    pub fn priority(mut self, priority: u8) -> Self {
+        self.priority = priority;
+        self
+    }
+    /// A column that names the row: kept in view whatever the width and scroll (see [`KEY`]).
+    pub fn key(self) -> Self {
+        self.priority(KEY)
     }
 }
 
@@ -144,6 +172,10 @@ pub struct ActionOffer {
     /// When set, the user is asked for a value first and the plan is built from it
     /// (`plan` is then ignored unless it is an `Err`, which refuses the action outright).
     pub input: Option<InputRequest>,
+    /// The exact call follows data that moves on its own (a log end) and the operation re-checks
+    /// what matters when it runs (compare-and-set on the old offsets): at Run only the plan's
+    /// identity must be unchanged, not its call. The plan confirmed is the one that runs.
+    pub call_drifts: bool,
 }
 
 impl ActionOffer {
@@ -152,6 +184,7 @@ impl ActionOffer {
             name,
             plan,
             input: None,
+            call_drifts: false,
         }
     }
 }
@@ -210,9 +243,16 @@ pub trait View: Send {
         false
     }
 
-    /// `Enter` on a row that belongs to another pane: that pane's name (`elasticsearch`). Checked before `drill`.
-    fn goto(&self, _ctx: &ViewCtx, _row: &str) -> Option<&'static str> {
+    /// `Enter` on a row that is about something another pane shows (an alert): where that is.
+    /// Checked before `drill`.
+    fn goto(&self, _ctx: &ViewCtx, _row: &str) -> Option<crate::model::alert::AlertTarget> {
         None
+    }
+
+    /// Switches this (top-level) view to its view named `name` (`tables`, `unassigned`); false when
+    /// it has none of that name. Used to land on an alert's row.
+    fn show(&mut self, _name: &str) -> bool {
+        false
     }
 
     /// `Enter` on a row.
@@ -262,10 +302,12 @@ pub trait View: Send {
         Vec::new()
     }
 
-    /// Whether the pane action `name` does something in this view: the status bar hints only
-    /// those (the help lists every action of the pane).
-    fn offers(&self, _name: &str) -> bool {
-        true
+    /// Whether this view itself acts on the key action `name` (a view switch, a toggle, a tail's
+    /// keys; `filter` for a view with its own body that searches). With the actions it offers on the
+    /// selected row, this is what the footer hints: keys that act here, no others (the help lists
+    /// every key of the pane).
+    fn handles(&self, _name: &str) -> bool {
+        false
     }
 }
 

@@ -19,8 +19,27 @@ pub const NOW: u64 = 1_795_000_000;
 /// Rows the fake view shows; tests change them to simulate a refresh.
 pub type Rows = Arc<Mutex<Vec<(String, u64)>>>;
 
+/// The pid supervisor runs each host's program under; tests change it to simulate a restart by
+/// someone else. A restart plan's call names the pid it was planned against.
+pub type Pids = Arc<Mutex<std::collections::HashMap<String, u32>>>;
+
 pub struct FakeHosts {
     pub rows: Rows,
+    pub pids: Pids,
+}
+
+/// A plan longer than any screen: a description of many lines and a call of several long lines.
+pub fn long_plan(target: &str) -> ActionPlan {
+    let mut p = plan("rebuild", target, Risk::High);
+    p.description = (1..=40)
+        .map(|i| format!("Step {i}: the rebuild does one more careful thing to {target}."))
+        .collect::<Vec<_>>()
+        .join("\n");
+    p.call = (1..=5)
+        .map(|i| format!("curl -XPUT https://es.internal:9200/_cluster/settings -d '{{\"persistent\":{{\"cluster.routing.allocation.exclude._name\":\"{target}-{i}\"}}}}' # END-OF-LINE-{i}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    p
 }
 
 pub fn plan(action: &str, target: &str, risk: Risk) -> ActionPlan {
@@ -38,6 +57,7 @@ pub fn plan(action: &str, target: &str, risk: Risk) -> ActionPlan {
             argv: vec!["true".into()],
             timeout: Duration::from_secs(30),
         }),
+        identity: String::new(),
     }
 }
 
@@ -78,8 +98,13 @@ impl View for FakeHosts {
     }
     fn actions(&self, _ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
         let Some(host) = row else { return Vec::new() };
+        let mut restart = plan("restart", host, Risk::Medium);
+        if let Some(pid) = self.pids.lock().unwrap().get(host) {
+            restart.call.push_str(&format!(" # pid {pid}"));
+        }
         vec![
-            ActionOffer::new("restart_program", Ok(plan("restart", host, Risk::Medium))),
+            ActionOffer::new("restart_program", Ok(restart)),
+            ActionOffer::new("long_plan", Ok(long_plan(host))),
             ActionOffer::new("remove_dumps", Ok(plan("remove-dumps", host, Risk::High))),
             ActionOffer::new(
                 "reboot",
@@ -128,17 +153,22 @@ pub fn default_rows() -> Rows {
 
 /// An app on the default keymap and theme at a fixed time, with the fake view as the hosts pane.
 pub fn app_with(config: Config, read_only: bool, rows: Rows) -> App {
+    app_with_pids(config, read_only, rows, Pids::default())
+}
+
+/// As [`app_with`], with the programs' pids in `pids`.
+pub fn app_with_pids(config: Config, read_only: bool, rows: Rows, pids: Pids) -> App {
     let mut catalog = action_catalog();
     for (mode, actions) in catalog.modes.iter_mut() {
         if mode == "hosts" {
-            actions.extend(["restart_program", "remove_dumps", "reboot"].map(String::from));
+            actions.extend(["restart_program", "remove_dumps", "reboot", "long_plan"].map(String::from));
         }
     }
     let (mut keymap, problems) = Keymap::load("default", None, &catalog);
     assert!(problems.is_empty(), "{problems:?}");
     let extra = keymap.merge_file(
         "test",
-        "[hosts]\nr = \"restart_program\"\nX = \"remove_dumps\"\nB = \"reboot\"\n",
+        "[hosts]\nr = \"restart_program\"\nX = \"remove_dumps\"\nB = \"reboot\"\nY = \"long_plan\"\n",
         &catalog,
     );
     assert!(extra.is_empty(), "{extra:?}");
@@ -149,7 +179,7 @@ pub fn app_with(config: Config, read_only: bool, rows: Rows) -> App {
         read_only,
     };
     let (mut app, _) = App::new(env, SystemTime::UNIX_EPOCH + Duration::from_secs(NOW));
-    app.panes[Tab::Hosts.index()] = vec![Screen::new(Box::new(FakeHosts { rows }))];
+    app.panes[Tab::Hosts.index()] = vec![Screen::new(Box::new(FakeHosts { rows, pids }))];
     app.update(Event::Resize { width: 100, height: 30 });
     app
 }
@@ -162,4 +192,9 @@ pub use opsdeck::ui::testing::{planned as ran, press as key, type_text};
 
 pub fn screen(app: &App) -> String {
     opsdeck::ui::testing::screen_text(app, 100, 30)
+}
+
+/// The key of the row the next action acts on.
+pub fn selected(app: &App) -> Option<String> {
+    app.screen().selected_key(&app.ctx())
 }

@@ -295,6 +295,9 @@ pub fn queue_from_attributes(name: String, url: String, attrs: &HashMap<QueueAtt
     let num = |k: QueueAttributeName| attrs.get(&k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     QueueInfo {
         arn: attrs.get(&QueueAttributeName::QueueArn).cloned().unwrap_or_default(),
+        created: attrs
+            .get(&QueueAttributeName::CreatedTimestamp)
+            .and_then(|v| v.parse().ok()),
         visible: num(QueueAttributeName::ApproximateNumberOfMessages),
         in_flight: num(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         delayed: num(QueueAttributeName::ApproximateNumberOfMessagesDelayed),

@@ -73,12 +73,12 @@ impl View for AuditList {
         Table {
             columns: vec![
                 Column::left("TIME", 20),
-                Column::left("PHASE", 7),
-                Column::left("USER", 8),
-                Column::left("ACTION", 24),
-                Column::left("TARGET", 16),
-                Column::left("RESULT", 10),
-                Column::left("DETAIL / CALL", 20).grow(),
+                Column::left("PHASE", 7).priority(6),
+                Column::left("USER", 8).max(16).priority(3),
+                Column::left("ACTION", 16).max(32).priority(9),
+                Column::left("TARGET", 12).max(40).priority(9),
+                Column::left("RESULT", 10).priority(9),
+                Column::left("DETAIL / CALL", 20).max(200).grow().priority(5),
             ],
             rows,
             default_sort: Some((0, true)),
@@ -123,7 +123,7 @@ impl View for AuditDetail {
             ("detail", e.detail.clone()),
         ];
         Table {
-            columns: vec![Column::left("FIELD", 10), Column::left("VALUE", 40).grow()],
+            columns: vec![Column::left("FIELD", 10), Column::left("VALUE", 30).max(400).grow()],
             rows: fields
                 .into_iter()
                 .map(|(k, v)| Row {

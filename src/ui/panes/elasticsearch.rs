@@ -378,15 +378,15 @@ fn nodes_table(s: &EsState) -> Table {
         .collect();
     Table {
         columns: vec![
-            Column::left("node", 14),
-            Column::left("ip", 15),
-            Column::left("roles", 18),
-            Column::left("attributes", 14),
-            Column::right("disk used", 20),
-            Column::right("disk%", 11),
-            Column::right("heap", 5),
-            Column::right("shards", 6),
-            Column::left("status", 20).grow(),
+            Column::left("node", 10).max(24),
+            Column::left("ip", 15).priority(3),
+            Column::left("roles", 6).max(18).priority(2),
+            Column::left("attributes", 8).max(30).priority(1),
+            Column::right("disk used", 12).max(20).priority(5),
+            Column::right("disk%", 6).max(11).priority(9),
+            Column::right("heap", 5).priority(8),
+            Column::right("shards", 6).priority(8),
+            Column::left("status", 10).max(40).priority(9),
         ],
         rows,
         default_sort: None,
@@ -477,12 +477,12 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
         }
     }
     let mut columns = vec![
-        Column::left("index", 22),
-        Column::right("copies", 7),
-        Column::left("unassigned", 10),
+        Column::left("index", 12).max(30),
+        Column::right("copies", 7).priority(8),
+        Column::left("unassigned", 10).max(20).priority(9),
     ];
     for n in &window {
-        columns.push(Column::left(&n.name, 9));
+        columns.push(Column::left(&n.name, 9).max(24));
     }
     let rows = accs
         .into_iter()
@@ -565,15 +565,15 @@ fn copies_table(s: &EsState, copies: Vec<&ShardRow>, empty: &str) -> Table {
         .collect();
     Table {
         columns: vec![
-            Column::left("index", 20),
-            Column::right("shard", 5),
-            Column::left("copy", 7),
-            Column::left("state", 12),
-            Column::left("node", 16),
-            Column::right("size", 9),
-            Column::left("reason", 18),
-            Column::left("can allocate", 12),
-            Column::left("why (first decider)", 20).grow(),
+            Column::left("index", 12).max(30),
+            Column::right("shard", 5).key(),
+            Column::left("copy", 7).priority(8),
+            Column::left("state", 12).priority(9),
+            Column::left("node", 10).max(30).priority(7),
+            Column::right("size", 9).priority(5),
+            Column::left("reason", 10).max(24).priority(4),
+            Column::left("can allocate", 12).priority(6),
+            Column::left("why (first decider)", 16).max(120).grow().priority(3),
         ],
         rows,
         default_sort: None,
@@ -608,14 +608,14 @@ fn recovery_table(s: &EsState) -> Table {
         .collect();
     Table {
         columns: vec![
-            Column::left("index", 20),
-            Column::right("shard", 5),
-            Column::left("type", 14),
-            Column::left("stage", 9),
-            Column::left("from -> to", 24),
-            Column::left("bytes", 27),
-            Column::left("recovered", 21),
-            Column::left("time", 8).grow(),
+            Column::left("index", 12).max(30),
+            Column::right("shard", 5).key(),
+            Column::left("type", 8).max(14).priority(3),
+            Column::left("stage", 9).priority(8),
+            Column::left("from -> to", 16).max(40).priority(7),
+            Column::left("bytes", 27).priority(9),
+            Column::left("recovered", 12).max(21).priority(5),
+            Column::left("time", 8).priority(6),
         ],
         rows,
         default_sort: None,
@@ -665,10 +665,10 @@ fn settings_table(s: &EsState) -> Table {
     }
     Table {
         columns: vec![
-            Column::left("setting", 50),
-            Column::left("value", 16).grow(),
-            Column::left("scope", 10),
-            Column::left("", 28),
+            Column::left("setting", 30).max(56),
+            Column::left("value", 10).max(40).priority(9),
+            Column::left("scope", 10).priority(8),
+            Column::left("", 10).max(40).priority(5),
         ],
         rows,
         default_sort: None,
@@ -698,38 +698,72 @@ fn node_logs(ctx: &ViewCtx, name: &str) -> Result<Vec<LogSource>, String> {
     Ok(vec![node_log(ctx.config, &s.health.cluster_name, address)?])
 }
 
-/// The actions on the cluster (any view) and on a selected node (nodes view).
+/// What a node action acts on: the node behind the name (its id) and the address it is excluded by.
+fn node_identity(s: &EsState, name: &str) -> String {
+    match s.node_by_name(name) {
+        Some(n) => format!("node {name}; id {}; ip {}", n.id, n.ip),
+        None => format!("node {name}; not in the cluster"),
+    }
+}
+
+/// What a cluster-wide action acts on: the cluster, the exclusions in force and the spot zone's
+/// members (excluding a zone moves what is on those nodes; clearing lifts those exclusions).
+fn cluster_identity(s: &EsState, cfg: &EsConfig) -> String {
+    let mut facts = vec![format!("cluster {}", s.health.cluster_name)];
+    facts.extend(
+        s.settings
+            .filters
+            .iter()
+            .map(|f| format!("{}.{}={} ({})", f.kind, f.attribute, f.value, f.scope.as_str())),
+    );
+    facts.extend(
+        s.nodes
+            .iter()
+            .filter(|n| n.attributes.get(&cfg.zone_attribute) == Some(&cfg.spot_zone))
+            .map(|n| format!("{} node {} id {}", cfg.spot_zone, n.name, n.id)),
+    );
+    facts.join("; ")
+}
+
+/// The actions on a selected node (nodes view), then on the cluster (any view).
 fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
     let cfg: &EsConfig = &ctx.config.elasticsearch;
-    let mut out = vec![
-        ActionOffer::new("allocation_all", act::plan_set_enable(s, cfg, "all")),
-        ActionOffer::new("allocation_primaries", act::plan_set_enable(s, cfg, "primaries")),
-        ActionOffer::new(
+    let cluster = cluster_identity(s, cfg);
+    let on_cluster = |name: &'static str, plan: Result<crate::actions::ActionPlan, String>| {
+        ActionOffer::new(name, plan.map(|p| p.bound_to(cluster.clone())))
+    };
+    let cluster_offers = vec![
+        on_cluster("allocation_all", act::plan_set_enable(s, cfg, "all")),
+        on_cluster("allocation_primaries", act::plan_set_enable(s, cfg, "primaries")),
+        on_cluster(
             "allocation_new_primaries",
             act::plan_set_enable(s, cfg, "new_primaries"),
         ),
-        ActionOffer::new("allocation_none", act::plan_set_enable(s, cfg, "none")),
-        ActionOffer::new("exclude_spot", act::plan_exclude_zone(s, cfg, &cfg.spot_zone)),
-        ActionOffer::new("clear_exclusions", act::plan_clear_exclusions(s, cfg)),
-        ActionOffer::new("retry_failed", act::plan_retry_failed(s, cfg)),
+        on_cluster("allocation_none", act::plan_set_enable(s, cfg, "none")),
+        on_cluster("exclude_spot", act::plan_exclude_zone(s, cfg, &cfg.spot_zone)),
+        on_cluster("clear_exclusions", act::plan_clear_exclusions(s, cfg)),
+        on_cluster("retry_failed", act::plan_retry_failed(s, cfg)),
     ];
     let every = poll_every(ctx.config);
     let need = || Err::<crate::actions::ActionPlan, String>("select a node in the nodes view first".into());
+    let mut out = Vec::new();
     match node {
         Some(n) => {
-            out.push(ActionOffer::new("drain_node", act::plan_drain_node(s, cfg, n)));
-            out.push(ActionOffer::new(
+            let on_node = |name: &'static str, plan: Result<crate::actions::ActionPlan, String>| {
+                ActionOffer::new(name, plan.map(|p| p.bound_to(node_identity(s, n))))
+            };
+            let procedure =
+                |kind, override_last_copy| act::plan_procedure(s, ctx.config, kind, n, override_last_copy, every);
+            out.push(on_node("drain_node", act::plan_drain_node(s, cfg, n)));
+            out.push(on_node(
                 "bounce_node",
-                act::plan_procedure(s, ctx.config, ProcedureKind::ControlledBounce, n, false, every),
+                procedure(ProcedureKind::ControlledBounce, false),
             ));
-            out.push(ActionOffer::new(
+            out.push(on_node(
                 "bounce_node_override",
-                act::plan_procedure(s, ctx.config, ProcedureKind::ControlledBounce, n, true, every),
+                procedure(ProcedureKind::ControlledBounce, true),
             ));
-            out.push(ActionOffer::new(
-                "change_config",
-                act::plan_procedure(s, ctx.config, ProcedureKind::ChangeConfig, n, false, every),
-            ));
+            out.push(on_node("change_config", procedure(ProcedureKind::ChangeConfig, false)));
         }
         None => {
             for name in ["drain_node", "bounce_node", "bounce_node_override", "change_config"] {
@@ -737,6 +771,7 @@ fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
             }
         }
     }
+    out.extend(cluster_offers);
     out
 }
 
@@ -848,6 +883,22 @@ impl View for EsPane {
             _ => Vec::new(),
         }
     }
+    fn show(&mut self, name: &str) -> bool {
+        match Mode::ALL.into_iter().find(|m| m.name() == name) {
+            Some(mode) => {
+                self.mode = mode;
+                true
+            }
+            None => false,
+        }
+    }
+    fn handles(&self, name: &str) -> bool {
+        match name {
+            "next_view" | "prev_view" => true,
+            "cycle_state_filter" | "grid_left" | "grid_right" => self.mode == Mode::Shards,
+            _ => false,
+        }
+    }
     fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<crate::app::Effect>> {
         let pos = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         match action {
@@ -928,6 +979,14 @@ impl View for CopiesView {
             .iter()
             .any(|u| u.copy_key() == row)
             .then(|| Box::new(ExplainView { copy: row.to_string() }) as Box<dyn View>)
+    }
+    /// The cluster's actions here too; on a node's copies, that node's.
+    fn actions(&self, ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
+        let Some(s) = state(ctx) else { return Vec::new() };
+        match self {
+            CopiesView::Node(n) => offers(s, ctx, Some(n)),
+            CopiesView::Index(_) => offers(s, ctx, None),
+        }
     }
     /// The node's log; in an index, the log of the node holding the selected copy.
     fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {
@@ -1015,15 +1074,21 @@ impl View for ExplainView {
             .unwrap_or_default();
         Table {
             columns: vec![
-                Column::left("node", 16),
-                Column::left("decision", 9),
-                Column::left("decider", 16),
-                Column::left("explanation", 30).grow(),
+                Column::left("node", 10).max(24),
+                Column::left("decision", 9).priority(9),
+                Column::left("decider", 10).max(24).priority(7),
+                Column::left("explanation", 20).max(200).grow().priority(8),
             ],
             rows,
             default_sort: None,
             empty: "no per-node decisions".into(),
         }
+    }
+    /// The cluster's actions, retrying failed allocations first: the explain often says to (`R`).
+    fn actions(&self, ctx: &ViewCtx, _row: Option<&str>) -> Vec<ActionOffer> {
+        let mut all = state(ctx).map(|s| offers(s, ctx, None)).unwrap_or_default();
+        all.sort_by_key(|o| o.name != "retry_failed");
+        all
     }
     /// The selected node's log (it may say why it refused the copy).
     fn logs(&self, ctx: &ViewCtx, row: Option<&str>) -> Result<Vec<LogSource>, String> {

@@ -206,14 +206,14 @@ impl HostsRoot {
             .collect();
         Table {
             columns: vec![
-                Column::left("HOST", 14),
-                Column::left("STATE", 22),
-                Column::right("LOAD", 6),
-                Column::left("FULLEST DISK", BAR as u16 + 5),
-                Column::left("MOUNT", 12).grow(),
-                Column::right("DISKS", 5),
-                Column::left("PROGRAMS", 14),
-                Column::right("JUNK", 12),
+                Column::left("HOST", 10).max(24),
+                Column::left("STATE", 6).max(30).priority(9),
+                Column::right("LOAD", 6).priority(6),
+                Column::left("FULLEST DISK", BAR as u16 + 5).priority(9),
+                Column::left("MOUNT", 8).max(30).priority(4),
+                Column::right("DISKS", 5).priority(2),
+                Column::left("PROGRAMS", 10).max(16).priority(8),
+                Column::right("JUNK", 8).max(16).priority(8),
             ],
             rows,
             default_sort: Some((3, true)),
@@ -244,16 +244,16 @@ impl HostsRoot {
             }
         }
         let mut columns = vec![
-            Column::left("HOST", 14),
-            Column::left("MOUNT", 16).grow(),
-            Column::left("USAGE", BAR as u16 + 5),
-            Column::right("USED", 9),
-            Column::right("SIZE", 9),
-            Column::right("AVAIL", 9),
-            Column::left("TYPE", 8),
+            Column::left("HOST", 10).max(24),
+            Column::left("MOUNT", 10).max(40).key(),
+            Column::left("USAGE", BAR as u16 + 5).priority(9),
+            Column::right("USED", 9).priority(6),
+            Column::right("SIZE", 9).priority(5),
+            Column::right("AVAIL", 9).priority(8),
+            Column::left("TYPE", 8).priority(2),
         ];
         if self.inodes {
-            columns.push(Column::right("INODES", 18));
+            columns.push(Column::right("INODES", 18).priority(7));
         }
         Table {
             columns,
@@ -381,6 +381,22 @@ impl View for HostsRoot {
         host_logs(ctx, host_of(row.ok_or("select a host first")?))
     }
 
+    fn handles(&self, name: &str) -> bool {
+        matches!(name, "toggle_flat" | "toggle_pseudo" | "toggle_inodes")
+    }
+
+    /// `hosts`: one row per host; `disks`: every disk of every host.
+    fn show(&mut self, name: &str) -> bool {
+        match name {
+            "hosts" | "disks" => {
+                self.flat = name == "disks";
+                self.flat_for_inodes = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
         match action {
             "toggle_flat" => {
@@ -407,6 +423,28 @@ impl View for HostsRoot {
     }
 }
 
+/// What a program action acts on: the program and the process supervisor runs for it now.
+fn program_identity(h: &HostStatus, program: &str) -> String {
+    let now = match h.programs.iter().find(|p| p.name == program) {
+        Some(p) => match p.pid {
+            Some(pid) => format!("pid {pid}"),
+            None => p.state.as_str().to_string(),
+        },
+        None => "not listed".into(),
+    };
+    format!("{}:{program}; {now}", h.name)
+}
+
+/// What removing the junk acts on: each file as found (path, size, modification time).
+fn junk_identity(h: &HostStatus) -> String {
+    let mut facts = vec![format!("host {}", h.name)];
+    facts.extend(h.junk.iter().map(|j| {
+        let mtime = j.modified.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into());
+        format!("{} {} bytes mtime {mtime}", printable(&j.path), j.size_bytes)
+    }));
+    facts.join("; ")
+}
+
 /// Actions on a host, given the selected row kind (`Some(program)` on a program row).
 fn host_actions(ctx: &ViewCtx, host: &str, program: Option<&str>) -> Vec<ActionOffer> {
     let Some(h) = hosts(ctx).iter().find(|h| h.name == host) else {
@@ -419,14 +457,14 @@ fn host_actions(ctx: &ViewCtx, host: &str, program: Option<&str>) -> Vec<ActionO
         ("stop_program", SupervisorAction::Stop),
     ] {
         let plan = match program {
-            Some(p) => supervisor_plan(ctx.config, host, p, action),
+            Some(p) => supervisor_plan(ctx.config, host, p, action).map(|plan| plan.bound_to(program_identity(h, p))),
             None => Err("select a supervisor program first (Enter on the host)".into()),
         };
         offers.push(ActionOffer::new(name, plan));
     }
     offers.push(ActionOffer::new(
         "remove_junk",
-        remove_files_plan(ctx.config, h, &h.junk),
+        remove_files_plan(ctx.config, h, &h.junk).map(|plan| plan.bound_to(junk_identity(h))),
     ));
     let config = Arc::new(ctx.config.clone());
     let host_name = host.to_string();
@@ -436,6 +474,7 @@ fn host_actions(ctx: &ViewCtx, host: &str, program: Option<&str>) -> Vec<ActionO
         .map(|f| f.mount.clone())
         .unwrap_or_else(|| "/".into());
     offers.push(ActionOffer {
+        call_drifts: false,
         name: "du",
         plan: du_plan(ctx.config, host, &initial),
         input: Some(InputRequest {
@@ -456,14 +495,7 @@ pub struct HostView {
 }
 
 /// Row kinds in the host view (the key's first part).
-const FS: &str = "fs";
-const JUNK: &str = "junk";
-const PROG: &str = "prog";
-const DU: &str = "du";
-
-fn key(kind: &str, name: &str) -> String {
-    format!("{kind}\u{0}{name}")
-}
+use crate::model::hosts::row_key::{DU, FS, JUNK, PROG, of as key};
 
 fn split_key(row: &str) -> (&str, &str) {
     row.split_once('\u{0}').unwrap_or(("", row))
@@ -530,15 +562,15 @@ impl View for HostView {
     fn table(&self, ctx: &ViewCtx) -> Table {
         let mut columns = vec![
             Column::left("KIND", 5),
-            Column::left("NAME", 20).grow(),
-            Column::left("USAGE / STATE", BAR as u16 + 5),
-            Column::right("USED", 9),
-            Column::right("SIZE", 9),
-            Column::right("AVAIL / PID", 11),
-            Column::left("INFO", 16),
+            Column::left("NAME", 16).max(60).key(),
+            Column::left("USAGE / STATE", BAR as u16 + 5).priority(9),
+            Column::right("USED", 9).priority(7),
+            Column::right("SIZE", 9).priority(5),
+            Column::right("AVAIL / PID", 11).priority(8),
+            Column::left("INFO", 10).max(40).priority(4),
         ];
         if self.inodes {
-            columns.push(Column::right("INODES", 18));
+            columns.push(Column::right("INODES", 18).priority(6));
         }
         let mut table = Table {
             columns,
@@ -714,6 +746,10 @@ impl View for HostView {
                 ..HostsRoot::default()
             }) as Box<dyn View>
         })
+    }
+
+    fn handles(&self, name: &str) -> bool {
+        matches!(name, "toggle_flat" | "toggle_pseudo" | "toggle_inodes")
     }
 
     fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {

@@ -12,6 +12,7 @@ use crate::model::logs::{LogLine, LogSource, LogsState, TailState};
 use crate::sources::ssh::TailCommand;
 use crate::ui::theme::Slot;
 use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::ui::widgets::text::wrap_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -19,7 +20,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use regex::{Regex, RegexBuilder};
 use std::cell::Cell as StdCell;
-use unicode_width::UnicodeWidthChar;
 
 /// Keymap actions this pane understands (bound in the keymap's `[logs]` mode).
 pub const ACTIONS: &[PaneAction] = &[
@@ -153,10 +153,10 @@ impl View for LogsRoot {
         }
         Table {
             columns: vec![
-                Column::left("HOST", 14),
-                Column::left("LOG", 30).grow(),
-                Column::left("STATE", 14),
-                Column::right("LINES", 8),
+                Column::left("HOST", 8).max(24),
+                Column::left("LOG", 20).max(80).grow().priority(9),
+                Column::left("STATE", 10).max(30).priority(8),
+                Column::right("LINES", 8).priority(5),
             ],
             rows,
             default_sort: None,
@@ -165,7 +165,7 @@ impl View for LogsRoot {
     }
 
     /// The list only stops tails; the rest of the pane's keys work in a tail.
-    fn offers(&self, name: &str) -> bool {
+    fn handles(&self, name: &str) -> bool {
         name == "stop_tail"
     }
 
@@ -508,35 +508,6 @@ impl TailView {
     }
 }
 
-/// Cuts a line into rows of at most `width` columns (by display width). Ratatui's word wrap can take
-/// more rows than that, so the rows are cut here instead: the rows counted are the rows drawn. A
-/// character wider than a whole row still gets a row of its own.
-fn wrap_rows(spans: &[Span], width: usize) -> Vec<Line<'static>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut used = 0;
-    for span in spans {
-        let text = span.content.as_ref();
-        let mut start = 0;
-        for (at, c) in text.char_indices() {
-            let w = c.width().unwrap_or(0);
-            if used + w > width && used > 0 {
-                if at > start {
-                    row.push(Span::styled(text[start..at].to_string(), span.style));
-                }
-                rows.push(Line::from(std::mem::take(&mut row)));
-                (used, start) = (0, at);
-            }
-            used += w;
-        }
-        if start < text.len() {
-            row.push(Span::styled(text[start..].to_string(), span.style));
-        }
-    }
-    rows.push(Line::from(row));
-    rows
-}
-
 /// Tones for source prefixes, cycled (the prefix text itself keeps sources apart without colour).
 const PREFIX_SLOTS: [Slot; 5] = [Slot::Accent, Slot::Key, Slot::Title, Slot::Crumbs, Slot::Header];
 
@@ -618,7 +589,7 @@ impl View for TailView {
         for l in self.mine(logs).rev().skip_while(|l| l.seq > bottom) {
             let spans = self.spans(logs, l, theme);
             let rows = if self.wrap {
-                wrap_rows(&spans, width)
+                wrap_spans(&spans, width, false)
             } else {
                 vec![Line::from(spans)]
             };
@@ -664,6 +635,11 @@ impl View for TailView {
         };
         self.current = None;
         self.note = None;
+    }
+
+    /// Every key of the pane works in a tail, and `/` searches it.
+    fn handles(&self, name: &str) -> bool {
+        name == "filter" || ACTIONS.iter().any(|a| a.name == name)
     }
 
     fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {

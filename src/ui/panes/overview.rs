@@ -1,9 +1,11 @@
 //! The overview pane: every source's state at a glance, then every alert, worst first.
 
 use crate::analysis;
-use crate::model::{Severity, SourceKind};
+use crate::model::alert::AlertTarget;
+use crate::model::{Alert, Severity, SourceKind};
 use crate::ui::render::freshness;
 use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use std::collections::HashMap;
 
 pub const ACTIONS: &[PaneAction] = &[];
 
@@ -53,25 +55,16 @@ impl View for Overview {
             .collect()
     }
 
-    fn goto(&self, ctx: &ViewCtx, row: &str) -> Option<&'static str> {
-        let source = row.split('/').next()?;
-        let pane = match source {
-            "pillows" | "elasticsearch" | "queues" | "hosts" => source,
-            _ => return None,
-        };
-        let _ = ctx;
-        crate::ui::panes::Tab::ALL
-            .into_iter()
-            .map(|t| t.name())
-            .find(|n| *n == pane)
+    fn goto(&self, ctx: &ViewCtx, row: &str) -> Option<AlertTarget> {
+        keyed(analysis::alerts(ctx.fleet, ctx.config))
+            .find(|(key, _)| key == row)
+            .and_then(|(_, a)| a.target)
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
-        let rows = analysis::alerts(ctx.fleet, ctx.config)
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| Row {
-                key: format!("{}/{}/{i}", a.source, a.subject),
+        let rows = keyed(analysis::alerts(ctx.fleet, ctx.config))
+            .map(|(key, a)| Row {
+                key,
                 cells: vec![
                     Cell::num(a.severity.label(), a.severity as u8 as f64).tone(a.severity.into()),
                     Cell::text(a.source),
@@ -82,16 +75,30 @@ impl View for Overview {
             .collect();
         Table {
             columns: vec![
-                Column::left("SEVERITY", 9),
-                Column::left("SOURCE", 14),
-                Column::left("SUBJECT", 24),
-                Column::left("VERDICT", 30).grow(),
+                Column::left("SEVERITY", 9).priority(9),
+                Column::left("SOURCE", 7).max(14).priority(3),
+                Column::left("SUBJECT", 16).max(60).priority(8),
+                Column::left("VERDICT", 24).max(120).grow().priority(7),
             ],
             rows,
             default_sort: Some((0, true)),
             empty: "No problems found in the sources that answered.".into(),
         }
     }
+}
+
+/// Each alert with a key that stays its own while other alerts come and go: source, subject and
+/// the row it points at, and a count for the rare subject with several alerts on one row.
+fn keyed(alerts: Vec<Alert>) -> impl Iterator<Item = (String, Alert)> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    alerts.into_iter().map(move |a| {
+        let row = a.target.as_ref().map(|t| t.row.as_str()).unwrap_or_default();
+        let base = format!("{}/{}/{row}", a.source, a.subject);
+        let n = seen.entry(base.clone()).or_default();
+        *n += 1;
+        let key = if *n == 1 { base } else { format!("{base}#{n}") };
+        (key, a)
+    })
 }
 
 fn plural(n: usize) -> &'static str {

@@ -5,6 +5,7 @@ pub use crate::analysis::pillows::count;
 use crate::config::logs::{pillow_logs, pillow_process_log};
 use crate::config::pillows::PillowConfig;
 use crate::model::SourceKind;
+use crate::model::hosts::Program;
 use crate::model::logs::LogSource;
 use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
 use crate::model::time::short_duration;
@@ -113,19 +114,26 @@ pub fn count_running(pillow: &Pillow, lookup: impl Fn(&str, &str) -> Option<bool
     Some((up, pillow.processes.len()))
 }
 
-/// From the hosts source's supervisor status: a program is known once its host reported programs
-/// (plain or `group:name`); a host that is not polled, or down, leaves the count unknown.
-fn running(ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
-    let hosts = ctx.fleet.hosts.data.as_ref()?;
-    count_running(pillow, |host, program| {
-        let status = hosts.host(host)?;
-        if status.programs.is_empty() {
-            return None;
-        }
-        let found = status
+/// A supervisor program as the hosts source reports it on `host` (plain or `group:name`); the outer
+/// `None` when the host reported no programs (not polled, down), the inner when it has no such one.
+fn supervisor_program<'a>(ctx: &'a ViewCtx, host: &str, program: &str) -> Option<Option<&'a Program>> {
+    let status = ctx.fleet.hosts.data.as_ref()?.host(host)?;
+    if status.programs.is_empty() {
+        return None;
+    }
+    Some(
+        status
             .programs
             .iter()
-            .find(|p| p.name == program || p.name.rsplit(':').next() == Some(program));
+            .find(|p| p.name == program || p.name.rsplit(':').next() == Some(program)),
+    )
+}
+
+/// From the hosts source's supervisor status: a program is known once its host reported programs;
+/// a host that is not polled, or down, leaves the count unknown.
+fn running(ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
+    count_running(pillow, |host, program| {
+        let found = supervisor_program(ctx, host, program)?;
         Some(found.is_some_and(|p| p.state == crate::model::hosts::ProgramState::Running))
     })
 }
@@ -200,17 +208,17 @@ impl View for PillowsView {
 
     fn table(&self, ctx: &ViewCtx) -> Table {
         let columns = vec![
-            Column::left("PILLOW", 16).grow(),
-            Column::left("CHECKPOINT", 11),
-            Column::left("STATUS", 9),
-            Column::right("LAG", 9),
-            Column::right("LAGGING", 8),
-            Column::left("WORST", 14),
-            Column::right("CONSUME", 9),
-            Column::right("PRODUCE", 9),
-            Column::right("RECOVERY", 14),
-            Column::right("RUNNING", 10),
-            Column::left("LAG TREND", 12),
+            Column::left("PILLOW", 12).max(32),
+            Column::left("CHECKPOINT", 8).max(11).priority(2),
+            Column::left("STATUS", 9).priority(9),
+            Column::right("LAG", 9).priority(9),
+            Column::right("LAGGING", 7).priority(6),
+            Column::left("WORST", 10).max(18).priority(3),
+            Column::right("CONSUME", 8).priority(4),
+            Column::right("PRODUCE", 8).priority(3),
+            Column::right("RECOVERY", 9).max(14).priority(8),
+            Column::right("RUNNING", 7).max(10).priority(8),
+            Column::left("LAG TREND", 12).priority(7),
         ];
         let rows = state(ctx)
             .map(|s| {
@@ -290,14 +298,52 @@ impl View for PillowsView {
     }
 }
 
+/// What a restart acts on: each process of the set (all, or process `only`) with its supervisor
+/// pid as the hosts source last saw it. Another pid, or another set, is another target.
+fn processes_identity(ctx: &ViewCtx, pillow: &Pillow, only: Option<usize>) -> String {
+    let mut facts = vec![format!("pillow {}", pillow.name)];
+    for p in pillow.processes.iter().filter(|p| only.is_none_or(|n| p.index == n)) {
+        let pid = supervisor_program(ctx, &p.host, &p.program)
+            .flatten()
+            .map(|pr| match pr.pid {
+                Some(pid) => format!("pid {pid}"),
+                None => pr.state.as_str().to_string(),
+            })
+            .unwrap_or_else(|| "pid unknown".into());
+        facts.push(format!("process {} {}:{} {pid}", p.index, p.host, p.program));
+    }
+    facts.join("; ")
+}
+
+/// What moving the checkpoint acts on: the checkpoint and each partition's committed offset.
+fn checkpoint_identity(pillow: &Pillow) -> String {
+    let mut facts = vec![format!("checkpoint {}", pillow.checkpoint)];
+    facts.extend(pillow.partitions.iter().map(|p| {
+        let at = p.committed.map(|c| c.to_string()).unwrap_or_else(|| "none".into());
+        format!("{} at {at}", p.key())
+    }));
+    facts.join("; ")
+}
+
 fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> Vec<ActionOffer> {
     let (Some(p), Some(pc)) = (pillow(ctx, name), pillow_config(ctx, name)) else {
         return Vec::new();
     };
     let cfg = &ctx.config.pillows;
+    let restart = |only: Option<usize>| {
+        plan_restart(cfg, &ctx.config.ssh, pc, p, only).map(|plan| plan.bound_to(processes_identity(ctx, p, only)))
+    };
     let mut offers = vec![
-        ActionOffer::new("restart_pillow", plan_restart(cfg, &ctx.config.ssh, pc, p, None)),
-        ActionOffer::new("move_checkpoint", plan_move_checkpoint(cfg, pc, p)),
+        ActionOffer::new("restart_pillow", restart(None)),
+        ActionOffer {
+            // The log end in the call moves while the dialog is open; the move is a compare-and-set
+            // on the committed offsets, which are the identity.
+            call_drifts: true,
+            ..ActionOffer::new(
+                "move_checkpoint",
+                plan_move_checkpoint(cfg, pc, p).map(|plan| plan.bound_to(checkpoint_identity(p))),
+            )
+        },
     ];
     if let Some(part) = partition {
         offers.insert(
@@ -305,7 +351,7 @@ fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> V
             ActionOffer::new(
                 "restart_process",
                 match part.owner {
-                    Some(n) => plan_restart(cfg, &ctx.config.ssh, pc, p, Some(n)),
+                    Some(n) => restart(Some(n)),
                     None => Err(format!("{} is not mapped to a process (set processes)", part.key())),
                 },
             ),
@@ -424,16 +470,16 @@ fn partition_vars(ctx: &ViewCtx, name: &str, row: &str) -> Vec<(String, String)>
 pub fn partitions_table(rows: Vec<Row>) -> Table {
     Table {
         columns: vec![
-            Column::left("PARTITION", 14).grow(),
-            Column::right("COMMITTED", 12),
-            Column::right("LOG START", 12),
-            Column::right("LOG END", 12),
-            Column::right("LAG", 9),
-            Column::right("CKPT AGE", 8),
-            Column::right("PROCESS", 7),
-            Column::left("STATUS", 9),
-            Column::right("RATE", 9),
-            Column::right("TIME LAG", 8),
+            Column::left("PARTITION", 12).max(32),
+            Column::right("COMMITTED", 10).max(12).priority(6),
+            Column::right("LOG START", 10).max(12).priority(3),
+            Column::right("LOG END", 10).max(12).priority(5),
+            Column::right("LAG", 8).max(10).priority(9),
+            Column::right("CKPT AGE", 8).priority(4),
+            Column::right("PROCESS", 7).priority(6),
+            Column::left("STATUS", 9).priority(9),
+            Column::right("RATE", 8).max(10).priority(7),
+            Column::right("TIME LAG", 8).priority(8),
         ],
         rows,
         default_sort: Some((4, true)),

@@ -4,7 +4,7 @@
 use crate::actions::ActionPlan;
 use crate::actions::queues::{doubled, parse_capacity, purge_plan, raise_capacity_plan, redrive_plan};
 use crate::analysis::queues::{attention, capacity_verdict, queue_verdict, sparkline, table_verdict, trend};
-use crate::model::queues::{Capacity, QueueState, QueuesState, TableInfo};
+use crate::model::queues::{Capacity, QueueInfo, QueueState, QueuesState, TableInfo};
 use crate::model::time::short_duration;
 use crate::model::{Severity, SourceKind};
 use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
@@ -39,6 +39,45 @@ pub fn root() -> Box<dyn View> {
 
 fn offer(name: &'static str, plan: Result<ActionPlan, String>) -> ActionOffer {
     ActionOffer::new(name, plan)
+}
+
+/// What a queue action acts on: the queue behind the URL (a queue deleted and created again under
+/// the same name has another creation time) and, for a dead-letter queue, where its messages go.
+fn queue_identity(q: &QueueInfo) -> String {
+    let created = q.created.map(|c| c.to_string()).unwrap_or_else(|| "unknown".into());
+    let mut facts = vec![
+        format!("queue {}", q.url),
+        format!("arn {}", q.arn),
+        format!("created {created}"),
+    ];
+    facts.extend(q.dlq_of.iter().map(|s| format!("dead letters of {s}")));
+    facts.join("; ")
+}
+
+/// Purge and redrive on a queue, bound to it.
+fn queue_offers(s: &QueuesState, q: &QueueInfo, ctx: &ViewCtx) -> Vec<ActionOffer> {
+    let bind = |plan: Result<ActionPlan, String>| plan.map(|p| p.bound_to(queue_identity(q)));
+    vec![
+        offer("purge_queue", bind(purge_plan(q))),
+        offer("redrive_dlq", bind(redrive_plan(s, q, ctx.config.aws.redrive_rate))),
+    ]
+}
+
+/// What raising capacity acts on: the table (or index) and the capacity it has now; units changed
+/// by someone else meanwhile make the planned change another change.
+fn capacity_identity(t: &TableInfo, gsi: Option<&str>) -> String {
+    let cap = match gsi {
+        None => Some(&t.capacity),
+        Some(g) => t.gsis.iter().find(|i| i.name == g).map(|i| &i.capacity),
+    };
+    let units = |u: Option<u64>| u.map(|u| u.to_string()).unwrap_or_else(|| "on-demand".into());
+    format!(
+        "table {}{}; provisioned {}/{}",
+        t.name,
+        gsi.map(|g| format!(" index {g}")).unwrap_or_default(),
+        units(cap.and_then(|c| c.rcu)),
+        units(cap.and_then(|c| c.wcu))
+    )
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a QueuesState> {
@@ -247,13 +286,13 @@ impl View for QueuesView {
             return Table {
                 columns: vec![
                     Column::left("!", 2),
-                    Column::left("TABLE", 18).grow(),
-                    Column::left("STATUS", 9),
-                    Column::left("BILLING", 11),
-                    Column::right("READ used/prov", 16),
-                    Column::right("WRITE used/prov", 16),
-                    Column::right("THROTTLED", 10),
-                    Column::left("GSIS", 6),
+                    Column::left("TABLE", 12).max(40).key(),
+                    Column::left("STATUS", 9).priority(7),
+                    Column::left("BILLING", 11).priority(3),
+                    Column::right("READ used/prov", 14).max(16).priority(8),
+                    Column::right("WRITE used/prov", 14).max(16).priority(8),
+                    Column::right("THROTTLED", 10).priority(9),
+                    Column::left("GSIS", 6).max(20).priority(5),
                 ],
                 rows: s
                     .map(|s| s.tables.iter().map(|t| Self::table_row(t, ctx)).collect())
@@ -265,15 +304,15 @@ impl View for QueuesView {
         Table {
             columns: vec![
                 Column::left("!", 2),
-                Column::left("QUEUE", 18).grow(),
-                Column::right("VISIBLE", 8),
-                Column::right("IN FLIGHT", 9),
-                Column::right("DELAYED", 7),
-                Column::right("OLDEST", 9),
-                Column::left("DLQ (depth)", 16),
-                Column::left("TREND", SPARK as u16),
-                Column::right("NET/s", 7),
-                Column::right("DRAIN", 8),
+                Column::left("QUEUE", 12).max(40).key(),
+                Column::right("VISIBLE", 8).priority(9),
+                Column::right("IN FLIGHT", 9).priority(6),
+                Column::right("DELAYED", 7).priority(2),
+                Column::right("OLDEST", 9).max(12).priority(8),
+                Column::left("DLQ (depth)", 11).max(30).priority(4),
+                Column::left("TREND", SPARK as u16).priority(5),
+                Column::right("NET/s", 7).priority(8),
+                Column::right("DRAIN", 8).max(12).priority(9),
             ],
             rows: s
                 .map(|s| s.queues.iter().map(|q| Self::queue_row(q, ctx)).collect())
@@ -348,10 +387,7 @@ impl View for QueuesView {
         let Some(q) = s.queues.iter().find(|q| q.info.url == row) else {
             return Vec::new();
         };
-        vec![
-            offer("purge_queue", purge_plan(&q.info)),
-            offer("redrive_dlq", redrive_plan(s, &q.info, ctx.config.aws.redrive_rate)),
-        ]
+        queue_offers(s, &q.info, ctx)
     }
 
     fn row_vars(&self, ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
@@ -371,6 +407,20 @@ impl View for QueuesView {
         }
     }
 
+    fn handles(&self, name: &str) -> bool {
+        name == "toggle_tables"
+    }
+
+    fn show(&mut self, name: &str) -> bool {
+        match name {
+            "queues" | "tables" => {
+                self.tables = name == "tables";
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<crate::app::Effect>> {
         (action == "toggle_tables").then(|| {
             self.tables = !self.tables;
@@ -386,11 +436,12 @@ fn raise_offer(t: &TableInfo, gsi: Option<&str>) -> ActionOffer {
         None => Some(&t.capacity),
         Some(g) => t.gsis.iter().find(|i| i.name == g).map(|i| &i.capacity),
     };
+    let identity = capacity_identity(t, gsi);
     let Some((r, w)) = cap.and_then(|c| c.rcu.zip(c.wcu)) else {
         return offer("raise_capacity", raise_capacity_plan(t, gsi, 1, 1));
     };
     let (r2, w2) = doubled(r, w);
-    let preset = raise_capacity_plan(t, gsi, r2, w2);
+    let preset = raise_capacity_plan(t, gsi, r2, w2).map(|p| p.bound_to(identity.clone()));
     let what = gsi.map(|g| format!("{}/{g}", t.name)).unwrap_or_else(|| t.name.clone());
     let (table, index) = (t.clone(), gsi.map(str::to_string));
     ActionOffer {
@@ -400,7 +451,7 @@ fn raise_offer(t: &TableInfo, gsi: Option<&str>) -> ActionOffer {
             initial: format!("{r2}/{w2}"),
             build: std::sync::Arc::new(move |text: &str| {
                 let (nr, nw) = parse_capacity(text, r, w)?;
-                raise_capacity_plan(&table, index.as_deref(), nr, nw)
+                raise_capacity_plan(&table, index.as_deref(), nr, nw).map(|p| p.bound_to(identity.clone()))
             }),
         }),
         ..offer("raise_capacity", preset)
@@ -454,12 +505,12 @@ impl View for TableView {
         }
         Table {
             columns: vec![
-                Column::left("TABLE / INDEX", 20).grow(),
-                Column::left("STATUS", 9),
-                Column::right("READ used/prov", 16),
-                Column::right("WRITE used/prov", 16),
-                Column::right("READ THR", 9),
-                Column::right("THROTTLED", 10),
+                Column::left("TABLE / INDEX", 16).max(40),
+                Column::left("STATUS", 9).priority(7),
+                Column::right("READ used/prov", 14).max(16).priority(8),
+                Column::right("WRITE used/prov", 14).max(16).priority(8),
+                Column::right("READ THR", 9).priority(4),
+                Column::right("THROTTLED", 10).priority(9),
             ],
             rows,
             default_sort: None,
@@ -590,7 +641,7 @@ impl View for QueueView {
             );
         }
         Table {
-            columns: vec![Column::left("", 22), Column::left("", 40).grow()],
+            columns: vec![Column::left("", 14).max(22), Column::left("", 30).max(200).grow()],
             rows,
             default_sort: None,
             empty: "this queue is not in the last poll".into(),
@@ -601,9 +652,6 @@ impl View for QueueView {
         let (Some(s), Some(q)) = (state(ctx), self.queue(ctx)) else {
             return Vec::new();
         };
-        vec![
-            offer("purge_queue", purge_plan(&q.info)),
-            offer("redrive_dlq", redrive_plan(s, &q.info, ctx.config.aws.redrive_rate)),
-        ]
+        queue_offers(s, &q.info, ctx)
     }
 }

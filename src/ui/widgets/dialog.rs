@@ -1,7 +1,8 @@
 //! Dialog boxes: the confirm dialog (the plan, verbatim), value prompts, quit-while-running, palette.
 
-use crate::app::overlay::{Confirm, Focus, Input, Palette, palette_matches};
+use crate::app::overlay::{Confirm, DialogFit, Focus, Input, Palette, palette_matches};
 use crate::ui::theme::{Slot, Theme};
+use crate::ui::widgets::text::wrap_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -46,45 +47,107 @@ fn label(text: &str, theme: &Theme) -> Span<'static> {
     Span::styled(format!("{text:<9}"), theme.style(Slot::Header))
 }
 
-pub fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm, read_only: bool, theme: &Theme) {
+/// Rows the confirm dialog's body must be able to show for the dialog to be drawn at all.
+const MIN_BODY_ROWS: u16 = 3;
+/// Narrowest inner width a confirm dialog is drawn at.
+const MIN_INNER_WIDTH: u16 = 30;
+
+/// The confirm dialog laid out for one terminal size. Title (on the border), target and risk are
+/// pinned at the top; verify, the typed field, the buttons and hints at the bottom; the description
+/// and the exact call scroll between them when the whole plan is taller than the screen.
+pub struct ConfirmLayout {
+    pub rect: Rect,
+    top: Vec<Line<'static>>,
+    body: Vec<Line<'static>>,
+    bottom: Vec<Line<'static>>,
+    /// Rows of body shown at once.
+    pub body_rows: u16,
+    pub fit: DialogFit,
+}
+
+/// `label` and `value` on one row, the value wrapped under itself (hanging indent) to `width`.
+fn labelled(label_text: &str, value: Vec<Span<'static>>, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    const INDENT: usize = 9;
+    let mut rows = wrap_spans(&value, width.saturating_sub(INDENT), true);
+    for (i, row) in rows.iter_mut().enumerate() {
+        let head = if i == 0 {
+            label(label_text, theme)
+        } else {
+            Span::raw(" ".repeat(INDENT))
+        };
+        row.spans.insert(0, head);
+    }
+    rows
+}
+
+fn wrapped(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
+    wrap_spans(&spans, width, true)
+}
+
+/// Lays the dialog for `c` out in `area`: exact row counts (every line is wrapped here), the body's
+/// scroll range, and whether the controls fit at all.
+pub fn confirm_layout(c: &Confirm, read_only: bool, area: Rect, theme: &Theme) -> ConfirmLayout {
     let plan = &c.plan;
+    let outer_w = area.width.saturating_sub(6).min(100);
+    let width = usize::from(outer_w.saturating_sub(2));
     let risk_style = match plan.risk {
         crate::actions::Risk::Low => theme.style(Slot::Ok),
         crate::actions::Risk::Medium => theme.style(Slot::Warn),
         crate::actions::Risk::High => theme.style(Slot::Crit),
     };
-    let mut lines: Vec<Line> = Vec::new();
-    lines.push(Line::from(vec![
-        label("Target", theme),
-        Span::styled(plan.target.clone(), theme.style(Slot::Title)),
-    ]));
-    lines.push(Line::from(vec![
-        label("Risk", theme),
-        Span::styled(plan.risk.to_string().to_uppercase(), risk_style),
-        Span::styled(
-            format!("   timeout {}", humantime::format_duration(plan.timeout)),
-            theme.style(Slot::Muted),
-        ),
-    ]));
-    lines.push(Line::default());
+    let mut top = labelled(
+        "Target",
+        vec![Span::styled(plan.target.clone(), theme.style(Slot::Title))],
+        width,
+        theme,
+    );
+    top.extend(labelled(
+        "Risk",
+        vec![
+            Span::styled(plan.risk.to_string().to_uppercase(), risk_style),
+            Span::styled(
+                format!("   timeout {}", humantime::format_duration(plan.timeout)),
+                theme.style(Slot::Muted),
+            ),
+        ],
+        width,
+        theme,
+    ));
+    top.push(Line::default());
+
+    let mut body = Vec::new();
     for l in plan.description.lines() {
-        lines.push(Line::from(l.to_string()));
+        body.extend(wrapped(vec![Span::raw(l.to_string())], width));
     }
-    lines.push(Line::default());
-    lines.push(Line::from(label("Runs", theme)));
+    body.push(Line::default());
+    body.push(Line::from(label("Runs", theme)));
+    // The call is cut by characters, not words: every character of it is shown, in place.
     for l in plan.call.lines() {
-        lines.push(Line::from(Span::styled(format!("  {l}"), theme.style(Slot::Accent))));
+        let rows = wrap_spans(
+            &[Span::styled(l.to_string(), theme.style(Slot::Accent))],
+            width.saturating_sub(2),
+            false,
+        );
+        body.extend(rows.into_iter().map(|mut r| {
+            r.spans.insert(0, Span::raw("  "));
+            r
+        }));
     }
-    lines.push(Line::default());
-    lines.push(Line::from(vec![label("Verify", theme), Span::raw(plan.verify.clone())]));
-    lines.push(Line::default());
+
+    let mut bottom = labelled("Verify", vec![Span::raw(plan.verify.clone())], width, theme);
+    bottom.push(Line::default());
+    let mut keys = "tab ←→: move  enter: choose  esc: cancel".to_string();
     if read_only {
-        lines.push(Line::from(Span::styled(
-            "READ-ONLY MODE: this plan is shown for reference and will not run.",
-            theme.style(Slot::Warn),
-        )));
-        lines.push(Line::default());
-        lines.push(Line::from(button("Close", true, true, theme)));
+        bottom.extend(wrapped(
+            vec![Span::styled(
+                "READ-ONLY MODE: this plan is shown for reference and will not run.",
+                theme.style(Slot::Warn),
+            )],
+            width,
+        ));
+        bottom.push(Line::default());
+        bottom.push(Line::from(button("Close", true, true, theme)));
+        keys = "enter, esc: close".into();
     } else {
         if plan.needs_typed_confirmation() {
             let field_style = if c.focus == Focus::Typed {
@@ -93,29 +156,104 @@ pub fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm, read_only: bool,
                 theme.style(Slot::Muted)
             };
             let cursor = if c.focus == Focus::Typed { "▏" } else { "" };
-            lines.push(Line::from(vec![
-                Span::raw("Type "),
-                Span::styled(plan.target.clone(), theme.style(Slot::Title)),
-                Span::raw(" to confirm: "),
-                Span::styled(format!("[{}{cursor}]", c.typed), field_style),
-            ]));
-            lines.push(Line::default());
+            bottom.extend(wrapped(
+                vec![
+                    Span::raw("Type "),
+                    Span::styled(plan.target.clone(), theme.style(Slot::Title)),
+                    Span::raw(" to confirm: "),
+                    Span::styled(format!("[{}{cursor}]", c.typed), field_style),
+                ],
+                width,
+            ));
+            bottom.push(Line::default());
         }
-        lines.push(Line::from(vec![
+        bottom.push(Line::from(vec![
             button("Cancel", c.focus == Focus::Cancel, true, theme),
             Span::raw("   "),
             button("Run", c.focus == Focus::Run, c.armed(), theme),
-            Span::styled("    tab: move  enter: choose  esc: cancel", theme.style(Slot::Muted)),
         ]));
     }
     if let Some(hint) = &c.hint {
-        lines.push(Line::from(Span::styled(hint.clone(), theme.style(Slot::Warn))));
+        bottom.extend(wrapped(
+            vec![Span::styled(hint.clone(), theme.style(Slot::Warn))],
+            width,
+        ));
     }
-    let height = (lines.len() as u16 + plan.call.len() as u16 / area.width.max(1)).min(area.height);
-    let rect = centered(area, area.width.saturating_sub(8).min(100), height + 2);
-    let title = format!("Confirm: {}", plan.title);
-    let inner = frame_box(frame, rect, &title, theme);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+
+    // Everything at once when it fits; else the body scrolls and the keys line says how.
+    let scroll_keys = format!("{keys}  ↑↓ pgup pgdn: scroll");
+    let keys_line = |k: String| wrapped(vec![Span::styled(k, theme.style(Slot::Muted))], width);
+    let pinned = (top.len() + bottom.len()) as u16 + 2 /* borders */ + 1 /* gap or scroll line */;
+    let plain = keys_line(keys);
+    let (body_rows, max_scroll, keys) = if pinned + plain.len() as u16 + body.len() as u16 <= area.height {
+        (body.len() as u16, 0, plain)
+    } else {
+        let keys = keys_line(scroll_keys);
+        let rows = area.height.saturating_sub(pinned + keys.len() as u16);
+        (rows, (body.len() as u16).saturating_sub(rows), keys)
+    };
+    bottom.extend(keys);
+    let fits = outer_w >= MIN_INNER_WIDTH + 2 && body_rows >= MIN_BODY_ROWS.min(body.len() as u16);
+    let height = ((top.len() + bottom.len()) as u16 + 3 + body_rows).min(area.height);
+    ConfirmLayout {
+        rect: centered(area, outer_w, height),
+        top,
+        body,
+        bottom,
+        body_rows,
+        fit: DialogFit {
+            fits,
+            max_scroll,
+            page: body_rows,
+        },
+    }
+}
+
+pub fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm, read_only: bool, theme: &Theme) {
+    let layout = confirm_layout(c, read_only, area, theme);
+    let title = format!("Confirm: {}", c.plan.title);
+    if !layout.fit.fits {
+        draw_too_small(frame, area, &title, theme);
+        return;
+    }
+    let inner = frame_box(frame, layout.rect, &title, theme);
+    let scroll = c.scroll.min(layout.fit.max_scroll);
+    let mut rows: Vec<Line> = layout.top.clone();
+    rows.extend(
+        layout
+            .body
+            .iter()
+            .skip(usize::from(scroll))
+            .take(usize::from(layout.body_rows))
+            .cloned(),
+    );
+    // Where the body stands: a plain gap when it is all shown, else what is above and below.
+    let below = layout.fit.max_scroll - scroll;
+    rows.push(if layout.fit.max_scroll == 0 {
+        Line::default()
+    } else {
+        Line::from(Span::styled(
+            format!("── ↑ {scroll} more · ↓ {below} more ──"),
+            theme.style(Slot::Muted),
+        ))
+    });
+    rows.extend(layout.bottom.iter().cloned());
+    frame.render_widget(Paragraph::new(rows), inner);
+}
+
+/// Too small for the controls: says so instead of drawing a dialog without its buttons.
+fn draw_too_small(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) {
+    let width = area.width.saturating_sub(2).min(60);
+    let lines = wrapped(
+        vec![Span::styled(
+            "enlarge the terminal to confirm: this plan does not fit on screen with its controls (esc: cancel)",
+            theme.style(Slot::Warn),
+        )],
+        usize::from(width.saturating_sub(2)),
+    );
+    let rect = centered(area, width, lines.len() as u16 + 2);
+    let inner = frame_box(frame, rect, title, theme);
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn draw_input(frame: &mut Frame, area: Rect, i: &Input, theme: &Theme) {

@@ -1,5 +1,7 @@
 //! Small text helpers for fixed-width cells.
 
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Cuts `s` to at most `width` columns, ending in `…` when cut.
@@ -57,9 +59,93 @@ pub fn bar(fraction: f64, width: usize) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
+/// Cuts styled text into rows of at most `width` columns (by display width) and never drops a
+/// character: what is counted is what is drawn, so a box sized from these rows holds all of them.
+/// With `words`, a row breaks after its last space when it has one (the space ends the row); a
+/// character wider than a whole row still gets a row of its own.
+pub fn wrap_spans(spans: &[Span], width: usize, words: bool) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let cells: Vec<(char, Style, usize)> = spans
+        .iter()
+        .flat_map(|s| s.content.chars().map(move |c| (c, s.style, c.width().unwrap_or(0))))
+        .collect();
+    let mut rows: Vec<&[(char, Style, usize)]> = Vec::new();
+    let (mut start, mut used, mut space) = (0, 0, None);
+    let mut i = 0;
+    while i < cells.len() {
+        let (c, _, w) = cells[i];
+        if used + w > width && i > start {
+            let cut = match space {
+                Some(s) if words => s + 1,
+                _ => i,
+            };
+            rows.push(&cells[start..cut]);
+            start = cut;
+            used = cells[start..i].iter().map(|c| c.2).sum();
+            space = None;
+            continue;
+        }
+        if c == ' ' {
+            space = Some(i);
+        }
+        used += w;
+        i += 1;
+    }
+    rows.push(&cells[start..]);
+    rows.into_iter().map(line_of).collect()
+}
+
+/// One row of styled characters as a line, consecutive characters of one style in one span.
+fn line_of(cells: &[(char, Style, usize)]) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut style = cells.first().map(|c| c.1).unwrap_or_default();
+    for (c, s, _) in cells {
+        if *s != style && !text.is_empty() {
+            spans.push(Span::styled(std::mem::take(&mut text), style));
+        }
+        style = *s;
+        text.push(*c);
+    }
+    if !text.is_empty() {
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows(text: &str, width: usize, words: bool) -> Vec<String> {
+        wrap_spans(&[Span::raw(text)], width, words)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn wrapping_keeps_every_character_and_fits_the_width() {
+        assert_eq!(rows("abcdefgh", 3, false), ["abc", "def", "gh"]);
+        assert_eq!(rows("drain es-data-3 now", 9, true), ["drain ", "es-data-3", " now"]);
+        assert_eq!(
+            rows("averyveryverylongword x", 8, true),
+            ["averyver", "yverylon", "gword x"]
+        );
+        assert_eq!(rows("", 5, true), [""]);
+        assert_eq!(rows("日本語", 3, false), ["日", "本", "語"]);
+        for (text, w) in [("PUT /_cluster/settings {\"persistent\": {}}", 7), ("a b c d e f", 2)] {
+            let joined: String = rows(text, w, true).concat();
+            assert_eq!(joined, text, "nothing dropped");
+            assert!(rows(text, w, true).iter().all(|r| r.width() <= w), "{text}");
+        }
+        let styled = wrap_spans(
+            &[Span::raw("ab"), Span::styled("cd", Style::default().bold())],
+            3,
+            false,
+        );
+        assert_eq!(styled[0].spans.len(), 2, "styles survive a cut");
+    }
 
     #[test]
     fn truncation_respects_display_width() {

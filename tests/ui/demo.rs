@@ -1,0 +1,161 @@
+//! The demo fleet as the console sees it, for tests of the real panes: `opsdeck demo`'s servers are
+//! started once, polled through the real pollers until they show what the tests need, and the
+//! resulting state is kept; every test builds its own app on a copy of it.
+
+use opsdeck::actions::audit::{AuditLog, Identity};
+use opsdeck::actions::{ActionCtx, OutcomeResult};
+use opsdeck::app::{App, Event};
+use opsdeck::config::Config;
+use opsdeck::demo::DemoFleet;
+use opsdeck::model::Fleet;
+use opsdeck::sources::runner::{Polled, poll_once};
+use opsdeck::sources::{Backends, Poller};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+/// What the demo showed: its fleet state, the config pointing at it, and when it was polled.
+pub struct Demo {
+    pub fleet: Fleet,
+    pub config: Config,
+    pub now: SystemTime,
+    /// The same fleet after two real actions on the demo cluster: allocation disabled and a node
+    /// drained (the actions that need such a cluster are offered there).
+    pub changed_es: Fleet,
+}
+
+/// The demo's state, made once for all tests of this binary.
+pub fn demo() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(observe())
+    })
+}
+
+/// What every test needs the demo to show before it is kept, and what is still missing.
+fn missing(f: &Fleet) -> Vec<&'static str> {
+    let pillows = f.pillows.data.as_ref();
+    let queues = f.queues.data.as_ref();
+    let hosts = f.hosts.data.as_ref();
+    let shown = [
+        (
+            "xform-pillow behind its retained log",
+            pillows.is_some_and(|s| s.pillows.iter().any(|p| p.name == "xform-pillow" && p.total_lag > 0)),
+        ),
+        (
+            "pillow rates (two polls)",
+            pillows.is_some_and(|s| s.pillows.iter().all(|p| p.consume_rate.is_some())),
+        ),
+        (
+            "dead letters in ingest-dlq",
+            queues.is_some_and(|s| s.queue("ingest-dlq").is_some_and(|q| q.info.visible > 0)),
+        ),
+        (
+            "reports-legacy and TileIndex",
+            queues.is_some_and(|s| s.queue("reports-legacy").is_some() && s.table("TileIndex").is_some()),
+        ),
+        (
+            "a crash dump on a host",
+            hosts.is_some_and(|s| s.hosts.iter().any(|h| !h.junk.is_empty())),
+        ),
+        (
+            "every host's programs",
+            hosts.is_some_and(|s| s.hosts.iter().all(|h| h.reachable && !h.programs.is_empty())),
+        ),
+        (
+            "the cluster's unassigned replica",
+            f.elasticsearch.data.as_ref().is_some_and(|s| !s.unassigned.is_empty()),
+        ),
+    ];
+    shown.into_iter().filter(|(_, ok)| !ok).map(|(what, _)| what).collect()
+}
+
+async fn poll_all(app: &mut App, pollers: &mut [Box<dyn Poller>]) {
+    for p in pollers.iter_mut() {
+        let update = poll_once(p.as_mut()).await;
+        app.update(Event::Polled(Polled {
+            at: SystemTime::now(),
+            update,
+        }));
+    }
+}
+
+async fn observe() -> Demo {
+    let sandbox = tempfile::tempdir().expect("a temp dir");
+    let demo = DemoFleet::start(sandbox.path().join("demo"))
+        .await
+        .expect("the demo starts");
+    let (backends, errors) = Backends::connect(&demo.config).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut pollers = backends.pollers(&demo.config);
+    let mut app = opsdeck::ui::testing::app(demo.config.clone(), "default", SystemTime::now());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        poll_all(&mut app, &mut pollers).await;
+        let missing = missing(&app.fleet);
+        if missing.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo never showed: {missing:?}");
+        // The demo lives on its own clock; the next poll comes a little later, as it would.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let fleet = app.fleet.clone();
+    let now = app.now;
+
+    // The same cluster after real actions, for the actions only such a cluster offers.
+    let es = fleet.elasticsearch.data.as_ref().expect("polled");
+    let cfg = &demo.config.elasticsearch;
+    let idle = es
+        .nodes
+        .iter()
+        .min_by_key(|n| n.shard_rows)
+        .expect("nodes")
+        .name
+        .clone();
+    let actions = ActionCtx {
+        backends: backends.clone(),
+        progress: tokio::sync::mpsc::unbounded_channel().0,
+        audit: AuditLog::new(sandbox.path().join("audit.jsonl"), Identity::current()),
+        cancel: CancellationToken::new(),
+    };
+    for plan in [
+        opsdeck::actions::elasticsearch::plan_set_enable(es, cfg, "none"),
+        opsdeck::actions::elasticsearch::plan_drain_node(es, cfg, &idle),
+    ] {
+        let plan = plan.expect("the demo cluster offers it");
+        let outcome = opsdeck::actions::run_operation(plan.op, &actions).await;
+        assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
+    }
+    poll_all(&mut app, &mut pollers).await;
+    let changed_es = app.fleet.clone();
+    drop(demo);
+    Demo {
+        fleet,
+        config: app.env.config.as_ref().clone(),
+        now,
+        changed_es,
+    }
+}
+
+/// An app on the demo's state (`fleet` of it), `width` x `height`, with keymap `keymap`.
+pub fn demo_app_on(fleet: &Fleet, keymap: &str, width: u16, height: u16) -> App {
+    let d = demo();
+    let mut app = opsdeck::ui::testing::app(d.config.clone(), keymap, d.now);
+    app.fleet = fleet.clone();
+    app.update(Event::Resize { width, height });
+    app
+}
+
+/// An app on the demo's state, `width` x `height`.
+pub fn demo_app(width: u16, height: u16) -> App {
+    demo_app_on(&demo().fleet, "default", width, height)
+}
+
+pub fn screen(app: &App) -> String {
+    opsdeck::ui::testing::screen_text(app, app.size.0, app.size.1)
+}

@@ -1,0 +1,302 @@
+//! The real panes on the demo's state: alerts land on their row, the footer offers only keys that
+//! act, help wraps, columns fit the screen and scroll, and plans are bound to what their target is.
+
+use super::demo::{demo, demo_app, demo_app_on, screen};
+use opsdeck::app::App;
+use opsdeck::app::overlay::Overlay;
+use opsdeck::ui::panes::Tab;
+use opsdeck::ui::testing::{planned, press, type_text};
+
+fn selected(app: &App) -> Option<String> {
+    app.screen().selected_key(&app.ctx())
+}
+
+fn footer(s: &str) -> &str {
+    s.trim_end_matches('\n').lines().last().unwrap_or_default()
+}
+
+/// Selects the row whose text in some cell is `text`, with `/` as a person would.
+fn find(app: &mut App, text: &str) {
+    press(app, "/");
+    type_text(app, &regex::escape(text));
+    press(app, "enter");
+}
+
+fn dialog_open(app: &App) -> bool {
+    matches!(app.overlay, Some(Overlay::Confirm(_)))
+}
+
+/// Confirms the open dialog (typing `typed` first when it asks for it) and expects a refusal:
+/// nothing runs; returns what the console said.
+fn refused(app: &mut App, typed: Option<&str>) -> String {
+    match typed {
+        Some(t) => {
+            type_text(app, t);
+        }
+        None => {
+            press(app, "tab");
+        }
+    }
+    assert!(planned(&press(app, "enter")).is_empty(), "it ran");
+    app.toasts.last().map(|t| t.text.clone()).unwrap_or_default()
+}
+
+#[test]
+fn every_alert_lands_on_the_row_it_is_about() {
+    let d = demo();
+    let alerts = opsdeck::analysis::alerts(&d.fleet, &d.config);
+    assert!(alerts.len() >= 5, "{alerts:?}");
+    for alert in &alerts {
+        let target = alert.target.as_ref().expect("every alert says where its subject is");
+        let tab = Tab::ALL.into_iter().find(|t| t.name() == target.pane).expect("a pane");
+        let mut app = demo_app(200, 50);
+        // The pane's own selection is elsewhere first (its last row), as after browsing it.
+        press(&mut app, &(tab.index() + 1).to_string());
+        press(&mut app, "end");
+        press(&mut app, "1");
+        find(&mut app, &alert.message);
+        let what = format!("{} {}: {}", alert.source, alert.subject, alert.message);
+        press(&mut app, "enter");
+        assert_eq!(app.tab, tab, "{what}");
+        assert_eq!(app.stack().len(), 1 + target.drill.len(), "{what}:\n{}", screen(&app));
+        if !target.row.is_empty() {
+            assert_eq!(
+                selected(&app).as_deref(),
+                Some(target.row.as_str()),
+                "{what}:\n{}",
+                screen(&app)
+            );
+        }
+    }
+}
+
+#[test]
+fn the_queue_alert_lands_on_its_queue_not_on_the_one_selected_before() {
+    let mut app = demo_app(160, 45);
+    let url = |app: &App, name: &str| {
+        let queues = app.fleet.queues.data.as_ref().unwrap();
+        queues.queue(name).unwrap().info.url.clone()
+    };
+    // Browsing the queues pane left its selection on another queue (the last row).
+    press(&mut app, "4");
+    press(&mut app, "end");
+    let before = selected(&app).unwrap();
+    assert_ne!(before, url(&app, "reports-legacy"), "the critical queue sorts first");
+    press(&mut app, "1");
+    find(&mut app, "reports-legacy");
+    press(&mut app, "enter");
+    assert_eq!(app.tab, Tab::Queues);
+    assert_eq!(selected(&app), Some(url(&app, "reports-legacy")));
+    press(&mut app, "P");
+    let dialog = screen(&app);
+    assert!(dialog.contains("Purge queue reports-legacy"), "{dialog}");
+}
+
+#[test]
+fn the_footer_offers_only_keys_that_act_here() {
+    let mut app = demo_app(200, 50);
+    press(&mut app, "2");
+    let s = screen(&app);
+    assert!(footer(&s).contains("R restart pillow"), "{s}");
+    assert!(!footer(&s).contains("restart process"), "r needs a partition:\n{s}");
+    press(&mut app, "r");
+    assert!(!dialog_open(&app));
+    // The unassigned copy's explain says to retry: R does, and says so.
+    press(&mut app, "3");
+    press(&mut app, "v");
+    press(&mut app, "v");
+    press(&mut app, "enter");
+    let s = screen(&app);
+    assert!(s.contains("explain "), "{s}");
+    assert!(footer(&s).contains("R retry failed"), "{s}");
+    assert!(
+        !footer(&s).contains("grid left"),
+        "grid keys act only on the grid:\n{s}"
+    );
+    press(&mut app, "R");
+    assert!(
+        screen(&app).contains("Confirm: Retry failed allocations"),
+        "{}",
+        screen(&app)
+    );
+    // At 80 columns too: the actions most relevant to the view come first.
+    let mut app = demo_app(80, 24);
+    for k in ["3", "v", "v", "enter"] {
+        press(&mut app, k);
+    }
+    let s = screen(&app);
+    assert!(footer(&s).contains("R retry failed"), "{s}");
+}
+
+#[test]
+fn help_keeps_keys_apart_from_what_they_do_and_wraps_to_the_screen() {
+    let mut app = demo_app_on(&demo().fleet, "vim", 100, 30);
+    press(&mut app, "?");
+    let mut all = String::new();
+    for _ in 0..40 {
+        all.push_str(&screen(&app));
+        press(&mut app, "pagedown");
+    }
+    assert!(all.contains("ctrl-d"), "{all}");
+    for line in all.lines().filter(|l| l.contains("ctrl-d")) {
+        assert!(!line.contains("ctrl-dnext"), "keys run into their description: {line}");
+    }
+    // Narrow: every description is there whole, wrapped rather than cut.
+    let mut app = demo_app(80, 24);
+    press(&mut app, "3");
+    press(&mut app, "?");
+    let mut words = Vec::new();
+    for _ in 0..40 {
+        let s = screen(&app);
+        words.extend(s.split_whitespace().map(str::to_string));
+        press(&mut app, "down");
+    }
+    let text = words.join(" ");
+    for a in Tab::Elasticsearch.actions() {
+        let said = a.help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let first = said.split(' ').next().unwrap_or_default();
+        let last = said.rsplit(' ').next().unwrap_or_default();
+        assert!(
+            text.contains(first) && text.contains(last),
+            "{:?} is cut in the help at 80 columns",
+            a.help
+        );
+    }
+}
+
+#[test]
+fn vital_columns_are_on_screen_at_100_by_30() {
+    let mut app = demo_app(100, 30);
+    for (tab, titles) in [
+        ("2", &["RECOVERY", "RUNNING", "LAG TREND", "STATUS", "LAG"][..]),
+        ("3", &["heap", "shards", "status", "disk%"][..]),
+        ("4", &["DRAIN", "NET/s", "VISIBLE", "OLDEST"][..]),
+        ("5", &["JUNK", "PROGRAMS", "FULLEST DISK", "STATE"][..]),
+    ] {
+        press(&mut app, tab);
+        let s = screen(&app);
+        for t in titles {
+            assert!(s.contains(t), "{t} missing at 100x30:\n{s}");
+        }
+    }
+}
+
+#[test]
+fn the_overview_shows_whole_subjects_when_there_is_room() {
+    let app = demo_app(200, 50);
+    let s = screen(&app);
+    for alert in opsdeck::analysis::alerts(&app.fleet, &app.env.config) {
+        assert!(s.contains(&alert.subject), "{} cut:\n{s}", alert.subject);
+    }
+}
+
+#[test]
+fn the_tab_bar_abbreviates_rather_than_drops_tabs() {
+    for width in [80, 60] {
+        let app = demo_app(width, 24);
+        let s = screen(&app);
+        let bar = s.lines().next().unwrap_or_default();
+        for (i, tab) in Tab::ALL.iter().enumerate() {
+            let short = format!(" {} ", i + 1);
+            assert!(bar.contains(&short), "tab {} missing at {width}: {bar}", tab.name());
+        }
+        if width == 80 {
+            assert!(
+                bar.contains("1 overview"),
+                "the active tab keeps its name longest: {bar}"
+            );
+            assert!(bar.contains("7 aud"), "{bar}");
+        }
+    }
+}
+
+#[test]
+fn hidden_columns_are_counted_and_scrolled_into_view() {
+    for (keymap, right, left) in [("default", "right", "left"), ("vim", "l", "h")] {
+        let mut app = demo_app_on(&demo().fleet, keymap, 80, 24);
+        press(&mut app, "2");
+        let s = screen(&app);
+        assert!(s.contains("more ▸"), "{keymap}: hidden columns are counted:\n{s}");
+        assert!(!s.contains("CHECKPOINT"), "the least important goes first:\n{s}");
+        assert!(
+            footer(&s).contains("columns"),
+            "{keymap}: the footer offers the scroll:\n{s}"
+        );
+        let mut shown = false;
+        for _ in 0..12 {
+            press(&mut app, right);
+            let s = screen(&app);
+            if s.contains("CHECKPOINT") {
+                assert!(s.contains("◂"), "columns to the left are counted:\n{s}");
+                assert!(s.contains("PILLOW"), "the name column stays:\n{s}");
+                shown = true;
+                break;
+            }
+        }
+        assert!(shown, "{keymap}: {right} never showed CHECKPOINT:\n{}", screen(&app));
+        for _ in 0..12 {
+            press(&mut app, left);
+        }
+        assert!(
+            !screen(&app).contains("◂"),
+            "{keymap}: back to the start:\n{}",
+            screen(&app)
+        );
+    }
+}
+
+#[test]
+fn restarting_processes_that_restarted_meanwhile_is_planned_again() {
+    let mut app = demo_app(200, 50);
+    press(&mut app, "2");
+    find(&mut app, "case-pillow");
+    press(&mut app, "R");
+    assert!(dialog_open(&app));
+    // Supervisor restarted them while the dialog was open: other processes, same call.
+    for h in &mut app.fleet.hosts.data.as_mut().unwrap().hosts {
+        for p in h.programs.iter_mut().filter(|p| p.name.contains("case-pillow")) {
+            p.pid = p.pid.map(|pid| pid + 1000);
+        }
+    }
+    let toast = refused(&mut app, None);
+    assert!(toast.contains("not run") && toast.contains("pid"), "{toast}");
+    assert!(dialog_open(&app), "the new plan is shown");
+    press(&mut app, "tab");
+    assert_eq!(
+        planned(&press(&mut app, "enter")).len(),
+        1,
+        "the new plan runs once confirmed"
+    );
+}
+
+#[test]
+fn purging_a_queue_made_again_under_its_name_is_refused() {
+    let mut app = demo_app(200, 50);
+    press(&mut app, "4");
+    find(&mut app, "reports-legacy");
+    press(&mut app, "P");
+    assert!(dialog_open(&app));
+    let queues = app.fleet.queues.data.as_mut().unwrap();
+    let q = queues
+        .queues
+        .iter_mut()
+        .find(|q| q.info.name == "reports-legacy")
+        .unwrap();
+    q.info.created = q.info.created.map(|c| c + 3600);
+    let toast = refused(&mut app, Some("reports-legacy"));
+    assert!(toast.contains("created"), "{toast}");
+}
+
+#[test]
+fn draining_a_node_name_that_is_another_node_now_is_refused() {
+    let mut app = demo_app(200, 50);
+    press(&mut app, "3");
+    find(&mut app, "es-core-2");
+    press(&mut app, "D");
+    assert!(dialog_open(&app), "{}", screen(&app));
+    let es = app.fleet.elasticsearch.data.as_mut().unwrap();
+    let node = es.nodes.iter_mut().find(|n| n.name == "es-core-2").unwrap();
+    node.id = "a-new-node-id".into();
+    let toast = refused(&mut app, None);
+    assert!(toast.contains("now id a-new-node-id"), "{toast}");
+}

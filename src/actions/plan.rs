@@ -70,6 +70,8 @@ pub enum OutcomeResult {
     Unverified,
     /// Did not run, or ran and failed.
     Failed,
+    /// Stopped by the user (`ctrl-x`) before it finished; the summary says what it left changed.
+    Stopped,
 }
 
 impl OutcomeResult {
@@ -78,6 +80,7 @@ impl OutcomeResult {
             OutcomeResult::Succeeded => "succeeded",
             OutcomeResult::Unverified => "unverified",
             OutcomeResult::Failed => "failed",
+            OutcomeResult::Stopped => "stopped",
         }
     }
 }
@@ -98,6 +101,12 @@ impl Outcome {
     pub fn failed(summary: impl Into<String>) -> Self {
         Self {
             result: OutcomeResult::Failed,
+            summary: summary.into(),
+        }
+    }
+    pub fn stopped(summary: impl Into<String>) -> Self {
+        Self {
+            result: OutcomeResult::Stopped,
             summary: summary.into(),
         }
     }

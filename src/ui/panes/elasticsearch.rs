@@ -80,6 +80,10 @@ pub const ACTIONS: &[PaneAction] = &[
         help: "controlled bounce even though the node holds a last copy",
     },
     PaneAction {
+        name: "acknowledge_departure",
+        help: "acknowledge that the selected node left the cluster (its alert goes; the row stays greyed)",
+    },
+    PaneAction {
         name: "change_config",
         help: "guided drain → restart → re-include of the selected node",
     },
@@ -103,6 +107,7 @@ pub const DEFAULT_KEYS: &[(&str, &str)] = &[
     ("B", "bounce_node"),
     ("alt-b", "bounce_node_override"),
     ("M", "change_config"),
+    ("a", "acknowledge_departure"),
 ];
 
 pub fn root() -> Box<dyn View> {
@@ -327,7 +332,33 @@ fn node_status(n: &EsNode) -> (String, Tone) {
     (parts.join(" · "), tone)
 }
 
+/// A node that left the cluster: greyed, with when it left, until it rejoins or is acknowledged.
+fn departed_row(d: &crate::model::elasticsearch::DepartedNode) -> Row {
+    let n = &d.node;
+    let status = format!(
+        "LEFT at {}{}",
+        crate::analysis::elasticsearch::clock(d.left_at),
+        if d.acknowledged { " · acknowledged" } else { "" }
+    );
+    let muted = |c: Cell| c.tone(Tone::Muted);
+    Row {
+        key: n.name.clone(),
+        cells: vec![
+            muted(Cell::text(&n.name)),
+            muted(Cell::text(&n.ip)),
+            muted(Cell::text(n.roles_label())),
+            muted(Cell::text("")),
+            muted(Cell::num("—", -1.0)),
+            muted(Cell::num("—", -1.0)),
+            muted(Cell::num("—", -1.0)),
+            muted(Cell::num("—", -1.0)),
+            Cell::text(status).tone(if d.acknowledged { Tone::Muted } else { Tone::Warn }),
+        ],
+    }
+}
+
 fn nodes_table(s: &EsState) -> Table {
+    let departed = s.departed.iter().map(departed_row);
     let rows = s
         .nodes
         .iter()
@@ -375,6 +406,7 @@ fn nodes_table(s: &EsState) -> Table {
                 ],
             }
         })
+        .chain(departed)
         .collect();
     Table {
         columns: vec![

@@ -745,8 +745,16 @@ async fn run_procedure(p: Procedure, client: &EsClient, ctx: &ActionCtx) -> Outc
         Ok(state) => left_changed_text(&settings_changed(&p.before, &state.raw_settings)),
         Err(e) => format!("cannot read what it left changed: {e}"),
     };
-    let summary = format!("stopped at step {}: {e} ({done}); {left}", run.step);
-    if e == STOPPED_BY_USER {
+    let stopped = e == STOPPED_BY_USER;
+    let at = match run.step {
+        0 => "before its first step".to_string(),
+        n => format!("at step {n}"),
+    };
+    let summary = format!(
+        "{} {at}: {e} ({done}); {left}",
+        if stopped { "stopped" } else { "failed" }
+    );
+    if stopped {
         Outcome::stopped(summary)
     } else {
         Outcome::failed(summary)

@@ -178,7 +178,8 @@ pub fn draw_quit(
     }
     buttons.push(Span::raw("   "));
     buttons.push(button("Quit anyway", focus == QuitFocus::Quit, true, theme));
-    let width = area.width.min(84);
+    // Wider when it lists settings: a key and two values fit on one line.
+    let width = area.width.min(if left.is_empty() { 64 } else { 84 });
     let inner_width = usize::from(width.saturating_sub(2)).max(1);
     let text_rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_width)).sum();
     let rect = centered(area, width, (text_rows + 4) as u16);

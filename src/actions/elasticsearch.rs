@@ -864,7 +864,7 @@ impl ProcedureRun<'_> {
                 Ok(state) => {
                     let (ok, text) = check(&state);
                     if ok {
-                        self.audit_check(what, &text, true);
+                        self.audit_check(what, &text, super::OutcomeResult::Succeeded);
                         return Ok(state);
                     }
                     if text != last {
@@ -876,7 +876,7 @@ impl ProcedureRun<'_> {
                 Err(e) => last = format!("cluster unreadable: {e}"),
             }
             if tokio::time::Instant::now() >= deadline {
-                self.audit_check(what, &last, false);
+                self.audit_check(what, &last, super::OutcomeResult::Failed);
                 return Err(format!(
                     "{what}: gave up after {} ({last})",
                     humantime::format_duration(limit)
@@ -884,7 +884,7 @@ impl ProcedureRun<'_> {
             }
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => {
-                    self.audit_check(what, STOPPED_BY_USER, false);
+                    self.audit_check(what, STOPPED_BY_USER, super::OutcomeResult::Stopped);
                     return Err(STOPPED_BY_USER.into());
                 }
                 _ = tokio::time::sleep(self.p.poll_every) => {}
@@ -893,7 +893,7 @@ impl ProcedureRun<'_> {
     }
 
     /// A check step in the audit log (intent + outcome, with no call).
-    fn audit_check(&self, what: &str, detail: &str, ok: bool) {
+    fn audit_check(&self, what: &str, detail: &str, result: super::OutcomeResult) {
         let sub = plan(
             "procedure_check",
             format!("{what} (step {} of {})", self.step, self.total),
@@ -907,10 +907,9 @@ impl ProcedureRun<'_> {
         );
         let id = format!("{}-step{}-check", std::process::id(), self.step);
         let _ = self.ctx.audit.intent(&id, &sub);
-        let outcome = if ok {
-            Outcome::succeeded(detail.to_string())
-        } else {
-            Outcome::failed(detail.to_string())
+        let outcome = Outcome {
+            result,
+            summary: detail.to_string(),
         };
         let _ = self.ctx.audit.outcome(&id, &sub, &outcome);
     }

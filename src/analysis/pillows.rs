@@ -492,8 +492,13 @@ fn process_verdict(pillow: &Pillow, process: &ProcessRef, program: &Program, log
         ProgramState::Stopped => "someone stopped it: start it when that is over",
         _ => "start it",
     };
+    // The log path comes last: it is the longest part, and the one a narrow screen may cut.
+    let waiting = match owned.len() {
+        0 => String::new(),
+        n => format!(", {n} partition(s) not consumed"),
+    };
     let mut message = format!(
-        "process {}-{} {}{} on {} → {advice}",
+        "process {}-{} {}{} on {}{waiting} → {advice}",
         pillow.name,
         process.index,
         program.state.as_str(),
@@ -502,9 +507,6 @@ fn process_verdict(pillow: &Pillow, process: &ProcessRef, program: &Program, log
     );
     if let Some(log) = log {
         message.push_str(&format!("; its log: {log}"));
-    }
-    if !owned.is_empty() {
-        message.push_str(&format!("; its partitions do not advance ({})", list(&owned, 4)));
     }
     Verdict {
         severity: Severity::Critical,

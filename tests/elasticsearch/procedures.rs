@@ -348,10 +348,13 @@ async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
         (last.action.as_str(), last.phase, last.result.as_str()),
         ("elasticsearch.bounce_node", AuditPhase::Outcome, "stopped")
     );
+    // The wait it was stopped in is recorded as stopped too; nothing failed.
+    assert!(lines.iter().all(|l| l.result != "failed"), "{lines:#?}");
     assert!(
         lines
             .iter()
-            .all(|l| l.result != "failed" || l.action == "elasticsearch.procedure_check")
+            .any(|l| l.action == "elasticsearch.procedure_check" && l.result == "stopped"),
+        "{lines:#?}"
     );
     // Allocation stays disabled (as the summary says): the next step would have been the user's.
     let s: EsState = state_of(&server.url).await;

@@ -81,9 +81,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
         process.message
     );
     assert!(
-        process
-            .message
-            .contains("its partitions do not advance (case-sql:1, case-sql:3)"),
+        process.message.contains("on pillow1, 2 partition(s) not consumed → "),
         "{}",
         process.message
     );

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 /// Samples of the recent past used for the trend line (older ones describe a different regime).
 const TREND_WINDOW_SECS: f64 = 600.0;
-/// The window of the rate called "now": its sign is the sign of the last minute's change in the counts.
-const NOW_WINDOW_SECS: f64 = 60.0;
+/// The window of the rate called "now": its sign is the sign of the change in the counts over it.
+/// Short, so a turn shows within a few polls; at least the last two samples whatever the poll interval.
+const NOW_WINDOW_SECS: f64 = 30.0;
 /// Below this many messages per second, a backlog counts as steady.
 const STEADY: f64 = 0.01;
 
@@ -45,7 +46,7 @@ impl Drain {
 /// A queue's trend from its samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trend {
-    /// Net messages per second now (positive: growing): the change over the last minute of samples
+    /// Net messages per second now (positive: growing): the change over the last 30 s of samples
     /// (the last two samples when polls are further apart), so it never contradicts the counts.
     pub net_rate: Option<f64>,
     /// Least squares over the last ten minutes: the trend line, and the drain projection when it
@@ -54,8 +55,8 @@ pub struct Trend {
     pub drain: Drain,
 }
 
-/// The change per second between the newest sample and the oldest one of the last minute (or the
-/// one before the newest, when polls are more than a minute apart).
+/// The change per second between the newest sample and the oldest one of the window (or the one
+/// before the newest, when polls are further apart than the window).
 fn now_rate<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Option<f64> {
     let mut newest_first = samples.rev();
     let last = newest_first.next()?;
@@ -89,8 +90,8 @@ fn trend_line<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) 
 }
 
 /// Net rate now, the trend line and time to drain from a queue's samples (oldest first). DRAIN follows
-/// the rate now: "growing" only while the last minute grew, an ETA only while it shrank (projected
-/// along the trend line when that shrinks too, a steadier estimate).
+/// the rate now: "growing" only while the counts grow, an ETA only while they shrink, and never
+/// sooner than either the rate now or the trend line (when that shrinks too) would have it.
 pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Trend {
     let Some(last) = samples.clone().next_back() else {
         return Trend {
@@ -107,8 +108,8 @@ pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -
         None => Drain::Unknown,
         Some(r) if r > STEADY => Drain::Growing,
         Some(r) if r < -STEADY => {
-            let along = trend_rate.filter(|t| *t < -STEADY).unwrap_or(r);
-            Drain::In(Duration::from_secs_f64((backlog as f64 / -along).min(1e9)))
+            let slowest = trend_rate.filter(|t| *t < -STEADY).map_or(r, |t| t.max(r));
+            Drain::In(Duration::from_secs_f64((backlog as f64 / -slowest).min(1e9)))
         }
         Some(_) => Drain::Steady,
     };
@@ -327,7 +328,10 @@ mod tests {
         let t = trend(fell.iter());
         let now = t.net_rate.unwrap();
         assert!(now < 0.0, "fell 2810 → 728, yet the rate now is {now:+.1}");
-        assert!((now + (2810.0 - 728.0) / 57.0).abs() < 1e-9, "{now}");
+        assert!(
+            (now + (1790.0 - 728.0) / 29.0).abs() < 1e-9,
+            "over the last 30 s: {now}"
+        );
         assert!(
             t.trend_rate.unwrap() > 0.0,
             "the trend line still shows the ten minutes' growth"
@@ -362,7 +366,19 @@ mod tests {
     }
 
     #[test]
-    fn polls_further_apart_than_a_minute_use_the_last_two_samples() {
+    fn the_drain_estimate_is_the_slower_of_now_and_the_trend_line() {
+        // Ten minutes of -1/s, then -10/s over the last 30 s: 300 left drain in 300 s, not 30 s.
+        let s = history(|t| 1_170 - t as u64, &[(570.0, 600), (600.0, 300)]);
+        let t = trend(s.iter());
+        assert!((t.net_rate.unwrap() + 10.0).abs() < 1e-9, "{t:?}");
+        match t.drain {
+            Drain::In(d) => assert!(d > Duration::from_secs(60), "{d:?} promises more than the trend: {t:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn polls_further_apart_than_the_window_use_the_last_two_samples() {
         let s = samples(&[(0.0, 100), (120.0, 400), (240.0, 160)]);
         let t = trend(s.iter());
         assert!((t.net_rate.unwrap() + 2.0).abs() < 1e-9, "{t:?}");

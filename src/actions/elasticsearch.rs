@@ -7,7 +7,7 @@
 //! because a transient value would silently keep overriding the persistent one.
 
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
-use crate::analysis::elasticsearch::{CapacityCheck, capacity_for_moving};
+use crate::analysis::elasticsearch::{CapacityCheck, capacity_for_moving, preview};
 use crate::config::elasticsearch::EsConfig;
 use crate::model::elasticsearch::{
     ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on, settings_changed,
@@ -342,14 +342,6 @@ fn typed_unless_fits(check: &CapacityCheck, target: &str, description: &mut Stri
         "\nReceivers would cross the low watermark and copies stay where they are. Type {target} to override."
     ));
     Risk::High
-}
-
-fn preview(items: &[String]) -> String {
-    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > 5 {
-        s.push_str(&format!(" and {} more", items.len() - 5));
-    }
-    s
 }
 
 /// Null every exclusion key set in either scope.

@@ -176,10 +176,11 @@ impl CapacityCheck {
     }
 }
 
-fn preview(items: &[String]) -> String {
-    let mut s = items.iter().take(4).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > 4 {
-        s.push_str(&format!(" and {} more", items.len() - 4));
+/// The first five of `items`, then how many more.
+pub fn preview(items: &[String]) -> String {
+    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > 5 {
+        s.push_str(&format!(" and {} more", items.len() - 5));
     }
     s
 }

@@ -160,6 +160,19 @@ async fn settings_are_written_persistent_and_transient_values_cleared() {
     assert!(act::plan_clear_exclusions(&state, &cfg).is_err());
 }
 
+/// The controlled bounce of core-1 as the pane plans it (no override), polling every 20 ms.
+fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck::actions::ActionPlan {
+    act::plan_procedure(
+        state,
+        config,
+        ProcedureKind::ControlledBounce,
+        "core-1",
+        false,
+        Duration::from_millis(20),
+    )
+    .unwrap()
+}
+
 /// The operator: when asked to restart `node`, stop it; a few ticks later, start it again.
 fn operator(node: &'static str) -> impl FnMut(&str, &opsdeck::demo::elasticsearch::SimServer) {
     let mut stopped = false;
@@ -176,15 +189,7 @@ async fn controlled_bounce_end_to_end() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
     let config = config_for(&server.url);
-    let plan = act::plan_procedure(
-        &state,
-        &config,
-        ProcedureKind::ControlledBounce,
-        "core-1",
-        false,
-        Duration::from_millis(20),
-    )
-    .unwrap();
+    let plan = bounce_core_1(&state, &config);
     assert_eq!(plan.risk, Risk::High);
     assert!(plan.call.contains("1. exclude zone=spot") && plan.call.contains("4. bounce core-1 (you restart it"));
     let ran = run_plan(&server, plan, Default::default(), operator("core-1")).await;
@@ -304,15 +309,7 @@ async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
     let config = config_for(&server.url);
-    let plan = act::plan_procedure(
-        &state,
-        &config,
-        ProcedureKind::ControlledBounce,
-        "core-1",
-        false,
-        Duration::from_millis(20),
-    )
-    .unwrap();
+    let plan = bounce_core_1(&state, &config);
     let cancel = tokio_util::sync::CancellationToken::new();
     let stop = cancel.clone();
     // Nobody restarts the node: stop the procedure while it waits for the bounce.
@@ -430,15 +427,7 @@ async fn a_bounce_checks_capacity_again_before_it_excludes_anything() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
     let config = config_for(&server.url);
-    let plan = act::plan_procedure(
-        &state,
-        &config,
-        ProcedureKind::ControlledBounce,
-        "core-1",
-        false,
-        Duration::from_millis(20),
-    )
-    .unwrap();
+    let plan = bounce_core_1(&state, &config);
     assert!(plan.description.contains("CAPACITY: "), "{}", plan.description);
     assert!(plan.description.contains("it fits."), "{}", plan.description);
     // Between plan and run the core nodes fill up.

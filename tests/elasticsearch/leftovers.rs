@@ -81,6 +81,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
         .find(|l| l.contains("spot-2"))
         .unwrap_or_else(|| panic!("the row stays:\n{screen}"));
     assert!(row.contains(&format!("LEFT at {when}")), "{row}");
+    assert!(row.contains("zone=spot"), "the row keeps what it was: {row}");
     // Still gone a poll later: still there, left at the same time.
     poll_into(&mut app, &server.url, left_at + Duration::from_secs(30)).await;
     assert!(alerts_about(&app, "spot-2")[0].contains(&when));

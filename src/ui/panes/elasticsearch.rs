@@ -332,6 +332,17 @@ fn node_status(n: &EsNode) -> (String, Tone) {
     (parts.join(" · "), tone)
 }
 
+/// A node's attributes worth showing (`zone=spot`), without the ones every node of a kind carries.
+fn attributes(n: &EsNode) -> String {
+    let attrs: Vec<String> = n
+        .attributes
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ml.") && !k.starts_with("xpack.") && !k.starts_with("transform."))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    attrs.join(" ")
+}
+
 /// A node that left the cluster: greyed, with when it left, until it rejoins or is acknowledged.
 fn departed_row(d: &crate::model::elasticsearch::DepartedNode) -> Row {
     let n = &d.node;
@@ -347,7 +358,7 @@ fn departed_row(d: &crate::model::elasticsearch::DepartedNode) -> Row {
             muted(Cell::text(&n.name)),
             muted(Cell::text(&n.ip)),
             muted(Cell::text(n.roles_label())),
-            muted(Cell::text("")),
+            muted(Cell::text(attributes(n))),
             muted(Cell::num("—", -1.0)),
             muted(Cell::num("—", -1.0)),
             muted(Cell::num("—", -1.0)),
@@ -363,12 +374,7 @@ fn nodes_table(s: &EsState) -> Table {
         .nodes
         .iter()
         .map(|n| {
-            let attrs: Vec<String> = n
-                .attributes
-                .iter()
-                .filter(|(k, _)| !k.starts_with("ml.") && !k.starts_with("xpack.") && !k.starts_with("transform."))
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
+            let attrs = attributes(n);
             let disk = match (n.disk_total, n.disk_available) {
                 (Some(t), Some(a)) => format!("{} / {}", human_bytes(t.saturating_sub(a)), human_bytes(t)),
                 _ => "?".into(),
@@ -387,7 +393,7 @@ fn nodes_table(s: &EsState) -> Table {
                     Cell::text(&n.name),
                     Cell::text(&n.ip),
                     Cell::text(n.roles_label()),
-                    Cell::text(attrs.join(" ")),
+                    Cell::text(attrs),
                     Cell::num(
                         disk,
                         n.disk_total.unwrap_or(0).saturating_sub(n.disk_available.unwrap_or(0)) as f64,

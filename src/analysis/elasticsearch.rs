@@ -234,15 +234,22 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
         .filter(|s| s.state != crate::model::elasticsearch::ShardState::Unassigned)
         .filter(|s| s.node.as_deref().is_some_and(is_leaving))
         .collect();
-    // Which receivers hold a copy of each shard already (same-shard rule).
-    let mut holders: std::collections::HashMap<(&str, u32), Vec<&str>> = std::collections::HashMap::new();
+    // Which receivers hold a copy of each moving shard already (same-shard rule); only the moving
+    // shards are keyed, so the pass over every copy stays a lookup each.
+    let mut holders: std::collections::HashMap<(&str, u32), Vec<&str>> = moving
+        .iter()
+        .map(|s| ((s.index.as_str(), s.shard), Vec::new()))
+        .collect();
     for s in &state.shards {
+        let Some(held) = holders.get_mut(&(s.index.as_str(), s.shard)) else {
+            continue;
+        };
         for name in [s.node.as_deref(), s.relocating_to.as_ref().map(|t| t.name.as_str())]
             .into_iter()
             .flatten()
             .filter(|n| !is_leaving(n))
         {
-            holders.entry((s.index.as_str(), s.shard)).or_default().push(name);
+            held.push(name);
         }
     }
     let mut order = moving.clone();

@@ -7,6 +7,7 @@
 use crate::config::Config;
 use crate::model::elasticsearch::{DiskLevel, EsState, HealthStatus};
 use crate::model::{Alert, Severity};
+use std::collections::BTreeSet;
 
 const SOURCE: &str = "elasticsearch";
 
@@ -146,8 +147,8 @@ impl CapacityCheck {
             )
         } else {
             format!(
-                "DOES NOT FIT: {} in {} copies move off {}, but the receivers have only {} free under the low watermark; \
-                 {} copies would find no node ({}).",
+                "DOES NOT FIT: {} in {} copies move off {}; the receivers have {} free under the low watermark, \
+                 and {} copies would find no node ({}).",
                 human_bytes(self.bytes_to_move),
                 self.copies,
                 self.leaving.join(", "),
@@ -234,16 +235,17 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
         .filter(|s| s.state != crate::model::elasticsearch::ShardState::Unassigned)
         .filter(|s| s.node.as_deref().is_some_and(is_leaving))
         .collect();
-    // Which receivers hold a copy of each moving shard already (same-shard rule); only the moving
-    // shards are keyed, so the pass over every copy stays a lookup each.
-    let mut holders: std::collections::HashMap<(&str, u32), Vec<&str>> = moving
+    // Per moving shard: how many copies it has, and which staying nodes hold one (same-shard rule);
+    // only the moving shards are keyed, so the pass over every copy stays a lookup each.
+    let mut holders: std::collections::HashMap<(&str, u32), (usize, Vec<&str>)> = moving
         .iter()
-        .map(|s| ((s.index.as_str(), s.shard), Vec::new()))
+        .map(|s| ((s.index.as_str(), s.shard), (0, Vec::new())))
         .collect();
     for s in &state.shards {
-        let Some(held) = holders.get_mut(&(s.index.as_str(), s.shard)) else {
+        let Some((copies, held)) = holders.get_mut(&(s.index.as_str(), s.shard)) else {
             continue;
         };
+        *copies += 1;
         for name in [s.node.as_deref(), s.relocating_to.as_ref().map(|t| t.name.as_str())]
             .into_iter()
             .flatten()
@@ -252,25 +254,66 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
             held.push(name);
         }
     }
+    // Allocation awareness (not forced): at most ceil(copies / values) copies of a shard share a
+    // value of an awareness attribute, the values counted over the nodes (leaving ones included: an
+    // excluded zone still counts, which is what keeps shards from leaving it).
+    let awareness: Vec<(&str, usize)> = state
+        .settings
+        .awareness_attributes
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            let values: BTreeSet<&str> = state
+                .nodes
+                .iter()
+                .filter_map(|n| n.attributes.get(a).map(String::as_str))
+                .collect();
+            (a, values.len())
+        })
+        .filter(|(_, values)| *values > 1)
+        .collect();
+    let attribute =
+        |node: &str, attr: &str| -> Option<&str> { state.node_by_name(node)?.attributes.get(attr).map(String::as_str) };
+    let aware = |receiver: &str, copies: usize, held: &[&str]| {
+        awareness.iter().all(|(attr, values)| {
+            let Some(mine) = attribute(receiver, attr) else {
+                return true;
+            };
+            let same = held.iter().filter(|h| attribute(h, attr) == Some(mine)).count();
+            same < copies.div_ceil(*values)
+        })
+    };
     let mut order = moving.clone();
     order.sort_by_key(|s| std::cmp::Reverse(s.store_bytes.unwrap_or(0)));
     let mut unplaced = Vec::new();
     for s in order {
         let size = s.store_bytes.unwrap_or(0);
-        let held = holders.entry((s.index.as_str(), s.shard)).or_default();
+        let (copies, held) = holders.entry((s.index.as_str(), s.shard)).or_default();
+        let fits_on = |i: usize| !held.contains(&receiver_names[i]) && receivers[i].room - receivers[i].gets >= size;
         let best = (0..receivers.len())
-            .filter(|&i| !held.contains(&receiver_names[i]) && receivers[i].room - receivers[i].gets >= size)
+            .filter(|&i| fits_on(i) && aware(receiver_names[i], *copies, held))
             .max_by_key(|&i| (receivers[i].room - receivers[i].gets, std::cmp::Reverse(i)));
         match best {
             Some(i) => {
                 receivers[i].gets += size;
                 held.push(receiver_names[i]);
             }
-            None => unplaced.push(format!(
-                "{} ({})",
-                s.copy_key(),
-                crate::model::elasticsearch::human_bytes(size)
-            )),
+            None => {
+                let why = if (0..receivers.len()).any(fits_on) {
+                    format!(
+                        "; awareness {}",
+                        awareness.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(",")
+                    )
+                } else {
+                    String::new()
+                };
+                unplaced.push(format!(
+                    "{} ({}{why})",
+                    s.copy_key(),
+                    crate::model::elasticsearch::human_bytes(size)
+                ));
+            }
         }
     }
     CapacityCheck {
@@ -397,7 +440,7 @@ mod tests {
         );
         let d = c.describe();
         assert!(
-            d.starts_with("DOES NOT FIT: 14.0 GiB in 2 copies move off spot, but the receivers have only 30.0 GiB"),
+            d.starts_with("DOES NOT FIT: 14.0 GiB in 2 copies move off spot; the receivers have 30.0 GiB"),
             "{d}"
         );
         assert!(d.contains("\n  a: disk 60% → 64% (+4.0 GiB)"), "{d}");
@@ -410,6 +453,35 @@ mod tests {
             c.describe().contains("\n  a: disk 60% → 74% (+14.0 GiB)"),
             "{}",
             c.describe()
+        );
+    }
+
+    #[test]
+    fn allocation_awareness_keeps_a_shards_copies_out_of_one_zone() {
+        // Awareness on zone with two zones: each zone holds at most one of a shard's two copies, so
+        // excluding the spot zone leaves logs/0/p nowhere to go although b has room.
+        let mut s = state(HealthStatus::Green);
+        let zoned = |name: &str, used: u64, zone: &str| {
+            let mut n = disk_node(name, used);
+            n.attributes.insert("zone".into(), zone.into());
+            n
+        };
+        s.nodes = vec![
+            zoned("a", 30, "core"),
+            zoned("b", 30, "core"),
+            zoned("spot", 30, "spot"),
+        ];
+        s.shards = vec![copy("logs", 0, true, "spot", 1), copy("logs", 0, false, "a", 1)];
+        assert!(
+            capacity_for_moving(&s, &["spot"]).fits(),
+            "without awareness b takes it"
+        );
+        s.settings.awareness_attributes = "zone".into();
+        let c = capacity_for_moving(&s, &["spot"]);
+        assert_eq!(c.unplaced, vec!["logs/0/p (1.0 GiB; awareness zone)".to_string()]);
+        assert!(
+            c.describe()
+                .contains("and 1 copies would find no node (logs/0/p (1.0 GiB; awareness zone))")
         );
     }
 

@@ -379,7 +379,7 @@ async fn moving_data_that_does_not_fit_needs_a_typed_override_or_is_refused() {
     assert!(zone.description.contains("DOES NOT FIT: "), "{}", zone.description);
     assert!(
         zone.description
-            .contains("move off spot-1, spot-2, but the receivers have only"),
+            .contains("move off spot-1, spot-2; the receivers have 4.5 GiB free"),
         "{}",
         zone.description
     );

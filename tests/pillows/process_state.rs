@@ -2,13 +2,12 @@
 //! hosts source (the local transport runs the same `supervisorctl status` a remote host would).
 
 use super::harness::Supervisord;
-use super::views::fleet_and_config;
+use super::views::{fleet_and_config, view_ctx};
 use opsdeck::config::ssh::{HostConfig, TransportKind};
 use opsdeck::model::Severity;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::ssh::SshBackend;
 use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -95,13 +94,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
 
     // The pane says the same, first.
     let theme = Theme::builtin("default").unwrap();
-    let ctx = ViewCtx {
-        fleet: &fleet,
-        config: &config,
-        now,
-        theme: &theme,
-        read_only: false,
-    };
+    let ctx = view_ctx(&fleet, &config, now, &theme);
     let root = opsdeck::ui::panes::pillows::root();
     let header: Vec<String> = root.header(&ctx).into_iter().map(|(l, _)| l).collect();
     assert!(

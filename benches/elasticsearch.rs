@@ -1,5 +1,6 @@
 //! Criterion benchmarks: Elasticsearch at scale — parse a `_cat/shards` answer of 20,000 copies over
-//! 40 nodes, build the state, and draw the shard grid and the nodes table in the real app.
+//! 40 nodes, build the state, check the capacity for a drain, and draw the shard grid and the nodes
+//! table in the real app.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -117,6 +118,11 @@ fn bench(c: &mut Criterion) {
                 0,
             )
         })
+    });
+    // What the drain plan (and each procedure's) adds before it is offered: bytes to move against the
+    // room under the low watermark on the other 39 nodes, same-shard rule included.
+    c.bench_function("es_capacity_check_drain_20k_40_nodes", |b| {
+        b.iter(|| opsdeck::analysis::elasticsearch::capacity_for_moving(black_box(&state), &["es-data-07"]))
     });
     let mut app = app(poll(&body));
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");

@@ -216,8 +216,10 @@ fn confirm_dialogs_show_their_controls_at_any_size() {
     t.keys(&["Enter"]);
     t.wait_until("a partition", |s| crumbs(s).matches(" › ").count() == 2);
     t.keys(&["R"]);
-    let s = t.wait_for("Confirm: Restart all");
-    assert!(has_controls(&s), "{s}");
+    // Wait for the whole frame: tmux can be read while a frame is half written.
+    t.wait_until("the restart dialog with its controls", |s| {
+        s.contains("Confirm: Restart all") && has_controls(s)
+    });
     t.close_dialog_and_quit();
 
     // 80x24: the bounce procedure is longer than the screen; its body scrolls, controls stay.
@@ -226,14 +228,16 @@ fn confirm_dialogs_show_their_controls_at_any_size() {
     t.keys(&["3"]);
     t.wait_for("es-core-1");
     t.keys(&["B"]);
-    let s = t.wait_for("Confirm: Controlled bounce");
-    assert!(has_controls(&s) && s.contains("to confirm: ["), "{s}");
+    let s = t.wait_until("the bounce dialog with its controls and typed field", |s| {
+        s.contains("Confirm: Controlled bounce") && has_controls(s) && s.contains("to confirm: [")
+    });
     assert!(s.contains("↓") && s.contains("scroll"), "says it scrolls: {s}");
     for _ in 0..30 {
         t.keys(&["Down"]);
     }
-    let s = t.wait_for("↓ 0 more");
-    assert!(has_controls(&s), "{s}");
+    t.wait_until("the end of the call with the controls still shown", |s| {
+        s.contains("↓ 0 more") && has_controls(s)
+    });
     t.close_dialog_and_quit();
 }
 

@@ -7,8 +7,11 @@
 //! because a transient value would silently keep overriding the persistent one.
 
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
+use crate::analysis::elasticsearch::{CapacityCheck, capacity_for_moving, preview};
 use crate::config::elasticsearch::EsConfig;
-use crate::model::elasticsearch::{ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, last_copies_on};
+use crate::model::elasticsearch::{
+    ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on, settings_changed,
+};
 use crate::sources::elasticsearch::{EsClient, EsPoller, EsRequest};
 use serde_json::{Map, Value, json};
 use std::time::Duration;
@@ -109,7 +112,11 @@ pub struct Procedure {
     pub ip: String,
     pub zone_attribute: String,
     pub spot_zone: String,
-    pub allow_last_copy: bool,
+    /// The bounce override: go on although the node holds a last copy or the moved shards do not fit.
+    pub allow_override: bool,
+    /// The settings the procedure writes, as they were when it was planned: what "left changed" and
+    /// "revert" compare against.
+    pub before: Vec<SettingValues>,
     pub bouncer: Bouncer,
     pub bounce_timeout: Duration,
     pub poll_every: Duration,
@@ -247,18 +254,23 @@ pub fn plan_exclude_zone(state: &EsState, cfg: &EsConfig, zone: &str) -> Result<
     list.push(zone.to_string());
     let value = list.join(",");
     let request = settings_request(&[(&key, Some(&value))]);
+    let target = format!("{attr}={zone}");
+    let check = capacity_for_moving(state, &members);
+    let mut description = format!(
+        "Move every shard off the {} node(s) in {attr}={zone} ({}).\n{key}: {:?} → {value:?}\n{}",
+        members.len(),
+        members.join(", "),
+        current_list(state, &key).join(","),
+        check.describe()
+    );
+    let risk = typed_unless_fits(&check, &target, &mut description);
     Ok(plan(
         "exclude_zone",
         format!("Exclude zone {zone}"),
-        format!("{attr}={zone}"),
-        format!(
-            "Move every shard off the {} node(s) in {attr}={zone} ({}).\n{key}: {:?} → {value:?}",
-            members.len(),
-            members.join(", "),
-            current_list(state, &key).join(",")
-        ),
+        target,
+        description,
         request.to_string(),
-        Risk::Medium,
+        risk,
         "the exclusion is in force; the nodes table shows the shards leaving",
         timeout_for_request(cfg),
         EsOp::WriteSettings(Box::new(SettingsWrite {
@@ -292,16 +304,18 @@ pub fn plan_drain_node(state: &EsState, cfg: &EsConfig, node_name: &str) -> Resu
         node.shard_rows,
         current_list(state, &key).join(",")
     );
-    let risk = if last.is_empty() {
-        Risk::Medium
-    } else {
+    let check = capacity_for_moving(state, &[node_name]);
+    description.push('\n');
+    description.push_str(&check.describe());
+    let mut risk = typed_unless_fits(&check, node_name, &mut description);
+    if !last.is_empty() {
         description.push_str(&format!(
             "\nPRE-FLIGHT: {node_name} holds the ONLY copy of {} shard(s): {}. Type the node name to override.",
             last.len(),
             preview(&last)
         ));
-        Risk::High
-    };
+        risk = Risk::High;
+    }
     Ok(plan(
         "drain_node",
         format!("Drain node {node_name}"),
@@ -319,12 +333,16 @@ pub fn plan_drain_node(state: &EsState, cfg: &EsConfig, node_name: &str) -> Resu
     ))
 }
 
-fn preview(items: &[String]) -> String {
-    let mut s = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > 5 {
-        s.push_str(&format!(" and {} more", items.len() - 5));
+/// Medium risk when the moved shards fit under the low watermark; else the target must be typed,
+/// and the description says so.
+fn typed_unless_fits(check: &CapacityCheck, target: &str, description: &mut String) -> Risk {
+    if check.fits() {
+        return Risk::Medium;
     }
-    s
+    description.push_str(&format!(
+        "\nReceivers would cross the low watermark and copies stay where they are. Type {target} to override."
+    ));
+    Risk::High
 }
 
 /// Null every exclusion key set in either scope.
@@ -374,6 +392,56 @@ pub fn plan_clear_exclusions(state: &EsState, cfg: &EsConfig) -> Result<ActionPl
     ))
 }
 
+/// Puts back the settings a procedure left changed, in both scopes, as they were before it.
+pub fn plan_revert_settings(state: &EsState, cfg: &EsConfig, changes: &[SettingChange]) -> Result<ActionPlan, String> {
+    if changes.is_empty() {
+        return Err("no setting is left changed".into());
+    }
+    let mut persistent = Map::new();
+    let mut transient = Map::new();
+    for c in changes {
+        let b = &c.before;
+        persistent.insert(b.key.clone(), b.persistent.as_ref().map_or(Value::Null, |v| json!(v)));
+        transient.insert(b.key.clone(), b.transient.as_ref().map_or(Value::Null, |v| json!(v)));
+    }
+    let request = EsRequest::put(
+        "/_cluster/settings",
+        json!({"persistent": persistent, "transient": transient}),
+    );
+    let list: Vec<String> = changes.iter().map(SettingChange::describe).collect();
+    Ok(plan(
+        "revert_settings",
+        format!("Revert {} setting(s) a procedure left changed", changes.len()),
+        state.health.cluster_name.clone(),
+        format!("Put back the values from before the procedure:\n{}", list.join("\n")),
+        request.to_string(),
+        Risk::Medium,
+        "the settings read back show the values from before the procedure",
+        timeout_for_request(cfg),
+        EsOp::WriteSettings(Box::new(SettingsWrite {
+            request,
+            expect: changes
+                .iter()
+                .map(|c| {
+                    (
+                        c.before.key.clone(),
+                        c.before.transient.clone().or(c.before.persistent.clone()),
+                    )
+                })
+                .collect(),
+            drain: None,
+        })),
+    ))
+}
+
+/// The settings a procedure plan will write, as they were when it was planned (`None`: not a procedure).
+pub fn settings_touched(plan: &ActionPlan) -> Option<&[SettingValues]> {
+    match &plan.op {
+        Operation::Elasticsearch(EsOp::Procedure(p)) => Some(&p.before),
+        _ => None,
+    }
+}
+
 /// `POST /_cluster/reroute?retry_failed=true`.
 pub fn plan_retry_failed(state: &EsState, cfg: &EsConfig) -> Result<ActionPlan, String> {
     let request = EsRequest::post("/_cluster/reroute", None).query("retry_failed", "true");
@@ -419,6 +487,16 @@ pub fn plan_procedure(
     }
     let cfg = &config.elasticsearch;
     let attr = &cfg.zone_attribute;
+    let check = procedure_capacity(state, kind, node, attr, &cfg.spot_zone);
+    if !check.fits() && !override_last_copy {
+        return Err(format!(
+            "refused: {} does not fit under the low watermark on the other nodes ({} to move, {} free): \
+             free disk or add nodes first, or use the bounce override",
+            check.leaving.join(", "),
+            crate::model::elasticsearch::human_bytes(check.bytes_to_move),
+            crate::model::elasticsearch::human_bytes(check.room())
+        ));
+    }
     let bouncer = Bouncer::for_node(config, kind, node)?;
     let steps = procedure_steps(kind, node, attr, &cfg.spot_zone, &bouncer);
     let (action, title) = match kind {
@@ -447,6 +525,13 @@ pub fn plan_procedure(
         "{runbook}, step by step: each step is checked before the next and audited on its own; \
          ctrl-x stops between steps (settings already written stay). Settings are written persistent; {restart}."
     );
+    if !check.leaving.is_empty() {
+        description.push('\n');
+        description.push_str(&check.describe());
+    }
+    if !check.fits() {
+        description.push_str("\nOVERRIDE: the procedure goes on although the moved shards do not fit.");
+    }
     if !last.is_empty() {
         description.push_str(&format!(
             "\nOVERRIDE: {node_name} holds the only copy of {} shard(s): {}",
@@ -454,6 +539,11 @@ pub fn plan_procedure(
             preview(&last)
         ));
     }
+    let touched = match kind {
+        ProcedureKind::ControlledBounce => [ENABLE_KEY.to_string(), filter_key(attr)],
+        ProcedureKind::ChangeConfig => [ENABLE_KEY.to_string(), filter_key("_ip")],
+    };
+    let before = touched.iter().map(|k| state.raw_settings.values_of(k)).collect();
     Ok(plan(
         action,
         title,
@@ -469,12 +559,27 @@ pub fn plan_procedure(
             ip: node.ip.clone(),
             zone_attribute: attr.clone(),
             spot_zone: cfg.spot_zone.clone(),
-            allow_last_copy: override_last_copy,
+            allow_override: override_last_copy,
+            before,
             bouncer,
             bounce_timeout: cfg.bounce_timeout.get(),
             poll_every,
         })),
     ))
+}
+
+/// What a procedure moves before it bounces: the spot zone's shards (bounce), or the node's (change config).
+fn procedure_capacity(state: &EsState, kind: ProcedureKind, node: &EsNode, attr: &str, spot: &str) -> CapacityCheck {
+    let leaving: Vec<&str> = match kind {
+        ProcedureKind::ControlledBounce => state
+            .nodes
+            .iter()
+            .filter(|n| n.attributes.get(attr).map(String::as_str) == Some(spot))
+            .map(|n| n.name.as_str())
+            .collect(),
+        ProcedureKind::ChangeConfig => vec![node.name.as_str()],
+    };
+    capacity_for_moving(state, &leaving)
 }
 
 /// The steps as the confirm dialog lists them (the requests are written when each step runs,
@@ -618,17 +723,46 @@ async fn run_procedure(p: Procedure, client: &EsClient, ctx: &ActionCtx) -> Outc
         ProcedureKind::ControlledBounce => run.controlled_bounce().await,
         ProcedureKind::ChangeConfig => run.change_config().await,
     };
-    match result {
-        Ok(summary) => Outcome::succeeded(summary),
-        Err(e) => {
-            let done = if run.done.is_empty() {
-                "nothing was changed".to_string()
-            } else {
-                format!("done so far: {}", run.done.join("; "))
-            };
-            Outcome::failed(format!("stopped at step {}: {e} ({done})", run.step))
-        }
+    let e = match result {
+        Ok(outcome) => return outcome,
+        Err(e) => e,
+    };
+    let done = if run.done.is_empty() {
+        "nothing was changed".to_string()
+    } else {
+        format!("done so far: {}", run.done.join("; "))
+    };
+    // What remains changed is read from the cluster, not remembered: a write may have landed
+    // although its check failed, and someone may have put a value back meanwhile.
+    let left = match read_state(client).await {
+        Ok(state) => left_changed_text(&settings_changed(&p.before, &state.raw_settings)),
+        Err(e) => format!("cannot read what it left changed: {e}"),
+    };
+    let stopped = e == STOPPED_BY_USER;
+    let at = match run.step {
+        0 => "before its first step".to_string(),
+        n => format!("at step {n}"),
+    };
+    let summary = format!(
+        "{} {at}: {e} ({done}); {left}",
+        if stopped { "stopped" } else { "failed" }
+    );
+    if stopped {
+        Outcome::stopped(summary)
+    } else {
+        Outcome::failed(summary)
     }
+}
+
+const STOPPED_BY_USER: &str = "stopped by the user";
+
+/// `left changed: k = v (was w); …`, or that nothing was left changed.
+pub fn left_changed_text(changes: &[SettingChange]) -> String {
+    if changes.is_empty() {
+        return "no setting left changed".into();
+    }
+    let list: Vec<String> = changes.iter().map(SettingChange::describe).collect();
+    format!("left changed: {}", list.join("; "))
 }
 
 struct ProcedureRun<'a> {
@@ -643,7 +777,7 @@ struct ProcedureRun<'a> {
 impl ProcedureRun<'_> {
     fn begin(&mut self, what: &str) -> Result<(), String> {
         if self.ctx.cancel.is_cancelled() {
-            return Err("stopped by the user".into());
+            return Err(STOPPED_BY_USER.into());
         }
         self.step += 1;
         self.say(what);
@@ -723,7 +857,7 @@ impl ProcedureRun<'_> {
                 Ok(state) => {
                     let (ok, text) = check(&state);
                     if ok {
-                        self.audit_check(what, &text, true);
+                        self.audit_check(what, &text, super::OutcomeResult::Succeeded);
                         return Ok(state);
                     }
                     if text != last {
@@ -735,7 +869,7 @@ impl ProcedureRun<'_> {
                 Err(e) => last = format!("cluster unreadable: {e}"),
             }
             if tokio::time::Instant::now() >= deadline {
-                self.audit_check(what, &last, false);
+                self.audit_check(what, &last, super::OutcomeResult::Failed);
                 return Err(format!(
                     "{what}: gave up after {} ({last})",
                     humantime::format_duration(limit)
@@ -743,8 +877,8 @@ impl ProcedureRun<'_> {
             }
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => {
-                    self.audit_check(what, "stopped by the user", false);
-                    return Err("stopped by the user".into());
+                    self.audit_check(what, STOPPED_BY_USER, super::OutcomeResult::Stopped);
+                    return Err(STOPPED_BY_USER.into());
                 }
                 _ = tokio::time::sleep(self.p.poll_every) => {}
             }
@@ -752,7 +886,7 @@ impl ProcedureRun<'_> {
     }
 
     /// A check step in the audit log (intent + outcome, with no call).
-    fn audit_check(&self, what: &str, detail: &str, ok: bool) {
+    fn audit_check(&self, what: &str, detail: &str, result: super::OutcomeResult) {
         let sub = plan(
             "procedure_check",
             format!("{what} (step {} of {})", self.step, self.total),
@@ -766,10 +900,9 @@ impl ProcedureRun<'_> {
         );
         let id = format!("{}-step{}-check", std::process::id(), self.step);
         let _ = self.ctx.audit.intent(&id, &sub);
-        let outcome = if ok {
-            Outcome::succeeded(detail.to_string())
-        } else {
-            Outcome::failed(detail.to_string())
+        let outcome = Outcome {
+            result,
+            summary: detail.to_string(),
         };
         let _ = self.ctx.audit.outcome(&id, &sub, &outcome);
     }
@@ -931,13 +1064,31 @@ impl ProcedureRun<'_> {
         }
     }
 
-    async fn controlled_bounce(&mut self) -> Result<String, String> {
+    /// Refuses to move data that does not fit under the low watermark (unless overridden), checked
+    /// on the cluster as it is now, right before the exclusion is written.
+    fn preflight_capacity(&self, state: &EsState, node: &EsNode) -> Result<(), String> {
+        let p = self.p;
+        let check = procedure_capacity(state, p.kind, node, &p.zone_attribute, &p.spot_zone);
+        if check.fits() || p.allow_override {
+            return Ok(());
+        }
+        Err(format!(
+            "pre-flight: {}",
+            check.describe().lines().next().unwrap_or("the shards do not fit")
+        ))
+    }
+
+    async fn controlled_bounce(&mut self) -> Result<Outcome, String> {
         let p = self.p;
         let attr = p.zone_attribute.clone();
         let spot = p.spot_zone.clone();
         let before = read_state(self.client).await?;
         let baseline = before.health.unassigned_shards;
         let is_spot = |n: &EsNode| n.attributes.get(&attr).map(String::as_str) == Some(spot.as_str());
+        let node = before
+            .node_by_name(&p.node)
+            .ok_or_else(|| format!("{} is not in the cluster", p.node))?;
+        self.preflight_capacity(&before, node)?;
         if before.nodes.iter().any(is_spot) {
             self.edit_exclude(&attr, &spot, true).await?;
         } else {
@@ -957,7 +1108,7 @@ impl ProcedureRun<'_> {
             .node_by_name(&p.node)
             .ok_or_else(|| format!("{} is not in the cluster", p.node))?;
         let last = last_copies_on(&now.shards, &[node]);
-        if !last.is_empty() && !p.allow_last_copy {
+        if !last.is_empty() && !p.allow_override {
             return Err(format!(
                 "pre-flight: {} holds the only copy of {} shard(s): {}",
                 p.node,
@@ -981,17 +1132,43 @@ impl ProcedureRun<'_> {
         }
         self.ctx.report("done", Some(1.0));
         let end = read_state(self.client).await?;
-        Ok(format!(
+        let summary = format!(
             "{} bounced; allocation all; {attr}={spot} re-included; cluster {}",
             p.node,
             end.health.status.as_str()
-        ))
+        );
+        // Re-included is not refilled: shards come back only as the balancer moves them.
+        let spot_nodes: Vec<&EsNode> = end.nodes.iter().filter(|n| is_spot(n)).collect();
+        let excluded: Vec<&str> = spot_nodes
+            .iter()
+            .filter(|n| !n.excluded_by.is_empty())
+            .map(|n| n.name.as_str())
+            .collect();
+        let empty: Vec<&str> = spot_nodes
+            .iter()
+            .filter(|n| n.shard_rows == 0)
+            .map(|n| n.name.as_str())
+            .collect();
+        Ok(if !excluded.is_empty() {
+            Outcome::unverified(format!("{summary}; but still excluded: {}", excluded.join(", ")))
+        } else if !empty.is_empty() {
+            Outcome::unverified(format!(
+                "{summary}; but {} hold no shard yet: until the balancer moves shards back, the other nodes carry them",
+                empty.join(", ")
+            ))
+        } else {
+            Outcome::succeeded(summary)
+        })
     }
 
-    async fn change_config(&mut self) -> Result<String, String> {
+    async fn change_config(&mut self) -> Result<Outcome, String> {
         let p = self.p;
         let before = read_state(self.client).await?;
         let baseline = before.health.unassigned_shards;
+        let node = before
+            .node_by_name(&p.node)
+            .ok_or_else(|| format!("{} is not in the cluster", p.node))?;
+        self.preflight_capacity(&before, node)?;
         let ip = p.ip.clone();
         let name = p.node.clone();
         self.edit_exclude("_ip", &ip, true).await?;
@@ -1015,7 +1192,9 @@ impl ProcedureRun<'_> {
         )
         .await?;
         self.ctx.report("done", Some(1.0));
-        Ok(format!("{name} drained, restarted and re-included; allocation all"))
+        Ok(Outcome::succeeded(format!(
+            "{name} drained, restarted and re-included; allocation all"
+        )))
     }
 
     /// Waits are bounded by the executor's plan timeout; this only caps each single wait.

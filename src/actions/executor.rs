@@ -2,7 +2,7 @@
 //! audit outcome → result back to the app.
 
 use super::audit::AuditLog;
-use super::{ActionCtx, ActionPlan, Outcome, Progress, run_operation};
+use super::{ActionCtx, ActionPlan, Outcome, OutcomeResult, Progress, run_operation};
 use crate::model::audit::AuditEntry;
 use crate::sources::Backends;
 use tokio::sync::mpsc;
@@ -87,7 +87,7 @@ pub async fn execute(
         backends,
         progress: progress_tx,
         audit: audit.clone(),
-        cancel,
+        cancel: cancel.clone(),
     };
     let outcome = match tokio::time::timeout(plan.timeout, run_operation(plan.op.clone(), &ctx)).await {
         Ok(outcome) => outcome,
@@ -97,6 +97,14 @@ pub async fn execute(
         )),
     };
     drop(ctx);
+    // What the user stopped did not fail: its summary says where it stopped and what it left.
+    let outcome = match outcome.result {
+        OutcomeResult::Failed if cancel.is_cancelled() => Outcome {
+            result: OutcomeResult::Stopped,
+            ..outcome
+        },
+        _ => outcome,
+    };
     let _ = forward.await;
     let written = {
         let (audit, outcome) = (audit.clone(), outcome.clone());

@@ -6,7 +6,7 @@ use super::hosts::call_text;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::pillows::{PillowConfig, PillowsConfig};
 use crate::config::ssh::SshConfig;
-use crate::model::pillows::{CheckpointKind, PartitionStatus, Pillow, ProcessRef};
+use crate::model::pillows::{CheckpointKind, Partition, PartitionStatus, Pillow, ProcessRef};
 use crate::sources::pillows::checkpoints::CheckpointMove;
 use crate::sources::ssh::supervisor::{check_name, template_words};
 use crate::sources::ssh::transport::Cmd;
@@ -31,6 +31,8 @@ pub struct RestartOp {
     pub commands: Vec<HostCommands>,
     /// Partitions that must advance afterwards: `(topic, partition, committed at plan time)`.
     pub watch: Vec<(String, i32, i64)>,
+    /// Partitions whose checkpoint is lost: a restart cannot make them advance.
+    pub lost: Vec<String>,
     pub verify_timeout: Duration,
     pub call_timeout: Duration,
 }
@@ -110,11 +112,21 @@ pub fn plan_restart(
         })
         .collect::<Result<_, String>>()?;
     let indexes: Vec<usize> = processes.iter().map(|p| p.index).collect();
-    let watch: Vec<(String, i32, i64)> = pillow
+    let owned: Vec<&Partition> = pillow
         .partitions
         .iter()
         .filter(|p| p.owner.is_some_and(|o| indexes.contains(&o)) || pillow.assignment.processes == 0)
-        .filter(|p| p.lag.unwrap_or(0) > 0)
+        .collect();
+    // A lost checkpoint points below the retained log: a restart resumes from nothing, so those
+    // partitions are neither promised nor watched.
+    let lost: Vec<String> = owned
+        .iter()
+        .filter(|p| p.status == PartitionStatus::Lost)
+        .map(|p| p.key())
+        .collect();
+    let watch: Vec<(String, i32, i64)> = owned
+        .iter()
+        .filter(|p| p.lag.unwrap_or(0) > 0 && p.status != PartitionStatus::Lost)
         .filter_map(|p| Some((p.topic.clone(), p.partition, p.committed?)))
         .collect();
     let (title, target) = match process {
@@ -132,16 +144,30 @@ pub fn plan_restart(
         .map(|c| call_text(ssh, &c.host, &shell_text(&c.restart)))
         .collect::<Vec<_>>()
         .join("\n");
-    let description = format!(
-        "supervisorctl restarts {} (the process re-reads its checkpoint and resumes from there).\n{} lagging partition(s) owned by {} should advance afterwards.",
+    let mut description = format!(
+        "supervisorctl restarts {} (the process re-reads its checkpoint and resumes from there).",
         processes
             .iter()
             .map(|p| p.program.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        watch.len(),
-        if indexes.len() == 1 { "it" } else { "them" }
     );
+    if !watch.is_empty() {
+        description.push_str(&format!(
+            "\n{} lagging partition(s) owned by {} should advance afterwards.",
+            watch.len(),
+            if indexes.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    if !lost.is_empty() {
+        description.push_str(&format!(
+            "\n{} partition(s) LOST their checkpoint ({}): it is below the first retained offset, so a restart \
+             does NOT recover them. They stay LOST until the checkpoint is moved (move_checkpoint, after \
+             reprocessing what was lost).",
+            lost.len(),
+            lost.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
     let verify_timeout = cfg.verify_timeout.get();
     let action = if process.is_some() {
         "pillows.restart_process"
@@ -155,11 +181,19 @@ pub fn plan_restart(
         description,
         call,
         risk: Risk::Medium,
-        verify: format!(
-            "`{}` shows RUNNING, then the checkpoints of the lagging partitions advance (within {})",
-            commands.first().map(|c| shell_text(&c.status)).unwrap_or_default(),
-            humantime::format_duration(verify_timeout)
-        ),
+        verify: if watch.is_empty() {
+            format!(
+                "`{}` shows RUNNING (within {}); no partition is expected to advance",
+                commands.first().map(|c| shell_text(&c.status)).unwrap_or_default(),
+                humantime::format_duration(verify_timeout)
+            )
+        } else {
+            format!(
+                "`{}` shows RUNNING, then the checkpoints of the lagging partitions advance (within {})",
+                commands.first().map(|c| shell_text(&c.status)).unwrap_or_default(),
+                humantime::format_duration(verify_timeout)
+            )
+        },
         timeout: verify_timeout + cfg.timeout.get() * 3,
         op: Operation::Pillows(PillowsOp::Restart(Box::new(RestartOp {
             action: action.into(),
@@ -167,6 +201,7 @@ pub fn plan_restart(
             processes,
             commands,
             watch,
+            lost,
             verify_timeout,
             call_timeout: cfg.timeout.get().max(Duration::from_secs(30)),
         }))),
@@ -382,6 +417,13 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
         }
     }
     // 2. The lagging partitions the processes own advance.
+    if op.watch.is_empty() && !op.lost.is_empty() {
+        return Outcome::succeeded(format!(
+            "restarted; RUNNING again; {} LOST partition(s) still need their checkpoint moved ({})",
+            op.lost.len(),
+            op.lost.join(", ")
+        ));
+    }
     if op.watch.is_empty() {
         return Outcome::succeeded("restarted; RUNNING again (no lagging partitions to watch)");
     }
@@ -545,6 +587,81 @@ mod tests {
             let e = render_command("supervisorctl restart {program}", &[bad.to_string()]).unwrap_err();
             assert!(e.contains("program name"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn restarting_a_lost_pillow_promises_nothing_a_restart_cannot_do() {
+        use crate::model::fleet::FeedData;
+        use crate::model::pillows::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState};
+        let cfg = PillowsConfig::default();
+        let pc = PillowConfig {
+            name: "xform-pillow".into(),
+            checkpoint_id: Some("xform".into()),
+            group: None,
+            topics: vec!["form-sql".into()],
+            processes: 1,
+            dedicated_migration_process: false,
+            hosts: vec!["local".into()],
+            program: "xform-pillow-{n}".into(),
+            log_file: None,
+        };
+        // Partition 0's checkpoint (3) is below the first retained offset (1000): LOST. Partition 1 lags.
+        let reading = |committed: [i64; 2]| PillowsPoll {
+            pillows: vec![PillowReading {
+                name: pc.name.clone(),
+                kind: CheckpointKind::Postgres,
+                checkpoint: "xform".into(),
+                assignment: Assignment {
+                    processes: 1,
+                    dedicated_migration_process: false,
+                },
+                processes: pc.process_refs(),
+                result: Ok((0..2)
+                    .map(|p| PartitionReading {
+                        topic: "form-sql".into(),
+                        partition: p,
+                        committed: Some(committed[p as usize]),
+                        log_start: Some(1_000),
+                        log_end: Some(9_000),
+                        last_modified: None,
+                        doc_modification_time: None,
+                    })
+                    .collect()),
+            }],
+            settings: Default::default(),
+        };
+        let mut state = None;
+        PillowsState::absorb(&mut state, reading([3, 4_000]), std::time::SystemTime::now());
+        let pillow = &state.as_ref().unwrap().pillows[0];
+        assert_eq!(pillow.partitions[0].status, PartitionStatus::Lost);
+        let plan = plan_restart(&cfg, &SshConfig::default(), &pc, pillow, None).unwrap();
+        assert!(
+            plan.description
+                .contains("1 partition(s) LOST their checkpoint (form-sql:0): it is below the first retained offset, so a restart does NOT recover them"),
+            "{}",
+            plan.description
+        );
+        assert!(plan.description.contains("move_checkpoint"), "{}", plan.description);
+        assert!(
+            plan.description
+                .contains("1 lagging partition(s) owned by it should advance"),
+            "only the partition that can advance is promised: {}",
+            plan.description
+        );
+        let Operation::Pillows(PillowsOp::Restart(op)) = &plan.op else {
+            panic!("a restart plan runs a restart")
+        };
+        assert_eq!(op.watch, vec![("form-sql".to_string(), 1, 4_000)]);
+        // Every lagging partition lost: nothing is promised to advance.
+        let mut state = None;
+        PillowsState::absorb(&mut state, reading([3, 5]), std::time::SystemTime::now());
+        let plan = plan_restart(&cfg, &SshConfig::default(), &pc, &state.unwrap().pillows[0], None).unwrap();
+        assert!(!plan.description.contains("should advance"), "{}", plan.description);
+        assert!(
+            plan.verify.contains("no partition is expected to advance"),
+            "{}",
+            plan.verify
+        );
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub enum OutcomeResult {
     Unverified,
     /// Did not run, or ran and failed.
     Failed,
+    /// Stopped by the user (`ctrl-x`) before it finished; the summary says what it left changed.
+    Stopped,
 }
 
 impl OutcomeResult {
@@ -88,6 +90,7 @@ impl OutcomeResult {
             OutcomeResult::Succeeded => "succeeded",
             OutcomeResult::Unverified => "unverified",
             OutcomeResult::Failed => "failed",
+            OutcomeResult::Stopped => "stopped",
         }
     }
 }
@@ -108,6 +111,12 @@ impl Outcome {
     pub fn failed(summary: impl Into<String>) -> Self {
         Self {
             result: OutcomeResult::Failed,
+            summary: summary.into(),
+        }
+    }
+    pub fn stopped(summary: impl Into<String>) -> Self {
+        Self {
+            result: OutcomeResult::Stopped,
             summary: summary.into(),
         }
     }

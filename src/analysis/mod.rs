@@ -12,7 +12,7 @@ use crate::model::{Alert, Fleet};
 pub fn alerts(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     let mut all = Vec::new();
     if let Some(s) = &fleet.pillows.data {
-        all.extend(pillows::alerts(s, config));
+        all.extend(pillows::alerts(s, fleet.hosts.data.as_ref(), config));
     }
     if let Some(s) = &fleet.elasticsearch.data {
         all.extend(elasticsearch::alerts(s, config));

@@ -6,8 +6,10 @@
 
 use crate::config::Config;
 use crate::model::alert::AlertTarget;
+use crate::model::hosts::{HostsState, Program, ProgramState};
 use crate::model::pillows::{
-    CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, Recovery, Sample, Verdict,
+    CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, ProcessRef, Recovery, Sample,
+    Verdict,
 };
 use crate::model::{Alert, Severity};
 use std::collections::BTreeSet;
@@ -291,10 +293,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
     let parts = &pillow.partitions;
     for p in parts {
         if matches!(p.status, PartitionStatus::Lost | PartitionStatus::Rewind) {
-            out.push(Verdict {
-                severity: p.status.severity(),
-                message: p.verdict.clone(),
-            });
+            out.push(Verdict::new(p.status.severity(), p.verdict.clone()));
         }
     }
     let stopped: Vec<&Partition> = parts
@@ -308,23 +307,33 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
                 .partitions_of(*o)
                 .all(|p| matches!(p.status, PartitionStatus::Stop | PartitionStatus::Stall))
         };
-        let message = if stopped.len() == parts.len() {
-            format!(
-                "stopped: no checkpoint of any of the {} partitions moves → check that the processes are RUNNING, then their logs",
-                parts.len()
+        let (message, blamed) = if stopped.len() == parts.len() {
+            (
+                format!(
+                    "stopped: no checkpoint of any of the {} partitions moves → check that the processes are RUNNING, then their logs",
+                    parts.len()
+                ),
+                pillow.processes.iter().map(|p| p.index).collect(),
             )
         } else if !owners.is_empty() && owners.iter().all(whole_process) && owners.len() < pillow.assignment.processes {
-            format!(
-                "stopped: process {} makes no progress on its partitions ({}) → restart it",
-                owners.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "),
-                list(&stopped, 6)
+            (
+                format!(
+                    "stopped: process {} makes no progress on its partitions ({}) → restart it",
+                    owners.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "),
+                    list(&stopped, 6)
+                ),
+                owners.iter().copied().collect(),
             )
         } else {
-            format!("stopped: checkpoints do not move on {}", list(&stopped, 6))
+            (
+                format!("stopped: checkpoints do not move on {}", list(&stopped, 6)),
+                Vec::new(),
+            )
         };
         out.push(Verdict {
             severity: Severity::Critical,
             message,
+            processes: blamed,
         });
     }
     if !lagging.is_empty() {
@@ -338,6 +347,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
         let n = parts.len();
         let share = lagging.len() as f64 / n.max(1) as f64;
         let owners: BTreeSet<usize> = lagging.iter().filter_map(|p| p.owner).collect();
+        let mut blamed = Vec::new();
         let message = if n > 1 && lagging.len() == n {
             format!("all {n} partitions lagging → check processes, errors, load")
         } else if n > 1 && share >= s.all_fraction {
@@ -347,11 +357,13 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
             )
         } else if owners.len() == 1 && lagging.iter().all(|p| p.owner.is_some()) {
             let o = owners.iter().next().copied().unwrap_or(0);
+            blamed.push(o);
             format!(
                 "only partitions of process {o} lagging ({}) → process {o} is backed up",
                 list(lagging, 6)
             )
         } else if !owners.is_empty() && owners.len() < pillow.assignment.processes {
+            blamed.extend(owners.iter().copied());
             format!(
                 "only partitions of processes {} lagging ({} of {n}) → those processes are backed up",
                 owners.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "),
@@ -363,6 +375,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
         out.push(Verdict {
             severity,
             message: format!("{message}; {} changes behind", count(pillow.total_lag)),
+            processes: blamed,
         });
         let recovery = match pillow.recovery {
             Recovery::Eta(eta) => Some((
@@ -383,7 +396,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
             _ => None,
         };
         if let Some((severity, message)) = recovery {
-            out.push(Verdict { severity, message });
+            out.push(Verdict::new(severity, message));
         }
     }
     if let Some(worst) = parts.iter().filter(|p| p.time_lag_seconds.is_some()).max_by(|a, b| {
@@ -400,14 +413,14 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
             None
         };
         if let Some(severity) = severity {
-            out.push(Verdict {
+            out.push(Verdict::new(
                 severity,
-                message: format!(
+                format!(
                     "changes are {} behind on {}",
                     crate::model::time::short_duration(Duration::from_secs_f64(t)),
                     worst.key()
                 ),
-            });
+            ));
         }
     }
     out.sort_by_key(|v| std::cmp::Reverse(v.severity));
@@ -427,8 +440,116 @@ pub fn count(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// The processes of `pillow` that supervisor (as the hosts source last saw it) reports as not
+/// running and not on their way up; processes on hosts without a status are left out.
+pub fn down_processes<'a>(pillow: &'a Pillow, hosts: &'a HostsState) -> Vec<(&'a ProcessRef, &'a Program)> {
+    pillow
+        .processes
+        .iter()
+        .filter_map(|p| {
+            let found = hosts
+                .host(&p.host)?
+                .programs
+                .iter()
+                .find(|prog| prog.name == p.program || prog.name.rsplit(':').next() == Some(p.program.as_str()))?;
+            let down = matches!(
+                found.state,
+                ProgramState::Exited | ProgramState::Fatal | ProgramState::Backoff | ProgramState::Stopped
+            );
+            down.then_some((p, found))
+        })
+        .collect()
+}
+
+/// `killed: out of memory` from `(killed: out of memory)`; supervisor's EXITED shows when, `at Oct 14 03:12 AM`.
+fn reason(description: &str) -> String {
+    let text = description.trim();
+    let text = text
+        .strip_prefix('(')
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(text)
+        .trim();
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    if text.is_empty() {
+        String::new()
+    } else if MONTHS.iter().any(|m| text.starts_with(m)) {
+        format!(" at {text}")
+    } else {
+        format!(" ({text})")
+    }
+}
+
+/// What a process that is not running means for its pillow, and what to do: start it, or first
+/// move the checkpoint when its partitions lost theirs (a start alone resumes nothing).
+fn process_verdict(pillow: &Pillow, process: &ProcessRef, program: &Program, log: Option<String>) -> Verdict {
+    let owned: Vec<&Partition> = pillow.partitions_of(process.index).collect();
+    let lost = owned.iter().any(|p| p.status == PartitionStatus::Lost);
+    let advice = match program.state {
+        _ if lost => "its checkpoint is below the retained log: move the checkpoint, then start it",
+        ProgramState::Fatal => "supervisor gave up starting it: read its log, fix the cause, then start it",
+        ProgramState::Backoff => "it dies as it starts: read its log",
+        ProgramState::Stopped => "someone stopped it: start it when that is over",
+        _ => "start it",
+    };
+    // The log path comes last: it is the longest part, and the one a narrow screen may cut.
+    let waiting = match owned.len() {
+        0 => String::new(),
+        n => format!(", {n} partition(s) not consumed"),
+    };
+    let mut message = format!(
+        "process {}-{} {}{} on {}{waiting} → {advice}",
+        pillow.name,
+        process.index,
+        program.state.as_str(),
+        reason(&program.description),
+        process.host
+    );
+    if let Some(log) = log {
+        message.push_str(&format!("; its log: {log}"));
+    }
+    Verdict {
+        severity: Severity::Critical,
+        message,
+        processes: vec![process.index],
+    }
+}
+
+/// The pillow's verdicts with supervisor's view of its processes joined in: a process that is not
+/// running comes first, with its state, why, and its log; verdicts blaming only such processes
+/// ("backed up → restart it") are dropped, as they would send the reader the wrong way.
+pub fn verdicts_with_processes(
+    pillow: &Pillow,
+    hosts: Option<&HostsState>,
+    log_of: impl Fn(&ProcessRef) -> Option<String>,
+) -> Vec<Verdict> {
+    let down = hosts.map(|h| down_processes(pillow, h)).unwrap_or_default();
+    let down_index: BTreeSet<usize> = down.iter().map(|(p, _)| p.index).collect();
+    let mut out: Vec<Verdict> = down
+        .iter()
+        .map(|(p, prog)| process_verdict(pillow, p, prog, log_of(p)))
+        .collect();
+    out.extend(
+        pillow
+            .verdicts
+            .iter()
+            .filter(|v| v.processes.is_empty() || !v.processes.iter().all(|i| down_index.contains(i)))
+            .cloned(),
+    );
+    out
+}
+
+/// Where a pillow process writes its log, as a verdict names it.
+pub fn process_log(config: &Config, pillow: &str, process: &ProcessRef) -> Option<String> {
+    let pc = config.pillows.pillows.iter().find(|p| p.name == pillow)?;
+    crate::config::logs::pillow_process_log(config, pc, process)
+        .ok()
+        .map(|l| l.what())
+}
+
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(state: &PillowsState, _config: &Config) -> Vec<Alert> {
+pub fn alerts(state: &PillowsState, hosts: Option<&HostsState>, config: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
     for pillow in &state.pillows {
         if let Some(e) = &pillow.error {
@@ -442,7 +563,8 @@ pub fn alerts(state: &PillowsState, _config: &Config) -> Vec<Alert> {
                 .at(AlertTarget::row("pillows", &pillow.name)),
             );
         }
-        for v in pillow.verdicts.iter().filter(|v| v.severity > Severity::Ok) {
+        let verdicts = verdicts_with_processes(pillow, hosts, |p| process_log(config, &pillow.name, p));
+        for v in verdicts.iter().filter(|v| v.severity > Severity::Ok) {
             out.push(
                 Alert::new(v.severity, "pillows", &pillow.name, v.message.clone())
                     .at(AlertTarget::row("pillows", &pillow.name)),

@@ -10,8 +10,11 @@ use crate::model::time::short_duration;
 use crate::model::{Alert, Severity};
 use std::time::Duration;
 
-/// Samples of the recent past used for the rate (older ones describe a different regime).
-const RATE_WINDOW_SECS: f64 = 600.0;
+/// Samples of the recent past used for the trend line (older ones describe a different regime).
+const TREND_WINDOW_SECS: f64 = 600.0;
+/// The window of the rate called "now": its sign is the sign of the change in the counts over it.
+/// Short, so a turn shows within a few polls; at least the last two samples whatever the poll interval.
+const NOW_WINDOW_SECS: f64 = 30.0;
 /// Below this many messages per second, a backlog counts as steady.
 const STEADY: f64 = 0.01;
 
@@ -44,20 +47,35 @@ impl Drain {
 /// A queue's trend from its samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trend {
-    /// Net messages per second (positive: growing), least squares over the recent window.
+    /// Net messages per second now (positive: growing): the change over the last 30 s of samples
+    /// (the last two samples when polls are further apart), so it never contradicts the counts.
     pub net_rate: Option<f64>,
+    /// Least squares over the last ten minutes: the trend line, and the drain projection when it
+    /// agrees with `net_rate`.
+    pub trend_rate: Option<f64>,
     pub drain: Drain,
 }
 
-/// Net rate and time to drain from a queue's samples (oldest first).
-pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Trend {
-    let Some(last) = samples.clone().next_back() else {
-        return Trend {
-            net_rate: None,
-            drain: Drain::Unknown,
-        };
-    };
-    let since = last.at - RATE_WINDOW_SECS;
+/// The change per second between the newest sample and the oldest one of the window (or the one
+/// before the newest, when polls are further apart than the window).
+fn now_rate<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Option<f64> {
+    let mut newest_first = samples.rev();
+    let last = newest_first.next()?;
+    let mut reference = newest_first.next()?;
+    for s in newest_first {
+        if s.at < last.at - NOW_WINDOW_SECS {
+            break;
+        }
+        reference = s;
+    }
+    let dt = last.at - reference.at;
+    (dt > 0.0).then(|| (last.backlog() as f64 - reference.backlog() as f64) / dt)
+}
+
+/// Least-squares slope of the backlog over the trend window.
+fn trend_line<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Option<f64> {
+    let last = samples.clone().next_back()?;
+    let since = last.at - TREND_WINDOW_SECS;
     let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0f64, 0.0, 0.0, 0.0, 0.0);
     for s in samples.rev().take_while(|s| s.at >= since) {
         let x = s.at - last.at;
@@ -68,17 +86,39 @@ pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -
         sxx += x * x;
         sxy += x * y;
     }
-    let backlog = last.backlog();
     let denom = n * sxx - sx * sx;
-    let rate = (n >= 2.0 && denom.abs() > f64::EPSILON).then(|| (n * sxy - sx * sy) / denom);
+    (n >= 2.0 && denom.abs() > f64::EPSILON).then(|| (n * sxy - sx * sy) / denom)
+}
+
+/// Net rate now, the trend line and time to drain from a queue's samples (oldest first). DRAIN follows
+/// the rate now: "growing" only while the counts grow, an ETA only while they shrink, and never
+/// sooner than either the rate now or the trend line (when that shrinks too) would have it.
+pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Trend {
+    let Some(last) = samples.clone().next_back() else {
+        return Trend {
+            net_rate: None,
+            trend_rate: None,
+            drain: Drain::Unknown,
+        };
+    };
+    let backlog = last.backlog();
+    let rate = now_rate(samples.clone());
+    let trend_rate = trend_line(samples);
     let drain = match rate {
         _ if backlog == 0 => Drain::Empty,
         None => Drain::Unknown,
         Some(r) if r > STEADY => Drain::Growing,
-        Some(r) if r < -STEADY => Drain::In(Duration::from_secs_f64((backlog as f64 / -r).min(1e9))),
+        Some(r) if r < -STEADY => {
+            let slowest = trend_rate.filter(|t| *t < -STEADY).map_or(r, |t| t.max(r));
+            Drain::In(Duration::from_secs_f64((backlog as f64 / -slowest).min(1e9)))
+        }
         Some(_) => Drain::Steady,
     };
-    Trend { net_rate: rate, drain }
+    Trend {
+        net_rate: rate,
+        trend_rate,
+        drain,
+    }
 }
 
 /// Net messages per second: from the pane's own samples, or (one poll, as in `opsdeck check`)
@@ -275,6 +315,81 @@ mod tests {
         // Old history outside the window does not bend the rate.
         let s = samples(&[(0.0, 0), (1000.0, 500), (1100.0, 500), (1200.0, 500)]);
         assert_eq!(trend(s.iter()).drain, Drain::Steady);
+    }
+
+    /// Ten minutes of 30 s polls along `shape`, then the last minute's counts.
+    fn history(shape: impl Fn(f64) -> u64, last_minute: &[(f64, u64)]) -> VecDeque<Sample> {
+        let mut points: Vec<(f64, u64)> = (0..18).map(|i| (i as f64 * 30.0, shape(i as f64 * 30.0))).collect();
+        points.extend_from_slice(last_minute);
+        samples(&points)
+    }
+
+    #[test]
+    fn the_rate_now_agrees_with_the_last_minute_of_counts() {
+        // The issue's `upload`: it had grown for ten minutes, then fell 2810 → 728 in 57 s. A
+        // ten-minute least squares still says +10.9/s, growing; the counts say it is draining.
+        let fell = history(
+            |t| 200 + (t * 4.5) as u64,
+            &[(543.0, 2810), (571.0, 1790), (600.0, 728)],
+        );
+        let t = trend(fell.iter());
+        let now = t.net_rate.unwrap();
+        assert!(now < 0.0, "fell 2810 → 728, yet the rate now is {now:+.1}");
+        assert!(
+            (now + (1790.0 - 728.0) / 29.0).abs() < 1e-9,
+            "over the last 30 s: {now}"
+        );
+        assert!(
+            t.trend_rate.unwrap() > 0.0,
+            "the trend line still shows the ten minutes' growth"
+        );
+        assert!(
+            matches!(t.drain, Drain::In(d) if d < Duration::from_secs(60)),
+            "{:?}",
+            t.drain
+        );
+        // And the other way: it had fallen for ten minutes, then rose 3077 → 3426 in the last minute.
+        // The old window said -0.7/s, drained in an hour.
+        let rose = history(
+            |t| 3600 - (t * 1.0) as u64,
+            &[(543.0, 3077), (571.0, 3250), (600.0, 3426)],
+        );
+        let t = trend(rose.iter());
+        assert!(t.net_rate.unwrap() > 0.0, "{t:?}");
+        assert!(t.trend_rate.unwrap() < 0.0, "{t:?}");
+        assert_eq!(t.drain, Drain::Growing);
+        let cfg = AwsConfig::default();
+        let q = QueueState {
+            info: QueueInfo {
+                name: "upload".into(),
+                visible: 3426,
+                ..Default::default()
+            },
+            history: rose,
+        };
+        let (sev, why) = queue_verdict(&q, &cfg);
+        assert_eq!(sev, Severity::Warning, "{why:?}");
+        assert!(why[0].starts_with("backlog growing"), "{why:?}");
+    }
+
+    #[test]
+    fn the_drain_estimate_is_the_slower_of_now_and_the_trend_line() {
+        // Ten minutes of -1/s, then -10/s over the last 30 s: 300 left drain in 300 s, not 30 s.
+        let s = history(|t| 1_170 - t as u64, &[(570.0, 600), (600.0, 300)]);
+        let t = trend(s.iter());
+        assert!((t.net_rate.unwrap() + 10.0).abs() < 1e-9, "{t:?}");
+        match t.drain {
+            Drain::In(d) => assert!(d > Duration::from_secs(60), "{d:?} promises more than the trend: {t:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn polls_further_apart_than_the_window_use_the_last_two_samples() {
+        let s = samples(&[(0.0, 100), (120.0, 400), (240.0, 160)]);
+        let t = trend(s.iter());
+        assert!((t.net_rate.unwrap() + 2.0).abs() < 1e-9, "{t:?}");
+        assert_eq!(t.drain, Drain::In(Duration::from_secs(80)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The app: all state, changed only by [`App::update`], which returns [`Effect`]s for the runtime to carry out.
 
 mod land;
+pub mod leftovers;
 pub mod overlay;
 mod recheck;
 pub mod screen;
@@ -105,6 +106,8 @@ pub struct App {
     pub pending: Vec<KeyCombo>,
     pub toasts: Vec<Toast>,
     pub running: BTreeMap<u64, Running>,
+    /// Procedures that changed cluster settings and may not have put them back.
+    pub touched: Vec<leftovers::Touched>,
     next_action_id: u64,
     /// Terminal size, for paging.
     pub size: (u16, u16),
@@ -182,6 +185,7 @@ impl App {
             pending: Vec::new(),
             toasts: Vec::new(),
             running: BTreeMap::new(),
+            touched: Vec::new(),
             next_action_id: 1,
             size: (120, 40),
             quitting: false,

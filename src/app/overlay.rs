@@ -15,10 +15,19 @@ pub enum Overlay {
     Filter,
     Confirm(Confirm),
     Input(Input),
-    /// Quit while actions run: Stay is focused.
+    /// Quit while actions run or a procedure left settings changed: Stay is focused.
     QuitConfirm {
-        quit_focused: bool,
+        focus: QuitFocus,
     },
+}
+
+/// The quit dialog's buttons, in order; Revert only while settings are left changed and no
+/// procedure that changed them still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitFocus {
+    Stay,
+    Revert,
+    Quit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,15 +216,32 @@ pub fn input_key(i: &mut Input, key: &KeyEvent) -> Outcome {
     }
 }
 
-pub fn quit_key(quit_focused: &mut bool, key: &KeyEvent) -> Outcome {
+/// Keys of the quit dialog; `can_revert` says whether its Revert button is shown.
+pub fn quit_key(focus: &mut QuitFocus, key: &KeyEvent, can_revert: bool) -> Outcome {
+    let order: &[QuitFocus] = if can_revert {
+        &[QuitFocus::Stay, QuitFocus::Revert, QuitFocus::Quit]
+    } else {
+        &[QuitFocus::Stay, QuitFocus::Quit]
+    };
+    let i = order.iter().position(|f| f == focus).unwrap_or(0);
+    let n = order.len();
     match key.code {
         KeyCode::Esc => Outcome::Close,
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
-            *quit_focused = !*quit_focused;
+        KeyCode::Tab | KeyCode::Right => {
+            *focus = order[(i + 1) % n];
             Outcome::Keep
         }
-        KeyCode::Enter if *quit_focused => Outcome::Quit,
-        KeyCode::Enter => Outcome::Close,
+        KeyCode::BackTab | KeyCode::Left => {
+            *focus = order[(i + n - 1) % n];
+            Outcome::Keep
+        }
+        // Stopping the procedure is what makes its settings revertible.
+        KeyCode::Char('x') if key.modifiers.contains(KeyModifiers::CONTROL) => Outcome::Command("cancel_action".into()),
+        KeyCode::Enter => match order[i] {
+            QuitFocus::Quit => Outcome::Quit,
+            QuitFocus::Revert => Outcome::Command("revert_settings".into()),
+            QuitFocus::Stay => Outcome::Close,
+        },
         _ => Outcome::Keep,
     }
 }

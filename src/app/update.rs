@@ -30,6 +30,10 @@ pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
     ("tab_audit", "audit pane"),
     ("back", "back: clear the filter, then up one level"),
     ("cancel_action", "stop the newest running action (between its steps)"),
+    (
+        "revert_settings",
+        "put back the cluster settings a stopped procedure left changed",
+    ),
 ];
 
 /// Built-in actions of any table view.
@@ -103,6 +107,7 @@ impl App {
             }
             Event::Polled(p) => {
                 self.fleet.apply(p.at, p.update);
+                self.prune_touched();
                 Vec::new()
             }
             Event::Action(a) => self.on_action_event(a),
@@ -132,9 +137,12 @@ impl App {
             }
             ActionEvent::Finished { id, outcome } => {
                 let title = self.running.remove(&id).map(|r| r.title).unwrap_or_default();
+                if outcome.result == OutcomeResult::Succeeded {
+                    self.touched.retain(|t| t.action_id != id);
+                }
                 let tone = match outcome.result {
                     OutcomeResult::Succeeded => Tone::Ok,
-                    OutcomeResult::Unverified => Tone::Warn,
+                    OutcomeResult::Unverified | OutcomeResult::Stopped => Tone::Warn,
                     OutcomeResult::Failed => Tone::Crit,
                 };
                 self.toast(
@@ -236,9 +244,10 @@ impl App {
                 }
                 (Some(Overlay::Input(i)), outcome)
             }
-            Overlay::QuitConfirm { mut quit_focused } => {
-                let outcome = overlay::quit_key(&mut quit_focused, &key);
-                (Some(Overlay::QuitConfirm { quit_focused }), outcome)
+            Overlay::QuitConfirm { mut focus } => {
+                let can_revert = self.revert_plan().is_ok();
+                let outcome = overlay::quit_key(&mut focus, &key, can_revert);
+                (Some(Overlay::QuitConfirm { focus }), outcome)
             }
             Overlay::Palette(mut p) => {
                 let entries = self.palette_entries();
@@ -283,10 +292,31 @@ impl App {
         }
         match action {
             "quit" => {
-                if self.running.is_empty() {
+                if self.running.is_empty() && self.settings_left_changed().is_empty() {
                     return self.quit_now();
                 }
-                self.overlay = Some(Overlay::QuitConfirm { quit_focused: false });
+                self.overlay = Some(Overlay::QuitConfirm {
+                    focus: overlay::QuitFocus::Stay,
+                });
+                // The settings listed are re-read now, not taken from a poll a while ago.
+                return vec![Effect::Refresh];
+            }
+            "revert_settings" => match self.revert_plan() {
+                Ok(plan) => self.confirm(plan),
+                Err(why) => self.toast(format!("revert_settings: {why}"), Tone::Warn),
+            },
+            "acknowledge_departure" => {
+                let row = self.screen().selected_key(&self.ctx());
+                let acknowledged = match (row, self.fleet.elasticsearch.data.as_mut()) {
+                    (Some(row), Some(es)) => es.acknowledge_departure(&row),
+                    _ => false,
+                };
+                if !acknowledged {
+                    self.toast(
+                        "acknowledge_departure: select a node that left the cluster",
+                        Tone::Muted,
+                    );
+                }
             }
             "help" => self.overlay = Some(Overlay::Help { scroll: 0 }),
             "palette" => self.overlay = Some(Overlay::Palette(Palette::default())),
@@ -585,6 +615,7 @@ impl App {
             },
         );
         self.toast(format!("started: {}", plan.title), Tone::Accent);
+        self.remember_touched(id, &plan);
         vec![Effect::RunAction { id, plan }]
     }
 

@@ -24,7 +24,7 @@ pub struct AuditEntry {
     /// The exact command or API call.
     pub call: String,
     pub risk: String,
-    /// `confirmed` on intent lines; `succeeded`, `failed` or `unverified` on outcome lines.
+    /// `confirmed` on intent lines; `succeeded`, `failed`, `unverified` or `stopped` on outcome lines.
     pub result: String,
     /// What happened, in words (empty on intent lines).
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -297,6 +297,69 @@ impl ClusterSettings {
     }
 }
 
+impl ClusterSettings {
+    /// `key`'s own values in the two scopes a write can change (an empty value counts as unset).
+    pub fn values_of(&self, key: &str) -> SettingValues {
+        let set = |m: &BTreeMap<String, String>| m.get(key).filter(|v| !v.trim().is_empty()).cloned();
+        SettingValues {
+            key: key.to_string(),
+            persistent: set(&self.persistent),
+            transient: set(&self.transient),
+        }
+    }
+}
+
+/// One cluster setting as written in the persistent and transient scopes (`None`: not set there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingValues {
+    pub key: String,
+    pub persistent: Option<String>,
+    pub transient: Option<String>,
+}
+
+impl SettingValues {
+    /// The value in force, or what the cluster does without one (`enable` defaults to `all`; an
+    /// unset filter filters nothing).
+    pub fn in_force(&self) -> Option<&str> {
+        let set = self.transient.as_deref().or(self.persistent.as_deref());
+        match set {
+            Some("all") if self.key == ENABLE_KEY => None,
+            other => other,
+        }
+    }
+}
+
+/// A setting whose value in force differs from what it was before something changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingChange {
+    pub before: SettingValues,
+    pub now: SettingValues,
+}
+
+impl SettingChange {
+    /// `cluster.routing.allocation.exclude.zone = spot (was unset)`.
+    pub fn describe(&self) -> String {
+        let shown = |v: &SettingValues| match (v.in_force(), v.key.as_str()) {
+            (None, ENABLE_KEY) => "all".to_string(),
+            (None, _) => "unset".to_string(),
+            (Some(x), _) => x.to_string(),
+        };
+        format!("{} = {} (was {})", self.now.key, shown(&self.now), shown(&self.before))
+    }
+}
+
+/// The settings of `before` whose value in force is no longer what it was.
+pub fn settings_changed(before: &[SettingValues], now: &ClusterSettings) -> Vec<SettingChange> {
+    before
+        .iter()
+        .map(|b| SettingChange {
+            before: b.clone(),
+            now: now.values_of(&b.key),
+        })
+        .filter(|c| c.before.in_force() != c.now.in_force())
+        .collect()
+}
+
 pub const ENABLE_KEY: &str = "cluster.routing.allocation.enable";
 pub const FILTER_PREFIX: &str = "cluster.routing.allocation.";
 
@@ -617,6 +680,17 @@ pub struct ShardCounts {
     pub replicas: u32,
 }
 
+/// A node seen in an earlier poll and absent since: shown greyed and alerted on until it rejoins or
+/// the user acknowledges it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartedNode {
+    /// The node as last seen.
+    pub node: EsNode,
+    #[serde(serialize_with = "crate::model::time::serialize_rfc3339")]
+    pub left_at: SystemTime,
+    pub acknowledged: bool,
+}
+
 /// How many health samples to keep (status over time, for the header).
 pub const HEALTH_HISTORY: usize = 120;
 
@@ -642,6 +716,8 @@ pub struct EsState {
     /// Recent health statuses, oldest first.
     #[serde(skip)]
     pub health_history: Vec<HealthStatus>,
+    /// Nodes that left the cluster since opsdeck saw them (by name), oldest departure first.
+    pub departed: Vec<DepartedNode>,
 }
 
 impl EsState {
@@ -709,6 +785,7 @@ impl EsState {
             shards: poll.shards,
             raw_settings: poll.settings,
             health_history: Vec::new(),
+            departed: Vec::new(),
         }
     }
 
@@ -718,6 +795,13 @@ impl EsState {
 
     pub fn explain_for(&self, copy_key: &str) -> Option<&Explain> {
         self.explains.iter().find(|e| e.copy_key() == copy_key)
+    }
+
+    /// Marks `name`'s departure as seen by the user: it no longer alerts (it stays listed, greyed).
+    /// False when no departed node has that name.
+    pub fn acknowledge_departure(&mut self, name: &str) -> bool {
+        let found = self.departed.iter_mut().find(|d| d.node.name == name);
+        found.map(|d| d.acknowledged = true).is_some()
     }
 
     /// Index names, sorted.
@@ -730,16 +814,43 @@ impl EsState {
 impl FeedData for EsState {
     /// Boxed: a poll is large and travels inside `SourceUpdate` with the other sources' small ones.
     type Poll = Box<EsPoll>;
-    fn absorb(current: &mut Option<Self>, poll: Self::Poll, _at: SystemTime) {
-        let mut history = current.take().map(|c| c.health_history).unwrap_or_default();
+    fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
+        let previous = current.take();
         let mut next = EsState::build(*poll);
+        let (mut history, departed) = previous
+            .map(|p| {
+                let departed = departures(&p, &next, at);
+                (p.health_history, departed)
+            })
+            .unwrap_or_default();
         history.push(next.health.status);
         if history.len() > HEALTH_HISTORY {
             history.drain(..history.len() - HEALTH_HISTORY);
         }
         next.health_history = history;
+        next.departed = departed;
         *current = Some(next);
     }
+}
+
+/// Nodes of `previous` (listed, or already departed) that `next` does not list: a node that leaves
+/// is kept with the time it was first missed; one that rejoins (same name) is dropped.
+fn departures(previous: &EsState, next: &EsState, at: SystemTime) -> Vec<DepartedNode> {
+    let listed = |name: &str| next.nodes.iter().any(|n| n.name == name);
+    let mut out: Vec<DepartedNode> = previous
+        .departed
+        .iter()
+        .filter(|d| !listed(&d.node.name))
+        .cloned()
+        .collect();
+    for n in previous.nodes.iter().filter(|n| !listed(&n.name)) {
+        out.push(DepartedNode {
+            node: n.clone(),
+            left_at: at,
+            acknowledged: false,
+        });
+    }
+    out
 }
 
 /// The copies that exist ONLY on `nodes` (no STARTED/RELOCATING copy elsewhere): removing those nodes loses them.

@@ -258,6 +258,20 @@ impl Partition {
 pub struct Verdict {
     pub severity: Severity,
     pub message: String,
+    /// The processes whose partitions it is about, when it blames them ("backed up → restart it"):
+    /// once supervisor says those processes are not running, the process verdict replaces it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<usize>,
+}
+
+impl Verdict {
+    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Self {
+            severity,
+            message: message.into(),
+            processes: Vec::new(),
+        }
+    }
 }
 
 /// Whether a lagging pillow catches up.

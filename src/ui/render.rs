@@ -426,8 +426,10 @@ fn draw_overlay(frame: &mut Frame, area: Rect, app: &App) {
         None | Some(Overlay::Filter) => {}
         Some(Overlay::Confirm(c)) => dialog::draw_confirm(frame, area, c, app.env.read_only, theme),
         Some(Overlay::Input(i)) => dialog::draw_input(frame, area, i, theme),
-        Some(Overlay::QuitConfirm { quit_focused }) => {
-            dialog::draw_quit(frame, area, app.running.len(), *quit_focused, theme)
+        Some(Overlay::QuitConfirm { focus }) => {
+            let left = app.settings_left_changed();
+            let revert = app.revert_plan().is_ok();
+            dialog::draw_quit(frame, area, app.running.len(), &left, revert, *focus, theme)
         }
         Some(Overlay::Palette(p)) => dialog::draw_palette(frame, area, p, &app.palette_entries(), theme),
         Some(Overlay::Help { scroll }) => draw_help(frame, area, app, *scroll),

@@ -122,7 +122,14 @@ async fn demo_bounce_procedure_completes_by_itself() {
     )
     .await
     .expect("the demo bounce ends within 90 s");
-    assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
+    // Every step is done, but the spot nodes it emptied are still empty (the demo has no balancer to
+    // move shards back): that is not "succeeded".
+    assert_eq!(out.result, OutcomeResult::Unverified, "{}", out.summary);
+    assert!(
+        out.summary.contains("zone=spot re-included") && out.summary.contains("hold no shard yet"),
+        "{}",
+        out.summary
+    );
     let log = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert!(log.contains(&format!("/_sim/restart/{node}")), "the restart is audited");
 }

@@ -160,6 +160,19 @@ async fn settings_are_written_persistent_and_transient_values_cleared() {
     assert!(act::plan_clear_exclusions(&state, &cfg).is_err());
 }
 
+/// The controlled bounce of core-1 as the pane plans it (no override), polling every 20 ms.
+fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck::actions::ActionPlan {
+    act::plan_procedure(
+        state,
+        config,
+        ProcedureKind::ControlledBounce,
+        "core-1",
+        false,
+        Duration::from_millis(20),
+    )
+    .unwrap()
+}
+
 /// The operator: when asked to restart `node`, stop it; a few ticks later, start it again.
 fn operator(node: &'static str) -> impl FnMut(&str, &opsdeck::demo::elasticsearch::SimServer) {
     let mut stopped = false;
@@ -176,24 +189,25 @@ async fn controlled_bounce_end_to_end() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
     let config = config_for(&server.url);
-    let plan = act::plan_procedure(
-        &state,
-        &config,
-        ProcedureKind::ControlledBounce,
-        "core-1",
-        false,
-        Duration::from_millis(20),
-    )
-    .unwrap();
+    let plan = bounce_core_1(&state, &config);
     assert_eq!(plan.risk, Risk::High);
     assert!(plan.call.contains("1. exclude zone=spot") && plan.call.contains("4. bounce core-1 (you restart it"));
     let ran = run_plan(&server, plan, Default::default(), operator("core-1")).await;
+    // Every step worked, but the spot nodes are empty: re-included is not refilled, so it is not
+    // reported as succeeded.
     assert_eq!(
         ran.outcome.result,
-        OutcomeResult::Succeeded,
+        OutcomeResult::Unverified,
         "{}\n{:#?}",
         ran.outcome.summary,
         ran.progress
+    );
+    assert!(
+        ran.outcome
+            .summary
+            .contains("zone=spot re-included; cluster green; but spot-1, spot-2 hold no shard yet"),
+        "{}",
+        ran.outcome.summary
     );
     // Steps in order, each reported.
     let order = [
@@ -231,6 +245,7 @@ async fn controlled_bounce_end_to_end() {
         assert!(actions.contains(&a), "{a} not audited: {actions:?}");
     }
     assert!(lines.iter().all(|l| l.result != "failed"), "{lines:#?}");
+    assert_eq!(lines.last().map(|l| l.result.as_str()), Some("unverified"));
     // The end state: allocation all (persistent), no exclusion left, the node back.
     let end = state_of(&server.url).await;
     assert_eq!(
@@ -294,15 +309,7 @@ async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
     let server = start(small_cluster()).await;
     let state = state_of(&server.url).await;
     let config = config_for(&server.url);
-    let plan = act::plan_procedure(
-        &state,
-        &config,
-        ProcedureKind::ControlledBounce,
-        "core-1",
-        false,
-        Duration::from_millis(20),
-    )
-    .unwrap();
+    let plan = bounce_core_1(&state, &config);
     let cancel = tokio_util::sync::CancellationToken::new();
     let stop = cancel.clone();
     // Nobody restarts the node: stop the procedure while it waits for the bounce.
@@ -312,7 +319,8 @@ async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
         }
     })
     .await;
-    assert_eq!(ran.outcome.result, OutcomeResult::Failed);
+    // Stopped, not failed: in the outcome, the audit log, and with what it left changed.
+    assert_eq!(ran.outcome.result, OutcomeResult::Stopped, "{}", ran.outcome.summary);
     assert!(
         ran.outcome.summary.contains("stopped by the user"),
         "{}",
@@ -323,7 +331,127 @@ async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
         "{}",
         ran.outcome.summary
     );
+    assert!(
+        ran.outcome.summary.ends_with(
+            "left changed: cluster.routing.allocation.enable = none (was all); \
+             cluster.routing.allocation.exclude.zone = spot (was unset)"
+        ),
+        "{}",
+        ran.outcome.summary
+    );
+    let lines = audit_lines(&ran.audit);
+    let last = lines.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.phase, last.result.as_str()),
+        ("elasticsearch.bounce_node", AuditPhase::Outcome, "stopped")
+    );
+    // The wait it was stopped in is recorded as stopped too; nothing failed.
+    assert!(lines.iter().all(|l| l.result != "failed"), "{lines:#?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.action == "elasticsearch.procedure_check" && l.result == "stopped"),
+        "{lines:#?}"
+    );
     // Allocation stays disabled (as the summary says): the next step would have been the user's.
     let s: EsState = state_of(&server.url).await;
     assert_eq!(s.settings.enable, "none");
+}
+
+/// The small cluster with its core nodes nearly full: the spot zone's copies do not fit on them.
+fn crowded_cluster() -> opsdeck::demo::elasticsearch::sim::SimCluster {
+    let mut sim = small_cluster();
+    // 100 GiB disks, low watermark 85%: core-1 keeps a few GiB of room, core-2 is over low already.
+    sim.nodes[0].base_used = 78 << 30;
+    sim.nodes[1].base_used = 84 << 30;
+    sim
+}
+
+#[tokio::test]
+async fn moving_data_that_does_not_fit_needs_a_typed_override_or_is_refused() {
+    let server = start(crowded_cluster()).await;
+    let state = state_of(&server.url).await;
+    let config = config_for(&server.url);
+    let cfg = &config.elasticsearch;
+    let zone = act::plan_exclude_zone(&state, cfg, "spot").unwrap();
+    assert_eq!(zone.risk, Risk::High, "{}", zone.description);
+    assert!(zone.needs_typed_confirmation());
+    assert!(zone.description.contains("DOES NOT FIT: "), "{}", zone.description);
+    assert!(
+        zone.description
+            .contains("move off spot-1, spot-2; the receivers have 4.5 GiB free"),
+        "{}",
+        zone.description
+    );
+    assert!(
+        zone.description
+            .contains("  core-2 (disk 86%, over the low watermark): takes nothing"),
+        "{}",
+        zone.description
+    );
+    let core1 = zone
+        .description
+        .lines()
+        .find(|l| l.starts_with("  core-1: disk "))
+        .unwrap_or_else(|| panic!("no projection for core-1: {}", zone.description));
+    assert!(core1.contains("% → ") && core1.contains("(+"), "{core1}");
+    assert!(
+        zone.description.contains("Type zone=spot to override."),
+        "{}",
+        zone.description
+    );
+
+    // Draining a spot node moves less: its copies fit on core-1.
+    let drain = act::plan_drain_node(&state, cfg, "spot-1").unwrap();
+    assert!(drain.description.contains("CAPACITY: "), "{}", drain.description);
+
+    // The controlled bounce would exclude the whole zone: refused, unless overridden (typed).
+    let every = Duration::from_millis(20);
+    let refused =
+        act::plan_procedure(&state, &config, ProcedureKind::ControlledBounce, "core-1", false, every).unwrap_err();
+    assert!(
+        refused.starts_with("refused: spot-1, spot-2 does not fit under the low watermark"),
+        "{refused}"
+    );
+    let forced = act::plan_procedure(&state, &config, ProcedureKind::ControlledBounce, "core-1", true, every).unwrap();
+    assert!(forced.description.contains("DOES NOT FIT"), "{}", forced.description);
+    assert!(
+        forced.description.contains("OVERRIDE: the procedure goes on"),
+        "{}",
+        forced.description
+    );
+}
+
+#[tokio::test]
+async fn a_bounce_checks_capacity_again_before_it_excludes_anything() {
+    let server = start(small_cluster()).await;
+    let state = state_of(&server.url).await;
+    let config = config_for(&server.url);
+    let plan = bounce_core_1(&state, &config);
+    assert!(plan.description.contains("CAPACITY: "), "{}", plan.description);
+    assert!(plan.description.contains("it fits."), "{}", plan.description);
+    // Between plan and run the core nodes fill up.
+    {
+        let mut sim = server.sim.lock();
+        sim.nodes[0].base_used = 78 << 30;
+        sim.nodes[1].base_used = 84 << 30;
+    }
+    let ran = run_plan(&server, plan, Default::default(), |_, _| {}).await;
+    assert_eq!(ran.outcome.result, OutcomeResult::Failed, "{}", ran.outcome.summary);
+    assert!(
+        ran.outcome
+            .summary
+            .ends_with("(nothing was changed); no setting left changed"),
+        "{}",
+        ran.outcome.summary
+    );
+    assert!(
+        ran.outcome
+            .summary
+            .starts_with("failed before its first step: pre-flight: DOES NOT FIT"),
+        "{}",
+        ran.outcome.summary
+    );
+    let end = state_of(&server.url).await;
+    assert!(end.settings.filters.is_empty(), "{:?}", end.settings.filters);
 }

@@ -122,10 +122,17 @@ async fn a_controlled_bounce_restarts_the_node_through_supervisor_and_waits_for_
         .await
         .unwrap_or_else(|_| panic!("the procedure ends; progress so far: {progress:#?}"));
     let outcome = run.await.unwrap();
+    // Every step worked; the spot nodes it emptied stay empty until the balancer refills them, so
+    // the procedure does not call that succeeded.
     assert_eq!(
         outcome.result,
-        OutcomeResult::Succeeded,
+        OutcomeResult::Unverified,
         "{}\n{progress:#?}",
+        outcome.summary
+    );
+    assert!(
+        outcome.summary.contains("spot-1, spot-2 hold no shard yet"),
+        "{}",
         outcome.summary
     );
 

@@ -196,7 +196,7 @@ async fn missing_table_and_unknown_checkpoint_id_are_errors_of_the_pillow() {
         err.contains("pillowtop_kafkacheckpoint") && err.contains("does not exist"),
         "{err}"
     );
-    let alerts = opsdeck::analysis::pillows::alerts(state.as_ref().unwrap(), &Default::default());
+    let alerts = opsdeck::analysis::pillows::alerts(state.as_ref().unwrap(), None, &Default::default());
     assert!(
         alerts.iter().any(|a| a.message.contains("does not exist")),
         "{alerts:?}"

@@ -71,17 +71,22 @@ pub fn fleet_and_config() -> (Fleet, Config, SystemTime) {
     (fleet, config, t0 + Duration::from_secs(19 * 30))
 }
 
+/// The pane's context over a recorded fleet (not read-only).
+pub fn view_ctx<'a>(fleet: &'a Fleet, config: &'a Config, now: SystemTime, theme: &'a Theme) -> ViewCtx<'a> {
+    ViewCtx {
+        fleet,
+        config,
+        now,
+        theme,
+        read_only: false,
+    }
+}
+
 #[test]
 fn pillow_row_partitions_and_chart_tell_the_story() {
     let (fleet, config, now) = fleet_and_config();
     let theme = Theme::builtin("default").unwrap();
-    let ctx = ViewCtx {
-        fleet: &fleet,
-        config: &config,
-        now,
-        theme: &theme,
-        read_only: false,
-    };
+    let ctx = view_ctx(&fleet, &config, now, &theme);
     let root = opsdeck::ui::panes::pillows::root();
     let table = root.table(&ctx);
     assert_eq!(table.rows.len(), 1);
@@ -174,13 +179,7 @@ fn a_pillow_that_cannot_be_read_shows_its_error_over_the_last_good_data() {
     };
     fleet.apply(now, SourceUpdate::Pillows(Ok(poll)));
     let theme = Theme::builtin("default").unwrap();
-    let ctx = ViewCtx {
-        fleet: &fleet,
-        config: &config,
-        now,
-        theme: &theme,
-        read_only: false,
-    };
+    let ctx = view_ctx(&fleet, &config, now, &theme);
     let root = opsdeck::ui::panes::pillows::root();
     let table = root.table(&ctx);
     assert_eq!(table.rows[0].cells[0].text, "case-pillow ✗ error");

@@ -170,3 +170,41 @@ fn tables_toggle_and_raise_capacity_asks_for_units() {
     assert!(app.overlay.is_none());
     assert!(screen(&app).contains("on-demand (PAY_PER_REQUEST)"), "{}", screen(&app));
 }
+
+/// The row of `name` on the queues pane, as text.
+fn row_of(s: &str, name: &str) -> String {
+    s.lines()
+        .find(|l| l.contains(&format!(" {name} ")))
+        .unwrap_or_else(|| panic!("{name} missing:\n{s}"))
+        .to_string()
+}
+
+#[test]
+fn net_and_drain_agree_with_the_counts_after_a_turn() {
+    // The issue's `upload`: nine minutes of growth to 2810, then 2810 → 728 in the last minute.
+    let mut app = app();
+    key(&mut app, "4");
+    let feed = |app: &mut App, at: u64, visible: u64| {
+        let mut p = poll(0);
+        p.queues.retain(|q| q.name == "upload");
+        p.queues[0].visible = visible;
+        app.update(Event::Polled(Polled {
+            at: SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 100 + at),
+            update: SourceUpdate::Queues(Ok(p)),
+        }));
+    };
+    for i in 0..18 {
+        feed(&mut app, i * 30, 200 + i * 153);
+    }
+    feed(&mut app, 543, 2810);
+    feed(&mut app, 571, 1790);
+    feed(&mut app, 600, 728);
+    let row = row_of(&screen(&app), "upload");
+    assert!(!row.contains("growing"), "fell 2810 → 728, yet:\n{row}");
+    assert!(row.contains("-36.6"), "{row}");
+    // And back up: 728 → 1500 within the next half minute shows growth at once (+772 in 30 s).
+    feed(&mut app, 615, 1100);
+    feed(&mut app, 630, 1500);
+    let row = row_of(&screen(&app), "upload");
+    assert!(row.contains("+25.7") && row.contains("growing"), "{row}");
+}

@@ -245,7 +245,7 @@ fn all_partitions_lagging_points_at_processes_errors_load() {
         "{:?}",
         pillow.verdicts
     );
-    let alerts = alerts(&state, &Config::default());
+    let alerts = alerts(&state, None, &Config::default());
     assert!(
         alerts
             .iter()
@@ -302,4 +302,61 @@ fn history_is_bounded() {
     let p = &state.pillows[0].partitions[0];
     assert_eq!(p.history.len(), settings().history);
     assert_eq!(state.pillows[0].lag_history.len(), settings().history);
+}
+
+fn hosts_with(programs: &[(&str, crate::model::hosts::ProgramState, &str)]) -> crate::model::hosts::HostsState {
+    use crate::model::hosts::{HostStatus, HostsState, Program};
+    HostsState {
+        hosts: vec![HostStatus {
+            name: "pillow1".into(),
+            reachable: true,
+            programs: programs
+                .iter()
+                .map(|(name, state, description)| Program {
+                    name: name.to_string(),
+                    state: state.clone(),
+                    pid: None,
+                    uptime_secs: None,
+                    description: description.to_string(),
+                })
+                .collect(),
+            ..HostStatus::default()
+        }],
+    }
+}
+
+#[test]
+fn a_process_killed_for_memory_is_named_with_its_state_reason_and_log() {
+    use crate::model::hosts::ProgramState::{Exited, Running};
+    let state = run(|p| p == 1 || p == 4, 10);
+    let pillow = &state.pillows[0];
+    let hosts = hosts_with(&[
+        ("case-0", Running, "pid 12, uptime 0:10:00"),
+        ("pillows:case-1", Exited, "(killed: out of memory)"),
+        ("case-2", Running, "pid 14, uptime 0:10:00"),
+    ]);
+    let v = verdicts_with_processes(pillow, Some(&hosts), |p| Some(format!("/var/log/{}.log", p.program)));
+    assert_eq!(
+        v[0].message,
+        "process case-pillow-1 EXITED (killed: out of memory) on pillow1, 2 partition(s) not consumed → start it; \
+         its log: /var/log/case-1.log"
+    );
+    assert_eq!(v[0].severity, Severity::Critical);
+    assert!(
+        !v.iter().any(|v| v.message.contains("backed up")),
+        "a dead process is not backed up: {v:#?}"
+    );
+    // Supervisor's EXITED line carries when it exited; STARTING is on its way up, not down.
+    let hosts = hosts_with(&[
+        ("case-0", Running, ""),
+        ("case-1", Exited, "Oct 14 03:12 AM"),
+        ("case-2", crate::model::hosts::ProgramState::Starting, ""),
+    ]);
+    let v = verdicts_with_processes(pillow, Some(&hosts), |_| None);
+    assert!(v[0].message.starts_with(
+        "process case-pillow-1 EXITED at Oct 14 03:12 AM on pillow1, 2 partition(s) not consumed → start it"
+    ));
+    assert_eq!(v.iter().filter(|v| v.message.starts_with("process ")).count(), 1);
+    // Without the hosts source the pillow's own verdicts stand.
+    assert_eq!(verdicts_with_processes(pillow, None, |_| None), pillow.verdicts);
 }

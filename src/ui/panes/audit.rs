@@ -21,6 +21,7 @@ fn result_tone(result: &str) -> Tone {
         "succeeded" => Tone::Ok,
         "unverified" => Tone::Warn,
         "failed" => Tone::Crit,
+        "stopped" => Tone::Warn,
         _ => Tone::Accent,
     }
 }

@@ -80,6 +80,10 @@ pub const ACTIONS: &[PaneAction] = &[
         help: "controlled bounce even though the node holds a last copy",
     },
     PaneAction {
+        name: "acknowledge_departure",
+        help: "acknowledge that the selected node left the cluster (its alert goes; the row stays greyed)",
+    },
+    PaneAction {
         name: "change_config",
         help: "guided drain → restart → re-include of the selected node",
     },
@@ -103,6 +107,7 @@ pub const DEFAULT_KEYS: &[(&str, &str)] = &[
     ("B", "bounce_node"),
     ("alt-b", "bounce_node_override"),
     ("M", "change_config"),
+    ("a", "acknowledge_departure"),
 ];
 
 pub fn root() -> Box<dyn View> {
@@ -327,17 +332,49 @@ fn node_status(n: &EsNode) -> (String, Tone) {
     (parts.join(" · "), tone)
 }
 
+/// A node's attributes worth showing (`zone=spot`), without the ones every node of a kind carries.
+fn attributes(n: &EsNode) -> String {
+    let attrs: Vec<String> = n
+        .attributes
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ml.") && !k.starts_with("xpack.") && !k.starts_with("transform."))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    attrs.join(" ")
+}
+
+/// A node that left the cluster: greyed, with when it left, until it rejoins or is acknowledged.
+fn departed_row(d: &crate::model::elasticsearch::DepartedNode) -> Row {
+    let n = &d.node;
+    let status = format!(
+        "LEFT at {}{}",
+        crate::analysis::elasticsearch::clock(d.left_at),
+        if d.acknowledged { " · acknowledged" } else { "" }
+    );
+    let muted = |c: Cell| c.tone(Tone::Muted);
+    Row {
+        key: n.name.clone(),
+        cells: vec![
+            muted(Cell::text(&n.name)),
+            muted(Cell::text(&n.ip)),
+            muted(Cell::text(n.roles_label())),
+            muted(Cell::text(attributes(n))),
+            muted(Cell::num("—", -1.0)),
+            muted(Cell::num("—", -1.0)),
+            muted(Cell::num("—", -1.0)),
+            muted(Cell::num("—", -1.0)),
+            Cell::text(status).tone(if d.acknowledged { Tone::Muted } else { Tone::Warn }),
+        ],
+    }
+}
+
 fn nodes_table(s: &EsState) -> Table {
+    let departed = s.departed.iter().map(departed_row);
     let rows = s
         .nodes
         .iter()
         .map(|n| {
-            let attrs: Vec<String> = n
-                .attributes
-                .iter()
-                .filter(|(k, _)| !k.starts_with("ml.") && !k.starts_with("xpack.") && !k.starts_with("transform."))
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
+            let attrs = attributes(n);
             let disk = match (n.disk_total, n.disk_available) {
                 (Some(t), Some(a)) => format!("{} / {}", human_bytes(t.saturating_sub(a)), human_bytes(t)),
                 _ => "?".into(),
@@ -356,7 +393,7 @@ fn nodes_table(s: &EsState) -> Table {
                     Cell::text(&n.name),
                     Cell::text(&n.ip),
                     Cell::text(n.roles_label()),
-                    Cell::text(attrs.join(" ")),
+                    Cell::text(attrs),
                     Cell::num(
                         disk,
                         n.disk_total.unwrap_or(0).saturating_sub(n.disk_available.unwrap_or(0)) as f64,
@@ -375,6 +412,7 @@ fn nodes_table(s: &EsState) -> Table {
                 ],
             }
         })
+        .chain(departed)
         .collect();
     Table {
         columns: vec![
@@ -896,6 +934,8 @@ impl View for EsPane {
         match name {
             "next_view" | "prev_view" => true,
             "cycle_state_filter" | "grid_left" | "grid_right" => self.mode == Mode::Shards,
+            // Departed nodes are rows of the nodes list (the app acknowledges the selected one).
+            "acknowledge_departure" => self.mode == Mode::Nodes,
             _ => false,
         }
     }

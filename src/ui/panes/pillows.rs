@@ -158,8 +158,9 @@ fn recovery_cell(r: Recovery) -> Cell {
     }
 }
 
-/// Error and verdicts of `pillow`, one line each; `named` prefixes the pillow (top level only).
-fn verdict_lines(pillow: &Pillow, max: usize, named: bool) -> Vec<(String, Tone)> {
+/// Error and verdicts of `pillow` (joined with its processes' supervisor state), one line each;
+/// `named` prefixes the pillow (top level only).
+fn verdict_lines(ctx: &ViewCtx, pillow: &Pillow, max: usize, named: bool) -> Vec<(String, Tone)> {
     let name = if named {
         format!("{}: ", pillow.name)
     } else {
@@ -169,7 +170,10 @@ fn verdict_lines(pillow: &Pillow, max: usize, named: bool) -> Vec<(String, Tone)
     if let Some(e) = &pillow.error {
         out.push((format!("✗ {name}{e}"), Tone::Crit));
     }
-    for v in pillow.verdicts.iter().take(max) {
+    let verdicts = crate::analysis::pillows::verdicts_with_processes(pillow, ctx.fleet.hosts.data.as_ref(), |p| {
+        crate::analysis::pillows::process_log(ctx.config, &pillow.name, p)
+    });
+    for v in verdicts.iter().take(max) {
         let mark = match v.severity {
             crate::model::Severity::Ok => "·",
             crate::model::Severity::Warning => "!",
@@ -196,7 +200,7 @@ impl View for PillowsView {
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
         let Some(s) = state(ctx) else { return Vec::new() };
-        let mut lines: Vec<(String, Tone)> = s.pillows.iter().flat_map(|p| verdict_lines(p, 2, true)).collect();
+        let mut lines: Vec<(String, Tone)> = s.pillows.iter().flat_map(|p| verdict_lines(ctx, p, 2, true)).collect();
         lines.sort_by_key(|(_, t)| match t {
             Tone::Crit => 0,
             Tone::Warn => 1,
@@ -410,7 +414,7 @@ impl View for PartitionsView {
             ),
             Tone::Normal,
         )];
-        lines.extend(verdict_lines(p, 5, false));
+        lines.extend(verdict_lines(ctx, p, 5, false));
         lines
     }
 

@@ -621,11 +621,9 @@ impl View for QueueView {
             if !i.dlq_of.is_empty() {
                 kv("dead letters of", i.dlq_of.join(", "), Tone::Normal);
             }
-            let rate = t
-                .net_rate
-                .map(|r| format!("{r:+.2} messages/s"))
-                .unwrap_or_else(|| "–".into());
-            kv("net rate (samples)", rate, Tone::Normal);
+            let per_s = |r: Option<f64>| r.map(|r| format!("{r:+.2} messages/s")).unwrap_or_else(|| "–".into());
+            kv("net rate (last 30 s)", per_s(t.net_rate), Tone::Normal);
+            kv("trend (10 minutes)", per_s(t.trend_rate), Tone::Normal);
             if let (Some(sent), Some(deleted)) = (i.sent_per_s, i.deleted_per_s) {
                 kv(
                     "in / out (CloudWatch)",

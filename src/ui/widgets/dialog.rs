@@ -1,6 +1,6 @@
 //! Dialog boxes: the confirm dialog (the plan, verbatim), value prompts, quit-while-running, palette.
 
-use crate::app::overlay::{Confirm, DialogFit, Focus, Input, Palette, palette_matches};
+use crate::app::overlay::{Confirm, DialogFit, Focus, Input, Palette, QuitFocus, palette_matches};
 use crate::ui::theme::{Slot, Theme};
 use crate::ui::widgets::text::wrap_spans;
 use ratatui::Frame;
@@ -273,22 +273,62 @@ pub fn draw_input(frame: &mut Frame, area: Rect, i: &Input, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-pub fn draw_quit(frame: &mut Frame, area: Rect, running: usize, quit_focused: bool, theme: &Theme) {
-    let lines = vec![
-        Line::from(format!(
+/// Quit while actions run or a procedure left cluster settings changed: what quitting leaves
+/// behind, each setting on its own line, and Stay / Revert settings / Quit anyway (the buttons on the
+/// last line, always drawn).
+pub fn draw_quit(
+    frame: &mut Frame,
+    area: Rect,
+    running: usize,
+    left: &[crate::model::elasticsearch::SettingChange],
+    can_revert: bool,
+    focus: QuitFocus,
+    theme: &Theme,
+) {
+    let mut lines = Vec::new();
+    if running > 0 {
+        lines.push(Line::from(format!(
             "{running} action(s) still running. Quitting abandons them mid-way;"
-        )),
-        Line::from("their audit log shows the intent without an outcome."),
-        Line::default(),
-        Line::from(vec![
-            button("Stay", !quit_focused, true, theme),
-            Span::raw("   "),
-            button("Quit anyway", quit_focused, true, theme),
-        ]),
-    ];
-    let rect = centered(area, 64, 6);
+        )));
+        lines.push(Line::from("their audit log shows the intent without an outcome."));
+    }
+    if !left.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} cluster setting(s) a procedure changed are still in force:",
+                left.len()
+            ),
+            theme.style(Slot::Warn),
+        )));
+        for c in left {
+            lines.push(Line::from(format!("  • {}", c.describe())));
+        }
+        lines.push(Line::from(if can_revert {
+            "Revert puts them back (you confirm it; it is audited)."
+        } else {
+            "Stop the procedure first (ctrl-x), then Revert puts them back."
+        }));
+    }
+    let mut buttons = vec![button("Stay", focus == QuitFocus::Stay, true, theme)];
+    if can_revert {
+        buttons.push(Span::raw("   "));
+        buttons.push(button("Revert settings", focus == QuitFocus::Revert, true, theme));
+    }
+    buttons.push(Span::raw("   "));
+    buttons.push(button("Quit anyway", focus == QuitFocus::Quit, true, theme));
+    // Wider when it lists settings: a key and two values fit on one line.
+    let width = area.width.min(if left.is_empty() { 64 } else { 84 });
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let text_rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner_width)).sum();
+    let rect = centered(area, width, (text_rows + 4) as u16);
     let inner = frame_box(frame, rect, "Quit?", theme);
-    frame.render_widget(Paragraph::new(lines), inner);
+    if inner.height == 0 {
+        return;
+    }
+    let body = Rect::new(inner.x, inner.y, inner.width, inner.height.saturating_sub(2));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    let row = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
+    frame.render_widget(Paragraph::new(Line::from(buttons)), row);
 }
 
 pub fn draw_palette(frame: &mut Frame, area: Rect, p: &Palette, entries: &[(String, String)], theme: &Theme) {

@@ -23,4 +23,7 @@ mod peers {
     mod kafka_groups;
     mod kafka_lost;
     mod kafka_sasl;
+    pub mod opensearch;
+    mod os_allocation;
+    mod os_read;
 }

@@ -25,5 +25,6 @@ mod peers {
     mod kafka_sasl;
     pub mod opensearch;
     mod os_allocation;
+    mod os_bounce;
     mod os_read;
 }

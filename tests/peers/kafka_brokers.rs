@@ -63,33 +63,9 @@ async fn log_offsets_take_one_list_offsets_request_per_broker_for_each_end() {
         .into_iter()
         .filter(|s| s.client() == "opsdeck" && s.api() == "LIST_OFFSETS" && s.names_topic(&topic))
         .collect();
-    // Per broker: (timestamp asked, partitions in the request, offsets answered).
-    let mut per_broker: BTreeMap<u32, Vec<(i64, BTreeSet<i64>, BTreeMap<i64, i64>)>> = BTreeMap::new();
+    let mut per_broker: BTreeMap<u32, Vec<ListOffsets>> = BTreeMap::new();
     for s in &ours {
-        let asked = &s.request()["topics"][0]["partitions"];
-        let stamps: BTreeSet<i64> = asked
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["timestamp"].as_i64().unwrap())
-            .collect();
-        assert_eq!(stamps.len(), 1, "one kind of offset per request: {:?}", s.json);
-        let partitions = asked
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["partitionIndex"].as_i64().unwrap())
-            .collect();
-        let answered = s.response()["topics"][0]["partitions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| (p["partitionIndex"].as_i64().unwrap(), p["offset"].as_i64().unwrap()))
-            .collect();
-        per_broker
-            .entry(s.broker)
-            .or_default()
-            .push((*stamps.first().unwrap(), partitions, answered));
+        per_broker.entry(s.broker).or_default().push(ListOffsets::of(s));
     }
     assert_eq!(
         per_broker.keys().copied().collect::<Vec<_>>(),
@@ -97,24 +73,56 @@ async fn log_offsets_take_one_list_offsets_request_per_broker_for_each_end() {
         "{ours:?}"
     );
     for (broker, mut requests) in per_broker {
-        requests.sort_by_key(|r| r.0);
+        requests.sort_by_key(|r| r.timestamp);
         let led: BTreeSet<i64> = (0..6).filter(|p| leaders[*p as usize] == broker as i32).collect();
-        let stamps: Vec<i64> = requests.iter().map(|r| r.0).collect();
+        let stamps: Vec<i64> = requests.iter().map(|r| r.timestamp).collect();
         // -2: the earliest offset (log start), -1: the latest (log end).
         assert_eq!(
             stamps,
             vec![-2, -1],
             "broker {broker}: one request for the starts, one for the ends"
         );
-        for (stamp, partitions, answered) in requests {
+        for r in requests {
             assert_eq!(
-                partitions, led,
+                r.partitions, led,
                 "broker {broker} is asked for all the partitions it leads, at once"
             );
-            for (p, offset) in answered {
-                let expected = if stamp == -1 { p + 1 } else { 0 };
-                assert_eq!(offset, expected, "broker {broker} partition {p} timestamp {stamp}");
+            for (p, offset) in r.answered {
+                let expected = if r.timestamp == -1 { p + 1 } else { 0 };
+                assert_eq!(
+                    offset, expected,
+                    "broker {broker} partition {p} timestamp {}",
+                    r.timestamp
+                );
             }
+        }
+    }
+}
+
+/// One ListOffsets request of the test's topic as a broker logged it.
+struct ListOffsets {
+    /// The one timestamp asked for every partition (-2 earliest, -1 latest).
+    timestamp: i64,
+    partitions: BTreeSet<i64>,
+    /// Offset answered, by partition.
+    answered: BTreeMap<i64, i64>,
+}
+
+impl ListOffsets {
+    fn of(s: &Served) -> ListOffsets {
+        let int = |v: &serde_json::Value| v.as_i64().unwrap_or_else(|| panic!("not a number in {:?}", s.json));
+        let asked = s.request()["topics"][0]["partitions"].as_array().unwrap();
+        let stamps: BTreeSet<i64> = asked.iter().map(|p| int(&p["timestamp"])).collect();
+        assert_eq!(stamps.len(), 1, "one kind of offset per request: {:?}", s.json);
+        ListOffsets {
+            timestamp: *stamps.first().unwrap(),
+            partitions: asked.iter().map(|p| int(&p["partitionIndex"])).collect(),
+            answered: s.response()["topics"][0]["partitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (int(&p["partitionIndex"]), int(&p["offset"])))
+                .collect(),
         }
     }
 }

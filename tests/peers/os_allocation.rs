@@ -10,6 +10,7 @@ use opsdeck::actions::Risk;
 use opsdeck::actions::elasticsearch as act;
 use opsdeck::model::elasticsearch::{DiskLevel, EsPoll, EsState, HealthStatus, Scope, ShardState, Watermark};
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 const ENABLE: &str = "cluster.routing.allocation.enable";
@@ -68,6 +69,14 @@ async fn draining_a_node_by_ip_relocates_its_shards_while_the_pane_and_snapshot_
     health(&url, &[("wait_for_status", "green")]).await;
     let config = config_for(&url);
     let before = state(&url).await;
+    // "Drain complete" is about every copy on the node: the cluster must hold no index but ours.
+    let others: BTreeSet<&str> = before
+        .shards
+        .iter()
+        .map(|s| s.index.as_str())
+        .filter(|i| *i != index.name)
+        .collect();
+    assert!(others.is_empty(), "the test cluster holds other indices: {others:?}");
     let held = before.node_by_name("node-3").expect("node-3").shard_rows;
     assert!(held > 0, "node-3 holds copies of {}", index.name);
 

@@ -6,10 +6,11 @@ use super::env::{peer, unique};
 use super::kafka::{create_topic, delete_records, served, wait_served};
 use super::kafka_groups::group_pillow;
 use crate::pillows_common::*;
+use opsdeck::actions::ActionPlan;
 use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::pillows::plan_move_checkpoint;
 use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::pillows::{PartitionStatus, PillowsState};
+use opsdeck::model::pillows::PartitionStatus;
 use opsdeck::sources::pillows::PillowsBackend;
 use std::time::{Duration, SystemTime};
 
@@ -83,9 +84,32 @@ async fn checkpoint_rows_join_the_brokers_log_offsets() {
     drop(db);
 }
 
-/// Polls once more, an hour after `state`'s last poll, so unchanged lagging checkpoints read as stopped.
-async fn poll_later(backend: &PillowsBackend, state: &mut Option<PillowsState>, at: SystemTime) {
-    poll_into(backend, state, at + Duration::from_secs(3600)).await;
+/// The scenario both kinds of checkpoint share: partition 0 of `topic` has 40 changes, its checkpoint
+/// is at 3, and DeleteRecords moved its log start to 25. A poll says the changes in between were lost;
+/// the move-checkpoint plan (checked by `check_plan`) runs through the executor; a poll an hour later
+/// finds the checkpoint at the log end.
+async fn lost_until_moved(backend: &PillowsBackend, topic: &str, check_plan: impl FnOnce(&ActionPlan)) {
+    let t0 = SystemTime::now();
+    let mut state = None;
+    poll_into(backend, &mut state, t0).await;
+    let pillow = &state.as_ref().unwrap().pillows[0];
+    assert_eq!(pillow.partitions[0].log_end, Some(40));
+    assert_lost(pillow, topic, 3, 25);
+
+    let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
+    assert!(
+        plan.description.contains("37 changes will be SKIPPED"),
+        "{}",
+        plan.description
+    );
+    check_plan(&plan);
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = run_plan(plan, backend, dir.path()).await;
+    assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
+    poll_into(backend, &mut state, t0 + Duration::from_secs(3600)).await;
+    let p = &state.as_ref().unwrap().pillows[0].partitions[0];
+    assert_eq!((p.committed, p.lag), (Some(40), Some(0)));
+    assert_ne!(p.status, PartitionStatus::Lost);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,51 +127,21 @@ async fn a_postgres_checkpoint_below_the_log_start_is_lost_until_moved_to_the_lo
     let mut c = config(&brokers, vec![pg_pillow(&id, 1)]);
     c.postgres = Some(db.conn());
     let backend = PillowsBackend::new(&c).unwrap();
-    let t0 = SystemTime::now();
-    let mut state = None;
-    poll_into(&backend, &mut state, t0).await;
-    let pillow = &state.as_ref().unwrap().pillows[0];
-    let p = &pillow.partitions[0];
-    assert_eq!((p.committed, p.log_start, p.log_end), (Some(3), Some(25), Some(40)));
-    assert_eq!(p.status, PartitionStatus::Lost);
-    let lost = format!(
-        "checkpoint on {topic}:0 is below the first retained offset (needed 3, first available 25): changes were lost — reprocess, then move the checkpoint"
+    let update = format!(
+        "UPDATE pillowtop_kafkacheckpoint SET \"offset\" = 40, last_modified = now() WHERE checkpoint_id = '{id}' AND topic = '{topic}' AND \"partition\" = 0 AND \"offset\" = 3;"
     );
-    assert!(
-        pillow.verdicts.iter().any(|v| v.message == lost),
-        "{:?}",
-        pillow.verdicts
-    );
-
-    let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
-    assert!(
-        plan.description.contains("37 changes will be SKIPPED"),
-        "{}",
-        plan.description
-    );
-    assert!(
-        plan.call.contains(&format!(
-            "UPDATE pillowtop_kafkacheckpoint SET \"offset\" = 40, last_modified = now() WHERE checkpoint_id = '{id}' AND topic = '{topic}' AND \"partition\" = 0 AND \"offset\" = 3;"
-        )),
-        "{}",
-        plan.call
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = run_plan(plan, &backend, dir.path()).await;
-    assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
-    let row: i64 = client
+    lost_until_moved(&backend, &topic, |plan| {
+        assert!(plan.call.contains(&update), "{}", plan.call)
+    })
+    .await;
+    let row = client
         .query_one(
             "SELECT \"offset\" FROM pillowtop_kafkacheckpoint WHERE checkpoint_id = $1",
             &[&id],
         )
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(row, 40);
-    poll_later(&backend, &mut state, t0).await;
-    let p = &state.as_ref().unwrap().pillows[0].partitions[0];
-    assert_eq!((p.committed, p.lag), (Some(40), Some(0)));
-    assert_ne!(p.status, PartitionStatus::Lost);
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 40);
     drop(db);
 }
 
@@ -163,23 +157,8 @@ async fn a_group_commit_below_the_log_start_is_lost_until_moved_to_the_log_end()
     delete_records(&brokers, &topic, 0, 25).await;
 
     let backend = PillowsBackend::new(&config(&brokers, vec![group_pillow(&group, &topic)])).unwrap();
-    let t0 = SystemTime::now();
-    let mut state = None;
-    poll_into(&backend, &mut state, t0).await;
-    let pillow = &state.as_ref().unwrap().pillows[0];
-    let p = &pillow.partitions[0];
-    assert_eq!((p.committed, p.log_start, p.log_end), (Some(3), Some(25), Some(40)));
-    assert_eq!(p.status, PartitionStatus::Lost);
-    assert_eq!(pillow.partitions[1].lag, Some(0));
-
-    let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
-    assert_eq!(plan.call, format!("OffsetCommit group={group} {topic}:0=40"));
-    let dir = tempfile::tempdir().unwrap();
-    let outcome = run_plan(plan, &backend, dir.path()).await;
-    assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
-    poll_later(&backend, &mut state, t0).await;
-    let p = &state.as_ref().unwrap().pillows[0].partitions[0];
-    assert_eq!((p.committed, p.lag), (Some(40), Some(0)));
+    let commit_call = format!("OffsetCommit group={group} {topic}:0=40");
+    lost_until_moved(&backend, &topic, |plan| assert_eq!(plan.call, commit_call)).await;
     // The broker took the commit from outside the group (no generation), after opsdeck had seen the
     // group empty.
     let ours = |s: &super::kafka::Served| s.client() == "opsdeck" && s.api() == "OFFSET_COMMIT" && s.group() == group;

@@ -16,8 +16,26 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Tests that change the three-node cluster's allocation settings, or restart one of its nodes, take
-/// it for themselves (`write`); tests that only use indices of their own share it (`read`).
-pub static CLUSTER3: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+/// it in turn (see [`exclusive`]).
+static CLUSTER3: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The three-node cluster for this test alone, with `keys` put back to their defaults at the end.
+pub struct Exclusive {
+    // Fields drop in order: the settings are reset before the next test gets the cluster.
+    _reset: ResetSettings,
+    _lock: tokio::sync::MutexGuard<'static, ()>,
+}
+
+pub async fn exclusive(url: &str, keys: &[&'static str]) -> Exclusive {
+    let lock = CLUSTER3.lock().await;
+    Exclusive {
+        _reset: ResetSettings {
+            url: url.into(),
+            keys: keys.to_vec(),
+        },
+        _lock: lock,
+    }
+}
 
 pub fn client(url: &str) -> EsClient {
     EsClient::new(url, Duration::from_secs(30)).expect("client")
@@ -100,10 +118,10 @@ impl Drop for Index {
     }
 }
 
-/// Puts these persistent settings back to their defaults (persistent and transient) when dropped.
-pub struct ResetSettings {
-    pub url: String,
-    pub keys: Vec<&'static str>,
+/// Puts these settings back to their defaults (persistent and transient) when dropped.
+struct ResetSettings {
+    url: String,
+    keys: Vec<&'static str>,
 }
 
 impl Drop for ResetSettings {
@@ -118,28 +136,20 @@ impl Drop for ResetSettings {
     }
 }
 
-/// One request from a thread of its own (a `Drop` runs inside the test's runtime); failures are printed.
+/// One request sent from a `Drop` (the tests run on multi-thread runtimes); failures are printed.
 fn cleanup(method: reqwest::Method, url: String, body: Option<Value>) {
-    let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let mut req = reqwest::Client::new()
-                .request(method.clone(), &url)
-                .timeout(Duration::from_secs(30));
-            if let Some(b) = &body {
-                req = req.json(b);
-            }
-            match req.send().await {
-                Ok(r) if r.status().is_success() => {}
-                Ok(r) => eprintln!("cleanup {method} {url}: HTTP {}", r.status()),
-                Err(e) => eprintln!("cleanup {method} {url}: {e}"),
-            }
-        });
-    })
-    .join();
+    let mut req = reqwest::Client::new()
+        .request(method.clone(), &url)
+        .timeout(Duration::from_secs(30));
+    if let Some(b) = &body {
+        req = req.json(b);
+    }
+    let sent = tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(req.send()));
+    match sent {
+        Ok(r) if r.status().is_success() => {}
+        Ok(r) => eprintln!("cleanup {method} {url}: HTTP {}", r.status()),
+        Err(e) => eprintln!("cleanup {method} {url}: {e}"),
+    }
 }
 
 pub fn config_for(url: &str) -> Config {

@@ -1,7 +1,7 @@
 //! Three OpenSearch nodes, allocation changed through opsdeck's actions: a drain by `_ip` whose shards
 //! really relocate (followed in the pane and the snapshot), allocation `enable` written persistent
 //! with a transient value cleared, and absolute disk watermarks that the disk decider enforces.
-//! Each test has the cluster to itself (`CLUSTER3`) and puts its settings back when it ends.
+//! Each test has the cluster to itself (`exclusive`) and puts its settings back when it ends.
 
 use super::env::{peer, unique};
 use super::opensearch::*;
@@ -57,11 +57,7 @@ async fn poll_until(
 #[tokio::test(flavor = "multi_thread")]
 async fn draining_a_node_by_ip_relocates_its_shards_while_the_pane_and_snapshot_follow() {
     let url = peer!("OPSDECK_OPENSEARCH3");
-    let _cluster = CLUSTER3.write().await;
-    let _reset = ResetSettings {
-        url: url.clone(),
-        keys: vec![EXCLUDE_IP, RECOVERY_RATE],
-    };
+    let _cluster = exclusive(&url, &[EXCLUDE_IP, RECOVERY_RATE]).await;
     // Throttled recoveries: the copies are small, and polls should see them on their way.
     put_settings(&url, json!({"persistent": {RECOVERY_RATE: "2kb"}})).await;
     let index = Index::create(&url, &unique("drain"), 3, 1).await;
@@ -187,11 +183,7 @@ fn decision_of(poll: &EsPoll, index: &str, primary: bool) -> (String, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn allocation_enable_is_written_persistent_with_the_transient_value_cleared_and_takes_effect() {
     let url = peer!("OPSDECK_OPENSEARCH3");
-    let _cluster = CLUSTER3.write().await;
-    let _reset = ResetSettings {
-        url: url.clone(),
-        keys: vec![ENABLE],
-    };
+    let _cluster = exclusive(&url, &[ENABLE]).await;
     let config = config_for(&url);
     // A transient value someone left behind: it would override any persistent one.
     put_settings(&url, json!({"transient": {ENABLE: "none"}})).await;
@@ -281,11 +273,7 @@ async fn poll_until_copy(url: &str, index: &str, primary: bool) -> EsPoll {
 #[tokio::test(flavor = "multi_thread")]
 async fn absolute_disk_watermarks_make_the_disk_decider_refuse_a_replica() {
     let url = peer!("OPSDECK_OPENSEARCH3");
-    let _cluster = CLUSTER3.write().await;
-    let _reset = ResetSettings {
-        url: url.clone(),
-        keys: WATERMARKS.to_vec(),
-    };
+    let _cluster = exclusive(&url, &WATERMARKS).await;
     let config = config_for(&url);
     let before = state(&url).await;
     // More free space than any node has: every node is over the low watermark. High and flood stage

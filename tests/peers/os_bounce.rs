@@ -24,11 +24,7 @@ fn supervisor_pid(conf: &str, program: &str) -> String {
 async fn a_controlled_bounce_restarts_a_node_through_supervisor_and_waits_for_it_to_rejoin() {
     let url = peer!("OPSDECK_OPENSEARCH3");
     let home = peer!("OPSDECK_OPENSEARCH3_HOME");
-    let _cluster = CLUSTER3.write().await;
-    let _reset = ResetSettings {
-        url: url.clone(),
-        keys: vec!["cluster.routing.allocation.enable"],
-    };
+    let _cluster = exclusive(&url, &["cluster.routing.allocation.enable"]).await;
     let index = Index::create(&url, &unique("bounce"), 3, 1).await;
     index.fill(50).await;
     health(&url, &[("wait_for_status", "green")]).await;
@@ -102,12 +98,6 @@ async fn a_controlled_bounce_restarts_a_node_through_supervisor_and_waits_for_it
     );
     assert_ne!(end.health.status, HealthStatus::Red);
     // The audit log: the restart as its own action, then the rejoin check, then allocation back on.
-    let at = |text: &str| {
-        ran.audit
-            .lines()
-            .position(|l| l.contains(text))
-            .unwrap_or_else(|| panic!("{text:?} not in {}", ran.audit))
-    };
     let restart: Vec<&str> = ran
         .audit
         .lines()
@@ -115,9 +105,21 @@ async fn a_controlled_bounce_restarts_a_node_through_supervisor_and_waits_for_it
         .collect();
     assert_eq!(restart.len(), 2, "intent and outcome: {}", ran.audit);
     assert!(restart[1].contains("\"result\":\"succeeded\""), "{}", restart[1]);
-    assert!(at("elasticsearch.allocation_none") < at("hosts.restart_program"));
-    assert!(at("hosts.restart_program") < at("node-3 rejoined"));
-    assert!(at("node-3 rejoined") < at("elasticsearch.allocation_all"));
+    let order = [
+        "elasticsearch.allocation_none",
+        "hosts.restart_program",
+        "node-3 rejoined",
+        "elasticsearch.allocation_all",
+    ];
+    let lines: Vec<Option<usize>> = order
+        .iter()
+        .map(|text| ran.audit.lines().position(|l| l.contains(text)))
+        .collect();
+    assert!(
+        lines.iter().all(Option::is_some) && lines.windows(2).all(|w| w[0] < w[1]),
+        "{order:?} at lines {lines:?} of the audit log:\n{}",
+        ran.audit
+    );
     health(&url, &[("wait_for_status", "green")]).await;
     ssh.shutdown().await;
 }

@@ -6,7 +6,7 @@ use opsdeck::actions::{ActionPlan, Outcome};
 use opsdeck::config::ConfigDuration;
 use opsdeck::config::pillows::{PillowConfig, PillowsConfig};
 use opsdeck::model::fleet::FeedData;
-use opsdeck::model::pillows::PillowsState;
+use opsdeck::model::pillows::{PartitionStatus, Pillow, PillowsState};
 use opsdeck::sources::Backends;
 use opsdeck::sources::pillows::PillowsBackend;
 use rdkafka::ClientConfig;
@@ -79,6 +79,24 @@ pub fn commit(brokers: &str, group: &str, offsets: &[(&str, i32, i64)]) {
         tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
     }
     consumer.commit(&tpl, CommitMode::Sync).expect("commit");
+}
+
+/// Asserts that partition 0 of `topic` is lost in `pillow`: its checkpoint `needed` lies below the first
+/// retained offset `first`, and the verdict says so in the words the pane shows.
+pub fn assert_lost(pillow: &Pillow, topic: &str, needed: i64, first: i64) {
+    let p = &pillow.partitions[0];
+    assert_eq!(
+        (p.committed, p.log_start, p.status),
+        (Some(needed), Some(first), PartitionStatus::Lost)
+    );
+    let lost = format!(
+        "checkpoint on {topic}:0 is below the first retained offset (needed {needed}, first available {first}): changes were lost — reprocess, then move the checkpoint"
+    );
+    assert!(
+        pillow.verdicts.iter().any(|v| v.message == lost),
+        "{:?}",
+        pillow.verdicts
+    );
 }
 
 /// One poll of `backend` folded into `state` as if it happened at `at`.

@@ -2,7 +2,7 @@
 //! loopback) and a real Postgres checkpoint table.
 
 use super::common::*;
-use super::postgres::{HQ_TABLE, TempDb};
+use super::common::{HQ_TABLE, TempDb};
 use rdkafka::mocking::MockCluster;
 use std::process::Command;
 

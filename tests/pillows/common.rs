@@ -6,14 +6,16 @@ use opsdeck::actions::{ActionPlan, Outcome};
 use opsdeck::config::ConfigDuration;
 use opsdeck::config::pillows::{PillowConfig, PillowsConfig};
 use opsdeck::model::fleet::FeedData;
-use opsdeck::model::pillows::PillowsState;
+use opsdeck::model::pillows::{PartitionStatus, Pillow, PillowsState};
 use opsdeck::sources::Backends;
 use opsdeck::sources::pillows::PillowsBackend;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
+use tokio_postgres::NoTls;
 
 pub fn pillow(name: &str) -> PillowConfig {
     PillowConfig {
@@ -79,6 +81,24 @@ pub fn commit(brokers: &str, group: &str, offsets: &[(&str, i32, i64)]) {
     consumer.commit(&tpl, CommitMode::Sync).expect("commit");
 }
 
+/// Asserts that partition 0 of `topic` is lost in `pillow`: its checkpoint `needed` lies below the first
+/// retained offset `first`, and the verdict says so in the words the pane shows.
+pub fn assert_lost(pillow: &Pillow, topic: &str, needed: i64, first: i64) {
+    let p = &pillow.partitions[0];
+    assert_eq!(
+        (p.committed, p.log_start, p.status),
+        (Some(needed), Some(first), PartitionStatus::Lost)
+    );
+    let lost = format!(
+        "checkpoint on {topic}:0 is below the first retained offset (needed {needed}, first available {first}): changes were lost — reprocess, then move the checkpoint"
+    );
+    assert!(
+        pillow.verdicts.iter().any(|v| v.message == lost),
+        "{:?}",
+        pillow.verdicts
+    );
+}
+
 /// One poll of `backend` folded into `state` as if it happened at `at`.
 pub async fn poll_into(backend: &PillowsBackend, state: &mut Option<PillowsState>, at: SystemTime) {
     let cfg = backend.config.clone();
@@ -105,3 +125,87 @@ pub async fn run_plan_with(plan: ActionPlan, backends: Backends, dir: &std::path
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     execute(1, plan, backends, audit, tx, tokio_util::sync::CancellationToken::new()).await
 }
+
+/// libpq-style connection to the server (without a database name).
+fn server() -> String {
+    std::env::var("OPSDECK_TEST_POSTGRES").unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres".into())
+}
+
+/// A database of its own, dropped when the test ends (also when it fails).
+pub struct TempDb {
+    pub name: String,
+}
+
+impl TempDb {
+    pub async fn new() -> (TempDb, tokio_postgres::Client) {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "opsdeck_pillows_{}_{}_{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_micros(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = connect(&server()).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("CREATE DATABASE");
+        let client = connect(&format!("{} dbname={name}", server())).await;
+        (TempDb { name }, client)
+    }
+
+    pub fn conn(&self) -> String {
+        format!("{} dbname={}", server(), self.name)
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok((c, conn)) = tokio_postgres::connect(&server(), NoTls).await {
+                    tokio::spawn(conn);
+                    let _ = c
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn connect(conn: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(conn, NoTls).await.unwrap_or_else(|e| {
+        panic!(
+            "these tests need PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres \
+             (apt-get install postgresql; or set OPSDECK_TEST_POSTGRES): {e}"
+        )
+    });
+    tokio::spawn(connection);
+    client
+}
+
+/// HQ's table as Django creates it (pillowtop migrations 0003..0005).
+pub const HQ_TABLE: &str = r#"
+CREATE TABLE pillowtop_kafkacheckpoint (
+    id serial PRIMARY KEY,
+    checkpoint_id varchar(126) NOT NULL,
+    topic varchar(126) NOT NULL,
+    "partition" integer NOT NULL,
+    "offset" bigint NOT NULL,
+    doc_modification_time timestamp with time zone NULL,
+    last_modified timestamp with time zone NOT NULL,
+    UNIQUE (checkpoint_id, topic, "partition")
+);
+CREATE INDEX ON pillowtop_kafkacheckpoint (checkpoint_id);
+"#;

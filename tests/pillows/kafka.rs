@@ -87,15 +87,7 @@ async fn checkpoint_below_the_first_retained_offset_is_lost_and_moving_it_commit
     let low = p.log_start.unwrap();
     assert!(low > 3, "the mock should have trimmed the log, log start {low}");
     assert_eq!(p.log_end, Some(40));
-    assert_eq!(p.status, PartitionStatus::Lost);
-    let expected = format!(
-        "checkpoint on form-sql:0 is below the first retained offset (needed 3, first available {low}): changes were lost — reprocess, then move the checkpoint"
-    );
-    assert!(
-        pillow.verdicts.iter().any(|v| v.message == expected),
-        "{:?}",
-        pillow.verdicts
-    );
+    assert_lost(pillow, "form-sql", 3, low);
 
     let plan = plan_move_checkpoint(&backend.config, &backend.config.pillows[0], pillow).unwrap();
     assert!(

@@ -3,13 +3,13 @@
 //!
 //! rdkafka's calls for these are blocking, so each runs in `spawn_blocking` with its own timeout.
 
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use std::collections::{BTreeMap, HashMap};
+use rdkafka::{ClientConfig, ClientContext};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A topic partition.
 pub type Tp = (String, i32);
@@ -21,14 +21,52 @@ pub struct Watermarks {
     pub log_end: Option<i64>,
 }
 
+/// A client's context: remembers the last errors librdkafka reported outside any call. A wrong SASL
+/// password or security protocol fails a call only as "broker transport failure"; the reasons come as
+/// such error events, and go into the call's error message (see [`call`]).
+#[derive(Default)]
+struct Reasons(Mutex<VecDeque<(Instant, String)>>);
+
+impl Reasons {
+    /// The distinct reasons reported since `since`, oldest first, `; `-separated.
+    fn since(&self, since: Instant) -> Option<String> {
+        let recent = self.0.lock().ok()?;
+        let mut out: Vec<&str> = Vec::new();
+        for (_, r) in recent.iter().filter(|(at, _)| *at >= since) {
+            if !out.contains(&r.as_str()) {
+                out.push(r);
+            }
+        }
+        (!out.is_empty()).then(|| out.join("; "))
+    }
+}
+
+impl ClientContext for Reasons {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::error!("librdkafka: {error}: {reason}");
+        if let Ok(mut recent) = self.0.lock() {
+            if recent.len() == 8 {
+                recent.pop_front();
+            }
+            // "… (after 302ms in state AUTH_REQ, 1 identical error(s) suppressed)": the same reason.
+            let reason = reason.split(" (after ").next().unwrap_or(reason);
+            recent.push_back((Instant::now(), reason.to_string()));
+        }
+    }
+}
+
+impl ConsumerContext for Reasons {}
+
+type Client = BaseConsumer<Reasons>;
+
 /// Probe clients for one Kafka cluster. Cheap to clone; clients are made on first use and reused.
 #[derive(Clone)]
 pub struct KafkaOffsets {
     brokers: String,
     properties: BTreeMap<String, String>,
     timeout: Duration,
-    probe: Arc<Mutex<Option<Arc<BaseConsumer>>>>,
-    groups: Arc<Mutex<HashMap<String, Arc<BaseConsumer>>>>,
+    probe: Arc<Mutex<Option<Arc<Client>>>>,
+    groups: Arc<Mutex<HashMap<String, Arc<Client>>>>,
 }
 
 impl std::fmt::Debug for KafkaOffsets {
@@ -42,6 +80,23 @@ impl std::fmt::Debug for KafkaOffsets {
 
 fn kafka_error(what: &str, e: KafkaError) -> String {
     format!("Kafka {what}: {e}")
+}
+
+/// Runs one librdkafka call on `client`, then serves the client's queue: librdkafka delivers its log
+/// lines and error events only to a client that polls, and these clients never consume (unserved, the
+/// queue would also grow for as long as the client lives). A failure carries the reason librdkafka gave
+/// meanwhile: a refused SASL login says so, not just "broker transport failure".
+fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, String> {
+    let asked = Instant::now();
+    let result = f(client);
+    // Each zero-timeout poll serves one pending event (never a message: nothing is subscribed).
+    for _ in 0..64 {
+        let _ = client.poll(Duration::ZERO);
+    }
+    result.map_err(|e| match client.context().since(asked) {
+        Some(reason) => format!("{}: {reason}", kafka_error(what, e)),
+        None => kafka_error(what, e),
+    })
 }
 
 impl KafkaOffsets {
@@ -59,7 +114,7 @@ impl KafkaOffsets {
         &self.brokers
     }
 
-    fn client(&self, group: &str) -> Result<BaseConsumer, String> {
+    fn client(&self, group: &str) -> Result<Client, String> {
         let mut cfg = ClientConfig::new();
         cfg.set("bootstrap.servers", &self.brokers)
             .set("client.id", "opsdeck")
@@ -73,10 +128,11 @@ impl KafkaOffsets {
         for (k, v) in &self.properties {
             cfg.set(k, v);
         }
-        cfg.create().map_err(|e| kafka_error("client setup", e))
+        cfg.create_with_context(Reasons::default())
+            .map_err(|e| kafka_error("client setup", e))
     }
 
-    fn probe(&self) -> Result<Arc<BaseConsumer>, String> {
+    fn probe(&self) -> Result<Arc<Client>, String> {
         let mut slot = self.probe.lock().map_err(|_| "Kafka probe lock poisoned".to_string())?;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
@@ -89,7 +145,7 @@ impl KafkaOffsets {
 
     /// A client whose `group.id` is `group`: OffsetFetch/OffsetCommit only, it never subscribes, so the
     /// group sees no new member and does not rebalance.
-    fn group_client(&self, group: &str) -> Result<Arc<BaseConsumer>, String> {
+    fn group_client(&self, group: &str) -> Result<Arc<Client>, String> {
         let mut map = self
             .groups
             .lock()
@@ -126,9 +182,9 @@ impl KafkaOffsets {
         let this = self.clone();
         self.blocking("metadata", move || {
             let probe = this.probe()?;
-            let md = probe
-                .fetch_metadata(None, this.timeout)
-                .map_err(|e| kafka_error(&format!("metadata from {}", this.brokers), e))?;
+            let md = call(&probe, &format!("metadata from {}", this.brokers), |c| {
+                c.fetch_metadata(None, this.timeout)
+            })?;
             let mut out = BTreeMap::new();
             for topic in &topics {
                 let Some(t) = md.topics().iter().find(|t| t.name() == topic && t.error().is_none()) else {
@@ -160,9 +216,9 @@ impl KafkaOffsets {
                     tpl.add_partition_offset(t, *p, offset)
                         .map_err(|e| kafka_error("offset list", e))?;
                 }
-                let answer = probe
-                    .offsets_for_times(tpl, this.timeout)
-                    .map_err(|e| kafka_error(&format!("log {which} offsets from {}", this.brokers), e))?;
+                let answer = call(&probe, &format!("log {which} offsets from {}", this.brokers), |c| {
+                    c.offsets_for_times(tpl, this.timeout)
+                })?;
                 for el in answer.elements() {
                     let value = match (el.error(), el.offset()) {
                         (Ok(()), Offset::Offset(o)) => Some(o),
@@ -191,9 +247,9 @@ impl KafkaOffsets {
             for (t, p) in &tps {
                 tpl.add_partition(t, *p);
             }
-            let answer = client
-                .committed_offsets(tpl, this.timeout)
-                .map_err(|e| kafka_error(&format!("committed offsets of group {group:?}"), e))?;
+            let answer = call(&client, &format!("committed offsets of group {group:?}"), |c| {
+                c.committed_offsets(tpl, this.timeout)
+            })?;
             Ok(answer
                 .elements()
                 .iter()
@@ -243,9 +299,9 @@ impl KafkaOffsets {
                 tpl.add_partition_offset(t, *p, Offset::Offset(*o))
                     .map_err(|e| kafka_error("offset list", e))?;
             }
-            client
-                .commit(&tpl, CommitMode::Sync)
-                .map_err(|e| kafka_error(&format!("commit for group {group:?}"), e))
+            call(&client, &format!("commit for group {group:?}"), |c| {
+                c.commit(&tpl, CommitMode::Sync)
+            })
         })
         .await
     }

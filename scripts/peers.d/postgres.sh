@@ -26,12 +26,12 @@ as_pg_user() { # COMMAND...: run as the cluster's OS user
   if (( EUID == 0 )); then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# psql against a postmaster of the instance: ADDRESS USER PASSWORD SSLMODE [HOST] then psql arguments.
-# HOST (default: the address's IP) is the name verify-full checks the certificate against.
+# psql against a postmaster of the instance: ADDRESS USER PASSWORD SSLMODE HOST, then psql arguments.
+# HOST is the name verify-full checks the certificate against ("": the address's IP).
 pg_psql() {
   local address=$1 user=$2 password=$3 sslmode=$4 host=${5:-${1%:*}}; shift 5
   PGPASSWORD=$password PGCONNECT_TIMEOUT=5 PGSSLROOTCERT=$STATE/$PG_INSTANCE/tls/ca.crt \
-    "$(pg_bindir)/psql" -X -q -At -v ON_ERROR_STOP=1 \
+    timeout 30 "$(pg_bindir)/psql" -X -q -At -v ON_ERROR_STOP=1 \
     "host=$host hostaddr=${address%:*} port=${address##*:} user=$user dbname=postgres sslmode=$sslmode" "$@"
 }
 

@@ -116,30 +116,36 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
         widths[0] = total;
         spare = 0;
     }
-    let mut by_priority: Vec<usize> = (0..cols.len()).collect();
-    // The pinned columns name the row: their content comes first.
-    by_priority.sort_by_key(|p| {
-        std::cmp::Reverse(if cols[*p] < pinned {
-            KEY
-        } else {
-            columns[cols[*p]].priority
+    // The pinned columns name the row: they rank first.
+    let rank = |p: usize| if cols[p] < pinned { KEY } else { columns[cols[p]].priority };
+    // Content up to each column's max: spare width is poured like water, the column that needs
+    // least satisfied first and the rest sharing evenly, so a long text column can never starve a
+    // short one of the few cells that show its value whole ("disk_threshold" beside a
+    // 200-character explanation).
+    let mut needs: Vec<(usize, usize)> = (0..cols.len())
+        .map(|p| {
+            let c = &columns[cols[p]];
+            let want = usize::from(content[cols[p]]).max(min_width(c)).min(usize::from(c.max));
+            (p, want.saturating_sub(widths[p]))
         })
-    });
-    // Content up to each column's max, most important first; then, with room left, the content
-    // a max held back; then growth.
-    for capped in [true, false] {
-        for p in &by_priority {
-            let c = &columns[cols[*p]];
-            let content = usize::from(content[cols[*p]]).max(min_width(c));
-            let want = if capped {
-                content.min(usize::from(c.max))
-            } else {
-                content
-            };
-            let more = want.saturating_sub(widths[*p]).min(spare);
-            widths[*p] += more;
-            spare -= more;
-        }
+        .filter(|(_, need)| *need > 0)
+        .collect();
+    needs.sort_by_key(|(p, need)| (*need, std::cmp::Reverse(rank(*p))));
+    let mut left = needs.len();
+    for (p, need) in needs {
+        let more = need.min(spare.div_ceil(left)).min(spare);
+        widths[p] += more;
+        spare -= more;
+        left -= 1;
+    }
+    // With room left, the content a max held back, the most important column first.
+    let mut by_priority: Vec<usize> = (0..cols.len()).collect();
+    by_priority.sort_by_key(|p| std::cmp::Reverse(rank(*p)));
+    for p in by_priority {
+        let content = usize::from(content[cols[p]]).max(min_width(&columns[cols[p]]));
+        let more = content.saturating_sub(widths[p]).min(spare);
+        widths[p] += more;
+        spare -= more;
     }
     let growers: Vec<usize> = (0..cols.len()).filter(|p| columns[cols[*p]].grow).collect();
     if spare > 0 && !growers.is_empty() {
@@ -281,6 +287,19 @@ mod tests {
             vec![(0, 5), (1, 7)],
             "never narrower than its title"
         );
+    }
+
+    #[test]
+    fn a_long_text_column_does_not_starve_a_short_one_of_its_value() {
+        // An allocation explain: the decider's name beside a long, more important explanation.
+        let cols = vec![
+            Column::left("node", 10).max(24),
+            Column::left("decider", 10).max(24).priority(7),
+            Column::left("explanation", 20).max(200).grow().priority(8),
+        ];
+        let (shown, _, _) = widths(&cols, &[6, 14, 180], 120, 0);
+        assert_eq!(shown[1], (1, 14), "the decider whole: {shown:?}");
+        assert_eq!(shown[2], (2, 120 - 10 - 14 - 2), "the explanation takes the rest: {shown:?}");
     }
 
     #[test]

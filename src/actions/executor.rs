@@ -13,6 +13,11 @@ use tokio_util::sync::CancellationToken;
 pub enum ActionEvent {
     /// An audit line was written (the intent, or the outcome).
     Audited(AuditEntry),
+    /// The intent is on disk and the action is running (an action whose intent could not be
+    /// written never sends this: it ends `Finished` without having started).
+    Started {
+        id: u64,
+    },
     Progress {
         id: u64,
         progress: Progress,
@@ -53,7 +58,9 @@ pub async fn execute(
     let audit = {
         let events = events.clone();
         audit.with_listener(move |entry| {
-            let _ = events.send(ActionEvent::Audited(entry.clone()));
+            let mut shown = entry.clone();
+            shown.clean();
+            let _ = events.send(ActionEvent::Audited(shown));
         })
     };
     // fsync takes milliseconds: keep it off the async workers.
@@ -65,7 +72,9 @@ pub async fn execute(
             .and_then(|r| r)
     };
     match intent {
-        Ok(_) => {}
+        Ok(_) => {
+            let _ = events.send(ActionEvent::Started { id });
+        }
         Err(e) => {
             // Nothing ran: an action we cannot record is an action we do not take.
             return Outcome::failed(format!(

@@ -1,6 +1,6 @@
 //! Config section for the Elasticsearch (or OpenSearch) cluster.
 
-use super::{ConfigDuration, ConfigIssue};
+use super::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -121,20 +121,14 @@ impl EsConfig {
                 "a password needs a username",
             ));
         }
-        for (key, d) in [
-            ("request_timeout", self.request_timeout),
-            ("procedure_timeout", self.procedure_timeout),
-            ("bounce_timeout", self.bounce_timeout),
-        ] {
-            if d.get().is_zero() {
-                issues.push(ConfigIssue::new(
-                    format!("elasticsearch.{key}"),
-                    "must be more than zero",
-                ));
-            }
-        }
-        if self.refresh.is_some_and(|r| r.get().is_zero()) {
-            issues.push(ConfigIssue::new("elasticsearch.refresh", "must be more than zero"));
+        self.request_timeout
+            .check("elasticsearch.request_timeout", &duration::CALL_TIMEOUT, issues);
+        self.procedure_timeout
+            .check("elasticsearch.procedure_timeout", &duration::LONG_WAIT, issues);
+        self.bounce_timeout
+            .check("elasticsearch.bounce_timeout", &duration::LONG_WAIT, issues);
+        if let Some(r) = self.refresh {
+            r.check("elasticsearch.refresh", &duration::POLL_INTERVAL, issues);
         }
         if self.explain_max > 50 {
             issues.push(ConfigIssue::new(

@@ -3,6 +3,7 @@
 use super::Poller;
 use crate::model::SourceKind;
 use crate::model::fleet::{FeedData, SourceUpdate};
+use crate::supervise::{self, INTERNAL_ERROR};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -37,13 +38,30 @@ fn is_error(update: &SourceUpdate) -> bool {
     )
 }
 
-/// One poll, bounded by the poller's timeout.
+/// One poll, bounded by the poller's timeout and supervised: a panic in it is logged and becomes
+/// the source's error ([`INTERNAL_ERROR`]). An error's text (often the far side's own words) is
+/// made safe to show.
 pub async fn poll_once(poller: &mut dyn Poller) -> SourceUpdate {
     let limit = poller.timeout();
     let kind = poller.kind();
-    match tokio::time::timeout(limit, poller.poll()).await {
-        Ok(update) => update,
-        Err(_) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
+    let update = match supervise::catch(kind.name(), tokio::time::timeout(limit, poller.poll())).await {
+        Ok(Ok(update)) => update,
+        Ok(Err(_)) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
+        Err(supervise::Panicked) => failed(kind, INTERNAL_ERROR.to_string()),
+    };
+    clean_error(update)
+}
+
+fn clean_error(update: SourceUpdate) -> SourceUpdate {
+    fn clean<T>(r: Result<T, String>) -> Result<T, String> {
+        r.map_err(crate::model::text::clean_owned)
+    }
+    match update {
+        SourceUpdate::Pillows(r) => SourceUpdate::Pillows(clean(r)),
+        SourceUpdate::Elasticsearch(r) => SourceUpdate::Elasticsearch(clean(r)),
+        SourceUpdate::Queues(r) => SourceUpdate::Queues(clean(r)),
+        SourceUpdate::Hosts(r) => SourceUpdate::Hosts(clean(r)),
+        logs @ SourceUpdate::Logs(_) => logs,
     }
 }
 
@@ -89,9 +107,12 @@ pub fn spawn_pollers(
 }
 
 /// Interval while healthy; doubling per consecutive failure, capped at 8x the interval (and 5 minutes).
+/// Saturating: an interval from the config never makes the arithmetic panic.
 pub fn backoff(interval: Duration, failures: u32) -> Duration {
     let factor = 1u32 << failures.min(3);
-    (interval * factor).min(Duration::from_secs(300).max(interval))
+    interval
+        .saturating_mul(factor)
+        .min(Duration::from_secs(300).max(interval))
 }
 
 #[cfg(test)]
@@ -106,5 +127,6 @@ mod tests {
         assert_eq!(backoff(i, 3), Duration::from_secs(40));
         assert_eq!(backoff(i, 30), Duration::from_secs(40));
         assert_eq!(backoff(Duration::from_secs(100), 3), Duration::from_secs(300));
+        assert_eq!(backoff(Duration::MAX, 3), Duration::MAX);
     }
 }

@@ -66,6 +66,7 @@ pub enum Format {
 
 /// Exit codes: 0 ok; 1/2 from `check`; 2 also for unusable config or a failure to start.
 pub async fn main(cli: Cli) -> i32 {
+    crate::supervise::install_panic_hook();
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {

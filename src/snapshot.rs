@@ -19,7 +19,7 @@ pub async fn collect(config: &Config) -> Fleet {
         fleet.apply(SystemTime::now(), failed(e.kind, e.error));
     }
     let mut pollers = backends.pollers(config);
-    let updates = futures::future::join_all(pollers.iter_mut().map(|p| poll_once(p.as_mut()))).await;
+    let updates = futures::future::join_all(pollers.iter_mut().map(|p| poll_once(p.as_mut(), true))).await;
     let at = SystemTime::now();
     for update in updates {
         fleet.apply(at, update);

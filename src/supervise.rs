@@ -72,6 +72,23 @@ pub fn unsupervised_panic() -> bool {
     UNSUPERVISED.load(Ordering::SeqCst)
 }
 
+/// Test builds only: `OPSDECK_DEBUG_PANIC=loop` panics in the event loop at its first tick,
+/// `=task` in a task outside supervision, `=poller` in each poller's first poll (see
+/// `sources::runner::poll_once`), so end-to-end tests can prove what a panic does to the terminal.
+pub fn debug_inject_panic(place: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("OPSDECK_DEBUG_PANIC").is_ok_and(|v| v == place) {
+        match place {
+            "task" => {
+                tokio::spawn(async { panic!("injected panic (OPSDECK_DEBUG_PANIC=task)") });
+            }
+            _ => panic!("injected panic (OPSDECK_DEBUG_PANIC={place})"),
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = place;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

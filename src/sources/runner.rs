@@ -41,10 +41,16 @@ fn is_error(update: &SourceUpdate) -> bool {
 /// One poll, bounded by the poller's timeout and supervised: a panic in it is logged and becomes
 /// the source's error ([`INTERNAL_ERROR`]). An error's text (often the far side's own words) is
 /// made safe to show.
-pub async fn poll_once(poller: &mut dyn Poller) -> SourceUpdate {
+pub async fn poll_once(poller: &mut dyn Poller, first: bool) -> SourceUpdate {
     let limit = poller.timeout();
     let kind = poller.kind();
-    let update = match supervise::catch(kind.name(), tokio::time::timeout(limit, poller.poll())).await {
+    let poll = async {
+        if first {
+            supervise::debug_inject_panic("poller");
+        }
+        tokio::time::timeout(limit, poller.poll()).await
+    };
+    let update = match supervise::catch(kind.name(), poll).await {
         Ok(Ok(update)) => update,
         Ok(Err(_)) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
         Err(supervise::Panicked) => failed(kind, INTERNAL_ERROR.to_string()),
@@ -78,10 +84,11 @@ pub fn spawn_pollers(
         let cancel = cancel.clone();
         tokio::spawn(async move {
             let mut failures: u32 = 0;
+            let mut first = true;
             loop {
                 let update = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    u = poll_once(poller.as_mut()) => u,
+                    u = poll_once(poller.as_mut(), std::mem::take(&mut first)) => u,
                 };
                 failures = if is_error(&update) {
                     failures.saturating_add(1)

@@ -9,8 +9,29 @@ use std::collections::{BTreeMap, HashMap};
 
 type R<T> = Result<T, String>;
 
-fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> R<T> {
-    serde_json::from_slice(body).map_err(|e| e.to_string())
+/// The answer as `T`, every string in it (keys too) made safe to show: names, reasons and
+/// explanations come from the cluster and end up on a terminal.
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> R<T> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    clean_json(&mut v);
+    T::deserialize(v).map_err(|e| e.to_string())
+}
+
+/// Replaces what a terminal would act on in every string and key of `v`.
+pub fn clean_json(v: &mut Value) {
+    use crate::model::text::{clean, clean_in_place};
+    match v {
+        Value::String(s) => clean_in_place(s),
+        Value::Array(items) => items.iter_mut().for_each(clean_json),
+        Value::Object(map) => {
+            if map.keys().any(|k| matches!(clean(k), std::borrow::Cow::Owned(_))) {
+                let old = std::mem::take(map);
+                map.extend(old.into_iter().map(|(k, v)| (clean(&k).into_owned(), v)));
+            }
+            map.values_mut().for_each(clean_json);
+        }
+        _ => {}
+    }
 }
 
 /// `GET /`: Elasticsearch or OpenSearch, and which version.

@@ -3,6 +3,9 @@
 //! checkpoint database, and a demo left running for hours.
 
 mod degraded {
+    mod audit;
+    mod checkpoints;
+    mod commands;
     pub mod common;
     mod dead;
     mod hostile_es;

@@ -157,7 +157,9 @@ impl EsClient {
             .connect_timeout(c.request_timeout.get())
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &c.ca_file {
-            let pem = std::fs::read(path).map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
+            // A CA bundle is kilobytes; a FIFO or a device there must not hang or fill the memory.
+            let pem = crate::config::file::read_regular(path, crate::config::file::TEXT_CAP)
+                .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
             if certs.is_empty() {

@@ -9,5 +9,6 @@ mod degraded {
     pub mod common;
     mod dead;
     mod hostile_es;
+    mod memory;
     mod terminal;
 }

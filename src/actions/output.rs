@@ -57,7 +57,7 @@ mod tests {
 
     #[tokio::test]
     async fn what_passes_the_cap_is_read_and_dropped() {
-        let data = vec![b'x'; 100];
+        let data = [b'x'; 100];
         let (kept, dropped) = read_capped(Some(&data[..]), 30).await.unwrap();
         assert_eq!((kept.len(), dropped), (30, 70));
         let out = output(Some(0), (kept, dropped), (b"warn".to_vec(), 0));

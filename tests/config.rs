@@ -404,3 +404,26 @@ fn every_mistake_comes_with_a_line_in_line_order() {
         .collect();
     assert_eq!(lines, [1, 5, 6, 9], "{errs:?}");
 }
+
+#[test]
+fn a_theme_or_keymap_flag_that_is_a_path_is_refused_before_the_console_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "").unwrap();
+    for (flag, value) in [("--theme", "../../../etc/passwd"), ("--keymap", "/etc/passwd")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(["--config"])
+            .arg(&file)
+            .args([flag, value])
+            .env("HOME", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!("opsdeck: {flag}: \"{value}\" is not a")),
+            "{err}"
+        );
+    }
+}

@@ -57,7 +57,7 @@ impl PillowsBackend {
             backend: self.clone(),
             interval,
             // A cycle makes a handful of sequential calls, each bounded by `timeout`.
-            timeout: c.timeout.get() * 5,
+            timeout: c.timeout.get().saturating_mul(5),
         })]
     }
 

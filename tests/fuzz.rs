@@ -12,17 +12,14 @@
 //! `PROPTEST_CASES` sets the cases per property (256 by default); `./scripts/test` runs a longer
 //! bounded pass. A failing case is shrunk and saved under `tests/fuzz.proptest-regressions`.
 
-use opsdeck::app::{App, Env, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::elasticsearch::{EsPoll, EsState};
 use opsdeck::sources::elasticsearch::parse;
 use opsdeck::sources::runner::backoff;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 fn fixture_dir(sub: &str) -> PathBuf {
@@ -574,14 +571,7 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
         let _ = opsdeck::config::logs::pillow_logs(&config, p);
     }
     // The console's first frame, custom action keys bound, every pane empty.
-    let (keymap, _) = Keymap::load(&config.general.keymap, None, &action_catalog());
-    let env = Env {
-        config: Arc::new(config),
-        keymap,
-        theme: Theme::builtin("mono").unwrap(),
-        read_only: false,
-    };
-    let (app, _) = App::new(env, wall);
+    let app = opsdeck::ui::testing::app_on(config, wall);
     let _ = opsdeck::ui::testing::screen_text(&app, 80, 24);
     Ok(())
 }

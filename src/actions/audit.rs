@@ -144,7 +144,11 @@ impl AuditLog {
         let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
         line.push('\n');
         // Only a regular file is a log: `/dev/full` or a FIFO must fail here (and the action not
-        // run), not swallow the line or block. O_NONBLOCK: opening a FIFO never waits for a reader.
+        // run), not swallow the line or block. Checked before opening (to say what it is), and on
+        // the open file; O_NONBLOCK: opening a FIFO never waits for a reader.
+        if let Ok(meta) = std::fs::metadata(&*self.path) {
+            crate::config::file::ensure_regular(&meta)?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -2,11 +2,24 @@
 //! (Public so every integration test binary shares one copy.)
 
 use crate::actions::ActionPlan;
-use crate::app::{App, Effect, Event};
+use crate::app::{App, Effect, Env, Event};
+use crate::config::Config;
 use crate::ui::keymap::KeyCombo;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+/// The app on `config` with its keymap (shipped or the config dir's) and the default theme, at `now`.
+pub fn app_on(config: Config, now: std::time::SystemTime) -> App {
+    let (keymap, _) = crate::ui::keymap::Keymap::load(&config.general.keymap, None, &crate::app::action_catalog());
+    let env = Env {
+        config: std::sync::Arc::new(config),
+        keymap,
+        theme: crate::ui::theme::Theme::builtin("default").expect("shipped"),
+        read_only: false,
+    };
+    App::new(env, now).0
+}
 
 /// Presses one key given as a key string (`q`, `G`, `ctrl-u`, `shift-tab`, `enter`), as a terminal sends it.
 pub fn press(app: &mut App, key: &str) -> Vec<Effect> {

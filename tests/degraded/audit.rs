@@ -7,14 +7,11 @@ use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::actions::executor::{self, ActionEvent};
 use opsdeck::actions::{ActionPlan, Operation, Risk};
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Effect, Event};
 use opsdeck::config::Config;
 use opsdeck::sources::Backends;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::testing::press;
-use opsdeck::ui::theme::Theme;
+use opsdeck::ui::testing::{app_on, press};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -33,14 +30,7 @@ fn identity() -> Identity {
 }
 
 fn app() -> App {
-    let (keymap, _) = Keymap::load("default", None, &action_catalog());
-    let env = Env {
-        config: Arc::new(Config::default()),
-        keymap,
-        theme: Theme::builtin("default").unwrap(),
-        read_only: false,
-    };
-    App::new(env, SystemTime::now()).0
+    app_on(Config::default(), SystemTime::now())
 }
 
 fn touch_plan(marker: &Path) -> ActionPlan {

@@ -1,9 +1,8 @@
 //! Kafka down and the checkpoint database broken too: the pillows error says both, so fixing Kafka
 //! is not followed by a surprise. Needs PostgreSQL on 127.0.0.1:5432 (`./scripts/test` starts it).
 
-use super::common::run_opsdeck;
+use super::common::snapshot;
 use std::net::TcpListener;
-use std::time::Duration;
 
 fn closed_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -36,13 +35,7 @@ checkpoint_id = "case-pillow-checkpoint"
         ),
     )
     .unwrap();
-    let ran = run_opsdeck(
-        &["snapshot", "--format", "json", "--config", file.to_str().unwrap()],
-        dir.path(),
-        Duration::from_secs(60),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let doc: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    let (_, doc) = snapshot(&file, dir.path());
     assert_eq!(doc["pillows"]["status"], "error", "{}", doc["pillows"]);
     doc["pillows"]["error"].as_str().unwrap().to_string()
 }

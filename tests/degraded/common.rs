@@ -201,6 +201,19 @@ pub fn run_opsdeck(args: &[&str], home: &Path, deadline: Duration) -> Ran {
     }
 }
 
+/// `opsdeck snapshot --format json` of `config`: how it ran, and the document (it must exit 0:
+/// a source that fails is data, not a failure to run).
+pub fn snapshot(config: &Path, home: &Path) -> (Ran, serde_json::Value) {
+    let ran = run_opsdeck(
+        &["snapshot", "--format", "json", "--config", config.to_str().unwrap()],
+        home,
+        Duration::from_secs(60),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let doc = serde_json::from_slice(&ran.stdout).unwrap();
+    (ran, doc)
+}
+
 /// Bytes a terminal would act on: C0 controls other than newline, DEL, and C1 controls (UTF-8).
 pub fn terminal_controls(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);

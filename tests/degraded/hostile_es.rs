@@ -2,7 +2,7 @@
 //! sequences. A poll stops reading at `elasticsearch.max_answer_mib` and fails with that; nothing
 //! the cluster says reaches a terminal as it is.
 
-use super::common::{Answer, EsStandIn, run_opsdeck, terminal_controls};
+use super::common::{Answer, EsStandIn, run_opsdeck, snapshot, terminal_controls};
 use opsdeck::config::elasticsearch::EsConfig;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
@@ -69,13 +69,7 @@ fn an_answer_over_the_cap_fails_the_poll_without_being_held_in_memory() {
     es.answer("/_cat/shards", Answer::Endless { bytes: 300 << 20 });
     let dir = tempfile::tempdir().unwrap();
     let file = config(dir.path(), &es.url, "max_answer_mib = 8\n");
-    let ran = run_opsdeck(
-        &["snapshot", "--format", "json", "--config", file.to_str().unwrap()],
-        dir.path(),
-        Duration::from_secs(60),
-    );
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let doc: serde_json::Value = serde_json::from_slice(&ran.stdout).unwrap();
+    let (ran, doc) = snapshot(&file, dir.path());
     let es_doc = &doc["elasticsearch"];
     assert_eq!(es_doc["status"], "error", "{es_doc}");
     assert_eq!(

@@ -8,7 +8,7 @@
 
 use super::common::fixture;
 use opsdeck::actions::executor::ActionEvent;
-use opsdeck::app::{App, Env, Event, action_catalog};
+use opsdeck::app::{App, Event};
 use opsdeck::model::audit::{AuditEntry, AuditPhase};
 use opsdeck::model::elasticsearch::EsPoll;
 use opsdeck::model::fleet::SourceUpdate;
@@ -18,11 +18,9 @@ use opsdeck::model::pillows::{Assignment, CheckpointKind, EvalSettings, Partitio
 use opsdeck::model::queues::{QueueInfo, QueuesPoll};
 use opsdeck::sources::elasticsearch::parse;
 use opsdeck::sources::runner::Polled;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::testing::{press, screen_text};
-use opsdeck::ui::theme::Theme;
+use opsdeck::ui::testing::{app_on, press, screen_text};
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 const REFRESH: Duration = Duration::from_secs(2);
@@ -64,14 +62,7 @@ topics = ["case-sql"]
         Path::new("long-run.toml"),
     )
     .unwrap();
-    let (keymap, _) = Keymap::load("default", None, &action_catalog());
-    let env = Env {
-        config: Arc::new(config),
-        keymap,
-        theme: Theme::builtin("default").unwrap(),
-        read_only: false,
-    };
-    App::new(env, SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000)).0
+    app_on(config, SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000))
 }
 
 fn pillows(i: u64) -> PillowsPoll {

@@ -45,11 +45,6 @@ pub fn give_back() {
     }
 }
 
-/// Whether the console holds the terminal.
-pub fn held() -> bool {
-    HELD.load(Ordering::SeqCst)
-}
-
 /// The descriptor crossterm puts in raw mode (stdin when it is a terminal, else /dev/tty), and
 /// its settings now.
 fn save_settings() {

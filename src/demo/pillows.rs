@@ -497,7 +497,17 @@ impl Sim {
     /// xform-pillow's topic: more than the mock's 5 MiB per partition, so the first retained offset
     /// moves past the pillow's old checkpoint (offset 3): changes lost, as after a month-long stop.
     fn seed_archive(&mut self) -> Result<(), String> {
-        let big = vec![b'x'; 200 * 1024];
+        // Noise, not one byte repeated: the producer compresses, and what the mock keeps is
+        // counted compressed.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let big: Vec<u8> = (0..200 * 1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
         for _ in 0..40 {
             self.send(ARCHIVE_TOPIC, 0, &big);
             self.producer.poll(Duration::ZERO);

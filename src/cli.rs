@@ -124,10 +124,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn print_snapshot(config: &Config) -> anyhow::Result<i32> {
     let fleet = crate::snapshot::collect(config).await;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?
-    );
+    // serde escapes C0 controls; DEL, C1 and bidi controls it leaves raw, and a terminal may act on them.
+    let json = serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?;
+    println!("{}", crate::model::text::escape_json_for_terminal(json));
     Ok(0)
 }
 

@@ -83,6 +83,24 @@ pub fn clean_in_place(s: &mut String) {
     }
 }
 
+/// JSON text with every unsafe character that JSON leaves raw (DEL, C1, bidi controls; C0 is
+/// always escaped) written as a `\uXXXX` escape: the same document, the same values once parsed,
+/// safe to print to a terminal.
+pub fn escape_json_for_terminal(json: String) -> String {
+    if !json.chars().any(is_unsafe) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +134,14 @@ mod tests {
         let mut s = String::from("x\u{7}");
         clean_in_place(&mut s);
         assert_eq!(s, "x\u{fffd}");
+    }
+
+    #[test]
+    fn json_keeps_its_values_and_loses_its_raw_controls() {
+        let doc = serde_json::json!({"mount": "/data\u{9b}2J\u{7f}\u{202e}x", "plain": "ok"});
+        let text = escape_json_for_terminal(serde_json::to_string(&doc).unwrap());
+        assert!(!text.chars().any(is_unsafe), "{text:?}");
+        assert!(text.contains(r"/data\u009b2J\u007f\u202ex"), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), doc);
     }
 }

@@ -87,12 +87,14 @@ pub fn clean_in_place(s: &mut String) {
 /// always escaped) written as a `\uXXXX` escape: the same document, the same values once parsed,
 /// safe to print to a terminal.
 pub fn escape_json_for_terminal(json: String) -> String {
-    if !json.chars().any(is_unsafe) {
+    // C0 characters in JSON text are the whitespace between tokens: left as they are.
+    let raw_in_json = |c: char| c.is_control() && c > '\u{1f}' || is_bidi_control(c);
+    if !json.chars().any(raw_in_json) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if is_unsafe(c) {
+        if raw_in_json(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -139,8 +141,8 @@ mod tests {
     #[test]
     fn json_keeps_its_values_and_loses_its_raw_controls() {
         let doc = serde_json::json!({"mount": "/data\u{9b}2J\u{7f}\u{202e}x", "plain": "ok"});
-        let text = escape_json_for_terminal(serde_json::to_string(&doc).unwrap());
-        assert!(!text.chars().any(is_unsafe), "{text:?}");
+        let text = escape_json_for_terminal(serde_json::to_string_pretty(&doc).unwrap());
+        assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{text:?}");
         assert!(text.contains(r"/data\u009b2J\u007f\u202ex"), "{text}");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), doc);
     }

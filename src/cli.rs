@@ -1,10 +1,12 @@
 //! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck config check`.
 
 use crate::config::{self, Config, ConfigError, Located};
+use crate::model::text::clean;
 use crate::runtime::{self, Console};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::{self, Theme};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -64,10 +66,11 @@ pub enum Format {
 
 /// Exit codes: 0 ok; 1/2 from `check`; 2 also for unusable config or a failure to start.
 pub async fn main(cli: Cli) -> i32 {
+    crate::supervise::install_panic_hook();
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("opsdeck: {e:#}");
+            eprintln!("opsdeck: {}", clean(&format!("{e:#}")));
             2
         }
     }
@@ -107,7 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let fleet = crate::snapshot::collect(&config).await;
             let (lines, code) = crate::snapshot::check_report(&fleet, &config);
             for l in lines {
-                println!("{l}");
+                println!("{}", clean(&l));
             }
             Ok(code)
         }
@@ -121,21 +124,74 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn print_snapshot(config: &Config) -> anyhow::Result<i32> {
     let fleet = crate::snapshot::collect(config).await;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?
-    );
+    // serde escapes C0 controls; DEL, C1 and bidi controls it leaves raw, and a terminal may act on them.
+    let json = serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?;
+    println!("{}", crate::model::text::escape_json_for_terminal(json));
     Ok(0)
 }
 
 fn print_errors(errors: &[ConfigError]) {
     for e in errors {
-        eprintln!("{e}");
+        // The file's own text (a key name) is echoed back: it must not drive the terminal either.
+        eprintln!("{}", clean(&e.to_string()));
     }
 }
 
+/// Checks of the config that need the UI's files: the theme and keymap named exist (shipped, or a
+/// file in the config dir) and are names, not paths.
+fn ui_checks(config: &Config) -> Vec<config::ConfigIssue> {
+    let user_dir = crate::paths::config_dir();
+    let mut issues = Vec::new();
+    for (key, kind, name, shipped) in [
+        ("general.theme", "theme", &config.general.theme, theme::BUILTIN),
+        (
+            "general.keymap",
+            "keymap",
+            &config.general.keymap,
+            crate::ui::keymap::BUILTIN,
+        ),
+    ] {
+        if let Err(why) = known_name(kind, name, shipped, user_dir.as_deref()) {
+            issues.push(config::ConfigIssue::new(key, why));
+        }
+    }
+    issues
+}
+
+/// Ok when `name` is a shipped theme or keymap (`kind`) or a file `NAME.toml` in the config dir's
+/// `themes/` or `keymaps/`. Only plain names: `../../etc/passwd` would read any file.
+fn known_name(kind: &str, name: &str, shipped: &[(&str, &str)], user_dir: Option<&Path>) -> Result<(), String> {
+    let plain = !name.is_empty()
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let list = shipped.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    if !plain {
+        return Err(format!(
+            "{:?} is not a {kind} name (letters, digits, '-', '_', '.'; shipped: {list})",
+            clean(name)
+        ));
+    }
+    if shipped.iter().any(|(n, _)| *n == name) {
+        return Ok(());
+    }
+    let dir = user_dir.map(|d| d.join(format!("{kind}s")));
+    if let Some(dir) = &dir
+        && dir.join(format!("{name}.toml")).is_file()
+    {
+        return Ok(());
+    }
+    let place = dir
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|| format!("the config dir's {kind}s/"));
+    Err(format!(
+        "no {kind} {name:?} (shipped: {list}; or put {name}.toml in {place})"
+    ))
+}
+
 fn config_check(file: &Path) -> i32 {
-    match config::load_file(file) {
+    match config::load_file_with(file, &ui_checks) {
         Ok(_) => {
             println!("{}: ok", file.display());
             0
@@ -168,7 +224,7 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
         }
     };
     if let Located::Env(p) | Located::Flag(p) = &located
-        && !p.is_file()
+        && !p.exists()
     {
         let how = if matches!(located, Located::Env(_)) {
             " (from $OPSDECK_CONFIG)"
@@ -178,7 +234,7 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
         eprintln!("opsdeck: config file {}{how} does not exist", p.display());
         return Ok(None);
     }
-    match config::load_file(located.path()) {
+    match config::load_file_with(located.path(), &ui_checks) {
         Ok(c) => Ok(Some(c)),
         Err(errors) => {
             print_errors(&errors);
@@ -188,14 +244,17 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
 }
 
 async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
+    let user_dir = crate::paths::config_dir();
     if let Some(t) = &cli.theme {
+        known_name("theme", t, theme::BUILTIN, user_dir.as_deref()).map_err(|e| anyhow::anyhow!("--theme: {e}"))?;
         config.general.theme = t.clone();
     }
     if let Some(k) = &cli.keymap {
+        known_name("keymap", k, crate::ui::keymap::BUILTIN, user_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("--keymap: {e}"))?;
         config.general.keymap = k.clone();
     }
     let read_only = cli.read_only || config.general.read_only;
-    let user_dir = crate::paths::config_dir();
     let mut warnings = Vec::new();
     let mut theme = match Theme::load(&config.general.theme, user_dir.as_deref()) {
         Ok(t) => t,
@@ -250,7 +309,14 @@ pub fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::W
         .unwrap_or_else(crate::paths::default_log_file);
     let dir = path.parent()?.to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    // Never block on a FIFO (O_NONBLOCK) nor log into a device.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(&path)
+        .ok()?;
+    config::file::ensure_regular(&file.metadata().ok()?).ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()

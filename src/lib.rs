@@ -14,4 +14,5 @@ pub mod paths;
 pub mod runtime;
 pub mod snapshot;
 pub mod sources;
+pub mod supervise;
 pub mod ui;

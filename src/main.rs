@@ -16,5 +16,8 @@ fn main() {
     let code = runtime.block_on(opsdeck::cli::main(cli));
     // Pollers may be mid-request: do not wait for them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    if let Some(sig) = opsdeck::runtime::exit_signal() {
+        opsdeck::runtime::terminal::raise_default(sig);
+    }
     std::process::exit(code);
 }

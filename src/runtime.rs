@@ -17,6 +17,20 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
+pub mod terminal;
+
+/// The signal that ended the console, raised again once the runtime is down (see [`exit_signal`]).
+static EXIT_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The signal the console ended on, if it did: `main` ends the process with it, so the parent
+/// sees what it would without opsdeck (killed by SIGTERM, core dumped by SIGQUIT).
+pub fn exit_signal() -> Option<i32> {
+    match EXIT_SIGNAL.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
 /// What the console needs to start.
 pub struct Console {
     pub config: Arc<Config>,
@@ -48,7 +62,8 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
 }
 
 /// Runs the full-screen console until the user quits or a signal arrives. The terminal is restored
-/// on every way out, panics included.
+/// on every way out: quit, error, any catchable terminating signal, a fault, and a panic (one in a
+/// poller or an action is shown on its pane and the console goes on; any other ends it).
 pub async fn run(console: Console) -> anyhow::Result<()> {
     let config = console.config.clone();
     let (backends, setup_errors) = Backends::connect(&config).await;
@@ -95,7 +110,8 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         refresh,
         running: HashMap::new(),
     };
-    let mut terminal = ratatui::try_init()?;
+    crate::supervise::before_printing_panics(terminal::give_back);
+    let mut terminal = terminal::take()?;
     let result = async {
         let size = terminal.size()?;
         app.update(Event::Resize {
@@ -106,7 +122,11 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         let mut keys = EventStream::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut signals = Signals::new()?;
+        crate::supervise::debug_inject_panic("task");
         while !quit {
+            if crate::supervise::unsupervised_panic() {
+                anyhow::bail!("opsdeck stopped after an internal error (the message is above, details in the log)");
+            }
             terminal.draw(|f| crate::ui::draw(f, &app))?;
             let event = tokio::select! {
                 ev = keys.next() => match ev {
@@ -119,8 +139,15 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
                 Some(p) = polled_rx.recv() => Event::Polled(p),
                 Some(a) = action_rx.recv() => Event::Action(a),
                 Some(s) = saved_rx.recv() => Event::Saved(s),
-                _ = tick.tick() => Event::Tick(SystemTime::now()),
-                _ = signals.recv() => break,
+                _ = tick.tick() => {
+                    crate::supervise::debug_inject_panic("loop");
+                    Event::Tick(SystemTime::now())
+                }
+                sig = signals.recv() => {
+                    tracing::info!(signal = sig, "ending on a signal");
+                    EXIT_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+                    break;
+                }
             };
             if let Event::Action(ActionEvent::Finished { id, .. }) = &event {
                 wiring.running.remove(id);
@@ -139,7 +166,8 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     }
     .await;
     stop_pollers.cancel();
-    ratatui::restore();
+    terminal::give_back();
+    drop(terminal);
     result
 }
 
@@ -186,27 +214,39 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
     quit
 }
 
-/// SIGTERM, SIGHUP and SIGINT end the loop so the terminal is restored (ctrl-c in raw mode is a key).
+/// Every catchable signal whose default is to end the process ends the loop instead, so the
+/// terminal is given back before the process ends with it (ctrl-c in raw mode is a key, not a signal).
 struct Signals {
-    term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
+    rx: mpsc::UnboundedReceiver<i32>,
 }
 
 impl Signals {
     fn new() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
-            int: signal(SignalKind::interrupt())?,
-        })
+        let (tx, rx) = mpsc::unbounded_channel();
+        for sig in terminal::graceful_signals() {
+            let mut stream = match signal(SignalKind::from_raw(sig)) {
+                Ok(s) => s,
+                // The classic ones must work; a real-time signal the platform lacks is no reason not to start.
+                Err(e) if sig < libc::SIGRTMIN() => return Err(e),
+                Err(_) => continue,
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while stream.recv().await.is_some() {
+                    if tx.send(sig).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Ok(Self { rx })
     }
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-            _ = self.int.recv() => {}
+
+    async fn recv(&mut self) -> i32 {
+        match self.rx.recv().await {
+            Some(sig) => sig,
+            None => std::future::pending().await,
         }
     }
 }

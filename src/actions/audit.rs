@@ -4,7 +4,8 @@
 use super::{ActionPlan, Outcome};
 use crate::model::audit::{AuditEntry, AuditPhase};
 use crate::model::time::rfc3339;
-use std::io::{BufRead, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -53,6 +54,10 @@ fn login_of_this_process() -> Option<String> {
     });
     Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
+
+/// How much of the end of the audit log the pane reads back (its newest 2,000 entries fit many
+/// times over); the file itself may grow without limit.
+pub const READ_BACK: u64 = 8 * 1024 * 1024;
 
 /// Appends audit lines to one file. Cloning shares the file path; each write opens, appends and syncs,
 /// so two opsdeck instances never interleave half lines.
@@ -138,10 +143,18 @@ impl AuditLog {
         }
         let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
         line.push('\n');
+        // Only a regular file is a log: `/dev/full` or a FIFO must fail here (and the action not
+        // run), not swallow the line or block. Checked before opening (to say what it is), and on
+        // the open file; O_NONBLOCK: opening a FIFO never waits for a reader.
+        if let Ok(meta) = std::fs::metadata(&*self.path) {
+            crate::config::file::ensure_regular(&meta)?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&*self.path)?;
+        crate::config::file::ensure_regular(&file.metadata()?)?;
         file.write_all(line.as_bytes())?;
         file.sync_all()?;
         if let Some(listener) = &self.listener {
@@ -150,16 +163,30 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Reads back the newest `limit` entries (for the audit pane); unreadable lines are skipped.
+    /// Reads back the newest `limit` entries (for the audit pane) from the last [`READ_BACK`] bytes
+    /// of the log; unreadable lines are skipped. Only a regular file is read (a FIFO or a device is
+    /// an error at once, never a wait), and what it says is made safe to show.
     pub fn read_recent(&self, limit: usize) -> std::io::Result<Vec<AuditEntry>> {
-        let file = match std::fs::File::open(&*self.path) {
+        let mut file = match crate::config::file::open_regular(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(READ_BACK);
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        file.take(READ_BACK).read_to_end(&mut tail)?;
+        // Started mid-line: that first piece is not a whole entry.
+        let whole = match (start, tail.iter().position(|&b| b == b'\n')) {
+            (0, _) => &tail[..],
+            (_, Some(i)) => &tail[i + 1..],
+            (_, None) => &[][..],
+        };
         let mut entries: std::collections::VecDeque<AuditEntry> = std::collections::VecDeque::new();
-        for line in std::io::BufReader::new(file).lines() {
-            if let Ok(entry) = serde_json::from_str(&line?) {
+        for line in whole.split(|&b| b == b'\n') {
+            if let Ok(mut entry) = serde_json::from_slice::<AuditEntry>(line) {
+                entry.clean();
                 if entries.len() == limit {
                     entries.pop_front();
                 }

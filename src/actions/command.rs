@@ -85,9 +85,18 @@ pub async fn run_process(mut command: tokio::process::Command, timeout: Duration
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let (mut group, child) = ProcessGroup::spawn(&mut command)
+    let (mut group, mut child) = ProcessGroup::spawn(&mut command)
         .map_err(|e| format!("cannot start {}: {e}", command.as_std().get_program().to_string_lossy()))?;
-    let wait = child.wait_with_output();
+    // Output kept up to a cap (the rest read and dropped): a flood costs time, not memory.
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let wait = async {
+        let (out, err) = tokio::try_join!(
+            super::output::read_capped(stdout, super::output::STDOUT_CAP),
+            super::output::read_capped(stderr, super::output::STDERR_CAP)
+        )?;
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>(super::output::output(status.code(), out, err))
+    };
     tokio::pin!(wait);
     match tokio::time::timeout(timeout, &mut wait).await {
         Err(_) => {
@@ -97,11 +106,7 @@ pub async fn run_process(mut command: tokio::process::Command, timeout: Duration
         }
         Ok(Ok(out)) => {
             group.disarm();
-            Ok(CommandOutput {
-                status: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            })
+            Ok(out)
         }
         Ok(Err(e)) => {
             drop(group);

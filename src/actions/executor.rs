@@ -13,6 +13,11 @@ use tokio_util::sync::CancellationToken;
 pub enum ActionEvent {
     /// An audit line was written (the intent, or the outcome).
     Audited(AuditEntry),
+    /// The intent is on disk and the action is running (an action whose intent could not be
+    /// written never sends this: it ends `Finished` without having started).
+    Started {
+        id: u64,
+    },
     Progress {
         id: u64,
         progress: Progress,
@@ -24,7 +29,9 @@ pub enum ActionEvent {
 }
 
 /// Spawns the plan. The caller (the app's update) has already checked confirmation, read-only mode
-/// and single-flight; this enforces the audit-before-run rule and the timeout.
+/// and single-flight; this enforces the audit-before-run rule and the timeout. The task is
+/// supervised: a panic in it ends the action `failed` ("internal error — see the log"), recorded
+/// in the audit log, and the console goes on.
 pub fn spawn(
     id: u64,
     plan: ActionPlan,
@@ -34,9 +41,27 @@ pub fn spawn(
     cancel: CancellationToken,
 ) {
     tokio::spawn(async move {
-        let outcome = execute(id, plan, backends, audit, events.clone(), cancel).await;
+        let run = execute(id, plan.clone(), backends, audit.clone(), events.clone(), cancel);
+        let outcome = match crate::supervise::catch("action", run).await {
+            Ok(outcome) => outcome,
+            Err(crate::supervise::Panicked) => {
+                let outcome = Outcome::failed(crate::supervise::INTERNAL_ERROR);
+                let (written, outcome_line) = (outcome.clone(), action_id(id));
+                let line = tokio::task::spawn_blocking(move || audit.outcome(&outcome_line, &plan, &written)).await;
+                if let Ok(Ok(mut entry)) = line {
+                    entry.clean();
+                    let _ = events.send(ActionEvent::Audited(entry));
+                }
+                outcome
+            }
+        };
         let _ = events.send(ActionEvent::Finished { id, outcome });
     });
+}
+
+/// The id tying an action's audit lines together (unique across opsdeck processes on a host).
+fn action_id(id: u64) -> String {
+    format!("{}-{id}", std::process::id())
 }
 
 /// Runs one plan to its end; the returned outcome has already been written to the audit log.
@@ -48,12 +73,14 @@ pub async fn execute(
     events: mpsc::UnboundedSender<ActionEvent>,
     cancel: CancellationToken,
 ) -> Outcome {
-    let action_id = format!("{}-{id}", std::process::id());
+    let action_id = action_id(id);
     // Every line this action writes (its own and its procedure's sub-steps) reaches the audit pane.
     let audit = {
         let events = events.clone();
         audit.with_listener(move |entry| {
-            let _ = events.send(ActionEvent::Audited(entry.clone()));
+            let mut shown = entry.clone();
+            shown.clean();
+            let _ = events.send(ActionEvent::Audited(shown));
         })
     };
     // fsync takes milliseconds: keep it off the async workers.
@@ -65,7 +92,9 @@ pub async fn execute(
             .and_then(|r| r)
     };
     match intent {
-        Ok(_) => {}
+        Ok(_) => {
+            let _ = events.send(ActionEvent::Started { id });
+        }
         Err(e) => {
             // Nothing ran: an action we cannot record is an action we do not take.
             return Outcome::failed(format!(

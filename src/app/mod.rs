@@ -220,7 +220,8 @@ impl App {
     }
 
     pub fn toast(&mut self, text: impl Into<String>, tone: Tone) {
-        let text = text.into();
+        // Toasts quote remote text (errors, command output): nothing in it may drive the terminal.
+        let text = crate::model::text::clean_owned(text.into());
         tracing::info!(toast = %text);
         let ttl = if tone == Tone::Crit { 10 } else { 5 };
         self.toasts.push(Toast {

@@ -130,6 +130,11 @@ impl App {
                     self.fleet.audit.remove(0);
                 }
             }
+            ActionEvent::Started { id } => {
+                if let Some(title) = self.running.get(&id).map(|r| r.title.clone()) {
+                    self.toast(format!("started: {title}"), Tone::Accent);
+                }
+            }
             ActionEvent::Progress { id, progress } => {
                 if let Some(r) = self.running.get_mut(&id) {
                     r.progress = Some(progress);
@@ -614,7 +619,7 @@ impl App {
                 progress: None,
             },
         );
-        self.toast(format!("started: {}", plan.title), Tone::Accent);
+        // "started:" comes when the executor has the intent on disk (`ActionEvent::Started`).
         self.remember_touched(id, &plan);
         vec![Effect::RunAction { id, plan }]
     }

@@ -1,6 +1,6 @@
 //! Config section for AWS: SQS queues and DynamoDB tables (the queues pane).
 
-use super::{ConfigDuration, ConfigIssue};
+use super::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -125,13 +125,9 @@ impl AwsConfig {
                 ));
             }
         }
-        if self.timeout.get().is_zero() {
-            issues.push(ConfigIssue::new("aws.timeout", "must be more than zero"));
-        }
-        if let Some(r) = self.refresh
-            && r.get().is_zero()
-        {
-            issues.push(ConfigIssue::new("aws.refresh", "must be more than zero"));
+        self.timeout.check("aws.timeout", &duration::CALL_TIMEOUT, issues);
+        if let Some(r) = self.refresh {
+            r.check("aws.refresh", &duration::POLL_INTERVAL, issues);
         }
         if !(0.0..=1.0).contains(&self.age_warn_fraction) || !(0.0..=1.0).contains(&self.age_crit_fraction) {
             issues.push(ConfigIssue::new("aws.age_warn_fraction", "fractions go from 0 to 1"));
@@ -140,6 +136,18 @@ impl AwsConfig {
                 "aws.age_warn_fraction",
                 "must not be above age_crit_fraction",
             ));
+        }
+        for (key, value) in [
+            ("growth_warn_per_min", self.growth_warn_per_min),
+            ("throttle_warn", self.throttle_warn),
+            ("throttle_crit", self.throttle_crit),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                issues.push(ConfigIssue::new(
+                    format!("aws.{key}"),
+                    "a number from 0 up (not nan or inf)",
+                ));
+            }
         }
         if self.throttle_warn > self.throttle_crit {
             issues.push(ConfigIssue::new("aws.throttle_warn", "must not be above throttle_crit"));

@@ -1,8 +1,13 @@
 //! Config section for the Elasticsearch (or OpenSearch) cluster.
 
-use super::{ConfigDuration, ConfigIssue};
+use super::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::path::PathBuf;
+
+/// Default of `max_answer_mib`.
+pub const DEFAULT_MAX_ANSWER_MIB: u64 = 256;
+/// Most `max_answer_mib` may be.
+pub const MAX_ANSWER_MIB: u64 = 4096;
 
 /// Where Elasticsearch's deb and rpm packages write a node's log.
 pub const DEFAULT_LOG_FILE: &str = "/var/log/elasticsearch/{cluster}.log";
@@ -25,6 +30,9 @@ pub struct EsConfig {
     pub refresh: Option<ConfigDuration>,
     /// Limit for each HTTP request.
     pub request_timeout: ConfigDuration,
+    /// Largest answer read, in MiB: a larger one fails that poll (the last good data stays shown)
+    /// instead of being held in memory. `_cat/shards` of 100,000 copies is about 20 MiB.
+    pub max_answer_mib: u64,
     /// How many unassigned copies get an allocation explain per poll (0 = none).
     pub explain_max: usize,
     /// The node attribute naming zones (`node.attr.zone`), and the zone of the unreliable (spot) nodes.
@@ -64,6 +72,7 @@ impl Default for EsConfig {
             ca_file: None,
             refresh: None,
             request_timeout: ConfigDuration::secs(10),
+            max_answer_mib: DEFAULT_MAX_ANSWER_MIB,
             explain_max: 5,
             zone_attribute: "zone".into(),
             spot_zone: "spot".into(),
@@ -121,20 +130,20 @@ impl EsConfig {
                 "a password needs a username",
             ));
         }
-        for (key, d) in [
-            ("request_timeout", self.request_timeout),
-            ("procedure_timeout", self.procedure_timeout),
-            ("bounce_timeout", self.bounce_timeout),
-        ] {
-            if d.get().is_zero() {
-                issues.push(ConfigIssue::new(
-                    format!("elasticsearch.{key}"),
-                    "must be more than zero",
-                ));
-            }
+        self.request_timeout
+            .check("elasticsearch.request_timeout", &duration::CALL_TIMEOUT, issues);
+        self.procedure_timeout
+            .check("elasticsearch.procedure_timeout", &duration::LONG_WAIT, issues);
+        self.bounce_timeout
+            .check("elasticsearch.bounce_timeout", &duration::LONG_WAIT, issues);
+        if let Some(r) = self.refresh {
+            r.check("elasticsearch.refresh", &duration::POLL_INTERVAL, issues);
         }
-        if self.refresh.is_some_and(|r| r.get().is_zero()) {
-            issues.push(ConfigIssue::new("elasticsearch.refresh", "must be more than zero"));
+        if !(1..=MAX_ANSWER_MIB).contains(&self.max_answer_mib) {
+            issues.push(ConfigIssue::new(
+                "elasticsearch.max_answer_mib",
+                format!("from 1 to {MAX_ANSWER_MIB} (MiB)"),
+            ));
         }
         if self.explain_max > 50 {
             issues.push(ConfigIssue::new(

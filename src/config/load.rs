@@ -72,9 +72,15 @@ pub fn locate(flag: Option<&Path>) -> Result<Located, Vec<String>> {
     Err(looked)
 }
 
-/// Reads and validates a config file.
+/// Reads and validates a config file (a regular file of at most [`super::file::TEXT_CAP`] bytes:
+/// a FIFO or a device is refused before anything is read).
 pub fn load_file(path: &Path) -> Result<Config, Vec<ConfigError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    load_file_with(path, &|_| Vec::new())
+}
+
+/// [`load_file`] with `extra` checks.
+pub fn load_file_with(path: &Path, extra: ExtraChecks<'_>) -> Result<Config, Vec<ConfigError>> {
+    let text = super::file::read_regular_text(path, super::file::TEXT_CAP).map_err(|e| {
         vec![ConfigError {
             file: path.to_path_buf(),
             line: 0,
@@ -82,11 +88,20 @@ pub fn load_file(path: &Path) -> Result<Config, Vec<ConfigError>> {
             message: format!("cannot read: {e}"),
         }]
     })?;
-    parse_str(&text, path)
+    parse_str_with(&text, path, extra)
 }
 
 /// Parses and validates config text; `file` is only used in messages.
 pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
+    parse_str_with(text, file, &|_| Vec::new())
+}
+
+/// Checks a layer above the config adds (that a theme or keymap of that name exists), reported
+/// with the config's own, located by key.
+pub type ExtraChecks<'a> = &'a dyn Fn(&Config) -> Vec<super::ConfigIssue>;
+
+/// [`parse_str`] with `extra` checks.
+pub fn parse_str_with(text: &str, file: &Path, extra: ExtraChecks<'_>) -> Result<Config, Vec<ConfigError>> {
     let lines = LineIndex::new(text);
     let at = |span: Option<Range<usize>>, key: String, message: String| ConfigError {
         file: file.to_path_buf(),
@@ -125,7 +140,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
         for (index, item) in items {
             let mut single = DeTable::new();
             single.insert(key.clone(), item);
-            if let Err(e) = deserialize(Spanned::new(root.span(), single)) {
+            for e in item_errors(single, root.span()) {
                 let span = e.span();
                 let mut path = span
                     .clone()
@@ -147,17 +162,141 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
     }
 
     let config = deserialize(root.clone()).map_err(|e| vec![at(e.span(), String::new(), first_line(e.message()))])?;
-    let issues = config.validate();
+    let mut issues = config.validate();
+    issues.extend(extra(&config));
     if issues.is_empty() {
         return Ok(config);
     }
-    Err(issues
+    let mut errors: Vec<ConfigError> = issues
         .into_iter()
         .map(|issue| {
             let span = span_of_path(&root, &issue.path);
             at(span, issue.path, issue.message)
         })
-        .collect())
+        .collect();
+    errors.sort_by_key(|e| e.line);
+    Err(errors)
+}
+
+/// Most mistakes reported for one section (or one entry of an array of tables).
+const MAX_ERRORS_PER_ITEM: usize = 100;
+
+/// Every mistake in one top-level item, not just the first: after each error the key it is about
+/// is taken out (spans still point into the original text, so lines and paths stay right) and the
+/// rest is deserialized again.
+fn item_errors(mut item: DeTable<'_>, root_span: Range<usize>) -> Vec<toml::de::Error> {
+    let mut errors: Vec<toml::de::Error> = Vec::new();
+    // Keys taken out: a "missing field" about one of them is our doing, not the file's.
+    let mut removed: Vec<String> = Vec::new();
+    while errors.len() < MAX_ERRORS_PER_ITEM {
+        let Err(e) = deserialize(Spanned::new(root_span.clone(), item.clone())) else {
+            break;
+        };
+        let Some(span) = e.span() else {
+            errors.push(e);
+            break;
+        };
+        if errors
+            .iter()
+            .any(|seen| seen.span() == e.span() && seen.message() == e.message())
+        {
+            break;
+        }
+        let missing = missing_field(e.message());
+        // A missing field: everything else in its table was fine; take out the innermost array
+        // entry holding it (no line of the file is lost) and go on with the next entries.
+        let taken = match missing {
+            Some(_) => remove_entry_at(&mut item, &span),
+            None => remove_key_at(&mut item, &span),
+        };
+        if !missing.is_some_and(|field| removed.iter().any(|r| r == field)) {
+            errors.push(e);
+        }
+        match taken {
+            Some(name) => removed.push(name),
+            None => break,
+        }
+    }
+    errors
+}
+
+/// The field a "missing field `x`" error is about.
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .lines()
+        .next()?
+        .trim()
+        .strip_prefix("missing field `")?
+        .strip_suffix('`')
+}
+
+fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end.max(outer.start + 1)
+}
+
+/// Removes the deepest key whose key or value holds `span`; returns its name.
+fn remove_key_at(table: &mut DeTable<'_>, span: &Range<usize>) -> Option<String> {
+    let mut hit = None;
+    for (k, v) in table.iter_mut() {
+        if contains(&k.span(), span) {
+            hit = Some(k.span());
+            break;
+        }
+        let value_span = v.span();
+        let deeper = match v.get_mut() {
+            DeValue::Table(t) => remove_key_at(t, span),
+            DeValue::Array(items) => items.iter_mut().find_map(|item| match item.get_mut() {
+                DeValue::Table(t) => remove_key_at(t, span),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if deeper.is_some() {
+            return deeper;
+        }
+        if contains(&value_span, span) {
+            hit = Some(k.span());
+            break;
+        }
+    }
+    let hit = hit?;
+    let key = table.iter().find(|(k, _)| k.span() == hit).map(|(k, _)| k.clone())?;
+    table.remove(&key);
+    Some(key.get_ref().to_string())
+}
+
+/// Removes the innermost array entry (a table) holding `span`, below the top level; returns the
+/// array's key.
+fn remove_entry_at(table: &mut DeTable<'_>, span: &Range<usize>) -> Option<String> {
+    for (k, v) in table.iter_mut() {
+        let key = k.get_ref().to_string();
+        match v.get_mut() {
+            DeValue::Table(t) => {
+                if let Some(found) = remove_entry_at(t, span) {
+                    return Some(found);
+                }
+            }
+            DeValue::Array(items) => {
+                for item in items.iter_mut() {
+                    if let DeValue::Table(t) = item.get_mut()
+                        && let Some(found) = remove_entry_at(t, span)
+                    {
+                        return Some(found);
+                    }
+                }
+                let holds = |item: &Spanned<DeValue<'_>>| {
+                    matches!(item.get_ref(), DeValue::Table(_)) && contains(&item.span(), span)
+                };
+                if items.iter().any(holds) {
+                    let all = std::mem::replace(items, toml::de::DeArray::new());
+                    *items = all.into_iter().filter(|item| !holds(item)).collect();
+                    return Some(key);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn deserialize(table: Spanned<DeTable<'_>>) -> Result<Config, toml::de::Error> {
@@ -226,7 +365,7 @@ fn key_path_at(root: &Spanned<DeTable<'_>>, span: Range<usize>) -> Option<String
     walk(root.get_ref(), &span, "")
 }
 
-/// The span of the key at a dotted path like `actions[2].key` (or of its nearest existing parent).
+/// The span of the key at a dotted path like `actions[2].key`, or of its nearest parent in the file.
 fn span_of_path(root: &Spanned<DeTable<'_>>, path: &str) -> Option<Range<usize>> {
     let mut table = root.get_ref();
     let mut found = None;
@@ -236,11 +375,15 @@ fn span_of_path(root: &Spanned<DeTable<'_>>, path: &str) -> Option<Range<usize>>
             Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (part, None),
         };
-        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        // A key the file does not set (its default is part of the problem): its nearest parent.
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == name) else {
+            break;
+        };
         found = Some(k.span());
         let mut value = v;
         if let (Some(i), DeValue::Array(items)) = (index, v.get_ref()) {
-            value = items.get(i)?;
+            let Some(item) = items.get(i) else { break };
+            value = item;
             found = Some(value.span());
         }
         match value.get_ref() {
@@ -299,12 +442,62 @@ mod tests {
     }
 
     #[test]
-    fn every_section_reports_its_own_mistake() {
+    fn every_mistake_of_every_section_is_reported() {
         let text = "[general]\nread_only = \"yes\"\nrefresh = \"5 parsecs\"\n\n[bogus]\nx = 1\n";
         let errs = errors(text);
-        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs.len(), 3, "{errs:?}");
         assert!(errs[0].starts_with("c.toml:2: general.read_only: "), "{errs:?}");
-        assert!(errs[1].starts_with("c.toml:5: bogus: unknown field"), "{errs:?}");
+        assert!(
+            errs[1].starts_with("c.toml:3: general.refresh: bad duration"),
+            "{errs:?}"
+        );
+        assert!(errs[2].starts_with("c.toml:5: bogus: unknown field"), "{errs:?}");
+    }
+
+    #[test]
+    fn mistakes_in_later_entries_of_a_nested_array_are_found_too() {
+        // hosts[0] lacks its name (a missing field ends that entry), hosts[1] has a typo and a
+        // wrong type, and the section's own keys still count.
+        let text = "[ssh]\nmax_tails = \"three\"\n\n[[ssh.hosts]]\naddress = \"10.0.0.1\"\n\n[[ssh.hosts]]\nname = \"b\"\nadress = \"x\"\nport = \"22\"\n";
+        let errs = errors(text);
+        let all = errs.join("\n");
+        for want in [
+            "c.toml:2: ssh.max_tails: invalid type",
+            "ssh.hosts[0].name: missing required field",
+            "c.toml:9: ssh.hosts[1].adress: unknown field",
+            "c.toml:10: ssh.hosts[1].port: invalid type",
+        ] {
+            assert!(all.contains(want), "{want} missing from:\n{all}");
+        }
+        assert_eq!(errs.len(), 4, "{all}");
+    }
+
+    #[test]
+    fn a_wrong_required_field_is_not_also_reported_missing() {
+        let errs = errors("[[actions]]\nname = 3\nkey = \"T\"\nscope = \"hosts\"\ncommand = \"true\"\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("c.toml:2: actions[0].name: invalid type"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn semantic_mistakes_all_have_a_line_and_come_in_line_order() {
+        // `max_sessions` is not in the file: the problem is located at its section. Validation
+        // finds the sections in its own order; the report is in the file's.
+        let text = "[elasticsearch]\nurl = \"ftp://es\"\n\n[general]\nrefresh = \"0s\"\n\n[ssh]\nmax_tails = 7\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("c.toml:2: elasticsearch.url: "), "{errs:?}");
+        assert!(
+            errs[1].starts_with("c.toml:5: general.refresh: 0s is out of range"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[2].starts_with("c.toml:7: ssh.max_sessions: max_sessions + max_tails = 13"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -3,13 +3,14 @@
 pub mod aws;
 pub mod duration;
 pub mod elasticsearch;
+pub mod file;
 pub mod load;
 pub mod logs;
 pub mod pillows;
 pub mod ssh;
 
 pub use duration::ConfigDuration;
-pub use load::{ConfigError, Located, load_file, locate, parse_str};
+pub use load::{ConfigError, Located, load_file, load_file_with, locate, parse_str, parse_str_with};
 
 use crate::actions::Risk;
 use serde::Deserialize;
@@ -119,8 +120,17 @@ impl Config {
     /// Checks that serde cannot express. Each issue names the key it is about.
     pub fn validate(&self) -> Vec<ConfigIssue> {
         let mut issues = Vec::new();
-        if self.general.refresh.get().is_zero() {
-            issues.push(ConfigIssue::new("general.refresh", "must be more than zero"));
+        self.general
+            .refresh
+            .check("general.refresh", &duration::POLL_INTERVAL, &mut issues);
+        // A FIFO or a device (`/dev/full`) would block the start or swallow what is written.
+        for (key, path) in [
+            ("general.audit_log", &self.general.audit_log),
+            ("general.log_file", &self.general.log_file),
+        ] {
+            if let Some(why) = path.as_deref().and_then(|p| file::regular_or_absent(p).err()) {
+                issues.push(ConfigIssue::new(key, why));
+            }
         }
         self.pillows.validate(&mut issues);
         self.elasticsearch.validate(&mut issues);
@@ -128,6 +138,10 @@ impl Config {
         self.ssh.validate(&mut issues);
         logs::validate(self, &mut issues);
         crate::actions::custom::validate(&self.actions, &self.ssh, &mut issues);
+        for (i, a) in self.actions.iter().enumerate() {
+            a.timeout
+                .check(&format!("actions[{i}].timeout"), &duration::ACTION_TIMEOUT, &mut issues);
+        }
         issues
     }
 }

@@ -1,9 +1,14 @@
 //! Config section for pillows: Kafka consumer groups and Postgres checkpoint tables.
 
-use super::{ConfigDuration, ConfigIssue};
+use super::{ConfigDuration, ConfigIssue, duration};
 use crate::model::pillows::{Assignment, CheckpointKind, EvalSettings, ProcessRef};
 use serde::Deserialize;
 use std::time::Duration;
+
+/// Most samples kept per partition (each pillow's partitions keep this many).
+pub const MAX_HISTORY: usize = 10_000;
+/// Most supervisor processes one pillow may have.
+pub const MAX_PROCESSES: usize = 1_024;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -198,11 +203,17 @@ impl PillowsConfig {
                 "needed to read log offsets (host:port,...)",
             ));
         }
-        if self.timeout.get().is_zero() {
-            issues.push(ConfigIssue::new("pillows.timeout", "must be more than zero"));
+        self.timeout.check("pillows.timeout", &duration::CALL_TIMEOUT, issues);
+        self.verify_timeout
+            .check("pillows.verify_timeout", &duration::LONG_WAIT, issues);
+        if let Some(i) = self.interval {
+            i.check("pillows.interval", &duration::POLL_INTERVAL, issues);
         }
-        if self.history < 2 {
-            issues.push(ConfigIssue::new("pillows.history", "keep at least 2 samples"));
+        if !(2..=MAX_HISTORY).contains(&self.history) {
+            issues.push(ConfigIssue::new(
+                "pillows.history",
+                format!("keep from 2 to {MAX_HISTORY} samples"),
+            ));
         }
         if !self
             .checkpoint_table
@@ -225,6 +236,18 @@ impl PillowsConfig {
             }
         }
         let t = &self.thresholds;
+        for (key, value) in [
+            ("allowed_lag", t.allowed_lag),
+            ("lag_warning", t.lag_warning),
+            ("lag_critical", t.lag_critical),
+        ] {
+            if value < 0 {
+                issues.push(ConfigIssue::new(
+                    format!("pillows.thresholds.{key}"),
+                    "must not be negative",
+                ));
+            }
+        }
         if t.lag_warning > t.lag_critical {
             issues.push(ConfigIssue::new(
                 "pillows.thresholds.lag_warning",
@@ -274,6 +297,12 @@ impl PillowsConfig {
             }
             if !p.program.is_empty() && p.hosts.is_empty() {
                 issues.push(ConfigIssue::new(at("hosts"), "needed to restart the program"));
+            }
+            if p.processes > MAX_PROCESSES {
+                issues.push(ConfigIssue::new(
+                    at("processes"),
+                    format!("at most {MAX_PROCESSES} processes"),
+                ));
             }
             if p.dedicated_migration_process && p.processes < 2 {
                 issues.push(ConfigIssue::new(

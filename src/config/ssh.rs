@@ -8,9 +8,16 @@
 //! logs = ["/var/log/elasticsearch/es.log"]
 //! ```
 
-use super::{ConfigDuration, ConfigIssue};
+use super::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::path::PathBuf;
+
+/// Most lines the logs pane may keep (each up to 4 KiB).
+pub const MAX_LOG_BUFFER: usize = 1_000_000;
+/// Most lines of history a tail may start with.
+pub const MAX_TAIL_LINES: u32 = 100_000;
+/// Deepest `find` may look under a junk path.
+pub const MAX_JUNK_DEPTH: u32 = 32;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -197,34 +204,48 @@ impl SshConfig {
 
     /// Checks that serde cannot express (references between sections, value ranges).
     pub fn validate(&self, issues: &mut Vec<ConfigIssue>) {
+        // Saturating: the sum of two values from the file must not overflow (it is only compared).
+        let sessions = self.max_sessions.saturating_add(self.max_tails);
         if self.max_sessions == 0 {
             issues.push(ConfigIssue::new("ssh.max_sessions", "must be at least 1"));
-        } else if self.max_sessions + self.max_tails >= 10 {
+        } else if sessions >= 10 {
             issues.push(ConfigIssue::new(
                 "ssh.max_sessions",
                 format!(
-                    "max_sessions + max_tails = {}: sshd allows 10 sessions per connection by default (MaxSessions); keep the sum below 10",
-                    self.max_sessions + self.max_tails
+                    "max_sessions + max_tails = {sessions}: sshd allows 10 sessions per connection by default (MaxSessions); keep the sum below 10"
                 ),
             ));
         }
         if self.max_tails == 0 {
             issues.push(ConfigIssue::new("ssh.max_tails", "must be at least 1"));
         }
-        for (key, d) in [
-            ("ssh.command_timeout", self.command_timeout),
-            ("ssh.connect_timeout", self.connect_timeout),
-            ("ssh.refresh", self.refresh.unwrap_or(super::ConfigDuration::secs(1))),
-        ] {
-            if d.get().is_zero() {
-                issues.push(ConfigIssue::new(key, "must be more than zero"));
-            }
+        self.command_timeout
+            .check("ssh.command_timeout", &duration::CALL_TIMEOUT, issues);
+        self.connect_timeout
+            .check("ssh.connect_timeout", &duration::CALL_TIMEOUT, issues);
+        if let Some(r) = self.refresh {
+            r.check("ssh.refresh", &duration::POLL_INTERVAL, issues);
         }
         check_thresholds("disk", self.disk_warn, self.disk_crit, issues);
         check_thresholds("inode", self.inode_warn, self.inode_crit, issues);
         check_prefix(&self.files_prefix, "ssh.files_prefix", issues);
-        if self.log_buffer == 0 {
-            issues.push(ConfigIssue::new("ssh.log_buffer", "must be at least 1"));
+        if !(1..=MAX_LOG_BUFFER).contains(&self.log_buffer) {
+            issues.push(ConfigIssue::new(
+                "ssh.log_buffer",
+                format!("from 1 to {MAX_LOG_BUFFER} lines"),
+            ));
+        }
+        if self.tail_lines > MAX_TAIL_LINES {
+            issues.push(ConfigIssue::new(
+                "ssh.tail_lines",
+                format!("at most {MAX_TAIL_LINES} lines"),
+            ));
+        }
+        if self.junk_depth > MAX_JUNK_DEPTH {
+            issues.push(ConfigIssue::new(
+                "ssh.junk_depth",
+                format!("at most {MAX_JUNK_DEPTH} levels"),
+            ));
         }
         check_template(&self.supervisor_command, "ssh.supervisor_command", issues);
         for (i, p) in self.junk_patterns.iter().enumerate() {

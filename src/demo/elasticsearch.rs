@@ -242,6 +242,18 @@ fn columns(rows: Vec<Map<String, Value>>, h: Option<&String>) -> Value {
     )
 }
 
+/// Requests the simulated cluster remembers (tests read what a poll asked for).
+pub const REQUEST_LOG: usize = 10_000;
+
+/// Adds a request to the log, forgetting the oldest half when it is full: a demo left running
+/// must not grow without end.
+fn remember(log: &mut Vec<String>, request: String) {
+    if log.len() >= REQUEST_LOG {
+        log.drain(..REQUEST_LOG / 2);
+    }
+    log.push(request);
+}
+
 async fn serve(
     State(sim): State<SimHandle>,
     method: Method,
@@ -252,7 +264,7 @@ async fn serve(
 ) -> Response {
     let (fault, auth) = {
         let mut s = sim.lock();
-        s.log.push(format!("{method} {uri}"));
+        remember(&mut s.log, format!("{method} {uri}"));
         (s.fault.clone(), s.auth.clone())
     };
     match fault {
@@ -346,6 +358,17 @@ async fn serve(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_request_log_keeps_the_newest_requests_only() {
+        let mut log = Vec::new();
+        for i in 0..3 * super::REQUEST_LOG {
+            super::remember(&mut log, format!("GET /{i}"));
+        }
+        assert!(log.len() <= super::REQUEST_LOG);
+        let newest = format!("GET /{}", 3 * super::REQUEST_LOG - 1);
+        assert_eq!(log.last(), Some(&newest));
+    }
+
     #[test]
     fn basic_auth_header_encodes_like_rfc7617() {
         assert_eq!(

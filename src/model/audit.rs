@@ -30,3 +30,24 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
 }
+
+impl AuditEntry {
+    /// Makes every field safe to show: the log holds remote text (targets, command output) and a
+    /// line may have been written by anyone who can write the file.
+    pub fn clean(&mut self) {
+        for field in [
+            &mut self.time,
+            &mut self.action_id,
+            &mut self.user,
+            &mut self.host,
+            &mut self.action,
+            &mut self.target,
+            &mut self.call,
+            &mut self.risk,
+            &mut self.result,
+            &mut self.detail,
+        ] {
+            super::text::clean_in_place(field);
+        }
+    }
+}

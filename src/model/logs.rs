@@ -166,33 +166,6 @@ impl Default for LogsState {
     }
 }
 
-/// Makes a remote line safe to draw: colour codes (`ESC [ … m`, any CSI) are dropped, other control
-/// characters shown as `�`, tabs as spaces. A log must never be able to drive our terminal.
-pub fn sanitize(text: String) -> String {
-    if !text.chars().any(char::is_control) {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\t' => out.push_str("    "),
-            '\u{1b}' if chars.peek() == Some(&'[') => {
-                chars.next();
-                // Parameters and intermediates, then one final byte in @..~.
-                for f in chars.by_ref() {
-                    if ('@'..='~').contains(&f) {
-                        break;
-                    }
-                }
-            }
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 impl LogsState {
     pub fn tail_index(&self, id: &str) -> Option<u32> {
         self.tails.iter().position(|t| t.id == id).map(|i| i as u32)
@@ -260,7 +233,7 @@ impl LogsState {
                     tail.state = TailState::Streaming;
                 }
                 for text in lines {
-                    let mut text = sanitize(text);
+                    let mut text = crate::model::text::clean_owned(text);
                     if text.len() > MAX_LINE {
                         let mut cut = MAX_LINE;
                         while !text.is_char_boundary(cut) {
@@ -329,14 +302,31 @@ mod tests {
     }
 
     #[test]
-    fn control_sequences_never_reach_the_terminal() {
-        assert_eq!(sanitize("\u{1b}[31mERROR\u{1b}[0m x".into()), "ERROR x");
-        assert_eq!(
-            sanitize("a\tb\u{7}c\u{1b}]0;title\u{7}".into()),
-            "a    b\u{fffd}c\u{fffd}]0;title\u{fffd}"
+    fn control_sequences_never_reach_the_terminal_and_leave_a_mark() {
+        let mut s = LogsState::default();
+        let t = SystemTime::UNIX_EPOCH;
+        s.apply(t, started("a", 10));
+        s.apply(
+            t,
+            LogEvent::Lines {
+                id: "h:/a".into(),
+                run: 1,
+                lines: vec![
+                    "\u{1b}[31mERROR\u{1b}[0m x".into(),
+                    "a\tb\u{7}c\u{1b}]0;title\u{7}".into(),
+                    "plain".into(),
+                ],
+            },
         );
-        assert_eq!(sanitize("plain".into()), "plain");
-        assert_eq!(sanitize("cut \u{1b}[".into()), "cut ");
+        let texts: Vec<&str> = s.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "\u{fffd}ERROR\u{fffd} x",
+                "a    b\u{fffd}c\u{fffd}]0;title\u{fffd}",
+                "plain"
+            ]
+        );
     }
 
     #[test]

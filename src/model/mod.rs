@@ -9,6 +9,7 @@ pub mod hosts;
 pub mod logs;
 pub mod pillows;
 pub mod queues;
+pub mod text;
 pub mod time;
 
 pub use alert::{Alert, Severity};

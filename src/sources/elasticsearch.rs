@@ -98,7 +98,12 @@ impl EsBackend {
             client: self.client.clone(),
             interval,
             // The batch runs concurrently, then explains: two request times plus slack.
-            timeout: self.config.request_timeout.get() * 2 + Duration::from_secs(1),
+            timeout: self
+                .config
+                .request_timeout
+                .get()
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(1)),
             explain_max: self.config.explain_max,
             distribution: None,
         })]

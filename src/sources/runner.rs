@@ -3,6 +3,7 @@
 use super::Poller;
 use crate::model::SourceKind;
 use crate::model::fleet::{FeedData, SourceUpdate};
+use crate::supervise::{self, INTERNAL_ERROR};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -37,13 +38,41 @@ fn is_error(update: &SourceUpdate) -> bool {
     )
 }
 
-/// One poll, bounded by the poller's timeout.
+/// One poll, bounded by the poller's timeout and supervised: a panic in it is logged and becomes
+/// the source's error ([`INTERNAL_ERROR`]). An error's text (often the far side's own words) is
+/// made safe to show.
 pub async fn poll_once(poller: &mut dyn Poller) -> SourceUpdate {
+    poll_supervised(poller, false).await
+}
+
+/// [`poll_once`]; on a poller's `first` poll a debug build may inject a panic (tests of supervision).
+async fn poll_supervised(poller: &mut dyn Poller, first: bool) -> SourceUpdate {
     let limit = poller.timeout();
     let kind = poller.kind();
-    match tokio::time::timeout(limit, poller.poll()).await {
-        Ok(update) => update,
-        Err(_) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
+    let poll = async {
+        if first {
+            supervise::debug_inject_panic("poller");
+        }
+        tokio::time::timeout(limit, poller.poll()).await
+    };
+    let update = match supervise::catch(kind.name(), poll).await {
+        Ok(Ok(update)) => update,
+        Ok(Err(_)) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
+        Err(supervise::Panicked) => failed(kind, INTERNAL_ERROR.to_string()),
+    };
+    clean_error(update)
+}
+
+fn clean_error(update: SourceUpdate) -> SourceUpdate {
+    fn clean<T>(r: Result<T, String>) -> Result<T, String> {
+        r.map_err(crate::model::text::clean_owned)
+    }
+    match update {
+        SourceUpdate::Pillows(r) => SourceUpdate::Pillows(clean(r)),
+        SourceUpdate::Elasticsearch(r) => SourceUpdate::Elasticsearch(clean(r)),
+        SourceUpdate::Queues(r) => SourceUpdate::Queues(clean(r)),
+        SourceUpdate::Hosts(r) => SourceUpdate::Hosts(clean(r)),
+        logs @ SourceUpdate::Logs(_) => logs,
     }
 }
 
@@ -60,10 +89,11 @@ pub fn spawn_pollers(
         let cancel = cancel.clone();
         tokio::spawn(async move {
             let mut failures: u32 = 0;
+            let mut first = true;
             loop {
                 let update = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    u = poll_once(poller.as_mut()) => u,
+                    u = poll_supervised(poller.as_mut(), std::mem::take(&mut first)) => u,
                 };
                 failures = if is_error(&update) {
                     failures.saturating_add(1)
@@ -89,9 +119,12 @@ pub fn spawn_pollers(
 }
 
 /// Interval while healthy; doubling per consecutive failure, capped at 8x the interval (and 5 minutes).
+/// Saturating: an interval from the config never makes the arithmetic panic.
 pub fn backoff(interval: Duration, failures: u32) -> Duration {
     let factor = 1u32 << failures.min(3);
-    (interval * factor).min(Duration::from_secs(300).max(interval))
+    interval
+        .saturating_mul(factor)
+        .min(Duration::from_secs(300).max(interval))
 }
 
 #[cfg(test)]
@@ -106,5 +139,6 @@ mod tests {
         assert_eq!(backoff(i, 3), Duration::from_secs(40));
         assert_eq!(backoff(i, 30), Duration::from_secs(40));
         assert_eq!(backoff(Duration::from_secs(100), 3), Duration::from_secs(300));
+        assert_eq!(backoff(Duration::MAX, 3), Duration::MAX);
     }
 }

@@ -333,14 +333,14 @@ impl Keymap {
         };
         let mut layers: Vec<(String, String)> = Vec::new();
         if let Some(p) = user_file("default") {
-            match std::fs::read_to_string(&p) {
+            match crate::config::file::read_regular_text(&p, crate::config::file::TEXT_CAP) {
                 Ok(t) => layers.push((p.display().to_string(), t)),
                 Err(e) => problems.push(format!("{}: {e}", p.display())),
             }
         }
         if name != "default" {
             if let Some(p) = user_file(name) {
-                match std::fs::read_to_string(&p) {
+                match crate::config::file::read_regular_text(&p, crate::config::file::TEXT_CAP) {
                     Ok(t) => layers.push((p.display().to_string(), t)),
                     Err(e) => problems.push(format!("{}: {e}", p.display())),
                 }

@@ -25,6 +25,12 @@ pub fn app(config: Config, keymap: &str, now: std::time::SystemTime) -> App {
     App::new(env, now).0
 }
 
+/// [`app`] with the keymap `config` names.
+pub fn app_on(config: Config, now: std::time::SystemTime) -> App {
+    let keymap = config.general.keymap.clone();
+    app(config, &keymap, now)
+}
+
 /// Presses one key given as a key string (`q`, `G`, `ctrl-u`, `shift-tab`, `enter`), as a terminal sends it.
 pub fn press(app: &mut App, key: &str) -> Vec<Effect> {
     let combo = KeyCombo::parse(key).unwrap_or_else(|e| panic!("{e}"));

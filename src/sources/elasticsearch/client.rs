@@ -111,7 +111,14 @@ pub enum EsError {
     },
     #[error("unreadable answer: {0}")]
     Decode(String),
+    /// The answer passed `elasticsearch.max_answer_mib` (reading stopped there).
+    #[error("answer larger than {} MiB", .limit / MIB)]
+    TooLarge { limit: u64 },
 }
+
+const MIB: u64 = 1024 * 1024;
+/// Most of an error answer read: its reason is all we show.
+const ERROR_BODY_CAP: u64 = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct EsClient {
@@ -119,6 +126,8 @@ pub struct EsClient {
     http: reqwest::Client,
     auth: Auth,
     timeout: Duration,
+    /// Largest answer read, in bytes.
+    max_answer: u64,
 }
 
 impl EsClient {
@@ -148,7 +157,9 @@ impl EsClient {
             .connect_timeout(c.request_timeout.get())
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &c.ca_file {
-            let pem = std::fs::read(path).map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
+            // A CA bundle is kilobytes; a FIFO or a device there must not hang or fill the memory.
+            let pem = crate::config::file::read_regular(path, crate::config::file::TEXT_CAP)
+                .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
             if certs.is_empty() {
@@ -165,6 +176,7 @@ impl EsClient {
             http,
             auth,
             timeout: c.request_timeout.get(),
+            max_answer: c.max_answer_mib.saturating_mul(MIB),
         })
     }
 
@@ -216,10 +228,18 @@ impl EsClient {
         };
         let resp = rb.send().await.map_err(what)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(what)?;
         if status.is_success() {
-            return Ok(body.to_vec());
+            return read_capped(resp, self.max_answer).await.map_err(|e| match e {
+                Capped::Over => EsError::TooLarge { limit: self.max_answer },
+                Capped::Failed(e) => what(e),
+            });
         }
+        // An error page may be huge too: its beginning holds the reason.
+        let body = match read_capped(resp, ERROR_BODY_CAP).await {
+            Ok(body) => body,
+            Err(Capped::Over) => Vec::new(),
+            Err(Capped::Failed(e)) => return Err(what(e)),
+        };
         Err(status_error(status.as_u16(), &body))
     }
 
@@ -228,6 +248,27 @@ impl EsClient {
         let body = self.send(req).await?;
         serde_json::from_slice(&body).map_err(|e| EsError::Decode(e.to_string()))
     }
+}
+
+enum Capped {
+    Over,
+    Failed(reqwest::Error),
+}
+
+/// The body, read as it streams in and given up as soon as it passes `cap` bytes (a declared
+/// length over the cap is refused before reading anything): never more than `cap` in memory.
+async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Capped> {
+    if resp.content_length().is_some_and(|n| n > cap) {
+        return Err(Capped::Over);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Capped::Failed)? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(Capped::Over);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `reqwest`'s top error says little ("error sending request"); its sources say why.
@@ -265,5 +306,11 @@ fn status_error(status: u16, body: &[u8]) -> EsError {
     } else {
         reason.chars().take(300).collect()
     };
-    EsError::Status { status, kind, reason }
+    // The cluster's words, shown on a terminal.
+    let clean = crate::model::text::clean_owned;
+    EsError::Status {
+        status,
+        kind: kind.map(clean),
+        reason: clean(reason),
+    }
 }

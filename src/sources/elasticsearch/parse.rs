@@ -9,8 +9,53 @@ use std::collections::{BTreeMap, HashMap};
 
 type R<T> = Result<T, String>;
 
-fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> R<T> {
-    serde_json::from_slice(body).map_err(|e| e.to_string())
+/// The answer as `T`, every string in it (keys too) made safe to show: names, reasons and
+/// explanations come from the cluster and end up on a terminal. Answers that cannot hold such a
+/// character (nearly all) are decoded straight into `T`; the others through a `Value` cleaned first.
+fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> R<T> {
+    if !may_hold_unsafe_text(body) {
+        return serde_json::from_slice(body).map_err(|e| e.to_string());
+    }
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    clean_json(&mut v);
+    T::deserialize(v).map_err(|e| e.to_string())
+}
+
+/// Whether a JSON text could decode to a string with a character a terminal would act on. Raw C0
+/// bytes are not valid inside JSON strings, so such a character comes as an escape (`\u…`, `\b`,
+/// `\f`, `\n`, `\r`, `\t`), or raw as DEL, a C1 control (UTF-8 `C2 80`..`C2 9F`) or a bidi
+/// control (`D8 9C`, `E2 80 8E`/`8F`/`AA`..`AE`, `E2 81 A6`..`A9`). Errs on the safe side: any such
+/// escape counts, whatever it encodes.
+fn may_hold_unsafe_text(body: &[u8]) -> bool {
+    let at = |i: usize| body.get(i).copied().unwrap_or(0);
+    body.iter().enumerate().any(|(i, &b)| match b {
+        b'\\' => matches!(at(i + 1), b'u' | b'b' | b'f' | b'n' | b'r' | b't'),
+        0x7f => true,
+        0xc2 => (0x80..=0x9f).contains(&at(i + 1)),
+        0xd8 => at(i + 1) == 0x9c,
+        0xe2 => matches!(
+            (at(i + 1), at(i + 2)),
+            (0x80, 0x8e | 0x8f | 0xaa..=0xae) | (0x81, 0xa6..=0xa9)
+        ),
+        _ => false,
+    })
+}
+
+/// Replaces what a terminal would act on in every string and key of `v`.
+pub fn clean_json(v: &mut Value) {
+    use crate::model::text::{clean, clean_in_place};
+    match v {
+        Value::String(s) => clean_in_place(s),
+        Value::Array(items) => items.iter_mut().for_each(clean_json),
+        Value::Object(map) => {
+            if map.keys().any(|k| matches!(clean(k), std::borrow::Cow::Owned(_))) {
+                let old = std::mem::take(map);
+                map.extend(old.into_iter().map(|(k, v)| (clean(&k).into_owned(), v)));
+            }
+            map.values_mut().for_each(clean_json);
+        }
+        _ => {}
+    }
 }
 
 /// `GET /`: Elasticsearch or OpenSearch, and which version.

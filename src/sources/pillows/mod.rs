@@ -57,7 +57,7 @@ impl PillowsBackend {
             backend: self.clone(),
             interval,
             // A cycle makes a handful of sequential calls, each bounded by `timeout`.
-            timeout: c.timeout.get() * 5,
+            timeout: c.timeout.get().saturating_mul(5),
         })]
     }
 
@@ -85,13 +85,23 @@ impl PillowsBackend {
                 topics.extend(by_id.get(id.as_str()).into_iter().flatten().map(|r| r.topic.clone()));
             }
         }
-        let partitions = self.kafka.partitions(topics.iter().cloned().collect()).await?;
+        // Kafka failing fails the cycle; a checkpoint database failing too must still be said
+        // (a missing table or role is a second thing to fix, not hidden behind the first).
+        let with_rows_error = |kafka: String| match &rows {
+            Err(store) => format!("{kafka}; checkpoints: {store}"),
+            Ok(_) => kafka,
+        };
+        let partitions = self
+            .kafka
+            .partitions(topics.iter().cloned().collect())
+            .await
+            .map_err(with_rows_error)?;
         // 3. Log start/end for all of them, batched.
         let all: Vec<Tp> = partitions
             .iter()
             .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
             .collect();
-        let marks = self.kafka.watermarks(all).await?;
+        let marks = self.kafka.watermarks(all).await.map_err(with_rows_error)?;
         // 4. Per pillow: its partitions with checkpoints.
         let mut out = Vec::with_capacity(pillows.len());
         for p in pillows {

@@ -324,14 +324,11 @@ impl HostTransport {
         let mut retried = false;
         loop {
             let session = self.session().await?;
-            let result = tokio::time::timeout(
-                timeout,
-                session.raw_command(text).stdin(openssh::Stdio::null()).output(),
-            )
-            .await
-            .map_err(|_| self.timed_out(timeout))?;
+            let result = tokio::time::timeout(timeout, bounded_output(&session, text))
+                .await
+                .map_err(|_| self.timed_out(timeout))?;
             match result {
-                Ok(out) => return Ok(output(out)),
+                Ok(out) => return Ok(out),
                 // Remote exit 127 comes back as an error: still a finished command.
                 Err(openssh::Error::Remote(e)) => {
                     return Ok(CommandOutput {
@@ -467,12 +464,22 @@ fn close_in_background(s: Arc<Session>) {
     std::thread::spawn(move || drop(s));
 }
 
-fn output(out: std::process::Output) -> CommandOutput {
-    CommandOutput {
-        status: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// Runs `text` on the host; its output is kept up to a cap (see `actions::output`), the rest
+/// read and dropped so the remote side never blocks on a full channel.
+async fn bounded_output(session: &Session, text: &str) -> Result<CommandOutput, openssh::Error> {
+    use crate::actions::output::{STDERR_CAP, STDOUT_CAP, output, read_capped};
+    let mut child = session
+        .raw_command(text)
+        .stdin(openssh::Stdio::null())
+        .stdout(openssh::Stdio::piped())
+        .stderr(openssh::Stdio::piped())
+        .spawn()
+        .await?;
+    let (stdout, stderr) = (child.stdout().take(), child.stderr().take());
+    let (out, err) = tokio::try_join!(read_capped(stdout, STDOUT_CAP), read_capped(stderr, STDERR_CAP))
+        .map_err(openssh::Error::ChildIo)?;
+    let status = child.wait().await?;
+    Ok(output(status.code(), out, err))
 }
 
 pub type BoxRead = Box<dyn tokio::io::AsyncRead + Send + Unpin>;

@@ -117,7 +117,13 @@ pub fn layout(columns: &[Column], content: &[u16], total: u16, scroll: usize) ->
         spare = 0;
     }
     // The pinned columns name the row: they rank first.
-    let rank = |p: usize| if cols[p] < pinned { KEY } else { columns[cols[p]].priority };
+    let rank = |p: usize| {
+        if cols[p] < pinned {
+            KEY
+        } else {
+            columns[cols[p]].priority
+        }
+    };
     // Content up to each column's max: spare width is poured like water, the column that needs
     // least satisfied first and the rest sharing evenly, so a long text column can never starve a
     // short one of the few cells that show its value whole ("disk_threshold" beside a
@@ -299,7 +305,11 @@ mod tests {
         ];
         let (shown, _, _) = widths(&cols, &[6, 14, 180], 120, 0);
         assert_eq!(shown[1], (1, 14), "the decider whole: {shown:?}");
-        assert_eq!(shown[2], (2, 120 - 10 - 14 - 2), "the explanation takes the rest: {shown:?}");
+        assert_eq!(
+            shown[2],
+            (2, 120 - 10 - 14 - 2),
+            "the explanation takes the rest: {shown:?}"
+        );
     }
 
     #[test]

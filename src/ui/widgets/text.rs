@@ -4,8 +4,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Cuts `s` to at most `width` columns, ending in `…` when cut.
+/// Cuts `s` to at most `width` columns, ending in `…` when cut. Cells show remote text: what a
+/// terminal would act on shows as a mark (the last line of defence; sources clean it first).
 pub fn truncate(s: &str, width: usize) -> String {
+    let s = crate::model::text::clean(s);
+    let s = s.as_ref();
     if s.width() <= width {
         return s.to_string();
     }
@@ -153,6 +156,7 @@ mod tests {
         assert_eq!(truncate("abc", 4), "abc");
         assert_eq!(fit("ab", 4, true), "  ab");
         assert_eq!(fit("日本語です", 5, false), "日本…");
+        assert_eq!(fit("a\u{1b}[2Jb", 4, false), "a\u{fffd}b ");
     }
 
     #[test]

@@ -223,9 +223,7 @@ async fn verify(source: &dyn PostgresSource, plan: &ActionPlan, timeout: Duratio
                 let state = s.state.clone().unwrap_or_else(|| "unknown".into());
                 if plan.signal == Signal::Cancel && (s.query_start != plan.target.query_start || s.state != plan.state)
                 {
-                    return Outcome::Succeeded(format!(
-                        "pid {pid}'s query was cancelled: the session is now {state}"
-                    ));
+                    return Outcome::Succeeded(format!("pid {pid}'s query was cancelled: the session is now {state}"));
                 }
                 last_seen = format!("still {state}");
             }
@@ -283,9 +281,19 @@ mod tests {
     fn a_role_without_pg_signal_backend_is_warned_before_running() {
         let info: ServerInfo = parse("info", include_str!("../tests/fixtures/info.ro.json")).unwrap();
         let sessions = fixture_sessions();
-        let other = sessions.rows.iter().find(|s| s.user.as_deref() != Some("opsdeck_ro")).unwrap();
+        let other = sessions
+            .rows
+            .iter()
+            .find(|s| s.user.as_deref() != Some("opsdeck_ro"))
+            .unwrap();
         let p = plan("hq-db", Signal::Cancel, other, Some(&info)).unwrap();
-        assert!(p.warnings.iter().any(|w| w.contains("not a member of pg_signal_backend")), "{:?}", p.warnings);
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("not a member of pg_signal_backend")),
+            "{:?}",
+            p.warnings
+        );
     }
 
     #[test]

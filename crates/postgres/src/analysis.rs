@@ -3,8 +3,7 @@
 
 use crate::config::Thresholds;
 use crate::model::{
-    BlockedSession, ErrorKind, Part, PillowErrorGroup, QueryText, ReadError, ServerPoll, Session,
-    pillow_error_totals,
+    BlockedSession, ErrorKind, Part, PillowErrorGroup, QueryText, ReadError, ServerPoll, Session, pillow_error_totals,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -25,10 +24,18 @@ pub enum Severity {
 pub enum Row {
     Server,
     /// A part of the poll that could not be read (`sessions`, `pillow_errors`, ...).
-    Part { part: &'static str },
-    Session { pid: i32 },
-    Standby { application: String },
-    Pillow { pillow: String },
+    Part {
+        part: &'static str,
+    },
+    Session {
+        pid: i32,
+    },
+    Standby {
+        application: String,
+    },
+    Pillow {
+        pillow: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -133,7 +140,11 @@ pub fn verdicts(poll: &ServerPoll, t: &Thresholds) -> Vec<Verdict> {
         if let Some(delay) = r.replay_delay_s
             && let Some(severity) = level_age(delay, t.replication_lag_warn.get(), t.replication_lag_crit.get())
         {
-            say(severity, Row::Server, format!("replica: last replayed transaction {} ago", age(delay)));
+            say(
+                severity,
+                Row::Server,
+                format!("replica: last replayed transaction {} ago", age(delay)),
+            );
         }
         for s in &r.standbys {
             let name = s.application.clone().or_else(|| s.client.clone()).unwrap_or_default();
@@ -162,7 +173,7 @@ pub fn verdicts(poll: &ServerPoll, t: &Thresholds) -> Vec<Verdict> {
     if let Some(Ok(groups)) = &poll.pillow_errors {
         out_pillow_errors(groups, t, &mut say);
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
 }
 
@@ -176,7 +187,10 @@ fn out_pillow_errors(groups: &[PillowErrorGroup], t: &Thresholds, say: &mut impl
         } else {
             continue;
         };
-        let oldest = total.oldest_age_s.map(|a| format!(", the oldest {} old", age(a))).unwrap_or_default();
+        let oldest = total
+            .oldest_age_s
+            .map(|a| format!(", the oldest {} old", age(a)))
+            .unwrap_or_default();
         say(
             severity,
             Row::Pillow {
@@ -234,7 +248,12 @@ fn session_verdict(s: &Session, t: &Thresholds) -> Option<(Severity, String)> {
         let severity = level_age(a, t.long_query_warn.get(), t.long_query_crit.get())?;
         return Some((
             severity,
-            format!("{} running one query for {}: {}", describe_session(s), age(a), query_line(s, 60)),
+            format!(
+                "{} running one query for {}: {}",
+                describe_session(s),
+                age(a),
+                query_line(s, 60)
+            ),
         ));
     }
     if s.is_idle_in_transaction() {
@@ -371,7 +390,11 @@ pub fn blocking_chains(blocked: &[BlockedSession]) -> Vec<BlockingChain> {
     chains.sort_by(|a, b| {
         b.blocked
             .cmp(&a.blocked)
-            .then_with(|| b.longest_wait_s.unwrap_or(0.0).total_cmp(&a.longest_wait_s.unwrap_or(0.0)))
+            .then_with(|| {
+                b.longest_wait_s
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.longest_wait_s.unwrap_or(0.0))
+            })
             .then_with(|| a.root.cmp(&b.root))
     });
     chains

@@ -232,7 +232,9 @@ pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
     let key = |k: &str| format!("postgres.{k}");
     config.refresh.check(&key("refresh"), &POLL_INTERVAL, issues);
     config.timeout.check(&key("timeout"), &CALL_TIMEOUT, issues);
-    config.verify_timeout.check(&key("verify_timeout"), &CALL_TIMEOUT, issues);
+    config
+        .verify_timeout
+        .check(&key("verify_timeout"), &CALL_TIMEOUT, issues);
     if !(1..=10_000).contains(&config.max_rows) {
         issues.push(ConfigIssue::new(key("max_rows"), "must be from 1 to 10000"));
     }
@@ -246,7 +248,10 @@ pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
         if server.name.trim().is_empty() {
             issues.push(ConfigIssue::new(at("name"), "is empty"));
         } else if !names.insert(server.name.as_str()) {
-            issues.push(ConfigIssue::new(at("name"), format!("{:?} names two servers", server.name)));
+            issues.push(ConfigIssue::new(
+                at("name"),
+                format!("{:?} names two servers", server.name),
+            ));
         }
         if let Err(e) = server.host_port() {
             issues.push(ConfigIssue::new(at("address"), e));
@@ -261,7 +266,10 @@ pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
             ));
         }
         if server.password_env.is_some() && server.password_file.is_some() {
-            issues.push(ConfigIssue::new(at("password_env"), "set password_env or password_file, not both"));
+            issues.push(ConfigIssue::new(
+                at("password_env"),
+                "set password_env or password_file, not both",
+            ));
         }
         let verifies = matches!(server.sslmode, SslMode::VerifyCa | SslMode::VerifyFull);
         if verifies && server.sslrootcert.is_none() {
@@ -277,7 +285,10 @@ pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
         if server.sslmode == SslMode::Disable
             && (server.sslrootcert.is_some() || server.sslcert.is_some() || server.sslkey.is_some())
         {
-            issues.push(ConfigIssue::new(at("sslmode"), "is \"disable\" but TLS files are set: which is meant?"));
+            issues.push(ConfigIssue::new(
+                at("sslmode"),
+                "is \"disable\" but TLS files are set: which is meant?",
+            ));
         }
         if server.sslcert.is_some() != server.sslkey.is_some() {
             issues.push(ConfigIssue::new(at("sslcert"), "sslcert and sslkey go together"));
@@ -291,7 +302,10 @@ pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
             if let Some(p) = path
                 && !p.is_file()
             {
-                issues.push(ConfigIssue::new(at(k), format!("{} is not a readable file", p.display())));
+                issues.push(ConfigIssue::new(
+                    at(k),
+                    format!("{} is not a readable file", p.display()),
+                ));
             }
         }
     }
@@ -299,9 +313,15 @@ pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
 
 fn validate_thresholds(t: &Thresholds, issues: &mut Vec<ConfigIssue>) {
     let key = |k: &str| format!("postgres.thresholds.{k}");
-    for (name, v) in [("connections_warn", t.connections_warn), ("connections_crit", t.connections_crit)] {
+    for (name, v) in [
+        ("connections_warn", t.connections_warn),
+        ("connections_crit", t.connections_crit),
+    ] {
         if !(v > 0.0 && v <= 1.0) {
-            issues.push(ConfigIssue::new(key(name), "is a fraction of max_connections: above 0, at most 1"));
+            issues.push(ConfigIssue::new(
+                key(name),
+                "is a fraction of max_connections: above 0, at most 1",
+            ));
         }
     }
     if t.connections_warn > t.connections_crit {
@@ -309,7 +329,11 @@ fn validate_thresholds(t: &Thresholds, issues: &mut Vec<ConfigIssue>) {
     }
     let pairs = [
         ("long_query", t.long_query_warn, t.long_query_crit),
-        ("idle_in_transaction", t.idle_in_transaction_warn, t.idle_in_transaction_crit),
+        (
+            "idle_in_transaction",
+            t.idle_in_transaction_warn,
+            t.idle_in_transaction_crit,
+        ),
         ("blocked", t.blocked_warn, t.blocked_crit),
         ("replication_lag", t.replication_lag_warn, t.replication_lag_crit),
     ];
@@ -317,7 +341,10 @@ fn validate_thresholds(t: &Thresholds, issues: &mut Vec<ConfigIssue>) {
         warn.check(&key(&format!("{name}_warn")), &AGE, issues);
         crit.check(&key(&format!("{name}_crit")), &AGE, issues);
         if warn > crit {
-            issues.push(ConfigIssue::new(key(&format!("{name}_warn")), format!("is above {name}_crit")));
+            issues.push(ConfigIssue::new(
+                key(&format!("{name}_warn")),
+                format!("is above {name}_crit"),
+            ));
         }
     }
     if t.pillow_errors_warn == 0 || t.pillow_errors_warn > t.pillow_errors_crit {
@@ -393,7 +420,10 @@ mod tests {
         let file: File = toml::from_str(text).map_err(|e| e.message().to_string())?;
         let mut issues = Vec::new();
         validate(&file.postgres, &mut issues);
-        Ok((file.postgres, issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect()))
+        Ok((
+            file.postgres,
+            issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect(),
+        ))
     }
 
     #[test]
@@ -422,7 +452,10 @@ mod tests {
         assert_eq!(issues, Vec::<String>::new());
         assert_eq!(config.refresh.get(), Duration::from_secs(15));
         assert_eq!(config.thresholds.long_query_warn.get(), Duration::from_secs(120));
-        assert_eq!(config.thresholds.idle_in_transaction_warn, Thresholds::default().idle_in_transaction_warn);
+        assert_eq!(
+            config.thresholds.idle_in_transaction_warn,
+            Thresholds::default().idle_in_transaction_warn
+        );
         let server = &config.servers[0];
         assert_eq!(server.host_port().unwrap(), ("db1.example.org".to_string(), 6432));
         assert_eq!(server.database, "postgres");
@@ -491,7 +524,12 @@ mod tests {
         let mut server: ServerConfig = toml::from_str("name='a'\naddress='h'\nuser='u'").unwrap();
         assert_eq!(server.password().unwrap(), None);
         server.password_env = Some("OPSDECK_PG_TEST_UNSET_VARIABLE".into());
-        assert!(server.password().unwrap_err().contains("OPSDECK_PG_TEST_UNSET_VARIABLE"));
+        assert!(
+            server
+                .password()
+                .unwrap_err()
+                .contains("OPSDECK_PG_TEST_UNSET_VARIABLE")
+        );
         let file = std::env::temp_dir().join(format!("opsdeck-pg-pw-{}", std::process::id()));
         std::fs::write(&file, "s3cret\nignored\n").unwrap();
         server.password_env = None;

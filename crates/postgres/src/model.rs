@@ -183,7 +183,9 @@ impl Session {
     }
 
     pub fn is_idle_in_transaction(&self) -> bool {
-        self.state.as_deref().is_some_and(|s| s.starts_with("idle in transaction"))
+        self.state
+            .as_deref()
+            .is_some_and(|s| s.starts_with("idle in transaction"))
     }
 }
 

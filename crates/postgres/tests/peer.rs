@@ -55,7 +55,11 @@ fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_micros() % 1_000_000_000)
         .unwrap_or(0);
-    format!("{prefix}_{}_{micros}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}_{}_{micros}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 #[derive(Clone, Copy)]
@@ -191,9 +195,8 @@ impl Scene {
 
     /// The backend of the session named `app`, once `ready` holds for it.
     async fn wait_for(&self, app: &str, ready: &str) -> i32 {
-        let sql = format!(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND ({ready})"
-        );
+        let sql =
+            format!("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND ({ready})");
         let start = tokio::time::Instant::now();
         loop {
             if let Some(row) = self.admin.query_opt(&sql, &[&self.db, &app]).await.unwrap() {
@@ -228,7 +231,11 @@ struct Outcome2(Result<(), String>, #[allow(dead_code)] tokio_postgres::Client);
 
 /// A session's result once it has one.
 async fn finished(handle: JoinHandle<Outcome2>) -> Result<(), String> {
-    tokio::time::timeout(DEADLINE, handle).await.expect("the session ended in time").unwrap().0
+    tokio::time::timeout(DEADLINE, handle)
+        .await
+        .expect("the session ended in time")
+        .unwrap()
+        .0
 }
 
 /// The holder: an UPDATE holding row 1's lock, then a long sleep in the same transaction.
@@ -262,7 +269,10 @@ async fn a_pg_monitor_role_reads_every_part_over_verify_full() {
     // The table is HQ's: the read-only role is granted SELECT on it, as on a real HQ database.
     let grant = client(&peer, Role::Admin, &scene.db, "opsdeck-test-setup").await;
     grant
-        .batch_execute(&format!("GRANT SELECT ON pillow_retry_pillowerror TO {}", Role::Ro.user()))
+        .batch_execute(&format!(
+            "GRANT SELECT ON pillow_retry_pillowerror TO {}",
+            Role::Ro.user()
+        ))
         .await
         .unwrap();
     let poll = source(&s).poll().await;
@@ -278,14 +288,29 @@ async fn a_pg_monitor_role_reads_every_part_over_verify_full() {
     assert!(holder_row.backend_start.is_some() && holder_row.query_start.is_some());
     assert_eq!(session_of(&poll, w2_pid).user.as_deref(), Some("opsdeck_op"));
     let chains = opsdeck_postgres::analysis::blocking_chains(poll.blocking.as_ref().unwrap());
-    let chain = chains.iter().find(|c| c.root == holder_pid).expect("the holder roots a chain");
+    let chain = chains
+        .iter()
+        .find(|c| c.root == holder_pid)
+        .expect("the holder roots a chain");
     let members: Vec<(i32, usize)> = chain.members.iter().map(|m| (m.pid, m.depth)).collect();
     assert_eq!(members, [(w1_pid, 1), (w2_pid, 2)]);
     assert!(!poll.replication.as_ref().unwrap().in_recovery);
-    assert!(poll.databases.as_ref().unwrap().iter().any(|d| d.name == scene.db && d.bytes > 0));
+    assert!(
+        poll.databases
+            .as_ref()
+            .unwrap()
+            .iter()
+            .any(|d| d.name == scene.db && d.bytes > 0)
+    );
     let groups = poll.pillow_errors.as_ref().unwrap().as_ref().unwrap();
-    let counts: Vec<(&str, i64, Option<i64>)> = groups.iter().map(|g| (g.pillow.as_str(), g.errors, g.attempts)).collect();
-    assert_eq!(counts, [("kafka-case-to-es", 7, Some(21)), ("kafka-form-to-es", 2, Some(6))]);
+    let counts: Vec<(&str, i64, Option<i64>)> = groups
+        .iter()
+        .map(|g| (g.pillow.as_str(), g.errors, g.attempts))
+        .collect();
+    assert_eq!(
+        counts,
+        [("kafka-case-to-es", 7, Some(21)), ("kafka-form-to-es", 2, Some(6))]
+    );
     // HQ's naive UTC timestamps read as UTC: the oldest case error was made 7 hours ago.
     let oldest = groups[0].oldest_age_s.unwrap();
     assert!((oldest - 7.0 * 3600.0).abs() < 120.0, "{oldest}");
@@ -314,10 +339,16 @@ async fn a_role_without_pg_monitor_gets_refusals_in_the_servers_words_and_the_re
     let info = poll.info.as_ref().unwrap();
     assert!(!info.sees_all_sessions && info.may_signal);
     let sessions = poll.sessions.as_ref().unwrap();
-    assert!(sessions.hidden >= 1 && sessions.rows.iter().all(|r| r.pid != holder_pid), "{sessions:?}");
+    assert!(
+        sessions.hidden >= 1 && sessions.rows.iter().all(|r| r.pid != holder_pid),
+        "{sessions:?}"
+    );
     assert!(poll.connections.is_ok() && poll.blocking.is_ok() && poll.replication.is_ok() && poll.databases.is_ok());
     let verdicts = opsdeck_postgres::analysis::verdicts(&poll, &settings().thresholds);
-    assert!(verdicts.iter().any(|v| v.message.contains("permission denied for table pillow_retry_pillowerror")));
+    assert!(verdicts.iter().any(|v| {
+        v.message
+            .contains("permission denied for table pillow_retry_pillowerror")
+    }));
 
     // And a database without HQ's table says so plainly.
     let mut s = server(&peer, Role::Ro, "postgres");
@@ -325,7 +356,10 @@ async fn a_role_without_pg_monitor_gets_refusals_in_the_servers_words_and_the_re
     let poll = source(&s).poll().await;
     let missing = poll.pillow_errors.unwrap().unwrap_err();
     assert_eq!(missing.kind, ErrorKind::Missing);
-    assert_eq!(missing.message, "pillow_errors: relation \"pillow_retry_pillowerror\" does not exist");
+    assert_eq!(
+        missing.message,
+        "pillow_errors: relation \"pillow_retry_pillowerror\" does not exist"
+    );
 
     scene.tasks.push(holder);
     scene.drop().await;
@@ -342,7 +376,13 @@ async fn terminating_the_root_blocker_ends_it_and_frees_the_chain() {
 
     let src = source(&server(&peer, Role::Admin, "postgres"));
     let poll = src.poll().await;
-    let plan = actions::plan("peer", Signal::Terminate, &session_of(&poll, holder_pid), poll.info.as_ref().ok()).unwrap();
+    let plan = actions::plan(
+        "peer",
+        Signal::Terminate,
+        &session_of(&poll, holder_pid),
+        poll.info.as_ref().ok(),
+    )
+    .unwrap();
     assert_eq!(plan.call, format!("SELECT pg_terminate_backend({holder_pid});"));
     let outcome = actions::execute(&src, &plan, Duration::from_secs(10)).await;
     assert!(
@@ -361,7 +401,9 @@ async fn terminating_the_root_blocker_ends_it_and_frees_the_chain() {
 async fn cancelling_a_query_stops_it_and_keeps_the_session() {
     let Some(peer) = peer() else { return };
     let mut scene = Scene::new(&peer).await;
-    let sleeper = scene.session(&peer, Role::Admin, "t-sleeper", "SELECT pg_sleep(60)").await;
+    let sleeper = scene
+        .session(&peer, Role::Admin, "t-sleeper", "SELECT pg_sleep(60)")
+        .await;
     let pid = scene.wait_for("t-sleeper", "state = 'active'").await;
     let src = source(&server(&peer, Role::Admin, "postgres"));
     let poll = src.poll().await;
@@ -380,7 +422,14 @@ async fn cancelling_a_query_stops_it_and_keeps_the_session() {
 async fn cancel_on_an_idle_transaction_is_unverified_and_says_why() {
     let Some(peer) = peer() else { return };
     let mut scene = Scene::new(&peer).await;
-    let idle = scene.session(&peer, Role::Admin, "t-idle", "BEGIN; SELECT v FROM contended WHERE id = 1").await;
+    let idle = scene
+        .session(
+            &peer,
+            Role::Admin,
+            "t-idle",
+            "BEGIN; SELECT v FROM contended WHERE id = 1",
+        )
+        .await;
     let pid = scene.wait_for("t-idle", "state = 'idle in transaction'").await;
     let src = source(&server(&peer, Role::Admin, "postgres"));
     let poll = src.poll().await;
@@ -409,10 +458,19 @@ async fn a_plan_whose_query_has_changed_signals_nothing() {
     let poll = src.poll().await;
     let plan = actions::plan("peer", Signal::Terminate, &session_of(&poll, pid), None).unwrap();
     // The planned query ends and the same session starts another before the plan runs.
-    scene.admin.execute("SELECT pg_cancel_backend($1)", &[&pid]).await.unwrap();
+    scene
+        .admin
+        .execute("SELECT pg_cancel_backend($1)", &[&pid])
+        .await
+        .unwrap();
     let (sleeper, r) = tokio::time::timeout(DEADLINE, first).await.unwrap().unwrap();
     assert!(r.is_err());
-    let second = tokio::spawn(async move { sleeper.batch_execute("SELECT pg_sleep(30)").await.map_err(|e| e.to_string()) });
+    let second = tokio::spawn(async move {
+        sleeper
+            .batch_execute("SELECT pg_sleep(30)")
+            .await
+            .map_err(|e| e.to_string())
+    });
     scene.wait_for("t-sleeper", "query = 'SELECT pg_sleep(30)'").await;
     let outcome = actions::execute(&src, &plan, Duration::from_secs(5)).await;
     assert!(
@@ -430,16 +488,30 @@ async fn signals_the_role_may_not_send_are_refused_in_the_servers_words() {
     let Some(peer) = peer() else { return };
     let mut scene = Scene::new(&peer).await;
     // A non-superuser's query (opsdeck_op) and a superuser's (postgres).
-    let op_sleeper = scene.session(&peer, Role::Op, "t-op-sleeper", "SELECT pg_sleep(60)").await;
+    let op_sleeper = scene
+        .session(&peer, Role::Op, "t-op-sleeper", "SELECT pg_sleep(60)")
+        .await;
     let op_pid = scene.wait_for("t-op-sleeper", "state = 'active'").await;
-    let su_sleeper = scene.session(&peer, Role::Admin, "t-su-sleeper", "SELECT pg_sleep(60)").await;
+    let su_sleeper = scene
+        .session(&peer, Role::Admin, "t-su-sleeper", "SELECT pg_sleep(60)")
+        .await;
     let su_pid = scene.wait_for("t-su-sleeper", "state = 'active'").await;
 
     // opsdeck_ro sees everything (pg_monitor) but may not signal: the server refuses.
     let ro = source(&server(&peer, Role::Ro, "postgres"));
     let poll = ro.poll().await;
-    let plan = actions::plan("peer", Signal::Cancel, &session_of(&poll, op_pid), poll.info.as_ref().ok()).unwrap();
-    assert!(plan.warnings.iter().any(|w| w.contains("not a member of pg_signal_backend")));
+    let plan = actions::plan(
+        "peer",
+        Signal::Cancel,
+        &session_of(&poll, op_pid),
+        poll.info.as_ref().ok(),
+    )
+    .unwrap();
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("not a member of pg_signal_backend"))
+    );
     let outcome = actions::execute(&ro, &plan, Duration::from_secs(5)).await;
     // PostgreSQL 16 reworded it ("permission denied to cancel query" with a detail); both name the role.
     assert!(
@@ -488,7 +560,10 @@ async fn signals_the_role_may_not_send_are_refused_in_the_servers_words() {
             "this role cannot see pid {su_pid}'s session, so its identity cannot be checked: nothing was signalled"
         ))
     );
-    assert!(ro.session(su_pid).await.unwrap().is_some(), "the superuser's session lives on");
+    assert!(
+        ro.session(su_pid).await.unwrap().is_some(),
+        "the superuser's session lives on"
+    );
 
     scene.tasks.push(su_sleeper);
     scene.drop().await;
@@ -501,7 +576,11 @@ async fn tls_modes_against_the_tls_only_server() {
     let Some(peer) = peer() else { return };
     // The wrong-host postmaster has only the superuser (roles were made after its data was copied).
     let user = |mode: SslMode, address: &str| {
-        let role = if address == peer.wrong_host { Role::Admin } else { Role::Ro };
+        let role = if address == peer.wrong_host {
+            Role::Admin
+        } else {
+            Role::Ro
+        };
         let mut s = server(&peer, role, "postgres");
         s.address = address.into();
         s.sslmode = mode;
@@ -519,7 +598,10 @@ async fn tls_modes_against_the_tls_only_server() {
     let poll = source(&user(SslMode::VerifyFull, &peer.wrong_host)).poll().await;
     let e = poll.info.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Tls, "{e}");
-    assert!(e.message.contains("certificate not valid for name \"127.0.0.1\""), "{e}");
+    assert!(
+        e.message.contains("certificate not valid for name \"127.0.0.1\""),
+        "{e}"
+    );
     // verify-ca checks only the chain: the same server passes.
     let poll = source(&user(SslMode::VerifyCa, &peer.wrong_host)).poll().await;
     assert!(poll.info.is_ok(), "{:?}", poll.info);
@@ -555,7 +637,11 @@ async fn a_wrong_password_a_closed_port_and_a_silent_server() {
     s.password_env = Some(var.into());
     let e = source(&s).poll().await.info.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Refused, "{e}");
-    assert!(e.message.contains("password authentication failed for user \"opsdeck_ro\""), "{e}");
+    assert!(
+        e.message
+            .contains("password authentication failed for user \"opsdeck_ro\""),
+        "{e}"
+    );
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed_address = closed.local_addr().unwrap().to_string();

@@ -79,11 +79,17 @@ fn verdicts_on_the_captured_scene_worst_first() {
         "Warning pillow kafka-xform-to-elasticsearch: 5 errors waiting for retry".to_string(),
     ];
     for e in &expect {
-        assert!(text.iter().any(|t| t.starts_with(e.as_str())), "missing {e:?} in {text:#?}");
+        assert!(
+            text.iter().any(|t| t.starts_with(e.as_str())),
+            "missing {e:?} in {text:#?}"
+        );
     }
     let severities: Vec<Severity> = v.iter().map(|v| v.severity).collect();
     assert!(severities.windows(2).all(|w| w[0] >= w[1]), "{text:#?}");
-    assert!(v.iter().any(|v| v.row == Row::Pillow { pillow: "kafka-case-to-elasticsearch".into() }));
+    assert!(v.iter().any(|v| v.row
+        == Row::Pillow {
+            pillow: "kafka-case-to-elasticsearch".into()
+        }));
     assert!(v.iter().any(|v| v.row == Row::Session { pid: root }));
 }
 
@@ -93,7 +99,11 @@ fn defaults_stay_quiet_on_a_seconds_old_scene() {
     let v = verdicts(&poll, &Thresholds::default());
     let text: Vec<String> = v.iter().map(|v| format!("{:?} {}", v.severity, v.message)).collect();
     // Only the pillow errors (any error waiting is worth a warning) and the seconds-old chain (info).
-    assert!(v.iter().all(|v| matches!(v.row, Row::Pillow { .. }) || v.severity == Severity::Info), "{text:#?}");
+    assert!(
+        v.iter()
+            .all(|v| matches!(v.row, Row::Pillow { .. }) || v.severity == Severity::Info),
+        "{text:#?}"
+    );
 }
 
 #[test]
@@ -116,7 +126,8 @@ fn a_role_without_pg_monitor_sees_only_its_own_sessions_and_is_told() {
         },
     );
     assert!(
-        v.iter().any(|v| v.severity == Severity::Info && v.message.contains("role opsdeck_op sees only its own sessions")),
+        v.iter()
+            .any(|v| v.severity == Severity::Info && v.message.contains("role opsdeck_op sees only its own sessions")),
         "{v:#?}"
     );
     let hidden = format!("(and {} backends this role may not see)", c.hidden);
@@ -134,7 +145,10 @@ fn a_refused_part_is_one_warning_and_the_rest_still_judged() {
         ..captured_poll()
     };
     let v = verdicts(&poll, &tight());
-    let refused: Vec<&Verdict> = v.iter().filter(|v| v.row == Row::Part { part: "pillow_errors" }).collect();
+    let refused: Vec<&Verdict> = v
+        .iter()
+        .filter(|v| v.row == Row::Part { part: "pillow_errors" })
+        .collect();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].severity, Severity::Warning);
     assert_eq!(
@@ -153,7 +167,10 @@ fn an_unreachable_server_is_one_critical_verdict() {
     let v = verdicts(&ServerPoll::failed("hq-db", e, true), &tight());
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].severity, Severity::Critical);
-    assert_eq!(v[0].message, "cannot be read: unreachable: connecting: connection refused");
+    assert_eq!(
+        v[0].message,
+        "cannot be read: unreachable: connecting: connection refused"
+    );
 }
 
 #[test]
@@ -167,7 +184,8 @@ fn replication_lag_from_the_standby_or_the_replica() {
     };
     let v = verdicts(&poll, &Thresholds::default());
     assert!(
-        v.iter().any(|v| v.severity == Severity::Critical && v.message == "replica: last replayed transaction 6m40s ago"),
+        v.iter()
+            .any(|v| v.severity == Severity::Critical && v.message == "replica: last replayed transaction 6m40s ago"),
         "{v:#?}"
     );
 }
@@ -190,7 +208,10 @@ fn chains_roots_first_and_cycles() {
     ]);
     let summary: Vec<(i32, usize, bool)> = chains.iter().map(|c| (c.root, c.blocked, c.cycle)).collect();
     assert_eq!(summary, [(1, 3, false), (10, 1, false), (20, 1, true)]);
-    assert_eq!(chains[0].members.iter().map(|m| (m.pid, m.depth)).collect::<Vec<_>>(), [(2, 1), (3, 1), (4, 2)]);
+    assert_eq!(
+        chains[0].members.iter().map(|m| (m.pid, m.depth)).collect::<Vec<_>>(),
+        [(2, 1), (3, 1), (4, 2)]
+    );
     assert_eq!(chains[0].longest_wait_s, Some(9.0));
 }
 

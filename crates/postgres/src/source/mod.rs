@@ -34,7 +34,11 @@ pub enum SourceError {
     Tls { what: String, detail: String },
     /// The server refused: authentication, `pg_hba.conf`, a privilege. `code` is the SQLSTATE.
     #[error("{what}: refused by the server: {message}")]
-    Refused { what: String, code: String, message: String },
+    Refused {
+        what: String,
+        code: String,
+        message: String,
+    },
     #[error("{what}: {message}")]
     Missing { what: String, message: String },
     #[error("{what}: unexpected answer: {detail}")]
@@ -90,7 +94,10 @@ mod tests {
     fn a_bad_answer_names_the_read_and_the_problem() {
         let e = parse::<Sessions>("sessions", "{\"matched\": 1}").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::BadAnswer);
-        assert!(e.to_string().starts_with("sessions: unexpected answer: missing field"), "{e}");
+        assert!(
+            e.to_string().starts_with("sessions: unexpected answer: missing field"),
+            "{e}"
+        );
         let huge = format!("\"{}\"", "x".repeat(MAX_ANSWER_BYTES));
         let e = parse::<Connections>("connections", &huge).unwrap_err();
         assert!(e.to_string().contains("more than the"), "{e}");

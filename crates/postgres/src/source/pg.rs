@@ -292,10 +292,8 @@ impl PostgresSource for PgSource {
             let row = bounded(
                 &what,
                 self.timeout,
-                conn.client.query_opt(
-                    &statement,
-                    &[&target.pid, &target.backend_start, &target.query_start],
-                ),
+                conn.client
+                    .query_opt(&statement, &[&target.pid, &target.backend_start, &target.query_start]),
             )
             .await?;
             let Some(row) = row else { return Ok(SignalAnswer::Gone) };

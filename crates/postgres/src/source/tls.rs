@@ -32,8 +32,8 @@ pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>,
                 .as_ref()
                 .ok_or_else(|| format!("sslmode {} needs sslrootcert", server.sslmode.as_str()))?;
             let mut roots = RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+            let certs =
+                CertificateDer::pem_file_iter(path).map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
             for cert in certs {
                 let cert = cert.map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
                 roots

@@ -343,7 +343,10 @@ async fn a_role_without_pg_monitor_gets_refusals_in_the_servers_words_and_the_re
         sessions.hidden >= 1 && sessions.rows.iter().all(|r| r.pid != holder_pid),
         "{sessions:?}"
     );
-    assert!(poll.connections.is_ok() && poll.blocking.is_ok() && poll.replication.is_ok() && poll.databases.is_ok());
+    assert!(poll.connections.is_ok(), "{:?}", poll.connections);
+    assert!(poll.blocking.is_ok(), "{:?}", poll.blocking);
+    assert!(poll.replication.is_ok(), "{:?}", poll.replication);
+    assert!(poll.databases.is_ok(), "{:?}", poll.databases);
     let verdicts = opsdeck_postgres::analysis::verdicts(&poll, &settings().thresholds);
     assert!(verdicts.iter().any(|v| {
         v.message

@@ -5,7 +5,7 @@
 use super::tls::{MakeRustls, client_config};
 use super::{PostgresSource, SourceError, parse, sql};
 use crate::config::{PostgresConfig, ServerConfig};
-use crate::model::{Identity, ReadError, ServerPoll, Session, Signal, SignalAnswer};
+use crate::model::{ErrorKind, Identity, ReadError, ServerPoll, Session, Signal, SignalAnswer};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use std::sync::{Arc, Mutex};
@@ -113,6 +113,20 @@ impl PgSource {
             detail: e.to_string(),
         })?;
         Ok(parse(what, &json)?)
+    }
+
+    /// Database sizes. A database dropped between the catalog scan and its `pg_database_size` fails the
+    /// whole statement ("database with OID … does not exist"): seen on the test peer, where other tests
+    /// drop theirs; on servers where CI makes and drops databases too. One more read finds the catalog
+    /// without it.
+    async fn databases(&self, client: &Client) -> Result<Vec<crate::model::DatabaseSize>, ReadError> {
+        match self.read(client, "databases", sql::DATABASES).await {
+            Err(e) if e.kind == ErrorKind::Missing => {
+                tracing::debug!("database sizes: {e}; reading once more");
+                self.read(client, "databases", sql::DATABASES).await
+            }
+            other => other,
+        }
     }
 
     async fn pillow_errors(&self, database: &str) -> Result<Vec<crate::model::PillowErrorGroup>, ReadError> {
@@ -261,7 +275,7 @@ impl PostgresSource for PgSource {
                     self.read(c, "sessions", sql::SESSIONS),
                     self.read(c, "blocking", sql::BLOCKING),
                     self.read(c, "replication", sql::REPLICATION),
-                    self.read(c, "databases", sql::DATABASES),
+                    self.databases(c),
                 ))
             };
             let (main, pillow_errors) = futures::join!(main, pillows);

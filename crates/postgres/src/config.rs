@@ -511,6 +511,25 @@ mod tests {
     }
 
     #[test]
+    fn the_example_section_reads_and_only_its_example_paths_are_missing() {
+        let (config, issues) = load(include_str!("../config.example.toml")).unwrap();
+        assert_eq!(config.servers.len(), 2);
+        assert_eq!(config.thresholds, Thresholds::default());
+        assert_eq!(
+            (config.refresh, config.max_rows),
+            (PostgresConfig::default().refresh, 200)
+        );
+        assert_eq!(config.servers[1].sslmode, SslMode::Require);
+        assert_eq!(
+            issues,
+            [
+                "postgres.servers[0].sslrootcert: /etc/opsdeck/hq-db-ca.pem is not a readable file",
+                "postgres.servers[1].password_file: /etc/opsdeck/hq-db-password is not a readable file",
+            ]
+        );
+    }
+
+    #[test]
     fn addresses() {
         assert_eq!(split_address("10.0.0.1").unwrap(), ("10.0.0.1".into(), 5432));
         assert_eq!(split_address("[::1]:5433").unwrap(), ("::1".into(), 5433));

@@ -333,3 +333,30 @@ pub enum SignalAnswer {
         query_start: Option<String>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pillow_errors_sum_per_pillow_for_the_pillows_pane() {
+        let groups: Vec<PillowErrorGroup> =
+            serde_json::from_str(include_str!("../tests/fixtures/pillow_errors.admin.json")).unwrap();
+        let totals = pillow_error_totals(&groups);
+        let summary: Vec<(&str, i64, usize)> = totals
+            .iter()
+            .map(|t| (t.pillow.as_str(), t.errors, t.error_types))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("kafka-case-to-elasticsearch", 50, 2),
+                ("kafka-xform-to-elasticsearch", 5, 1),
+                ("UpdateUserSyncHistoryPillow", 2, 1),
+            ]
+        );
+        // The newest of the case pillow's two groups is the seconds-old one; the oldest the older of both.
+        assert!(totals[0].newest_age_s.unwrap() < 60.0);
+        assert!(totals[0].oldest_age_s.unwrap() > 2_000.0);
+    }
+}

@@ -63,6 +63,9 @@ pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>,
             let chain = CertificateDer::pem_file_iter(cert)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| format!("sslcert {}: {e}", cert.display()))?;
+            if chain.is_empty() {
+                return Err(format!("sslcert {}: no certificate in it", cert.display()));
+            }
             let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("sslkey {}: {e}", key.display()))?;
             builder
                 .with_client_auth_cert(chain, key)
@@ -229,5 +232,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for RustlsStream<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(mode: SslMode, root: Option<&std::path::Path>) -> ServerConfig {
+        let mut s: ServerConfig = serde_json::from_str(r#"{"name": "a", "address": "h", "user": "u"}"#).unwrap();
+        s.sslmode = mode;
+        s.sslrootcert = root.map(Into::into);
+        s
+    }
+
+    #[test]
+    fn tls_files_that_cannot_be_used_are_said_at_start() {
+        assert!(client_config(&server(SslMode::Disable, None)).unwrap().is_none());
+        assert!(client_config(&server(SslMode::Require, None)).unwrap().is_some());
+        let e = client_config(&server(SslMode::VerifyFull, Some("/nonexistent/ca.pem".as_ref()))).unwrap_err();
+        assert!(e.starts_with("sslrootcert /nonexistent/ca.pem: "), "{e}");
+        let not_pem = std::env::temp_dir().join(format!("opsdeck-pg-not-pem-{}", std::process::id()));
+        std::fs::write(&not_pem, "hello").unwrap();
+        let e = client_config(&server(SslMode::VerifyCa, Some(&not_pem))).unwrap_err();
+        assert!(e.ends_with("no certificate in it"), "{e}");
+        let mut s = server(SslMode::Require, None);
+        s.sslcert = Some(not_pem.clone());
+        s.sslkey = Some(not_pem.clone());
+        let e = client_config(&s).unwrap_err();
+        std::fs::remove_file(&not_pem).unwrap();
+        assert!(e.starts_with("sslcert ") && e.ends_with("no certificate in it"), "{e}");
     }
 }

@@ -49,19 +49,45 @@ impl std::fmt::Display for ReadError {
 
 pub type Part<T> = Result<T, ReadError>;
 
-/// One poll of one server.
+/// One poll of one server. In snapshot JSON a part that was read is its value, one that failed is
+/// `{"error": {"kind": ..., "message": ...}}`, pillow errors not configured are `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServerPoll {
     pub server: String,
     /// The whole poll failed before any part could be read (no connection): every part carries it too.
+    #[serde(serialize_with = "part")]
     pub info: Part<ServerInfo>,
+    #[serde(serialize_with = "part")]
     pub connections: Part<Connections>,
+    #[serde(serialize_with = "part")]
     pub sessions: Part<Sessions>,
+    #[serde(serialize_with = "part")]
     pub blocking: Part<Vec<BlockedSession>>,
+    #[serde(serialize_with = "part")]
     pub replication: Part<Replication>,
+    #[serde(serialize_with = "part")]
     pub databases: Part<Vec<DatabaseSize>>,
     /// `None` when no `pillow_errors_database` is configured.
+    #[serde(serialize_with = "optional_part")]
     pub pillow_errors: Option<Part<Vec<PillowErrorGroup>>>,
+}
+
+fn part<T: Serialize, S: serde::Serializer>(p: &Part<T>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        error: &'a ReadError,
+    }
+    match p {
+        Ok(v) => v.serialize(s),
+        Err(error) => Failed { error }.serialize(s),
+    }
+}
+
+fn optional_part<T: Serialize, S: serde::Serializer>(p: &Option<Part<T>>, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        None => s.serialize_none(),
+        Some(p) => part(p, s),
+    }
 }
 
 impl ServerPoll {
@@ -358,5 +384,33 @@ mod tests {
         // The newest of the case pillow's two groups is the seconds-old one; the oldest the older of both.
         assert!(totals[0].newest_age_s.unwrap() < 60.0);
         assert!(totals[0].oldest_age_s.unwrap() > 2_000.0);
+    }
+
+    #[test]
+    fn snapshot_json_shows_a_failed_part_as_its_error() {
+        let databases: Vec<DatabaseSize> =
+            serde_json::from_str(include_str!("../tests/fixtures/databases.ro.json")).unwrap();
+        let refused = ReadError {
+            kind: ErrorKind::Refused,
+            message: "pillow_errors: refused by the server: permission denied for table pillow_retry_pillowerror"
+                .into(),
+        };
+        let poll = ServerPoll {
+            databases: Ok(databases),
+            pillow_errors: Some(Err(refused.clone())),
+            ..ServerPoll::failed("hq-db", refused, false)
+        };
+        let json = serde_json::to_value(&poll).unwrap();
+        assert_eq!(json["databases"][0]["name"], "opsdeck_fixture");
+        assert_eq!(json["pillow_errors"]["error"]["kind"], "refused");
+        assert_eq!(
+            json["pillow_errors"]["error"]["message"],
+            "pillow_errors: refused by the server: permission denied for table pillow_retry_pillowerror"
+        );
+        let none = ServerPoll {
+            pillow_errors: None,
+            ..poll
+        };
+        assert!(serde_json::to_value(&none).unwrap()["pillow_errors"].is_null());
     }
 }

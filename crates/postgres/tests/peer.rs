@@ -315,6 +315,22 @@ async fn a_pg_monitor_role_reads_every_part_over_verify_full() {
     let oldest = groups[0].oldest_age_s.unwrap();
     assert!((oldest - 7.0 * 3600.0).abs() < 120.0, "{oldest}");
 
+    // Reads are bounded by the server: rows by LIMIT (the rest counted), query text by left().
+    let small = PostgresConfig {
+        max_rows: 1,
+        query_chars: 16,
+        ..settings()
+    };
+    let poll = PgSource::new(&server(&peer, Role::Ro, "postgres"), &small)
+        .unwrap()
+        .poll()
+        .await;
+    let sessions = poll.sessions.unwrap();
+    assert!(sessions.matched >= 3 && sessions.rows.len() == 1, "{sessions:?}");
+    assert_eq!(sessions.rows[0].pid, holder_pid, "the oldest transaction first");
+    assert_eq!(sessions.rows[0].query.as_deref(), Some(&HOLD[..16]));
+    assert_eq!(poll.databases.unwrap().len(), 1);
+
     scene.tasks.extend([holder, w1, w2]);
     scene.drop().await;
 }

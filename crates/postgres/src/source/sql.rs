@@ -14,9 +14,13 @@ pub const SESSION: &str = include_str!("sql/session.sql");
 /// the check and the signal are one statement, so a pid reused in between is never signalled.
 pub const SIGNAL: &str = include_str!("sql/signal.sql");
 
+/// The columns of a session row, shared by `sessions` and `session`.
+const SESSION_COLUMNS: &str = include_str!("sql/session_columns.sql");
+
 /// `template` with its limits filled in (numbers from the validated config: nothing a user types as text).
 pub fn render(template: &str, max_rows: u32, query_chars: u32) -> String {
     template
+        .replace("{session_columns}", SESSION_COLUMNS)
         .replace("{max_rows}", &max_rows.to_string())
         .replace("{query_chars}", &query_chars.to_string())
 }

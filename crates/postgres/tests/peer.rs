@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
+#[derive(Clone)]
 struct Peer {
     address: String,
     wrong_host: String,
@@ -142,6 +143,7 @@ async fn client(peer: &Peer, role: Role, database: &str, app: &str) -> tokio_pos
 /// A database of the test's own with CommCare HQ's pillow-error table and a table to contend on; dropped
 /// (its sessions ended first) when the guard goes.
 struct Scene {
+    peer: Peer,
     db: String,
     admin: tokio_postgres::Client,
     tasks: Vec<JoinHandle<Outcome2>>,
@@ -173,6 +175,7 @@ impl Scene {
             .await
             .unwrap();
         Scene {
+            peer: peer.clone(),
             db,
             admin,
             tasks: Vec::new(),
@@ -206,23 +209,32 @@ impl Scene {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
 
-    async fn drop(self) {
+impl Drop for Scene {
+    /// On success and on a failed assertion alike: the scene's sessions end and its database goes (on a
+    /// thread of its own: a destructor cannot await).
+    fn drop(&mut self) {
         for t in &self.tasks {
             t.abort();
         }
-        let db = &self.db;
-        let _ = self
-            .admin
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                &[db],
-            )
-            .await;
-        self.admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-            .await
-            .unwrap();
+        let (peer, db) = (self.peer.clone(), self.db.clone());
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let admin = client(&peer, Role::Admin, "postgres", "opsdeck-test-setup").await;
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
+            panic!("could not drop {}: {dropped:?}", self.db);
+        }
     }
 }
 
@@ -332,7 +344,7 @@ async fn a_pg_monitor_role_reads_every_part_over_verify_full() {
     assert_eq!(poll.databases.unwrap().len(), 1);
 
     scene.tasks.extend([holder, w1, w2]);
-    scene.drop().await;
+    drop(scene);
 }
 
 #[tokio::test]
@@ -381,7 +393,7 @@ async fn a_role_without_pg_monitor_gets_refusals_in_the_servers_words_and_the_re
     );
 
     scene.tasks.push(holder);
-    scene.drop().await;
+    drop(scene);
 }
 
 #[tokio::test]
@@ -413,7 +425,7 @@ async fn terminating_the_root_blocker_ends_it_and_frees_the_chain() {
     assert_eq!(finished(writer).await, Ok(()));
     let after = src.poll().await;
     assert!(after.sessions.unwrap().rows.iter().all(|s| s.pid != holder_pid));
-    scene.drop().await;
+    drop(scene);
 }
 
 #[tokio::test]
@@ -434,7 +446,7 @@ async fn cancelling_a_query_stops_it_and_keeps_the_session() {
     );
     let e = finished(sleeper).await.unwrap_err();
     assert!(e.contains("canceling statement due to user request"), "{e}");
-    scene.drop().await;
+    drop(scene);
 }
 
 #[tokio::test]
@@ -460,7 +472,7 @@ async fn cancel_on_an_idle_transaction_is_unverified_and_says_why() {
         "{outcome:?}"
     );
     scene.tasks.push(idle);
-    scene.drop().await;
+    drop(scene);
 }
 
 #[tokio::test]
@@ -499,7 +511,7 @@ async fn a_plan_whose_query_has_changed_signals_nothing() {
     // The session lives on.
     assert!(src.session(pid).await.unwrap().is_some());
     second.abort();
-    scene.drop().await;
+    drop(scene);
 }
 
 #[tokio::test]
@@ -585,7 +597,7 @@ async fn signals_the_role_may_not_send_are_refused_in_the_servers_words() {
     );
 
     scene.tasks.push(su_sleeper);
-    scene.drop().await;
+    drop(scene);
     let admin = client(&peer, Role::Admin, "postgres", "opsdeck-test-setup").await;
     admin.batch_execute(&format!("DROP ROLE {signaller}")).await.unwrap();
 }

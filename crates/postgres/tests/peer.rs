@@ -397,6 +397,40 @@ async fn a_role_without_pg_monitor_gets_refusals_in_the_servers_words_and_the_re
 }
 
 #[tokio::test]
+async fn a_read_waiting_on_a_lock_is_stopped_by_the_server_and_the_rest_is_shown() {
+    let Some(peer) = peer() else { return };
+    let mut scene = Scene::new(&peer).await;
+    // A migration holding HQ's table: the pillow-error read waits on its lock until lock_timeout.
+    let migration = scene
+        .session(
+            &peer,
+            Role::Admin,
+            "t-migration",
+            "BEGIN; LOCK TABLE pillow_retry_pillowerror IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60);",
+        )
+        .await;
+    scene.wait_for("t-migration", "wait_event = 'PgSleep'").await;
+    let mut s = server(&peer, Role::Admin, "postgres");
+    s.pillow_errors_database = Some(scene.db.clone());
+    let config = PostgresConfig {
+        timeout: ConfigDuration(Duration::from_millis(800)),
+        ..settings()
+    };
+    let poll = PgSource::new(&s, &config).unwrap().poll().await;
+    let e = poll.pillow_errors.unwrap().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
+    // statement_timeout and lock_timeout are equal: whichever the server's timer meets first.
+    assert!(
+        e.message.starts_with("pillow_errors (canceling statement due to ")
+            && e.message.ends_with(" timeout): no answer within 800ms"),
+        "{e}"
+    );
+    assert!(poll.sessions.is_ok() && poll.info.is_ok());
+    scene.tasks.push(migration);
+    drop(scene);
+}
+
+#[tokio::test]
 async fn terminating_the_root_blocker_ends_it_and_frees_the_chain() {
     let Some(peer) = peer() else { return };
     let mut scene = Scene::new(&peer).await;

@@ -75,8 +75,9 @@ impl PgSource {
             config.password(p);
         }
         // Read-only sessions (signalling is a SELECT), naive timestamps read as UTC (HQ keeps them so),
-        // and the server stops anything of ours that overruns or waits on a lock.
-        let ms = self.timeout.as_millis().max(1);
+        // and the server stops anything of ours that overruns or waits on a lock: a little before the
+        // client gives up, so what is said is the server's words (the client timeout is the backstop).
+        let ms = (self.timeout.as_millis() * 9 / 10).max(1);
         config.options(format!(
             "-c default_transaction_read_only=on -c TimeZone=UTC -c statement_timeout={ms} -c lock_timeout={ms}"
         ));
@@ -191,8 +192,8 @@ pub fn classify(what: &str, timeout: Duration, e: &tokio_postgres::Error) -> Sou
             message = format!("{message}; hint: {hint}");
         }
         let code = db.code().clone();
-        return if code == SqlState::QUERY_CANCELED {
-            // The server's statement_timeout (or someone cancelled our query).
+        return if code == SqlState::QUERY_CANCELED || code == SqlState::LOCK_NOT_AVAILABLE {
+            // The server's statement_timeout or lock_timeout (or someone cancelled our query).
             SourceError::Timeout {
                 what: format!("{what} ({message})"),
                 after: timeout,

@@ -119,10 +119,14 @@ pub fn verdicts(poll: &ServerPoll, t: &Thresholds) -> Vec<Verdict> {
         for chain in blocking_chains(blocked) {
             let wait = chain.longest_wait_s.unwrap_or(0.0);
             let severity = level_age(wait, t.blocked_warn.get(), t.blocked_crit.get()).unwrap_or(Severity::Info);
+            // The root's state says what to do: an idle transaction holds its locks until it ends.
             let who = sessions
                 .iter()
                 .find(|s| s.pid == chain.root)
-                .map(describe_session)
+                .map(|s| match &s.state {
+                    Some(state) => format!("{}, {state},", describe_session(s)),
+                    None => describe_session(s),
+                })
                 .unwrap_or_else(|| format!("pid {}", chain.root));
             say(
                 severity,

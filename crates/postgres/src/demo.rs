@@ -511,7 +511,8 @@ mod tests {
         );
         assert!(
             crit.iter()
-                .any(|m| m.starts_with("pid 4242 (commcarehq, manage.py rebuild_case_search) blocks 3 sessions")),
+                .any(|m| m
+                    .starts_with("pid 4242 (commcarehq, manage.py rebuild_case_search), active, blocks 3 sessions")),
             "{crit:#?}"
         );
         assert!(v.iter().any(|v| v.row

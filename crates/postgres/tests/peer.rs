@@ -146,7 +146,7 @@ struct Scene {
     peer: Peer,
     db: String,
     admin: tokio_postgres::Client,
-    tasks: Vec<JoinHandle<Outcome2>>,
+    tasks: Vec<JoinHandle<SessionEnd>>,
 }
 
 impl Scene {
@@ -184,7 +184,7 @@ impl Scene {
 
     /// Runs `statements` on a new session of `role` named `app`, in the background (it may block). The
     /// session lives on after them while the handle (holding its client) does.
-    async fn session(&mut self, peer: &Peer, role: Role, app: &str, statements: &str) -> JoinHandle<Outcome2> {
+    async fn session(&mut self, peer: &Peer, role: Role, app: &str, statements: &str) -> JoinHandle<SessionEnd> {
         let c = client(peer, role, &self.db, app).await;
         let statements = statements.to_string();
         tokio::spawn(async move {
@@ -192,7 +192,7 @@ impl Scene {
                 Some(db) => db.message().to_string(),
                 None => e.to_string(),
             });
-            Outcome2(r, c)
+            SessionEnd(r, c)
         })
     }
 
@@ -239,10 +239,10 @@ impl Drop for Scene {
 }
 
 /// What a scene's session ended with, and its client (dropping it ends the session).
-struct Outcome2(Result<(), String>, #[allow(dead_code)] tokio_postgres::Client);
+struct SessionEnd(Result<(), String>, #[allow(dead_code)] tokio_postgres::Client);
 
 /// A session's result once it has one.
-async fn finished(handle: JoinHandle<Outcome2>) -> Result<(), String> {
+async fn finished(handle: JoinHandle<SessionEnd>) -> Result<(), String> {
     tokio::time::timeout(DEADLINE, handle)
         .await
         .expect("the session ended in time")

@@ -75,7 +75,7 @@ fn verdicts_on_the_captured_scene_worst_first() {
         "Critical pillow kafka-case-to-elasticsearch: 50 errors waiting for retry, the oldest 40m".to_string(),
         "Warning 5 of 100 connections in use (5%)".to_string(),
         format!("Warning pid {root} (postgres, pillow-case-to-es) running one query for"),
-        format!("Warning pid {root} (postgres, pillow-case-to-es) blocks 2 sessions, the longest waiting"),
+        format!("Warning pid {root} (postgres, pillow-case-to-es), active, blocks 2 sessions, the longest waiting"),
         "Warning pillow kafka-xform-to-elasticsearch: 5 errors waiting for retry".to_string(),
     ];
     for e in &expect {

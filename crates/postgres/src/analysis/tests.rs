@@ -244,3 +244,62 @@ fn server_info_reads_what_the_role_may_do() {
     assert!(ro.sees_all_sessions && !ro.may_signal);
     assert!(!op.sees_all_sessions && op.may_signal);
 }
+
+#[test]
+fn replication_read_from_a_real_streaming_pair() {
+    let primary: Replication = fixture!("replication", "replication.primary.json");
+    let standby: Replication = fixture!("replication", "replication.standby.json");
+    assert!(!primary.in_recovery && primary.replay_delay_s.is_none());
+    let s = &primary.standbys[0];
+    assert_eq!(
+        (s.state.as_deref(), s.sync_state.as_deref()),
+        (Some("streaming"), Some("async"))
+    );
+    assert!(s.replay_lag_s.is_some() && s.replay_lag_bytes.is_some());
+    assert!(standby.in_recovery && standby.standbys.is_empty());
+    let delay = standby.replay_delay_s.unwrap();
+
+    let tiny = Thresholds {
+        replication_lag_warn: ConfigDuration(Duration::from_micros(1)),
+        replication_lag_crit: ConfigDuration(Duration::from_secs(60)),
+        ..Thresholds::default()
+    };
+    let on = |replication| {
+        let poll = ServerPoll {
+            replication: Ok(replication),
+            pillow_errors: None,
+            ..captured_poll()
+        };
+        verdicts(&poll, &tiny)
+            .into_iter()
+            .filter(|v| v.severity == Severity::Warning)
+            .map(|v| (v.row, v.message))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        on(primary.clone()),
+        [(
+            Row::Standby {
+                application: "walreceiver".into()
+            },
+            format!("standby walreceiver: replay lag {}", age(s.replay_lag_s.unwrap()))
+        )]
+    );
+    assert_eq!(
+        on(standby),
+        [(
+            Row::Server,
+            format!("replica: last replayed transaction {} ago", age(delay))
+        )]
+    );
+    // With the defaults a sub-second lag says nothing.
+    let poll = ServerPoll {
+        replication: Ok(primary),
+        ..captured_poll()
+    };
+    assert!(
+        !verdicts(&poll, &Thresholds::default())
+            .iter()
+            .any(|v| matches!(v.row, Row::Standby { .. }))
+    );
+}

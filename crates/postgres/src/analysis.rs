@@ -279,9 +279,11 @@ fn session_verdict(s: &Session, t: &Thresholds) -> Option<(Severity, String)> {
 
 /// `pid 123 (alice, celery)`.
 pub fn describe_session(s: &Session) -> String {
-    let who: Vec<&str> = [s.user.as_deref(), s.application.as_deref()]
+    // Names come from the server (a role may be named anything): no control characters pass.
+    let who: Vec<String> = [s.user.as_deref(), s.application.as_deref()]
         .into_iter()
         .flatten()
+        .map(|x| x.chars().filter(|c| !c.is_control()).collect::<String>())
         .filter(|x| !x.is_empty())
         .collect();
     if who.is_empty() {

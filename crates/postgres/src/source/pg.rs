@@ -16,7 +16,7 @@ use tokio_rustls::rustls::ClientConfig;
 /// At most this many server notices are kept per connection (what a declined signal reports).
 const MAX_NOTICES: usize = 16;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgSource {
     name: String,
     host: String,
@@ -29,6 +29,17 @@ pub struct PgSource {
     timeout: Duration,
     max_rows: u32,
     query_chars: u32,
+}
+
+/// Without the password: a source may end up in a log line.
+impl std::fmt::Debug for PgSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSource")
+            .field("name", &self.name)
+            .field("at", &self.describe())
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A connection and the notices (`WARNING: ...`) its server sent.
@@ -354,5 +365,23 @@ impl PostgresSource for PgSource {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let mut server: ServerConfig =
+            serde_json::from_str(r#"{"name": "a", "address": "db:5433", "user": "u", "sslmode": "disable"}"#).unwrap();
+        server.password_env = Some("OPSDECK_PG_TEST_DEBUG_PASSWORD".into());
+        // SAFETY: only this test reads this variable.
+        unsafe { std::env::set_var("OPSDECK_PG_TEST_DEBUG_PASSWORD", "hunter2-secret") };
+        let source = PgSource::new(&server, &PostgresConfig::default()).unwrap();
+        let shown = format!("{source:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("u@db:5433/postgres"), "{shown}");
     }
 }

@@ -69,7 +69,8 @@ pub fn verdicts(poll: &ServerPoll, t: &Thresholds) -> Vec<Verdict> {
         } else {
             Severity::Warning
         };
-        say(severity, Row::Part { part }, format!("{part}: {error}"));
+        // The message already names the read (`pillow_errors: relation … does not exist`).
+        say(severity, Row::Part { part }, error.message.clone());
     }
     if let Ok(info) = &poll.info
         && !info.sees_all_sessions
@@ -250,14 +251,15 @@ fn session_verdict(s: &Session, t: &Thresholds) -> Option<(Severity, String)> {
     if s.is_active() {
         let a = s.query_age_s?;
         let severity = level_age(a, t.long_query_warn.get(), t.long_query_crit.get())?;
+        // A query queued behind a lock is not slow itself: its blocker is (the chain's verdict names it).
+        let doing = if s.wait_event_type.as_deref() == Some("Lock") {
+            "waiting on a lock"
+        } else {
+            "running one query"
+        };
         return Some((
             severity,
-            format!(
-                "{} running one query for {}: {}",
-                describe_session(s),
-                age(a),
-                query_line(s, 60)
-            ),
+            format!("{} {doing} for {}: {}", describe_session(s), age(a), query_line(s, 60)),
         ));
     }
     if s.is_idle_in_transaction() {

@@ -77,6 +77,10 @@ fn verdicts_on_the_captured_scene_worst_first() {
         format!("Warning pid {root} (postgres, pillow-case-to-es) running one query for"),
         format!("Warning pid {root} (postgres, pillow-case-to-es), active, blocks 2 sessions, the longest waiting"),
         "Warning pillow kafka-xform-to-elasticsearch: 5 errors waiting for retry".to_string(),
+        format!(
+            "Warning pid {} (opsdeck_op, celery-worker) waiting on a lock for",
+            sessions.rows[1].pid
+        ),
     ];
     for e in &expect {
         assert!(
@@ -140,7 +144,11 @@ fn a_refused_part_is_one_warning_and_the_rest_still_judged() {
     let poll = ServerPoll {
         pillow_errors: Some(Err(ReadError {
             kind: ErrorKind::Refused,
-            message: server_words.trim().trim_start_matches("ERROR:").trim().to_string(),
+            // As the source words it (tests/peer.rs proves that against the server).
+            message: format!(
+                "pillow_errors: refused by the server: {}",
+                server_words.trim().trim_start_matches("ERROR:").trim()
+            ),
         })),
         ..captured_poll()
     };
@@ -153,7 +161,7 @@ fn a_refused_part_is_one_warning_and_the_rest_still_judged() {
     assert_eq!(refused[0].severity, Severity::Warning);
     assert_eq!(
         refused[0].message,
-        "pillow_errors: refused: permission denied for table pillow_retry_pillowerror"
+        "pillow_errors: refused by the server: permission denied for table pillow_retry_pillowerror"
     );
     assert!(v.iter().any(|v| v.message.contains("blocks 2 sessions")));
 }

@@ -637,6 +637,33 @@ async fn signals_the_role_may_not_send_are_refused_in_the_servers_words() {
 }
 
 #[tokio::test]
+async fn a_signal_the_server_declines_is_a_failure_with_its_warning() {
+    let Some(peer) = peer() else { return };
+    // The checkpointer is in pg_stat_activity but is no backend: pg_cancel_backend returns false and
+    // warns (a cancel, so that nothing happens to the peer even if a server disagreed).
+    let src = source(&server(&peer, Role::Admin, "postgres"));
+    let admin = client(&peer, Role::Admin, "postgres", "opsdeck-test-setup").await;
+    let pid: i32 = admin
+        .query_one(
+            "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let checkpointer = src.session(pid).await.unwrap().expect("the checkpointer is listed");
+    let plan = actions::plan("peer", Signal::Cancel, &checkpointer, None).unwrap();
+    let outcome = actions::execute(&src, &plan, Duration::from_secs(5)).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed(format!(
+            "SELECT pg_cancel_backend({pid}); returned false: the server did not signal it: WARNING: PID {pid} is \
+             not a PostgreSQL backend process"
+        ))
+    );
+}
+
+#[tokio::test]
 async fn tls_modes_against_the_tls_only_server() {
     let Some(peer) = peer() else { return };
     // The wrong-host postmaster has only the superuser (roles were made after its data was copied).

@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 say() { printf '[cert-server] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 need() { command -v "$1" >/dev/null || die "$1 not found: $2"; }
-# shellcheck source=../../../scripts/peers.d/tls.sh
+# shellcheck source-path=SCRIPTDIR source=../../../scripts/peers.d/tls.sh
 source "$ROOT/scripts/peers.d/tls.sh"
 BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [[ -x $BIN/initdb ]] || die "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin"

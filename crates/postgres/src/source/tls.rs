@@ -23,9 +23,9 @@ use tokio_rustls::rustls::{
 /// a missing or bad file is an error at start, not at the first poll.
 pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>, String> {
     let provider = Arc::new(aws_lc_rs::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match server.sslmode {
+    let chain = match server.sslmode {
         SslMode::Disable => return Ok(None),
-        SslMode::Require => Arc::new(NoCertificateCheck(provider.clone())),
+        SslMode::Require => None,
         SslMode::VerifyCa | SslMode::VerifyFull => {
             let path = server
                 .sslrootcert
@@ -46,13 +46,14 @@ pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>,
             let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
                 .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
-            if server.sslmode == SslMode::VerifyCa {
-                Arc::new(ChainOnly(webpki))
-            } else {
-                webpki
-            }
+            Some(webpki)
         }
     };
+    let verifier = Arc::new(ModeVerifier {
+        provider: provider.clone(),
+        chain,
+        check_name: server.sslmode == SslMode::VerifyFull,
+    });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?
@@ -76,52 +77,18 @@ pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>,
     Ok(Some(Arc::new(config)))
 }
 
-/// `sslmode = require`: encrypted, the certificate taken as it comes (the handshake's signatures are
-/// still checked, so the session key belongs to whoever holds that certificate).
+/// The certificate check of each `sslmode`. `require` (no `chain`): encrypted, the certificate taken as it
+/// comes. `verify-ca`: the chain must end in `sslrootcert`, the name is not checked (webpki checks the
+/// chain first, so a name error means the chain was good). `verify-full`: chain and name. In every mode
+/// the handshake's signatures are checked, so the session key belongs to whoever holds the certificate.
 #[derive(Debug)]
-struct NoCertificateCheck(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoCertificateCheck {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct ModeVerifier {
+    provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    check_name: bool,
 }
 
-/// `sslmode = verify-ca`: the chain must end in `sslrootcert`; the name in the certificate is not checked
-/// (webpki checks the chain first, so a name error means the chain was good).
-#[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for ModeVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -130,13 +97,13 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -147,7 +114,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -156,11 +123,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 

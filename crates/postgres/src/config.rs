@@ -150,7 +150,7 @@ fn default_database() -> String {
 pub enum SslMode {
     /// Plain TCP.
     Disable,
-    /// TLS, the certificate not checked (as libpq does without a root certificate).
+    /// TLS; the certificate is not checked unless `sslrootcert` is set, then its chain is (as libpq does).
     Require,
     /// TLS, the chain checked against `sslrootcert`, not the name.
     VerifyCa,

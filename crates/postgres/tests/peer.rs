@@ -714,9 +714,19 @@ async fn tls_modes_against_the_tls_only_server() {
     let mut s = user(SslMode::VerifyCa, &peer.address);
     s.sslrootcert = Some(other_ca.clone());
     let e = source(&s).poll().await.info.unwrap_err();
+    // `require` with a root certificate checks the chain too (libpq's rule).
+    let mut s = user(SslMode::Require, &peer.address);
+    s.sslrootcert = Some(other_ca.clone());
+    let e_require = source(&s).poll().await.info.unwrap_err();
     std::fs::remove_file(other_ca).unwrap();
-    assert_eq!(e.kind, ErrorKind::Tls, "{e}");
-    assert!(e.message.contains("invalid peer certificate: UnknownIssuer"), "{e}");
+    for e in [e, e_require] {
+        assert_eq!(e.kind, ErrorKind::Tls, "{e}");
+        assert!(e.message.contains("invalid peer certificate: UnknownIssuer"), "{e}");
+    }
+    // ... and not the name: the wrong-host server passes with the right CA.
+    let mut s = user(SslMode::Require, &peer.wrong_host);
+    s.sslrootcert = Some(peer.ca.clone().into());
+    assert!(source(&s).poll().await.info.is_ok());
 }
 
 #[tokio::test]

@@ -25,8 +25,9 @@ pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>,
     let provider = Arc::new(aws_lc_rs::default_provider());
     let chain = match server.sslmode {
         SslMode::Disable => return Ok(None),
-        SslMode::Require => None,
-        SslMode::VerifyCa | SslMode::VerifyFull => {
+        // As libpq: `require` with a root certificate checks the chain, as `verify-ca` does.
+        SslMode::Require if server.sslrootcert.is_none() => None,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
             let path = server
                 .sslrootcert
                 .as_ref()
@@ -77,8 +78,8 @@ pub fn client_config(server: &ServerConfig) -> Result<Option<Arc<ClientConfig>>,
     Ok(Some(Arc::new(config)))
 }
 
-/// The certificate check of each `sslmode`. `require` (no `chain`): encrypted, the certificate taken as it
-/// comes. `verify-ca`: the chain must end in `sslrootcert`, the name is not checked (webpki checks the
+/// The certificate check of each `sslmode`. `require` without `sslrootcert` (no `chain`): encrypted, the
+/// certificate taken as it comes. `verify-ca` (and `require` with `sslrootcert`): the chain must end in `sslrootcert`, the name is not checked (webpki checks the
 /// chain first, so a name error means the chain was good). `verify-full`: chain and name. In every mode
 /// the handshake's signatures are checked, so the session key belongs to whoever holds the certificate.
 #[derive(Debug)]

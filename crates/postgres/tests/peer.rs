@@ -63,6 +63,23 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// A password in a file of its own (`password_file`), removed at the end of the test.
+struct PasswordFile(std::path::PathBuf);
+
+impl PasswordFile {
+    fn new(password: &str) -> Self {
+        let path = std::env::temp_dir().join(unique("opsdeck_t_password"));
+        std::fs::write(&path, format!("{password}\n")).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for PasswordFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Role {
     Admin,
@@ -595,12 +612,12 @@ async fn signals_the_role_may_not_send_are_refused_in_the_servers_words() {
         ))
         .await
         .unwrap();
-    let var = format!("OPSDECK_T_{}", signaller.to_uppercase());
-    // SAFETY: set before any thread reads it, and only this test reads this variable.
-    unsafe { std::env::set_var(&var, &password) };
+    // The password through a file: setting an env var while other tests' threads read theirs is a race.
+    let password_file = PasswordFile::new(&password);
     let mut s = server(&peer, Role::Admin, "postgres");
     s.user = signaller.clone();
-    s.password_env = Some(var);
+    s.password_env = None;
+    s.password_file = Some(password_file.0.clone());
     let sig = source(&s);
     let poll = sig.poll().await;
     let su_plan = actions::plan("peer", Signal::Terminate, &session_of(&poll, su_pid), None).unwrap();
@@ -732,11 +749,10 @@ async fn tls_modes_against_the_tls_only_server() {
 #[tokio::test]
 async fn a_wrong_password_a_closed_port_and_a_silent_server() {
     let Some(peer) = peer() else { return };
-    let var = "OPSDECK_T_WRONG_PASSWORD";
-    // SAFETY: set before any thread reads it, and only this test reads this variable.
-    unsafe { std::env::set_var(var, "not-the-password") };
+    let wrong = PasswordFile::new("not-the-password");
     let mut s = server(&peer, Role::Ro, "postgres");
-    s.password_env = Some(var.into());
+    s.password_env = None;
+    s.password_file = Some(wrong.0.clone());
     let e = source(&s).poll().await.info.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Refused, "{e}");
     assert!(

@@ -376,10 +376,12 @@ mod tests {
     fn debug_output_never_shows_the_password() {
         let mut server: ServerConfig =
             serde_json::from_str(r#"{"name": "a", "address": "db:5433", "user": "u", "sslmode": "disable"}"#).unwrap();
-        server.password_env = Some("OPSDECK_PG_TEST_DEBUG_PASSWORD".into());
-        // SAFETY: only this test reads this variable.
-        unsafe { std::env::set_var("OPSDECK_PG_TEST_DEBUG_PASSWORD", "hunter2-secret") };
+        // Through a file: setting an env var while other tests' threads read theirs is a race.
+        let file = std::env::temp_dir().join(format!("opsdeck-pg-debug-pw-{}", std::process::id()));
+        std::fs::write(&file, "hunter2-secret\n").unwrap();
+        server.password_file = Some(file.clone());
         let source = PgSource::new(&server, &PostgresConfig::default()).unwrap();
+        std::fs::remove_file(file).unwrap();
         let shown = format!("{source:?}");
         assert!(!shown.contains("hunter2-secret"), "{shown}");
         assert!(shown.contains("u@db:5433/postgres"), "{shown}");

@@ -388,6 +388,9 @@ pub struct QueueReading {
     /// Why it could not be read (a key of another type, a refused permission).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Found by a pattern (not named by the config or a layout): dropped when it is not a list.
+    #[serde(skip)]
+    pub matched: bool,
 }
 
 impl QueueReading {

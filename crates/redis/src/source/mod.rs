@@ -3,5 +3,7 @@
 
 pub mod conn;
 pub mod parse;
+pub mod poll;
+pub mod queues;
 pub mod resp;
 pub mod tls;

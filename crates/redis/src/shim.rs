@@ -1,5 +1,5 @@
 //! Phase A stand-ins for what `opsdeck-core` provides (config durations and issues, bounded file
-//! reads, risk and outcome). Same names and shapes as core's, so integrating the crate swaps this
+//! reads, risk and outcome, severity, short durations). Same names and shapes as core's, so integrating the crate swaps this
 //! module for `use opsdeck_core::...` and nothing else changes.
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -159,5 +159,25 @@ impl Outcome {
             result: OutcomeResult::Stopped,
             summary: summary.into(),
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[default]
+    Ok,
+    Warning,
+    Critical,
+}
+
+/// A duration the way people say it on a dashboard ("12s", "5m", "3h", "2d").
+pub fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
     }
 }

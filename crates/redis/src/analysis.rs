@@ -191,18 +191,18 @@ pub fn instance_verdicts(inst: &InstanceState, icfg: &InstanceConfig, cfg: &Redi
             add(Severity::Critical, Row::Instance, "writing the AOF failed".into());
         }
         let repl = &info.replication;
-        if let (Role::Replica, Some(link)) = (repl.role, &repl.master) {
-            if link.link_status != "up" {
-                let since = link
-                    .down_since_seconds
-                    .map(|s| format!(" for {}", short_duration(Duration::from_secs(s))))
-                    .unwrap_or_default();
-                add(
-                    Severity::Critical,
-                    Row::Instance,
-                    format!("replica: link to master {}:{} down{since}", link.host, link.port),
-                );
-            }
+        if let (Role::Replica, Some(link)) = (repl.role, &repl.master)
+            && link.link_status != "up"
+        {
+            let since = link
+                .down_since_seconds
+                .map(|s| format!(" for {}", short_duration(Duration::from_secs(s))))
+                .unwrap_or_default();
+            add(
+                Severity::Critical,
+                Row::Instance,
+                format!("replica: link to master {}:{} down{since}", link.host, link.port),
+            );
         }
         for r in &repl.replicas {
             let id = format!("{}:{}", r.ip, r.port);
@@ -261,7 +261,7 @@ pub fn instance_verdicts(inst: &InstanceState, icfg: &InstanceConfig, cfg: &Redi
     for q in &inst.queues {
         out.extend(queue_verdicts(q, cfg));
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
 }
 

@@ -7,6 +7,7 @@
 //! Layers, each using only those above it in this list: `config` ← `model` ← `analysis` ←
 //! `source` ← `actions` ← `demo`.
 
+pub mod actions;
 pub mod analysis;
 pub mod config;
 pub mod model;

@@ -510,6 +510,8 @@ async fn run(
                         counted.push(n);
                         done.push((k, b));
                     }
+                    // Refused before anything moved: the caller words the missing permission.
+                    Err(e) if done.is_empty() && e.kind == ErrorKind::Unauthorised => return Err(e),
                     Err(e) => {
                         let moved = done.iter().map(|(k, b)| format!("{} → {b}", k.key)).collect::<Vec<_>>();
                         return Ok(Outcome::failed(format!(
@@ -552,6 +554,9 @@ async fn run(
             let cmds: Vec<Cmd> = keys.iter().map(|k| Cmd::new("UNLINK").arg(k.key.bytes())).collect();
             for (k, a) in keys.iter().zip(conn.pipeline(&cmds).await?) {
                 if let Err(e) = a {
+                    if e.kind == ErrorKind::Unauthorised {
+                        return Err(e);
+                    }
                     return Ok(Outcome::failed(format!("UNLINK {} failed: {e}", k.key)));
                 }
             }
@@ -603,6 +608,7 @@ async fn run(
                     match a {
                         Ok(Value::Nil) => empty = true,
                         Ok(_) => moved += 1,
+                        Err(e) if moved == 0 && e.kind == ErrorKind::Unauthorised => return Err(e),
                         Err(e) => {
                             return Ok(Outcome::failed(format!(
                                 "{cmd} failed after {moved} items moved: {}",

@@ -135,25 +135,31 @@ impl Discovery {
             .unwrap_or_default()
     }
 
+    /// kombu's binding sets come and go with the keys that name them.
+    fn follow_kombu_bindings(&mut self) {
+        if !self.cfg.celery_discover {
+            return;
+        }
+        let sets: BTreeSet<Key> = self.found(&WalkOf::Keys(KOMBU_BINDINGS.into())).into_iter().collect();
+        self.walks.retain(
+            |of, _| !matches!(of, WalkOf::Members(k) if k.0.starts_with(b"_kombu.binding.") && !sets.contains(k)),
+        );
+        for set in sets {
+            self.walks.entry(WalkOf::Members(set)).or_default();
+        }
+    }
+
     /// Advances every walk by up to `scan_calls` pages, one pipelined round trip per page. A
     /// refused or failed walk is reported and the others go on; a broken connection ends the poll.
     pub async fn advance(&mut self, conn: &mut Connection, errors: &mut Vec<PartError>) -> Result<(), RedisError> {
-        // kombu's binding sets come and go with the keys that name them.
-        if self.cfg.celery_discover {
-            let sets: BTreeSet<Key> = self.found(&WalkOf::Keys(KOMBU_BINDINGS.into())).into_iter().collect();
-            self.walks.retain(
-                |of, _| !matches!(of, WalkOf::Members(k) if k.0.starts_with(b"_kombu.binding.") && !sets.contains(k)),
-            );
-            for set in sets {
-                self.walks.entry(WalkOf::Members(set)).or_default();
-            }
-        }
         for walk in self.walks.values_mut() {
             walk.done_this_poll = false;
         }
         let count = self.cfg.scan_count.to_string();
         let mut failed: BTreeSet<WalkOf> = BTreeSet::new();
         for _ in 0..self.cfg.scan_calls {
+            // A binding set found by the last page is read in this same poll.
+            self.follow_kombu_bindings();
             let due: Vec<WalkOf> = self
                 .walks
                 .iter()

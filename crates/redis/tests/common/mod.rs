@@ -130,6 +130,12 @@ pub fn fixture_path(name: &str) -> PathBuf {
 /// Every value in a captured answer file.
 pub fn fixture_values(name: &str) -> Vec<Value> {
     let bytes = std::fs::read(fixture_path(name)).unwrap();
+    let name = name.to_string();
+    // On a thread of its own: async tests call this from inside their runtime.
+    std::thread::spawn(move || read_values(&name, bytes)).join().unwrap()
+}
+
+fn read_values(name: &str, bytes: Vec<u8>) -> Vec<Value> {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     rt.block_on(async {
         let mut r = tokio::io::BufReader::new(bytes.as_slice());

@@ -371,7 +371,12 @@ fn refused(e: &RedisError, settings: &Settings) -> String {
 
 /// Runs a plan on its own connection and verifies its effect. `progress` hears how far a long
 /// action got; `stop` set ends a re-queue between round trips.
-pub async fn execute(plan: &Plan, settings: &Settings, progress: &mut dyn FnMut(String), stop: &AtomicBool) -> Outcome {
+pub async fn execute(
+    plan: &Plan,
+    settings: &Settings,
+    progress: &mut (dyn FnMut(String) + Send),
+    stop: &AtomicBool,
+) -> Outcome {
     let deadline = Instant::now() + plan.timeout;
     let mut conn = match Connection::open(settings).await {
         Ok(c) => c,
@@ -442,7 +447,7 @@ async fn run(
     plan: &Plan,
     conn: &mut Connection,
     deadline: Instant,
-    progress: &mut dyn FnMut(String),
+    progress: &mut (dyn FnMut(String) + Send),
     stop: &AtomicBool,
 ) -> Result<Outcome, RedisError> {
     match &plan.op {

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod analysis;
 pub mod config;
+pub mod demo;
 pub mod model;
 pub mod shim;
 pub mod source;

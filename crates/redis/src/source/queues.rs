@@ -35,6 +35,65 @@ pub fn glob_escape(text: &str) -> String {
     out
 }
 
+/// Whether `text` matches the glob `pattern` as `SCAN ... MATCH` reads it: `*`, `?`, `[abc]`,
+/// `[^a-z]`, and `\` escaping the next character.
+pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    // Where the last `*` was, and the text position it stands for so far.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        let step = match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+                continue;
+            }
+            Some(b'?') => Some(p + 1),
+            Some(b'[') => class(pattern, p, text[t]),
+            Some(b'\\') if p + 1 < pattern.len() => (pattern[p + 1] == text[t]).then_some(p + 2),
+            Some(&c) => (c == text[t]).then_some(p + 1),
+            None => None,
+        };
+        match (step, star) {
+            (Some(next), _) => {
+                p = next;
+                t += 1;
+            }
+            (None, Some((sp, st))) => {
+                p = sp + 1;
+                t = st + 1;
+                star = Some((sp, st + 1));
+            }
+            (None, None) => return false,
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// A `[...]` class at `pattern[open]` against `c`: the position after it when `c` is in it.
+fn class(pattern: &[u8], open: usize, c: u8) -> Option<usize> {
+    let mut i = open + 1;
+    let negate = pattern.get(i) == Some(&b'^');
+    if negate {
+        i += 1;
+    }
+    let mut hit = false;
+    while i < pattern.len() && pattern[i] != b']' {
+        if pattern[i] == b'\\' && i + 1 < pattern.len() {
+            hit |= pattern[i + 1] == c;
+            i += 2;
+        } else if i + 2 < pattern.len() && pattern[i + 1] == b'-' && pattern[i + 2] != b']' {
+            let (a, b) = (pattern[i].min(pattern[i + 2]), pattern[i].max(pattern[i + 2]));
+            hit |= (a..=b).contains(&c);
+            i += 3;
+        } else {
+            hit |= pattern[i] == c;
+            i += 1;
+        }
+    }
+    (hit != negate).then_some((i + 1).min(pattern.len()))
+}
+
 /// One cursor walk (`SCAN` over keys, or `SSCAN` over a set), resumed across polls.
 #[derive(Debug, Default)]
 struct Walk {
@@ -436,5 +495,25 @@ mod tests {
     #[test]
     fn namespaces_are_matched_literally() {
         assert_eq!(glob_escape("my*app[1]"), "my\\*app\\[1\\]");
+        assert!(glob_match(glob_escape("my*app[1]").as_bytes(), b"my*app[1]"));
+        assert!(!glob_match(glob_escape("my*app[1]").as_bytes(), b"myXapp1"));
+    }
+
+    #[test]
+    fn globs_read_as_scan_match_reads_them() {
+        for (p, t, want) in [
+            ("*", "", true),
+            ("resque:queue:*", "resque:queue:high", true),
+            ("resque:queue:*", "resque:queues", false),
+            ("*:opsdeck-backup:*", "celery:opsdeck-backup:20261130T180312Z", true),
+            ("h?llo", "hello", true),
+            ("h[ae]llo", "hallo", true),
+            ("h[^e]llo", "hello", false),
+            ("h[a-b]llo", "hbllo", true),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+        ] {
+            assert_eq!(glob_match(p.as_bytes(), t.as_bytes()), want, "{p} ~ {t}");
+        }
     }
 }

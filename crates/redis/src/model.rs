@@ -582,3 +582,42 @@ impl InstanceState {
 pub struct RedisState {
     pub instances: Vec<InstanceState>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_json_shows_keys_as_redis_cli_reads_them_and_keeps_a_failed_part_beside_the_rest() {
+        let mut st = InstanceState::new("broker", "redis://127.0.0.1:6379");
+        st.apply(Ok(InstancePoll {
+            polled_at: 10.0,
+            info: Err(RedisError::from_reply(
+                "NOPERM this user has no permissions to run the 'info' command",
+            )),
+            slowlog: Ok(vec![]),
+            latency: Ok(vec![]),
+            queues: vec![QueueReading {
+                name: "celery".into(),
+                kind: QueueKind::Celery,
+                namespace: None,
+                push_end: crate::config::End::Left,
+                lists: vec![ListReading {
+                    key: Key(b"celery\x06\x163".to_vec()),
+                    key_type: "list".into(),
+                    len: 7,
+                }],
+                origin: None,
+                error: None,
+                matched: false,
+            }],
+            queue_errors: vec![],
+        }));
+        let json = serde_json::to_value(&st).unwrap();
+        assert_eq!(json["queues"][0]["lists"][0]["key"], r#""celery\x06\x163""#);
+        assert_eq!(json["queues"][0]["lists"][0]["len"], 7);
+        assert_eq!(json["queues"][0]["kind"], "celery");
+        assert_eq!(json["info_error"]["kind"], "unauthorised");
+        assert_eq!(st.queue("celery::celery").unwrap().history.len(), 1);
+    }
+}

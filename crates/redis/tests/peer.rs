@@ -13,6 +13,7 @@ use opsdeck_redis::source::conn::Settings;
 use opsdeck_redis::source::poll::{InstanceSource, unix_now};
 use opsdeck_redis::source::resp::Value;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 async fn polled(inst: &InstanceConfig) -> InstanceState {
     let cfg = section(vec![inst.clone()]);
@@ -333,4 +334,130 @@ async fn a_bgsave_that_fails_on_the_server_is_a_failure() {
         "{}",
         out.summary
     );
+}
+
+#[tokio::test]
+async fn a_key_that_changed_type_since_the_plan_is_not_touched() {
+    let address = peer!("OPSDECK_REDIS");
+    let db = own_db();
+    let mut admin = admin_on_fresh_db(db).await;
+    fill(&mut admin, "jobs", 4).await;
+    let inst = with_queues(instance(&address, User::Operator, db), |i| {
+        i.queue_keys = vec!["jobs".into()]
+    });
+    let st = polled(&inst).await;
+    let plan = actions::plan_move_to_backup(&st, "list::jobs", unix_now() as i64).unwrap();
+    call(&mut admin, &["DEL", "jobs"]).await;
+    call(&mut admin, &["SET", "jobs", "not a queue any more"]).await;
+    let out = run(&plan, &inst).await;
+    assert_eq!(out.result, OutcomeResult::Failed);
+    assert_eq!(
+        out.summary,
+        "not run: jobs is now a string, not the list planned: re-plan"
+    );
+    assert_eq!(
+        call(&mut admin, &["GET", "jobs"]).await,
+        Value::Bulk(b"not a queue any more".to_vec())
+    );
+}
+
+#[tokio::test]
+async fn a_stopped_requeue_says_what_it_moved_and_leaves_the_rest_in_the_backup() {
+    let address = peer!("OPSDECK_REDIS");
+    let db = own_db();
+    let mut admin = admin_on_fresh_db(db).await;
+    fill(&mut admin, "jobs:opsdeck-backup:20261130T180312Z", 30).await;
+    let inst = with_queues(instance(&address, User::Operator, db), |i| {
+        i.queue_keys = vec!["jobs".into()]
+    });
+    let mut cfg = section(vec![inst.clone()]);
+    cfg.requeue_batch = 10;
+    let st = polled(&inst).await;
+    let backup = st.queues.iter().find(|q| q.reading.kind == QueueKind::Backup).unwrap();
+    let plan = actions::plan_requeue(&st, &backup.reading.id(), &cfg).unwrap();
+    assert_eq!(
+        plan.call,
+        "LMOVE jobs:opsdeck-backup:20261130T180312Z jobs RIGHT LEFT    (repeated until it answers nil, at most 30 times)"
+    );
+    let stop = AtomicBool::new(false);
+    let settings = Settings::from_config(&inst).unwrap();
+    let mut seen = Vec::new();
+    let out = actions::execute(
+        &plan,
+        &settings,
+        &mut |p| {
+            seen.push(p);
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        },
+        &stop,
+    )
+    .await;
+    assert_eq!(seen, ["re-queued 10 of 30"]);
+    assert_eq!(out.result, OutcomeResult::Stopped);
+    assert_eq!(
+        out.summary,
+        "stopped after moving 10 of 30 items to jobs; the rest stay in jobs:opsdeck-backup:20261130T180312Z"
+    );
+    assert_eq!(
+        call(&mut admin, &["LLEN", "jobs:opsdeck-backup:20261130T180312Z"]).await,
+        Value::Int(20)
+    );
+    assert_eq!(call(&mut admin, &["LLEN", "jobs"]).await, Value::Int(10));
+}
+
+#[tokio::test]
+async fn in_cluster_mode_the_backup_key_shares_the_queues_slot_so_rename_works() {
+    let own = common::OwnRedis::start(&[
+        "cluster-enabled yes",
+        "cluster-config-file nodes.conf",
+        &format!("cluster-port {}", common::free_port()),
+    ])
+    .await;
+    let mut c = own.connect().await;
+    call(&mut c, &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]).await;
+    common::until(Duration::from_secs(20), "the cluster to be ok", || {
+        let s = own.settings();
+        async move {
+            let mut c = opsdeck_redis::source::conn::Connection::open(&s).await.unwrap();
+            let info = c
+                .call(&opsdeck_redis::source::resp::Cmd::new("CLUSTER").arg("INFO"))
+                .await
+                .unwrap();
+            info.text().unwrap().contains("cluster_state:ok")
+        }
+    })
+    .await;
+    fill(&mut c, "celery", 9).await;
+    let inst = with_queues(own.instance(), |i| i.celery_queues = vec!["celery".into()]);
+    let st = polled(&inst).await;
+    assert!(st.info.as_ref().unwrap().cluster_enabled);
+    let now = unix_now() as i64;
+    let plan = actions::plan_move_to_backup(&st, "celery::celery", now).unwrap();
+    let actions::Op::MoveToBackup { moves } = &plan.op else {
+        panic!()
+    };
+    let backup = String::from_utf8(moves[0].1.0.clone()).unwrap();
+    // The server's own slot numbers agree with ours.
+    for key in ["celery", backup.as_str()] {
+        assert_eq!(
+            call(&mut c, &["CLUSTER", "KEYSLOT", key]).await,
+            Value::Int(i64::from(actions::hash_slot(key.as_bytes())))
+        );
+    }
+    // The plain name would cross slots: the server refuses that RENAME.
+    let plain = format!("celery:opsdeck-backup:{}", actions::utc_stamp(now));
+    if actions::hash_slot(plain.as_bytes()) != actions::hash_slot(b"celery") {
+        let e = c
+            .call(
+                &opsdeck_redis::source::resp::Cmd::new("RENAME")
+                    .arg("celery")
+                    .arg(&plain),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.message.starts_with("CROSSSLOT"), "{e}");
+    }
+    let out = run(&plan, &inst).await;
+    assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
+    assert_eq!(call(&mut c, &["LLEN", &backup]).await, Value::Int(9));
 }

@@ -16,6 +16,7 @@ pub struct InstanceSource {
     conn: Option<Connection>,
     discovery: Discovery,
     slowlog_entries: u32,
+    poll_timeout: Duration,
 }
 
 impl InstanceSource {
@@ -26,6 +27,7 @@ impl InstanceSource {
             conn: None,
             discovery: Discovery::new(inst),
             slowlog_entries: cfg.slowlog_entries,
+            poll_timeout: Self::poll_timeout(inst),
         }
     }
 
@@ -45,8 +47,15 @@ impl InstanceSource {
         Ok(self.conn.as_mut().expect("just opened"))
     }
 
+    /// One poll, within [`Self::poll_timeout`] as a whole (each round trip has its own too).
     pub async fn poll(&mut self) -> Result<InstancePoll, RedisError> {
-        let result = self.poll_once().await;
+        let limit = self.poll_timeout;
+        let result = tokio::time::timeout(limit, self.poll_once()).await.unwrap_or_else(|_| {
+            Err(RedisError::new(
+                crate::model::ErrorKind::Timeout,
+                format!("the poll took longer than {}", humantime::format_duration(limit)),
+            ))
+        });
         if result.is_err() {
             self.conn = None;
         }

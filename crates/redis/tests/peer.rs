@@ -461,3 +461,48 @@ async fn in_cluster_mode_the_backup_key_shares_the_queues_slot_so_rename_works()
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
     assert_eq!(call(&mut c, &["LLEN", &backup]).await, Value::Int(9));
 }
+
+/// `calls=N` of one command in `INFO commandstats` (0 when never called).
+async fn calls(c: &mut opsdeck_redis::source::conn::Connection, command: &str) -> u64 {
+    let text = call(c, &["INFO", "commandstats"]).await.text().unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |rest| rest.split(',').next().unwrap().parse().unwrap())
+}
+
+#[tokio::test]
+async fn discovery_scans_a_bounded_number_of_pages_per_poll_and_never_sends_keys() {
+    let own = common::OwnRedis::start(&[]).await;
+    let mut c = own.connect().await;
+    for i in 0..60 {
+        fill(&mut c, &format!("q:{i}"), 1).await;
+        call(&mut c, &["SET", &format!("other:{i}"), "x"]).await;
+    }
+    let inst = with_queues(own.instance(), |i| {
+        i.queue_patterns = vec!["q:*".into()];
+        i.scan_count = 10;
+        i.scan_calls = 2;
+    });
+    let cfg = section(vec![inst.clone()]);
+    let mut src = InstanceSource::new(&inst, &cfg);
+    let mut st = InstanceState::new(&inst.name, &inst.address);
+    let mut found = Vec::new();
+    for _ in 0..12 {
+        let before = calls(&mut c, "scan").await;
+        st.apply(src.poll().await);
+        // Two walks (the pattern, and opsdeck's backups) of at most two pages each.
+        assert!(calls(&mut c, "scan").await - before <= 4);
+        found.push(st.queues.len());
+    }
+    assert!(
+        found[0] < 60,
+        "one poll of 2 pages of COUNT 10 cannot see 120 keys: {found:?}"
+    );
+    assert_eq!(*found.last().unwrap(), 60, "{found:?}");
+    assert!(
+        found.windows(2).all(|w| w[0] <= w[1]),
+        "what a pass found stays until the next ends: {found:?}"
+    );
+    assert_eq!(calls(&mut c, "keys").await, 0);
+}

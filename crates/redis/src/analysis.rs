@@ -563,6 +563,72 @@ mod tests {
         );
     }
 
+    #[test]
+    fn replicas_behind_or_offline_and_a_broken_master_link_are_named() {
+        use crate::model::{MasterLink, Replica, Replication};
+        let (icfg, cfg) = cfg();
+        let mut st = InstanceState::new("a", "h:1");
+        let mut i = info(0, 0.0, 0, 0);
+        i.replication = Replication {
+            role: Role::Master,
+            master_repl_offset: 100,
+            replicas: vec![
+                Replica {
+                    ip: "10.0.0.2".into(),
+                    port: 6379,
+                    state: "online".into(),
+                    offset: 90,
+                    lag: Some(42),
+                },
+                Replica {
+                    ip: "10.0.0.3".into(),
+                    port: 6379,
+                    state: "wait_bgsave".into(),
+                    offset: 0,
+                    lag: Some(0),
+                },
+            ],
+            master: None,
+        };
+        st.apply(poll(0.0, i.clone()));
+        let v = instance_verdicts(&st, &icfg, &cfg, 0.0);
+        let rows: Vec<_> = v.iter().map(|v| (v.row.clone(), v.message.as_str())).collect();
+        assert!(
+            rows.contains(&(
+                Row::Replica("10.0.0.2:6379".into()),
+                "replica 10.0.0.2:6379 last acknowledged 42s ago"
+            )),
+            "{rows:#?}"
+        );
+        assert!(
+            rows.contains(&(
+                Row::Replica("10.0.0.3:6379".into()),
+                "replica 10.0.0.3:6379 is wait_bgsave"
+            )),
+            "{rows:#?}"
+        );
+        i.replication = Replication {
+            role: Role::Replica,
+            master_repl_offset: 0,
+            replicas: vec![],
+            master: Some(MasterLink {
+                host: "10.0.0.1".into(),
+                port: 6379,
+                link_status: "down".into(),
+                last_io_seconds_ago: -1,
+                sync_in_progress: false,
+                down_since_seconds: Some(125),
+                offset: 0,
+            }),
+        };
+        st.apply(poll(1.0, i));
+        let v = instance_verdicts(&st, &icfg, &cfg, 1.0);
+        assert_eq!(
+            (v[0].severity, v[0].message.as_str()),
+            (Severity::Critical, "replica: link to master 10.0.0.1:6379 down for 2m")
+        );
+    }
+
     fn queue(samples: &[(f64, u64)]) -> QueueState {
         QueueState {
             reading: QueueReading {

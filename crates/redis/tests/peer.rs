@@ -47,6 +47,22 @@ async fn lrange(c: &mut opsdeck_redis::source::conn::Connection, key: &str) -> V
     }
 }
 
+/// A database of the test's own holding the list `jobs` of `n` items (pushed by the admin), the
+/// admin's connection to it, and the instance watching `jobs` as `user`, polled once. `None`
+/// (the test returns) without the peer.
+async fn jobs_on_own_db(
+    user: User,
+    n: usize,
+) -> Option<(opsdeck_redis::source::conn::Connection, InstanceConfig, InstanceState)> {
+    let address = common::lookup("OPSDECK_REDIS")?;
+    let db = own_db();
+    let mut admin = admin_on_fresh_db(db).await;
+    fill(&mut admin, "jobs", n).await;
+    let inst = with_queues(instance(&address, user, db), |i| i.queue_keys = vec!["jobs".into()]);
+    let st = polled(&inst).await;
+    Some((admin, inst, st))
+}
+
 #[tokio::test]
 async fn the_read_only_user_sees_the_layouts_real_clients_wrote_and_a_refused_part_stays_apart() {
     let address = peer!("OPSDECK_REDIS");
@@ -168,14 +184,9 @@ async fn move_to_backup_then_requeue_as_the_operator_restores_the_queue_in_order
 
 #[tokio::test]
 async fn a_backup_key_that_exists_stops_the_move_and_a_changed_queue_stops_a_clear() {
-    let address = peer!("OPSDECK_REDIS");
-    let db = own_db();
-    let mut admin = admin_on_fresh_db(db).await;
-    fill(&mut admin, "jobs", 5).await;
-    let inst = with_queues(instance(&address, User::Operator, db), |i| {
-        i.queue_keys = vec!["jobs".into()]
-    });
-    let st = polled(&inst).await;
+    let Some((mut admin, inst, st)) = jobs_on_own_db(User::Operator, 5).await else {
+        return;
+    };
     let plan = actions::plan_move_to_backup(&st, "list::jobs", unix_now() as i64).unwrap();
     let actions::Op::MoveToBackup { moves } = &plan.op else {
         panic!()
@@ -206,14 +217,9 @@ async fn a_backup_key_that_exists_stops_the_move_and_a_changed_queue_stops_a_cle
 
 #[tokio::test]
 async fn the_read_only_user_is_told_it_lacks_the_permission() {
-    let address = peer!("OPSDECK_REDIS");
-    let db = own_db();
-    let mut admin = admin_on_fresh_db(db).await;
-    fill(&mut admin, "jobs", 3).await;
-    let inst = with_queues(instance(&address, User::ReadOnly, db), |i| {
-        i.queue_keys = vec!["jobs".into()]
-    });
-    let st = polled(&inst).await;
+    let Some((mut admin, inst, st)) = jobs_on_own_db(User::ReadOnly, 3).await else {
+        return;
+    };
     let ro = common::env("OPSDECK_REDIS_RO_USER");
     for (plan, command) in [
         (
@@ -338,14 +344,9 @@ async fn a_bgsave_that_fails_on_the_server_is_a_failure() {
 
 #[tokio::test]
 async fn a_key_that_changed_type_since_the_plan_is_not_touched() {
-    let address = peer!("OPSDECK_REDIS");
-    let db = own_db();
-    let mut admin = admin_on_fresh_db(db).await;
-    fill(&mut admin, "jobs", 4).await;
-    let inst = with_queues(instance(&address, User::Operator, db), |i| {
-        i.queue_keys = vec!["jobs".into()]
-    });
-    let st = polled(&inst).await;
+    let Some((mut admin, inst, st)) = jobs_on_own_db(User::Operator, 4).await else {
+        return;
+    };
     let plan = actions::plan_move_to_backup(&st, "list::jobs", unix_now() as i64).unwrap();
     call(&mut admin, &["DEL", "jobs"]).await;
     call(&mut admin, &["SET", "jobs", "not a queue any more"]).await;

@@ -18,13 +18,17 @@ pub fn info_fields(text: &str) -> HashMap<&str, &str> {
         .collect()
 }
 
+fn info_text<'a>(answer: &'a Value, what: &str) -> Result<std::borrow::Cow<'a, str>, RedisError> {
+    let bytes = answer
+        .as_bytes()
+        .ok_or_else(|| RedisError::bad_answer(format!("{what} did not answer text")))?;
+    Ok(String::from_utf8_lossy(bytes))
+}
+
 /// `INFO`'s answer as [`ServerInfo`]. Fields a version lacks stay at their defaults; an answer
 /// without `redis_version` is not INFO.
 pub fn info(answer: &Value) -> Result<ServerInfo, RedisError> {
-    let bytes = answer
-        .as_bytes()
-        .ok_or_else(|| RedisError::bad_answer("INFO did not answer text"))?;
-    let text = String::from_utf8_lossy(bytes);
+    let text = info_text(answer, "INFO")?;
     let f = info_fields(&text);
     let version = f
         .get("redis_version")
@@ -69,10 +73,7 @@ pub fn info(answer: &Value) -> Result<ServerInfo, RedisError> {
 
 /// `INFO persistence`'s answer: what a BGSAVE's verification reads, without the other sections.
 pub fn info_persistence(answer: &Value) -> Result<Persistence, RedisError> {
-    let bytes = answer
-        .as_bytes()
-        .ok_or_else(|| RedisError::bad_answer("INFO persistence did not answer text"))?;
-    let text = String::from_utf8_lossy(bytes);
+    let text = info_text(answer, "INFO persistence")?;
     let f = info_fields(&text);
     if !f.contains_key("rdb_last_save_time") {
         return Err(RedisError::bad_answer("INFO persistence has no rdb_last_save_time"));

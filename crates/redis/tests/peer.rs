@@ -507,3 +507,58 @@ async fn discovery_scans_a_bounded_number_of_pages_per_poll_and_never_sends_keys
     );
     assert_eq!(calls(&mut c, "keys").await, 0);
 }
+
+/// A CA (`DIR/ca.*`), a server certificate of it for `wrong.opsdeck.invalid` (`DIR/wrong.*`), and a
+/// CA that signed nothing here (`DIR/other/ca.*`), made by the peers' own TLS script.
+fn wrong_host_certificates(dir: &std::path::Path) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/peers.d/tls.sh");
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            r#"set -e; need() { :; }; die() { echo "$*" >&2; exit 1; }; source "$1"
+               tls_make_ca "$2" test
+               tls_make_cert "$2" wrong wrong.opsdeck.invalid serverAuth DNS:wrong.opsdeck.invalid
+               tls_make_ca "$2/other" other"#,
+        )
+        .arg("tls")
+        .arg(&script)
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "making certificates with {}", script.display());
+}
+
+#[tokio::test]
+async fn ca_only_accepts_a_certificate_for_another_host_but_never_one_from_another_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    wrong_host_certificates(certs.path());
+    let tls_port = common::free_port();
+    let d = certs.path().display();
+    let own = common::OwnRedis::start(&[
+        &format!("tls-port {tls_port}"),
+        &format!("tls-cert-file {d}/wrong.crt"),
+        &format!("tls-key-file {d}/wrong.key"),
+        &format!("tls-ca-cert-file {d}/ca.crt"),
+        "tls-auth-clients no",
+    ])
+    .await;
+    let mut inst = own.instance();
+    inst.address = format!("rediss://127.0.0.1:{tls_port}");
+    inst.ca_file = Some(certs.path().join("ca.crt"));
+    let e = polled(&inst)
+        .await
+        .error
+        .expect("full verification refuses the host name");
+    assert_eq!(e.kind, ErrorKind::Tls, "{e}");
+    assert!(e.message.contains("not valid for name"), "{e}");
+
+    inst.tls_verify = opsdeck_redis::config::TlsVerify::CaOnly;
+    let st = polled(&inst).await;
+    assert_eq!(st.error, None);
+    assert!(st.info.is_some());
+
+    inst.ca_file = Some(certs.path().join("other/ca.crt"));
+    let e = polled(&inst).await.error.expect("another CA is refused even so");
+    assert_eq!(e.kind, ErrorKind::Tls, "{e}");
+    drop(own);
+}

@@ -103,8 +103,15 @@ pub fn instance_verdicts(inst: &InstanceState, icfg: &InstanceConfig, cfg: &Redi
     if let Some(e) = &inst.error {
         add(Severity::Critical, Row::Instance, format!("not polled: {e}"));
     }
-    if let Some(e) = &inst.info_error {
+    // A part that failed is said beside the parts that were read.
+    for e in [&inst.info_error, &inst.slowlog_error, &inst.latency_error]
+        .into_iter()
+        .flatten()
+    {
         add(Severity::Warning, Row::Instance, e.to_string());
+    }
+    for e in &inst.queue_errors {
+        add(Severity::Warning, Row::Instance, format!("{}: {}", e.part, e.error));
     }
     if let Some(rates) = inst.rates() {
         let whose = match rates.cpu_source {
@@ -626,6 +633,36 @@ mod tests {
         assert_eq!(
             (v[0].severity, v[0].message.as_str()),
             (Severity::Critical, "replica: link to master 10.0.0.1:6379 down for 2m")
+        );
+    }
+
+    #[test]
+    fn parts_that_failed_are_said_beside_what_was_read() {
+        use crate::model::{ErrorKind, PartError};
+        let (icfg, cfg) = cfg();
+        let mut st = InstanceState::new("a", "h:1");
+        let mut p = poll(0.0, info(0, 0.0, 0, 0)).unwrap();
+        p.slowlog = Err(
+            RedisError::from_reply("NOPERM this user has no permissions to run the 'slowlog|get' command")
+                .context("SLOWLOG GET"),
+        );
+        p.queue_errors = vec![PartError {
+            part: "SSCAN queues 0 COUNT 1000".into(),
+            error: RedisError::from_reply("NOPERM this user has no permissions to run the 'sscan' command"),
+        }];
+        st.apply(Ok(p));
+        assert!(st.info.is_some());
+        assert_eq!(st.slowlog_error.as_ref().unwrap().kind, ErrorKind::Unauthorised);
+        let v: Vec<_> = instance_verdicts(&st, &icfg, &cfg, 0.0)
+            .into_iter()
+            .map(|v| v.message)
+            .collect();
+        assert_eq!(
+            v,
+            [
+                "SLOWLOG GET: NOPERM this user has no permissions to run the 'slowlog|get' command",
+                "SSCAN queues 0 COUNT 1000: NOPERM this user has no permissions to run the 'sscan' command"
+            ]
         );
     }
 

@@ -316,7 +316,16 @@ fn dispatch(w: &mut World, words: &[Vec<u8>]) -> Value {
         ("PING", _) => Value::Simple("PONG".into()),
         ("AUTH", 1 | 2) | ("SELECT", 1) => ok(),
         ("INFO", _) => Value::Bulk(w.info().into_bytes()),
-        ("SLOWLOG", _) => w.slowlog(),
+        ("SLOWLOG", _) => {
+            let n = args.get(1).and_then(|n| number(n)).unwrap_or(10) as usize;
+            match w.slowlog() {
+                Value::Array(mut entries) => {
+                    entries.truncate(n);
+                    Value::Array(entries)
+                }
+                other => other,
+            }
+        }
         ("LATENCY", _) => {
             let now = (w.start_unix + w.at) as i64;
             Value::Array(vec![Value::Array(vec![

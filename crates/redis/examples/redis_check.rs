@@ -24,7 +24,9 @@ async fn main() {
     let mut src = InstanceSource::new(&inst, &cfg);
     let mut st = InstanceState::new(&inst.name, &inst.address);
     for _ in 0..2 {
+        let started = std::time::Instant::now();
         st.apply(src.poll().await);
+        eprintln!("poll: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
     for v in instance_verdicts(&st, &inst, &cfg, unix_now()) {

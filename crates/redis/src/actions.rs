@@ -303,12 +303,8 @@ pub fn plan_requeue(inst: &InstanceState, backup_id: &str, cfg: &RedisConfig) ->
     let [backup] = non_empty(q)
         .try_into()
         .map_err(|_| format!("{} is empty", q.reading.name))?;
-    // The queue it came from, to push where its producers push.
-    let push_end = inst
-        .queues
-        .iter()
-        .find(|o| o.reading.kind != QueueKind::Backup && o.reading.lists.iter().any(|l| &l.key == origin))
-        .map_or(End::Left, |o| o.reading.push_end);
+    // Discovery gave the backup its origin's push end (by the layout the origin's name follows).
+    let push_end = q.reading.push_end;
     let lmove = info.version_at_least(6, 2);
     if !lmove && push_end == End::Right {
         return Err(format!(

@@ -562,3 +562,42 @@ async fn ca_only_accepts_a_certificate_for_another_host_but_never_one_from_anoth
     assert_eq!(e.kind, ErrorKind::Tls, "{e}");
     drop(own);
 }
+
+#[tokio::test]
+async fn a_resque_backup_goes_back_at_the_right_end_even_when_its_queue_is_gone() {
+    let address = peer!("OPSDECK_REDIS");
+    let db = own_db();
+    let mut admin = admin_on_fresh_db(db).await;
+    // Resque RPUSHes and workers LPOP: the oldest item is at the left.
+    call(
+        &mut admin,
+        &[
+            "RPUSH",
+            "resque:queue:high:opsdeck-backup:20261130T180312Z",
+            "old",
+            "new",
+        ],
+    )
+    .await;
+    let inst = with_queues(instance(&address, User::Operator, db), |i| {
+        i.resque_namespaces = vec!["resque".into()]
+    });
+    let st = polled(&inst).await;
+    let backup = st.queues.iter().find(|q| q.reading.kind == QueueKind::Backup).unwrap();
+    let plan = actions::plan_requeue(&st, &backup.reading.id(), &section(vec![])).unwrap();
+    assert!(
+        plan.call
+            .starts_with("LMOVE resque:queue:high:opsdeck-backup:20261130T180312Z resque:queue:high LEFT RIGHT"),
+        "{}",
+        plan.call
+    );
+    call(&mut admin, &["RPUSH", "resque:queue:high", "arrived meanwhile"]).await;
+    let out = run(&plan, &inst).await;
+    assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
+    let items: Vec<String> = lrange(&mut admin, "resque:queue:high")
+        .await
+        .iter()
+        .map(|v| v.text().unwrap())
+        .collect();
+    assert_eq!(items, ["arrived meanwhile", "old", "new"]);
+}

@@ -194,6 +194,28 @@ impl Discovery {
             .unwrap_or_default()
     }
 
+    /// Which end producers push to on `list`, by the layout its name follows: a backup knows it even
+    /// when the list it came from is gone (moved away, and not named in a set we may read).
+    fn push_end_of(&self, list: &Key) -> End {
+        let cfg = &self.cfg;
+        let under = |prefix: String| list.0.starts_with(format!("{prefix}queue:").as_bytes());
+        if cfg.resque_namespaces.iter().any(|ns| under(resque_prefix(ns))) {
+            End::Right
+        } else if cfg.sidekiq_namespaces.iter().any(|ns| under(sidekiq_prefix(ns))) {
+            End::Left
+        } else if cfg.queue_keys.iter().any(|k| k.as_bytes() == list.bytes())
+            || cfg
+                .queue_patterns
+                .iter()
+                .any(|p| glob_match(p.as_bytes(), list.bytes()))
+        {
+            cfg.push_end
+        } else {
+            // Celery (kombu LPUSHes), and lists of no known layout.
+            End::Left
+        }
+    }
+
     /// kombu's binding sets come and go with the keys that name them.
     fn follow_kombu_bindings(&mut self) {
         if !self.cfg.celery_discover {
@@ -355,6 +377,10 @@ impl Discovery {
                 .collect();
             let pattern = format!("{}queue:*", glob_escape(&prefix));
             names.extend(self.found(&WalkOf::Keys(pattern)).into_iter().filter_map(|k| {
+                // Our backups of these lists match the pattern too: they are listed as backups.
+                if backup_origin(&k.0).is_some() {
+                    return None;
+                }
                 let rest = k.0.strip_prefix(list_prefix.as_bytes())?;
                 String::from_utf8(rest.to_vec()).ok()
             }));
@@ -408,12 +434,13 @@ impl Discovery {
         }
         for key in self.found(&WalkOf::Keys(backups_pattern())) {
             let origin = backup_origin(&key.0);
+            let end = origin.as_ref().map_or(End::Left, |o| self.push_end_of(o));
             add(
                 &mut out,
                 key.to_string(),
                 QueueKind::Backup,
                 None,
-                End::Left,
+                end,
                 vec![key],
                 origin,
                 true,

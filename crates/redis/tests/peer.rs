@@ -601,3 +601,26 @@ async fn a_resque_backup_goes_back_at_the_right_end_even_when_its_queue_is_gone(
         .collect();
     assert_eq!(items, ["arrived meanwhile", "old", "new"]);
 }
+
+#[tokio::test]
+async fn a_namespaced_sidekiq_shows_its_queues_including_an_empty_one_named_in_its_set() {
+    let address = peer!("OPSDECK_REDIS");
+    let db = own_db();
+    let mut admin = admin_on_fresh_db(db).await;
+    call(&mut admin, &["SADD", "myapp:queues", "critical", "idle"]).await;
+    fill(&mut admin, "myapp:queue:critical", 3).await;
+    // Another app's queue on the same server, outside the namespace.
+    fill(&mut admin, "queue:critical", 5).await;
+    let inst = with_queues(instance(&address, User::Admin, db), |i| {
+        i.sidekiq_namespaces = vec!["myapp".into()]
+    });
+    let st = polled(&inst).await;
+    let found: Vec<(String, Option<String>, u64)> = st
+        .queues
+        .iter()
+        .filter(|q| q.reading.kind == QueueKind::Sidekiq)
+        .map(|q| (q.reading.name.clone(), q.reading.namespace.clone(), q.reading.total()))
+        .collect();
+    let ns = Some("myapp".to_string());
+    assert_eq!(found, [("critical".into(), ns.clone(), 3), ("idle".into(), ns, 0)]);
+}

@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod model;
-pub mod paths;
 pub mod runtime;
 pub mod snapshot;
 pub mod sources;

@@ -57,7 +57,7 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
         .general
         .audit_log
         .clone()
-        .unwrap_or_else(crate::paths::default_audit_log);
+        .unwrap_or_else(opsdeck_core::paths::default_audit_log);
     AuditLog::new(path, Identity::current())
 }
 

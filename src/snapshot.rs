@@ -35,7 +35,7 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
             "opsdeck".into(),
             serde_json::json!({
                 "version": env!("CARGO_PKG_VERSION"),
-                "generated_at": crate::model::time::rfc3339(SystemTime::now()),
+                "generated_at": opsdeck_core::time::rfc3339(SystemTime::now()),
                 "environment": config.general.environment,
             }),
         );

@@ -197,8 +197,8 @@ async fn sub_steps_written_by_an_operation_reach_the_app_too() {
 /// The custom-action template renderer against a real `sh`: whatever a value holds, the command
 /// receives it byte for byte as one argument, and the script never depends on the values.
 mod template_renderer {
-    use opsdeck::actions::command::run_argv;
-    use opsdeck::actions::custom::template::{RenderError, Template};
+    use opsdeck_core::exec::run_argv;
+    use opsdeck_core::exec::script::{RenderError, Template};
     use proptest::prelude::*;
     use std::time::Duration;
 

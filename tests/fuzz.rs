@@ -298,7 +298,7 @@ fn edited_json() -> impl Strategy<Value = (String, Vec<u8>)> {
 /// Every string in `v` (keys too) that a terminal would act on.
 fn unsafe_strings(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    let bad = |s: &str| s.chars().any(opsdeck::model::text::is_unsafe);
+    let bad = |s: &str| s.chars().any(opsdeck_core::text::is_unsafe);
     match v {
         Value::String(s) if bad(s) => out.push(s.clone()),
         Value::Array(items) => items.iter().for_each(|i| out.extend(unsafe_strings(i))),
@@ -346,7 +346,7 @@ fn every_es_parser(body: &[u8]) -> Result<(), TestCaseError> {
     if let Ok(rows) = &cat {
         for c in rows {
             for s in [&c.id, &c.name, &c.ip, &c.role, &c.master].into_iter().flatten() {
-                prop_assert!(!s.chars().any(opsdeck::model::text::is_unsafe), "cat node {s:?}");
+                prop_assert!(!s.chars().any(opsdeck_core::text::is_unsafe), "cat node {s:?}");
             }
         }
     }
@@ -401,8 +401,8 @@ proptest! {
 // --- hosts: df, du, find, supervisorctl status ---------------------------------------------------
 
 fn every_host_parser(bytes: &[u8]) {
-    use opsdeck::actions::command::CommandOutput;
     use opsdeck::sources::ssh::{df, files, supervisor};
+    use opsdeck_core::exec::CommandOutput;
     let text = String::from_utf8_lossy(bytes);
     let sizes = df::parse(&text);
     if let Ok(sizes) = &sizes {

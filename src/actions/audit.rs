@@ -3,7 +3,7 @@
 
 use super::{ActionPlan, Outcome};
 use crate::model::audit::{AuditEntry, AuditPhase};
-use crate::model::time::rfc3339;
+use opsdeck_core::time::rfc3339;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -147,14 +147,14 @@ impl AuditLog {
         // run), not swallow the line or block. Checked before opening (to say what it is), and on
         // the open file; O_NONBLOCK: opening a FIFO never waits for a reader.
         if let Ok(meta) = std::fs::metadata(&*self.path) {
-            crate::config::file::ensure_regular(&meta)?;
+            opsdeck_core::config::file::ensure_regular(&meta)?;
         }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&*self.path)?;
-        crate::config::file::ensure_regular(&file.metadata()?)?;
+        opsdeck_core::config::file::ensure_regular(&file.metadata()?)?;
         file.write_all(line.as_bytes())?;
         file.sync_all()?;
         if let Some(listener) = &self.listener {
@@ -167,7 +167,7 @@ impl AuditLog {
     /// of the log; unreadable lines are skipped. Only a regular file is read (a FIFO or a device is
     /// an error at once, never a wait), and what it says is made safe to show.
     pub fn read_recent(&self, limit: usize) -> std::io::Result<Vec<AuditEntry>> {
-        let mut file = match crate::config::file::open_regular(&self.path) {
+        let mut file = match opsdeck_core::config::file::open_regular(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),

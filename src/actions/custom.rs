@@ -1,15 +1,14 @@
 //! Custom actions from config (`[[actions]]`, like k9s plugins): a command template run over SSH
 //! or locally on the selected row, as a script whose values are its arguments ([`template`]).
 
-pub mod template;
-
 use super::command::{CommandOp, Transport};
 use super::{ActionPlan, Operation};
+use crate::config::CustomAction;
 use crate::config::ssh::SshConfig;
-use crate::config::{ConfigIssue, CustomAction};
-use crate::model::hosts::printable;
-use crate::sources::ssh::transport::Cmd;
-use template::{RenderError, Template};
+use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::exec::Cmd;
+use opsdeck_core::exec::script::{RenderError, Template};
+use opsdeck_core::text::clean;
 
 /// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
 pub fn shell_quote(value: &str) -> String {
@@ -188,7 +187,7 @@ fn described(scope: &str, name: &str, vars: &[(String, String)]) -> String {
     let value = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let kind = ROW_KINDS.iter().find(|k| k.scope == scope);
     let source_of = |n: &str| kind.and_then(|k| k.vars.iter().find(|(v, _)| *v == n)).map(|(_, s)| *s);
-    let shown = printable(value(name).unwrap_or(""));
+    let shown = clean(value(name).unwrap_or(""));
     let mut source = source_of(name);
     if source == Some(SAME_AS_ANOTHER) {
         // `name` is another placeholder's value: the one with the same value says what it is.
@@ -284,7 +283,7 @@ pub fn plan(
             description.push_str(&format!(
                 "\n  ${} = {{{{{name}}}}} = {}",
                 i + 1,
-                printable(&shell_quote(value))
+                clean(&shell_quote(value))
             ));
         }
     }
@@ -329,7 +328,7 @@ pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, i
                 format!("duplicate action name {:?}", a.name),
             ));
         }
-        if let Err(e) = crate::ui::keymap::parse_sequence(&a.key) {
+        if let Err(e) = opsdeck_core::keys::parse_sequence(&a.key) {
             issues.push(ConfigIssue::new(format!("actions[{i}].key"), e));
         }
         let known = scope_vars(&a.scope);
@@ -417,7 +416,7 @@ mod tests {
         let Operation::Command(c) = &p.op else {
             panic!("{:?}", p.op)
         };
-        crate::actions::command::run_argv(&c.argv, std::time::Duration::from_secs(5))
+        opsdeck_core::exec::run_argv(&c.argv, std::time::Duration::from_secs(5))
             .await
             .unwrap()
             .stdout
@@ -432,7 +431,7 @@ mod tests {
             run_on: "local".into(),
             risk: crate::actions::Risk::Low,
             description: String::new(),
-            timeout: crate::config::ConfigDuration::secs(5),
+            timeout: opsdeck_core::config::ConfigDuration::secs(5),
         }
     }
 
@@ -575,7 +574,7 @@ mod tests {
             run_on: "local".into(),
             risk: crate::actions::Risk::Low,
             description: String::new(),
-            timeout: crate::config::ConfigDuration::secs(5),
+            timeout: opsdeck_core::config::ConfigDuration::secs(5),
         };
         assert!(in_scope(&a("hosts"), "hosts"));
         assert!(in_scope(&a("hosts"), "hosts.filesystem"));
@@ -593,7 +592,7 @@ mod tests {
             run_on: run_on.into(),
             risk: crate::actions::Risk::Low,
             description: String::new(),
-            timeout: crate::config::ConfigDuration::secs(5),
+            timeout: opsdeck_core::config::ConfigDuration::secs(5),
         }
     }
 

@@ -1042,7 +1042,7 @@ impl ProcedureRun<'_> {
             "{}-step{}-{what}-{}",
             std::process::id(),
             self.step,
-            crate::model::time::rfc3339(std::time::SystemTime::now())
+            opsdeck_core::time::rfc3339(std::time::SystemTime::now())
         )
     }
 

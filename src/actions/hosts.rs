@@ -8,8 +8,9 @@ use super::custom::shell_quote;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::Config;
 use crate::config::ssh::{SshConfig, TransportKind};
-use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib, printable};
+use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib};
 use crate::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
+use opsdeck_core::text::clean;
 use std::time::Duration;
 
 /// The hosts operations the executor can run.
@@ -109,7 +110,7 @@ fn unusable_name(path: &str) -> Option<&'static str> {
 fn left_alone(f: &JunkFile) -> Option<String> {
     let why =
         unusable_name(&f.path).or_else(|| f.id.is_none().then_some("listed without its device:inode; poll again"))?;
-    Some(format!("{}: {why}", printable(&f.path)))
+    Some(format!("{}: {why}", clean(&f.path)))
 }
 
 /// How long a start/stop/restart may take to show in supervisor's status, by default.
@@ -196,7 +197,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
     let removals = junk
         .iter()
         .map(|f| {
-            let id = f.id.ok_or_else(|| format!("{}: no device:inode", printable(&f.path)))?;
+            let id = f.id.ok_or_else(|| format!("{}: no device:inode", clean(&f.path)))?;
             files::removal(&f.path, id, f.size_bytes, &h.junk_paths)
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -208,11 +209,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         on_host(&config.ssh, &host.name)
     );
     for f in &junk {
-        description.push_str(&format!(
-            "  {:>10}  {}\n",
-            human_bytes(f.size_bytes),
-            printable(&f.path)
-        ));
+        description.push_str(&format!("  {:>10}  {}\n", human_bytes(f.size_bytes), clean(&f.path)));
     }
     if !unreadable.is_empty() {
         description.push_str(&format!("Left alone, {} file(s):\n", unreadable.len()));
@@ -359,7 +356,7 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, listed: &[f
     // file as "vanished", and so removed.
     let refused: Vec<String> = listed
         .iter()
-        .filter_map(|r| unusable_name(&r.path).map(|why| format!("{}: {why}", printable(&r.path))))
+        .filter_map(|r| unusable_name(&r.path).map(|why| format!("{}: {why}", clean(&r.path))))
         .collect();
     if !refused.is_empty() {
         return Outcome::failed(format!("nothing removed: {}", refused.join("; ")));
@@ -384,8 +381,8 @@ async fn remove_files(ssh: &SshBackend, ctx: &ActionCtx, host: &str, listed: &[f
         return Outcome::failed(format!(
             "the removal script said nothing ({}): nothing is known to be removed",
             match out.status {
-                Some(c) => format!("exit {c}: {}", printable(out.last_line())),
-                None => format!("killed: {}", printable(out.last_line())),
+                Some(c) => format!("exit {c}: {}", clean(out.last_line())),
+                None => format!("killed: {}", clean(out.last_line())),
             }
         ));
     }
@@ -420,7 +417,7 @@ fn removal_outcome(
         human_bytes(bytes)
     );
     if !removed.is_empty() {
-        let names: Vec<String> = removed_paths.iter().map(|p| printable(p)).collect();
+        let names: Vec<String> = removed_paths.iter().map(|p| clean(p).into_owned()).collect();
         summary.push_str(&format!(": {}", names.join(", ")));
     }
     let not_removed: Vec<String> = listed
@@ -429,12 +426,12 @@ fn removal_outcome(
         .filter_map(|(r, fate)| {
             let why = match fate {
                 Removed::Removed => return None,
-                Removed::Vanished(why) => format!("vanished: {}", printable(why)),
-                Removed::Changed(why) => format!("changed since planned, left alone: {}", printable(why)),
-                Removed::Failed(why) => format!("could not be removed: {}", printable(why)),
+                Removed::Vanished(why) => format!("vanished: {}", clean(why)),
+                Removed::Changed(why) => format!("changed since planned, left alone: {}", clean(why)),
+                Removed::Failed(why) => format!("could not be removed: {}", clean(why)),
                 Removed::Unknown => "unknown: the host said nothing about it".into(),
             };
-            Some(format!("{} ({why})", printable(&r.path)))
+            Some(format!("{} ({why})", clean(&r.path)))
         })
         .collect();
     if !not_removed.is_empty() {
@@ -613,7 +610,7 @@ junk_paths = ["/data/es"]
         for why in [
             "name is not valid UTF-8; remove it by hand",
             "core.1: listed without its device:inode",
-            "/data/es/\\u{1b}[2Jcore.2: name has control characters; remove it by hand",
+            "/data/es/\u{fffd}core.2: name has control characters; remove it by hand",
         ] {
             assert!(p.description.contains(why), "{}", p.description);
         }

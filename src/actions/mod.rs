@@ -7,7 +7,6 @@ pub mod custom;
 pub mod elasticsearch;
 pub mod executor;
 pub mod hosts;
-pub mod output;
 pub mod pillows;
 pub mod plan;
 pub mod queues;

@@ -1,7 +1,7 @@
 //! Remediation actions for pillows: restart processes through supervisor (then verify RUNNING and that
 //! their partitions advance), and move a stopped pillow's checkpoint to the log end.
 
-use super::command::{CommandOp, CommandOutput, Transport, run_argv};
+use super::command::{CommandOp, Transport};
 use super::hosts::call_text;
 use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::pillows::{PillowConfig, PillowsConfig};
@@ -9,7 +9,8 @@ use crate::config::ssh::SshConfig;
 use crate::model::pillows::{CheckpointKind, Partition, PartitionStatus, Pillow, ProcessRef};
 use crate::sources::pillows::checkpoints::CheckpointMove;
 use crate::sources::ssh::supervisor::{check_name, template_words};
-use crate::sources::ssh::transport::Cmd;
+use opsdeck_core::exec::Cmd;
+use opsdeck_core::exec::{CommandOutput, run_argv};
 use std::collections::BTreeMap;
 use std::time::Duration;
 

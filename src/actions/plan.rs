@@ -1,30 +1,9 @@
 //! An action, fully resolved before anyone confirms it: what, where, exactly how, and how we will know it worked.
 
 use super::Operation;
+pub use opsdeck_core::action::Risk;
 use serde::Serialize;
-use std::fmt;
 use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Risk {
-    /// Safe to repeat; confirmed with a yes/no dialog.
-    Low,
-    /// Changes the fleet; confirmed with a yes/no dialog.
-    Medium,
-    /// Loses data or capacity if wrong; the target's name must be typed.
-    High,
-}
-
-impl fmt::Display for Risk {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Risk::Low => "low",
-            Risk::Medium => "medium",
-            Risk::High => "high",
-        })
-    }
-}
 
 /// Everything the confirm dialog shows and the executor runs.
 #[derive(Debug, Clone)]

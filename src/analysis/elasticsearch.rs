@@ -358,7 +358,7 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
 
 /// `03:12 UTC`: the wall-clock time of an event, as an on-call engineer matches it against logs.
 pub fn clock(t: std::time::SystemTime) -> String {
-    let stamp = crate::model::time::rfc3339(t);
+    let stamp = opsdeck_core::time::rfc3339(t);
     format!("{} UTC", stamp.get(11..16).unwrap_or(&stamp))
 }
 

@@ -182,7 +182,7 @@ fn evaluate_samples(
         eval.status = PartitionStatus::Stop;
         eval.verdict = format!(
             "stopped: checkpoint on {name} has not moved for {} while {lag} changes wait",
-            crate::model::time::short_duration(Duration::from_secs_f64(written_for))
+            opsdeck_core::time::short_duration(Duration::from_secs_f64(written_for))
         );
         return eval;
     }
@@ -190,7 +190,7 @@ fn evaluate_samples(
         eval.status = PartitionStatus::Stall;
         eval.verdict = format!(
             "stalled: checkpoint on {name} is rewritten but stuck at {committed} for {}",
-            crate::model::time::short_duration(Duration::from_secs_f64(flat_for))
+            opsdeck_core::time::short_duration(Duration::from_secs_f64(flat_for))
         );
         return eval;
     }
@@ -201,7 +201,7 @@ fn evaluate_samples(
             eval.status = PartitionStatus::Ok;
             eval.verdict = format!(
                 "lagging {lag}, recovering: about {} to catch up",
-                crate::model::time::short_duration(Duration::from_secs_f64(eta))
+                opsdeck_core::time::short_duration(Duration::from_secs_f64(eta))
             );
         }
         (Some(c), Some(pr)) => {
@@ -382,7 +382,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
                 Severity::Ok,
                 format!(
                     "recovering: about {} to catch up",
-                    crate::model::time::short_duration(Duration::from_secs_f64(eta))
+                    opsdeck_core::time::short_duration(Duration::from_secs_f64(eta))
                 ),
             )),
             Recovery::NotRecovering => Some((
@@ -417,7 +417,7 @@ fn verdicts(pillow: &Pillow, lagging: &[&Partition], s: &EvalSettings) -> Vec<Ve
                 severity,
                 format!(
                     "changes are {} behind on {}",
-                    crate::model::time::short_duration(Duration::from_secs_f64(t)),
+                    opsdeck_core::time::short_duration(Duration::from_secs_f64(t)),
                     worst.key()
                 ),
             ));

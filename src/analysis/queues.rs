@@ -6,8 +6,8 @@ use crate::config::Config;
 use crate::config::aws::AwsConfig;
 use crate::model::alert::AlertTarget;
 use crate::model::queues::{Capacity, QueueState, QueuesState, Sample, TableInfo};
-use crate::model::time::short_duration;
 use crate::model::{Alert, Severity};
+use opsdeck_core::time::short_duration;
 use std::time::Duration;
 
 /// Samples of the recent past used for the trend line (older ones describe a different regime).

@@ -15,11 +15,12 @@ use crate::actions::{ActionPlan, Progress};
 use crate::config::Config;
 use crate::model::Fleet;
 use crate::sources::runner::Polled;
-use crate::ui::keymap::{ActionCatalog, GLOBAL, KeyCombo, Keymap, TABLE};
+use crate::ui::keymap::{ActionCatalog, GLOBAL, Keymap, TABLE};
 use crate::ui::panes::Tab;
 use crate::ui::theme::Theme;
 use crate::ui::view::{Tone, ViewCtx};
 use crossterm::event::KeyEvent;
+use opsdeck_core::keys::KeyCombo;
 use overlay::Overlay;
 use screen::Screen;
 use std::collections::BTreeMap;
@@ -221,7 +222,7 @@ impl App {
 
     pub fn toast(&mut self, text: impl Into<String>, tone: Tone) {
         // Toasts quote remote text (errors, command output): nothing in it may drive the terminal.
-        let text = crate::model::text::clean_owned(text.into());
+        let text = opsdeck_core::text::clean_owned(text.into());
         tracing::info!(toast = %text);
         let ttl = if tone == Tone::Crit { 10 } else { 5 };
         self.toasts.push(Toast {

@@ -7,11 +7,12 @@ use crate::actions::executor::ActionEvent;
 use crate::actions::{ActionPlan, OutcomeResult};
 use crate::model::logs::LogSource;
 use crate::sources::ssh::TailCommand;
-use crate::ui::keymap::{KeyCombo, Resolution};
+use crate::ui::keymap::Resolution;
 use crate::ui::panes::Tab;
 use crate::ui::panes::logs::TailView;
 use crate::ui::view::{ActionOffer, Tone, View, ViewCtx};
 use crossterm::event::{KeyEvent, KeyEventKind};
+use opsdeck_core::keys::KeyCombo;
 
 /// Built-in actions valid in every pane, with their help text.
 pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[

@@ -1,6 +1,6 @@
 //! Config section for AWS: SQS queues and DynamoDB tables (the queues pane).
 
-use super::{ConfigDuration, ConfigIssue, duration};
+use opsdeck_core::config::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -1,6 +1,6 @@
 //! Config section for the Elasticsearch (or OpenSearch) cluster.
 
-use super::{ConfigDuration, ConfigIssue, duration};
+use opsdeck_core::config::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::path::PathBuf;
 

@@ -2,11 +2,12 @@
 //! source reports, worked out from the config. Also the config checks that tie pillows and nodes to
 //! the `[ssh]` hosts their logs and commands go through.
 
+use super::Config;
 use super::elasticsearch::DEFAULT_LOG_FILE;
 use super::pillows::PillowConfig;
-use super::{Config, ConfigIssue};
 use crate::model::logs::LogSource;
 use crate::model::pillows::ProcessRef;
+use opsdeck_core::config::ConfigIssue;
 
 /// Placeholders a pillow's `log_file` may use.
 const PILLOW_VARS: &[&str] = &["pillow", "n", "program"];

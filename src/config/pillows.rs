@@ -1,7 +1,7 @@
 //! Config section for pillows: Kafka consumer groups and Postgres checkpoint tables.
 
-use super::{ConfigDuration, ConfigIssue, duration};
 use crate::model::pillows::{Assignment, CheckpointKind, EvalSettings, ProcessRef};
+use opsdeck_core::config::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 //! logs = ["/var/log/elasticsearch/es.log"]
 //! ```
 
-use super::{ConfigDuration, ConfigIssue, duration};
+use opsdeck_core::config::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::path::PathBuf;
 

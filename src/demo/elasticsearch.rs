@@ -181,8 +181,8 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
         .map(|n| (n, crate::sources::ssh::LOCAL.to_string()))
         .collect();
     es.url = server.url.clone();
-    es.refresh = Some(crate::config::ConfigDuration::secs(2));
-    es.bounce_timeout = crate::config::ConfigDuration::secs(600);
+    es.refresh = Some(opsdeck_core::config::ConfigDuration::secs(2));
+    es.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(600);
     es.demo_bounce = true;
     let stop = demo.cancel.clone();
     let cancel = server.cancel.clone();

@@ -175,8 +175,8 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     let ssh = &mut demo.config.ssh;
     ssh.hosts.extend(hosts);
     ssh.supervisor_command = "supervisorctl {action} {program}".into();
-    ssh.refresh = Some(crate::config::ConfigDuration::secs(3));
-    ssh.command_timeout = crate::config::ConfigDuration::secs(10);
+    ssh.refresh = Some(opsdeck_core::config::ConfigDuration::secs(3));
+    ssh.command_timeout = opsdeck_core::config::ConfigDuration::secs(10);
     ssh.tail_lines = 20;
     let cancel = demo.cancel.clone();
     tokio::spawn(async move {
@@ -208,7 +208,7 @@ fn append(path: &PathBuf, line: &str) -> std::io::Result<()> {
 
 /// One half-second of life for the demo hosts.
 fn life(root: &Path, n: u64) -> std::io::Result<()> {
-    let stamp = crate::model::time::rfc3339(std::time::SystemTime::now());
+    let stamp = opsdeck_core::time::rfc3339(std::time::SystemTime::now());
     // web-1: access log lines, now and then a burst of 5xx; its cache fills the disk until rotated.
     let web = root.join("web-1");
     let paths = ["/", "/api/cases", "/a/form/123", "/static/app.js", "/api/sync"];

@@ -41,7 +41,7 @@ impl DemoFleet {
         };
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));
-        demo.config.general.refresh = crate::config::ConfigDuration::secs(2);
+        demo.config.general.refresh = opsdeck_core::config::ConfigDuration::secs(2);
         pillows::start(&mut demo).await?;
         elasticsearch::start(&mut demo).await?;
         queues::start(&mut demo).await?;
@@ -55,7 +55,7 @@ impl DemoFleet {
             run_on: "{{host}}".into(),
             risk: crate::actions::Risk::Low,
             description: "load and uptime of the selected host (a custom [[actions]] entry)".into(),
-            timeout: crate::config::ConfigDuration::secs(20),
+            timeout: opsdeck_core::config::ConfigDuration::secs(20),
         });
         Ok(demo)
     }

@@ -13,12 +13,12 @@
 //! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
 
 use super::DemoFleet;
-use crate::config::ConfigDuration;
 use crate::config::pillows::{PillowConfig, PillowThresholds, PillowsConfig};
 use crate::model::pillows::Assignment;
 use crate::sources::pillows::checkpoints::{
     CheckpointRow, CheckpointStore, SimulatedCheckpointStore, register_simulated,
 };
+use opsdeck_core::config::ConfigDuration;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::mocking::MockCluster;

@@ -695,7 +695,7 @@ pub fn demo_config(endpoint: &str) -> AwsConfig {
         queue_prefixes: vec!["thumb".into(), "reports".into()],
         tables: vec!["TileIndex".into(), "idIndex".into()],
         table_prefixes: vec!["sess".into()],
-        timeout: crate::config::ConfigDuration::secs(3),
+        timeout: opsdeck_core::config::ConfigDuration::secs(3),
         redrive_rate: 2,
         ..Default::default()
     }

@@ -47,7 +47,7 @@ impl AuditEntry {
             &mut self.result,
             &mut self.detail,
         ] {
-            super::text::clean_in_place(field);
+            opsdeck_core::text::clean_in_place(field);
         }
     }
 }

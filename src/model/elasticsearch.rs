@@ -686,7 +686,7 @@ pub struct ShardCounts {
 pub struct DepartedNode {
     /// The node as last seen.
     pub node: EsNode,
-    #[serde(serialize_with = "crate::model::time::serialize_rfc3339")]
+    #[serde(serialize_with = "opsdeck_core::time::serialize_rfc3339")]
     pub left_at: SystemTime,
     pub acknowledged: bool,
 }

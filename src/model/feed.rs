@@ -25,9 +25,9 @@ pub struct Feed<T> {
     pub status: FeedStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(serialize_with = "crate::model::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
     pub polled_at: Option<SystemTime>,
-    #[serde(serialize_with = "crate::model::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
     pub last_ok: Option<SystemTime>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,

@@ -25,9 +25,9 @@ pub struct HostStatus {
     /// Why the last poll of this host failed (connection, host key, timeout...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(serialize_with = "crate::model::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
     pub polled_at: Option<SystemTime>,
-    #[serde(serialize_with = "crate::model::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
     pub last_ok: Option<SystemTime>,
     /// 1, 5 and 15 minute load averages.
     pub load: Option<[f64; 3]>,
@@ -191,7 +191,7 @@ pub struct DuReport {
     pub entries: Vec<(String, u64)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(serialize_with = "crate::model::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
     pub finished_at: Option<SystemTime>,
 }
 
@@ -312,22 +312,6 @@ impl FeedData for HostsState {
             }
         }
     }
-}
-
-/// A name as shown to a person: control characters (a newline in a file name) escaped, the rest as is.
-pub fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// "1.2 GiB" from KiB.

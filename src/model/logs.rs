@@ -233,7 +233,7 @@ impl LogsState {
                     tail.state = TailState::Streaming;
                 }
                 for text in lines {
-                    let mut text = crate::model::text::clean_owned(text);
+                    let mut text = opsdeck_core::text::clean_owned(text);
                     if text.len() > MAX_LINE {
                         let mut cut = MAX_LINE;
                         while !text.is_char_boundary(cut) {

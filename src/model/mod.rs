@@ -9,8 +9,6 @@ pub mod hosts;
 pub mod logs;
 pub mod pillows;
 pub mod queues;
-pub mod text;
-pub mod time;
 
 pub use alert::{Alert, Severity};
 pub use feed::{Feed, FeedStatus};

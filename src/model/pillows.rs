@@ -7,7 +7,7 @@
 
 use super::alert::Severity;
 use super::fleet::FeedData;
-use super::time::serialize_opt_rfc3339;
+use opsdeck_core::time::serialize_opt_rfc3339;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};

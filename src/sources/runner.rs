@@ -65,7 +65,7 @@ async fn poll_supervised(poller: &mut dyn Poller, first: bool) -> SourceUpdate {
 
 fn clean_error(update: SourceUpdate) -> SourceUpdate {
     fn clean<T>(r: Result<T, String>) -> Result<T, String> {
-        r.map_err(crate::model::text::clean_owned)
+        r.map_err(opsdeck_core::text::clean_owned)
     }
     match update {
         SourceUpdate::Pillows(r) => SourceUpdate::Pillows(clean(r)),

@@ -2,12 +2,12 @@
 
 use crate::app::App;
 use crate::app::overlay::Overlay;
-use crate::model::time::age;
 use crate::model::{FeedStatus, SourceKind};
 use crate::ui::panes::Tab;
 use crate::ui::theme::{Slot, Theme};
 use crate::ui::view::Tone;
 use crate::ui::widgets::{dialog, table, text};
+use opsdeck_core::time::age;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

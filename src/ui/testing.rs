@@ -4,10 +4,10 @@
 use crate::actions::ActionPlan;
 use crate::app::{App, Effect, Env, Event, action_catalog};
 use crate::config::Config;
-use crate::ui::keymap::KeyCombo;
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck_core::keys::KeyCombo;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

@@ -181,7 +181,7 @@ impl Theme {
         if let Some(dir) = user_dir {
             let path = dir.join("themes").join(format!("{name}.toml"));
             if path.is_file() {
-                let text = crate::config::file::read_regular_text(&path, crate::config::file::TEXT_CAP)
+                let text = opsdeck_core::config::file::read_regular_text(&path, opsdeck_core::config::file::TEXT_CAP)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 return Theme::parse(name, &text).map_err(|e| format!("{}: {e}", path.display()));
             }

@@ -40,8 +40,8 @@ pub fn small_cluster() -> SimCluster {
 pub fn config_for(url: &str) -> Config {
     let mut c = Config::default();
     c.elasticsearch.url = url.into();
-    c.elasticsearch.request_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(5));
-    c.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(30));
+    c.elasticsearch.request_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(5));
+    c.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(30));
     c
 }
 

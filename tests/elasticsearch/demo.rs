@@ -96,7 +96,7 @@ async fn demo_bounce_procedure_completes_by_itself() {
         .name
         .clone();
     let mut config = demo.config.clone();
-    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(30));
+    config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(30));
     let plan = act::plan_procedure(
         &s,
         &config,

@@ -74,7 +74,7 @@ async fn a_controlled_bounce_restarts_the_node_through_supervisor_and_waits_for_
     config.ssh = sshd.config(vec![host]);
     config.ssh.supervisor_command = sup.template();
     config.elasticsearch.restart_program = Some("elasticsearch".into());
-    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration::secs(60);
+    config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(60);
     assert!(config.validate().is_empty(), "{:?}", config.validate());
 
     let es = EsBackend::connect(&config).await.unwrap().expect("configured");

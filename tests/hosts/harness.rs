@@ -165,8 +165,8 @@ impl Sshd {
             known_hosts: Some(self.path("known_hosts")),
             config_file: Some(self.path("ssh_config")),
             control_dir: Some(self.path("ctl")),
-            command_timeout: opsdeck::config::ConfigDuration::secs(10),
-            connect_timeout: opsdeck::config::ConfigDuration::secs(5),
+            command_timeout: opsdeck_core::config::ConfigDuration::secs(10),
+            connect_timeout: opsdeck_core::config::ConfigDuration::secs(5),
             ..SshConfig::default()
         }
     }

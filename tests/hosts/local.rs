@@ -35,7 +35,7 @@ echo "/dev/root 1000 900 100 90% /""#;
                 "echo 'Segmentation fault'; head -c 300 /dev/urandom",
             ),
         ],
-        command_timeout: opsdeck::config::ConfigDuration::secs(4),
+        command_timeout: opsdeck_core::config::ConfigDuration::secs(4),
         ..SshConfig::default()
     };
     let b = SshBackend::new(&cfg).unwrap();

@@ -369,7 +369,7 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
 
     // A script given a hostile value as its argument: the words are quoted once for the remote
     // shell, and the script's "$1" is the value, byte for byte.
-    let script = opsdeck::sources::ssh::transport::Cmd::argv(["sh", "-c", r#"printf %s "$1""#, "opsdeck", &evil]);
+    let script = opsdeck_core::exec::Cmd::argv(["sh", "-c", r#"printf %s "$1""#, "opsdeck", &evil]);
     let out = b.run(&host.name, &script, Duration::from_secs(10)).await.unwrap();
     assert_eq!(out.stdout, evil);
     for c in &canaries {

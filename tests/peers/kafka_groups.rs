@@ -40,7 +40,7 @@ async fn a_live_group_is_read_without_joining_and_its_member_is_never_rebalanced
     let before = heartbeats(&home).len();
 
     let mut c = config(&brokers, vec![group_pillow(&group, &topic)]);
-    c.thresholds.checkpoint_grace = opsdeck::config::ConfigDuration::secs(60);
+    c.thresholds.checkpoint_grace = opsdeck_core::config::ConfigDuration::secs(60);
     let backend = PillowsBackend::new(&c).unwrap();
     let t0 = SystemTime::now();
     let mut state = None;

@@ -155,7 +155,7 @@ fn cleanup(method: reqwest::Method, url: String, body: Option<Value>) {
 pub fn config_for(url: &str) -> Config {
     let mut c = Config::default();
     c.elasticsearch.url = url.into();
-    c.elasticsearch.request_timeout = opsdeck::config::ConfigDuration::secs(30);
+    c.elasticsearch.request_timeout = opsdeck_core::config::ConfigDuration::secs(30);
     c
 }
 

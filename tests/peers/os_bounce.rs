@@ -44,7 +44,7 @@ async fn a_controlled_bounce_restarts_a_node_through_supervisor_and_waits_for_it
         .elasticsearch
         .node_hosts
         .insert("node-3".into(), "opensearch-peers".into());
-    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration::secs(180);
+    config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(180);
     assert!(config.validate().is_empty(), "{:?}", config.validate());
     let pid_before = supervisor_pid(&conf, "node-3");
     let before = state(&url).await;

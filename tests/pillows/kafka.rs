@@ -132,7 +132,7 @@ async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
         .unwrap()
         .port();
     let mut c = config(&format!("127.0.0.1:{port}"), vec![group_pillow("ucr", &["case-sql"])]);
-    c.timeout = opsdeck::config::ConfigDuration::secs(2);
+    c.timeout = opsdeck_core::config::ConfigDuration::secs(2);
     let backend = PillowsBackend::new(&c).unwrap();
     let started = Instant::now();
     let err = backend.read(&backend.config.pillows).await.unwrap_err();

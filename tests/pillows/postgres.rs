@@ -73,7 +73,7 @@ async fn checkpoint_rows_join_kafka_log_offsets() {
     );
     // Lagging and its row untouched past the grace period → stopped.
     let mut c2 = c.clone();
-    c2.thresholds.checkpoint_grace = opsdeck::config::ConfigDuration::secs(60);
+    c2.thresholds.checkpoint_grace = opsdeck_core::config::ConfigDuration::secs(60);
     let old = SystemTime::now() - Duration::from_secs(600);
     client
         .execute(

@@ -96,7 +96,7 @@ async fn expired_credentials_access_denied_and_throttling_are_explained() {
     // A hung endpoint: every call ends at the SDK's operation timeout, not never.
     *mode.lock().unwrap() = "hang";
     let mut quick = cfg.clone();
-    quick.timeout = opsdeck::config::ConfigDuration::secs(1);
+    quick.timeout = opsdeck_core::config::ConfigDuration::secs(1);
     let aws = backend(&quick).await;
     let started = std::time::Instant::now();
     let err = aws.poll(&mut urls).await.unwrap_err();

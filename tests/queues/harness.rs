@@ -3,10 +3,10 @@
 use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{self, ActionEvent};
 use opsdeck::actions::{ActionPlan, Outcome};
-use opsdeck::config::ConfigDuration;
 use opsdeck::config::aws::AwsConfig;
 use opsdeck::sources::Backends;
 use opsdeck::sources::aws::AwsBackend;
+use opsdeck_core::config::ConfigDuration;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -158,7 +158,7 @@ impl EsClient {
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &c.ca_file {
             // A CA bundle is kilobytes; a FIFO or a device there must not hang or fill the memory.
-            let pem = crate::config::file::read_regular(path, crate::config::file::TEXT_CAP)
+            let pem = opsdeck_core::config::file::read_regular(path, opsdeck_core::config::file::TEXT_CAP)
                 .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| format!("elasticsearch.ca_file {}: {e}", path.display()))?;
@@ -184,7 +184,7 @@ impl EsClient {
     pub fn new(url: &str, timeout: Duration) -> Result<Self, String> {
         Self::from_config(&EsConfig {
             url: url.into(),
-            request_timeout: crate::config::ConfigDuration(timeout),
+            request_timeout: opsdeck_core::config::ConfigDuration(timeout),
             ..EsConfig::default()
         })
     }
@@ -307,7 +307,7 @@ fn status_error(status: u16, body: &[u8]) -> EsError {
         reason.chars().take(300).collect()
     };
     // The cluster's words, shown on a terminal.
-    let clean = crate::model::text::clean_owned;
+    let clean = opsdeck_core::text::clean_owned;
     EsError::Status {
         status,
         kind: kind.map(clean),

@@ -43,7 +43,7 @@ fn may_hold_unsafe_text(body: &[u8]) -> bool {
 
 /// Replaces what a terminal would act on in every string and key of `v`.
 pub fn clean_json(v: &mut Value) {
-    use crate::model::text::{clean, clean_in_place};
+    use opsdeck_core::text::{clean, clean_in_place};
     match v {
         Value::String(s) => clean_in_place(s),
         Value::Array(items) => items.iter_mut().for_each(clean_json),

@@ -1,8 +1,8 @@
 //! Files on a host: junk (crash dumps) found with `find`, removal, and `du` scans.
 //! Every path travels as its own argv word (quoted for the remote shell), never inside a script.
 
-use super::transport::Cmd;
 use crate::model::hosts::{FileId, JunkFile};
+use opsdeck_core::exec::Cmd;
 
 /// `find` under `paths` for files matching `patterns`, printing device:inode, size, mtime and path
 /// NUL-terminated (so newlines in names cannot split a record).
@@ -338,14 +338,14 @@ mod tests {
         std::fs::write(dir.path().join("nodes/x"), vec![1u8; 8192]).unwrap();
         std::fs::write(dir.path().join("java_pid1.hprof"), vec![1u8; 8192]).unwrap();
         let d = dir.path().to_str().unwrap();
-        let out = crate::actions::command::run_local(&du_command(d, 10).to_shell(), std::time::Duration::from_secs(10))
+        let out = opsdeck_core::exec::run_local(&du_command(d, 10).to_shell(), std::time::Duration::from_secs(10))
             .await
             .unwrap();
         let paths: Vec<String> = out.stdout.lines().filter_map(parse_du_line).map(|(p, _)| p).collect();
         assert!(paths.contains(&format!("{d}/java_pid1.hprof")), "{paths:?}");
         assert!(paths.contains(&format!("{d}/nodes")), "{paths:?}");
         assert!(!paths.contains(&format!("{d}/nodes/x")), "{paths:?}");
-        let children = crate::actions::command::run_local(
+        let children = opsdeck_core::exec::run_local(
             &count_children_command(d).to_shell(),
             std::time::Duration::from_secs(10),
         )

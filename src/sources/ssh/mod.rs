@@ -6,7 +6,7 @@
 //! [`SshBackend`] is `ctx.backends.ssh` in actions. It is cheap to clone and shares one multiplexed
 //! master connection per host with the pollers and tails.
 //!
-//! - [`SshBackend::run`]`(host, cmd, timeout)`: a [`transport::Cmd`], the words the program gets. Values
+//! - [`SshBackend::run`]`(host, cmd, timeout)`: a [`Cmd`], the words the program gets. Values
 //!   travel as words of their own (a script takes them as `"$1"`…: `sh -c SCRIPT NAME VALUE…`), never
 //!   pasted into shell text. Custom `[[actions]]` run this way (`actions::custom::template`).
 //! - Supervisor, with the host's configured template (`sudo -n supervisorctl {action} {program}` by
@@ -40,7 +40,6 @@ pub mod transport;
 
 use super::Poller;
 use super::runner::Polled;
-use crate::actions::command::CommandOutput;
 use crate::config::Config;
 use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
 use crate::model::SourceKind;
@@ -48,6 +47,8 @@ use crate::model::fleet::SourceUpdate;
 use crate::model::hosts::{DuReport, HostPoll, Program, ProgramState};
 use crate::model::logs::{LogEvent, LogSource, TailState};
 use futures::future::BoxFuture;
+use opsdeck_core::exec::Cmd;
+use opsdeck_core::exec::CommandOutput;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -55,7 +56,7 @@ use std::time::{Duration, SystemTime};
 pub use supervisor::SupervisorAction;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use transport::{Cmd, HostTransport};
+use transport::HostTransport;
 
 /// Why a supervisor action did not end as asked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! supervisorctl: commands from the configured template, and `status` output → programs.
 
-use super::transport::Cmd;
-use crate::actions::command::CommandOutput;
 use crate::model::hosts::{Program, ProgramState};
+use opsdeck_core::exec::Cmd;
+use opsdeck_core::exec::CommandOutput;
 
 /// What supervisorctl is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -151,7 +151,7 @@ fn parse_line(line: &str) -> Option<Program> {
     let name = it.next()?;
     let state = ProgramState::parse(it.next()?)?;
     let rest_start = line.find(state.as_str())? + state.as_str().len();
-    let description = crate::model::hosts::printable(line[rest_start..].trim());
+    let description = opsdeck_core::text::clean(line[rest_start..].trim()).into_owned();
     let mut pid = None;
     let mut uptime_secs = None;
     if let Some(r) = description.strip_prefix("pid ") {

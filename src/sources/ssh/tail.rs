@@ -5,10 +5,11 @@
 
 use super::lines::Lines;
 use super::supervisor::{self, SupervisorAction};
-use super::transport::{Cmd, HostTransport, Streaming};
+use super::transport::{HostTransport, Streaming};
 use crate::model::fleet::SourceUpdate;
 use crate::model::logs::{LogEvent, LogTarget, TailState};
 use crate::sources::runner::Polled;
+use opsdeck_core::exec::Cmd;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;

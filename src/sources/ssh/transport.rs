@@ -6,64 +6,28 @@
 //! dead master is dropped and reconnected with backoff; the host key is checked strictly against
 //! known_hosts (`StrictHostKeyChecking=yes`, `BatchMode=yes`, never accept-new).
 
-use crate::actions::command::CommandOutput;
-use crate::actions::custom::shell_quote;
 use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
 use openssh::{KnownHosts, Session, SessionBuilder};
+use opsdeck_core::exec::CommandOutput;
+use opsdeck_core::exec::{Cmd, quote_words};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
-/// A command for a host, as the words its program receives. Each word is shell-quoted on its way
-/// to a remote shell (which sshd runs it through once) and passed as is locally, with no shell at
-/// all: no value is ever pasted into script text. A script is `sh -c SCRIPT NAME ARG…`, with a
-/// fixed SCRIPT that reads its values from its arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cmd {
-    Argv(Vec<String>),
-}
-
-impl Cmd {
-    pub fn argv<I: IntoIterator<Item = S>, S: Into<String>>(words: I) -> Self {
-        Cmd::Argv(words.into_iter().map(Into::into).collect())
+/// The words that really run for `cmd`. Always the C locale: ssh forwards the user's LANG, and a
+/// German `df` header ("Dateisystem") must not break the parser. With a `limit`, `timeout` on the
+/// host ends the command there too, a little before we give up on it: a channel we merely abandon
+/// leaves the command running and holding one of sshd's sessions.
+pub fn bounded(cmd: &Cmd, limit: Option<Duration>) -> Vec<String> {
+    let mut words: Vec<String> = vec!["env".into(), "LC_ALL=C".into()];
+    if let Some(limit) = limit {
+        let secs = limit.saturating_sub(REMOTE_GRACE).as_secs().max(1);
+        words.extend(["timeout".into(), "-k".into(), "2".into(), secs.to_string()]);
     }
-
-    /// Run through `prefix` (`sudo -n`): each prefix word its own argv word.
-    pub fn prefixed(self, prefix: &[String]) -> Cmd {
-        let Cmd::Argv(argv) = self;
-        let mut words = prefix.to_vec();
-        words.extend(argv);
-        Cmd::Argv(words)
-    }
-
-    /// As shell text: every word quoted. (What a remote shell receives is this inside the
-    /// [`Cmd::bounded`] wrapper.)
-    pub fn to_shell(&self) -> String {
-        let Cmd::Argv(words) = self;
-        quote_words(words)
-    }
-
-    /// The words that really run. Always the C locale: ssh forwards the user's LANG, and a German
-    /// `df` header ("Dateisystem") must not break the parser. With a `limit`, `timeout` on the host
-    /// ends the command there too, a little before we give up on it: a channel we merely abandon
-    /// leaves the command running and holding one of sshd's sessions.
-    pub fn bounded(&self, limit: Option<Duration>) -> Vec<String> {
-        let mut words: Vec<String> = vec!["env".into(), "LC_ALL=C".into()];
-        if let Some(limit) = limit {
-            let secs = limit.saturating_sub(REMOTE_GRACE).as_secs().max(1);
-            words.extend(["timeout".into(), "-k".into(), "2".into(), secs.to_string()]);
-        }
-        let Cmd::Argv(argv) = self;
-        words.extend(argv.iter().cloned());
-        words
-    }
-}
-
-/// Each word shell-quoted, joined by spaces.
-fn quote_words(words: &[String]) -> String {
-    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
+    words.extend(cmd.words().iter().cloned());
+    words
 }
 
 /// How much earlier than us a command's own `timeout` fires, so its exit (124) reaches us first.
@@ -292,7 +256,7 @@ impl HostTransport {
     /// Runs `cmd` to completion. Waiting for a free session and running each get `timeout`;
     /// connecting has its own limit (`connect_timeout`), so a slow login is never cut off half-way
     /// (it would leave no error, no backoff and an orphaned ssh). The command is also bounded on the
-    /// host itself ([`Cmd::bounded`]).
+    /// host itself ([`bounded`]).
     pub async fn run(&self, cmd: &Cmd, timeout: Duration) -> Result<CommandOutput, String> {
         let _permit = tokio::time::timeout(timeout, self.permit()).await.map_err(|_| {
             format!(
@@ -301,14 +265,12 @@ impl HostTransport {
                 humantime::format_duration(timeout)
             )
         })??;
-        let words = cmd.bounded(Some(timeout));
+        let words = bounded(cmd, Some(timeout));
         let started = Instant::now();
         let out = match self.kind {
-            TransportKind::Local => {
-                crate::actions::command::run_process(local_command(&words, &self.path_prepend), timeout)
-                    .await
-                    .map_err(|e| format!("{e} on {}", self.name))?
-            }
+            TransportKind::Local => opsdeck_core::exec::run_process(local_command(&words, &self.path_prepend), timeout)
+                .await
+                .map_err(|e| format!("{e} on {}", self.name))?,
             TransportKind::Ssh => self.run_remote(&quote_words(&words), timeout).await?,
         };
         // `timeout` stopped it (124, or 137 when it had to KILL): unless the command itself exited
@@ -364,7 +326,7 @@ impl HostTransport {
         self.tail_limit
     }
 
-    /// Starts a long-running command with piped stdin/stdout (in the C locale, see [`Cmd::bounded`]).
+    /// Starts a long-running command with piped stdin/stdout (in the C locale, see [`bounded`]).
     /// A `long_running` stream (a tail, a du scan) takes one of the host's tail slots
     /// (`ssh.max_tails`), so it never holds a slot the polls need; anything else a command slot.
     /// Closing stdin must end it: run it under [`super::tail::watchdog`].
@@ -378,7 +340,7 @@ impl HostTransport {
         } else {
             self.permit().await?
         };
-        let words = cmd.bounded(None);
+        let words = bounded(cmd, None);
         match self.kind {
             TransportKind::Local => {
                 let mut command = local_command(&words, &self.path_prepend);
@@ -386,7 +348,7 @@ impl HostTransport {
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped());
-                let (group, mut child) = crate::actions::command::ProcessGroup::spawn(&mut command)
+                let (group, mut child) = opsdeck_core::exec::ProcessGroup::spawn(&mut command)
                     .map_err(|e| format!("cannot run {}: {e}", quote_words(&words)))?;
                 let stdin = child.stdin.take().map(|s| Box::new(s) as BoxWrite);
                 let stdout = child.stdout.take().map(|s| Box::new(s) as BoxRead);
@@ -467,7 +429,7 @@ fn close_in_background(s: Arc<Session>) {
 /// Runs `text` on the host; its output is kept up to a cap (see `actions::output`), the rest
 /// read and dropped so the remote side never blocks on a full channel.
 async fn bounded_output(session: &Session, text: &str) -> Result<CommandOutput, openssh::Error> {
-    use crate::actions::output::{STDERR_CAP, STDOUT_CAP, output, read_capped};
+    use opsdeck_core::exec::output::{STDERR_CAP, STDOUT_CAP, output, read_capped};
     let mut child = session
         .raw_command(text)
         .stdin(openssh::Stdio::null())
@@ -487,7 +449,7 @@ pub type BoxWrite = Box<dyn tokio::io::AsyncWrite + Send + Unpin>;
 
 enum ChildKind {
     /// The group first: it is dropped (killed) before the child can be reaped.
-    Local(crate::actions::command::ProcessGroup, tokio::process::Child),
+    Local(opsdeck_core::exec::ProcessGroup, tokio::process::Child),
     Ssh(openssh::Child<Arc<Session>>),
 }
 
@@ -592,12 +554,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn argv_words_are_quoted_for_the_remote_shell() {
-        let c = Cmd::argv(["ls", "-l", "a b", "$(id)", "x'y"]);
-        assert_eq!(c.to_shell(), r#"ls -l 'a b' '$(id)' 'x'\''y'"#);
-    }
-
-    #[test]
     fn backoff_grows_and_caps() {
         assert_eq!(reconnect_backoff(1), Duration::from_secs(1));
         assert_eq!(reconnect_backoff(2), Duration::from_secs(2));
@@ -608,14 +564,14 @@ mod tests {
     #[test]
     fn commands_run_in_the_c_locale_and_bounded_on_the_host() {
         let c = Cmd::argv(["df", "-P"]);
-        assert_eq!(c.bounded(None), ["env", "LC_ALL=C", "df", "-P"]);
+        assert_eq!(bounded(&c, None), ["env", "LC_ALL=C", "df", "-P"]);
         assert_eq!(
-            quote_words(&c.bounded(Some(Duration::from_secs(15)))),
+            quote_words(&bounded(&c, Some(Duration::from_secs(15)))),
             "env LC_ALL=C timeout -k 2 14 df -P"
         );
         let script = Cmd::argv(["sh", "-c", "uptime; echo 'a b'"]);
         assert_eq!(
-            quote_words(&script.bounded(Some(Duration::from_millis(300)))),
+            quote_words(&bounded(&script, Some(Duration::from_millis(300)))),
             r#"env LC_ALL=C timeout -k 2 1 sh -c 'uptime; echo '\''a b'\'''"#
         );
     }

@@ -42,7 +42,7 @@ impl View for AuditList {
             .general
             .audit_log
             .clone()
-            .unwrap_or_else(crate::paths::default_audit_log);
+            .unwrap_or_else(opsdeck_core::paths::default_audit_log);
         vec![(format!(" audit log: {}", path.display()), Tone::Muted)]
     }
     fn table(&self, ctx: &ViewCtx) -> Table {

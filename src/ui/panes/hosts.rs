@@ -7,12 +7,13 @@ use crate::actions::hosts::{du_plan, remove_files_plan, supervisor_plan};
 use crate::analysis::hosts::{program_severity, usage_severity};
 use crate::app::Effect;
 use crate::model::SourceKind;
-use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib, printable};
+use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib};
 use crate::model::logs::LogSource;
-use crate::model::time::short_duration;
 use crate::sources::ssh::SupervisorAction;
 use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, SortKey, Table, Tone, View, ViewCtx};
 use crate::ui::widgets::text::bar;
+use opsdeck_core::text::clean;
+use opsdeck_core::time::short_duration;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -440,7 +441,7 @@ fn junk_identity(h: &HostStatus) -> String {
     let mut facts = vec![format!("host {}", h.name)];
     facts.extend(h.junk.iter().map(|j| {
         let mtime = j.modified.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into());
-        format!("{} {} bytes mtime {mtime}", printable(&j.path), j.size_bytes)
+        format!("{} {} bytes mtime {mtime}", clean(&j.path), j.size_bytes)
     }));
     facts.join("; ")
 }
@@ -525,7 +526,7 @@ impl View for HostView {
                     "✖ unreachable: {} — {}",
                     h.error.as_deref().unwrap_or("no answer"),
                     h.last_ok
-                        .map(|t| format!("showing data from {}", crate::model::time::age(ctx.now, t)))
+                        .map(|t| format!("showing data from {}", opsdeck_core::time::age(ctx.now, t)))
                         .unwrap_or_else(|| "never reached".into())
                 ),
                 Tone::Crit,
@@ -611,7 +612,7 @@ impl View for HostView {
                 key: key(JUNK, &j.path),
                 cells: vec![
                     Cell::text("dump").tone(Tone::Warn),
-                    Cell::text(printable(&j.path)),
+                    Cell::text(clean(&j.path)),
                     blank(),
                     Cell::num(human_bytes(j.size_bytes), j.size_bytes as f64).tone(Tone::Warn),
                     blank(),
@@ -672,7 +673,7 @@ impl View for HostView {
                     key: key(DU, &format!("{}\u{0}{path}", d.path)),
                     cells: vec![
                         Cell::text(""),
-                        Cell::text(format!("  {}", printable(path))),
+                        Cell::text(format!("  {}", clean(path))),
                         Cell::num(bar(*kib as f64 / biggest as f64, BAR), *kib as f64).tone(Tone::Muted),
                         Cell::num(human_kib(*kib), *kib as f64),
                         blank(),

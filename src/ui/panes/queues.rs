@@ -5,9 +5,9 @@ use crate::actions::ActionPlan;
 use crate::actions::queues::{doubled, parse_capacity, purge_plan, raise_capacity_plan, redrive_plan};
 use crate::analysis::queues::{attention, capacity_verdict, queue_verdict, sparkline, table_verdict, trend};
 use crate::model::queues::{Capacity, QueueInfo, QueueState, QueuesState, TableInfo};
-use crate::model::time::short_duration;
 use crate::model::{Severity, SourceKind};
 use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::time::short_duration;
 use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[queues]` mode).

@@ -1,7 +1,8 @@
 //! Finding and reading the config file. Every mistake is reported as `FILE:LINE: key: what is wrong`,
 //! and all of them at once where the file allows (one per section or array entry).
 
-use super::Config;
+use super::ConfigIssue;
+use serde::de::DeserializeOwned;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -72,14 +73,20 @@ pub fn locate(flag: Option<&Path>) -> Result<Located, Vec<String>> {
     Err(looked)
 }
 
-/// Reads and validates a config file (a regular file of at most [`super::file::TEXT_CAP`] bytes:
-/// a FIFO or a device is refused before anything is read).
-pub fn load_file(path: &Path) -> Result<Config, Vec<ConfigError>> {
-    load_file_with(path, &|_| Vec::new())
+/// A whole config file's type: every top-level section deserialises on its own, and what serde
+/// cannot check is checked after.
+pub trait ConfigRoot: DeserializeOwned {
+    /// Checks that serde cannot express. Each issue names the key it is about.
+    fn validate(&self) -> Vec<ConfigIssue>;
 }
 
-/// [`load_file`] with `extra` checks.
-pub fn load_file_with(path: &Path, extra: ExtraChecks<'_>) -> Result<Config, Vec<ConfigError>> {
+/// Checks a layer above the config adds (that a theme or keymap of that name exists), reported
+/// with the config's own, located by key.
+pub type ExtraChecks<'a, C> = &'a dyn Fn(&C) -> Vec<ConfigIssue>;
+
+/// Reads and validates a config file (a regular file of at most [`super::file::TEXT_CAP`] bytes:
+/// a FIFO or a device is refused before anything is read), with `extra` checks.
+pub fn load_file_with<C: ConfigRoot>(path: &Path, extra: ExtraChecks<'_, C>) -> Result<C, Vec<ConfigError>> {
     let text = super::file::read_regular_text(path, super::file::TEXT_CAP).map_err(|e| {
         vec![ConfigError {
             file: path.to_path_buf(),
@@ -91,17 +98,12 @@ pub fn load_file_with(path: &Path, extra: ExtraChecks<'_>) -> Result<Config, Vec
     parse_str_with(&text, path, extra)
 }
 
-/// Parses and validates config text; `file` is only used in messages.
-pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
-    parse_str_with(text, file, &|_| Vec::new())
-}
-
-/// Checks a layer above the config adds (that a theme or keymap of that name exists), reported
-/// with the config's own, located by key.
-pub type ExtraChecks<'a> = &'a dyn Fn(&Config) -> Vec<super::ConfigIssue>;
-
-/// [`parse_str`] with `extra` checks.
-pub fn parse_str_with(text: &str, file: &Path, extra: ExtraChecks<'_>) -> Result<Config, Vec<ConfigError>> {
+/// Parses and validates config text (`file` is only used in messages), with `extra` checks.
+pub fn parse_str_with<C: ConfigRoot>(
+    text: &str,
+    file: &Path,
+    extra: ExtraChecks<'_, C>,
+) -> Result<C, Vec<ConfigError>> {
     let lines = LineIndex::new(text);
     let at = |span: Option<Range<usize>>, key: String, message: String| ConfigError {
         file: file.to_path_buf(),
@@ -140,7 +142,7 @@ pub fn parse_str_with(text: &str, file: &Path, extra: ExtraChecks<'_>) -> Result
         for (index, item) in items {
             let mut single = DeTable::new();
             single.insert(key.clone(), item);
-            for e in item_errors(single, root.span()) {
+            for e in item_errors::<C>(single, root.span()) {
                 let span = e.span();
                 let mut path = span
                     .clone()
@@ -161,7 +163,8 @@ pub fn parse_str_with(text: &str, file: &Path, extra: ExtraChecks<'_>) -> Result
         return Err(errors);
     }
 
-    let config = deserialize(root.clone()).map_err(|e| vec![at(e.span(), String::new(), first_line(e.message()))])?;
+    let config =
+        deserialize::<C>(root.clone()).map_err(|e| vec![at(e.span(), String::new(), first_line(e.message()))])?;
     let mut issues = config.validate();
     issues.extend(extra(&config));
     if issues.is_empty() {
@@ -184,12 +187,12 @@ const MAX_ERRORS_PER_ITEM: usize = 100;
 /// Every mistake in one top-level item, not just the first: after each error the key it is about
 /// is taken out (spans still point into the original text, so lines and paths stay right) and the
 /// rest is deserialized again.
-fn item_errors(mut item: DeTable<'_>, root_span: Range<usize>) -> Vec<toml::de::Error> {
+fn item_errors<C: ConfigRoot>(mut item: DeTable<'_>, root_span: Range<usize>) -> Vec<toml::de::Error> {
     let mut errors: Vec<toml::de::Error> = Vec::new();
     // Keys taken out: a "missing field" about one of them is our doing, not the file's.
     let mut removed: Vec<String> = Vec::new();
     while errors.len() < MAX_ERRORS_PER_ITEM {
-        let Err(e) = deserialize(Spanned::new(root_span.clone(), item.clone())) else {
+        let Err(e) = deserialize::<C>(Spanned::new(root_span.clone(), item.clone())) else {
             break;
         };
         let Some(span) = e.span() else {
@@ -299,8 +302,8 @@ fn remove_entry_at(table: &mut DeTable<'_>, span: &Range<usize>) -> Option<Strin
     None
 }
 
-fn deserialize(table: Spanned<DeTable<'_>>) -> Result<Config, toml::de::Error> {
-    serde::Deserialize::deserialize(Deserializer::from(table))
+fn deserialize<C: DeserializeOwned>(table: Spanned<DeTable<'_>>) -> Result<C, toml::de::Error> {
+    C::deserialize(Deserializer::from(table))
 }
 
 fn first_line(message: &str) -> String {
@@ -431,97 +434,5 @@ mod tests {
             message: "a percentage (0-100)".into(),
         };
         assert_eq!(e.to_string(), "c.toml: ssh.disk_crit: a percentage (0-100)");
-    }
-
-    fn errors(text: &str) -> Vec<String> {
-        parse_str(text, Path::new("c.toml"))
-            .unwrap_err()
-            .iter()
-            .map(|e| e.to_string())
-            .collect()
-    }
-
-    #[test]
-    fn every_mistake_of_every_section_is_reported() {
-        let text = "[general]\nread_only = \"yes\"\nrefresh = \"5 parsecs\"\n\n[bogus]\nx = 1\n";
-        let errs = errors(text);
-        assert_eq!(errs.len(), 3, "{errs:?}");
-        assert!(errs[0].starts_with("c.toml:2: general.read_only: "), "{errs:?}");
-        assert!(
-            errs[1].starts_with("c.toml:3: general.refresh: bad duration"),
-            "{errs:?}"
-        );
-        assert!(errs[2].starts_with("c.toml:5: bogus: unknown field"), "{errs:?}");
-    }
-
-    #[test]
-    fn mistakes_in_later_entries_of_a_nested_array_are_found_too() {
-        // hosts[0] lacks its name (a missing field ends that entry), hosts[1] has a typo and a
-        // wrong type, and the section's own keys still count.
-        let text = "[ssh]\nmax_tails = \"three\"\n\n[[ssh.hosts]]\naddress = \"10.0.0.1\"\n\n[[ssh.hosts]]\nname = \"b\"\nadress = \"x\"\nport = \"22\"\n";
-        let errs = errors(text);
-        let all = errs.join("\n");
-        for want in [
-            "c.toml:2: ssh.max_tails: invalid type",
-            "ssh.hosts[0].name: missing required field",
-            "c.toml:9: ssh.hosts[1].adress: unknown field",
-            "c.toml:10: ssh.hosts[1].port: invalid type",
-        ] {
-            assert!(all.contains(want), "{want} missing from:\n{all}");
-        }
-        assert_eq!(errs.len(), 4, "{all}");
-    }
-
-    #[test]
-    fn a_wrong_required_field_is_not_also_reported_missing() {
-        let errs = errors("[[actions]]\nname = 3\nkey = \"T\"\nscope = \"hosts\"\ncommand = \"true\"\n");
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(
-            errs[0].starts_with("c.toml:2: actions[0].name: invalid type"),
-            "{errs:?}"
-        );
-    }
-
-    #[test]
-    fn semantic_mistakes_all_have_a_line_and_come_in_line_order() {
-        // `max_sessions` is not in the file: the problem is located at its section. Validation
-        // finds the sections in its own order; the report is in the file's.
-        let text = "[elasticsearch]\nurl = \"ftp://es\"\n\n[general]\nrefresh = \"0s\"\n\n[ssh]\nmax_tails = 7\n";
-        let errs = errors(text);
-        assert_eq!(errs.len(), 3, "{errs:?}");
-        assert!(errs[0].starts_with("c.toml:2: elasticsearch.url: "), "{errs:?}");
-        assert!(
-            errs[1].starts_with("c.toml:5: general.refresh: 0s is out of range"),
-            "{errs:?}"
-        );
-        assert!(
-            errs[2].starts_with("c.toml:7: ssh.max_sessions: max_sessions + max_tails = 13"),
-            "{errs:?}"
-        );
-    }
-
-    #[test]
-    fn unknown_key_inside_a_section_is_named() {
-        let errs = errors("[general]\n\nthme = \"mono\"\n");
-        assert_eq!(errs.len(), 1);
-        assert!(
-            errs[0].starts_with("c.toml:3: general.thme: unknown field `thme`"),
-            "{errs:?}"
-        );
-    }
-
-    #[test]
-    fn each_array_entry_is_checked() {
-        let text = "[[actions]]\nname = \"a\"\nkey = \"T\"\nscope = \"hosts\"\ncommand = \"true\"\nrisk = \"extreme\"\n\n[[actions]]\nname = \"b\"\nscope = \"hosts\"\ncommand = \"true\"\n";
-        let errs = errors(text);
-        assert_eq!(errs.len(), 2, "{errs:?}");
-        assert!(errs[0].starts_with("c.toml:6: actions[0].risk: "), "{errs:?}");
-        assert!(errs[1].contains("actions[1].key: missing required field"), "{errs:?}");
-    }
-
-    #[test]
-    fn syntax_errors_have_lines() {
-        let errs = errors("[general]\nread_only = \n");
-        assert!(errs[0].starts_with("c.toml:2: "), "{errs:?}");
     }
 }

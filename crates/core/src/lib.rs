@@ -1,0 +1,11 @@
+//! opsdeck's bottom layer: the leaves every other crate uses (process running and quoting, key
+//! parsing, text made safe for a terminal, time, config loading) and the shared vocabulary of
+//! panes, views and actions. It depends on no other opsdeck crate.
+
+pub mod action;
+pub mod config;
+pub mod exec;
+pub mod keys;
+pub mod paths;
+pub mod text;
+pub mod time;

@@ -11,7 +11,7 @@ use opsdeck::model::logs::LogEvent;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::fmt::Write;
@@ -123,7 +123,7 @@ fn logs(c: &mut Criterion) {
         polled(
             &mut a,
             SourceUpdate::Logs(LogEvent::Started {
-                source: opsdeck::model::logs::LogSource::file("web-1", path),
+                source: opsdeck_core::logs::LogSource::file("web-1", path),
                 run: 1,
                 capacity: 100_000,
             }),

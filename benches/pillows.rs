@@ -6,13 +6,16 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use opsdeck::app::screen::Screen;
 use opsdeck::config::Config;
 use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::fleet::{FeedData, SourceUpdate};
+use opsdeck::model::Fleet;
+use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::pillows::{
     Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll, PillowsState,
 };
-use opsdeck::model::{Fleet, SourceKind};
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
+use opsdeck::panes::Pillows;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::pane::Pane;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::ViewCtx;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::hint::black_box;
@@ -101,7 +104,7 @@ fn evaluation(c: &mut Criterion) {
 fn render(c: &mut Criterion) {
     let (state, settings) = state();
     let mut fleet = Fleet::default();
-    fleet.enable(SourceKind::Pillows);
+    fleet.enable(Pillows::ID);
     fleet.apply(t(SAMPLES * 30), SourceUpdate::Pillows(Ok(poll(SAMPLES, &settings))));
     fleet.pillows.data = Some(state);
     let mut config = Config::default();

@@ -4,12 +4,13 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::fleet::FeedData;
+use opsdeck::model::Fleet;
 use opsdeck::model::queues::{DlqRef, QueueInfo, QueuesPoll, QueuesState};
-use opsdeck::model::{Feed, Fleet};
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::feed::Feed;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;

@@ -4,10 +4,10 @@
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::audit::{AuditEntry, AuditPhase};
+use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;

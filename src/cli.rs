@@ -3,10 +3,10 @@
 use crate::config::{self, Config};
 use crate::runtime::{self, Console};
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::{self, Theme};
 use clap::{Parser, Subcommand, ValueEnum};
 use opsdeck_core::config::{ConfigError, ConfigIssue, Located};
 use opsdeck_core::text::clean;
+use opsdeck_core::theme::{self, Theme};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod model;
+pub mod panes;
 pub mod runtime;
 pub mod snapshot;
 pub mod sources;

@@ -1,16 +1,18 @@
 //! The console's event loop: terminal in, app update, effects out, draw. Pollers and actions run as
 //! their own tasks and talk to the loop over channels, so nothing they do can freeze the screen.
 
-use crate::actions::audit::{AuditLog, Identity};
 use crate::actions::executor::{self, ActionEvent};
-use crate::app::{App, Effect, Env, Event};
+use crate::app::{App, Env, Event};
 use crate::config::Config;
+use crate::panes::Logs;
 use crate::sources::Backends;
 use crate::sources::runner::{Polled, failed, spawn_pollers};
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::Theme;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::effect::Effect;
+use opsdeck_core::theme::Theme;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -94,11 +96,11 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         Ok(entries) => app.fleet.audit = entries,
         Err(e) => app.toast(
             format!("cannot read the audit log {}: {e}", audit.path().display()),
-            crate::ui::view::Tone::Warn,
+            opsdeck_core::view::Tone::Warn,
         ),
     }
     for w in console.warnings {
-        app.toast(w, crate::ui::view::Tone::Warn);
+        app.toast(w, opsdeck_core::view::Tone::Warn);
     }
 
     let mut wiring = Wiring {
@@ -196,9 +198,10 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                     token.cancel();
                 }
             }
-            Effect::Logs(command) => match &w.backends.ssh {
-                Some(ssh) => ssh.handle_tail(command, w.polled_tx.clone()),
-                None => tracing::warn!("log tail requested but no SSH/local transport is configured"),
+            Effect::Job(job) => match (job.take::<Logs>(), &w.backends.ssh) {
+                (Ok(command), Some(ssh)) => ssh.handle_tail(command, w.polled_tx.clone()),
+                (Ok(_), None) => tracing::warn!("log tail requested but no SSH/local transport is configured"),
+                (Err(job), _) => tracing::warn!(?job, "a job for a pane without jobs"),
             },
             Effect::SaveFile { path, contents } => {
                 let tx = w.saved_tx.clone();

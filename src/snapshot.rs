@@ -3,9 +3,13 @@
 
 use crate::analysis;
 use crate::config::Config;
-use crate::model::{Alert, FeedStatus, Fleet, Severity, SourceKind};
+use crate::model::Fleet;
+use crate::panes::{Elasticsearch, Hosts, Pillows, Queues};
 use crate::sources::Backends;
 use crate::sources::runner::{failed, poll_once};
+use opsdeck_core::alert::{Alert, Severity};
+use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::pane::Pane;
 use std::time::SystemTime;
 
 /// Polls every configured source once (concurrently, each bounded by its poller's timeout).
@@ -51,20 +55,20 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
 pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
     let feeds = [
-        (SourceKind::Pillows, fleet.pillows.status, &fleet.pillows.error),
+        (Pillows::ID, fleet.pillows.status, &fleet.pillows.error),
         (
-            SourceKind::Elasticsearch,
+            Elasticsearch::ID,
             fleet.elasticsearch.status,
             &fleet.elasticsearch.error,
         ),
-        (SourceKind::Queues, fleet.queues.status, &fleet.queues.error),
-        (SourceKind::Hosts, fleet.hosts.status, &fleet.hosts.error),
+        (Queues::ID, fleet.queues.status, &fleet.queues.error),
+        (Hosts::ID, fleet.hosts.status, &fleet.hosts.error),
     ];
     for (kind, status, error) in feeds {
         if status == FeedStatus::Error {
             out.push(Alert::new(
                 Severity::Critical,
-                kind.name(),
+                kind,
                 kind.name(),
                 format!("cannot poll: {}", error.clone().unwrap_or_default()),
             ));
@@ -77,7 +81,7 @@ pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
 /// `check`'s output lines and exit code.
 pub fn check_report(fleet: &Fleet, config: &Config) -> (Vec<String>, i32) {
     let problems = problems(fleet, config);
-    let worst = crate::model::alert::worst(&problems);
+    let worst = opsdeck_core::alert::worst(&problems);
     let mut lines: Vec<String> = problems
         .iter()
         .map(|a| format!("{} {} {}: {}", a.severity.label(), a.source, a.subject, a.message))

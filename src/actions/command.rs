@@ -2,7 +2,9 @@
 //! or on a host over SSH (the words quoted once for the remote shell). The template arrives here as
 //! `sh -c SCRIPT opsdeck VALUE…` (see `opsdeck_core::exec::script`): its values are arguments, never script.
 
-use super::{ActionCtx, Outcome};
+use crate::panes::Hosts;
+use futures::future::BoxFuture;
+use opsdeck_core::action::{ActionCtx, Operation, Outcome};
 use opsdeck_core::exec::{Cmd, run_argv};
 use std::time::Duration;
 
@@ -22,11 +24,17 @@ pub struct CommandOp {
     pub timeout: Duration,
 }
 
-pub async fn run(op: CommandOp, ctx: &ActionCtx) -> Outcome {
+impl Operation for CommandOp {
+    fn run<'a>(&'a self, ctx: &'a ActionCtx) -> BoxFuture<'a, Outcome> {
+        Box::pin(run(self.clone(), ctx))
+    }
+}
+
+async fn run(op: CommandOp, ctx: &ActionCtx) -> Outcome {
     ctx.report(format!("running {}", Cmd::Argv(op.argv.clone()).to_shell()), None);
     let result = match &op.transport {
         Transport::Local => run_argv(&op.argv, op.timeout).await,
-        Transport::Ssh { host } => match &ctx.backends.ssh {
+        Transport::Ssh { host } => match ctx.backends.of::<Hosts>() {
             Some(ssh) => ssh.run(host, &Cmd::Argv(op.argv), op.timeout).await,
             None => Err(format!("no SSH transport is configured for host {host}")),
         },

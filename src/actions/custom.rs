@@ -2,13 +2,14 @@
 //! or locally on the selected row, as a script whose values are its arguments ([`template`]).
 
 use super::command::{CommandOp, Transport};
-use super::{ActionPlan, Operation};
 use crate::config::CustomAction;
 use crate::config::ssh::SshConfig;
+use opsdeck_core::action::ActionPlan;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::exec::Cmd;
 use opsdeck_core::exec::script::{RenderError, Template};
 use opsdeck_core::text::clean;
+use std::sync::Arc;
 
 /// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
 pub fn shell_quote(value: &str) -> String {
@@ -296,7 +297,7 @@ pub fn plan(
         risk: action.risk,
         verify: "the command exits 0".into(),
         timeout: action.timeout.get(),
-        op: Operation::Command(CommandOp {
+        op: Arc::new(CommandOp {
             transport,
             argv,
             timeout: action.timeout.get(),
@@ -413,7 +414,7 @@ mod tests {
 
     /// Runs a plan's command here and returns what it printed.
     async fn output_of(p: &ActionPlan) -> String {
-        let Operation::Command(c) = &p.op else {
+        let Some(c) = p.op.downcast_ref::<CommandOp>() else {
             panic!("{:?}", p.op)
         };
         opsdeck_core::exec::run_argv(&c.argv, std::time::Duration::from_secs(5))
@@ -429,7 +430,7 @@ mod tests {
             scope: scope.into(),
             command: command.into(),
             run_on: "local".into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: String::new(),
             timeout: opsdeck_core::config::ConfigDuration::secs(5),
         }
@@ -572,7 +573,7 @@ mod tests {
             scope: scope.into(),
             command: "true".into(),
             run_on: "local".into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: String::new(),
             timeout: opsdeck_core::config::ConfigDuration::secs(5),
         };
@@ -590,7 +591,7 @@ mod tests {
             scope: "hosts".into(),
             command: "du -sh {{path}}".into(),
             run_on: run_on.into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: String::new(),
             timeout: opsdeck_core::config::ConfigDuration::secs(5),
         }
@@ -609,9 +610,9 @@ mod tests {
              [[ssh.hosts]]\nname = \"'q'\"\n\
              [[ssh.hosts]]\nname = \"demo-1\"\ntransport = \"local\"\n",
         );
-        let transport = |p: &ActionPlan| match &p.op {
-            Operation::Command(c) => c.transport.clone(),
-            other => panic!("{other:?}"),
+        let transport = |p: &ActionPlan| match p.op.downcast_ref::<CommandOp>() {
+            Some(c) => c.transport.clone(),
+            None => panic!("{:?}", p.op),
         };
         let v = vars(&[("host", "it's"), ("path", "/a b")]);
         let p = plan(&action("{{host}}"), "hosts", &v, &cfg).unwrap();

@@ -6,14 +6,18 @@
 //! Settings are written `persistent`, and the same keys are nulled in `transient` in the same request,
 //! because a transient value would silently keep overriding the persistent one.
 
-use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::analysis::elasticsearch::{CapacityCheck, capacity_for_moving, preview};
 use crate::config::elasticsearch::EsConfig;
 use crate::model::elasticsearch::{
     ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on, settings_changed,
 };
+use crate::panes::{Elasticsearch, Hosts};
 use crate::sources::elasticsearch::{EsClient, EsPoller, EsRequest};
+use futures::future::BoxFuture;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
+use opsdeck_core::pane::PaneConfigs;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The allocation `enable` values Elasticsearch accepts.
@@ -37,8 +41,8 @@ pub enum Bouncer {
 impl Bouncer {
     /// How a procedure on `node` bounces it: the demo's simulation, `restart_program` on the node's
     /// host when configured (an error when that host is unknown), else the user.
-    pub fn for_node(config: &crate::config::Config, kind: ProcedureKind, node: &EsNode) -> Result<Bouncer, String> {
-        let es = &config.elasticsearch;
+    pub fn for_node(config: &dyn PaneConfigs, kind: ProcedureKind, node: &EsNode) -> Result<Bouncer, String> {
+        let es = config.of::<Elasticsearch>();
         if es.demo_bounce {
             return Ok(Bouncer::DemoSim);
         }
@@ -59,7 +63,7 @@ impl Bouncer {
         })?;
         // Shutting Elasticsearch down can take minutes: the restart gets the bounce's budget.
         let restart = super::hosts::supervisor_plan_within(
-            config,
+            config.of::<Hosts>(),
             host,
             program,
             crate::sources::ssh::SupervisorAction::Restart,
@@ -187,7 +191,7 @@ fn plan(
         risk,
         verify: verify.into(),
         timeout,
-        op: Operation::Elasticsearch(op),
+        op: Arc::new(op),
         identity: String::new(),
     }
 }
@@ -436,8 +440,8 @@ pub fn plan_revert_settings(state: &EsState, cfg: &EsConfig, changes: &[SettingC
 
 /// The settings a procedure plan will write, as they were when it was planned (`None`: not a procedure).
 pub fn settings_touched(plan: &ActionPlan) -> Option<&[SettingValues]> {
-    match &plan.op {
-        Operation::Elasticsearch(EsOp::Procedure(p)) => Some(&p.before),
+    match plan.op.downcast_ref::<EsOp>()? {
+        EsOp::Procedure(p) => Some(&p.before),
         _ => None,
     }
 }
@@ -468,7 +472,7 @@ pub fn plan_retry_failed(state: &EsState, cfg: &EsConfig) -> Result<ActionPlan, 
 /// The guided procedures. `override_last_copy` lets a bounce proceed when the node holds the only copy of a shard.
 pub fn plan_procedure(
     state: &EsState,
-    config: &crate::config::Config,
+    config: &dyn PaneConfigs,
     kind: ProcedureKind,
     node_name: &str,
     override_last_copy: bool,
@@ -485,7 +489,7 @@ pub fn plan_procedure(
             preview(&last)
         ));
     }
-    let cfg = &config.elasticsearch;
+    let cfg = config.of::<Elasticsearch>();
     let attr = &cfg.zone_attribute;
     let check = procedure_capacity(state, kind, node, attr, &cfg.spot_zone);
     if !check.fits() && !override_last_copy {
@@ -665,8 +669,14 @@ async fn write_and_verify(
     Ok(state)
 }
 
+impl Operation for EsOp {
+    fn run<'a>(&'a self, ctx: &'a ActionCtx) -> BoxFuture<'a, Outcome> {
+        Box::pin(run(self.clone(), ctx))
+    }
+}
+
 pub async fn run(op: EsOp, ctx: &ActionCtx) -> Outcome {
-    let Some(backend) = ctx.backends.elasticsearch.as_ref() else {
+    let Some(backend) = ctx.backends.of::<crate::panes::Elasticsearch>() else {
         return Outcome::failed("elasticsearch is not configured");
     };
     let client = &backend.client;
@@ -857,7 +867,7 @@ impl ProcedureRun<'_> {
                 Ok(state) => {
                     let (ok, text) = check(&state);
                     if ok {
-                        self.audit_check(what, &text, super::OutcomeResult::Succeeded);
+                        self.audit_check(what, &text, opsdeck_core::action::OutcomeResult::Succeeded);
                         return Ok(state);
                     }
                     if text != last {
@@ -869,7 +879,7 @@ impl ProcedureRun<'_> {
                 Err(e) => last = format!("cluster unreadable: {e}"),
             }
             if tokio::time::Instant::now() >= deadline {
-                self.audit_check(what, &last, super::OutcomeResult::Failed);
+                self.audit_check(what, &last, opsdeck_core::action::OutcomeResult::Failed);
                 return Err(format!(
                     "{what}: gave up after {} ({last})",
                     humantime::format_duration(limit)
@@ -877,7 +887,7 @@ impl ProcedureRun<'_> {
             }
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => {
-                    self.audit_check(what, STOPPED_BY_USER, super::OutcomeResult::Stopped);
+                    self.audit_check(what, STOPPED_BY_USER, opsdeck_core::action::OutcomeResult::Stopped);
                     return Err(STOPPED_BY_USER.into());
                 }
                 _ = tokio::time::sleep(self.p.poll_every) => {}
@@ -886,7 +896,7 @@ impl ProcedureRun<'_> {
     }
 
     /// A check step in the audit log (intent + outcome, with no call).
-    fn audit_check(&self, what: &str, detail: &str, result: super::OutcomeResult) {
+    fn audit_check(&self, what: &str, detail: &str, result: opsdeck_core::action::OutcomeResult) {
         let sub = plan(
             "procedure_check",
             format!("{what} (step {} of {})", self.step, self.total),
@@ -963,9 +973,12 @@ impl ProcedureRun<'_> {
                 self.say(&format!("{what}: {}", restart.call));
                 // Boxed: a procedure is itself an operation, so this recursion needs a known size.
                 let outcome = self
-                    .audited(restart, Box::pin(super::run_operation(restart.op.clone(), self.ctx)))
+                    .audited(
+                        restart,
+                        Box::pin(opsdeck_core::action::run_operation(restart.op.clone(), self.ctx)),
+                    )
                     .await?;
-                if outcome.result != super::OutcomeResult::Succeeded {
+                if outcome.result != opsdeck_core::action::OutcomeResult::Succeeded {
                     return Err(format!("{}: {}", restart.title, outcome.summary));
                 }
                 Some(outcome.summary)
@@ -991,7 +1004,7 @@ impl ProcedureRun<'_> {
                     }
                 };
                 let outcome = self.audited(&sub, send).await?;
-                if outcome.result != super::OutcomeResult::Succeeded {
+                if outcome.result != opsdeck_core::action::OutcomeResult::Succeeded {
                     return Err(outcome.summary);
                 }
                 None

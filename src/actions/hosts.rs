@@ -4,13 +4,14 @@
 //! Plans are built by pure functions from config and the last poll, so they are testable and the
 //! confirm dialog shows exactly the command that will run.
 
-use super::custom::shell_quote;
-use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
-use crate::config::Config;
 use crate::config::ssh::{SshConfig, TransportKind};
 use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib};
 use crate::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
+use futures::future::BoxFuture;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
+use opsdeck_core::exec::shell_quote;
 use opsdeck_core::text::clean;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The hosts operations the executor can run.
@@ -35,10 +36,8 @@ pub enum HostsOp {
     },
 }
 
-fn host_config<'a>(config: &'a Config, host: &str) -> Result<&'a crate::config::ssh::HostConfig, String> {
-    config
-        .ssh
-        .host(host)
+fn host_config<'a>(ssh: &'a SshConfig, host: &str) -> Result<&'a crate::config::ssh::HostConfig, String> {
+    ssh.host(host)
         .ok_or_else(|| format!("{host} is not in the [ssh] config"))
 }
 
@@ -118,30 +117,30 @@ const SUPERVISOR_WITHIN: Duration = Duration::from_secs(30);
 
 /// start/stop/restart of one supervisor program.
 pub fn supervisor_plan(
-    config: &Config,
+    ssh: &SshConfig,
     host: &str,
     program: &str,
     action: SupervisorAction,
 ) -> Result<ActionPlan, String> {
     // The hosts pane offers the programs supervisorctl status listed: say so when one is refused.
     supervisor::check_name_from("program", program, &format!("supervisorctl status on {host}"))?;
-    supervisor_plan_within(config, host, program, action, SUPERVISOR_WITHIN)
+    supervisor_plan_within(ssh, host, program, action, SUPERVISOR_WITHIN)
 }
 
 /// As [`supervisor_plan`], for a program that may take up to `within` (supervisorctl included) to
 /// stop and start again: Elasticsearch can spend minutes shutting down.
 pub fn supervisor_plan_within(
-    config: &Config,
+    ssh: &SshConfig,
     host: &str,
     program: &str,
     action: SupervisorAction,
     within: Duration,
 ) -> Result<ActionPlan, String> {
-    let h = host_config(config, host)?;
+    let h = host_config(ssh, host)?;
     if !h.supervisor {
         return Err(format!("supervisor is not configured on {host}"));
     }
-    let cmd = supervisor::command(config.ssh.supervisor_template(h), action, Some(program))?;
+    let cmd = supervisor::command(ssh.supervisor_template(h), action, Some(program))?;
     let (risk, verify) = match action {
         SupervisorAction::Restart => (
             Risk::Medium,
@@ -160,13 +159,13 @@ pub fn supervisor_plan_within(
         description: format!(
             "{} the supervisor program {program} {}.",
             capitalise(action.as_str()),
-            on_host(&config.ssh, host)
+            on_host(ssh, host)
         ),
-        call: call_text(&config.ssh, host, &cmd.to_shell()),
+        call: call_text(ssh, host, &cmd.to_shell()),
         risk,
         verify,
-        timeout: within + config.ssh.command_timeout.get() * 3,
-        op: Operation::Hosts(HostsOp::Supervisor {
+        timeout: within + ssh.command_timeout.get() * 3,
+        op: Arc::new(HostsOp::Supervisor {
             host: host.to_string(),
             program: program.to_string(),
             action,
@@ -184,8 +183,8 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Removing the junk files found on `host` (all of `files`). High risk: the host's name must be typed.
-pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) -> Result<ActionPlan, String> {
-    let h = host_config(config, &host.name)?;
+pub fn remove_files_plan(ssh: &SshConfig, host: &HostStatus, junk: &[JunkFile]) -> Result<ActionPlan, String> {
+    let h = host_config(ssh, &host.name)?;
     if junk.is_empty() {
         return Err(format!("no junk files found on {}", host.name));
     }
@@ -206,7 +205,7 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         "Delete these {} file(s), {} in total, {}:\n",
         junk.len(),
         human_bytes(total),
-        on_host(&config.ssh, &host.name)
+        on_host(ssh, &host.name)
     );
     for f in &junk {
         description.push_str(&format!("  {:>10}  {}\n", human_bytes(f.size_bytes), clean(&f.path)));
@@ -227,16 +226,16 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
         target: host.name.clone(),
         description,
         call: call_text(
-            &config.ssh,
+            ssh,
             &host.name,
             &files::remove_command(&removals)
-                .prefixed(config.ssh.files_prefix_of(&host.name))
+                .prefixed(ssh.files_prefix_of(&host.name))
                 .to_shell(),
         ),
         risk: Risk::High,
         verify: "the host reports each file removed; df shows the space freed".into(),
-        timeout: config.ssh.command_timeout.get() * 4,
-        op: Operation::Hosts(HostsOp::RemoveFiles {
+        timeout: ssh.command_timeout.get() * 4,
+        op: Arc::new(HostsOp::RemoveFiles {
             host: host.name.clone(),
             files: removals,
         }),
@@ -245,8 +244,8 @@ pub fn remove_files_plan(config: &Config, host: &HostStatus, junk: &[JunkFile]) 
 }
 
 /// A `du` scan of `path` on `host` (read-only, low risk, runs in the background with progress).
-pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, String> {
-    host_config(config, host)?;
+pub fn du_plan(ssh: &SshConfig, host: &str, path: &str) -> Result<ActionPlan, String> {
+    host_config(ssh, host)?;
     let path = path.trim();
     if !path.starts_with('/') {
         return Err(format!("{path:?}: give an absolute directory path"));
@@ -261,19 +260,19 @@ pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, St
         target: format!("{host}:du:{path}"),
         description: format!(
             "Measure the size of each entry under {path} {} (du -x, one filesystem).",
-            on_host(&config.ssh, host)
+            on_host(ssh, host)
         ),
         call: call_text(
-            &config.ssh,
+            ssh,
             host,
             &files::du_command(path, timeout.as_secs())
-                .prefixed(config.ssh.files_prefix_of(host))
+                .prefixed(ssh.files_prefix_of(host))
                 .to_shell(),
         ),
         risk: Risk::Low,
         verify: "du finishes; the biggest entries show under the host".into(),
         timeout: timeout + Duration::from_secs(30),
-        op: Operation::Hosts(HostsOp::Du {
+        op: Arc::new(HostsOp::Du {
             host: host.to_string(),
             path: path.to_string(),
             timeout,
@@ -284,9 +283,14 @@ pub fn du_plan(config: &Config, host: &str, path: &str) -> Result<ActionPlan, St
 
 fn backend(ctx: &ActionCtx) -> Result<&SshBackend, Outcome> {
     ctx.backends
-        .ssh
-        .as_ref()
+        .of::<crate::panes::Hosts>()
         .ok_or_else(|| Outcome::failed("no SSH/local transport is configured"))
+}
+
+impl Operation for HostsOp {
+    fn run<'a>(&'a self, ctx: &'a ActionCtx) -> BoxFuture<'a, Outcome> {
+        Box::pin(run(self.clone(), ctx))
+    }
 }
 
 pub async fn run(op: HostsOp, ctx: &ActionCtx) -> Outcome {
@@ -485,6 +489,7 @@ pub fn freed_text(before: Option<&[Filesystem]>, after: Option<&[Filesystem]>, p
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::model::hosts::FileId;
 
     fn config() -> Config {
@@ -504,16 +509,22 @@ junk_paths = ["/data/es"]
 
     #[test]
     fn restart_plan_shows_the_exact_quoted_command() {
-        let p = supervisor_plan(&config(), "es 1", "pillows:case-pillow_0", SupervisorAction::Restart).unwrap();
+        let p = supervisor_plan(
+            &config().ssh,
+            "es 1",
+            "pillows:case-pillow_0",
+            SupervisorAction::Restart,
+        )
+        .unwrap();
         assert_eq!(
             p.call,
             "ssh 'es 1' -- sudo -n supervisorctl restart pillows:case-pillow_0"
         );
         assert_eq!(p.risk, Risk::Medium);
         assert_eq!(p.target, "es 1:pillows:case-pillow_0");
-        assert!(supervisor_plan(&config(), "nope", "x", SupervisorAction::Restart).is_err());
+        assert!(supervisor_plan(&config().ssh, "nope", "x", SupervisorAction::Restart).is_err());
         // A name no supervisor program has is refused, not quoted and sent.
-        let e = supervisor_plan(&config(), "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
+        let e = supervisor_plan(&config().ssh, "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
         assert!(
             e.starts_with("program name \"pillow;$(reboot)\" from supervisorctl status on es 1 has characters"),
             "{e}"
@@ -560,10 +571,10 @@ junk_paths = ["/data/es"]
             call_text(&c.ssh, "not configured", "df -k"),
             "ssh 'not configured' -- df -k"
         );
-        let p = supervisor_plan(&c, "demo-1", "es", SupervisorAction::Stop).unwrap();
+        let p = supervisor_plan(&c.ssh, "demo-1", "es", SupervisorAction::Stop).unwrap();
         assert_eq!(p.call, "sudo -n supervisorctl stop es");
         assert!(p.description.contains("on demo-1 (this machine)"), "{}", p.description);
-        let p = du_plan(&c, "es-1", "/data").unwrap();
+        let p = du_plan(&c.ssh, "es-1", "/data").unwrap();
         assert!(
             p.call
                 .starts_with("ssh -J 'bastion,inner jump' -p 2222 'ops man@10.0.0.7' -- timeout"),
@@ -595,12 +606,12 @@ junk_paths = ["/data/es"]
         };
         let escape = junk("/data/es/\u{1b}[2Jcore.2", 1 << 30, 3);
         let good = junk("/data/es/core", 1 << 20, 2);
-        let e = remove_files_plan(&config(), &host, std::slice::from_ref(&lossy)).unwrap_err();
+        let e = remove_files_plan(&config().ssh, &host, std::slice::from_ref(&lossy)).unwrap_err();
         assert!(
             e.contains("java_pid\u{FFFD}.hprof: name is not valid UTF-8; remove it by hand"),
             "{e}"
         );
-        let p = remove_files_plan(&config(), &host, &[lossy, no_id, escape, good]).unwrap();
+        let p = remove_files_plan(&config().ssh, &host, &[lossy, no_id, escape, good]).unwrap();
         assert!(p.call.ends_with("opsdeck-remove 1:2 /data/es core"), "{}", p.call);
         assert!(
             p.description.contains("Delete these 1 file(s), 1.0 MiB in total"),
@@ -614,8 +625,8 @@ junk_paths = ["/data/es"]
         ] {
             assert!(p.description.contains(why), "{}", p.description);
         }
-        match p.op {
-            Operation::Hosts(HostsOp::RemoveFiles { files, .. }) => {
+        match p.op.downcast_ref::<HostsOp>() {
+            Some(HostsOp::RemoveFiles { files, .. }) => {
                 let listed: Vec<(&str, &str, u64)> = files
                     .iter()
                     .map(|f| (f.path.as_str(), f.root.as_str(), f.size_bytes))
@@ -629,14 +640,14 @@ junk_paths = ["/data/es"]
     fn local_ctx(dir: &std::path::Path) -> ActionCtx {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         ActionCtx {
-            backends: crate::sources::Backends {
+            backends: Arc::new(crate::sources::Backends {
                 ssh: Some(SshBackend::new(&SshConfig::default()).unwrap()),
                 ..Default::default()
-            },
+            }),
             progress: tx,
-            audit: crate::actions::audit::AuditLog::new(
+            audit: opsdeck_core::audit::AuditLog::new(
                 dir.join("audit.jsonl"),
-                crate::actions::audit::Identity::current(),
+                opsdeck_core::audit::Identity::current(),
             ),
             cancel: tokio_util::sync::CancellationToken::new(),
         }
@@ -674,7 +685,7 @@ junk_paths = ["/data/es"]
         let lossy = listed(dir.path(), &real);
         assert!(lossy.path.contains('\u{FFFD}'));
         let o = run(op(vec![lossy]), &ctx).await;
-        assert_eq!(o.result, crate::actions::OutcomeResult::Failed, "{}", o.summary);
+        assert_eq!(o.result, opsdeck_core::action::OutcomeResult::Failed, "{}", o.summary);
         assert!(o.summary.contains("not valid UTF-8"), "{}", o.summary);
         assert!(real.exists());
 
@@ -697,7 +708,7 @@ junk_paths = ["/data/es"]
         std::fs::write(&swapped, b"a new file under the old name").unwrap();
         std::fs::remove_file(&gone).unwrap();
         let o = run(op(plan), &ctx).await;
-        assert_eq!(o.result, crate::actions::OutcomeResult::Failed, "{}", o.summary);
+        assert_eq!(o.result, opsdeck_core::action::OutcomeResult::Failed, "{}", o.summary);
         let s = &o.summary;
         assert!(
             s.starts_with(&format!("removed 1 of 4 file(s), 4 B on local: {}", plain.display())),
@@ -726,7 +737,7 @@ junk_paths = ["/data/es"]
             junk("/data/es/java_pid1.hprof", 2 << 30, 7),
             junk("/data/es/x'$(id).hprof", 1 << 20, 8),
         ];
-        let p = remove_files_plan(&config(), &host, &files).unwrap();
+        let p = remove_files_plan(&config().ssh, &host, &files).unwrap();
         assert_eq!(p.risk, Risk::High);
         assert!(p.description.contains("2.0 GiB  /data/es/java_pid1.hprof"));
         assert!(p.description.contains("2.0 GiB in total"));
@@ -736,7 +747,7 @@ junk_paths = ["/data/es"]
             "{}",
             p.call
         );
-        assert!(remove_files_plan(&config(), &host, &[junk("/etc/passwd", 1, 9)]).is_err());
+        assert!(remove_files_plan(&config().ssh, &host, &[junk("/etc/passwd", 1, 9)]).is_err());
     }
 
     #[test]

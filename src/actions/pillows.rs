@@ -3,15 +3,16 @@
 
 use super::command::{CommandOp, Transport};
 use super::hosts::call_text;
-use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::config::pillows::{PillowConfig, PillowsConfig};
 use crate::config::ssh::SshConfig;
 use crate::model::pillows::{CheckpointKind, Partition, PartitionStatus, Pillow, ProcessRef};
 use crate::sources::pillows::checkpoints::CheckpointMove;
 use crate::sources::ssh::supervisor::{check_name, template_words};
-use opsdeck_core::exec::Cmd;
-use opsdeck_core::exec::{CommandOutput, run_argv};
+use futures::future::BoxFuture;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
+use opsdeck_core::exec::{Cmd, CommandOutput, run_argv};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The pillows operations the executor can run.
@@ -196,7 +197,7 @@ pub fn plan_restart(
             )
         },
         timeout: verify_timeout + cfg.timeout.get() * 3,
-        op: Operation::Pillows(PillowsOp::Restart(Box::new(RestartOp {
+        op: Arc::new(PillowsOp::Restart(Box::new(RestartOp {
             action: action.into(),
             pillow: pc.clone(),
             processes,
@@ -299,7 +300,7 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
         risk: Risk::High,
         verify: "reading the checkpoints back shows the new offsets".into(),
         timeout: cfg.timeout.get() * 4,
-        op: Operation::Pillows(PillowsOp::MoveCheckpoint(Box::new(MoveOp {
+        op: Arc::new(PillowsOp::MoveCheckpoint(Box::new(MoveOp {
             pillow: pc.clone(),
             moves,
         }))),
@@ -325,7 +326,7 @@ fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
         risk: Risk::Medium,
         verify: String::new(),
         timeout,
-        op: Operation::Command(CommandOp {
+        op: Arc::new(CommandOp {
             transport,
             argv: c.restart.clone(),
             timeout,
@@ -335,7 +336,7 @@ fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
 }
 
 async fn run_on(ctx: &ActionCtx, host: &str, argv: &[String], timeout: Duration) -> Result<CommandOutput, String> {
-    match &ctx.backends.ssh {
+    match ctx.backends.of::<crate::panes::Hosts>() {
         Some(ssh) => ssh.run(host, &Cmd::Argv(argv.to_vec()), timeout).await,
         None if host == "local" => run_argv(argv, timeout).await,
         None => Err(format!("no SSH transport is configured for host {host}")),
@@ -354,6 +355,12 @@ pub fn all_running(output: &str, programs: &[String]) -> bool {
             name_matches && words.next() == Some("RUNNING")
         })
     })
+}
+
+impl Operation for PillowsOp {
+    fn run<'a>(&'a self, ctx: &'a ActionCtx) -> BoxFuture<'a, Outcome> {
+        Box::pin(run(self.clone(), ctx))
+    }
 }
 
 pub async fn run(op: PillowsOp, ctx: &ActionCtx) -> Outcome {
@@ -428,7 +435,7 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
     if op.watch.is_empty() {
         return Outcome::succeeded("restarted; RUNNING again (no lagging partitions to watch)");
     }
-    let Some(backend) = &ctx.backends.pillows else {
+    let Some(backend) = ctx.backends.of::<crate::panes::Pillows>() else {
         return Outcome::unverified("restarted and RUNNING; cannot read offsets to see partitions advance");
     };
     loop {
@@ -477,7 +484,7 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
 }
 
 async fn move_checkpoint(op: MoveOp, ctx: &ActionCtx) -> Outcome {
-    let Some(backend) = &ctx.backends.pillows else {
+    let Some(backend) = ctx.backends.of::<crate::panes::Pillows>() else {
         return Outcome::failed("the pillows source is not connected");
     };
     let id = op.pillow.checkpoint().to_string();
@@ -592,8 +599,8 @@ mod tests {
 
     #[test]
     fn restarting_a_lost_pillow_promises_nothing_a_restart_cannot_do() {
-        use crate::model::fleet::FeedData;
         use crate::model::pillows::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState};
+        use opsdeck_core::feed::FeedData;
         let cfg = PillowsConfig::default();
         let pc = PillowConfig {
             name: "xform-pillow".into(),
@@ -649,7 +656,7 @@ mod tests {
             "only the partition that can advance is promised: {}",
             plan.description
         );
-        let Operation::Pillows(PillowsOp::Restart(op)) = &plan.op else {
+        let Some(PillowsOp::Restart(op)) = plan.op.downcast_ref::<PillowsOp>() else {
             panic!("a restart plan runs a restart")
         };
         assert_eq!(op.watch, vec![("form-sql".to_string(), 1, 4_000)]);

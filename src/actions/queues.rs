@@ -2,11 +2,13 @@
 //! raise a table's or index's provisioned capacity. Plans are built by pure functions; `run`
 //! executes and then verifies against a fresh read.
 
-use super::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use crate::model::queues::{QueueInfo, QueuesState, TableInfo};
 use crate::sources::aws::{AwsBackend, error_code, explain};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use futures::future::BoxFuture;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The queues operations the executor can run.
@@ -69,7 +71,7 @@ pub fn purge_plan(q: &QueueInfo) -> Result<ActionPlan, String> {
         risk: Risk::High,
         verify: "GetQueueAttributes until visible and delayed messages reach 0 (up to 70 s)".into(),
         timeout: Duration::from_secs(90),
-        op: Operation::Queues(QueuesOp::Purge {
+        op: Arc::new(QueuesOp::Purge {
             queue_url: q.url.clone(),
             queue_name: q.name.clone(),
             expected: lost,
@@ -122,7 +124,7 @@ pub fn redrive_plan(state: &QueuesState, dlq: &QueueInfo, rate: u32) -> Result<A
             dlq.name, source.info.name
         ),
         timeout: Duration::from_secs(30 * 60),
-        op: Operation::Queues(QueuesOp::Redrive(Box::new(RedriveOp {
+        op: Arc::new(QueuesOp::Redrive(Box::new(RedriveOp {
             dlq_url: dlq.url.clone(),
             dlq_arn: dlq.arn.clone(),
             dlq_name: dlq.name.clone(),
@@ -212,7 +214,7 @@ pub fn raise_capacity_plan(
         risk: Risk::Medium,
         verify: "DescribeTable until the new capacity shows and the status is ACTIVE".into(),
         timeout: Duration::from_secs(15 * 60),
-        op: Operation::Queues(QueuesOp::RaiseCapacity(Box::new(RaiseOp {
+        op: Arc::new(QueuesOp::RaiseCapacity(Box::new(RaiseOp {
             table: table.name.clone(),
             gsi: gsi.map(str::to_string),
             old_rcu,
@@ -256,8 +258,14 @@ pub fn parse_capacity(text: &str, old_rcu: u64, old_wcu: u64) -> Result<(u64, u6
     }
 }
 
+impl Operation for QueuesOp {
+    fn run<'a>(&'a self, ctx: &'a ActionCtx) -> BoxFuture<'a, Outcome> {
+        Box::pin(run(self.clone(), ctx))
+    }
+}
+
 pub async fn run(op: QueuesOp, ctx: &ActionCtx) -> Outcome {
-    let Some(aws) = ctx.backends.aws.clone() else {
+    let Some(aws) = ctx.backends.of::<crate::panes::Queues>().cloned() else {
         return Outcome::failed("AWS is not configured in this opsdeck");
     };
     run_with(op, &aws, ctx).await

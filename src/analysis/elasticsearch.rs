@@ -4,16 +4,16 @@
 //! Disk, against the cluster's own watermarks: over low is a warning (no new shards land there),
 //! over high or flood-stage is critical (shards are pushed away / indices turn read-only).
 
-use crate::config::Config;
-use crate::model::alert::AlertTarget;
 use crate::model::elasticsearch::{DiskLevel, EsState, HealthStatus};
-use crate::model::{Alert, Severity};
+use crate::panes::Elasticsearch;
+use opsdeck_core::alert::{Alert, AlertTarget, Severity};
+use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
 use std::collections::BTreeSet;
 
-const SOURCE: &str = "elasticsearch";
+const SOURCE: PaneId = Elasticsearch::ID;
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(state: &EsState, _config: &Config) -> Vec<Alert> {
+pub fn alerts(state: &EsState, _config: &dyn PaneConfigs) -> Vec<Alert> {
     let mut out = Vec::new();
     let h = &state.health;
     let cluster = if h.cluster_name.is_empty() {
@@ -365,6 +365,7 @@ pub fn clock(t: std::time::SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::model::elasticsearch::{EsNode, Watermark};
 
     fn state(status: HealthStatus) -> EsState {
@@ -412,7 +413,7 @@ mod tests {
         );
         assert_eq!(sev("high"), Some(Severity::Critical));
         assert_eq!(sev("flood"), Some(Severity::Critical));
-        assert_eq!(crate::model::alert::worst(&a), Severity::Critical);
+        assert_eq!(opsdeck_core::alert::worst(&a), Severity::Critical);
     }
 
     fn copy(index: &str, shard: u32, primary: bool, node: &str, gib: u64) -> crate::model::elasticsearch::ShardRow {

@@ -1,10 +1,10 @@
 //! What a person would conclude from the hosts data: full disks, inode exhaustion, hosts that do not
 //! answer, supervisor programs that are not RUNNING, crash dumps lying around.
 
-use crate::config::Config;
-use crate::model::alert::AlertTarget;
 use crate::model::hosts::{HostsState, ProgramState, human_bytes, human_kib, row_key};
-use crate::model::{Alert, Severity};
+use crate::panes::Hosts;
+use opsdeck_core::alert::{Alert, AlertTarget, Severity};
+use opsdeck_core::pane::{Pane, PaneConfigs};
 
 /// Severity of a usage percentage against (warn, crit) thresholds.
 pub fn usage_severity(percent: f64, warn: f64, crit: f64) -> Severity {
@@ -30,14 +30,14 @@ pub fn program_severity(state: &ProgramState) -> Severity {
 }
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
-    let c = &config.ssh;
+pub fn alerts(state: &HostsState, config: &dyn PaneConfigs) -> Vec<Alert> {
+    let c = config.of::<Hosts>();
     let mut out = Vec::new();
     for h in &state.hosts {
         // The host's row, and rows of the host's own view (its disks, programs, dumps).
-        let host_row = || AlertTarget::row("hosts", &h.name).in_view("hosts");
+        let host_row = || AlertTarget::row(Hosts::ID, &h.name).in_view("hosts");
         let inside = |kind: &str, name: &str| {
-            AlertTarget::row("hosts", row_key::of(kind, name))
+            AlertTarget::row(Hosts::ID, row_key::of(kind, name))
                 .in_view("hosts")
                 .through([h.name.clone()])
         };
@@ -45,7 +45,7 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
             out.push(
                 Alert::new(
                     Severity::Critical,
-                    "hosts",
+                    Hosts::ID,
                     h.name.clone(),
                     format!("unreachable: {}", h.error.as_deref().unwrap_or("no answer")),
                 )
@@ -58,7 +58,7 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
                 out.push(
                     Alert::new(
                         sev,
-                        "hosts",
+                        Hosts::ID,
                         format!("{}:{}", h.name, f.mount),
                         format!(
                             "disk {:.0}% full ({} free of {})",
@@ -78,7 +78,7 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
                     out.push(
                         Alert::new(
                             sev,
-                            "hosts",
+                            Hosts::ID,
                             format!("{}:{}", h.name, f.mount),
                             format!("inodes {:.0}% used ({} free)", i.use_percent, i.free),
                         )
@@ -88,13 +88,15 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
             }
         }
         if let Some(e) = &h.filesystems_error {
-            out.push(Alert::new(Severity::Warning, "hosts", h.name.clone(), format!("df failed: {e}")).at(host_row()));
+            out.push(
+                Alert::new(Severity::Warning, Hosts::ID, h.name.clone(), format!("df failed: {e}")).at(host_row()),
+            );
         }
         if let Some(e) = &h.programs_error {
             out.push(
                 Alert::new(
                     Severity::Warning,
-                    "hosts",
+                    Hosts::ID,
                     h.name.clone(),
                     format!("supervisor status failed: {e}"),
                 )
@@ -107,7 +109,7 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
                 out.push(
                     Alert::new(
                         sev,
-                        "hosts",
+                        Hosts::ID,
                         format!("{}:{}", h.name, p.name),
                         format!("{} {}", p.state.as_str(), p.description).trim().to_string(),
                     )
@@ -120,7 +122,7 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
             out.push(
                 Alert::new(
                     Severity::Warning,
-                    "hosts",
+                    Hosts::ID,
                     h.name.clone(),
                     format!("{} crash dump/junk file(s), {}", h.junk.len(), human_bytes(total)),
                 )
@@ -134,6 +136,7 @@ pub fn alerts(state: &HostsState, config: &Config) -> Vec<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::model::hosts::{Filesystem, HostStatus, Program};
 
     #[test]

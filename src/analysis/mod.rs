@@ -6,7 +6,8 @@ pub mod pillows;
 pub mod queues;
 
 use crate::config::Config;
-use crate::model::{Alert, Fleet};
+use crate::model::Fleet;
+use opsdeck_core::alert::Alert;
 
 /// Every alert across the fleet, worst first.
 pub fn alerts(fleet: &Fleet, config: &Config) -> Vec<Alert> {
@@ -26,7 +27,7 @@ pub fn alerts(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     all.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| a.source.cmp(b.source))
+            .then_with(|| a.source.cmp(&b.source))
             .then_with(|| a.subject.cmp(&b.subject))
     });
     all

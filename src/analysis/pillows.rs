@@ -4,14 +4,14 @@
 //! checkpoints that are written only every N changes or 5 minutes; time lag is interpolated over
 //! sampled log-end offsets like kafka-lag-exporter; verdict texts follow the pillow runbooks.
 
-use crate::config::Config;
-use crate::model::alert::AlertTarget;
 use crate::model::hosts::{HostsState, Program, ProgramState};
 use crate::model::pillows::{
     CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, ProcessRef, Recovery, Sample,
     Verdict,
 };
-use crate::model::{Alert, Severity};
+use crate::panes::Pillows;
+use opsdeck_core::alert::{Alert, AlertTarget, Severity};
+use opsdeck_core::pane::{Pane, PaneConfigs};
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
@@ -541,33 +541,33 @@ pub fn verdicts_with_processes(
 }
 
 /// Where a pillow process writes its log, as a verdict names it.
-pub fn process_log(config: &Config, pillow: &str, process: &ProcessRef) -> Option<String> {
-    let pc = config.pillows.pillows.iter().find(|p| p.name == pillow)?;
+pub fn process_log(config: &dyn PaneConfigs, pillow: &str, process: &ProcessRef) -> Option<String> {
+    let pc = config.of::<Pillows>().pillows.iter().find(|p| p.name == pillow)?;
     crate::config::logs::pillow_process_log(config, pc, process)
         .ok()
         .map(|l| l.what())
 }
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(state: &PillowsState, hosts: Option<&HostsState>, config: &Config) -> Vec<Alert> {
+pub fn alerts(state: &PillowsState, hosts: Option<&HostsState>, config: &dyn PaneConfigs) -> Vec<Alert> {
     let mut out = Vec::new();
     for pillow in &state.pillows {
         if let Some(e) = &pillow.error {
             out.push(
                 Alert::new(
                     Severity::Critical,
-                    "pillows",
+                    Pillows::ID,
                     &pillow.name,
                     format!("cannot read checkpoints: {e}"),
                 )
-                .at(AlertTarget::row("pillows", &pillow.name)),
+                .at(AlertTarget::row(Pillows::ID, &pillow.name)),
             );
         }
         let verdicts = verdicts_with_processes(pillow, hosts, |p| process_log(config, &pillow.name, p));
         for v in verdicts.iter().filter(|v| v.severity > Severity::Ok) {
             out.push(
-                Alert::new(v.severity, "pillows", &pillow.name, v.message.clone())
-                    .at(AlertTarget::row("pillows", &pillow.name)),
+                Alert::new(v.severity, Pillows::ID, &pillow.name, v.message.clone())
+                    .at(AlertTarget::row(Pillows::ID, &pillow.name)),
             );
         }
     }

@@ -2,11 +2,11 @@
 //! the oldest message is to being deleted by SQS (runbook: data lost at the retention period,
 //! 14 days at most), dead letters, and throttled tables.
 
-use crate::config::Config;
 use crate::config::aws::AwsConfig;
-use crate::model::alert::AlertTarget;
 use crate::model::queues::{Capacity, QueueState, QueuesState, Sample, TableInfo};
-use crate::model::{Alert, Severity};
+use crate::panes::Queues;
+use opsdeck_core::alert::{Alert, AlertTarget, Severity};
+use opsdeck_core::pane::{Pane, PaneConfigs};
 use opsdeck_core::time::short_duration;
 use std::time::Duration;
 
@@ -240,15 +240,15 @@ pub fn table_verdict(t: &TableInfo, cfg: &AwsConfig) -> (Severity, Vec<String>) 
 }
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(state: &QueuesState, config: &Config) -> Vec<Alert> {
-    let cfg = &config.aws;
+pub fn alerts(state: &QueuesState, config: &dyn PaneConfigs) -> Vec<Alert> {
+    let cfg = config.of::<Queues>();
     let mut out = Vec::new();
     for q in &state.queues {
         let (sev, why) = queue_verdict(q, cfg);
         if sev > Severity::Ok {
             out.push(
-                Alert::new(sev, "queues", &q.info.name, why.join("; "))
-                    .at(AlertTarget::row("queues", &q.info.url).in_view("queues")),
+                Alert::new(sev, Queues::ID, &q.info.name, why.join("; "))
+                    .at(AlertTarget::row(Queues::ID, &q.info.url).in_view("queues")),
             );
         }
     }
@@ -256,8 +256,11 @@ pub fn alerts(state: &QueuesState, config: &Config) -> Vec<Alert> {
         let (sev, why) = table_verdict(t, cfg);
         if sev > Severity::Ok {
             out.push(
-                Alert::new(sev, "queues", format!("table {}", t.name), why.join("; "))
-                    .at(AlertTarget::row("queues", &t.name).in_view("tables")),
+                Alert::new(sev, Queues::ID, format!("table {}", t.name), why.join("; ")).at(AlertTarget::row(
+                    Queues::ID,
+                    &t.name,
+                )
+                .in_view("tables")),
             );
         }
     }

@@ -4,15 +4,17 @@ use super::overlay::{self, Confirm, Input, Outcome, Overlay, Palette};
 use super::screen::Screen;
 use super::{App, Effect, Event, Running};
 use crate::actions::executor::ActionEvent;
-use crate::actions::{ActionPlan, OutcomeResult};
-use crate::model::logs::LogSource;
+use crate::panes::Logs;
 use crate::sources::ssh::TailCommand;
 use crate::ui::keymap::Resolution;
 use crate::ui::panes::Tab;
 use crate::ui::panes::logs::TailView;
-use crate::ui::view::{ActionOffer, Tone, View, ViewCtx};
 use crossterm::event::{KeyEvent, KeyEventKind};
+use opsdeck_core::action::{ActionPlan, OutcomeResult};
 use opsdeck_core::keys::KeyCombo;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::Pane;
+use opsdeck_core::view::{ActionOffer, Tone, View, ViewCtx};
 
 /// Built-in actions valid in every pane, with their help text.
 pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
@@ -61,10 +63,10 @@ impl App {
         let settle = match &event {
             Event::Key(_) | Event::Action(_) => Some(false),
             Event::Polled(p) => {
-                let kind = p.update.kind();
+                let kind = p.update.pane();
                 match self.screen().view.source() {
                     Some(mine) if mine == kind => Some(true),
-                    None if kind != crate::model::SourceKind::Logs => Some(true),
+                    None if kind != Logs::ID => Some(true),
                     _ => None,
                 }
             }
@@ -573,7 +575,9 @@ impl App {
             let mut left = stack.pop().expect("len > 1");
             effects.extend(left.view.on_leave());
         }
-        effects.retain(|e| !matches!(e, Effect::Logs(TailCommand::Stop { id }) if keep.contains(id)));
+        effects.retain(|e| {
+            !matches!(e, Effect::Job(job) if matches!(job.get::<Logs>(), Some(TailCommand::Stop { id }) if keep.contains(id)))
+        });
         let mut view = TailView::new(sources);
         let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
         effects.extend(view.on_enter(&ctx));
@@ -660,7 +664,7 @@ pub(crate) fn view_ctx<'a>(
 ) -> ViewCtx<'a> {
     ViewCtx {
         fleet,
-        config: &env.config,
+        config: &*env.config,
         now,
         theme: &env.theme,
         read_only: env.read_only,

@@ -2,12 +2,13 @@
 //! source reports, worked out from the config. Also the config checks that tie pillows and nodes to
 //! the `[ssh]` hosts their logs and commands go through.
 
-use super::Config;
 use super::elasticsearch::DEFAULT_LOG_FILE;
 use super::pillows::PillowConfig;
-use crate::model::logs::LogSource;
 use crate::model::pillows::ProcessRef;
+use crate::panes::{Elasticsearch, Hosts, Pillows};
 use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::PaneConfigs;
 
 /// Placeholders a pillow's `log_file` may use.
 const PILLOW_VARS: &[&str] = &["pillow", "n", "program"];
@@ -50,8 +51,12 @@ fn unknown_host(host: &str) -> String {
 
 /// The log of one pillow process: its `log_file` on the process's host, else the supervisor
 /// program's output there.
-pub fn pillow_process_log(config: &Config, pillow: &PillowConfig, process: &ProcessRef) -> Result<LogSource, String> {
-    if !config.ssh.knows(&process.host) {
+pub fn pillow_process_log(
+    config: &dyn PaneConfigs,
+    pillow: &PillowConfig,
+    process: &ProcessRef,
+) -> Result<LogSource, String> {
+    if !config.of::<Hosts>().knows(&process.host) {
         return Err(format!(
             "{} process {}: {}",
             pillow.name,
@@ -59,7 +64,7 @@ pub fn pillow_process_log(config: &Config, pillow: &PillowConfig, process: &Proc
             unknown_host(&process.host)
         ));
     }
-    let template = pillow.log_file.as_ref().or(config.pillows.log_file.as_ref());
+    let template = pillow.log_file.as_ref().or(config.of::<Pillows>().log_file.as_ref());
     Ok(match template {
         Some(t) => {
             let n = process.index.to_string();
@@ -71,7 +76,7 @@ pub fn pillow_process_log(config: &Config, pillow: &PillowConfig, process: &Proc
 }
 
 /// Every process log of a pillow, in process order.
-pub fn pillow_logs(config: &Config, pillow: &PillowConfig) -> Result<Vec<LogSource>, String> {
+pub fn pillow_logs(config: &dyn PaneConfigs, pillow: &PillowConfig) -> Result<Vec<LogSource>, String> {
     let processes = pillow.process_refs();
     if processes.is_empty() {
         return Err(format!(
@@ -95,11 +100,11 @@ pub struct NodeAddress<'a> {
 
 /// The `[ssh]` host a node runs on: `elasticsearch.node_hosts`, else the host named like the node,
 /// else the host whose address is the node's IP or host name.
-pub fn node_host<'a>(config: &'a Config, node: NodeAddress<'_>) -> Option<&'a str> {
-    if let Some(h) = config.elasticsearch.node_hosts.get(node.name) {
+pub fn node_host<'a>(config: &'a dyn PaneConfigs, node: NodeAddress<'_>) -> Option<&'a str> {
+    if let Some(h) = config.of::<Elasticsearch>().node_hosts.get(node.name) {
         return Some(h);
     }
-    let hosts = &config.ssh.hosts;
+    let hosts = &config.of::<Hosts>().hosts;
     hosts
         .iter()
         .find(|h| h.name == node.name)
@@ -113,8 +118,8 @@ pub fn node_host<'a>(config: &'a Config, node: NodeAddress<'_>) -> Option<&'a st
 }
 
 /// The log of an Elasticsearch node on its host.
-pub fn node_log(config: &Config, cluster: &str, node: NodeAddress<'_>) -> Result<LogSource, String> {
-    let es = &config.elasticsearch;
+pub fn node_log(config: &dyn PaneConfigs, cluster: &str, node: NodeAddress<'_>) -> Result<LogSource, String> {
+    let es = config.of::<Elasticsearch>();
     let host = node_host(config, node).ok_or_else(|| {
         format!(
             "node {} runs on no [ssh] host: add a [[ssh.hosts]] entry named {:?} or with address {:?}, or map it in elasticsearch.node_hosts",
@@ -132,14 +137,14 @@ pub fn node_log(config: &Config, cluster: &str, node: NodeAddress<'_>) -> Result
 }
 
 /// Config checks across sections: hosts named by pillows and nodes exist, log templates are sound.
-pub fn validate(config: &Config, issues: &mut Vec<ConfigIssue>) {
-    let ssh = &config.ssh;
-    if let Some(t) = &config.pillows.log_file
+pub fn validate(config: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
+    let ssh = config.of::<Hosts>();
+    if let Some(t) = &config.of::<Pillows>().log_file
         && let Some(why) = check_template(t, PILLOW_VARS)
     {
         issues.push(ConfigIssue::new("pillows.log_file", why));
     }
-    for (i, p) in config.pillows.pillows.iter().enumerate() {
+    for (i, p) in config.of::<Pillows>().pillows.iter().enumerate() {
         if let Some(t) = &p.log_file
             && let Some(why) = check_template(t, PILLOW_VARS)
         {
@@ -154,7 +159,7 @@ pub fn validate(config: &Config, issues: &mut Vec<ConfigIssue>) {
             }
         }
     }
-    let es = &config.elasticsearch;
+    let es = config.of::<Elasticsearch>();
     if es.log_file.is_some() && es.log_program.is_some() {
         issues.push(ConfigIssue::new(
             "elasticsearch.log_program",
@@ -189,8 +194,9 @@ pub fn validate(config: &Config, issues: &mut Vec<ConfigIssue>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
     use crate::config::ssh::HostConfig;
-    use crate::model::logs::LogTarget;
+    use opsdeck_core::logs::LogTarget;
 
     fn host(name: &str, address: Option<&str>) -> HostConfig {
         HostConfig {

@@ -6,11 +6,14 @@ pub mod logs;
 pub mod pillows;
 pub mod ssh;
 
+use crate::panes::{Elasticsearch, Hosts, Pillows, Queues};
 use opsdeck_core::action::Risk;
 use opsdeck_core::config::load::{self, ConfigRoot, ExtraChecks};
-use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, duration, file};
+use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, GeneralConfig, duration, file};
+use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::any::Any;
+use std::path::Path;
 
 /// The whole config file. Every section is optional; an empty file is a console with nothing to poll.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -29,39 +32,6 @@ pub struct Config {
     /// Custom actions (like k9s plugins).
     #[serde(default)]
     pub actions: Vec<CustomAction>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GeneralConfig {
-    /// Show action plans but refuse to run them.
-    pub read_only: bool,
-    /// Theme name (`default`, `mono`, `midnight`, or a file in the config dir's `themes/`).
-    pub theme: String,
-    /// Keymap name (`default`, `vim`, or a file in the config dir's `keymaps/`).
-    pub keymap: String,
-    /// Where the audit log goes (default: the XDG state dir).
-    pub audit_log: Option<PathBuf>,
-    /// Where opsdeck's own log goes (default: the XDG state dir).
-    pub log_file: Option<PathBuf>,
-    /// Default poll interval for sources that do not set their own.
-    pub refresh: ConfigDuration,
-    /// A label for the fleet, shown in the title bar (e.g. `production`).
-    pub environment: String,
-}
-
-impl Default for GeneralConfig {
-    fn default() -> Self {
-        Self {
-            read_only: false,
-            theme: "default".into(),
-            keymap: "default".into(),
-            audit_log: None,
-            log_file: None,
-            refresh: ConfigDuration::secs(10),
-            environment: String::new(),
-        }
-    }
 }
 
 /// A custom action bound to a key in a pane, run over SSH or locally.
@@ -109,6 +79,26 @@ pub fn load_file_with(path: &Path, extra: ExtraChecks<'_, Config>) -> Result<Con
 /// Parses and validates config text; `file` is only used in messages.
 pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
     load::parse_str_with(text, file, &|_| Vec::new())
+}
+
+impl PaneConfigs for Config {
+    fn section(&self, pane: PaneId) -> Option<&dyn Any> {
+        Some(if pane == Pillows::ID {
+            &self.pillows
+        } else if pane == Elasticsearch::ID {
+            &self.elasticsearch
+        } else if pane == Queues::ID {
+            &self.aws
+        } else if pane == Hosts::ID {
+            &self.ssh
+        } else {
+            return None;
+        })
+    }
+
+    fn general(&self) -> &GeneralConfig {
+        &self.general
+    }
 }
 
 impl ConfigRoot for Config {

@@ -53,7 +53,7 @@ impl DemoFleet {
             scope: "hosts".into(),
             command: "uptime".into(),
             run_on: "{{host}}".into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: "load and uptime of the selected host (a custom [[actions]] entry)".into(),
             timeout: opsdeck_core::config::ConfigDuration::secs(20),
         });

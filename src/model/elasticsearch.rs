@@ -3,7 +3,7 @@
 //! Plain types and pure arithmetic (watermarks, drain progress, last copies); the wire formats are
 //! parsed in `sources::elasticsearch::parse`.
 
-use super::fleet::FeedData;
+use opsdeck_core::feed::FeedData;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;

@@ -1,53 +1,17 @@
 //! Everything the console knows, one [`Feed`] per source, and the updates pollers send.
 
-use super::audit::AuditEntry;
 use super::elasticsearch::EsState;
-use super::feed::Feed;
 use super::hosts::HostsState;
 use super::logs::{LogEvent, LogsState};
 use super::pillows::PillowsState;
 use super::queues::QueuesState;
+use crate::panes::{Elasticsearch, Hosts, Logs, Pillows, Queues};
+use opsdeck_core::audit::AuditEntry;
+use opsdeck_core::feed::{Feed, FeedData, FeedInfo};
+use opsdeck_core::pane::{Pane, PaneId, PaneStates};
 use serde::Serialize;
+use std::any::Any;
 use std::time::SystemTime;
-
-/// A source's data type: how one poll's answer is folded into what the pane already shows.
-pub trait FeedData: Sized {
-    /// What one poll returns.
-    type Poll: Send + 'static;
-    /// Folds `poll` into `current` (keeping bounded histories, detecting rewinds, ...).
-    fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime);
-}
-
-/// The sources opsdeck polls, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    Pillows,
-    Elasticsearch,
-    Queues,
-    Hosts,
-    Logs,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 5] = [
-        SourceKind::Pillows,
-        SourceKind::Elasticsearch,
-        SourceKind::Queues,
-        SourceKind::Hosts,
-        SourceKind::Logs,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceKind::Pillows => "pillows",
-            SourceKind::Elasticsearch => "elasticsearch",
-            SourceKind::Queues => "queues",
-            SourceKind::Hosts => "hosts",
-            SourceKind::Logs => "logs",
-        }
-    }
-}
 
 /// One poll's result, as a poller sends it to the app.
 #[derive(Debug)]
@@ -60,13 +24,14 @@ pub enum SourceUpdate {
 }
 
 impl SourceUpdate {
-    pub fn kind(&self) -> SourceKind {
+    /// The pane it is for.
+    pub fn pane(&self) -> PaneId {
         match self {
-            SourceUpdate::Pillows(_) => SourceKind::Pillows,
-            SourceUpdate::Elasticsearch(_) => SourceKind::Elasticsearch,
-            SourceUpdate::Queues(_) => SourceKind::Queues,
-            SourceUpdate::Hosts(_) => SourceKind::Hosts,
-            SourceUpdate::Logs(_) => SourceKind::Logs,
+            SourceUpdate::Pillows(_) => Pillows::ID,
+            SourceUpdate::Elasticsearch(_) => Elasticsearch::ID,
+            SourceUpdate::Queues(_) => Queues::ID,
+            SourceUpdate::Hosts(_) => Hosts::ID,
+            SourceUpdate::Logs(_) => Logs::ID,
         }
     }
 }
@@ -84,33 +49,65 @@ pub struct Fleet {
     pub audit: Vec<AuditEntry>,
 }
 
-fn apply_poll<T: FeedData>(feed: &mut Feed<T>, at: SystemTime, result: Result<T::Poll, String>) {
-    match result {
-        Ok(poll) => feed.succeed(at, |data| T::absorb(data, poll, at)),
-        Err(error) => feed.fail(at, error),
-    }
-}
-
 impl Fleet {
     /// Folds one poller update into the fleet.
     pub fn apply(&mut self, at: SystemTime, update: SourceUpdate) {
         match update {
-            SourceUpdate::Pillows(r) => apply_poll(&mut self.pillows, at, r),
-            SourceUpdate::Elasticsearch(r) => apply_poll(&mut self.elasticsearch, at, r),
-            SourceUpdate::Queues(r) => apply_poll(&mut self.queues, at, r),
-            SourceUpdate::Hosts(r) => apply_poll(&mut self.hosts, at, r),
+            SourceUpdate::Pillows(r) => self.pillows.apply(at, r),
+            SourceUpdate::Elasticsearch(r) => self.elasticsearch.apply(at, r),
+            SourceUpdate::Queues(r) => self.queues.apply(at, r),
+            SourceUpdate::Hosts(r) => self.hosts.apply(at, r),
             SourceUpdate::Logs(event) => self.logs.apply(at, event),
         }
     }
 
     /// Marks the feeds whose sources are configured as waiting for their first answer.
-    pub fn enable(&mut self, kind: SourceKind) {
-        match kind {
-            SourceKind::Pillows => self.pillows = Feed::waiting(),
-            SourceKind::Elasticsearch => self.elasticsearch = Feed::waiting(),
-            SourceKind::Queues => self.queues = Feed::waiting(),
-            SourceKind::Hosts => self.hosts = Feed::waiting(),
-            SourceKind::Logs => self.logs.enabled = true,
+    pub fn enable(&mut self, pane: PaneId) {
+        if pane == Pillows::ID {
+            self.pillows = Feed::waiting();
+        } else if pane == Elasticsearch::ID {
+            self.elasticsearch = Feed::waiting();
+        } else if pane == Queues::ID {
+            self.queues = Feed::waiting();
+        } else if pane == Hosts::ID {
+            self.hosts = Feed::waiting();
+        } else if pane == Logs::ID {
+            self.logs.enabled = true;
         }
+    }
+}
+
+impl Fleet {
+    /// The freshness of `pane`'s feed; `None` for a pane without one (logs).
+    pub fn feed(&self, pane: PaneId) -> Option<FeedInfo<'_>> {
+        Some(if pane == Pillows::ID {
+            self.pillows.info()
+        } else if pane == Elasticsearch::ID {
+            self.elasticsearch.info()
+        } else if pane == Queues::ID {
+            self.queues.info()
+        } else if pane == Hosts::ID {
+            self.hosts.info()
+        } else {
+            return None;
+        })
+    }
+}
+
+impl PaneStates for Fleet {
+    fn state(&self, pane: PaneId) -> Option<&dyn Any> {
+        Some(if pane == Pillows::ID {
+            &self.pillows
+        } else if pane == Elasticsearch::ID {
+            &self.elasticsearch
+        } else if pane == Queues::ID {
+            &self.queues
+        } else if pane == Hosts::ID {
+            &self.hosts
+        } else if pane == Logs::ID {
+            &self.logs
+        } else {
+            return None;
+        })
     }
 }

@@ -4,7 +4,7 @@
 //! the types are deliberately plain and public. Look a host up with [`HostsState::host`] and a
 //! program with [`HostStatus::program`].
 
-use super::fleet::FeedData;
+use opsdeck_core::feed::FeedData;
 use serde::Serialize;
 use std::time::SystemTime;
 

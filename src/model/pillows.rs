@@ -5,8 +5,8 @@
 //! does, in the `pillowtop_kafkacheckpoint` table (the stored offset is the next one to read), so
 //! `lag = log_end − committed` in both cases.
 
-use super::alert::Severity;
-use super::fleet::FeedData;
+use opsdeck_core::alert::Severity;
+use opsdeck_core::feed::FeedData;
 use opsdeck_core::time::serialize_opt_rfc3339;
 use serde::Serialize;
 use std::collections::VecDeque;

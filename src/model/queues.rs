@@ -1,7 +1,7 @@
 //! Model of SQS queues and DynamoDB tables: what one poll saw, plus a bounded history of backlog
 //! samples per queue (for trends and time to drain, see `analysis::queues`).
 
-use super::fleet::FeedData;
+use opsdeck_core::feed::FeedData;
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::time::SystemTime;

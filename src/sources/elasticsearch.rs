@@ -12,10 +12,11 @@ pub use client::{EsClient, EsError, EsRequest, Method};
 
 use super::Poller;
 use crate::config::Config;
-use crate::model::SourceKind;
 use crate::model::elasticsearch::{Distribution, EsPoll, ShardRow, ShardState};
 use crate::model::fleet::SourceUpdate;
+use crate::panes::Elasticsearch;
 use futures::future::BoxFuture;
+use opsdeck_core::pane::{Pane, PaneId};
 use serde_json::json;
 use std::time::Duration;
 
@@ -212,8 +213,8 @@ async fn fetch<T>(c: &EsClient, req: EsRequest, parse: fn(&[u8]) -> Result<T, St
 }
 
 impl Poller for EsPoller {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Elasticsearch
+    fn kind(&self) -> PaneId {
+        Elasticsearch::ID
     }
     fn interval(&self) -> Duration {
         self.interval

@@ -8,16 +8,18 @@ pub mod runner;
 pub mod ssh;
 
 use crate::config::Config;
-use crate::model::SourceKind;
 use crate::model::fleet::SourceUpdate;
+use crate::panes::{Elasticsearch, Hosts, Logs, Pillows, Queues};
 use futures::future::BoxFuture;
+use opsdeck_core::pane::{Pane, PaneBackends, PaneId};
+use std::any::Any;
 use std::time::Duration;
 
 pub use runner::{poll_once, spawn_pollers};
 
 /// Something that can be asked, again and again, for a fresh view of one source.
 pub trait Poller: Send {
-    fn kind(&self) -> SourceKind;
+    fn kind(&self) -> PaneId;
     /// Time between polls while the source answers.
     fn interval(&self) -> Duration;
     /// Longest one poll may take before it counts as failed.
@@ -38,14 +40,30 @@ pub struct Backends {
 /// A source that could not even be set up (bad CA file, unreadable key...): shown as that source's error.
 #[derive(Debug, Clone)]
 pub struct SetupError {
-    pub kind: SourceKind,
+    pub kind: PaneId,
     pub error: String,
+}
+
+impl PaneBackends for Backends {
+    fn backend(&self, pane: PaneId) -> Option<&dyn Any> {
+        if pane == Pillows::ID {
+            self.pillows.as_ref().map(|b| b as &dyn Any)
+        } else if pane == Elasticsearch::ID {
+            self.elasticsearch.as_ref().map(|b| b as &dyn Any)
+        } else if pane == Queues::ID {
+            self.aws.as_ref().map(|b| b as &dyn Any)
+        } else if pane == Hosts::ID {
+            self.ssh.as_ref().map(|b| b as &dyn Any)
+        } else {
+            None
+        }
+    }
 }
 
 impl Backends {
     /// Builds the clients for every enabled source. A source that cannot be set up is reported, not fatal.
     pub async fn connect(config: &Config) -> (Backends, Vec<SetupError>) {
-        fn keep<T>(errors: &mut Vec<SetupError>, kind: SourceKind, r: Result<Option<T>, String>) -> Option<T> {
+        fn keep<T>(errors: &mut Vec<SetupError>, kind: PaneId, r: Result<Option<T>, String>) -> Option<T> {
             r.unwrap_or_else(|error| {
                 errors.push(SetupError { kind, error });
                 None
@@ -53,18 +71,14 @@ impl Backends {
         }
         let mut errors = Vec::new();
         let backends = Backends {
-            pillows: keep(
-                &mut errors,
-                SourceKind::Pillows,
-                pillows::PillowsBackend::connect(config).await,
-            ),
+            pillows: keep(&mut errors, Pillows::ID, pillows::PillowsBackend::connect(config).await),
             elasticsearch: keep(
                 &mut errors,
-                SourceKind::Elasticsearch,
+                Elasticsearch::ID,
                 elasticsearch::EsBackend::connect(config).await,
             ),
-            aws: keep(&mut errors, SourceKind::Queues, aws::AwsBackend::connect(config).await),
-            ssh: keep(&mut errors, SourceKind::Hosts, ssh::SshBackend::connect(config).await),
+            aws: keep(&mut errors, Queues::ID, aws::AwsBackend::connect(config).await),
+            ssh: keep(&mut errors, Hosts::ID, ssh::SshBackend::connect(config).await),
         };
         (backends, errors)
     }
@@ -89,20 +103,20 @@ impl Backends {
 }
 
 /// The sources a config enables, so their panes say "waiting" rather than "not configured".
-pub fn enabled_sources(config: &Config) -> Vec<SourceKind> {
+pub fn enabled_sources(config: &Config) -> Vec<PaneId> {
     let mut kinds = Vec::new();
     if config.pillows.is_enabled() {
-        kinds.push(SourceKind::Pillows);
+        kinds.push(Pillows::ID);
     }
     if config.elasticsearch.is_enabled() {
-        kinds.push(SourceKind::Elasticsearch);
+        kinds.push(Elasticsearch::ID);
     }
     if config.aws.is_enabled() {
-        kinds.push(SourceKind::Queues);
+        kinds.push(Queues::ID);
     }
     if config.ssh.is_enabled() {
-        kinds.push(SourceKind::Hosts);
-        kinds.push(SourceKind::Logs);
+        kinds.push(Hosts::ID);
+        kinds.push(Logs::ID);
     }
     kinds
 }

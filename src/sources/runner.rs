@@ -1,9 +1,11 @@
 //! Runs pollers: on their interval, each poll bounded by its timeout, with backoff while failing.
 
 use super::Poller;
-use crate::model::SourceKind;
-use crate::model::fleet::{FeedData, SourceUpdate};
+use crate::model::fleet::SourceUpdate;
+use crate::panes::{Elasticsearch, Pillows, Queues};
 use crate::supervise::{self, INTERNAL_ERROR};
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::pane::{Pane, PaneId};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,15 +18,18 @@ pub struct Polled {
 }
 
 /// The error update for `kind` (a timeout, or a source that could not be set up).
-pub fn failed(kind: SourceKind, error: String) -> SourceUpdate {
+pub fn failed(kind: PaneId, error: String) -> SourceUpdate {
     fn e<T: FeedData>(error: String) -> Result<T::Poll, String> {
         Err(error)
     }
-    match kind {
-        SourceKind::Pillows => SourceUpdate::Pillows(e::<crate::model::pillows::PillowsState>(error)),
-        SourceKind::Elasticsearch => SourceUpdate::Elasticsearch(e::<crate::model::elasticsearch::EsState>(error)),
-        SourceKind::Queues => SourceUpdate::Queues(e::<crate::model::queues::QueuesState>(error)),
-        SourceKind::Hosts | SourceKind::Logs => SourceUpdate::Hosts(e::<crate::model::hosts::HostsState>(error)),
+    if kind == Pillows::ID {
+        SourceUpdate::Pillows(e::<crate::model::pillows::PillowsState>(error))
+    } else if kind == Elasticsearch::ID {
+        SourceUpdate::Elasticsearch(e::<crate::model::elasticsearch::EsState>(error))
+    } else if kind == Queues::ID {
+        SourceUpdate::Queues(e::<crate::model::queues::QueuesState>(error))
+    } else {
+        SourceUpdate::Hosts(e::<crate::model::hosts::HostsState>(error))
     }
 }
 

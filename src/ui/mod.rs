@@ -5,8 +5,6 @@ pub mod keymap;
 pub mod panes;
 pub mod render;
 pub mod testing;
-pub mod theme;
-pub mod view;
 pub mod widgets;
 
 pub use render::draw;

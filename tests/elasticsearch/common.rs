@@ -1,14 +1,14 @@
 //! Helpers: fixtures, a simulated cluster on loopback, a poll into a `Feed`, the executor with a temp audit log.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
-use opsdeck::actions::{ActionPlan, Outcome};
 use opsdeck::config::Config;
 use opsdeck::demo::elasticsearch::SimServer;
 use opsdeck::demo::elasticsearch::sim::SimCluster;
 use opsdeck::model::elasticsearch::EsState;
 use opsdeck::sources::Backends;
 use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
+use opsdeck_core::action::{ActionPlan, Outcome};
+use opsdeck_core::audit::{AuditLog, Identity};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -3,15 +3,16 @@
 //! writes its log, found through the config and tailed for real.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
 use opsdeck::config::Config;
 use opsdeck::config::logs::{NodeAddress, node_log};
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::elasticsearch::{EsState, HealthStatus};
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::logs::{LogEvent, LogSource, LogsState, TailState};
+use opsdeck::model::logs::{LogEvent, LogsState, TailState};
 use opsdeck::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::logs::LogSource;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -107,9 +108,9 @@ async fn demo_bounce_procedure_completes_by_itself() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let audit = opsdeck::actions::audit::AuditLog::new(
+    let audit = opsdeck_core::audit::AuditLog::new(
         dir.path().join("audit.jsonl"),
-        opsdeck::actions::audit::Identity {
+        opsdeck_core::audit::Identity {
             user: "t".into(),
             host: "h".into(),
         },

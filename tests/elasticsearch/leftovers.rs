@@ -3,18 +3,19 @@
 //! it left changed and reverts them through a confirmed, audited action.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::Backends;
 use opsdeck::sources::elasticsearch::EsBackend;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::testing::{press, screen_text, type_text};
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::effect::Effect;
+use opsdeck_core::theme::Theme;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;

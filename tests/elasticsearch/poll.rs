@@ -3,9 +3,8 @@
 use super::common::*;
 use opsdeck::demo::elasticsearch::sim::{Auth, Fault};
 use opsdeck::model::elasticsearch::{EsState, Flavor, HealthStatus};
-use opsdeck::model::feed::{Feed, FeedStatus};
-use opsdeck::model::fleet::FeedData;
 use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
+use opsdeck_core::feed::{Feed, FeedData, FeedStatus};
 use std::time::{Duration, SystemTime};
 
 #[tokio::test]
@@ -188,7 +187,7 @@ async fn explain_shows_why_a_replica_stays_unassigned_and_retry_failed_fixes_it(
     let ran = run_plan(&server, plan, Default::default(), |_, _| {}).await;
     assert_eq!(
         ran.outcome.result,
-        opsdeck::actions::OutcomeResult::Succeeded,
+        opsdeck_core::action::OutcomeResult::Succeeded,
         "{}",
         ran.outcome.summary
     );

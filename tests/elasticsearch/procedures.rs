@@ -2,11 +2,10 @@
 //! and the guided procedures end to end (the test plays the operator who restarts the node).
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::Risk;
 use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
 use opsdeck::model::elasticsearch::{EsState, HealthStatus, Scope};
+use opsdeck_core::action::{OutcomeResult, Risk};
+use opsdeck_core::audit::{AuditEntry, AuditPhase};
 use serde_json::json;
 use std::time::Duration;
 
@@ -161,7 +160,7 @@ async fn settings_are_written_persistent_and_transient_values_cleared() {
 }
 
 /// The controlled bounce of core-1 as the pane plans it (no override), polling every 20 ms.
-fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck::actions::ActionPlan {
+fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck_core::action::ActionPlan {
     act::plan_procedure(
         state,
         config,

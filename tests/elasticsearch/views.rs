@@ -4,10 +4,10 @@
 use super::common::*;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::model::elasticsearch::EsState;
-use opsdeck::model::fleet::FeedData;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::elasticsearch::{StateFilter, grid_table};
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;

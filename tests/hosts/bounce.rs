@@ -4,13 +4,13 @@
 
 use super::harness::{Sshd, Supervisord, read};
 use crate::es_common::{config_for, small_cluster, start};
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::elasticsearch::{self as act, ProcedureKind, read_state};
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::sources::Backends;
 use opsdeck::sources::elasticsearch::EsBackend;
 use opsdeck::sources::ssh::SshBackend;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::audit::{AuditLog, Identity};
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

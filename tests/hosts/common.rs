@@ -1,11 +1,11 @@
 //! What the hosts tests share beyond the peers: an action context and a poll made into pane state.
 
-use opsdeck::actions::ActionCtx;
-use opsdeck::actions::audit::{AuditLog, Identity};
-use opsdeck::model::fleet::FeedData;
 use opsdeck::model::hosts::HostsState;
 use opsdeck::sources::Backends;
 use opsdeck::sources::ssh::SshBackend;
+use opsdeck_core::action::ActionCtx;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::feed::FeedData;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
@@ -13,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 pub fn action_ctx(ssh: SshBackend, dir: &std::path::Path) -> ActionCtx {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     ActionCtx {
-        backends: Backends {
+        backends: std::sync::Arc::new(Backends {
             ssh: Some(ssh),
             ..Backends::default()
-        },
+        }),
         progress: tx,
         audit: AuditLog::new(dir.join("audit.jsonl"), Identity::current()),
         cancel: CancellationToken::new(),
@@ -42,14 +42,14 @@ pub async fn remove_found_junk(
     b: &SshBackend,
     polls: Vec<opsdeck::model::hosts::HostPoll>,
     dir: &std::path::Path,
-) -> (String, opsdeck::actions::Outcome) {
+) -> (String, opsdeck_core::action::Outcome) {
     let config = opsdeck::config::Config {
         ssh: ssh.clone(),
         ..Default::default()
     };
     let state = state_of(polls);
     let h = &state.hosts[0];
-    let plan = opsdeck::actions::hosts::remove_files_plan(&config, h, &h.junk).expect("a removal plan");
-    let out = opsdeck::actions::run_operation(plan.op, &action_ctx(b.clone(), dir)).await;
+    let plan = opsdeck::actions::hosts::remove_files_plan(&config.ssh, h, &h.junk).expect("a removal plan");
+    let out = opsdeck_core::action::run_operation(plan.op, &action_ctx(b.clone(), dir)).await;
     (plan.call, out)
 }

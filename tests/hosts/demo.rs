@@ -2,12 +2,12 @@
 
 use super::common::{action_ctx, polled_state};
 use opsdeck::actions::hosts::{remove_files_plan, supervisor_plan};
-use opsdeck::actions::{OutcomeResult, run_operation};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::hosts::ProgramState;
-use opsdeck::model::logs::LogSource;
 use opsdeck::sources::ssh::{SshBackend, SupervisorAction, TailCommand};
+use opsdeck_core::action::{OutcomeResult, run_operation};
+use opsdeck_core::logs::LogSource;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -61,7 +61,7 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     // Restart: a new pid, RUNNING, verified.
     let worker = s.host("worker-1").unwrap();
     let old = worker.program("tile-worker").unwrap().pid;
-    let plan = supervisor_plan(&demo.config, "worker-1", "tile-worker", SupervisorAction::Restart).unwrap();
+    let plan = supervisor_plan(&demo.config.ssh, "worker-1", "tile-worker", SupervisorAction::Restart).unwrap();
     let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
     let s = polled_state(&b).await;
@@ -95,7 +95,7 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
         .unwrap();
     assert_eq!(du.entries[0].0, es_dir.to_string_lossy(), "{:?}", du.entries);
     assert!(du.entries[0].1 >= 16 << 20, "two 8 GiB dumps: {:?}", du.entries);
-    let plan = remove_files_plan(&demo.config, es, &es.junk).unwrap();
+    let plan = remove_files_plan(&demo.config.ssh, es, &es.junk).unwrap();
     assert!(plan.description.contains("it's $(x).hprof"));
     let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);

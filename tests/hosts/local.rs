@@ -2,8 +2,8 @@
 //! that prints garbage. Each failure stays in its own part of its own host.
 
 use opsdeck::config::ssh::{HostConfig, SshConfig, TransportKind};
-use opsdeck::model::logs::LogSource;
 use opsdeck::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_core::logs::LogSource;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 

@@ -1,14 +1,17 @@
 //! The hosts and logs panes as a person drives them (keys in, screen text and effects out).
 
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::hosts::{Filesystem, HostPoll, Program, ProgramState};
-use opsdeck::model::logs::{LogEvent, LogSource};
+use opsdeck::model::logs::LogEvent;
+use opsdeck::panes::Logs;
 use opsdeck::sources::runner::Polled;
 use opsdeck::sources::ssh::TailCommand;
 use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::theme::Theme;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -184,7 +187,10 @@ fn starts(effects: &[Effect]) -> Vec<LogSource> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Logs(TailCommand::Start(source)) => Some(source.clone()),
+            Effect::Job(job) => match job.get::<Logs>() {
+                Some(TailCommand::Start(source)) => Some(source.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -194,7 +200,10 @@ fn stops(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Logs(TailCommand::Stop { id }) => Some(id.clone()),
+            Effect::Job(job) => match job.get::<Logs>() {
+                Some(TailCommand::Stop { id }) => Some(id.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()

@@ -4,10 +4,10 @@ use super::common::{remove_found_junk, state_of};
 use super::harness::{Sshd, Supervisord, eventually, free_port, read};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::hosts::ProgramState;
-use opsdeck::model::logs::LogSource;
 use opsdeck::model::logs::{LogEvent, TailState};
 use opsdeck::sources::runner::Polled;
 use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailCommand};
+use opsdeck_core::logs::LogSource;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -354,7 +354,7 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
     let (_, out) = remove_found_junk(&cfg, &b, polls, root).await;
     assert_eq!(
         out.result,
-        opsdeck::actions::OutcomeResult::Succeeded,
+        opsdeck_core::action::OutcomeResult::Succeeded,
         "{}",
         out.summary
     );
@@ -886,7 +886,7 @@ async fn file_commands_run_through_the_configured_prefix() {
     assert!(call.contains(&shown), "the dialog shows the prefix: {call}");
     assert_eq!(
         out.result,
-        opsdeck::actions::OutcomeResult::Succeeded,
+        opsdeck_core::action::OutcomeResult::Succeeded,
         "{}",
         out.summary
     );

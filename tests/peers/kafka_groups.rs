@@ -5,11 +5,11 @@
 use super::env::{peer, unique};
 use super::kafka::{Member, Served, create_topic, served, wait_served};
 use crate::pillows_common::*;
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::pillows::plan_move_checkpoint;
 use opsdeck::config::pillows::PillowConfig;
 use opsdeck::model::pillows::PartitionStatus;
 use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck_core::action::OutcomeResult;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, SystemTime};
 

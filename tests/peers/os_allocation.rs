@@ -5,10 +5,9 @@
 
 use super::env::{peer, unique};
 use super::opensearch::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::Risk;
 use opsdeck::actions::elasticsearch as act;
 use opsdeck::model::elasticsearch::{DiskLevel, EsPoll, EsState, HealthStatus, Scope, ShardState, Watermark};
+use opsdeck_core::action::{OutcomeResult, Risk};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;

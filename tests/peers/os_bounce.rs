@@ -4,11 +4,11 @@
 
 use super::env::{peer, unique};
 use super::opensearch::*;
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
 use opsdeck::config::ssh::{HostConfig, TransportKind};
 use opsdeck::model::elasticsearch::{HealthStatus, Scope};
 use opsdeck::sources::ssh::SshBackend;
+use opsdeck_core::action::OutcomeResult;
 use std::time::Duration;
 
 /// The pid supervisor has for `program` of the peers' supervisord.

@@ -1,14 +1,14 @@
 //! Helpers shared by the pillows tests.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::execute;
-use opsdeck::actions::{ActionPlan, Outcome};
 use opsdeck::config::pillows::{PillowConfig, PillowsConfig};
-use opsdeck::model::fleet::FeedData;
 use opsdeck::model::pillows::{PartitionStatus, Pillow, PillowsState};
 use opsdeck::sources::Backends;
 use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck_core::action::{ActionPlan, Outcome};
+use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::config::ConfigDuration;
+use opsdeck_core::feed::FeedData;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};

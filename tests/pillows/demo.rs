@@ -3,19 +3,21 @@
 //! through the real local transport) makes its lag drain; the lost checkpoint can be moved. Each process writes its log, found through the config and tailed for real.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::pillows::{plan_move_checkpoint, plan_restart};
 use opsdeck::config::Config;
 use opsdeck::config::logs::pillow_logs;
 use opsdeck::demo::DemoFleet;
 use opsdeck::demo::pillows::PILLOW_HOST;
-use opsdeck::model::fleet::{FeedData, SourceUpdate};
+use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::hosts::{HostsState, ProgramState};
-use opsdeck::model::logs::{LogEvent, LogSource, LogTarget, LogsState, TailState};
+use opsdeck::model::logs::{LogEvent, LogsState, TailState};
 use opsdeck::model::pillows::{PartitionStatus, PillowsState};
 use opsdeck::sources::Backends;
 use opsdeck::sources::pillows::PillowsBackend;
 use opsdeck::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::logs::{LogSource, LogTarget};
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 

@@ -1,13 +1,15 @@
 //! Consumer-group pillows against librdkafka's mock cluster.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::model::FeedStatus;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::pillows::PartitionStatus;
+use opsdeck::panes::Pillows;
 use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::pane::Pane;
 use rdkafka::mocking::MockCluster;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -143,7 +145,7 @@ async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
     );
     assert!(err.contains("Kafka"), "{err}");
     let mut fleet = Fleet::default();
-    fleet.enable(opsdeck::model::SourceKind::Pillows);
+    fleet.enable(Pillows::ID);
     fleet.apply(SystemTime::now(), SourceUpdate::Pillows(Err(err.clone())));
     assert_eq!(fleet.pillows.status, FeedStatus::Error);
     assert_eq!(fleet.pillows.error.as_deref(), Some(err.as_str()));

@@ -4,10 +4,10 @@
 use super::harness::Supervisord;
 use super::views::{fleet_and_config, view_ctx};
 use opsdeck::config::ssh::{HostConfig, TransportKind};
-use opsdeck::model::Severity;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::ssh::SshBackend;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::alert::Severity;
+use opsdeck_core::theme::Theme;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -52,7 +52,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
 
     let alerts: Vec<_> = opsdeck::analysis::alerts(&fleet, &config)
         .into_iter()
-        .filter(|a| a.source == "pillows")
+        .filter(|a| a.source.name() == "pillows")
         .collect();
     let messages: Vec<&str> = alerts.iter().map(|a| a.message.as_str()).collect();
     let process = alerts

@@ -2,13 +2,16 @@
 
 use opsdeck::config::Config;
 use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::fleet::{FeedData, SourceUpdate};
+use opsdeck::model::Fleet;
+use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::model::pillows::{
     Assignment, CheckpointKind, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef,
 };
-use opsdeck::model::{Fleet, SourceKind};
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
+use opsdeck::panes::Pillows;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::pane::Pane;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::ViewCtx;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, SystemTime};
@@ -30,7 +33,7 @@ pub fn fleet_and_config() -> (Fleet, Config, SystemTime) {
     let settings = config.pillows.settings();
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let mut fleet = Fleet::default();
-    fleet.enable(SourceKind::Pillows);
+    fleet.enable(Pillows::ID);
     for step in 0..20u64 {
         let end = 10_000 + step as i64 * 600;
         let parts = (0..4)

@@ -5,9 +5,9 @@ use super::harness::*;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use opsdeck::config::Config;
-use opsdeck::model::Severity;
-use opsdeck::model::fleet::FeedData;
 use opsdeck::model::queues::QueuesState;
+use opsdeck_core::alert::Severity;
+use opsdeck_core::feed::FeedData;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 

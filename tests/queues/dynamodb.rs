@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ProvisionedThroughput, ScalarAttributeType,
 };
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::queues::raise_capacity_plan;
+use opsdeck_core::action::OutcomeResult;
 use std::collections::HashMap;
 
 fn throughput(r: i64, w: i64) -> ProvisionedThroughput {

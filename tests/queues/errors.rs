@@ -3,10 +3,11 @@
 use super::harness::*;
 use super::move_task_double::{error, start};
 use opsdeck::config::Config;
+use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::{FeedStatus, Fleet};
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
+use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::ViewCtx;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

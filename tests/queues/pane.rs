@@ -10,7 +10,7 @@ use opsdeck::model::queues::{Capacity, GsiInfo, QueueInfo, QueuesPoll, TableInfo
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::theme::Theme;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

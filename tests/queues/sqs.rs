@@ -1,10 +1,10 @@
 //! SQS against moto: discovery, attributes, DLQ links, purge, and the client-side redrive fallback.
 
 use super::harness::*;
-use opsdeck::actions::OutcomeResult;
 use opsdeck::actions::queues::{purge_plan, redrive_plan};
-use opsdeck::model::fleet::FeedData;
 use opsdeck::model::queues::QueuesState;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedData;
 use std::collections::{BTreeSet, HashMap};
 use std::time::SystemTime;
 

@@ -2,14 +2,14 @@
 //! started once, polled through the real pollers until they show what the tests need, and the
 //! resulting state is kept; every test builds its own app on a copy of it.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
-use opsdeck::actions::{ActionCtx, OutcomeResult};
 use opsdeck::app::{App, Event};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::Fleet;
 use opsdeck::sources::runner::{Polled, poll_once};
 use opsdeck::sources::{Backends, Poller};
+use opsdeck_core::action::{ActionCtx, OutcomeResult};
+use opsdeck_core::audit::{AuditLog, Identity};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -118,7 +118,7 @@ async fn observe() -> Demo {
         .name
         .clone();
     let actions = ActionCtx {
-        backends: backends.clone(),
+        backends: std::sync::Arc::new(backends.clone()),
         progress: tokio::sync::mpsc::unbounded_channel().0,
         audit: AuditLog::new(sandbox.path().join("audit.jsonl"), Identity::current()),
         cancel: CancellationToken::new(),
@@ -128,7 +128,7 @@ async fn observe() -> Demo {
         opsdeck::actions::elasticsearch::plan_drain_node(es, cfg, &idle),
     ] {
         let plan = plan.expect("the demo cluster offers it");
-        let outcome = opsdeck::actions::run_operation(plan.op, &actions).await;
+        let outcome = opsdeck_core::action::run_operation(plan.op, &actions).await;
         assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
     }
     poll_all(&mut app, &mut pollers).await;

@@ -1,10 +1,11 @@
 use super::fake::*;
 use opsdeck::actions::executor::ActionEvent;
-use opsdeck::actions::{Outcome, Risk};
+use opsdeck::app::Event;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{Effect, Event};
 use opsdeck::config::Config;
 use opsdeck::ui::panes::Tab;
+use opsdeck_core::action::{Outcome, Risk};
+use opsdeck_core::effect::Effect;
 
 fn on_hosts(read_only: bool) -> opsdeck::app::App {
     let mut app = app(read_only);
@@ -286,7 +287,7 @@ fn severity_and_selection_are_visible_with_and_without_colour() {
     use ratatui::style::{Color, Modifier};
     for theme in ["default", "mono"] {
         let mut app = on_hosts(false);
-        app.env.theme = opsdeck::ui::theme::Theme::builtin(theme).unwrap();
+        app.env.theme = opsdeck_core::theme::Theme::builtin(theme).unwrap();
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         terminal.draw(|f| opsdeck::ui::draw(f, &app)).unwrap();
         let buf = terminal.backend().buffer();

@@ -3,9 +3,18 @@
 //! panes, views and actions. It depends on no other opsdeck crate.
 
 pub mod action;
+pub mod alert;
+pub mod audit;
 pub mod config;
+pub mod effect;
 pub mod exec;
+pub mod feed;
 pub mod keys;
+pub mod logs;
+pub mod pane;
 pub mod paths;
 pub mod text;
+pub mod theme;
 pub mod time;
+pub mod view;
+pub mod widgets;

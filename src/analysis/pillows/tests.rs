@@ -1,8 +1,9 @@
 //! The evaluator over recorded offset histories.
 
 use super::*;
-use crate::model::fleet::FeedData;
+use crate::config::Config;
 use crate::model::pillows::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef};
+use opsdeck_core::feed::FeedData;
 
 fn t(s: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + s)

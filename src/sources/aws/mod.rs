@@ -7,9 +7,9 @@ mod metrics;
 use super::Poller;
 use crate::config::Config;
 use crate::config::aws::AwsConfig;
-use crate::model::SourceKind;
 use crate::model::fleet::SourceUpdate;
 use crate::model::queues::{Capacity, DlqRef, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
+use crate::panes::Queues;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -17,6 +17,7 @@ use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
+use opsdeck_core::pane::{Pane, PaneId};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -507,8 +508,8 @@ struct AwsPoller {
 }
 
 impl Poller for AwsPoller {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Queues
+    fn kind(&self) -> PaneId {
+        Queues::ID
     }
     fn interval(&self) -> Duration {
         self.interval

@@ -7,12 +7,13 @@ pub mod kafka;
 use super::Poller;
 use crate::config::Config;
 use crate::config::pillows::{PillowConfig, PillowsConfig};
-use crate::model::SourceKind;
 use crate::model::fleet::SourceUpdate;
 use crate::model::pillows::{CheckpointKind, PartitionReading, PillowReading, PillowsPoll};
+use crate::panes::Pillows;
 use checkpoints::{CheckpointRow, CheckpointStore};
 use futures::future::BoxFuture;
 use kafka::{KafkaOffsets, Tp};
+use opsdeck_core::pane::{Pane, PaneId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -213,8 +214,8 @@ struct PillowsPoller {
 }
 
 impl Poller for PillowsPoller {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Pillows
+    fn kind(&self) -> PaneId {
+        Pillows::ID
     }
     fn interval(&self) -> Duration {
         self.interval

@@ -42,13 +42,14 @@ use super::Poller;
 use super::runner::Polled;
 use crate::config::Config;
 use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
-use crate::model::SourceKind;
 use crate::model::fleet::SourceUpdate;
 use crate::model::hosts::{DuReport, HostPoll, Program, ProgramState};
-use crate::model::logs::{LogEvent, LogSource, TailState};
+use crate::model::logs::{LogEvent, TailState};
+use crate::panes::Hosts;
 use futures::future::BoxFuture;
-use opsdeck_core::exec::Cmd;
-use opsdeck_core::exec::CommandOutput;
+use opsdeck_core::exec::{Cmd, CommandOutput};
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::{Pane, PaneId};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -585,8 +586,8 @@ struct HostPoller {
 }
 
 impl Poller for HostPoller {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Hosts
+    fn kind(&self) -> PaneId {
+        Hosts::ID
     }
     fn interval(&self) -> Duration {
         self.interval

@@ -1,8 +1,7 @@
 //! supervisorctl: commands from the configured template, and `status` output → programs.
 
 use crate::model::hosts::{Program, ProgramState};
-use opsdeck_core::exec::Cmd;
-use opsdeck_core::exec::CommandOutput;
+use opsdeck_core::exec::{Cmd, CommandOutput};
 
 /// What supervisorctl is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -8,8 +8,7 @@
 
 use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
 use openssh::{KnownHosts, Session, SessionBuilder};
-use opsdeck_core::exec::CommandOutput;
-use opsdeck_core::exec::{Cmd, quote_words};
+use opsdeck_core::exec::{Cmd, CommandOutput, quote_words};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;

@@ -10,10 +10,11 @@
 use crate::actions::elasticsearch::{self as act, ProcedureKind};
 use crate::config::elasticsearch::EsConfig;
 use crate::config::logs::{NodeAddress, node_log};
-use crate::model::SourceKind;
 use crate::model::elasticsearch::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
-use crate::model::logs::LogSource;
-use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::panes::Elasticsearch;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
+use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -190,13 +191,13 @@ pub struct EsPane {
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a EsState> {
-    ctx.fleet.elasticsearch.data.as_ref()
+    ctx.fleet.of::<Elasticsearch>().data.as_ref()
 }
 
 fn waiting(ctx: &ViewCtx) -> Table {
-    let empty = match &ctx.fleet.elasticsearch.error {
+    let empty = match &ctx.fleet.of::<Elasticsearch>().error {
         Some(e) => format!("no answer from the cluster yet: {e}"),
-        None if !ctx.config.elasticsearch.is_enabled() => {
+        None if !ctx.config.of::<Elasticsearch>().is_enabled() => {
             "elasticsearch is not configured (set [elasticsearch] url in the config)".into()
         }
         None => "waiting for the first answer from the cluster".into(),
@@ -714,11 +715,11 @@ fn settings_table(s: &EsState) -> Table {
     }
 }
 
-fn poll_every(cfg: &crate::config::Config) -> Duration {
-    cfg.elasticsearch
+fn poll_every(cfg: &dyn PaneConfigs) -> Duration {
+    cfg.of::<Elasticsearch>()
         .refresh
         .map(|r| r.get())
-        .unwrap_or_else(|| cfg.general.refresh.get())
+        .unwrap_or_else(|| cfg.general().refresh.get())
         .min(Duration::from_secs(10))
 }
 
@@ -765,9 +766,9 @@ fn cluster_identity(s: &EsState, cfg: &EsConfig) -> String {
 
 /// The actions on a selected node (nodes view), then on the cluster (any view).
 fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
-    let cfg: &EsConfig = &ctx.config.elasticsearch;
+    let cfg: &EsConfig = ctx.config.of::<Elasticsearch>();
     let cluster = cluster_identity(s, cfg);
-    let on_cluster = |name: &'static str, plan: Result<crate::actions::ActionPlan, String>| {
+    let on_cluster = |name: &'static str, plan: Result<opsdeck_core::action::ActionPlan, String>| {
         ActionOffer::new(name, plan.map(|p| p.bound_to(cluster.clone())))
     };
     let cluster_offers = vec![
@@ -783,11 +784,11 @@ fn offers(s: &EsState, ctx: &ViewCtx, node: Option<&str>) -> Vec<ActionOffer> {
         on_cluster("retry_failed", act::plan_retry_failed(s, cfg)),
     ];
     let every = poll_every(ctx.config);
-    let need = || Err::<crate::actions::ActionPlan, String>("select a node in the nodes view first".into());
+    let need = || Err::<opsdeck_core::action::ActionPlan, String>("select a node in the nodes view first".into());
     let mut out = Vec::new();
     match node {
         Some(n) => {
-            let on_node = |name: &'static str, plan: Result<crate::actions::ActionPlan, String>| {
+            let on_node = |name: &'static str, plan: Result<opsdeck_core::action::ActionPlan, String>| {
                 ActionOffer::new(name, plan.map(|p| p.bound_to(node_identity(s, n))))
             };
             let procedure =
@@ -829,8 +830,8 @@ impl View for EsPane {
             Mode::Settings => "elasticsearch.setting",
         }
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Elasticsearch)
+    fn source(&self) -> Option<PaneId> {
+        Some(Elasticsearch::ID)
     }
     fn table(&self, ctx: &ViewCtx) -> Table {
         let Some(s) = state(ctx) else { return waiting(ctx) };
@@ -930,7 +931,7 @@ impl View for EsPane {
             None => false,
         }
     }
-    fn handles(&self, name: &str) -> bool {
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         match name {
             "next_view" | "prev_view" => true,
             "cycle_state_filter" | "grid_left" | "grid_right" => self.mode == Mode::Shards,
@@ -939,7 +940,7 @@ impl View for EsPane {
             _ => false,
         }
     }
-    fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<crate::app::Effect>> {
+    fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<opsdeck_core::effect::Effect>> {
         let pos = Mode::ALL.iter().position(|m| *m == self.mode).unwrap_or(0);
         match action {
             "next_view" => self.mode = Mode::ALL[(pos + 1) % Mode::ALL.len()],
@@ -972,8 +973,8 @@ impl View for CopiesView {
     fn scope(&self) -> &'static str {
         "elasticsearch.shard"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Elasticsearch)
+    fn source(&self) -> Option<PaneId> {
+        Some(Elasticsearch::ID)
     }
     fn table(&self, ctx: &ViewCtx) -> Table {
         let Some(s) = state(ctx) else { return waiting(ctx) };
@@ -1059,8 +1060,8 @@ impl View for ExplainView {
     fn scope(&self) -> &'static str {
         "elasticsearch.explain"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Elasticsearch)
+    fn source(&self) -> Option<PaneId> {
+        Some(Elasticsearch::ID)
     }
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
         let Some(s) = state(ctx) else { return Vec::new() };
@@ -1086,7 +1087,8 @@ impl View for ExplainView {
             None if s.unassigned.iter().any(|u| u.copy_key() == self.copy) => vec![(
                 format!(
                     "{}: no explain yet (the poller explains up to {} unassigned copies per poll, primaries first: elasticsearch.explain_max)",
-                    self.copy, ctx.config.elasticsearch.explain_max
+                    self.copy,
+                    ctx.config.of::<Elasticsearch>().explain_max
                 ),
                 Tone::Muted,
             )],

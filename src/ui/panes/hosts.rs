@@ -5,15 +5,18 @@
 
 use crate::actions::hosts::{du_plan, remove_files_plan, supervisor_plan};
 use crate::analysis::hosts::{program_severity, usage_severity};
-use crate::app::Effect;
-use crate::model::SourceKind;
 use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib};
-use crate::model::logs::LogSource;
+use crate::panes::Hosts;
 use crate::sources::ssh::SupervisorAction;
-use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, SortKey, Table, Tone, View, ViewCtx};
-use crate::ui::widgets::text::bar;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::text::clean;
 use opsdeck_core::time::short_duration;
+use opsdeck_core::view::{
+    ActionOffer, Cell, Column, InputRequest, PaneAction, Row, SortKey, Table, Tone, View, ViewCtx,
+};
+use opsdeck_core::widgets::text::bar;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +64,7 @@ const BAR: usize = 10;
 
 fn hosts<'a>(ctx: &'a ViewCtx) -> &'a [HostStatus] {
     ctx.fleet
-        .hosts
+        .of::<Hosts>()
         .data
         .as_ref()
         .map(|s: &HostsState| s.hosts.as_slice())
@@ -69,7 +72,11 @@ fn hosts<'a>(ctx: &'a ViewCtx) -> &'a [HostStatus] {
 }
 
 fn usage_cell(f: &Filesystem, ctx: &ViewCtx) -> Cell {
-    let sev = usage_severity(f.use_percent, ctx.config.ssh.disk_warn, ctx.config.ssh.disk_crit);
+    let sev = usage_severity(
+        f.use_percent,
+        ctx.config.of::<Hosts>().disk_warn,
+        ctx.config.of::<Hosts>().disk_crit,
+    );
     Cell::num(
         format!("{} {:>3.0}%", bar(f.use_percent / 100.0, BAR), f.use_percent),
         f.use_percent,
@@ -80,7 +87,11 @@ fn usage_cell(f: &Filesystem, ctx: &ViewCtx) -> Cell {
 fn inode_cell(f: &Filesystem, ctx: &ViewCtx) -> Cell {
     match &f.inodes {
         Some(i) if i.total > 0 => {
-            let sev = usage_severity(i.use_percent, ctx.config.ssh.inode_warn, ctx.config.ssh.inode_crit);
+            let sev = usage_severity(
+                i.use_percent,
+                ctx.config.of::<Hosts>().inode_warn,
+                ctx.config.of::<Hosts>().inode_crit,
+            );
             Cell::num(format!("{:>3.0}% of {}", i.use_percent, i.total), i.use_percent).tone(sev.into())
         }
         _ => Cell::num("-", -1.0).tone(Tone::Muted),
@@ -111,7 +122,7 @@ fn programs_cell(h: &HostStatus) -> Cell {
         .iter()
         .map(|p| program_severity(&p.state))
         .max()
-        .unwrap_or(crate::model::Severity::Ok);
+        .unwrap_or(opsdeck_core::alert::Severity::Ok);
     let mark = if running == h.programs.len() { "✔" } else { "✖" };
     Cell::num(
         format!("{mark} {running}/{} RUNNING", h.programs.len()),
@@ -273,7 +284,7 @@ fn host_of(row: &str) -> &str {
 fn host_logs(ctx: &ViewCtx, host: &str) -> Result<Vec<LogSource>, String> {
     let files: Vec<LogSource> = ctx
         .config
-        .ssh
+        .of::<Hosts>()
         .host(host)
         .map(|h| h.logs.iter().map(|p| LogSource::file(host, p)).collect())
         .unwrap_or_default();
@@ -296,8 +307,8 @@ impl View for HostsRoot {
     fn scope(&self) -> &'static str {
         "hosts"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Hosts)
+    fn source(&self) -> Option<PaneId> {
+        Some(Hosts::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
@@ -306,12 +317,12 @@ impl View for HostsRoot {
             return Vec::new();
         }
         let down = all.iter().filter(|h| !h.reachable && h.polled_at.is_some()).count();
-        let c = &ctx.config.ssh;
+        let c = ctx.config.of::<Hosts>();
         let (mut warn, mut crit) = (0, 0);
         for f in all.iter().flat_map(|h| h.disks(false)) {
             match usage_severity(f.use_percent, c.disk_warn, c.disk_crit) {
-                crate::model::Severity::Critical => crit += 1,
-                crate::model::Severity::Warning => warn += 1,
+                opsdeck_core::alert::Severity::Critical => crit += 1,
+                opsdeck_core::alert::Severity::Warning => warn += 1,
                 _ => {}
             }
         }
@@ -382,7 +393,7 @@ impl View for HostsRoot {
         host_logs(ctx, host_of(row.ok_or("select a host first")?))
     }
 
-    fn handles(&self, name: &str) -> bool {
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         matches!(name, "toggle_flat" | "toggle_pseudo" | "toggle_inodes")
     }
 
@@ -458,16 +469,17 @@ fn host_actions(ctx: &ViewCtx, host: &str, program: Option<&str>) -> Vec<ActionO
         ("stop_program", SupervisorAction::Stop),
     ] {
         let plan = match program {
-            Some(p) => supervisor_plan(ctx.config, host, p, action).map(|plan| plan.bound_to(program_identity(h, p))),
+            Some(p) => supervisor_plan(ctx.config.of::<Hosts>(), host, p, action)
+                .map(|plan| plan.bound_to(program_identity(h, p))),
             None => Err("select a supervisor program first (Enter on the host)".into()),
         };
         offers.push(ActionOffer::new(name, plan));
     }
     offers.push(ActionOffer::new(
         "remove_junk",
-        remove_files_plan(ctx.config, h, &h.junk).map(|plan| plan.bound_to(junk_identity(h))),
+        remove_files_plan(ctx.config.of::<Hosts>(), h, &h.junk).map(|plan| plan.bound_to(junk_identity(h))),
     ));
-    let config = Arc::new(ctx.config.clone());
+    let ssh = Arc::new(ctx.config.of::<Hosts>().clone());
     let host_name = host.to_string();
     let initial = h
         .disks(false)
@@ -477,12 +489,12 @@ fn host_actions(ctx: &ViewCtx, host: &str, program: Option<&str>) -> Vec<ActionO
     offers.push(ActionOffer {
         call_drifts: false,
         name: "du",
-        plan: du_plan(ctx.config, host, &initial),
+        plan: du_plan(&ssh, host, &initial),
         input: Some(InputRequest {
             title: format!("du on {host}"),
             prompt: "directory to measure (absolute path)".into(),
             initial,
-            build: Arc::new(move |text: &str| du_plan(&config, &host_name, text)),
+            build: Arc::new(move |text: &str| du_plan(&ssh, &host_name, text)),
         }),
     });
     offers
@@ -509,8 +521,8 @@ impl View for HostView {
     fn scope(&self) -> &'static str {
         "hosts.host"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Hosts)
+    fn source(&self) -> Option<PaneId> {
+        Some(Hosts::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
@@ -701,7 +713,7 @@ impl View for HostView {
                 && let Some(input) = o.input.as_mut()
             {
                 input.initial = dir.clone();
-                o.plan = du_plan(ctx.config, &self.host, &dir);
+                o.plan = du_plan(ctx.config.of::<Hosts>(), &self.host, &dir);
             }
         }
         offers
@@ -749,7 +761,7 @@ impl View for HostView {
         })
     }
 
-    fn handles(&self, name: &str) -> bool {
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         matches!(name, "toggle_flat" | "toggle_pseudo" | "toggle_inodes")
     }
 

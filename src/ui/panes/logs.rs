@@ -6,13 +6,16 @@
 //! Rendering walks the buffer from the bottom of the screen upwards and stops when the screen is full:
 //! cost follows the screen, not the 100k lines the buffer may hold.
 
-use crate::app::Effect;
-use crate::model::SourceKind;
-use crate::model::logs::{LogLine, LogSource, LogsState, TailState};
+use crate::model::logs::{LogLine, LogsState, TailState};
+use crate::panes::{Hosts, Logs};
 use crate::sources::ssh::TailCommand;
-use crate::ui::theme::Slot;
-use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
-use crate::ui::widgets::text::wrap_spans;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::effect::PaneJob;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::theme::Slot;
+use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::widgets::text::wrap_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -63,7 +66,7 @@ const ALL: &str = "*";
 /// Every host's configured log files.
 fn configured(ctx: &ViewCtx) -> Vec<LogSource> {
     ctx.config
-        .ssh
+        .of::<Hosts>()
         .hosts
         .iter()
         .flat_map(|h| h.logs.iter().map(|p| LogSource::file(&h.name, p)))
@@ -73,7 +76,7 @@ fn configured(ctx: &ViewCtx) -> Vec<LogSource> {
 /// Every log the pane knows: configured files first, then logs opened from other panes.
 fn sources(ctx: &ViewCtx) -> Vec<LogSource> {
     let mut out = configured(ctx);
-    for t in &ctx.fleet.logs.tails {
+    for t in &ctx.fleet.of::<Logs>().tails {
         if !out.contains(&t.source) {
             out.push(t.source.clone());
         }
@@ -106,12 +109,12 @@ impl View for LogsRoot {
     fn scope(&self) -> &'static str {
         "logs"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Logs)
+    fn source(&self) -> Option<PaneId> {
+        Some(Logs::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
-        let l = &ctx.fleet.logs;
+        let l = ctx.fleet.of::<Logs>();
         vec![(
             format!(
                 " {} line(s) buffered of {} · dropped {} line(s) · Enter tails a log, or every file merged",
@@ -124,7 +127,7 @@ impl View for LogsRoot {
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
-        let logs = &ctx.fleet.logs;
+        let logs = ctx.fleet.of::<Logs>();
         let all = sources(ctx);
         let mut rows = Vec::new();
         if !all.is_empty() {
@@ -165,7 +168,7 @@ impl View for LogsRoot {
     }
 
     /// The list only stops tails; the rest of the pane's keys work in a tail.
-    fn handles(&self, name: &str) -> bool {
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         name == "stop_tail"
     }
 
@@ -175,13 +178,13 @@ impl View for LogsRoot {
         }
         let row = row?;
         let ids: Vec<String> = if row == ALL {
-            ctx.fleet.logs.tails.iter().map(|t| t.id.clone()).collect()
+            ctx.fleet.of::<Logs>().tails.iter().map(|t| t.id.clone()).collect()
         } else {
             vec![row.to_string()]
         };
         Some(
             ids.into_iter()
-                .map(|id| Effect::Logs(TailCommand::Stop { id }))
+                .map(|id| Effect::Job(PaneJob::new::<Logs>(TailCommand::Stop { id })))
                 .collect(),
         )
     }
@@ -205,11 +208,11 @@ impl View for LogsRoot {
         };
         let mut vars = vec![("host".to_string(), source.host.clone())];
         match source.target {
-            crate::model::logs::LogTarget::File(p) => {
+            opsdeck_core::logs::LogTarget::File(p) => {
                 vars.push(("path".into(), p.clone()));
                 vars.push(("name".into(), p));
             }
-            crate::model::logs::LogTarget::Program(p) => {
+            opsdeck_core::logs::LogTarget::Program(p) => {
                 vars.push(("program".into(), p.clone()));
                 vars.push(("name".into(), p));
             }
@@ -466,12 +469,12 @@ impl TailView {
         }
         self.ids
             .iter()
-            .map(|id| Effect::Logs(TailCommand::Stop { id: id.clone() }))
+            .map(|id| Effect::Job(PaneJob::new::<Logs>(TailCommand::Stop { id: id.clone() })))
             .collect()
     }
 
     /// One line as drawn: its prefix, then its text with search matches highlighted.
-    fn spans<'a>(&self, logs: &LogsState, line: &'a LogLine, theme: &crate::ui::theme::Theme) -> Vec<Span<'a>> {
+    fn spans<'a>(&self, logs: &LogsState, line: &'a LogLine, theme: &opsdeck_core::theme::Theme) -> Vec<Span<'a>> {
         let slot = PREFIX_SLOTS[line.source as usize % PREFIX_SLOTS.len()];
         let mut spans = vec![Span::styled(self.prefix(logs, line), theme.style(slot))];
         let mut style = theme.style(Slot::Text);
@@ -521,12 +524,12 @@ impl View for TailView {
     fn scope(&self) -> &'static str {
         "logs.tail"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Logs)
+    fn source(&self) -> Option<PaneId> {
+        Some(Logs::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
-        let logs = &ctx.fleet.logs;
+        let logs = ctx.fleet.of::<Logs>();
         let mut lines = Vec::new();
         let mode = if self.follow { "▶ following" } else { "⏸ PAUSED" };
         lines.push((
@@ -571,7 +574,7 @@ impl View for TailView {
         if area.height == 0 || area.width == 0 {
             return true;
         }
-        let logs = &ctx.fleet.logs;
+        let logs = ctx.fleet.of::<Logs>();
         let theme = ctx.theme;
         let width = area.width as usize;
         let Some(bottom) = self.bottom(logs) else {
@@ -614,7 +617,7 @@ impl View for TailView {
     fn on_enter(&mut self, _ctx: &ViewCtx) -> Vec<Effect> {
         self.sources
             .iter()
-            .map(|s| Effect::Logs(TailCommand::Start(s.clone())))
+            .map(|s| Effect::Job(PaneJob::new::<Logs>(TailCommand::Start(s.clone()))))
             .collect()
     }
 
@@ -638,12 +641,12 @@ impl View for TailView {
     }
 
     /// Every key of the pane works in a tail, and `/` searches it.
-    fn handles(&self, name: &str) -> bool {
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         name == "filter" || ACTIONS.iter().any(|a| a.name == name)
     }
 
     fn handle(&mut self, action: &str, ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
-        let logs = &ctx.fleet.logs;
+        let logs = ctx.fleet.of::<Logs>();
         let page = i64::from(self.page.get().max(2) - 1);
         self.note = None;
         match action {

@@ -8,7 +8,12 @@ pub mod overview;
 pub mod pillows;
 pub mod queues;
 
-use crate::ui::view::PaneAction;
+use crate::config::Config;
+use crate::model::Fleet;
+use crate::panes::{Elasticsearch, Hosts, Logs, Pillows, Queues};
+use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::view::{PaneAction, ViewCtx};
+use std::any::Any;
 
 /// The tabs along the top, in order (number keys 1..7 jump to them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,11 +51,23 @@ impl Tab {
         }
     }
 
+    /// The pane it shows; `None` for the overview and the audit log, which are the console's own.
+    pub fn pane(self) -> Option<PaneId> {
+        match self {
+            Tab::Overview | Tab::Audit => None,
+            Tab::Pillows => Some(Pillows::ID),
+            Tab::Elasticsearch => Some(Elasticsearch::ID),
+            Tab::Queues => Some(Queues::ID),
+            Tab::Hosts => Some(Hosts::ID),
+            Tab::Logs => Some(Logs::ID),
+        }
+    }
+
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
 
-    pub fn root(self) -> Box<dyn crate::ui::view::View> {
+    pub fn root(self) -> Box<dyn opsdeck_core::view::View> {
         match self {
             Tab::Overview => overview::root(),
             Tab::Pillows => pillows::root(),
@@ -74,4 +91,14 @@ impl Tab {
             Tab::Audit => audit::ACTIONS,
         }
     }
+}
+
+/// The console's own fleet and config behind a view context: the overview and audit tabs are the
+/// console's, not a pane's, and read everything (every pane's alerts, the audit log).
+pub fn console<'a>(ctx: &ViewCtx<'a>) -> (&'a Fleet, &'a Config) {
+    let fleet = (ctx.fleet as &dyn Any).downcast_ref::<Fleet>();
+    let config = (ctx.config as &dyn Any).downcast_ref::<Config>();
+    fleet
+        .zip(config)
+        .expect("the console builds every view context from its fleet and config")
 }

@@ -4,13 +4,14 @@ use crate::actions::pillows::{plan_move_checkpoint, plan_restart};
 pub use crate::analysis::pillows::count;
 use crate::config::logs::{pillow_logs, pillow_process_log};
 use crate::config::pillows::PillowConfig;
-use crate::model::SourceKind;
 use crate::model::hosts::Program;
-use crate::model::logs::LogSource;
 use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
-use crate::ui::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
-use crate::ui::widgets::text::sparkline;
+use crate::panes::{Hosts, Pillows};
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
+use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::widgets::text::sparkline;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -40,7 +41,7 @@ pub fn root() -> Box<dyn View> {
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a PillowsState> {
-    ctx.fleet.pillows.data.as_ref()
+    ctx.fleet.of::<Pillows>().data.as_ref()
 }
 
 fn pillow<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a Pillow> {
@@ -48,7 +49,7 @@ fn pillow<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a Pillow> {
 }
 
 fn pillow_config<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a PillowConfig> {
-    ctx.config.pillows.pillows.iter().find(|p| p.name == name)
+    ctx.config.of::<Pillows>().pillows.iter().find(|p| p.name == name)
 }
 
 fn opt_count(n: Option<i64>) -> Cell {
@@ -82,9 +83,9 @@ fn status_tone(s: PartitionStatus) -> Tone {
 /// Status with a symbol, so it reads without colour.
 fn status_cell(s: PartitionStatus) -> Cell {
     let symbol = match s.severity() {
-        crate::model::Severity::Ok => "✓",
-        crate::model::Severity::Warning => "!",
-        crate::model::Severity::Critical => "✗",
+        opsdeck_core::alert::Severity::Ok => "✓",
+        opsdeck_core::alert::Severity::Warning => "!",
+        opsdeck_core::alert::Severity::Critical => "✗",
     };
     let text = if s == PartitionStatus::Unknown {
         "? unknown".to_string()
@@ -92,7 +93,7 @@ fn status_cell(s: PartitionStatus) -> Cell {
         format!("{symbol} {}", s.label())
     };
     Cell {
-        sort: crate::ui::view::SortKey::Number(s as u8 as f64),
+        sort: opsdeck_core::view::SortKey::Number(s as u8 as f64),
         ..Cell::text(text)
     }
     .tone(status_tone(s))
@@ -117,7 +118,7 @@ pub fn count_running(pillow: &Pillow, lookup: impl Fn(&str, &str) -> Option<bool
 /// A supervisor program as the hosts source reports it on `host` (plain or `group:name`); the outer
 /// `None` when the host reported no programs (not polled, down), the inner when it has no such one.
 fn supervisor_program<'a>(ctx: &'a ViewCtx, host: &str, program: &str) -> Option<Option<&'a Program>> {
-    let status = ctx.fleet.hosts.data.as_ref()?.host(host)?;
+    let status = ctx.fleet.of::<Hosts>().data.as_ref()?.host(host)?;
     if status.programs.is_empty() {
         return None;
     }
@@ -170,14 +171,15 @@ fn verdict_lines(ctx: &ViewCtx, pillow: &Pillow, max: usize, named: bool) -> Vec
     if let Some(e) = &pillow.error {
         out.push((format!("✗ {name}{e}"), Tone::Crit));
     }
-    let verdicts = crate::analysis::pillows::verdicts_with_processes(pillow, ctx.fleet.hosts.data.as_ref(), |p| {
-        crate::analysis::pillows::process_log(ctx.config, &pillow.name, p)
-    });
+    let verdicts =
+        crate::analysis::pillows::verdicts_with_processes(pillow, ctx.fleet.of::<Hosts>().data.as_ref(), |p| {
+            crate::analysis::pillows::process_log(ctx.config, &pillow.name, p)
+        });
     for v in verdicts.iter().take(max) {
         let mark = match v.severity {
-            crate::model::Severity::Ok => "·",
-            crate::model::Severity::Warning => "!",
-            crate::model::Severity::Critical => "✗",
+            opsdeck_core::alert::Severity::Ok => "·",
+            opsdeck_core::alert::Severity::Warning => "!",
+            opsdeck_core::alert::Severity::Critical => "✗",
         };
         out.push((format!("{mark} {name}{}", v.message), v.severity.into()));
     }
@@ -194,8 +196,8 @@ impl View for PillowsView {
     fn scope(&self) -> &'static str {
         "pillows"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Pillows)
+    fn source(&self) -> Option<PaneId> {
+        Some(Pillows::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
@@ -333,9 +335,10 @@ fn pillow_actions(ctx: &ViewCtx, name: &str, partition: Option<&Partition>) -> V
     let (Some(p), Some(pc)) = (pillow(ctx, name), pillow_config(ctx, name)) else {
         return Vec::new();
     };
-    let cfg = &ctx.config.pillows;
+    let cfg = ctx.config.of::<Pillows>();
     let restart = |only: Option<usize>| {
-        plan_restart(cfg, &ctx.config.ssh, pc, p, only).map(|plan| plan.bound_to(processes_identity(ctx, p, only)))
+        plan_restart(cfg, ctx.config.of::<Hosts>(), pc, p, only)
+            .map(|plan| plan.bound_to(processes_identity(ctx, p, only)))
     };
     let mut offers = vec![
         ActionOffer::new("restart_pillow", restart(None)),
@@ -394,8 +397,8 @@ impl View for PartitionsView {
     fn scope(&self) -> &'static str {
         "pillows.partition"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Pillows)
+    fn source(&self) -> Option<PaneId> {
+        Some(Pillows::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
@@ -545,8 +548,8 @@ impl View for PartitionView {
     fn scope(&self) -> &'static str {
         "pillows.partition"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Pillows)
+    fn source(&self) -> Option<PaneId> {
+        Some(Pillows::ID)
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
@@ -617,7 +620,9 @@ impl View for PartitionView {
                 Span::styled(
                     match (p.eta_seconds, p.lag) {
                         (Some(e), _) => format!("~{}", fmt_secs(Some(e))),
-                        (None, Some(l)) if l > ctx.config.pillows.thresholds.allowed_lag => "not recovering".into(),
+                        (None, Some(l)) if l > ctx.config.of::<Pillows>().thresholds.allowed_lag => {
+                            "not recovering".into()
+                        }
                         _ => "—".into(),
                     },
                     text,
@@ -684,7 +689,7 @@ impl View for PartitionView {
                     Block::default()
                         .borders(Borders::TOP)
                         .title(title.to_string())
-                        .border_style(ctx.theme.style(crate::ui::theme::Slot::Border)),
+                        .border_style(ctx.theme.style(opsdeck_core::theme::Slot::Border)),
                 )
                 .x_axis(
                     Axis::default()
@@ -783,11 +788,11 @@ mod tests {
             }],
         });
         let config = crate::config::Config::default();
-        let theme = crate::ui::theme::Theme::builtin("default").unwrap();
+        let theme = opsdeck_core::theme::Theme::builtin("default").unwrap();
         fn ctx<'a>(
             fleet: &'a crate::model::Fleet,
             config: &'a crate::config::Config,
-            theme: &'a crate::ui::theme::Theme,
+            theme: &'a opsdeck_core::theme::Theme,
         ) -> ViewCtx<'a> {
             ViewCtx {
                 fleet,

@@ -1,13 +1,15 @@
 //! The queues pane: SQS backlogs sorted by what needs attention, and (toggle) DynamoDB tables with
 //! capacity and throttling; `Enter` on a table shows it with its indexes.
 
-use crate::actions::ActionPlan;
 use crate::actions::queues::{doubled, parse_capacity, purge_plan, raise_capacity_plan, redrive_plan};
 use crate::analysis::queues::{attention, capacity_verdict, queue_verdict, sparkline, table_verdict, trend};
 use crate::model::queues::{Capacity, QueueInfo, QueueState, QueuesState, TableInfo};
-use crate::model::{Severity, SourceKind};
-use crate::ui::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
+use crate::panes::Queues;
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::alert::Severity;
+use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
+use opsdeck_core::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[queues]` mode).
@@ -59,7 +61,10 @@ fn queue_offers(s: &QueuesState, q: &QueueInfo, ctx: &ViewCtx) -> Vec<ActionOffe
     let bind = |plan: Result<ActionPlan, String>| plan.map(|p| p.bound_to(queue_identity(q)));
     vec![
         offer("purge_queue", bind(purge_plan(q))),
-        offer("redrive_dlq", bind(redrive_plan(s, q, ctx.config.aws.redrive_rate))),
+        offer(
+            "redrive_dlq",
+            bind(redrive_plan(s, q, ctx.config.of::<Queues>().redrive_rate)),
+        ),
     ]
 }
 
@@ -81,7 +86,7 @@ fn capacity_identity(t: &TableInfo, gsi: Option<&str>) -> String {
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a QueuesState> {
-    ctx.fleet.queues.data.as_ref()
+    ctx.fleet.of::<Queues>().data.as_ref()
 }
 
 fn sev_cell(sev: Severity, score: f64) -> Cell {
@@ -119,7 +124,7 @@ fn throttled_cell(c: &Capacity, ctx: &ViewCtx) -> Cell {
     match c.throttled() {
         None => Cell::num("–", -1.0).tone(Tone::Muted),
         Some(t) => {
-            let tone = capacity_verdict(c, &ctx.config.aws)
+            let tone = capacity_verdict(c, ctx.config.of::<Queues>())
                 .map(|(s, _)| Tone::from(s))
                 .unwrap_or(Tone::Normal);
             Cell::num(format!("{t:.0}/min"), t).tone(tone)
@@ -134,7 +139,7 @@ pub struct QueuesView {
 
 impl QueuesView {
     fn queue_row(q: &QueueState, ctx: &ViewCtx) -> Row {
-        let cfg = &ctx.config.aws;
+        let cfg = ctx.config.of::<Queues>();
         let (sev, why) = queue_verdict(q, cfg);
         let i = &q.info;
         if let Some(e) = &i.error {
@@ -213,7 +218,7 @@ impl QueuesView {
     }
 
     fn table_row(t: &TableInfo, ctx: &ViewCtx) -> Row {
-        let cfg = &ctx.config.aws;
+        let cfg = ctx.config.of::<Queues>();
         let (sev, _) = table_verdict(t, cfg);
         let score = match sev {
             Severity::Critical => 2e6,
@@ -276,8 +281,8 @@ impl View for QueuesView {
     fn scope(&self) -> &'static str {
         if self.tables { "queues.table" } else { "queues" }
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Queues)
+    fn source(&self) -> Option<PaneId> {
+        Some(Queues::ID)
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
@@ -326,7 +331,7 @@ impl View for QueuesView {
         let Some(s) = state(ctx) else {
             return Vec::new();
         };
-        let cfg = &ctx.config.aws;
+        let cfg = ctx.config.of::<Queues>();
         let mut lines = Vec::new();
         let waiting: u64 = s.queues.iter().map(|q| q.info.backlog()).sum();
         let growing = s
@@ -407,7 +412,7 @@ impl View for QueuesView {
         }
     }
 
-    fn handles(&self, name: &str) -> bool {
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         name == "toggle_tables"
     }
 
@@ -421,7 +426,12 @@ impl View for QueuesView {
         }
     }
 
-    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<crate::app::Effect>> {
+    fn handle(
+        &mut self,
+        action: &str,
+        _ctx: &ViewCtx,
+        _row: Option<&str>,
+    ) -> Option<Vec<opsdeck_core::effect::Effect>> {
         (action == "toggle_tables").then(|| {
             self.tables = !self.tables;
             Vec::new()
@@ -470,8 +480,8 @@ impl View for TableView {
     fn scope(&self) -> &'static str {
         "queues.index"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Queues)
+    fn source(&self) -> Option<PaneId> {
+        Some(Queues::ID)
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
@@ -522,7 +532,7 @@ impl View for TableView {
         let Some(t) = state(ctx).and_then(|s| s.table(&self.table)) else {
             return Vec::new();
         };
-        let (sev, why) = table_verdict(t, &ctx.config.aws);
+        let (sev, why) = table_verdict(t, ctx.config.of::<Queues>());
         let mut lines = vec![(
             format!(
                 "{} · {} · {} items · {}",
@@ -576,8 +586,8 @@ impl View for QueueView {
     fn scope(&self) -> &'static str {
         "queues.queue"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Queues)
+    fn source(&self) -> Option<PaneId> {
+        Some(Queues::ID)
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
@@ -591,7 +601,7 @@ impl View for QueueView {
                     cells: vec![Cell::text(k), Cell::text(v).tone(tone)],
                 })
             };
-            let (sev, why) = queue_verdict(q, &ctx.config.aws);
+            let (sev, why) = queue_verdict(q, ctx.config.of::<Queues>());
             for w in &why {
                 kv("attention", w.clone(), Tone::from(sev));
             }

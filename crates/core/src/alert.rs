@@ -1,5 +1,6 @@
 //! Conclusions the analysis draws, as the overview pane and `opsdeck check` show them.
 
+use crate::pane::PaneId;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -33,8 +34,8 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
     pub severity: Severity,
-    /// Which source raised it (`pillows`, `elasticsearch`, ...).
-    pub source: &'static str,
+    /// Which pane raised it (`pillows`, `elasticsearch`, ...).
+    pub source: PaneId,
     /// What it concerns (`case-pillow`, `es-node-3:/data`, ...).
     pub subject: String,
     /// The verdict in words.
@@ -46,10 +47,10 @@ pub struct Alert {
 
 /// Where an alert's subject is in the console: a pane, one of its views, the rows to open on the
 /// way, and the row itself, by the keys the panes give their rows.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertTarget {
-    /// The pane's name: `pillows`, `elasticsearch`, `queues`, `hosts`.
-    pub pane: &'static str,
+    /// The pane: `pillows`, `elasticsearch`, `queues`, `hosts`.
+    pub pane: PaneId,
     /// A view of the pane's top level (`tables`, `unassigned`, `settings`); empty for its default.
     pub view: &'static str,
     /// Row keys to open (`enter`), in order, down to the view that holds the row.
@@ -60,11 +61,12 @@ pub struct AlertTarget {
 
 impl AlertTarget {
     /// The row `row` of `pane`'s top level.
-    pub fn row(pane: &'static str, row: impl Into<String>) -> Self {
+    pub fn row(pane: PaneId, row: impl Into<String>) -> Self {
         Self {
             pane,
+            view: "",
+            drill: Vec::new(),
             row: row.into(),
-            ..Self::default()
         }
     }
     /// In view `view` of the pane's top level.
@@ -80,12 +82,7 @@ impl AlertTarget {
 }
 
 impl Alert {
-    pub fn new(
-        severity: Severity,
-        source: &'static str,
-        subject: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(severity: Severity, source: PaneId, subject: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             severity,
             source,

@@ -1,20 +1,22 @@
 //! What a pane shows at one level of drill-down. Panes are stacks of views: the pane's root view,
 //! then whatever `Enter` opened (breadcrumbs show the stack).
 
-use crate::actions::ActionPlan;
-use crate::app::Effect;
-use crate::config::Config;
-use crate::model::logs::LogSource;
-use crate::model::{Fleet, Severity, SourceKind};
-use crate::ui::theme::Theme;
+use crate::action::ActionPlan;
+use crate::alert::{AlertTarget, Severity};
+use crate::effect::Effect;
+use crate::logs::LogSource;
+use crate::pane::{PaneConfigs, PaneId, PaneStates};
+use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use std::time::SystemTime;
 
 /// Everything a view may read while building rows or drawing. No I/O.
 pub struct ViewCtx<'a> {
-    pub fleet: &'a Fleet,
-    pub config: &'a Config,
+    /// Every pane's state: `ctx.fleet.of::<Pillows>()`.
+    pub fleet: &'a dyn PaneStates,
+    /// Every pane's config section: `ctx.config.of::<Hosts>()`.
+    pub config: &'a dyn PaneConfigs,
     /// The clock, injected so snapshots do not drift.
     pub now: SystemTime,
     pub theme: &'a Theme,
@@ -227,8 +229,8 @@ pub trait View: Send {
     /// The row kind, for custom-action scopes (`pillows`, `pillows.partition`, ...).
     fn scope(&self) -> &'static str;
 
-    /// The source whose freshness and error this view shows.
-    fn source(&self) -> Option<SourceKind>;
+    /// The pane whose freshness and error this view shows.
+    fn source(&self) -> Option<PaneId>;
 
     /// Rows to show (a view with a custom body may return an empty table).
     fn table(&self, ctx: &ViewCtx) -> Table;
@@ -245,7 +247,7 @@ pub trait View: Send {
 
     /// `Enter` on a row that is about something another pane shows (an alert): where that is.
     /// Checked before `drill`.
-    fn goto(&self, _ctx: &ViewCtx, _row: &str) -> Option<crate::model::alert::AlertTarget> {
+    fn goto(&self, _ctx: &ViewCtx, _row: &str) -> Option<AlertTarget> {
         None
     }
 
@@ -302,37 +304,11 @@ pub trait View: Send {
         Vec::new()
     }
 
-    /// Whether this view itself acts on the key action `name` (a view switch, a toggle, a tail's
-    /// keys; `filter` for a view with its own body that searches). With the actions it offers on the
-    /// selected row, this is what the footer hints: keys that act here, no others (the help lists
-    /// every key of the pane).
-    fn handles(&self, _name: &str) -> bool {
+    /// Whether this view itself acts on the key action `name` on the selected `row` (a view
+    /// switch, a toggle, a tail's keys, a row's own key; `filter` for a view with its own body that
+    /// searches). With the actions it offers on the selected row, this is what the footer hints:
+    /// keys that act here, no others (the help lists every key of the pane).
+    fn handles(&self, _name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
         false
-    }
-}
-
-/// A view for a pane whose capability is not built yet: says so plainly, shows no numbers.
-pub struct NotBuilt {
-    pub pane: &'static str,
-    pub scope: &'static str,
-    pub source: Option<SourceKind>,
-    pub what: &'static str,
-}
-
-impl View for NotBuilt {
-    fn crumb(&self) -> String {
-        self.pane.to_string()
-    }
-    fn scope(&self) -> &'static str {
-        self.scope
-    }
-    fn source(&self) -> Option<SourceKind> {
-        self.source
-    }
-    fn table(&self, _ctx: &ViewCtx) -> Table {
-        Table {
-            empty: format!("{} are not built into this opsdeck yet: {}", self.pane, self.what),
-            ..Table::default()
-        }
     }
 }

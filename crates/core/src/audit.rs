@@ -1,14 +1,65 @@
 //! The audit log: JSON lines, one at confirmation (intent) and one at the end (outcome), each
-//! flushed to disk with `fsync` before the action proceeds.
+//! flushed to disk with `fsync` before the action proceeds; and its lines ([`AuditEntry`]), as the
+//! audit pane reads them back.
 
-use super::{ActionPlan, Outcome};
-use crate::model::audit::{AuditEntry, AuditPhase};
-use opsdeck_core::time::rfc3339;
+use crate::action::{ActionPlan, Outcome};
+use crate::time::rfc3339;
+use serde::{Deserialize, Serialize};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditPhase {
+    Intent,
+    Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub phase: AuditPhase,
+    /// Ties the intent line to its outcome line.
+    pub action_id: String,
+    pub user: String,
+    /// The machine opsdeck runs on.
+    pub host: String,
+    pub action: String,
+    pub target: String,
+    /// The exact command or API call.
+    pub call: String,
+    pub risk: String,
+    /// `confirmed` on intent lines; `succeeded`, `failed`, `unverified` or `stopped` on outcome lines.
+    pub result: String,
+    /// What happened, in words (empty on intent lines).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl AuditEntry {
+    /// Makes every field safe to show: the log holds remote text (targets, command output) and a
+    /// line may have been written by anyone who can write the file.
+    pub fn clean(&mut self) {
+        for field in [
+            &mut self.time,
+            &mut self.action_id,
+            &mut self.user,
+            &mut self.host,
+            &mut self.action,
+            &mut self.target,
+            &mut self.call,
+            &mut self.risk,
+            &mut self.result,
+            &mut self.detail,
+        ] {
+            crate::text::clean_in_place(field);
+        }
+    }
+}
 
 /// Who and where, stamped on every line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,14 +198,14 @@ impl AuditLog {
         // run), not swallow the line or block. Checked before opening (to say what it is), and on
         // the open file; O_NONBLOCK: opening a FIFO never waits for a reader.
         if let Ok(meta) = std::fs::metadata(&*self.path) {
-            opsdeck_core::config::file::ensure_regular(&meta)?;
+            crate::config::file::ensure_regular(&meta)?;
         }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&*self.path)?;
-        opsdeck_core::config::file::ensure_regular(&file.metadata()?)?;
+        crate::config::file::ensure_regular(&file.metadata()?)?;
         file.write_all(line.as_bytes())?;
         file.sync_all()?;
         if let Some(listener) = &self.listener {
@@ -167,7 +218,7 @@ impl AuditLog {
     /// of the log; unreadable lines are skipped. Only a regular file is read (a FIFO or a device is
     /// an error at once, never a wait), and what it says is made safe to show.
     pub fn read_recent(&self, limit: usize) -> std::io::Result<Vec<AuditEntry>> {
-        let mut file = match opsdeck_core::config::file::open_regular(&self.path) {
+        let mut file = match crate::config::file::open_regular(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),

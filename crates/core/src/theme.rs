@@ -1,7 +1,7 @@
 //! Themes: semantic slots (ok/warn/crit, selection, header, border...) read from TOML files.
 //! The shipped themes are compiled in; a file of the same name in the config dir's `themes/` wins.
 
-use crate::ui::view::Tone;
+use crate::view::Tone;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -114,9 +114,9 @@ pub struct Theme {
 
 /// Themes shipped in `themes/`, compiled in.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("default", include_str!("../../themes/default.toml")),
-    ("mono", include_str!("../../themes/mono.toml")),
-    ("midnight", include_str!("../../themes/midnight.toml")),
+    ("default", include_str!("../../../themes/default.toml")),
+    ("mono", include_str!("../../../themes/mono.toml")),
+    ("midnight", include_str!("../../../themes/midnight.toml")),
 ];
 
 fn color(s: &str) -> Result<Color, String> {
@@ -181,7 +181,7 @@ impl Theme {
         if let Some(dir) = user_dir {
             let path = dir.join("themes").join(format!("{name}.toml"));
             if path.is_file() {
-                let text = opsdeck_core::config::file::read_regular_text(&path, opsdeck_core::config::file::TEXT_CAP)
+                let text = crate::config::file::read_regular_text(&path, crate::config::file::TEXT_CAP)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 return Theme::parse(name, &text).map_err(|e| format!("{}: {e}", path.display()));
             }

@@ -3,6 +3,14 @@
 use serde::Serialize;
 use std::time::SystemTime;
 
+/// A source's data type: how one poll's answer is folded into what the pane already shows.
+pub trait FeedData: Sized {
+    /// What one poll returns.
+    type Poll: Send + 'static;
+    /// Folds `poll` into `current` (keeping bounded histories, detecting rewinds, ...).
+    fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime);
+}
+
 /// Where a source stands, as shown in a pane header and in `snapshot` JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,6 +25,17 @@ pub enum FeedStatus {
     Error,
 }
 
+/// A feed's freshness, whatever its data: what tab markers, pane headers, the overview and `check`
+/// show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedInfo<'a> {
+    pub status: FeedStatus,
+    pub error: Option<&'a str>,
+    pub polled_at: Option<SystemTime>,
+    pub last_ok: Option<SystemTime>,
+    pub has_data: bool,
+}
+
 /// One source's state: last good data plus freshness and the last error.
 ///
 /// A failed poll never clears `data`: the pane keeps showing the last good answer under the error.
@@ -25,9 +44,9 @@ pub struct Feed<T> {
     pub status: FeedStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
     pub polled_at: Option<SystemTime>,
-    #[serde(serialize_with = "opsdeck_core::time::serialize_opt_rfc3339")]
+    #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
     pub last_ok: Option<SystemTime>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub data: Option<T>,
@@ -76,6 +95,27 @@ impl<T> Feed<T> {
 
     pub fn is_enabled(&self) -> bool {
         self.status != FeedStatus::Disabled
+    }
+
+    pub fn info(&self) -> FeedInfo<'_> {
+        FeedInfo {
+            status: self.status,
+            error: self.error.as_deref(),
+            polled_at: self.polled_at,
+            last_ok: self.last_ok,
+            has_data: self.data.is_some(),
+        }
+    }
+
+    /// Folds one poll's result in: its answer (see [`FeedData::absorb`]) or its failure.
+    pub fn apply(&mut self, at: SystemTime, result: Result<T::Poll, String>)
+    where
+        T: FeedData,
+    {
+        match result {
+            Ok(poll) => self.succeed(at, |data| T::absorb(data, poll, at)),
+            Err(error) => self.fail(at, error),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 /// Cuts `s` to at most `width` columns, ending in `…` when cut. Cells show remote text: what a
 /// terminal would act on shows as a mark (the last line of defence; sources clean it first).
 pub fn truncate(s: &str, width: usize) -> String {
-    let s = opsdeck_core::text::clean(s);
+    let s = crate::text::clean(s);
     let s = s.as_ref();
     if s.width() <= width {
         return s.to_string();

@@ -6,12 +6,12 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::{Filesystem, HostPoll, Program, ProgramState};
-use opsdeck::model::logs::LogEvent;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
 use opsdeck_core::theme::Theme;
+use opsdeck_hosts::model::logs::LogEvent;
+use opsdeck_hosts::model::{Filesystem, HostPoll, Program, ProgramState};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::fmt::Write;
@@ -207,7 +207,7 @@ fn df_parse(c: &mut Criterion) {
         let _ = writeln!(text, "/dev/sd{i} xfs 104857600 52428800 52428800 50% /mnt/volume {i}");
     }
     c.bench_with_input(BenchmarkId::new("df_parse", 200), &text, |b, t| {
-        b.iter(|| opsdeck::sources::ssh::df::parse(t).unwrap())
+        b.iter(|| opsdeck_hosts::source::df::parse(t).unwrap())
     });
 }
 

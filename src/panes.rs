@@ -3,18 +3,15 @@
 use crate::config::aws::AwsConfig;
 use crate::config::elasticsearch::EsConfig;
 use crate::config::pillows::PillowsConfig;
-use crate::config::ssh::SshConfig;
-use crate::model::elasticsearch::EsState;
-use crate::model::hosts::HostsState;
-use crate::model::logs::LogsState;
-use crate::model::pillows::PillowsState;
-use crate::model::queues::QueuesState;
+use crate::model::elasticsearch::{EsPoll, EsState};
+use crate::model::pillows::{PillowsPoll, PillowsState};
+use crate::model::queues::{QueuesPoll, QueuesState};
 use crate::sources::aws::AwsBackend;
 use crate::sources::elasticsearch::EsBackend;
 use crate::sources::pillows::PillowsBackend;
-use crate::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::feed::Feed;
-use opsdeck_core::pane::{Pane, PaneId, Source};
+use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use std::convert::Infallible;
 
 /// Pillow (Kafka change-feed consumer) lag.
@@ -23,12 +20,18 @@ pub struct Pillows;
 impl Pane for Pillows {
     const ID: PaneId = PaneId::new("pillows");
     type State = Feed<PillowsState>;
+    type Update = Result<PillowsPoll, String>;
     type Job = Infallible;
 }
 
 impl Source for Pillows {
+    const SECTION: &'static str = "pillows";
     type Config = PillowsConfig;
     type Backend = PillowsBackend;
+
+    fn validate(config: &PillowsConfig, _all: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
+        config.validate(issues);
+    }
 }
 
 /// Elasticsearch (or OpenSearch) cluster health and shard allocation.
@@ -37,12 +40,18 @@ pub struct Elasticsearch;
 impl Pane for Elasticsearch {
     const ID: PaneId = PaneId::new("elasticsearch");
     type State = Feed<EsState>;
+    type Update = Result<Box<EsPoll>, String>;
     type Job = Infallible;
 }
 
 impl Source for Elasticsearch {
+    const SECTION: &'static str = "elasticsearch";
     type Config = EsConfig;
     type Backend = EsBackend;
+
+    fn validate(config: &EsConfig, _all: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
+        config.validate(issues);
+    }
 }
 
 /// SQS queues, DynamoDB tables and their CloudWatch metrics.
@@ -51,33 +60,16 @@ pub struct Queues;
 impl Pane for Queues {
     const ID: PaneId = PaneId::new("queues");
     type State = Feed<QueuesState>;
+    type Update = Result<QueuesPoll, String>;
     type Job = Infallible;
 }
 
 impl Source for Queues {
+    const SECTION: &'static str = "aws";
     type Config = AwsConfig;
     type Backend = AwsBackend;
-}
 
-/// Machines over SSH (or this one): disks, crash dumps, supervisor programs.
-pub struct Hosts;
-
-impl Pane for Hosts {
-    const ID: PaneId = PaneId::new("hosts");
-    type State = Feed<HostsState>;
-    type Job = Infallible;
-}
-
-impl Source for Hosts {
-    type Config = SshConfig;
-    type Backend = SshBackend;
-}
-
-/// Remote log tails, through the hosts' transport.
-pub struct Logs;
-
-impl Pane for Logs {
-    const ID: PaneId = PaneId::new("logs");
-    type State = LogsState;
-    type Job = TailCommand;
+    fn validate(config: &AwsConfig, _all: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
+        config.validate(issues);
+    }
 }

@@ -401,8 +401,8 @@ proptest! {
 // --- hosts: df, du, find, supervisorctl status ---------------------------------------------------
 
 fn every_host_parser(bytes: &[u8]) {
-    use opsdeck::sources::ssh::{df, files, supervisor};
     use opsdeck_core::exec::CommandOutput;
+    use opsdeck_hosts::source::{df, files, supervisor};
     let text = String::from_utf8_lossy(bytes);
     let sizes = df::parse(&text);
     if let Ok(sizes) = &sizes {
@@ -544,13 +544,18 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
         .enable_all()
         .build()
         .unwrap();
-    let mut pollers = Vec::new();
-    if let Ok(Some(es)) = rt.block_on(opsdeck::sources::elasticsearch::EsBackend::connect(&config)) {
-        pollers.extend(es.pollers(&config));
-    }
-    if let Ok(Some(p)) = rt.block_on(opsdeck::sources::pillows::PillowsBackend::connect(&config)) {
-        pollers.extend(p.pollers(&config));
-    }
+    let backends = opsdeck::sources::Backends {
+        elasticsearch: rt
+            .block_on(opsdeck::sources::elasticsearch::EsBackend::connect(&config))
+            .ok()
+            .flatten(),
+        pillows: rt
+            .block_on(opsdeck::sources::pillows::PillowsBackend::connect(&config))
+            .ok()
+            .flatten(),
+        ..Default::default()
+    };
+    let pollers = backends.pollers(&config);
     for p in &pollers {
         for failures in [0, 1, 3, u32::MAX] {
             let wait = backoff(p.interval(), failures);

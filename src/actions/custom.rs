@@ -3,12 +3,12 @@
 
 use super::command::{CommandOp, Transport};
 use crate::config::CustomAction;
-use crate::config::ssh::SshConfig;
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::exec::Cmd;
 use opsdeck_core::exec::script::{RenderError, Template};
 use opsdeck_core::text::clean;
+use opsdeck_hosts::config::SshConfig;
 use std::sync::Arc;
 
 /// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
@@ -269,8 +269,8 @@ pub fn plan(
     let (where_, call) = match &transport {
         Transport::Local => ("locally".to_string(), words),
         Transport::Ssh { host } => (
-            super::hosts::on_host(ssh, host),
-            super::hosts::call_text(ssh, host, &words),
+            opsdeck_hosts::actions::on_host(ssh, host),
+            opsdeck_hosts::actions::call_text(ssh, host, &words),
         ),
     };
     let mut description = if action.description.is_empty() {
@@ -308,7 +308,7 @@ pub fn plan(
 
 /// Config checks for `[[actions]]`: names unique, keys parse, scopes exist, templates read as
 /// scripts whose placeholders rows of that scope fill.
-pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, issues: &mut Vec<ConfigIssue>) {
+pub fn validate(actions: &[CustomAction], ssh: &opsdeck_hosts::config::SshConfig, issues: &mut Vec<ConfigIssue>) {
     for (i, a) in actions.iter().enumerate() {
         // A fixed host must exist now; a `{{var}}` one is checked when the action runs.
         if !a.run_on.contains("{{") && !ssh.knows(&a.run_on) {

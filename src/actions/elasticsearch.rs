@@ -11,11 +11,12 @@ use crate::config::elasticsearch::EsConfig;
 use crate::model::elasticsearch::{
     ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on, settings_changed,
 };
-use crate::panes::{Elasticsearch, Hosts};
+use crate::panes::Elasticsearch;
 use crate::sources::elasticsearch::{EsClient, EsPoller, EsRequest};
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use opsdeck_core::pane::PaneConfigs;
+use opsdeck_hosts::Hosts;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,11 +63,11 @@ impl Bouncer {
             )
         })?;
         // Shutting Elasticsearch down can take minutes: the restart gets the bounce's budget.
-        let restart = super::hosts::supervisor_plan_within(
+        let restart = opsdeck_hosts::actions::supervisor_plan_within(
             config.of::<Hosts>(),
             host,
             program,
-            crate::sources::ssh::SupervisorAction::Restart,
+            opsdeck_hosts::source::SupervisorAction::Restart,
             es.bounce_timeout.get(),
         )?;
         Ok(Bouncer::Supervisor(Box::new(restart)))

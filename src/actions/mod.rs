@@ -6,6 +6,5 @@ pub mod command;
 pub mod custom;
 pub mod elasticsearch;
 pub mod executor;
-pub mod hosts;
 pub mod pillows;
 pub mod queues;

@@ -2,15 +2,15 @@
 //! their partitions advance), and move a stopped pillow's checkpoint to the log end.
 
 use super::command::{CommandOp, Transport};
-use super::hosts::call_text;
 use crate::config::pillows::{PillowConfig, PillowsConfig};
-use crate::config::ssh::SshConfig;
 use crate::model::pillows::{CheckpointKind, Partition, PartitionStatus, Pillow, ProcessRef};
 use crate::sources::pillows::checkpoints::CheckpointMove;
-use crate::sources::ssh::supervisor::{check_name, template_words};
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use opsdeck_core::exec::{Cmd, CommandOutput, run_argv};
+use opsdeck_hosts::actions::call_text;
+use opsdeck_hosts::config::SshConfig;
+use opsdeck_hosts::source::supervisor::{check_name, template_words};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -336,7 +336,7 @@ fn step_plan(action: &str, c: &HostCommands, timeout: Duration) -> ActionPlan {
 }
 
 async fn run_on(ctx: &ActionCtx, host: &str, argv: &[String], timeout: Duration) -> Result<CommandOutput, String> {
-    match ctx.backends.of::<crate::panes::Hosts>() {
+    match ctx.backends.of::<opsdeck_hosts::Hosts>() {
         Some(ssh) => ssh.run(host, &Cmd::Argv(argv.to_vec()), timeout).await,
         None if host == "local" => run_argv(argv, timeout).await,
         None => Err(format!("no SSH transport is configured for host {host}")),

@@ -1,7 +1,6 @@
 //! What a person would conclude: pure functions over the model.
 
 pub mod elasticsearch;
-pub mod hosts;
 pub mod pillows;
 pub mod queues;
 
@@ -22,7 +21,7 @@ pub fn alerts(fleet: &Fleet, config: &Config) -> Vec<Alert> {
         all.extend(queues::alerts(s, config));
     }
     if let Some(s) = &fleet.hosts.data {
-        all.extend(hosts::alerts(s, config));
+        all.extend(opsdeck_hosts::analysis::alerts(s, &config.ssh));
     }
     all.sort_by(|a, b| {
         b.severity

@@ -4,7 +4,6 @@
 //! checkpoints that are written only every N changes or 5 minutes; time lag is interpolated over
 //! sampled log-end offsets like kafka-lag-exporter; verdict texts follow the pillow runbooks.
 
-use crate::model::hosts::{HostsState, Program, ProgramState};
 use crate::model::pillows::{
     CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, ProcessRef, Recovery, Sample,
     Verdict,
@@ -12,6 +11,7 @@ use crate::model::pillows::{
 use crate::panes::Pillows;
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::{Pane, PaneConfigs};
+use opsdeck_hosts::model::{HostsState, Program, ProgramState};
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 

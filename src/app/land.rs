@@ -88,10 +88,11 @@ fn printable_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::panes::{Hosts, Queues};
+    use crate::panes::Queues;
     use crate::ui::panes::Tab;
     use opsdeck_core::alert::AlertTarget;
     use opsdeck_core::pane::Pane;
+    use opsdeck_hosts::Hosts;
     use std::time::SystemTime;
 
     #[test]

@@ -4,17 +4,17 @@ use super::overlay::{self, Confirm, Input, Outcome, Overlay, Palette};
 use super::screen::Screen;
 use super::{App, Effect, Event, Running};
 use crate::actions::executor::ActionEvent;
-use crate::panes::Logs;
-use crate::sources::ssh::TailCommand;
 use crate::ui::keymap::Resolution;
 use crate::ui::panes::Tab;
-use crate::ui::panes::logs::TailView;
 use crossterm::event::{KeyEvent, KeyEventKind};
 use opsdeck_core::action::{ActionPlan, OutcomeResult};
 use opsdeck_core::keys::KeyCombo;
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::view::{ActionOffer, Tone, View, ViewCtx};
+use opsdeck_hosts::Logs;
+use opsdeck_hosts::source::TailCommand;
+use opsdeck_hosts::views::logs::TailView;
 
 /// Built-in actions valid in every pane, with their help text.
 pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[

@@ -5,10 +5,11 @@
 use super::elasticsearch::DEFAULT_LOG_FILE;
 use super::pillows::PillowConfig;
 use crate::model::pillows::ProcessRef;
-use crate::panes::{Elasticsearch, Hosts, Pillows};
+use crate::panes::{Elasticsearch, Pillows};
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::PaneConfigs;
+use opsdeck_hosts::Hosts;
 
 /// Placeholders a pillow's `log_file` may use.
 const PILLOW_VARS: &[&str] = &["pillow", "n", "program"];
@@ -176,7 +177,7 @@ pub fn validate(config: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
         ("restart_program", &es.restart_program),
     ] {
         if let Some(p) = program
-            && let Err(why) = crate::sources::ssh::supervisor::check_program(p)
+            && let Err(why) = opsdeck_hosts::source::supervisor::check_program(p)
         {
             issues.push(ConfigIssue::new(format!("elasticsearch.{key}"), why));
         }
@@ -195,13 +196,13 @@ pub fn validate(config: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::config::ssh::HostConfig;
     use opsdeck_core::logs::LogTarget;
+    use opsdeck_hosts::config::HostConfig;
 
     fn host(name: &str, address: Option<&str>) -> HostConfig {
         HostConfig {
             address: address.map(String::from),
-            ..HostConfig::named(name, crate::config::ssh::TransportKind::Ssh)
+            ..HostConfig::named(name, opsdeck_hosts::config::TransportKind::Ssh)
         }
     }
 

@@ -4,13 +4,13 @@ pub mod aws;
 pub mod elasticsearch;
 pub mod logs;
 pub mod pillows;
-pub mod ssh;
 
-use crate::panes::{Elasticsearch, Hosts, Pillows, Queues};
+use crate::panes::{Elasticsearch, Pillows, Queues};
 use opsdeck_core::action::Risk;
 use opsdeck_core::config::load::{self, ConfigRoot, ExtraChecks};
 use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, GeneralConfig, duration, file};
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
+use opsdeck_hosts::Hosts;
 use serde::Deserialize;
 use std::any::Any;
 use std::path::Path;
@@ -28,7 +28,7 @@ pub struct Config {
     #[serde(default)]
     pub aws: aws::AwsConfig,
     #[serde(default)]
-    pub ssh: ssh::SshConfig,
+    pub ssh: opsdeck_hosts::config::SshConfig,
     /// Custom actions (like k9s plugins).
     #[serde(default)]
     pub actions: Vec<CustomAction>,
@@ -91,6 +91,20 @@ impl PaneConfigs for Config {
             &self.aws
         } else if pane == Hosts::ID {
             &self.ssh
+        } else {
+            return None;
+        })
+    }
+
+    fn section_mut(&mut self, pane: PaneId) -> Option<&mut dyn Any> {
+        Some(if pane == Pillows::ID {
+            &mut self.pillows
+        } else if pane == Elasticsearch::ID {
+            &mut self.elasticsearch
+        } else if pane == Queues::ID {
+            &mut self.aws
+        } else if pane == Hosts::ID {
+            &mut self.ssh
         } else {
             return None;
         })

@@ -178,7 +178,7 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     es.log_file = Some(format!("{}/{{node}}.log", log_dir.display()));
     es.node_hosts = nodes
         .into_iter()
-        .map(|n| (n, crate::sources::ssh::LOCAL.to_string()))
+        .map(|n| (n, opsdeck_hosts::source::LOCAL.to_string()))
         .collect();
     es.url = server.url.clone();
     es.refresh = Some(opsdeck_core::config::ConfigDuration::secs(2));

@@ -2,11 +2,11 @@
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
 pub mod elasticsearch;
-pub mod hosts;
 pub mod pillows;
 pub mod queues;
 
 use crate::config::Config;
+use opsdeck_core::demo::DemoCtx;
 use std::any::Any;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +30,16 @@ impl Drop for DemoFleet {
 }
 
 impl DemoFleet {
+    /// What one pane's part of the demo works in: this demo's sandbox, stop signal and config.
+    pub fn ctx(&mut self) -> DemoCtx<'_> {
+        DemoCtx {
+            sandbox: &self.sandbox,
+            cancel: self.cancel.clone(),
+            config: &mut self.config,
+            keep_alive: &mut self.keep_alive,
+        }
+    }
+
     /// Starts every part of the demo in `sandbox`.
     pub async fn start(sandbox: PathBuf) -> anyhow::Result<DemoFleet> {
         std::fs::create_dir_all(&sandbox)?;
@@ -45,7 +55,7 @@ impl DemoFleet {
         pillows::start(&mut demo).await?;
         elasticsearch::start(&mut demo).await?;
         queues::start(&mut demo).await?;
-        hosts::start(&mut demo).await?;
+        opsdeck_hosts::demo::start(&mut demo.ctx()).await?;
         // A custom action as a user would configure one: it goes through the same dialog and audit log.
         demo.config.actions.push(crate::config::CustomAction {
             name: "uptime".into(),

@@ -144,11 +144,11 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
     demo.config.pillows.log_file = Some(log_template(&dir));
     // The pillow host: its supervisor status feeds the pillows pane's RUNNING column, and the
     // restart action runs its supervisorctl.
-    demo.config.ssh.hosts.push(crate::config::ssh::HostConfig {
+    demo.config.ssh.hosts.push(opsdeck_hosts::config::HostConfig {
         supervisor: true,
         supervisor_command: Some("supervisorctl {action} {program}".into()),
         path_prepend: vec![dir.join("bin")],
-        ..crate::config::ssh::HostConfig::named(PILLOW_HOST, crate::config::ssh::TransportKind::Local)
+        ..opsdeck_hosts::config::HostConfig::named(PILLOW_HOST, opsdeck_hosts::config::TransportKind::Local)
     });
     Ok(())
 }

@@ -1,14 +1,15 @@
 //! Everything the console knows, one [`Feed`] per source, and the updates pollers send.
 
 use super::elasticsearch::EsState;
-use super::hosts::HostsState;
-use super::logs::{LogEvent, LogsState};
 use super::pillows::PillowsState;
 use super::queues::QueuesState;
-use crate::panes::{Elasticsearch, Hosts, Logs, Pillows, Queues};
+use crate::panes::{Elasticsearch, Pillows, Queues};
 use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::feed::{Feed, FeedData, FeedInfo};
 use opsdeck_core::pane::{Pane, PaneId, PaneStates};
+use opsdeck_hosts::model::HostsState;
+use opsdeck_hosts::model::logs::{LogEvent, LogsState};
+use opsdeck_hosts::{Hosts, Logs};
 use serde::Serialize;
 use std::any::Any;
 use std::time::SystemTime;

@@ -2,8 +2,6 @@
 
 pub mod elasticsearch;
 pub mod fleet;
-pub mod hosts;
-pub mod logs;
 pub mod pillows;
 pub mod queues;
 

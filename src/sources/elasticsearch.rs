@@ -10,13 +10,12 @@ pub mod parse;
 
 pub use client::{EsClient, EsError, EsRequest, Method};
 
-use super::Poller;
 use crate::config::Config;
 use crate::model::elasticsearch::{Distribution, EsPoll, ShardRow, ShardState};
-use crate::model::fleet::SourceUpdate;
 use crate::panes::Elasticsearch;
 use futures::future::BoxFuture;
-use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::pane::Pane;
+use opsdeck_core::pane::Poller;
 use serde_json::json;
 use std::time::Duration;
 
@@ -89,7 +88,7 @@ impl EsBackend {
     }
 
     /// The pollers feeding this source's panes.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
+    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller<<Elasticsearch as Pane>::Update>>> {
         let interval = self
             .config
             .refresh
@@ -212,17 +211,14 @@ async fn fetch<T>(c: &EsClient, req: EsRequest, parse: fn(&[u8]) -> Result<T, St
     parse(&body).map_err(|e| format!("GET {}: unreadable answer: {e}", req.path))
 }
 
-impl Poller for EsPoller {
-    fn kind(&self) -> PaneId {
-        Elasticsearch::ID
-    }
+impl Poller<<Elasticsearch as Pane>::Update> for EsPoller {
     fn interval(&self) -> Duration {
         self.interval
     }
     fn timeout(&self) -> Duration {
         self.timeout
     }
-    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
-        Box::pin(async move { SourceUpdate::Elasticsearch(self.poll_cluster().await.map(Box::new)) })
+    fn poll(&mut self) -> BoxFuture<'_, <Elasticsearch as Pane>::Update> {
+        Box::pin(async move { self.poll_cluster().await.map(Box::new) })
     }
 }

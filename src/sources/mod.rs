@@ -5,27 +5,55 @@ pub mod aws;
 pub mod elasticsearch;
 pub mod pillows;
 pub mod runner;
-pub mod ssh;
 
 use crate::config::Config;
 use crate::model::fleet::SourceUpdate;
-use crate::panes::{Elasticsearch, Hosts, Logs, Pillows, Queues};
+use crate::panes::{Elasticsearch, Pillows, Queues};
 use futures::future::BoxFuture;
-use opsdeck_core::pane::{Pane, PaneBackends, PaneId};
+use opsdeck_core::pane::{Pane, PaneBackends, PaneId, Poller};
+use opsdeck_hosts::{Hosts, Logs};
 use std::any::Any;
 use std::time::Duration;
 
 pub use runner::{poll_once, spawn_pollers};
 
-/// Something that can be asked, again and again, for a fresh view of one source.
-pub trait Poller: Send {
-    fn kind(&self) -> PaneId;
-    /// Time between polls while the source answers.
-    fn interval(&self) -> Duration;
-    /// Longest one poll may take before it counts as failed.
-    fn timeout(&self) -> Duration;
-    /// One poll; failures come back as the `Err` side of the update, never as a panic.
-    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate>;
+/// A pane's poller as the runner drives it: its polls come back as its pane's [`SourceUpdate`].
+pub trait PanePoller: Poller<SourceUpdate> {
+    fn pane(&self) -> PaneId;
+}
+
+/// A pane's own poller, its updates wrapped into the pane's [`SourceUpdate`] variant.
+struct Wrapped<P: Pane> {
+    inner: Box<dyn Poller<P::Update>>,
+    wrap: fn(P::Update) -> SourceUpdate,
+}
+
+impl<P: Pane> Poller<SourceUpdate> for Wrapped<P> {
+    fn interval(&self) -> Duration {
+        self.inner.interval()
+    }
+    fn timeout(&self) -> Duration {
+        self.inner.timeout()
+    }
+    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
+        Box::pin(async move { (self.wrap)(self.inner.poll().await) })
+    }
+}
+
+impl<P: Pane> PanePoller for Wrapped<P> {
+    fn pane(&self) -> PaneId {
+        P::ID
+    }
+}
+
+fn wrapped<P: Pane>(
+    pollers: Vec<Box<dyn Poller<P::Update>>>,
+    wrap: fn(P::Update) -> SourceUpdate,
+) -> Vec<Box<dyn PanePoller>> {
+    pollers
+        .into_iter()
+        .map(|inner| Box::new(Wrapped::<P> { inner, wrap }) as Box<dyn PanePoller>)
+        .collect()
 }
 
 /// Connected clients for every configured source, shared by pollers and actions.
@@ -34,7 +62,7 @@ pub struct Backends {
     pub pillows: Option<pillows::PillowsBackend>,
     pub elasticsearch: Option<elasticsearch::EsBackend>,
     pub aws: Option<aws::AwsBackend>,
-    pub ssh: Option<ssh::SshBackend>,
+    pub ssh: Option<opsdeck_hosts::source::SshBackend>,
 }
 
 /// A source that could not even be set up (bad CA file, unreadable key...): shown as that source's error.
@@ -78,25 +106,29 @@ impl Backends {
                 elasticsearch::EsBackend::connect(config).await,
             ),
             aws: keep(&mut errors, Queues::ID, aws::AwsBackend::connect(config).await),
-            ssh: keep(&mut errors, Hosts::ID, ssh::SshBackend::connect(config).await),
+            ssh: keep(
+                &mut errors,
+                Hosts::ID,
+                opsdeck_hosts::source::SshBackend::new(&config.ssh).map(Some),
+            ),
         };
         (backends, errors)
     }
 
     /// Every poller of every connected source.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
+    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn PanePoller>> {
         let mut all = Vec::new();
         if let Some(b) = &self.pillows {
-            all.extend(b.pollers(config));
+            all.extend(wrapped::<Pillows>(b.pollers(config), SourceUpdate::Pillows));
         }
         if let Some(b) = &self.elasticsearch {
-            all.extend(b.pollers(config));
+            all.extend(wrapped::<Elasticsearch>(b.pollers(config), SourceUpdate::Elasticsearch));
         }
         if let Some(b) = &self.aws {
-            all.extend(b.pollers(config));
+            all.extend(wrapped::<Queues>(b.pollers(config), SourceUpdate::Queues));
         }
         if let Some(b) = &self.ssh {
-            all.extend(b.pollers(config));
+            all.extend(wrapped::<Hosts>(b.pollers(&config.general), SourceUpdate::Hosts));
         }
         all
     }

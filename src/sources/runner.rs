@@ -1,6 +1,6 @@
 //! Runs pollers: on their interval, each poll bounded by its timeout, with backoff while failing.
 
-use super::Poller;
+use super::PanePoller;
 use crate::model::fleet::SourceUpdate;
 use crate::panes::{Elasticsearch, Pillows, Queues};
 use crate::supervise::{self, INTERNAL_ERROR};
@@ -29,7 +29,7 @@ pub fn failed(kind: PaneId, error: String) -> SourceUpdate {
     } else if kind == Queues::ID {
         SourceUpdate::Queues(e::<crate::model::queues::QueuesState>(error))
     } else {
-        SourceUpdate::Hosts(e::<crate::model::hosts::HostsState>(error))
+        SourceUpdate::Hosts(e::<opsdeck_hosts::model::HostsState>(error))
     }
 }
 
@@ -46,14 +46,14 @@ fn is_error(update: &SourceUpdate) -> bool {
 /// One poll, bounded by the poller's timeout and supervised: a panic in it is logged and becomes
 /// the source's error ([`INTERNAL_ERROR`]). An error's text (often the far side's own words) is
 /// made safe to show.
-pub async fn poll_once(poller: &mut dyn Poller) -> SourceUpdate {
+pub async fn poll_once(poller: &mut dyn PanePoller) -> SourceUpdate {
     poll_supervised(poller, false).await
 }
 
 /// [`poll_once`]; on a poller's `first` poll a debug build may inject a panic (tests of supervision).
-async fn poll_supervised(poller: &mut dyn Poller, first: bool) -> SourceUpdate {
+async fn poll_supervised(poller: &mut dyn PanePoller, first: bool) -> SourceUpdate {
     let limit = poller.timeout();
-    let kind = poller.kind();
+    let kind = poller.pane();
     let poll = async {
         if first {
             supervise::debug_inject_panic("poller");
@@ -83,7 +83,7 @@ fn clean_error(update: SourceUpdate) -> SourceUpdate {
 
 /// Spawns one task per poller. `refresh` makes every poller poll now; `cancel` stops them all.
 pub fn spawn_pollers(
-    pollers: Vec<Box<dyn Poller>>,
+    pollers: Vec<Box<dyn PanePoller>>,
     tx: mpsc::Sender<Polled>,
     refresh: std::sync::Arc<tokio::sync::Notify>,
     cancel: CancellationToken,

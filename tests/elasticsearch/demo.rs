@@ -8,11 +8,11 @@ use opsdeck::config::Config;
 use opsdeck::config::logs::{NodeAddress, node_log};
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::elasticsearch::{EsState, HealthStatus};
-use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::logs::{LogEvent, LogsState, TailState};
-use opsdeck::sources::ssh::{SshBackend, TailCommand};
+
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::logs::LogSource;
+use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
+use opsdeck_hosts::source::{SshBackend, TailCommand};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -147,7 +147,7 @@ fn sim_of(demo: &DemoFleet) -> opsdeck::demo::elasticsearch::SimHandle {
 /// Receives tail updates into `logs` until `done` holds; fails after `limit`, showing what came, and
 /// when a tail ended and reconnected (it would then only ever show history).
 async fn receive_until(
-    rx: &mut tokio::sync::mpsc::Receiver<opsdeck::sources::runner::Polled>,
+    rx: &mut tokio::sync::mpsc::Receiver<LogEvent>,
     logs: &mut LogsState,
     limit: Duration,
     what: &str,
@@ -167,17 +167,15 @@ async fn receive_until(
             lines.join("\n")
         );
         match tokio::time::timeout(deadline - now, rx.recv()).await {
-            Ok(Some(p)) => {
-                if let SourceUpdate::Logs(e) = p.update {
-                    if let LogEvent::State { id, state, .. } = &e {
-                        assert!(
-                            !matches!(state, TailState::Reconnecting(_) | TailState::Failed(_)),
-                            "{what}: tail {id} interrupted: {}",
-                            state.label()
-                        );
-                    }
-                    logs.apply(p.at, e);
+            Ok(Some(e)) => {
+                if let LogEvent::State { id, state, .. } = &e {
+                    assert!(
+                        !matches!(state, TailState::Reconnecting(_) | TailState::Failed(_)),
+                        "{what}: tail {id} interrupted: {}",
+                        state.label()
+                    );
                 }
+                logs.apply(std::time::SystemTime::now(), e);
             }
             Ok(None) => panic!("{what}: every tail ended; tails {:?}", logs.tails),
             Err(_) => {}
@@ -223,7 +221,7 @@ async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_trans
     let b = SshBackend::new(&demo.config.ssh).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     for source in &sources {
-        b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+        b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
     }
     let mut logs = LogsState::default();
     let has = |lines: &[&str], s: &str| lines.iter().any(|l| l.contains(s));

@@ -1,11 +1,11 @@
 //! What the hosts tests share beyond the peers: an action context and a poll made into pane state.
 
-use opsdeck::model::hosts::HostsState;
 use opsdeck::sources::Backends;
-use opsdeck::sources::ssh::SshBackend;
 use opsdeck_core::action::ActionCtx;
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::feed::FeedData;
+use opsdeck_hosts::model::HostsState;
+use opsdeck_hosts::source::SshBackend;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
@@ -29,7 +29,7 @@ pub async fn polled_state(b: &SshBackend) -> HostsState {
 }
 
 /// `polls` as the hosts pane holds them.
-pub fn state_of(polls: Vec<opsdeck::model::hosts::HostPoll>) -> HostsState {
+pub fn state_of(polls: Vec<opsdeck_hosts::model::HostPoll>) -> HostsState {
     let mut s = None;
     HostsState::absorb(&mut s, polls, SystemTime::now());
     s.expect("a poll makes a state")
@@ -38,9 +38,9 @@ pub fn state_of(polls: Vec<opsdeck::model::hosts::HostPoll>) -> HostsState {
 /// Plans removing every junk file the first host of `polls` reported and runs it through `b`,
 /// as the hosts pane would: returns the plan's call (what the dialog shows) and the outcome.
 pub async fn remove_found_junk(
-    ssh: &opsdeck::config::ssh::SshConfig,
+    ssh: &opsdeck_hosts::config::SshConfig,
     b: &SshBackend,
-    polls: Vec<opsdeck::model::hosts::HostPoll>,
+    polls: Vec<opsdeck_hosts::model::HostPoll>,
     dir: &std::path::Path,
 ) -> (String, opsdeck_core::action::Outcome) {
     let config = opsdeck::config::Config {
@@ -49,7 +49,7 @@ pub async fn remove_found_junk(
     };
     let state = state_of(polls);
     let h = &state.hosts[0];
-    let plan = opsdeck::actions::hosts::remove_files_plan(&config.ssh, h, &h.junk).expect("a removal plan");
+    let plan = opsdeck_hosts::actions::remove_files_plan(&config.ssh, h, &h.junk).expect("a removal plan");
     let out = opsdeck_core::action::run_operation(plan.op, &action_ctx(b.clone(), dir)).await;
     (plan.call, out)
 }

@@ -1,13 +1,13 @@
 //! The demo's hosts through the real local transport: df, programs, junk, and actions that work.
 
 use super::common::{action_ctx, polled_state};
-use opsdeck::actions::hosts::{remove_files_plan, supervisor_plan};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
-use opsdeck::model::hosts::ProgramState;
-use opsdeck::sources::ssh::{SshBackend, SupervisorAction, TailCommand};
 use opsdeck_core::action::{OutcomeResult, run_operation};
 use opsdeck_core::logs::LogSource;
+use opsdeck_hosts::actions::{remove_files_plan, supervisor_plan};
+use opsdeck_hosts::model::ProgramState;
+use opsdeck_hosts::source::{SshBackend, SupervisorAction, TailCommand};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +34,7 @@ async fn demo_with(cancel: CancellationToken) -> (DemoFleet, tempfile::TempDir) 
         cancel,
         keep_alive: Vec::new(),
     };
-    opsdeck::demo::hosts::start(&mut demo).await.unwrap();
+    opsdeck_hosts::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
 }
 
@@ -114,14 +114,17 @@ async fn demo_logs_are_written_and_tailed_through_the_local_transport() {
     let b = SshBackend::new(&demo.config.ssh).unwrap();
     let host = &demo.config.ssh.hosts[0];
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    b.handle_tail(TailCommand::Start(LogSource::file(&host.name, &host.logs[0])), tx);
-    let mut logs = opsdeck::model::logs::LogsState::default();
+    b.handle_tail(
+        TailCommand::Start(LogSource::file(&host.name, &host.logs[0])),
+        tx.into(),
+    );
+    let mut logs = opsdeck_hosts::model::logs::LogsState::default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while logs.lines.len() < 3 && tokio::time::Instant::now() < deadline {
         if let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await
-            && let opsdeck::model::fleet::SourceUpdate::Logs(e) = p.update
+            && let e = p
         {
-            logs.apply(p.at, e);
+            logs.apply(std::time::SystemTime::now(), e);
         }
     }
     assert!(logs.lines.len() >= 3, "the demo writes its log continuously");

@@ -5,7 +5,7 @@
 //! Binaries: `$OPSDECK_SSHD` (default /usr/sbin/sshd), `$OPSDECK_SUPERVISORD` / `$OPSDECK_SUPERVISORCTL`
 //! (default: found on PATH).
 
-use opsdeck::config::ssh::{HostConfig, SshConfig};
+use opsdeck_hosts::config::{HostConfig, SshConfig};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -5,10 +5,10 @@
 use super::env::{peer, unique};
 use super::opensearch::*;
 use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
-use opsdeck::config::ssh::{HostConfig, TransportKind};
 use opsdeck::model::elasticsearch::{HealthStatus, Scope};
-use opsdeck::sources::ssh::SshBackend;
 use opsdeck_core::action::OutcomeResult;
+use opsdeck_hosts::config::{HostConfig, TransportKind};
+use opsdeck_hosts::source::SshBackend;
 use std::time::Duration;
 
 /// The pid supervisor has for `program` of the peers' supervisord.

@@ -8,16 +8,15 @@ use opsdeck::config::Config;
 use opsdeck::config::logs::pillow_logs;
 use opsdeck::demo::DemoFleet;
 use opsdeck::demo::pillows::PILLOW_HOST;
-use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::{HostsState, ProgramState};
-use opsdeck::model::logs::{LogEvent, LogsState, TailState};
 use opsdeck::model::pillows::{PartitionStatus, PillowsState};
 use opsdeck::sources::Backends;
 use opsdeck::sources::pillows::PillowsBackend;
-use opsdeck::sources::ssh::{SshBackend, TailCommand};
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::logs::{LogSource, LogTarget};
+use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
+use opsdeck_hosts::model::{HostsState, ProgramState};
+use opsdeck_hosts::source::{SshBackend, TailCommand};
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -81,7 +80,7 @@ async fn tail_until(
     let b = SshBackend::new(&config.ssh).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     for s in sources {
-        b.handle_tail(TailCommand::Start(s.clone()), tx.clone());
+        b.handle_tail(TailCommand::Start(s.clone()), tx.clone().into());
     }
     drop(tx);
     let mut logs = LogsState::default();
@@ -97,15 +96,13 @@ async fn tail_until(
             texts(&logs).join("\n")
         );
         match tokio::time::timeout(deadline - now, rx.recv()).await {
-            Ok(Some(p)) => {
-                if let SourceUpdate::Logs(e) = p.update {
-                    if let LogEvent::State { id, state, .. } = &e
-                        && matches!(state, TailState::Reconnecting(_) | TailState::Failed(_))
-                    {
-                        interrupted.push(format!("{id}: {}", state.label()));
-                    }
-                    logs.apply(p.at, e);
+            Ok(Some(e)) => {
+                if let LogEvent::State { id, state, .. } = &e
+                    && matches!(state, TailState::Reconnecting(_) | TailState::Failed(_))
+                {
+                    interrupted.push(format!("{id}: {}", state.label()));
                 }
+                logs.apply(std::time::SystemTime::now(), e);
             }
             Ok(None) => panic!("{what}: every tail ended; tails {:?}", logs.tails),
             Err(_) => {}

@@ -3,11 +3,11 @@
 
 use super::harness::Supervisord;
 use super::views::{fleet_and_config, view_ctx};
-use opsdeck::config::ssh::{HostConfig, TransportKind};
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::sources::ssh::SshBackend;
 use opsdeck_core::alert::Severity;
 use opsdeck_core::theme::Theme;
+use opsdeck_hosts::config::{HostConfig, TransportKind};
+use opsdeck_hosts::source::SshBackend;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -38,7 +38,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
             .and_then(|p| p.iter().find(|p| p.name.ends_with("case-pillow-1")).cloned());
         if let Some(p) = line
             .clone()
-            .filter(|p| p.state == opsdeck::model::hosts::ProgramState::Fatal)
+            .filter(|p| p.state == opsdeck_hosts::model::ProgramState::Fatal)
         {
             fleet.apply(now, SourceUpdate::Hosts(Ok(polls)));
             break p;

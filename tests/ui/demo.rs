@@ -7,7 +7,7 @@ use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::Fleet;
 use opsdeck::sources::runner::{Polled, poll_once};
-use opsdeck::sources::{Backends, Poller};
+use opsdeck::sources::{Backends, PanePoller};
 use opsdeck_core::action::{ActionCtx, OutcomeResult};
 use opsdeck_core::audit::{AuditLog, Identity};
 use std::sync::OnceLock;
@@ -74,7 +74,7 @@ fn missing(f: &Fleet) -> Vec<&'static str> {
     shown.into_iter().filter(|(_, ok)| !ok).map(|(what, _)| what).collect()
 }
 
-async fn poll_all(app: &mut App, pollers: &mut [Box<dyn Poller>]) {
+async fn poll_all(app: &mut App, pollers: &mut [Box<dyn PanePoller>]) {
     for p in pollers.iter_mut() {
         let update = poll_once(p.as_mut()).await;
         app.update(Event::Polled(Polled {

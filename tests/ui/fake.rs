@@ -5,13 +5,13 @@ use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::app::screen::Screen;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::panes::Hosts;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
 use opsdeck_core::action::{ActionPlan, Risk};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::theme::Theme;
 use opsdeck_core::view::{ActionOffer, Cell, Column, Row, Table, Tone, View, ViewCtx};
+use opsdeck_hosts::Hosts;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 

@@ -6,6 +6,7 @@ pub mod action;
 pub mod alert;
 pub mod audit;
 pub mod config;
+pub mod demo;
 pub mod effect;
 pub mod exec;
 pub mod feed;

@@ -305,8 +305,8 @@ fn history_is_bounded() {
     assert_eq!(state.pillows[0].lag_history.len(), settings().history);
 }
 
-fn hosts_with(programs: &[(&str, crate::model::hosts::ProgramState, &str)]) -> crate::model::hosts::HostsState {
-    use crate::model::hosts::{HostStatus, HostsState, Program};
+fn hosts_with(programs: &[(&str, opsdeck_hosts::model::ProgramState, &str)]) -> opsdeck_hosts::model::HostsState {
+    use opsdeck_hosts::model::{HostStatus, HostsState, Program};
     HostsState {
         hosts: vec![HostStatus {
             name: "pillow1".into(),
@@ -328,7 +328,7 @@ fn hosts_with(programs: &[(&str, crate::model::hosts::ProgramState, &str)]) -> c
 
 #[test]
 fn a_process_killed_for_memory_is_named_with_its_state_reason_and_log() {
-    use crate::model::hosts::ProgramState::{Exited, Running};
+    use opsdeck_hosts::model::ProgramState::{Exited, Running};
     let state = run(|p| p == 1 || p == 4, 10);
     let pillow = &state.pillows[0];
     let hosts = hosts_with(&[
@@ -351,7 +351,7 @@ fn a_process_killed_for_memory_is_named_with_its_state_reason_and_log() {
     let hosts = hosts_with(&[
         ("case-0", Running, ""),
         ("case-1", Exited, "Oct 14 03:12 AM"),
-        ("case-2", crate::model::hosts::ProgramState::Starting, ""),
+        ("case-2", opsdeck_hosts::model::ProgramState::Starting, ""),
     ]);
     let v = verdicts_with_processes(pillow, Some(&hosts), |_| None);
     assert!(v[0].message.starts_with(

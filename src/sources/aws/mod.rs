@@ -4,10 +4,8 @@
 
 mod metrics;
 
-use super::Poller;
 use crate::config::Config;
 use crate::config::aws::AwsConfig;
-use crate::model::fleet::SourceUpdate;
 use crate::model::queues::{Capacity, DlqRef, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
 use crate::panes::Queues;
 use aws_config::BehaviorVersion;
@@ -17,7 +15,8 @@ use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
-use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::pane::Pane;
+use opsdeck_core::pane::Poller;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,7 +87,7 @@ impl AwsBackend {
     }
 
     /// The pollers feeding the queues pane.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
+    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller<<Queues as Pane>::Update>>> {
         let interval = self.config.refresh.unwrap_or(config.general.refresh).get();
         vec![Box::new(AwsPoller {
             backend: self.clone(),
@@ -507,10 +506,7 @@ struct AwsPoller {
     urls: HashMap<String, String>,
 }
 
-impl Poller for AwsPoller {
-    fn kind(&self) -> PaneId {
-        Queues::ID
-    }
+impl Poller<<Queues as Pane>::Update> for AwsPoller {
     fn interval(&self) -> Duration {
         self.interval
     }
@@ -518,8 +514,8 @@ impl Poller for AwsPoller {
         // Several rounds of calls, each bounded by the SDK timeout.
         self.backend.config.timeout.get() * 4
     }
-    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
-        Box::pin(async move { SourceUpdate::Queues(self.backend.poll(&mut self.urls).await) })
+    fn poll(&mut self) -> BoxFuture<'_, <Queues as Pane>::Update> {
+        Box::pin(async move { self.backend.poll(&mut self.urls).await })
     }
 }
 

@@ -4,16 +4,15 @@
 pub mod checkpoints;
 pub mod kafka;
 
-use super::Poller;
 use crate::config::Config;
 use crate::config::pillows::{PillowConfig, PillowsConfig};
-use crate::model::fleet::SourceUpdate;
 use crate::model::pillows::{CheckpointKind, PartitionReading, PillowReading, PillowsPoll};
 use crate::panes::Pillows;
 use checkpoints::{CheckpointRow, CheckpointStore};
 use futures::future::BoxFuture;
 use kafka::{KafkaOffsets, Tp};
-use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::pane::Pane;
+use opsdeck_core::pane::Poller;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +50,7 @@ impl PillowsBackend {
     }
 
     /// The pollers feeding this source's panes.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
+    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller<<Pillows as Pane>::Update>>> {
         let c = &config.pillows;
         let interval = c.interval(config.general.refresh.get());
         vec![Box::new(PillowsPoller {
@@ -213,24 +212,20 @@ struct PillowsPoller {
     timeout: Duration,
 }
 
-impl Poller for PillowsPoller {
-    fn kind(&self) -> PaneId {
-        Pillows::ID
-    }
+impl Poller<<Pillows as Pane>::Update> for PillowsPoller {
     fn interval(&self) -> Duration {
         self.interval
     }
     fn timeout(&self) -> Duration {
         self.timeout
     }
-    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
+    fn poll(&mut self) -> BoxFuture<'_, <Pillows as Pane>::Update> {
         Box::pin(async move {
             let config = self.backend.config.clone();
-            let result = self.backend.read(&config.pillows).await.map(|pillows| PillowsPoll {
+            self.backend.read(&config.pillows).await.map(|pillows| PillowsPoll {
                 pillows,
                 settings: config.settings(),
-            });
-            SourceUpdate::Pillows(result)
+            })
         })
     }
 }

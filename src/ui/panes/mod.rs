@@ -2,17 +2,16 @@
 
 pub mod audit;
 pub mod elasticsearch;
-pub mod hosts;
-pub mod logs;
 pub mod overview;
 pub mod pillows;
 pub mod queues;
 
 use crate::config::Config;
 use crate::model::Fleet;
-use crate::panes::{Elasticsearch, Hosts, Logs, Pillows, Queues};
+use crate::panes::{Elasticsearch, Pillows, Queues};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::view::{PaneAction, ViewCtx};
+use opsdeck_hosts::{Hosts, Logs};
 use std::any::Any;
 
 /// The tabs along the top, in order (number keys 1..7 jump to them).
@@ -73,8 +72,8 @@ impl Tab {
             Tab::Pillows => pillows::root(),
             Tab::Elasticsearch => elasticsearch::root(),
             Tab::Queues => queues::root(),
-            Tab::Hosts => hosts::root(),
-            Tab::Logs => logs::root(),
+            Tab::Hosts => opsdeck_hosts::views::hosts::root(),
+            Tab::Logs => opsdeck_hosts::views::logs::root(),
             Tab::Audit => audit::root(),
         }
     }
@@ -86,8 +85,8 @@ impl Tab {
             Tab::Pillows => pillows::ACTIONS,
             Tab::Elasticsearch => elasticsearch::ACTIONS,
             Tab::Queues => queues::ACTIONS,
-            Tab::Hosts => hosts::ACTIONS,
-            Tab::Logs => logs::ACTIONS,
+            Tab::Hosts => opsdeck_hosts::views::hosts::ACTIONS,
+            Tab::Logs => opsdeck_hosts::views::logs::ACTIONS,
             Tab::Audit => audit::ACTIONS,
         }
     }

@@ -4,14 +4,15 @@ use crate::actions::pillows::{plan_move_checkpoint, plan_restart};
 pub use crate::analysis::pillows::count;
 use crate::config::logs::{pillow_logs, pillow_process_log};
 use crate::config::pillows::PillowConfig;
-use crate::model::hosts::Program;
 use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
-use crate::panes::{Hosts, Pillows};
+use crate::panes::Pillows;
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
 use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use opsdeck_core::widgets::text::sparkline;
+use opsdeck_hosts::Hosts;
+use opsdeck_hosts::model::Program;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -135,7 +136,7 @@ fn supervisor_program<'a>(ctx: &'a ViewCtx, host: &str, program: &str) -> Option
 fn running(ctx: &ViewCtx, pillow: &Pillow) -> Option<(usize, usize)> {
     count_running(pillow, |host, program| {
         let found = supervisor_program(ctx, host, program)?;
-        Some(found.is_some_and(|p| p.state == crate::model::hosts::ProgramState::Running))
+        Some(found.is_some_and(|p| p.state == opsdeck_hosts::model::ProgramState::Running))
     })
 }
 
@@ -768,7 +769,7 @@ mod tests {
         assert_eq!(count_running(&pillow, |_, p| Some(p == "p-0")), Some((1, 2)));
 
         // Wired to the hosts source: group-prefixed supervisor names count, a host without programs is unknown.
-        use crate::model::hosts::{HostStatus, HostsState, Program, ProgramState};
+        use opsdeck_hosts::model::{HostStatus, HostsState, Program, ProgramState};
         let program = |name: &str, state| Program {
             name: name.into(),
             state,

@@ -1,7 +1,7 @@
 //! Files on a host: junk (crash dumps) found with `find`, removal, and `du` scans.
 //! Every path travels as its own argv word (quoted for the remote shell), never inside a script.
 
-use crate::model::hosts::{FileId, JunkFile};
+use crate::model::{FileId, JunkFile};
 use opsdeck_core::exec::Cmd;
 
 /// `find` under `paths` for files matching `patterns`, printing device:inode, size, mtime and path

@@ -4,7 +4,7 @@
 //! POSIX mode keeps one filesystem per line; mount points may contain spaces, so the mount is the rest
 //! of the line after the capacity column rather than a whitespace-split field.
 
-use crate::model::hosts::{Filesystem, Inodes};
+use crate::model::{Filesystem, Inodes};
 use opsdeck_core::exec::Cmd;
 
 /// The df command. (The transport bounds it on the host too: a hung NFS mount must not hang the

@@ -4,6 +4,8 @@
 //! the types are deliberately plain and public. Look a host up with [`HostsState::host`] and a
 //! program with [`HostStatus::program`].
 
+pub mod logs;
+
 use opsdeck_core::feed::FeedData;
 use serde::Serialize;
 use std::time::SystemTime;

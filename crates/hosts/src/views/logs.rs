@@ -7,8 +7,8 @@
 //! cost follows the screen, not the 100k lines the buffer may hold.
 
 use crate::model::logs::{LogLine, LogsState, TailState};
-use crate::panes::{Hosts, Logs};
-use crate::sources::ssh::TailCommand;
+use crate::source::TailCommand;
+use crate::{Hosts, Logs};
 use opsdeck_core::effect::Effect;
 use opsdeck_core::effect::PaneJob;
 use opsdeck_core::logs::LogSource;

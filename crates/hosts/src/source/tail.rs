@@ -6,14 +6,12 @@
 use super::lines::Lines;
 use super::supervisor::{self, SupervisorAction};
 use super::transport::{HostTransport, Streaming};
-use crate::model::fleet::SourceUpdate;
 use crate::model::logs::{LogEvent, TailState};
-use crate::sources::runner::Polled;
 use opsdeck_core::exec::Cmd;
 use opsdeck_core::logs::LogTarget;
+use opsdeck_core::pane::Sink;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
-use tokio::sync::mpsc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The watchdog script. Constant text: the command's words arrive as `"$@"`, each one quoted. `cat`
@@ -74,21 +72,13 @@ pub struct Run {
     pub number: u64,
 }
 
-fn event(e: LogEvent) -> Polled {
-    Polled {
-        at: SystemTime::now(),
-        update: SourceUpdate::Logs(e),
-    }
-}
-
-pub(super) async fn send_state(tx: &mpsc::Sender<Polled>, run: &Run, state: TailState) -> bool {
-    tx.send(event(LogEvent::State {
+pub(super) async fn send_state(tx: &Sink<LogEvent>, run: &Run, state: TailState) -> bool {
+    tx.send(LogEvent::State {
         id: run.id.clone(),
         run: run.number,
         state,
-    }))
+    })
     .await
-    .is_ok()
 }
 
 /// Lines are sent in batches: one update per burst, not per line.
@@ -103,7 +93,7 @@ pub async fn run(
     transport: Arc<HostTransport>,
     tail: Run,
     follow: Follow,
-    tx: mpsc::Sender<Polled>,
+    tx: Sink<LogEvent>,
     cancel: CancellationToken,
 ) -> Option<TailState> {
     let mut failures = 0u32;
@@ -187,7 +177,7 @@ async fn pump(
     mut stream: Streaming,
     tail: &Run,
     follow: &Follow,
-    tx: &mpsc::Sender<Polled>,
+    tx: &Sink<LogEvent>,
     cancel: &CancellationToken,
 ) -> Pumped {
     let Some(stdout) = stream.stdout.take() else {
@@ -242,15 +232,14 @@ async fn pump(
     result
 }
 
-async fn flush(tx: &mpsc::Sender<Polled>, tail: &Run, batch: &mut Vec<String>) -> bool {
+async fn flush(tx: &Sink<LogEvent>, tail: &Run, batch: &mut Vec<String>) -> bool {
     let lines = std::mem::take(batch);
-    tx.send(event(LogEvent::Lines {
+    tx.send(LogEvent::Lines {
         id: tail.id.clone(),
         run: tail.number,
         lines,
-    }))
+    })
     .await
-    .is_ok()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use super::transport::Streaming;
 use super::{SshBackend, files, lines, tail};
-use crate::model::hosts::DuReport;
+use crate::model::DuReport;
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;

@@ -4,9 +4,9 @@
 //! Plans are built by pure functions from config and the last poll, so they are testable and the
 //! confirm dialog shows exactly the command that will run.
 
-use crate::config::ssh::{SshConfig, TransportKind};
-use crate::model::hosts::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib};
-use crate::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
+use crate::config::{SshConfig, TransportKind};
+use crate::model::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib};
+use crate::source::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use opsdeck_core::exec::shell_quote;
@@ -36,7 +36,7 @@ pub enum HostsOp {
     },
 }
 
-fn host_config<'a>(ssh: &'a SshConfig, host: &str) -> Result<&'a crate::config::ssh::HostConfig, String> {
+fn host_config<'a>(ssh: &'a SshConfig, host: &str) -> Result<&'a crate::config::HostConfig, String> {
     ssh.host(host)
         .ok_or_else(|| format!("{host} is not in the [ssh] config"))
 }
@@ -283,7 +283,7 @@ pub fn du_plan(ssh: &SshConfig, host: &str, path: &str) -> Result<ActionPlan, St
 
 fn backend(ctx: &ActionCtx) -> Result<&SshBackend, Outcome> {
     ctx.backends
-        .of::<crate::panes::Hosts>()
+        .of::<crate::Hosts>()
         .ok_or_else(|| Outcome::failed("no SSH/local transport is configured"))
 }
 
@@ -489,11 +489,11 @@ pub fn freed_text(before: Option<&[Filesystem]>, after: Option<&[Filesystem]>, p
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::model::hosts::FileId;
+    use crate::model::FileId;
+    use opsdeck_core::pane::parse_section;
 
-    fn config() -> Config {
-        crate::config::parse_str(
+    fn config() -> SshConfig {
+        parse_section::<crate::Hosts>(
             r#"
 [ssh]
 supervisor_command = "sudo -n supervisorctl {action} {program}"
@@ -509,30 +509,24 @@ junk_paths = ["/data/es"]
 
     #[test]
     fn restart_plan_shows_the_exact_quoted_command() {
-        let p = supervisor_plan(
-            &config().ssh,
-            "es 1",
-            "pillows:case-pillow_0",
-            SupervisorAction::Restart,
-        )
-        .unwrap();
+        let p = supervisor_plan(&config(), "es 1", "pillows:case-pillow_0", SupervisorAction::Restart).unwrap();
         assert_eq!(
             p.call,
             "ssh 'es 1' -- sudo -n supervisorctl restart pillows:case-pillow_0"
         );
         assert_eq!(p.risk, Risk::Medium);
         assert_eq!(p.target, "es 1:pillows:case-pillow_0");
-        assert!(supervisor_plan(&config().ssh, "nope", "x", SupervisorAction::Restart).is_err());
+        assert!(supervisor_plan(&config(), "nope", "x", SupervisorAction::Restart).is_err());
         // A name no supervisor program has is refused, not quoted and sent.
-        let e = supervisor_plan(&config().ssh, "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
+        let e = supervisor_plan(&config(), "es 1", "pillow;$(reboot)", SupervisorAction::Restart).unwrap_err();
         assert!(
             e.starts_with("program name \"pillow;$(reboot)\" from supervisorctl status on es 1 has characters"),
             "{e}"
         );
     }
 
-    fn fleet() -> Config {
-        crate::config::parse_str(
+    fn fleet() -> SshConfig {
+        parse_section::<crate::Hosts>(
             r#"
 [[ssh.hosts]]
 name = "es-1"
@@ -560,21 +554,21 @@ junk_paths = ["/data/es"]
     fn call_text_is_the_ssh_command_line_of_the_hosts_config() {
         let c = fleet();
         assert_eq!(
-            call_text(&c.ssh, "es-1", "df -k"),
+            call_text(&c, "es-1", "df -k"),
             "ssh -J 'bastion,inner jump' -p 2222 'ops man@10.0.0.7' -- df -k"
         );
-        assert_eq!(call_text(&c.ssh, "alias-only", "df -k"), "ssh alias-only -- df -k");
+        assert_eq!(call_text(&c, "alias-only", "df -k"), "ssh alias-only -- df -k");
         // This machine: just the command.
-        assert_eq!(call_text(&c.ssh, "demo-1", "df -k"), "df -k");
-        assert_eq!(call_text(&c.ssh, "local", "df -k"), "df -k");
+        assert_eq!(call_text(&c, "demo-1", "df -k"), "df -k");
+        assert_eq!(call_text(&c, "local", "df -k"), "df -k");
         assert_eq!(
-            call_text(&c.ssh, "not configured", "df -k"),
+            call_text(&c, "not configured", "df -k"),
             "ssh 'not configured' -- df -k"
         );
-        let p = supervisor_plan(&c.ssh, "demo-1", "es", SupervisorAction::Stop).unwrap();
+        let p = supervisor_plan(&c, "demo-1", "es", SupervisorAction::Stop).unwrap();
         assert_eq!(p.call, "sudo -n supervisorctl stop es");
         assert!(p.description.contains("on demo-1 (this machine)"), "{}", p.description);
-        let p = du_plan(&c.ssh, "es-1", "/data").unwrap();
+        let p = du_plan(&c, "es-1", "/data").unwrap();
         assert!(
             p.call
                 .starts_with("ssh -J 'bastion,inner jump' -p 2222 'ops man@10.0.0.7' -- timeout"),
@@ -606,12 +600,12 @@ junk_paths = ["/data/es"]
         };
         let escape = junk("/data/es/\u{1b}[2Jcore.2", 1 << 30, 3);
         let good = junk("/data/es/core", 1 << 20, 2);
-        let e = remove_files_plan(&config().ssh, &host, std::slice::from_ref(&lossy)).unwrap_err();
+        let e = remove_files_plan(&config(), &host, std::slice::from_ref(&lossy)).unwrap_err();
         assert!(
             e.contains("java_pid\u{FFFD}.hprof: name is not valid UTF-8; remove it by hand"),
             "{e}"
         );
-        let p = remove_files_plan(&config().ssh, &host, &[lossy, no_id, escape, good]).unwrap();
+        let p = remove_files_plan(&config(), &host, &[lossy, no_id, escape, good]).unwrap();
         assert!(p.call.ends_with("opsdeck-remove 1:2 /data/es core"), "{}", p.call);
         assert!(
             p.description.contains("Delete these 1 file(s), 1.0 MiB in total"),
@@ -637,13 +631,19 @@ junk_paths = ["/data/es"]
         }
     }
 
+    /// The clients of the hosts pane alone.
+    struct LocalOnly(SshBackend);
+
+    impl opsdeck_core::pane::PaneBackends for LocalOnly {
+        fn backend(&self, pane: opsdeck_core::pane::PaneId) -> Option<&dyn std::any::Any> {
+            (pane == <crate::Hosts as opsdeck_core::pane::Pane>::ID).then_some(&self.0 as &dyn std::any::Any)
+        }
+    }
+
     fn local_ctx(dir: &std::path::Path) -> ActionCtx {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         ActionCtx {
-            backends: Arc::new(crate::sources::Backends {
-                ssh: Some(SshBackend::new(&SshConfig::default()).unwrap()),
-                ..Default::default()
-            }),
+            backends: Arc::new(LocalOnly(SshBackend::new(&SshConfig::default()).unwrap())),
             progress: tx,
             audit: opsdeck_core::audit::AuditLog::new(
                 dir.join("audit.jsonl"),
@@ -737,7 +737,7 @@ junk_paths = ["/data/es"]
             junk("/data/es/java_pid1.hprof", 2 << 30, 7),
             junk("/data/es/x'$(id).hprof", 1 << 20, 8),
         ];
-        let p = remove_files_plan(&config().ssh, &host, &files).unwrap();
+        let p = remove_files_plan(&config(), &host, &files).unwrap();
         assert_eq!(p.risk, Risk::High);
         assert!(p.description.contains("2.0 GiB  /data/es/java_pid1.hprof"));
         assert!(p.description.contains("2.0 GiB in total"));
@@ -747,7 +747,7 @@ junk_paths = ["/data/es"]
             "{}",
             p.call
         );
-        assert!(remove_files_plan(&config().ssh, &host, &[junk("/etc/passwd", 1, 9)]).is_err());
+        assert!(remove_files_plan(&config(), &host, &[junk("/etc/passwd", 1, 9)]).is_err());
     }
 
     #[test]

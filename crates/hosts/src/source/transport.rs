@@ -6,7 +6,7 @@
 //! dead master is dropped and reconnected with backoff; the host key is checked strictly against
 //! known_hosts (`StrictHostKeyChecking=yes`, `BatchMode=yes`, never accept-new).
 
-use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
+use crate::config::{HostConfig, SshConfig, TransportKind};
 use openssh::{KnownHosts, Session, SessionBuilder};
 use opsdeck_core::exec::{Cmd, CommandOutput, quote_words};
 use std::path::PathBuf;

@@ -1,10 +1,11 @@
 //! What a person would conclude from the hosts data: full disks, inode exhaustion, hosts that do not
 //! answer, supervisor programs that are not RUNNING, crash dumps lying around.
 
-use crate::model::hosts::{HostsState, ProgramState, human_bytes, human_kib, row_key};
-use crate::panes::Hosts;
+use crate::Hosts;
+use crate::config::SshConfig;
+use crate::model::{HostsState, ProgramState, human_bytes, human_kib, row_key};
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
-use opsdeck_core::pane::{Pane, PaneConfigs};
+use opsdeck_core::pane::Pane;
 
 /// Severity of a usage percentage against (warn, crit) thresholds.
 pub fn usage_severity(percent: f64, warn: f64, crit: f64) -> Severity {
@@ -30,8 +31,7 @@ pub fn program_severity(state: &ProgramState) -> Severity {
 }
 
 /// Problems worth attention, for the overview pane and `opsdeck check`.
-pub fn alerts(state: &HostsState, config: &dyn PaneConfigs) -> Vec<Alert> {
-    let c = config.of::<Hosts>();
+pub fn alerts(state: &HostsState, c: &SshConfig) -> Vec<Alert> {
     let mut out = Vec::new();
     for h in &state.hosts {
         // The host's row, and rows of the host's own view (its disks, programs, dumps).
@@ -136,14 +136,15 @@ pub fn alerts(state: &HostsState, config: &dyn PaneConfigs) -> Vec<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::model::hosts::{Filesystem, HostStatus, Program};
+    use crate::model::{Filesystem, HostStatus, Program};
 
     #[test]
     fn disks_programs_and_dead_hosts_become_alerts() {
-        let mut config = Config::default();
-        config.ssh.disk_warn = 80.0;
-        config.ssh.disk_crit = 90.0;
+        let config = SshConfig {
+            disk_warn: 80.0,
+            disk_crit: 90.0,
+            ..SshConfig::default()
+        };
         let fs = |mount: &str, pct: f64, kind: &str| Filesystem {
             source: "/dev/x".into(),
             fstype: Some(kind.into()),

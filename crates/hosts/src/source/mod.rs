@@ -21,7 +21,7 @@
 //!     Map them to `Outcome::failed` / `Outcome::unverified` (as `actions::hosts` does).
 //!   - Or build the whole plan: `actions::hosts::supervisor_plan(config, host, program, action)`
 //!     (exact call text, risk, verification; `Operation::Hosts`), e.g. for a pillow's restart.
-//! - Programs as last polled are in `fleet.hosts.data` ([`crate::model::hosts::HostsState`]):
+//! - Programs as last polled are in `fleet.hosts.data` ([`crate::model::HostsState`]):
 //!   `state.host(h)?.program(name)` or `state.programs_named(name)` across hosts.
 //! - Concurrency: at most `ssh.max_sessions` commands and `ssh.max_tails` tails per host at once
 //!   (queued, not failed); every command has a timeout; masters reconnect with backoff.
@@ -38,24 +38,20 @@ pub mod supervisor;
 pub mod tail;
 pub mod transport;
 
-use super::Poller;
-use super::runner::Polled;
-use crate::config::Config;
-use crate::config::ssh::{HostConfig, SshConfig, TransportKind};
-use crate::model::fleet::SourceUpdate;
-use crate::model::hosts::{DuReport, HostPoll, Program, ProgramState};
+use crate::Hosts;
+use crate::config::{HostConfig, SshConfig, TransportKind};
 use crate::model::logs::{LogEvent, TailState};
-use crate::panes::Hosts;
+use crate::model::{DuReport, HostPoll, Program, ProgramState};
 use futures::future::BoxFuture;
+use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::exec::{Cmd, CommandOutput};
 use opsdeck_core::logs::LogSource;
-use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::pane::{Pane, Poller, Sink};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 pub use supervisor::SupervisorAction;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use transport::HostTransport;
 
@@ -197,10 +193,6 @@ fn write_ssh_config(config: &SshConfig, dir: &std::path::Path) -> Result<PathBuf
 impl SshBackend {
     /// Builds the transports (no network I/O happens here). Always built: `local` tails and commands
     /// work without any `[ssh]` host; hosts are polled only when some are configured.
-    pub async fn connect(config: &Config) -> Result<Option<Self>, String> {
-        Self::new(&config.ssh).map(Some)
-    }
-
     pub fn new(config: &SshConfig) -> Result<Self, String> {
         let needs_ssh = config.hosts.iter().any(|h| h.transport == TransportKind::Ssh);
         let (dir, owned, ssh_config) = if needs_ssh {
@@ -245,13 +237,13 @@ impl SshBackend {
 
     /// The pollers feeding the hosts pane: one per host, so a host that answers slowly (or not at
     /// all) delays only its own row.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller>> {
+    pub fn pollers(&self, general: &GeneralConfig) -> Vec<Box<dyn Poller<<Hosts as Pane>::Update>>> {
         let interval = self
             .inner
             .config
             .refresh
             .map(|d| d.get())
-            .unwrap_or(config.general.refresh.get());
+            .unwrap_or(general.refresh.get());
         self.inner
             .hosts
             .iter()
@@ -260,7 +252,7 @@ impl SshBackend {
                     backend: self.clone(),
                     host: t.clone(),
                     interval,
-                }) as Box<dyn Poller>
+                }) as Box<dyn Poller<<Hosts as Pane>::Update>>
             })
             .collect()
     }
@@ -502,9 +494,8 @@ impl SshBackend {
 
     // --- tails ---
 
-    /// Carries out a logs-pane request (start/stop a tail); lines go to `updates` as
-    /// `SourceUpdate::Logs` events.
-    pub fn handle_tail(&self, command: TailCommand, updates: mpsc::Sender<Polled>) {
+    /// Carries out a logs-pane request (start/stop a tail); lines and states go to `updates`.
+    pub fn handle_tail(&self, command: TailCommand, updates: Sink<LogEvent>) {
         match command {
             TailCommand::Start(source) => {
                 let id = source.id();
@@ -531,16 +522,13 @@ impl SshBackend {
                     id,
                     number: 1 + self.inner.tail_runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 };
-                let started = Polled {
-                    at: SystemTime::now(),
-                    update: SourceUpdate::Logs(LogEvent::Started {
-                        source,
-                        run: run.number,
-                        capacity: config.log_buffer,
-                    }),
+                let started = LogEvent::Started {
+                    source,
+                    run: run.number,
+                    capacity: config.log_buffer,
                 };
                 tokio::spawn(async move {
-                    if updates.send(started).await.is_err() {
+                    if !updates.send(started).await {
                         return;
                     }
                     let last = match transport {
@@ -585,10 +573,7 @@ struct HostPoller {
     interval: Duration,
 }
 
-impl Poller for HostPoller {
-    fn kind(&self) -> PaneId {
-        Hosts::ID
-    }
+impl Poller<<Hosts as Pane>::Update> for HostPoller {
     fn interval(&self) -> Duration {
         self.interval
     }
@@ -596,8 +581,8 @@ impl Poller for HostPoller {
         // Never reached: the poll bounds itself and reports the host unreachable.
         self.backend.poll_limit() + Duration::from_secs(5)
     }
-    fn poll(&mut self) -> BoxFuture<'_, SourceUpdate> {
-        Box::pin(async move { SourceUpdate::Hosts(Ok(vec![self.backend.poll_bounded(self.host.clone()).await])) })
+    fn poll(&mut self) -> BoxFuture<'_, <Hosts as Pane>::Update> {
+        Box::pin(async move { Ok(vec![self.backend.poll_bounded(self.host.clone()).await]) })
     }
 }
 

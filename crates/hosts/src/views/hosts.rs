@@ -3,11 +3,11 @@
 //! its filesystems, crash dumps, supervisor programs and du scans, with the actions on them. Hosts
 //! that are down or whose disks cannot be read sort first.
 
-use crate::actions::hosts::{du_plan, remove_files_plan, supervisor_plan};
-use crate::analysis::hosts::{program_severity, usage_severity};
-use crate::model::hosts::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib};
-use crate::panes::Hosts;
-use crate::sources::ssh::SupervisorAction;
+use crate::Hosts;
+use crate::actions::{du_plan, remove_files_plan, supervisor_plan};
+use crate::analysis::{program_severity, usage_severity};
+use crate::model::{Filesystem, HostStatus, HostsState, ProgramState, human_bytes, human_kib};
+use crate::source::SupervisorAction;
 use opsdeck_core::effect::Effect;
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneId};
@@ -508,7 +508,7 @@ pub struct HostView {
 }
 
 /// Row kinds in the host view (the key's first part).
-use crate::model::hosts::row_key::{DU, FS, JUNK, PROG, of as key};
+use crate::model::row_key::{DU, FS, JUNK, PROG, of as key};
 
 fn split_key(row: &str) -> (&str, &str) {
     row.split_once('\u{0}').unwrap_or(("", row))

@@ -6,8 +6,9 @@
 //! cost nothing) appear on the ES host, a worker program dies now and then, and log lines keep coming.
 //! Removing the dumps, restarting programs and tailing logs all work on it for real.
 
-use super::DemoFleet;
-use crate::config::ssh::{HostConfig, TransportKind};
+use crate::Hosts;
+use crate::config::{HostConfig, TransportKind};
+use opsdeck_core::demo::DemoCtx;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -165,14 +166,14 @@ fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
 }
 
 /// Starts this part of the demo and adds its section to the demo config.
-pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
+pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let root = demo.sandbox.join("hosts");
     std::fs::create_dir_all(&root)?;
     let mut hosts = Vec::new();
     for h in HOSTS {
         hosts.push(make_host(&root, h)?);
     }
-    let ssh = &mut demo.config.ssh;
+    let ssh = demo.config.of_mut::<Hosts>();
     ssh.hosts.extend(hosts);
     ssh.supervisor_command = "supervisorctl {action} {program}".into();
     ssh.refresh = Some(opsdeck_core::config::ConfigDuration::secs(3));

@@ -335,11 +335,11 @@ fn check_template(t: &str, key: &str, issues: &mut Vec<ConfigIssue>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::parse_str;
+    use opsdeck_core::pane::parse_section;
     use std::path::Path;
 
     fn errors(text: &str) -> Vec<String> {
-        match parse_str(text, Path::new("c.toml")) {
+        match parse_section::<crate::Hosts>(text, Path::new("c.toml")) {
             Ok(_) => Vec::new(),
             Err(errors) => errors.iter().map(|e| e.to_string()).collect(),
         }

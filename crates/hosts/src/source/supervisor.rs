@@ -1,6 +1,6 @@
 //! supervisorctl: commands from the configured template, and `status` output → programs.
 
-use crate::model::hosts::{Program, ProgramState};
+use crate::model::{Program, ProgramState};
 use opsdeck_core::exec::{Cmd, CommandOutput};
 
 /// What supervisorctl is asked to do.

@@ -5,17 +5,17 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use opsdeck::app::screen::Screen;
 use opsdeck::config::Config;
-use opsdeck::config::pillows::PillowConfig;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::pillows::{
-    Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll, PillowsState,
-};
-use opsdeck::panes::Pillows;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::theme::Theme;
 use opsdeck_core::view::ViewCtx;
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::{
+    Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll, PillowsState,
+};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::hint::black_box;
@@ -84,7 +84,7 @@ fn evaluation(c: &mut Criterion) {
     c.bench_function("pillows/evaluate 3200 partitions x 120 samples", |b| {
         let mut pillow = state.pillows[0].clone();
         b.iter(|| {
-            opsdeck::analysis::pillows::evaluate_pillow(&mut pillow, now, &settings);
+            opsdeck_pillows::analysis::evaluate_pillow(&mut pillow, now, &settings);
             black_box(pillow.verdicts.len())
         })
     });
@@ -127,7 +127,7 @@ fn render(c: &mut Criterion) {
         theme: &theme,
         read_only: false,
     };
-    let view = opsdeck::ui::panes::pillows::root()
+    let view = opsdeck_pillows::views::root()
         .drill(&ctx, "big-pillow")
         .expect("partitions view");
     let screen = Screen::new(view);

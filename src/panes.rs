@@ -2,37 +2,14 @@
 
 use crate::config::aws::AwsConfig;
 use crate::config::elasticsearch::EsConfig;
-use crate::config::pillows::PillowsConfig;
 use crate::model::elasticsearch::{EsPoll, EsState};
-use crate::model::pillows::{PillowsPoll, PillowsState};
 use crate::model::queues::{QueuesPoll, QueuesState};
 use crate::sources::aws::AwsBackend;
 use crate::sources::elasticsearch::EsBackend;
-use crate::sources::pillows::PillowsBackend;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use std::convert::Infallible;
-
-/// Pillow (Kafka change-feed consumer) lag.
-pub struct Pillows;
-
-impl Pane for Pillows {
-    const ID: PaneId = PaneId::new("pillows");
-    type State = Feed<PillowsState>;
-    type Update = Result<PillowsPoll, String>;
-    type Job = Infallible;
-}
-
-impl Source for Pillows {
-    const SECTION: &'static str = "pillows";
-    type Config = PillowsConfig;
-    type Backend = PillowsBackend;
-
-    fn validate(config: &PillowsConfig, _all: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
-        config.validate(issues);
-    }
-}
 
 /// Elasticsearch (or OpenSearch) cluster health and shard allocation.
 pub struct Elasticsearch;

@@ -4,13 +4,14 @@
 use crate::analysis;
 use crate::config::Config;
 use crate::model::Fleet;
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use crate::sources::Backends;
 use crate::sources::runner::{failed, poll_once};
 use opsdeck_core::alert::{Alert, Severity};
 use opsdeck_core::feed::FeedStatus;
 use opsdeck_core::pane::Pane;
 use opsdeck_hosts::Hosts;
+use opsdeck_pillows::Pillows;
 use std::time::SystemTime;
 
 /// Polls every configured source once (concurrently, each bounded by its poller's timeout).

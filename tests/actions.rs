@@ -1,11 +1,11 @@
 //! The executor and the audit log, on real commands: intent is on disk before the action starts,
 //! the outcome follows, failures and timeouts are recorded as such.
 
-use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::sources::Backends;
 use opsdeck_core::action::{ActionPlan, OutcomeResult, Risk};
 use opsdeck_core::audit::{AuditEntry, AuditLog, AuditPhase, Identity};
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc;

@@ -550,7 +550,7 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
             .ok()
             .flatten(),
         pillows: rt
-            .block_on(opsdeck::sources::pillows::PillowsBackend::connect(&config))
+            .block_on(async { opsdeck_pillows::source::PillowsBackend::connect(&config.pillows) })
             .ok()
             .flatten(),
         ..Default::default()
@@ -573,7 +573,7 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
     }
     for p in &config.pillows.pillows {
         let _ = p.process_refs();
-        let _ = opsdeck::config::logs::pillow_logs(&config, p);
+        let _ = opsdeck_pillows::config::pillow_logs(&config, p);
     }
     // The console's first frame, custom action keys bound, every pane empty.
     let app = opsdeck::ui::testing::app_on(config, wall);

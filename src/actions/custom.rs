@@ -1,13 +1,13 @@
 //! Custom actions from config (`[[actions]]`, like k9s plugins): a command template run over SSH
 //! or locally on the selected row, as a script whose values are its arguments ([`template`]).
 
-use super::command::{CommandOp, Transport};
 use crate::config::CustomAction;
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::exec::Cmd;
 use opsdeck_core::exec::script::{RenderError, Template};
 use opsdeck_core::text::clean;
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use opsdeck_hosts::config::SshConfig;
 use std::sync::Arc;
 

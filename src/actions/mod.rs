@@ -2,9 +2,7 @@
 //! carry them out. Every mutating action is an `ActionPlan` first; only the executor runs plans, and
 //! only after confirmation (see `app` for the confirm flow, `executor` for the rest).
 
-pub mod command;
 pub mod custom;
 pub mod elasticsearch;
 pub mod executor;
-pub mod pillows;
 pub mod queues;

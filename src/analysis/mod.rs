@@ -1,7 +1,6 @@
 //! What a person would conclude: pure functions over the model.
 
 pub mod elasticsearch;
-pub mod pillows;
 pub mod queues;
 
 use crate::config::Config;
@@ -12,7 +11,7 @@ use opsdeck_core::alert::Alert;
 pub fn alerts(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     let mut all = Vec::new();
     if let Some(s) = &fleet.pillows.data {
-        all.extend(pillows::alerts(s, fleet.hosts.data.as_ref(), config));
+        all.extend(opsdeck_pillows::analysis::alerts(s, fleet.hosts.data.as_ref(), config));
     }
     if let Some(s) = &fleet.elasticsearch.data {
         all.extend(elasticsearch::alerts(s, config));

@@ -3,14 +3,14 @@
 pub mod aws;
 pub mod elasticsearch;
 pub mod logs;
-pub mod pillows;
 
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use opsdeck_core::action::Risk;
 use opsdeck_core::config::load::{self, ConfigRoot, ExtraChecks};
 use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, GeneralConfig, duration, file};
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
 use opsdeck_hosts::Hosts;
+use opsdeck_pillows::Pillows;
 use serde::Deserialize;
 use std::any::Any;
 use std::path::Path;
@@ -22,7 +22,7 @@ pub struct Config {
     #[serde(default)]
     pub general: GeneralConfig,
     #[serde(default)]
-    pub pillows: pillows::PillowsConfig,
+    pub pillows: opsdeck_pillows::config::PillowsConfig,
     #[serde(default)]
     pub elasticsearch: elasticsearch::EsConfig,
     #[serde(default)]
@@ -138,6 +138,7 @@ impl Config {
             }
         }
         self.pillows.validate(&mut issues);
+        opsdeck_pillows::config::validate_references(&self.pillows, &self.ssh, &mut issues);
         self.elasticsearch.validate(&mut issues);
         self.aws.validate(&mut issues);
         self.ssh.validate(&mut issues);

@@ -2,7 +2,6 @@
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
 pub mod elasticsearch;
-pub mod pillows;
 pub mod queues;
 
 use crate::config::Config;
@@ -52,7 +51,7 @@ impl DemoFleet {
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));
         demo.config.general.refresh = opsdeck_core::config::ConfigDuration::secs(2);
-        pillows::start(&mut demo).await?;
+        opsdeck_pillows::demo::start(&mut demo.ctx()).await?;
         elasticsearch::start(&mut demo).await?;
         queues::start(&mut demo).await?;
         opsdeck_hosts::demo::start(&mut demo.ctx()).await?;

@@ -1,15 +1,16 @@
 //! Everything the console knows, one [`Feed`] per source, and the updates pollers send.
 
 use super::elasticsearch::EsState;
-use super::pillows::PillowsState;
 use super::queues::QueuesState;
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::feed::{Feed, FeedData, FeedInfo};
 use opsdeck_core::pane::{Pane, PaneId, PaneStates};
 use opsdeck_hosts::model::HostsState;
 use opsdeck_hosts::model::logs::{LogEvent, LogsState};
 use opsdeck_hosts::{Hosts, Logs};
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::model::PillowsState;
 use serde::Serialize;
 use std::any::Any;
 use std::time::SystemTime;

@@ -2,7 +2,6 @@
 
 pub mod elasticsearch;
 pub mod fleet;
-pub mod pillows;
 pub mod queues;
 
 pub use fleet::Fleet;

@@ -3,15 +3,15 @@
 
 pub mod aws;
 pub mod elasticsearch;
-pub mod pillows;
 pub mod runner;
 
 use crate::config::Config;
 use crate::model::fleet::SourceUpdate;
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use futures::future::BoxFuture;
 use opsdeck_core::pane::{Pane, PaneBackends, PaneId, Poller};
 use opsdeck_hosts::{Hosts, Logs};
+use opsdeck_pillows::Pillows;
 use std::any::Any;
 use std::time::Duration;
 
@@ -59,7 +59,7 @@ fn wrapped<P: Pane>(
 /// Connected clients for every configured source, shared by pollers and actions.
 #[derive(Debug, Clone, Default)]
 pub struct Backends {
-    pub pillows: Option<pillows::PillowsBackend>,
+    pub pillows: Option<opsdeck_pillows::source::PillowsBackend>,
     pub elasticsearch: Option<elasticsearch::EsBackend>,
     pub aws: Option<aws::AwsBackend>,
     pub ssh: Option<opsdeck_hosts::source::SshBackend>,
@@ -99,7 +99,11 @@ impl Backends {
         }
         let mut errors = Vec::new();
         let backends = Backends {
-            pillows: keep(&mut errors, Pillows::ID, pillows::PillowsBackend::connect(config).await),
+            pillows: keep(
+                &mut errors,
+                Pillows::ID,
+                opsdeck_pillows::source::PillowsBackend::connect(&config.pillows),
+            ),
             elasticsearch: keep(
                 &mut errors,
                 Elasticsearch::ID,
@@ -119,7 +123,7 @@ impl Backends {
     pub fn pollers(&self, config: &Config) -> Vec<Box<dyn PanePoller>> {
         let mut all = Vec::new();
         if let Some(b) = &self.pillows {
-            all.extend(wrapped::<Pillows>(b.pollers(config), SourceUpdate::Pillows));
+            all.extend(wrapped::<Pillows>(b.pollers(&config.general), SourceUpdate::Pillows));
         }
         if let Some(b) = &self.elasticsearch {
             all.extend(wrapped::<Elasticsearch>(b.pollers(config), SourceUpdate::Elasticsearch));

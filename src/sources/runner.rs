@@ -2,10 +2,11 @@
 
 use super::PanePoller;
 use crate::model::fleet::SourceUpdate;
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use crate::supervise::{self, INTERNAL_ERROR};
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_pillows::Pillows;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +24,7 @@ pub fn failed(kind: PaneId, error: String) -> SourceUpdate {
         Err(error)
     }
     if kind == Pillows::ID {
-        SourceUpdate::Pillows(e::<crate::model::pillows::PillowsState>(error))
+        SourceUpdate::Pillows(e::<opsdeck_pillows::model::PillowsState>(error))
     } else if kind == Elasticsearch::ID {
         SourceUpdate::Elasticsearch(e::<crate::model::elasticsearch::EsState>(error))
     } else if kind == Queues::ID {

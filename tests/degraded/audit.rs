@@ -3,7 +3,6 @@
 //! what the log holds is shown without its escape sequences.
 
 use super::common::Tmux;
-use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::actions::executor::{self, ActionEvent};
 use opsdeck::app::{App, Event};
 use opsdeck::config::Config;
@@ -12,6 +11,7 @@ use opsdeck::ui::testing::{app_on, press};
 use opsdeck_core::action::{ActionPlan, Risk};
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::effect::Effect;
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;

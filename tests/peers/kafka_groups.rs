@@ -5,11 +5,11 @@
 use super::env::{peer, unique};
 use super::kafka::{Member, Served, create_topic, served, wait_served};
 use crate::pillows_common::*;
-use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::sources::pillows::PillowsBackend;
 use opsdeck_core::action::OutcomeResult;
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, SystemTime};
 

@@ -4,7 +4,7 @@ use super::env::{peer, unique};
 use super::kafka::{create_topic, served, wait_served};
 use super::kafka_groups::group_pillow;
 use crate::pillows_common::*;
-use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck_pillows::source::PillowsBackend;
 use std::collections::BTreeMap;
 
 fn sasl(user: &str, password: &str) -> BTreeMap<String, String> {

@@ -3,20 +3,20 @@
 //! through the real local transport) makes its lag drain; the lost checkpoint can be moved. Each process writes its log, found through the config and tailed for real.
 
 use super::common::*;
-use opsdeck::actions::pillows::{plan_move_checkpoint, plan_restart};
 use opsdeck::config::Config;
-use opsdeck::config::logs::pillow_logs;
 use opsdeck::demo::DemoFleet;
-use opsdeck::demo::pillows::PILLOW_HOST;
-use opsdeck::model::pillows::{PartitionStatus, PillowsState};
 use opsdeck::sources::Backends;
-use opsdeck::sources::pillows::PillowsBackend;
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::logs::{LogSource, LogTarget};
 use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
 use opsdeck_hosts::model::{HostsState, ProgramState};
 use opsdeck_hosts::source::{SshBackend, TailCommand};
+use opsdeck_pillows::actions::{plan_move_checkpoint, plan_restart};
+use opsdeck_pillows::config::pillow_logs;
+use opsdeck_pillows::demo::PILLOW_HOST;
+use opsdeck_pillows::model::{PartitionStatus, PillowsState};
+use opsdeck_pillows::source::PillowsBackend;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -55,7 +55,7 @@ async fn demo(sandbox: &tempfile::TempDir) -> DemoFleet {
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
     };
-    opsdeck::demo::pillows::start(&mut demo).await.unwrap();
+    opsdeck_pillows::demo::start(&mut demo.ctx()).await.unwrap();
     demo
 }
 

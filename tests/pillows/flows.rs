@@ -56,5 +56,5 @@ fn pillows_pane_drill_down_and_restart_the_backed_up_process() {
         })
         .expect("confirming runs the plan");
     assert_eq!(plan.action, "pillows.restart_process");
-    assert!(plan.op.downcast_ref::<opsdeck::actions::pillows::PillowsOp>().is_some());
+    assert!(plan.op.downcast_ref::<opsdeck_pillows::actions::PillowsOp>().is_some());
 }

@@ -1,20 +1,20 @@
 //! Consumer-group pillows against librdkafka's mock cluster.
 
 use super::common::*;
-use opsdeck::actions::pillows::plan_move_checkpoint;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::panes::Pillows;
-use opsdeck::sources::pillows::PillowsBackend;
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::feed::FeedStatus;
 use opsdeck_core::pane::Pane;
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
 use rdkafka::mocking::MockCluster;
 use std::time::{Duration, Instant, SystemTime};
 
-fn group_pillow(group: &str, topics: &[&str]) -> opsdeck::config::pillows::PillowConfig {
-    opsdeck::config::pillows::PillowConfig {
+fn group_pillow(group: &str, topics: &[&str]) -> opsdeck_pillows::config::PillowConfig {
+    opsdeck_pillows::config::PillowConfig {
         group: Some(group.into()),
         topics: topics.iter().map(|t| t.to_string()).collect(),
         ..pillow("ucr-pillow")

@@ -2,12 +2,12 @@
 //! PostgreSQL, joined with Kafka offsets from the mock cluster. Each test makes and drops its own database.
 
 use super::common::*;
-use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::sources::pillows::PillowsBackend;
-use opsdeck::sources::pillows::checkpoints::{CheckpointStore, PgCheckpointStore};
 use opsdeck_core::action::OutcomeResult;
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
+use opsdeck_pillows::source::checkpoints::{CheckpointStore, PgCheckpointStore};
 use rdkafka::mocking::MockCluster;
 use std::time::{Duration, SystemTime};
 
@@ -110,7 +110,7 @@ async fn missing_table_and_unknown_checkpoint_id_are_errors_of_the_pillow() {
         err.contains("pillowtop_kafkacheckpoint") && err.contains("does not exist"),
         "{err}"
     );
-    let alerts = opsdeck::analysis::pillows::alerts(state.as_ref().unwrap(), None, &opsdeck::config::Config::default());
+    let alerts = opsdeck_pillows::analysis::alerts(state.as_ref().unwrap(), None, &opsdeck::config::Config::default());
     assert!(
         alerts.iter().any(|a| a.message.contains("does not exist")),
         "{alerts:?}"

@@ -95,7 +95,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
     // The pane says the same, first.
     let theme = Theme::builtin("default").unwrap();
     let ctx = view_ctx(&fleet, &config, now, &theme);
-    let root = opsdeck::ui::panes::pillows::root();
+    let root = opsdeck_pillows::views::root();
     let header: Vec<String> = root.header(&ctx).into_iter().map(|(l, _)| l).collect();
     assert!(
         header[0].starts_with("✗ case-pillow: process case-pillow-1 FATAL"),

@@ -1,7 +1,6 @@
 //! A small hosts-like view with actions of every risk level, and an app wired to it.
 //! (The real panes have their own tests; these exercise the shell every pane stands on.)
 
-use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::app::screen::Screen;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
@@ -12,6 +11,7 @@ use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::theme::Theme;
 use opsdeck_core::view::{ActionOffer, Cell, Column, Row, Table, Tone, View, ViewCtx};
 use opsdeck_hosts::Hosts;
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 

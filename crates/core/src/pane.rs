@@ -125,6 +125,92 @@ fn unregistered(pane: PaneId) -> ! {
     panic!("pane {pane} is not in the registry (or registered with another type)")
 }
 
+/// Pane states assembled in code, by pane: [`PaneStates`] without the console's fleet (a pane's
+/// own tests of views that read another pane).
+#[derive(Default)]
+pub struct States {
+    states: Vec<(PaneId, Box<dyn Any + Send + Sync>)>,
+}
+
+impl States {
+    /// These states and pane `P`'s.
+    pub fn with<P: Pane>(mut self, state: P::State) -> Self {
+        self.states.retain(|(pane, _)| *pane != P::ID);
+        self.states.push((P::ID, Box::new(state)));
+        self
+    }
+
+    /// Pane `P`'s state, to change (a test's next poll).
+    pub fn of_mut<P: Pane>(&mut self) -> &mut P::State {
+        self.states
+            .iter_mut()
+            .find(|(pane, _)| *pane == P::ID)
+            .and_then(|(_, s)| s.downcast_mut())
+            .unwrap_or_else(|| unregistered(P::ID))
+    }
+}
+
+impl PaneStates for States {
+    fn state(&self, pane: PaneId) -> Option<&dyn Any> {
+        let (_, state) = self.states.iter().find(|(p, _)| *p == pane)?;
+        Some(state.as_ref())
+    }
+}
+
+/// Config sections assembled in code, by pane: [`PaneConfigs`] without the console's registry (a
+/// pane's own tests, tools that read a few sections).
+#[derive(Default)]
+pub struct Sections {
+    general: GeneralConfig,
+    sections: Vec<(PaneId, Box<dyn Any + Send + Sync>)>,
+}
+
+impl Sections {
+    /// These sections and pane `P`'s.
+    pub fn with<P: Source>(mut self, config: P::Config) -> Self {
+        self.sections.retain(|(pane, _)| *pane != P::ID);
+        self.sections.push((P::ID, Box::new(config)));
+        self
+    }
+}
+
+impl PaneConfigs for Sections {
+    fn section(&self, pane: PaneId) -> Option<&dyn Any> {
+        let (_, section) = self.sections.iter().find(|(p, _)| *p == pane)?;
+        Some(section.as_ref())
+    }
+    fn section_mut(&mut self, pane: PaneId) -> Option<&mut dyn Any> {
+        let (_, section) = self.sections.iter_mut().find(|(p, _)| *p == pane)?;
+        Some(section.as_mut())
+    }
+    fn general(&self) -> &GeneralConfig {
+        &self.general
+    }
+}
+
+/// Clients assembled in code, by pane: [`PaneBackends`] without the console's registry (a pane's
+/// own tests, an action run on its own).
+#[derive(Default)]
+pub struct Clients {
+    clients: Vec<(PaneId, Box<dyn Any + Send + Sync>)>,
+}
+
+impl Clients {
+    /// These clients and pane `P`'s.
+    pub fn with<P: Source>(mut self, backend: P::Backend) -> Self {
+        self.clients.retain(|(pane, _)| *pane != P::ID);
+        self.clients.push((P::ID, Box::new(backend)));
+        self
+    }
+}
+
+impl PaneBackends for Clients {
+    fn backend(&self, pane: PaneId) -> Option<&dyn Any> {
+        let (_, client) = self.clients.iter().find(|(p, _)| *p == pane)?;
+        Some(client.as_ref())
+    }
+}
+
 /// Something that can be asked, again and again, for a fresh view of one source.
 pub trait Poller<U>: Send {
     /// Time between polls while the source answers.

@@ -4,6 +4,8 @@
 //! Plans are built by pure functions from config and the last poll, so they are testable and the
 //! confirm dialog shows exactly the command that will run.
 
+pub mod command;
+
 use crate::config::{SshConfig, TransportKind};
 use crate::model::{Filesystem, HostStatus, JunkFile, human_bytes, human_kib};
 use crate::source::{SshBackend, SupervisorAction, SupervisorError, df, files, supervisor};
@@ -631,19 +633,13 @@ junk_paths = ["/data/es"]
         }
     }
 
-    /// The clients of the hosts pane alone.
-    struct LocalOnly(SshBackend);
-
-    impl opsdeck_core::pane::PaneBackends for LocalOnly {
-        fn backend(&self, pane: opsdeck_core::pane::PaneId) -> Option<&dyn std::any::Any> {
-            (pane == <crate::Hosts as opsdeck_core::pane::Pane>::ID).then_some(&self.0 as &dyn std::any::Any)
-        }
-    }
-
     fn local_ctx(dir: &std::path::Path) -> ActionCtx {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         ActionCtx {
-            backends: Arc::new(LocalOnly(SshBackend::new(&SshConfig::default()).unwrap())),
+            backends: Arc::new(
+                opsdeck_core::pane::Clients::default()
+                    .with::<crate::Hosts>(SshBackend::new(&SshConfig::default()).unwrap()),
+            ),
             progress: tx,
             audit: opsdeck_core::audit::AuditLog::new(
                 dir.join("audit.jsonl"),

@@ -333,6 +333,41 @@ fn check_template(t: &str, key: &str, issues: &mut Vec<ConfigIssue>) {
     }
 }
 
+/// A log file template (a pillow's or a node's `log_file`) with each `{name}` replaced by its value.
+pub fn fill_placeholders(template: &str, vars: &[(&str, &str)]) -> String {
+    vars.iter().fold(template.to_string(), |out, (name, value)| {
+        out.replace(&format!("{{{name}}}"), value)
+    })
+}
+
+/// Problems with a log file template: not absolute, or a placeholder outside `known`.
+pub fn check_log_template(template: &str, known: &[&str]) -> Option<String> {
+    if !template.starts_with('/') {
+        return Some("must be an absolute path".into());
+    }
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            return Some("has a '{' without its '}'".into());
+        };
+        let name = &after[..end];
+        if !known.contains(&name) {
+            return Some(format!(
+                "unknown placeholder {{{name}}} (known: {})",
+                known.iter().map(|k| format!("{{{k}}}")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        rest = &after[end + 1..];
+    }
+    None
+}
+
+/// What a config key naming an unknown host is told.
+pub fn not_a_host(host: &str) -> String {
+    format!("{host:?} is not a host in [ssh] (add a [[ssh.hosts]] entry named {host:?}, or use \"local\")")
+}
+
 #[cfg(test)]
 mod tests {
     use opsdeck_core::pane::parse_section;

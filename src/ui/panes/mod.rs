@@ -3,15 +3,15 @@
 pub mod audit;
 pub mod elasticsearch;
 pub mod overview;
-pub mod pillows;
 pub mod queues;
 
 use crate::config::Config;
 use crate::model::Fleet;
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::view::{PaneAction, ViewCtx};
 use opsdeck_hosts::{Hosts, Logs};
+use opsdeck_pillows::Pillows;
 use std::any::Any;
 
 /// The tabs along the top, in order (number keys 1..7 jump to them).
@@ -69,7 +69,7 @@ impl Tab {
     pub fn root(self) -> Box<dyn opsdeck_core::view::View> {
         match self {
             Tab::Overview => overview::root(),
-            Tab::Pillows => pillows::root(),
+            Tab::Pillows => opsdeck_pillows::views::root(),
             Tab::Elasticsearch => elasticsearch::root(),
             Tab::Queues => queues::root(),
             Tab::Hosts => opsdeck_hosts::views::hosts::root(),
@@ -82,7 +82,7 @@ impl Tab {
     pub fn actions(self) -> &'static [PaneAction] {
         match self {
             Tab::Overview => overview::ACTIONS,
-            Tab::Pillows => pillows::ACTIONS,
+            Tab::Pillows => opsdeck_pillows::views::ACTIONS,
             Tab::Elasticsearch => elasticsearch::ACTIONS,
             Tab::Queues => queues::ACTIONS,
             Tab::Hosts => opsdeck_hosts::views::hosts::ACTIONS,

@@ -1,12 +1,13 @@
 //! The overview pane: every source's state at a glance, then every alert, worst first.
 
 use crate::analysis;
-use crate::panes::{Elasticsearch, Pillows, Queues};
+use crate::panes::{Elasticsearch, Queues};
 use crate::ui::render::freshness;
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use opsdeck_hosts::Hosts;
+use opsdeck_pillows::Pillows;
 use std::collections::HashMap;
 
 pub const ACTIONS: &[PaneAction] = &[];

@@ -4,15 +4,14 @@
 pub mod checkpoints;
 pub mod kafka;
 
-use crate::config::Config;
-use crate::config::pillows::{PillowConfig, PillowsConfig};
-use crate::model::pillows::{CheckpointKind, PartitionReading, PillowReading, PillowsPoll};
-use crate::panes::Pillows;
+use crate::Pillows;
+use crate::config::{PillowConfig, PillowsConfig};
+use crate::model::{CheckpointKind, PartitionReading, PillowReading, PillowsPoll};
 use checkpoints::{CheckpointRow, CheckpointStore};
 use futures::future::BoxFuture;
 use kafka::{KafkaOffsets, Tp};
-use opsdeck_core::pane::Pane;
-use opsdeck_core::pane::Poller;
+use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::pane::{Pane, Poller};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,15 +26,15 @@ pub struct PillowsBackend {
 }
 
 impl PillowsBackend {
-    /// Builds the clients when the config enables this source (no network I/O happens here).
-    pub async fn connect(config: &Config) -> Result<Option<Self>, String> {
-        let c = &config.pillows;
+    /// Builds the clients when the section configures any pillow (no network I/O happens here).
+    pub fn connect(c: &PillowsConfig) -> Result<Option<Self>, String> {
         if !c.is_enabled() {
             return Ok(None);
         }
         Self::new(c).map(Some)
     }
 
+    /// Builds the clients (no network I/O happens here).
     pub fn new(c: &PillowsConfig) -> Result<Self, String> {
         let timeout = c.timeout.get();
         let store = match &c.postgres {
@@ -50,9 +49,9 @@ impl PillowsBackend {
     }
 
     /// The pollers feeding this source's panes.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller<<Pillows as Pane>::Update>>> {
-        let c = &config.pillows;
-        let interval = c.interval(config.general.refresh.get());
+    pub fn pollers(&self, general: &GeneralConfig) -> Vec<Box<dyn Poller<<Pillows as Pane>::Update>>> {
+        let c = &self.config;
+        let interval = c.interval(general.refresh.get());
         vec![Box::new(PillowsPoller {
             backend: self.clone(),
             interval,

@@ -12,13 +12,13 @@
 //! Each process writes the log a pillow prints (`<sandbox>/pillows/log/<program>.log`, the config's
 //! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
 
-use super::DemoFleet;
-use crate::config::pillows::{PillowConfig, PillowThresholds, PillowsConfig};
-use crate::model::pillows::Assignment;
-use crate::sources::pillows::checkpoints::{
-    CheckpointRow, CheckpointStore, SimulatedCheckpointStore, register_simulated,
-};
+use crate::Pillows;
+use crate::config::{PillowConfig, PillowThresholds, PillowsConfig};
+use crate::model::Assignment;
+use crate::source::checkpoints::{CheckpointRow, CheckpointStore, SimulatedCheckpointStore, register_simulated};
 use opsdeck_core::config::ConfigDuration;
+use opsdeck_core::demo::DemoCtx;
+use opsdeck_hosts::Hosts;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::mocking::MockCluster;
@@ -107,14 +107,14 @@ fn append_log(path: &Path, lines: &[String]) {
 }
 
 /// Starts this part of the demo and adds its section to the demo config.
-pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
+pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let dir = demo.sandbox.join("pillows");
     std::fs::create_dir_all(dir.join("requests"))?;
     std::fs::create_dir_all(dir.join("tmp"))?;
     std::fs::create_dir_all(dir.join("state"))?;
     std::fs::create_dir_all(dir.join("log"))?;
     std::fs::create_dir_all(dir.join("bin"))?;
-    let script = supervisorctl_path(&demo.sandbox);
+    let script = supervisorctl_path(demo.sandbox);
     std::fs::write(&script, SUPERVISORCTL)?;
     #[cfg(unix)]
     {
@@ -139,17 +139,21 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("demo Kafka: {e}"))?;
     demo.keep_alive.push(Box::new(handle));
 
-    demo.config.pillows = demo_config(&brokers, &format!("simulated://{store_name}"));
+    let pillows = demo.config.of_mut::<Pillows>();
+    *pillows = demo_config(&brokers, &format!("simulated://{store_name}"));
     // Every process writes its own log on its host ("tail its log" on a pillow follows it).
-    demo.config.pillows.log_file = Some(log_template(&dir));
+    pillows.log_file = Some(log_template(&dir));
     // The pillow host: its supervisor status feeds the pillows pane's RUNNING column, and the
     // restart action runs its supervisorctl.
-    demo.config.ssh.hosts.push(opsdeck_hosts::config::HostConfig {
-        supervisor: true,
-        supervisor_command: Some("supervisorctl {action} {program}".into()),
-        path_prepend: vec![dir.join("bin")],
-        ..opsdeck_hosts::config::HostConfig::named(PILLOW_HOST, opsdeck_hosts::config::TransportKind::Local)
-    });
+    demo.config
+        .of_mut::<Hosts>()
+        .hosts
+        .push(opsdeck_hosts::config::HostConfig {
+            supervisor: true,
+            supervisor_command: Some("supervisorctl {action} {program}".into()),
+            path_prepend: vec![dir.join("bin")],
+            ..opsdeck_hosts::config::HostConfig::named(PILLOW_HOST, opsdeck_hosts::config::TransportKind::Local)
+        });
     Ok(())
 }
 

@@ -1,8 +1,7 @@
 //! The evaluator over recorded offset histories.
 
 use super::*;
-use crate::config::Config;
-use crate::model::pillows::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef};
+use crate::model::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef};
 use opsdeck_core::feed::FeedData;
 
 fn t(s: u64) -> SystemTime {
@@ -246,7 +245,11 @@ fn all_partitions_lagging_points_at_processes_errors_load() {
         "{:?}",
         pillow.verdicts
     );
-    let alerts = alerts(&state, None, &Config::default());
+    let alerts = alerts(
+        &state,
+        None,
+        &opsdeck_core::pane::Sections::default().with::<crate::Pillows>(Default::default()),
+    );
     assert!(
         alerts
             .iter()

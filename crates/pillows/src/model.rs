@@ -6,7 +6,6 @@
 //! `lag = log_end − committed` in both cases.
 
 use opsdeck_core::alert::Severity;
-use opsdeck_core::feed::FeedData;
 use opsdeck_core::time::serialize_opt_rfc3339;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -361,39 +360,7 @@ impl PillowsState {
     }
 }
 
-impl FeedData for PillowsState {
-    type Poll = PillowsPoll;
-
-    fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
-        let state = current.get_or_insert_with(PillowsState::default);
-        let mut next = Vec::with_capacity(poll.pillows.len());
-        for reading in poll.pillows {
-            // Histories survive across polls; pillows removed from the config disappear.
-            let mut pillow = match state.pillows.iter().position(|p| p.name == reading.name) {
-                Some(i) => state.pillows.swap_remove(i),
-                None => Pillow::new(&reading),
-            };
-            pillow.kind = reading.kind;
-            pillow.checkpoint = reading.checkpoint.clone();
-            pillow.assignment = reading.assignment;
-            pillow.processes = reading.processes.clone();
-            match reading.result {
-                Ok(readings) => {
-                    pillow.error = None;
-                    merge_readings(&mut pillow, readings, at, poll.settings.history);
-                    crate::analysis::pillows::evaluate_pillow(&mut pillow, at, &poll.settings);
-                    push_bounded(&mut pillow.lag_history, (at, pillow.total_lag), poll.settings.history);
-                }
-                Err(e) => pillow.error = Some(e),
-            }
-            next.push(pillow);
-        }
-        state.pillows = next;
-        state.settings = Some(poll.settings);
-    }
-}
-
-fn push_bounded<T>(ring: &mut VecDeque<T>, item: T, cap: usize) {
+pub(crate) fn push_bounded<T>(ring: &mut VecDeque<T>, item: T, cap: usize) {
     ring.push_back(item);
     while ring.len() > cap.max(2) {
         ring.pop_front();
@@ -402,7 +369,7 @@ fn push_bounded<T>(ring: &mut VecDeque<T>, item: T, cap: usize) {
 
 /// Folds one poll's partitions into the pillow, sorted as HQ sorts them (topic, then partition) so the
 /// process mapping is HQ's.
-fn merge_readings(pillow: &mut Pillow, mut readings: Vec<PartitionReading>, at: SystemTime, cap: usize) {
+pub(crate) fn merge_readings(pillow: &mut Pillow, mut readings: Vec<PartitionReading>, at: SystemTime, cap: usize) {
     readings.sort_by(|a, b| a.topic.cmp(&b.topic).then(a.partition.cmp(&b.partition)));
     let mut old = std::mem::take(&mut pillow.partitions);
     old.sort_by(|a, b| a.topic.cmp(&b.topic).then(a.partition.cmp(&b.partition)));

@@ -1,7 +1,12 @@
 //! Config section for pillows: Kafka consumer groups and Postgres checkpoint tables.
 
-use crate::model::pillows::{Assignment, CheckpointKind, EvalSettings, ProcessRef};
+use crate::Pillows;
+use crate::model::{Assignment, CheckpointKind, EvalSettings, ProcessRef};
 use opsdeck_core::config::{ConfigDuration, ConfigIssue, duration};
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::PaneConfigs;
+use opsdeck_hosts::Hosts;
+use opsdeck_hosts::config::{SshConfig, check_log_template, fill_placeholders, not_a_host};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -311,5 +316,189 @@ impl PillowsConfig {
                 ));
             }
         }
+    }
+}
+
+/// Placeholders a pillow's `log_file` may use.
+const PILLOW_VARS: &[&str] = &["pillow", "n", "program"];
+
+/// The log of one pillow process: its `log_file` on the process's host, else the supervisor
+/// program's output there.
+pub fn pillow_process_log(
+    config: &dyn PaneConfigs,
+    pillow: &PillowConfig,
+    process: &ProcessRef,
+) -> Result<LogSource, String> {
+    if !config.of::<Hosts>().knows(&process.host) {
+        return Err(format!(
+            "{} process {}: {}",
+            pillow.name,
+            process.index,
+            not_a_host(&process.host)
+        ));
+    }
+    let template = pillow.log_file.as_ref().or(config.of::<Pillows>().log_file.as_ref());
+    Ok(match template {
+        Some(t) => {
+            let n = process.index.to_string();
+            let path = fill_placeholders(t, &[("pillow", &pillow.name), ("n", &n), ("program", &process.program)]);
+            LogSource::file(&process.host, &path)
+        }
+        None => LogSource::program(&process.host, &process.program),
+    })
+}
+
+/// Every process log of a pillow, in process order.
+pub fn pillow_logs(config: &dyn PaneConfigs, pillow: &PillowConfig) -> Result<Vec<LogSource>, String> {
+    let processes = pillow.process_refs();
+    if processes.is_empty() {
+        return Err(format!(
+            "{} has no processes configured (processes, hosts and program in its [[pillows.pillow]] entry)",
+            pillow.name
+        ));
+    }
+    processes
+        .iter()
+        .map(|p| pillow_process_log(config, pillow, p))
+        .collect()
+}
+
+/// The checks that tie pillows to the `[ssh]` hosts their processes run on, and their log templates.
+pub fn validate_references(config: &PillowsConfig, ssh: &SshConfig, issues: &mut Vec<ConfigIssue>) {
+    if let Some(t) = &config.log_file
+        && let Some(why) = check_log_template(t, PILLOW_VARS)
+    {
+        issues.push(ConfigIssue::new("pillows.log_file", why));
+    }
+    for (i, p) in config.pillows.iter().enumerate() {
+        if let Some(t) = &p.log_file
+            && let Some(why) = check_log_template(t, PILLOW_VARS)
+        {
+            issues.push(ConfigIssue::new(format!("pillows.pillow[{i}].log_file"), why));
+        }
+        for (j, h) in p.hosts.iter().enumerate() {
+            if !ssh.knows(h) {
+                issues.push(ConfigIssue::new(
+                    format!("pillows.pillow[{i}].hosts[{j}]"),
+                    not_a_host(h),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdeck_core::logs::LogTarget;
+    use opsdeck_core::pane::Sections;
+    use opsdeck_hosts::config::{HostConfig, TransportKind};
+
+    fn pillow() -> PillowConfig {
+        PillowConfig {
+            name: "case-pillow".into(),
+            checkpoint_id: Some("c".into()),
+            group: None,
+            topics: Vec::new(),
+            processes: 2,
+            dedicated_migration_process: false,
+            hosts: vec!["pillow1".into(), "pillow2".into()],
+            program: "hq-pillowtop-case-pillow-{n}".into(),
+            log_file: None,
+        }
+    }
+
+    fn ssh() -> SshConfig {
+        SshConfig {
+            hosts: vec![
+                HostConfig::named("pillow1", TransportKind::Ssh),
+                HostConfig::named("pillow2", TransportKind::Ssh),
+            ],
+            ..SshConfig::default()
+        }
+    }
+
+    fn configs(pillows: PillowsConfig) -> Sections {
+        Sections::default().with::<Pillows>(pillows).with::<Hosts>(ssh())
+    }
+
+    #[test]
+    fn a_pillow_process_log_is_its_program_unless_a_file_is_configured() {
+        let p = pillow();
+        let logs = pillow_logs(&configs(PillowsConfig::default()), &p).unwrap();
+        assert_eq!(
+            logs,
+            [
+                LogSource::program("pillow1", "hq-pillowtop-case-pillow-0"),
+                LogSource::program("pillow2", "hq-pillowtop-case-pillow-1"),
+            ]
+        );
+        let c = configs(PillowsConfig {
+            log_file: Some("/var/log/{pillow}/{n}-{program}.log".into()),
+            ..PillowsConfig::default()
+        });
+        let logs = pillow_logs(&c, &p).unwrap();
+        assert_eq!(
+            logs[1],
+            LogSource::file("pillow2", "/var/log/case-pillow/1-hq-pillowtop-case-pillow-1.log")
+        );
+        // The pillow's own file wins over the section's.
+        let own = PillowConfig {
+            log_file: Some("/srv/{pillow}.log".into()),
+            ..pillow()
+        };
+        assert_eq!(
+            pillow_logs(&c, &own).unwrap()[0].target,
+            LogTarget::File("/srv/case-pillow.log".into())
+        );
+    }
+
+    #[test]
+    fn a_pillow_without_processes_or_hosts_says_what_is_missing() {
+        let c = configs(PillowsConfig::default());
+        let none = PillowConfig {
+            processes: 0,
+            ..pillow()
+        };
+        assert!(pillow_logs(&c, &none).unwrap_err().contains("no processes configured"));
+        let elsewhere = PillowConfig {
+            hosts: vec!["nowhere".into()],
+            ..pillow()
+        };
+        assert!(
+            pillow_logs(&c, &elsewhere)
+                .unwrap_err()
+                .contains("\"nowhere\" is not a host in [ssh]")
+        );
+        let local = PillowConfig {
+            hosts: vec!["local".into()],
+            ..pillow()
+        };
+        assert_eq!(pillow_logs(&c, &local).unwrap()[0].host, "local");
+    }
+
+    #[test]
+    fn log_templates_and_process_hosts_are_checked() {
+        let c = PillowsConfig {
+            log_file: Some("logs/{pillow}.log".into()),
+            pillows: vec![PillowConfig {
+                log_file: Some("/x/{proces}.log".into()),
+                hosts: vec!["pillow1".into(), "pilow2".into()],
+                ..pillow()
+            }],
+            ..PillowsConfig::default()
+        };
+        let mut issues = Vec::new();
+        validate_references(&c, &ssh(), &mut issues);
+        let got: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect();
+        let all = got.join("\n");
+        for want in [
+            "pillows.log_file: must be an absolute path",
+            "pillows.pillow[0].log_file: unknown placeholder {proces}",
+            "pillows.pillow[0].hosts[1]: \"pilow2\" is not a host in [ssh]",
+        ] {
+            assert!(all.contains(want), "missing {want:?} in:\n{all}");
+        }
+        assert_eq!(got.len(), 3, "{all}");
     }
 }

@@ -2,10 +2,10 @@
 //! or on a host over SSH (the words quoted once for the remote shell). The template arrives here as
 //! `sh -c SCRIPT opsdeck VALUE…` (see `opsdeck_core::exec::script`): its values are arguments, never script.
 
+use crate::Hosts;
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, Operation, Outcome};
 use opsdeck_core::exec::{Cmd, run_argv};
-use opsdeck_hosts::Hosts;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

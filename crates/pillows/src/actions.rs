@@ -1,14 +1,14 @@
 //! Remediation actions for pillows: restart processes through supervisor (then verify RUNNING and that
 //! their partitions advance), and move a stopped pillow's checkpoint to the log end.
 
-use super::command::{CommandOp, Transport};
-use crate::config::pillows::{PillowConfig, PillowsConfig};
-use crate::model::pillows::{CheckpointKind, Partition, PartitionStatus, Pillow, ProcessRef};
-use crate::sources::pillows::checkpoints::CheckpointMove;
+use crate::config::{PillowConfig, PillowsConfig};
+use crate::model::{CheckpointKind, Partition, PartitionStatus, Pillow, ProcessRef};
+use crate::source::checkpoints::CheckpointMove;
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use opsdeck_core::exec::{Cmd, CommandOutput, run_argv};
 use opsdeck_hosts::actions::call_text;
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use opsdeck_hosts::config::SshConfig;
 use opsdeck_hosts::source::supervisor::{check_name, template_words};
 use std::collections::BTreeMap;
@@ -261,10 +261,8 @@ pub fn plan_move_checkpoint(cfg: &PillowsConfig, pc: &PillowConfig, pillow: &Pil
                     )
                 })
                 .collect();
-            let on = crate::sources::pillows::checkpoints::describe_conn(
-                cfg.postgres.as_deref().unwrap_or(""),
-                &cfg.checkpoint_table,
-            );
+            let on =
+                crate::source::checkpoints::describe_conn(cfg.postgres.as_deref().unwrap_or(""), &cfg.checkpoint_table);
             format!("-- on {on}\nBEGIN;\n{}\nCOMMIT;", lines.join("\n"))
         }
         CheckpointKind::KafkaGroup => format!(
@@ -435,7 +433,7 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
     if op.watch.is_empty() {
         return Outcome::succeeded("restarted; RUNNING again (no lagging partitions to watch)");
     }
-    let Some(backend) = ctx.backends.of::<crate::panes::Pillows>() else {
+    let Some(backend) = ctx.backends.of::<crate::Pillows>() else {
         return Outcome::unverified("restarted and RUNNING; cannot read offsets to see partitions advance");
     };
     loop {
@@ -484,7 +482,7 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
 }
 
 async fn move_checkpoint(op: MoveOp, ctx: &ActionCtx) -> Outcome {
-    let Some(backend) = ctx.backends.of::<crate::panes::Pillows>() else {
+    let Some(backend) = ctx.backends.of::<crate::Pillows>() else {
         return Outcome::failed("the pillows source is not connected");
     };
     let id = op.pillow.checkpoint().to_string();
@@ -599,7 +597,7 @@ mod tests {
 
     #[test]
     fn restarting_a_lost_pillow_promises_nothing_a_restart_cannot_do() {
-        use crate::model::pillows::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState};
+        use crate::model::{Assignment, PartitionReading, PillowReading, PillowsPoll, PillowsState};
         use opsdeck_core::feed::FeedData;
         let cfg = PillowsConfig::default();
         let pc = PillowConfig {

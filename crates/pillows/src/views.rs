@@ -1,11 +1,11 @@
 //! The pillows pane: one row per pillow → its partitions → one partition's history and verdict.
 
-use crate::actions::pillows::{plan_move_checkpoint, plan_restart};
-pub use crate::analysis::pillows::count;
-use crate::config::logs::{pillow_logs, pillow_process_log};
-use crate::config::pillows::PillowConfig;
-use crate::model::pillows::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
-use crate::panes::Pillows;
+use crate::Pillows;
+use crate::actions::{plan_move_checkpoint, plan_restart};
+pub use crate::analysis::count;
+use crate::config::PillowConfig;
+use crate::config::{pillow_logs, pillow_process_log};
+use crate::model::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
@@ -172,10 +172,9 @@ fn verdict_lines(ctx: &ViewCtx, pillow: &Pillow, max: usize, named: bool) -> Vec
     if let Some(e) = &pillow.error {
         out.push((format!("✗ {name}{e}"), Tone::Crit));
     }
-    let verdicts =
-        crate::analysis::pillows::verdicts_with_processes(pillow, ctx.fleet.of::<Hosts>().data.as_ref(), |p| {
-            crate::analysis::pillows::process_log(ctx.config, &pillow.name, p)
-        });
+    let verdicts = crate::analysis::verdicts_with_processes(pillow, ctx.fleet.of::<Hosts>().data.as_ref(), |p| {
+        crate::analysis::process_log(ctx.config, &pillow.name, p)
+    });
     for v in verdicts.iter().take(max) {
         let mark = match v.severity {
             opsdeck_core::alert::Severity::Ok => "·",
@@ -657,7 +656,7 @@ impl View for PartitionView {
         frame.render_widget(Paragraph::new(facts).wrap(Wrap { trim: true }), facts_area);
 
         let now = ctx.now;
-        let series = |get: &dyn Fn(&crate::model::pillows::Sample) -> Option<i64>| -> Vec<(f64, f64)> {
+        let series = |get: &dyn Fn(&crate::model::Sample) -> Option<i64>| -> Vec<(f64, f64)> {
             p.history
                 .iter()
                 .filter_map(|s| Some((t_secs(now, s.at), get(s)? as f64)))
@@ -748,7 +747,7 @@ mod tests {
 
     #[test]
     fn running_count_is_unknown_unless_every_program_is_known() {
-        use crate::model::pillows::{Assignment, CheckpointKind, PillowReading, ProcessRef};
+        use crate::model::{Assignment, CheckpointKind, PillowReading, ProcessRef};
         let pillow = Pillow::new(&PillowReading {
             name: "case-pillow".into(),
             kind: CheckpointKind::Postgres,
@@ -777,8 +776,8 @@ mod tests {
             uptime_secs: None,
             description: String::new(),
         };
-        let mut fleet = crate::model::Fleet::default();
-        fleet.hosts.data = Some(HostsState {
+        let mut hosts = opsdeck_core::feed::Feed::<HostsState>::default();
+        hosts.data = Some(HostsState {
             hosts: vec![HostStatus {
                 name: "pillow1".into(),
                 programs: vec![
@@ -788,11 +787,12 @@ mod tests {
                 ..HostStatus::default()
             }],
         });
-        let config = crate::config::Config::default();
+        let mut fleet = opsdeck_core::pane::States::default().with::<opsdeck_hosts::Hosts>(hosts);
+        let config = opsdeck_core::pane::Sections::default();
         let theme = opsdeck_core::theme::Theme::builtin("default").unwrap();
         fn ctx<'a>(
-            fleet: &'a crate::model::Fleet,
-            config: &'a crate::config::Config,
+            fleet: &'a opsdeck_core::pane::States,
+            config: &'a opsdeck_core::pane::Sections,
             theme: &'a opsdeck_core::theme::Theme,
         ) -> ViewCtx<'a> {
             ViewCtx {
@@ -804,7 +804,9 @@ mod tests {
             }
         }
         assert_eq!(running(&ctx(&fleet, &config, &theme), &pillow), Some((1, 2)));
-        fleet.hosts.data.as_mut().unwrap().hosts[0].programs.clear();
+        fleet.of_mut::<opsdeck_hosts::Hosts>().data.as_mut().unwrap().hosts[0]
+            .programs
+            .clear();
         assert_eq!(running(&ctx(&fleet, &config, &theme), &pillow), None);
         assert_eq!(count_running(&pillow, |_, p| (p == "p-0").then_some(true)), None);
     }

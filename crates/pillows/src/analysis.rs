@@ -4,12 +4,13 @@
 //! checkpoints that are written only every N changes or 5 minutes; time lag is interpolated over
 //! sampled log-end offsets like kafka-lag-exporter; verdict texts follow the pillow runbooks.
 
-use crate::model::pillows::{
-    CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsState, ProcessRef, Recovery, Sample,
-    Verdict,
+use crate::Pillows;
+use crate::model::{
+    self, CheckpointKind, EvalSettings, Partition, PartitionStatus, Pillow, PillowsPoll, PillowsState, ProcessRef,
+    Recovery, Sample, Verdict,
 };
-use crate::panes::Pillows;
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
+use opsdeck_core::feed::FeedData;
 use opsdeck_core::pane::{Pane, PaneConfigs};
 use opsdeck_hosts::model::{HostsState, Program, ProgramState};
 use std::collections::BTreeSet;
@@ -214,6 +215,40 @@ fn evaluate_samples(
         }
     }
     eval
+}
+
+/// Folding a poll in is model work (histories kept, pillows matched by name), then the evaluator
+/// judges each pillow that answered: verdicts are computed here, never by the model.
+impl FeedData for PillowsState {
+    type Poll = PillowsPoll;
+
+    fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
+        let state = current.get_or_insert_with(PillowsState::default);
+        let mut next = Vec::with_capacity(poll.pillows.len());
+        for reading in poll.pillows {
+            // Histories survive across polls; pillows removed from the config disappear.
+            let mut pillow = match state.pillows.iter().position(|p| p.name == reading.name) {
+                Some(i) => state.pillows.swap_remove(i),
+                None => Pillow::new(&reading),
+            };
+            pillow.kind = reading.kind;
+            pillow.checkpoint = reading.checkpoint.clone();
+            pillow.assignment = reading.assignment;
+            pillow.processes = reading.processes.clone();
+            match reading.result {
+                Ok(readings) => {
+                    pillow.error = None;
+                    model::merge_readings(&mut pillow, readings, at, poll.settings.history);
+                    evaluate_pillow(&mut pillow, at, &poll.settings);
+                    model::push_bounded(&mut pillow.lag_history, (at, pillow.total_lag), poll.settings.history);
+                }
+                Err(e) => pillow.error = Some(e),
+            }
+            next.push(pillow);
+        }
+        state.pillows = next;
+        state.settings = Some(poll.settings);
+    }
 }
 
 /// Evaluates every partition of `pillow` and draws the pillow-level verdicts (the runbook's
@@ -543,7 +578,7 @@ pub fn verdicts_with_processes(
 /// Where a pillow process writes its log, as a verdict names it.
 pub fn process_log(config: &dyn PaneConfigs, pillow: &str, process: &ProcessRef) -> Option<String> {
     let pc = config.of::<Pillows>().pillows.iter().find(|p| p.name == pillow)?;
-    crate::config::logs::pillow_process_log(config, pc, process)
+    crate::config::pillow_process_log(config, pc, process)
         .ok()
         .map(|l| l.what())
 }

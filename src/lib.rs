@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod model;
 pub mod panes;
+pub mod registry;
 pub mod runtime;
 pub mod snapshot;
 pub mod sources;

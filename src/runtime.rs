@@ -92,7 +92,9 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     };
     let (mut app, start_effects) = App::new(env, SystemTime::now());
     for e in setup_errors {
-        app.fleet.apply(SystemTime::now(), failed(e.kind, e.error));
+        if let Some(update) = failed(e.kind, e.error) {
+            app.fleet.apply(SystemTime::now(), update);
+        }
     }
     match audit.read_recent(2_000) {
         Ok(entries) => app.fleet.audit = entries,

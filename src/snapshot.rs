@@ -4,14 +4,10 @@
 use crate::analysis;
 use crate::config::Config;
 use crate::model::Fleet;
-use crate::panes::{Elasticsearch, Queues};
 use crate::sources::Backends;
 use crate::sources::runner::{failed, poll_once};
 use opsdeck_core::alert::{Alert, Severity};
 use opsdeck_core::feed::FeedStatus;
-use opsdeck_core::pane::Pane;
-use opsdeck_hosts::Hosts;
-use opsdeck_pillows::Pillows;
 use std::time::SystemTime;
 
 /// Polls every configured source once (concurrently, each bounded by its poller's timeout).
@@ -22,7 +18,9 @@ pub async fn collect(config: &Config) -> Fleet {
     }
     let (backends, errors) = Backends::connect(config).await;
     for e in errors {
-        fleet.apply(SystemTime::now(), failed(e.kind, e.error));
+        if let Some(update) = failed(e.kind, e.error) {
+            fleet.apply(SystemTime::now(), update);
+        }
     }
     let mut pollers = backends.pollers(config);
     let updates = futures::future::join_all(pollers.iter_mut().map(|p| poll_once(p.as_mut()))).await;
@@ -56,23 +54,15 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
 /// Problems for `check`: a source that could not be polled is critical; then every alert.
 pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
-    let feeds = [
-        (Pillows::ID, fleet.pillows.status, &fleet.pillows.error),
-        (
-            Elasticsearch::ID,
-            fleet.elasticsearch.status,
-            &fleet.elasticsearch.error,
-        ),
-        (Queues::ID, fleet.queues.status, &fleet.queues.error),
-        (Hosts::ID, fleet.hosts.status, &fleet.hosts.error),
-    ];
-    for (kind, status, error) in feeds {
-        if status == FeedStatus::Error {
+    for &kind in crate::registry::SOURCES {
+        if let Some(feed) = fleet.feed(kind)
+            && feed.status == FeedStatus::Error
+        {
             out.push(Alert::new(
                 Severity::Critical,
                 kind,
                 kind.name(),
-                format!("cannot poll: {}", error.clone().unwrap_or_default()),
+                format!("cannot poll: {}", feed.error.unwrap_or_default()),
             ));
         }
     }

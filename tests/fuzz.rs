@@ -13,9 +13,9 @@
 //! bounded pass. A failing case is shrunk and saved under `tests/fuzz.proptest-regressions`.
 
 use opsdeck::config::Config;
-use opsdeck::model::elasticsearch::{EsPoll, EsState};
-use opsdeck::sources::elasticsearch::parse;
 use opsdeck::sources::runner::backoff;
+use opsdeck_elasticsearch::model::{EsPoll, EsState};
+use opsdeck_elasticsearch::source::parse;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -546,7 +546,7 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
         .unwrap();
     let backends = opsdeck::sources::Backends {
         elasticsearch: rt
-            .block_on(opsdeck::sources::elasticsearch::EsBackend::connect(&config))
+            .block_on(opsdeck_elasticsearch::source::EsBackend::connect(&config.elasticsearch))
             .ok()
             .flatten(),
         pillows: rt

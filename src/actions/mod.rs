@@ -3,6 +3,4 @@
 //! only after confirmation (see `app` for the confirm flow, `executor` for the rest).
 
 pub mod custom;
-pub mod elasticsearch;
 pub mod executor;
-pub mod queues;

@@ -98,6 +98,7 @@ pub fn action_catalog() -> ActionCatalog {
             names(
                 update::GLOBAL_ACTIONS
                     .iter()
+                    .chain(crate::registry::TAB_ACTIONS)
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .as_slice(),

@@ -16,7 +16,8 @@ use opsdeck_hosts::Logs;
 use opsdeck_hosts::source::TailCommand;
 use opsdeck_hosts::views::logs::TailView;
 
-/// Built-in actions valid in every pane, with their help text.
+/// Built-in actions valid in every pane, with their help text (and the registry's `tab_<pane>`
+/// actions, [`crate::registry::TAB_ACTIONS`]).
 pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
     ("quit", "quit (asks first while actions run)"),
     ("help", "this help"),
@@ -24,13 +25,6 @@ pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
     ("refresh", "poll every source now"),
     ("next_tab", "next pane"),
     ("prev_tab", "previous pane"),
-    ("tab_overview", "overview pane"),
-    ("tab_pillows", "pillows pane"),
-    ("tab_elasticsearch", "elasticsearch pane"),
-    ("tab_queues", "queues pane"),
-    ("tab_hosts", "hosts pane"),
-    ("tab_logs", "logs pane"),
-    ("tab_audit", "audit pane"),
     ("back", "back: clear the filter, then up one level"),
     ("cancel_action", "stop the newest running action (between its steps)"),
     (

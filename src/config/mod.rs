@@ -1,38 +1,12 @@
 //! The config file: schema, where it is found, and validation that names file, line and key.
 
-pub mod aws;
-pub mod elasticsearch;
-pub mod logs;
-
-use crate::panes::{Elasticsearch, Queues};
 use opsdeck_core::action::Risk;
 use opsdeck_core::config::load::{self, ConfigRoot, ExtraChecks};
-use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, GeneralConfig, duration, file};
-use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
-use opsdeck_hosts::Hosts;
-use opsdeck_pillows::Pillows;
+use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, duration, file};
 use serde::Deserialize;
-use std::any::Any;
 use std::path::Path;
 
-/// The whole config file. Every section is optional; an empty file is a console with nothing to poll.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    #[serde(default)]
-    pub general: GeneralConfig,
-    #[serde(default)]
-    pub pillows: opsdeck_pillows::config::PillowsConfig,
-    #[serde(default)]
-    pub elasticsearch: elasticsearch::EsConfig,
-    #[serde(default)]
-    pub aws: aws::AwsConfig,
-    #[serde(default)]
-    pub ssh: opsdeck_hosts::config::SshConfig,
-    /// Custom actions (like k9s plugins).
-    #[serde(default)]
-    pub actions: Vec<CustomAction>,
-}
+pub use crate::registry::Config;
 
 /// A custom action bound to a key in a pane, run over SSH or locally.
 #[derive(Debug, Clone, Deserialize)]
@@ -81,40 +55,6 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
     load::parse_str_with(text, file, &|_| Vec::new())
 }
 
-impl PaneConfigs for Config {
-    fn section(&self, pane: PaneId) -> Option<&dyn Any> {
-        Some(if pane == Pillows::ID {
-            &self.pillows
-        } else if pane == Elasticsearch::ID {
-            &self.elasticsearch
-        } else if pane == Queues::ID {
-            &self.aws
-        } else if pane == Hosts::ID {
-            &self.ssh
-        } else {
-            return None;
-        })
-    }
-
-    fn section_mut(&mut self, pane: PaneId) -> Option<&mut dyn Any> {
-        Some(if pane == Pillows::ID {
-            &mut self.pillows
-        } else if pane == Elasticsearch::ID {
-            &mut self.elasticsearch
-        } else if pane == Queues::ID {
-            &mut self.aws
-        } else if pane == Hosts::ID {
-            &mut self.ssh
-        } else {
-            return None;
-        })
-    }
-
-    fn general(&self) -> &GeneralConfig {
-        &self.general
-    }
-}
-
 impl ConfigRoot for Config {
     fn validate(&self) -> Vec<ConfigIssue> {
         Config::validate(self)
@@ -137,12 +77,7 @@ impl Config {
                 issues.push(ConfigIssue::new(key, why));
             }
         }
-        self.pillows.validate(&mut issues);
-        opsdeck_pillows::config::validate_references(&self.pillows, &self.ssh, &mut issues);
-        self.elasticsearch.validate(&mut issues);
-        self.aws.validate(&mut issues);
-        self.ssh.validate(&mut issues);
-        logs::validate(self, &mut issues);
+        self.validate_sections(&mut issues);
         crate::actions::custom::validate(&self.actions, &self.ssh, &mut issues);
         for (i, a) in self.actions.iter().enumerate() {
             a.timeout

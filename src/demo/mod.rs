@@ -1,9 +1,6 @@
 //! The built-in demo fleet: real protocols served on loopback where an embedded peer exists,
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
-pub mod elasticsearch;
-pub mod queues;
-
 use crate::config::Config;
 use opsdeck_core::demo::DemoCtx;
 use std::any::Any;
@@ -51,10 +48,7 @@ impl DemoFleet {
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));
         demo.config.general.refresh = opsdeck_core::config::ConfigDuration::secs(2);
-        opsdeck_pillows::demo::start(&mut demo.ctx()).await?;
-        elasticsearch::start(&mut demo).await?;
-        queues::start(&mut demo).await?;
-        opsdeck_hosts::demo::start(&mut demo.ctx()).await?;
+        crate::registry::start_demo(&mut demo.ctx()).await?;
         // A custom action as a user would configure one: it goes through the same dialog and audit log.
         demo.config.actions.push(crate::config::CustomAction {
             name: "uptime".into(),

@@ -2,11 +2,8 @@
 
 use super::PanePoller;
 use crate::model::fleet::SourceUpdate;
-use crate::panes::{Elasticsearch, Queues};
 use crate::supervise::{self, INTERNAL_ERROR};
-use opsdeck_core::feed::FeedData;
-use opsdeck_core::pane::{Pane, PaneId};
-use opsdeck_pillows::Pillows;
+use opsdeck_core::pane::PaneId;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -18,30 +15,10 @@ pub struct Polled {
     pub update: SourceUpdate,
 }
 
-/// The error update for `kind` (a timeout, or a source that could not be set up).
-pub fn failed(kind: PaneId, error: String) -> SourceUpdate {
-    fn e<T: FeedData>(error: String) -> Result<T::Poll, String> {
-        Err(error)
-    }
-    if kind == Pillows::ID {
-        SourceUpdate::Pillows(e::<opsdeck_pillows::model::PillowsState>(error))
-    } else if kind == Elasticsearch::ID {
-        SourceUpdate::Elasticsearch(e::<crate::model::elasticsearch::EsState>(error))
-    } else if kind == Queues::ID {
-        SourceUpdate::Queues(e::<crate::model::queues::QueuesState>(error))
-    } else {
-        SourceUpdate::Hosts(e::<opsdeck_hosts::model::HostsState>(error))
-    }
-}
-
-fn is_error(update: &SourceUpdate) -> bool {
-    matches!(
-        update,
-        SourceUpdate::Pillows(Err(_))
-            | SourceUpdate::Elasticsearch(Err(_))
-            | SourceUpdate::Queues(Err(_))
-            | SourceUpdate::Hosts(Err(_))
-    )
+/// The error update for `pane` (a timeout, or a source that could not be set up); `None` for a
+/// pane without pollers of its own.
+pub fn failed(pane: PaneId, error: String) -> Option<SourceUpdate> {
+    SourceUpdate::failed(pane, error)
 }
 
 /// One poll, bounded by the poller's timeout and supervised: a panic in it is logged and becomes
@@ -63,23 +40,10 @@ async fn poll_supervised(poller: &mut dyn PanePoller, first: bool) -> SourceUpda
     };
     let update = match supervise::catch(kind.name(), poll).await {
         Ok(Ok(update)) => update,
-        Ok(Err(_)) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
-        Err(supervise::Panicked) => failed(kind, INTERNAL_ERROR.to_string()),
+        Ok(Err(_)) => poller.failed(format!("no answer within {}", humantime::format_duration(limit))),
+        Err(supervise::Panicked) => poller.failed(INTERNAL_ERROR.to_string()),
     };
-    clean_error(update)
-}
-
-fn clean_error(update: SourceUpdate) -> SourceUpdate {
-    fn clean<T>(r: Result<T, String>) -> Result<T, String> {
-        r.map_err(opsdeck_core::text::clean_owned)
-    }
-    match update {
-        SourceUpdate::Pillows(r) => SourceUpdate::Pillows(clean(r)),
-        SourceUpdate::Elasticsearch(r) => SourceUpdate::Elasticsearch(clean(r)),
-        SourceUpdate::Queues(r) => SourceUpdate::Queues(clean(r)),
-        SourceUpdate::Hosts(r) => SourceUpdate::Hosts(clean(r)),
-        logs @ SourceUpdate::Logs(_) => logs,
-    }
+    update.cleaned()
 }
 
 /// Spawns one task per poller. `refresh` makes every poller poll now; `cancel` stops them all.
@@ -101,7 +65,7 @@ pub fn spawn_pollers(
                     _ = cancel.cancelled() => return,
                     u = poll_supervised(poller.as_mut(), std::mem::take(&mut first)) => u,
                 };
-                failures = if is_error(&update) {
+                failures = if update.is_error() {
                     failures.saturating_add(1)
                 } else {
                     0

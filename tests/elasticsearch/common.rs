@@ -2,13 +2,13 @@
 
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::config::Config;
-use opsdeck::demo::elasticsearch::SimServer;
-use opsdeck::demo::elasticsearch::sim::SimCluster;
-use opsdeck::model::elasticsearch::EsState;
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
 use opsdeck_core::action::{ActionPlan, Outcome};
 use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_elasticsearch::demo::SimServer;
+use opsdeck_elasticsearch::demo::sim::SimCluster;
+use opsdeck_elasticsearch::model::EsState;
+use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -84,7 +84,7 @@ pub async fn run_plan(
     );
     let config = config_for(&server.url);
     let backends = Backends {
-        elasticsearch: EsBackend::connect(&config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     };
     let (tx, mut rx) = mpsc::unbounded_channel();

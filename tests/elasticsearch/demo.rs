@@ -3,11 +3,11 @@
 //! writes its log, found through the config and tailed for real.
 
 use super::common::*;
-use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
 use opsdeck::config::Config;
-use opsdeck::config::logs::{NodeAddress, node_log};
 use opsdeck::demo::DemoFleet;
-use opsdeck::model::elasticsearch::{EsState, HealthStatus};
+use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
+use opsdeck_elasticsearch::config::{NodeAddress, node_log};
+use opsdeck_elasticsearch::model::{EsState, HealthStatus};
 
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::logs::LogSource;
@@ -24,7 +24,7 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
     };
-    opsdeck::demo::elasticsearch::start(&mut demo).await.unwrap();
+    opsdeck_elasticsearch::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
 }
 
@@ -57,7 +57,7 @@ async fn demo_cluster_starts_yellow_and_is_served_over_http() {
     assert!(
         s.nodes
             .iter()
-            .any(|n| n.disk_level != opsdeck::model::elasticsearch::DiskLevel::Ok),
+            .any(|n| n.disk_level != opsdeck_elasticsearch::model::DiskLevel::Ok),
         "a node over a watermark"
     );
     assert!(!s.explains.is_empty());
@@ -69,7 +69,7 @@ async fn demo_bounce_procedure_completes_by_itself() {
     let url = demo.config.elasticsearch.url.clone();
     // The demo ticks once a second; tick faster here so the test takes seconds, not a minute.
     let sim = demo.keep_alive[0]
-        .downcast_ref::<opsdeck::demo::elasticsearch::SimServer>()
+        .downcast_ref::<opsdeck_elasticsearch::demo::SimServer>()
         .expect("the ES demo keeps its server")
         .sim
         .clone();
@@ -92,7 +92,7 @@ async fn demo_bounce_procedure_completes_by_itself() {
         .nodes
         .iter()
         .filter(|n| n.zone() == Some("primary"))
-        .find(|n| opsdeck::model::elasticsearch::last_copies_on(&s.shards, &[*n]).is_empty())
+        .find(|n| opsdeck_elasticsearch::model::last_copies_on(&s.shards, &[*n]).is_empty())
         .expect("a core node without last copies")
         .name
         .clone();
@@ -136,9 +136,9 @@ async fn demo_bounce_procedure_completes_by_itself() {
 }
 
 /// The demo's simulation, to steer it (ticks, node stops).
-fn sim_of(demo: &DemoFleet) -> opsdeck::demo::elasticsearch::SimHandle {
+fn sim_of(demo: &DemoFleet) -> opsdeck_elasticsearch::demo::SimHandle {
     demo.keep_alive[0]
-        .downcast_ref::<opsdeck::demo::elasticsearch::SimServer>()
+        .downcast_ref::<opsdeck_elasticsearch::demo::SimServer>()
         .expect("the ES demo keeps its server")
         .sim
         .clone()

@@ -8,7 +8,6 @@ use opsdeck::app::overlay::Overlay;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::EsBackend;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::testing::{press, screen_text, type_text};
@@ -16,6 +15,7 @@ use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::effect::Effect;
 use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::source::EsBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -65,7 +65,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
     let left_at = t0 + Duration::from_secs(60);
     poll_into(&mut app, &server.url, left_at).await;
     let alerts = alerts_about(&app, "spot-2");
-    let when = opsdeck::analysis::elasticsearch::clock(left_at);
+    let when = opsdeck_elasticsearch::analysis::clock(left_at);
     assert_eq!(
         alerts.len(),
         1,
@@ -109,7 +109,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
 async fn run_effects(
     app: &mut App,
     effects: Vec<Effect>,
-    server: &opsdeck::demo::elasticsearch::SimServer,
+    server: &opsdeck_elasticsearch::demo::SimServer,
     audit: &AuditLog,
     mut on_progress: impl FnMut(&mut App, &str) -> Vec<Effect>,
 ) -> OutcomeResult {
@@ -122,7 +122,7 @@ async fn run_effects(
         .expect("the app asked to run a plan");
     let config = config_for(&server.url);
     let backends = Backends {
-        elasticsearch: EsBackend::connect(&config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     };
     let cancel = CancellationToken::new();

@@ -1,10 +1,10 @@
 //! The poller against the test server: the batch, explains, flavours, auth, and errors that keep the last good data.
 
 use super::common::*;
-use opsdeck::demo::elasticsearch::sim::{Auth, Fault};
-use opsdeck::model::elasticsearch::{EsState, Flavor, HealthStatus};
-use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
 use opsdeck_core::feed::{Feed, FeedData, FeedStatus};
+use opsdeck_elasticsearch::demo::sim::{Auth, Fault};
+use opsdeck_elasticsearch::model::{EsState, Flavor, HealthStatus};
+use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller};
 use std::time::{Duration, SystemTime};
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn basic_auth_from_the_config_is_sent() {
     // SAFETY: no other test reads this variable (unique name).
     unsafe { std::env::set_var("OPSDECK_TEST_ES_PASSWORD_7731", "s3cret pass") };
     config.elasticsearch.password_env = Some("OPSDECK_TEST_ES_PASSWORD_7731".into());
-    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let backend = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     let mut p = EsPoller::new(backend.client.clone(), 0);
     assert!(p.poll_cluster().await.is_ok());
     assert!(
@@ -94,11 +94,11 @@ async fn api_key_from_the_config_is_sent() {
     let server = start(sim).await;
     let mut config = config_for(&server.url);
     config.elasticsearch.api_key = Some("wrong".into());
-    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let backend = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     let err = EsPoller::new(backend.client, 0).poll_cluster().await.unwrap_err();
     assert!(err.contains("401"), "{err}");
     config.elasticsearch.api_key = Some("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into());
-    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let backend = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     assert!(EsPoller::new(backend.client, 0).poll_cluster().await.is_ok());
 }
 
@@ -109,10 +109,15 @@ async fn a_bad_ca_file_is_a_setup_error() {
     std::fs::write(&ca, "not a certificate").unwrap();
     let mut config = config_for("https://127.0.0.1:9");
     config.elasticsearch.ca_file = Some(ca.clone());
-    let err = EsBackend::connect(&config).await.unwrap_err();
+    let err = EsBackend::connect(&config.elasticsearch).await.unwrap_err();
     assert!(err.contains("ca_file"), "{err}");
     config.elasticsearch.ca_file = Some(dir.path().join("missing.pem"));
-    assert!(EsBackend::connect(&config).await.unwrap_err().contains("missing.pem"));
+    assert!(
+        EsBackend::connect(&config.elasticsearch)
+            .await
+            .unwrap_err()
+            .contains("missing.pem")
+    );
 }
 
 /// Errors (401, 503, malformed JSON, timeouts) become the feed's error; the last good data stays.
@@ -182,7 +187,7 @@ async fn explain_shows_why_a_replica_stays_unassigned_and_retry_failed_fixes_it(
     }
     assert_eq!(state_of(&server.url).await.unassigned.len(), 1);
     let plan =
-        opsdeck::actions::elasticsearch::plan_retry_failed(&state, &config_for(&server.url).elasticsearch).unwrap();
+        opsdeck_elasticsearch::actions::plan_retry_failed(&state, &config_for(&server.url).elasticsearch).unwrap();
     assert_eq!(plan.call, "POST /_cluster/reroute?retry_failed=true");
     let ran = run_plan(&server, plan, Default::default(), |_, _| {}).await;
     assert_eq!(

@@ -4,15 +4,15 @@
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::elasticsearch::{EsPoll, EsState};
-use opsdeck::panes::Elasticsearch;
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller, EsRequest};
 use opsdeck::ui::keymap::Keymap;
 use opsdeck_core::action::{ActionPlan, Outcome};
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::pane::Pane;
 use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::Elasticsearch;
+use opsdeck_elasticsearch::model::{EsPoll, EsState};
+use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller, EsRequest};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -197,7 +197,7 @@ pub async fn run(plan: ActionPlan, backends: Backends) -> Ran {
 
 pub async fn backends(config: &Config) -> Backends {
     Backends {
-        elasticsearch: EsBackend::connect(config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     }
 }

@@ -4,9 +4,9 @@
 
 use super::env::{peer, unique};
 use super::opensearch::*;
-use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
-use opsdeck::model::elasticsearch::{HealthStatus, Scope};
 use opsdeck_core::action::OutcomeResult;
+use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
+use opsdeck_elasticsearch::model::{HealthStatus, Scope};
 use opsdeck_hosts::config::{HostConfig, TransportKind};
 use opsdeck_hosts::source::SshBackend;
 use std::time::Duration;

@@ -22,7 +22,7 @@ fn cells(fleet: &Fleet, config: &Config) -> Vec<String> {
         theme: &theme,
         read_only: false,
     };
-    let view = opsdeck::ui::panes::queues::root();
+    let view = opsdeck_queues::views::root();
     view.table(&ctx)
         .rows
         .iter()

@@ -124,8 +124,8 @@ async fn observe() -> Demo {
         cancel: CancellationToken::new(),
     };
     for plan in [
-        opsdeck::actions::elasticsearch::plan_set_enable(es, cfg, "none"),
-        opsdeck::actions::elasticsearch::plan_drain_node(es, cfg, &idle),
+        opsdeck_elasticsearch::actions::plan_set_enable(es, cfg, "none"),
+        opsdeck_elasticsearch::actions::plan_drain_node(es, cfg, &idle),
     ] {
         let plan = plan.expect("the demo cluster offers it");
         let outcome = opsdeck_core::action::run_operation(plan.op, &actions).await;

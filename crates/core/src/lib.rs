@@ -14,6 +14,7 @@ pub mod keys;
 pub mod logs;
 pub mod pane;
 pub mod paths;
+pub mod registered;
 pub mod text;
 pub mod theme;
 pub mod time;

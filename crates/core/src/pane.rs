@@ -28,7 +28,7 @@ impl PaneId {
         Self(name)
     }
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         self.0
     }
 }
@@ -72,7 +72,7 @@ pub trait PaneStates: Any {
 }
 
 /// Every pane's config section, by pane, and the `[general]` section.
-pub trait PaneConfigs: Any {
+pub trait PaneConfigs: Any + Send + Sync {
     /// The section of `pane`, when it is registered and has one.
     fn section(&self, pane: PaneId) -> Option<&dyn Any>;
     /// The same, to fill in (the demo writes its sections).
@@ -171,6 +171,11 @@ impl Sections {
         self.sections.retain(|(pane, _)| *pane != P::ID);
         self.sections.push((P::ID, Box::new(config)));
         self
+    }
+
+    /// Pane `P`'s section, to change.
+    pub fn of_mut<P: Source>(&mut self) -> &mut P::Config {
+        (self as &mut dyn PaneConfigs).of_mut::<P>()
     }
 }
 

@@ -15,13 +15,21 @@ pub mod source;
 pub mod views;
 
 use config::SshConfig;
+use futures::future::BoxFuture;
 use model::HostsState;
 use model::logs::{LogEvent, LogsState};
+use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::feed::Feed;
+use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
+use opsdeck_core::pane::{PaneStates, Poller};
+use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::view::{PaneAction, View};
 use source::{SshBackend, TailCommand};
 use std::convert::Infallible;
+use std::time::SystemTime;
 
 /// Machines over SSH (or this one): disks, crash dumps, supervisor programs.
 pub struct Hosts;
@@ -51,4 +59,70 @@ impl Pane for Logs {
     type State = LogsState;
     type Update = LogEvent;
     type Job = TailCommand;
+}
+
+impl Registered for Hosts {
+    const ACTIONS: &'static [PaneAction] = views::hosts::ACTIONS;
+
+    fn root() -> Box<dyn View> {
+        views::hosts::root()
+    }
+    fn enable(state: &mut Self::State) {
+        *state = Feed::waiting();
+    }
+    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
+        state.apply(at, update);
+    }
+    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
+        Some(state.info())
+    }
+    fn alerts(state: &Self::State, _fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
+        state
+            .data
+            .as_ref()
+            .map(|s| analysis::alerts(s, config.of::<Hosts>()))
+            .unwrap_or_default()
+    }
+}
+
+impl RegisteredSource for Hosts {
+    fn is_enabled(config: &Self::Config) -> bool {
+        config.is_enabled()
+    }
+    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>> {
+        // The hosts' clients exist even without hosts: `local` needs none, and the logs pane uses them.
+        Box::pin(std::future::ready(SshBackend::new(config).map(Some)))
+    }
+    fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
+        backend.pollers(general)
+    }
+}
+
+#[cfg(feature = "demo")]
+impl opsdeck_core::registered::Demo for Hosts {
+    fn start<'a>(
+        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
+    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
+        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
+    }
+}
+
+impl Registered for Logs {
+    const ACTIONS: &'static [PaneAction] = views::logs::ACTIONS;
+
+    fn root() -> Box<dyn View> {
+        views::logs::root()
+    }
+    fn enable(state: &mut Self::State) {
+        state.enabled = true;
+    }
+    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
+        state.apply(at, update);
+    }
+    fn feed(_state: &Self::State) -> Option<FeedInfo<'_>> {
+        None
+    }
+    fn alerts(_state: &Self::State, _fleet: &dyn PaneStates, _config: &dyn PaneConfigs) -> Vec<Alert> {
+        Vec::new()
+    }
 }

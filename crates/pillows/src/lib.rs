@@ -15,13 +15,21 @@ pub mod source;
 pub mod views;
 
 use config::PillowsConfig;
+use futures::future::BoxFuture;
 use model::{PillowsPoll, PillowsState};
+use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::feed::Feed;
+use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
+use opsdeck_core::pane::{PaneStates, Poller};
+use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::view::{PaneAction, View};
 use opsdeck_hosts::Hosts;
 use source::PillowsBackend;
 use std::convert::Infallible;
+use std::time::SystemTime;
 
 /// Pillow (Kafka change-feed consumer) lag.
 pub struct Pillows;
@@ -41,5 +49,50 @@ impl Source for Pillows {
     fn validate(config: &PillowsConfig, all: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
         config.validate(issues);
         config::validate_references(config, all.of::<Hosts>(), issues);
+    }
+}
+
+impl Registered for Pillows {
+    const ACTIONS: &'static [PaneAction] = views::ACTIONS;
+
+    fn root() -> Box<dyn View> {
+        views::root()
+    }
+    fn enable(state: &mut Self::State) {
+        *state = Feed::waiting();
+    }
+    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
+        state.apply(at, update);
+    }
+    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
+        Some(state.info())
+    }
+    fn alerts(state: &Self::State, fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
+        state
+            .data
+            .as_ref()
+            .map(|s| analysis::alerts(s, fleet.of::<Hosts>().data.as_ref(), config))
+            .unwrap_or_default()
+    }
+}
+
+impl RegisteredSource for Pillows {
+    fn is_enabled(config: &Self::Config) -> bool {
+        config.is_enabled()
+    }
+    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>> {
+        Box::pin(std::future::ready(PillowsBackend::connect(config)))
+    }
+    fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
+        backend.pollers(general)
+    }
+}
+
+#[cfg(feature = "demo")]
+impl opsdeck_core::registered::Demo for Pillows {
+    fn start<'a>(
+        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
+    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
+        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
     }
 }

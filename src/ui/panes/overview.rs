@@ -1,13 +1,10 @@
 //! The overview pane: every source's state at a glance, then every alert, worst first.
 
 use crate::analysis;
-use crate::panes::{Elasticsearch, Queues};
 use crate::ui::render::freshness;
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
-use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::pane::PaneId;
 use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
-use opsdeck_hosts::Hosts;
-use opsdeck_pillows::Pillows;
 use std::collections::HashMap;
 
 pub const ACTIONS: &[PaneAction] = &[];
@@ -18,7 +15,7 @@ pub fn root() -> Box<dyn View> {
 
 struct Overview;
 
-const SOURCES: [PaneId; 4] = [Pillows::ID, Elasticsearch::ID, Queues::ID, Hosts::ID];
+use crate::registry::SOURCES;
 
 impl View for Overview {
     fn crumb(&self) -> String {

@@ -280,7 +280,7 @@ pub fn draw_quit(
     frame: &mut Frame,
     area: Rect,
     running: usize,
-    left: &[crate::model::elasticsearch::SettingChange],
+    left: &[opsdeck_elasticsearch::model::SettingChange],
     can_revert: bool,
     focus: QuitFocus,
     theme: &Theme,

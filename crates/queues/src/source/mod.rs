@@ -4,10 +4,9 @@
 
 mod metrics;
 
-use crate::config::Config;
-use crate::config::aws::AwsConfig;
-use crate::model::queues::{Capacity, DlqRef, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
-use crate::panes::Queues;
+use crate::Queues;
+use crate::config::AwsConfig;
+use crate::model::{Capacity, DlqRef, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -15,6 +14,7 @@ use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
+use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::pane::Poller;
 use std::collections::{BTreeSet, HashMap};
@@ -36,11 +36,11 @@ pub struct AwsBackend {
 impl AwsBackend {
     /// Builds the clients when the config enables this source. No AWS call is made here; note that
     /// without a configured region the SDK's region chain may ask the instance metadata service.
-    pub async fn connect(config: &Config) -> Result<Option<Self>, String> {
-        if !config.aws.is_enabled() {
+    pub async fn connect(config: &AwsConfig) -> Result<Option<Self>, String> {
+        if !config.is_enabled() {
             return Ok(None);
         }
-        Ok(Some(Self::from_aws_config(&config.aws).await))
+        Ok(Some(Self::from_aws_config(config).await))
     }
 
     /// Clients for one `[aws]` section (tests and the demo use this directly).
@@ -87,8 +87,8 @@ impl AwsBackend {
     }
 
     /// The pollers feeding the queues pane.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller<<Queues as Pane>::Update>>> {
-        let interval = self.config.refresh.unwrap_or(config.general.refresh).get();
+    pub fn pollers(&self, general: &GeneralConfig) -> Vec<Box<dyn Poller<<Queues as Pane>::Update>>> {
+        let interval = self.config.refresh.unwrap_or(general.refresh).get();
         vec![Box::new(AwsPoller {
             backend: self.clone(),
             interval,

@@ -3,7 +3,7 @@
 //! Plain reqwest + serde rather than the `elasticsearch` crate: that crate only ever shipped as `-alpha`,
 //! returns untyped JSON and pins an older reqwest (see the README's dependency notes).
 
-use crate::config::elasticsearch::EsConfig;
+use crate::config::EsConfig;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;

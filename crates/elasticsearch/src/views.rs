@@ -7,11 +7,11 @@
 //! Cells name copies in text: `3P` primary, `3r` replica, `3P>` relocating away, `>3r` arriving,
 //! `3r+` initializing, `3r?` unassigned — legible without colour.
 
-use crate::actions::elasticsearch::{self as act, ProcedureKind};
-use crate::config::elasticsearch::EsConfig;
-use crate::config::logs::{NodeAddress, node_log};
-use crate::model::elasticsearch::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
-use crate::panes::Elasticsearch;
+use crate::Elasticsearch;
+use crate::actions::{self as act, ProcedureKind};
+use crate::config::EsConfig;
+use crate::config::{NodeAddress, node_log};
+use crate::model::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
 use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
@@ -345,11 +345,11 @@ fn attributes(n: &EsNode) -> String {
 }
 
 /// A node that left the cluster: greyed, with when it left, until it rejoins or is acknowledged.
-fn departed_row(d: &crate::model::elasticsearch::DepartedNode) -> Row {
+fn departed_row(d: &crate::model::DepartedNode) -> Row {
     let n = &d.node;
     let status = format!(
         "LEFT at {}{}",
-        crate::analysis::elasticsearch::clock(d.left_at),
+        crate::analysis::clock(d.left_at),
         if d.acknowledged { " · acknowledged" } else { "" }
     );
     let muted = |c: Cell| c.tone(Tone::Muted);
@@ -688,7 +688,7 @@ fn settings_table(s: &EsState) -> Table {
         }
     }
     for k in [
-        crate::model::elasticsearch::ENABLE_KEY,
+        crate::model::ENABLE_KEY,
         "cluster.routing.allocation.disk.threshold_enabled",
         "cluster.routing.allocation.disk.watermark.low",
         "cluster.routing.allocation.disk.watermark.high",
@@ -697,7 +697,7 @@ fn settings_table(s: &EsState) -> Table {
         "cluster.routing.allocation.node_concurrent_recoveries",
     ] {
         if let Some((v, sc)) = raw.effective(k)
-            && sc == crate::model::elasticsearch::Scope::Default
+            && sc == crate::model::Scope::Default
         {
             push(k, v, "default", "in force".into(), Tone::Muted);
         }

@@ -5,11 +5,12 @@
 //! a forgotten queue whose oldest message nears the 14-day retention, and a TileIndex table whose
 //! write demand outgrows its capacity. Purge, redrive (StartMessageMoveTask) and UpdateTable work.
 
-use super::DemoFleet;
-use crate::config::aws::AwsConfig;
+use crate::Queues;
+use crate::config::AwsConfig;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use opsdeck_core::demo::DemoCtx;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -702,14 +703,14 @@ pub fn demo_config(endpoint: &str) -> AwsConfig {
 }
 
 /// Starts this part of the demo and adds its section to the demo config.
-pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
+pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let mut sim = Sim::new();
     // A minute of history so the first screen already shows movement.
     for _ in 0..60 {
         sim.tick(1.0);
     }
     let aws = serve(sim, demo.cancel.clone()).await?;
-    demo.config.aws = demo_config(&aws.endpoint);
+    *demo.config.of_mut::<Queues>() = demo_config(&aws.endpoint);
     demo.keep_alive.push(Box::new(aws.sim));
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! `"src -> ip id target"` node cell of relocating rows, the `UNASSIGNED` allocation row); the test
 //! `sim_answers_have_fixture_shapes` checks them against real captures.
 
-use crate::model::elasticsearch::{Flavor, parse_watermark, wildcard_match};
+use crate::model::{Flavor, parse_watermark, wildcard_match};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 

@@ -4,8 +4,8 @@
 //! Disk, against the cluster's own watermarks: over low is a warning (no new shards land there),
 //! over high or flood-stage is critical (shards are pushed away / indices turn read-only).
 
-use crate::model::elasticsearch::{DiskLevel, EsState, HealthStatus};
-use crate::panes::Elasticsearch;
+use crate::Elasticsearch;
+use crate::model::{DiskLevel, EsState, HealthStatus};
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
 use std::collections::BTreeSet;
@@ -97,10 +97,7 @@ pub fn alerts(state: &EsState, _config: &dyn PaneConfigs) -> Vec<Alert> {
         ));
     }
     if state.settings.enable != "all" {
-        let row = state
-            .settings
-            .enable_scope
-            .row_key(crate::model::elasticsearch::ENABLE_KEY);
+        let row = state.settings.enable_scope.row_key(crate::model::ENABLE_KEY);
         out.push(
             Alert::new(
                 Severity::Warning,
@@ -165,7 +162,7 @@ impl CapacityCheck {
 
     /// The check in words for a plan's description: the verdict, then one line per receiver.
     pub fn describe(&self) -> String {
-        use crate::model::elasticsearch::human_bytes;
+        use crate::model::human_bytes;
         let verdict = if self.fits() {
             format!(
                 "CAPACITY: {} in {} copies move off {}; the receivers have {} free under the low watermark — it fits.",
@@ -258,10 +255,10 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
             gets: 0,
         });
     }
-    let moving: Vec<&crate::model::elasticsearch::ShardRow> = state
+    let moving: Vec<&crate::model::ShardRow> = state
         .shards
         .iter()
-        .filter(|s| s.state != crate::model::elasticsearch::ShardState::Unassigned)
+        .filter(|s| s.state != crate::model::ShardState::Unassigned)
         .filter(|s| s.node.as_deref().is_some_and(is_leaving))
         .collect();
     // Per moving shard: how many copies it has, and which staying nodes hold one (same-shard rule);
@@ -337,11 +334,7 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
                 } else {
                     String::new()
                 };
-                unplaced.push(format!(
-                    "{} ({}{why})",
-                    s.copy_key(),
-                    crate::model::elasticsearch::human_bytes(size)
-                ));
+                unplaced.push(format!("{} ({}{why})", s.copy_key(), crate::model::human_bytes(size)));
             }
         }
     }
@@ -365,8 +358,10 @@ pub fn clock(t: std::time::SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::model::elasticsearch::{EsNode, Watermark};
+    use crate::model::{EsNode, Watermark};
+    use opsdeck_core::pane::Sections;
+
+    type Config = Sections;
 
     fn state(status: HealthStatus) -> EsState {
         let mut s = EsState::default();
@@ -416,12 +411,12 @@ mod tests {
         assert_eq!(opsdeck_core::alert::worst(&a), Severity::Critical);
     }
 
-    fn copy(index: &str, shard: u32, primary: bool, node: &str, gib: u64) -> crate::model::elasticsearch::ShardRow {
-        crate::model::elasticsearch::ShardRow {
+    fn copy(index: &str, shard: u32, primary: bool, node: &str, gib: u64) -> crate::model::ShardRow {
+        crate::model::ShardRow {
             index: index.into(),
             shard,
             primary,
-            state: crate::model::elasticsearch::ShardState::Started,
+            state: crate::model::ShardState::Started,
             docs: None,
             store_bytes: Some(gib << 30),
             ip: None,
@@ -518,7 +513,7 @@ mod tests {
     #[test]
     fn a_departed_node_alerts_until_acknowledged() {
         let mut s = state(HealthStatus::Green);
-        s.departed.push(crate::model::elasticsearch::DepartedNode {
+        s.departed.push(crate::model::DepartedNode {
             node: EsNode {
                 name: "es-data-3".into(),
                 shard_rows: 12,

@@ -10,10 +10,11 @@ pub mod parse;
 
 pub use client::{EsClient, EsError, EsRequest, Method};
 
-use crate::config::Config;
-use crate::model::elasticsearch::{Distribution, EsPoll, ShardRow, ShardState};
-use crate::panes::Elasticsearch;
+use crate::Elasticsearch;
+use crate::config::EsConfig;
+use crate::model::{Distribution, EsPoll, ShardRow, ShardState};
 use futures::future::BoxFuture;
+use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::pane::Poller;
 use serde_json::json;
@@ -72,28 +73,28 @@ pub mod requests {
 #[derive(Debug, Clone)]
 pub struct EsBackend {
     pub client: EsClient,
-    pub config: crate::config::elasticsearch::EsConfig,
+    pub config: EsConfig,
 }
 
 impl EsBackend {
     /// Builds the clients when the config enables this source (no network I/O happens here).
-    pub async fn connect(config: &Config) -> Result<Option<Self>, String> {
-        if !config.elasticsearch.is_enabled() {
+    pub async fn connect(config: &EsConfig) -> Result<Option<Self>, String> {
+        if !config.is_enabled() {
             return Ok(None);
         }
         Ok(Some(Self {
-            client: EsClient::from_config(&config.elasticsearch)?,
-            config: config.elasticsearch.clone(),
+            client: EsClient::from_config(config)?,
+            config: config.clone(),
         }))
     }
 
     /// The pollers feeding this source's panes.
-    pub fn pollers(&self, config: &Config) -> Vec<Box<dyn Poller<<Elasticsearch as Pane>::Update>>> {
+    pub fn pollers(&self, general: &GeneralConfig) -> Vec<Box<dyn Poller<<Elasticsearch as Pane>::Update>>> {
         let interval = self
             .config
             .refresh
             .map(|r| r.get())
-            .unwrap_or_else(|| config.general.refresh.get());
+            .unwrap_or_else(|| general.refresh.get());
         vec![Box::new(EsPoller {
             client: self.client.clone(),
             interval,

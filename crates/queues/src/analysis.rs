@@ -2,9 +2,9 @@
 //! the oldest message is to being deleted by SQS (runbook: data lost at the retention period,
 //! 14 days at most), dead letters, and throttled tables.
 
-use crate::config::aws::AwsConfig;
-use crate::model::queues::{Capacity, QueueState, QueuesState, Sample, TableInfo};
-use crate::panes::Queues;
+use crate::Queues;
+use crate::config::AwsConfig;
+use crate::model::{Capacity, QueueState, QueuesState, Sample, TableInfo};
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::{Pane, PaneConfigs};
 use opsdeck_core::time::short_duration;
@@ -287,7 +287,7 @@ pub fn sparkline(samples: &std::collections::VecDeque<Sample>, width: usize) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::queues::QueueInfo;
+    use crate::model::QueueInfo;
     use std::collections::VecDeque;
 
     fn samples(points: &[(f64, u64)]) -> VecDeque<Sample> {
@@ -451,7 +451,7 @@ mod tests {
         let t = TableInfo {
             name: "TileIndex".into(),
             status: "ACTIVE".into(),
-            gsis: vec![crate::model::queues::GsiInfo {
+            gsis: vec![crate::model::GsiInfo {
                 name: "by-chunk".into(),
                 status: "ACTIVE".into(),
                 capacity: Capacity {

@@ -6,13 +6,13 @@
 //! Settings are written `persistent`, and the same keys are nulled in `transient` in the same request,
 //! because a transient value would silently keep overriding the persistent one.
 
-use crate::analysis::elasticsearch::{CapacityCheck, capacity_for_moving, preview};
-use crate::config::elasticsearch::EsConfig;
-use crate::model::elasticsearch::{
+use crate::Elasticsearch;
+use crate::analysis::{CapacityCheck, capacity_for_moving, preview};
+use crate::config::EsConfig;
+use crate::model::{
     ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on, settings_changed,
 };
-use crate::panes::Elasticsearch;
-use crate::sources::elasticsearch::{EsClient, EsPoller, EsRequest};
+use crate::source::{EsClient, EsPoller, EsRequest};
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
 use opsdeck_core::pane::PaneConfigs;
@@ -51,12 +51,12 @@ impl Bouncer {
         let (Some(program), ProcedureKind::ControlledBounce) = (&es.restart_program, kind) else {
             return Ok(Bouncer::Manual);
         };
-        let address = crate::config::logs::NodeAddress {
+        let address = crate::config::NodeAddress {
             name: &node.name,
             ip: &node.ip,
             host: &node.host,
         };
-        let host = crate::config::logs::node_host(config, address).ok_or_else(|| {
+        let host = crate::config::node_host(config, address).ok_or_else(|| {
             format!(
                 "elasticsearch.restart_program is set but node {} runs on no [ssh] host: map it in elasticsearch.node_hosts",
                 node.name
@@ -498,8 +498,8 @@ pub fn plan_procedure(
             "refused: {} does not fit under the low watermark on the other nodes ({} to move, {} free): \
              free disk or add nodes first, or use the bounce override",
             check.leaving.join(", "),
-            crate::model::elasticsearch::human_bytes(check.bytes_to_move),
-            crate::model::elasticsearch::human_bytes(check.room())
+            crate::model::human_bytes(check.bytes_to_move),
+            crate::model::human_bytes(check.room())
         ));
     }
     let bouncer = Bouncer::for_node(config, kind, node)?;
@@ -677,7 +677,7 @@ impl Operation for EsOp {
 }
 
 pub async fn run(op: EsOp, ctx: &ActionCtx) -> Outcome {
-    let Some(backend) = ctx.backends.of::<crate::panes::Elasticsearch>() else {
+    let Some(backend) = ctx.backends.of::<crate::Elasticsearch>() else {
         return Outcome::failed("elasticsearch is not configured");
     };
     let client = &backend.client;

@@ -1,7 +1,7 @@
 //! CloudWatch metrics for queues and tables, batched: one GetMetricData call per 500 series.
 
 use super::explain;
-use crate::model::queues::{Capacity, QueueInfo, TableInfo};
+use crate::model::{Capacity, QueueInfo, TableInfo};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use std::collections::HashMap;

@@ -2,8 +2,8 @@
 //! raise a table's or index's provisioned capacity. Plans are built by pure functions; `run`
 //! executes and then verifies against a fresh read.
 
-use crate::model::queues::{QueueInfo, QueuesState, TableInfo};
-use crate::sources::aws::{AwsBackend, error_code, explain};
+use crate::model::{QueueInfo, QueuesState, TableInfo};
+use crate::source::{AwsBackend, error_code, explain};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use futures::future::BoxFuture;
 use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
@@ -265,7 +265,7 @@ impl Operation for QueuesOp {
 }
 
 pub async fn run(op: QueuesOp, ctx: &ActionCtx) -> Outcome {
-    let Some(aws) = ctx.backends.of::<crate::panes::Queues>().cloned() else {
+    let Some(aws) = ctx.backends.of::<crate::Queues>().cloned() else {
         return Outcome::failed("AWS is not configured in this opsdeck");
     };
     run_with(op, &aws, ctx).await
@@ -600,7 +600,7 @@ async fn raise(aws: &AwsBackend, ctx: &ActionCtx, table: &str, gsi: Option<&str>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::queues::{Capacity, GsiInfo, QueueState};
+    use crate::model::{Capacity, GsiInfo, QueueState};
 
     fn table(billing: &str) -> TableInfo {
         TableInfo {

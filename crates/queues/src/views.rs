@@ -1,10 +1,10 @@
 //! The queues pane: SQS backlogs sorted by what needs attention, and (toggle) DynamoDB tables with
 //! capacity and throttling; `Enter` on a table shows it with its indexes.
 
-use crate::actions::queues::{doubled, parse_capacity, purge_plan, raise_capacity_plan, redrive_plan};
-use crate::analysis::queues::{attention, capacity_verdict, queue_verdict, sparkline, table_verdict, trend};
-use crate::model::queues::{Capacity, QueueInfo, QueueState, QueuesState, TableInfo};
-use crate::panes::Queues;
+use crate::Queues;
+use crate::actions::{doubled, parse_capacity, purge_plan, raise_capacity_plan, redrive_plan};
+use crate::analysis::{attention, capacity_verdict, queue_verdict, sparkline, table_verdict, trend};
+use crate::model::{Capacity, QueueInfo, QueueState, QueuesState, TableInfo};
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::alert::Severity;
 use opsdeck_core::pane::{Pane, PaneId};
@@ -196,8 +196,8 @@ impl QueuesView {
             None => Cell::num("–", 0.0).tone(Tone::Muted),
         };
         let drain_tone = match t.drain {
-            crate::analysis::queues::Drain::Growing => Tone::Warn,
-            crate::analysis::queues::Drain::Empty => Tone::Ok,
+            crate::analysis::Drain::Growing => Tone::Warn,
+            crate::analysis::Drain::Empty => Tone::Ok,
             _ => Tone::Normal,
         };
         Row {
@@ -337,7 +337,7 @@ impl View for QueuesView {
         let growing = s
             .queues
             .iter()
-            .filter(|q| matches!(trend(q.history.iter()).drain, crate::analysis::queues::Drain::Growing))
+            .filter(|q| matches!(trend(q.history.iter()).drain, crate::analysis::Drain::Growing))
             .count();
         let throttled = s
             .tables
@@ -357,7 +357,7 @@ impl View for QueuesView {
             ),
             Tone::Normal,
         ));
-        let worst = crate::analysis::queues::alerts(s, ctx.config);
+        let worst = crate::analysis::alerts(s, ctx.config);
         for a in worst.iter().filter(|a| a.severity == Severity::Critical).take(2) {
             lines.push((format!("✖ {}: {}", a.subject, a.message), Tone::Crit));
         }

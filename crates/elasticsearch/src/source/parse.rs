@@ -2,7 +2,7 @@
 //! cat values are strings and may be null, unknown enum values are kept, nested or flat settings,
 //! `ip` with or without a port, `master` or OpenSearch's `cluster_manager`.
 
-use crate::model::elasticsearch::*;
+use crate::model::*;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};

@@ -8,11 +8,12 @@
 
 pub mod sim;
 
-use super::DemoFleet;
+use crate::Elasticsearch;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use opsdeck_core::demo::DemoCtx;
 use serde_json::{Map, Value, json};
 use sim::{Fault, SimCluster};
 use std::collections::{BTreeMap, HashMap};
@@ -153,7 +154,7 @@ fn write_node_logs(sim: &SimHandle, dir: &Path) {
 }
 
 /// Starts this part of the demo and adds its section to the demo config.
-pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
+pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let log_dir = demo.sandbox.join("elasticsearch").join("log");
     std::fs::create_dir_all(&log_dir)?;
     let mut cluster = sim::demo_cluster();
@@ -174,7 +175,7 @@ pub async fn start(demo: &mut DemoFleet) -> anyhow::Result<()> {
             }
         }
     });
-    let es = &mut demo.config.elasticsearch;
+    let es = demo.config.of_mut::<Elasticsearch>();
     es.log_file = Some(format!("{}/{{node}}.log", log_dir.display()));
     es.node_hosts = nodes
         .into_iter()

@@ -1,0 +1,98 @@
+//! The Elasticsearch pane: cluster health, nodes, indices and shard allocation of Elasticsearch or
+//! OpenSearch; allocation settings and exclusions; the runbook's guided procedures (a controlled
+//! bounce, a config change), whose node restarts go through the hosts pane's verified restart.
+//!
+//! Inside, each module uses only those before it: `model` ← `config` ← `analysis` ← `source` ←
+//! `actions` ← `views` (and `demo`, behind the `demo` feature).
+
+pub mod actions;
+pub mod analysis;
+pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod model;
+pub mod source;
+pub mod views;
+
+use config::EsConfig;
+use futures::future::BoxFuture;
+use model::{EsPoll, EsState};
+use opsdeck_core::alert::Alert;
+use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::feed::Feed;
+use opsdeck_core::feed::FeedInfo;
+use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
+use opsdeck_core::pane::{PaneStates, Poller};
+use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::view::{PaneAction, View};
+use opsdeck_hosts::Hosts;
+use source::EsBackend;
+use std::convert::Infallible;
+use std::time::SystemTime;
+
+/// Elasticsearch (or OpenSearch) cluster health and shard allocation.
+pub struct Elasticsearch;
+
+impl Pane for Elasticsearch {
+    const ID: PaneId = PaneId::new("elasticsearch");
+    type State = Feed<EsState>;
+    type Update = Result<Box<EsPoll>, String>;
+    type Job = Infallible;
+}
+
+impl Source for Elasticsearch {
+    const SECTION: &'static str = "elasticsearch";
+    type Config = EsConfig;
+    type Backend = EsBackend;
+
+    fn validate(config: &EsConfig, all: &dyn PaneConfigs, issues: &mut Vec<ConfigIssue>) {
+        config.validate(issues);
+        config::validate_references(config, all.of::<Hosts>(), issues);
+    }
+}
+
+impl Registered for Elasticsearch {
+    const ACTIONS: &'static [PaneAction] = views::ACTIONS;
+
+    fn root() -> Box<dyn View> {
+        views::root()
+    }
+    fn enable(state: &mut Self::State) {
+        *state = Feed::waiting();
+    }
+    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
+        state.apply(at, update);
+    }
+    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
+        Some(state.info())
+    }
+    fn alerts(state: &Self::State, _fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
+        state
+            .data
+            .as_ref()
+            .map(|s| analysis::alerts(s, config))
+            .unwrap_or_default()
+    }
+}
+
+impl RegisteredSource for Elasticsearch {
+    fn is_enabled(config: &Self::Config) -> bool {
+        config.is_enabled()
+    }
+    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>> {
+        Box::pin(EsBackend::connect(config))
+    }
+    fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
+        backend.pollers(general)
+    }
+}
+
+#[cfg(feature = "demo")]
+impl opsdeck_core::registered::Demo for Elasticsearch {
+    fn start<'a>(
+        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
+    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
+        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
+    }
+}

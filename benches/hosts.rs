@@ -1,7 +1,7 @@
 //! Criterion: the hosts pane with 200 hosts × 20 filesystems (one row per host, and flat: 4 000 disks),
 //! the logs pane over 100k buffered lines (draw, search, a burst of new lines), and df parsing.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
@@ -212,4 +212,3 @@ fn df_parse(c: &mut Criterion) {
 }
 
 criterion_group!(benches, hosts_render, logs, df_parse);
-criterion_main!(benches);

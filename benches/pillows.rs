@@ -2,7 +2,7 @@
 //! history samples each, one poll absorbed into that state, and the partitions table at 3,200 rows
 //! (view → filter/sort → draw of the visible rows, the app's real path).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use opsdeck::app::screen::Screen;
 use opsdeck::config::Config;
 use opsdeck::model::Fleet;
@@ -152,4 +152,3 @@ fn render(c: &mut Criterion) {
 }
 
 criterion_group!(benches, evaluation, render);
-criterion_main!(benches);

@@ -1,7 +1,7 @@
 //! Criterion benchmarks: queues. 300 queues with 120 backlog samples each: the trend / time-to-drain
 //! analysis (what every frame and `check` pay), and drawing the whole queues pane.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::Fleet;
@@ -106,4 +106,3 @@ fn render(c: &mut Criterion) {
 }
 
 criterion_group!(benches, analysis, render);
-criterion_main!(benches);

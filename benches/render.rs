@@ -1,7 +1,7 @@
 //! Criterion: drawing the console's shell panes at 200x60 over large synthetic state.
 //! Cost must follow the screen, not the fleet: 10k audit lines draw about as fast as 100.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::ui::keymap::Keymap;
@@ -76,4 +76,3 @@ fn render(c: &mut Criterion) {
 }
 
 criterion_group!(benches, render);
-criterion_main!(benches);

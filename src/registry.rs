@@ -17,7 +17,7 @@ use opsdeck_core::config::{ConfigIssue, GeneralConfig};
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneBackends, PaneConfigs, PaneId, PaneStates, Source};
 use opsdeck_core::registered::{Demo, PollResult, Registered, RegisteredSource};
-use opsdeck_core::view::{PaneAction, View};
+use opsdeck_core::view::{PaneAction, RowKind, View};
 use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::time::SystemTime;
@@ -307,6 +307,14 @@ macro_rules! panes {
                     Tab::Audit => crate::ui::panes::audit::ACTIONS,
                 }
             }
+        }
+
+        /// Every pane's row kinds for custom actions, in tab order.
+        pub fn pane_row_kinds() -> Vec<&'static RowKind> {
+            let mut all = Vec::new();
+            $( all.extend(<$ty as Registered>::ROW_KINDS); )+
+            $( all.extend(<$sty as Registered>::ROW_KINDS); )*
+            all
         }
 
         /// The keymap's `tab_<pane>` actions.

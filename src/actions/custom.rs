@@ -4,149 +4,20 @@
 use crate::config::CustomAction;
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::config::ConfigIssue;
-use opsdeck_core::exec::Cmd;
 use opsdeck_core::exec::script::{RenderError, Template};
+use opsdeck_core::exec::{Cmd, shell_quote};
 use opsdeck_core::text::clean;
+use opsdeck_core::view::{RowKind, SAME_AS_ANOTHER};
 use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use opsdeck_hosts::config::SshConfig;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-/// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
-pub fn shell_quote(value: &str) -> String {
-    if !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b))
-    {
-        return value.to_string();
-    }
-    format!("'{}'", value.replace('\'', r#"'\''"#))
-}
-
-/// A row kind a custom action can be scoped to (a view's `scope()`), with the placeholders its rows
-/// fill and where each value comes from. `{host}` in a source is the row's host; an empty entry
-/// (`name`) is another placeholder's value under a second name: it comes from where that one does.
-pub struct RowKind {
-    pub scope: &'static str,
-    pub vars: &'static [(&'static str, Source)],
-}
-
-/// What a placeholder's value is and where it was read: "program name", "supervisorctl status on {host}".
-pub type Source = (&'static str, &'static str);
-
-const SAME_AS_ANOTHER: Source = ("", "");
-const HOST: Source = ("host name", "the config");
-
-/// Every row kind of every pane (kept in step with the views' `row_vars` by a test).
-pub const ROW_KINDS: &[RowKind] = &[
-    RowKind {
-        scope: "overview",
-        vars: &[],
-    },
-    RowKind {
-        scope: "pillows",
-        vars: &[
-            ("pillow", ("pillow name", "the config")),
-            ("checkpoint", ("checkpoint", "the config")),
-        ],
-    },
-    RowKind {
-        scope: "pillows.partition",
-        vars: &[
-            ("pillow", ("pillow name", "the config")),
-            ("topic", ("topic name", "Kafka")),
-            ("partition", ("partition number", "Kafka")),
-            ("program", ("program name", "the config")),
-            ("host", HOST),
-        ],
-    },
-    RowKind {
-        scope: "elasticsearch.node",
-        vars: &[
-            ("node", ("node name", "Elasticsearch")),
-            ("name", ("node name", "Elasticsearch")),
-            ("ip", ("node address", "Elasticsearch")),
-            ("host", ("node host", "Elasticsearch")),
-        ],
-    },
-    RowKind {
-        scope: "elasticsearch.index",
-        vars: &[("index", ("index name", "Elasticsearch"))],
-    },
-    RowKind {
-        scope: "elasticsearch.shard",
-        vars: &[],
-    },
-    RowKind {
-        scope: "elasticsearch.recovery",
-        vars: &[],
-    },
-    RowKind {
-        scope: "elasticsearch.setting",
-        vars: &[],
-    },
-    RowKind {
-        scope: "elasticsearch.explain",
-        vars: &[],
-    },
-    RowKind {
-        scope: "queues",
-        vars: &[
-            ("name", ("queue name", "SQS")),
-            ("queue", ("queue name", "SQS")),
-            ("url", ("queue URL", "SQS")),
-        ],
-    },
-    RowKind {
-        scope: "queues.table",
-        vars: &[
-            ("table", ("table name", "DynamoDB")),
-            ("name", ("table name", "DynamoDB")),
-        ],
-    },
-    RowKind {
-        scope: "queues.index",
-        vars: &[
-            ("table", ("table name", "DynamoDB")),
-            ("index", ("index name", "DynamoDB")),
-        ],
-    },
-    RowKind {
-        scope: "queues.queue",
-        vars: &[],
-    },
-    RowKind {
-        scope: "hosts",
-        vars: &[
-            ("host", HOST),
-            ("name", SAME_AS_ANOTHER),
-            ("mount", ("mount point", "df on {host}")),
-            ("path", ("mount point", "df on {host}")),
-        ],
-    },
-    RowKind {
-        scope: "hosts.host",
-        vars: &[
-            ("host", HOST),
-            ("name", SAME_AS_ANOTHER),
-            ("process", ("program name", "supervisorctl status on {host}")),
-            ("mount", ("mount point", "df on {host}")),
-            ("path", ("file name", "find or du on {host}")),
-        ],
-    },
-    RowKind {
-        scope: "logs",
-        vars: &[
-            ("host", HOST),
-            ("name", SAME_AS_ANOTHER),
-            ("path", ("log file", "the config")),
-            ("program", ("program name", "the config")),
-        ],
-    },
-    RowKind {
-        scope: "logs.tail",
-        vars: &[],
-    },
+/// The console's own row kinds (the overview's, the audit log's); each pane lists its own.
+const OVERVIEW_ROW_KINDS: &[RowKind] = &[RowKind {
+    scope: "overview",
+    vars: &[],
+}];
+const AUDIT_ROW_KINDS: &[RowKind] = &[
     RowKind {
         scope: "audit",
         vars: &[],
@@ -156,6 +27,14 @@ pub const ROW_KINDS: &[RowKind] = &[
         vars: &[],
     },
 ];
+
+/// Every row kind of every pane, in tab order (kept in step with the views' `row_vars` by a test).
+pub static ROW_KINDS: LazyLock<Vec<&'static RowKind>> = LazyLock::new(|| {
+    let mut all: Vec<&'static RowKind> = OVERVIEW_ROW_KINDS.iter().collect();
+    all.extend(crate::registry::pane_row_kinds());
+    all.extend(AUDIT_ROW_KINDS);
+    all
+});
 
 /// Whether `action_scope` covers the view scope `scope` (`hosts` matches `hosts` and `hosts.*`).
 fn covers(action_scope: &str, scope: &str) -> bool {
@@ -172,7 +51,11 @@ pub fn in_scope(action: &CustomAction, scope: &str) -> bool {
 /// The placeholder names rows in `action_scope` can fill (any of its row kinds), sorted; `None`
 /// when no row kind is in that scope.
 pub fn scope_vars(action_scope: &str) -> Option<Vec<&'static str>> {
-    let kinds: Vec<&RowKind> = ROW_KINDS.iter().filter(|k| covers(action_scope, k.scope)).collect();
+    let kinds: Vec<&RowKind> = ROW_KINDS
+        .iter()
+        .copied()
+        .filter(|k| covers(action_scope, k.scope))
+        .collect();
     if kinds.is_empty() {
         return None;
     }
@@ -336,7 +219,7 @@ pub fn validate(actions: &[CustomAction], ssh: &opsdeck_hosts::config::SshConfig
         if known.is_none() {
             // Each pane, then its row kinds: `hosts`, `hosts.host`.
             let mut scopes: Vec<&str> = vec!["all"];
-            for k in ROW_KINDS {
+            for k in ROW_KINDS.iter() {
                 let pane = k.scope.split('.').next().unwrap_or(k.scope);
                 if !scopes.contains(&pane) {
                     scopes.push(pane);

@@ -3,7 +3,7 @@
 //! goes on once the node is back in the cluster (the stateful Elasticsearch test server).
 
 use super::harness::{Sshd, Supervisord, read};
-use crate::es_common::{config_for, small_cluster, start};
+use crate::hosts::es_common::{config_for, small_cluster, start};
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::sources::Backends;
 use opsdeck_core::action::OutcomeResult;

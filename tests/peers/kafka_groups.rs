@@ -4,7 +4,7 @@
 
 use super::env::{peer, unique};
 use super::kafka::{Member, Served, create_topic, served, wait_served};
-use crate::pillows_common::*;
+use crate::peers::pillows_common::*;
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_pillows::actions::plan_move_checkpoint;
 use opsdeck_pillows::config::PillowConfig;
@@ -85,7 +85,7 @@ async fn a_live_group_is_read_without_joining_and_its_member_is_never_rebalanced
     // rebalance" (a join would have made the coordinator answer REBALANCE_IN_PROGRESS at once), and
     // its consumer saw one assignment and no revocation.
     assert!(
-        crate::harness::eventually(Duration::from_secs(20), || std::future::ready(
+        crate::peers::harness::eventually(Duration::from_secs(20), || std::future::ready(
             heartbeats(&home).len() >= before + 3
         ))
         .await,

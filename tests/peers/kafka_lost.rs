@@ -5,7 +5,7 @@
 use super::env::{peer, unique};
 use super::kafka::{create_topic, delete_records, served, wait_served};
 use super::kafka_groups::group_pillow;
-use crate::pillows_common::*;
+use crate::peers::pillows_common::*;
 use opsdeck_core::action::{ActionPlan, OutcomeResult};
 use opsdeck_pillows::actions::plan_move_checkpoint;
 use opsdeck_pillows::config::PillowConfig;

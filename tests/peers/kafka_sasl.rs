@@ -3,7 +3,7 @@
 use super::env::{peer, unique};
 use super::kafka::{create_topic, served, wait_served};
 use super::kafka_groups::group_pillow;
-use crate::pillows_common::*;
+use crate::peers::pillows_common::*;
 use opsdeck_pillows::source::PillowsBackend;
 use std::collections::BTreeMap;
 

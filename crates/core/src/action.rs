@@ -2,14 +2,15 @@
 //! what, where, exactly how, and how we will know it worked; only the executor runs plans, and only
 //! after confirmation. A plan's [`Operation`] is its pane's own type behind a trait object.
 
-use crate::audit::AuditLog;
+use crate::audit::{AuditEntry, AuditLog, AuditPhase};
 use crate::pane::PaneBackends;
+use crate::time::rfc3339;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
@@ -188,5 +189,44 @@ impl ActionCtx {
             message: message.into(),
             fraction,
         });
+    }
+}
+
+/// Plans and outcomes in the audit log (here, so the log itself knows nothing of actions).
+impl AuditLog {
+    fn entry(&self, phase: AuditPhase, action_id: &str, plan: &ActionPlan, result: &str, detail: &str) -> AuditEntry {
+        AuditEntry {
+            time: rfc3339(SystemTime::now()),
+            phase,
+            action_id: action_id.to_string(),
+            user: self.identity.user.clone(),
+            host: self.identity.host.clone(),
+            action: plan.action.clone(),
+            target: plan.target.clone(),
+            call: plan.call.clone(),
+            risk: plan.risk.to_string(),
+            result: result.to_string(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Records that `plan` was confirmed and is about to run. The action must not start if this fails.
+    pub fn intent(&self, action_id: &str, plan: &ActionPlan) -> std::io::Result<AuditEntry> {
+        let entry = self.entry(AuditPhase::Intent, action_id, plan, "confirmed", "");
+        self.append(&entry)?;
+        Ok(entry)
+    }
+
+    /// Records how `plan` ended.
+    pub fn outcome(&self, action_id: &str, plan: &ActionPlan, outcome: &Outcome) -> std::io::Result<AuditEntry> {
+        let entry = self.entry(
+            AuditPhase::Outcome,
+            action_id,
+            plan,
+            outcome.result.as_str(),
+            &outcome.summary,
+        );
+        self.append(&entry)?;
+        Ok(entry)
     }
 }

@@ -2,14 +2,11 @@
 //! flushed to disk with `fsync` before the action proceeds; and its lines ([`AuditEntry`]), as the
 //! audit pane reads them back.
 
-use crate::action::{ActionPlan, Outcome};
-use crate::time::rfc3339;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -115,7 +112,7 @@ pub const READ_BACK: u64 = 8 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AuditLog {
     path: Arc<PathBuf>,
-    identity: Arc<Identity>,
+    pub(crate) identity: Arc<Identity>,
     /// Told about every line written (so the audit pane shows procedures' sub-steps as they happen).
     listener: Option<Listener>,
 }
@@ -152,43 +149,7 @@ impl AuditLog {
         &self.path
     }
 
-    fn entry(&self, phase: AuditPhase, action_id: &str, plan: &ActionPlan, result: &str, detail: &str) -> AuditEntry {
-        AuditEntry {
-            time: rfc3339(SystemTime::now()),
-            phase,
-            action_id: action_id.to_string(),
-            user: self.identity.user.clone(),
-            host: self.identity.host.clone(),
-            action: plan.action.clone(),
-            target: plan.target.clone(),
-            call: plan.call.clone(),
-            risk: plan.risk.to_string(),
-            result: result.to_string(),
-            detail: detail.to_string(),
-        }
-    }
-
-    /// Records that `plan` was confirmed and is about to run. The action must not start if this fails.
-    pub fn intent(&self, action_id: &str, plan: &ActionPlan) -> std::io::Result<AuditEntry> {
-        let entry = self.entry(AuditPhase::Intent, action_id, plan, "confirmed", "");
-        self.append(&entry)?;
-        Ok(entry)
-    }
-
-    /// Records how `plan` ended.
-    pub fn outcome(&self, action_id: &str, plan: &ActionPlan, outcome: &Outcome) -> std::io::Result<AuditEntry> {
-        let entry = self.entry(
-            AuditPhase::Outcome,
-            action_id,
-            plan,
-            outcome.result.as_str(),
-            &outcome.summary,
-        );
-        self.append(&entry)?;
-        Ok(entry)
-    }
-
-    fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
+    pub(crate) fn append(&self, entry: &AuditEntry) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }

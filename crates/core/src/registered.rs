@@ -9,7 +9,7 @@ use crate::config::GeneralConfig;
 use crate::demo::DemoCtx;
 use crate::feed::FeedInfo;
 use crate::pane::{Pane, PaneConfigs, PaneStates, Poller, Source};
-use crate::view::{PaneAction, View};
+use crate::view::{PaneAction, RowKind, View};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use std::time::SystemTime;
@@ -18,6 +18,10 @@ use std::time::SystemTime;
 pub trait Registered: Pane<State: Clone + std::fmt::Debug> {
     /// The pane-specific keymap actions its views understand (for the keymap's catalog and help).
     const ACTIONS: &'static [PaneAction];
+
+    /// The row kinds of its views a custom action can be scoped to (`pillows.partition`), with
+    /// the `{{vars}}` each fills.
+    const ROW_KINDS: &'static [RowKind];
 
     /// Its tab's top view.
     fn root() -> Box<dyn View>;

@@ -1,11 +1,33 @@
 //! Themes: semantic slots (ok/warn/crit, selection, header, border...) read from TOML files.
 //! The shipped themes are compiled in; a file of the same name in the config dir's `themes/` wins.
 
-use crate::view::Tone;
+use crate::alert::Severity;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::str::FromStr;
+
+/// How a cell is coloured, by meaning (the theme picks the colours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    #[default]
+    Normal,
+    Ok,
+    Warn,
+    Crit,
+    Muted,
+    Accent,
+}
+
+impl From<Severity> for Tone {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Ok => Tone::Ok,
+            Severity::Warning => Tone::Warn,
+            Severity::Critical => Tone::Crit,
+        }
+    }
+}
 
 /// The places a theme colours. Panes ask for meanings, never for colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,11 +2,29 @@
 //! then whatever `Enter` opened (breadcrumbs show the stack).
 
 use crate::action::ActionPlan;
-use crate::alert::{AlertTarget, Severity};
+use crate::alert::AlertTarget;
 use crate::effect::Effect;
 use crate::logs::LogSource;
 use crate::pane::{PaneConfigs, PaneId, PaneStates};
 use crate::theme::Theme;
+pub use crate::theme::Tone;
+
+/// What a placeholder's value is and where it was read: ("program name", "supervisorctl status on {host}").
+pub type VarSource = (&'static str, &'static str);
+
+/// A placeholder that is another one's value under a second name (`name`): it comes from where that one does.
+pub const SAME_AS_ANOTHER: VarSource = ("", "");
+/// A host's name, from the config.
+pub const HOST: VarSource = ("host name", "the config");
+
+/// A row kind a custom action can be scoped to (a view's `scope()`), with the placeholders its rows
+/// fill and where each value comes from. `{host}` in a source is the row's host; an empty entry
+/// (`name`) is another placeholder's value under a second name: it comes from where that one does.
+#[derive(Debug)]
+pub struct RowKind {
+    pub scope: &'static str,
+    pub vars: &'static [(&'static str, VarSource)],
+}
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use std::time::SystemTime;
@@ -29,28 +47,6 @@ pub enum SortKey {
     /// By the cell's text, ignoring case.
     Text,
     Number(f64),
-}
-
-/// How a cell is coloured, by meaning (the theme picks the colours).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Tone {
-    #[default]
-    Normal,
-    Ok,
-    Warn,
-    Crit,
-    Muted,
-    Accent,
-}
-
-impl From<Severity> for Tone {
-    fn from(s: Severity) -> Self {
-        match s {
-            Severity::Ok => Tone::Ok,
-            Severity::Warning => Tone::Warn,
-            Severity::Critical => Tone::Crit,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

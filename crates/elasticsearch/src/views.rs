@@ -14,7 +14,7 @@ use crate::config::{NodeAddress, node_log};
 use crate::model::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
-use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -1137,3 +1137,36 @@ impl View for ExplainView {
         node_logs(ctx, row.ok_or("select a node")?)
     }
 }
+
+/// The row kinds of its views a custom action can be scoped to, and the `{{vars}}` they fill.
+pub const ROW_KINDS: &[RowKind] = &[
+    RowKind {
+        scope: "elasticsearch.node",
+        vars: &[
+            ("node", ("node name", "Elasticsearch")),
+            ("name", ("node name", "Elasticsearch")),
+            ("ip", ("node address", "Elasticsearch")),
+            ("host", ("node host", "Elasticsearch")),
+        ],
+    },
+    RowKind {
+        scope: "elasticsearch.index",
+        vars: &[("index", ("index name", "Elasticsearch"))],
+    },
+    RowKind {
+        scope: "elasticsearch.shard",
+        vars: &[],
+    },
+    RowKind {
+        scope: "elasticsearch.recovery",
+        vars: &[],
+    },
+    RowKind {
+        scope: "elasticsearch.setting",
+        vars: &[],
+    },
+    RowKind {
+        scope: "elasticsearch.explain",
+        vars: &[],
+    },
+];

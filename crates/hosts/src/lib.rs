@@ -26,7 +26,7 @@ use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use opsdeck_core::pane::{PaneStates, Poller};
 use opsdeck_core::registered::{Registered, RegisteredSource};
-use opsdeck_core::view::{PaneAction, View};
+use opsdeck_core::view::{PaneAction, RowKind, View};
 use source::{SshBackend, TailCommand};
 use std::convert::Infallible;
 use std::time::SystemTime;
@@ -63,6 +63,7 @@ impl Pane for Logs {
 
 impl Registered for Hosts {
     const ACTIONS: &'static [PaneAction] = views::hosts::ACTIONS;
+    const ROW_KINDS: &'static [RowKind] = views::hosts::ROW_KINDS;
 
     fn root() -> Box<dyn View> {
         views::hosts::root()
@@ -109,6 +110,7 @@ impl opsdeck_core::registered::Demo for Hosts {
 
 impl Registered for Logs {
     const ACTIONS: &'static [PaneAction] = views::logs::ACTIONS;
+    const ROW_KINDS: &'static [RowKind] = views::logs::ROW_KINDS;
 
     fn root() -> Box<dyn View> {
         views::logs::root()

@@ -25,7 +25,7 @@ use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use opsdeck_core::pane::{PaneStates, Poller};
 use opsdeck_core::registered::{Registered, RegisteredSource};
-use opsdeck_core::view::{PaneAction, View};
+use opsdeck_core::view::{PaneAction, RowKind, View};
 use opsdeck_hosts::Hosts;
 use source::PillowsBackend;
 use std::convert::Infallible;
@@ -54,6 +54,7 @@ impl Source for Pillows {
 
 impl Registered for Pillows {
     const ACTIONS: &'static [PaneAction] = views::ACTIONS;
+    const ROW_KINDS: &'static [RowKind] = views::ROW_KINDS;
 
     fn root() -> Box<dyn View> {
         views::root()

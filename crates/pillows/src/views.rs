@@ -9,7 +9,7 @@ use crate::model::{Partition, PartitionStatus, Pillow, PillowsState, Recovery};
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
-use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{ActionOffer, Cell, Column, HOST, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
 use opsdeck_core::widgets::text::sparkline;
 use opsdeck_hosts::Hosts;
 use opsdeck_hosts::model::Program;
@@ -740,6 +740,27 @@ impl View for PartitionView {
         partition_vars(ctx, &self.pillow, &format!("{}:{}", self.topic, self.partition))
     }
 }
+
+/// The row kinds of its views a custom action can be scoped to, and the `{{vars}}` they fill.
+pub const ROW_KINDS: &[RowKind] = &[
+    RowKind {
+        scope: "pillows",
+        vars: &[
+            ("pillow", ("pillow name", "the config")),
+            ("checkpoint", ("checkpoint", "the config")),
+        ],
+    },
+    RowKind {
+        scope: "pillows.partition",
+        vars: &[
+            ("pillow", ("pillow name", "the config")),
+            ("topic", ("topic name", "Kafka")),
+            ("partition", ("partition number", "Kafka")),
+            ("program", ("program name", "the config")),
+            ("host", HOST),
+        ],
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,7 @@ use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use opsdeck_core::pane::{PaneStates, Poller};
 use opsdeck_core::registered::{Registered, RegisteredSource};
-use opsdeck_core::view::{PaneAction, View};
+use opsdeck_core::view::{PaneAction, RowKind, View};
 use source::AwsBackend;
 use std::convert::Infallible;
 use std::time::SystemTime;
@@ -52,6 +52,7 @@ impl Source for Queues {
 
 impl Registered for Queues {
     const ACTIONS: &'static [PaneAction] = views::ACTIONS;
+    const ROW_KINDS: &'static [RowKind] = views::ROW_KINDS;
 
     fn root() -> Box<dyn View> {
         views::root()

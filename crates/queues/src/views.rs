@@ -9,7 +9,9 @@ use opsdeck_core::action::ActionPlan;
 use opsdeck_core::alert::Severity;
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
-use opsdeck_core::view::{ActionOffer, Cell, Column, InputRequest, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{
+    ActionOffer, Cell, Column, InputRequest, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx,
+};
 use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[queues]` mode).
@@ -663,3 +665,33 @@ impl View for QueueView {
         queue_offers(s, &q.info, ctx)
     }
 }
+
+/// The row kinds of its views a custom action can be scoped to, and the `{{vars}}` they fill.
+pub const ROW_KINDS: &[RowKind] = &[
+    RowKind {
+        scope: "queues",
+        vars: &[
+            ("name", ("queue name", "SQS")),
+            ("queue", ("queue name", "SQS")),
+            ("url", ("queue URL", "SQS")),
+        ],
+    },
+    RowKind {
+        scope: "queues.table",
+        vars: &[
+            ("table", ("table name", "DynamoDB")),
+            ("name", ("table name", "DynamoDB")),
+        ],
+    },
+    RowKind {
+        scope: "queues.index",
+        vars: &[
+            ("table", ("table name", "DynamoDB")),
+            ("index", ("index name", "DynamoDB")),
+        ],
+    },
+    RowKind {
+        scope: "queues.queue",
+        vars: &[],
+    },
+];

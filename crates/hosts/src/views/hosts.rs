@@ -14,7 +14,8 @@ use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::text::clean;
 use opsdeck_core::time::short_duration;
 use opsdeck_core::view::{
-    ActionOffer, Cell, Column, InputRequest, PaneAction, Row, SortKey, Table, Tone, View, ViewCtx,
+    ActionOffer, Cell, Column, HOST, InputRequest, PaneAction, Row, RowKind, SAME_AS_ANOTHER, SortKey, Table, Tone,
+    View, ViewCtx,
 };
 use opsdeck_core::widgets::text::bar;
 use std::sync::Arc;
@@ -774,6 +775,29 @@ impl View for HostView {
         Some(Vec::new())
     }
 }
+
+/// The row kinds of its views a custom action can be scoped to, and the `{{vars}}` they fill.
+pub const ROW_KINDS: &[RowKind] = &[
+    RowKind {
+        scope: "hosts",
+        vars: &[
+            ("host", HOST),
+            ("name", SAME_AS_ANOTHER),
+            ("mount", ("mount point", "df on {host}")),
+            ("path", ("mount point", "df on {host}")),
+        ],
+    },
+    RowKind {
+        scope: "hosts.host",
+        vars: &[
+            ("host", HOST),
+            ("name", SAME_AS_ANOTHER),
+            ("process", ("program name", "supervisorctl status on {host}")),
+            ("mount", ("mount point", "df on {host}")),
+            ("path", ("file name", "find or du on {host}")),
+        ],
+    },
+];
 
 #[cfg(test)]
 mod tests {

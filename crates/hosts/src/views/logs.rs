@@ -14,7 +14,7 @@ use opsdeck_core::effect::PaneJob;
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::theme::Slot;
-use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{Cell, Column, HOST, PaneAction, Row, RowKind, SAME_AS_ANOTHER, Table, Tone, View, ViewCtx};
 use opsdeck_core::widgets::text::wrap_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -691,6 +691,23 @@ impl View for TailView {
         Some(Vec::new())
     }
 }
+
+/// The row kinds of its views a custom action can be scoped to, and the `{{vars}}` they fill.
+pub const ROW_KINDS: &[RowKind] = &[
+    RowKind {
+        scope: "logs",
+        vars: &[
+            ("host", HOST),
+            ("name", SAME_AS_ANOTHER),
+            ("path", ("log file", "the config")),
+            ("program", ("program name", "the config")),
+        ],
+    },
+    RowKind {
+        scope: "logs.tail",
+        vars: &[],
+    },
+];
 
 #[cfg(test)]
 mod tests {

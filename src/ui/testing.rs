@@ -26,10 +26,17 @@ pub fn app(config: Config, keymap: &str, now: std::time::SystemTime) -> App {
     App::new(env, now).0
 }
 
-/// [`app`] with the keymap `config` names.
+/// An app on any `config` a user could write, with the keymap it names (shipped or the config dir's;
+/// its problems are the app's toasts, as in the console) and the default theme, at `now`.
 pub fn app_on(config: Config, now: std::time::SystemTime) -> App {
-    let keymap = config.general.keymap.clone();
-    app(config, &keymap, now)
+    let (keymap, _problems) = Keymap::load(&config.general.keymap, None, &action_catalog());
+    let env = Env {
+        config: std::sync::Arc::new(config),
+        keymap,
+        theme: Theme::builtin("default").expect("shipped"),
+        read_only: false,
+    };
+    App::new(env, now).0
 }
 
 /// Presses one key given as a key string (`q`, `G`, `ctrl-u`, `shift-tab`, `enter`), as a terminal sends it.

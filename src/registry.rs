@@ -11,16 +11,19 @@
 //! the pane whose clients they use (the logs pane's tails run on the hosts' transport).
 
 use crate::config::CustomAction;
+use crate::sources::runner::Polled;
 use opsdeck_core::alert::Alert;
 use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::config::{ConfigIssue, GeneralConfig};
+use opsdeck_core::effect::PaneJob;
 use opsdeck_core::feed::FeedInfo;
-use opsdeck_core::pane::{Pane, PaneBackends, PaneConfigs, PaneId, PaneStates, Source};
+use opsdeck_core::pane::{Pane, PaneBackends, PaneConfigs, PaneId, PaneStates, Sink, Source};
 use opsdeck_core::registered::{Demo, PollResult, Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::time::SystemTime;
+use tokio::sync::mpsc;
 
 /// Whether two names are the same, at compile time (the registry's checks of its own lines).
 const fn same(a: &str, b: &str) -> bool {
@@ -307,6 +310,30 @@ macro_rules! panes {
                     Tab::Audit => crate::ui::panes::audit::ACTIONS,
                 }
             }
+        }
+
+        /// Hands a job one of its views asked for to its pane; what its clients push comes back
+        /// through `polled`, as that pane's update.
+        pub fn run_job(job: PaneJob, backends: &Backends, polled: &mpsc::Sender<Polled>) {
+            $(
+                let job = match job.take::<$ty>() {
+                    Ok(job) => {
+                        let updates = Sink::mapped(polled.clone(), |u| Polled { at: SystemTime::now(), update: SourceUpdate::$Var(u) });
+                        return <$ty as Registered>::run_job(job, backends, updates);
+                    }
+                    Err(job) => job,
+                };
+            )+
+            $(
+                let job = match job.take::<$sty>() {
+                    Ok(job) => {
+                        let updates = Sink::mapped(polled.clone(), |u| Polled { at: SystemTime::now(), update: SourceUpdate::$SVar(u) });
+                        return <$sty as Registered>::run_job(job, backends, updates);
+                    }
+                    Err(job) => job,
+                };
+            )*
+            tracing::warn!(?job, "a job for a pane that is not registered");
         }
 
         /// Every pane's row kinds for custom actions, in tab order.

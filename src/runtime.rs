@@ -4,7 +4,6 @@
 use crate::actions::executor::{self, ActionEvent};
 use crate::app::{App, Env, Event};
 use crate::config::Config;
-use crate::model::fleet::SourceUpdate;
 use crate::sources::Backends;
 use crate::sources::runner::{Polled, failed, spawn_pollers};
 use crate::ui::keymap::Keymap;
@@ -12,9 +11,7 @@ use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::effect::Effect;
-use opsdeck_core::pane::Sink;
 use opsdeck_core::theme::Theme;
-use opsdeck_hosts::Logs;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -202,17 +199,7 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                     token.cancel();
                 }
             }
-            Effect::Job(job) => match (job.take::<Logs>(), &w.backends.ssh) {
-                (Ok(command), Some(ssh)) => {
-                    let events = Sink::mapped(w.polled_tx.clone(), |event| Polled {
-                        at: SystemTime::now(),
-                        update: SourceUpdate::Logs(event),
-                    });
-                    ssh.handle_tail(command, events)
-                }
-                (Ok(_), None) => tracing::warn!("log tail requested but no SSH/local transport is configured"),
-                (Err(job), _) => tracing::warn!(?job, "a job for a pane without jobs"),
-            },
+            Effect::Job(job) => crate::registry::run_job(job, &w.backends, &w.polled_tx),
             Effect::SaveFile { path, contents } => {
                 let tx = w.saved_tx.clone();
                 tokio::task::spawn_blocking(move || {

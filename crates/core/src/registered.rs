@@ -8,7 +8,7 @@ use crate::alert::Alert;
 use crate::config::GeneralConfig;
 use crate::demo::DemoCtx;
 use crate::feed::FeedInfo;
-use crate::pane::{Pane, PaneConfigs, PaneStates, Poller, Source};
+use crate::pane::{Pane, PaneBackends, PaneConfigs, PaneStates, Poller, Sink, Source};
 use crate::view::{PaneAction, RowKind, View};
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -37,6 +37,10 @@ pub trait Registered: Pane<State: Clone + std::fmt::Debug> {
 
     /// What a person would conclude from its state (other panes' states and sections at hand).
     fn alerts(state: &Self::State, fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert>;
+
+    /// Carries out a job its views asked for (start or stop a log tail) with the clients at hand;
+    /// what the clients then push reaches the app through `updates`. (`Job = Infallible`: none.)
+    fn run_job(job: Self::Job, backends: &dyn PaneBackends, updates: Sink<Self::Update>);
 }
 
 /// A pane with a config section, clients and pollers of its own.

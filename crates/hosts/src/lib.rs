@@ -24,7 +24,7 @@ use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
-use opsdeck_core::pane::{PaneStates, Poller};
+use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
 use opsdeck_core::registered::{Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use source::{SshBackend, TailCommand};
@@ -84,6 +84,10 @@ impl Registered for Hosts {
             .map(|s| analysis::alerts(s, config.of::<Hosts>()))
             .unwrap_or_default()
     }
+
+    fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
+        match job {}
+    }
 }
 
 impl RegisteredSource for Hosts {
@@ -126,5 +130,12 @@ impl Registered for Logs {
     }
     fn alerts(_state: &Self::State, _fleet: &dyn PaneStates, _config: &dyn PaneConfigs) -> Vec<Alert> {
         Vec::new()
+    }
+    /// Tails run on the hosts' transport.
+    fn run_job(job: TailCommand, backends: &dyn PaneBackends, updates: Sink<LogEvent>) {
+        match backends.of::<Hosts>() {
+            Some(ssh) => ssh.handle_tail(job, updates),
+            None => tracing::warn!("log tail requested but no SSH/local transport is configured"),
+        }
     }
 }

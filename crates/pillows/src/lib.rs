@@ -23,7 +23,7 @@ use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
-use opsdeck_core::pane::{PaneStates, Poller};
+use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
 use opsdeck_core::registered::{Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use opsdeck_hosts::Hosts;
@@ -74,6 +74,10 @@ impl Registered for Pillows {
             .as_ref()
             .map(|s| analysis::alerts(s, fleet.of::<Hosts>().data.as_ref(), config))
             .unwrap_or_default()
+    }
+
+    fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
+        match job {}
     }
 }
 

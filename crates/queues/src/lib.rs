@@ -23,7 +23,7 @@ use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
-use opsdeck_core::pane::{PaneStates, Poller};
+use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
 use opsdeck_core::registered::{Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use source::AwsBackend;
@@ -72,6 +72,10 @@ impl Registered for Queues {
             .as_ref()
             .map(|s| analysis::alerts(s, config))
             .unwrap_or_default()
+    }
+
+    fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
+        match job {}
     }
 }
 

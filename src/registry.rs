@@ -176,6 +176,14 @@ macro_rules! panes {
                 None
             }
 
+            /// Runs `action` when it is one of a pane's commands on its own state (see
+            /// `Registered::command`); `None` when no pane has it.
+            pub fn command(&mut self, action: &str, row: Option<&str>) -> Option<Result<(), String>> {
+                $( if let Some(r) = <$ty as Registered>::command(&mut self.$field, action, row) { return Some(r); } )+
+                $( if let Some(r) = <$sty as Registered>::command(&mut self.$sfield, action, row) { return Some(r); } )*
+                None
+            }
+
             /// Every pane's alerts, in registry order (unsorted).
             pub(crate) fn pane_alerts(&self, config: &Config) -> Vec<Alert> {
                 let mut all = Vec::new();

@@ -307,19 +307,6 @@ impl App {
                 Ok(plan) => self.confirm(plan),
                 Err(why) => self.toast(format!("revert_settings: {why}"), Tone::Warn),
             },
-            "acknowledge_departure" => {
-                let row = self.screen().selected_key(&self.ctx());
-                let acknowledged = match (row, self.fleet.elasticsearch.data.as_mut()) {
-                    (Some(row), Some(es)) => es.acknowledge_departure(&row),
-                    _ => false,
-                };
-                if !acknowledged {
-                    self.toast(
-                        "acknowledge_departure: select a node that left the cluster",
-                        Tone::Muted,
-                    );
-                }
-            }
             "help" => self.overlay = Some(Overlay::Help { scroll: 0 }),
             "palette" => self.overlay = Some(Overlay::Palette(Palette::default())),
             "filter" => self.overlay = Some(Overlay::Filter),
@@ -365,7 +352,15 @@ impl App {
             }
             "drill" => return self.drill(),
             "sort_next" | "sort_reverse" => self.sort(action == "sort_next"),
-            _ => return self.pane_action(action),
+            _ => {
+                // A pane's command on its own state (the selected row's), else its views' actions.
+                let row = self.screen().selected_key(&self.ctx());
+                match self.fleet.command(action, row.as_deref()) {
+                    Some(Err(why)) => self.toast(format!("{action}: {why}"), Tone::Muted),
+                    Some(Ok(())) => {}
+                    None => return self.pane_action(action),
+                }
+            }
         }
         Vec::new()
     }

@@ -87,12 +87,19 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
     poll_into(&mut app, &server.url, left_at + Duration::from_secs(30)).await;
     assert!(alerts_about(&app, "spot-2")[0].contains(&when));
 
+    // The footer offers the acknowledgement on a departed node's row only.
+    let footer = |app: &App| screen_text(app, 400, 40).lines().last().unwrap_or_default().to_string();
+    assert_ne!(app.screen().selected_key(&app.ctx()).as_deref(), Some("spot-2"));
+    assert!(!footer(&app).contains("acknowledge"), "{}", footer(&app));
+
     // Acknowledged on its row: the alert goes, the greyed row stays.
     while app.screen().selected_key(&app.ctx()).as_deref() != Some("spot-2") {
         press(&mut app, "down");
     }
+    assert!(footer(&app).contains("a acknowledge departure"), "{}", footer(&app));
     press(&mut app, "a");
     assert!(alerts_about(&app, "spot-2").is_empty());
+    assert!(!footer(&app).contains("acknowledge"), "{}", footer(&app));
     let screen = screen_text(&app, 160, 40);
     assert!(screen.contains(&format!("LEFT at {when} · acknowledged")), "{screen}");
 

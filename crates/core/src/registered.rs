@@ -38,6 +38,10 @@ pub trait Registered: Pane<State: Clone + std::fmt::Debug> {
     /// What a person would conclude from its state (other panes' states and sections at hand).
     fn alerts(state: &Self::State, fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert>;
 
+    /// A keymap action that changes its own state (`acknowledge_departure` of the selected row):
+    /// `None` when `action` is not one of its commands, else whether it applied (why not, in words).
+    fn command(state: &mut Self::State, action: &str, row: Option<&str>) -> Option<Result<(), String>>;
+
     /// Carries out a job its views asked for (start or stop a log tail) with the clients at hand;
     /// what the clients then push reaches the app through `updates`. (`Job = Infallible`: none.)
     fn run_job(job: Self::Job, backends: &dyn PaneBackends, updates: Sink<Self::Update>);

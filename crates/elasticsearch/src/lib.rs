@@ -76,6 +76,19 @@ impl Registered for Elasticsearch {
             .unwrap_or_default()
     }
 
+    fn command(state: &mut Self::State, action: &str, row: Option<&str>) -> Option<Result<(), String>> {
+        (action == "acknowledge_departure").then(|| {
+            let acknowledged = match (row, state.data.as_mut()) {
+                (Some(row), Some(es)) => es.acknowledge_departure(row),
+                _ => false,
+            };
+            if acknowledged {
+                Ok(())
+            } else {
+                Err("select a node that left the cluster".into())
+            }
+        })
+    }
     fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
         match job {}
     }

@@ -931,12 +931,19 @@ impl View for EsPane {
             None => false,
         }
     }
-    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
+    fn handles(&self, name: &str, ctx: &ViewCtx, row: Option<&str>) -> bool {
         match name {
             "next_view" | "prev_view" => true,
             "cycle_state_filter" | "grid_left" | "grid_right" => self.mode == Mode::Shards,
-            // Departed nodes are rows of the nodes list (the app acknowledges the selected one).
-            "acknowledge_departure" => self.mode == Mode::Nodes,
+            // Departed nodes are rows of the nodes list (the pane acknowledges the selected one):
+            // offered on such a row only, while its departure still alerts.
+            "acknowledge_departure" => {
+                self.mode == Mode::Nodes
+                    && row.is_some_and(|row| {
+                        let state = ctx.fleet.of::<Elasticsearch>().data.as_ref();
+                        state.is_some_and(|s| s.departed.iter().any(|d| d.node.name == row && !d.acknowledged))
+                    })
+            }
             _ => false,
         }
     }

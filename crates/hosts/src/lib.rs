@@ -85,6 +85,9 @@ impl Registered for Hosts {
             .unwrap_or_default()
     }
 
+    fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
+        None
+    }
     fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
         match job {}
     }
@@ -130,6 +133,9 @@ impl Registered for Logs {
     }
     fn alerts(_state: &Self::State, _fleet: &dyn PaneStates, _config: &dyn PaneConfigs) -> Vec<Alert> {
         Vec::new()
+    }
+    fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
+        None
     }
     /// Tails run on the hosts' transport.
     fn run_job(job: TailCommand, backends: &dyn PaneBackends, updates: Sink<LogEvent>) {

@@ -74,6 +74,9 @@ impl Registered for Queues {
             .unwrap_or_default()
     }
 
+    fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
+        None
+    }
     fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
         match job {}
     }

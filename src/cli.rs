@@ -5,6 +5,7 @@ use crate::runtime::{self, Console};
 use crate::ui::keymap::Keymap;
 use clap::{Parser, Subcommand, ValueEnum};
 use opsdeck_core::config::{ConfigError, ConfigIssue, Located};
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::text::clean;
 use opsdeck_core::theme::{self, Theme};
 use std::os::unix::fs::OpenOptionsExt;
@@ -91,10 +92,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let demo = crate::demo::DemoFleet::start(sandbox.clone()).await?;
             let config = demo.config.clone();
             let _log = init_logging(&config);
+            let stand_ins = demo.stand_ins.clone();
             let result = if *snapshot {
-                print_snapshot(&config).await
+                print_snapshot(&config, &stand_ins).await
             } else {
-                start_console(&cli, config).await.map(|_| 0)
+                start_console(&cli, config, stand_ins).await.map(|_| 0)
             };
             drop(demo);
             let _ = std::fs::remove_dir_all(&sandbox);
@@ -103,7 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Snapshot { format: Format::Json }) => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
             let _log = init_logging(&config);
-            print_snapshot(&config).await
+            print_snapshot(&config, &StandIns::default()).await
         }
         Some(Command::Check) => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
@@ -118,13 +120,13 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         None => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
             let _log = init_logging(&config);
-            start_console(&cli, config).await.map(|_| 0)
+            start_console(&cli, config, StandIns::default()).await.map(|_| 0)
         }
     }
 }
 
-async fn print_snapshot(config: &Config) -> anyhow::Result<i32> {
-    let fleet = crate::snapshot::collect(config).await;
+async fn print_snapshot(config: &Config, stand_ins: &StandIns) -> anyhow::Result<i32> {
+    let fleet = crate::snapshot::collect_with(config, stand_ins).await;
     // serde escapes C0 controls; DEL, C1 and bidi controls it leaves raw, and a terminal may act on them.
     let json = serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?;
     println!("{}", opsdeck_core::text::escape_json_for_terminal(json));
@@ -244,7 +246,7 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
     }
 }
 
-async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
+async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> anyhow::Result<()> {
     let user_dir = opsdeck_core::paths::config_dir();
     if let Some(t) = &cli.theme {
         known_name("theme", t, theme::BUILTIN, user_dir.as_deref()).map_err(|e| anyhow::anyhow!("--theme: {e}"))?;
@@ -282,6 +284,7 @@ async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
         theme,
         read_only,
         warnings,
+        stand_ins,
     })
     .await
 }

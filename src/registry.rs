@@ -15,6 +15,7 @@ use crate::sources::runner::Polled;
 use opsdeck_core::alert::Alert;
 use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::config::{ConfigIssue, GeneralConfig};
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::effect::PaneJob;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneBackends, PaneConfigs, PaneId, PaneStates, Sink, Source};
@@ -230,10 +231,15 @@ macro_rules! panes {
         impl Backends {
             /// Builds the clients for every enabled source. A source that cannot be set up is reported, not fatal.
             pub async fn connect(config: &Config) -> (Backends, Vec<SetupError>) {
+                Self::connect_with(config, &StandIns::default()).await
+            }
+
+            /// [`Backends::connect`] with the demo's stand-ins for real peers.
+            pub async fn connect_with(config: &Config, stand_ins: &StandIns) -> (Backends, Vec<SetupError>) {
                 let mut errors = Vec::new();
                 let backends = Backends {
                     $(
-                        $section: <$ty as RegisteredSource>::connect(&config.$section)
+                        $section: <$ty as RegisteredSource>::connect(&config.$section, stand_ins)
                             .await
                             .unwrap_or_else(|error| {
                                 errors.push(SetupError { kind: <$ty as Pane>::ID, error });

@@ -10,6 +10,7 @@ use crate::ui::keymap::Keymap;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::effect::Effect;
 use opsdeck_core::theme::Theme;
 use std::collections::HashMap;
@@ -40,6 +41,8 @@ pub struct Console {
     pub read_only: bool,
     /// Problems found while loading keymap/theme, shown as toasts at start.
     pub warnings: Vec<String>,
+    /// The demo's stand-ins for real peers (none outside the demo).
+    pub stand_ins: StandIns,
 }
 
 /// Channels and handles the loop owns while it runs.
@@ -67,7 +70,7 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
 /// poller or an action is shown on its pane and the console goes on; any other ends it).
 pub async fn run(console: Console) -> anyhow::Result<()> {
     let config = console.config.clone();
-    let (backends, setup_errors) = Backends::connect(&config).await;
+    let (backends, setup_errors) = Backends::connect_with(&config, &console.stand_ins).await;
     let (polled_tx, mut polled_rx) = mpsc::channel::<Polled>(256);
     let (action_tx, mut action_rx) = mpsc::unbounded_channel();
     let (saved_tx, mut saved_rx) = mpsc::unbounded_channel();

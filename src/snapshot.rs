@@ -7,16 +7,22 @@ use crate::model::Fleet;
 use crate::sources::Backends;
 use crate::sources::runner::{failed, poll_once};
 use opsdeck_core::alert::{Alert, Severity};
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::FeedStatus;
 use std::time::SystemTime;
 
 /// Polls every configured source once (concurrently, each bounded by its poller's timeout).
 pub async fn collect(config: &Config) -> Fleet {
+    collect_with(config, &StandIns::default()).await
+}
+
+/// [`collect`] with the demo's stand-ins for real peers.
+pub async fn collect_with(config: &Config, stand_ins: &StandIns) -> Fleet {
     let mut fleet = Fleet::default();
     for kind in crate::sources::enabled_sources(config) {
         fleet.enable(kind);
     }
-    let (backends, errors) = Backends::connect(config).await;
+    let (backends, errors) = Backends::connect_with(config, stand_ins).await;
     for e in errors {
         if let Some(update) = failed(e.kind, e.error) {
             fleet.apply(SystemTime::now(), update);

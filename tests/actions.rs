@@ -414,7 +414,7 @@ async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
 
     let dir = tempfile::tempdir().unwrap();
     let demo = opsdeck::demo::DemoFleet::start(dir.path().to_path_buf()).await.unwrap();
-    let (backends, errors) = Backends::connect(&demo.config).await;
+    let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;
     assert!(errors.is_empty(), "{errors:?}");
     let (keymap, _) = opsdeck::ui::keymap::Keymap::load("default", None, &action_catalog());
     let env = Env {

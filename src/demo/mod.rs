@@ -2,7 +2,7 @@
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
 use crate::config::Config;
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StandIns};
 use std::any::Any;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -17,6 +17,9 @@ pub struct DemoFleet {
     pub cancel: CancellationToken,
     /// Whatever must live as long as the demo (servers, mock clusters, temp dirs).
     pub keep_alive: Vec<Box<dyn Any + Send>>,
+    /// What the panes' clients use in place of real peers: `Backends::connect_with(&demo.config,
+    /// &demo.stand_ins)`.
+    pub stand_ins: StandIns,
 }
 
 impl Drop for DemoFleet {
@@ -33,6 +36,7 @@ impl DemoFleet {
             cancel: self.cancel.clone(),
             config: &mut self.config,
             keep_alive: &mut self.keep_alive,
+            stand_ins: &mut self.stand_ins,
         }
     }
 
@@ -44,6 +48,7 @@ impl DemoFleet {
             sandbox,
             cancel: CancellationToken::new(),
             keep_alive: Vec::new(),
+            stand_ins: StandIns::default(),
         };
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));

@@ -23,6 +23,7 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
         sandbox: dir.path().to_path_buf(),
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
+        stand_ins: Default::default(),
     };
     opsdeck_elasticsearch::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)

@@ -33,6 +33,7 @@ async fn demo_with(cancel: CancellationToken) -> (DemoFleet, tempfile::TempDir) 
         sandbox: dir.path().to_path_buf(),
         cancel,
         keep_alive: Vec::new(),
+        stand_ins: Default::default(),
     };
     opsdeck_hosts::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)

@@ -12,11 +12,14 @@ use opsdeck_core::logs::{LogSource, LogTarget};
 use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
 use opsdeck_hosts::model::{HostsState, ProgramState};
 use opsdeck_hosts::source::{SshBackend, TailCommand};
+use opsdeck_pillows::Pillows;
 use opsdeck_pillows::actions::{plan_move_checkpoint, plan_restart};
 use opsdeck_pillows::config::pillow_logs;
 use opsdeck_pillows::demo::PILLOW_HOST;
 use opsdeck_pillows::model::{PartitionStatus, PillowsState};
 use opsdeck_pillows::source::PillowsBackend;
+use opsdeck_pillows::source::checkpoints::CheckpointStore;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -48,12 +51,31 @@ async fn until(
     }
 }
 
+/// The demo's checkpoint table is handed to the pillows' clients in code: a config naming it (by the
+/// name the demo once registered it under, `simulated://demo-PID-SANDBOX`) reaches nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_config_reaches_the_demos_checkpoint_table() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let demo = demo(&sandbox).await;
+    let mut config = demo.config.pillows.clone();
+    config.postgres = Some(format!(
+        "simulated://demo-{}-{}",
+        std::process::id(),
+        demo.sandbox.display()
+    ));
+    let err = PillowsBackend::new(&config).expect_err("a connection string that names no database");
+    assert!(err.contains("pillows.postgres"), "{err}");
+    // The demo's own clients get it.
+    assert!(demo.stand_ins.get::<Pillows, Arc<dyn CheckpointStore>>().is_some());
+}
+
 async fn demo(sandbox: &tempfile::TempDir) -> DemoFleet {
     let mut demo = DemoFleet {
         config: Config::default(),
         sandbox: sandbox.path().to_path_buf(),
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
+        stand_ins: Default::default(),
     };
     opsdeck_pillows::demo::start(&mut demo.ctx()).await.unwrap();
     demo
@@ -191,7 +213,8 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
     let mut v = Vec::new();
     issues.validate(&mut v);
     assert!(v.is_empty(), "demo config must validate: {v:?}");
-    let backend = PillowsBackend::new(&demo.config.pillows).unwrap();
+    let store = demo.stand_ins.get::<Pillows, Arc<dyn CheckpointStore>>().cloned();
+    let backend = PillowsBackend::new_with(&demo.config.pillows, store).unwrap();
     let mut state = None;
 
     // xform-pillow's checkpoint fell off the retained log.

@@ -89,7 +89,7 @@ async fn observe() -> Demo {
     let demo = DemoFleet::start(sandbox.path().join("demo"))
         .await
         .expect("the demo starts");
-    let (backends, errors) = Backends::connect(&demo.config).await;
+    let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;
     assert!(errors.is_empty(), "{errors:?}");
     let mut pollers = backends.pollers(&demo.config);
     let mut app = opsdeck::ui::testing::app(demo.config.clone(), "default", SystemTime::now());
@@ -131,6 +131,23 @@ async fn observe() -> Demo {
         let outcome = opsdeck_core::action::run_operation(plan.op, &actions).await;
         assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
     }
+    poll_all(&mut app, &mut pollers).await;
+    // Then a node leaves (as the demo's spot nodes do now and then): its row offers the
+    // acknowledgement.
+    let leaving = es
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .filter(|n| *n != idle)
+        .max()
+        .expect("another node");
+    demo.keep_alive
+        .iter()
+        .find_map(|k| k.downcast_ref::<opsdeck_elasticsearch::demo::SimServer>())
+        .expect("the demo's cluster")
+        .sim
+        .lock()
+        .stop_node(&leaving, None);
     poll_all(&mut app, &mut pollers).await;
     let changed_es = app.fleet.clone();
     drop(demo);

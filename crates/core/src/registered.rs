@@ -6,7 +6,7 @@
 
 use crate::alert::Alert;
 use crate::config::GeneralConfig;
-use crate::demo::DemoCtx;
+use crate::demo::{DemoCtx, StandIns};
 use crate::feed::FeedInfo;
 use crate::pane::{Pane, PaneBackends, PaneConfigs, PaneStates, Poller, Sink, Source};
 use crate::view::{PaneAction, RowKind, View};
@@ -52,9 +52,13 @@ pub trait RegisteredSource: Registered + Source<State: Serialize, Update: PollRe
     /// Whether its section configures anything to poll.
     fn is_enabled(config: &Self::Config) -> bool;
 
-    /// Its clients for `config` (no network I/O yet); `None` when the section enables nothing, an
-    /// error when they cannot be set up (a bad CA file).
-    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>>;
+    /// Its clients for `config` (no network I/O yet), with the demo's `stand_ins` for real peers
+    /// (none outside the demo); `None` when the section enables nothing, an error when they cannot
+    /// be set up (a bad CA file).
+    fn connect<'a>(
+        config: &'a Self::Config,
+        stand_ins: &'a StandIns,
+    ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>>;
 
     /// Its pollers, on `general.refresh` unless its section says otherwise.
     fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>>;

@@ -20,6 +20,7 @@ use model::{EsPoll, EsState};
 use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
@@ -98,7 +99,10 @@ impl RegisteredSource for Elasticsearch {
     fn is_enabled(config: &Self::Config) -> bool {
         config.is_enabled()
     }
-    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>> {
+    fn connect<'a>(
+        config: &'a Self::Config,
+        _stand_ins: &'a StandIns,
+    ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>> {
         Box::pin(EsBackend::connect(config))
     }
     fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {

@@ -21,6 +21,7 @@ use model::logs::{LogEvent, LogsState};
 use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
@@ -97,7 +98,10 @@ impl RegisteredSource for Hosts {
     fn is_enabled(config: &Self::Config) -> bool {
         config.is_enabled()
     }
-    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>> {
+    fn connect<'a>(
+        config: &'a Self::Config,
+        _stand_ins: &'a StandIns,
+    ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>> {
         // The hosts' clients exist even without hosts: `local` needs none, and the logs pane uses them.
         Box::pin(std::future::ready(SshBackend::new(config).map(Some)))
     }

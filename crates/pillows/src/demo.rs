@@ -15,7 +15,8 @@
 use crate::Pillows;
 use crate::config::{PillowConfig, PillowThresholds, PillowsConfig};
 use crate::model::Assignment;
-use crate::source::checkpoints::{CheckpointRow, CheckpointStore, SimulatedCheckpointStore, register_simulated};
+use crate::source::checkpoints::{CheckpointMove, CheckpointRow, CheckpointStore};
+use futures::future::BoxFuture;
 use opsdeck_core::config::ConfigDuration;
 use opsdeck_core::demo::DemoCtx;
 use opsdeck_hosts::Hosts;
@@ -25,7 +26,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -122,9 +123,8 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
     }
     let store = Arc::new(SimulatedCheckpointStore::default());
-    // Unique per demo, so tests that start several demos do not share a table.
-    let store_name = format!("demo-{}-{}", std::process::id(), demo.sandbox.display());
-    register_simulated(&store_name, store.clone());
+    demo.stand_ins
+        .insert::<Pillows, Arc<dyn CheckpointStore>>(store.clone());
 
     let (tx, rx) = tokio::sync::oneshot::channel();
     let cancel = demo.cancel.clone();
@@ -140,7 +140,7 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     demo.keep_alive.push(Box::new(handle));
 
     let pillows = demo.config.of_mut::<Pillows>();
-    *pillows = demo_config(&brokers, &format!("simulated://{store_name}"));
+    *pillows = demo_config(&brokers, SIMULATED_STORE);
     // Every process writes its own log on its host ("tail its log" on a pillow follows it).
     pillows.log_file = Some(log_template(&dir));
     // The pillow host: its supervisor status feeds the pillows pane's RUNNING column, and the
@@ -156,6 +156,10 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
         });
     Ok(())
 }
+
+/// What the demo's `pillows.postgres` says: its checkpoint table is the in-memory stand-in the demo
+/// hands the pillows' clients, which no connection string reaches.
+pub const SIMULATED_STORE: &str = "simulated (the demo's checkpoint table in memory)";
 
 /// The demo's pillows section (shortened grace and windows so the demo shows life within a minute).
 pub fn demo_config(brokers: &str, store: &str) -> PillowsConfig {
@@ -776,6 +780,75 @@ fn reload(store: &SimulatedCheckpointStore, id: &str, proc_: &mut Process) {
 /// Where the demo's simulated supervisorctl lives (for tests).
 pub fn supervisorctl_path(sandbox: &Path) -> PathBuf {
     sandbox.join("pillows").join("bin").join("supervisorctl")
+}
+
+/// A SIMULATED checkpoint table, in memory, for the demo fleet (which must run without PostgreSQL):
+/// handed to the pillows' clients as the demo's stand-in (no config can name it).
+#[derive(Debug, Default)]
+pub struct SimulatedCheckpointStore {
+    pub rows: Mutex<Vec<CheckpointRow>>,
+}
+
+impl SimulatedCheckpointStore {
+    /// Writes a row as a pillow process does (`update_or_create`).
+    pub fn upsert(&self, row: CheckpointRow) {
+        let Ok(mut rows) = self.rows.lock() else { return };
+        match rows
+            .iter_mut()
+            .find(|r| r.checkpoint_id == row.checkpoint_id && r.topic == row.topic && r.partition == row.partition)
+        {
+            Some(r) => *r = row,
+            None => rows.push(row),
+        }
+    }
+}
+
+impl CheckpointStore for SimulatedCheckpointStore {
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
+        Box::pin(async move {
+            let rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
+            let mut out: Vec<CheckpointRow> = rows
+                .iter()
+                .filter(|r| ids.contains(&r.checkpoint_id))
+                .cloned()
+                .collect();
+            out.sort_by(|a, b| {
+                (&a.checkpoint_id, &a.topic, a.partition).cmp(&(&b.checkpoint_id, &b.topic, b.partition))
+            });
+            Ok(out)
+        })
+    }
+
+    fn move_to<'a>(&'a self, id: &'a str, moves: &'a [CheckpointMove]) -> BoxFuture<'a, Result<u64, String>> {
+        Box::pin(async move {
+            let mut rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
+            for (topic, partition, expected, _) in moves {
+                let ok = rows.iter().any(|r| {
+                    r.checkpoint_id == id && &r.topic == topic && r.partition == *partition && r.offset == *expected
+                });
+                if !ok {
+                    return Err(format!(
+                        "checkpoint {id} {topic}:{partition} is no longer at offset {expected}; nothing was changed"
+                    ));
+                }
+            }
+            let now = SystemTime::now();
+            for (topic, partition, _, new) in moves {
+                if let Some(r) = rows
+                    .iter_mut()
+                    .find(|r| r.checkpoint_id == id && &r.topic == topic && r.partition == *partition)
+                {
+                    r.offset = *new;
+                    r.last_modified = Some(now);
+                }
+            }
+            Ok(moves.len() as u64)
+        })
+    }
+
+    fn describe(&self) -> String {
+        "simulated checkpoint table (demo)".into()
+    }
 }
 
 #[cfg(test)]

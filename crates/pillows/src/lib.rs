@@ -20,6 +20,7 @@ use model::{PillowsPoll, PillowsState};
 use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
@@ -29,6 +30,7 @@ use opsdeck_core::view::{PaneAction, RowKind, View};
 use opsdeck_hosts::Hosts;
 use source::PillowsBackend;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Pillow (Kafka change-feed consumer) lag.
@@ -88,8 +90,12 @@ impl RegisteredSource for Pillows {
     fn is_enabled(config: &Self::Config) -> bool {
         config.is_enabled()
     }
-    fn connect(config: &Self::Config) -> BoxFuture<'_, Result<Option<Self::Backend>, String>> {
-        Box::pin(std::future::ready(PillowsBackend::connect(config)))
+    fn connect<'a>(
+        config: &'a Self::Config,
+        stand_ins: &'a StandIns,
+    ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>> {
+        let store = stand_ins.get::<Pillows, Arc<dyn source::checkpoints::CheckpointStore>>();
+        Box::pin(std::future::ready(PillowsBackend::connect_with(config, store.cloned())))
     }
     fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
         backend.pollers(general)

@@ -2,8 +2,8 @@
 //! simulated store behind the same trait for the demo, which must run where no PostgreSQL is installed.
 
 use futures::future::BoxFuture;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// One row of the checkpoint table. `offset` is the next offset to read.
@@ -184,92 +184,8 @@ impl CheckpointStore for PgCheckpointStore {
     }
 }
 
-/// A SIMULATED checkpoint table, in memory, for the demo fleet (which must run without PostgreSQL).
-/// Config reaches it as `postgres = "simulated://NAME"` once [`register_simulated`] has named it.
-#[derive(Debug, Default)]
-pub struct SimulatedCheckpointStore {
-    pub rows: Mutex<Vec<CheckpointRow>>,
-}
-
-impl SimulatedCheckpointStore {
-    /// Writes a row as a pillow process does (`update_or_create`).
-    pub fn upsert(&self, row: CheckpointRow) {
-        let Ok(mut rows) = self.rows.lock() else { return };
-        match rows
-            .iter_mut()
-            .find(|r| r.checkpoint_id == row.checkpoint_id && r.topic == row.topic && r.partition == row.partition)
-        {
-            Some(r) => *r = row,
-            None => rows.push(row),
-        }
-    }
-}
-
-impl CheckpointStore for SimulatedCheckpointStore {
-    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
-        Box::pin(async move {
-            let rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
-            let mut out: Vec<CheckpointRow> = rows
-                .iter()
-                .filter(|r| ids.contains(&r.checkpoint_id))
-                .cloned()
-                .collect();
-            out.sort_by(|a, b| {
-                (&a.checkpoint_id, &a.topic, a.partition).cmp(&(&b.checkpoint_id, &b.topic, b.partition))
-            });
-            Ok(out)
-        })
-    }
-
-    fn move_to<'a>(&'a self, id: &'a str, moves: &'a [CheckpointMove]) -> BoxFuture<'a, Result<u64, String>> {
-        Box::pin(async move {
-            let mut rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
-            for (topic, partition, expected, _) in moves {
-                let ok = rows.iter().any(|r| {
-                    r.checkpoint_id == id && &r.topic == topic && r.partition == *partition && r.offset == *expected
-                });
-                if !ok {
-                    return Err(format!(
-                        "checkpoint {id} {topic}:{partition} is no longer at offset {expected}; nothing was changed"
-                    ));
-                }
-            }
-            let now = SystemTime::now();
-            for (topic, partition, _, new) in moves {
-                if let Some(r) = rows
-                    .iter_mut()
-                    .find(|r| r.checkpoint_id == id && &r.topic == topic && r.partition == *partition)
-                {
-                    r.offset = *new;
-                    r.last_modified = Some(now);
-                }
-            }
-            Ok(moves.len() as u64)
-        })
-    }
-
-    fn describe(&self) -> String {
-        "simulated checkpoint table (demo)".into()
-    }
-}
-
-fn registry() -> &'static Mutex<HashMap<String, Arc<SimulatedCheckpointStore>>> {
-    static REG: OnceLock<Mutex<HashMap<String, Arc<SimulatedCheckpointStore>>>> = OnceLock::new();
-    REG.get_or_init(Default::default)
-}
-
-/// Makes a simulated store reachable as `simulated://NAME`.
-pub fn register_simulated(name: &str, store: Arc<SimulatedCheckpointStore>) {
-    if let Ok(mut reg) = registry().lock() {
-        reg.insert(name.to_string(), store);
-    }
-}
-
 /// Where a `pillows.postgres` value points, without credentials (for plans), parsed without I/O.
 pub fn describe_conn(conn: &str, table: &str) -> String {
-    if let Some(name) = conn.strip_prefix("simulated://") {
-        return format!("simulated checkpoint table {name:?} (demo)");
-    }
     match PgCheckpointStore::new(conn, table, Duration::from_secs(1)) {
         Ok(store) => store.describe(),
         Err(_) => format!("table {table}"),
@@ -278,15 +194,5 @@ pub fn describe_conn(conn: &str, table: &str) -> String {
 
 /// The store a `pillows.postgres` value names.
 pub fn open_store(conn: &str, table: &str, timeout: Duration) -> Result<Arc<dyn CheckpointStore>, String> {
-    if let Some(name) = conn.strip_prefix("simulated://") {
-        let reg = registry()
-            .lock()
-            .map_err(|_| "simulated store registry poisoned".to_string())?;
-        return reg
-            .get(name)
-            .cloned()
-            .map(|s| s as Arc<dyn CheckpointStore>)
-            .ok_or_else(|| format!("no simulated checkpoint store named {name:?} (only the demo makes one)"));
-    }
     Ok(Arc::new(PgCheckpointStore::new(conn, table, timeout)?))
 }

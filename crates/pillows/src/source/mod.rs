@@ -28,18 +28,29 @@ pub struct PillowsBackend {
 impl PillowsBackend {
     /// Builds the clients when the section configures any pillow (no network I/O happens here).
     pub fn connect(c: &PillowsConfig) -> Result<Option<Self>, String> {
+        Self::connect_with(c, None)
+    }
+
+    /// [`Self::connect`], the checkpoint table being `store` when given (the demo's, in memory).
+    pub fn connect_with(c: &PillowsConfig, store: Option<Arc<dyn CheckpointStore>>) -> Result<Option<Self>, String> {
         if !c.is_enabled() {
             return Ok(None);
         }
-        Self::new(c).map(Some)
+        Self::new_with(c, store).map(Some)
     }
 
     /// Builds the clients (no network I/O happens here).
     pub fn new(c: &PillowsConfig) -> Result<Self, String> {
+        Self::new_with(c, None)
+    }
+
+    /// [`Self::new`], the checkpoint table being `store` when given (the demo's, in memory).
+    pub fn new_with(c: &PillowsConfig, store: Option<Arc<dyn CheckpointStore>>) -> Result<Self, String> {
         let timeout = c.timeout.get();
-        let store = match &c.postgres {
-            Some(conn) => Some(checkpoints::open_store(conn, &c.checkpoint_table, timeout)?),
-            None => None,
+        let store = match (store, &c.postgres) {
+            (Some(store), _) => Some(store),
+            (None, Some(conn)) => Some(checkpoints::open_store(conn, &c.checkpoint_table, timeout)?),
+            (None, None) => None,
         };
         Ok(Self {
             kafka: KafkaOffsets::new(&c.brokers, c.kafka_properties.clone(), timeout),

@@ -1,5 +1,5 @@
-//! Driving the whole app from tests and benches: key strings in, screen text and planned actions out.
-//! (Public so every integration test binary shares one copy.)
+//! Driving the whole app from tests: key strings in, screen text and planned actions out. Built
+//! for the crate's unit tests and, through the `testing` feature, for the integration tests only.
 
 use crate::app::{App, Env, Event, action_catalog};
 use crate::config::Config;

@@ -10,7 +10,7 @@ use crate::demo::{DemoCtx, StandIns};
 use crate::feed::FeedInfo;
 use crate::pane::{Pane, PaneBackends, PaneConfigs, PaneStates, Poller, Sink, Source};
 use crate::view::{PaneAction, RowKind, View};
-use futures::future::BoxFuture;
+pub use futures::future::BoxFuture;
 use serde::Serialize;
 use std::time::SystemTime;
 
@@ -92,4 +92,54 @@ impl<T> PollResult for Result<T, String> {
     fn cleaned(self) -> Self {
         self.map_err(crate::text::clean_owned)
     }
+}
+
+/// The items of [`Registered`] that every pane whose state is a `Feed` of its polls writes the
+/// same way: `enable` (waiting for its first answer), `apply` (a poll into the feed), `feed` (its
+/// freshness). Use inside the `impl Registered`.
+#[macro_export]
+macro_rules! feed_state {
+    () => {
+        fn enable(state: &mut Self::State) {
+            *state = $crate::feed::Feed::waiting();
+        }
+        fn apply(state: &mut Self::State, at: ::std::time::SystemTime, update: Self::Update) {
+            state.apply(at, update);
+        }
+        fn feed(state: &Self::State) -> Option<$crate::feed::FeedInfo<'_>> {
+            Some(state.info())
+        }
+    };
+}
+
+/// `command` and `run_job` of a pane with no commands on its state and no jobs (`Job =
+/// Infallible`). Use inside the `impl Registered`.
+#[macro_export]
+macro_rules! no_commands_or_jobs {
+    () => {
+        fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
+            None
+        }
+        fn run_job(
+            job: Self::Job,
+            _backends: &dyn $crate::pane::PaneBackends,
+            _updates: $crate::pane::Sink<Self::Update>,
+        ) {
+            match job {}
+        }
+    };
+}
+
+/// `impl Demo for $pane` from the pane's `start(&mut DemoCtx) -> anyhow::Result<()>`.
+#[macro_export]
+macro_rules! demo_from {
+    ($pane:ty, $start:path) => {
+        impl $crate::registered::Demo for $pane {
+            fn start<'a>(
+                ctx: &'a mut $crate::demo::DemoCtx<'_>,
+            ) -> $crate::registered::BoxFuture<'a, Result<(), $crate::registered::DemoError>> {
+                Box::pin(async move { $start(ctx).await.map_err(Into::into) })
+            }
+        }
+    };
 }

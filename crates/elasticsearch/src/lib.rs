@@ -22,7 +22,6 @@ use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
-use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
 use opsdeck_core::registered::{Registered, RegisteredSource};
@@ -30,7 +29,6 @@ use opsdeck_core::view::{PaneAction, RowKind, View};
 use opsdeck_hosts::Hosts;
 use source::EsBackend;
 use std::convert::Infallible;
-use std::time::SystemTime;
 
 /// Elasticsearch (or OpenSearch) cluster health and shard allocation.
 pub struct Elasticsearch;
@@ -60,15 +58,7 @@ impl Registered for Elasticsearch {
     fn root() -> Box<dyn View> {
         views::root()
     }
-    fn enable(state: &mut Self::State) {
-        *state = Feed::waiting();
-    }
-    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
-        state.apply(at, update);
-    }
-    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
-        Some(state.info())
-    }
+    opsdeck_core::feed_state!();
     fn alerts(state: &Self::State, _fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
         state
             .data
@@ -111,10 +101,4 @@ impl RegisteredSource for Elasticsearch {
 }
 
 #[cfg(feature = "demo")]
-impl opsdeck_core::registered::Demo for Elasticsearch {
-    fn start<'a>(
-        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
-    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
-        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
-    }
-}
+opsdeck_core::demo_from!(Elasticsearch, demo::start);

@@ -69,15 +69,7 @@ impl Registered for Hosts {
     fn root() -> Box<dyn View> {
         views::hosts::root()
     }
-    fn enable(state: &mut Self::State) {
-        *state = Feed::waiting();
-    }
-    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
-        state.apply(at, update);
-    }
-    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
-        Some(state.info())
-    }
+    opsdeck_core::feed_state!();
     fn alerts(state: &Self::State, _fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
         state
             .data
@@ -86,12 +78,7 @@ impl Registered for Hosts {
             .unwrap_or_default()
     }
 
-    fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
-        None
-    }
-    fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
-        match job {}
-    }
+    opsdeck_core::no_commands_or_jobs!();
 }
 
 impl RegisteredSource for Hosts {
@@ -111,13 +98,7 @@ impl RegisteredSource for Hosts {
 }
 
 #[cfg(feature = "demo")]
-impl opsdeck_core::registered::Demo for Hosts {
-    fn start<'a>(
-        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
-    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
-        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
-    }
-}
+opsdeck_core::demo_from!(Hosts, demo::start);
 
 impl Registered for Logs {
     const ACTIONS: &'static [PaneAction] = views::logs::ACTIONS;

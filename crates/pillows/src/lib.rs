@@ -22,16 +22,14 @@ use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
-use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
-use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
+use opsdeck_core::pane::{PaneStates, Poller};
 use opsdeck_core::registered::{Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use opsdeck_hosts::Hosts;
 use source::PillowsBackend;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 /// Pillow (Kafka change-feed consumer) lag.
 pub struct Pillows;
@@ -61,15 +59,7 @@ impl Registered for Pillows {
     fn root() -> Box<dyn View> {
         views::root()
     }
-    fn enable(state: &mut Self::State) {
-        *state = Feed::waiting();
-    }
-    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
-        state.apply(at, update);
-    }
-    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
-        Some(state.info())
-    }
+    opsdeck_core::feed_state!();
     fn alerts(state: &Self::State, fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
         state
             .data
@@ -78,12 +68,7 @@ impl Registered for Pillows {
             .unwrap_or_default()
     }
 
-    fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
-        None
-    }
-    fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
-        match job {}
-    }
+    opsdeck_core::no_commands_or_jobs!();
 }
 
 impl RegisteredSource for Pillows {
@@ -103,10 +88,4 @@ impl RegisteredSource for Pillows {
 }
 
 #[cfg(feature = "demo")]
-impl opsdeck_core::registered::Demo for Pillows {
-    fn start<'a>(
-        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
-    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
-        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
-    }
-}
+opsdeck_core::demo_from!(Pillows, demo::start);

@@ -22,14 +22,12 @@ use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
-use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
-use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
+use opsdeck_core::pane::{PaneStates, Poller};
 use opsdeck_core::registered::{Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use source::AwsBackend;
 use std::convert::Infallible;
-use std::time::SystemTime;
 
 /// SQS queues, DynamoDB tables and their CloudWatch metrics.
 pub struct Queues;
@@ -58,15 +56,7 @@ impl Registered for Queues {
     fn root() -> Box<dyn View> {
         views::root()
     }
-    fn enable(state: &mut Self::State) {
-        *state = Feed::waiting();
-    }
-    fn apply(state: &mut Self::State, at: SystemTime, update: Self::Update) {
-        state.apply(at, update);
-    }
-    fn feed(state: &Self::State) -> Option<FeedInfo<'_>> {
-        Some(state.info())
-    }
+    opsdeck_core::feed_state!();
     fn alerts(state: &Self::State, _fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
         state
             .data
@@ -75,12 +65,7 @@ impl Registered for Queues {
             .unwrap_or_default()
     }
 
-    fn command(_state: &mut Self::State, _action: &str, _row: Option<&str>) -> Option<Result<(), String>> {
-        None
-    }
-    fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
-        match job {}
-    }
+    opsdeck_core::no_commands_or_jobs!();
 }
 
 impl RegisteredSource for Queues {
@@ -99,10 +84,4 @@ impl RegisteredSource for Queues {
 }
 
 #[cfg(feature = "demo")]
-impl opsdeck_core::registered::Demo for Queues {
-    fn start<'a>(
-        ctx: &'a mut opsdeck_core::demo::DemoCtx<'_>,
-    ) -> BoxFuture<'a, Result<(), opsdeck_core::registered::DemoError>> {
-        Box::pin(async move { demo::start(ctx).await.map_err(Into::into) })
-    }
-}
+opsdeck_core::demo_from!(Queues, demo::start);

@@ -6,6 +6,7 @@ pub mod elasticsearch;
 pub mod file;
 pub mod load;
 pub mod logs;
+pub mod pg_conninfo;
 pub mod pillows;
 pub mod ssh;
 

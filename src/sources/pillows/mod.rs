@@ -3,6 +3,7 @@
 
 pub mod checkpoints;
 pub mod kafka;
+pub mod pg_tls;
 
 use super::Poller;
 use crate::config::Config;

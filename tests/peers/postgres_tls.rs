@@ -61,9 +61,13 @@ impl Drop for Table {
 
 /// `opsdeck_ro`'s connection string to `address` with extra libpq words.
 fn conn(address: &str, extra: &str) -> String {
+    conn_as("opsdeck_ro", "OPSDECK_POSTGRES_TLS_RO_PASSWORD", address, extra)
+}
+
+fn conn_as(user: &str, password_var: &str, address: &str, extra: &str) -> String {
     let (host, port) = address.rsplit_once(':').expect("HOST:PORT");
-    let password = std::env::var("OPSDECK_POSTGRES_TLS_RO_PASSWORD").expect("ro password");
-    format!("host={host} port={port} user=opsdeck_ro password='{password}' dbname=postgres {extra}")
+    let password = std::env::var(password_var).unwrap_or_else(|_| panic!("{password_var} is not set"));
+    format!("host={host} port={port} user={user} password='{password}' dbname=postgres {extra}")
 }
 
 async fn offsets(conn: &str, table: &str) -> Result<Vec<i64>, String> {
@@ -164,4 +168,34 @@ async fn a_certificate_for_another_host_or_from_another_ca_is_refused() {
             "{mode}: {err}"
         );
     }
+}
+
+/// docs/least-privilege.md's recipe: `SELECT` to view, `UPDATE ("offset", last_modified)` to move.
+#[tokio::test(flavor = "multi_thread")]
+async fn moving_a_checkpoint_takes_the_update_grant_and_nothing_else() {
+    let address = peer!("OPSDECK_POSTGRES_TLS");
+    let ca = peer!("OPSDECK_POSTGRES_TLS_CA");
+    let table = Table::new(&address, &ca);
+    let tls = format!("sslmode=verify-full sslrootcert={ca}");
+    let moves = [("case-sql".to_string(), 0, 41_i64, 50_i64)];
+
+    let viewer = PgCheckpointStore::new(&conn(&address, &tls), &table.name, Duration::from_secs(10)).unwrap();
+    let err = viewer.move_to("case-pillow", &moves).await.unwrap_err();
+    assert!(
+        err.contains(&format!("permission denied for table {}", table.name)),
+        "{err}"
+    );
+
+    psql_admin(
+        &address,
+        &ca,
+        &format!(
+            "GRANT SELECT, UPDATE (\"offset\", last_modified) ON {} TO opsdeck_op",
+            table.name
+        ),
+    );
+    let op = conn_as("opsdeck_op", "OPSDECK_POSTGRES_TLS_OP_PASSWORD", &address, &tls);
+    let operator = PgCheckpointStore::new(&op, &table.name, Duration::from_secs(10)).unwrap();
+    assert_eq!(operator.move_to("case-pillow", &moves).await, Ok(1));
+    assert_eq!(offsets(&conn(&address, &tls), &table.name).await, Ok(vec![50, 7]));
 }

@@ -23,8 +23,10 @@ mod peers {
     mod kafka_groups;
     mod kafka_lost;
     mod kafka_sasl;
+    mod kafka_tls;
     pub mod opensearch;
     mod os_allocation;
     mod os_bounce;
     mod os_read;
+    mod postgres_tls;
 }

@@ -208,6 +208,12 @@ impl PillowsConfig {
                 "needed to read log offsets (host:port,...)",
             ));
         }
+        check_kafka_properties(&self.kafka_properties, issues);
+        if let Some(conn) = &self.postgres
+            && !conn.starts_with("simulated://")
+        {
+            check_postgres_conn(conn, issues);
+        }
         self.timeout.check("pillows.timeout", &duration::CALL_TIMEOUT, issues);
         self.verify_timeout
             .check("pillows.verify_timeout", &duration::LONG_WAIT, issues);
@@ -383,6 +389,59 @@ pub fn validate_references(config: &PillowsConfig, ssh: &SshConfig, issues: &mut
                     not_a_host(h),
                 ));
             }
+        }
+    }
+}
+
+/// A connection string this build can honour, naming TLS files that can be read.
+fn check_postgres_conn(conn: &str, issues: &mut Vec<ConfigIssue>) {
+    let tls = match crate::pg_conninfo::split_tls(conn) {
+        Ok((rest, tls)) => match rest.parse::<tokio_postgres::Config>() {
+            Ok(_) => tls,
+            Err(e) => return issues.push(ConfigIssue::new("pillows.postgres", format!("cannot parse: {e}"))),
+        },
+        Err(e) => return issues.push(ConfigIssue::new("pillows.postgres", e)),
+    };
+    let roots = match &tls.root_certs {
+        Some(crate::pg_conninfo::RootCerts::File(path)) => Some(("sslrootcert", path)),
+        _ => None,
+    };
+    let client = tls
+        .client_cert
+        .iter()
+        .flat_map(|(cert, key)| [("sslcert", cert), ("sslkey", key)]);
+    for (key, path) in roots.into_iter().chain(client) {
+        if let Err(e) = opsdeck_core::config::file::open_regular(path) {
+            issues.push(ConfigIssue::new(
+                "pillows.postgres",
+                format!("{key} {}: {e}", path.display()),
+            ));
+        }
+    }
+}
+
+/// Properties librdkafka accepts in this build: each is set on a native configuration (no client,
+/// no network), which is where librdkafka refuses unknown names, bad values and features left out
+/// of the build; Kerberos is refused by name because librdkafka only finds out when connecting.
+fn check_kafka_properties(properties: &std::collections::BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) {
+    for (key, value) in properties {
+        let at = format!("pillows.kafka_properties.\"{key}\"");
+        let mechanisms = matches!(key.as_str(), "sasl.mechanisms" | "sasl.mechanism");
+        if mechanisms && value.split(',').any(|m| m.trim().eq_ignore_ascii_case("GSSAPI")) {
+            issues.push(ConfigIssue::new(
+                at,
+                "GSSAPI (Kerberos) is not built into this opsdeck; PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER are",
+            ));
+            continue;
+        }
+        let mut one = rdkafka::ClientConfig::new();
+        one.set(key, value);
+        if let Err(e) = one.create_native_config() {
+            let why = match e {
+                rdkafka::error::KafkaError::ClientConfig(_, why, _, _) => why,
+                other => other.to_string(),
+            };
+            issues.push(ConfigIssue::new(at, opsdeck_core::text::clean(&why)));
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Checkpoint tables: CommCare HQ's `pillowtop_kafkacheckpoint` in PostgreSQL (tokio-postgres), and a
-//! simulated store behind the same trait for the demo, which must run where no PostgreSQL is installed.
+//! the trait the demo's in-memory table (its `demo` module) implements too.
 
+use super::pg_tls::{MakeRustls, connector, wire_mode};
+use crate::pg_conninfo::{SslMode, split_tls};
 use futures::future::BoxFuture;
 
 use std::sync::Arc;
@@ -33,19 +35,37 @@ pub trait CheckpointStore: Send + Sync + std::fmt::Debug {
 }
 
 /// The real store: a PostgreSQL table read and written with tokio-postgres.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgCheckpointStore {
     config: tokio_postgres::Config,
+    /// `None` for `sslmode=disable`.
+    tls: Option<MakeRustls>,
     table: String,
     timeout: Duration,
 }
 
+impl std::fmt::Debug for PgCheckpointStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgCheckpointStore")
+            .field("at", &self.describe())
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
 impl PgCheckpointStore {
-    /// Parses the connection string (no I/O). `table` was validated as a plain identifier.
+    /// Parses the connection string and reads the TLS files it names (no network). `table` was
+    /// validated as a plain identifier.
     pub fn new(conn: &str, table: &str, timeout: Duration) -> Result<Self, String> {
+        let (conn, tls) = split_tls(conn).map_err(|e| format!("pillows.postgres: {e}"))?;
         let mut config: tokio_postgres::Config = conn
             .parse()
             .map_err(|e| format!("pillows.postgres: cannot parse the connection string: {e}"))?;
+        config.ssl_mode(wire_mode(tls.mode));
+        let tls = match tls.mode {
+            SslMode::Disable => None,
+            _ => Some(connector(&tls).map_err(|e| format!("pillows.postgres: {e}"))?),
+        };
         config.connect_timeout(timeout);
         // The server stops any statement that overruns, so a slow query cannot hold locks behind us.
         let ms = timeout.as_millis().max(1);
@@ -53,6 +73,7 @@ impl PgCheckpointStore {
         config.application_name("opsdeck");
         Ok(Self {
             config,
+            tls,
             table: table.to_string(),
             timeout,
         })
@@ -67,8 +88,18 @@ impl PgCheckpointStore {
     }
 
     async fn connect(&self) -> Result<tokio_postgres::Client, String> {
-        let connecting = self.config.connect(tokio_postgres::NoTls);
-        let (client, connection) = tokio::time::timeout(self.timeout, connecting)
+        match &self.tls {
+            None => self.connect_with(tokio_postgres::NoTls).await,
+            Some(tls) => self.connect_with(tls.clone()).await,
+        }
+    }
+
+    async fn connect_with<T>(&self, tls: T) -> Result<tokio_postgres::Client, String>
+    where
+        T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+        T::Stream: Send + 'static,
+    {
+        let (client, connection) = tokio::time::timeout(self.timeout, self.config.connect(tls))
             .await
             .map_err(|_| format!("Postgres {}: no connection within {:?}", self.describe(), self.timeout))?
             .map_err(|e| format!("Postgres {}: {}", self.describe(), pg_error(&e)))?;

@@ -86,6 +86,11 @@ fn kafka_error(what: &str, e: KafkaError) -> String {
 /// lines and error events only to a client that polls, and these clients never consume (unserved, the
 /// queue would also grow for as long as the client lives). A failure carries the reason librdkafka gave
 /// meanwhile: a refused SASL login says so, not just "broker transport failure".
+/// How far back a reported reason still explains a failed call.
+const REASON_LOOKBACK: Duration = Duration::from_secs(30);
+/// How long a failed call waits for its reason.
+const REASON_WAIT: Duration = Duration::from_millis(500);
+
 fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, String> {
     let asked = Instant::now();
     let result = f(client);
@@ -93,7 +98,18 @@ fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T
     for _ in 0..64 {
         let _ = client.poll(Duration::ZERO);
     }
-    result.map_err(|e| match client.context().since(asked) {
+    // The reason may have been served during an earlier call of this client (librdkafka reports a
+    // failing connection once, then suppresses identical errors): recent ones still explain this one.
+    let recent = asked.checked_sub(REASON_LOOKBACK).unwrap_or(asked);
+    // A call can fail ("all brokers down") a moment before the broker thread queues the reason (a
+    // refused TLS handshake): a failure waits briefly for it.
+    if result.is_err() {
+        let until = Instant::now() + REASON_WAIT;
+        while client.context().since(recent).is_none() && Instant::now() < until {
+            let _ = client.poll(Duration::from_millis(20));
+        }
+    }
+    result.map_err(|e| match client.context().since(recent) {
         Some(reason) => format!("{}: {reason}", kafka_error(what, e)),
         None => kafka_error(what, e),
     })

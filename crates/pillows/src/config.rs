@@ -209,9 +209,7 @@ impl PillowsConfig {
             ));
         }
         check_kafka_properties(&self.kafka_properties, issues);
-        if let Some(conn) = &self.postgres
-            && !conn.starts_with("simulated://")
-        {
+        if let Some(conn) = &self.postgres {
             check_postgres_conn(conn, issues);
         }
         self.timeout.check("pillows.timeout", &duration::CALL_TIMEOUT, issues);

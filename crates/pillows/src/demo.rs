@@ -157,9 +157,10 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the demo's `pillows.postgres` says: its checkpoint table is the in-memory stand-in the demo
-/// hands the pillows' clients, which no connection string reaches.
-pub const SIMULATED_STORE: &str = "simulated (the demo's checkpoint table in memory)";
+/// The demo's `pillows.postgres`: a well-formed connection string for its plans to name, though the
+/// table is the in-memory stand-in the demo hands the pillows' clients (no connection string
+/// reaches that).
+pub const SIMULATED_STORE: &str = "host=demo dbname=in-memory";
 
 /// The demo's pillows section (shortened grace and windows so the demo shows life within a minute).
 pub fn demo_config(brokers: &str, store: &str) -> PillowsConfig {

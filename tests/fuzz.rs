@@ -378,6 +378,7 @@ fn every_es_parser(body: &[u8]) -> Result<(), TestCaseError> {
         shards: shards.unwrap_or_default(),
         explains: explain.into_iter().collect(),
         notes: Vec::new(),
+        refused: Vec::new(),
     };
     let state = EsState::build(poll);
     assert_safe("EsState::build", &state)?;

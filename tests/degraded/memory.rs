@@ -110,6 +110,7 @@ static ES: LazyLock<EsPoll> = LazyLock::new(|| EsPoll {
     shards: parse::parse_shards(&fixture("shards_relocating_synthetic.json")).unwrap(),
     explains: Vec::new(),
     notes: Vec::new(),
+    refused: Vec::new(),
 });
 
 fn elasticsearch(i: u64) -> EsPoll {

@@ -96,6 +96,28 @@ pub fn alerts(state: &EsState, _config: &dyn PaneConfigs) -> Vec<Alert> {
             ),
         ));
     }
+    // A part the cluster would not give: say what is missing and why, rather than judge from nothing.
+    for r in &state.refused {
+        let shown = if r.kept_from_earlier {
+            "shown as last read"
+        } else {
+            "not known"
+        };
+        out.push(
+            Alert::new(
+                Severity::Warning,
+                SOURCE,
+                format!("{cluster}:{}", r.part.label()),
+                format!(
+                    "{} not read ({shown}: {}): {}",
+                    r.part.label(),
+                    r.part.consequence(),
+                    r.reason
+                ),
+            )
+            .at(AlertTarget::row(SOURCE, "").in_view("nodes")),
+        );
+    }
     if state.settings.enable != "all" {
         let row = state.settings.enable_scope.row_key(crate::model::ENABLE_KEY);
         out.push(

@@ -255,6 +255,34 @@ fn remember(log: &mut Vec<String>, request: String) {
     log.push(request);
 }
 
+/// The error a real cluster gives for a path it will not serve: a role without the privilege (403,
+/// Elasticsearch's wording), a request the server does not support (400), no such endpoint (404).
+fn refusal_body(code: u16, path: &str) -> Value {
+    match code {
+        403 => {
+            let action = if path.starts_with("/_nodes/stats") {
+                "cluster:monitor/nodes/stats"
+            } else if path.starts_with("/_cluster/settings") {
+                "cluster:monitor/settings"
+            } else {
+                "indices:monitor/stats"
+            };
+            let reason = format!("action [{action}] is unauthorized for user [ops-ro] with effective roles [viewer]");
+            sim::error_body(403, "security_exception", &reason)
+        }
+        404 => sim::error_body(
+            404,
+            "resource_not_found_exception",
+            &format!("no handler found for uri [{path}] and method [GET]"),
+        ),
+        _ => sim::error_body(
+            code,
+            "illegal_argument_exception",
+            &format!("request [{path}] is not supported by this service"),
+        ),
+    }
+}
+
 async fn serve(
     State(sim): State<SimHandle>,
     method: Method,
@@ -263,11 +291,19 @@ async fn serve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (fault, auth) = {
+    let (fault, auth, refusal) = {
         let mut s = sim.lock();
         remember(&mut s.log, format!("{method} {uri}"));
-        (s.fault.clone(), s.auth.clone())
+        let refusal = s
+            .refused_paths
+            .iter()
+            .find(|(p, _)| uri.path().starts_with(p.as_str()))
+            .map(|(_, code)| *code);
+        (s.fault.clone(), s.auth.clone(), refusal)
     };
+    if let Some(code) = refusal {
+        return json_response(code, &refusal_body(code, uri.path()));
+    }
     match fault {
         Some(Fault::DelayMs(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
         Some(Fault::Malformed) => {

@@ -666,6 +666,56 @@ pub struct EsPoll {
     pub explains: Vec<Explain>,
     /// Requests of the batch that failed without failing the poll (explains), in words.
     pub notes: Vec<String>,
+    /// Parts of the batch the cluster did not give (a read-only role, a managed service): the rest
+    /// of the poll stands; these parts keep their last good values.
+    pub refused: Vec<RefusedPart>,
+}
+
+/// A part of the poll batch that can fail on its own; health (and the version) cannot: without
+/// them nothing else means anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EsPart {
+    NodeStats,
+    NodeList,
+    Shards,
+    Allocation,
+    Settings,
+    Recoveries,
+}
+
+impl EsPart {
+    pub fn label(self) -> &'static str {
+        match self {
+            EsPart::NodeStats => "node stats",
+            EsPart::NodeList => "node list",
+            EsPart::Shards => "shards",
+            EsPart::Allocation => "disk allocation",
+            EsPart::Settings => "cluster settings",
+            EsPart::Recoveries => "recoveries",
+        }
+    }
+
+    /// What a person loses without this part.
+    pub fn consequence(self) -> &'static str {
+        match self {
+            EsPart::NodeStats => "nodes, disk and heap",
+            EsPart::NodeList => "node roles and addresses",
+            EsPart::Shards => "the shard grid and unassigned copies",
+            EsPart::Allocation => "shard counts per node",
+            EsPart::Settings => "allocation settings and watermarks",
+            EsPart::Recoveries => "recoveries in flight",
+        }
+    }
+}
+
+/// A part the last poll could not read, with the server's reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedPart {
+    pub part: EsPart,
+    pub reason: String,
+    /// Whether the values shown for it are from an earlier poll (false: nothing is known yet).
+    pub kept_from_earlier: bool,
 }
 
 /// Copies counted by state.
@@ -718,6 +768,8 @@ pub struct EsState {
     pub health_history: Vec<HealthStatus>,
     /// Nodes that left the cluster since opsdeck saw them (by name), oldest departure first.
     pub departed: Vec<DepartedNode>,
+    /// Parts of the last poll the cluster did not give.
+    pub refused: Vec<RefusedPart>,
 }
 
 impl EsState {
@@ -786,6 +838,7 @@ impl EsState {
             raw_settings: poll.settings,
             health_history: Vec::new(),
             departed: Vec::new(),
+            refused: poll.refused,
         }
     }
 
@@ -816,7 +869,11 @@ impl FeedData for EsState {
     type Poll = Box<EsPoll>;
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
         let previous = current.take();
-        let mut next = EsState::build(*poll);
+        let mut poll = *poll;
+        if let Some(p) = &previous {
+            keep_refused_parts(&mut poll, p);
+        }
+        let mut next = EsState::build(poll);
         let (mut history, departed) = previous
             .map(|p| {
                 let departed = departures(&p, &next, at);
@@ -830,6 +887,33 @@ impl FeedData for EsState {
         next.health_history = history;
         next.departed = departed;
         *current = Some(next);
+    }
+}
+
+/// The parts `poll` could not read, taken from the state before it: a refused node-stats call must
+/// not empty the node table (nor report every node as departed).
+fn keep_refused_parts(poll: &mut EsPoll, previous: &EsState) {
+    for r in &mut poll.refused {
+        r.kept_from_earlier = match r.part {
+            EsPart::NodeStats => {
+                poll.nodes = previous.nodes.clone();
+                !poll.nodes.is_empty()
+            }
+            EsPart::Shards => {
+                poll.shards = previous.shards.clone();
+                !poll.shards.is_empty()
+            }
+            EsPart::Settings => {
+                poll.settings = previous.raw_settings.clone();
+                true
+            }
+            EsPart::Recoveries => {
+                poll.recoveries = previous.recoveries.clone();
+                true
+            }
+            // Merged into the nodes kept above, or re-derived from them.
+            EsPart::NodeList | EsPart::Allocation => !previous.nodes.is_empty(),
+        };
     }
 }
 

@@ -287,6 +287,17 @@ pub fn cluster_header(s: &EsState) -> Vec<(String, Tone)> {
         Tone::Normal
     };
     out.push((alloc, tone));
+    for r in &s.refused {
+        let shown = if r.kept_from_earlier {
+            "shown as last read"
+        } else {
+            "not known"
+        };
+        out.push((
+            format!("{} not read ({shown}): {}", r.part.label(), r.reason),
+            Tone::Warn,
+        ));
+    }
     if let Some(first) = s.notes.first() {
         out.push((
             format!("{} request(s) of the last poll failed: {first}", s.notes.len()),

@@ -80,6 +80,9 @@ pub struct SimCluster {
     pub transient: BTreeMap<String, String>,
     pub ticks: u64,
     pub fault: Option<Fault>,
+    /// Paths (prefixes) answered with an error status, as a role without the privilege or a managed
+    /// service without the endpoint answers them; the rest is served.
+    pub refused_paths: Vec<(String, u16)>,
     /// The credentials the server demands, if any.
     pub auth: Option<Auth>,
     /// Recovery progress per tick (percent).
@@ -153,6 +156,7 @@ impl SimCluster {
             transient: BTreeMap::new(),
             ticks: 0,
             fault: None,
+            refused_paths: Vec::new(),
             auth: None,
             speed: 50,
             log: Vec::new(),

@@ -12,7 +12,7 @@ pub use client::{EsClient, EsError, EsRequest, Method};
 
 use crate::Elasticsearch;
 use crate::config::EsConfig;
-use crate::model::{Distribution, EsPoll, ShardRow, ShardState};
+use crate::model::{Distribution, EsPart, EsPoll, RefusedPart, ShardRow, ShardState};
 use futures::future::BoxFuture;
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::pane::Pane;
@@ -146,7 +146,9 @@ impl EsPoller {
         let distribution = match &self.distribution {
             Some(d) => d.clone(),
             None => {
-                let d = fetch(c, requests::info(), parse::parse_info).await?;
+                let d = fetch(c, requests::info(), parse::parse_info)
+                    .await
+                    .map_err(String::from)?;
                 self.distribution = Some(d.clone());
                 d
             }
@@ -160,19 +162,25 @@ impl EsPoller {
             fetch(c, requests::settings(), parse::parse_settings),
             fetch(c, requests::recovery(), parse::parse_recovery),
         );
-        let mut nodes = stats?;
-        parse::merge_cat_nodes(&mut nodes, &cat_nodes?);
-        let shards = shards?;
+        // Health is the poll; each other part may be refused on its own (a read-only role without
+        // `cluster:monitor/nodes/stats`, a managed service that does not serve an endpoint) and the
+        // rest still shows. An answer that is not a refusal (too large, malformed, a timeout) fails
+        // the poll as a whole: the pane keeps its last good data and says why.
+        let health = health.map_err(String::from)?;
+        let mut refused = Vec::new();
+        let mut nodes = part(&mut refused, EsPart::NodeStats, stats)?;
+        parse::merge_cat_nodes(&mut nodes, &part(&mut refused, EsPart::NodeList, cat_nodes)?);
         let mut poll = EsPoll {
             distribution,
-            health: health?,
+            health,
             nodes,
-            allocation: allocation?,
-            settings: settings?,
-            recoveries: recoveries?,
-            shards,
+            shards: part(&mut refused, EsPart::Shards, shards)?,
+            allocation: part(&mut refused, EsPart::Allocation, allocation)?,
+            settings: part(&mut refused, EsPart::Settings, settings)?,
+            recoveries: part(&mut refused, EsPart::Recoveries, recoveries)?,
             explains: Vec::new(),
             notes: Vec::new(),
+            refused,
         };
         let wanted = explain_targets(&poll.shards, self.explain_max);
         let answers = futures::future::join_all(wanted.iter().map(|s| {
@@ -188,6 +196,42 @@ impl EsPoller {
             }
         }
         Ok(poll)
+    }
+}
+
+/// Why a request of the batch gave nothing.
+#[derive(Debug)]
+enum Unread {
+    /// The server answered that it will not serve it (a privilege the role lacks, an endpoint the
+    /// service does not have): the rest of the poll stands.
+    Refused(String),
+    /// No usable answer (timeout, transport, server error, too large, malformed): the poll fails
+    /// and the pane keeps its last good data.
+    Failed(String),
+}
+
+impl From<Unread> for String {
+    fn from(u: Unread) -> String {
+        match u {
+            Unread::Refused(m) | Unread::Failed(m) => m,
+        }
+    }
+}
+
+/// The part's value; a refused part is its default with the refusal noted (the state keeps the last
+/// good value), any other failure fails the poll.
+fn part<T: Default>(refused: &mut Vec<RefusedPart>, part: EsPart, answer: Result<T, Unread>) -> Result<T, String> {
+    match answer {
+        Ok(v) => Ok(v),
+        Err(Unread::Refused(reason)) => {
+            refused.push(RefusedPart {
+                part,
+                reason,
+                kept_from_earlier: false,
+            });
+            Ok(T::default())
+        }
+        Err(Unread::Failed(e)) => Err(e),
     }
 }
 
@@ -207,9 +251,19 @@ pub fn explain_request(s: &ShardRow) -> EsRequest {
     )
 }
 
-async fn fetch<T>(c: &EsClient, req: EsRequest, parse: fn(&[u8]) -> Result<T, String>) -> Result<T, String> {
-    let body = c.send(&req).await.map_err(|e| format!("GET {}: {e}", req.path))?;
-    parse(&body).map_err(|e| format!("GET {}: unreadable answer: {e}", req.path))
+async fn fetch<T>(c: &EsClient, req: EsRequest, parse: fn(&[u8]) -> Result<T, String>) -> Result<T, Unread> {
+    let body = c.send(&req).await.map_err(|e| {
+        let message = format!("GET {}: {e}", req.path);
+        match e {
+            // 401 is a login that failed (nothing will be read); 408 and 429 pass.
+            EsError::Status {
+                status: 400 | 403 | 404 | 405 | 501,
+                ..
+            } => Unread::Refused(message),
+            _ => Unread::Failed(message),
+        }
+    })?;
+    parse(&body).map_err(|e| Unread::Failed(format!("GET {}: unreadable answer: {e}", req.path)))
 }
 
 impl Poller<<Elasticsearch as Pane>::Update> for EsPoller {

@@ -90,7 +90,10 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Demo { snapshot }) => {
             let sandbox = std::env::temp_dir().join(format!("opsdeck-demo-{}", std::process::id()));
             let demo = crate::demo::DemoFleet::start(sandbox.clone()).await?;
-            let config = demo.config.clone();
+            let mut config = demo.config.clone();
+            // What was done in the demo stays on record where `opsdeck paths` says, after the
+            // sandbox is gone (the demo's own tests keep theirs in their sandbox).
+            config.general.audit_log = Some(opsdeck_core::paths::demo_audit_log());
             let _log = init_logging(&config);
             let stand_ins = demo.stand_ins.clone();
             let result = if *snapshot {
@@ -292,7 +295,7 @@ async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> an
 fn print_paths() {
     let show = |what: &str, p: Option<PathBuf>| {
         println!(
-            "{what:<14} {}",
+            "{what:<15} {}",
             p.map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into())
         );
     };
@@ -301,6 +304,7 @@ fn print_paths() {
     show("themes", opsdeck_core::paths::config_dir().map(|d| d.join("themes")));
     show("keymaps", opsdeck_core::paths::config_dir().map(|d| d.join("keymaps")));
     show("audit log", Some(opsdeck_core::paths::default_audit_log()));
+    show("demo audit log", Some(opsdeck_core::paths::demo_audit_log()));
     show("log file", Some(opsdeck_core::paths::default_log_file()));
 }
 

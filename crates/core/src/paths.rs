@@ -23,6 +23,12 @@ pub fn default_audit_log() -> PathBuf {
     state_dir().join("audit.jsonl")
 }
 
+/// `opsdeck demo`'s audit log: beside the real one, never mixed with it, and kept after the demo
+/// ends like the real one.
+pub fn demo_audit_log() -> PathBuf {
+    state_dir().join("demo-audit.jsonl")
+}
+
 pub fn default_log_file() -> PathBuf {
     state_dir().join("opsdeck.log")
 }

@@ -323,15 +323,20 @@ fn the_demos_audit_log_is_where_paths_says_and_outlives_the_demo() {
     t.wait_for("1 overview");
     t.keys(&["7"]);
     t.wait_for(&format!("audit log: {log}"));
-    // A custom action on a host (low risk: Run has the focus) leaves an audit line.
+    // A custom action on a host leaves an audit line (Cancel has the focus: Tab to Run).
     t.keys(&["5"]);
     t.wait_for("RUNNING");
     t.keys(&["U"]);
     t.wait_for("Confirm:");
+    t.keys(&["Tab"]);
+    t.wait_for("▶ Run ◀");
     t.keys(&["Enter"]);
-    t.wait_until("the dialog closed", |s| !s.contains("Confirm:"));
+    t.wait_for("uptime on es-data-1: succeeded");
     t.keys(&["q"]);
     t.wait_for("OPSDECK-EXITED-0");
     let written = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{log}: {e}"));
-    assert!(written.contains("\"uptime\""), "{written}");
+    assert!(
+        written.contains("\"action\":\"custom.uptime\"") && written.contains("\"result\":\"succeeded\""),
+        "{written}"
+    );
 }

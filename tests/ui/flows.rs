@@ -227,6 +227,28 @@ fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
 }
 
 #[test]
+fn the_quit_question_says_when_what_held_it_back_has_ended() {
+    let mut app = on_hosts(false);
+    key(&mut app, "r");
+    key(&mut app, "tab");
+    let id = match &key(&mut app, "enter")[..] {
+        [Effect::RunAction { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    app.update(Event::Action(ActionEvent::Started { id }));
+    key(&mut app, "q");
+    assert!(screen(&app).contains("1 action(s) still running"));
+    // The action ends while the question is open: the dialog says quitting is now harmless
+    // (it used to be a box with two buttons and no words).
+    app.update(Event::Action(ActionEvent::Finished {
+        id,
+        outcome: Outcome::succeeded("exit 0"),
+    }));
+    assert!(screen(&app).contains("Nothing is running any more"), "{}", screen(&app));
+    assert!(matches!(app.overlay, Some(Overlay::QuitConfirm { .. })));
+}
+
+#[test]
 fn palette_completes_pane_names_and_actions() {
     let mut app = on_hosts(false);
     key(&mut app, ":");

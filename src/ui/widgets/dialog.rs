@@ -309,6 +309,12 @@ pub fn draw_quit(
             "Stop the procedure first (ctrl-x), then Revert puts them back."
         }));
     }
+    if lines.is_empty() {
+        // What held the quit back ended while the dialog was open.
+        lines.push(Line::from(
+            "Nothing is running any more and no setting is left changed: quitting leaves nothing behind.",
+        ));
+    }
     let mut buttons = vec![button("Stay", focus == QuitFocus::Stay, true, theme)];
     if can_revert {
         buttons.push(Span::raw("   "));

@@ -2,9 +2,9 @@
 //! what quitting would leave behind, and the plan that reverts them.
 
 use super::App;
-use crate::actions::ActionPlan;
-use crate::actions::elasticsearch::{plan_revert_settings, settings_touched};
-use crate::model::elasticsearch::{SettingChange, SettingValues, settings_changed};
+use opsdeck_core::action::ActionPlan;
+use opsdeck_elasticsearch::actions::{plan_revert_settings, settings_touched};
+use opsdeck_elasticsearch::model::{SettingChange, SettingValues, settings_changed};
 
 /// The settings one procedure writes, as they were when it was planned.
 #[derive(Debug, Clone)]

@@ -3,18 +3,19 @@
 //! it left changed and reverts them through a confirmed, audited action.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::EsBackend;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::testing::{press, screen_text, type_text};
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::effect::Effect;
+use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::source::EsBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -64,7 +65,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
     let left_at = t0 + Duration::from_secs(60);
     poll_into(&mut app, &server.url, left_at).await;
     let alerts = alerts_about(&app, "spot-2");
-    let when = opsdeck::analysis::elasticsearch::clock(left_at);
+    let when = opsdeck_elasticsearch::analysis::clock(left_at);
     assert_eq!(
         alerts.len(),
         1,
@@ -86,12 +87,19 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
     poll_into(&mut app, &server.url, left_at + Duration::from_secs(30)).await;
     assert!(alerts_about(&app, "spot-2")[0].contains(&when));
 
+    // The footer offers the acknowledgement on a departed node's row only.
+    let footer = |app: &App| screen_text(app, 400, 40).lines().last().unwrap_or_default().to_string();
+    assert_ne!(app.screen().selected_key(&app.ctx()).as_deref(), Some("spot-2"));
+    assert!(!footer(&app).contains("acknowledge"), "{}", footer(&app));
+
     // Acknowledged on its row: the alert goes, the greyed row stays.
     while app.screen().selected_key(&app.ctx()).as_deref() != Some("spot-2") {
         press(&mut app, "down");
     }
+    assert!(footer(&app).contains("a acknowledge departure"), "{}", footer(&app));
     press(&mut app, "a");
     assert!(alerts_about(&app, "spot-2").is_empty());
+    assert!(!footer(&app).contains("acknowledge"), "{}", footer(&app));
     let screen = screen_text(&app, 160, 40);
     assert!(screen.contains(&format!("LEFT at {when} · acknowledged")), "{screen}");
 
@@ -108,7 +116,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
 async fn run_effects(
     app: &mut App,
     effects: Vec<Effect>,
-    server: &opsdeck::demo::elasticsearch::SimServer,
+    server: &opsdeck_elasticsearch::demo::SimServer,
     audit: &AuditLog,
     mut on_progress: impl FnMut(&mut App, &str) -> Vec<Effect>,
 ) -> OutcomeResult {
@@ -121,7 +129,7 @@ async fn run_effects(
         .expect("the app asked to run a plan");
     let config = config_for(&server.url);
     let backends = Backends {
-        elasticsearch: EsBackend::connect(&config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     };
     let cancel = CancellationToken::new();

@@ -1,14 +1,17 @@
 //! The hosts and logs panes as a person drives them (keys in, screen text and effects out).
 
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::{Filesystem, HostPoll, Program, ProgramState};
-use opsdeck::model::logs::{LogEvent, LogSource};
 use opsdeck::sources::runner::Polled;
-use opsdeck::sources::ssh::TailCommand;
 use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::theme::Theme;
+use opsdeck_hosts::Logs;
+use opsdeck_hosts::model::logs::LogEvent;
+use opsdeck_hosts::model::{Filesystem, HostPoll, Program, ProgramState};
+use opsdeck_hosts::source::TailCommand;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -87,11 +90,11 @@ fn hosts_poll() -> SourceUpdate {
         prog("elasticsearch", ProgramState::Running, Some(4242)),
         prog("pillow;$(reboot)", ProgramState::Fatal, None),
     ]));
-    es.junk = Some(Ok(vec![opsdeck::model::hosts::JunkFile {
+    es.junk = Some(Ok(vec![opsdeck_hosts::model::JunkFile {
         path: "/data/es/java_pid7.hprof".into(),
         size_bytes: 8 << 30,
         modified: None,
-        id: Some(opsdeck::model::hosts::FileId { dev: 2049, ino: 7 }),
+        id: Some(opsdeck_hosts::model::FileId { dev: 2049, ino: 7 }),
     }]));
     SourceUpdate::Hosts(Ok(vec![
         es,
@@ -184,7 +187,10 @@ fn starts(effects: &[Effect]) -> Vec<LogSource> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Logs(TailCommand::Start(source)) => Some(source.clone()),
+            Effect::Job(job) => match job.get::<Logs>() {
+                Some(TailCommand::Start(source)) => Some(source.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -194,7 +200,10 @@ fn stops(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Logs(TailCommand::Stop { id }) => Some(id.clone()),
+            Effect::Job(job) => match job.get::<Logs>() {
+                Some(TailCommand::Stop { id }) => Some(id.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -420,7 +429,7 @@ fn the_inodes_toggle_shows_each_disks_inode_usage() {
     let mut es = HostPoll::unreachable("es-data-1", "ssh", String::new());
     es.reach = Ok(());
     let mut data = fs("/data", "xfs", 500 << 20, 50.0);
-    data.inodes = Some(opsdeck::model::hosts::Inodes {
+    data.inodes = Some(opsdeck_hosts::model::Inodes {
         total: 1_000_000,
         used: 870_000,
         free: 130_000,

@@ -1,10 +1,11 @@
 use super::fake::*;
 use opsdeck::actions::executor::ActionEvent;
-use opsdeck::actions::{Outcome, Risk};
+use opsdeck::app::Event;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{Effect, Event};
 use opsdeck::config::Config;
 use opsdeck::ui::panes::Tab;
+use opsdeck_core::action::{Outcome, Risk};
+use opsdeck_core::effect::Effect;
 
 fn on_hosts(read_only: bool) -> opsdeck::app::App {
     let mut app = app(read_only);
@@ -226,6 +227,28 @@ fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
 }
 
 #[test]
+fn the_quit_question_says_when_what_held_it_back_has_ended() {
+    let mut app = on_hosts(false);
+    key(&mut app, "r");
+    key(&mut app, "tab");
+    let id = match &key(&mut app, "enter")[..] {
+        [Effect::RunAction { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    app.update(Event::Action(ActionEvent::Started { id }));
+    key(&mut app, "q");
+    assert!(screen(&app).contains("1 action(s) still running"));
+    // The action ends while the question is open: the dialog says quitting is now harmless
+    // (it used to be a box with two buttons and no words).
+    app.update(Event::Action(ActionEvent::Finished {
+        id,
+        outcome: Outcome::succeeded("exit 0"),
+    }));
+    assert!(screen(&app).contains("Nothing is running any more"), "{}", screen(&app));
+    assert!(matches!(app.overlay, Some(Overlay::QuitConfirm { .. })));
+}
+
+#[test]
 fn palette_completes_pane_names_and_actions() {
     let mut app = on_hosts(false);
     key(&mut app, ":");
@@ -286,7 +309,7 @@ fn severity_and_selection_are_visible_with_and_without_colour() {
     use ratatui::style::{Color, Modifier};
     for theme in ["default", "mono"] {
         let mut app = on_hosts(false);
-        app.env.theme = opsdeck::ui::theme::Theme::builtin(theme).unwrap();
+        app.env.theme = opsdeck_core::theme::Theme::builtin(theme).unwrap();
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         terminal.draw(|f| opsdeck::ui::draw(f, &app)).unwrap();
         let buf = terminal.backend().buffer();

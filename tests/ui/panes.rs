@@ -48,7 +48,10 @@ fn every_alert_lands_on_the_row_it_is_about() {
     assert!(alerts.len() >= 5, "{alerts:?}");
     for alert in &alerts {
         let target = alert.target.as_ref().expect("every alert says where its subject is");
-        let tab = Tab::ALL.into_iter().find(|t| t.name() == target.pane).expect("a pane");
+        let tab = Tab::ALL
+            .into_iter()
+            .find(|t| t.pane() == Some(target.pane))
+            .expect("a pane");
         let mut app = demo_app(200, 50);
         // The pane's own selection is elsewhere first (its last row), as after browsing it.
         press(&mut app, &(tab.index() + 1).to_string());

@@ -1,8 +1,8 @@
 //! Dialog boxes: the confirm dialog (the plan, verbatim), value prompts, quit-while-running, palette.
 
 use crate::app::overlay::{Confirm, DialogFit, Focus, Input, Palette, QuitFocus, palette_matches};
-use crate::ui::theme::{Slot, Theme};
-use crate::ui::widgets::text::wrap_spans;
+use opsdeck_core::theme::{Slot, Theme};
+use opsdeck_core::widgets::text::wrap_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -91,9 +91,9 @@ pub fn confirm_layout(c: &Confirm, read_only: bool, area: Rect, theme: &Theme) -
     let outer_w = area.width.saturating_sub(6).min(100);
     let width = usize::from(outer_w.saturating_sub(2));
     let risk_style = match plan.risk {
-        crate::actions::Risk::Low => theme.style(Slot::Ok),
-        crate::actions::Risk::Medium => theme.style(Slot::Warn),
-        crate::actions::Risk::High => theme.style(Slot::Crit),
+        opsdeck_core::action::Risk::Low => theme.style(Slot::Ok),
+        opsdeck_core::action::Risk::Medium => theme.style(Slot::Warn),
+        opsdeck_core::action::Risk::High => theme.style(Slot::Crit),
     };
     let mut top = labelled(
         "Target",
@@ -280,7 +280,7 @@ pub fn draw_quit(
     frame: &mut Frame,
     area: Rect,
     running: usize,
-    left: &[crate::model::elasticsearch::SettingChange],
+    left: &[opsdeck_elasticsearch::model::SettingChange],
     can_revert: bool,
     focus: QuitFocus,
     theme: &Theme,
@@ -308,6 +308,12 @@ pub fn draw_quit(
         } else {
             "Stop the procedure first (ctrl-x), then Revert puts them back."
         }));
+    }
+    if lines.is_empty() {
+        // What held the quit back ended while the dialog was open.
+        lines.push(Line::from(
+            "Nothing is running any more and no setting is left changed: quitting leaves nothing behind.",
+        ));
     }
     let mut buttons = vec![button("Stay", focus == QuitFocus::Stay, true, theme)];
     if can_revert {

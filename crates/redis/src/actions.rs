@@ -7,11 +7,11 @@
 
 use crate::config::{End, RedisConfig};
 use crate::model::{ErrorKind, InstanceState, Key, QueueKind, QueueState, RedisError};
-use crate::shim::{Outcome, Risk};
 use crate::source::conn::{Connection, Settings};
 use crate::source::parse;
 use crate::source::queues::BACKUP_MARK;
 use crate::source::resp::{Cmd, Value};
+use opsdeck_core::action::{Outcome, Risk};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,8 @@
 
 use crate::config::{InstanceConfig, RedisConfig};
 use crate::model::{Counters, CpuSource, InstanceState, QueueKind, QueueState, Role, Sample};
-use crate::shim::{Severity, short_duration};
+use opsdeck_core::alert::Severity;
+use opsdeck_core::time::short_duration;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -43,7 +44,7 @@ impl Verdict {
 
 /// The worst severity among verdicts (`Ok` when there are none).
 pub fn worst(verdicts: &[Verdict]) -> Severity {
-    verdicts.iter().map(|v| v.severity).max().unwrap_or_default()
+    verdicts.iter().map(|v| v.severity).max().unwrap_or(Severity::Ok)
 }
 
 /// Rates between the last two polls of one server.

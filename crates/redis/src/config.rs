@@ -12,7 +12,8 @@
 //! celery_queues = ["celery"]
 //! ```
 
-use crate::shim::{ConfigDuration, ConfigIssue, duration, read_regular};
+use opsdeck_core::config::file::read_regular;
+use opsdeck_core::config::{ConfigDuration, ConfigIssue, duration};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -12,5 +12,4 @@ pub mod analysis;
 pub mod config;
 pub mod demo;
 pub mod model;
-pub mod shim;
 pub mod source;

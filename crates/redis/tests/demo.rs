@@ -3,12 +3,13 @@
 
 mod common;
 
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::alert::Severity;
 use opsdeck_redis::actions;
 use opsdeck_redis::analysis::{Drain, Row, instance_verdicts, trend};
 use opsdeck_redis::config::RedisConfig;
 use opsdeck_redis::demo::DemoRedis;
 use opsdeck_redis::model::{InstanceState, QueueKind};
-use opsdeck_redis::shim::{OutcomeResult, Severity};
 use opsdeck_redis::source::conn::Settings;
 use opsdeck_redis::source::poll::{InstanceSource, unix_now};
 use std::sync::atomic::AtomicBool;

@@ -5,10 +5,10 @@
 mod common;
 
 use common::{User, admin_on_fresh_db, call, instance, own_db, restore_layout, section};
+use opsdeck_core::action::{Outcome, OutcomeResult};
 use opsdeck_redis::actions::{self, Plan};
 use opsdeck_redis::config::InstanceConfig;
 use opsdeck_redis::model::{ErrorKind, InstanceState, QueueKind};
-use opsdeck_redis::shim::{Outcome, OutcomeResult};
 use opsdeck_redis::source::conn::Settings;
 use opsdeck_redis::source::poll::{InstanceSource, unix_now};
 use opsdeck_redis::source::resp::Value;

@@ -2,7 +2,7 @@
 //! client certificate, and the verification mode (`full`: chain and host name; `ca-only`: chain).
 
 use crate::config::{InstanceConfig, TlsVerify};
-use crate::shim::read_regular;
+use opsdeck_core::config::file::read_regular;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use std::path::Path;

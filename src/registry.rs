@@ -12,6 +12,7 @@
 
 use crate::config::CustomAction;
 use crate::sources::runner::Polled;
+use opsdeck_core::action::ActionPlan;
 use opsdeck_core::alert::Alert;
 use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::config::{ConfigIssue, GeneralConfig};
@@ -19,7 +20,7 @@ use opsdeck_core::demo::StandIns;
 use opsdeck_core::effect::PaneJob;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneBackends, PaneConfigs, PaneId, PaneStates, Sink, Source};
-use opsdeck_core::registered::{Demo, PollResult, Registered, RegisteredSource};
+use opsdeck_core::registered::{Demo, Leftover, PollResult, Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use serde::{Deserialize, Serialize};
 use std::any::Any;
@@ -183,6 +184,28 @@ macro_rules! panes {
                 $( if let Some(r) = <$ty as Registered>::command(&mut self.$field, action, row) { return Some(r); } )+
                 $( if let Some(r) = <$sty as Registered>::command(&mut self.$sfield, action, row) { return Some(r); } )*
                 None
+            }
+
+            /// Whether some pane remembers `plan` as a procedure that may leave things changed
+            /// (see `Registered::touches`).
+            pub fn touches(plan: &ActionPlan) -> bool {
+                $( <$ty as Registered>::touches(plan) || )+ $( <$sty as Registered>::touches(plan) || )* false
+            }
+
+            /// What `procedures` left changed, every pane asked, in registry order.
+            pub fn left_changed(&self, procedures: &[&ActionPlan]) -> Vec<Leftover> {
+                let mut all = Vec::new();
+                $( all.extend(<$ty as Registered>::left_changed(&self.$field, procedures)); )+
+                $( all.extend(<$sty as Registered>::left_changed(&self.$sfield, procedures)); )*
+                all
+            }
+
+            /// The revert of what `procedures` left changed: the first pane in registry order that
+            /// has one of them as its own.
+            pub fn revert(&self, config: &Config, procedures: &[&ActionPlan]) -> Result<ActionPlan, String> {
+                $( if let Some(r) = <$ty as Registered>::revert(&self.$field, config, procedures) { return r; } )+
+                $( if let Some(r) = <$sty as Registered>::revert(&self.$sfield, config, procedures) { return r; } )*
+                Err("no setting is left changed".into())
             }
 
             /// Every pane's alerts, in registry order (unsorted).

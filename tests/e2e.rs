@@ -331,7 +331,13 @@ fn the_demos_audit_log_is_where_paths_says_and_outlives_the_demo() {
     t.keys(&["Tab"]);
     t.wait_for("▶ Run ◀");
     t.keys(&["Enter"]);
-    t.wait_for("uptime on es-data-1: succeeded");
+    // The outcome's toast lasts seconds, too short to count on under load: the audit tab keeps it.
+    t.keys(&["7"]);
+    t.wait_until("the uptime outcome in the audit tab", |s| {
+        s.lines().any(|l| {
+            l.contains("outcome") && l.contains("custom.uptime") && l.contains("es-data-1") && l.contains("succeeded")
+        })
+    });
     t.keys(&["q"]);
     t.wait_for("OPSDECK-EXITED-0");
     let written = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{log}: {e}"));

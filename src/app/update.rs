@@ -294,7 +294,7 @@ impl App {
         }
         match action {
             "quit" => {
-                if self.running.is_empty() && self.settings_left_changed().is_empty() {
+                if self.running.is_empty() && self.left_changed().is_empty() {
                     return self.quit_now();
                 }
                 self.overlay = Some(Overlay::QuitConfirm {

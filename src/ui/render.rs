@@ -409,7 +409,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, app: &App) {
         Some(Overlay::Confirm(c)) => dialog::draw_confirm(frame, area, c, app.env.read_only, theme),
         Some(Overlay::Input(i)) => dialog::draw_input(frame, area, i, theme),
         Some(Overlay::QuitConfirm { focus }) => {
-            let left = app.settings_left_changed();
+            let left = app.left_changed();
             let revert = app.revert_plan().is_ok();
             dialog::draw_quit(frame, area, app.running.len(), &left, revert, *focus, theme)
         }

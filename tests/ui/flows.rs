@@ -204,8 +204,9 @@ fn unavailable_actions_say_why() {
     assert!(screen(&app).contains("reboot is not offered"));
 }
 
-#[test]
-fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
+/// The hosts pane with a program restart confirmed and started (the executor has the intent on
+/// disk: "started:" toast); its action id.
+fn restart_running() -> (opsdeck::app::App, u64) {
     let mut app = on_hosts(false);
     key(&mut app, "r");
     key(&mut app, "tab");
@@ -213,8 +214,13 @@ fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
         [Effect::RunAction { id, .. }] => *id,
         other => panic!("{other:?}"),
     };
-    // The executor has the intent on disk: the action runs ("started:" toast).
     app.update(Event::Action(ActionEvent::Started { id }));
+    (app, id)
+}
+
+#[test]
+fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
+    let (mut app, _) = restart_running();
     let effects = key(&mut app, "q");
     assert!(!effects.iter().any(|e| matches!(e, Effect::Quit)));
     insta::assert_snapshot!("quit_while_running", screen(&app));
@@ -228,14 +234,7 @@ fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
 
 #[test]
 fn the_quit_question_says_when_what_held_it_back_has_ended() {
-    let mut app = on_hosts(false);
-    key(&mut app, "r");
-    key(&mut app, "tab");
-    let id = match &key(&mut app, "enter")[..] {
-        [Effect::RunAction { id, .. }] => *id,
-        other => panic!("{other:?}"),
-    };
-    app.update(Event::Action(ActionEvent::Started { id }));
+    let (mut app, id) = restart_running();
     key(&mut app, "q");
     assert!(screen(&app).contains("1 action(s) still running"));
     // The action ends while the question is open: the dialog says quitting is now harmless

@@ -4,6 +4,7 @@
 //! item is required: a pane that forgets one does not compile, and nothing above matches on pane
 //! names.
 
+use crate::action::ActionPlan;
 use crate::alert::Alert;
 use crate::config::GeneralConfig;
 use crate::demo::{DemoCtx, StandIns};
@@ -45,6 +46,32 @@ pub trait Registered: Pane<State: Clone + std::fmt::Debug> {
     /// Carries out a job its views asked for (start or stop a log tail) with the clients at hand;
     /// what the clients then push reaches the app through `updates`. (`Job = Infallible`: none.)
     fn run_job(job: Self::Job, backends: &dyn PaneBackends, updates: Sink<Self::Update>);
+
+    /// Whether `plan` (if one of its own) changes things on its peers that it puts back only when
+    /// it completes (a guided procedure): the app remembers such a plan until it succeeds or
+    /// nothing it changed is left, and a revert waits while it runs.
+    fn touches(plan: &ActionPlan) -> bool;
+
+    /// What the remembered `procedures` (any pane's, oldest first) left changed on its peers, as
+    /// its state shows it: the quit dialog lists these and offers their revert.
+    fn left_changed(state: &Self::State, procedures: &[&ActionPlan]) -> Vec<Leftover>;
+
+    /// The confirmed, audited action that puts back what [`Registered::left_changed`] lists;
+    /// `None` when none of `procedures` is its own.
+    fn revert(
+        state: &Self::State,
+        config: &dyn PaneConfigs,
+        procedures: &[&ActionPlan],
+    ) -> Option<Result<ActionPlan, String>>;
+}
+
+/// One thing a procedure changed and did not put back, as the quit dialog lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// What kind of thing it is, for the dialog's heading ("cluster setting").
+    pub kind: &'static str,
+    /// The thing, now and before (`cluster.routing.allocation.enable = none (was all)`).
+    pub what: String,
 }
 
 /// A pane with a config section, clients and pollers of its own.
@@ -126,6 +153,30 @@ macro_rules! no_commands_or_jobs {
             _updates: $crate::pane::Sink<Self::Update>,
         ) {
             match job {}
+        }
+    };
+}
+
+/// `touches`, `left_changed` and `revert` of a pane whose actions leave nothing changed behind
+/// them. Use inside the `impl Registered`.
+#[macro_export]
+macro_rules! no_leftovers {
+    () => {
+        fn touches(_plan: &$crate::action::ActionPlan) -> bool {
+            false
+        }
+        fn left_changed(
+            _state: &Self::State,
+            _procedures: &[&$crate::action::ActionPlan],
+        ) -> Vec<$crate::registered::Leftover> {
+            Vec::new()
+        }
+        fn revert(
+            _state: &Self::State,
+            _config: &dyn $crate::pane::PaneConfigs,
+            _procedures: &[&$crate::action::ActionPlan],
+        ) -> Option<Result<$crate::action::ActionPlan, String>> {
+            None
         }
     };
 }

@@ -447,6 +447,18 @@ pub fn settings_touched(plan: &ActionPlan) -> Option<&[SettingValues]> {
     }
 }
 
+/// Settings that `procedures` left changed, as `state` shows them; a key two procedures touched
+/// is compared with its value before the first.
+pub fn settings_left_changed(state: &EsState, procedures: &[&ActionPlan]) -> Vec<SettingChange> {
+    let mut before: Vec<SettingValues> = Vec::new();
+    for v in procedures.iter().filter_map(|p| settings_touched(p)).flatten() {
+        if !before.iter().any(|b| b.key == v.key) {
+            before.push(v.clone());
+        }
+    }
+    settings_changed(&before, &state.raw_settings)
+}
+
 /// `POST /_cluster/reroute?retry_failed=true`.
 pub fn plan_retry_failed(state: &EsState, cfg: &EsConfig) -> Result<ActionPlan, String> {
     let request = EsRequest::post("/_cluster/reroute", None).query("retry_failed", "true");

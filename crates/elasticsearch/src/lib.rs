@@ -17,6 +17,7 @@ pub mod views;
 use config::EsConfig;
 use futures::future::BoxFuture;
 use model::{EsPoll, EsState};
+use opsdeck_core::action::ActionPlan;
 use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
@@ -24,7 +25,7 @@ use opsdeck_core::demo::StandIns;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Source};
 use opsdeck_core::pane::{PaneBackends, PaneStates, Poller, Sink};
-use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::registered::{Leftover, Registered, RegisteredSource};
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use opsdeck_hosts::Hosts;
 use source::EsBackend;
@@ -82,6 +83,36 @@ impl Registered for Elasticsearch {
     }
     fn run_job(job: Self::Job, _backends: &dyn PaneBackends, _updates: Sink<Self::Update>) {
         match job {}
+    }
+
+    fn touches(plan: &ActionPlan) -> bool {
+        actions::settings_touched(plan).is_some()
+    }
+    fn left_changed(state: &Self::State, procedures: &[&ActionPlan]) -> Vec<Leftover> {
+        let Some(es) = state.data.as_ref() else {
+            return Vec::new();
+        };
+        actions::settings_left_changed(es, procedures)
+            .iter()
+            .map(|c| Leftover {
+                kind: "cluster setting",
+                what: c.describe(),
+            })
+            .collect()
+    }
+    fn revert(
+        state: &Self::State,
+        config: &dyn PaneConfigs,
+        procedures: &[&ActionPlan],
+    ) -> Option<Result<ActionPlan, String>> {
+        if !procedures.iter().any(|p| Self::touches(p)) {
+            return None;
+        }
+        let Some(es) = state.data.as_ref() else {
+            return Some(Err("the cluster has not answered yet".into()));
+        };
+        let changes = actions::settings_left_changed(es, procedures);
+        Some(actions::plan_revert_settings(es, config.of::<Self>(), &changes))
     }
 }
 

@@ -79,6 +79,7 @@ impl Registered for Hosts {
     }
 
     opsdeck_core::no_commands_or_jobs!();
+    opsdeck_core::no_leftovers!();
 }
 
 impl RegisteredSource for Hosts {
@@ -129,4 +130,5 @@ impl Registered for Logs {
             None => tracing::warn!("log tail requested but no SSH/local transport is configured"),
         }
     }
+    opsdeck_core::no_leftovers!();
 }

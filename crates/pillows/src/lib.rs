@@ -70,6 +70,7 @@ impl Registered for Pillows {
     }
 
     opsdeck_core::no_commands_or_jobs!();
+    opsdeck_core::no_leftovers!();
 }
 
 impl RegisteredSource for Pillows {

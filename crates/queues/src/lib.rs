@@ -66,6 +66,7 @@ impl Registered for Queues {
     }
 
     opsdeck_core::no_commands_or_jobs!();
+    opsdeck_core::no_leftovers!();
 }
 
 impl RegisteredSource for Queues {

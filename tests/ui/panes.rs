@@ -208,7 +208,7 @@ fn the_tab_bar_abbreviates_rather_than_drops_tabs() {
                 bar.contains("1 overview"),
                 "the active tab keeps its name longest: {bar}"
             );
-            assert!(bar.contains("7 aud"), "{bar}");
+            assert!(bar.contains("8 aud"), "{bar}");
         }
     }
 }

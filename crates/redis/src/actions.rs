@@ -78,10 +78,21 @@ impl Plan {
     }
 }
 
+/// What a plan acts on: the server (its `run_id`) and each key's type and length.
 fn identity(run_id: &str, keys: &[&PlannedKey]) -> String {
     let mut s = format!("run_id={run_id}");
     for k in keys {
         s.push_str(&format!("; {}={}:{}", k.key, k.key_type, k.len));
+    }
+    s
+}
+
+/// The same without lengths, for an action on a queue that moves while it is confirmed (a move
+/// renames whatever the list holds: its recheck is the server and the types).
+fn identity_of_types(run_id: &str, keys: &[&PlannedKey]) -> String {
+    let mut s = format!("run_id={run_id}");
+    for k in keys {
+        s.push_str(&format!("; {}={}", k.key, k.key_type));
     }
     s
 }
@@ -254,7 +265,7 @@ pub fn plan_move_to_backup(inst: &InstanceState, queue_id: &str, now_unix: i64) 
                  and the queue holds 0 (or only new arrivals)"
             .into(),
         timeout: Duration::from_secs(30),
-        identity: identity(&info.run_id, &planned),
+        identity: identity_of_types(&info.run_id, &planned),
         run_id: info.run_id.clone(),
         op: Op::MoveToBackup { moves },
     })
@@ -534,13 +545,14 @@ async fn run(
             let mut answers = conn.pipeline(&verify).await?.into_iter();
             let mut words = Vec::new();
             let mut ok = true;
+            // What moved is what the lists held at the RENAME (the queue kept moving since the plan).
+            let total: u64 = counted.iter().sum();
             for ((k, b), n) in done.iter().zip(counted) {
                 let left = parse::count(&answers.next().expect("one answer per command")?)?;
                 let held = parse::count(&answers.next().expect("one answer per command")?)?;
                 ok &= held == n;
                 words.push(format!("{} → {b}: {held} of {n} items, {} now {left}", k.key, k.key));
             }
-            let total: u64 = done.iter().map(|(k, _)| k.len).sum();
             Ok(if ok {
                 Outcome::succeeded(format!("moved {total} items: {}", words.join("; ")))
             } else {
@@ -668,5 +680,60 @@ mod tests {
             backup_key(&k, 0, false),
             Key::from("celery:opsdeck-backup:19700101T000000Z")
         );
+    }
+}
+
+/// A plan as the console runs it: on the instance it was made for, with the clients the console
+/// holds (the instance's login), its progress in the action's status and its stop as the action's.
+#[derive(Debug, Clone)]
+pub struct RedisOperation {
+    pub instance: String,
+    pub plan: Plan,
+}
+
+impl Plan {
+    /// The console's plan: shown verbatim in the confirm dialog, written to the audit log, bound to
+    /// the identity (`run_id`, each key's type and length) this plan saw.
+    pub fn into_action(self, instance: &str) -> opsdeck_core::action::ActionPlan {
+        opsdeck_core::action::ActionPlan {
+            action: self.action.into(),
+            title: self.title.clone(),
+            target: self.target.clone(),
+            description: self.description.clone(),
+            call: self.call.clone(),
+            risk: self.risk,
+            verify: self.verify.clone(),
+            timeout: self.timeout,
+            identity: self.identity.clone(),
+            op: std::sync::Arc::new(RedisOperation {
+                instance: instance.into(),
+                plan: self,
+            }),
+        }
+    }
+}
+
+impl opsdeck_core::action::Operation for RedisOperation {
+    fn run<'a>(&'a self, ctx: &'a opsdeck_core::action::ActionCtx) -> futures::future::BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Some(backend) = ctx.backends.of::<crate::Redis>() else {
+                return Outcome::failed("Redis is not configured in this opsdeck");
+            };
+            let settings = match backend.settings(&self.instance) {
+                Ok(s) => s,
+                Err(e) => return Outcome::failed(format!("not run: {e}")),
+            };
+            let stop = AtomicBool::new(false);
+            let mut progress = |message: String| ctx.report(message, None);
+            let run = execute(&self.plan, settings, &mut progress, &stop);
+            tokio::pin!(run);
+            // A stop asked for in the console ends a re-queue between its round trips.
+            loop {
+                tokio::select! {
+                    outcome = &mut run => return outcome,
+                    _ = ctx.cancel.cancelled(), if !stop.load(Ordering::SeqCst) => stop.store(true, Ordering::SeqCst),
+                }
+            }
+        })
     }
 }

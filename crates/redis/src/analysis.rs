@@ -4,8 +4,10 @@
 //! and each queue's trend and time to drain. Pure functions of the model: no I/O, no clock.
 
 use crate::config::{InstanceConfig, RedisConfig};
-use crate::model::{Counters, CpuSource, InstanceState, QueueKind, QueueState, Role, Sample};
+use crate::model::{Counters, CpuSource, InstanceState, QueueKind, QueueState, Role};
 use opsdeck_core::alert::Severity;
+pub use opsdeck_core::backlog::{Drain, Trend, sparkline, trend};
+use opsdeck_core::text::human_bytes;
 use opsdeck_core::time::short_duration;
 use serde::Serialize;
 use std::time::Duration;
@@ -165,7 +167,7 @@ pub fn instance_verdicts(inst: &InstanceState, icfg: &InstanceConfig, cfg: &Redi
             let text = format!(
                 "memory {:.0} % of maxmemory {} ({})",
                 used * 100.0,
-                bytes(mem.maxmemory),
+                human_bytes(mem.maxmemory),
                 mem.policy
             );
             if used >= cfg.memory_crit {
@@ -326,133 +328,13 @@ pub fn queue_verdicts(q: &QueueState, cfg: &RedisConfig) -> Vec<Verdict> {
     out
 }
 
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-// Trend and time to drain, the way the SQS pane reads its backlogs (src/analysis/queues.rs on
-// main: the same rules, on this pane's samples; phase B shares one implementation).
-
-/// Samples of the recent past used for the trend line (older ones describe a different regime).
-const TREND_WINDOW_SECS: f64 = 600.0;
-/// The window of the rate called "now": its sign is the sign of the change over it.
-const NOW_WINDOW_SECS: f64 = 30.0;
-/// Below this many items per second, a queue counts as steady.
-const STEADY: f64 = 0.01;
-
-/// Where a queue is heading.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Drain {
-    Empty,
-    /// Shrinking: time until empty at the current rate.
-    In(Duration),
-    Steady,
-    Growing,
-    /// Fewer than two samples.
-    Unknown,
-}
-
-impl Drain {
-    pub fn text(self) -> String {
-        match self {
-            Drain::Empty => "empty".into(),
-            Drain::In(d) => short_duration(d),
-            Drain::Steady => "steady".into(),
-            Drain::Growing => "growing".into(),
-            Drain::Unknown => "–".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Trend {
-    /// Net items per second now (positive: growing): the change over the last 30 s of samples (the
-    /// last two when polls are further apart), so it never contradicts the counts.
-    pub net_rate: Option<f64>,
-    /// Least squares over the last ten minutes.
-    pub trend_rate: Option<f64>,
-    pub drain: Drain,
-}
-
-fn now_rate<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Option<f64> {
-    let mut newest_first = samples.rev();
-    let last = newest_first.next()?;
-    let mut reference = newest_first.next()?;
-    for s in newest_first {
-        if s.at < last.at - NOW_WINDOW_SECS {
-            break;
-        }
-        reference = s;
-    }
-    let dt = last.at - reference.at;
-    (dt > 0.0).then(|| (last.len as f64 - reference.len as f64) / dt)
-}
-
-fn trend_line<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Option<f64> {
-    let last = samples.clone().next_back()?;
-    let since = last.at - TREND_WINDOW_SECS;
-    let (mut n, mut sx, mut sy, mut sxx, mut sxy) = (0.0f64, 0.0, 0.0, 0.0, 0.0);
-    for s in samples.rev().take_while(|s| s.at >= since) {
-        let x = s.at - last.at;
-        let y = s.len as f64;
-        n += 1.0;
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        sxy += x * y;
-    }
-    let denom = n * sxx - sx * sx;
-    (n >= 2.0 && denom.abs() > f64::EPSILON).then(|| (n * sxy - sx * sy) / denom)
-}
-
-/// Net rate now, trend line and time to drain from a queue's samples (oldest first): "growing"
-/// only while the counts grow, an ETA only while they shrink, never sooner than either the rate
-/// now or the trend line (when that shrinks too) would have it.
-pub fn trend<'a>(samples: impl DoubleEndedIterator<Item = &'a Sample> + Clone) -> Trend {
-    let Some(last) = samples.clone().next_back() else {
-        return Trend {
-            net_rate: None,
-            trend_rate: None,
-            drain: Drain::Unknown,
-        };
-    };
-    let rate = now_rate(samples.clone());
-    let trend_rate = trend_line(samples);
-    let drain = match rate {
-        _ if last.len == 0 => Drain::Empty,
-        None => Drain::Unknown,
-        Some(r) if r > STEADY => Drain::Growing,
-        Some(r) if r < -STEADY => {
-            let slowest = trend_rate.filter(|t| *t < -STEADY).map_or(r, |t| t.max(r));
-            Drain::In(Duration::from_secs_f64((last.len as f64 / -slowest).min(1e9)))
-        }
-        Some(_) => Drain::Steady,
-    };
-    Trend {
-        net_rate: rate,
-        trend_rate,
-        drain,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::End;
     use crate::model::{
-        CpuTimes, InstancePoll, Key, ListReading, Persistence, QueueReading, RedisError, ServerInfo, SlowEntry, Stats,
+        CpuTimes, InstancePoll, Key, ListReading, Persistence, QueueReading, RedisError, Sample, ServerInfo, SlowEntry,
+        Stats,
     };
 
     fn cfg() -> (InstanceConfig, RedisConfig) {

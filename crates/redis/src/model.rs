@@ -469,6 +469,15 @@ pub struct Sample {
     pub len: u64,
 }
 
+impl opsdeck_core::backlog::Backlog for Sample {
+    fn at(&self) -> f64 {
+        self.at
+    }
+    fn backlog(&self) -> u64 {
+        self.len
+    }
+}
+
 /// Most samples kept per queue (at a 1 s refresh, ten minutes and more).
 pub const HISTORY: usize = 720;
 
@@ -581,6 +590,47 @@ impl InstanceState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RedisState {
     pub instances: Vec<InstanceState>,
+}
+
+/// One instance's part of a poll.
+#[derive(Debug, Clone)]
+pub struct InstanceResult {
+    pub name: String,
+    /// As configured (`rediss://cache-1:6380`), never with a password.
+    pub address: String,
+    pub result: Result<InstancePoll, RedisError>,
+}
+
+/// One poll of every instance, in config order.
+pub type RedisPoll = Vec<InstanceResult>;
+
+impl RedisState {
+    pub fn instance(&self, name: &str) -> Option<&InstanceState> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+}
+
+impl opsdeck_core::feed::FeedData for RedisState {
+    type Poll = RedisPoll;
+
+    /// Each instance keeps its last good data beside its own error; instances no longer polled
+    /// (taken out of the config) are dropped.
+    fn absorb(current: &mut Option<Self>, poll: RedisPoll, _at: std::time::SystemTime) {
+        let old = current.take().unwrap_or_default();
+        let mut old: BTreeMap<String, InstanceState> = old.instances.into_iter().map(|i| (i.name.clone(), i)).collect();
+        let instances = poll
+            .into_iter()
+            .map(|r| {
+                let mut inst = old
+                    .remove(&r.name)
+                    .unwrap_or_else(|| InstanceState::new(&r.name, &r.address));
+                inst.address = r.address;
+                inst.apply(r.result);
+                inst
+            })
+            .collect();
+        *current = Some(RedisState { instances });
+    }
 }
 
 #[cfg(test)]

@@ -434,7 +434,7 @@ mod tests {
         assert!(
             text.contains(&(
                 Severity::Critical,
-                "memory 97 % of maxmemory 100.0 MiB (noeviction): writes fail with OOM once full"
+                "memory 97 % of maxmemory 100 MiB (noeviction): writes fail with OOM once full"
             )),
             "{text:#?}"
         );

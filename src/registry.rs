@@ -408,6 +408,7 @@ panes! {
         Elasticsearch(elasticsearch) in elasticsearch: opsdeck_elasticsearch::Elasticsearch,
         Queues(queues) in aws: opsdeck_queues::Queues,
         Hosts(hosts) in ssh: opsdeck_hosts::Hosts,
+        Redis(redis) in redis: opsdeck_redis::Redis,
     }
     served {
         Logs(logs) by opsdeck_hosts::Hosts: opsdeck_hosts::Logs,

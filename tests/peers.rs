@@ -29,4 +29,5 @@ mod peers {
     mod os_bounce;
     mod os_read;
     mod postgres_tls;
+    mod redis;
 }

@@ -186,7 +186,7 @@ fn check(app: &mut App, o: &Offered) {
 fn every_offered_action_shows_its_whole_plan_and_controls_at_every_size() {
     let d = demo();
     let mut catalog = Catalog::default();
-    for fleet in [&d.fleet, &d.changed_es] {
+    for fleet in [&d.fleet, &d.changed] {
         catalog.of(&demo_app_on(fleet, "default", 200, 50));
     }
     // Every pane action is either a view's own key or offered with a plan somewhere.

@@ -19,9 +19,10 @@ pub struct Demo {
     pub fleet: Fleet,
     pub config: Config,
     pub now: SystemTime,
-    /// The same fleet after two real actions on the demo cluster: allocation disabled and a node
-    /// drained (the actions that need such a cluster are offered there).
-    pub changed_es: Fleet,
+    /// The same fleet after real actions on the demo: allocation disabled and a node drained on
+    /// the cluster, Redis's stuck queue moved to a backup (the actions that need such a state, a
+    /// backup to re-queue, are offered there).
+    pub changed: Fleet,
 }
 
 /// The demo's state, made once for all tests of this binary.
@@ -69,6 +70,14 @@ fn missing(f: &Fleet) -> Vec<&'static str> {
         (
             "the cluster's unassigned replica",
             f.elasticsearch.data.as_ref().is_some_and(|s| !s.unassigned.is_empty()),
+        ),
+        (
+            "Redis's celery queue and CPU rate (two polls)",
+            f.redis.data.as_ref().is_some_and(|s| {
+                s.instances
+                    .iter()
+                    .any(|i| i.rates().is_some() && i.queues.iter().any(|q| q.reading.name == "celery"))
+            }),
         ),
     ];
     shown.into_iter().filter(|(_, ok)| !ok).map(|(what, _)| what).collect()
@@ -123,9 +132,21 @@ async fn observe() -> Demo {
         audit: AuditLog::new(sandbox.path().join("audit.jsonl"), Identity::current()),
         cancel: CancellationToken::new(),
     };
+    let redis = fleet.redis.data.as_ref().expect("polled");
+    let broker = &redis.instances[0];
+    let celery = broker
+        .queues
+        .iter()
+        .find(|q| q.reading.name == "celery")
+        .expect("the stuck queue")
+        .reading
+        .id();
+    let move_celery = opsdeck_redis::actions::plan_move_to_backup(broker, &celery, 1_795_000_000)
+        .map(|p| p.into_action(&broker.name));
     for plan in [
         opsdeck_elasticsearch::actions::plan_set_enable(es, cfg, "none"),
         opsdeck_elasticsearch::actions::plan_drain_node(es, cfg, &idle),
+        move_celery,
     ] {
         let plan = plan.expect("the demo cluster offers it");
         let outcome = opsdeck_core::action::run_operation(plan.op, &actions).await;
@@ -149,13 +170,13 @@ async fn observe() -> Demo {
         .lock()
         .stop_node(&leaving, None);
     poll_all(&mut app, &mut pollers).await;
-    let changed_es = app.fleet.clone();
+    let changed = app.fleet.clone();
     drop(demo);
     Demo {
         fleet,
         config: app.env.config.as_ref().clone(),
         now,
-        changed_es,
+        changed,
     }
 }
 

@@ -175,6 +175,7 @@ fn vital_columns_are_on_screen_at_100_by_30() {
         ("3", &["heap", "shards", "status", "disk%"][..]),
         ("4", &["DRAIN", "NET/s", "VISIBLE", "OLDEST"][..]),
         ("5", &["JUNK", "PROGRAMS", "FULLEST DISK", "STATE"][..]),
+        ("6", &["CPU cores", "MEMORY", "QUEUED", "VERDICT"][..]),
     ] {
         press(&mut app, tab);
         let s = screen(&app);
@@ -208,7 +209,7 @@ fn the_tab_bar_abbreviates_rather_than_drops_tabs() {
                 bar.contains("1 overview"),
                 "the active tab keeps its name longest: {bar}"
             );
-            assert!(bar.contains("7 aud"), "{bar}");
+            assert!(bar.contains("8 aud"), "{bar}");
         }
     }
 }
@@ -302,4 +303,42 @@ fn draining_a_node_name_that_is_another_node_now_is_refused() {
     node.id = "a-new-node-id".into();
     let toast = refused(&mut app, None);
     assert!(toast.contains("now id a-new-node-id"), "{toast}");
+}
+
+#[test]
+fn the_redis_pane_shows_the_saturated_broker_and_acts_on_the_queue_selected() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "6");
+    let s = screen(&app);
+    assert!(
+        s.contains("broker") && s.contains("0.96"),
+        "the main thread near one core:\n{s}"
+    );
+    assert!(footer(&s).contains("B bgsave"), "{s}");
+    press(&mut app, "B");
+    assert!(screen(&app).contains("BGSAVE"), "{}", screen(&app));
+    press(&mut app, "esc");
+    // The queues: the stuck celery queue sorts first; moving it shows each RENAME it will send.
+    press(&mut app, "t");
+    let s = screen(&app);
+    assert!(s.contains("celery") && s.contains("growing"), "{s}");
+    find(&mut app, "mailers");
+    press(&mut app, "M");
+    let dialog = screen(&app);
+    assert!(
+        dialog.contains("Move mailers"),
+        "the selected queue, not the first:\n{dialog}"
+    );
+    assert!(
+        dialog.contains("RENAME resque:queue:mailers resque:queue:mailers:opsdeck-backup:"),
+        "{dialog}"
+    );
+    press(&mut app, "esc");
+    // Clearing deletes: the queue's name must be typed, a wrong name runs nothing.
+    press(&mut app, "D");
+    assert!(screen(&app).contains("to confirm: ["), "{}", screen(&app));
+    refused(&mut app, Some("celery"));
+    // Re-queue is only for a backup: not offered on a queue, so not in the footer.
+    press(&mut app, "esc");
+    assert!(!footer(&screen(&app)).contains("requeue"), "{}", screen(&app));
 }

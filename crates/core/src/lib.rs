@@ -5,6 +5,7 @@
 pub mod action;
 pub mod alert;
 pub mod audit;
+pub mod backlog;
 pub mod config;
 pub mod demo;
 pub mod effect;

@@ -72,6 +72,16 @@ impl Cell {
             tone: Tone::Normal,
         }
     }
+    /// A verdict's mark (✖ ▲ ✓) in its colour, sorting by `score` (worst first when descending).
+    pub fn severity(sev: crate::alert::Severity, score: f64) -> Self {
+        let mark = match sev {
+            crate::alert::Severity::Critical => "✖",
+            crate::alert::Severity::Warning => "▲",
+            crate::alert::Severity::Ok => "✓",
+        };
+        Self::num(mark, score).tone(Tone::from(sev))
+    }
+
     pub fn tone(mut self, tone: Tone) -> Self {
         self.tone = tone;
         self

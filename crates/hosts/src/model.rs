@@ -316,25 +316,11 @@ impl FeedData for HostsState {
     }
 }
 
+pub use opsdeck_core::text::human_bytes;
+
 /// "1.2 GiB" from KiB.
 pub fn human_kib(kib: u64) -> String {
     human_bytes(kib.saturating_mul(1024))
-}
-
-/// "1.2 GiB", "340 MiB", "12 KiB", "900 B".
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || v >= 100.0 {
-        format!("{v:.0} {}", UNITS[unit])
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }
 
 /// Keys the console gives the rows of one host's view, by kind (`FS`, `JUNK`, `PROG`, `DU`) and

@@ -74,8 +74,11 @@ pub struct Sample {
     pub in_flight: u64,
 }
 
-impl Sample {
-    pub fn backlog(&self) -> u64 {
+impl opsdeck_core::backlog::Backlog for Sample {
+    fn at(&self) -> f64 {
+        self.at
+    }
+    fn backlog(&self) -> u64 {
         self.visible + self.in_flight
     }
 }

@@ -7,6 +7,7 @@ use crate::analysis::{attention, capacity_verdict, queue_verdict, sparkline, tab
 use crate::model::{Capacity, QueueInfo, QueueState, QueuesState, TableInfo};
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::alert::Severity;
+use opsdeck_core::backlog::{drain_cell, rate_cell};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
 use opsdeck_core::view::{
@@ -91,15 +92,6 @@ fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a QueuesState> {
     ctx.fleet.of::<Queues>().data.as_ref()
 }
 
-fn sev_cell(sev: Severity, score: f64) -> Cell {
-    let sym = match sev {
-        Severity::Critical => "✖",
-        Severity::Warning => "▲",
-        Severity::Ok => "✓",
-    };
-    Cell::num(sym, score).tone(Tone::from(sev))
-}
-
 fn count(n: u64) -> Cell {
     Cell::num(n.to_string(), n as f64)
 }
@@ -148,7 +140,7 @@ impl QueuesView {
             return Row {
                 key: i.url.clone(),
                 cells: vec![
-                    sev_cell(Severity::Warning, attention(q, cfg)),
+                    Cell::severity(Severity::Warning, attention(q, cfg)),
                     Cell::text(&i.name),
                     Cell::text(format!("error: {e}")).tone(Tone::Warn),
                     Cell::num("", 0.0),
@@ -191,21 +183,10 @@ impl QueuesView {
             (None, true) => Cell::text("–").tone(Tone::Muted),
         };
         let t = trend(q.history.iter());
-        let rate = match t.net_rate {
-            // "-0.0" reads like a drain that is not there.
-            Some(r) if r.abs() < 0.05 => Cell::num("0.0", r),
-            Some(r) => Cell::num(format!("{r:+.1}"), r),
-            None => Cell::num("–", 0.0).tone(Tone::Muted),
-        };
-        let drain_tone = match t.drain {
-            crate::analysis::Drain::Growing => Tone::Warn,
-            crate::analysis::Drain::Empty => Tone::Ok,
-            _ => Tone::Normal,
-        };
         Row {
             key: i.url.clone(),
             cells: vec![
-                sev_cell(sev, attention(q, cfg)),
+                Cell::severity(sev, attention(q, cfg)),
                 Cell::text(&i.name),
                 count(i.visible),
                 count(i.in_flight),
@@ -213,8 +194,8 @@ impl QueuesView {
                 age,
                 dlq,
                 Cell::text(sparkline(&q.history, SPARK)),
-                rate,
-                Cell::text(t.drain.text()).tone(drain_tone),
+                rate_cell(&t),
+                drain_cell(&t),
             ],
         }
     }
@@ -231,7 +212,7 @@ impl QueuesView {
             return Row {
                 key: t.name.clone(),
                 cells: vec![
-                    sev_cell(sev, score),
+                    Cell::severity(sev, score),
                     Cell::text(&t.name),
                     Cell::text(format!("error: {e}")).tone(Tone::Warn),
                     Cell::text(""),
@@ -263,7 +244,7 @@ impl QueuesView {
         Row {
             key: t.name.clone(),
             cells: vec![
-                sev_cell(sev, score),
+                Cell::severity(sev, score),
                 Cell::text(&t.name),
                 Cell::text(&t.status).tone(status_tone),
                 Cell::text(if t.on_demand() { "on-demand" } else { "provisioned" }),

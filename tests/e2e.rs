@@ -110,7 +110,7 @@ fn demo_starts_navigates_and_quits_cleanly() {
     for pane in ["pillows", "elasticsearch", "queues", "hosts", "redis", "logs", "audit"] {
         assert!(s.contains(pane), "tab {pane} missing:\n{s}");
     }
-    t.keys(&["8"]);
+    t.keys(&["0"]);
     t.wait_for("audit log:");
     t.keys(&["?"]);
     t.wait_for("this help");
@@ -285,7 +285,7 @@ fn narrow_tables_count_hidden_columns_and_scroll_them_into_view() {
     let t = Tmux::start_sized("demo", 80, 24);
     t.wait_for("1 overview");
     assert!(
-        t.screen().lines().next().unwrap_or_default().contains("8 aud"),
+        t.screen().lines().next().unwrap_or_default().contains("0 aud"),
         "{}",
         t.screen()
     );
@@ -321,7 +321,7 @@ fn the_demos_audit_log_is_where_paths_says_and_outlives_the_demo() {
     assert!(log.starts_with(&t.home.path().display().to_string()), "{log}");
 
     t.wait_for("1 overview");
-    t.keys(&["8"]);
+    t.keys(&["0"]);
     t.wait_for(&format!("audit log: {log}"));
     // A custom action on a host leaves an audit line (Cancel has the focus: Tab to Run).
     t.keys(&["5"]);
@@ -332,7 +332,7 @@ fn the_demos_audit_log_is_where_paths_says_and_outlives_the_demo() {
     t.wait_for("▶ Run ◀");
     t.keys(&["Enter"]);
     // The outcome's toast lasts seconds, too short to count on under load: the audit tab keeps it.
-    t.keys(&["8"]);
+    t.keys(&["0"]);
     t.wait_until("the uptime outcome in the audit tab", |s| {
         s.lines()
             .any(|l| l.contains("outcome") && l.contains("custom.uptime") && l.contains("succeeded"))

@@ -49,11 +49,17 @@ enum TabLabel {
     Number,
 }
 
-fn tab_label(i: usize, tab: Tab, how: TabLabel) -> String {
-    match how {
-        TabLabel::Full => format!(" {} {} ", i + 1, tab.name()),
-        TabLabel::Short => format!(" {} {} ", i + 1, &tab.name()[..3.min(tab.name().len())]),
-        TabLabel::Number => format!(" {} ", i + 1),
+/// A tab's label: the key the keymap binds to it (`tab_<name>`), so a label never promises a key
+/// that goes elsewhere, then its name; a tab without a key keeps (part of) its name.
+fn tab_label(key: Option<&str>, tab: Tab, how: TabLabel) -> String {
+    let name = tab.name();
+    let short = &name[..3.min(name.len())];
+    match (how, key) {
+        (TabLabel::Full, Some(k)) => format!(" {k} {name} "),
+        (TabLabel::Full, None) => format!(" {name} "),
+        (TabLabel::Short, Some(k)) => format!(" {k} {short} "),
+        (TabLabel::Short | TabLabel::Number, None) => format!(" {short} "),
+        (TabLabel::Number, Some(k)) => format!(" {k} "),
     }
 }
 
@@ -64,13 +70,14 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.env.theme;
     let tabs_line = |others: TabLabel, active: TabLabel| -> Line<'static> {
         let mut spans = Vec::new();
-        for (i, tab) in Tab::ALL.iter().enumerate() {
+        for tab in Tab::ALL.iter() {
             let (style, how) = if *tab == app.tab {
                 (theme.style(Slot::TabActive), active)
             } else {
                 (theme.style(Slot::Tab), others)
             };
-            spans.push(Span::styled(tab_label(i, *tab, how), style));
+            let key = app.env.keymap.key_for(&["global"], &format!("tab_{}", tab.name()));
+            spans.push(Span::styled(tab_label(key, *tab, how), style));
             if let Some((marker, slot)) = tab.pane().and_then(|p| source_marker(app, p)) {
                 spans.push(Span::styled(marker, theme.style(slot)));
             }

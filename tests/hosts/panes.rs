@@ -277,7 +277,7 @@ fn opening_logs_again_keeps_tails_both_views_show() {
 fn the_logs_pane_stops_the_selected_tail() {
     let mut app = app(CONFIG);
     started(&mut app, "es-data-1", "/var/log/es/es.log", 100);
-    key(&mut app, "7");
+    key(&mut app, "9");
     key(&mut app, "down");
     let stop = key(&mut app, "x");
     assert_eq!(stops(&stop), [LogSource::file("es-data-1", "/var/log/es/es.log").id()]);
@@ -292,7 +292,7 @@ fn the_logs_pane_stops_the_selected_tail() {
 #[test]
 fn the_logs_status_bar_hints_what_works_in_the_view() {
     let mut app = app(CONFIG);
-    key(&mut app, "7");
+    key(&mut app, "9");
     let bar = |app: &App| screen(app, 200, 20).lines().last().unwrap_or_default().to_string();
     let list = bar(&app);
     assert!(list.contains("stop tail"), "{list}");
@@ -327,7 +327,7 @@ fn started(app: &mut App, host: &str, path: &str, capacity: usize) {
 #[test]
 fn logs_pane_tails_merges_searches_pauses_saves_and_stops_on_leave() {
     let mut app = app(CONFIG);
-    key(&mut app, "7");
+    key(&mut app, "9");
     let s = screen(&app, 120, 30);
     assert!(s.contains("every configured log, merged (2 files)"), "{s}");
     // Enter on "all": both files are tailed.
@@ -387,7 +387,7 @@ fn logs_pane_tails_merges_searches_pauses_saves_and_stops_on_leave() {
 #[test]
 fn a_hundred_thousand_buffered_lines_render_only_the_screen() {
     let mut app = app(CONFIG);
-    key(&mut app, "7");
+    key(&mut app, "9");
     key(&mut app, "down");
     key(&mut app, "enter");
     let id = LogSource::file("es-data-1", "/var/log/es/es.log").id();
@@ -469,7 +469,7 @@ fn stop_tail_in_a_tail_stops_the_tails_it_shows() {
     let es_log = LogSource::file("es-data-1", "/var/log/es/es.log").id();
     let gc_log = LogSource::file("es-data-1", "/var/log/es/gc.log").id();
     let mut app = app(CONFIG);
-    key(&mut app, "7");
+    key(&mut app, "9");
     key(&mut app, "enter"); // "(all)": both files merged
     assert_eq!(stops(&key(&mut app, "x")), [es_log.clone(), gc_log]);
     let s = screen(&app, 120, 30);
@@ -487,7 +487,7 @@ fn stop_tail_in_a_tail_stops_the_tails_it_shows() {
 fn wrapped_long_lines_are_shown_to_their_last_character() {
     let id = LogSource::file("es-data-1", "/var/log/es/es.log").id();
     let mut app = app(CONFIG);
-    key(&mut app, "7");
+    key(&mut app, "9");
     key(&mut app, "down");
     key(&mut app, "enter");
     started(&mut app, "es-data-1", "/var/log/es/es.log", 100);

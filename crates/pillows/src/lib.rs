@@ -11,7 +11,6 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod model;
-pub mod pg_conninfo;
 pub mod source;
 pub mod views;
 

@@ -9,12 +9,7 @@ use crate::source::PostgresSource;
 use serde::Serialize;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Risk {
-    Medium,
-    High,
-}
+pub use opsdeck_core::action::Risk;
 
 /// What the person must do to run it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -242,6 +237,65 @@ async fn verify(source: &dyn PostgresSource, plan: &ActionPlan, timeout: Duratio
 
 fn round_ms(d: Duration) -> Duration {
     Duration::from_millis(d.as_millis() as u64)
+}
+
+impl ActionPlan {
+    /// The console's plan: the dialog shows it verbatim, the audit log records it, and it runs
+    /// only while the session is the one planned (the pid, when it started, its query's start).
+    /// `verify_timeout` is the section's: the action's own deadline adds time to connect and signal.
+    pub fn into_action(self, verify_timeout: Duration) -> opsdeck_core::action::ActionPlan {
+        let pid = self.target.pid;
+        let mut description = self.details.clone();
+        description.extend(self.warnings.iter().map(|w| format!("⚠ {w}")));
+        opsdeck_core::action::ActionPlan {
+            action: match self.signal {
+                Signal::Cancel => "postgres.cancel_query".into(),
+                Signal::Terminate => "postgres.terminate_backend".into(),
+            },
+            title: self.title.clone(),
+            // What a terminate wants typed, and what single-flight keys on.
+            target: pid.to_string(),
+            description: description.join("\n"),
+            call: self.call.clone(),
+            risk: self.risk,
+            verify: self.verify.clone(),
+            timeout: verify_timeout + Duration::from_secs(30),
+            identity: format!(
+                "{} pid {pid}, session started {}, query started {}",
+                self.server,
+                self.target.backend_start,
+                self.target.query_start.as_deref().unwrap_or("never")
+            ),
+            op: std::sync::Arc::new(PostgresOperation(self)),
+        }
+    }
+}
+
+/// A signal plan as the console runs it, on the server's source the console holds.
+#[derive(Debug)]
+pub struct PostgresOperation(pub ActionPlan);
+
+impl opsdeck_core::action::Operation for PostgresOperation {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a opsdeck_core::action::ActionCtx,
+    ) -> futures::future::BoxFuture<'a, opsdeck_core::action::Outcome> {
+        use opsdeck_core::action::Outcome as Done;
+        Box::pin(async move {
+            let plan = &self.0;
+            let Some(backend) = ctx.backends.of::<crate::Postgres>() else {
+                return Done::failed("PostgreSQL is not configured in this opsdeck");
+            };
+            let Some(source) = backend.source(&plan.server) else {
+                return Done::failed(format!("{} is not in the [postgres] section", plan.server));
+            };
+            match execute(source.as_ref(), plan, backend.config.verify_timeout.get()).await {
+                Outcome::Succeeded(m) => Done::succeeded(m),
+                Outcome::Unverified(m) => Done::unverified(m),
+                Outcome::Failed(m) => Done::failed(m),
+            }
+        })
+    }
 }
 
 #[cfg(test)]

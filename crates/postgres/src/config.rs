@@ -1,26 +1,11 @@
 //! The `[postgres]` section: servers to watch, how to reach them (TLS like libpq's `sslmode`), and the
 //! thresholds of the verdicts. Secrets never sit in the file: a password comes from an env var or a file.
 
+pub use opsdeck_core::config::{ConfigDuration, ConfigIssue};
 use serde::Deserialize;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// A problem in the section, named by its key (`postgres.servers[0].sslrootcert`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigIssue {
-    pub path: String,
-    pub message: String,
-}
-
-impl ConfigIssue {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// How often the servers are polled: at most ten times a second, at least once a day.
 pub const POLL_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(100)..=Duration::from_secs(86_400);
@@ -352,58 +337,6 @@ fn validate_thresholds(t: &Thresholds, issues: &mut Vec<ConfigIssue>) {
             key("pillow_errors_warn"),
             "must be at least 1 and at most pillow_errors_crit",
         ));
-    }
-}
-
-/// A duration written `"30s"`, `"5m"`, `"1h 30m"` or as a number of seconds. (The same rules as the root
-/// package's `ConfigDuration`; phase B uses opsdeck-core's.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ConfigDuration(pub Duration);
-
-impl ConfigDuration {
-    pub const fn secs(s: u64) -> Self {
-        Self(Duration::from_secs(s))
-    }
-
-    pub fn get(self) -> Duration {
-        self.0
-    }
-
-    pub fn check(self, key: &str, range: &RangeInclusive<Duration>, issues: &mut Vec<ConfigIssue>) {
-        if !range.contains(&self.0) {
-            issues.push(ConfigIssue::new(
-                key,
-                format!(
-                    "{} is out of range: from {} to {}",
-                    humantime::format_duration(self.0),
-                    humantime::format_duration(*range.start()),
-                    humantime::format_duration(*range.end())
-                ),
-            ));
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for ConfigDuration {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Secs(u64),
-            Text(String),
-        }
-        let d = match Raw::deserialize(d)
-            .map_err(|_| serde::de::Error::custom("expected a duration like \"30s\", \"5m\" or a number of seconds"))?
-        {
-            Raw::Secs(s) => Duration::from_secs(s),
-            Raw::Text(t) => humantime::parse_duration(t.trim()).map_err(|e| {
-                serde::de::Error::custom(format!("bad duration {t:?}: {e} (try \"30s\", \"5m\", \"1h\")"))
-            })?,
-        };
-        if d > Duration::from_secs(365 * 86_400) {
-            return Err(serde::de::Error::custom("a duration longer than a year"));
-        }
-        Ok(Self(d))
     }
 }
 

@@ -414,3 +414,84 @@ mod tests {
         assert!(serde_json::to_value(&none).unwrap()["pillow_errors"].is_null());
     }
 }
+
+/// A part that failed in the last poll while an earlier one was read: the pane keeps showing the
+/// earlier value and says this.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StalePart {
+    pub part: &'static str,
+    pub error: ReadError,
+}
+
+/// What the pane keeps of one server: its parts as last read (a part that failed this time keeps
+/// the value read before it, if any) and which parts that is true of.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerState {
+    #[serde(flatten)]
+    pub poll: ServerPoll,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<StalePart>,
+}
+
+impl ServerState {
+    /// Takes in one poll of this server.
+    fn absorb(previous: Option<ServerState>, mut poll: ServerPoll) -> ServerState {
+        let mut stale = Vec::new();
+        if let Some(old) = previous.map(|s| s.poll) {
+            /// A failed part keeps its last good value; the failure is said beside it.
+            fn keep<T>(new: &mut Part<T>, old: Part<T>, part: &'static str, stale: &mut Vec<StalePart>) {
+                if let (Err(error), Ok(value)) = (&*new, old) {
+                    stale.push(StalePart {
+                        part,
+                        error: error.clone(),
+                    });
+                    *new = Ok(value);
+                }
+            }
+            keep(&mut poll.info, old.info, "info", &mut stale);
+            keep(&mut poll.connections, old.connections, "connections", &mut stale);
+            keep(&mut poll.sessions, old.sessions, "sessions", &mut stale);
+            keep(&mut poll.blocking, old.blocking, "blocking", &mut stale);
+            keep(&mut poll.replication, old.replication, "replication", &mut stale);
+            keep(&mut poll.databases, old.databases, "databases", &mut stale);
+            if let (Some(new), Some(old)) = (poll.pillow_errors.as_mut(), old.pillow_errors) {
+                keep(new, old, "pillow_errors", &mut stale);
+            }
+        }
+        ServerState { poll, stale }
+    }
+}
+
+/// What the pane knows of every server, in config order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PostgresState {
+    pub servers: Vec<ServerState>,
+}
+
+impl PostgresState {
+    pub fn server(&self, name: &str) -> Option<&ServerState> {
+        self.servers.iter().find(|s| s.poll.server == name)
+    }
+}
+
+/// One poll of every server, in config order.
+pub type PostgresPoll = Vec<ServerPoll>;
+
+impl opsdeck_core::feed::FeedData for PostgresState {
+    type Poll = PostgresPoll;
+
+    fn absorb(current: &mut Option<Self>, polls: PostgresPoll, _at: std::time::SystemTime) {
+        let mut old: Vec<ServerState> = current.take().map(|s| s.servers).unwrap_or_default();
+        let servers = polls
+            .into_iter()
+            .map(|poll| {
+                let previous = old
+                    .iter()
+                    .position(|s| s.poll.server == poll.server)
+                    .map(|i| old.swap_remove(i));
+                ServerState::absorb(previous, poll)
+            })
+            .collect();
+        *current = Some(PostgresState { servers });
+    }
+}

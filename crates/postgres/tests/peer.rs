@@ -9,7 +9,7 @@ use opsdeck_postgres::config::{ConfigDuration, PostgresConfig, ServerConfig, Ssl
 use opsdeck_postgres::model::{ErrorKind, ServerPoll, Session, Signal};
 use opsdeck_postgres::source::PostgresSource;
 use opsdeck_postgres::source::pg::PgSource;
-use opsdeck_postgres::source::tls::{MakeRustls, client_config};
+use opsdeck_postgres::source::tls::connector;
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -137,7 +137,7 @@ async fn client_as(peer: &Peer, user: &str, password: &str, database: &str, app:
     let mut s = server(peer, Role::Admin, database);
     s.user = user.into();
     let (host, port) = s.host_port().unwrap();
-    let tls = client_config(&s).unwrap().unwrap();
+    let tls = connector(&s).unwrap().unwrap();
     let mut config = tokio_postgres::Config::new();
     config
         .host(&host)
@@ -148,7 +148,7 @@ async fn client_as(peer: &Peer, user: &str, password: &str, database: &str, app:
         .application_name(app)
         .connect_timeout(Duration::from_secs(5))
         .ssl_mode(tokio_postgres::config::SslMode::Require);
-    let (client, connection) = config.connect(MakeRustls(tls)).await.expect("connect");
+    let (client, connection) = config.connect(tls).await.expect("connect");
     tokio::spawn(connection);
     client
 }

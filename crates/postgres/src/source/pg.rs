@@ -2,7 +2,7 @@
 //! `statement_timeout` and a client-side timeout on every call; one poll = one connection (two with pillow
 //! errors, which live in HQ's database) carrying independent reads pipelined at once.
 
-use super::tls::{MakeRustls, client_config};
+use super::tls::{MakeRustls, connector};
 use super::{PostgresSource, SourceError, parse, sql};
 use crate::config::{PostgresConfig, ServerConfig};
 use crate::model::{ErrorKind, Identity, ReadError, ServerPoll, Session, Signal, SignalAnswer};
@@ -11,7 +11,6 @@ use futures::future::BoxFuture;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_postgres::{AsyncMessage, Client};
-use tokio_rustls::rustls::ClientConfig;
 
 /// At most this many server notices are kept per connection (what a declined signal reports).
 const MAX_NOTICES: usize = 16;
@@ -25,7 +24,7 @@ pub struct PgSource {
     password: Option<String>,
     database: String,
     pillow_errors_database: Option<String>,
-    tls: Option<Arc<ClientConfig>>,
+    tls: Option<MakeRustls>,
     timeout: Duration,
     max_rows: u32,
     query_chars: u32,
@@ -60,7 +59,7 @@ impl PgSource {
             password: server.password()?,
             database: server.database.clone(),
             pillow_errors_database: server.pillow_errors_database.clone(),
-            tls: client_config(server)?,
+            tls: connector(server)?,
             timeout: config.timeout.get(),
             max_rows: config.max_rows,
             query_chars: config.query_chars,
@@ -103,7 +102,7 @@ impl PgSource {
             Some(tls) => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Require);
                 let (client, connection) =
-                    bounded(&what, self.timeout, config.connect(MakeRustls(tls.clone()))).await?;
+                    bounded(&what, self.timeout, config.connect(tls.clone())).await?;
                 drive(connection, notices.clone());
                 client
             }

@@ -19,7 +19,7 @@ pub async fn collect(config: &Config) -> Fleet {
 /// [`collect`] with the demo's stand-ins for real peers.
 pub async fn collect_with(config: &Config, stand_ins: &StandIns) -> Fleet {
     let mut fleet = Fleet::default();
-    for kind in crate::sources::enabled_sources(config) {
+    for kind in crate::config::enabled_sources(config) {
         fleet.enable(kind);
     }
     let (backends, errors) = Backends::connect_with(config, stand_ins).await;
@@ -60,7 +60,7 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
 /// Problems for `check`: a source that could not be polled is critical; then every alert.
 pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
-    for &kind in crate::registry::SOURCES {
+    for &kind in crate::model::fleet::SOURCES {
         if let Some(feed) = fleet.feed(kind)
             && feed.status == FeedStatus::Error
         {
@@ -85,7 +85,7 @@ pub fn check_report(fleet: &Fleet, config: &Config) -> (Vec<String>, i32) {
         .map(|a| format!("{} {} {}: {}", a.severity.label(), a.source, a.subject, a.message))
         .collect();
     if lines.is_empty() {
-        let polled = crate::sources::enabled_sources(config).len();
+        let polled = crate::config::enabled_sources(config).len();
         lines.push(format!("OK: {polled} source(s) polled, no problems"));
     }
     (lines, worst.exit_code())

@@ -3,7 +3,7 @@
 
 use super::common::*;
 use opsdeck::app::{App, Env, Event, action_catalog};
-use opsdeck::ui::keymap::Keymap;
+use opsdeck::keymap::Keymap;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::theme::Theme;
 use opsdeck_elasticsearch::model::EsState;

@@ -25,19 +25,10 @@ pub fn failed(pane: PaneId, error: String) -> Option<SourceUpdate> {
 /// the source's error ([`INTERNAL_ERROR`]). An error's text (often the far side's own words) is
 /// made safe to show.
 pub async fn poll_once(poller: &mut dyn PanePoller) -> SourceUpdate {
-    poll_supervised(poller, false).await
-}
-
-/// [`poll_once`]; on a poller's `first` poll a debug build may inject a panic (tests of supervision).
-async fn poll_supervised(poller: &mut dyn PanePoller, first: bool) -> SourceUpdate {
     let limit = poller.timeout();
     let kind = poller.pane();
-    let poll = async {
-        if first {
-            supervise::debug_inject_panic("poller");
-        }
-        tokio::time::timeout(limit, poller.poll()).await
-    };
+    // `poll()` itself is called inside the supervised task: a poller may panic before its future.
+    let poll = async { tokio::time::timeout(limit, poller.poll()).await };
     let update = match supervise::catch(kind.name(), poll).await {
         Ok(Ok(update)) => update,
         Ok(Err(_)) => poller.failed(format!("no answer within {}", humantime::format_duration(limit))),
@@ -53,17 +44,17 @@ pub fn spawn_pollers(
     refresh: std::sync::Arc<tokio::sync::Notify>,
     cancel: CancellationToken,
 ) {
-    for mut poller in pollers {
+    for poller in pollers {
+        let mut poller = panic_injected(poller);
         let tx = tx.clone();
         let refresh = refresh.clone();
         let cancel = cancel.clone();
         tokio::spawn(async move {
             let mut failures: u32 = 0;
-            let mut first = true;
             loop {
                 let update = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    u = poll_supervised(poller.as_mut(), std::mem::take(&mut first)) => u,
+                    u = poll_once(poller.as_mut()) => u,
                 };
                 failures = if update.is_error() {
                     failures.saturating_add(1)
@@ -85,6 +76,52 @@ pub fn spawn_pollers(
                 }
             }
         });
+    }
+}
+
+/// Debug builds with `OPSDECK_DEBUG_PANIC=poller` (end-to-end tests of supervision): the poller
+/// panics in its first poll. Otherwise, and always in release builds, the poller as it is.
+fn panic_injected(poller: Box<dyn PanePoller>) -> Box<dyn PanePoller> {
+    #[cfg(debug_assertions)]
+    if std::env::var("OPSDECK_DEBUG_PANIC").is_ok_and(|v| v == "poller") {
+        return Box::new(PanicsFirst {
+            inner: poller,
+            first: true,
+        });
+    }
+    poller
+}
+
+/// A poller whose first poll panics (see [`panic_injected`]).
+#[cfg(debug_assertions)]
+struct PanicsFirst {
+    inner: Box<dyn PanePoller>,
+    first: bool,
+}
+
+#[cfg(debug_assertions)]
+impl opsdeck_core::pane::Poller<SourceUpdate> for PanicsFirst {
+    fn interval(&self) -> Duration {
+        self.inner.interval()
+    }
+    fn timeout(&self) -> Duration {
+        self.inner.timeout()
+    }
+    fn poll(&mut self) -> futures::future::BoxFuture<'_, SourceUpdate> {
+        if std::mem::take(&mut self.first) {
+            supervise::debug_inject_panic("poller");
+        }
+        self.inner.poll()
+    }
+}
+
+#[cfg(debug_assertions)]
+impl PanePoller for PanicsFirst {
+    fn pane(&self) -> PaneId {
+        self.inner.pane()
+    }
+    fn failed(&self, error: String) -> SourceUpdate {
+        self.inner.failed(error)
     }
 }
 

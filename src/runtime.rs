@@ -92,7 +92,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     };
     let (mut app, start_effects) = App::new(env, SystemTime::now());
     for e in setup_errors {
-        if let Some(update) = failed(e.kind, e.error) {
+        if let Some(update) = failed(e.kind, e.as_poll_error()) {
             app.fleet.apply(SystemTime::now(), update);
         }
     }

@@ -2,9 +2,10 @@
 
 use crate::config::Config;
 use crate::model::Fleet;
-use opsdeck_core::alert::Alert;
-use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::alert::{Alert, Severity};
+use opsdeck_core::feed::{FeedInfo, FeedStatus};
 use opsdeck_core::pane::PaneId;
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_core::time::age;
 use opsdeck_core::view::Tone;
 use std::time::SystemTime;
@@ -19,6 +20,28 @@ pub fn alerts(fleet: &Fleet, config: &Config) -> Vec<Alert> {
             .then_with(|| a.subject.cmp(&b.subject))
     });
     all
+}
+
+/// A source whose last poll failed, as an alert: how bad by what failed, and what a person can do
+/// about it. A refusal (credentials, a request the peer does not serve) and a peer not there at all
+/// are critical and need someone; a slow or garbled answer is a warning (the runner retries it).
+/// `None` while the source is not failing.
+pub fn poll_failure(pane: PaneId, feed: &FeedInfo<'_>) -> Option<Alert> {
+    if feed.status != FeedStatus::Error {
+        return None;
+    }
+    let error = feed.error.unwrap_or_default();
+    let (severity, advice) = match feed.error_kind {
+        Some(ErrorKind::Unauthorised) => (Severity::Critical, Some("check credentials")),
+        Some(ErrorKind::Refused) => (Severity::Critical, Some("check the config")),
+        Some(ErrorKind::Unreachable | ErrorKind::Internal) | None => (Severity::Critical, None),
+        Some(ErrorKind::Timeout | ErrorKind::BadAnswer) => (Severity::Warning, None),
+    };
+    let message = match advice {
+        Some(advice) => format!("cannot poll: {error} — {advice}"),
+        None => format!("cannot poll: {error}"),
+    };
+    Some(Alert::new(severity, pane, pane.name(), message))
 }
 
 /// "updated 3s ago" / "✖ error — showing data from 2m ago" for `pane`.
@@ -40,5 +63,41 @@ pub fn freshness(fleet: &Fleet, pane: PaneId, now: SystemTime) -> (String, Tone)
             };
             (format!("✖ {}{since}", feed.error.unwrap_or_default()), Tone::Crit)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdeck_core::feed::Feed;
+    use opsdeck_core::source_error::SourceError;
+
+    fn failing(error: SourceError) -> Feed<()> {
+        let mut feed = Feed::waiting();
+        feed.fail(SystemTime::UNIX_EPOCH, error);
+        feed
+    }
+
+    #[test]
+    fn a_failing_source_alerts_by_what_failed() {
+        let pane = PaneId::new("elasticsearch");
+        let alert = |e: SourceError| poll_failure(pane, &failing(e).info()).expect("failing");
+        let a = alert(SourceError::unauthorised("HTTP 401"));
+        assert_eq!(a.severity, Severity::Critical);
+        assert_eq!(a.message, "cannot poll: HTTP 401 — check credentials");
+        let a = alert(SourceError::refused("HTTP 404"));
+        assert_eq!(
+            (a.severity, a.message.as_str()),
+            (Severity::Critical, "cannot poll: HTTP 404 — check the config")
+        );
+        for e in [SourceError::unreachable("refused"), SourceError::internal("panic")] {
+            assert_eq!(alert(e.clone()).severity, Severity::Critical, "{e:?}");
+        }
+        for e in [SourceError::timeout("slow"), SourceError::bad_answer("garbled")] {
+            let a = alert(e.clone());
+            assert_eq!(a.severity, Severity::Warning, "{e:?}");
+            assert_eq!(a.message, format!("cannot poll: {}", e.message));
+        }
+        assert_eq!(poll_failure(pane, &Feed::<()>::waiting().info()), None);
     }
 }

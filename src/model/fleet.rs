@@ -7,6 +7,7 @@ use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::feed::FeedInfo;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, PaneStates};
 use opsdeck_core::registered::{Leftover, PollResult, Registered};
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 use serde::Serialize;
 use std::any::Any;
 use std::time::SystemTime;
@@ -32,11 +33,11 @@ macro_rules! fleet {
                 }
             }
 
-            /// Whether it is a failed poll (the runner backs off).
-            pub fn is_error(&self) -> bool {
+            /// Its error's kind when it is a failed poll (the runner backs off by it).
+            pub fn error_kind(&self) -> Option<ErrorKind> {
                 match self {
-                    $( SourceUpdate::$Var(r) => r.is_error(), )+
-                    $( SourceUpdate::$SVar(_) => false, )*
+                    $( SourceUpdate::$Var(r) => r.error_kind(), )+
+                    $( SourceUpdate::$SVar(_) => None, )*
                 }
             }
 
@@ -50,7 +51,7 @@ macro_rules! fleet {
 
             /// The failed poll of `pane` (a timeout, a panic, clients that could not be set up);
             /// `None` when `pane` has no pollers.
-            pub fn failed(pane: PaneId, error: String) -> Option<Self> {
+            pub fn failed(pane: PaneId, error: SourceError) -> Option<Self> {
                 $( if pane == <$ty as Pane>::ID { return Some(SourceUpdate::$Var(PollResult::failed(error))); } )+
                 None
             }

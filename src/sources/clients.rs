@@ -8,6 +8,7 @@ use opsdeck_core::demo::StandIns;
 use opsdeck_core::effect::PaneJob;
 use opsdeck_core::pane::{Pane, PaneBackends, PaneId, Poller, Sink, Source};
 use opsdeck_core::registered::{PollResult, Registered, RegisteredSource};
+use opsdeck_core::source_error::SourceError;
 use std::any::Any;
 use std::time::SystemTime;
 use tokio::sync::mpsc;
@@ -110,11 +111,18 @@ pub struct SetupError {
     pub error: String,
 }
 
+impl SetupError {
+    /// As the source's failed poll: its config is refused (nothing was asked of the peer yet).
+    pub fn as_poll_error(&self) -> SourceError {
+        SourceError::refused(self.error.clone())
+    }
+}
+
 /// A pane's poller as the runner drives it: its polls come back as its pane's [`SourceUpdate`].
 pub trait PanePoller: Poller<SourceUpdate> {
     fn pane(&self) -> PaneId;
     /// Its pane's failed poll (a timeout, a panic).
-    fn failed(&self, error: String) -> SourceUpdate;
+    fn failed(&self, error: SourceError) -> SourceUpdate;
 }
 
 /// A pane's own poller, its updates wrapped into the pane's [`SourceUpdate`] variant.
@@ -139,7 +147,7 @@ impl<P: RegisteredSource> PanePoller for Wrapped<P> {
     fn pane(&self) -> PaneId {
         P::ID
     }
-    fn failed(&self, error: String) -> SourceUpdate {
+    fn failed(&self, error: SourceError) -> SourceUpdate {
         (self.wrap)(PollResult::failed(error))
     }
 }

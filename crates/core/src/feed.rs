@@ -138,7 +138,10 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let mut feed: Feed<Vec<u32>> = Feed::waiting();
         feed.succeed(t0, |d| *d = Some(vec![1, 2]));
-        feed.fail(t0 + Duration::from_secs(5), SourceError::unreachable("connection refused"));
+        feed.fail(
+            t0 + Duration::from_secs(5),
+            SourceError::unreachable("connection refused"),
+        );
         assert_eq!(feed.status, FeedStatus::Error);
         assert_eq!(feed.data.as_deref(), Some(&[1, 2][..]));
         assert_eq!(feed.last_ok, Some(t0));

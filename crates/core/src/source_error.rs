@@ -101,9 +101,25 @@ impl fmt::Display for SourceError {
 
 impl std::error::Error for SourceError {}
 
+/// Read as its words (`err.contains(…)`, `err.as_str()`): callers past the boundary that only show
+/// it need not unwrap it.
+impl std::ops::Deref for SourceError {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.message
+    }
+}
+
 /// Tests and callers that only want the words compare the message.
 impl PartialEq<&str> for SourceError {
     fn eq(&self, other: &&str) -> bool {
         self.message == *other
+    }
+}
+
+/// Past the source boundary (an action's outcome, a pillow's own error line) only the words count.
+impl From<SourceError> for String {
+    fn from(e: SourceError) -> String {
+        e.message
     }
 }

@@ -647,7 +647,7 @@ fn started_later(now: Option<u64>, before: Option<u64>) -> bool {
 /// Reads the cluster now (the same batch as the poller, without explains).
 pub async fn read_state(client: &EsClient) -> Result<EsState, String> {
     let mut p = EsPoller::new(client.clone(), 0);
-    p.poll_cluster().await.map(EsState::build)
+    p.poll_cluster().await.map(EsState::build).map_err(|e| e.message)
 }
 
 fn expectations_met(state: &EsState, expect: &[(String, Option<String>)]) -> Result<(), String> {

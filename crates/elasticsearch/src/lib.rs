@@ -37,7 +37,7 @@ pub struct Elasticsearch;
 impl Pane for Elasticsearch {
     const ID: PaneId = PaneId::new("elasticsearch");
     type State = Feed<EsState>;
-    type Update = Result<Box<EsPoll>, String>;
+    type Update = Result<Box<EsPoll>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

@@ -17,6 +17,7 @@ use futures::future::BoxFuture;
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::pane::Poller;
+use opsdeck_core::source_error::SourceError;
 use serde_json::json;
 use std::time::Duration;
 
@@ -133,7 +134,7 @@ impl EsPoller {
     }
 
     /// One poll of the whole batch.
-    pub async fn poll_cluster(&mut self) -> Result<EsPoll, String> {
+    pub async fn poll_cluster(&mut self) -> Result<EsPoll, SourceError> {
         let result = self.poll_inner().await;
         if result.is_err() {
             self.distribution = None;
@@ -141,14 +142,14 @@ impl EsPoller {
         result
     }
 
-    async fn poll_inner(&mut self) -> Result<EsPoll, String> {
+    async fn poll_inner(&mut self) -> Result<EsPoll, SourceError> {
         let c = &self.client;
         let distribution = match &self.distribution {
             Some(d) => d.clone(),
             None => {
                 let d = fetch(c, requests::info(), parse::parse_info)
                     .await
-                    .map_err(String::from)?;
+                    .map_err(SourceError::from)?;
                 self.distribution = Some(d.clone());
                 d
             }
@@ -166,7 +167,7 @@ impl EsPoller {
         // `cluster:monitor/nodes/stats`, a managed service that does not serve an endpoint) and the
         // rest still shows. An answer that is not a refusal (too large, malformed, a timeout) fails
         // the poll as a whole: the pane keeps its last good data and says why.
-        let health = health.map_err(String::from)?;
+        let health = health.map_err(SourceError::from)?;
         let mut refused = Vec::new();
         let mut nodes = part(&mut refused, EsPart::NodeStats, stats)?;
         parse::merge_cat_nodes(&mut nodes, &part(&mut refused, EsPart::NodeList, cat_nodes)?);
@@ -204,29 +205,29 @@ impl EsPoller {
 enum Unread {
     /// The server answered that it will not serve it (a privilege the role lacks, an endpoint the
     /// service does not have): the rest of the poll stands.
-    Refused(String),
+    Refused(SourceError),
     /// No usable answer (timeout, transport, server error, too large, malformed): the poll fails
     /// and the pane keeps its last good data.
-    Failed(String),
+    Failed(SourceError),
 }
 
-impl From<Unread> for String {
-    fn from(u: Unread) -> String {
+impl From<Unread> for SourceError {
+    fn from(u: Unread) -> SourceError {
         match u {
-            Unread::Refused(m) | Unread::Failed(m) => m,
+            Unread::Refused(e) | Unread::Failed(e) => e,
         }
     }
 }
 
 /// The part's value; a refused part is its default with the refusal noted (the state keeps the last
 /// good value), any other failure fails the poll.
-fn part<T: Default>(refused: &mut Vec<RefusedPart>, part: EsPart, answer: Result<T, Unread>) -> Result<T, String> {
+fn part<T: Default>(refused: &mut Vec<RefusedPart>, part: EsPart, answer: Result<T, Unread>) -> Result<T, SourceError> {
     match answer {
         Ok(v) => Ok(v),
         Err(Unread::Refused(reason)) => {
             refused.push(RefusedPart {
                 part,
-                reason,
+                reason: reason.message,
                 kept_from_earlier: false,
             });
             Ok(T::default())
@@ -253,17 +254,27 @@ pub fn explain_request(s: &ShardRow) -> EsRequest {
 
 async fn fetch<T>(c: &EsClient, req: EsRequest, parse: fn(&[u8]) -> Result<T, String>) -> Result<T, Unread> {
     let body = c.send(&req).await.map_err(|e| {
-        let message = format!("GET {}: {e}", req.path);
-        match e {
+        let refused = matches!(
+            e,
             // 401 is a login that failed (nothing will be read); 408 and 429 pass.
             EsError::Status {
                 status: 400 | 403 | 404 | 405 | 501,
                 ..
-            } => Unread::Refused(message),
-            _ => Unread::Failed(message),
+            }
+        );
+        let error = SourceError::from(e).context(format_args!("GET {}", req.path));
+        if refused {
+            Unread::Refused(error)
+        } else {
+            Unread::Failed(error)
         }
     })?;
-    parse(&body).map_err(|e| Unread::Failed(format!("GET {}: unreadable answer: {e}", req.path)))
+    parse(&body).map_err(|e| {
+        Unread::Failed(SourceError::bad_answer(format!(
+            "GET {}: unreadable answer: {e}",
+            req.path
+        )))
+    })
 }
 
 impl Poller<<Elasticsearch as Pane>::Update> for EsPoller {

@@ -103,3 +103,39 @@ async fn an_unreachable_cluster_is_an_error_in_the_snapshot() {
     let (_, code) = check_report(&fleet, &config);
     assert_eq!(code, 2);
 }
+
+/// `check` says how bad a source that cannot be polled is by what failed: refused credentials are
+/// critical and say what to check; a cluster too slow to answer is a warning (it is retried).
+#[tokio::test]
+async fn check_rates_a_failing_source_by_what_failed() {
+    let mut sim = small_cluster();
+    sim.auth = Some(opsdeck_elasticsearch::demo::sim::Auth::Basic(
+        "opsdeck".into(),
+        "right".into(),
+    ));
+    let server = start(sim).await;
+    let mut config = config_for(&server.url);
+    config.elasticsearch.username = Some("opsdeck".into());
+    config.elasticsearch.password = Some("wrong".into());
+    let (lines, code) = check_report(&collect(&config).await, &config);
+    assert_eq!(code, 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("CRITICAL elasticsearch elasticsearch: cannot poll: GET /: HTTP 401")
+            && lines[0].ends_with("— check credentials"),
+        "{lines:?}"
+    );
+
+    let server = start(small_cluster()).await;
+    server
+        .sim
+        .set_fault(Some(opsdeck_elasticsearch::demo::sim::Fault::DelayMs(1_500)));
+    let mut config = config_for(&server.url);
+    config.elasticsearch.request_timeout = opsdeck_core::config::ConfigDuration(std::time::Duration::from_millis(300));
+    let (lines, code) = check_report(&collect(&config).await, &config);
+    assert_eq!(code, 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("WARNING elasticsearch elasticsearch: cannot poll: ")
+            && lines[0].contains("no answer within"),
+        "{lines:?}"
+    );
+}

@@ -122,9 +122,9 @@ impl RegisteredSource for Elasticsearch {
     }
     fn connect<'a>(
         config: &'a Self::Config,
-        _stand_ins: &'a StandIns,
+        stand_ins: &'a StandIns,
     ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>> {
-        Box::pin(EsBackend::connect(config))
+        Box::pin(EsBackend::connect_with(config, stand_ins))
     }
     fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
         backend.pollers(general)

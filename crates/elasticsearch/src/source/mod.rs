@@ -15,6 +15,7 @@ use crate::config::EsConfig;
 use crate::model::{Distribution, EsPart, EsPoll, RefusedPart, ShardRow, ShardState};
 use futures::future::BoxFuture;
 use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::pane::Poller;
 use opsdeck_core::source_error::SourceError;
@@ -70,22 +71,36 @@ pub mod requests {
     }
 }
 
+/// The demo's word, handed over in code (`StandIns`), that its simulated cluster restarts a node
+/// when asked (`POST /_sim/restart/{node}`): procedures then bounce nodes that way. No config can
+/// say it.
+#[derive(Debug, Clone, Copy)]
+pub struct RestartsOnRequest;
+
 /// Connected clients for elasticsearch, shared by pollers and actions.
 #[derive(Debug, Clone)]
 pub struct EsBackend {
     pub client: EsClient,
     pub config: EsConfig,
+    /// The cluster is the demo's simulation, which restarts nodes on request ([`RestartsOnRequest`]).
+    pub restarts_on_request: bool,
 }
 
 impl EsBackend {
     /// Builds the clients when the config enables this source (no network I/O happens here).
     pub async fn connect(config: &EsConfig) -> Result<Option<Self>, String> {
+        Self::connect_with(config, &StandIns::default()).await
+    }
+
+    /// [`EsBackend::connect`] with the demo's stand-ins (see [`RestartsOnRequest`]).
+    pub async fn connect_with(config: &EsConfig, stand_ins: &StandIns) -> Result<Option<Self>, String> {
         if !config.is_enabled() {
             return Ok(None);
         }
         Ok(Some(Self {
             client: EsClient::from_config(config)?,
             config: config.clone(),
+            restarts_on_request: stand_ins.get::<Elasticsearch, RestartsOnRequest>().is_some(),
         }))
     }
 
@@ -108,6 +123,7 @@ impl EsBackend {
                 .saturating_add(Duration::from_secs(1)),
             explain_max: self.config.explain_max,
             distribution: None,
+            restarts_on_request: self.restarts_on_request,
         })]
     }
 }
@@ -120,6 +136,8 @@ pub struct EsPoller {
     pub explain_max: usize,
     /// Detected once; detected again after a failed poll (the cluster may have been upgraded).
     pub distribution: Option<Distribution>,
+    /// Said of the cluster in its distribution (see [`RestartsOnRequest`]).
+    pub restarts_on_request: bool,
 }
 
 impl EsPoller {
@@ -130,6 +148,7 @@ impl EsPoller {
             timeout: Duration::from_secs(30),
             explain_max,
             distribution: None,
+            restarts_on_request: false,
         }
     }
 
@@ -147,9 +166,12 @@ impl EsPoller {
         let distribution = match &self.distribution {
             Some(d) => d.clone(),
             None => {
-                let d = fetch(c, requests::info(), parse::parse_info)
-                    .await
-                    .map_err(SourceError::from)?;
+                let d = Distribution {
+                    restarts_on_request: self.restarts_on_request,
+                    ..fetch(c, requests::info(), parse::parse_info)
+                        .await
+                        .map_err(SourceError::from)?
+                };
                 self.distribution = Some(d.clone());
                 d
             }

@@ -31,17 +31,26 @@ pub fn poll_failure(pane: PaneId, feed: &FeedInfo<'_>) -> Option<Alert> {
         return None;
     }
     let error = feed.error.unwrap_or_default();
-    let (severity, advice) = match feed.error_kind {
-        Some(ErrorKind::Unauthorised) => (Severity::Critical, Some("check credentials")),
-        Some(ErrorKind::Refused) => (Severity::Critical, Some("check the config")),
-        Some(ErrorKind::Unreachable | ErrorKind::Internal) | None => (Severity::Critical, None),
-        Some(ErrorKind::Timeout | ErrorKind::BadAnswer) => (Severity::Warning, None),
+    let severity = match feed.error_kind {
+        Some(ErrorKind::Unauthorised | ErrorKind::Refused | ErrorKind::Unreachable | ErrorKind::Internal) | None => {
+            Severity::Critical
+        }
+        Some(ErrorKind::Timeout | ErrorKind::BadAnswer) => Severity::Warning,
     };
-    let message = match advice {
+    let message = match feed.error_kind.and_then(advice) {
         Some(advice) => format!("cannot poll: {error} — {advice}"),
         None => format!("cannot poll: {error}"),
     };
     Some(Alert::new(severity, pane, pane.name(), message))
+}
+
+/// What a person should look at for a failure that will not pass by itself.
+fn advice(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::Unauthorised => Some("check credentials"),
+        ErrorKind::Refused => Some("check the config"),
+        ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::BadAnswer | ErrorKind::Internal => None,
+    }
 }
 
 /// "updated 3s ago" / "✖ error — showing data from 2m ago" for `pane`.
@@ -61,7 +70,15 @@ pub fn freshness(fleet: &Fleet, pane: PaneId, now: SystemTime) -> (String, Tone)
                 (true, Some(t)) => format!(" — showing data from {}", age(now, t)),
                 _ => " — no data yet".to_string(),
             };
-            (format!("✖ {}{since}", feed.error.unwrap_or_default()), Tone::Crit)
+            let advice = feed
+                .error_kind
+                .and_then(advice)
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default();
+            (
+                format!("✖ {}{advice}{since}", feed.error.unwrap_or_default()),
+                Tone::Crit,
+            )
         }
     }
 }
@@ -99,5 +116,24 @@ mod tests {
             assert_eq!(a.message, format!("cannot poll: {}", e.message));
         }
         assert_eq!(poll_failure(pane, &Feed::<()>::waiting().info()), None);
+    }
+
+    #[test]
+    fn the_error_line_says_what_to_check_when_it_will_not_pass_by_itself() {
+        let mut fleet = Fleet::default();
+        let pane = PaneId::new("elasticsearch");
+        fleet.enable(pane);
+        let at = SystemTime::UNIX_EPOCH;
+        fleet
+            .elasticsearch
+            .fail(at, SourceError::unauthorised("GET /: HTTP 401"));
+        assert_eq!(
+            freshness(&fleet, pane, at).0,
+            "✖ GET /: HTTP 401 (check credentials) — no data yet"
+        );
+        fleet
+            .elasticsearch
+            .fail(at, SourceError::timeout("no answer within 5s"));
+        assert_eq!(freshness(&fleet, pane, at).0, "✖ no answer within 5s — no data yet");
     }
 }

@@ -6,6 +6,7 @@ use opsdeck::model::fleet::SourceUpdate;
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::feed::FeedStatus;
 use opsdeck_core::pane::Pane;
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_pillows::Pillows;
 use opsdeck_pillows::actions::plan_move_checkpoint;
 use opsdeck_pillows::model::PartitionStatus;
@@ -144,6 +145,8 @@ async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
         started.elapsed()
     );
     assert!(err.contains("Kafka"), "{err}");
+    // Refused connections: the runner backs off, check calls it critical.
+    assert_eq!(err.kind, ErrorKind::Unreachable, "{err}");
     let mut fleet = Fleet::default();
     fleet.enable(Pillows::ID);
     fleet.apply(SystemTime::now(), SourceUpdate::Pillows(Err(err.clone())));

@@ -29,22 +29,18 @@ pub struct Watermarks {
 struct Reasons(Mutex<VecDeque<(Instant, String, ErrorKind)>>);
 
 impl Reasons {
-    /// The distinct reasons reported since `since`, oldest first, `; `-separated, with the kind the
-    /// call failed for: unauthorised when any of them was a refused login or right (the call
-    /// itself only says "broker transport failure").
-    fn since(&self, since: Instant) -> Option<(String, Option<ErrorKind>)> {
+    /// The distinct reasons reported since `since`, oldest first, `; `-separated, and their kinds.
+    fn since(&self, since: Instant) -> Option<(String, Vec<ErrorKind>)> {
         let recent = self.0.lock().ok()?;
         let mut out: Vec<&str> = Vec::new();
-        let mut kind = None;
+        let mut kinds = Vec::new();
         for (_, r, k) in recent.iter().filter(|(at, _, _)| *at >= since) {
-            if *k == ErrorKind::Unauthorised {
-                kind = Some(*k);
-            }
+            kinds.push(*k);
             if !out.contains(&r.as_str()) {
                 out.push(r);
             }
         }
-        (!out.is_empty()).then(|| (out.join("; "), kind))
+        (!out.is_empty()).then(|| (out.join("; "), kinds))
     }
 }
 
@@ -147,7 +143,16 @@ fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T
     result.map_err(|e| {
         let error = kafka_error(what, e);
         match client.context().since(recent) {
-            Some((reason, kind)) => SourceError::new(kind.unwrap_or(error.kind), format!("{error}: {reason}")),
+            Some((reason, told)) => {
+                // A refused login fails the call only as "broker transport failure": the reason says
+                // it was the credentials.
+                let kind = if told.contains(&ErrorKind::Unauthorised) {
+                    ErrorKind::Unauthorised
+                } else {
+                    error.kind
+                };
+                SourceError::new(kind, format!("{error}: {reason}"))
+            }
             None => error,
         }
     })

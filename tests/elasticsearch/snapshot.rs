@@ -117,7 +117,9 @@ async fn check_rates_a_failing_source_by_what_failed() {
     let mut config = config_for(&server.url);
     config.elasticsearch.username = Some("opsdeck".into());
     config.elasticsearch.password = Some("wrong".into());
-    let (lines, code) = check_report(&collect(&config).await, &config);
+    let fleet = collect(&config).await;
+    assert_eq!(to_json(&fleet, &config)["elasticsearch"]["error_kind"], "unauthorised");
+    let (lines, code) = check_report(&fleet, &config);
     assert_eq!(code, 2, "{lines:?}");
     assert!(
         lines[0].starts_with("CRITICAL elasticsearch elasticsearch: cannot poll: GET /: HTTP 401")

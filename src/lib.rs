@@ -2,6 +2,10 @@
 //!
 //! Data flows one way: `sources` poll → `model` → `app` (one `update`, returning effects) → `ui` draws.
 //! Actions are plans first (`actions`), run by one executor after confirmation.
+//!
+//! Modules use only those below them (`scripts/layering` checks it): `registry` (the list of panes)
+//! ← `model` ← `config` ← `analysis` ← `sources` ← `actions` ← `views` ← `app` ← `ui` ← the
+//! commands (`demo`, `snapshot`, `runtime`, `cli`).
 
 pub mod actions;
 pub mod analysis;

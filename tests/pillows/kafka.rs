@@ -264,3 +264,18 @@ async fn reading_group_offsets_never_joins_and_commits_to_a_live_group_are_refus
     }
     drop(mock);
 }
+
+/// A client librdkafka will not build (`config check` refuses such a property in a file; a config
+/// made in code still gets here) is the config's to fix: refused, not retried fast.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kafka_property_librdkafka_refuses_is_a_refused_config() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("case-sql", 1, 1).unwrap();
+    let mut c = config(&mock.bootstrap_servers(), vec![group_pillow("ucr", &["case-sql"])]);
+    c.kafka_properties
+        .insert("socket.timeout.ms".into(), "not-a-number".into());
+    let backend = PillowsBackend::new(&c).unwrap();
+    let err = backend.read(&backend.config.pillows).await.unwrap_err();
+    assert!(err.contains("Kafka client setup"), "{err}");
+    assert_eq!(err.kind, ErrorKind::Refused, "{err}");
+}

@@ -23,7 +23,7 @@ pub enum ErrorKind {
     Refused,
     /// An answer we cannot use: malformed, or larger than allowed.
     BadAnswer,
-    /// Our own fault (a panic in the poller, a client that could not be built).
+    /// Our own fault (a panic in the poller, a worker thread that failed).
     Internal,
 }
 

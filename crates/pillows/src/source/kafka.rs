@@ -188,7 +188,8 @@ impl KafkaOffsets {
             cfg.set(k, v);
         }
         cfg.create_with_context(Reasons::default())
-            .map_err(|e| SourceError::internal(format!("Kafka client setup: {e}")))
+            // A property librdkafka does not take: the config's to fix.
+            .map_err(|e| SourceError::refused(format!("Kafka client setup: {e}")))
     }
 
     fn probe(&self) -> Result<Arc<Client>, SourceError> {

@@ -141,3 +141,22 @@ async fn check_rates_a_failing_source_by_what_failed() {
         "{lines:?}"
     );
 }
+
+/// A source whose clients cannot even be set up (a CA file that is not a certificate) is the
+/// config's to fix: critical, and `check` says so.
+#[tokio::test]
+async fn check_says_to_fix_the_config_when_the_clients_cannot_be_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let mut config = config_for("https://127.0.0.1:9");
+    config.elasticsearch.ca_file = Some(ca);
+    let fleet = collect(&config).await;
+    assert_eq!(to_json(&fleet, &config)["elasticsearch"]["error_kind"], "refused");
+    let (lines, code) = check_report(&fleet, &config);
+    assert_eq!(code, 2, "{lines:?}");
+    assert!(
+        lines[0].contains("ca_file") && lines[0].ends_with("— check the config"),
+        "{lines:?}"
+    );
+}

@@ -1,5 +1,6 @@
-//! Custom actions from config (`[[actions]]`, like k9s plugins): a command template run over SSH
-//! or locally on the selected row, as a script whose values are its arguments ([`template`]).
+//! Custom actions from config (`[[actions]]`, like k9s plugins) planned on the selected row: a
+//! command template run over SSH or locally, as a script whose values are its arguments. Their
+//! schema and config checks are `config::custom`'s.
 
 use crate::config::CustomAction;
 use crate::config::custom::ROW_KINDS;

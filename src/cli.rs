@@ -1,8 +1,8 @@
 //! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck config check`.
 
 use crate::config::{self, Config};
+use crate::keymap::Keymap;
 use crate::runtime::{self, Console};
-use crate::ui::keymap::Keymap;
 use clap::{Parser, Subcommand, ValueEnum};
 use opsdeck_core::config::{ConfigError, ConfigIssue, Located};
 use opsdeck_core::demo::StandIns;
@@ -154,7 +154,7 @@ fn ui_checks(config: &Config) -> Vec<ConfigIssue> {
             "general.keymap",
             "keymap",
             &config.general.keymap,
-            crate::ui::keymap::BUILTIN,
+            crate::keymap::BUILTIN,
         ),
     ] {
         if let Err(why) = known_name(kind, name, shipped, user_dir.as_deref()) {
@@ -256,7 +256,7 @@ async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> an
         config.general.theme = t.clone();
     }
     if let Some(k) = &cli.keymap {
-        known_name("keymap", k, crate::ui::keymap::BUILTIN, user_dir.as_deref())
+        known_name("keymap", k, crate::keymap::BUILTIN, user_dir.as_deref())
             .map_err(|e| anyhow::anyhow!("--keymap: {e}"))?;
         config.general.keymap = k.clone();
     }

@@ -4,9 +4,9 @@
 use crate::actions::executor::{self, ActionEvent};
 use crate::app::{App, Env, Event};
 use crate::config::Config;
+use crate::keymap::Keymap;
 use crate::sources::Backends;
 use crate::sources::runner::{Polled, failed, spawn_pollers};
-use crate::ui::keymap::Keymap;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use opsdeck_core::audit::{AuditLog, Identity};
@@ -92,7 +92,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     };
     let (mut app, start_effects) = App::new(env, SystemTime::now());
     for e in setup_errors {
-        if let Some(update) = failed(e.kind, e.error) {
+        if let Some(update) = failed(e.kind, e.as_poll_error()) {
             app.fleet.apply(SystemTime::now(), update);
         }
     }
@@ -202,7 +202,7 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                     token.cancel();
                 }
             }
-            Effect::Job(job) => crate::registry::run_job(job, &w.backends, &w.polled_tx),
+            Effect::Job(job) => crate::sources::run_job(job, &w.backends, &w.polled_tx),
             Effect::SaveFile { path, contents } => {
                 let tx = w.saved_tx.clone();
                 tokio::task::spawn_blocking(move || {

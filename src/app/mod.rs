@@ -1,5 +1,6 @@
 //! The app: all state, changed only by [`App::update`], which returns [`Effect`]s for the runtime to carry out.
 
+pub mod confirm_layout;
 mod land;
 pub mod leftovers;
 pub mod overlay;
@@ -12,10 +13,10 @@ pub use update::{GLOBAL_ACTIONS, TABLE_ACTIONS};
 
 use crate::actions::executor::ActionEvent;
 use crate::config::Config;
+use crate::keymap::{ActionCatalog, GLOBAL, Keymap, TABLE};
 use crate::model::Fleet;
 use crate::sources::runner::Polled;
-use crate::ui::keymap::{ActionCatalog, GLOBAL, Keymap, TABLE};
-use crate::ui::panes::Tab;
+use crate::views::{TAB_ACTIONS, Tab};
 use crossterm::event::KeyEvent;
 use opsdeck_core::action::Progress;
 use opsdeck_core::effect::Effect;
@@ -98,7 +99,7 @@ pub fn action_catalog() -> ActionCatalog {
             names(
                 update::GLOBAL_ACTIONS
                     .iter()
-                    .chain(crate::registry::TAB_ACTIONS)
+                    .chain(TAB_ACTIONS)
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .as_slice(),
@@ -147,7 +148,7 @@ impl App {
             }
         }
         let mut fleet = Fleet::default();
-        for kind in crate::sources::enabled_sources(&env.config) {
+        for kind in crate::config::enabled_sources(&env.config) {
             fleet.enable(kind);
         }
         let panes = Tab::ALL.iter().map(|t| vec![Screen::new(t.root())]).collect();

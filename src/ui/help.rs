@@ -1,7 +1,7 @@
 //! The `?` screen, generated from the active keymap: what is bound is what is listed.
 
 use crate::app::{App, GLOBAL_ACTIONS, TABLE_ACTIONS};
-use crate::ui::keymap::{GLOBAL, TABLE};
+use crate::keymap::{GLOBAL, TABLE};
 
 /// (section title, [(keys, what it does)]) for the current pane, then tables, then everywhere.
 pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
@@ -16,7 +16,7 @@ pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
         }
         GLOBAL_ACTIONS
             .iter()
-            .chain(crate::registry::TAB_ACTIONS)
+            .chain(crate::views::TAB_ACTIONS)
             .chain(TABLE_ACTIONS)
             .find(|(n, _)| *n == action)
             .map(|(_, h)| h.to_string())

@@ -4,6 +4,7 @@
 //! with libpq's `sslmode` values, as a managed service (RDS for PostgreSQL 15+) requires.
 
 use super::env::{peer, unique};
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_pillows::source::checkpoints::{CheckpointStore, PgCheckpointStore};
 use std::process::Command;
 use std::time::Duration;
@@ -198,4 +199,25 @@ async fn moving_a_checkpoint_takes_the_update_grant_and_nothing_else() {
     let operator = PgCheckpointStore::new(&op, &table.name, Duration::from_secs(10)).unwrap();
     assert_eq!(operator.move_to("case-pillow", &moves).await, Ok(1));
     assert_eq!(offsets(&conn(&address, &tls), &table.name).await, Ok(vec![50, 7]));
+}
+
+/// The source's error says what failed: a wrong password is a refused login (the runner asks again
+/// slowly, `check` says "check credentials"), not a network failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_unauthorised() {
+    let address = peer!("OPSDECK_POSTGRES_TLS");
+    let ca = peer!("OPSDECK_POSTGRES_TLS_CA");
+    let table = Table::new(&address, &ca);
+    let (host, port) = address.rsplit_once(':').expect("HOST:PORT");
+    let wrong = format!(
+        "host={host} port={port} user=opsdeck_ro password='not-the-password' dbname=postgres \
+         sslmode=verify-full sslrootcert={ca}"
+    );
+    let store = PgCheckpointStore::new(&wrong, &table.name, Duration::from_secs(10)).unwrap();
+    let err = store.read(&["case-pillow".to_string()]).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unauthorised, "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+    // The right password reads (the refusal was the password's).
+    let right = conn(&address, &format!("sslmode=verify-full sslrootcert={ca}"));
+    assert_eq!(offsets(&right, &table.name).await.unwrap(), vec![41, 7]);
 }

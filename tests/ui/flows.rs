@@ -3,7 +3,7 @@ use opsdeck::actions::executor::ActionEvent;
 use opsdeck::app::Event;
 use opsdeck::app::overlay::Overlay;
 use opsdeck::config::Config;
-use opsdeck::ui::panes::Tab;
+use opsdeck::views::Tab;
 use opsdeck_core::action::{Outcome, Risk};
 use opsdeck_core::effect::Effect;
 

@@ -16,6 +16,7 @@ pub mod logs;
 pub mod pane;
 pub mod paths;
 pub mod registered;
+pub mod source_error;
 pub mod text;
 pub mod theme;
 pub mod time;

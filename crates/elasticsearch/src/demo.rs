@@ -184,13 +184,14 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     es.url = server.url.clone();
     es.refresh = Some(opsdeck_core::config::ConfigDuration::secs(2));
     es.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(600);
-    es.demo_bounce = true;
     let stop = demo.cancel.clone();
     let cancel = server.cancel.clone();
     tokio::spawn(async move {
         stop.cancelled().await;
         cancel.cancel();
     });
+    demo.stand_ins
+        .insert::<Elasticsearch, _>(crate::source::RestartsOnRequest);
     demo.keep_alive.push(Box::new(server));
     Ok(())
 }

@@ -37,7 +37,7 @@ pub struct Elasticsearch;
 impl Pane for Elasticsearch {
     const ID: PaneId = PaneId::new("elasticsearch");
     type State = Feed<EsState>;
-    type Update = Result<Box<EsPoll>, String>;
+    type Update = Result<Box<EsPoll>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 
@@ -122,9 +122,9 @@ impl RegisteredSource for Elasticsearch {
     }
     fn connect<'a>(
         config: &'a Self::Config,
-        _stand_ins: &'a StandIns,
+        stand_ins: &'a StandIns,
     ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>> {
-        Box::pin(EsBackend::connect(config))
+        Box::pin(EsBackend::connect_with(config, stand_ins))
     }
     fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
         backend.pollers(general)

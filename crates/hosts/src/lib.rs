@@ -38,7 +38,7 @@ pub struct Hosts;
 impl Pane for Hosts {
     const ID: PaneId = PaneId::new("hosts");
     type State = Feed<HostsState>;
-    type Update = Result<Vec<model::HostPoll>, String>;
+    type Update = Result<Vec<model::HostPoll>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

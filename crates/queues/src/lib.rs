@@ -35,7 +35,7 @@ pub struct Queues;
 impl Pane for Queues {
     const ID: PaneId = PaneId::new("queues");
     type State = Feed<QueuesState>;
-    type Update = Result<QueuesPoll, String>;
+    type Update = Result<QueuesPoll, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

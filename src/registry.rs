@@ -389,6 +389,16 @@ macro_rules! panes {
             ("tab_audit", "audit pane"),
         ];
 
+        /// Every source's `opsdeck doctor` checks, the panes concurrently (each bounds its own
+        /// checks by its section's timeouts), in registry order, made safe for a terminal.
+        pub async fn diagnose(config: &Config, backends: &Backends) -> Vec<opsdeck_core::doctor::Finding> {
+            let all = futures::future::join_all([
+                $( <$ty as opsdeck_core::doctor::Doctor>::doctor(config, backends), )+
+            ])
+            .await;
+            all.into_iter().flatten().map(opsdeck_core::doctor::Finding::cleaned).collect()
+        }
+
         /// Starts every pane's part of the demo, in registry order (a later part may add to an
         /// earlier one's section: the pillows' host joins the hosts).
         pub async fn start_demo(ctx: &mut opsdeck_core::demo::DemoCtx<'_>) -> anyhow::Result<()> {

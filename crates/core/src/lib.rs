@@ -7,6 +7,7 @@ pub mod alert;
 pub mod audit;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod effect;
 pub mod exec;
 pub mod feed;

@@ -1,0 +1,108 @@
+//! `opsdeck doctor`: for every configured source, whether opsdeck can reach it, log in, read what
+//! its pane shows and perform each action it offers, checked without changing anything (each
+//! pane's checks are in its crate's `doctor.rs`). One line per source and capability, or `--json`.
+
+use crate::config::Config;
+use crate::sources::Backends;
+use opsdeck_core::doctor::{Finding, Verdict};
+
+/// Exit status when every capability is ok (or cannot be checked here).
+pub const ALL_OK: i32 = 0;
+/// Exit status when something the console offers cannot be done or read.
+pub const PROBLEMS: i32 = 1;
+
+/// Every configured source's findings: clients that cannot even be set up (a bad CA file) are a
+/// finding of their own, then every pane's checks, concurrently.
+pub async fn findings(config: &Config) -> Vec<Finding> {
+    let (backends, setup) = Backends::connect(config).await;
+    let mut all: Vec<Finding> = setup
+        .into_iter()
+        .map(|e| {
+            Finding::new(
+                e.kind.name(),
+                e.kind.name(),
+                "set up clients",
+                Verdict::Unreachable(e.error),
+            )
+            .cleaned()
+        })
+        .collect();
+    all.extend(crate::registry::diagnose(config, &backends).await);
+    if let Some(ssh) = &backends.ssh {
+        ssh.shutdown().await;
+    }
+    all
+}
+
+/// The exit status for `findings`: [`PROBLEMS`] when any is a missing grant or an unreachable source.
+pub fn exit_code(findings: &[Finding]) -> i32 {
+    if findings.iter().any(|f| f.verdict.is_problem()) {
+        PROBLEMS
+    } else {
+        ALL_OK
+    }
+}
+
+/// One aligned line per finding: `pane  source  capability  verdict`.
+pub fn lines(findings: &[Finding]) -> Vec<String> {
+    let width = |f: fn(&Finding) -> usize| findings.iter().map(f).max().unwrap_or(0);
+    let (p, s, c) = (
+        width(|f| f.pane.len()),
+        width(|f| f.source.chars().count()),
+        width(|f| f.capability.chars().count()),
+    );
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{:p$}  {:s$}  {:c$}  {}",
+                f.pane,
+                f.source,
+                f.capability,
+                f.verdict.describe()
+            )
+        })
+        .collect()
+}
+
+/// The `--json` document: every finding, and how many are problems.
+pub fn to_json(findings: &[Finding]) -> serde_json::Value {
+    serde_json::json!({
+        "findings": findings,
+        "problems": findings.iter().filter(|f| f.verdict.is_problem()).count(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_aligned_and_problems_set_the_exit_code() {
+        let found = vec![
+            Finding::new("elasticsearch", "es-prod", "read shards", Verdict::Ok(String::new())),
+            Finding::new(
+                "hosts",
+                "web-1",
+                "restart programs",
+                Verdict::Missing("sudo: ops is not allowed".into()),
+            ),
+        ];
+        let l = lines(&found);
+        assert_eq!(l[0], "elasticsearch  es-prod  read shards       ok");
+        assert_eq!(
+            l[1],
+            "hosts          web-1    restart programs  MISSING sudo: ops is not allowed"
+        );
+        assert_eq!(exit_code(&found), PROBLEMS);
+        assert_eq!(exit_code(&found[..1]), ALL_OK);
+        let not_checked = [Finding::new(
+            "queues",
+            "aws",
+            "purge",
+            Verdict::NotChecked("IAM is not queried".into()),
+        )];
+        assert_eq!(exit_code(&not_checked), ALL_OK, "not checked is not a problem");
+        assert_eq!(to_json(&found)["findings"][1]["status"], "missing");
+    }
+}

@@ -7,7 +7,6 @@
 use crate::pane::{PaneBackends, PaneConfigs, Source};
 use futures::future::BoxFuture;
 use serde::Serialize;
-use std::time::Duration;
 
 /// What one check found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -91,14 +90,16 @@ impl Finding {
         self
     }
 
-    /// Its text made safe for a terminal (the details are often the far side's own words).
+    /// Its text made safe for a terminal and one line long (the details are often the far side's
+    /// own words: ssh's CR-LF separated messages, a server's multi-line error).
     pub fn cleaned(mut self) -> Self {
-        crate::text::clean_in_place(&mut self.source);
-        crate::text::clean_in_place(&mut self.capability);
+        let one_line = |s: &mut String| {
+            *s = crate::text::clean_owned(s.split_whitespace().collect::<Vec<_>>().join(" "));
+        };
+        one_line(&mut self.source);
+        one_line(&mut self.capability);
         match &mut self.verdict {
-            Verdict::Ok(d) | Verdict::Missing(d) | Verdict::Unreachable(d) | Verdict::NotChecked(d) => {
-                crate::text::clean_in_place(d)
-            }
+            Verdict::Ok(d) | Verdict::Missing(d) | Verdict::Unreachable(d) | Verdict::NotChecked(d) => one_line(d),
         }
         self
     }
@@ -110,22 +111,6 @@ pub trait Doctor: Source {
     /// nothing. Each check is bounded by the section's own timeouts, and a source that cannot be
     /// reached costs its timeout once: the capabilities behind it say so without asking again.
     fn doctor<'a>(config: &'a dyn PaneConfigs, backends: &'a dyn PaneBackends) -> BoxFuture<'a, Vec<Finding>>;
-}
-
-/// `f`, or `Unreachable` naming `what` when it has not answered within `limit`.
-pub async fn bounded(
-    what: &str,
-    limit: Duration,
-    f: impl std::future::Future<Output = Result<(), Verdict>>,
-) -> Verdict {
-    match tokio::time::timeout(limit, f).await {
-        Ok(Ok(())) => Verdict::Ok(String::new()),
-        Ok(Err(v)) => v,
-        Err(_) => Verdict::Unreachable(format!(
-            "{what}: no answer within {}",
-            humantime::format_duration(limit)
-        )),
-    }
 }
 
 #[cfg(test)]
@@ -146,8 +131,15 @@ mod tests {
 
     #[test]
     fn findings_are_cleaned_of_terminal_controls() {
-        let f = Finding::new("hosts", "web\x1b[2J-1", "login", Verdict::Missing("no\x07pe".into())).cleaned();
+        let f = Finding::new(
+            "hosts",
+            "web\x1b[2J-1",
+            "login",
+            Verdict::Missing("no\x07pe\r\nagain".into()),
+        )
+        .cleaned();
         assert!(!f.source.contains('\x1b'));
         assert!(!f.verdict.describe().contains('\x07'));
+        assert!(f.verdict.describe().ends_with(" again"), "one line: {:?}", f.verdict);
     }
 }

@@ -1,0 +1,380 @@
+//! `opsdeck doctor`, the real binary against the test fleet: sshd and supervisord with a stand-in
+//! sudo that answers `sudo -n -l` from a policy file, PostgreSQL roles with and without the
+//! checkpoint table's grants, moto, and (when `scripts/peers` started them) Kafka and OpenSearch.
+
+#![allow(dead_code)]
+
+#[path = "../hosts/harness.rs"]
+mod harness;
+#[allow(unused)]
+#[path = "../peers/env.rs"]
+mod peers_env;
+#[path = "../pillows/common.rs"]
+mod pillows_common;
+#[path = "../queues/harness.rs"]
+mod queues_harness;
+
+use harness::{Sshd, Supervisord, free_port};
+use pillows_common::{HQ_TABLE, TempDb};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// A stand-in for sudo in `dir`: `-n` is required; `-l COMMAND…` answers (exit 0, the command
+/// echoed, like sudo) unless a line of `dir/refused` (a shell pattern) matches the command; without
+/// `-l` the command runs. Its path has a space, for the quoting.
+fn stand_in_sudo(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("fake bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let sudo = bin.join("sudo");
+    let refused = dir.join("refused");
+    std::fs::write(&refused, "").unwrap();
+    std::fs::write(
+        &sudo,
+        format!(
+            r#"#!/bin/sh
+[ "$1" = -n ] || {{ echo 'sudo: a password is required' >&2; exit 1; }}
+shift
+if [ "$1" = -l ]; then
+    shift
+    while IFS= read -r pattern; do
+        case "$*" in $pattern) exit 1 ;; esac
+    done < '{refused}'
+    printf '%s\n' "$*"
+    exit 0
+fi
+exec "$@"
+"#,
+            refused = refused.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&sudo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sudo
+}
+
+fn quoted(p: &Path) -> String {
+    toml::Value::String(p.to_string_lossy().into_owned()).to_string()
+}
+
+/// The `[ssh]` section for `sshd` (strict host keys, its pinned known_hosts) and its hosts.
+fn ssh_section(sshd: &Sshd, supervisor_command: &str, hosts: &[(&str, &str)]) -> String {
+    let mut s = format!(
+        "[ssh]\nknown_hosts = {}\nconfig_file = {}\ncontrol_dir = {}\ncommand_timeout = \"10s\"\n\
+         connect_timeout = \"5s\"\nsupervisor_command = {}\n",
+        quoted(&sshd.path("known_hosts")),
+        quoted(&sshd.path("ssh_config")),
+        quoted(&sshd.path("ctl")),
+        toml::Value::String(supervisor_command.into()),
+    );
+    for (name, address) in hosts {
+        s.push_str(&format!(
+            "\n[[ssh.hosts]]\nname = \"{name}\"\naddress = \"{address}\"\nport = {}\nuser = \"{}\"\n\
+             identity_file = {}\nsupervisor = true\n",
+            sshd.port,
+            harness::whoami(),
+            quoted(&sshd.path("client_ed25519")),
+        ));
+    }
+    s
+}
+
+/// supervisorctl for `sup`, through the stand-in `sudo`.
+fn sudo_template(sudo: &Path, sup: &Supervisord) -> String {
+    format!(
+        "{} -n {}",
+        shlex::try_quote(&sudo.to_string_lossy()).unwrap(),
+        sup.template()
+    )
+}
+
+fn doctor(config: &Path, extra: &[&str]) -> (Output, String) {
+    let home = config.parent().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("doctor")
+        .args(extra)
+        .arg("--config")
+        .arg(config)
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out, text)
+}
+
+/// The verdict on `pane source capability`'s line (the words after the capability).
+fn verdict<'a>(stdout: &'a str, pane: &str, source: &str, capability: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix(pane)?.trim_start().strip_prefix(source)?;
+            let rest = rest.strip_prefix("  ")?.trim_start().strip_prefix(capability)?;
+            rest.starts_with("  ").then(|| rest.trim())
+        })
+        .unwrap_or_else(|| panic!("no line for {pane} {source} {capability}:\n{stdout}"))
+}
+
+/// A role of its own on the test PostgreSQL (dropped with [`drop_role`]).
+async fn role(db: &TempDb, admin: &tokio_postgres::Client, grants: &str) -> (String, String) {
+    let name = format!("{}_role", db.name);
+    let password = format!("pw{}", std::process::id());
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {name} LOGIN PASSWORD '{password}'; GRANT USAGE ON SCHEMA public TO {name}; {}",
+            grants.replace("ROLE", &name)
+        ))
+        .await
+        .unwrap();
+    let conn = format!(
+        "host=127.0.0.1 port=5432 user={name} password={password} dbname={}",
+        db.name
+    );
+    (name, conn)
+}
+
+async fn drop_role(admin: &tokio_postgres::Client, name: &str) {
+    let _ = admin
+        .batch_execute(&format!("DROP OWNED BY {name}; DROP ROLE IF EXISTS {name}"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_whose_credentials_can_do_everything_exits_0() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
+    let sudo = stand_in_sudo(sshd.dir.path());
+    let moto = queues_harness::Moto::start().await;
+    let aws = queues_harness::backend(&queues_harness::aws_config(&moto.endpoint)).await;
+    queues_harness::create_queue(&aws, "ingest", &[]).await;
+    let mut text = ssh_section(&sshd, &sudo_template(&sudo, &sup), &[("worker-1", "127.0.0.1")]);
+    text.push_str(&format!(
+        "\n[aws]\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\naccess_key_id = \"testing\"\n\
+         secret_access_key = \"testing\"\nqueues = [\"ingest\"]\ncloudwatch = true\ntimeout = \"10s\"\n",
+        moto.endpoint
+    ));
+    // The peers `scripts/test` starts (each required under CI, skipped by hand when not running).
+    if let Some(url) = peers_env::lookup("OPSDECK_OPENSEARCH") {
+        text.push_str(&format!(
+            "\n[elasticsearch]\nurl = \"{url}\"\nrequest_timeout = \"10s\"\n"
+        ));
+    }
+    let file = sshd.path("opsdeck.toml");
+    std::fs::write(&file, &text).unwrap();
+
+    let (out, stdout) = doctor(&file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(verdict(&stdout, "hosts", "worker-1", "login"), "ok");
+    assert_eq!(
+        verdict(&stdout, "hosts", "worker-1", "read programs"),
+        "ok (1 program(s))"
+    );
+    for action in ["restart", "start", "stop"] {
+        assert_eq!(
+            verdict(&stdout, "hosts", "worker-1", &format!("{action} programs")),
+            "ok"
+        );
+    }
+    assert_eq!(verdict(&stdout, "queues", "ingest", "read queue"), "ok");
+    assert_eq!(verdict(&stdout, "queues", &moto.endpoint, "read metrics"), "ok");
+    assert_eq!(
+        verdict(&stdout, "queues", &moto.endpoint, "purge, redrive"),
+        "not checked (IAM is not queried)",
+        "a neutral line, not ok"
+    );
+    if stdout.contains("elasticsearch") {
+        for read in [
+            "read health",
+            "read node stats",
+            "read shards",
+            "read allocation",
+            "read settings",
+        ] {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.starts_with("elasticsearch") && l.contains(read) && l.ends_with(" ok")),
+                "{read}:\n{stdout}"
+            );
+        }
+        // The OpenSearch peer has no security plugin: doctor says so rather than guess.
+        assert!(
+            stdout.contains("change allocation") && stdout.contains("ok (security off: every action permitted)"),
+            "{stdout}"
+        );
+    }
+
+    // The same as one JSON document.
+    let (out, json) = doctor(&file, &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["problems"], 0);
+    let login = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["capability"] == "login")
+        .unwrap();
+    assert_eq!(login["status"], "ok");
+    assert_eq!(login["source"], "worker-1");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_sudo_and_an_unknown_host_key_are_named_and_exit_1() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
+    let sudo = stand_in_sudo(sshd.dir.path());
+    // sudoers that allows status but not restart.
+    std::fs::write(sshd.path("refused"), "*supervisorctl*restart*\n").unwrap();
+    // "localhost" is the same sshd, but known_hosts pins its key for 127.0.0.1 only.
+    let text = ssh_section(
+        &sshd,
+        &sudo_template(&sudo, &sup),
+        &[("worker-1", "127.0.0.1"), ("stranger", "localhost")],
+    );
+    let file = sshd.path("opsdeck.toml");
+    std::fs::write(&file, &text).unwrap();
+    let known_hosts = std::fs::read_to_string(sshd.path("known_hosts")).unwrap();
+
+    let (out, stdout) = doctor(&file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restart = verdict(&stdout, "hosts", "worker-1", "restart programs");
+    assert!(
+        restart.starts_with("MISSING sudo:")
+            && restart.contains("not allowed to run")
+            && restart.contains("restart tile-worker"),
+        "{restart}"
+    );
+    assert_eq!(
+        verdict(&stdout, "hosts", "worker-1", "stop programs"),
+        "ok",
+        "only restart is refused"
+    );
+    assert_eq!(
+        verdict(&stdout, "hosts", "worker-1", "read programs"),
+        "ok (1 program(s))"
+    );
+    let stranger = verdict(&stdout, "hosts", "stranger", "login");
+    assert!(stranger.starts_with("UNREACHABLE host key not known"), "{stranger}");
+    assert!(
+        !stdout.lines().any(|l| l.contains("stranger") && !l.contains("login")),
+        "nothing else is asked of a host doctor cannot log into:\n{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sshd.path("known_hosts")).unwrap(),
+        known_hosts,
+        "the unknown key was not accepted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_without_select_on_the_checkpoint_table_is_named_and_with_it_is_ok() {
+    let (db, admin) = TempDb::new().await;
+    admin.batch_execute(HQ_TABLE).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (name, conn) = role(&db, &admin, "").await;
+    // Kafka is where nothing answers: doctor says so once, within its timeout.
+    let dead_kafka = format!("127.0.0.1:{}", free_port());
+    let config = |conn: &str| {
+        format!(
+            "[pillows]\nbrokers = \"{dead_kafka}\"\npostgres = {}\ntimeout = \"3s\"\n\n\
+             [[pillows.pillow]]\nname = \"case-pillow\"\ncheckpoint_id = \"case-pillow-id\"\n",
+            toml::Value::String(conn.into())
+        )
+    };
+    let file = dir.path().join("opsdeck.toml");
+    std::fs::write(&file, config(&conn)).unwrap();
+    let source = format!("127.0.0.1/{} table pillowtop_kafkacheckpoint", db.name);
+
+    let started = Instant::now();
+    let (out, stdout) = doctor(&file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        verdict(&stdout, "pillows", &source, "read checkpoints"),
+        format!("MISSING SELECT on pillowtop_kafkacheckpoint (role {name})")
+    );
+    assert_eq!(
+        verdict(&stdout, "pillows", &source, "move checkpoints"),
+        format!("MISSING UPDATE (\"offset\", last_modified) on pillowtop_kafkacheckpoint (role {name})")
+    );
+    assert!(
+        verdict(&stdout, "pillows", &dead_kafka, "read metadata").starts_with("UNREACHABLE"),
+        "{stdout}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+
+    // The viewing grant: reads are ok, moving is still missing (exactly docs/least-privilege.md).
+    admin
+        .batch_execute(&format!("GRANT SELECT ON pillowtop_kafkacheckpoint TO {name}"))
+        .await
+        .unwrap();
+    let (_, stdout) = doctor(&file, &[]);
+    assert_eq!(verdict(&stdout, "pillows", &source, "read checkpoints"), "ok");
+    assert!(verdict(&stdout, "pillows", &source, "move checkpoints").starts_with("MISSING UPDATE"));
+    // And the operating grant.
+    admin
+        .batch_execute(&format!(
+            "GRANT UPDATE (\"offset\", last_modified) ON pillowtop_kafkacheckpoint TO {name}"
+        ))
+        .await
+        .unwrap();
+    let (_, stdout) = doctor(&file, &[]);
+    assert_eq!(verdict(&stdout, "pillows", &source, "move checkpoints"), "ok");
+    assert_eq!(
+        verdict(&stdout, "pillows", &source, "connect"),
+        format!("ok (as {name})")
+    );
+    drop_role(&admin, &name).await;
+}
+
+#[test]
+fn a_broken_config_exits_2_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("opsdeck.toml");
+    std::fs::write(&file, "[ssh]\ncommand_timeout = \"10s\"\nmax_sesions = 3\n").unwrap();
+    let (out, stdout) = doctor(&file, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:3", file.display())) && stderr.contains("max_sesions"),
+        "{stderr}"
+    );
+    let (out, _) = doctor(&dir.path().join("missing.toml"), &[]);
+    assert_eq!(out.status.code(), Some(2), "a config that does not exist");
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["doctor", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for said in [
+        "0 every capability ok",
+        "1 something the console offers",
+        "2 doctor could not run",
+        "--json",
+    ] {
+        assert!(help.contains(said), "{said}:\n{help}");
+    }
+}

@@ -139,6 +139,37 @@ async fn drop_role(admin: &tokio_postgres::Client, name: &str) {
         .await;
 }
 
+/// A topic of 2 partitions on the test broker, once the metadata lists it with leaders.
+async fn create_topic(brokers: &str, topic: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let mut config = rdkafka::ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    let admin: AdminClient<_> = config.create().unwrap();
+    let created = admin
+        .create_topics(
+            [&NewTopic::new(topic, 2, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    let probe: BaseConsumer = config.create().unwrap();
+    let led = || {
+        probe
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .is_ok_and(|md| {
+                md.topics()
+                    .first()
+                    .is_some_and(|t| t.partitions().len() == 2 && t.partitions().iter().all(|p| p.leader() >= 0))
+            })
+    };
+    assert!(
+        harness::eventually(Duration::from_secs(30), || std::future::ready(led())).await,
+        "{topic}: no leader for every partition"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fleet_whose_credentials_can_do_everything_exits_0() {
     let sshd = Sshd::start();
@@ -159,6 +190,15 @@ async fn a_fleet_whose_credentials_can_do_everything_exits_0() {
             "\n[elasticsearch]\nurl = \"{url}\"\nrequest_timeout = \"10s\"\n"
         ));
     }
+    let kafka = peers_env::lookup("OPSDECK_KAFKA");
+    if let Some(brokers) = &kafka {
+        let topic = peers_env::unique("doctor");
+        create_topic(brokers, &topic).await;
+        text.push_str(&format!(
+            "\n[pillows]\nbrokers = \"{brokers}\"\ntimeout = \"10s\"\n\n[[pillows.pillow]]\nname = \"grouped\"\n\
+             group = \"{topic}-group\"\ntopics = [\"{topic}\"]\n"
+        ));
+    }
     let file = sshd.path("opsdeck.toml");
     std::fs::write(&file, &text).unwrap();
 
@@ -169,6 +209,12 @@ async fn a_fleet_whose_credentials_can_do_everything_exits_0() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if let Some(brokers) = &kafka {
+        for read in ["read metadata", "read log offsets"] {
+            assert_eq!(verdict(&stdout, "pillows", brokers, read), "ok");
+        }
+        assert!(verdict(&stdout, "pillows", "grouped", "read group offsets").starts_with("ok"));
+    }
     assert_eq!(verdict(&stdout, "hosts", "worker-1", "login"), "ok");
     assert_eq!(
         verdict(&stdout, "hosts", "worker-1", "read programs"),

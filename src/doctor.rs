@@ -5,6 +5,8 @@
 use crate::config::Config;
 use crate::sources::Backends;
 use opsdeck_core::doctor::{Finding, Verdict};
+use std::sync::Arc;
+use tokio::sync::mpsc;
 
 /// Exit status when every capability is ok (or cannot be checked here).
 pub const ALL_OK: i32 = 0;
@@ -32,6 +34,45 @@ pub async fn findings(config: &Config) -> Vec<Finding> {
         ssh.shutdown().await;
     }
     all
+}
+
+/// The console's background checks: one run at a time, started at start and on each refresh a
+/// person asks for; the findings reach the app through `tx` (actions they rule out are offered
+/// as unavailable). A refresh while a run is still going is left to that run.
+pub struct BackgroundChecks {
+    config: Arc<Config>,
+    backends: Backends,
+    tx: mpsc::UnboundedSender<Vec<Finding>>,
+    running: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl BackgroundChecks {
+    pub fn new(config: Arc<Config>, backends: Backends, tx: mpsc::UnboundedSender<Vec<Finding>>) -> Self {
+        Self {
+            config,
+            backends,
+            tx,
+            running: None,
+        }
+    }
+
+    pub fn start(&mut self) {
+        if self.running.as_ref().is_some_and(|r| !r.is_finished()) {
+            return;
+        }
+        let (config, backends, tx) = (self.config.clone(), self.backends.clone(), self.tx.clone());
+        self.running = Some(tokio::spawn(async move {
+            let _ = tx.send(crate::registry::diagnose(&config, &backends).await);
+        }));
+    }
+}
+
+impl Drop for BackgroundChecks {
+    fn drop(&mut self) {
+        if let Some(r) = &self.running {
+            r.abort();
+        }
+    }
 }
 
 /// The exit status for `findings`: [`PROBLEMS`] when any is a missing grant or an unreachable source.

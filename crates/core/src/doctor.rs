@@ -5,6 +5,7 @@
 //! finding says cannot be performed as unavailable, with the reason.
 
 use crate::pane::{PaneBackends, PaneConfigs, Source};
+use crate::view::ActionOffer;
 use futures::future::BoxFuture;
 use serde::Serialize;
 
@@ -26,14 +27,6 @@ impl Verdict {
     /// Whether it means something the console offers cannot be done or read (`doctor` exits 1).
     pub fn is_problem(&self) -> bool {
         matches!(self, Verdict::Missing(_) | Verdict::Unreachable(_))
-    }
-
-    /// The reason an action is unavailable, when it is.
-    pub fn reason(&self) -> Option<&str> {
-        match self {
-            Verdict::Missing(why) | Verdict::Unreachable(why) => Some(why),
-            Verdict::Ok(_) | Verdict::NotChecked(_) => None,
-        }
     }
 
     /// `ok`, `MISSING …`, `UNREACHABLE …`, `not checked (…)`: the last column of a doctor line.
@@ -69,6 +62,10 @@ pub struct Finding {
     /// console offers these as unavailable on `source`'s rows when the verdict is a problem.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub actions: Vec<&'static str>,
+    /// Whether it gates those actions only on `source`'s own targets (a host's programs), rather
+    /// than everywhere in the pane (the one checkpoint table, the one cluster).
+    #[serde(skip)]
+    pub per_source: bool,
     #[serde(flatten)]
     pub verdict: Verdict,
 }
@@ -80,14 +77,31 @@ impl Finding {
             source: source.into(),
             capability: capability.into(),
             actions: Vec::new(),
+            per_source: false,
             verdict,
         }
     }
 
-    /// The same, gating `actions` (see [`Finding::actions`]).
+    /// The same, gating `actions` anywhere in the pane (see [`Finding::actions`]).
     pub fn gating(mut self, actions: &[&'static str]) -> Self {
         self.actions = actions.to_vec();
         self
+    }
+
+    /// The same, gating `actions` on `source`'s own targets only: a plan whose target is the
+    /// source, or starts with it and `:` or `/` (`web-1:nginx`, `case-pillow/…`).
+    pub fn gating_on_source(mut self, actions: &[&'static str]) -> Self {
+        self.actions = actions.to_vec();
+        self.per_source = true;
+        self
+    }
+
+    /// Whether it is about a plan with `target`.
+    fn covers(&self, target: &str) -> bool {
+        !self.per_source
+            || target
+                .strip_prefix(self.source.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
     }
 
     /// Its text made safe for a terminal and one line long (the details are often the far side's
@@ -102,6 +116,50 @@ impl Finding {
             Verdict::Ok(d) | Verdict::Missing(d) | Verdict::Unreachable(d) | Verdict::NotChecked(d) => one_line(d),
         }
         self
+    }
+}
+
+/// What the console knows of its credentials: the last background doctor run's findings that
+/// make an action unavailable. An action they do not mention is offered as before.
+#[derive(Debug, Clone, Default)]
+pub struct Capabilities {
+    gates: Vec<Finding>,
+}
+
+impl Capabilities {
+    pub fn new(findings: Vec<Finding>) -> Self {
+        Self {
+            gates: findings
+                .into_iter()
+                .filter(|f| !f.actions.is_empty() && f.verdict.is_problem())
+                .collect(),
+        }
+    }
+
+    /// Why `action` cannot be performed on `target`, when a finding says so.
+    pub fn unavailable(&self, action: &str, target: &str) -> Option<String> {
+        self.gates
+            .iter()
+            .find(|f| f.actions.contains(&action) && f.covers(target))
+            .and_then(|f| match &f.verdict {
+                Verdict::Missing(why) => Some(format!("not permitted: {why}")),
+                Verdict::Unreachable(why) => Some(format!("unreachable: {why}")),
+                Verdict::Ok(_) | Verdict::NotChecked(_) => None,
+            })
+    }
+
+    /// `offers` with every action the credentials cannot perform made unavailable, with the reason
+    /// (the footer leaves it out, the palette greys it, its key says why instead of confirming).
+    pub fn gate(&self, offers: &mut [ActionOffer]) {
+        for offer in offers {
+            let why = match &offer.plan {
+                Ok(plan) => self.unavailable(offer.name, &plan.target),
+                Err(_) => None,
+            };
+            if let Some(why) = why {
+                offer.plan = Err(why);
+            }
+        }
     }
 }
 
@@ -127,6 +185,39 @@ mod tests {
             Verdict::NotChecked("IAM is not queried".into()).describe(),
             "not checked (IAM is not queried)"
         );
+    }
+
+    #[test]
+    fn a_problem_makes_its_actions_unavailable_on_its_source_only() {
+        let refused = Verdict::Missing("sudo: ops is not allowed to run supervisorctl restart web".into());
+        let caps = Capabilities::new(vec![
+            Finding::new("hosts", "web-1", "restart programs", refused).gating_on_source(&["restart_program"]),
+            Finding::new("hosts", "web-1", "stop programs", Verdict::Ok(String::new()))
+                .gating_on_source(&["stop_program"]),
+            Finding::new(
+                "pillows",
+                "pg",
+                "move checkpoints",
+                Verdict::Missing("UPDATE on t".into()),
+            )
+            .gating(&["move_checkpoint"]),
+        ]);
+        let why = caps.unavailable("restart_program", "web-1:nginx").unwrap();
+        assert_eq!(
+            why,
+            "not permitted: sudo: ops is not allowed to run supervisorctl restart web"
+        );
+        assert_eq!(
+            caps.unavailable("restart_program", "web-10:nginx"),
+            None,
+            "another host"
+        );
+        assert_eq!(
+            caps.unavailable("stop_program", "web-1:nginx"),
+            None,
+            "ok is not a gate"
+        );
+        assert!(caps.unavailable("move_checkpoint", "any-pillow").is_some(), "pane-wide");
     }
 
     #[test]

@@ -109,7 +109,7 @@ async fn check_host(ssh: &SshBackend, host: &HostConfig) -> Vec<Finding> {
     let line = |pane: &'static str, what: &str, v: Verdict| Finding::new(pane, name, what, v);
     // Everything else goes through the same login: a host that is down costs its timeout once.
     if let Err(why) = login(ssh, name).await {
-        return vec![line(HOSTS, "login", Verdict::Unreachable(why))];
+        return vec![line(HOSTS, "login", Verdict::Unreachable(why)).gating_on_source(HOST_ACTIONS)];
     }
     let mut found = vec![line(HOSTS, "login", Verdict::Ok(String::new()))];
     let (programs, files, logs) = futures::join!(
@@ -140,7 +140,7 @@ async fn check_supervisor(ssh: &SshBackend, host: &HostConfig) -> Vec<Finding> {
                         &format!("{} programs", action.as_str()),
                         Verdict::NotChecked("supervisor's status could not be read".into()),
                     )
-                    .gating(&[gated]),
+                    .gating_on_source(&[gated]),
                 );
             }
             return found;
@@ -166,10 +166,13 @@ async fn check_supervisor(ssh: &SshBackend, host: &HostConfig) -> Vec<Finding> {
         } else {
             worst(answers.into_iter().filter_map(|(_, v)| v))
         };
-        found.push(line(&what, verdict).gating(&[gated]));
+        found.push(line(&what, verdict).gating_on_source(&[gated]));
     }
     found
 }
+
+/// Every action on a host (each runs over its login).
+const HOST_ACTIONS: &[&str] = &["restart_program", "start_program", "stop_program", "remove_junk", "du"];
 
 const PROGRAM_ACTIONS: [(SupervisorAction, &str); 3] = [
     (SupervisorAction::Restart, "restart_program"),
@@ -213,7 +216,7 @@ async fn check_files(ssh: &SshBackend, host: &HostConfig) -> Vec<Finding> {
             None if what == "remove junk" => writable(ssh, name, &host.junk_paths).await,
             None => Verdict::Ok("the ssh user's own rights".into()),
         };
-        found.push(Finding::new(HOSTS, name, what, verdict).gating(gated));
+        found.push(Finding::new(HOSTS, name, what, verdict).gating_on_source(gated));
     }
     found
 }

@@ -180,7 +180,10 @@ async fn check_restarts(cfg: &PillowsConfig, ssh: Option<&SshBackend>) -> Vec<Fi
             .or_else(|| verdicts.iter().find(|v| matches!(v, Verdict::NotChecked(_))))
             .cloned()
             .unwrap_or(Verdict::Ok(String::new()));
-        Some(Finding::new(PANE, p.name.clone(), "restart", verdict).gating(&["restart_pillow", "restart_process"]))
+        Some(
+            Finding::new(PANE, p.name.clone(), "restart", verdict)
+                .gating_on_source(&["restart_pillow", "restart_process"]),
+        )
     });
     futures::future::join_all(checks).await.into_iter().flatten().collect()
 }

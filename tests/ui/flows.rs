@@ -376,6 +376,11 @@ fn an_action_the_credentials_cannot_perform_is_offered_as_unavailable_with_the_r
     let shown = screen(&app);
     assert!(shown.contains("not permitted: sudo: ops is not allowed"), "{shown}");
 
+    key(&mut app, "?");
+    let help = screen(&app);
+    assert!(help.contains("unavailable: not permitted: sudo: ops"), "{help}");
+    key(&mut app, "esc");
+
     key(&mut app, ":");
     type_text(&mut app, "restart");
     let palette = screen(&app);

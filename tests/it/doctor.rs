@@ -18,7 +18,7 @@ mod sudo_fleet;
 
 use harness::{Sshd, Supervisord, free_port};
 use pillows_common::{HQ_TABLE, TempDb};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use sudo_fleet::{ssh_section, stand_in_sudo, sudo_template};
@@ -35,6 +35,14 @@ fn doctor(config: &Path, extra: &[&str]) -> (Output, String) {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     (out, text)
+}
+
+/// `opsdeck doctor --config file`'s lines, once it exited with `code`.
+fn doctor_exits(config: &Path, code: i32) -> String {
+    let (out, stdout) = doctor(config, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stdout}{stderr}");
+    stdout
 }
 
 /// The verdict on `pane source capability`'s line (the words after the capability).
@@ -136,13 +144,7 @@ async fn a_fleet_whose_credentials_can_do_everything_exits_0() {
     let file = sshd.path("opsdeck.toml");
     std::fs::write(&file, &text).unwrap();
 
-    let (out, stdout) = doctor(&file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = doctor_exits(&file, 0);
     if let Some(brokers) = &kafka {
         for read in ["read metadata", "read log offsets"] {
             assert_eq!(verdict(&stdout, "pillows", brokers, read), "ok");
@@ -221,13 +223,7 @@ async fn a_refused_sudo_and_an_unknown_host_key_are_named_and_exit_1() {
     std::fs::write(&file, &text).unwrap();
     let known_hosts = std::fs::read_to_string(sshd.path("known_hosts")).unwrap();
 
-    let (out, stdout) = doctor(&file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = doctor_exits(&file, 1);
     let restart = verdict(&stdout, "hosts", "worker-1", "restart programs");
     assert!(
         restart.starts_with("MISSING sudo:")
@@ -277,13 +273,7 @@ async fn a_role_without_select_on_the_checkpoint_table_is_named_and_with_it_is_o
     let source = format!("127.0.0.1/{} table pillowtop_kafkacheckpoint", db.name);
 
     let started = Instant::now();
-    let (out, stdout) = doctor(&file, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = doctor_exits(&file, 1);
     assert_eq!(
         verdict(&stdout, "pillows", &source, "read checkpoints"),
         format!("MISSING SELECT on pillowtop_kafkacheckpoint (role {name})")

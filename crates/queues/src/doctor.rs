@@ -34,15 +34,14 @@ async fn check(aws: &AwsBackend) -> Vec<Finding> {
         .unwrap_or_else(|| "aws".into());
     let line = |source: &str, what: &str, v: Verdict| Finding::new(PANE, source, what, v);
     // One cheap call first: an endpoint that does not answer costs its timeout once, not per queue.
-    match aws.sqs.list_queues().max_results(1).send().await {
-        Err(e @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))) => {
-            return vec![line(
-                &endpoint,
-                "reach",
-                Verdict::Unreachable(explain("ListQueues", &e)),
-            )];
-        }
-        _ => {}
+    if let Err(e @ (SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))) =
+        aws.sqs.list_queues().max_results(1).send().await
+    {
+        return vec![line(
+            &endpoint,
+            "reach",
+            Verdict::Unreachable(explain("ListQueues", &e)),
+        )];
     }
     let poll = match aws.poll(&mut HashMap::new()).await {
         Ok(p) => p,

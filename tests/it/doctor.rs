@@ -348,3 +348,31 @@ fn help_documents_the_exit_codes() {
         assert!(help.contains(said), "{said}:\n{help}");
     }
 }
+
+/// `ssh.files_prefix = ["sudo", "-n"]`: the junk search, the removal script and du are each asked of
+/// sudo with their exact words; sudoers that allow find and du but not `sh` name the removal.
+#[tokio::test(flavor = "multi_thread")]
+async fn file_commands_through_sudo_are_asked_of_sudo() {
+    let sshd = Sshd::start();
+    let sup = Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
+    let sudo = stand_in_sudo(sshd.dir.path());
+    std::fs::write(sshd.path("refused"), "sh -c *\n").unwrap();
+    let dumps = sshd.path("es dumps");
+    std::fs::create_dir_all(&dumps).unwrap();
+    let text = ssh_section(&sshd, &sudo_template(&sudo, &sup), &[("es-1", "127.0.0.1")]).replacen(
+        "[ssh]\n",
+        &format!("[ssh]\nfiles_prefix = [{}, \"-n\"]\n", sudo_fleet::quoted(&sudo)),
+        1,
+    ) + &format!("junk_paths = [{}]\n", sudo_fleet::quoted(&dumps));
+    let file = sshd.path("opsdeck.toml");
+    std::fs::write(&file, &text).unwrap();
+    let stdout = doctor_exits(&file, 1);
+    assert_eq!(verdict(&stdout, "hosts", "es-1", "find junk"), "ok");
+    assert_eq!(verdict(&stdout, "hosts", "es-1", "du"), "ok");
+    let remove = verdict(&stdout, "hosts", "es-1", "remove junk");
+    assert!(
+        remove.starts_with("MISSING sudo:") && remove.contains("not allowed to run sh -c"),
+        "{remove}"
+    );
+    assert_eq!(verdict(&stdout, "hosts", "es-1", "restart programs"), "ok");
+}

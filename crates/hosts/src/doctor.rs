@@ -213,21 +213,21 @@ async fn check_files(ssh: &SshBackend, host: &HostConfig) -> Vec<Finding> {
     for (what, cmd, gated) in checks {
         let verdict = match sudo_allows(ssh, name, cmd.words()).await {
             Some(v) => v,
-            None if what == "remove junk" => writable(ssh, name, &host.junk_paths).await,
-            None => Verdict::Ok("the ssh user's own rights".into()),
+            None if what == "remove junk" => dirs_allow(ssh, name, &host.junk_paths, "-w", "write").await,
+            None => dirs_allow(ssh, name, &host.junk_paths, "-r", "read").await,
         };
         found.push(Finding::new(HOSTS, name, what, verdict).gating_on_source(gated));
     }
     found
 }
 
-/// Whether the ssh user may write each of `dirs` on `host` (`test -w`, one per directory).
-async fn writable(ssh: &SshBackend, host: &str, dirs: &[String]) -> Verdict {
+/// Whether the ssh user may `verb` each of `dirs` on `host` (`test FLAG DIR`, one per directory).
+async fn dirs_allow(ssh: &SshBackend, host: &str, dirs: &[String], flag: &str, verb: &str) -> Verdict {
     let limit = ssh.config().command_timeout.get();
     let tests = dirs.iter().map(|d| async move {
-        match ssh.run(host, &Cmd::argv(["test", "-w", d.as_str()]), limit).await {
+        match ssh.run(host, &Cmd::argv(["test", flag, d.as_str()]), limit).await {
             Ok(o) if o.success() => Verdict::Ok(String::new()),
-            Ok(_) => Verdict::Missing(format!("the ssh user cannot write {d} on {host}")),
+            Ok(_) => Verdict::Missing(format!("the ssh user cannot {verb} {d} on {host} (or it is missing)")),
             Err(e) => Verdict::Unreachable(e),
         }
     });

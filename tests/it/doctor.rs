@@ -219,6 +219,17 @@ async fn a_refused_sudo_and_an_unknown_host_key_are_named_and_exit_1() {
         &sudo_template(&sudo, &sup),
         &[("worker-1", "127.0.0.1"), ("stranger", "localhost")],
     );
+    // A pillow whose process is that program: its restart goes through the same sudo (and its
+    // Kafka is where nothing answers).
+    let restart = sudo_template(&sudo, &sup).replace("{action}", "restart");
+    let text = text
+        + &format!(
+            "\n[pillows]\nbrokers = \"127.0.0.1:{}\"\ntimeout = \"3s\"\nrestart_command = {}\n\n\
+             [[pillows.pillow]]\nname = \"case-pillow\"\ngroup = \"case-group\"\ntopics = [\"case\"]\n\
+             processes = 1\nhosts = [\"worker-1\"]\nprogram = \"tile-worker\"\n",
+            free_port(),
+            toml::Value::String(restart)
+        );
     let file = sshd.path("opsdeck.toml");
     std::fs::write(&file, &text).unwrap();
     let known_hosts = std::fs::read_to_string(sshd.path("known_hosts")).unwrap();
@@ -239,6 +250,11 @@ async fn a_refused_sudo_and_an_unknown_host_key_are_named_and_exit_1() {
     assert_eq!(
         verdict(&stdout, "hosts", "worker-1", "read programs"),
         "ok (1 program(s))"
+    );
+    let pillow = verdict(&stdout, "pillows", "case-pillow", "restart");
+    assert!(
+        pillow.starts_with("MISSING sudo:") && pillow.contains("restart tile-worker") && pillow.contains("on worker-1"),
+        "{pillow}"
     );
     let stranger = verdict(&stdout, "hosts", "stranger", "login");
     assert!(stranger.starts_with("UNREACHABLE host key not known"), "{stranger}");

@@ -392,3 +392,27 @@ async fn file_commands_through_sudo_are_asked_of_sudo() {
     );
     assert_eq!(verdict(&stdout, "hosts", "es-1", "restart programs"), "ok");
 }
+
+/// The fallback for a pane without checks of its own (`by_polling`): one poll — ok against moto,
+/// unreachable with the poll's error where nothing answers — and its actions "not checked".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pane_without_checks_of_its_own_is_polled_once() {
+    use opsdeck_core::doctor::{Verdict, by_polling};
+    use opsdeck_queues::Queues;
+    let moto = queues_harness::Moto::start().await;
+    for (endpoint, reachable) in [
+        (moto.endpoint.clone(), true),
+        (format!("http://127.0.0.1:{}", free_port()), false),
+    ] {
+        let mut config = opsdeck::config::Config::default();
+        config.aws = queues_harness::aws_config(&endpoint);
+        config.aws.queue_prefixes = vec!["doctor".into()];
+        config.aws.timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(3));
+        let (backends, _) = opsdeck::sources::Backends::connect(&config).await;
+        let found = by_polling::<Queues, _>(&config, &backends).await;
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0].capability, "read");
+        assert_eq!(found[0].verdict.is_problem(), !reachable, "{found:#?}");
+        assert!(matches!(found[1].verdict, Verdict::NotChecked(_)));
+    }
+}

@@ -5,6 +5,7 @@
 //! finding says cannot be performed as unavailable, with the reason.
 
 use crate::pane::{PaneBackends, PaneConfigs, Source};
+use crate::registered::RegisteredSource;
 use crate::view::ActionOffer;
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -169,6 +170,39 @@ pub trait Doctor: Source {
     /// nothing. Each check is bounded by the section's own timeouts, and a source that cannot be
     /// reached costs its timeout once: the capabilities behind it say so without asking again.
     fn doctor<'a>(config: &'a dyn PaneConfigs, backends: &'a dyn PaneBackends) -> BoxFuture<'a, Vec<Finding>>;
+}
+
+/// The checks of a pane that has none of its own yet: one poll of each of its pollers, within
+/// the poller's timeout — ok, or unreachable with the poll's error — and a line saying its actions
+/// are not checked. `impl Doctor for P { fn doctor(..) { by_polling::<P, _>(config, backends) } }`.
+pub fn by_polling<'a, P, T>(config: &'a dyn PaneConfigs, backends: &'a dyn PaneBackends) -> BoxFuture<'a, Vec<Finding>>
+where
+    P: RegisteredSource<Update = Result<T, String>>,
+    T: Send + 'static,
+{
+    Box::pin(async move {
+        let Some(backend) = backends.of::<P>() else {
+            return Vec::new();
+        };
+        let (pane, source) = (P::ID.name(), P::SECTION);
+        let mut found = Vec::new();
+        for mut poller in P::pollers(backend, config.general()) {
+            let limit = poller.timeout();
+            let verdict = match tokio::time::timeout(limit, poller.poll()).await {
+                Ok(Ok(_)) => Verdict::Ok(String::new()),
+                Ok(Err(e)) => Verdict::Unreachable(e),
+                Err(_) => Verdict::Unreachable(format!("no answer within {}", humantime::format_duration(limit))),
+            };
+            found.push(Finding::new(pane, source, "read", verdict));
+        }
+        found.push(Finding::new(
+            pane,
+            source,
+            "actions",
+            Verdict::NotChecked("this pane has no checks of its own yet".into()),
+        ));
+        found
+    })
 }
 
 #[cfg(test)]

@@ -404,8 +404,10 @@ async fn a_pane_without_checks_of_its_own_is_polled_once() {
         (moto.endpoint.clone(), true),
         (format!("http://127.0.0.1:{}", free_port()), false),
     ] {
-        let mut config = opsdeck::config::Config::default();
-        config.aws = queues_harness::aws_config(&endpoint);
+        let mut config = opsdeck::config::Config {
+            aws: queues_harness::aws_config(&endpoint),
+            ..Default::default()
+        };
         config.aws.queue_prefixes = vec!["doctor".into()];
         config.aws.timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(3));
         let (backends, _) = opsdeck::sources::Backends::connect(&config).await;

@@ -1,4 +1,5 @@
-//! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck config check`.
+//! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck doctor`,
+//! `opsdeck config check`.
 
 use crate::config::{self, Config};
 use crate::keymap::Keymap;
@@ -46,6 +47,21 @@ pub enum Command {
     },
     /// Print one line per problem; exit 0 ok, 1 warning, 2 critical.
     Check,
+    /// Check what the credentials can do: reach, log in, read, and perform each action offered.
+    ///
+    /// For every configured source, one line per capability: `PANE  SOURCE  CAPABILITY  VERDICT`,
+    /// the verdict `ok`, `MISSING <the grant, role or sudoers line>`, `UNREACHABLE <why>` or
+    /// `not checked (<why>)`. Nothing is changed: Elasticsearch `_has_privileges`, PostgreSQL
+    /// `has_table_privilege`, `sudo -n -l COMMAND` over SSH, the AWS and Kafka read calls.
+    ///
+    /// Exit status: 0 every capability ok (or not checkable here); 1 something the console offers
+    /// cannot be done or read (a missing grant, an unreachable source); 2 doctor could not run
+    /// (config missing, unreadable or invalid: each mistake as FILE:LINE: key).
+    Doctor {
+        /// Print one JSON document (`findings`, `problems`) instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Config file tools.
     Config {
         #[command(subcommand)]
@@ -119,6 +135,20 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!("{}", clean(&l));
             }
             Ok(code)
+        }
+        Some(Command::Doctor { json }) => {
+            let Some(config) = load_config(&cli)? else { return Ok(2) };
+            let _log = init_logging(&config);
+            let findings = crate::doctor::findings(&config).await;
+            if *json {
+                let text = serde_json::to_string_pretty(&crate::doctor::to_json(&findings))?;
+                println!("{}", opsdeck_core::text::escape_json_for_terminal(text));
+            } else {
+                for line in crate::doctor::lines(&findings) {
+                    println!("{line}");
+                }
+            }
+            Ok(crate::doctor::exit_code(&findings))
         }
         None => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };

@@ -13,6 +13,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod keymap;
 pub mod model;
 pub mod panes;

@@ -54,6 +54,7 @@ struct Wiring {
     saved_tx: mpsc::UnboundedSender<Result<std::path::PathBuf, String>>,
     refresh: Arc<Notify>,
     running: HashMap<u64, CancellationToken>,
+    checks: crate::doctor::BackgroundChecks,
 }
 
 pub fn audit_log_for(config: &Config) -> AuditLog {
@@ -107,7 +108,11 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         app.toast(w, opsdeck_core::view::Tone::Warn);
     }
 
+    let (checks_tx, mut checks_rx) = mpsc::unbounded_channel();
+    let mut checks = crate::doctor::BackgroundChecks::new(config.clone(), backends.clone(), checks_tx);
+    checks.start();
     let mut wiring = Wiring {
+        checks,
         backends,
         audit,
         polled_tx,
@@ -145,6 +150,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
                 Some(p) = polled_rx.recv() => Event::Polled(p),
                 Some(a) = action_rx.recv() => Event::Action(a),
                 Some(s) = saved_rx.recv() => Event::Saved(s),
+                Some(c) = checks_rx.recv() => Event::Capabilities(c),
                 _ = tick.tick() => {
                     crate::supervise::debug_inject_panic("loop");
                     Event::Tick(SystemTime::now())
@@ -183,7 +189,10 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
     for effect in effects {
         match effect {
             Effect::Quit => quit = true,
-            Effect::Refresh => w.refresh.notify_waiters(),
+            Effect::Refresh => {
+                w.refresh.notify_waiters();
+                w.checks.start();
+            }
             Effect::RunAction { id, plan } => {
                 tracing::info!(action = %plan.action, target = %plan.target, "running confirmed action");
                 let cancel = CancellationToken::new();

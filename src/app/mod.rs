@@ -43,6 +43,8 @@ pub enum Event {
     Polled(Polled),
     Action(ActionEvent),
     Saved(Result<PathBuf, String>),
+    /// What the credentials can do, from the background doctor run (at start, on refresh).
+    Capabilities(Vec<opsdeck_core::doctor::Finding>),
 }
 
 /// The fixed parts: what the app was started with.
@@ -88,6 +90,8 @@ pub struct App {
     /// Terminal size, for paging.
     pub size: (u16, u16),
     pub quitting: bool,
+    /// Actions the credentials cannot perform (`opsdeck doctor`'s checks): offered as unavailable.
+    pub capabilities: opsdeck_core::doctor::Capabilities,
 }
 
 /// Every action name a keymap may bind, per mode (built-ins plus each pane's own).
@@ -166,6 +170,7 @@ impl App {
             next_action_id: 1,
             size: (120, 40),
             quitting: false,
+            capabilities: Default::default(),
         };
         for p in problems {
             app.toast(p, Tone::Warn);

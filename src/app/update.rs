@@ -116,6 +116,10 @@ impl App {
                 self.toast(format!("could not save: {e}"), Tone::Crit);
                 Vec::new()
             }
+            Event::Capabilities(findings) => {
+                self.capabilities = opsdeck_core::doctor::Capabilities::new(findings);
+                Vec::new()
+            }
         }
     }
 
@@ -445,10 +449,15 @@ impl App {
 
     /// The offers of the current view on its selected row.
     fn offers(&self) -> Vec<ActionOffer> {
-        let ctx = self.ctx();
-        let screen = self.screen();
-        let row = screen.selected_key(&ctx);
-        screen.view.actions(&ctx, row.as_deref())
+        let row = self.screen().selected_key(&self.ctx());
+        self.offers_on(row.as_deref())
+    }
+
+    /// The current view's actions on `row`, those the credentials cannot perform made unavailable.
+    pub fn offers_on(&self, row: Option<&str>) -> Vec<ActionOffer> {
+        let mut offers = self.screen().view.actions(&self.ctx(), row);
+        self.capabilities.gate(&mut offers);
+        offers
     }
 
     /// Custom `[[actions]]` whose scope covers the current view.

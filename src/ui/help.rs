@@ -29,6 +29,20 @@ pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
             })
             .unwrap_or_else(|| action.replace('_', " "))
     };
+    // What the credentials cannot do on the selected row (`opsdeck doctor`'s checks) says so here too.
+    let ctx = app.ctx();
+    let screen = app.screen();
+    let row = screen.selected_key(&ctx);
+    let unavailable: Vec<(&str, String)> = screen
+        .view
+        .actions(&ctx, row.as_deref())
+        .into_iter()
+        .filter_map(|o| Some((o.name, app.capabilities.unavailable(o.name, &o.plan.ok()?.target)?)))
+        .collect();
+    let describe = |action: &str| match unavailable.iter().find(|(name, _)| *name == action) {
+        Some((_, why)) => format!("{} — unavailable: {why}", describe(action)),
+        None => describe(action),
+    };
     let mut out = Vec::new();
     for (title, mode) in [
         (format!("{pane} pane"), pane),

@@ -266,8 +266,8 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     }
     // The view's actions with a plan, in the order it offers them (the most relevant to the row
     // first), then the keys the view takes itself.
-    let mut hinted: Vec<&'static str> = view
-        .actions(&ctx, selected)
+    let mut hinted: Vec<&'static str> = app
+        .offers_on(selected)
         .into_iter()
         .filter(|o| o.plan.is_ok())
         .map(|o| o.name)

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backlog;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod effect;
 pub mod exec;
 pub mod feed;

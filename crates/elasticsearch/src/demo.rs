@@ -379,6 +379,7 @@ async fn serve(
             }
         }
         (&Method::GET | &Method::POST, "/_cluster/allocation/explain") => s.explain(body_json.as_ref()),
+        (&Method::POST, "/_security/user/_has_privileges") => s.has_privileges(body_json.as_ref()),
         _ => Err((
             404,
             sim::error_body(

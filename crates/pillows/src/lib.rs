@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod pg_conninfo;
 pub mod source;

@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod backend;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;

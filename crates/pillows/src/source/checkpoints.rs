@@ -131,6 +131,44 @@ impl PgCheckpointStore {
     }
 }
 
+/// What the connected role may do with the checkpoint table (`opsdeck doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableGrants {
+    /// The role the connection string logs in as.
+    pub role: String,
+    /// `SELECT` on the table: what the pane reads.
+    pub select: bool,
+    /// `UPDATE` of the columns a checkpoint move writes (`"offset"`, `last_modified`).
+    pub update: bool,
+}
+
+impl PgCheckpointStore {
+    /// The table this store reads.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Connects (TLS as configured) and asks the server what the role may do with the table,
+    /// changing nothing: `has_table_privilege` and `has_column_privilege` (the operating grant is
+    /// per column). A table that does not exist is an error saying so.
+    pub async fn grants(&self) -> Result<TableGrants, String> {
+        let client = self.connect().await?;
+        let sql = "SELECT current_user::text, has_table_privilege($1::text, 'SELECT'), \
+                   has_column_privilege($1::text, 'offset', 'UPDATE') AND has_column_privilege($1::text, 'last_modified', 'UPDATE')";
+        let row = self
+            .bounded(
+                &format!("privileges on {}", self.table),
+                client.query_one(sql, &[&self.quoted_table()]),
+            )
+            .await?;
+        Ok(TableGrants {
+            role: row.try_get(0).map_err(|e| format!("current_user: {e}"))?,
+            select: row.try_get(1).map_err(|e| format!("has_table_privilege: {e}"))?,
+            update: row.try_get(2).map_err(|e| format!("has_column_privilege: {e}"))?,
+        })
+    }
+}
+
 /// The server's message when there is one ("relation … does not exist"), else the client's; its
 /// kind from the server's SQLSTATE (a refused login, a missing table) or the connection's failure.
 fn pg_error(e: &tokio_postgres::Error) -> SourceError {

@@ -4,8 +4,8 @@
 use super::demo::{demo, demo_app, demo_app_on, screen};
 use opsdeck::app::App;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::ui::panes::Tab;
 use opsdeck::ui::testing::{planned, press, type_text};
+use opsdeck::views::Tab;
 
 fn selected(app: &App) -> Option<String> {
     app.screen().selected_key(&app.ctx())
@@ -176,6 +176,7 @@ fn vital_columns_are_on_screen_at_100_by_30() {
         ("4", &["DRAIN", "NET/s", "VISIBLE", "OLDEST"][..]),
         ("5", &["JUNK", "PROGRAMS", "FULLEST DISK", "STATE"][..]),
         ("6", &["CPU cores", "MEMORY", "QUEUED", "VERDICT"][..]),
+        ("7", &["CONNECTIONS", "LONGEST Q", "BLOCKED", "VERDICT"][..]),
     ] {
         press(&mut app, tab);
         let s = screen(&app);
@@ -366,4 +367,33 @@ fn the_tab_bar_shows_the_key_the_keymap_binds_to_each_pane() {
     );
     press(&mut app, "f2");
     assert_eq!(app.tab, Tab::Audit);
+}
+
+#[test]
+fn the_postgres_pane_terminates_the_session_selected_with_its_pid_typed() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "7");
+    let s = screen(&app);
+    assert!(
+        s.contains("hq-db") && s.contains("14m"),
+        "the long query, on the server row:\n{s}"
+    );
+    // Cancel and terminate act on sessions, not on a server row.
+    assert!(!footer(&s).contains("terminate"), "{s}");
+    press(&mut app, "t");
+    let s = screen(&app);
+    assert!(s.contains("blocks 3"), "the chain's root first:\n{s}");
+    // The idle transaction, found as a person would: its dialog names its pid, not the first row's.
+    find(&mut app, "hq-web-2");
+    press(&mut app, "K");
+    let dialog = screen(&app);
+    assert!(dialog.contains("pg_terminate_backend(3877)"), "{dialog}");
+    assert!(dialog.contains("to confirm: ["), "{dialog}");
+    refused(&mut app, Some("4242"));
+    press(&mut app, "esc");
+    // A cancel on an idle transaction says it changes nothing there.
+    press(&mut app, "C");
+    let dialog = screen(&app);
+    assert!(dialog.contains("pg_cancel_backend(3877)"), "{dialog}");
+    assert!(dialog.contains("a cancel changes nothing here"), "{dialog}");
 }

@@ -212,7 +212,7 @@ fn out_pillow_errors(groups: &[PillowErrorGroup], t: &Thresholds, say: &mut impl
 }
 
 /// The error every part shares when the poll failed before reading anything (no connection).
-fn whole_poll_failure(poll: &ServerPoll) -> Option<&ReadError> {
+pub fn whole_poll_failure(poll: &ServerPoll) -> Option<&ReadError> {
     let first = poll.info.as_ref().err()?;
     let all = [
         poll.connections.as_ref().err(),

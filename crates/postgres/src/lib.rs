@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod backend;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;
@@ -25,6 +26,7 @@ use opsdeck_core::demo::{DemoCtx, StandIns};
 use opsdeck_core::feed::Feed;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, PaneStates, Poller, Source};
 use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::source_error::SourceError;
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -35,7 +37,7 @@ pub struct Postgres;
 impl Pane for Postgres {
     const ID: PaneId = PaneId::new("postgres");
     type State = Feed<PostgresState>;
-    type Update = Result<PostgresPoll, String>;
+    type Update = Result<PostgresPoll, SourceError>;
     type Job = Infallible;
 }
 
@@ -94,7 +96,10 @@ async fn start_demo(ctx: &mut DemoCtx<'_>) -> Result<(), Infallible> {
     const NAME: &str = "hq-db";
     let sim: Arc<dyn source::PostgresSource> = Arc::new(demo::SimulatedSource::new(NAME));
     ctx.stand_ins.insert::<Postgres, _>(DemoServers(vec![sim]));
-    ctx.config.of_mut::<Postgres>().servers.push(ServerConfig {
+    let section = ctx.config.of_mut::<Postgres>();
+    // The demo's other panes poll every 2 s: this one too.
+    section.refresh = config::ConfigDuration::secs(2);
+    section.servers.push(ServerConfig {
         name: NAME.into(),
         address: "hq-db.demo.internal:5432".into(),
         database: "commcarehq".into(),

@@ -115,7 +115,10 @@ pub fn alerts(s: &PostgresState, cfg: &PostgresConfig) -> Vec<Alert> {
                     format!("{name} pid {pid}"),
                     AlertTarget::row(Postgres::ID, session_key(name, *pid)).in_view("sessions"),
                 ),
-                _ => (name.clone(), AlertTarget::row(Postgres::ID, name.clone()).in_view("servers")),
+                _ => (
+                    name.clone(),
+                    AlertTarget::row(Postgres::ID, name.clone()).in_view("servers"),
+                ),
             };
             out.push(Alert::new(sev, Postgres::ID, subject, v.message).at(target));
         }
@@ -141,15 +144,18 @@ fn secs_cell(s: Option<f64>) -> Cell {
 
 fn offers(srv: &ServerState, session: &Session, cfg: &PostgresConfig) -> Vec<ActionOffer> {
     let info = srv.poll.info.as_ref().ok();
-    [("cancel_query", Signal::Cancel), ("terminate_backend", Signal::Terminate)]
-        .into_iter()
-        .map(|(name, signal)| {
-            ActionOffer::new(
-                name,
-                plan(&srv.poll.server, signal, session, info).map(|p| p.into_action(cfg.verify_timeout.get())),
-            )
-        })
-        .collect()
+    [
+        ("cancel_query", Signal::Cancel),
+        ("terminate_backend", Signal::Terminate),
+    ]
+    .into_iter()
+    .map(|(name, signal)| {
+        ActionOffer::new(
+            name,
+            plan(&srv.poll.server, signal, session, info).map(|p| p.into_action(cfg.verify_timeout.get())),
+        )
+    })
+    .collect()
 }
 
 /// The sessions worth a look across `servers`: blocking roots first, then by transaction age.
@@ -193,7 +199,10 @@ fn session_rows(servers: &[&ServerState], ctx: &ViewCtx) -> Vec<Row> {
             rows.push(Row {
                 key: session_key(&srv.poll.server, x.pid),
                 cells: vec![
-                    Cell::severity(sev, score(sev, behind.unwrap_or(0) as f64 * 1e6 + x.xact_age_s.unwrap_or(0.0))),
+                    Cell::severity(
+                        sev,
+                        score(sev, behind.unwrap_or(0) as f64 * 1e6 + x.xact_age_s.unwrap_or(0.0)),
+                    ),
                     Cell::num(x.pid.to_string(), x.pid as f64),
                     Cell::text(&srv.poll.server),
                     Cell::text(x.user.as_deref().unwrap_or("?")),
@@ -273,14 +282,22 @@ impl PostgresView {
                 } else {
                     Tone::Normal
                 };
-                Cell::num(format!("{}/{} {:.0}%", c.total + c.hidden, c.max_connections, used * 100.0), used)
-                    .tone(tone)
+                Cell::num(
+                    format!("{}/{} {:.0}%", c.total + c.hidden, c.max_connections, used * 100.0),
+                    used,
+                )
+                .tone(tone)
             }
             _ => Cell::num("–", -1.0).tone(Tone::Muted),
         };
         let sessions = p.sessions.as_ref().ok();
-        let longest = sessions
-            .and_then(|s| s.rows.iter().filter(|x| x.is_active()).filter_map(|x| x.query_age_s).reduce(f64::max));
+        let longest = sessions.and_then(|s| {
+            s.rows
+                .iter()
+                .filter(|x| x.is_active())
+                .filter_map(|x| x.query_age_s)
+                .reduce(f64::max)
+        });
         let idle_tx = sessions.map_or(0, |s| s.rows.iter().filter(|x| x.is_idle_in_transaction()).count());
         let blocked = p.blocking.as_ref().map_or(0, Vec::len);
         let lag = match &p.replication {
@@ -298,7 +315,11 @@ impl PostgresView {
                 conns,
                 secs_cell(longest),
                 Cell::num(idle_tx.to_string(), idle_tx as f64),
-                Cell::num(blocked.to_string(), blocked as f64).tone(if blocked > 0 { Tone::Warn } else { Tone::Normal }),
+                Cell::num(blocked.to_string(), blocked as f64).tone(if blocked > 0 {
+                    Tone::Warn
+                } else {
+                    Tone::Normal
+                }),
                 secs_cell(lag),
                 headline,
             ],
@@ -308,7 +329,11 @@ impl PostgresView {
 
 impl View for PostgresView {
     fn crumb(&self) -> String {
-        if self.sessions { "sessions".into() } else { "servers".into() }
+        if self.sessions {
+            "sessions".into()
+        } else {
+            "servers".into()
+        }
     }
     fn scope(&self) -> &'static str {
         if self.sessions { "postgres.session" } else { "postgres" }
@@ -346,7 +371,11 @@ impl View for PostgresView {
             return Vec::new();
         };
         let cfg = ctx.config.of::<Postgres>();
-        let blocked: usize = s.servers.iter().map(|x| x.poll.blocking.as_ref().map_or(0, Vec::len)).sum();
+        let blocked: usize = s
+            .servers
+            .iter()
+            .map(|x| x.poll.blocking.as_ref().map_or(0, Vec::len))
+            .sum();
         let mut lines = vec![(
             format!(
                 "{} server(s) · {blocked} session(s) waiting on locks · t: show {}",
@@ -355,7 +384,11 @@ impl View for PostgresView {
             ),
             Tone::Normal,
         )];
-        for a in alerts(s, cfg).iter().filter(|a| a.severity == Severity::Critical).take(2) {
+        for a in alerts(s, cfg)
+            .iter()
+            .filter(|a| a.severity == Severity::Critical)
+            .take(2)
+        {
             lines.push((format!("✖ {}: {}", a.subject, a.message), Tone::Crit));
         }
         lines
@@ -457,8 +490,16 @@ impl View for ServerView {
                     if i.in_recovery { "replica" } else { "primary" },
                     age(i.uptime_s),
                     i.user,
-                    if i.sees_all_sessions { "" } else { " (sees only its own sessions' queries: grant pg_monitor)" },
-                    if i.may_signal || i.superuser { "" } else { " (cannot signal others: grant pg_signal_backend)" },
+                    if i.sees_all_sessions {
+                        ""
+                    } else {
+                        " (sees only its own sessions' queries: grant pg_monitor)"
+                    },
+                    if i.may_signal || i.superuser {
+                        ""
+                    } else {
+                        " (cannot signal others: grant pg_signal_backend)"
+                    },
                 ),
                 Tone::Normal,
             ));
@@ -478,17 +519,30 @@ impl View for ServerView {
         if let Some(Ok(groups)) = &p.pillow_errors {
             let totals = crate::model::pillow_error_totals(groups);
             if !totals.is_empty() {
-                let text: Vec<String> = totals.iter().take(3).map(|t| format!("{} {}", t.pillow, t.errors)).collect();
-                lines.push((format!("pillow errors waiting to retry: {}", text.join(", ")), Tone::Warn));
+                let text: Vec<String> = totals
+                    .iter()
+                    .take(3)
+                    .map(|t| format!("{} {}", t.pillow, t.errors))
+                    .collect();
+                lines.push((
+                    format!("pillow errors waiting to retry: {}", text.join(", ")),
+                    Tone::Warn,
+                ));
             }
         }
-        for chain in blocking_chains(p.blocking.as_deref().unwrap_or_default()).iter().take(3) {
+        for chain in blocking_chains(p.blocking.as_deref().unwrap_or_default())
+            .iter()
+            .take(3)
+        {
             lines.push((
                 format!(
                     "blocking chain: pid {} blocks {} session(s){}{}",
                     chain.root,
                     chain.blocked,
-                    chain.longest_wait_s.map(|w| format!(", the longest waiting {}", age(w))).unwrap_or_default(),
+                    chain
+                        .longest_wait_s
+                        .map(|w| format!(", the longest waiting {}", age(w)))
+                        .unwrap_or_default(),
                     if chain.cycle { " (a wait cycle)" } else { "" }
                 ),
                 Tone::Crit,
@@ -539,7 +593,9 @@ struct SessionView {
 
 impl View for SessionView {
     fn crumb(&self) -> String {
-        self.key.rsplit_once(" / ").map_or(self.key.clone(), |(_, pid)| format!("pid {pid}"))
+        self.key
+            .rsplit_once(" / ")
+            .map_or(self.key.clone(), |(_, pid)| format!("pid {pid}"))
     }
     fn scope(&self) -> &'static str {
         "postgres.session"

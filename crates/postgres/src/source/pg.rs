@@ -101,8 +101,7 @@ impl PgSource {
             }
             Some(tls) => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Require);
-                let (client, connection) =
-                    bounded(&what, self.timeout, config.connect(tls.clone())).await?;
+                let (client, connection) = bounded(&what, self.timeout, config.connect(tls.clone())).await?;
                 drive(connection, notices.clone());
                 client
             }

@@ -1,0 +1,171 @@
+//! Plain types for what the management API said, as the pane shows them and `snapshot` prints them.
+//! Field names follow the API's JSON so the answers deserialise straight into them.
+
+use serde::{Deserialize, Serialize};
+
+/// One queue, from a `GET /api/queues?columns=…` page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Queue {
+    pub vhost: String,
+    pub name: String,
+    /// Absent on a queue whose process is down (`state` then says why).
+    #[serde(default)]
+    pub messages_ready: u64,
+    #[serde(default)]
+    pub messages_unacknowledged: u64,
+    #[serde(default)]
+    pub consumers: u64,
+    /// When the queue last saw a publish, delivery or ack (absent while it is busy).
+    #[serde(default)]
+    pub idle_since: Option<String>,
+    #[serde(default)]
+    pub durable: bool,
+    #[serde(default)]
+    pub auto_delete: bool,
+    #[serde(default)]
+    pub arguments: serde_json::Map<String, serde_json::Value>,
+    /// `classic`, `quorum`, `stream`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub node: Option<String>,
+    /// Absent until the queue has seen traffic since the stats were reset.
+    #[serde(default)]
+    pub message_stats: Option<QueueStats>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueStats {
+    /// Messages published into the queue since it was declared (or stats last reset).
+    #[serde(default)]
+    pub publish: Option<u64>,
+    #[serde(default)]
+    pub publish_details: Option<Rate>,
+    #[serde(default)]
+    pub deliver_get_details: Option<Rate>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    pub rate: f64,
+}
+
+impl Queue {
+    /// Messages published per second, as the server last measured it.
+    pub fn publish_rate(&self) -> Option<f64> {
+        self.message_stats.as_ref()?.publish_details.map(|r| r.rate)
+    }
+    /// Messages delivered (or fetched) per second.
+    pub fn deliver_rate(&self) -> Option<f64> {
+        self.message_stats.as_ref()?.deliver_get_details.map(|r| r.rate)
+    }
+    pub fn key(&self) -> QueueKey {
+        QueueKey {
+            vhost: self.vhost.clone(),
+            name: self.name.clone(),
+        }
+    }
+    /// Celery's own bookkeeping: event queues (`celeryev.*`) and remote-control mailboxes (`*.pidbox`).
+    pub fn is_housekeeping(&self) -> bool {
+        self.name.starts_with("celeryev.") || self.name.ends_with(".pidbox")
+    }
+}
+
+/// A queue's address: names are unique within a vhost only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct QueueKey {
+    pub vhost: String,
+    pub name: String,
+}
+
+/// One node, from `GET /api/nodes?columns=…`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    #[serde(default)]
+    pub running: bool,
+    #[serde(default)]
+    pub mem_used: u64,
+    /// The memory high watermark: above it the node blocks publishers.
+    #[serde(default)]
+    pub mem_limit: u64,
+    #[serde(default)]
+    pub mem_alarm: bool,
+    #[serde(default)]
+    pub disk_free: u64,
+    /// Below this much free disk the node blocks publishers.
+    #[serde(default)]
+    pub disk_free_limit: u64,
+    #[serde(default)]
+    pub disk_free_alarm: bool,
+    #[serde(default)]
+    pub fd_used: u64,
+    #[serde(default)]
+    pub fd_total: u64,
+    /// Milliseconds since the node started.
+    #[serde(default)]
+    pub uptime: u64,
+}
+
+/// The cluster's totals, from `GET /api/overview?columns=…`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    #[serde(default)]
+    pub rabbitmq_version: String,
+    #[serde(default)]
+    pub cluster_name: String,
+    #[serde(default)]
+    pub queue_totals: QueueTotals,
+    #[serde(default)]
+    pub object_totals: ObjectTotals,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueTotals {
+    #[serde(default)]
+    pub messages: u64,
+    #[serde(default)]
+    pub messages_ready: u64,
+    #[serde(default)]
+    pub messages_unacknowledged: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectTotals {
+    #[serde(default)]
+    pub queues: u64,
+    #[serde(default)]
+    pub consumers: u64,
+    #[serde(default)]
+    pub connections: u64,
+    #[serde(default)]
+    pub channels: u64,
+}
+
+/// One page of `GET /api/queues?page=…`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueuePage {
+    pub items: Vec<Queue>,
+    pub page: u32,
+    pub page_count: u32,
+    #[serde(default)]
+    pub filtered_count: u64,
+}
+
+/// A part of a poll: what was read, or why not (in words fit for the pane).
+pub type Part<T> = Result<T, String>;
+
+/// One poll of one instance: each part succeeded or failed on its own.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub instance: String,
+    /// Milliseconds since the Unix epoch when the poll started.
+    pub at_ms: u64,
+    pub overview: Part<Overview>,
+    pub nodes: Part<Vec<Node>>,
+    pub queues: Part<Vec<Queue>>,
+    /// More queues exist than `max_queues`: the list is cut.
+    pub queues_cut: bool,
+}

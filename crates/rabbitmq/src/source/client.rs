@@ -106,12 +106,13 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, ApiError> {
+        // No `Accept: application/json`: the purge resource offers no body type and the server
+        // answers such a DELETE with 406 before it even checks the user.
         let mut rb = self
             .http
             .request(method, format!("{}{path}", self.base))
             .timeout(self.timeout)
-            .basic_auth(&self.user, Some(&self.password))
-            .header(reqwest::header::ACCEPT, "application/json");
+            .basic_auth(&self.user, Some(&self.password));
         if let Some(body) = body {
             rb = rb
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

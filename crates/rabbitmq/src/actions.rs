@@ -87,7 +87,12 @@ pub async fn plan_purge(client: &Client, instance: &str, vhost: &str, name: &str
         consumers: q.consumers,
         risk: Risk::High,
         confirm_text: key.name.clone(),
-        call: format!("curl -u {} -X DELETE '{}{}'", client.user(), client.base_url(), contents_path(&key)),
+        call: format!(
+            "curl -u {} -X DELETE '{}{}'",
+            client.user(),
+            client.base_url(),
+            contents_path(&key)
+        ),
         verify: format!(
             "ready messages of {} read again until 0 (or fewer than {} if publishers keep publishing)",
             key.name, q.messages_ready

@@ -101,7 +101,7 @@ pub fn analyse(cfg: &RabbitmqConfig, now: &Snapshot, prev: Option<(&Snapshot, Du
             message: "more queues than max_queues: the list is cut (narrow it with vhost)".into(),
         });
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
 }
 
@@ -119,18 +119,31 @@ fn node_verdicts(cfg: &RabbitmqConfig, n: &Node, out: &mut Vec<Verdict>) {
     }
     let mem = format!("{} of {}", mib(n.mem_used), mib(n.mem_limit));
     if n.mem_alarm {
-        say(Severity::Critical, format!("memory alarm ({mem}): publishers are blocked"));
+        say(
+            Severity::Critical,
+            format!("memory alarm ({mem}): publishers are blocked"),
+        );
     } else if n.mem_limit > 0 && n.mem_used as f64 >= cfg.memory_warn * n.mem_limit as f64 {
-        say(Severity::Warning, format!("memory {mem}: near the alarm that blocks publishers"));
+        say(
+            Severity::Warning,
+            format!("memory {mem}: near the alarm that blocks publishers"),
+        );
     }
     if n.disk_free_alarm {
         say(
             Severity::Critical,
-            format!("disk alarm ({} free, limit {}): publishers are blocked", mib(n.disk_free), mib(n.disk_free_limit)),
+            format!(
+                "disk alarm ({} free, limit {}): publishers are blocked",
+                mib(n.disk_free),
+                mib(n.disk_free_limit)
+            ),
         );
     }
     if n.fd_total > 0 && n.fd_used as f64 >= cfg.fd_warn * n.fd_total as f64 {
-        say(Severity::Warning, format!("file descriptors {} of {}", n.fd_used, n.fd_total));
+        say(
+            Severity::Warning,
+            format!("file descriptors {} of {}", n.fd_used, n.fd_total),
+        );
     }
 }
 
@@ -155,7 +168,10 @@ fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut V
             Some(d) => format!(", drains in ~{}", short_duration(d)),
             None => String::new(),
         };
-        say(Severity::Warning, format!("backlog of {} ready messages{drain}", q.messages_ready));
+        say(
+            Severity::Warning,
+            format!("backlog of {} ready messages{drain}", q.messages_ready),
+        );
     }
     if cfg.unacked_warn > 0 && q.messages_unacknowledged > cfg.unacked_warn {
         say(
@@ -167,7 +183,10 @@ fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut V
         );
     }
     if let Some(t) = t.filter(|t| cfg.growth_warn_per_min > 0.0 && t.per_min > cfg.growth_warn_per_min) {
-        say(Severity::Warning, format!("growing by {:.0} messages a minute", t.per_min));
+        say(
+            Severity::Warning,
+            format!("growing by {:.0} messages a minute", t.per_min),
+        );
     }
 }
 
@@ -215,21 +234,37 @@ mod tests {
 
     fn messages(now: Vec<Queue>, prev: Option<Vec<Queue>>) -> Vec<(Severity, String)> {
         let prev = prev.map(snap);
-        analyse(&RabbitmqConfig::default(), &snap(now), prev.as_ref().map(|p| (p, Duration::from_secs(60))))
-            .into_iter()
-            .map(|v| (v.severity, v.message))
-            .collect()
+        analyse(
+            &RabbitmqConfig::default(),
+            &snap(now),
+            prev.as_ref().map(|p| (p, Duration::from_secs(60))),
+        )
+        .into_iter()
+        .map(|v| (v.severity, v.message))
+        .collect()
     }
 
     #[test]
     fn a_draining_backlog_says_when_it_empties() {
-        let v = messages(vec![queue(20_000, 0, 8, 10.0, 30.0)], Some(vec![queue(21_000, 0, 8, 10.0, 30.0)]));
-        assert_eq!(v, [(Severity::Warning, "backlog of 20000 ready messages, drains in ~16m".into())]);
+        let v = messages(
+            vec![queue(20_000, 0, 8, 10.0, 30.0)],
+            Some(vec![queue(21_000, 0, 8, 10.0, 30.0)]),
+        );
+        assert_eq!(
+            v,
+            [(
+                Severity::Warning,
+                "backlog of 20000 ready messages, drains in ~16m".into()
+            )]
+        );
     }
 
     #[test]
     fn a_queue_that_grew_since_the_last_poll_is_not_draining_whatever_the_rates_say() {
-        let v = messages(vec![queue(20_000, 0, 8, 10.0, 30.0)], Some(vec![queue(19_000, 0, 8, 10.0, 30.0)]));
+        let v = messages(
+            vec![queue(20_000, 0, 8, 10.0, 30.0)],
+            Some(vec![queue(19_000, 0, 8, 10.0, 30.0)]),
+        );
         assert_eq!(
             v,
             [
@@ -244,7 +279,10 @@ mod tests {
         let v = messages(vec![queue(0, 5_000, 4, 1.0, 0.0)], None);
         assert_eq!(
             v,
-            [(Severity::Warning, "5000 unacknowledged: workers took tasks and do not finish them".into())]
+            [(
+                Severity::Warning,
+                "5000 unacknowledged: workers took tasks and do not finish them".into()
+            )]
         );
     }
 
@@ -271,7 +309,10 @@ mod tests {
         assert_eq!(
             v,
             [
-                (Severity::Critical, "disk alarm (10 MiB free, limit 50 MiB): publishers are blocked".into()),
+                (
+                    Severity::Critical,
+                    "disk alarm (10 MiB free, limit 50 MiB): publishers are blocked".into()
+                ),
                 (Severity::Warning, "file descriptors 900 of 1000".into()),
             ]
         );

@@ -122,7 +122,10 @@ impl RabbitmqConfig {
         }
         for (key, v) in [("memory_warn", self.memory_warn), ("fd_warn", self.fd_warn)] {
             if !(v > 0.0 && v <= 1.0) {
-                issues.push(ConfigIssue::new(format!("rabbitmq.{key}"), format!("{v} is not a fraction in (0, 1]")));
+                issues.push(ConfigIssue::new(
+                    format!("rabbitmq.{key}"),
+                    format!("{v} is not a fraction in (0, 1]"),
+                ));
             }
         }
         if !(self.growth_warn_per_min.is_finite() && self.growth_warn_per_min >= 0.0) {
@@ -143,14 +146,20 @@ impl RabbitmqConfig {
                 issues.push(ConfigIssue::new(at("user"), "empty"));
             }
             match (&inst.password_env, &inst.password_file) {
-                (None, None) => issues.push(ConfigIssue::new(at("password_env"), "set password_env or password_file")),
-                (Some(_), Some(_)) => {
-                    issues.push(ConfigIssue::new(at("password_file"), "set password_env or password_file, not both"))
-                }
+                (None, None) => issues.push(ConfigIssue::new(
+                    at("password_env"),
+                    "set password_env or password_file",
+                )),
+                (Some(_), Some(_)) => issues.push(ConfigIssue::new(
+                    at("password_file"),
+                    "set password_env or password_file, not both",
+                )),
                 _ => {}
             }
-            inst.connect_timeout.check(&at("connect_timeout"), &duration::CALL_TIMEOUT, &mut issues);
-            inst.request_timeout.check(&at("request_timeout"), &duration::CALL_TIMEOUT, &mut issues);
+            inst.connect_timeout
+                .check(&at("connect_timeout"), &duration::CALL_TIMEOUT, &mut issues);
+            inst.request_timeout
+                .check(&at("request_timeout"), &duration::CALL_TIMEOUT, &mut issues);
             if !(1..=MAX_PAGE_SIZE).contains(&inst.page_size) {
                 issues.push(ConfigIssue::new(at("page_size"), format!("from 1 to {MAX_PAGE_SIZE}")));
             }
@@ -172,7 +181,12 @@ impl InstanceConfig {
         let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
-            .ok_or_else(|| format!("{:?}: the management API's URL starts with http:// or https://", self.url))?;
+            .ok_or_else(|| {
+                format!(
+                    "{:?}: the management API's URL starts with http:// or https://",
+                    self.url
+                )
+            })?;
         if rest.is_empty() || rest.starts_with(['/', ':']) {
             return Err(format!("{:?} has no host", self.url));
         }
@@ -194,7 +208,8 @@ impl InstanceConfig {
 
     /// Whether a queue belongs to the configured Celery app.
     pub fn is_celery_queue(&self, name: &str) -> bool {
-        self.celery_queues.iter().any(|q| q == name) || self.celery_prefixes.iter().any(|p| name.starts_with(p.as_str()))
+        self.celery_queues.iter().any(|q| q == name)
+            || self.celery_prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 }
 

@@ -99,11 +99,15 @@ fn answer(world: &Mutex<World>, method: &str, target: &str) -> (&'static str, St
         ("GET", ["api", "overview"]) => ok(&overview(&queues)),
         ("GET", ["api", "nodes"]) => ok(&[node(&queues)]),
         ("GET", ["api", "queues"]) => ok(&page(queues, query)),
-        ("GET", ["api", "queues", vhost]) => ok(&page(queues.into_iter().filter(|q| q.vhost == *vhost).collect(), query)),
-        ("GET", ["api", "queues", vhost, name]) => match queues.into_iter().find(|q| q.vhost == *vhost && q.name == *name) {
-            Some(q) => ok(&q),
-            None => not_found(),
-        },
+        ("GET", ["api", "queues", vhost]) => {
+            ok(&page(queues.into_iter().filter(|q| q.vhost == *vhost).collect(), query))
+        }
+        ("GET", ["api", "queues", vhost, name]) => {
+            match queues.into_iter().find(|q| q.vhost == *vhost && q.name == *name) {
+                Some(q) => ok(&q),
+                None => not_found(),
+            }
+        }
         ("DELETE", ["api", "queues", "/", "celery", "contents"]) => {
             w.purged_at = Some(now);
             ("204 No Content", String::new())
@@ -125,7 +129,10 @@ fn ok<T: Serialize + ?Sized>(v: &T) -> (&'static str, String) {
 }
 
 fn not_found() -> (&'static str, String) {
-    ("404 Not Found", r#"{"error":"Object Not Found","reason":"Not Found"}"#.into())
+    (
+        "404 Not Found",
+        r#"{"error":"Object Not Found","reason":"Not Found"}"#.into(),
+    )
 }
 
 fn decode(s: &str) -> String {

@@ -28,11 +28,19 @@ fn a_queue_page_parses_with_counts_rates_and_declaration() {
     let page: QueuePage = serde_json::from_str(&fixture("queues_page.json")).unwrap();
     assert_eq!((page.page, page.page_count, page.filtered_count), (1, 1, 4));
     let celery = page.items.iter().find(|q| q.name == "celery").unwrap();
-    assert_eq!((celery.vhost.as_str(), celery.messages_ready, celery.consumers), ("/", 25, 0));
+    assert_eq!(
+        (celery.vhost.as_str(), celery.messages_ready, celery.consumers),
+        ("/", 25, 0)
+    );
     assert_eq!(celery.publish_rate(), Some(0.0));
     assert_eq!(celery.deliver_rate(), None, "no delivery yet: the column is absent");
     assert!(celery.durable && !celery.auto_delete && celery.kind.as_deref() == Some("classic"));
-    let hidden: Vec<&str> = page.items.iter().filter(|q| q.is_housekeeping()).map(|q| q.name.as_str()).collect();
+    let hidden: Vec<&str> = page
+        .items
+        .iter()
+        .filter(|q| q.is_housekeeping())
+        .map(|q| q.name.as_str())
+        .collect();
     assert_eq!(hidden, ["celeryev.0a1b2c3d", "worker1@host.celery.pidbox"]);
 }
 
@@ -65,8 +73,16 @@ fn queues_with_messages_and_no_consumer_are_critical_and_housekeeping_is_not_jud
     assert_eq!(
         lines,
         [
-            (Severity::Critical, "celery".into(), "nothing consumes it: 25 messages waiting".into()),
-            (Severity::Critical, "reminder_queue".into(), "nothing consumes it: 3 messages waiting".into()),
+            (
+                Severity::Critical,
+                "celery".into(),
+                "nothing consumes it: 25 messages waiting".into()
+            ),
+            (
+                Severity::Critical,
+                "reminder_queue".into(),
+                "nothing consumes it: 3 messages waiting".into()
+            ),
         ]
     );
 }
@@ -87,6 +103,9 @@ fn a_refused_part_is_its_own_verdict_beside_the_others() {
     let mut s = snapshot();
     s.nodes = Err("the server refused user opsdeck_ro (401 not_authorised: Access refused.)".into());
     let v = analyse(&RabbitmqConfig::default(), &s, None);
-    assert!(v.iter().any(|v| v.target == Target::Instance && v.message.starts_with("the nodes could not be read")));
+    assert!(
+        v.iter()
+            .any(|v| v.target == Target::Instance && v.message.starts_with("the nodes could not be read"))
+    );
     assert_eq!(v.iter().filter(|v| matches!(v.target, Target::Queue(_))).count(), 2);
 }

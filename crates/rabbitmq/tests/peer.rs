@@ -68,7 +68,10 @@ impl Peer {
         let http = std::env::var("OPSDECK_RABBITMQ_MANAGEMENT").unwrap();
         let admin = Client::from_config(&instance(&http, "ADMIN", &vhost)).unwrap();
         let v = segment(&vhost);
-        admin.send_json(Method::PUT, &format!("/api/vhosts/{v}"), &json!({})).await.unwrap();
+        admin
+            .send_json(Method::PUT, &format!("/api/vhosts/{v}"), &json!({}))
+            .await
+            .unwrap();
         // A monitoring user lists only the vhosts it has permissions on: empty ones grant nothing else.
         let none = json!({"configure": "^$", "write": "^$", "read": "^$"});
         let all = json!({"configure": ".*", "write": ".*", "read": ".*"});
@@ -128,7 +131,10 @@ impl Drop for Peer {
     fn drop(&mut self) {
         let (admin, path) = (self.admin.clone(), format!("/api/vhosts/{}", segment(&self.vhost)));
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(admin.delete(&path))
         })
         .join();
@@ -146,7 +152,11 @@ async fn the_read_only_user_sees_a_queue_nobody_consumes_as_critical() {
     let cfg = peer.config("RO");
     let snap = poll(&peer.client("RO"), &cfg).await;
     let nodes = snap.nodes.as_ref().expect("a monitoring user reads the nodes");
-    assert!(nodes.iter().any(|n| n.name == std::env::var("OPSDECK_RABBITMQ_NODE").unwrap() && n.running));
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n.name == std::env::var("OPSDECK_RABBITMQ_NODE").unwrap() && n.running)
+    );
     assert!(!snap.overview.as_ref().unwrap().rabbitmq_version.is_empty());
     let names: Vec<&str> = snap.queues.as_ref().unwrap().iter().map(|q| q.name.as_str()).collect();
     assert_eq!(names, ["celery", "celeryev.abc"]);
@@ -157,7 +167,10 @@ async fn the_read_only_user_sees_a_queue_nobody_consumes_as_critical() {
         .filter(|v| matches!(&v.target, Target::Queue(k) if k.name == "celery" && k.vhost == peer.vhost))
         .map(|v| (v.severity, v.message.as_str()))
         .collect();
-    assert_eq!(celery, [(Severity::Critical, "nothing consumes it: 7 messages waiting")]);
+    assert_eq!(
+        celery,
+        [(Severity::Critical, "nothing consumes it: 7 messages waiting")]
+    );
 }
 
 #[tokio::test]
@@ -208,9 +221,15 @@ async fn a_purge_by_the_operator_is_verified_by_the_ready_count() {
     peer.queue_when("celery", |q| q.messages_ready == 6).await;
     let op = peer.client("OP");
     let plan = plan_purge(&op, "peer", &peer.vhost, "celery").await.unwrap();
-    assert_eq!((plan.ready, plan.consumers, plan.confirm_text.as_str()), (6, 0, "celery"));
+    assert_eq!(
+        (plan.ready, plan.consumers, plan.confirm_text.as_str()),
+        (6, 0, "celery")
+    );
     assert!(plan.call.starts_with("curl -u opsdeck_op -X DELETE 'http://127.0.0.1:"));
-    assert!(plan.call.ends_with(&format!("/api/queues/{}/celery/contents'", segment(&peer.vhost))));
+    assert!(
+        plan.call
+            .ends_with(&format!("/api/queues/{}/celery/contents'", segment(&peer.vhost)))
+    );
     let outcome = execute_purge(&op, &plan, Duration::from_secs(20)).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
     assert_eq!(outcome.summary, "purged celery: ready is 0 (was 6 at plan time)");
@@ -221,8 +240,10 @@ async fn a_queue_deleted_and_declared_again_since_the_plan_is_not_purged() {
     let peer = peer!();
     peer.declare("celery", json!({})).await;
     peer.publish("celery", 3).await;
-    peer.queue_when("celery", |q| q.message_stats.as_ref().and_then(|s| s.publish) == Some(3))
-        .await;
+    peer.queue_when("celery", |q| {
+        q.message_stats.as_ref().and_then(|s| s.publish) == Some(3)
+    })
+    .await;
     let op = peer.client("OP");
     let plan = plan_purge(&op, "peer", &peer.vhost, "celery").await.unwrap();
     peer.delete_queue("celery").await;
@@ -230,7 +251,13 @@ async fn a_queue_deleted_and_declared_again_since_the_plan_is_not_purged() {
     peer.publish("celery", 1).await;
     let outcome = execute_purge(&op, &plan, Duration::from_secs(5)).await;
     assert_eq!(outcome.result, OutcomeResult::Failed, "{}", outcome.summary);
-    assert!(outcome.summary.starts_with("celery is not the queue planned (its publish count"), "{}", outcome.summary);
+    assert!(
+        outcome
+            .summary
+            .starts_with("celery is not the queue planned (its publish count"),
+        "{}",
+        outcome.summary
+    );
     assert!(outcome.summary.ends_with("nothing purged, plan again"));
     peer.queue_when("celery", |q| q.messages_ready == 1).await;
 }
@@ -259,7 +286,11 @@ async fn a_wrong_password_is_refused_in_the_servers_words() {
     cfg.password_env = None;
     cfg.password_file = Some(dir.path().join("pw"));
     std::fs::write(dir.path().join("pw"), "not-the-password\n").unwrap();
-    let err = Client::from_config(&cfg).unwrap().get::<serde_json::Value>("/api/overview").await.unwrap_err();
+    let err = Client::from_config(&cfg)
+        .unwrap()
+        .get::<serde_json::Value>("/api/overview")
+        .await
+        .unwrap_err();
     assert_eq!(
         err,
         ApiError::Refused {

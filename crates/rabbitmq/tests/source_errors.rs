@@ -68,7 +68,10 @@ async fn a_closed_port_is_unreachable() {
     let dir = tempfile::tempdir().unwrap();
     let client = Client::from_config(&config(&format!("http://127.0.0.1:{port}"), &dir, "")).unwrap();
     let err = client.get::<serde_json::Value>("/api/overview").await.unwrap_err();
-    assert!(matches!(&err, ApiError::Unreachable(w) if w.contains("onnection refused")), "{err}");
+    assert!(
+        matches!(&err, ApiError::Unreachable(w) if w.contains("onnection refused")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +80,10 @@ async fn an_answer_over_the_body_cap_is_a_bad_answer_not_a_big_allocation() {
     let dir = tempfile::tempdir().unwrap();
     let client = Client::from_config(&config(&url, &dir, "body_cap = 2048")).unwrap();
     let err = client.get::<serde_json::Value>("/api/overview").await.unwrap_err();
-    assert_eq!(err, ApiError::BadAnswer("answer larger than 2048 bytes (body_cap)".into()));
+    assert_eq!(
+        err,
+        ApiError::BadAnswer("answer larger than 2048 bytes (body_cap)".into())
+    );
 }
 
 /// The refusal body captured from the real server (`tests/fixtures/purge_refused_ro.txt`) on the

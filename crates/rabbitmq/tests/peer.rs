@@ -301,3 +301,31 @@ async fn a_wrong_password_is_refused_in_the_servers_words() {
         }
     );
 }
+
+#[tokio::test]
+async fn a_purge_while_publishers_keep_publishing_is_verified_by_fewer_ready_and_says_so() {
+    let peer = peer!();
+    peer.declare("celery", json!({})).await;
+    peer.publish("celery", 300).await;
+    peer.queue_when("celery", |q| q.messages_ready == 300).await;
+    let op = peer.client("OP");
+    let plan = plan_purge(&op, "peer", &peer.vhost, "celery").await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = {
+        let (admin, vhost, stop) = (peer.admin.clone(), peer.vhost.clone(), stop.clone());
+        tokio::spawn(async move {
+            let path = format!("/api/exchanges/{}/amq.default/publish", segment(&vhost));
+            let body = json!({"properties": {}, "routing_key": "celery", "payload": "t", "payload_encoding": "string"});
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                admin.send_json(Method::POST, &path, &body).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let outcome = execute_purge(&op, &plan, Duration::from_secs(12)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    publisher.await.unwrap();
+    assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
+    assert!(outcome.summary.starts_with("purged celery: ready fell from "), "{}", outcome.summary);
+    assert!(outcome.summary.ends_with("; publishers keep publishing"), "{}", outcome.summary);
+}

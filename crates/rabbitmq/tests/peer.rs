@@ -105,11 +105,8 @@ impl Peer {
     }
 
     async fn publish(&self, queue: &str, n: usize) {
-        let path = format!("/api/exchanges/{}/amq.default/publish", segment(&self.vhost));
         for i in 0..n {
-            let body = json!({"properties": {}, "routing_key": queue, "payload": format!("{{\"task\": {i}}}"), "payload_encoding": "string"});
-            let answer = self.admin.send_json(Method::POST, &path, &body).await.unwrap();
-            assert_eq!(String::from_utf8_lossy(&answer), r#"{"routed":true}"#);
+            publish_one(&self.admin, &self.vhost, queue, &format!("{{\"task\": {i}}}")).await;
         }
     }
 
@@ -125,6 +122,14 @@ impl Peer {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// One message through the default exchange (`POST /api/exchanges/{vhost}/amq.default/publish`).
+async fn publish_one(admin: &Client, vhost: &str, queue: &str, payload: &str) {
+    let path = format!("/api/exchanges/{}/amq.default/publish", segment(vhost));
+    let body = json!({"properties": {}, "routing_key": queue, "payload": payload, "payload_encoding": "string"});
+    let answer = admin.send_json(Method::POST, &path, &body).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer), r#"{"routed":true}"#);
 }
 
 impl Drop for Peer {
@@ -314,10 +319,8 @@ async fn a_purge_while_publishers_keep_publishing_is_verified_by_fewer_ready_and
     let publisher = {
         let (admin, vhost, stop) = (peer.admin.clone(), peer.vhost.clone(), stop.clone());
         tokio::spawn(async move {
-            let path = format!("/api/exchanges/{}/amq.default/publish", segment(&vhost));
-            let body = json!({"properties": {}, "routing_key": "celery", "payload": "t", "payload_encoding": "string"});
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                admin.send_json(Method::POST, &path, &body).await.unwrap();
+                publish_one(&admin, &vhost, "celery", "t").await;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
@@ -326,6 +329,14 @@ async fn a_purge_while_publishers_keep_publishing_is_verified_by_fewer_ready_and
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     publisher.await.unwrap();
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
-    assert!(outcome.summary.starts_with("purged celery: ready fell from "), "{}", outcome.summary);
-    assert!(outcome.summary.ends_with("; publishers keep publishing"), "{}", outcome.summary);
+    assert!(
+        outcome.summary.starts_with("purged celery: ready fell from "),
+        "{}",
+        outcome.summary
+    );
+    assert!(
+        outcome.summary.ends_with("; publishers keep publishing"),
+        "{}",
+        outcome.summary
+    );
 }

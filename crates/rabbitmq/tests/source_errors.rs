@@ -114,3 +114,17 @@ async fn a_refused_part_of_a_poll_leaves_the_other_parts() {
     assert_eq!(snap.queues.unwrap().len(), 4);
     assert_eq!(snap.overview.unwrap().rabbitmq_version, "3.10.8");
 }
+
+#[test]
+fn a_ca_file_without_a_certificate_is_a_clear_error_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate\n").unwrap();
+    let mut cfg = config("https://127.0.0.1:1", &dir, "");
+    cfg.ca_file = Some(ca.clone());
+    let err = Client::from_config(&cfg).unwrap_err();
+    assert_eq!(err, format!("ca_file {}: no PEM certificate in the file", ca.display()));
+    cfg.ca_file = Some(dir.path().to_path_buf());
+    let err = Client::from_config(&cfg).unwrap_err();
+    assert!(err.ends_with("not a regular file"), "{err}");
+}

@@ -163,6 +163,16 @@ fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut V
             Severity::Critical,
             format!("nothing consumes it: {} messages waiting", q.messages_ready),
         );
+    } else if q.messages_ready > 0 && q.deliver_rate().unwrap_or(0.0) == 0.0 && t.is_some_and(|t| t.per_min >= 0.0) {
+        // Consumers attached yet nothing delivered over two polls: each holds its prefetch
+        // unacknowledged and is stuck on it (runbook 004's "stuck state").
+        say(
+            Severity::Warning,
+            format!(
+                "{} consumers but nothing delivered: {} messages waiting (workers stuck?)",
+                q.consumers, q.messages_ready
+            ),
+        );
     } else if cfg.backlog_warn > 0 && q.messages_ready > cfg.backlog_warn {
         let drain = match t.and_then(|t| t.drain) {
             Some(d) => format!(", drains in ~{}", short_duration(d)),
@@ -272,6 +282,25 @@ mod tests {
                 (Severity::Warning, "growing by 1000 messages a minute".into()),
             ]
         );
+    }
+
+    #[test]
+    fn consumers_that_deliver_nothing_over_two_polls_are_stuck() {
+        let stuck = || queue(40, 16, 4, 1.0, 0.0);
+        let v = messages(vec![stuck()], Some(vec![stuck()]));
+        assert_eq!(
+            v,
+            [(
+                Severity::Warning,
+                "4 consumers but nothing delivered: 40 messages waiting (workers stuck?)".into()
+            )]
+        );
+        assert_eq!(
+            messages(vec![stuck()], None),
+            [],
+            "one poll is not enough to call it stuck"
+        );
+        assert_eq!(messages(vec![queue(40, 16, 4, 1.0, 2.0)], Some(vec![stuck()])), []);
     }
 
     #[test]

@@ -210,8 +210,8 @@ fn queues(w: &World, now: Instant) -> Vec<Queue> {
             0.0,
             published,
         ),
-        // Restarted workers keep up: a few tasks in flight, none waiting long.
-        Some(_) => queue("celery", wobble / 3, wobble, 4, PUBLISH_RATE, PUBLISH_RATE, published),
+        // Restarted workers keep up: a few tasks in flight, none left waiting.
+        Some(_) => queue("celery", 0, wobble, 4, PUBLISH_RATE, PUBLISH_RATE, published),
     };
     vec![
         celery,

@@ -57,7 +57,11 @@ async fn the_demo_backs_up_until_a_purge_and_stays_fixed() {
     assert!(plan.ready >= 1800 && plan.consumers == 0);
     let outcome = execute_purge(&client, &plan, Duration::from_secs(5)).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
-    assert!(outcome.summary.starts_with("purged celery: ready is 0"), "{}", outcome.summary);
+    assert!(
+        outcome.summary.starts_with("purged celery: ready is 0"),
+        "{}",
+        outcome.summary
+    );
 
     // The workers consume again: across several polls nothing is critical and memory has fallen.
     let deadline = Instant::now() + Duration::from_secs(2);

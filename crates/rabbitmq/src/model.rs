@@ -163,9 +163,24 @@ pub struct Snapshot {
     pub instance: String,
     /// Milliseconds since the Unix epoch when the poll started.
     pub at_ms: u64,
+    #[serde(serialize_with = "part")]
     pub overview: Part<Overview>,
+    #[serde(serialize_with = "part")]
     pub nodes: Part<Vec<Node>>,
+    #[serde(serialize_with = "part")]
     pub queues: Part<Vec<Queue>>,
     /// More queues exist than `max_queues`: the list is cut.
     pub queues_cut: bool,
+}
+
+/// A part as snapshot JSON shows it: what was read, or `{"error": "..."}` in its place.
+fn part<T: Serialize, S: serde::Serializer>(p: &Part<T>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        error: &'a str,
+    }
+    match p {
+        Ok(v) => v.serialize(s),
+        Err(e) => Failed { error: e }.serialize(s),
+    }
 }

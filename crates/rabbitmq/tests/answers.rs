@@ -109,3 +109,13 @@ fn a_refused_part_is_its_own_verdict_beside_the_others() {
     );
     assert_eq!(v.iter().filter(|v| matches!(v.target, Target::Queue(_))).count(), 2);
 }
+
+#[test]
+fn snapshot_json_shows_each_part_or_its_error_in_place() {
+    let mut s = snapshot();
+    s.queues = Err("no answer within 10s".into());
+    let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(json["nodes"][0]["mem_alarm"], false);
+    assert_eq!(json["overview"]["rabbitmq_version"], "3.10.8");
+    assert_eq!(json["queues"], serde_json::json!({"error": "no answer within 10s"}));
+}

@@ -119,3 +119,15 @@ fn snapshot_json_shows_each_part_or_its_error_in_place() {
     assert_eq!(json["overview"]["rabbitmq_version"], "3.10.8");
     assert_eq!(json["queues"], serde_json::json!({"error": "no answer within 10s"}));
 }
+
+/// The whole queue object (`GET /api/queues/%2F/celery`), as a purge plan reads it.
+#[test]
+fn a_whole_queue_object_gives_the_plans_identity() {
+    let q: opsdeck_rabbitmq::model::Queue = serde_json::from_str(&fixture("queue_one.json")).unwrap();
+    let id = opsdeck_rabbitmq::actions::QueueIdentity::of(&q);
+    assert_eq!((q.messages_ready, q.consumers), (25, 0));
+    assert_eq!(
+        (id.durable, id.auto_delete, id.kind.as_deref(), id.published),
+        (true, false, Some("classic"), Some(25))
+    );
+}

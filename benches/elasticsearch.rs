@@ -2,15 +2,15 @@
 //! 40 nodes, build the state, check the capacity for a drain, and draw the shard grid and the nodes
 //! table in the real app.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::elasticsearch::{EsNode, EsPoll, EsState};
-use opsdeck::model::fleet::FeedData;
-use opsdeck::sources::elasticsearch::parse;
 use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::model::{EsNode, EsPoll, EsState};
+use opsdeck_elasticsearch::source::parse;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -112,9 +112,9 @@ fn bench(c: &mut Criterion) {
     let state = EsState::build(poll(&body));
     c.bench_function("es_grid_table_20k_40_nodes", |b| {
         b.iter(|| {
-            opsdeck::ui::panes::elasticsearch::grid_table(
+            opsdeck_elasticsearch::views::grid_table(
                 black_box(&state),
-                opsdeck::ui::panes::elasticsearch::StateFilter::All,
+                opsdeck_elasticsearch::views::StateFilter::All,
                 0,
             )
         })
@@ -122,7 +122,7 @@ fn bench(c: &mut Criterion) {
     // What the drain plan (and each procedure's) adds before it is offered: bytes to move against the
     // room under the low watermark on the other 39 nodes, same-shard rule included.
     c.bench_function("es_capacity_check_drain_20k_40_nodes", |b| {
-        b.iter(|| opsdeck::analysis::elasticsearch::capacity_for_moving(black_box(&state), &["es-data-07"]))
+        b.iter(|| opsdeck_elasticsearch::analysis::capacity_for_moving(black_box(&state), &["es-data-07"]))
     });
     let mut app = app(poll(&body));
     let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
@@ -140,4 +140,3 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);

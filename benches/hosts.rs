@@ -1,17 +1,17 @@
 //! Criterion: the hosts pane with 200 hosts × 20 filesystems (one row per host, and flat: 4 000 disks),
 //! the logs pane over 100k buffered lines (draw, search, a burst of new lines), and df parsing.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::{Filesystem, HostPoll, Program, ProgramState};
-use opsdeck::model::logs::LogEvent;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::theme::Theme;
+use opsdeck_hosts::model::logs::LogEvent;
+use opsdeck_hosts::model::{Filesystem, HostPoll, Program, ProgramState};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::fmt::Write;
@@ -123,7 +123,7 @@ fn logs(c: &mut Criterion) {
         polled(
             &mut a,
             SourceUpdate::Logs(LogEvent::Started {
-                source: opsdeck::model::logs::LogSource::file("web-1", path),
+                source: opsdeck_core::logs::LogSource::file("web-1", path),
                 run: 1,
                 capacity: 100_000,
             }),
@@ -207,9 +207,8 @@ fn df_parse(c: &mut Criterion) {
         let _ = writeln!(text, "/dev/sd{i} xfs 104857600 52428800 52428800 50% /mnt/volume {i}");
     }
     c.bench_with_input(BenchmarkId::new("df_parse", 200), &text, |b, t| {
-        b.iter(|| opsdeck::sources::ssh::df::parse(t).unwrap())
+        b.iter(|| opsdeck_hosts::source::df::parse(t).unwrap())
     });
 }
 
 criterion_group!(benches, hosts_render, logs, df_parse);
-criterion_main!(benches);

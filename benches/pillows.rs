@@ -2,17 +2,20 @@
 //! history samples each, one poll absorbed into that state, and the partitions table at 3,200 rows
 //! (view → filter/sort → draw of the visible rows, the app's real path).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use opsdeck::app::screen::Screen;
 use opsdeck::config::Config;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::fleet::{FeedData, SourceUpdate};
-use opsdeck::model::pillows::{
+use opsdeck::model::Fleet;
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::pane::Pane;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::ViewCtx;
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::{
     Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll, PillowsState,
 };
-use opsdeck::model::{Fleet, SourceKind};
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::hint::black_box;
@@ -81,7 +84,7 @@ fn evaluation(c: &mut Criterion) {
     c.bench_function("pillows/evaluate 3200 partitions x 120 samples", |b| {
         let mut pillow = state.pillows[0].clone();
         b.iter(|| {
-            opsdeck::analysis::pillows::evaluate_pillow(&mut pillow, now, &settings);
+            opsdeck_pillows::analysis::evaluate_pillow(&mut pillow, now, &settings);
             black_box(pillow.verdicts.len())
         })
     });
@@ -101,7 +104,7 @@ fn evaluation(c: &mut Criterion) {
 fn render(c: &mut Criterion) {
     let (state, settings) = state();
     let mut fleet = Fleet::default();
-    fleet.enable(SourceKind::Pillows);
+    fleet.enable(Pillows::ID);
     fleet.apply(t(SAMPLES * 30), SourceUpdate::Pillows(Ok(poll(SAMPLES, &settings))));
     fleet.pillows.data = Some(state);
     let mut config = Config::default();
@@ -124,7 +127,7 @@ fn render(c: &mut Criterion) {
         theme: &theme,
         read_only: false,
     };
-    let view = opsdeck::ui::panes::pillows::root()
+    let view = opsdeck_pillows::views::root()
         .drill(&ctx, "big-pillow")
         .expect("partitions view");
     let screen = Screen::new(view);
@@ -149,4 +152,3 @@ fn render(c: &mut Criterion) {
 }
 
 criterion_group!(benches, evaluation, render);
-criterion_main!(benches);

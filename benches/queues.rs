@@ -1,15 +1,16 @@
 //! Criterion benchmarks: queues. 300 queues with 120 backlog samples each: the trend / time-to-drain
 //! analysis (what every frame and `check` pay), and drawing the whole queues pane.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::fleet::FeedData;
-use opsdeck::model::queues::{DlqRef, QueueInfo, QueuesPoll, QueuesState};
-use opsdeck::model::{Feed, Fleet};
+use opsdeck::model::Fleet;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::feed::Feed;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::theme::Theme;
+use opsdeck_queues::model::{DlqRef, QueueInfo, QueuesPoll, QueuesState};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
@@ -66,15 +67,15 @@ fn analysis(c: &mut Criterion) {
         b.iter(|| {
             let mut n = 0usize;
             for q in &state.queues {
-                let t = opsdeck::analysis::queues::trend(q.history.iter());
-                n += matches!(t.drain, opsdeck::analysis::queues::Drain::Growing) as usize;
-                n += opsdeck::analysis::queues::sparkline(&q.history, 16).len();
+                let t = opsdeck_queues::analysis::trend(q.history.iter());
+                n += matches!(t.drain, opsdeck_queues::analysis::Drain::Growing) as usize;
+                n += opsdeck_queues::analysis::sparkline(&q.history, 16).len();
             }
             black_box(n)
         })
     });
     c.bench_function("queues_alerts_300x120", |b| {
-        b.iter(|| black_box(opsdeck::analysis::queues::alerts(&state, &config)))
+        b.iter(|| black_box(opsdeck_queues::analysis::alerts(&state, &config)))
     });
 }
 
@@ -105,4 +106,3 @@ fn render(c: &mut Criterion) {
 }
 
 criterion_group!(benches, analysis, render);
-criterion_main!(benches);

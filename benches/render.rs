@@ -1,13 +1,13 @@
 //! Criterion: drawing the console's shell panes at 200x60 over large synthetic state.
 //! Cost must follow the screen, not the fleet: 10k audit lines draw about as fast as 100.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::audit::{AuditEntry, AuditPhase};
+use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -76,4 +76,3 @@ fn render(c: &mut Criterion) {
 }
 
 criterion_group!(benches, render);
-criterion_main!(benches);

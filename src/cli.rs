@@ -1,11 +1,13 @@
 //! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck config check`.
 
-use crate::config::{self, Config, ConfigError, Located};
-use crate::model::text::clean;
+use crate::config::{self, Config};
 use crate::runtime::{self, Console};
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::{self, Theme};
 use clap::{Parser, Subcommand, ValueEnum};
+use opsdeck_core::config::{ConfigError, ConfigIssue, Located};
+use opsdeck_core::demo::StandIns;
+use opsdeck_core::text::clean;
+use opsdeck_core::theme::{self, Theme};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,12 +90,16 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Demo { snapshot }) => {
             let sandbox = std::env::temp_dir().join(format!("opsdeck-demo-{}", std::process::id()));
             let demo = crate::demo::DemoFleet::start(sandbox.clone()).await?;
-            let config = demo.config.clone();
+            let mut config = demo.config.clone();
+            // What was done in the demo stays on record where `opsdeck paths` says, after the
+            // sandbox is gone (the demo's own tests keep theirs in their sandbox).
+            config.general.audit_log = Some(opsdeck_core::paths::demo_audit_log());
             let _log = init_logging(&config);
+            let stand_ins = demo.stand_ins.clone();
             let result = if *snapshot {
-                print_snapshot(&config).await
+                print_snapshot(&config, &stand_ins).await
             } else {
-                start_console(&cli, config).await.map(|_| 0)
+                start_console(&cli, config, stand_ins).await.map(|_| 0)
             };
             drop(demo);
             let _ = std::fs::remove_dir_all(&sandbox);
@@ -102,7 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Snapshot { format: Format::Json }) => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
             let _log = init_logging(&config);
-            print_snapshot(&config).await
+            print_snapshot(&config, &StandIns::default()).await
         }
         Some(Command::Check) => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
@@ -117,16 +123,16 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         None => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
             let _log = init_logging(&config);
-            start_console(&cli, config).await.map(|_| 0)
+            start_console(&cli, config, StandIns::default()).await.map(|_| 0)
         }
     }
 }
 
-async fn print_snapshot(config: &Config) -> anyhow::Result<i32> {
-    let fleet = crate::snapshot::collect(config).await;
+async fn print_snapshot(config: &Config, stand_ins: &StandIns) -> anyhow::Result<i32> {
+    let fleet = crate::snapshot::collect_with(config, stand_ins).await;
     // serde escapes C0 controls; DEL, C1 and bidi controls it leaves raw, and a terminal may act on them.
     let json = serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, config))?;
-    println!("{}", crate::model::text::escape_json_for_terminal(json));
+    println!("{}", opsdeck_core::text::escape_json_for_terminal(json));
     Ok(0)
 }
 
@@ -139,8 +145,8 @@ fn print_errors(errors: &[ConfigError]) {
 
 /// Checks of the config that need the UI's files: the theme and keymap named exist (shipped, or a
 /// file in the config dir) and are names, not paths.
-fn ui_checks(config: &Config) -> Vec<config::ConfigIssue> {
-    let user_dir = crate::paths::config_dir();
+fn ui_checks(config: &Config) -> Vec<ConfigIssue> {
+    let user_dir = opsdeck_core::paths::config_dir();
     let mut issues = Vec::new();
     for (key, kind, name, shipped) in [
         ("general.theme", "theme", &config.general.theme, theme::BUILTIN),
@@ -152,7 +158,7 @@ fn ui_checks(config: &Config) -> Vec<config::ConfigIssue> {
         ),
     ] {
         if let Err(why) = known_name(kind, name, shipped, user_dir.as_deref()) {
-            issues.push(config::ConfigIssue::new(key, why));
+            issues.push(ConfigIssue::new(key, why));
         }
     }
     issues
@@ -206,7 +212,7 @@ fn config_check(file: &Path) -> i32 {
 
 /// Finds and loads the config; `Ok(None)` after telling the user what is wrong.
 fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
-    let located = match config::locate(cli.config.as_deref()) {
+    let located = match opsdeck_core::config::locate(cli.config.as_deref()) {
         Ok(l) => l,
         Err(looked) => {
             eprintln!("opsdeck: no config file found. Looked at:");
@@ -217,7 +223,7 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
             eprintln!("To start:");
             eprintln!("  opsdeck demo                      the console on a built-in demo fleet");
             eprintln!("  opsdeck --config FILE             your fleet (see config.example.toml for every key)");
-            if let Some(p) = config::load::xdg_config_file() {
+            if let Some(p) = opsdeck_core::config::load::xdg_config_file() {
                 eprintln!("  cp config.example.toml {}", p.display());
             }
             return Ok(None);
@@ -243,8 +249,8 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
     }
 }
 
-async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
-    let user_dir = crate::paths::config_dir();
+async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> anyhow::Result<()> {
+    let user_dir = opsdeck_core::paths::config_dir();
     if let Some(t) = &cli.theme {
         known_name("theme", t, theme::BUILTIN, user_dir.as_deref()).map_err(|e| anyhow::anyhow!("--theme: {e}"))?;
         config.general.theme = t.clone();
@@ -281,6 +287,7 @@ async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
         theme,
         read_only,
         warnings,
+        stand_ins,
     })
     .await
 }
@@ -288,16 +295,17 @@ async fn start_console(cli: &Cli, mut config: Config) -> anyhow::Result<()> {
 fn print_paths() {
     let show = |what: &str, p: Option<PathBuf>| {
         println!(
-            "{what:<14} {}",
+            "{what:<15} {}",
             p.map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into())
         );
     };
-    show("config file", config::load::xdg_config_file());
-    show("config dir", crate::paths::config_dir());
-    show("themes", crate::paths::config_dir().map(|d| d.join("themes")));
-    show("keymaps", crate::paths::config_dir().map(|d| d.join("keymaps")));
-    show("audit log", Some(crate::paths::default_audit_log()));
-    show("log file", Some(crate::paths::default_log_file()));
+    show("config file", opsdeck_core::config::load::xdg_config_file());
+    show("config dir", opsdeck_core::paths::config_dir());
+    show("themes", opsdeck_core::paths::config_dir().map(|d| d.join("themes")));
+    show("keymaps", opsdeck_core::paths::config_dir().map(|d| d.join("keymaps")));
+    show("audit log", Some(opsdeck_core::paths::default_audit_log()));
+    show("demo audit log", Some(opsdeck_core::paths::demo_audit_log()));
+    show("log file", Some(opsdeck_core::paths::default_log_file()));
 }
 
 /// Logs go to a file, never to the terminal the UI draws on. The guard flushes on drop.
@@ -306,7 +314,7 @@ pub fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::W
         .general
         .log_file
         .clone()
-        .unwrap_or_else(crate::paths::default_log_file);
+        .unwrap_or_else(opsdeck_core::paths::default_log_file);
     let dir = path.parent()?.to_path_buf();
     std::fs::create_dir_all(&dir).ok()?;
     // Never block on a FIFO (O_NONBLOCK) nor log into a device.
@@ -316,7 +324,7 @@ pub fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::W
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(&path)
         .ok()?;
-    config::file::ensure_regular(&file.metadata().ok()?).ok()?;
+    opsdeck_core::config::file::ensure_regular(&file.metadata().ok()?).ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()

@@ -1,16 +1,18 @@
 //! The console's event loop: terminal in, app update, effects out, draw. Pollers and actions run as
 //! their own tasks and talk to the loop over channels, so nothing they do can freeze the screen.
 
-use crate::actions::audit::{AuditLog, Identity};
 use crate::actions::executor::{self, ActionEvent};
-use crate::app::{App, Effect, Env, Event};
+use crate::app::{App, Env, Event};
 use crate::config::Config;
 use crate::sources::Backends;
 use crate::sources::runner::{Polled, failed, spawn_pollers};
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::Theme;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::demo::StandIns;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::theme::Theme;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -39,6 +41,8 @@ pub struct Console {
     pub read_only: bool,
     /// Problems found while loading keymap/theme, shown as toasts at start.
     pub warnings: Vec<String>,
+    /// The demo's stand-ins for real peers (none outside the demo).
+    pub stand_ins: StandIns,
 }
 
 /// Channels and handles the loop owns while it runs.
@@ -57,7 +61,7 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
         .general
         .audit_log
         .clone()
-        .unwrap_or_else(crate::paths::default_audit_log);
+        .unwrap_or_else(opsdeck_core::paths::default_audit_log);
     AuditLog::new(path, Identity::current())
 }
 
@@ -66,7 +70,7 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
 /// poller or an action is shown on its pane and the console goes on; any other ends it).
 pub async fn run(console: Console) -> anyhow::Result<()> {
     let config = console.config.clone();
-    let (backends, setup_errors) = Backends::connect(&config).await;
+    let (backends, setup_errors) = Backends::connect_with(&config, &console.stand_ins).await;
     let (polled_tx, mut polled_rx) = mpsc::channel::<Polled>(256);
     let (action_tx, mut action_rx) = mpsc::unbounded_channel();
     let (saved_tx, mut saved_rx) = mpsc::unbounded_channel();
@@ -88,17 +92,19 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     };
     let (mut app, start_effects) = App::new(env, SystemTime::now());
     for e in setup_errors {
-        app.fleet.apply(SystemTime::now(), failed(e.kind, e.error));
+        if let Some(update) = failed(e.kind, e.error) {
+            app.fleet.apply(SystemTime::now(), update);
+        }
     }
     match audit.read_recent(2_000) {
         Ok(entries) => app.fleet.audit = entries,
         Err(e) => app.toast(
             format!("cannot read the audit log {}: {e}", audit.path().display()),
-            crate::ui::view::Tone::Warn,
+            opsdeck_core::view::Tone::Warn,
         ),
     }
     for w in console.warnings {
-        app.toast(w, crate::ui::view::Tone::Warn);
+        app.toast(w, opsdeck_core::view::Tone::Warn);
     }
 
     let mut wiring = Wiring {
@@ -196,10 +202,7 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                     token.cancel();
                 }
             }
-            Effect::Logs(command) => match &w.backends.ssh {
-                Some(ssh) => ssh.handle_tail(command, w.polled_tx.clone()),
-                None => tracing::warn!("log tail requested but no SSH/local transport is configured"),
-            },
+            Effect::Job(job) => crate::registry::run_job(job, &w.backends, &w.polled_tx),
             Effect::SaveFile { path, contents } => {
                 let tx = w.saved_tx.clone();
                 tokio::task::spawn_blocking(move || {

@@ -3,20 +3,30 @@
 
 use crate::analysis;
 use crate::config::Config;
-use crate::model::{Alert, FeedStatus, Fleet, Severity, SourceKind};
+use crate::model::Fleet;
 use crate::sources::Backends;
 use crate::sources::runner::{failed, poll_once};
+use opsdeck_core::alert::{Alert, Severity};
+use opsdeck_core::demo::StandIns;
+use opsdeck_core::feed::FeedStatus;
 use std::time::SystemTime;
 
 /// Polls every configured source once (concurrently, each bounded by its poller's timeout).
 pub async fn collect(config: &Config) -> Fleet {
+    collect_with(config, &StandIns::default()).await
+}
+
+/// [`collect`] with the demo's stand-ins for real peers.
+pub async fn collect_with(config: &Config, stand_ins: &StandIns) -> Fleet {
     let mut fleet = Fleet::default();
     for kind in crate::sources::enabled_sources(config) {
         fleet.enable(kind);
     }
-    let (backends, errors) = Backends::connect(config).await;
+    let (backends, errors) = Backends::connect_with(config, stand_ins).await;
     for e in errors {
-        fleet.apply(SystemTime::now(), failed(e.kind, e.error));
+        if let Some(update) = failed(e.kind, e.error) {
+            fleet.apply(SystemTime::now(), update);
+        }
     }
     let mut pollers = backends.pollers(config);
     let updates = futures::future::join_all(pollers.iter_mut().map(|p| poll_once(p.as_mut()))).await;
@@ -35,7 +45,7 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
             "opsdeck".into(),
             serde_json::json!({
                 "version": env!("CARGO_PKG_VERSION"),
-                "generated_at": crate::model::time::rfc3339(SystemTime::now()),
+                "generated_at": opsdeck_core::time::rfc3339(SystemTime::now()),
                 "environment": config.general.environment,
             }),
         );
@@ -50,23 +60,15 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
 /// Problems for `check`: a source that could not be polled is critical; then every alert.
 pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
-    let feeds = [
-        (SourceKind::Pillows, fleet.pillows.status, &fleet.pillows.error),
-        (
-            SourceKind::Elasticsearch,
-            fleet.elasticsearch.status,
-            &fleet.elasticsearch.error,
-        ),
-        (SourceKind::Queues, fleet.queues.status, &fleet.queues.error),
-        (SourceKind::Hosts, fleet.hosts.status, &fleet.hosts.error),
-    ];
-    for (kind, status, error) in feeds {
-        if status == FeedStatus::Error {
+    for &kind in crate::registry::SOURCES {
+        if let Some(feed) = fleet.feed(kind)
+            && feed.status == FeedStatus::Error
+        {
             out.push(Alert::new(
                 Severity::Critical,
+                kind,
                 kind.name(),
-                kind.name(),
-                format!("cannot poll: {}", error.clone().unwrap_or_default()),
+                format!("cannot poll: {}", feed.error.unwrap_or_default()),
             ));
         }
     }
@@ -77,7 +79,7 @@ pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
 /// `check`'s output lines and exit code.
 pub fn check_report(fleet: &Fleet, config: &Config) -> (Vec<String>, i32) {
     let problems = problems(fleet, config);
-    let worst = crate::model::alert::worst(&problems);
+    let worst = opsdeck_core::alert::worst(&problems);
     let mut lines: Vec<String> = problems
         .iter()
         .map(|a| format!("{} {} {}: {}", a.severity.label(), a.source, a.subject, a.message))

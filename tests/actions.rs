@@ -1,12 +1,11 @@
 //! The executor and the audit log, on real commands: intent is on disk before the action starts,
 //! the outcome follows, failures and timeouts are recorded as such.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
-use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::actions::executor::{ActionEvent, execute};
-use opsdeck::actions::{ActionPlan, Operation, OutcomeResult, Risk};
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
 use opsdeck::sources::Backends;
+use opsdeck_core::action::{ActionPlan, OutcomeResult, Risk};
+use opsdeck_core::audit::{AuditEntry, AuditLog, AuditPhase, Identity};
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use std::path::Path;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -22,7 +21,7 @@ fn plan(command: &str, timeout: Duration) -> ActionPlan {
         risk: Risk::Medium,
         verify: "exit 0".into(),
         timeout,
-        op: Operation::Command(CommandOp {
+        op: std::sync::Arc::new(CommandOp {
             transport: Transport::Local,
             argv: vec!["sh".into(), "-c".into(), command.into()],
             timeout,
@@ -46,7 +45,7 @@ fn read(path: &Path) -> Vec<AuditEntry> {
         .collect()
 }
 
-async fn run(plan: ActionPlan, audit: &AuditLog) -> (opsdeck::actions::Outcome, Vec<ActionEvent>) {
+async fn run(plan: ActionPlan, audit: &AuditLog) -> (opsdeck_core::action::Outcome, Vec<ActionEvent>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let outcome = execute(
         7,
@@ -187,7 +186,7 @@ async fn sub_steps_written_by_an_operation_reach_the_app_too() {
     let step = plan("echo step", Duration::from_secs(1));
     listening.intent("p-1.1", &step).unwrap();
     listening
-        .outcome("p-1.1", &step, &opsdeck::actions::Outcome::succeeded("ok"))
+        .outcome("p-1.1", &step, &opsdeck_core::action::Outcome::succeeded("ok"))
         .unwrap();
     let seen: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
     assert_eq!(seen, read(audit.path()));
@@ -197,8 +196,8 @@ async fn sub_steps_written_by_an_operation_reach_the_app_too() {
 /// The custom-action template renderer against a real `sh`: whatever a value holds, the command
 /// receives it byte for byte as one argument, and the script never depends on the values.
 mod template_renderer {
-    use opsdeck::actions::command::run_argv;
-    use opsdeck::actions::custom::template::{RenderError, Template};
+    use opsdeck_core::exec::run_argv;
+    use opsdeck_core::exec::script::{RenderError, Template};
     use proptest::prelude::*;
     use std::time::Duration;
 
@@ -358,7 +357,7 @@ async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
     use opsdeck::app::{App, Env, Event, action_catalog};
     use opsdeck::sources::runner::Polled;
     use opsdeck::ui::panes::Tab;
-    use opsdeck::ui::view::{View, ViewCtx};
+    use opsdeck_core::view::{View, ViewCtx};
     use std::collections::BTreeSet;
 
     fn check(view: &dyn View, ctx: &ViewCtx, seen: &mut BTreeSet<&'static str>) {
@@ -415,13 +414,13 @@ async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
 
     let dir = tempfile::tempdir().unwrap();
     let demo = opsdeck::demo::DemoFleet::start(dir.path().to_path_buf()).await.unwrap();
-    let (backends, errors) = Backends::connect(&demo.config).await;
+    let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;
     assert!(errors.is_empty(), "{errors:?}");
     let (keymap, _) = opsdeck::ui::keymap::Keymap::load("default", None, &action_catalog());
     let env = Env {
         config: std::sync::Arc::new(demo.config.clone()),
         keymap,
-        theme: opsdeck::ui::theme::Theme::builtin("default").unwrap(),
+        theme: opsdeck_core::theme::Theme::builtin("default").unwrap(),
         read_only: false,
     };
     let (mut app, _) = App::new(env, std::time::SystemTime::now());

@@ -427,3 +427,60 @@ fn a_theme_or_keymap_flag_that_is_a_path_is_refused_before_the_console_starts() 
         );
     }
 }
+
+#[test]
+fn tls_options_this_build_cannot_honour_are_refused_at_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(
+        &file,
+        format!(
+            "[pillows]\nbrokers = \"k1:9093\"\n\
+             kafka_properties = {{ \"security.protocol\" = \"sasl_ssl\", \"sasl.mechanisms\" = \"GSSAPI\", \"no.such.property\" = \"1\" }}\n\
+             postgres = \"host=db1 sslmode=verify-full sslrootcert={} sslcrl=/etc/crl.pem\"\n\n[[pillows.pillow]]\nname = \"case\"\ncheckpoint_id = \"case\"\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = check(&file);
+    assert_eq!(code, 1, "{err}");
+    let f = file.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{f}:3: pillows.kafka_properties.\"sasl.mechanisms\": GSSAPI (Kerberos) is not built"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{f}:3: pillows.kafka_properties.\"no.such.property\": No such configuration property: \"no.such.property\"\n")),
+        "{err}"
+    );
+    // TLS itself is built in: `sasl_ssl` is not among the problems.
+    assert!(!err.contains("security.protocol"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{f}:4: pillows.postgres: sslcrl is not supported by this build"
+        )),
+        "{err}"
+    );
+
+    // With the CRL gone, the CA file that is not there is named.
+    std::fs::write(
+        &file,
+        format!(
+            "[pillows]\nbrokers = \"k1:9093\"\npostgres = \"host=db1 sslmode=verify-full sslrootcert={}\"\n\n[[pillows.pillow]]\nname = \"case\"\ncheckpoint_id = \"case\"\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = check(&file);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{f}:3: pillows.postgres: sslrootcert {}: No such file",
+            ca.display()
+        )),
+        "{err}"
+    );
+}

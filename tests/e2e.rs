@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 struct Tmux {
     socket: String,
-    _home: tempfile::TempDir,
+    home: tempfile::TempDir,
 }
 
 impl Tmux {
@@ -44,7 +44,7 @@ impl Tmux {
             .status()
             .expect("tmux must be installed for the end-to-end test (apt-get install tmux; the test script does it)");
         assert!(status.success());
-        Tmux { socket, _home: home }
+        Tmux { socket, home }
     }
 
     fn screen(&self) -> String {
@@ -107,10 +107,10 @@ fn demo_starts_navigates_and_quits_cleanly() {
     let t = Tmux::start("demo");
     let s = t.wait_for("1 overview");
     assert!(s.contains("opsdeck · demo"), "{s}");
-    for pane in ["pillows", "elasticsearch", "queues", "hosts", "logs", "audit"] {
+    for pane in ["pillows", "elasticsearch", "queues", "hosts", "redis", "logs", "audit"] {
         assert!(s.contains(pane), "tab {pane} missing:\n{s}");
     }
-    t.keys(&["7"]);
+    t.keys(&["0"]);
     t.wait_for("audit log:");
     t.keys(&["?"]);
     t.wait_for("this help");
@@ -285,7 +285,7 @@ fn narrow_tables_count_hidden_columns_and_scroll_them_into_view() {
     let t = Tmux::start_sized("demo", 80, 24);
     t.wait_for("1 overview");
     assert!(
-        t.screen().lines().next().unwrap_or_default().contains("7 aud"),
+        t.screen().lines().next().unwrap_or_default().contains("0 aud"),
         "{}",
         t.screen()
     );
@@ -299,4 +299,49 @@ fn narrow_tables_count_hidden_columns_and_scroll_them_into_view() {
     assert!(s.contains("◂"), "{s}");
     t.keys(&["q"]);
     t.wait_for("OPSDECK-EXITED-0");
+}
+
+/// The demo's audit log is where `opsdeck paths` says, and what was done in the demo is still
+/// there after it ends.
+#[test]
+fn the_demos_audit_log_is_where_paths_says_and_outlives_the_demo() {
+    let t = Tmux::start("demo");
+    let paths = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("paths")
+        .env("HOME", t.home.path())
+        .output()
+        .unwrap();
+    let paths = String::from_utf8_lossy(&paths.stdout).into_owned();
+    let log = paths
+        .lines()
+        .find_map(|l| l.strip_prefix("demo audit log"))
+        .unwrap_or_else(|| panic!("no demo audit log in `opsdeck paths`:\n{paths}"))
+        .trim()
+        .to_string();
+    assert!(log.starts_with(&t.home.path().display().to_string()), "{log}");
+
+    t.wait_for("1 overview");
+    t.keys(&["0"]);
+    t.wait_for(&format!("audit log: {log}"));
+    // A custom action on a host leaves an audit line (Cancel has the focus: Tab to Run).
+    t.keys(&["5"]);
+    t.wait_for("RUNNING");
+    t.keys(&["U"]);
+    t.wait_for("Confirm:");
+    t.keys(&["Tab"]);
+    t.wait_for("▶ Run ◀");
+    t.keys(&["Enter"]);
+    // The outcome's toast lasts seconds, too short to count on under load: the audit tab keeps it.
+    t.keys(&["0"]);
+    t.wait_until("the uptime outcome in the audit tab", |s| {
+        s.lines()
+            .any(|l| l.contains("outcome") && l.contains("custom.uptime") && l.contains("succeeded"))
+    });
+    t.keys(&["q"]);
+    t.wait_for("OPSDECK-EXITED-0");
+    let written = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{log}: {e}"));
+    assert!(
+        written.contains("\"action\":\"custom.uptime\"") && written.contains("\"result\":\"succeeded\""),
+        "{written}"
+    );
 }

@@ -13,9 +13,9 @@
 //! bounded pass. A failing case is shrunk and saved under `tests/fuzz.proptest-regressions`.
 
 use opsdeck::config::Config;
-use opsdeck::model::elasticsearch::{EsPoll, EsState};
-use opsdeck::sources::elasticsearch::parse;
 use opsdeck::sources::runner::backoff;
+use opsdeck_elasticsearch::model::{EsPoll, EsState};
+use opsdeck_elasticsearch::source::parse;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -298,7 +298,7 @@ fn edited_json() -> impl Strategy<Value = (String, Vec<u8>)> {
 /// Every string in `v` (keys too) that a terminal would act on.
 fn unsafe_strings(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    let bad = |s: &str| s.chars().any(opsdeck::model::text::is_unsafe);
+    let bad = |s: &str| s.chars().any(opsdeck_core::text::is_unsafe);
     match v {
         Value::String(s) if bad(s) => out.push(s.clone()),
         Value::Array(items) => items.iter().for_each(|i| out.extend(unsafe_strings(i))),
@@ -346,7 +346,7 @@ fn every_es_parser(body: &[u8]) -> Result<(), TestCaseError> {
     if let Ok(rows) = &cat {
         for c in rows {
             for s in [&c.id, &c.name, &c.ip, &c.role, &c.master].into_iter().flatten() {
-                prop_assert!(!s.chars().any(opsdeck::model::text::is_unsafe), "cat node {s:?}");
+                prop_assert!(!s.chars().any(opsdeck_core::text::is_unsafe), "cat node {s:?}");
             }
         }
     }
@@ -378,6 +378,7 @@ fn every_es_parser(body: &[u8]) -> Result<(), TestCaseError> {
         shards: shards.unwrap_or_default(),
         explains: explain.into_iter().collect(),
         notes: Vec::new(),
+        refused: Vec::new(),
     };
     let state = EsState::build(poll);
     assert_safe("EsState::build", &state)?;
@@ -401,8 +402,8 @@ proptest! {
 // --- hosts: df, du, find, supervisorctl status ---------------------------------------------------
 
 fn every_host_parser(bytes: &[u8]) {
-    use opsdeck::actions::command::CommandOutput;
-    use opsdeck::sources::ssh::{df, files, supervisor};
+    use opsdeck_core::exec::CommandOutput;
+    use opsdeck_hosts::source::{df, files, supervisor};
     let text = String::from_utf8_lossy(bytes);
     let sizes = df::parse(&text);
     if let Ok(sizes) = &sizes {
@@ -544,13 +545,18 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
         .enable_all()
         .build()
         .unwrap();
-    let mut pollers = Vec::new();
-    if let Ok(Some(es)) = rt.block_on(opsdeck::sources::elasticsearch::EsBackend::connect(&config)) {
-        pollers.extend(es.pollers(&config));
-    }
-    if let Ok(Some(p)) = rt.block_on(opsdeck::sources::pillows::PillowsBackend::connect(&config)) {
-        pollers.extend(p.pollers(&config));
-    }
+    let backends = opsdeck::sources::Backends {
+        elasticsearch: rt
+            .block_on(opsdeck_elasticsearch::source::EsBackend::connect(&config.elasticsearch))
+            .ok()
+            .flatten(),
+        pillows: rt
+            .block_on(async { opsdeck_pillows::source::PillowsBackend::connect(&config.pillows) })
+            .ok()
+            .flatten(),
+        ..Default::default()
+    };
+    let pollers = backends.pollers(&config);
     for p in &pollers {
         for failures in [0, 1, 3, u32::MAX] {
             let wait = backoff(p.interval(), failures);
@@ -568,7 +574,7 @@ fn use_config(config: Config) -> Result<(), TestCaseError> {
     }
     for p in &config.pillows.pillows {
         let _ = p.process_refs();
-        let _ = opsdeck::config::logs::pillow_logs(&config, p);
+        let _ = opsdeck_pillows::config::pillow_logs(&config, p);
     }
     // The console's first frame, custom action keys bound, every pane empty.
     let app = opsdeck::ui::testing::app_on(config, wall);

@@ -4,7 +4,7 @@
 //! `scripts/test` starts each peer once per run and exports where it is (`OPSDECK_KAFKA`,
 //! `OPSDECK_KAFKA3`, `OPSDECK_OPENSEARCH`, `OPSDECK_OPENSEARCH3`, ... from `scripts/peers env`); every
 //! test isolates itself by its own topic, group and index names. By hand:
-//! `scripts/peers up kafka && ... && eval "$(scripts/peers env)" && cargo test --test peers`.
+//! `scripts/peers up kafka && ... && eval "$(scripts/peers env)" && cargo test --test it peers::`.
 //! Without its variable a test fails under CI (`CI` or `OPSDECK_REQUIRE_PEERS=1`) and is skipped with
 //! a message on the terminal otherwise.
 
@@ -23,8 +23,11 @@ mod peers {
     mod kafka_groups;
     mod kafka_lost;
     mod kafka_sasl;
+    mod kafka_tls;
     pub mod opensearch;
     mod os_allocation;
     mod os_bounce;
     mod os_read;
+    mod postgres_tls;
+    mod redis;
 }

@@ -1,152 +1,23 @@
 //! Custom actions from config (`[[actions]]`, like k9s plugins): a command template run over SSH
 //! or locally on the selected row, as a script whose values are its arguments ([`template`]).
 
-pub mod template;
+use crate::config::CustomAction;
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::exec::script::{RenderError, Template};
+use opsdeck_core::exec::{Cmd, shell_quote};
+use opsdeck_core::text::clean;
+use opsdeck_core::view::{RowKind, SAME_AS_ANOTHER};
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
+use opsdeck_hosts::config::SshConfig;
+use std::sync::{Arc, LazyLock};
 
-use super::command::{CommandOp, Transport};
-use super::{ActionPlan, Operation};
-use crate::config::ssh::SshConfig;
-use crate::config::{ConfigIssue, CustomAction};
-use crate::model::hosts::printable;
-use crate::sources::ssh::transport::Cmd;
-use template::{RenderError, Template};
-
-/// Quotes `value` for a POSIX shell, so it reaches the command as one literal word.
-pub fn shell_quote(value: &str) -> String {
-    if !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b))
-    {
-        return value.to_string();
-    }
-    format!("'{}'", value.replace('\'', r#"'\''"#))
-}
-
-/// A row kind a custom action can be scoped to (a view's `scope()`), with the placeholders its rows
-/// fill and where each value comes from. `{host}` in a source is the row's host; an empty entry
-/// (`name`) is another placeholder's value under a second name: it comes from where that one does.
-pub struct RowKind {
-    pub scope: &'static str,
-    pub vars: &'static [(&'static str, Source)],
-}
-
-/// What a placeholder's value is and where it was read: "program name", "supervisorctl status on {host}".
-pub type Source = (&'static str, &'static str);
-
-const SAME_AS_ANOTHER: Source = ("", "");
-const HOST: Source = ("host name", "the config");
-
-/// Every row kind of every pane (kept in step with the views' `row_vars` by a test).
-pub const ROW_KINDS: &[RowKind] = &[
-    RowKind {
-        scope: "overview",
-        vars: &[],
-    },
-    RowKind {
-        scope: "pillows",
-        vars: &[
-            ("pillow", ("pillow name", "the config")),
-            ("checkpoint", ("checkpoint", "the config")),
-        ],
-    },
-    RowKind {
-        scope: "pillows.partition",
-        vars: &[
-            ("pillow", ("pillow name", "the config")),
-            ("topic", ("topic name", "Kafka")),
-            ("partition", ("partition number", "Kafka")),
-            ("program", ("program name", "the config")),
-            ("host", HOST),
-        ],
-    },
-    RowKind {
-        scope: "elasticsearch.node",
-        vars: &[
-            ("node", ("node name", "Elasticsearch")),
-            ("name", ("node name", "Elasticsearch")),
-            ("ip", ("node address", "Elasticsearch")),
-            ("host", ("node host", "Elasticsearch")),
-        ],
-    },
-    RowKind {
-        scope: "elasticsearch.index",
-        vars: &[("index", ("index name", "Elasticsearch"))],
-    },
-    RowKind {
-        scope: "elasticsearch.shard",
-        vars: &[],
-    },
-    RowKind {
-        scope: "elasticsearch.recovery",
-        vars: &[],
-    },
-    RowKind {
-        scope: "elasticsearch.setting",
-        vars: &[],
-    },
-    RowKind {
-        scope: "elasticsearch.explain",
-        vars: &[],
-    },
-    RowKind {
-        scope: "queues",
-        vars: &[
-            ("name", ("queue name", "SQS")),
-            ("queue", ("queue name", "SQS")),
-            ("url", ("queue URL", "SQS")),
-        ],
-    },
-    RowKind {
-        scope: "queues.table",
-        vars: &[
-            ("table", ("table name", "DynamoDB")),
-            ("name", ("table name", "DynamoDB")),
-        ],
-    },
-    RowKind {
-        scope: "queues.index",
-        vars: &[
-            ("table", ("table name", "DynamoDB")),
-            ("index", ("index name", "DynamoDB")),
-        ],
-    },
-    RowKind {
-        scope: "queues.queue",
-        vars: &[],
-    },
-    RowKind {
-        scope: "hosts",
-        vars: &[
-            ("host", HOST),
-            ("name", SAME_AS_ANOTHER),
-            ("mount", ("mount point", "df on {host}")),
-            ("path", ("mount point", "df on {host}")),
-        ],
-    },
-    RowKind {
-        scope: "hosts.host",
-        vars: &[
-            ("host", HOST),
-            ("name", SAME_AS_ANOTHER),
-            ("process", ("program name", "supervisorctl status on {host}")),
-            ("mount", ("mount point", "df on {host}")),
-            ("path", ("file name", "find or du on {host}")),
-        ],
-    },
-    RowKind {
-        scope: "logs",
-        vars: &[
-            ("host", HOST),
-            ("name", SAME_AS_ANOTHER),
-            ("path", ("log file", "the config")),
-            ("program", ("program name", "the config")),
-        ],
-    },
-    RowKind {
-        scope: "logs.tail",
-        vars: &[],
-    },
+/// The console's own row kinds (the overview's, the audit log's); each pane lists its own.
+const OVERVIEW_ROW_KINDS: &[RowKind] = &[RowKind {
+    scope: "overview",
+    vars: &[],
+}];
+const AUDIT_ROW_KINDS: &[RowKind] = &[
     RowKind {
         scope: "audit",
         vars: &[],
@@ -156,6 +27,14 @@ pub const ROW_KINDS: &[RowKind] = &[
         vars: &[],
     },
 ];
+
+/// Every row kind of every pane, in tab order (kept in step with the views' `row_vars` by a test).
+pub static ROW_KINDS: LazyLock<Vec<&'static RowKind>> = LazyLock::new(|| {
+    let mut all: Vec<&'static RowKind> = OVERVIEW_ROW_KINDS.iter().collect();
+    all.extend(crate::registry::pane_row_kinds());
+    all.extend(AUDIT_ROW_KINDS);
+    all
+});
 
 /// Whether `action_scope` covers the view scope `scope` (`hosts` matches `hosts` and `hosts.*`).
 fn covers(action_scope: &str, scope: &str) -> bool {
@@ -172,7 +51,11 @@ pub fn in_scope(action: &CustomAction, scope: &str) -> bool {
 /// The placeholder names rows in `action_scope` can fill (any of its row kinds), sorted; `None`
 /// when no row kind is in that scope.
 pub fn scope_vars(action_scope: &str) -> Option<Vec<&'static str>> {
-    let kinds: Vec<&RowKind> = ROW_KINDS.iter().filter(|k| covers(action_scope, k.scope)).collect();
+    let kinds: Vec<&RowKind> = ROW_KINDS
+        .iter()
+        .copied()
+        .filter(|k| covers(action_scope, k.scope))
+        .collect();
     if kinds.is_empty() {
         return None;
     }
@@ -188,7 +71,7 @@ fn described(scope: &str, name: &str, vars: &[(String, String)]) -> String {
     let value = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     let kind = ROW_KINDS.iter().find(|k| k.scope == scope);
     let source_of = |n: &str| kind.and_then(|k| k.vars.iter().find(|(v, _)| *v == n)).map(|(_, s)| *s);
-    let shown = printable(value(name).unwrap_or(""));
+    let shown = clean(value(name).unwrap_or(""));
     let mut source = source_of(name);
     if source == Some(SAME_AS_ANOTHER) {
         // `name` is another placeholder's value: the one with the same value says what it is.
@@ -269,8 +152,8 @@ pub fn plan(
     let (where_, call) = match &transport {
         Transport::Local => ("locally".to_string(), words),
         Transport::Ssh { host } => (
-            super::hosts::on_host(ssh, host),
-            super::hosts::call_text(ssh, host, &words),
+            opsdeck_hosts::actions::on_host(ssh, host),
+            opsdeck_hosts::actions::call_text(ssh, host, &words),
         ),
     };
     let mut description = if action.description.is_empty() {
@@ -284,7 +167,7 @@ pub fn plan(
             description.push_str(&format!(
                 "\n  ${} = {{{{{name}}}}} = {}",
                 i + 1,
-                printable(&shell_quote(value))
+                clean(&shell_quote(value))
             ));
         }
     }
@@ -297,7 +180,7 @@ pub fn plan(
         risk: action.risk,
         verify: "the command exits 0".into(),
         timeout: action.timeout.get(),
-        op: Operation::Command(CommandOp {
+        op: Arc::new(CommandOp {
             transport,
             argv,
             timeout: action.timeout.get(),
@@ -308,7 +191,7 @@ pub fn plan(
 
 /// Config checks for `[[actions]]`: names unique, keys parse, scopes exist, templates read as
 /// scripts whose placeholders rows of that scope fill.
-pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, issues: &mut Vec<ConfigIssue>) {
+pub fn validate(actions: &[CustomAction], ssh: &opsdeck_hosts::config::SshConfig, issues: &mut Vec<ConfigIssue>) {
     for (i, a) in actions.iter().enumerate() {
         // A fixed host must exist now; a `{{var}}` one is checked when the action runs.
         if !a.run_on.contains("{{") && !ssh.knows(&a.run_on) {
@@ -329,14 +212,14 @@ pub fn validate(actions: &[CustomAction], ssh: &crate::config::ssh::SshConfig, i
                 format!("duplicate action name {:?}", a.name),
             ));
         }
-        if let Err(e) = crate::ui::keymap::parse_sequence(&a.key) {
+        if let Err(e) = opsdeck_core::keys::parse_sequence(&a.key) {
             issues.push(ConfigIssue::new(format!("actions[{i}].key"), e));
         }
         let known = scope_vars(&a.scope);
         if known.is_none() {
             // Each pane, then its row kinds: `hosts`, `hosts.host`.
             let mut scopes: Vec<&str> = vec!["all"];
-            for k in ROW_KINDS {
+            for k in ROW_KINDS.iter() {
                 let pane = k.scope.split('.').next().unwrap_or(k.scope);
                 if !scopes.contains(&pane) {
                     scopes.push(pane);
@@ -414,10 +297,10 @@ mod tests {
 
     /// Runs a plan's command here and returns what it printed.
     async fn output_of(p: &ActionPlan) -> String {
-        let Operation::Command(c) = &p.op else {
+        let Some(c) = p.op.downcast_ref::<CommandOp>() else {
             panic!("{:?}", p.op)
         };
-        crate::actions::command::run_argv(&c.argv, std::time::Duration::from_secs(5))
+        opsdeck_core::exec::run_argv(&c.argv, std::time::Duration::from_secs(5))
             .await
             .unwrap()
             .stdout
@@ -430,9 +313,9 @@ mod tests {
             scope: scope.into(),
             command: command.into(),
             run_on: "local".into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: String::new(),
-            timeout: crate::config::ConfigDuration::secs(5),
+            timeout: opsdeck_core::config::ConfigDuration::secs(5),
         }
     }
 
@@ -573,9 +456,9 @@ mod tests {
             scope: scope.into(),
             command: "true".into(),
             run_on: "local".into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: String::new(),
-            timeout: crate::config::ConfigDuration::secs(5),
+            timeout: opsdeck_core::config::ConfigDuration::secs(5),
         };
         assert!(in_scope(&a("hosts"), "hosts"));
         assert!(in_scope(&a("hosts"), "hosts.filesystem"));
@@ -591,9 +474,9 @@ mod tests {
             scope: "hosts".into(),
             command: "du -sh {{path}}".into(),
             run_on: run_on.into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: String::new(),
-            timeout: crate::config::ConfigDuration::secs(5),
+            timeout: opsdeck_core::config::ConfigDuration::secs(5),
         }
     }
 
@@ -610,9 +493,9 @@ mod tests {
              [[ssh.hosts]]\nname = \"'q'\"\n\
              [[ssh.hosts]]\nname = \"demo-1\"\ntransport = \"local\"\n",
         );
-        let transport = |p: &ActionPlan| match &p.op {
-            Operation::Command(c) => c.transport.clone(),
-            other => panic!("{other:?}"),
+        let transport = |p: &ActionPlan| match p.op.downcast_ref::<CommandOp>() {
+            Some(c) => c.transport.clone(),
+            None => panic!("{:?}", p.op),
         };
         let v = vars(&[("host", "it's"), ("path", "/a b")]);
         let p = plan(&action("{{host}}"), "hosts", &v, &cfg).unwrap();

@@ -1,10 +1,9 @@
 //! Runs confirmed plans off the event loop: audit intent (fsync'd) → operation with timeout →
 //! audit outcome → result back to the app.
 
-use super::audit::AuditLog;
-use super::{ActionCtx, ActionPlan, Outcome, OutcomeResult, Progress, run_operation};
-use crate::model::audit::AuditEntry;
 use crate::sources::Backends;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Outcome, OutcomeResult, Progress, run_operation};
+use opsdeck_core::audit::{AuditEntry, AuditLog};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -113,7 +112,7 @@ pub async fn execute(
         })
     };
     let ctx = ActionCtx {
-        backends,
+        backends: std::sync::Arc::new(backends),
         progress: progress_tx,
         audit: audit.clone(),
         cancel: cancel.clone(),

@@ -3,15 +3,15 @@
 
 use super::screen::Screen;
 use super::{App, Effect};
-use crate::model::alert::AlertTarget;
 use crate::ui::panes::Tab;
-use crate::ui::view::Tone;
+use opsdeck_core::alert::AlertTarget;
+use opsdeck_core::view::Tone;
 
 impl App {
     /// Goes to `target`: its pane from the top, its view, each row on the way opened, the row
     /// selected. `about` names the alert's subject in messages.
     pub(super) fn land(&mut self, target: &AlertTarget, about: &str) -> Vec<Effect> {
-        let Some(tab) = Tab::ALL.into_iter().find(|t| t.name() == target.pane) else {
+        let Some(tab) = Tab::ALL.into_iter().find(|t| t.pane() == Some(target.pane)) else {
             self.toast(format!("{about}: no pane {:?}", target.pane), Tone::Warn);
             return Vec::new();
         };
@@ -24,7 +24,7 @@ impl App {
         }
         if !target.view.is_empty() && !stack[0].view.show(target.view) {
             tracing::warn!(
-                pane = target.pane,
+                pane = %target.pane,
                 view = target.view,
                 "alert names a view the pane lacks"
             );
@@ -88,20 +88,23 @@ fn printable_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
-    use crate::model::alert::AlertTarget;
+    use crate::panes::Queues;
     use crate::ui::panes::Tab;
+    use opsdeck_core::alert::AlertTarget;
+    use opsdeck_core::pane::Pane;
+    use opsdeck_hosts::Hosts;
     use std::time::SystemTime;
 
     #[test]
     fn an_alert_whose_row_is_gone_opens_its_pane_and_says_so() {
         let mut app = crate::ui::testing::app(Config::default(), "default", SystemTime::UNIX_EPOCH);
-        let gone = AlertTarget::row("queues", "https://sqs/000/reports-legacy").in_view("tables");
+        let gone = AlertTarget::row(Queues::ID, "https://sqs/000/reports-legacy").in_view("tables");
         app.land(&gone, "reports-legacy");
         assert_eq!(app.tab, Tab::Queues);
         assert_eq!(app.screen().view.crumb(), "tables", "the view the alert names");
         let said = app.toasts.last().map(|t| t.text.as_str()).unwrap_or_default();
         assert_eq!(said, "reports-legacy is no longer in the queues pane's table");
-        let through = AlertTarget::row("hosts", "prog\u{0}x").through(["es-9".to_string()]);
+        let through = AlertTarget::row(Hosts::ID, "prog\u{0}x").through(["es-9".to_string()]);
         app.land(&through, "es-9:x");
         assert_eq!(app.tab, Tab::Hosts);
         let said = app.toasts.last().map(|t| t.text.as_str()).unwrap_or_default();

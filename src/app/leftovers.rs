@@ -1,27 +1,26 @@
-//! Cluster settings a procedure changed and has not put back (it runs, was stopped, or failed):
-//! what quitting would leave behind, and the plan that reverts them.
+//! What procedures changed and have not put back (they run, were stopped, or failed): what
+//! quitting would leave behind, and the plan that reverts it. Every pane is asked through the
+//! registry (`Registered::{touches, left_changed, revert}`).
 
 use super::App;
-use crate::actions::ActionPlan;
-use crate::actions::elasticsearch::{plan_revert_settings, settings_touched};
-use crate::model::elasticsearch::{SettingChange, SettingValues, settings_changed};
+use crate::registry::Fleet;
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::registered::Leftover;
 
-/// The settings one procedure writes, as they were when it was planned.
+/// A started procedure, its plan holding what it changes as it was when planned.
 #[derive(Debug, Clone)]
 pub struct Touched {
     pub action_id: u64,
-    pub title: String,
-    pub before: Vec<SettingValues>,
+    pub plan: ActionPlan,
 }
 
 impl App {
-    /// Remembers what a procedure is about to change (nothing for other plans).
+    /// Remembers a plan some pane says may leave things changed (nothing for other plans).
     pub(super) fn remember_touched(&mut self, action_id: u64, plan: &ActionPlan) {
-        if let Some(before) = settings_touched(plan) {
+        if Fleet::touches(plan) {
             self.touched.push(Touched {
                 action_id,
-                title: plan.title.clone(),
-                before: before.to_vec(),
+                plan: plan.clone(),
             });
         }
     }
@@ -29,42 +28,30 @@ impl App {
     /// Forgets procedures that are over and left nothing changed (so a later deliberate change is
     /// never blamed on them).
     pub(super) fn prune_touched(&mut self) {
-        let Some(state) = self.fleet.elasticsearch.data.as_ref() else {
-            return;
-        };
-        let running = &self.running;
-        self.touched.retain(|t| {
-            running.contains_key(&t.action_id) || !settings_changed(&t.before, &state.raw_settings).is_empty()
-        });
+        let (running, fleet) = (&self.running, &self.fleet);
+        self.touched
+            .retain(|t| running.contains_key(&t.action_id) || !fleet.left_changed(&[&t.plan]).is_empty());
     }
 
-    /// Settings that procedures left changed, as the last poll shows them; a key two procedures
-    /// touched is compared with its value before the first.
-    pub fn settings_left_changed(&self) -> Vec<SettingChange> {
-        let Some(state) = self.fleet.elasticsearch.data.as_ref() else {
-            return Vec::new();
-        };
-        let mut before: Vec<SettingValues> = Vec::new();
-        for t in &self.touched {
-            for v in &t.before {
-                if !before.iter().any(|b| b.key == v.key) {
-                    before.push(v.clone());
-                }
-            }
-        }
-        settings_changed(&before, &state.raw_settings)
+    fn procedures(&self) -> Vec<&ActionPlan> {
+        self.touched.iter().map(|t| &t.plan).collect()
     }
 
-    /// Titles of running procedures that changed settings: a revert waits until they stop.
+    /// What procedures left changed, as the last poll shows it, every pane asked.
+    pub fn left_changed(&self) -> Vec<Leftover> {
+        self.fleet.left_changed(&self.procedures())
+    }
+
+    /// Titles of running procedures: a revert waits until they stop.
     pub fn touching_procedures_running(&self) -> Vec<String> {
         self.touched
             .iter()
             .filter(|t| self.running.contains_key(&t.action_id))
-            .map(|t| t.title.clone())
+            .map(|t| t.plan.title.clone())
             .collect()
     }
 
-    /// The confirmed, audited action that puts the settings back.
+    /// The confirmed, audited action that puts back what procedures left changed.
     pub fn revert_plan(&self) -> Result<ActionPlan, String> {
         let running = self.touching_procedures_running();
         if !running.is_empty() {
@@ -73,12 +60,6 @@ impl App {
                 running.join(", ")
             ));
         }
-        let state = self
-            .fleet
-            .elasticsearch
-            .data
-            .as_ref()
-            .ok_or("the cluster has not answered yet")?;
-        plan_revert_settings(state, &self.env.config.elasticsearch, &self.settings_left_changed())
+        self.fleet.revert(&self.env.config, &self.procedures())
     }
 }

@@ -11,48 +11,23 @@ pub(crate) use update::view_ctx as ctx_of;
 pub use update::{GLOBAL_ACTIONS, TABLE_ACTIONS};
 
 use crate::actions::executor::ActionEvent;
-use crate::actions::{ActionPlan, Progress};
 use crate::config::Config;
 use crate::model::Fleet;
 use crate::sources::runner::Polled;
-use crate::ui::keymap::{ActionCatalog, GLOBAL, KeyCombo, Keymap, TABLE};
+use crate::ui::keymap::{ActionCatalog, GLOBAL, Keymap, TABLE};
 use crate::ui::panes::Tab;
-use crate::ui::theme::Theme;
-use crate::ui::view::{Tone, ViewCtx};
 use crossterm::event::KeyEvent;
+use opsdeck_core::action::Progress;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::keys::KeyCombo;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::{Tone, ViewCtx};
 use overlay::Overlay;
 use screen::Screen;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-
-/// Something the runtime must do for the app: I/O never happens inside `update`.
-// A plan is big and effects are few and short-lived (made by one update, carried out at once):
-// boxing it would cost more than the space it saves.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-pub enum Effect {
-    Quit,
-    /// Poll every source now.
-    Refresh,
-    /// Run a confirmed plan (confirmation, read-only and single-flight were checked by `update`).
-    RunAction {
-        id: u64,
-        plan: ActionPlan,
-    },
-    /// Ask a running action to stop (procedures stop between steps).
-    CancelAction {
-        id: u64,
-    },
-    /// Start, stop or steer a remote log tail.
-    Logs(crate::sources::ssh::TailCommand),
-    /// Write text to a file (saving a log buffer); the result comes back as [`Event::Saved`].
-    SaveFile {
-        path: PathBuf,
-        contents: String,
-    },
-}
 
 /// Everything that can happen to the app.
 #[derive(Debug)]
@@ -123,6 +98,7 @@ pub fn action_catalog() -> ActionCatalog {
             names(
                 update::GLOBAL_ACTIONS
                     .iter()
+                    .chain(crate::registry::TAB_ACTIONS)
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .as_slice(),
@@ -221,7 +197,7 @@ impl App {
 
     pub fn toast(&mut self, text: impl Into<String>, tone: Tone) {
         // Toasts quote remote text (errors, command output): nothing in it may drive the terminal.
-        let text = crate::model::text::clean_owned(text.into());
+        let text = opsdeck_core::text::clean_owned(text.into());
         tracing::info!(toast = %text);
         let ttl = if tone == Tone::Crit { 10 } else { 5 };
         self.toasts.push(Toast {

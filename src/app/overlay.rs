@@ -1,10 +1,10 @@
 //! Things drawn over a pane that take the keyboard: help, the `:` palette, the `/` filter, the confirm
 //! dialog, value prompts. While one has focus, keys go to it: action keys are inert.
 
-use crate::actions::ActionPlan;
 use crate::ui::panes::Tab;
-use crate::ui::view::InputRequest;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::view::InputRequest;
 
 pub enum Overlay {
     Help {

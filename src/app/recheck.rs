@@ -5,8 +5,8 @@
 
 use super::overlay::Origin;
 use super::{App, Effect};
-use crate::actions::ActionPlan;
-use crate::ui::view::Tone;
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::view::Tone;
 
 impl App {
     /// Runs `plan` if making it again now from `origin` gives the same target and call.

@@ -1,7 +1,7 @@
 //! One level of a pane's drill-down stack: the view plus what the user did to its table
 //! (filter, sort, selection). The selection is kept by row key, so it survives refreshes.
 
-use crate::ui::view::{Row, SortKey, Table, View, ViewCtx};
+use opsdeck_core::view::{Row, SortKey, Table, View, ViewCtx};
 use regex::RegexBuilder;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -180,7 +180,7 @@ fn caseless(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::view::Cell as C;
+    use opsdeck_core::view::Cell as C;
 
     fn rows() -> Vec<Row> {
         [("a", "alpha", 3.0), ("b", "beta", 10.0), ("c", "gamma", 1.0)]

@@ -4,16 +4,20 @@ use super::overlay::{self, Confirm, Input, Outcome, Overlay, Palette};
 use super::screen::Screen;
 use super::{App, Effect, Event, Running};
 use crate::actions::executor::ActionEvent;
-use crate::actions::{ActionPlan, OutcomeResult};
-use crate::model::logs::LogSource;
-use crate::sources::ssh::TailCommand;
-use crate::ui::keymap::{KeyCombo, Resolution};
+use crate::ui::keymap::Resolution;
 use crate::ui::panes::Tab;
-use crate::ui::panes::logs::TailView;
-use crate::ui::view::{ActionOffer, Tone, View, ViewCtx};
 use crossterm::event::{KeyEvent, KeyEventKind};
+use opsdeck_core::action::{ActionPlan, OutcomeResult};
+use opsdeck_core::keys::KeyCombo;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::pane::Pane;
+use opsdeck_core::view::{ActionOffer, Tone, View, ViewCtx};
+use opsdeck_hosts::Logs;
+use opsdeck_hosts::source::TailCommand;
+use opsdeck_hosts::views::logs::TailView;
 
-/// Built-in actions valid in every pane, with their help text.
+/// Built-in actions valid in every pane, with their help text (and the registry's `tab_<pane>`
+/// actions, [`crate::registry::TAB_ACTIONS`]).
 pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
     ("quit", "quit (asks first while actions run)"),
     ("help", "this help"),
@@ -21,13 +25,6 @@ pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
     ("refresh", "poll every source now"),
     ("next_tab", "next pane"),
     ("prev_tab", "previous pane"),
-    ("tab_overview", "overview pane"),
-    ("tab_pillows", "pillows pane"),
-    ("tab_elasticsearch", "elasticsearch pane"),
-    ("tab_queues", "queues pane"),
-    ("tab_hosts", "hosts pane"),
-    ("tab_logs", "logs pane"),
-    ("tab_audit", "audit pane"),
     ("back", "back: clear the filter, then up one level"),
     ("cancel_action", "stop the newest running action (between its steps)"),
     (
@@ -60,10 +57,10 @@ impl App {
         let settle = match &event {
             Event::Key(_) | Event::Action(_) => Some(false),
             Event::Polled(p) => {
-                let kind = p.update.kind();
+                let kind = p.update.pane();
                 match self.screen().view.source() {
                     Some(mine) if mine == kind => Some(true),
-                    None if kind != crate::model::SourceKind::Logs => Some(true),
+                    None if kind != Logs::ID => Some(true),
                     _ => None,
                 }
             }
@@ -297,7 +294,7 @@ impl App {
         }
         match action {
             "quit" => {
-                if self.running.is_empty() && self.settings_left_changed().is_empty() {
+                if self.running.is_empty() && self.left_changed().is_empty() {
                     return self.quit_now();
                 }
                 self.overlay = Some(Overlay::QuitConfirm {
@@ -310,19 +307,6 @@ impl App {
                 Ok(plan) => self.confirm(plan),
                 Err(why) => self.toast(format!("revert_settings: {why}"), Tone::Warn),
             },
-            "acknowledge_departure" => {
-                let row = self.screen().selected_key(&self.ctx());
-                let acknowledged = match (row, self.fleet.elasticsearch.data.as_mut()) {
-                    (Some(row), Some(es)) => es.acknowledge_departure(&row),
-                    _ => false,
-                };
-                if !acknowledged {
-                    self.toast(
-                        "acknowledge_departure: select a node that left the cluster",
-                        Tone::Muted,
-                    );
-                }
-            }
             "help" => self.overlay = Some(Overlay::Help { scroll: 0 }),
             "palette" => self.overlay = Some(Overlay::Palette(Palette::default())),
             "filter" => self.overlay = Some(Overlay::Filter),
@@ -368,7 +352,15 @@ impl App {
             }
             "drill" => return self.drill(),
             "sort_next" | "sort_reverse" => self.sort(action == "sort_next"),
-            _ => return self.pane_action(action),
+            _ => {
+                // A pane's command on its own state (the selected row's), else its views' actions.
+                let row = self.screen().selected_key(&self.ctx());
+                match self.fleet.command(action, row.as_deref()) {
+                    Some(Err(why)) => self.toast(format!("{action}: {why}"), Tone::Muted),
+                    Some(Ok(())) => {}
+                    None => return self.pane_action(action),
+                }
+            }
         }
         Vec::new()
     }
@@ -572,7 +564,9 @@ impl App {
             let mut left = stack.pop().expect("len > 1");
             effects.extend(left.view.on_leave());
         }
-        effects.retain(|e| !matches!(e, Effect::Logs(TailCommand::Stop { id }) if keep.contains(id)));
+        effects.retain(|e| {
+            !matches!(e, Effect::Job(job) if matches!(job.get::<Logs>(), Some(TailCommand::Stop { id }) if keep.contains(id)))
+        });
         let mut view = TailView::new(sources);
         let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
         effects.extend(view.on_enter(&ctx));
@@ -659,7 +653,7 @@ pub(crate) fn view_ctx<'a>(
 ) -> ViewCtx<'a> {
     ViewCtx {
         fleet,
-        config: &env.config,
+        config: &*env.config,
         now,
         theme: &env.theme,
         read_only: env.read_only,

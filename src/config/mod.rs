@@ -1,72 +1,12 @@
 //! The config file: schema, where it is found, and validation that names file, line and key.
 
-pub mod aws;
-pub mod duration;
-pub mod elasticsearch;
-pub mod file;
-pub mod load;
-pub mod logs;
-pub mod pillows;
-pub mod ssh;
-
-pub use duration::ConfigDuration;
-pub use load::{ConfigError, Located, load_file, load_file_with, locate, parse_str, parse_str_with};
-
-use crate::actions::Risk;
+use opsdeck_core::action::Risk;
+use opsdeck_core::config::load::{self, ConfigRoot, ExtraChecks};
+use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, duration, file};
 use serde::Deserialize;
-use std::path::PathBuf;
+use std::path::Path;
 
-/// The whole config file. Every section is optional; an empty file is a console with nothing to poll.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    #[serde(default)]
-    pub general: GeneralConfig,
-    #[serde(default)]
-    pub pillows: pillows::PillowsConfig,
-    #[serde(default)]
-    pub elasticsearch: elasticsearch::EsConfig,
-    #[serde(default)]
-    pub aws: aws::AwsConfig,
-    #[serde(default)]
-    pub ssh: ssh::SshConfig,
-    /// Custom actions (like k9s plugins).
-    #[serde(default)]
-    pub actions: Vec<CustomAction>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GeneralConfig {
-    /// Show action plans but refuse to run them.
-    pub read_only: bool,
-    /// Theme name (`default`, `mono`, `midnight`, or a file in the config dir's `themes/`).
-    pub theme: String,
-    /// Keymap name (`default`, `vim`, or a file in the config dir's `keymaps/`).
-    pub keymap: String,
-    /// Where the audit log goes (default: the XDG state dir).
-    pub audit_log: Option<PathBuf>,
-    /// Where opsdeck's own log goes (default: the XDG state dir).
-    pub log_file: Option<PathBuf>,
-    /// Default poll interval for sources that do not set their own.
-    pub refresh: ConfigDuration,
-    /// A label for the fleet, shown in the title bar (e.g. `production`).
-    pub environment: String,
-}
-
-impl Default for GeneralConfig {
-    fn default() -> Self {
-        Self {
-            read_only: false,
-            theme: "default".into(),
-            keymap: "default".into(),
-            audit_log: None,
-            log_file: None,
-            refresh: ConfigDuration::secs(10),
-            environment: String::new(),
-        }
-    }
-}
+pub use crate::registry::Config;
 
 /// A custom action bound to a key in a pane, run over SSH or locally.
 #[derive(Debug, Clone, Deserialize)]
@@ -100,19 +40,24 @@ fn default_action_timeout() -> ConfigDuration {
     ConfigDuration::secs(60)
 }
 
-/// A problem found after parsing, located by its key path (`elasticsearch.url`, `actions[2].key`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigIssue {
-    pub path: String,
-    pub message: String,
+/// Reads and validates a config file (see `opsdeck_core::config::load`).
+pub fn load_file(path: &Path) -> Result<Config, Vec<ConfigError>> {
+    load::load_file_with(path, &|_| Vec::new())
 }
 
-impl ConfigIssue {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
+/// [`load_file`] with `extra` checks (a layer above adds them: themes and keymaps exist).
+pub fn load_file_with(path: &Path, extra: ExtraChecks<'_, Config>) -> Result<Config, Vec<ConfigError>> {
+    load::load_file_with(path, extra)
+}
+
+/// Parses and validates config text; `file` is only used in messages.
+pub fn parse_str(text: &str, file: &Path) -> Result<Config, Vec<ConfigError>> {
+    load::parse_str_with(text, file, &|_| Vec::new())
+}
+
+impl ConfigRoot for Config {
+    fn validate(&self) -> Vec<ConfigIssue> {
+        Config::validate(self)
     }
 }
 
@@ -132,16 +77,109 @@ impl Config {
                 issues.push(ConfigIssue::new(key, why));
             }
         }
-        self.pillows.validate(&mut issues);
-        self.elasticsearch.validate(&mut issues);
-        self.aws.validate(&mut issues);
-        self.ssh.validate(&mut issues);
-        logs::validate(self, &mut issues);
+        self.validate_sections(&mut issues);
         crate::actions::custom::validate(&self.actions, &self.ssh, &mut issues);
         for (i, a) in self.actions.iter().enumerate() {
             a.timeout
                 .check(&format!("actions[{i}].timeout"), &duration::ACTION_TIMEOUT, &mut issues);
         }
         issues
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        parse_str(text, Path::new("c.toml"))
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_mistake_of_every_section_is_reported() {
+        let text = "[general]\nread_only = \"yes\"\nrefresh = \"5 parsecs\"\n\n[bogus]\nx = 1\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("c.toml:2: general.read_only: "), "{errs:?}");
+        assert!(
+            errs[1].starts_with("c.toml:3: general.refresh: bad duration"),
+            "{errs:?}"
+        );
+        assert!(errs[2].starts_with("c.toml:5: bogus: unknown field"), "{errs:?}");
+    }
+
+    #[test]
+    fn mistakes_in_later_entries_of_a_nested_array_are_found_too() {
+        // hosts[0] lacks its name (a missing field ends that entry), hosts[1] has a typo and a
+        // wrong type, and the section's own keys still count.
+        let text = "[ssh]\nmax_tails = \"three\"\n\n[[ssh.hosts]]\naddress = \"10.0.0.1\"\n\n[[ssh.hosts]]\nname = \"b\"\nadress = \"x\"\nport = \"22\"\n";
+        let errs = errors(text);
+        let all = errs.join("\n");
+        for want in [
+            "c.toml:2: ssh.max_tails: invalid type",
+            "ssh.hosts[0].name: missing required field",
+            "c.toml:9: ssh.hosts[1].adress: unknown field",
+            "c.toml:10: ssh.hosts[1].port: invalid type",
+        ] {
+            assert!(all.contains(want), "{want} missing from:\n{all}");
+        }
+        assert_eq!(errs.len(), 4, "{all}");
+    }
+
+    #[test]
+    fn a_wrong_required_field_is_not_also_reported_missing() {
+        let errs = errors("[[actions]]\nname = 3\nkey = \"T\"\nscope = \"hosts\"\ncommand = \"true\"\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("c.toml:2: actions[0].name: invalid type"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn semantic_mistakes_all_have_a_line_and_come_in_line_order() {
+        // `max_sessions` is not in the file: the problem is located at its section. Validation
+        // finds the sections in its own order; the report is in the file's.
+        let text = "[elasticsearch]\nurl = \"ftp://es\"\n\n[general]\nrefresh = \"0s\"\n\n[ssh]\nmax_tails = 7\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("c.toml:2: elasticsearch.url: "), "{errs:?}");
+        assert!(
+            errs[1].starts_with("c.toml:5: general.refresh: 0s is out of range"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[2].starts_with("c.toml:7: ssh.max_sessions: max_sessions + max_tails = 13"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_inside_a_section_is_named() {
+        let errs = errors("[general]\n\nthme = \"mono\"\n");
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0].starts_with("c.toml:3: general.thme: unknown field `thme`"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn each_array_entry_is_checked() {
+        let text = "[[actions]]\nname = \"a\"\nkey = \"T\"\nscope = \"hosts\"\ncommand = \"true\"\nrisk = \"extreme\"\n\n[[actions]]\nname = \"b\"\nscope = \"hosts\"\ncommand = \"true\"\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].starts_with("c.toml:6: actions[0].risk: "), "{errs:?}");
+        assert!(errs[1].contains("actions[1].key: missing required field"), "{errs:?}");
+    }
+
+    #[test]
+    fn syntax_errors_have_lines() {
+        let errs = errors("[general]\nread_only = \n");
+        assert!(errs[0].starts_with("c.toml:2: "), "{errs:?}");
     }
 }

@@ -1,12 +1,8 @@
 //! The built-in demo fleet: real protocols served on loopback where an embedded peer exists,
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
-pub mod elasticsearch;
-pub mod hosts;
-pub mod pillows;
-pub mod queues;
-
 use crate::config::Config;
+use opsdeck_core::demo::{DemoCtx, StandIns};
 use std::any::Any;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +17,9 @@ pub struct DemoFleet {
     pub cancel: CancellationToken,
     /// Whatever must live as long as the demo (servers, mock clusters, temp dirs).
     pub keep_alive: Vec<Box<dyn Any + Send>>,
+    /// What the panes' clients use in place of real peers: `Backends::connect_with(&demo.config,
+    /// &demo.stand_ins)`.
+    pub stand_ins: StandIns,
 }
 
 impl Drop for DemoFleet {
@@ -30,6 +29,17 @@ impl Drop for DemoFleet {
 }
 
 impl DemoFleet {
+    /// What one pane's part of the demo works in: this demo's sandbox, stop signal and config.
+    pub fn ctx(&mut self) -> DemoCtx<'_> {
+        DemoCtx {
+            sandbox: &self.sandbox,
+            cancel: self.cancel.clone(),
+            config: &mut self.config,
+            keep_alive: &mut self.keep_alive,
+            stand_ins: &mut self.stand_ins,
+        }
+    }
+
     /// Starts every part of the demo in `sandbox`.
     pub async fn start(sandbox: PathBuf) -> anyhow::Result<DemoFleet> {
         std::fs::create_dir_all(&sandbox)?;
@@ -38,14 +48,12 @@ impl DemoFleet {
             sandbox,
             cancel: CancellationToken::new(),
             keep_alive: Vec::new(),
+            stand_ins: StandIns::default(),
         };
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));
-        demo.config.general.refresh = crate::config::ConfigDuration::secs(2);
-        pillows::start(&mut demo).await?;
-        elasticsearch::start(&mut demo).await?;
-        queues::start(&mut demo).await?;
-        hosts::start(&mut demo).await?;
+        demo.config.general.refresh = opsdeck_core::config::ConfigDuration::secs(2);
+        crate::registry::start_demo(&mut demo.ctx()).await?;
         // A custom action as a user would configure one: it goes through the same dialog and audit log.
         demo.config.actions.push(crate::config::CustomAction {
             name: "uptime".into(),
@@ -53,9 +61,9 @@ impl DemoFleet {
             scope: "hosts".into(),
             command: "uptime".into(),
             run_on: "{{host}}".into(),
-            risk: crate::actions::Risk::Low,
+            risk: opsdeck_core::action::Risk::Low,
             description: "load and uptime of the selected host (a custom [[actions]] entry)".into(),
-            timeout: crate::config::ConfigDuration::secs(20),
+            timeout: opsdeck_core::config::ConfigDuration::secs(20),
         });
         Ok(demo)
     }

@@ -1,9 +1,9 @@
 //! Runs pollers: on their interval, each poll bounded by its timeout, with backoff while failing.
 
-use super::Poller;
-use crate::model::SourceKind;
-use crate::model::fleet::{FeedData, SourceUpdate};
+use super::PanePoller;
+use crate::model::fleet::SourceUpdate;
 use crate::supervise::{self, INTERNAL_ERROR};
+use opsdeck_core::pane::PaneId;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -15,40 +15,23 @@ pub struct Polled {
     pub update: SourceUpdate,
 }
 
-/// The error update for `kind` (a timeout, or a source that could not be set up).
-pub fn failed(kind: SourceKind, error: String) -> SourceUpdate {
-    fn e<T: FeedData>(error: String) -> Result<T::Poll, String> {
-        Err(error)
-    }
-    match kind {
-        SourceKind::Pillows => SourceUpdate::Pillows(e::<crate::model::pillows::PillowsState>(error)),
-        SourceKind::Elasticsearch => SourceUpdate::Elasticsearch(e::<crate::model::elasticsearch::EsState>(error)),
-        SourceKind::Queues => SourceUpdate::Queues(e::<crate::model::queues::QueuesState>(error)),
-        SourceKind::Hosts | SourceKind::Logs => SourceUpdate::Hosts(e::<crate::model::hosts::HostsState>(error)),
-    }
-}
-
-fn is_error(update: &SourceUpdate) -> bool {
-    matches!(
-        update,
-        SourceUpdate::Pillows(Err(_))
-            | SourceUpdate::Elasticsearch(Err(_))
-            | SourceUpdate::Queues(Err(_))
-            | SourceUpdate::Hosts(Err(_))
-    )
+/// The error update for `pane` (a timeout, or a source that could not be set up); `None` for a
+/// pane without pollers of its own.
+pub fn failed(pane: PaneId, error: String) -> Option<SourceUpdate> {
+    SourceUpdate::failed(pane, error)
 }
 
 /// One poll, bounded by the poller's timeout and supervised: a panic in it is logged and becomes
 /// the source's error ([`INTERNAL_ERROR`]). An error's text (often the far side's own words) is
 /// made safe to show.
-pub async fn poll_once(poller: &mut dyn Poller) -> SourceUpdate {
+pub async fn poll_once(poller: &mut dyn PanePoller) -> SourceUpdate {
     poll_supervised(poller, false).await
 }
 
 /// [`poll_once`]; on a poller's `first` poll a debug build may inject a panic (tests of supervision).
-async fn poll_supervised(poller: &mut dyn Poller, first: bool) -> SourceUpdate {
+async fn poll_supervised(poller: &mut dyn PanePoller, first: bool) -> SourceUpdate {
     let limit = poller.timeout();
-    let kind = poller.kind();
+    let kind = poller.pane();
     let poll = async {
         if first {
             supervise::debug_inject_panic("poller");
@@ -57,28 +40,15 @@ async fn poll_supervised(poller: &mut dyn Poller, first: bool) -> SourceUpdate {
     };
     let update = match supervise::catch(kind.name(), poll).await {
         Ok(Ok(update)) => update,
-        Ok(Err(_)) => failed(kind, format!("no answer within {}", humantime::format_duration(limit))),
-        Err(supervise::Panicked) => failed(kind, INTERNAL_ERROR.to_string()),
+        Ok(Err(_)) => poller.failed(format!("no answer within {}", humantime::format_duration(limit))),
+        Err(supervise::Panicked) => poller.failed(INTERNAL_ERROR.to_string()),
     };
-    clean_error(update)
-}
-
-fn clean_error(update: SourceUpdate) -> SourceUpdate {
-    fn clean<T>(r: Result<T, String>) -> Result<T, String> {
-        r.map_err(crate::model::text::clean_owned)
-    }
-    match update {
-        SourceUpdate::Pillows(r) => SourceUpdate::Pillows(clean(r)),
-        SourceUpdate::Elasticsearch(r) => SourceUpdate::Elasticsearch(clean(r)),
-        SourceUpdate::Queues(r) => SourceUpdate::Queues(clean(r)),
-        SourceUpdate::Hosts(r) => SourceUpdate::Hosts(clean(r)),
-        logs @ SourceUpdate::Logs(_) => logs,
-    }
+    update.cleaned()
 }
 
 /// Spawns one task per poller. `refresh` makes every poller poll now; `cancel` stops them all.
 pub fn spawn_pollers(
-    pollers: Vec<Box<dyn Poller>>,
+    pollers: Vec<Box<dyn PanePoller>>,
     tx: mpsc::Sender<Polled>,
     refresh: std::sync::Arc<tokio::sync::Notify>,
     cancel: CancellationToken,
@@ -95,7 +65,7 @@ pub fn spawn_pollers(
                     _ = cancel.cancelled() => return,
                     u = poll_supervised(poller.as_mut(), std::mem::take(&mut first)) => u,
                 };
-                failures = if is_error(&update) {
+                failures = if update.is_error() {
                     failures.saturating_add(1)
                 } else {
                     0

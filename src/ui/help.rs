@@ -16,6 +16,7 @@ pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
         }
         GLOBAL_ACTIONS
             .iter()
+            .chain(crate::registry::TAB_ACTIONS)
             .chain(TABLE_ACTIONS)
             .find(|(n, _)| *n == action)
             .map(|(_, h)| h.to_string())

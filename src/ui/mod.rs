@@ -4,9 +4,10 @@ pub mod help;
 pub mod keymap;
 pub mod panes;
 pub mod render;
+// Test helpers (they assert and panic): only in the crate's own tests, and in the integration tests
+// through the `testing` feature they turn on (Cargo.toml, [dev-dependencies]). Never in the console.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod theme;
-pub mod view;
 pub mod widgets;
 
 pub use render::draw;

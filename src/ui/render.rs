@@ -2,12 +2,14 @@
 
 use crate::app::App;
 use crate::app::overlay::Overlay;
-use crate::model::time::age;
-use crate::model::{FeedStatus, SourceKind};
 use crate::ui::panes::Tab;
-use crate::ui::theme::{Slot, Theme};
-use crate::ui::view::Tone;
-use crate::ui::widgets::{dialog, table, text};
+use crate::ui::widgets::{dialog, table};
+use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::pane::PaneId;
+use opsdeck_core::theme::{Slot, Theme};
+use opsdeck_core::time::age;
+use opsdeck_core::view::Tone;
+use opsdeck_core::widgets::text;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -33,26 +35,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_overlay(frame, area, app);
 }
 
-/// Status of a source, as a short marker for tab labels.
-fn source_marker(app: &App, kind: SourceKind) -> Option<(&'static str, Slot)> {
-    let status = match kind {
-        SourceKind::Pillows => app.fleet.pillows.status,
-        SourceKind::Elasticsearch => app.fleet.elasticsearch.status,
-        SourceKind::Queues => app.fleet.queues.status,
-        SourceKind::Hosts => app.fleet.hosts.status,
-        SourceKind::Logs => return None,
-    };
-    (status == FeedStatus::Error).then_some(("✖", Slot::Crit))
-}
-
-fn tab_source(tab: Tab) -> Option<SourceKind> {
-    match tab {
-        Tab::Pillows => Some(SourceKind::Pillows),
-        Tab::Elasticsearch => Some(SourceKind::Elasticsearch),
-        Tab::Queues => Some(SourceKind::Queues),
-        Tab::Hosts => Some(SourceKind::Hosts),
-        _ => None,
-    }
+/// Status of a pane's source, as a short marker for tab labels.
+fn source_marker(app: &App, pane: PaneId) -> Option<(&'static str, Slot)> {
+    let feed = app.fleet.feed(pane)?;
+    (feed.status == FeedStatus::Error).then_some(("✖", Slot::Crit))
 }
 
 /// How much of a tab's name its label shows: all of it, three letters, or none (its number only).
@@ -63,11 +49,17 @@ enum TabLabel {
     Number,
 }
 
-fn tab_label(i: usize, tab: Tab, how: TabLabel) -> String {
-    match how {
-        TabLabel::Full => format!(" {} {} ", i + 1, tab.name()),
-        TabLabel::Short => format!(" {} {} ", i + 1, &tab.name()[..3.min(tab.name().len())]),
-        TabLabel::Number => format!(" {} ", i + 1),
+/// A tab's label: the key the keymap binds to it (`tab_<name>`), so a label never promises a key
+/// that goes elsewhere, then its name; a tab without a key keeps (part of) its name.
+fn tab_label(key: Option<&str>, tab: Tab, how: TabLabel) -> String {
+    let name = tab.name();
+    let short = &name[..3.min(name.len())];
+    match (how, key) {
+        (TabLabel::Full, Some(k)) => format!(" {k} {name} "),
+        (TabLabel::Full, None) => format!(" {name} "),
+        (TabLabel::Short, Some(k)) => format!(" {k} {short} "),
+        (TabLabel::Short | TabLabel::Number, None) => format!(" {short} "),
+        (TabLabel::Number, Some(k)) => format!(" {k} "),
     }
 }
 
@@ -78,14 +70,15 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.env.theme;
     let tabs_line = |others: TabLabel, active: TabLabel| -> Line<'static> {
         let mut spans = Vec::new();
-        for (i, tab) in Tab::ALL.iter().enumerate() {
+        for tab in Tab::ALL.iter() {
             let (style, how) = if *tab == app.tab {
                 (theme.style(Slot::TabActive), active)
             } else {
                 (theme.style(Slot::Tab), others)
             };
-            spans.push(Span::styled(tab_label(i, *tab, how), style));
-            if let Some((marker, slot)) = tab_source(*tab).and_then(|k| source_marker(app, k)) {
+            let key = app.env.keymap.key_for(&["global"], &format!("tab_{}", tab.name()));
+            spans.push(Span::styled(tab_label(key, *tab, how), style));
+            if let Some((marker, slot)) = tab.pane().and_then(|p| source_marker(app, p)) {
                 spans.push(Span::styled(marker, theme.style(slot)));
             }
             spans.push(Span::raw(" "));
@@ -130,36 +123,26 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// "updated 3s ago" / "✖ error — showing data from 2m ago" for `kind`.
-pub fn freshness(fleet: &crate::model::Fleet, kind: SourceKind, now: SystemTime) -> (String, Tone) {
-    let (status, error, polled, last_ok, has_data) = match kind {
-        SourceKind::Pillows => feed_parts(&fleet.pillows),
-        SourceKind::Elasticsearch => feed_parts(&fleet.elasticsearch),
-        SourceKind::Queues => feed_parts(&fleet.queues),
-        SourceKind::Hosts => feed_parts(&fleet.hosts),
-        SourceKind::Logs => return (String::new(), Tone::Muted),
+/// "updated 3s ago" / "✖ error — showing data from 2m ago" for `pane`.
+pub fn freshness(fleet: &crate::model::Fleet, pane: PaneId, now: SystemTime) -> (String, Tone) {
+    let Some(feed) = fleet.feed(pane) else {
+        return (String::new(), Tone::Muted);
     };
-    match status {
+    match feed.status {
         FeedStatus::Disabled => ("not configured".into(), Tone::Muted),
         FeedStatus::Waiting => ("waiting for the first answer…".into(), Tone::Muted),
         FeedStatus::Ok => (
-            format!("updated {}", polled.map(|t| age(now, t)).unwrap_or_default()),
+            format!("updated {}", feed.polled_at.map(|t| age(now, t)).unwrap_or_default()),
             Tone::Ok,
         ),
         FeedStatus::Error => {
-            let since = match (has_data, last_ok) {
+            let since = match (feed.has_data, feed.last_ok) {
                 (true, Some(t)) => format!(" — showing data from {}", age(now, t)),
                 _ => " — no data yet".to_string(),
             };
-            (format!("✖ {}{since}", error.unwrap_or_default()), Tone::Crit)
+            (format!("✖ {}{since}", feed.error.unwrap_or_default()), Tone::Crit)
         }
     }
-}
-
-fn feed_parts<T>(
-    f: &crate::model::Feed<T>,
-) -> (FeedStatus, Option<String>, Option<SystemTime>, Option<SystemTime>, bool) {
-    (f.status, f.error.clone(), f.polled_at, f.last_ok, f.data.is_some())
 }
 
 fn draw_crumbs(frame: &mut Frame, area: Rect, app: &App) {
@@ -313,7 +296,13 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
         .filter(|o| o.plan.is_ok())
         .map(|o| o.name)
         .collect();
-    hinted.extend(app.tab.actions().iter().map(|a| a.name).filter(|n| view.handles(n)));
+    hinted.extend(
+        app.tab
+            .actions()
+            .iter()
+            .map(|a| a.name)
+            .filter(|n| view.handles(n, &ctx, selected)),
+    );
     for name in hinted {
         out.extend(key(name).map(|k| (k, name.replace('_', " "))));
     }
@@ -328,7 +317,7 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
             out.extend(key(&format!("custom:{}", custom.name)).map(|k| (k, custom.name.clone())));
         }
     }
-    if selected.is_some() || view.handles("filter") {
+    if selected.is_some() || view.handles("filter", &ctx, selected) {
         out.extend(key("filter").map(|k| (k, "filter".to_string())));
     }
     if selected.is_some() && view.logs(&ctx, selected).is_ok() {
@@ -427,7 +416,7 @@ fn draw_overlay(frame: &mut Frame, area: Rect, app: &App) {
         Some(Overlay::Confirm(c)) => dialog::draw_confirm(frame, area, c, app.env.read_only, theme),
         Some(Overlay::Input(i)) => dialog::draw_input(frame, area, i, theme),
         Some(Overlay::QuitConfirm { focus }) => {
-            let left = app.settings_left_changed();
+            let left = app.left_changed();
             let revert = app.revert_plan().is_ok();
             dialog::draw_quit(frame, area, app.running.len(), &left, revert, *focus, theme)
         }

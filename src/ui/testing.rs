@@ -1,13 +1,14 @@
-//! Driving the whole app from tests and benches: key strings in, screen text and planned actions out.
-//! (Public so every integration test binary shares one copy.)
+//! Driving the whole app from tests: key strings in, screen text and planned actions out. Built
+//! for the crate's unit tests and, through the `testing` feature, for the integration tests only.
 
-use crate::actions::ActionPlan;
-use crate::app::{App, Effect, Env, Event, action_catalog};
+use crate::app::{App, Env, Event, action_catalog};
 use crate::config::Config;
-use crate::ui::keymap::KeyCombo;
 use crate::ui::keymap::Keymap;
-use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::keys::KeyCombo;
+use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

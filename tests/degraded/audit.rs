@@ -3,14 +3,15 @@
 //! what the log holds is shown without its escape sequences.
 
 use super::common::Tmux;
-use opsdeck::actions::audit::{AuditLog, Identity};
-use opsdeck::actions::command::{CommandOp, Transport};
 use opsdeck::actions::executor::{self, ActionEvent};
-use opsdeck::actions::{ActionPlan, Operation, Risk};
-use opsdeck::app::{App, Effect, Event};
+use opsdeck::app::{App, Event};
 use opsdeck::config::Config;
 use opsdeck::sources::Backends;
 use opsdeck::ui::testing::{app_on, press};
+use opsdeck_core::action::{ActionPlan, Risk};
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::effect::Effect;
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
@@ -45,7 +46,7 @@ fn touch_plan(marker: &Path) -> ActionPlan {
         verify: "exit 0".into(),
         timeout: Duration::from_secs(10),
         identity: String::new(),
-        op: Operation::Command(CommandOp {
+        op: std::sync::Arc::new(CommandOp {
             transport: Transport::Local,
             argv,
             timeout: Duration::from_secs(10),

@@ -1,8 +1,8 @@
 //! A command that floods its output: what it prints is read to the end (it never blocks on a full
 //! pipe) but only kept up to a cap, and the cut is said.
 
-use opsdeck::actions::command::run_local;
-use opsdeck::actions::output::STDOUT_CAP;
+use opsdeck_core::exec::output::STDOUT_CAP;
+use opsdeck_core::exec::run_local;
 use std::time::Duration;
 
 #[tokio::test]

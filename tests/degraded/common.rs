@@ -224,7 +224,7 @@ pub fn terminal_controls(bytes: &[u8]) -> Vec<String> {
 }
 
 /// The real binary in a real terminal (tmux, its own server): after opsdeck ends the pane shows
-/// `EXIT:<status>` and `STTY:` with the terminal's modes.
+/// `EXIT:<status>` and `STTY:` with the terminal's modes, then `STTY-END`.
 pub struct Tmux {
     socket: String,
 }
@@ -238,7 +238,7 @@ impl Tmux {
         );
         let vars: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         let command = format!(
-            "ulimit -c 0; cd {home}; HOME={home} OPSDECK_CONFIG= {vars}{bin} {args}; echo EXIT:$?; printf STTY:; stty -a; sleep 60",
+            "ulimit -c 0; cd {home}; HOME={home} OPSDECK_CONFIG= {vars}{bin} {args}; echo EXIT:$?; printf STTY:; stty -a; echo STTY-END; sleep 60",
             home = home.display(),
             bin = env!("CARGO_BIN_EXE_opsdeck"),
         );

@@ -3,10 +3,10 @@
 //! the cluster says reaches a terminal as it is.
 
 use super::common::{Answer, EsStandIn, run_opsdeck, snapshot, terminal_controls};
-use opsdeck::config::elasticsearch::EsConfig;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::sources::elasticsearch::{EsClient, EsPoller};
+use opsdeck_elasticsearch::config::EsConfig;
+use opsdeck_elasticsearch::source::{EsClient, EsPoller};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 

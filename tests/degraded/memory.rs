@@ -9,16 +9,17 @@
 use super::common::fixture;
 use opsdeck::actions::executor::ActionEvent;
 use opsdeck::app::{App, Event};
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
-use opsdeck::model::elasticsearch::EsPoll;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::HostPoll;
-use opsdeck::model::logs::{LogEvent, LogSource};
-use opsdeck::model::pillows::{Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll};
-use opsdeck::model::queues::{QueueInfo, QueuesPoll};
-use opsdeck::sources::elasticsearch::parse;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::testing::{app_on, press, screen_text};
+use opsdeck_core::audit::{AuditEntry, AuditPhase};
+use opsdeck_core::logs::LogSource;
+use opsdeck_elasticsearch::model::EsPoll;
+use opsdeck_elasticsearch::source::parse;
+use opsdeck_hosts::model::HostPoll;
+use opsdeck_hosts::model::logs::LogEvent;
+use opsdeck_pillows::model::{Assignment, CheckpointKind, EvalSettings, PartitionReading, PillowReading, PillowsPoll};
+use opsdeck_queues::model::{QueueInfo, QueuesPoll};
 use std::path::Path;
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
@@ -109,6 +110,7 @@ static ES: LazyLock<EsPoll> = LazyLock::new(|| EsPoll {
     shards: parse::parse_shards(&fixture("shards_relocating_synthetic.json")).unwrap(),
     explains: Vec::new(),
     notes: Vec::new(),
+    refused: Vec::new(),
 });
 
 fn elasticsearch(i: u64) -> EsPoll {
@@ -242,7 +244,7 @@ fn three_hours_of_polls_leave_every_history_and_buffer_bounded() {
         }
         // Every ten minutes, a frame of each pane (their caches fill as they draw).
         if i.is_multiple_of(300) {
-            for tab in ["1", "2", "3", "4", "5", "6", "7"] {
+            for tab in ["1", "2", "3", "4", "5", "6", "9", "0"] {
                 press(&mut app, tab);
                 let _ = screen_text(&app, 160, 48);
             }
@@ -259,12 +261,9 @@ fn three_hours_of_polls_leave_every_history_and_buffer_bounded() {
     let count = |name: &str| after_three_hours.iter().find(|(n, _)| *n == name).unwrap().1;
     assert_eq!(count("partition samples"), 16 * 120, "history = 120 per partition");
     assert_eq!(count("lag samples"), 120);
-    assert_eq!(
-        count("es health history"),
-        opsdeck::model::elasticsearch::HEALTH_HISTORY
-    );
+    assert_eq!(count("es health history"), opsdeck_elasticsearch::model::HEALTH_HISTORY);
     assert_eq!(count("queues"), 2, "queues gone from discovery are dropped");
-    assert!(count("queue samples") <= 2 * opsdeck::model::queues::HISTORY);
+    assert!(count("queue samples") <= 2 * opsdeck_queues::model::HISTORY);
     assert_eq!(count("log lines"), LOG_BUFFER);
     assert!(count("toasts") <= 4);
     assert_eq!(app.fleet.logs.dropped, 3 * hour * 10 - LOG_BUFFER as u64);

@@ -24,7 +24,8 @@ fn config(dir: &Path, es: Option<&str>) -> String {
 
 /// After opsdeck ended: the terminal as a shell needs it.
 fn assert_given_back(t: &Tmux, why: &str) -> String {
-    t.wait_for("STTY:");
+    // The modes are printed after the marker: wait for their end, not their start.
+    t.wait_for("STTY-END");
     let s = t.history();
     assert_eq!(
         t.flags(),

@@ -1,14 +1,14 @@
 //! Helpers: fixtures, a simulated cluster on loopback, a poll into a `Feed`, the executor with a temp audit log.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
-use opsdeck::actions::{ActionPlan, Outcome};
 use opsdeck::config::Config;
-use opsdeck::demo::elasticsearch::SimServer;
-use opsdeck::demo::elasticsearch::sim::SimCluster;
-use opsdeck::model::elasticsearch::EsState;
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
+use opsdeck_core::action::{ActionPlan, Outcome};
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_elasticsearch::demo::SimServer;
+use opsdeck_elasticsearch::demo::sim::SimCluster;
+use opsdeck_elasticsearch::model::EsState;
+use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -40,8 +40,8 @@ pub fn small_cluster() -> SimCluster {
 pub fn config_for(url: &str) -> Config {
     let mut c = Config::default();
     c.elasticsearch.url = url.into();
-    c.elasticsearch.request_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(5));
-    c.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(30));
+    c.elasticsearch.request_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(5));
+    c.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(30));
     c
 }
 
@@ -84,7 +84,7 @@ pub async fn run_plan(
     );
     let config = config_for(&server.url);
     let backends = Backends {
-        elasticsearch: EsBackend::connect(&config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     };
     let (tx, mut rx) = mpsc::unbounded_channel();

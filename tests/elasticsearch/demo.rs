@@ -3,15 +3,16 @@
 //! writes its log, found through the config and tailed for real.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
 use opsdeck::config::Config;
-use opsdeck::config::logs::{NodeAddress, node_log};
 use opsdeck::demo::DemoFleet;
-use opsdeck::model::elasticsearch::{EsState, HealthStatus};
-use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::logs::{LogEvent, LogSource, LogsState, TailState};
-use opsdeck::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
+use opsdeck_elasticsearch::config::{NodeAddress, node_log};
+use opsdeck_elasticsearch::model::{EsState, HealthStatus};
+
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::logs::LogSource;
+use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
+use opsdeck_hosts::source::{SshBackend, TailCommand};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -22,8 +23,9 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
         sandbox: dir.path().to_path_buf(),
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
+        stand_ins: Default::default(),
     };
-    opsdeck::demo::elasticsearch::start(&mut demo).await.unwrap();
+    opsdeck_elasticsearch::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
 }
 
@@ -56,7 +58,7 @@ async fn demo_cluster_starts_yellow_and_is_served_over_http() {
     assert!(
         s.nodes
             .iter()
-            .any(|n| n.disk_level != opsdeck::model::elasticsearch::DiskLevel::Ok),
+            .any(|n| n.disk_level != opsdeck_elasticsearch::model::DiskLevel::Ok),
         "a node over a watermark"
     );
     assert!(!s.explains.is_empty());
@@ -68,7 +70,7 @@ async fn demo_bounce_procedure_completes_by_itself() {
     let url = demo.config.elasticsearch.url.clone();
     // The demo ticks once a second; tick faster here so the test takes seconds, not a minute.
     let sim = demo.keep_alive[0]
-        .downcast_ref::<opsdeck::demo::elasticsearch::SimServer>()
+        .downcast_ref::<opsdeck_elasticsearch::demo::SimServer>()
         .expect("the ES demo keeps its server")
         .sim
         .clone();
@@ -91,12 +93,12 @@ async fn demo_bounce_procedure_completes_by_itself() {
         .nodes
         .iter()
         .filter(|n| n.zone() == Some("primary"))
-        .find(|n| opsdeck::model::elasticsearch::last_copies_on(&s.shards, &[*n]).is_empty())
+        .find(|n| opsdeck_elasticsearch::model::last_copies_on(&s.shards, &[*n]).is_empty())
         .expect("a core node without last copies")
         .name
         .clone();
     let mut config = demo.config.clone();
-    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration(Duration::from_secs(30));
+    config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(30));
     let plan = act::plan_procedure(
         &s,
         &config,
@@ -107,9 +109,9 @@ async fn demo_bounce_procedure_completes_by_itself() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let audit = opsdeck::actions::audit::AuditLog::new(
+    let audit = opsdeck_core::audit::AuditLog::new(
         dir.path().join("audit.jsonl"),
-        opsdeck::actions::audit::Identity {
+        opsdeck_core::audit::Identity {
             user: "t".into(),
             host: "h".into(),
         },
@@ -135,9 +137,9 @@ async fn demo_bounce_procedure_completes_by_itself() {
 }
 
 /// The demo's simulation, to steer it (ticks, node stops).
-fn sim_of(demo: &DemoFleet) -> opsdeck::demo::elasticsearch::SimHandle {
+fn sim_of(demo: &DemoFleet) -> opsdeck_elasticsearch::demo::SimHandle {
     demo.keep_alive[0]
-        .downcast_ref::<opsdeck::demo::elasticsearch::SimServer>()
+        .downcast_ref::<opsdeck_elasticsearch::demo::SimServer>()
         .expect("the ES demo keeps its server")
         .sim
         .clone()
@@ -146,7 +148,7 @@ fn sim_of(demo: &DemoFleet) -> opsdeck::demo::elasticsearch::SimHandle {
 /// Receives tail updates into `logs` until `done` holds; fails after `limit`, showing what came, and
 /// when a tail ended and reconnected (it would then only ever show history).
 async fn receive_until(
-    rx: &mut tokio::sync::mpsc::Receiver<opsdeck::sources::runner::Polled>,
+    rx: &mut tokio::sync::mpsc::Receiver<LogEvent>,
     logs: &mut LogsState,
     limit: Duration,
     what: &str,
@@ -166,17 +168,15 @@ async fn receive_until(
             lines.join("\n")
         );
         match tokio::time::timeout(deadline - now, rx.recv()).await {
-            Ok(Some(p)) => {
-                if let SourceUpdate::Logs(e) = p.update {
-                    if let LogEvent::State { id, state, .. } = &e {
-                        assert!(
-                            !matches!(state, TailState::Reconnecting(_) | TailState::Failed(_)),
-                            "{what}: tail {id} interrupted: {}",
-                            state.label()
-                        );
-                    }
-                    logs.apply(p.at, e);
+            Ok(Some(e)) => {
+                if let LogEvent::State { id, state, .. } = &e {
+                    assert!(
+                        !matches!(state, TailState::Reconnecting(_) | TailState::Failed(_)),
+                        "{what}: tail {id} interrupted: {}",
+                        state.label()
+                    );
                 }
+                logs.apply(std::time::SystemTime::now(), e);
             }
             Ok(None) => panic!("{what}: every tail ended; tails {:?}", logs.tails),
             Err(_) => {}
@@ -222,7 +222,7 @@ async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_trans
     let b = SshBackend::new(&demo.config.ssh).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     for source in &sources {
-        b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+        b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
     }
     let mut logs = LogsState::default();
     let has = |lines: &[&str], s: &str| lines.iter().any(|l| l.contains(s));

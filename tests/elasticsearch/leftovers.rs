@@ -3,18 +3,23 @@
 //! it left changed and reverts them through a confirmed, audited action.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
+use opsdeck::app::leftovers::Touched;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::model::fleet::SourceUpdate;
+use opsdeck::registry::Fleet;
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::EsBackend;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::testing::{press, screen_text, type_text};
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::effect::Effect;
+use opsdeck_core::registered::Leftover;
+use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::actions::{ProcedureKind, plan_drain_node, plan_procedure};
+use opsdeck_elasticsearch::source::EsBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -64,7 +69,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
     let left_at = t0 + Duration::from_secs(60);
     poll_into(&mut app, &server.url, left_at).await;
     let alerts = alerts_about(&app, "spot-2");
-    let when = opsdeck::analysis::elasticsearch::clock(left_at);
+    let when = opsdeck_elasticsearch::analysis::clock(left_at);
     assert_eq!(
         alerts.len(),
         1,
@@ -86,12 +91,19 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
     poll_into(&mut app, &server.url, left_at + Duration::from_secs(30)).await;
     assert!(alerts_about(&app, "spot-2")[0].contains(&when));
 
+    // The footer offers the acknowledgement on a departed node's row only.
+    let footer = |app: &App| screen_text(app, 400, 40).lines().last().unwrap_or_default().to_string();
+    assert_ne!(app.screen().selected_key(&app.ctx()).as_deref(), Some("spot-2"));
+    assert!(!footer(&app).contains("acknowledge"), "{}", footer(&app));
+
     // Acknowledged on its row: the alert goes, the greyed row stays.
     while app.screen().selected_key(&app.ctx()).as_deref() != Some("spot-2") {
         press(&mut app, "down");
     }
+    assert!(footer(&app).contains("a acknowledge departure"), "{}", footer(&app));
     press(&mut app, "a");
     assert!(alerts_about(&app, "spot-2").is_empty());
+    assert!(!footer(&app).contains("acknowledge"), "{}", footer(&app));
     let screen = screen_text(&app, 160, 40);
     assert!(screen.contains(&format!("LEFT at {when} · acknowledged")), "{screen}");
 
@@ -108,7 +120,7 @@ async fn a_node_that_leaves_is_an_alert_and_a_greyed_row_until_it_rejoins_or_is_
 async fn run_effects(
     app: &mut App,
     effects: Vec<Effect>,
-    server: &opsdeck::demo::elasticsearch::SimServer,
+    server: &opsdeck_elasticsearch::demo::SimServer,
     audit: &AuditLog,
     mut on_progress: impl FnMut(&mut App, &str) -> Vec<Effect>,
 ) -> OutcomeResult {
@@ -121,7 +133,7 @@ async fn run_effects(
         .expect("the app asked to run a plan");
     let config = config_for(&server.url);
     let backends = Backends {
-        elasticsearch: EsBackend::connect(&config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     };
     let cancel = CancellationToken::new();
@@ -248,4 +260,62 @@ async fn quitting_after_a_stopped_bounce_lists_what_it_left_and_reverts_it() {
     poll_into(&mut app, &server.url, SystemTime::now()).await;
     let effects = press(&mut app, "q");
     assert!(effects.iter().any(|e| matches!(e, Effect::Quit)), "{effects:?}");
+}
+
+/// The app asks the registry, not the Elasticsearch pane by name: a procedure it remembers is
+/// listed and reverted from what the pane answers through `Registered`, and a plan no pane calls a
+/// procedure is neither remembered nor blamed.
+#[tokio::test]
+async fn the_quit_dialog_lists_and_reverts_what_the_registered_panes_answer() {
+    let server = start(small_cluster()).await;
+    let mut app = app_for(&server.url);
+    poll_into(&mut app, &server.url, SystemTime::now()).await;
+    let state = app.fleet.elasticsearch.data.clone().expect("polled");
+    let config = app.env.config.clone();
+    // A change-config procedure planned now remembers `exclude._ip` unset; a drain writes it.
+    let every = Duration::from_millis(50);
+    let procedure = plan_procedure(&state, &*config, ProcedureKind::ChangeConfig, "core-2", false, every).unwrap();
+    let drain = plan_drain_node(&state, &config.elasticsearch, "core-2").unwrap();
+    assert!(Fleet::touches(&procedure));
+    assert!(!Fleet::touches(&drain), "a drain puts nothing back: not a procedure");
+    assert!(app.fleet.left_changed(&[&procedure]).is_empty(), "nothing changed yet");
+    let ran = run_plan(&server, drain.clone(), Default::default(), |_, _| {}).await;
+    assert_eq!(ran.outcome.result, OutcomeResult::Succeeded, "{}", ran.outcome.summary);
+    poll_into(&mut app, &server.url, SystemTime::now()).await;
+
+    let left = vec![Leftover {
+        kind: "cluster setting",
+        what: "cluster.routing.allocation.exclude._ip = 10.0.0.12 (was unset)".into(),
+    }];
+    assert_eq!(app.fleet.left_changed(&[&procedure]), left);
+    assert!(app.fleet.left_changed(&[&drain]).is_empty());
+    assert_eq!(
+        app.fleet.revert(&config, &[&drain]).unwrap_err(),
+        "no setting is left changed"
+    );
+
+    // The app, remembering the (stopped) procedure, shows and reverts exactly that.
+    app.touched.push(Touched {
+        action_id: 999,
+        plan: procedure,
+    });
+    assert_eq!(app.left_changed(), left);
+    press(&mut app, "q");
+    let screen = screen_text(&app, 160, 40);
+    for line in [
+        "1 cluster setting(s) a procedure changed are still in force:",
+        "• cluster.routing.allocation.exclude._ip = 10.0.0.12 (was unset)",
+        "[ Revert settings ]",
+    ] {
+        assert!(screen.contains(line), "{line:?} missing:\n{screen}");
+    }
+    press(&mut app, "tab");
+    press(&mut app, "enter");
+    let Some(Overlay::Confirm(c)) = &app.overlay else {
+        panic!("Revert opens its confirm dialog")
+    };
+    assert_eq!(
+        c.plan.call,
+        r#"PUT /_cluster/settings {"persistent":{"cluster.routing.allocation.exclude._ip":null},"transient":{"cluster.routing.allocation.exclude._ip":null}}"#
+    );
 }

@@ -1,8 +1,8 @@
 //! Parsers on the real captures (and the synthetic shapes noted in the fixtures' README).
 
 use super::common::fixture;
-use opsdeck::model::elasticsearch::*;
-use opsdeck::sources::elasticsearch::parse::*;
+use opsdeck_elasticsearch::model::*;
+use opsdeck_elasticsearch::source::parse::*;
 
 #[test]
 fn health_6_and_7_captures() {

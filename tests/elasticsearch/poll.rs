@@ -1,11 +1,10 @@
 //! The poller against the test server: the batch, explains, flavours, auth, and errors that keep the last good data.
 
 use super::common::*;
-use opsdeck::demo::elasticsearch::sim::{Auth, Fault};
-use opsdeck::model::elasticsearch::{EsState, Flavor, HealthStatus};
-use opsdeck::model::feed::{Feed, FeedStatus};
-use opsdeck::model::fleet::FeedData;
-use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller};
+use opsdeck_core::feed::{Feed, FeedData, FeedStatus};
+use opsdeck_elasticsearch::demo::sim::{Auth, Fault};
+use opsdeck_elasticsearch::model::{EsState, Flavor, HealthStatus};
+use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller};
 use std::time::{Duration, SystemTime};
 
 #[tokio::test]
@@ -77,7 +76,7 @@ async fn basic_auth_from_the_config_is_sent() {
     // SAFETY: no other test reads this variable (unique name).
     unsafe { std::env::set_var("OPSDECK_TEST_ES_PASSWORD_7731", "s3cret pass") };
     config.elasticsearch.password_env = Some("OPSDECK_TEST_ES_PASSWORD_7731".into());
-    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let backend = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     let mut p = EsPoller::new(backend.client.clone(), 0);
     assert!(p.poll_cluster().await.is_ok());
     assert!(
@@ -95,11 +94,11 @@ async fn api_key_from_the_config_is_sent() {
     let server = start(sim).await;
     let mut config = config_for(&server.url);
     config.elasticsearch.api_key = Some("wrong".into());
-    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let backend = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     let err = EsPoller::new(backend.client, 0).poll_cluster().await.unwrap_err();
     assert!(err.contains("401"), "{err}");
     config.elasticsearch.api_key = Some("VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==".into());
-    let backend = EsBackend::connect(&config).await.unwrap().unwrap();
+    let backend = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     assert!(EsPoller::new(backend.client, 0).poll_cluster().await.is_ok());
 }
 
@@ -110,10 +109,15 @@ async fn a_bad_ca_file_is_a_setup_error() {
     std::fs::write(&ca, "not a certificate").unwrap();
     let mut config = config_for("https://127.0.0.1:9");
     config.elasticsearch.ca_file = Some(ca.clone());
-    let err = EsBackend::connect(&config).await.unwrap_err();
+    let err = EsBackend::connect(&config.elasticsearch).await.unwrap_err();
     assert!(err.contains("ca_file"), "{err}");
     config.elasticsearch.ca_file = Some(dir.path().join("missing.pem"));
-    assert!(EsBackend::connect(&config).await.unwrap_err().contains("missing.pem"));
+    assert!(
+        EsBackend::connect(&config.elasticsearch)
+            .await
+            .unwrap_err()
+            .contains("missing.pem")
+    );
 }
 
 /// Errors (401, 503, malformed JSON, timeouts) become the feed's error; the last good data stays.
@@ -162,6 +166,99 @@ async fn errors_are_shown_over_the_last_good_data() {
     );
 }
 
+/// A cluster that answers health but refuses one endpoint (403 for a read-only role, 400 for a
+/// managed service that does not support it, 404 where there is no such endpoint): the poll stands,
+/// the refused part is named with the server's words and keeps its last good values, and the
+/// overview says what is not known instead of judging from nothing.
+#[tokio::test]
+async fn a_refused_endpoint_is_marked_and_the_rest_of_the_poll_is_shown() {
+    use opsdeck_elasticsearch::model::EsPart;
+    let server = start(small_cluster()).await;
+    let mut p = poller(&server.url);
+    let mut state: Option<EsState> = None;
+    EsState::absorb(&mut state, Box::new(p.poll_cluster().await.unwrap()), SystemTime::now());
+    let good = state.clone().unwrap();
+    assert!(good.refused.is_empty() && !good.nodes.is_empty() && !good.shards.is_empty());
+
+    let parts = [
+        ("/_nodes/stats", EsPart::NodeStats),
+        ("/_cat/nodes", EsPart::NodeList),
+        ("/_cat/shards", EsPart::Shards),
+        ("/_cat/allocation", EsPart::Allocation),
+        ("/_cluster/settings", EsPart::Settings),
+        ("/_cat/recovery", EsPart::Recoveries),
+    ];
+    for (path, part) in parts {
+        for (code, words) in [
+            (403, "is unauthorized for user [ops-ro]"),
+            (400, "is not supported by this service"),
+            (404, "no handler found for uri"),
+        ] {
+            server.sim.lock().refused_paths = vec![(path.to_string(), code)];
+            let poll = p
+                .poll_cluster()
+                .await
+                .unwrap_or_else(|e| panic!("{path} {code}: the poll failed: {e}"));
+            assert_eq!(poll.refused.len(), 1, "{path} {code}: {:?}", poll.refused);
+            assert_eq!(poll.refused[0].part, part);
+            let reason = &poll.refused[0].reason;
+            assert!(
+                reason.contains(&format!("HTTP {code}")) && reason.contains(words),
+                "{path}: {reason}"
+            );
+            EsState::absorb(&mut state, Box::new(poll), SystemTime::now());
+            let s = state.as_ref().unwrap();
+            // What was read is there; what was refused is as last read, not emptied.
+            assert_eq!(s.health.cluster_name, "test");
+            assert_eq!(s.nodes.len(), good.nodes.len(), "{path}: nodes kept");
+            assert_eq!(s.shards.len(), good.shards.len(), "{path}: shards kept");
+            assert_eq!(s.settings.watermarks, good.settings.watermarks, "{path}: settings kept");
+            assert!(s.departed.is_empty(), "{path}: no node departed: {:?}", s.departed);
+            assert!(s.refused[0].kept_from_earlier);
+            let alerts = opsdeck_elasticsearch::analysis::alerts(s, &opsdeck::config::Config::default());
+            let said = alerts
+                .iter()
+                .find(|a| {
+                    a.message
+                        .starts_with(&format!("{} not read (shown as last read", part.label()))
+                })
+                .unwrap_or_else(|| panic!("{path}: no alert names the refused part: {alerts:?}"));
+            assert!(said.message.contains(words), "{}", said.message);
+        }
+    }
+
+    // Refused from the first poll on: nothing to keep, and the alert says the part is not known.
+    server.sim.lock().refused_paths = vec![("/_nodes/stats".to_string(), 403)];
+    let mut fresh: Option<EsState> = None;
+    EsState::absorb(
+        &mut fresh,
+        Box::new(poller(&server.url).poll_cluster().await.unwrap()),
+        SystemTime::now(),
+    );
+    let s = fresh.unwrap();
+    // The nodes are still listed (from _cat/nodes), without what only their stats tell.
+    assert_eq!(s.nodes.len(), good.nodes.len());
+    assert!(s.nodes.iter().all(|n| n.heap_percent.is_none()) && !s.shards.is_empty());
+    let alerts = opsdeck_elasticsearch::analysis::alerts(&s, &opsdeck::config::Config::default());
+    assert!(
+        alerts.iter().any(|a| a
+            .message
+            .starts_with("node stats not read (not known: nodes, disk and heap)")),
+        "{alerts:?}"
+    );
+
+    // A part that fails without being refused (a server error; a timeout, a huge or malformed answer
+    // likewise) fails the poll: the pane keeps its last good data whole (tests/degraded).
+    server.sim.lock().refused_paths = vec![("/_cat/shards".to_string(), 503)];
+    let err = p.poll_cluster().await.unwrap_err();
+    assert!(err.contains("GET /_cat/shards") && err.contains("HTTP 503"), "{err}");
+
+    // Served again: the mark goes away.
+    server.sim.lock().refused_paths.clear();
+    EsState::absorb(&mut state, Box::new(p.poll_cluster().await.unwrap()), SystemTime::now());
+    assert!(state.unwrap().refused.is_empty());
+}
+
 #[tokio::test]
 async fn explain_shows_why_a_replica_stays_unassigned_and_retry_failed_fixes_it() {
     let mut sim = small_cluster();
@@ -183,12 +280,12 @@ async fn explain_shows_why_a_replica_stays_unassigned_and_retry_failed_fixes_it(
     }
     assert_eq!(state_of(&server.url).await.unassigned.len(), 1);
     let plan =
-        opsdeck::actions::elasticsearch::plan_retry_failed(&state, &config_for(&server.url).elasticsearch).unwrap();
+        opsdeck_elasticsearch::actions::plan_retry_failed(&state, &config_for(&server.url).elasticsearch).unwrap();
     assert_eq!(plan.call, "POST /_cluster/reroute?retry_failed=true");
     let ran = run_plan(&server, plan, Default::default(), |_, _| {}).await;
     assert_eq!(
         ran.outcome.result,
-        opsdeck::actions::OutcomeResult::Succeeded,
+        opsdeck_core::action::OutcomeResult::Succeeded,
         "{}",
         ran.outcome.summary
     );

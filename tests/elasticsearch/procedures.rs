@@ -2,11 +2,10 @@
 //! and the guided procedures end to end (the test plays the operator who restarts the node).
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::Risk;
-use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
-use opsdeck::model::elasticsearch::{EsState, HealthStatus, Scope};
+use opsdeck_core::action::{OutcomeResult, Risk};
+use opsdeck_core::audit::{AuditEntry, AuditPhase};
+use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
+use opsdeck_elasticsearch::model::{EsState, HealthStatus, Scope};
 use serde_json::json;
 use std::time::Duration;
 
@@ -161,7 +160,7 @@ async fn settings_are_written_persistent_and_transient_values_cleared() {
 }
 
 /// The controlled bounce of core-1 as the pane plans it (no override), polling every 20 ms.
-fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck::actions::ActionPlan {
+fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck_core::action::ActionPlan {
     act::plan_procedure(
         state,
         config,
@@ -174,7 +173,7 @@ fn bounce_core_1(state: &EsState, config: &opsdeck::config::Config) -> opsdeck::
 }
 
 /// The operator: when asked to restart `node`, stop it; a few ticks later, start it again.
-fn operator(node: &'static str) -> impl FnMut(&str, &opsdeck::demo::elasticsearch::SimServer) {
+fn operator(node: &'static str) -> impl FnMut(&str, &opsdeck_elasticsearch::demo::SimServer) {
     let mut stopped = false;
     move |msg: &str, server| {
         if !stopped && msg.contains(&format!("restart {node} now")) {
@@ -359,7 +358,7 @@ async fn a_procedure_stops_when_asked_and_says_what_it_changed() {
 }
 
 /// The small cluster with its core nodes nearly full: the spot zone's copies do not fit on them.
-fn crowded_cluster() -> opsdeck::demo::elasticsearch::sim::SimCluster {
+fn crowded_cluster() -> opsdeck_elasticsearch::demo::sim::SimCluster {
     let mut sim = small_cluster();
     // 100 GiB disks, low watermark 85%: core-1 keeps a few GiB of room, core-2 is over low already.
     sim.nodes[0].base_used = 78 << 30;

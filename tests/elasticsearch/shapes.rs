@@ -2,7 +2,7 @@
 //! the real captures (same keys, same JSON types), so tests against it mean something for real clusters.
 
 use super::common::{fixture, small_cluster};
-use opsdeck::sources::elasticsearch::parse;
+use opsdeck_elasticsearch::source::parse;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

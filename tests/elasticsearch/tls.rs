@@ -3,7 +3,7 @@
 //! `elasticsearch.ca_file`.
 
 use super::common::config_for;
-use opsdeck::sources::elasticsearch::{EsBackend, requests};
+use opsdeck_elasticsearch::source::{EsBackend, requests};
 use std::path::Path;
 use std::process::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -140,7 +140,7 @@ async fn custom_ca_is_trusted_and_required() {
     let url = tls_server(dir.path()).await;
 
     let mut config = config_for(&url);
-    let plain = EsBackend::connect(&config).await.unwrap().unwrap();
+    let plain = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     let err = plain.client.send(&requests::health()).await.unwrap_err().to_string();
     assert!(
         err.to_lowercase().contains("certificate") || err.contains("UnknownIssuer"),
@@ -148,12 +148,12 @@ async fn custom_ca_is_trusted_and_required() {
     );
 
     config.elasticsearch.ca_file = Some(dir.path().join("ca.pem"));
-    let trusted = EsBackend::connect(&config).await.unwrap().unwrap();
+    let trusted = EsBackend::connect(&config.elasticsearch).await.unwrap().unwrap();
     let body = trusted
         .client
         .send(&requests::health())
         .await
         .expect("TLS with the custom CA");
-    let health = opsdeck::sources::elasticsearch::parse::parse_health(&body).unwrap();
+    let health = opsdeck_elasticsearch::source::parse::parse_health(&body).unwrap();
     assert_eq!(health.cluster_name, "tls");
 }

@@ -3,11 +3,11 @@
 
 use super::common::*;
 use opsdeck::app::{App, Env, Event, action_catalog};
-use opsdeck::model::elasticsearch::EsState;
-use opsdeck::model::fleet::FeedData;
 use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::panes::elasticsearch::{StateFilter, grid_table};
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::model::EsState;
+use opsdeck_elasticsearch::views::{StateFilter, grid_table};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -36,8 +36,8 @@ fn app_on(state: EsState) -> App {
 }
 
 /// The poll that produced `state` (the app folds polls, not states).
-fn poll_of(s: EsState) -> opsdeck::model::elasticsearch::EsPoll {
-    opsdeck::model::elasticsearch::EsPoll {
+fn poll_of(s: EsState) -> opsdeck_elasticsearch::model::EsPoll {
+    opsdeck_elasticsearch::model::EsPoll {
         distribution: s.distribution,
         health: s.health,
         nodes: s.nodes,

@@ -3,14 +3,14 @@
 //! goes on once the node is back in the cluster (the stateful Elasticsearch test server).
 
 use super::harness::{Sshd, Supervisord, read};
-use crate::es_common::{config_for, small_cluster, start};
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::audit::{AuditLog, Identity};
-use opsdeck::actions::elasticsearch::{self as act, ProcedureKind, read_state};
+use crate::hosts::es_common::{config_for, small_cluster, start};
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::EsBackend;
-use opsdeck::sources::ssh::SshBackend;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_elasticsearch::actions::{self as act, ProcedureKind, read_state};
+use opsdeck_elasticsearch::source::EsBackend;
+use opsdeck_hosts::source::SshBackend;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -74,10 +74,13 @@ async fn a_controlled_bounce_restarts_the_node_through_supervisor_and_waits_for_
     config.ssh = sshd.config(vec![host]);
     config.ssh.supervisor_command = sup.template();
     config.elasticsearch.restart_program = Some("elasticsearch".into());
-    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration::secs(60);
+    config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(60);
     assert!(config.validate().is_empty(), "{:?}", config.validate());
 
-    let es = EsBackend::connect(&config).await.unwrap().expect("configured");
+    let es = EsBackend::connect(&config.elasticsearch)
+        .await
+        .unwrap()
+        .expect("configured");
     let state = read_state(&es.client).await.unwrap();
     let plan = act::plan_procedure(
         &state,
@@ -179,7 +182,10 @@ async fn a_restart_program_without_a_host_for_the_node_is_a_clear_error() {
     let server = start(small_cluster()).await;
     let mut config = config_for(&server.url);
     config.elasticsearch.restart_program = Some("elasticsearch".into());
-    let es = EsBackend::connect(&config).await.unwrap().expect("configured");
+    let es = EsBackend::connect(&config.elasticsearch)
+        .await
+        .unwrap()
+        .expect("configured");
     let state = read_state(&es.client).await.unwrap();
     let why = act::plan_procedure(
         &state,

@@ -1,13 +1,13 @@
 //! The demo's hosts through the real local transport: df, programs, junk, and actions that work.
 
 use super::common::{action_ctx, polled_state};
-use opsdeck::actions::hosts::{remove_files_plan, supervisor_plan};
-use opsdeck::actions::{OutcomeResult, run_operation};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
-use opsdeck::model::hosts::ProgramState;
-use opsdeck::model::logs::LogSource;
-use opsdeck::sources::ssh::{SshBackend, SupervisorAction, TailCommand};
+use opsdeck_core::action::{OutcomeResult, run_operation};
+use opsdeck_core::logs::LogSource;
+use opsdeck_hosts::actions::{remove_files_plan, supervisor_plan};
+use opsdeck_hosts::model::ProgramState;
+use opsdeck_hosts::source::{SshBackend, SupervisorAction, TailCommand};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -33,8 +33,9 @@ async fn demo_with(cancel: CancellationToken) -> (DemoFleet, tempfile::TempDir) 
         sandbox: dir.path().to_path_buf(),
         cancel,
         keep_alive: Vec::new(),
+        stand_ins: Default::default(),
     };
-    opsdeck::demo::hosts::start(&mut demo).await.unwrap();
+    opsdeck_hosts::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
 }
 
@@ -61,7 +62,7 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     // Restart: a new pid, RUNNING, verified.
     let worker = s.host("worker-1").unwrap();
     let old = worker.program("tile-worker").unwrap().pid;
-    let plan = supervisor_plan(&demo.config, "worker-1", "tile-worker", SupervisorAction::Restart).unwrap();
+    let plan = supervisor_plan(&demo.config.ssh, "worker-1", "tile-worker", SupervisorAction::Restart).unwrap();
     let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
     let s = polled_state(&b).await;
@@ -95,7 +96,7 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
         .unwrap();
     assert_eq!(du.entries[0].0, es_dir.to_string_lossy(), "{:?}", du.entries);
     assert!(du.entries[0].1 >= 16 << 20, "two 8 GiB dumps: {:?}", du.entries);
-    let plan = remove_files_plan(&demo.config, es, &es.junk).unwrap();
+    let plan = remove_files_plan(&demo.config.ssh, es, &es.junk).unwrap();
     assert!(plan.description.contains("it's $(x).hprof"));
     let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
@@ -114,14 +115,17 @@ async fn demo_logs_are_written_and_tailed_through_the_local_transport() {
     let b = SshBackend::new(&demo.config.ssh).unwrap();
     let host = &demo.config.ssh.hosts[0];
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    b.handle_tail(TailCommand::Start(LogSource::file(&host.name, &host.logs[0])), tx);
-    let mut logs = opsdeck::model::logs::LogsState::default();
+    b.handle_tail(
+        TailCommand::Start(LogSource::file(&host.name, &host.logs[0])),
+        tx.into(),
+    );
+    let mut logs = opsdeck_hosts::model::logs::LogsState::default();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while logs.lines.len() < 3 && tokio::time::Instant::now() < deadline {
         if let Ok(Some(p)) = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await
-            && let opsdeck::model::fleet::SourceUpdate::Logs(e) = p.update
+            && let e = p
         {
-            logs.apply(p.at, e);
+            logs.apply(std::time::SystemTime::now(), e);
         }
     }
     assert!(logs.lines.len() >= 3, "the demo writes its log continuously");

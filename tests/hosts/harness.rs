@@ -5,7 +5,7 @@
 //! Binaries: `$OPSDECK_SSHD` (default /usr/sbin/sshd), `$OPSDECK_SUPERVISORD` / `$OPSDECK_SUPERVISORCTL`
 //! (default: found on PATH).
 
-use opsdeck::config::ssh::{HostConfig, SshConfig};
+use opsdeck_hosts::config::{HostConfig, SshConfig};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -165,8 +165,8 @@ impl Sshd {
             known_hosts: Some(self.path("known_hosts")),
             config_file: Some(self.path("ssh_config")),
             control_dir: Some(self.path("ctl")),
-            command_timeout: opsdeck::config::ConfigDuration::secs(10),
-            connect_timeout: opsdeck::config::ConfigDuration::secs(5),
+            command_timeout: opsdeck_core::config::ConfigDuration::secs(10),
+            connect_timeout: opsdeck_core::config::ConfigDuration::secs(5),
             ..SshConfig::default()
         }
     }

@@ -5,20 +5,21 @@
 //! when a directory is swapped for a link between the listing and the confirm.
 
 use super::harness::{Sshd, Supervisord, read};
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
-use opsdeck::actions::{ActionPlan, Outcome, OutcomeResult, Risk};
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
-use opsdeck::config::ssh::{HostConfig, SshConfig, TransportKind};
-use opsdeck::config::{Config, ConfigDuration, CustomAction};
-use opsdeck::model::audit::{AuditEntry, AuditPhase};
+use opsdeck::app::{App, Env, Event, action_catalog};
+use opsdeck::config::{Config, CustomAction};
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::Backends;
 use opsdeck::sources::runner::Polled;
-use opsdeck::sources::ssh::SshBackend;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::testing::{press, screen_text, type_text};
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::action::{ActionPlan, Outcome, OutcomeResult, Risk};
+use opsdeck_core::audit::{AuditEntry, AuditLog, AuditPhase, Identity};
+use opsdeck_core::config::ConfigDuration;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::theme::Theme;
+use opsdeck_hosts::config::{HostConfig, SshConfig, TransportKind};
+use opsdeck_hosts::source::SshBackend;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;

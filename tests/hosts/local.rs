@@ -1,9 +1,9 @@
 //! The local transport with stand-in tools on PATH: df without `-T` (busybox), df that hangs (NFS), df
 //! that prints garbage. Each failure stays in its own part of its own host.
 
-use opsdeck::config::ssh::{HostConfig, SshConfig, TransportKind};
-use opsdeck::model::logs::LogSource;
-use opsdeck::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_core::logs::LogSource;
+use opsdeck_hosts::config::{HostConfig, SshConfig, TransportKind};
+use opsdeck_hosts::source::{SshBackend, TailCommand};
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ echo "/dev/root 1000 900 100 90% /""#;
                 "echo 'Segmentation fault'; head -c 300 /dev/urandom",
             ),
         ],
-        command_timeout: opsdeck::config::ConfigDuration::secs(4),
+        command_timeout: opsdeck_core::config::ConfigDuration::secs(4),
         ..SshConfig::default()
     };
     let b = SshBackend::new(&cfg).unwrap();
@@ -77,10 +77,13 @@ fn quitting_mid_tail_leaves_no_tail_behind() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(16);
     let b = rt.block_on(async { SshBackend::new(&cfg).unwrap() });
     rt.block_on(async {
-        b.handle_tail(TailCommand::Start(LogSource::file("me", &log.to_string_lossy())), tx);
+        b.handle_tail(
+            TailCommand::Start(LogSource::file("me", &log.to_string_lossy())),
+            tx.into(),
+        );
         loop {
             let p = rx.recv().await.expect("tail events");
-            if let opsdeck::model::fleet::SourceUpdate::Logs(opsdeck::model::logs::LogEvent::Lines { .. }) = p.update {
+            if let opsdeck_hosts::model::logs::LogEvent::Lines { .. } = p {
                 break;
             }
         }
@@ -105,8 +108,7 @@ fn quitting_mid_tail_leaves_no_tail_behind() {
 /// order that is depends on scheduling; the model's unit test pins the late-"stopped" case.)
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tail_stopped_and_started_again_at_once_shows_the_new_run() {
-    use opsdeck::model::fleet::SourceUpdate;
-    use opsdeck::model::logs::{LogEvent, LogsState, TailState};
+    use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("quiet.log");
     std::fs::write(&log, "only line\n").unwrap();
@@ -117,9 +119,9 @@ async fn a_tail_stopped_and_started_again_at_once_shows_the_new_run() {
     let b = SshBackend::new(&cfg).unwrap();
     let source = LogSource::file("me", &log.to_string_lossy());
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
-    b.handle_tail(TailCommand::Stop { id: source.id() }, tx.clone());
-    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
+    b.handle_tail(TailCommand::Stop { id: source.id() }, tx.clone().into());
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
     let mut logs = LogsState::default();
     let (mut first_stopped, mut second_streaming) = (false, false);
     while !(first_stopped && second_streaming) {
@@ -127,12 +129,12 @@ async fn a_tail_stopped_and_started_again_at_once_shows_the_new_run() {
             .await
             .expect("both runs report")
             .expect("tail events");
-        let SourceUpdate::Logs(e) = p.update else { continue };
+        let e = p;
         if let LogEvent::State { run, state, .. } = &e {
             first_stopped |= *run == 1 && *state == TailState::Stopped;
             second_streaming |= *run == 2 && *state == TailState::Streaming;
         }
-        logs.apply(p.at, e);
+        logs.apply(std::time::SystemTime::now(), e);
     }
     let tail = logs.tail(&source.id()).unwrap();
     assert_eq!((tail.run, &tail.state), (2, &TailState::Streaming));

@@ -1,14 +1,17 @@
 //! The hosts and logs panes as a person drives them (keys in, screen text and effects out).
 
-use opsdeck::app::{App, Effect, Env, Event, action_catalog};
+use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::{Filesystem, HostPoll, Program, ProgramState};
-use opsdeck::model::logs::{LogEvent, LogSource};
 use opsdeck::sources::runner::Polled;
-use opsdeck::sources::ssh::TailCommand;
 use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::effect::Effect;
+use opsdeck_core::logs::LogSource;
+use opsdeck_core::theme::Theme;
+use opsdeck_hosts::Logs;
+use opsdeck_hosts::model::logs::LogEvent;
+use opsdeck_hosts::model::{Filesystem, HostPoll, Program, ProgramState};
+use opsdeck_hosts::source::TailCommand;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -87,11 +90,11 @@ fn hosts_poll() -> SourceUpdate {
         prog("elasticsearch", ProgramState::Running, Some(4242)),
         prog("pillow;$(reboot)", ProgramState::Fatal, None),
     ]));
-    es.junk = Some(Ok(vec![opsdeck::model::hosts::JunkFile {
+    es.junk = Some(Ok(vec![opsdeck_hosts::model::JunkFile {
         path: "/data/es/java_pid7.hprof".into(),
         size_bytes: 8 << 30,
         modified: None,
-        id: Some(opsdeck::model::hosts::FileId { dev: 2049, ino: 7 }),
+        id: Some(opsdeck_hosts::model::FileId { dev: 2049, ino: 7 }),
     }]));
     SourceUpdate::Hosts(Ok(vec![
         es,
@@ -184,7 +187,10 @@ fn starts(effects: &[Effect]) -> Vec<LogSource> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Logs(TailCommand::Start(source)) => Some(source.clone()),
+            Effect::Job(job) => match job.get::<Logs>() {
+                Some(TailCommand::Start(source)) => Some(source.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -194,7 +200,10 @@ fn stops(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Logs(TailCommand::Stop { id }) => Some(id.clone()),
+            Effect::Job(job) => match job.get::<Logs>() {
+                Some(TailCommand::Stop { id }) => Some(id.clone()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -268,7 +277,7 @@ fn opening_logs_again_keeps_tails_both_views_show() {
 fn the_logs_pane_stops_the_selected_tail() {
     let mut app = app(CONFIG);
     started(&mut app, "es-data-1", "/var/log/es/es.log", 100);
-    key(&mut app, "6");
+    key(&mut app, "9");
     key(&mut app, "down");
     let stop = key(&mut app, "x");
     assert_eq!(stops(&stop), [LogSource::file("es-data-1", "/var/log/es/es.log").id()]);
@@ -283,7 +292,7 @@ fn the_logs_pane_stops_the_selected_tail() {
 #[test]
 fn the_logs_status_bar_hints_what_works_in_the_view() {
     let mut app = app(CONFIG);
-    key(&mut app, "6");
+    key(&mut app, "9");
     let bar = |app: &App| screen(app, 200, 20).lines().last().unwrap_or_default().to_string();
     let list = bar(&app);
     assert!(list.contains("stop tail"), "{list}");
@@ -318,7 +327,7 @@ fn started(app: &mut App, host: &str, path: &str, capacity: usize) {
 #[test]
 fn logs_pane_tails_merges_searches_pauses_saves_and_stops_on_leave() {
     let mut app = app(CONFIG);
-    key(&mut app, "6");
+    key(&mut app, "9");
     let s = screen(&app, 120, 30);
     assert!(s.contains("every configured log, merged (2 files)"), "{s}");
     // Enter on "all": both files are tailed.
@@ -378,7 +387,7 @@ fn logs_pane_tails_merges_searches_pauses_saves_and_stops_on_leave() {
 #[test]
 fn a_hundred_thousand_buffered_lines_render_only_the_screen() {
     let mut app = app(CONFIG);
-    key(&mut app, "6");
+    key(&mut app, "9");
     key(&mut app, "down");
     key(&mut app, "enter");
     let id = LogSource::file("es-data-1", "/var/log/es/es.log").id();
@@ -420,7 +429,7 @@ fn the_inodes_toggle_shows_each_disks_inode_usage() {
     let mut es = HostPoll::unreachable("es-data-1", "ssh", String::new());
     es.reach = Ok(());
     let mut data = fs("/data", "xfs", 500 << 20, 50.0);
-    data.inodes = Some(opsdeck::model::hosts::Inodes {
+    data.inodes = Some(opsdeck_hosts::model::Inodes {
         total: 1_000_000,
         used: 870_000,
         free: 130_000,
@@ -460,7 +469,7 @@ fn stop_tail_in_a_tail_stops_the_tails_it_shows() {
     let es_log = LogSource::file("es-data-1", "/var/log/es/es.log").id();
     let gc_log = LogSource::file("es-data-1", "/var/log/es/gc.log").id();
     let mut app = app(CONFIG);
-    key(&mut app, "6");
+    key(&mut app, "9");
     key(&mut app, "enter"); // "(all)": both files merged
     assert_eq!(stops(&key(&mut app, "x")), [es_log.clone(), gc_log]);
     let s = screen(&app, 120, 30);
@@ -478,7 +487,7 @@ fn stop_tail_in_a_tail_stops_the_tails_it_shows() {
 fn wrapped_long_lines_are_shown_to_their_last_character() {
     let id = LogSource::file("es-data-1", "/var/log/es/es.log").id();
     let mut app = app(CONFIG);
-    key(&mut app, "6");
+    key(&mut app, "9");
     key(&mut app, "down");
     key(&mut app, "enter");
     started(&mut app, "es-data-1", "/var/log/es/es.log", 100);

@@ -3,11 +3,10 @@
 use super::common::{remove_found_junk, state_of};
 use super::harness::{Sshd, Supervisord, eventually, free_port, read};
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::hosts::ProgramState;
-use opsdeck::model::logs::LogSource;
-use opsdeck::model::logs::{LogEvent, TailState};
-use opsdeck::sources::runner::Polled;
-use opsdeck::sources::ssh::{SshBackend, SupervisorAction, SupervisorError, TailCommand};
+use opsdeck_core::logs::LogSource;
+use opsdeck_hosts::model::ProgramState;
+use opsdeck_hosts::model::logs::{LogEvent, TailState};
+use opsdeck_hosts::source::{SshBackend, SupervisorAction, SupervisorError, TailCommand};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -20,7 +19,7 @@ fn supervised(sshd: &Sshd, sup: &Supervisord) -> SshBackend {
     backend(&cfg)
 }
 
-fn backend(cfg: &opsdeck::config::ssh::SshConfig) -> SshBackend {
+fn backend(cfg: &opsdeck_hosts::config::SshConfig) -> SshBackend {
     SshBackend::new(cfg).expect("backend")
 }
 
@@ -40,7 +39,7 @@ async fn df_over_ssh_is_parsed_with_inodes_and_load() {
     assert!(fs.windows(2).all(|w| w[0].size_kib >= w[1].size_kib), "biggest first");
     // The same numbers df prints locally (same machine): the root filesystem's size matches.
     let local = std::process::Command::new("df").args(["-PT", "/"]).output().unwrap();
-    let local = opsdeck::sources::ssh::df::parse(&String::from_utf8_lossy(&local.stdout)).unwrap();
+    let local = opsdeck_hosts::source::df::parse(&String::from_utf8_lossy(&local.stdout)).unwrap();
     let root = fs.iter().find(|f| f.mount == "/").expect("/ listed");
     assert_eq!(root.size_kib, local.rows[0].total);
     b.shutdown().await;
@@ -230,16 +229,13 @@ async fn commands_beyond_max_sessions_queue_instead_of_failing() {
     b.shutdown().await;
 }
 
-async fn next_lines(rx: &mut mpsc::Receiver<Polled>, want: &[&str], limit: Duration) -> Vec<String> {
+async fn next_lines(rx: &mut mpsc::Receiver<LogEvent>, want: &[&str], limit: Duration) -> Vec<String> {
     let mut got = Vec::new();
     let end = Instant::now() + limit;
     while !want.iter().all(|w| got.iter().any(|g: &String| g == w)) {
         let left = end.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, rx.recv()).await {
-            Ok(Some(Polled {
-                update: SourceUpdate::Logs(LogEvent::Lines { lines, .. }),
-                ..
-            })) => got.extend(lines),
+            Ok(Some(LogEvent::Lines { lines, .. })) => got.extend(lines),
             Ok(Some(_)) => {}
             _ => break,
         }
@@ -261,7 +257,7 @@ async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
     let b = backend(&sshd.config(vec![sshd.host("h")]));
     let (tx, mut rx) = mpsc::channel(64);
     let path = log.to_string_lossy().to_string();
-    b.handle_tail(TailCommand::Start(LogSource::file("h", &path)), tx.clone());
+    b.handle_tail(TailCommand::Start(LogSource::file("h", &path)), tx.clone().into());
     let got = next_lines(&mut rx, &["old line"], Duration::from_secs(10)).await;
     assert!(got.contains(&"old line".to_string()), "history first: {got:?}");
     assert!(eventually(Duration::from_secs(5), || async { remote_tails(&marker) > 0 }).await);
@@ -281,7 +277,7 @@ async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
         TailCommand::Stop {
             id: LogSource::file("h", &path).id(),
         },
-        tx,
+        tx.into(),
     );
     assert!(
         eventually(Duration::from_secs(5), || async { remote_tails(&marker) == 0 }).await,
@@ -294,11 +290,8 @@ async fn a_tail_streams_lines_and_its_remote_process_is_gone_after_cancel() {
         async move {
             matches!(
                 r,
-                Ok(Polled {
-                    update: SourceUpdate::Logs(LogEvent::State {
-                        state: TailState::Stopped,
-                        ..
-                    }),
+                Ok(LogEvent::State {
+                    state: TailState::Stopped,
                     ..
                 })
             )
@@ -354,7 +347,7 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
     let (_, out) = remove_found_junk(&cfg, &b, polls, root).await;
     assert_eq!(
         out.result,
-        opsdeck::actions::OutcomeResult::Succeeded,
+        opsdeck_core::action::OutcomeResult::Succeeded,
         "{}",
         out.summary
     );
@@ -369,7 +362,7 @@ async fn hostile_names_in_config_and_on_disk_never_reach_a_shell_unescaped() {
 
     // A script given a hostile value as its argument: the words are quoted once for the remote
     // shell, and the script's "$1" is the value, byte for byte.
-    let script = opsdeck::sources::ssh::transport::Cmd::argv(["sh", "-c", r#"printf %s "$1""#, "opsdeck", &evil]);
+    let script = opsdeck_core::exec::Cmd::argv(["sh", "-c", r#"printf %s "$1""#, "opsdeck", &evil]);
     let out = b.run(&host.name, &script, Duration::from_secs(10)).await.unwrap();
     assert_eq!(out.stdout, evil);
     for c in &canaries {
@@ -569,7 +562,7 @@ async fn a_tail_reconnects_when_its_connection_is_lost() {
     let b = backend(&cfg);
     let (tx, mut rx) = mpsc::channel(64);
     let path = log.to_string_lossy().to_string();
-    b.handle_tail(TailCommand::Start(LogSource::file("h", &path)), tx);
+    b.handle_tail(TailCommand::Start(LogSource::file("h", &path)), tx.into());
     assert!(
         next_lines(&mut rx, &["before"], Duration::from_secs(10))
             .await
@@ -587,10 +580,7 @@ async fn a_tail_reconnects_when_its_connection_is_lost() {
     loop {
         let left = end.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, rx.recv()).await {
-            Ok(Some(Polled {
-                update: SourceUpdate::Logs(LogEvent::State { state, .. }),
-                ..
-            })) => match state {
+            Ok(Some(LogEvent::State { state, .. })) => match state {
                 TailState::Reconnecting(_) => saw_reconnecting = true,
                 TailState::Streaming if saw_reconnecting => break,
                 _ => {}
@@ -645,7 +635,7 @@ async fn a_programs_output_is_followed_through_supervisorctl_and_stops_with_the_
     let b = supervised(&sshd, &sup);
     let (tx, mut rx) = mpsc::channel(64);
     let source = LogSource::program("worker-1", &program);
-    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
     // Lines keep coming (new ones, not only supervisorctl's replay of the log's end).
     let mut got = Vec::new();
     let end = Instant::now() + Duration::from_secs(15);
@@ -659,7 +649,7 @@ async fn a_programs_output_is_followed_through_supervisorctl_and_stops_with_the_
     );
     let follower = format!("tail -f {program}");
     assert!(!super::harness::processes_matching(&follower).is_empty());
-    b.handle_tail(TailCommand::Stop { id: source.id() }, tx);
+    b.handle_tail(TailCommand::Stop { id: source.id() }, tx.into());
     assert!(
         eventually(Duration::from_secs(5), || async {
             super::harness::processes_matching(&follower).is_empty()
@@ -672,7 +662,6 @@ async fn a_programs_output_is_followed_through_supervisorctl_and_stops_with_the_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_that_never_answers_does_not_hold_back_the_others() {
-    use opsdeck::model::fleet::SourceUpdate;
     let sshd = Sshd::start();
     // Accepts TCP connections and never says a word (a blackholed or wedged host).
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -684,7 +673,11 @@ async fn a_host_that_never_answers_does_not_hold_back_the_others() {
         ssh: cfg,
         ..Default::default()
     };
-    let pollers = b.pollers(&config);
+    let pollers = opsdeck::sources::Backends {
+        ssh: Some(b.clone()),
+        ..Default::default()
+    }
+    .pollers(&config);
     assert_eq!(pollers.len(), 2, "one poller per host");
     let (tx, mut rx) = mpsc::channel(16);
     let cancel = tokio_util::sync::CancellationToken::new();
@@ -736,7 +729,7 @@ async fn a_tail_beyond_max_tails_says_it_waits_then_streams_when_a_slot_frees() 
     let mut cfg = sshd.config(vec![sshd.host("h")]);
     cfg.max_tails = 1;
     let b = backend(&cfg);
-    let (tx, mut rx) = mpsc::channel::<Polled>(64);
+    let (tx, mut rx) = mpsc::channel::<LogEvent>(64);
     let first = LogSource::file("h", &logs[0]);
     let second = LogSource::file("h", &logs[1]);
     let mut next_state = async |id: &str| loop {
@@ -744,22 +737,22 @@ async fn a_tail_beyond_max_tails_says_it_waits_then_streams_when_a_slot_frees() 
             .await
             .expect("an event in time")
             .expect("tail events");
-        if let SourceUpdate::Logs(LogEvent::State { id: got, state, .. }) = p.update
+        if let LogEvent::State { id: got, state, .. } = p
             && got == id
         {
             return state;
         }
     };
     // The first tail holds the host's only tail slot once it streams.
-    b.handle_tail(TailCommand::Start(first.clone()), tx.clone());
+    b.handle_tail(TailCommand::Start(first.clone()), tx.clone().into());
     assert_eq!(next_state(&first.id()).await, TailState::Streaming);
-    b.handle_tail(TailCommand::Start(second.clone()), tx.clone());
+    b.handle_tail(TailCommand::Start(second.clone()), tx.clone().into());
     let waiting = next_state(&second.id()).await;
     assert!(
         matches!(&waiting, TailState::Waiting(why) if why.contains("max_tails")),
         "{waiting:?}"
     );
-    b.handle_tail(TailCommand::Stop { id: first.id() }, tx.clone());
+    b.handle_tail(TailCommand::Stop { id: first.id() }, tx.clone().into());
     assert_eq!(next_state(&second.id()).await, TailState::Streaming);
     b.shutdown().await;
 }
@@ -774,13 +767,13 @@ fn opsdecks_ssh_rules_win_over_a_permissive_users_config_for_every_host() {
     )
     .unwrap();
     let known = dir.path().join("known_hosts");
-    let cfg = opsdeck::config::ssh::SshConfig {
+    let cfg = opsdeck_hosts::config::SshConfig {
         known_hosts: Some(known.clone()),
         config_file: Some(user),
         ..Default::default()
     };
     let ours = dir.path().join("opsdeck.ssh_config");
-    std::fs::write(&ours, opsdeck::sources::ssh::transport::ssh_config_text(&cfg).unwrap()).unwrap();
+    std::fs::write(&ours, opsdeck_hosts::source::transport::ssh_config_text(&cfg).unwrap()).unwrap();
     // What ssh itself makes of the file for the jump host (`ssh -G` prints the effective options).
     let out = std::process::Command::new("ssh")
         .arg("-G")
@@ -808,33 +801,33 @@ async fn a_follower_that_ends_at_once_fails_with_its_words_and_can_be_started_ag
     let sshd = Sshd::start();
     let sup = Supervisord::start(&[("real", "/bin/sleep 3600")]);
     let b = supervised(&sshd, &sup);
-    let (tx, mut rx) = mpsc::channel::<Polled>(64);
+    let (tx, mut rx) = mpsc::channel::<LogEvent>(64);
     let source = LogSource::program("worker-1", "nosuch");
-    let failed = async |rx: &mut mpsc::Receiver<Polled>| loop {
+    let failed = async |rx: &mut mpsc::Receiver<LogEvent>| loop {
         let p = tokio::time::timeout(Duration::from_secs(30), rx.recv())
             .await
             .expect("the tail gives up in time")
             .expect("tail events");
-        if let SourceUpdate::Logs(LogEvent::State {
+        if let LogEvent::State {
             state: TailState::Failed(why),
             ..
-        }) = p.update
+        } = p
         {
             return why;
         }
     };
-    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
     let why = failed(&mut rx).await;
     // supervisorctl's own words: "…/logtail/nosuch/stdout Cannot read, status code 404".
     assert!(why.contains("nosuch") && why.contains("Cannot read"), "{why}");
     // Failed is final for that run; starting it again (L again) runs it again.
-    b.handle_tail(TailCommand::Start(source.clone()), tx.clone());
+    b.handle_tail(TailCommand::Start(source.clone()), tx.clone().into());
     let again = loop {
         let p = tokio::time::timeout(Duration::from_secs(10), rx.recv())
             .await
             .expect("a new start")
             .expect("tail events");
-        if let SourceUpdate::Logs(LogEvent::Started { source: s, .. }) = p.update {
+        if let LogEvent::Started { source: s, .. } = p {
             break s;
         }
     };
@@ -886,7 +879,7 @@ async fn file_commands_run_through_the_configured_prefix() {
     assert!(call.contains(&shown), "the dialog shows the prefix: {call}");
     assert_eq!(
         out.result,
-        opsdeck::actions::OutcomeResult::Succeeded,
+        opsdeck_core::action::OutcomeResult::Succeeded,
         "{}",
         out.summary
     );
@@ -928,9 +921,12 @@ async fn a_du_waiting_for_a_slot_says_so_and_can_be_stopped() {
     let b = backend(&cfg);
     // The only slot: a tail, streaming.
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    b.handle_tail(TailCommand::Start(LogSource::file("me", &log.to_string_lossy())), tx);
+    b.handle_tail(
+        TailCommand::Start(LogSource::file("me", &log.to_string_lossy())),
+        tx.into(),
+    );
     while let Some(p) = rx.recv().await {
-        if let opsdeck::model::fleet::SourceUpdate::Logs(opsdeck::model::logs::LogEvent::Lines { .. }) = p.update {
+        if let opsdeck_hosts::model::logs::LogEvent::Lines { .. } = p {
             break;
         }
     }

@@ -29,7 +29,7 @@ fn required() -> bool {
 /// `peer!("VAR")`: the variable's value, or return from the test (see [`lookup`]).
 macro_rules! peer {
     ($var:literal) => {
-        match $crate::peers::env::lookup($var) {
+        match $crate::peers::peers::env::lookup($var) {
             Some(v) => v,
             None => return,
         }

@@ -47,7 +47,7 @@ pub async fn create_topic(brokers: &str, topic: &str, replicas: &[&[i32]]) {
             .is_some_and(|leaders| leaders.len() == replicas.len() && leaders.iter().all(|l| *l >= 0))
     };
     assert!(
-        crate::harness::eventually(Duration::from_secs(30), || std::future::ready(led())).await,
+        crate::peers::harness::eventually(Duration::from_secs(30), || std::future::ready(led())).await,
         "{topic}: no leader for every partition"
     );
 }
@@ -157,7 +157,7 @@ impl Member {
         };
         let r = m.rebalances.clone();
         assert!(
-            crate::harness::eventually(Duration::from_secs(30), || {
+            crate::peers::harness::eventually(Duration::from_secs(30), || {
                 std::future::ready(r.assigned.load(Ordering::SeqCst) > 0)
             })
             .await,
@@ -254,7 +254,7 @@ pub fn served(home: &str) -> Vec<Served> {
 /// each response goes out, a moment after the client has it).
 pub async fn wait_served(home: &str, what: &str, pred: impl Fn(&Served) -> bool) {
     assert!(
-        crate::harness::eventually(Duration::from_secs(20), || {
+        crate::peers::harness::eventually(Duration::from_secs(20), || {
             std::future::ready(served(home).iter().any(&pred))
         })
         .await,

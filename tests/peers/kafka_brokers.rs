@@ -5,8 +5,8 @@
 use super::env::{peer, unique};
 use super::kafka::{Served, create_topic, leaders, served, wait_served};
 use super::kafka_groups::group_pillow;
-use crate::pillows_common::*;
-use opsdeck::sources::pillows::PillowsBackend;
+use crate::peers::pillows_common::*;
+use opsdeck_pillows::source::PillowsBackend;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};

@@ -4,12 +4,12 @@
 
 use super::env::{peer, unique};
 use super::kafka::{Member, Served, create_topic, served, wait_served};
-use crate::pillows_common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::sources::pillows::PillowsBackend;
+use crate::peers::pillows_common::*;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, SystemTime};
 
@@ -40,7 +40,7 @@ async fn a_live_group_is_read_without_joining_and_its_member_is_never_rebalanced
     let before = heartbeats(&home).len();
 
     let mut c = config(&brokers, vec![group_pillow(&group, &topic)]);
-    c.thresholds.checkpoint_grace = opsdeck::config::ConfigDuration::secs(60);
+    c.thresholds.checkpoint_grace = opsdeck_core::config::ConfigDuration::secs(60);
     let backend = PillowsBackend::new(&c).unwrap();
     let t0 = SystemTime::now();
     let mut state = None;
@@ -85,7 +85,7 @@ async fn a_live_group_is_read_without_joining_and_its_member_is_never_rebalanced
     // rebalance" (a join would have made the coordinator answer REBALANCE_IN_PROGRESS at once), and
     // its consumer saw one assignment and no revocation.
     assert!(
-        crate::harness::eventually(Duration::from_secs(20), || std::future::ready(
+        crate::peers::harness::eventually(Duration::from_secs(20), || std::future::ready(
             heartbeats(&home).len() >= before + 3
         ))
         .await,

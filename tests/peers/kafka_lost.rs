@@ -5,13 +5,12 @@
 use super::env::{peer, unique};
 use super::kafka::{create_topic, delete_records, served, wait_served};
 use super::kafka_groups::group_pillow;
-use crate::pillows_common::*;
-use opsdeck::actions::ActionPlan;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::sources::pillows::PillowsBackend;
+use crate::peers::pillows_common::*;
+use opsdeck_core::action::{ActionPlan, OutcomeResult};
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
 use std::time::{Duration, SystemTime};
 
 fn pg_pillow(checkpoint_id: &str, processes: usize) -> PillowConfig {

@@ -3,8 +3,8 @@
 use super::env::{peer, unique};
 use super::kafka::{create_topic, served, wait_served};
 use super::kafka_groups::group_pillow;
-use crate::pillows_common::*;
-use opsdeck::sources::pillows::PillowsBackend;
+use crate::peers::pillows_common::*;
+use opsdeck_pillows::source::PillowsBackend;
 use std::collections::BTreeMap;
 
 fn sasl(user: &str, password: &str) -> BTreeMap<String, String> {
@@ -48,7 +48,7 @@ async fn offsets_are_read_over_sasl_plain_with_the_configured_credentials() {
     // A wrong password is an error of the feed, within the timeout.
     let mut wrong = c.clone();
     wrong.kafka_properties = sasl(&user, "not-the-password");
-    wrong.timeout = opsdeck::config::ConfigDuration::secs(3);
+    wrong.timeout = opsdeck_core::config::ConfigDuration::secs(3);
     let err = PillowsBackend::new(&wrong)
         .unwrap()
         .read(&wrong.pillows)
@@ -62,6 +62,6 @@ async fn offsets_are_read_over_sasl_plain_with_the_configured_credentials() {
     // Without the properties, the SASL listener gives a plaintext client nothing.
     let mut bare = c.clone();
     bare.kafka_properties.clear();
-    bare.timeout = opsdeck::config::ConfigDuration::secs(3);
+    bare.timeout = opsdeck_core::config::ConfigDuration::secs(3);
     assert!(PillowsBackend::new(&bare).unwrap().read(&bare.pillows).await.is_err());
 }

@@ -1,16 +1,18 @@
 //! OpenSearch helpers: indices and settings that clean up after the test, one lock for the tests that
 //! change the three-node cluster as a whole, the executor with its progress, and the pane on a real poll.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{ActionEvent, execute};
-use opsdeck::actions::{ActionPlan, Outcome};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::elasticsearch::{EsPoll, EsState};
 use opsdeck::sources::Backends;
-use opsdeck::sources::elasticsearch::{EsBackend, EsClient, EsPoller, EsRequest};
 use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::action::{ActionPlan, Outcome};
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::pane::Pane;
+use opsdeck_core::theme::Theme;
+use opsdeck_elasticsearch::Elasticsearch;
+use opsdeck_elasticsearch::model::{EsPoll, EsState};
+use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller, EsRequest};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -155,7 +157,7 @@ fn cleanup(method: reqwest::Method, url: String, body: Option<Value>) {
 pub fn config_for(url: &str) -> Config {
     let mut c = Config::default();
     c.elasticsearch.url = url.into();
-    c.elasticsearch.request_timeout = opsdeck::config::ConfigDuration::secs(30);
+    c.elasticsearch.request_timeout = opsdeck_core::config::ConfigDuration::secs(30);
     c
 }
 
@@ -195,7 +197,7 @@ pub async fn run(plan: ActionPlan, backends: Backends) -> Ran {
 
 pub async fn backends(config: &Config) -> Backends {
     Backends {
-        elasticsearch: EsBackend::connect(config).await.expect("connect"),
+        elasticsearch: EsBackend::connect(&config.elasticsearch).await.expect("connect"),
         ..Backends::default()
     }
 }
@@ -203,7 +205,7 @@ pub async fn backends(config: &Config) -> Backends {
 /// `opsdeck snapshot`'s JSON for a fleet that has just absorbed `poll`.
 pub fn snapshot(config: &Config, poll: EsPoll) -> Value {
     let mut fleet = opsdeck::model::Fleet::default();
-    fleet.enable(opsdeck::model::SourceKind::Elasticsearch);
+    fleet.enable(Elasticsearch::ID);
     fleet.apply(
         SystemTime::now(),
         opsdeck::model::fleet::SourceUpdate::Elasticsearch(Ok(Box::new(poll))),
@@ -224,7 +226,7 @@ pub fn pane(config: &Config, poll: EsPoll, keys: &[&str]) -> String {
     let now = SystemTime::now();
     let (mut app, _) = App::new(env, now);
     app.fleet.elasticsearch.succeed(now, |d| {
-        <EsState as opsdeck::model::fleet::FeedData>::absorb(d, Box::new(poll), now)
+        <EsState as opsdeck_core::feed::FeedData>::absorb(d, Box::new(poll), now)
     });
     app.update(Event::Resize { width: 200, height: 50 });
     for k in ["3"].iter().chain(keys) {

@@ -5,10 +5,9 @@
 
 use super::env::{peer, unique};
 use super::opensearch::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::Risk;
-use opsdeck::actions::elasticsearch as act;
-use opsdeck::model::elasticsearch::{DiskLevel, EsPoll, EsState, HealthStatus, Scope, ShardState, Watermark};
+use opsdeck_core::action::{OutcomeResult, Risk};
+use opsdeck_elasticsearch::actions as act;
+use opsdeck_elasticsearch::model::{DiskLevel, EsPoll, EsState, HealthStatus, Scope, ShardState, Watermark};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -25,7 +24,7 @@ const WATERMARKS: [&str; 3] = [
 async fn put_settings(url: &str, body: serde_json::Value) {
     send(
         url,
-        opsdeck::sources::elasticsearch::EsRequest::put("/_cluster/settings", body),
+        opsdeck_elasticsearch::source::EsRequest::put("/_cluster/settings", body),
     )
     .await;
 }
@@ -288,7 +287,7 @@ async fn absolute_disk_watermarks_make_the_disk_decider_refuse_a_replica() {
     let s = state(&url).await;
     assert_eq!(s.settings.watermarks.low, Watermark::FreeBytes(low));
     assert!(s.nodes.iter().all(|n| n.disk_level == DiskLevel::Low), "{:?}", s.nodes);
-    let alerts = opsdeck::analysis::elasticsearch::alerts(&s, &config);
+    let alerts = opsdeck_elasticsearch::analysis::alerts(&s, &config);
     assert_eq!(
         alerts
             .iter()

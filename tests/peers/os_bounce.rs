@@ -4,11 +4,11 @@
 
 use super::env::{peer, unique};
 use super::opensearch::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::elasticsearch::{self as act, ProcedureKind};
-use opsdeck::config::ssh::{HostConfig, TransportKind};
-use opsdeck::model::elasticsearch::{HealthStatus, Scope};
-use opsdeck::sources::ssh::SshBackend;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
+use opsdeck_elasticsearch::model::{HealthStatus, Scope};
+use opsdeck_hosts::config::{HostConfig, TransportKind};
+use opsdeck_hosts::source::SshBackend;
 use std::time::Duration;
 
 /// The pid supervisor has for `program` of the peers' supervisord.
@@ -44,7 +44,7 @@ async fn a_controlled_bounce_restarts_a_node_through_supervisor_and_waits_for_it
         .elasticsearch
         .node_hosts
         .insert("node-3".into(), "opensearch-peers".into());
-    config.elasticsearch.bounce_timeout = opsdeck::config::ConfigDuration::secs(180);
+    config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(180);
     assert!(config.validate().is_empty(), "{:?}", config.validate());
     let pid_before = supervisor_pid(&conf, "node-3");
     let before = state(&url).await;

@@ -3,7 +3,7 @@
 
 use super::env::{peer, unique};
 use super::opensearch::{Index, config_for, health, pane, poll};
-use opsdeck::model::elasticsearch::{EsState, Flavor, HealthStatus, ShardState, Watermark};
+use opsdeck_elasticsearch::model::{EsState, Flavor, HealthStatus, ShardState, Watermark};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_single_node_is_read_as_opensearch_and_its_unassigned_replicas_are_explained() {

@@ -1,14 +1,14 @@
 //! Helpers shared by the pillows tests.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::execute;
-use opsdeck::actions::{ActionPlan, Outcome};
-use opsdeck::config::ConfigDuration;
-use opsdeck::config::pillows::{PillowConfig, PillowsConfig};
-use opsdeck::model::fleet::FeedData;
-use opsdeck::model::pillows::{PartitionStatus, Pillow, PillowsState};
 use opsdeck::sources::Backends;
-use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck_core::action::{ActionPlan, Outcome};
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::config::ConfigDuration;
+use opsdeck_core::feed::FeedData;
+use opsdeck_pillows::config::{PillowConfig, PillowsConfig};
+use opsdeck_pillows::model::{PartitionStatus, Pillow, PillowsState};
+use opsdeck_pillows::source::PillowsBackend;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -103,7 +103,7 @@ pub fn assert_lost(pillow: &Pillow, topic: &str, needed: i64, first: i64) {
 pub async fn poll_into(backend: &PillowsBackend, state: &mut Option<PillowsState>, at: SystemTime) {
     let cfg = backend.config.clone();
     let pillows = backend.read(&cfg.pillows).await.expect("poll");
-    let poll = opsdeck::model::pillows::PillowsPoll {
+    let poll = opsdeck_pillows::model::PillowsPoll {
         pillows,
         settings: cfg.settings(),
     };

@@ -3,19 +3,23 @@
 //! through the real local transport) makes its lag drain; the lost checkpoint can be moved. Each process writes its log, found through the config and tailed for real.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::pillows::{plan_move_checkpoint, plan_restart};
 use opsdeck::config::Config;
-use opsdeck::config::logs::pillow_logs;
 use opsdeck::demo::DemoFleet;
-use opsdeck::demo::pillows::PILLOW_HOST;
-use opsdeck::model::fleet::{FeedData, SourceUpdate};
-use opsdeck::model::hosts::{HostsState, ProgramState};
-use opsdeck::model::logs::{LogEvent, LogSource, LogTarget, LogsState, TailState};
-use opsdeck::model::pillows::{PartitionStatus, PillowsState};
 use opsdeck::sources::Backends;
-use opsdeck::sources::pillows::PillowsBackend;
-use opsdeck::sources::ssh::{SshBackend, TailCommand};
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::logs::{LogSource, LogTarget};
+use opsdeck_hosts::model::logs::{LogEvent, LogsState, TailState};
+use opsdeck_hosts::model::{HostsState, ProgramState};
+use opsdeck_hosts::source::{SshBackend, TailCommand};
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::actions::{plan_move_checkpoint, plan_restart};
+use opsdeck_pillows::config::pillow_logs;
+use opsdeck_pillows::demo::PILLOW_HOST;
+use opsdeck_pillows::model::{PartitionStatus, PillowsState};
+use opsdeck_pillows::source::PillowsBackend;
+use opsdeck_pillows::source::checkpoints::CheckpointStore;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
@@ -47,14 +51,33 @@ async fn until(
     }
 }
 
+/// The demo's checkpoint table is handed to the pillows' clients in code: a config naming it (by the
+/// name the demo once registered it under, `simulated://demo-PID-SANDBOX`) reaches nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_config_reaches_the_demos_checkpoint_table() {
+    let sandbox = tempfile::tempdir().unwrap();
+    let demo = demo(&sandbox).await;
+    let mut config = demo.config.pillows.clone();
+    config.postgres = Some(format!(
+        "simulated://demo-{}-{}",
+        std::process::id(),
+        demo.sandbox.display()
+    ));
+    let err = PillowsBackend::new(&config).expect_err("a connection string that names no database");
+    assert!(err.contains("pillows.postgres"), "{err}");
+    // The demo's own clients get it.
+    assert!(demo.stand_ins.get::<Pillows, Arc<dyn CheckpointStore>>().is_some());
+}
+
 async fn demo(sandbox: &tempfile::TempDir) -> DemoFleet {
     let mut demo = DemoFleet {
         config: Config::default(),
         sandbox: sandbox.path().to_path_buf(),
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
+        stand_ins: Default::default(),
     };
-    opsdeck::demo::pillows::start(&mut demo).await.unwrap();
+    opsdeck_pillows::demo::start(&mut demo.ctx()).await.unwrap();
     demo
 }
 
@@ -79,7 +102,7 @@ async fn tail_until(
     let b = SshBackend::new(&config.ssh).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     for s in sources {
-        b.handle_tail(TailCommand::Start(s.clone()), tx.clone());
+        b.handle_tail(TailCommand::Start(s.clone()), tx.clone().into());
     }
     drop(tx);
     let mut logs = LogsState::default();
@@ -95,15 +118,13 @@ async fn tail_until(
             texts(&logs).join("\n")
         );
         match tokio::time::timeout(deadline - now, rx.recv()).await {
-            Ok(Some(p)) => {
-                if let SourceUpdate::Logs(e) = p.update {
-                    if let LogEvent::State { id, state, .. } = &e
-                        && matches!(state, TailState::Reconnecting(_) | TailState::Failed(_))
-                    {
-                        interrupted.push(format!("{id}: {}", state.label()));
-                    }
-                    logs.apply(p.at, e);
+            Ok(Some(e)) => {
+                if let LogEvent::State { id, state, .. } = &e
+                    && matches!(state, TailState::Reconnecting(_) | TailState::Failed(_))
+                {
+                    interrupted.push(format!("{id}: {}", state.label()));
                 }
+                logs.apply(std::time::SystemTime::now(), e);
             }
             Ok(None) => panic!("{what}: every tail ended; tails {:?}", logs.tails),
             Err(_) => {}
@@ -192,7 +213,8 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
     let mut v = Vec::new();
     issues.validate(&mut v);
     assert!(v.is_empty(), "demo config must validate: {v:?}");
-    let backend = PillowsBackend::new(&demo.config.pillows).unwrap();
+    let store = demo.stand_ins.get::<Pillows, Arc<dyn CheckpointStore>>().cloned();
+    let backend = PillowsBackend::new_with(&demo.config.pillows, store).unwrap();
     let mut state = None;
 
     // xform-pillow's checkpoint fell off the retained log.

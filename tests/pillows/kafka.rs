@@ -1,18 +1,20 @@
 //! Consumer-group pillows against librdkafka's mock cluster.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::model::FeedStatus;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::sources::pillows::PillowsBackend;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::pane::Pane;
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
 use rdkafka::mocking::MockCluster;
 use std::time::{Duration, Instant, SystemTime};
 
-fn group_pillow(group: &str, topics: &[&str]) -> opsdeck::config::pillows::PillowConfig {
-    opsdeck::config::pillows::PillowConfig {
+fn group_pillow(group: &str, topics: &[&str]) -> opsdeck_pillows::config::PillowConfig {
+    opsdeck_pillows::config::PillowConfig {
         group: Some(group.into()),
         topics: topics.iter().map(|t| t.to_string()).collect(),
         ..pillow("ucr-pillow")
@@ -132,7 +134,7 @@ async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
         .unwrap()
         .port();
     let mut c = config(&format!("127.0.0.1:{port}"), vec![group_pillow("ucr", &["case-sql"])]);
-    c.timeout = opsdeck::config::ConfigDuration::secs(2);
+    c.timeout = opsdeck_core::config::ConfigDuration::secs(2);
     let backend = PillowsBackend::new(&c).unwrap();
     let started = Instant::now();
     let err = backend.read(&backend.config.pillows).await.unwrap_err();
@@ -143,7 +145,7 @@ async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
     );
     assert!(err.contains("Kafka"), "{err}");
     let mut fleet = Fleet::default();
-    fleet.enable(opsdeck::model::SourceKind::Pillows);
+    fleet.enable(Pillows::ID);
     fleet.apply(SystemTime::now(), SourceUpdate::Pillows(Err(err.clone())));
     assert_eq!(fleet.pillows.status, FeedStatus::Error);
     assert_eq!(fleet.pillows.error.as_deref(), Some(err.as_str()));

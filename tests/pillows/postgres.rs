@@ -2,12 +2,12 @@
 //! PostgreSQL, joined with Kafka offsets from the mock cluster. Each test makes and drops its own database.
 
 use super::common::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::pillows::plan_move_checkpoint;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::pillows::PartitionStatus;
-use opsdeck::sources::pillows::PillowsBackend;
-use opsdeck::sources::pillows::checkpoints::{CheckpointStore, PgCheckpointStore};
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_pillows::actions::plan_move_checkpoint;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::PartitionStatus;
+use opsdeck_pillows::source::PillowsBackend;
+use opsdeck_pillows::source::checkpoints::{CheckpointStore, PgCheckpointStore};
 use rdkafka::mocking::MockCluster;
 use std::time::{Duration, SystemTime};
 
@@ -73,7 +73,7 @@ async fn checkpoint_rows_join_kafka_log_offsets() {
     );
     // Lagging and its row untouched past the grace period → stopped.
     let mut c2 = c.clone();
-    c2.thresholds.checkpoint_grace = opsdeck::config::ConfigDuration::secs(60);
+    c2.thresholds.checkpoint_grace = opsdeck_core::config::ConfigDuration::secs(60);
     let old = SystemTime::now() - Duration::from_secs(600);
     client
         .execute(
@@ -110,7 +110,7 @@ async fn missing_table_and_unknown_checkpoint_id_are_errors_of_the_pillow() {
         err.contains("pillowtop_kafkacheckpoint") && err.contains("does not exist"),
         "{err}"
     );
-    let alerts = opsdeck::analysis::pillows::alerts(state.as_ref().unwrap(), None, &Default::default());
+    let alerts = opsdeck_pillows::analysis::alerts(state.as_ref().unwrap(), None, &opsdeck::config::Config::default());
     assert!(
         alerts.iter().any(|a| a.message.contains("does not exist")),
         "{alerts:?}"
@@ -188,7 +188,7 @@ async fn moving_the_checkpoint_updates_rows_in_one_transaction() {
         "{}",
         plan.call
     );
-    assert_eq!(plan.risk, opsdeck::actions::Risk::High);
+    assert_eq!(plan.risk, opsdeck_core::action::Risk::High);
 
     // A process writes partition 1 after the plan was made: nothing may move.
     client

@@ -3,11 +3,11 @@
 
 use super::harness::Supervisord;
 use super::views::{fleet_and_config, view_ctx};
-use opsdeck::config::ssh::{HostConfig, TransportKind};
-use opsdeck::model::Severity;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::sources::ssh::SshBackend;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::alert::Severity;
+use opsdeck_core::theme::Theme;
+use opsdeck_hosts::config::{HostConfig, TransportKind};
+use opsdeck_hosts::source::SshBackend;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -38,7 +38,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
             .and_then(|p| p.iter().find(|p| p.name.ends_with("case-pillow-1")).cloned());
         if let Some(p) = line
             .clone()
-            .filter(|p| p.state == opsdeck::model::hosts::ProgramState::Fatal)
+            .filter(|p| p.state == opsdeck_hosts::model::ProgramState::Fatal)
         {
             fleet.apply(now, SourceUpdate::Hosts(Ok(polls)));
             break p;
@@ -52,7 +52,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
 
     let alerts: Vec<_> = opsdeck::analysis::alerts(&fleet, &config)
         .into_iter()
-        .filter(|a| a.source == "pillows")
+        .filter(|a| a.source.name() == "pillows")
         .collect();
     let messages: Vec<&str> = alerts.iter().map(|a| a.message.as_str()).collect();
     let process = alerts
@@ -95,7 +95,7 @@ async fn a_process_supervisor_gave_up_on_is_the_verdict_not_a_backed_up_process(
     // The pane says the same, first.
     let theme = Theme::builtin("default").unwrap();
     let ctx = view_ctx(&fleet, &config, now, &theme);
-    let root = opsdeck::ui::panes::pillows::root();
+    let root = opsdeck_pillows::views::root();
     let header: Vec<String> = root.header(&ctx).into_iter().map(|(l, _)| l).collect();
     assert!(
         header[0].starts_with("✗ case-pillow: process case-pillow-1 FATAL"),

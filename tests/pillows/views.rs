@@ -1,14 +1,17 @@
 //! The pane's views over a recorded state: rows, verdicts, drill-down and the partition chart.
 
 use opsdeck::config::Config;
-use opsdeck::config::pillows::PillowConfig;
-use opsdeck::model::fleet::{FeedData, SourceUpdate};
-use opsdeck::model::pillows::{
+use opsdeck::model::Fleet;
+use opsdeck::model::fleet::SourceUpdate;
+use opsdeck_core::feed::FeedData;
+use opsdeck_core::pane::Pane;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::ViewCtx;
+use opsdeck_pillows::Pillows;
+use opsdeck_pillows::config::PillowConfig;
+use opsdeck_pillows::model::{
     Assignment, CheckpointKind, PartitionReading, PillowReading, PillowsPoll, PillowsState, ProcessRef,
 };
-use opsdeck::model::{Fleet, SourceKind};
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::{Duration, SystemTime};
@@ -30,7 +33,7 @@ pub fn fleet_and_config() -> (Fleet, Config, SystemTime) {
     let settings = config.pillows.settings();
     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let mut fleet = Fleet::default();
-    fleet.enable(SourceKind::Pillows);
+    fleet.enable(Pillows::ID);
     for step in 0..20u64 {
         let end = 10_000 + step as i64 * 600;
         let parts = (0..4)
@@ -87,7 +90,7 @@ fn pillow_row_partitions_and_chart_tell_the_story() {
     let (fleet, config, now) = fleet_and_config();
     let theme = Theme::builtin("default").unwrap();
     let ctx = view_ctx(&fleet, &config, now, &theme);
-    let root = opsdeck::ui::panes::pillows::root();
+    let root = opsdeck_pillows::views::root();
     let table = root.table(&ctx);
     assert_eq!(table.rows.len(), 1);
     let row: Vec<&str> = table.rows[0].cells.iter().map(|c| c.text.as_str()).collect();
@@ -180,7 +183,7 @@ fn a_pillow_that_cannot_be_read_shows_its_error_over_the_last_good_data() {
     fleet.apply(now, SourceUpdate::Pillows(Ok(poll)));
     let theme = Theme::builtin("default").unwrap();
     let ctx = view_ctx(&fleet, &config, now, &theme);
-    let root = opsdeck::ui::panes::pillows::root();
+    let root = opsdeck_pillows::views::root();
     let table = root.table(&ctx);
     assert_eq!(table.rows[0].cells[0].text, "case-pillow ✗ error");
     // The last good numbers stay.

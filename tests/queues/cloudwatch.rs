@@ -5,9 +5,9 @@ use super::harness::*;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use opsdeck::config::Config;
-use opsdeck::model::Severity;
-use opsdeck::model::fleet::FeedData;
-use opsdeck::model::queues::QueuesState;
+use opsdeck_core::alert::Severity;
+use opsdeck_core::feed::FeedData;
+use opsdeck_queues::model::QueuesState;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -100,7 +100,7 @@ async fn metrics_put_are_read_back_and_judged() {
         aws: cfg,
         ..Default::default()
     };
-    let alerts = opsdeck::analysis::queues::alerts(state.as_ref().unwrap(), &config);
+    let alerts = opsdeck_queues::analysis::alerts(state.as_ref().unwrap(), &config);
     let age = alerts.iter().find(|a| a.subject == "ingest").expect("age alert");
     assert_eq!(age.severity, Severity::Critical);
     assert!(age.message.contains("12d old of 14d retention"), "{}", age.message);

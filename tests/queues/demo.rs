@@ -2,11 +2,11 @@
 //! metrics, and purge, redrive (move task) and raise capacity work on it.
 
 use super::harness::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::queues::{purge_plan, raise_capacity_plan, redrive_plan};
-use opsdeck::demo::queues::{Sim, demo_config, serve};
-use opsdeck::model::fleet::FeedData;
-use opsdeck::model::queues::QueuesState;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedData;
+use opsdeck_queues::actions::{purge_plan, raise_capacity_plan, redrive_plan};
+use opsdeck_queues::demo::{Sim, demo_config, serve};
+use opsdeck_queues::model::QueuesState;
 use std::collections::HashMap;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
@@ -55,8 +55,10 @@ async fn demo_server_speaks_the_sdk_protocols_and_reacts_to_actions() {
     let dlq = &state.queue("ingest-dlq").unwrap().info;
     assert!(dlq.visible > 0);
     let mut plan = redrive_plan(&state, dlq, 500).unwrap();
-    if let opsdeck::actions::Operation::Queues(opsdeck::actions::queues::QueuesOp::Redrive(r)) = &mut plan.op {
+    if let Some(opsdeck_queues::actions::QueuesOp::Redrive(r)) = plan.op.downcast_ref() {
+        let mut r = r.clone();
         r.rate = 500; // finish within a couple of simulated seconds
+        plan.op = std::sync::Arc::new(opsdeck_queues::actions::QueuesOp::Redrive(r));
     }
     let (o, progress) = execute(plan, &aws).await;
     assert!(

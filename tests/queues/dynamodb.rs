@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ProvisionedThroughput, ScalarAttributeType,
 };
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::queues::raise_capacity_plan;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_queues::actions::raise_capacity_plan;
 use std::collections::HashMap;
 
 fn throughput(r: i64, w: i64) -> ProvisionedThroughput {
@@ -17,7 +17,7 @@ fn throughput(r: i64, w: i64) -> ProvisionedThroughput {
         .unwrap()
 }
 
-pub async fn create_tables(aws: &opsdeck::sources::aws::AwsBackend) {
+pub async fn create_tables(aws: &opsdeck_queues::source::AwsBackend) {
     let key = |n: &str, t: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(n)

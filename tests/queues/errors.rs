@@ -3,10 +3,11 @@
 use super::harness::*;
 use super::move_task_double::{error, start};
 use opsdeck::config::Config;
+use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::{FeedStatus, Fleet};
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::ViewCtx;
+use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::ViewCtx;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,7 @@ fn cells(fleet: &Fleet, config: &Config) -> Vec<String> {
         theme: &theme,
         read_only: false,
     };
-    let view = opsdeck::ui::panes::queues::root();
+    let view = opsdeck_queues::views::root();
     view.table(&ctx)
         .rows
         .iter()
@@ -96,7 +97,7 @@ async fn expired_credentials_access_denied_and_throttling_are_explained() {
     // A hung endpoint: every call ends at the SDK's operation timeout, not never.
     *mode.lock().unwrap() = "hang";
     let mut quick = cfg.clone();
-    quick.timeout = opsdeck::config::ConfigDuration::secs(1);
+    quick.timeout = opsdeck_core::config::ConfigDuration::secs(1);
     let aws = backend(&quick).await;
     let started = std::time::Instant::now();
     let err = aws.poll(&mut urls).await.unwrap_err();

@@ -1,12 +1,12 @@
 //! Starts moto's server on a free loopback port and builds clients and action contexts for tests.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
 use opsdeck::actions::executor::{self, ActionEvent};
-use opsdeck::actions::{ActionPlan, Outcome};
-use opsdeck::config::ConfigDuration;
-use opsdeck::config::aws::AwsConfig;
 use opsdeck::sources::Backends;
-use opsdeck::sources::aws::AwsBackend;
+use opsdeck_core::action::{ActionPlan, Outcome};
+use opsdeck_core::audit::{AuditLog, Identity};
+use opsdeck_core::config::ConfigDuration;
+use opsdeck_queues::config::AwsConfig;
+use opsdeck_queues::source::AwsBackend;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

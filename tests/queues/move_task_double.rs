@@ -6,9 +6,9 @@
 use super::harness::*;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::queues::redrive_plan;
-use opsdeck::model::queues::{QueueInfo, QueueState, QueuesState};
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_queues::actions::redrive_plan;
+use opsdeck_queues::model::{QueueInfo, QueueState, QueuesState};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 

@@ -4,13 +4,13 @@
 use opsdeck::app::overlay::Overlay;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::config::aws::AwsConfig;
 use opsdeck::model::fleet::SourceUpdate;
-use opsdeck::model::queues::{Capacity, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
+use opsdeck_core::theme::Theme;
+use opsdeck_queues::config::AwsConfig;
+use opsdeck_queues::model::{Capacity, GsiInfo, QueueInfo, QueuesPoll, TableInfo};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

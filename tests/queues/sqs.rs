@@ -1,10 +1,10 @@
 //! SQS against moto: discovery, attributes, DLQ links, purge, and the client-side redrive fallback.
 
 use super::harness::*;
-use opsdeck::actions::OutcomeResult;
-use opsdeck::actions::queues::{purge_plan, redrive_plan};
-use opsdeck::model::fleet::FeedData;
-use opsdeck::model::queues::QueuesState;
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::feed::FeedData;
+use opsdeck_queues::actions::{purge_plan, redrive_plan};
+use opsdeck_queues::model::QueuesState;
 use std::collections::{BTreeSet, HashMap};
 use std::time::SystemTime;
 
@@ -12,7 +12,7 @@ fn redrive_policy(dlq_arn: &str, max: u32) -> String {
     format!(r#"{{"deadLetterTargetArn": "{dlq_arn}", "maxReceiveCount": {max}}}"#)
 }
 
-async fn poll_state(aws: &opsdeck::sources::aws::AwsBackend) -> QueuesState {
+async fn poll_state(aws: &opsdeck_queues::source::AwsBackend) -> QueuesState {
     let poll = aws.poll(&mut HashMap::new()).await.expect("poll");
     let mut state = None;
     QueuesState::absorb(&mut state, poll, SystemTime::now());

@@ -6,11 +6,11 @@
 //! cannot skip it.
 
 use super::demo::{demo, demo_app_on, screen};
-use opsdeck::actions::ActionPlan;
 use opsdeck::app::App;
 use opsdeck::ui::panes::Tab;
 use opsdeck::ui::testing::press;
-use opsdeck::ui::view::{View, ViewCtx};
+use opsdeck_core::action::ActionPlan;
+use opsdeck_core::view::{View, ViewCtx};
 use std::collections::BTreeSet;
 use unicode_width::UnicodeWidthChar;
 
@@ -44,11 +44,6 @@ impl Catalog {
     /// The plans `view` offers on each of its rows (or on itself when it has none), then the same
     /// for every view Enter opens from it, `depth` levels down.
     fn walk(&mut self, app: &App, tab: Tab, view: &dyn View, ctx: &ViewCtx, depth: usize) {
-        for a in tab.actions() {
-            if view.handles(a.name) {
-                self.view_keys.insert(a.name);
-            }
-        }
         let table = view.table(ctx);
         let rows: Vec<Option<String>> = if table.rows.is_empty() {
             vec![None]
@@ -56,6 +51,11 @@ impl Catalog {
             table.rows.iter().map(|r| Some(r.key.clone())).collect()
         };
         for row in &rows {
+            for a in tab.actions() {
+                if view.handles(a.name, ctx, row.as_deref()) {
+                    self.view_keys.insert(a.name);
+                }
+            }
             for offer in view.actions(ctx, row.as_deref()) {
                 let plan = match (offer.plan, &offer.input) {
                     (Ok(_), Some(ask)) => (ask.build)(&ask.initial),
@@ -95,7 +95,7 @@ impl Catalog {
                 .actions()
                 .iter()
                 .map(|a| a.name)
-                .filter(|n| tab.root().handles(n))
+                .filter(|n| tab.root().handles(n, &ctx, None))
                 .collect();
             for key in keys.iter().copied().map(Some).chain([None]) {
                 for times in 0..=5 {
@@ -186,7 +186,7 @@ fn check(app: &mut App, o: &Offered) {
 fn every_offered_action_shows_its_whole_plan_and_controls_at_every_size() {
     let d = demo();
     let mut catalog = Catalog::default();
-    for fleet in [&d.fleet, &d.changed_es] {
+    for fleet in [&d.fleet, &d.changed] {
         catalog.of(&demo_app_on(fleet, "default", 200, 50));
     }
     // Every pane action is either a view's own key or offered with a plan somewhere.

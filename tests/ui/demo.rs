@@ -2,14 +2,14 @@
 //! started once, polled through the real pollers until they show what the tests need, and the
 //! resulting state is kept; every test builds its own app on a copy of it.
 
-use opsdeck::actions::audit::{AuditLog, Identity};
-use opsdeck::actions::{ActionCtx, OutcomeResult};
 use opsdeck::app::{App, Event};
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
 use opsdeck::model::Fleet;
 use opsdeck::sources::runner::{Polled, poll_once};
-use opsdeck::sources::{Backends, Poller};
+use opsdeck::sources::{Backends, PanePoller};
+use opsdeck_core::action::{ActionCtx, OutcomeResult};
+use opsdeck_core::audit::{AuditLog, Identity};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -19,9 +19,10 @@ pub struct Demo {
     pub fleet: Fleet,
     pub config: Config,
     pub now: SystemTime,
-    /// The same fleet after two real actions on the demo cluster: allocation disabled and a node
-    /// drained (the actions that need such a cluster are offered there).
-    pub changed_es: Fleet,
+    /// The same fleet after real actions on the demo: allocation disabled and a node drained on
+    /// the cluster, Redis's stuck queue moved to a backup (the actions that need such a state, a
+    /// backup to re-queue, are offered there).
+    pub changed: Fleet,
 }
 
 /// The demo's state, made once for all tests of this binary.
@@ -70,11 +71,19 @@ fn missing(f: &Fleet) -> Vec<&'static str> {
             "the cluster's unassigned replica",
             f.elasticsearch.data.as_ref().is_some_and(|s| !s.unassigned.is_empty()),
         ),
+        (
+            "Redis's celery queue and CPU rate (two polls)",
+            f.redis.data.as_ref().is_some_and(|s| {
+                s.instances
+                    .iter()
+                    .any(|i| i.rates().is_some() && i.queues.iter().any(|q| q.reading.name == "celery"))
+            }),
+        ),
     ];
     shown.into_iter().filter(|(_, ok)| !ok).map(|(what, _)| what).collect()
 }
 
-async fn poll_all(app: &mut App, pollers: &mut [Box<dyn Poller>]) {
+async fn poll_all(app: &mut App, pollers: &mut [Box<dyn PanePoller>]) {
     for p in pollers.iter_mut() {
         let update = poll_once(p.as_mut()).await;
         app.update(Event::Polled(Polled {
@@ -89,7 +98,7 @@ async fn observe() -> Demo {
     let demo = DemoFleet::start(sandbox.path().join("demo"))
         .await
         .expect("the demo starts");
-    let (backends, errors) = Backends::connect(&demo.config).await;
+    let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;
     assert!(errors.is_empty(), "{errors:?}");
     let mut pollers = backends.pollers(&demo.config);
     let mut app = opsdeck::ui::testing::app(demo.config.clone(), "default", SystemTime::now());
@@ -118,27 +127,56 @@ async fn observe() -> Demo {
         .name
         .clone();
     let actions = ActionCtx {
-        backends: backends.clone(),
+        backends: std::sync::Arc::new(backends.clone()),
         progress: tokio::sync::mpsc::unbounded_channel().0,
         audit: AuditLog::new(sandbox.path().join("audit.jsonl"), Identity::current()),
         cancel: CancellationToken::new(),
     };
+    let redis = fleet.redis.data.as_ref().expect("polled");
+    let broker = &redis.instances[0];
+    let celery = broker
+        .queues
+        .iter()
+        .find(|q| q.reading.name == "celery")
+        .expect("the stuck queue")
+        .reading
+        .id();
+    let move_celery = opsdeck_redis::actions::plan_move_to_backup(broker, &celery, 1_795_000_000)
+        .map(|p| p.into_action(&broker.name));
     for plan in [
-        opsdeck::actions::elasticsearch::plan_set_enable(es, cfg, "none"),
-        opsdeck::actions::elasticsearch::plan_drain_node(es, cfg, &idle),
+        opsdeck_elasticsearch::actions::plan_set_enable(es, cfg, "none"),
+        opsdeck_elasticsearch::actions::plan_drain_node(es, cfg, &idle),
+        move_celery,
     ] {
         let plan = plan.expect("the demo cluster offers it");
-        let outcome = opsdeck::actions::run_operation(plan.op, &actions).await;
+        let outcome = opsdeck_core::action::run_operation(plan.op, &actions).await;
         assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);
     }
     poll_all(&mut app, &mut pollers).await;
-    let changed_es = app.fleet.clone();
+    // Then a node leaves (as the demo's spot nodes do now and then): its row offers the
+    // acknowledgement.
+    let leaving = es
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .filter(|n| *n != idle)
+        .max()
+        .expect("another node");
+    demo.keep_alive
+        .iter()
+        .find_map(|k| k.downcast_ref::<opsdeck_elasticsearch::demo::SimServer>())
+        .expect("the demo's cluster")
+        .sim
+        .lock()
+        .stop_node(&leaving, None);
+    poll_all(&mut app, &mut pollers).await;
+    let changed = app.fleet.clone();
     drop(demo);
     Demo {
         fleet,
         config: app.env.config.as_ref().clone(),
         now,
-        changed_es,
+        changed,
     }
 }
 

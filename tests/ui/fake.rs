@@ -1,16 +1,17 @@
 //! A small hosts-like view with actions of every risk level, and an app wired to it.
 //! (The real panes have their own tests; these exercise the shell every pane stands on.)
 
-use opsdeck::actions::command::{CommandOp, Transport};
-use opsdeck::actions::{ActionPlan, Operation, Risk};
 use opsdeck::app::screen::Screen;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::model::SourceKind;
 use opsdeck::ui::keymap::Keymap;
 use opsdeck::ui::panes::Tab;
-use opsdeck::ui::theme::Theme;
-use opsdeck::ui::view::{ActionOffer, Cell, Column, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::action::{ActionPlan, Risk};
+use opsdeck_core::pane::{Pane, PaneId};
+use opsdeck_core::theme::Theme;
+use opsdeck_core::view::{ActionOffer, Cell, Column, Row, Table, Tone, View, ViewCtx};
+use opsdeck_hosts::Hosts;
+use opsdeck_hosts::actions::command::{CommandOp, Transport};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -52,7 +53,7 @@ pub fn plan(action: &str, target: &str, risk: Risk) -> ActionPlan {
         risk,
         verify: "the program is RUNNING again with a new pid".into(),
         timeout: Duration::from_secs(30),
-        op: Operation::Command(CommandOp {
+        op: std::sync::Arc::new(CommandOp {
             transport: Transport::Local,
             argv: vec!["true".into()],
             timeout: Duration::from_secs(30),
@@ -68,8 +69,8 @@ impl View for FakeHosts {
     fn scope(&self) -> &'static str {
         "hosts"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Hosts)
+    fn source(&self) -> Option<PaneId> {
+        Some(Hosts::ID)
     }
     fn table(&self, _ctx: &ViewCtx) -> Table {
         let rows = self.rows.lock().unwrap();
@@ -126,8 +127,8 @@ impl View for FakeHost {
     fn scope(&self) -> &'static str {
         "hosts.host"
     }
-    fn source(&self) -> Option<SourceKind> {
-        Some(SourceKind::Hosts)
+    fn source(&self) -> Option<PaneId> {
+        Some(Hosts::ID)
     }
     fn table(&self, _ctx: &ViewCtx) -> Table {
         Table {

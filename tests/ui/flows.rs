@@ -1,10 +1,11 @@
 use super::fake::*;
 use opsdeck::actions::executor::ActionEvent;
-use opsdeck::actions::{Outcome, Risk};
+use opsdeck::app::Event;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::app::{Effect, Event};
 use opsdeck::config::Config;
 use opsdeck::ui::panes::Tab;
+use opsdeck_core::action::{Outcome, Risk};
+use opsdeck_core::effect::Effect;
 
 fn on_hosts(read_only: bool) -> opsdeck::app::App {
     let mut app = app(read_only);
@@ -24,7 +25,7 @@ fn tabs_numbers_and_tab_key_navigate() {
     key(&mut app, "shift-tab");
     key(&mut app, "shift-tab");
     assert_eq!(app.tab, Tab::Pillows);
-    key(&mut app, "7");
+    key(&mut app, "0");
     insta::assert_snapshot!("audit_pane_empty", screen(&app));
 }
 
@@ -203,8 +204,9 @@ fn unavailable_actions_say_why() {
     assert!(screen(&app).contains("reboot is not offered"));
 }
 
-#[test]
-fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
+/// The hosts pane with a program restart confirmed and started (the executor has the intent on
+/// disk: "started:" toast); its action id.
+fn restart_running() -> (opsdeck::app::App, u64) {
     let mut app = on_hosts(false);
     key(&mut app, "r");
     key(&mut app, "tab");
@@ -212,8 +214,13 @@ fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
         [Effect::RunAction { id, .. }] => *id,
         other => panic!("{other:?}"),
     };
-    // The executor has the intent on disk: the action runs ("started:" toast).
     app.update(Event::Action(ActionEvent::Started { id }));
+    (app, id)
+}
+
+#[test]
+fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
+    let (mut app, _) = restart_running();
     let effects = key(&mut app, "q");
     assert!(!effects.iter().any(|e| matches!(e, Effect::Quit)));
     insta::assert_snapshot!("quit_while_running", screen(&app));
@@ -223,6 +230,21 @@ fn quitting_while_an_action_runs_asks_first_with_stay_focused() {
     key(&mut app, "tab");
     let effects = key(&mut app, "enter");
     assert!(effects.iter().any(|e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn the_quit_question_says_when_what_held_it_back_has_ended() {
+    let (mut app, id) = restart_running();
+    key(&mut app, "q");
+    assert!(screen(&app).contains("1 action(s) still running"));
+    // The action ends while the question is open: the dialog says quitting is now harmless
+    // (it used to be a box with two buttons and no words).
+    app.update(Event::Action(ActionEvent::Finished {
+        id,
+        outcome: Outcome::succeeded("exit 0"),
+    }));
+    assert!(screen(&app).contains("Nothing is running any more"), "{}", screen(&app));
+    assert!(matches!(app.overlay, Some(Overlay::QuitConfirm { .. })));
 }
 
 #[test]
@@ -286,7 +308,7 @@ fn severity_and_selection_are_visible_with_and_without_colour() {
     use ratatui::style::{Color, Modifier};
     for theme in ["default", "mono"] {
         let mut app = on_hosts(false);
-        app.env.theme = opsdeck::ui::theme::Theme::builtin(theme).unwrap();
+        app.env.theme = opsdeck_core::theme::Theme::builtin(theme).unwrap();
         let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
         terminal.draw(|f| opsdeck::ui::draw(f, &app)).unwrap();
         let buf = terminal.backend().buffer();

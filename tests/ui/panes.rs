@@ -48,7 +48,10 @@ fn every_alert_lands_on_the_row_it_is_about() {
     assert!(alerts.len() >= 5, "{alerts:?}");
     for alert in &alerts {
         let target = alert.target.as_ref().expect("every alert says where its subject is");
-        let tab = Tab::ALL.into_iter().find(|t| t.name() == target.pane).expect("a pane");
+        let tab = Tab::ALL
+            .into_iter()
+            .find(|t| t.pane() == Some(target.pane))
+            .expect("a pane");
         let mut app = demo_app(200, 50);
         // The pane's own selection is elsewhere first (its last row), as after browsing it.
         press(&mut app, &(tab.index() + 1).to_string());
@@ -172,6 +175,7 @@ fn vital_columns_are_on_screen_at_100_by_30() {
         ("3", &["heap", "shards", "status", "disk%"][..]),
         ("4", &["DRAIN", "NET/s", "VISIBLE", "OLDEST"][..]),
         ("5", &["JUNK", "PROGRAMS", "FULLEST DISK", "STATE"][..]),
+        ("6", &["CPU cores", "MEMORY", "QUEUED", "VERDICT"][..]),
     ] {
         press(&mut app, tab);
         let s = screen(&app);
@@ -196,8 +200,13 @@ fn the_tab_bar_abbreviates_rather_than_drops_tabs() {
         let app = demo_app(width, 24);
         let s = screen(&app);
         let bar = s.lines().next().unwrap_or_default();
-        for (i, tab) in Tab::ALL.iter().enumerate() {
-            let short = format!(" {} ", i + 1);
+        for tab in Tab::ALL {
+            let key = app
+                .env
+                .keymap
+                .key_for(&["global"], &format!("tab_{}", tab.name()))
+                .expect("the default keymap binds every tab");
+            let short = format!(" {key} ");
             assert!(bar.contains(&short), "tab {} missing at {width}: {bar}", tab.name());
         }
         if width == 80 {
@@ -205,7 +214,7 @@ fn the_tab_bar_abbreviates_rather_than_drops_tabs() {
                 bar.contains("1 overview"),
                 "the active tab keeps its name longest: {bar}"
             );
-            assert!(bar.contains("7 aud"), "{bar}");
+            assert!(bar.contains("0 aud"), "{bar}");
         }
     }
 }
@@ -299,4 +308,62 @@ fn draining_a_node_name_that_is_another_node_now_is_refused() {
     node.id = "a-new-node-id".into();
     let toast = refused(&mut app, None);
     assert!(toast.contains("now id a-new-node-id"), "{toast}");
+}
+
+#[test]
+fn the_redis_pane_shows_the_saturated_broker_and_acts_on_the_queue_selected() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "6");
+    let s = screen(&app);
+    assert!(
+        s.contains("broker") && s.contains("0.96"),
+        "the main thread near one core:\n{s}"
+    );
+    assert!(footer(&s).contains("B bgsave"), "{s}");
+    press(&mut app, "B");
+    assert!(screen(&app).contains("BGSAVE"), "{}", screen(&app));
+    press(&mut app, "esc");
+    // The queues: the stuck celery queue sorts first; moving it shows each RENAME it will send.
+    press(&mut app, "t");
+    let s = screen(&app);
+    assert!(s.contains("celery") && s.contains("growing"), "{s}");
+    find(&mut app, "mailers");
+    press(&mut app, "M");
+    let dialog = screen(&app);
+    assert!(
+        dialog.contains("Move mailers"),
+        "the selected queue, not the first:\n{dialog}"
+    );
+    assert!(
+        dialog.contains("RENAME resque:queue:mailers resque:queue:mailers:opsdeck-backup:"),
+        "{dialog}"
+    );
+    press(&mut app, "esc");
+    // Clearing deletes: the queue's name must be typed, a wrong name runs nothing.
+    press(&mut app, "D");
+    assert!(screen(&app).contains("to confirm: ["), "{}", screen(&app));
+    refused(&mut app, Some("celery"));
+    // Re-queue is only for a backup: not offered on a queue, so not in the footer.
+    press(&mut app, "esc");
+    assert!(!footer(&screen(&app)).contains("requeue"), "{}", screen(&app));
+}
+
+#[test]
+fn the_tab_bar_shows_the_key_the_keymap_binds_to_each_pane() {
+    let mut app = demo_app(200, 50);
+    let problems = app.env.keymap.merge_file(
+        "a user's keymap",
+        "[global]\n\"0\" = \"none\"\n\"f2\" = \"tab_audit\"\n",
+        &opsdeck::app::action_catalog(),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    let s = screen(&app);
+    let bar = s.lines().next().unwrap_or_default();
+    assert!(bar.contains(" f2 audit "), "{bar}");
+    assert!(
+        !bar.contains(" 0 audit"),
+        "a label must not promise a key that went elsewhere: {bar}"
+    );
+    press(&mut app, "f2");
+    assert_eq!(app.tab, Tab::Audit);
 }

@@ -1,8 +1,8 @@
 //! The audit pane: every action's intent and outcome lines, newest first; Enter shows one in full.
 
-use crate::model::SourceKind;
-use crate::model::audit::{AuditEntry, AuditPhase};
-use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::audit::{AuditEntry, AuditPhase};
+use opsdeck_core::pane::PaneId;
+use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 
 pub const ACTIONS: &[PaneAction] = &[];
 
@@ -33,21 +33,21 @@ impl View for AuditList {
     fn scope(&self) -> &'static str {
         "audit"
     }
-    fn source(&self) -> Option<SourceKind> {
+    fn source(&self) -> Option<PaneId> {
         None
     }
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
         let path = ctx
             .config
-            .general
+            .general()
             .audit_log
             .clone()
-            .unwrap_or_else(crate::paths::default_audit_log);
+            .unwrap_or_else(opsdeck_core::paths::default_audit_log);
         vec![(format!(" audit log: {}", path.display()), Tone::Muted)]
     }
     fn table(&self, ctx: &ViewCtx) -> Table {
-        let rows = ctx
-            .fleet
+        let rows = super::console(ctx)
+            .0
             .audit
             .iter()
             .enumerate()
@@ -87,7 +87,8 @@ impl View for AuditList {
         }
     }
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
-        ctx.fleet
+        super::console(ctx)
+            .0
             .audit
             .iter()
             .find(|e| key(e) == row)
@@ -105,7 +106,7 @@ impl View for AuditDetail {
     fn scope(&self) -> &'static str {
         "audit.entry"
     }
-    fn source(&self) -> Option<SourceKind> {
+    fn source(&self) -> Option<PaneId> {
         None
     }
     fn table(&self, _ctx: &ViewCtx) -> Table {

@@ -1,77 +1,21 @@
 //! One module per pane. Each exposes `root()` (its top view) and `ACTIONS` (the keymap actions it understands).
 
 pub mod audit;
-pub mod elasticsearch;
-pub mod hosts;
-pub mod logs;
 pub mod overview;
-pub mod pillows;
-pub mod queues;
 
-use crate::ui::view::PaneAction;
+use crate::config::Config;
+use crate::model::Fleet;
+use opsdeck_core::view::ViewCtx;
+use std::any::Any;
 
-/// The tabs along the top, in order (number keys 1..7 jump to them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tab {
-    Overview,
-    Pillows,
-    Elasticsearch,
-    Queues,
-    Hosts,
-    Logs,
-    Audit,
-}
+pub use crate::registry::Tab;
 
-impl Tab {
-    pub const ALL: [Tab; 7] = [
-        Tab::Overview,
-        Tab::Pillows,
-        Tab::Elasticsearch,
-        Tab::Queues,
-        Tab::Hosts,
-        Tab::Logs,
-        Tab::Audit,
-    ];
-
-    /// The pane's name: its tab label, its keymap mode and its `:` command.
-    pub fn name(self) -> &'static str {
-        match self {
-            Tab::Overview => "overview",
-            Tab::Pillows => "pillows",
-            Tab::Elasticsearch => "elasticsearch",
-            Tab::Queues => "queues",
-            Tab::Hosts => "hosts",
-            Tab::Logs => "logs",
-            Tab::Audit => "audit",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-
-    pub fn root(self) -> Box<dyn crate::ui::view::View> {
-        match self {
-            Tab::Overview => overview::root(),
-            Tab::Pillows => pillows::root(),
-            Tab::Elasticsearch => elasticsearch::root(),
-            Tab::Queues => queues::root(),
-            Tab::Hosts => hosts::root(),
-            Tab::Logs => logs::root(),
-            Tab::Audit => audit::root(),
-        }
-    }
-
-    /// The pane-specific keymap actions it understands.
-    pub fn actions(self) -> &'static [PaneAction] {
-        match self {
-            Tab::Overview => overview::ACTIONS,
-            Tab::Pillows => pillows::ACTIONS,
-            Tab::Elasticsearch => elasticsearch::ACTIONS,
-            Tab::Queues => queues::ACTIONS,
-            Tab::Hosts => hosts::ACTIONS,
-            Tab::Logs => logs::ACTIONS,
-            Tab::Audit => audit::ACTIONS,
-        }
-    }
+/// The console's own fleet and config behind a view context: the overview and audit tabs are the
+/// console's, not a pane's, and read everything (every pane's alerts, the audit log).
+pub fn console<'a>(ctx: &ViewCtx<'a>) -> (&'a Fleet, &'a Config) {
+    let fleet = (ctx.fleet as &dyn Any).downcast_ref::<Fleet>();
+    let config = (ctx.config as &dyn Any).downcast_ref::<Config>();
+    fleet
+        .zip(config)
+        .expect("the console builds every view context from its fleet and config")
 }

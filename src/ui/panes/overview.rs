@@ -1,10 +1,10 @@
 //! The overview pane: every source's state at a glance, then every alert, worst first.
 
 use crate::analysis;
-use crate::model::alert::AlertTarget;
-use crate::model::{Alert, Severity, SourceKind};
 use crate::ui::render::freshness;
-use crate::ui::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::alert::{Alert, AlertTarget, Severity};
+use opsdeck_core::pane::PaneId;
+use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 
 pub const ACTIONS: &[PaneAction] = &[];
@@ -15,12 +15,7 @@ pub fn root() -> Box<dyn View> {
 
 struct Overview;
 
-const SOURCES: [SourceKind; 4] = [
-    SourceKind::Pillows,
-    SourceKind::Elasticsearch,
-    SourceKind::Queues,
-    SourceKind::Hosts,
-];
+use crate::registry::SOURCES;
 
 impl View for Overview {
     fn crumb(&self) -> String {
@@ -29,17 +24,18 @@ impl View for Overview {
     fn scope(&self) -> &'static str {
         "overview"
     }
-    fn source(&self) -> Option<SourceKind> {
+    fn source(&self) -> Option<PaneId> {
         None
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
-        let alerts = analysis::alerts(ctx.fleet, ctx.config);
+        let (fleet, config) = super::console(ctx);
+        let alerts = analysis::alerts(fleet, config);
         SOURCES
             .iter()
             .map(|kind| {
-                let (fresh, tone) = freshness(ctx.fleet, *kind, ctx.now);
-                let mine: Vec<_> = alerts.iter().filter(|a| a.source == kind.name()).collect();
+                let (fresh, tone) = freshness(fleet, *kind, ctx.now);
+                let mine: Vec<_> = alerts.iter().filter(|a| a.source == *kind).collect();
                 let crit = mine.iter().filter(|a| a.severity == Severity::Critical).count();
                 let warn = mine.iter().filter(|a| a.severity == Severity::Warning).count();
                 let (summary, tone) = match (crit, warn, tone) {
@@ -56,23 +52,29 @@ impl View for Overview {
     }
 
     fn goto(&self, ctx: &ViewCtx, row: &str) -> Option<AlertTarget> {
-        keyed(analysis::alerts(ctx.fleet, ctx.config))
-            .find(|(key, _)| key == row)
-            .and_then(|(_, a)| a.target)
+        keyed({
+            let (fleet, config) = super::console(ctx);
+            analysis::alerts(fleet, config)
+        })
+        .find(|(key, _)| key == row)
+        .and_then(|(_, a)| a.target)
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
-        let rows = keyed(analysis::alerts(ctx.fleet, ctx.config))
-            .map(|(key, a)| Row {
-                key,
-                cells: vec![
-                    Cell::num(a.severity.label(), a.severity as u8 as f64).tone(a.severity.into()),
-                    Cell::text(a.source),
-                    Cell::text(a.subject),
-                    Cell::text(a.message),
-                ],
-            })
-            .collect();
+        let rows = keyed({
+            let (fleet, config) = super::console(ctx);
+            analysis::alerts(fleet, config)
+        })
+        .map(|(key, a)| Row {
+            key,
+            cells: vec![
+                Cell::num(a.severity.label(), a.severity as u8 as f64).tone(a.severity.into()),
+                Cell::text(a.source.name()),
+                Cell::text(a.subject),
+                Cell::text(a.message),
+            ],
+        })
+        .collect();
         Table {
             columns: vec![
                 Column::left("SEVERITY", 9).priority(9),

@@ -1,8 +1,9 @@
 //! Dialog boxes: the confirm dialog (the plan, verbatim), value prompts, quit-while-running, palette.
 
 use crate::app::overlay::{Confirm, DialogFit, Focus, Input, Palette, QuitFocus, palette_matches};
-use crate::ui::theme::{Slot, Theme};
-use crate::ui::widgets::text::wrap_spans;
+use opsdeck_core::registered::Leftover;
+use opsdeck_core::theme::{Slot, Theme};
+use opsdeck_core::widgets::text::wrap_spans;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -91,9 +92,9 @@ pub fn confirm_layout(c: &Confirm, read_only: bool, area: Rect, theme: &Theme) -
     let outer_w = area.width.saturating_sub(6).min(100);
     let width = usize::from(outer_w.saturating_sub(2));
     let risk_style = match plan.risk {
-        crate::actions::Risk::Low => theme.style(Slot::Ok),
-        crate::actions::Risk::Medium => theme.style(Slot::Warn),
-        crate::actions::Risk::High => theme.style(Slot::Crit),
+        opsdeck_core::action::Risk::Low => theme.style(Slot::Ok),
+        opsdeck_core::action::Risk::Medium => theme.style(Slot::Warn),
+        opsdeck_core::action::Risk::High => theme.style(Slot::Crit),
     };
     let mut top = labelled(
         "Target",
@@ -273,14 +274,14 @@ pub fn draw_input(frame: &mut Frame, area: Rect, i: &Input, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-/// Quit while actions run or a procedure left cluster settings changed: what quitting leaves
-/// behind, each setting on its own line, and Stay / Revert settings / Quit anyway (the buttons on the
-/// last line, always drawn).
+/// Quit while actions run or a procedure left things changed (cluster settings): what quitting
+/// leaves behind, each thing on its own line under a heading per kind, and Stay / Revert settings
+/// / Quit anyway (the buttons on the last line, always drawn).
 pub fn draw_quit(
     frame: &mut Frame,
     area: Rect,
     running: usize,
-    left: &[crate::model::elasticsearch::SettingChange],
+    left: &[Leftover],
     can_revert: bool,
     focus: QuitFocus,
     theme: &Theme,
@@ -292,22 +293,31 @@ pub fn draw_quit(
         )));
         lines.push(Line::from("their audit log shows the intent without an outcome."));
     }
-    if !left.is_empty() {
+    for group in left.chunk_by(|a, b| a.kind == b.kind) {
         lines.push(Line::from(Span::styled(
             format!(
-                "{} cluster setting(s) a procedure changed are still in force:",
-                left.len()
+                "{} {}(s) a procedure changed are still in force:",
+                group.len(),
+                group[0].kind
             ),
             theme.style(Slot::Warn),
         )));
-        for c in left {
-            lines.push(Line::from(format!("  • {}", c.describe())));
+        for l in group {
+            lines.push(Line::from(format!("  • {}", l.what)));
         }
+    }
+    if !left.is_empty() {
         lines.push(Line::from(if can_revert {
             "Revert puts them back (you confirm it; it is audited)."
         } else {
             "Stop the procedure first (ctrl-x), then Revert puts them back."
         }));
+    }
+    if lines.is_empty() {
+        // What held the quit back ended while the dialog was open.
+        lines.push(Line::from(
+            "Nothing is running any more and no setting is left changed: quitting leaves nothing behind.",
+        ));
     }
     let mut buttons = vec![button("Stay", focus == QuitFocus::Stay, true, theme)];
     if can_revert {

@@ -2,4 +2,3 @@
 
 pub mod dialog;
 pub mod table;
-pub mod text;

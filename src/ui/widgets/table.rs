@@ -1,10 +1,10 @@
 //! The table every list view uses: only the visible rows are turned into cells, so drawing costs
 //! what the screen shows, not what the fleet holds.
 
-use super::text::fit;
 use crate::app::screen::Visible;
-use crate::ui::theme::{Slot, Theme};
-use crate::ui::view::{Align, Column, KEY, Table};
+use opsdeck_core::theme::{Slot, Theme};
+use opsdeck_core::view::{Align, Column, KEY, Table};
+use opsdeck_core::widgets::text::fit;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

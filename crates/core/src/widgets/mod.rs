@@ -1,0 +1,3 @@
+//! Drawing helpers views share.
+
+pub mod text;

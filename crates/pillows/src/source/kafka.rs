@@ -1,0 +1,324 @@
+//! Kafka offsets for pillows: partitions, log start/end offsets in batched requests, and consumer-group
+//! committed offsets read without joining the group (no rebalance).
+//!
+//! rdkafka's calls for these are blocking, so each runs in `spawn_blocking` with its own timeout.
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A topic partition.
+pub type Tp = (String, i32);
+
+/// Log start (first retained offset) and log end (high watermark) of a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Watermarks {
+    pub log_start: Option<i64>,
+    pub log_end: Option<i64>,
+}
+
+/// A client's context: remembers the last errors librdkafka reported outside any call. A wrong SASL
+/// password or security protocol fails a call only as "broker transport failure"; the reasons come as
+/// such error events, and go into the call's error message (see [`call`]).
+#[derive(Default)]
+struct Reasons(Mutex<VecDeque<(Instant, String)>>);
+
+impl Reasons {
+    /// The distinct reasons reported since `since`, oldest first, `; `-separated.
+    fn since(&self, since: Instant) -> Option<String> {
+        let recent = self.0.lock().ok()?;
+        let mut out: Vec<&str> = Vec::new();
+        for (_, r) in recent.iter().filter(|(at, _)| *at >= since) {
+            if !out.contains(&r.as_str()) {
+                out.push(r);
+            }
+        }
+        (!out.is_empty()).then(|| out.join("; "))
+    }
+}
+
+impl ClientContext for Reasons {
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::error!("librdkafka: {error}: {reason}");
+        if let Ok(mut recent) = self.0.lock() {
+            if recent.len() == 8 {
+                recent.pop_front();
+            }
+            // "… (after 302ms in state AUTH_REQ, 1 identical error(s) suppressed)": the same reason.
+            let reason = reason.split(" (after ").next().unwrap_or(reason);
+            recent.push_back((Instant::now(), reason.to_string()));
+        }
+    }
+}
+
+impl ConsumerContext for Reasons {}
+
+type Client = BaseConsumer<Reasons>;
+
+/// Probe clients for one Kafka cluster. Cheap to clone; clients are made on first use and reused.
+#[derive(Clone)]
+pub struct KafkaOffsets {
+    brokers: String,
+    properties: BTreeMap<String, String>,
+    timeout: Duration,
+    probe: Arc<Mutex<Option<Arc<Client>>>>,
+    groups: Arc<Mutex<HashMap<String, Arc<Client>>>>,
+}
+
+impl std::fmt::Debug for KafkaOffsets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaOffsets")
+            .field("brokers", &self.brokers)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+fn kafka_error(what: &str, e: KafkaError) -> String {
+    format!("Kafka {what}: {e}")
+}
+
+/// Runs one librdkafka call on `client`, then serves the client's queue: librdkafka delivers its log
+/// lines and error events only to a client that polls, and these clients never consume (unserved, the
+/// queue would also grow for as long as the client lives). A failure carries the reason librdkafka gave
+/// meanwhile: a refused SASL login says so, not just "broker transport failure".
+/// How far back a reported reason still explains a failed call.
+const REASON_LOOKBACK: Duration = Duration::from_secs(30);
+/// How long a failed call waits for its reason.
+const REASON_WAIT: Duration = Duration::from_millis(500);
+
+fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, String> {
+    let asked = Instant::now();
+    let result = f(client);
+    // Each zero-timeout poll serves one pending event (never a message: nothing is subscribed).
+    for _ in 0..64 {
+        let _ = client.poll(Duration::ZERO);
+    }
+    // The reason may have been served during an earlier call of this client (librdkafka reports a
+    // failing connection once, then suppresses identical errors): recent ones still explain this one.
+    let recent = asked.checked_sub(REASON_LOOKBACK).unwrap_or(asked);
+    // A call can fail ("all brokers down") a moment before the broker thread queues the reason (a
+    // refused TLS handshake): a failure waits briefly for it.
+    if result.is_err() {
+        let until = Instant::now() + REASON_WAIT;
+        while client.context().since(recent).is_none() && Instant::now() < until {
+            let _ = client.poll(Duration::from_millis(20));
+        }
+    }
+    result.map_err(|e| match client.context().since(recent) {
+        Some(reason) => format!("{}: {reason}", kafka_error(what, e)),
+        None => kafka_error(what, e),
+    })
+}
+
+impl KafkaOffsets {
+    pub fn new(brokers: &str, properties: BTreeMap<String, String>, timeout: Duration) -> Self {
+        Self {
+            brokers: brokers.to_string(),
+            properties,
+            timeout,
+            probe: Arc::default(),
+            groups: Arc::default(),
+        }
+    }
+
+    pub fn brokers(&self) -> &str {
+        &self.brokers
+    }
+
+    fn client(&self, group: &str) -> Result<Client, String> {
+        let mut cfg = ClientConfig::new();
+        cfg.set("bootstrap.servers", &self.brokers)
+            .set("client.id", "opsdeck")
+            // The probe reads offsets only: never commit on its own, never join.
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            // HWM rather than the last stable offset.
+            .set("isolation.level", "read_uncommitted")
+            .set("socket.timeout.ms", self.timeout.as_millis().max(10).to_string())
+            .set("group.id", group);
+        for (k, v) in &self.properties {
+            cfg.set(k, v);
+        }
+        cfg.create_with_context(Reasons::default())
+            .map_err(|e| kafka_error("client setup", e))
+    }
+
+    fn probe(&self) -> Result<Arc<Client>, String> {
+        let mut slot = self.probe.lock().map_err(|_| "Kafka probe lock poisoned".to_string())?;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        // A group id is required by librdkafka for some calls; this one is never joined or committed to.
+        let c = Arc::new(self.client("opsdeck-probe")?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// A client whose `group.id` is `group`: OffsetFetch/OffsetCommit only, it never subscribes, so the
+    /// group sees no new member and does not rebalance.
+    fn group_client(&self, group: &str) -> Result<Arc<Client>, String> {
+        let mut map = self
+            .groups
+            .lock()
+            .map_err(|_| "Kafka group lock poisoned".to_string())?;
+        if let Some(c) = map.get(group) {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(self.client(group)?);
+        map.insert(group.to_string(), c.clone());
+        Ok(c)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        // The rdkafka call has its own timeout; this one also bounds client creation and a stuck thread.
+        let limit = self.timeout + Duration::from_secs(2);
+        match tokio::time::timeout(limit, tokio::task::spawn_blocking(f)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(format!("Kafka {what}: worker failed: {e}")),
+            Err(_) => Err(format!(
+                "Kafka {what}: no answer from {} within {}",
+                self.brokers,
+                humantime::format_duration(limit)
+            )),
+        }
+    }
+
+    /// Partitions of `topics` (one Metadata request for all topics; asking for all topics rather than
+    /// each by name never auto-creates a topic). Topics Kafka does not know are left out.
+    pub async fn partitions(&self, topics: Vec<String>) -> Result<BTreeMap<String, Vec<i32>>, String> {
+        let this = self.clone();
+        self.blocking("metadata", move || {
+            let probe = this.probe()?;
+            let md = call(&probe, &format!("metadata from {}", this.brokers), |c| {
+                c.fetch_metadata(None, this.timeout)
+            })?;
+            let mut out = BTreeMap::new();
+            for topic in &topics {
+                let Some(t) = md.topics().iter().find(|t| t.name() == topic && t.error().is_none()) else {
+                    continue;
+                };
+                let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+                ps.sort_unstable();
+                out.insert(topic.clone(), ps);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Log start and end offsets of every partition in `tps`: one ListOffsets request per leader
+    /// broker for the ends and one for the starts (`offsets_for_times` with LATEST/EARLIEST), not one
+    /// per partition as `fetch_watermarks` would.
+    pub async fn watermarks(&self, tps: Vec<Tp>) -> Result<HashMap<Tp, Watermarks>, String> {
+        if tps.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let this = self.clone();
+        self.blocking("list offsets", move || {
+            let probe = this.probe()?;
+            let mut out: HashMap<Tp, Watermarks> = HashMap::with_capacity(tps.len());
+            for (which, offset) in [("end", Offset::End), ("start", Offset::Beginning)] {
+                let mut tpl = TopicPartitionList::with_capacity(tps.len());
+                for (t, p) in &tps {
+                    tpl.add_partition_offset(t, *p, offset)
+                        .map_err(|e| kafka_error("offset list", e))?;
+                }
+                let answer = call(&probe, &format!("log {which} offsets from {}", this.brokers), |c| {
+                    c.offsets_for_times(tpl, this.timeout)
+                })?;
+                for el in answer.elements() {
+                    let value = match (el.error(), el.offset()) {
+                        (Ok(()), Offset::Offset(o)) => Some(o),
+                        _ => None,
+                    };
+                    let w = out.entry((el.topic().to_string(), el.partition())).or_default();
+                    match which {
+                        "end" => w.log_end = value,
+                        _ => w.log_start = value,
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Committed offsets of `group` for `tps` (FindCoordinator + OffsetFetch; never JoinGroup).
+    /// `None` for a partition the group never committed.
+    pub async fn committed(&self, group: &str, tps: Vec<Tp>) -> Result<HashMap<Tp, Option<i64>>, String> {
+        let this = self.clone();
+        let group = group.to_string();
+        self.blocking("offset fetch", move || {
+            let client = this.group_client(&group)?;
+            let mut tpl = TopicPartitionList::with_capacity(tps.len());
+            for (t, p) in &tps {
+                tpl.add_partition(t, *p);
+            }
+            let answer = call(&client, &format!("committed offsets of group {group:?}"), |c| {
+                c.committed_offsets(tpl, this.timeout)
+            })?;
+            Ok(answer
+                .elements()
+                .iter()
+                .map(|el| {
+                    let v = match el.offset() {
+                        Offset::Offset(o) => Some(o),
+                        _ => None,
+                    };
+                    ((el.topic().to_string(), el.partition()), v)
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// How many members `group` has; `Ok(None)` when the broker cannot say (librdkafka's mock cluster
+    /// has no DescribeGroups).
+    pub async fn group_members(&self, group: &str) -> Result<Option<usize>, String> {
+        let this = self.clone();
+        let group = group.to_string();
+        self.blocking("describe group", move || {
+            let probe = this.probe()?;
+            match probe.fetch_group_list(Some(&group), this.timeout) {
+                Ok(list) => Ok(Some(
+                    list.groups()
+                        .iter()
+                        .filter(|g| g.name() == group)
+                        .map(|g| g.members().len())
+                        .sum(),
+                )),
+                Err(KafkaError::GroupListFetch(RDKafkaErrorCode::UnsupportedFeature)) => Ok(None),
+                Err(e) => Err(kafka_error(&format!("describe group {group:?}"), e)),
+            }
+        })
+        .await
+    }
+
+    /// Commits `offsets` for `group` as a standalone (simple) commit. Kafka itself refuses such a
+    /// commit while the group has active members, which backs up our own member check.
+    pub async fn commit(&self, group: &str, offsets: Vec<(String, i32, i64)>) -> Result<(), String> {
+        let this = self.clone();
+        let group = group.to_string();
+        self.blocking("offset commit", move || {
+            let client = this.group_client(&group)?;
+            let mut tpl = TopicPartitionList::with_capacity(offsets.len());
+            for (t, p, o) in &offsets {
+                tpl.add_partition_offset(t, *p, Offset::Offset(*o))
+                    .map_err(|e| kafka_error("offset list", e))?;
+            }
+            call(&client, &format!("commit for group {group:?}"), |c| {
+                c.commit(&tpl, CommitMode::Sync)
+            })
+        })
+        .await
+    }
+}

@@ -3,9 +3,12 @@
 //! same name is re-planned), and how the effect is checked; and the run that checks it.
 
 use crate::model::{Queue, QueueKey};
-use crate::shim::{Outcome, Risk};
 use crate::source::{ApiError, Client, read_queue, segment};
+use futures::future::BoxFuture;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome, Risk};
+use opsdeck_core::exec::shell_quote;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -29,6 +32,21 @@ impl QueueIdentity {
             arguments: q.arguments.clone(),
             published: q.message_stats.as_ref().and_then(|s| s.publish),
         }
+    }
+
+    /// The facts that make it the same queue, as the console binds a plan to them (`; `-separated):
+    /// its declaration, not its counts, so a queue that keeps receiving while the dialog is open is
+    /// still the queue confirmed. (The publish counter is re-checked when the purge runs.)
+    pub fn facts(&self, q: &QueueKey) -> String {
+        format!(
+            "vhost {}; queue {}; durable {}; auto_delete {}; type {}; arguments {}",
+            q.vhost,
+            q.name,
+            self.durable,
+            self.auto_delete,
+            self.kind.as_deref().unwrap_or("classic"),
+            serde_json::Value::Object(self.arguments.clone())
+        )
     }
 
     /// Why `now` is not the planned queue, if it is not.
@@ -79,26 +97,30 @@ fn contents_path(q: &QueueKey) -> String {
 /// Reads the queue now and plans its purge.
 pub async fn plan_purge(client: &Client, instance: &str, vhost: &str, name: &str) -> Result<PurgePlan, ApiError> {
     let q = read_queue(client, vhost, name).await?;
+    Ok(purge_plan(instance, client.user(), client.base_url(), &q))
+}
+
+/// The purge of `q` as the last poll saw it, run as `user` against the API at `base_url`.
+pub fn purge_plan(instance: &str, user: &str, base_url: &str, q: &Queue) -> PurgePlan {
     let key = q.key();
-    Ok(PurgePlan {
+    PurgePlan {
         instance: instance.to_string(),
-        identity: QueueIdentity::of(&q),
+        identity: QueueIdentity::of(q),
         ready: q.messages_ready,
         consumers: q.consumers,
         risk: Risk::High,
         confirm_text: key.name.clone(),
         call: format!(
-            "curl -u {} -X DELETE '{}{}'",
-            client.user(),
-            client.base_url(),
-            contents_path(&key)
+            "curl -u {} -X DELETE {}",
+            shell_quote(user),
+            shell_quote(&format!("{base_url}{}", contents_path(&key)))
         ),
         verify: format!(
             "ready messages of {} read again until 0 (or fewer than {} if publishers keep publishing)",
             key.name, q.messages_ready
         ),
         queue: key,
-    })
+    }
 }
 
 /// Re-checks the queue is the planned one, purges it, and reads it again until the ready count
@@ -163,5 +185,59 @@ fn refusal_words(e: ApiError, q: &QueueKey) -> String {
             q.name, q.vhost
         ),
         other => format!("purge of {} failed: {other}", q.name),
+    }
+}
+
+/// Longest a purge waits for the management API's counts to show it (they lag by the server's
+/// statistics interval, 5 s by default).
+pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A purge as the console runs it: on the instance it was planned for, with the client the console
+/// holds for it.
+#[derive(Debug, Clone)]
+pub struct RabbitmqOperation {
+    pub plan: PurgePlan,
+}
+
+impl PurgePlan {
+    /// The console's plan: the count and the exact call shown in the confirm dialog and written to
+    /// the audit log, the queue's name typed to confirm, bound to what makes it the same queue.
+    pub fn into_action(self, request_timeout: Duration) -> ActionPlan {
+        let q = &self.queue;
+        let consumers = match self.consumers {
+            0 => "nothing consumes it".to_string(),
+            n => format!("{n} consumers attached"),
+        };
+        ActionPlan {
+            action: "rabbitmq.purge_queue".into(),
+            title: format!("Purge {} — delete {} ready messages", q.name, self.ready),
+            target: self.confirm_text.clone(),
+            description: format!(
+                "Delete the {} ready messages of {} (vhost {}, on {}) for good; {consumers}. \
+                 Messages workers hold unacknowledged are not touched.",
+                self.ready, q.name, q.vhost, self.instance
+            ),
+            call: self.call.clone(),
+            risk: self.risk,
+            verify: self.verify.clone(),
+            // Re-read, purge, then reads until the counts show it.
+            timeout: VERIFY_TIMEOUT + request_timeout * 3,
+            identity: self.identity.facts(q),
+            op: Arc::new(RabbitmqOperation { plan: self }),
+        }
+    }
+}
+
+impl Operation for RabbitmqOperation {
+    fn run<'a>(&'a self, ctx: &'a ActionCtx) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Some(backend) = ctx.backends.of::<crate::Rabbitmq>() else {
+                return Outcome::failed("RabbitMQ is not configured in this opsdeck");
+            };
+            match backend.client(&self.plan.instance) {
+                Ok(client) => execute_purge(client, &self.plan, VERIFY_TIMEOUT).await,
+                Err(e) => Outcome::failed(format!("not run: {e}")),
+            }
+        })
     }
 }

@@ -7,10 +7,11 @@
 
 use crate::config::RabbitmqConfig;
 use crate::model::{Node, Queue, QueueKey, Snapshot};
-use crate::shim::{Severity, short_duration};
+use opsdeck_core::alert::Severity;
+use opsdeck_core::backlog::{Drain, Trend};
+use opsdeck_core::time::short_duration;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
@@ -28,42 +29,9 @@ pub enum Target {
     Queue(QueueKey),
 }
 
-/// How a queue's ready count moved between two polls, and when it empties at the server's rates.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Trend {
-    /// Change of `messages_ready` per minute between the two polls.
-    pub per_min: f64,
-    /// At the deliver rate minus the publish rate, when the ready messages are gone (None: not draining).
-    pub drain: Option<Duration>,
-}
-
-/// The trend of `now` against the same queue in `prev`, taken `elapsed` earlier.
-pub fn trend(prev: Option<&Queue>, now: &Queue, elapsed: Duration) -> Option<Trend> {
-    let prev = prev?;
-    let minutes = elapsed.as_secs_f64() / 60.0;
-    if minutes <= 0.0 {
-        return None;
-    }
-    let per_min = (now.messages_ready as f64 - prev.messages_ready as f64) / minutes;
-    Some(Trend {
-        per_min,
-        drain: time_to_drain(now, per_min),
-    })
-}
-
-/// The drain time only when the net rate and the last change agree that the queue shrinks: the
-/// server's rates are 5-second averages, and a queue that grew since the last poll is not draining
-/// whatever one sample says.
-fn time_to_drain(q: &Queue, per_min: f64) -> Option<Duration> {
-    let net = q.deliver_rate().unwrap_or(0.0) - q.publish_rate().unwrap_or(0.0);
-    if q.messages_ready == 0 || net <= 0.0 || per_min > 0.0 {
-        return None;
-    }
-    Some(Duration::from_secs_f64(q.messages_ready as f64 / net))
-}
-
-/// Every verdict for `now`, worst first. `prev` (with the time between the polls) gives trends.
-pub fn analyse(cfg: &RabbitmqConfig, now: &Snapshot, prev: Option<(&Snapshot, Duration)>) -> Vec<Verdict> {
+/// Every verdict for `now`, worst first. `trends` (from each queue's recent ready counts, by core's
+/// backlog rules) tell growth and time to drain; a queue without one is judged on its counts.
+pub fn analyse(cfg: &RabbitmqConfig, now: &Snapshot, trends: &HashMap<QueueKey, Trend>) -> Vec<Verdict> {
     let mut out = Vec::new();
     for (what, err) in [
         ("the overview", now.overview.as_ref().err()),
@@ -84,14 +52,8 @@ pub fn analyse(cfg: &RabbitmqConfig, now: &Snapshot, prev: Option<(&Snapshot, Du
         }
     }
     if let Ok(queues) = &now.queues {
-        let before: HashMap<QueueKey, &Queue> = prev
-            .and_then(|(p, _)| p.queues.as_ref().ok())
-            .map(|qs| qs.iter().map(|q| (q.key(), q)).collect())
-            .unwrap_or_default();
-        let elapsed = prev.map(|(_, e)| e).unwrap_or_default();
         for q in queues.iter().filter(|q| !q.is_housekeeping()) {
-            let t = trend(before.get(&q.key()).copied(), q, elapsed);
-            queue_verdicts(cfg, q, t, &mut out);
+            queue_verdicts(cfg, q, trends.get(&q.key()), &mut out);
         }
     }
     if now.queues_cut {
@@ -147,7 +109,9 @@ fn node_verdicts(cfg: &RabbitmqConfig, n: &Node, out: &mut Vec<Verdict>) {
     }
 }
 
-fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut Vec<Verdict>) {
+fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<&Trend>, out: &mut Vec<Verdict>) {
+    // Messages a minute, as the counts moved (not the server's 5-second rate samples).
+    let per_min = t.and_then(|t| t.net_rate).map(|r| r * 60.0);
     let mut say = |severity, message: String| {
         out.push(Verdict {
             severity,
@@ -163,7 +127,7 @@ fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut V
             Severity::Critical,
             format!("nothing consumes it: {} messages waiting", q.messages_ready),
         );
-    } else if q.messages_ready > 0 && q.deliver_rate().unwrap_or(0.0) == 0.0 && t.is_some_and(|t| t.per_min >= 0.0) {
+    } else if q.messages_ready > 0 && q.deliver_rate().unwrap_or(0.0) == 0.0 && per_min.is_some_and(|m| m >= 0.0) {
         // Consumers attached yet nothing delivered over two polls: each holds its prefetch
         // unacknowledged and is stuck on it (runbook 004's "stuck state").
         say(
@@ -174,9 +138,9 @@ fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut V
             ),
         );
     } else if cfg.backlog_warn > 0 && q.messages_ready > cfg.backlog_warn {
-        let drain = match t.and_then(|t| t.drain) {
-            Some(d) => format!(", drains in ~{}", short_duration(d)),
-            None => String::new(),
+        let drain = match t.map(|t| t.drain) {
+            Some(Drain::In(d)) => format!(", drains in ~{}", short_duration(d)),
+            _ => String::new(),
         };
         say(
             Severity::Warning,
@@ -192,11 +156,8 @@ fn queue_verdicts(cfg: &RabbitmqConfig, q: &Queue, t: Option<Trend>, out: &mut V
             ),
         );
     }
-    if let Some(t) = t.filter(|t| cfg.growth_warn_per_min > 0.0 && t.per_min > cfg.growth_warn_per_min) {
-        say(
-            Severity::Warning,
-            format!("growing by {:.0} messages a minute", t.per_min),
-        );
+    if let Some(m) = per_min.filter(|m| cfg.growth_warn_per_min > 0.0 && *m > cfg.growth_warn_per_min) {
+        say(Severity::Warning, format!("growing by {m:.0} messages a minute"));
     }
 }
 
@@ -207,7 +168,7 @@ fn mib(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{QueueStats, Rate};
+    use crate::model::{QueueStats, Rate, Sample};
 
     fn queue(ready: u64, unacked: u64, consumers: u64, publish: f64, deliver: f64) -> Queue {
         Queue {
@@ -242,16 +203,28 @@ mod tests {
         }
     }
 
+    /// The verdicts on `now`, with the trend from `prev` a minute before it (core's backlog rules).
     fn messages(now: Vec<Queue>, prev: Option<Vec<Queue>>) -> Vec<(Severity, String)> {
-        let prev = prev.map(snap);
-        analyse(
-            &RabbitmqConfig::default(),
-            &snap(now),
-            prev.as_ref().map(|p| (p, Duration::from_secs(60))),
-        )
-        .into_iter()
-        .map(|v| (v.severity, v.message))
-        .collect()
+        let mut trends = HashMap::new();
+        if let Some(prev) = prev {
+            for (p, n) in prev.iter().zip(&now) {
+                let samples = [
+                    Sample {
+                        at: 0.0,
+                        ready: p.messages_ready,
+                    },
+                    Sample {
+                        at: 60.0,
+                        ready: n.messages_ready,
+                    },
+                ];
+                trends.insert(n.key(), opsdeck_core::backlog::trend(samples.iter()));
+            }
+        }
+        analyse(&RabbitmqConfig::default(), &snap(now), &trends)
+            .into_iter()
+            .map(|v| (v.severity, v.message))
+            .collect()
     }
 
     #[test]
@@ -264,7 +237,7 @@ mod tests {
             v,
             [(
                 Severity::Warning,
-                "backlog of 20000 ready messages, drains in ~16m".into()
+                "backlog of 20000 ready messages, drains in ~20m".into()
             )]
         );
     }
@@ -331,7 +304,7 @@ mod tests {
             fd_total: 1000,
             uptime: 0,
         }]);
-        let v: Vec<_> = analyse(&RabbitmqConfig::default(), &s, None)
+        let v: Vec<_> = analyse(&RabbitmqConfig::default(), &s, &HashMap::new())
             .into_iter()
             .map(|v| (v.severity, v.message))
             .collect();

@@ -12,7 +12,9 @@
 //! celery_queues = ["celery", "reminder_queue"]
 //! ```
 
-use crate::shim::{ConfigDuration, ConfigIssue, duration, read_regular};
+use opsdeck_core::config::ConfigIssue;
+use opsdeck_core::config::duration::{self, ConfigDuration};
+use opsdeck_core::config::file::read_regular;
 use serde::Deserialize;
 use std::path::PathBuf;
 

@@ -4,7 +4,9 @@
 //! the queue (the backlog was what wedged the workers) lets the restarted workers consume again: the
 //! queue stays near empty and the memory falls back.
 
+use crate::config::InstanceConfig;
 use crate::model::{Node, ObjectTotals, Overview, Queue, QueuePage, QueueStats, QueueTotals, Rate};
+use opsdeck_core::config::duration::ConfigDuration;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -255,5 +257,30 @@ fn overview(queues: &[Queue]) -> Overview {
             connections: 6,
             channels: 12,
         },
+    }
+}
+
+impl DemoServer {
+    /// The `[[rabbitmq.instances]]` entry for this server. It checks no credentials (loopback,
+    /// made-up data), but the config asks for a password as for a real one: a file in `sandbox`.
+    pub fn instance(&self, sandbox: &std::path::Path) -> std::io::Result<InstanceConfig> {
+        let password_file = sandbox.join("rabbitmq-demo-password");
+        std::fs::write(&password_file, "demo\n")?;
+        Ok(InstanceConfig {
+            name: "celery-broker".into(),
+            url: self.url(),
+            ca_file: None,
+            user: "opsdeck_ro".into(),
+            password_env: None,
+            password_file: Some(password_file),
+            connect_timeout: ConfigDuration::secs(2),
+            request_timeout: ConfigDuration::secs(5),
+            body_cap: 1 << 20,
+            page_size: 100,
+            max_queues: 1_000,
+            vhost: None,
+            celery_queues: vec!["celery".into(), "reminder_queue".into()],
+            celery_prefixes: Vec::new(),
+        })
     }
 }

@@ -158,7 +158,7 @@ pub struct QueuePage {
 pub type Part<T> = Result<T, String>;
 
 /// One poll of one instance: each part succeeded or failed on its own.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Snapshot {
     pub instance: String,
     /// Milliseconds since the Unix epoch when the poll started.
@@ -182,5 +182,151 @@ fn part<T: Serialize, S: serde::Serializer>(p: &Part<T>, s: S) -> Result<S::Ok, 
     match p {
         Ok(v) => v.serialize(s),
         Err(e) => Failed { error: e }.serialize(s),
+    }
+}
+
+/// A queue's ready count at one time (its trend comes from these, by core's backlog rules).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sample {
+    /// Unix seconds.
+    pub at: f64,
+    pub ready: u64,
+}
+
+impl opsdeck_core::backlog::Backlog for Sample {
+    fn at(&self) -> f64 {
+        self.at
+    }
+    fn backlog(&self) -> u64 {
+        self.ready
+    }
+}
+
+/// Most samples kept per queue (at a 1 s refresh, ten minutes and more).
+pub const HISTORY: usize = 720;
+
+/// What the pane knows of one instance: its last poll (each part read or not) and each queue's
+/// recent ready counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceState {
+    pub name: String,
+    /// The management API as configured.
+    pub url: String,
+    /// Why the instance could not be polled at all (an unset password variable, a bad CA file).
+    pub error: Option<String>,
+    pub snapshot: Option<Snapshot>,
+    #[serde(skip)]
+    pub history: std::collections::BTreeMap<QueueKey, std::collections::VecDeque<Sample>>,
+}
+
+impl InstanceState {
+    /// Takes in one poll; a queue's history survives while the queue is listed.
+    pub fn apply(&mut self, result: Result<Snapshot, String>) {
+        let snap = match result {
+            Ok(s) => s,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        self.error = None;
+        if let Ok(queues) = &snap.queues {
+            let at = snap.at_ms as f64 / 1000.0;
+            let mut old = std::mem::take(&mut self.history);
+            for q in queues {
+                let mut h = old.remove(&q.key()).unwrap_or_default();
+                h.push_back(Sample {
+                    at,
+                    ready: q.messages_ready,
+                });
+                while h.len() > HISTORY {
+                    h.pop_front();
+                }
+                self.history.insert(q.key(), h);
+            }
+        }
+        self.snapshot = Some(snap);
+    }
+
+    /// The queues of the last poll that read them (none when that part failed).
+    pub fn queues(&self) -> &[Queue] {
+        self.snapshot
+            .as_ref()
+            .and_then(|s| s.queues.as_ref().ok())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        self.snapshot
+            .as_ref()
+            .and_then(|s| s.nodes.as_ref().ok())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn queue(&self, key: &QueueKey) -> Option<&Queue> {
+        self.queues().iter().find(|q| q.key() == *key)
+    }
+
+    /// Each listed queue's trend, by core's backlog rules (the same NET/s and DRAIN as every pane).
+    pub fn trends(&self) -> std::collections::HashMap<QueueKey, opsdeck_core::backlog::Trend> {
+        self.history
+            .iter()
+            .map(|(k, h)| (k.clone(), opsdeck_core::backlog::trend(h.iter())))
+            .collect()
+    }
+}
+
+/// One instance's part of a poll.
+#[derive(Debug, Clone)]
+pub struct InstanceResult {
+    pub name: String,
+    pub url: String,
+    pub result: Result<Snapshot, String>,
+}
+
+/// One poll of every instance, in config order.
+pub type RabbitmqPoll = Vec<InstanceResult>;
+
+/// What the pane knows of every instance, in config order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RabbitmqState {
+    pub instances: Vec<InstanceState>,
+}
+
+impl RabbitmqState {
+    pub fn instance(&self, name: &str) -> Option<&InstanceState> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+}
+
+impl opsdeck_core::feed::FeedData for RabbitmqState {
+    type Poll = RabbitmqPoll;
+
+    /// Each instance keeps its last good data beside its own error; instances no longer polled
+    /// are dropped.
+    fn absorb(current: &mut Option<Self>, poll: RabbitmqPoll, _at: std::time::SystemTime) {
+        let mut old: std::collections::BTreeMap<String, InstanceState> = current
+            .take()
+            .unwrap_or_default()
+            .instances
+            .into_iter()
+            .map(|i| (i.name.clone(), i))
+            .collect();
+        let instances = poll
+            .into_iter()
+            .map(|r| {
+                let mut inst = old.remove(&r.name).unwrap_or_else(|| InstanceState {
+                    name: r.name.clone(),
+                    url: r.url.clone(),
+                    error: None,
+                    snapshot: None,
+                    history: Default::default(),
+                });
+                inst.url = r.url;
+                inst.apply(r.result);
+                inst
+            })
+            .collect();
+        *current = Some(RabbitmqState { instances });
     }
 }

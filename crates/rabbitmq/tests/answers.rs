@@ -2,10 +2,10 @@
 //! rabbitmq`): 25 messages published to `celery` with no consumer, 3 to `reminder_queue`, and
 //! Celery's housekeeping queues declared; read as `opsdeck_ro` (tag monitoring).
 
+use opsdeck_core::alert::Severity;
 use opsdeck_rabbitmq::analysis::{Target, analyse};
 use opsdeck_rabbitmq::config::RabbitmqConfig;
 use opsdeck_rabbitmq::model::{Node, Overview, QueuePage, Snapshot};
-use opsdeck_rabbitmq::shim::Severity;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -62,7 +62,7 @@ fn nodes_and_overview_parse() {
 
 #[test]
 fn queues_with_messages_and_no_consumer_are_critical_and_housekeeping_is_not_judged() {
-    let verdicts = analyse(&RabbitmqConfig::default(), &snapshot(), None);
+    let verdicts = analyse(&RabbitmqConfig::default(), &snapshot(), &Default::default());
     let lines: Vec<(Severity, String, String)> = verdicts
         .iter()
         .map(|v| match &v.target {
@@ -92,7 +92,7 @@ fn a_memory_alarm_on_the_captured_node_is_critical() {
     let mut s = snapshot();
     let nodes = s.nodes.as_mut().unwrap();
     nodes[0].mem_alarm = true;
-    let v = analyse(&RabbitmqConfig::default(), &s, None);
+    let v = analyse(&RabbitmqConfig::default(), &s, &Default::default());
     let node = v.iter().find(|v| matches!(v.target, Target::Node(_))).unwrap();
     assert_eq!(node.severity, Severity::Critical);
     assert!(node.message.contains("memory alarm") && node.message.contains("publishers are blocked"));
@@ -102,7 +102,7 @@ fn a_memory_alarm_on_the_captured_node_is_critical() {
 fn a_refused_part_is_its_own_verdict_beside_the_others() {
     let mut s = snapshot();
     s.nodes = Err("the server refused user opsdeck_ro (401 not_authorised: Access refused.)".into());
-    let v = analyse(&RabbitmqConfig::default(), &s, None);
+    let v = analyse(&RabbitmqConfig::default(), &s, &Default::default());
     assert!(
         v.iter()
             .any(|v| v.target == Target::Instance && v.message.starts_with("the nodes could not be read"))

@@ -1,12 +1,13 @@
 //! The demo's management API, through the pane's own client, analysis and actions: the Celery queue
 //! backs up with no consumer and the node nears its memory alarm; a purge fixes both, for good.
 
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::alert::Severity;
 use opsdeck_rabbitmq::actions::{execute_purge, plan_purge};
 use opsdeck_rabbitmq::analysis::{Target, analyse};
 use opsdeck_rabbitmq::config::{InstanceConfig, RabbitmqConfig};
 use opsdeck_rabbitmq::demo::{DemoServer, NODE};
 use opsdeck_rabbitmq::model::Snapshot;
-use opsdeck_rabbitmq::shim::{OutcomeResult, Severity};
 use opsdeck_rabbitmq::source::{Client, poll};
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ fn config(url: &str, dir: &tempfile::TempDir) -> InstanceConfig {
 }
 
 fn verdicts(snap: &Snapshot) -> Vec<(Severity, String)> {
-    analyse(&RabbitmqConfig::default(), snap, None)
+    analyse(&RabbitmqConfig::default(), snap, &Default::default())
         .into_iter()
         .map(|v| {
             let on = match v.target {

@@ -4,11 +4,12 @@
 //! Without the variables a test fails when `CI` or `OPSDECK_REQUIRE_PEERS=1` is set, and is skipped
 //! (saying so) otherwise.
 
+use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::alert::Severity;
 use opsdeck_rabbitmq::actions::{execute_purge, plan_purge};
 use opsdeck_rabbitmq::analysis::{Target, analyse};
 use opsdeck_rabbitmq::config::{InstanceConfig, RabbitmqConfig};
 use opsdeck_rabbitmq::model::Queue;
-use opsdeck_rabbitmq::shim::{OutcomeResult, Severity};
 use opsdeck_rabbitmq::source::{ApiError, Client, poll, read_queue, segment};
 use reqwest::Method;
 use serde_json::json;
@@ -166,7 +167,7 @@ async fn the_read_only_user_sees_a_queue_nobody_consumes_as_critical() {
     let names: Vec<&str> = snap.queues.as_ref().unwrap().iter().map(|q| q.name.as_str()).collect();
     assert_eq!(names, ["celery", "celeryev.abc"]);
 
-    let verdicts = analyse(&RabbitmqConfig::default(), &snap, None);
+    let verdicts = analyse(&RabbitmqConfig::default(), &snap, &Default::default());
     let celery: Vec<_> = verdicts
         .iter()
         .filter(|v| matches!(&v.target, Target::Queue(k) if k.name == "celery" && k.vhost == peer.vhost))

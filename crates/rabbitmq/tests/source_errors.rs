@@ -126,5 +126,5 @@ fn a_ca_file_without_a_certificate_is_a_clear_error_before_any_call() {
     assert_eq!(err, format!("ca_file {}: no PEM certificate in the file", ca.display()));
     cfg.ca_file = Some(dir.path().to_path_buf());
     let err = Client::from_config(&cfg).unwrap_err();
-    assert!(err.ends_with("not a regular file"), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
 }

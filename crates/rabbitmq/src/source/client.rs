@@ -2,7 +2,7 @@
 //! every body read under a cap, and errors sorted into what a person does about them.
 
 use crate::config::InstanceConfig;
-use crate::shim::read_regular;
+use opsdeck_core::config::file::read_regular;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 

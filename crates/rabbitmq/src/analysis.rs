@@ -88,7 +88,7 @@ fn node_verdicts(cfg: &RabbitmqConfig, n: &Node, out: &mut Vec<Verdict>) {
     } else if n.mem_limit > 0 && n.mem_used as f64 >= cfg.memory_warn * n.mem_limit as f64 {
         say(
             Severity::Warning,
-            format!("memory {mem}: near the alarm that blocks publishers"),
+            format!("near the memory alarm that blocks publishers: {mem}"),
         );
     }
     if n.disk_free_alarm {

@@ -270,7 +270,7 @@ impl DemoServer {
             name: "celery-broker".into(),
             url: self.url(),
             ca_file: None,
-            user: "opsdeck_ro".into(),
+            user: "opsdeck_op".into(),
             password_env: None,
             password_file: Some(password_file),
             connect_timeout: ConfigDuration::secs(2),

@@ -323,7 +323,7 @@ impl View for RabbitmqView {
                     Column::left("NODE", 10).max(40).key(),
                     Column::left("INSTANCE", 8).max(24).priority(3),
                     Column::left("STATE", 7).priority(6),
-                    Column::right("MEMORY", 12).max(28).priority(9),
+                    Column::right("MEMORY", 12).max(16).priority(9),
                     Column::right("DISK FREE", 9).max(12).priority(8),
                     Column::right("FD", 9).max(14).priority(5),
                     Column::right("UP", 5).priority(4),
@@ -477,6 +477,10 @@ impl View for RabbitmqView {
             ],
             None => Vec::new(),
         }
+    }
+
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
+        matches!(name, "toggle_nodes" | "toggle_housekeeping")
     }
 
     fn show(&mut self, name: &str) -> bool {

@@ -107,7 +107,16 @@ fn demo_starts_navigates_and_quits_cleanly() {
     let t = Tmux::start("demo");
     let s = t.wait_for("1 overview");
     assert!(s.contains("opsdeck · demo"), "{s}");
-    for pane in ["pillows", "elasticsearch", "queues", "hosts", "redis", "rabbitmq", "logs", "audit"] {
+    for pane in [
+        "pillows",
+        "elasticsearch",
+        "queues",
+        "hosts",
+        "redis",
+        "rabbitmq",
+        "logs",
+        "audit",
+    ] {
         assert!(s.contains(pane), "tab {pane} missing:\n{s}");
     }
     t.keys(&["0"]);

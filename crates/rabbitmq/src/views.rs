@@ -152,28 +152,10 @@ pub fn alerts(s: &RabbitmqState, cfg: &RabbitmqConfig) -> Vec<Alert> {
     out
 }
 
-/// Orders rows: critical first, then warnings, each by `then`.
-fn score(sev: Severity, then: f64) -> f64 {
-    let base = match sev {
-        Severity::Critical => 2e12,
-        Severity::Warning => 1e12,
-        Severity::Ok => 0.0,
-    };
-    base + then
-}
-
-fn count(n: u64) -> Cell {
-    Cell::num(n.to_string(), n as f64)
-}
-
-fn muted(text: &str) -> Cell {
-    Cell::num(text, -1.0).tone(Tone::Muted)
-}
-
 fn rate(r: Option<f64>) -> Cell {
     match r {
         Some(r) => Cell::num(format!("{r:.1}"), r),
-        None => muted("–"),
+        None => Cell::muted("–"),
     }
 }
 
@@ -221,13 +203,13 @@ impl RabbitmqView {
             Cell::text(joined(about.iter().copied())).tone(Tone::from(sev))
         };
         let consumers = if q.consumers == 0 && q.messages_ready > 0 {
-            count(0).tone(Tone::Crit)
+            Cell::count(0).tone(Tone::Crit)
         } else {
-            count(q.consumers)
+            Cell::count(q.consumers)
         };
         let (net, drain) = match t {
             Some(t) => (rate_cell(t), drain_cell(t)),
-            None => (muted("–"), muted("–")),
+            None => (Cell::muted("–"), Cell::muted("–")),
         };
         let idle = match &q.idle_since {
             Some(since) => Cell::text(since.clone()).tone(Tone::Muted),
@@ -236,13 +218,13 @@ impl RabbitmqView {
         Row {
             key: queue_row_key(&inst.name, &key),
             cells: vec![
-                Cell::severity(sev, score(sev, q.messages_ready as f64)),
+                Cell::severity_then(sev, q.messages_ready as f64),
                 Cell::text(&q.name),
                 Cell::text(kind(q, instance_config(cfg, &inst.name))),
                 Cell::text(&inst.name),
                 Cell::text(&q.vhost),
-                count(q.messages_ready),
-                count(q.messages_unacknowledged),
+                Cell::count(q.messages_ready),
+                Cell::count(q.messages_unacknowledged),
                 consumers,
                 rate(q.publish_rate()),
                 rate(q.deliver_rate()),
@@ -275,7 +257,7 @@ impl RabbitmqView {
         Row {
             key: node_row_key(&inst.name, &n.name),
             cells: vec![
-                Cell::severity(sev, score(sev, used)),
+                Cell::severity_then(sev, used),
                 Cell::text(&n.name),
                 Cell::text(&inst.name),
                 if n.running {

@@ -234,7 +234,7 @@ async fn a_purge_by_the_operator_is_verified_by_the_ready_count() {
     assert!(plan.call.starts_with("curl -u opsdeck_op -X DELETE http://127.0.0.1:"));
     assert!(
         plan.call
-            .ends_with(&format!("/api/queues/{}/celery/contents'", segment(&peer.vhost)))
+            .ends_with(&format!("/api/queues/{}/celery/contents", segment(&peer.vhost)))
     );
     let outcome = execute_purge(&op, &plan, Duration::from_secs(20)).await;
     assert_eq!(outcome.result, OutcomeResult::Succeeded, "{}", outcome.summary);

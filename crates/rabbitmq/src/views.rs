@@ -399,13 +399,12 @@ impl View for RabbitmqView {
         } else {
             format!("h: show {hidden} housekeeping queue(s)")
         };
-        lines.push((
-            format!(
-                "t: show {} · {housekeeping} · P: purge",
-                if self.nodes { "queues" } else { "nodes" }
-            ),
-            Tone::Muted,
-        ));
+        let keys = if self.nodes {
+            "t: show queues".to_string()
+        } else {
+            format!("t: show nodes · {housekeeping} · P: purge")
+        };
+        lines.push((keys, Tone::Muted));
         for a in alerts(s, cfg)
             .iter()
             .filter(|a| a.severity == Severity::Critical)
@@ -462,7 +461,8 @@ impl View for RabbitmqView {
     }
 
     fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
-        matches!(name, "toggle_nodes" | "toggle_housekeeping")
+        // Housekeeping queues are queues: the toggle acts only where queues are listed.
+        name == "toggle_nodes" || (name == "toggle_housekeeping" && !self.nodes)
     }
 
     fn show(&mut self, name: &str) -> bool {
@@ -483,7 +483,7 @@ impl View for RabbitmqView {
     ) -> Option<Vec<opsdeck_core::effect::Effect>> {
         match action {
             "toggle_nodes" => self.nodes = !self.nodes,
-            "toggle_housekeeping" => self.housekeeping = !self.housekeeping,
+            "toggle_housekeeping" if !self.nodes => self.housekeeping = !self.housekeeping,
             _ => return None,
         }
         Some(Vec::new())

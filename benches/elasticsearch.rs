@@ -6,7 +6,7 @@ use criterion::{Criterion, criterion_group};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::ui::keymap::Keymap;
+use opsdeck::keymap::Keymap;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::theme::Theme;
 use opsdeck_elasticsearch::model::{EsNode, EsPoll, EsState};

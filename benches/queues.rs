@@ -4,9 +4,9 @@
 use criterion::{Criterion, criterion_group};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
+use opsdeck::keymap::Keymap;
 use opsdeck::model::Fleet;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::panes::Tab;
+use opsdeck::views::Tab;
 use opsdeck_core::feed::Feed;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::theme::Theme;

@@ -4,8 +4,8 @@
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::panes::Tab;
+use opsdeck::keymap::Keymap;
+use opsdeck::views::Tab;
 use opsdeck_core::audit::{AuditEntry, AuditPhase};
 use opsdeck_core::theme::Theme;
 use ratatui::Terminal;

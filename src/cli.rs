@@ -1,8 +1,9 @@
-//! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck config check`.
+//! The command line: `opsdeck`, `opsdeck demo`, `opsdeck snapshot`, `opsdeck check`, `opsdeck doctor`,
+//! `opsdeck config check`.
 
 use crate::config::{self, Config};
+use crate::keymap::Keymap;
 use crate::runtime::{self, Console};
-use crate::ui::keymap::Keymap;
 use clap::{Parser, Subcommand, ValueEnum};
 use opsdeck_core::config::{ConfigError, ConfigIssue, Located};
 use opsdeck_core::demo::StandIns;
@@ -46,6 +47,21 @@ pub enum Command {
     },
     /// Print one line per problem; exit 0 ok, 1 warning, 2 critical.
     Check,
+    /// Check what the credentials can do: reach, log in, read, and perform each action offered.
+    ///
+    /// For every configured source, one line per capability: `PANE  SOURCE  CAPABILITY  VERDICT`,
+    /// the verdict `ok`, `MISSING <the grant, role or sudoers line>`, `UNREACHABLE <why>` or
+    /// `not checked (<why>)`. Nothing is changed: Elasticsearch `_has_privileges`, PostgreSQL
+    /// `has_table_privilege`, `sudo -n -l COMMAND` over SSH, the AWS and Kafka read calls.
+    ///
+    /// Exit status: 0 every capability ok (or not checkable here); 1 something the console offers
+    /// cannot be done or read (a missing grant, an unreachable source); 2 doctor could not run
+    /// (config missing, unreadable or invalid: each mistake as FILE:LINE: key).
+    Doctor {
+        /// Print one JSON document (`findings`, `problems`) instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Config file tools.
     Config {
         #[command(subcommand)]
@@ -120,6 +136,20 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(code)
         }
+        Some(Command::Doctor { json }) => {
+            let Some(config) = load_config(&cli)? else { return Ok(2) };
+            let _log = init_logging(&config);
+            let findings = crate::doctor::findings(&config).await;
+            if *json {
+                let text = serde_json::to_string_pretty(&crate::doctor::to_json(&findings))?;
+                println!("{}", opsdeck_core::text::escape_json_for_terminal(text));
+            } else {
+                for line in crate::doctor::lines(&findings) {
+                    println!("{line}");
+                }
+            }
+            Ok(crate::doctor::exit_code(&findings))
+        }
         None => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
             let _log = init_logging(&config);
@@ -154,7 +184,7 @@ fn ui_checks(config: &Config) -> Vec<ConfigIssue> {
             "general.keymap",
             "keymap",
             &config.general.keymap,
-            crate::ui::keymap::BUILTIN,
+            crate::keymap::BUILTIN,
         ),
     ] {
         if let Err(why) = known_name(kind, name, shipped, user_dir.as_deref()) {
@@ -256,7 +286,7 @@ async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> an
         config.general.theme = t.clone();
     }
     if let Some(k) = &cli.keymap {
-        known_name("keymap", k, crate::ui::keymap::BUILTIN, user_dir.as_deref())
+        known_name("keymap", k, crate::keymap::BUILTIN, user_dir.as_deref())
             .map_err(|e| anyhow::anyhow!("--keymap: {e}"))?;
         config.general.keymap = k.clone();
     }

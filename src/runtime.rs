@@ -4,9 +4,9 @@
 use crate::actions::executor::{self, ActionEvent};
 use crate::app::{App, Env, Event};
 use crate::config::Config;
+use crate::keymap::Keymap;
 use crate::sources::Backends;
 use crate::sources::runner::{Polled, failed, spawn_pollers};
-use crate::ui::keymap::Keymap;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures::StreamExt;
 use opsdeck_core::audit::{AuditLog, Identity};
@@ -54,6 +54,7 @@ struct Wiring {
     saved_tx: mpsc::UnboundedSender<Result<std::path::PathBuf, String>>,
     refresh: Arc<Notify>,
     running: HashMap<u64, CancellationToken>,
+    checks: crate::doctor::BackgroundChecks,
 }
 
 pub fn audit_log_for(config: &Config) -> AuditLog {
@@ -92,7 +93,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     };
     let (mut app, start_effects) = App::new(env, SystemTime::now());
     for e in setup_errors {
-        if let Some(update) = failed(e.kind, e.error) {
+        if let Some(update) = failed(e.kind, e.as_poll_error()) {
             app.fleet.apply(SystemTime::now(), update);
         }
     }
@@ -107,7 +108,11 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         app.toast(w, opsdeck_core::view::Tone::Warn);
     }
 
+    let (checks_tx, mut checks_rx) = mpsc::unbounded_channel();
+    let mut checks = crate::doctor::BackgroundChecks::new(config.clone(), backends.clone(), checks_tx);
+    checks.start();
     let mut wiring = Wiring {
+        checks,
         backends,
         audit,
         polled_tx,
@@ -145,6 +150,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
                 Some(p) = polled_rx.recv() => Event::Polled(p),
                 Some(a) = action_rx.recv() => Event::Action(a),
                 Some(s) = saved_rx.recv() => Event::Saved(s),
+                Some(c) = checks_rx.recv() => Event::Capabilities(c),
                 _ = tick.tick() => {
                     crate::supervise::debug_inject_panic("loop");
                     Event::Tick(SystemTime::now())
@@ -183,7 +189,10 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
     for effect in effects {
         match effect {
             Effect::Quit => quit = true,
-            Effect::Refresh => w.refresh.notify_waiters(),
+            Effect::Refresh => {
+                w.refresh.notify_waiters();
+                w.checks.start();
+            }
             Effect::RunAction { id, plan } => {
                 tracing::info!(action = %plan.action, target = %plan.target, "running confirmed action");
                 let cancel = CancellationToken::new();
@@ -202,7 +211,7 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                     token.cancel();
                 }
             }
-            Effect::Job(job) => crate::registry::run_job(job, &w.backends, &w.polled_tx),
+            Effect::Job(job) => crate::sources::run_job(job, &w.backends, &w.polled_tx),
             Effect::SaveFile { path, contents } => {
                 let tx = w.saved_tx.clone();
                 tokio::task::spawn_blocking(move || {

@@ -6,9 +6,8 @@ use crate::config::Config;
 use crate::model::Fleet;
 use crate::sources::Backends;
 use crate::sources::runner::{failed, poll_once};
-use opsdeck_core::alert::{Alert, Severity};
+use opsdeck_core::alert::Alert;
 use opsdeck_core::demo::StandIns;
-use opsdeck_core::feed::FeedStatus;
 use std::time::SystemTime;
 
 /// Polls every configured source once (concurrently, each bounded by its poller's timeout).
@@ -19,12 +18,12 @@ pub async fn collect(config: &Config) -> Fleet {
 /// [`collect`] with the demo's stand-ins for real peers.
 pub async fn collect_with(config: &Config, stand_ins: &StandIns) -> Fleet {
     let mut fleet = Fleet::default();
-    for kind in crate::sources::enabled_sources(config) {
+    for kind in crate::config::enabled_sources(config) {
         fleet.enable(kind);
     }
     let (backends, errors) = Backends::connect_with(config, stand_ins).await;
     for e in errors {
-        if let Some(update) = failed(e.kind, e.error) {
+        if let Some(update) = failed(e.kind, e.as_poll_error()) {
             fleet.apply(SystemTime::now(), update);
         }
     }
@@ -57,21 +56,13 @@ pub fn to_json(fleet: &Fleet, config: &Config) -> serde_json::Value {
     doc
 }
 
-/// Problems for `check`: a source that could not be polled is critical; then every alert.
+/// Problems for `check`: each source that could not be polled (see [`analysis::poll_failure`]);
+/// then every alert.
 pub fn problems(fleet: &Fleet, config: &Config) -> Vec<Alert> {
-    let mut out = Vec::new();
-    for &kind in crate::registry::SOURCES {
-        if let Some(feed) = fleet.feed(kind)
-            && feed.status == FeedStatus::Error
-        {
-            out.push(Alert::new(
-                Severity::Critical,
-                kind,
-                kind.name(),
-                format!("cannot poll: {}", feed.error.unwrap_or_default()),
-            ));
-        }
-    }
+    let mut out: Vec<Alert> = crate::model::fleet::SOURCES
+        .iter()
+        .filter_map(|&pane| fleet.feed(pane).and_then(|feed| analysis::poll_failure(pane, &feed)))
+        .collect();
     out.extend(analysis::alerts(fleet, config));
     out
 }
@@ -85,7 +76,7 @@ pub fn check_report(fleet: &Fleet, config: &Config) -> (Vec<String>, i32) {
         .map(|a| format!("{} {} {}: {}", a.severity.label(), a.source, a.subject, a.message))
         .collect();
     if lines.is_empty() {
-        let polled = crate::sources::enabled_sources(config).len();
+        let polled = crate::config::enabled_sources(config).len();
         lines.push(format!("OK: {polled} source(s) polled, no problems"));
     }
     (lines, worst.exit_code())

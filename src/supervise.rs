@@ -74,7 +74,7 @@ pub fn unsupervised_panic() -> bool {
 
 /// Test builds only: `OPSDECK_DEBUG_PANIC=loop` panics in the event loop at its first tick,
 /// `=task` in a task outside supervision, `=poller` in each poller's first poll (see
-/// `sources::runner::poll_once`), so end-to-end tests can prove what a panic does to the terminal.
+/// `sources::runner::spawn_pollers`), so end-to-end tests can prove what a panic does to the terminal.
 pub fn debug_inject_panic(place: &str) {
     #[cfg(debug_assertions)]
     if std::env::var("OPSDECK_DEBUG_PANIC").is_ok_and(|v| v == place) {

@@ -353,10 +353,10 @@ command = "printf '%s\n' \"{{name}}\" {{path}}"
 /// once), through drill-downs and view toggles. Config check and the console cannot disagree.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
-    use opsdeck::actions::custom::ROW_KINDS;
     use opsdeck::app::{App, Env, Event, action_catalog};
+    use opsdeck::config::custom::ROW_KINDS;
     use opsdeck::sources::runner::Polled;
-    use opsdeck::ui::panes::Tab;
+    use opsdeck::views::Tab;
     use opsdeck_core::view::{View, ViewCtx};
     use std::collections::BTreeSet;
 
@@ -416,7 +416,7 @@ async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
     let demo = opsdeck::demo::DemoFleet::start(dir.path().to_path_buf()).await.unwrap();
     let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;
     assert!(errors.is_empty(), "{errors:?}");
-    let (keymap, _) = opsdeck::ui::keymap::Keymap::load("default", None, &action_catalog());
+    let (keymap, _) = opsdeck::keymap::Keymap::load("default", None, &action_catalog());
     let env = Env {
         config: std::sync::Arc::new(demo.config.clone()),
         keymap,

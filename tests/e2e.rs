@@ -1,7 +1,8 @@
 //! The real binary in a real terminal (tmux): `opsdeck demo` starts, navigates, shows help and quits,
 //! restoring the terminal; "tail its log" on a pillow shows that pillow's log, live; the moment of
 //! action: dialogs show their controls at any size, an alert lands on its row, read-only dialogs
-//! close, hidden columns scroll into view.
+//! close, hidden columns scroll into view; an action the credentials cannot perform (sudo refuses it)
+//! says why instead of confirming.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -353,4 +354,56 @@ fn the_demos_audit_log_is_where_paths_says_and_outlives_the_demo() {
         written.contains("\"action\":\"custom.uptime\"") && written.contains("\"result\":\"succeeded\""),
         "{written}"
     );
+}
+
+#[path = "hosts/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+#[path = "hosts/sudo_fleet.rs"]
+mod sudo_fleet;
+
+/// Issue 16: on a real fleet whose sudoers refuse `supervisorctl restart`, the console's
+/// background capability checks (the same as `opsdeck doctor`'s) make the restart key say why
+/// instead of opening a confirm dialog; `stop`, which sudo allows, still confirms.
+#[test]
+fn an_action_sudo_refuses_is_unavailable_with_the_reason() {
+    let sshd = harness::Sshd::start();
+    let sup = harness::Supervisord::start(&[("tile-worker", "/bin/sleep 3600")]);
+    let sudo = sudo_fleet::stand_in_sudo(sshd.dir.path());
+    std::fs::write(sshd.path("refused"), "*supervisorctl*restart*\n").unwrap();
+    let config = sshd.path("opsdeck.toml");
+    std::fs::write(
+        &config,
+        sudo_fleet::ssh_section(
+            &sshd,
+            &sudo_fleet::sudo_template(&sudo, &sup),
+            &[("worker-1", "127.0.0.1")],
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start(&format!("--config {}", config.display()));
+    t.wait_for("1 overview");
+    t.keys(&["5"]);
+    t.wait_for("worker-1");
+    t.keys(&["Enter"]);
+    t.wait_for("tile-worker");
+    t.keys(&["Down"]);
+    // The footer offers only what can be done: once the checks are in, stop but not restart.
+    let footer = |s: &str| {
+        s.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .to_string()
+    };
+    t.wait_until("the footer without restart", |s| {
+        footer(s).contains("stop program") && !footer(s).contains("restart program")
+    });
+    t.keys(&["r"]);
+    let s = t.wait_for("restart_program: not permitted: sudo:");
+    assert!(s.contains("not allowed to run"), "{s}");
+    assert!(!s.contains("Confirm:"), "{s}");
+    t.keys(&["-"]);
+    t.wait_for("Confirm:");
+    t.close_dialog_and_quit();
 }

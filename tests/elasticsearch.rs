@@ -5,6 +5,7 @@
 mod elasticsearch {
     pub mod common;
     mod demo;
+    mod doctor;
     mod leftovers;
     mod parse;
     mod poll;

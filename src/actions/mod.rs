@@ -4,3 +4,4 @@
 
 pub mod custom;
 pub mod executor;
+mod revert;

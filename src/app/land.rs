@@ -3,7 +3,7 @@
 
 use super::screen::Screen;
 use super::{App, Effect};
-use crate::ui::panes::Tab;
+use crate::views::Tab;
 use opsdeck_core::alert::AlertTarget;
 use opsdeck_core::view::Tone;
 
@@ -89,7 +89,7 @@ fn printable_key(key: &str) -> String {
 mod tests {
     use crate::config::Config;
     use crate::panes::Queues;
-    use crate::ui::panes::Tab;
+    use crate::views::Tab;
     use opsdeck_core::alert::AlertTarget;
     use opsdeck_core::pane::Pane;
     use opsdeck_hosts::Hosts;

@@ -3,7 +3,7 @@
 //! registry (`Registered::{touches, left_changed, revert}`).
 
 use super::App;
-use crate::registry::Fleet;
+use crate::model::Fleet;
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::registered::Leftover;
 

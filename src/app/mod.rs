@@ -1,5 +1,6 @@
 //! The app: all state, changed only by [`App::update`], which returns [`Effect`]s for the runtime to carry out.
 
+pub mod confirm_layout;
 mod land;
 pub mod leftovers;
 pub mod overlay;
@@ -12,10 +13,10 @@ pub use update::{GLOBAL_ACTIONS, TABLE_ACTIONS};
 
 use crate::actions::executor::ActionEvent;
 use crate::config::Config;
+use crate::keymap::{ActionCatalog, GLOBAL, Keymap, TABLE};
 use crate::model::Fleet;
 use crate::sources::runner::Polled;
-use crate::ui::keymap::{ActionCatalog, GLOBAL, Keymap, TABLE};
-use crate::ui::panes::Tab;
+use crate::views::{TAB_ACTIONS, Tab};
 use crossterm::event::KeyEvent;
 use opsdeck_core::action::Progress;
 use opsdeck_core::effect::Effect;
@@ -42,6 +43,8 @@ pub enum Event {
     Polled(Polled),
     Action(ActionEvent),
     Saved(Result<PathBuf, String>),
+    /// What the credentials can do, from the background doctor run (at start, on refresh).
+    Capabilities(Vec<opsdeck_core::doctor::Finding>),
 }
 
 /// The fixed parts: what the app was started with.
@@ -87,6 +90,8 @@ pub struct App {
     /// Terminal size, for paging.
     pub size: (u16, u16),
     pub quitting: bool,
+    /// Actions the credentials cannot perform (`opsdeck doctor`'s checks): offered as unavailable.
+    pub capabilities: opsdeck_core::doctor::Capabilities,
 }
 
 /// Every action name a keymap may bind, per mode (built-ins plus each pane's own).
@@ -98,7 +103,7 @@ pub fn action_catalog() -> ActionCatalog {
             names(
                 update::GLOBAL_ACTIONS
                     .iter()
-                    .chain(crate::registry::TAB_ACTIONS)
+                    .chain(TAB_ACTIONS)
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .as_slice(),
@@ -147,7 +152,7 @@ impl App {
             }
         }
         let mut fleet = Fleet::default();
-        for kind in crate::sources::enabled_sources(&env.config) {
+        for kind in crate::config::enabled_sources(&env.config) {
             fleet.enable(kind);
         }
         let panes = Tab::ALL.iter().map(|t| vec![Screen::new(t.root())]).collect();
@@ -165,6 +170,7 @@ impl App {
             next_action_id: 1,
             size: (120, 40),
             quitting: false,
+            capabilities: Default::default(),
         };
         for p in problems {
             app.toast(p, Tone::Warn);

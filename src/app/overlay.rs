@@ -1,7 +1,7 @@
 //! Things drawn over a pane that take the keyboard: help, the `:` palette, the `/` filter, the confirm
 //! dialog, value prompts. While one has focus, keys go to it: action keys are inert.
 
-use crate::ui::panes::Tab;
+use crate::views::Tab;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::view::InputRequest;
@@ -65,7 +65,7 @@ pub struct Origin {
     pub input: Option<String>,
 }
 
-/// How the confirm dialog fits the terminal now (from `ui::widgets::dialog::confirm_layout`).
+/// How the confirm dialog fits the terminal now (from `confirm_layout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DialogFit {
     /// Title, target, risk, verify, the typed field and both buttons are all on screen.

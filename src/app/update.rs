@@ -4,8 +4,8 @@ use super::overlay::{self, Confirm, Input, Outcome, Overlay, Palette};
 use super::screen::Screen;
 use super::{App, Effect, Event, Running};
 use crate::actions::executor::ActionEvent;
-use crate::ui::keymap::Resolution;
-use crate::ui::panes::Tab;
+use crate::keymap::Resolution;
+use crate::views::Tab;
 use crossterm::event::{KeyEvent, KeyEventKind};
 use opsdeck_core::action::{ActionPlan, OutcomeResult};
 use opsdeck_core::keys::KeyCombo;
@@ -17,7 +17,7 @@ use opsdeck_hosts::source::TailCommand;
 use opsdeck_hosts::views::logs::TailView;
 
 /// Built-in actions valid in every pane, with their help text (and the registry's `tab_<pane>`
-/// actions, [`crate::registry::TAB_ACTIONS`]).
+/// actions, [`crate::views::TAB_ACTIONS`]).
 pub const GLOBAL_ACTIONS: &[(&str, &str)] = &[
     ("quit", "quit (asks first while actions run)"),
     ("help", "this help"),
@@ -114,6 +114,10 @@ impl App {
             }
             Event::Saved(Err(e)) => {
                 self.toast(format!("could not save: {e}"), Tone::Crit);
+                Vec::new()
+            }
+            Event::Capabilities(findings) => {
+                self.capabilities = opsdeck_core::doctor::Capabilities::new(findings);
                 Vec::new()
             }
         }
@@ -229,7 +233,7 @@ impl App {
             }
             Overlay::Confirm(mut c) => {
                 let area = ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1);
-                let fit = crate::ui::widgets::dialog::confirm_layout(&c, self.env.read_only, area, &self.env.theme).fit;
+                let fit = super::confirm_layout::confirm_layout(&c, self.env.read_only, area, &self.env.theme).fit;
                 let outcome = overlay::confirm_key(&mut c, &key, self.env.read_only, fit);
                 if let Outcome::Run(plan) = outcome {
                     return self.run_checked(plan, c.origin.take());
@@ -445,10 +449,15 @@ impl App {
 
     /// The offers of the current view on its selected row.
     fn offers(&self) -> Vec<ActionOffer> {
-        let ctx = self.ctx();
-        let screen = self.screen();
-        let row = screen.selected_key(&ctx);
-        screen.view.actions(&ctx, row.as_deref())
+        let row = self.screen().selected_key(&self.ctx());
+        self.offers_on(row.as_deref())
+    }
+
+    /// The current view's actions on `row`, those the credentials cannot perform made unavailable.
+    pub fn offers_on(&self, row: Option<&str>) -> Vec<ActionOffer> {
+        let mut offers = self.screen().view.actions(&self.ctx(), row);
+        self.capabilities.gate(&mut offers);
+        offers
     }
 
     /// Custom `[[actions]]` whose scope covers the current view.
@@ -458,7 +467,7 @@ impl App {
             .config
             .actions
             .iter()
-            .filter(move |a| crate::actions::custom::in_scope(a, scope))
+            .filter(move |a| crate::config::custom::in_scope(a, scope))
     }
 
     /// The plan of custom action `name` on the selected row.
@@ -476,7 +485,7 @@ impl App {
             .config
             .actions
             .iter()
-            .find(|a| a.name == name && crate::actions::custom::in_scope(a, scope))
+            .find(|a| a.name == name && crate::config::custom::in_scope(a, scope))
             .ok_or_else(|| format!("the custom action {name:?} does not apply here"))?;
         let vars = screen.view.row_vars(&self.ctx(), row);
         let identity = vars

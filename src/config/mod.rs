@@ -1,44 +1,14 @@
 //! The config file: schema, where it is found, and validation that names file, line and key.
 
-use opsdeck_core::action::Risk;
+pub mod custom;
+mod sections;
+
 use opsdeck_core::config::load::{self, ConfigRoot, ExtraChecks};
-use opsdeck_core::config::{ConfigDuration, ConfigError, ConfigIssue, duration, file};
-use serde::Deserialize;
+use opsdeck_core::config::{ConfigError, ConfigIssue, duration, file};
 use std::path::Path;
 
-pub use crate::registry::Config;
-
-/// A custom action bound to a key in a pane, run over SSH or locally.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomAction {
-    pub name: String,
-    /// Key string, e.g. `ctrl-t` or `T`.
-    pub key: String,
-    /// Where it applies: a pane (`hosts`) or a pane's row kind (`pillows.partition`); `all` for everywhere.
-    pub scope: String,
-    /// Shell command template; `{{var}}` values come from the selected row and are shell-escaped.
-    pub command: String,
-    /// `local`, or a host name from `[ssh]` config; `{{host}}` takes the row's host.
-    #[serde(default = "default_run_on")]
-    pub run_on: String,
-    #[serde(default = "default_risk")]
-    pub risk: Risk,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default = "default_action_timeout")]
-    pub timeout: ConfigDuration,
-}
-
-fn default_run_on() -> String {
-    "local".into()
-}
-fn default_risk() -> Risk {
-    Risk::Medium
-}
-fn default_action_timeout() -> ConfigDuration {
-    ConfigDuration::secs(60)
-}
+pub use custom::CustomAction;
+pub use sections::{Config, enabled_sources};
 
 /// Reads and validates a config file (see `opsdeck_core::config::load`).
 pub fn load_file(path: &Path) -> Result<Config, Vec<ConfigError>> {
@@ -78,7 +48,7 @@ impl Config {
             }
         }
         self.validate_sections(&mut issues);
-        crate::actions::custom::validate(&self.actions, &self.ssh, &mut issues);
+        custom::validate(&self.actions, &self.ssh, &mut issues);
         for (i, a) in self.actions.iter().enumerate() {
             a.timeout
                 .check(&format!("actions[{i}].timeout"), &duration::ACTION_TIMEOUT, &mut issues);

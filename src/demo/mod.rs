@@ -3,6 +3,8 @@
 
 use crate::config::Config;
 use opsdeck_core::demo::{DemoCtx, StandIns};
+use opsdeck_core::pane::Pane;
+use opsdeck_core::registered::Demo;
 use std::any::Any;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
@@ -53,7 +55,7 @@ impl DemoFleet {
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));
         demo.config.general.refresh = opsdeck_core::config::ConfigDuration::secs(2);
-        crate::registry::start_demo(&mut demo.ctx()).await?;
+        start_every_part(&mut demo.ctx()).await?;
         // A custom action as a user would configure one: it goes through the same dialog and audit log.
         demo.config.actions.push(crate::config::CustomAction {
             name: "uptime".into(),
@@ -68,3 +70,22 @@ impl DemoFleet {
         Ok(demo)
     }
 }
+
+macro_rules! demo_parts {
+    (
+        sources { $( $Var:ident($field:ident) in $section:ident: $ty:ty ),+ $(,)? }
+        served { $( $SVar:ident($sfield:ident) by $server:ty: $sty:ty ),* $(,)? }
+    ) => {
+        /// Starts every pane's part of the demo, in registry order (a later part may add to an
+        /// earlier one's section: the pillows' host joins the hosts).
+        async fn start_every_part(ctx: &mut DemoCtx<'_>) -> anyhow::Result<()> {
+            $(
+                <$ty as Demo>::start(ctx)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{} demo: {e}", <$ty as Pane>::ID))?;
+            )+
+            Ok(())
+        }
+    };
+}
+crate::registry::for_each_pane!(demo_parts);

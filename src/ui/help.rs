@@ -1,7 +1,7 @@
 //! The `?` screen, generated from the active keymap: what is bound is what is listed.
 
 use crate::app::{App, GLOBAL_ACTIONS, TABLE_ACTIONS};
-use crate::ui::keymap::{GLOBAL, TABLE};
+use crate::keymap::{GLOBAL, TABLE};
 
 /// (section title, [(keys, what it does)]) for the current pane, then tables, then everywhere.
 pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
@@ -16,7 +16,7 @@ pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
         }
         GLOBAL_ACTIONS
             .iter()
-            .chain(crate::registry::TAB_ACTIONS)
+            .chain(crate::views::TAB_ACTIONS)
             .chain(TABLE_ACTIONS)
             .find(|(n, _)| *n == action)
             .map(|(_, h)| h.to_string())
@@ -28,6 +28,20 @@ pub fn sections(app: &App) -> Vec<(String, Vec<(String, String)>)> {
                     .map(|a| a.help.to_string())
             })
             .unwrap_or_else(|| action.replace('_', " "))
+    };
+    // What the credentials cannot do on the selected row (`opsdeck doctor`'s checks) says so here too.
+    let ctx = app.ctx();
+    let screen = app.screen();
+    let row = screen.selected_key(&ctx);
+    let unavailable: Vec<(&str, String)> = screen
+        .view
+        .actions(&ctx, row.as_deref())
+        .into_iter()
+        .filter_map(|o| Some((o.name, app.capabilities.unavailable(o.name, &o.plan.ok()?.target)?)))
+        .collect();
+    let describe = |action: &str| match unavailable.iter().find(|(name, _)| *name == action) {
+        Some((_, why)) => format!("{} — unavailable: {why}", describe(action)),
+        None => describe(action),
     };
     let mut out = Vec::new();
     for (title, mode) in [

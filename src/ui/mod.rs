@@ -1,8 +1,6 @@
-//! Everything drawn: panes, widgets, keymap and theme. Rendering is a pure function of the app state.
+//! Everything drawn: the screen, its widgets and dialogs, the help. Rendering is a pure function of the app state.
 
 pub mod help;
-pub mod keymap;
-pub mod panes;
 pub mod render;
 // Test helpers (they assert and panic): only in the crate's own tests, and in the integration tests
 // through the `testing` feature they turn on (Cargo.toml, [dev-dependencies]). Never in the console.

@@ -1,20 +1,18 @@
 //! Draws the whole screen from the app state. Pure: reads state, writes the frame, nothing else.
 
+use crate::analysis;
 use crate::app::App;
 use crate::app::overlay::Overlay;
-use crate::ui::panes::Tab;
 use crate::ui::widgets::{dialog, table};
+use crate::views::Tab;
 use opsdeck_core::feed::FeedStatus;
 use opsdeck_core::pane::PaneId;
 use opsdeck_core::theme::{Slot, Theme};
-use opsdeck_core::time::age;
-use opsdeck_core::view::Tone;
 use opsdeck_core::widgets::text;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
-use std::time::SystemTime;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = &app.env.theme;
@@ -123,28 +121,6 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// "updated 3s ago" / "✖ error — showing data from 2m ago" for `pane`.
-pub fn freshness(fleet: &crate::model::Fleet, pane: PaneId, now: SystemTime) -> (String, Tone) {
-    let Some(feed) = fleet.feed(pane) else {
-        return (String::new(), Tone::Muted);
-    };
-    match feed.status {
-        FeedStatus::Disabled => ("not configured".into(), Tone::Muted),
-        FeedStatus::Waiting => ("waiting for the first answer…".into(), Tone::Muted),
-        FeedStatus::Ok => (
-            format!("updated {}", feed.polled_at.map(|t| age(now, t)).unwrap_or_default()),
-            Tone::Ok,
-        ),
-        FeedStatus::Error => {
-            let since = match (feed.has_data, feed.last_ok) {
-                (true, Some(t)) => format!(" — showing data from {}", age(now, t)),
-                _ => " — no data yet".to_string(),
-            };
-            (format!("✖ {}{since}", feed.error.unwrap_or_default()), Tone::Crit)
-        }
-    }
-}
-
 fn draw_crumbs(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.env.theme;
     let crumbs: Vec<String> = app.stack().iter().map(|s| s.view.crumb()).collect();
@@ -155,7 +131,7 @@ fn draw_crumbs(frame: &mut Frame, area: Rect, app: &App) {
     let left_w = left.width() as u16;
     frame.render_widget(Paragraph::new(left), area);
     if let Some(kind) = app.screen().view.source() {
-        let (text, tone) = freshness(&app.fleet, kind, app.now);
+        let (text, tone) = analysis::freshness(&app.fleet, kind, app.now);
         let room = area.width.saturating_sub(left_w + 2) as usize;
         let text = text::truncate(&text, room);
         let w = unicode_width::UnicodeWidthStr::width(text.as_str()) as u16;
@@ -290,8 +266,8 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     }
     // The view's actions with a plan, in the order it offers them (the most relevant to the row
     // first), then the keys the view takes itself.
-    let mut hinted: Vec<&'static str> = view
-        .actions(&ctx, selected)
+    let mut hinted: Vec<&'static str> = app
+        .offers_on(selected)
         .into_iter()
         .filter(|o| o.plan.is_ok())
         .map(|o| o.name)
@@ -312,7 +288,7 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
             .config
             .actions
             .iter()
-            .filter(|a| crate::actions::custom::in_scope(a, view.scope()))
+            .filter(|a| crate::config::custom::in_scope(a, view.scope()))
         {
             out.extend(key(&format!("custom:{}", custom.name)).map(|k| (k, custom.name.clone())));
         }
@@ -481,7 +457,7 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
 
 fn draw_help(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     let theme = &app.env.theme;
-    let rect = dialog::centered(
+    let rect = opsdeck_core::widgets::centered(
         area,
         area.width.saturating_sub(4).min(110),
         area.height.saturating_sub(2),

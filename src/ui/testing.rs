@@ -3,7 +3,7 @@
 
 use crate::app::{App, Env, Event, action_catalog};
 use crate::config::Config;
-use crate::ui::keymap::Keymap;
+use crate::keymap::Keymap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::effect::Effect;

@@ -99,15 +99,30 @@ async fn demo_bounce_procedure_completes_by_itself() {
         .clone();
     let mut config = demo.config.clone();
     config.elasticsearch.bounce_timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(30));
-    let plan = act::plan_procedure(
-        &s,
-        &config,
-        ProcedureKind::ControlledBounce,
-        &node,
-        false,
-        Duration::from_millis(100),
-    )
-    .unwrap();
+    let plan_on = |s: &EsState| {
+        act::plan_procedure(
+            s,
+            &config,
+            ProcedureKind::ControlledBounce,
+            &node,
+            false,
+            Duration::from_millis(100),
+        )
+        .unwrap()
+    };
+    // Polled as any config would poll it, the demo cluster is one whose nodes a person restarts:
+    // nothing in its answers or its config section makes it the simulation.
+    assert!(!plan_on(&s).call.contains("/_sim/restart"), "{}", plan_on(&s).call);
+    // Polled through the clients the demo hands its stand-ins to (as the console does), the
+    // procedure asks the simulation to restart the node.
+    let es = opsdeck_elasticsearch::source::EsBackend::connect_with(&demo.config.elasticsearch, &demo.stand_ins)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut pollers = es.pollers(&demo.config.general);
+    let s = EsState::build(*pollers[0].poll().await.unwrap());
+    let plan = plan_on(&s);
+    assert!(plan.call.contains("/_sim/restart"), "{}", plan.call);
     let dir = tempfile::tempdir().unwrap();
     let audit = opsdeck_core::audit::AuditLog::new(
         dir.path().join("audit.jsonl"),

@@ -2,6 +2,7 @@
 
 use super::common::*;
 use opsdeck_core::feed::{Feed, FeedData, FeedStatus};
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 use opsdeck_elasticsearch::demo::sim::{Auth, Fault};
 use opsdeck_elasticsearch::model::{EsState, Flavor, HealthStatus};
 use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller};
@@ -120,14 +121,15 @@ async fn a_bad_ca_file_is_a_setup_error() {
     );
 }
 
-/// Errors (401, 503, malformed JSON, timeouts) become the feed's error; the last good data stays.
+/// Errors (401, 503, malformed JSON, timeouts) become the feed's error, of their kind; the last good
+/// data stays.
 #[tokio::test]
 async fn errors_are_shown_over_the_last_good_data() {
     let server = start(small_cluster()).await;
     let client = EsClient::new(&server.url, Duration::from_millis(400)).unwrap();
     let mut p = EsPoller::new(client, 2);
     let mut feed: Feed<EsState> = Feed::waiting();
-    let apply = |feed: &mut Feed<EsState>, r: Result<_, String>| match r {
+    let apply = |feed: &mut Feed<EsState>, r: Result<_, SourceError>| match r {
         Ok(poll) => feed.succeed(SystemTime::now(), |d| {
             EsState::absorb(d, Box::new(poll), SystemTime::now())
         }),
@@ -136,14 +138,19 @@ async fn errors_are_shown_over_the_last_good_data() {
     apply(&mut feed, p.poll_cluster().await);
     assert_eq!(feed.status, FeedStatus::Ok);
     let good_nodes = feed.data.as_ref().unwrap().nodes.len();
-    for (fault, expect) in [
+    for (fault, expect, kind) in [
         (
             Fault::Status(401),
             "HTTP 401 security_exception: missing authentication credentials",
+            ErrorKind::Unauthorised,
         ),
-        (Fault::Status(503), "HTTP 503 master_not_discovered_exception"),
-        (Fault::Malformed, "unreadable answer"),
-        (Fault::DelayMs(1500), "no answer within 400ms"),
+        (
+            Fault::Status(503),
+            "HTTP 503 master_not_discovered_exception",
+            ErrorKind::Unreachable,
+        ),
+        (Fault::Malformed, "unreadable answer", ErrorKind::BadAnswer),
+        (Fault::DelayMs(1500), "no answer within 400ms", ErrorKind::Timeout),
     ] {
         server.sim.set_fault(Some(fault.clone()));
         let r = p.poll_cluster().await;
@@ -151,6 +158,7 @@ async fn errors_are_shown_over_the_last_good_data() {
         assert_eq!(feed.status, FeedStatus::Error, "{fault:?}");
         let err = feed.error.clone().unwrap();
         assert!(err.contains(expect), "{fault:?}: {err}");
+        assert_eq!(feed.error_kind, Some(kind), "{fault:?}: {err}");
         let data = feed.data.as_ref().expect("last good data kept");
         assert_eq!(data.nodes.len(), good_nodes);
         assert_eq!(data.health.cluster_name, "test");

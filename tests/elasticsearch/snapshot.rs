@@ -103,3 +103,60 @@ async fn an_unreachable_cluster_is_an_error_in_the_snapshot() {
     let (_, code) = check_report(&fleet, &config);
     assert_eq!(code, 2);
 }
+
+/// `check` says how bad a source that cannot be polled is by what failed: refused credentials are
+/// critical and say what to check; a cluster too slow to answer is a warning (it is retried).
+#[tokio::test]
+async fn check_rates_a_failing_source_by_what_failed() {
+    let mut sim = small_cluster();
+    sim.auth = Some(opsdeck_elasticsearch::demo::sim::Auth::Basic(
+        "opsdeck".into(),
+        "right".into(),
+    ));
+    let server = start(sim).await;
+    let mut config = config_for(&server.url);
+    config.elasticsearch.username = Some("opsdeck".into());
+    config.elasticsearch.password = Some("wrong".into());
+    let fleet = collect(&config).await;
+    assert_eq!(to_json(&fleet, &config)["elasticsearch"]["error_kind"], "unauthorised");
+    let (lines, code) = check_report(&fleet, &config);
+    assert_eq!(code, 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("CRITICAL elasticsearch elasticsearch: cannot poll: GET /: HTTP 401")
+            && lines[0].ends_with("— check credentials"),
+        "{lines:?}"
+    );
+
+    let server = start(small_cluster()).await;
+    server
+        .sim
+        .set_fault(Some(opsdeck_elasticsearch::demo::sim::Fault::DelayMs(1_500)));
+    let mut config = config_for(&server.url);
+    config.elasticsearch.request_timeout = opsdeck_core::config::ConfigDuration(std::time::Duration::from_millis(300));
+    let (lines, code) = check_report(&collect(&config).await, &config);
+    assert_eq!(code, 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("WARNING elasticsearch elasticsearch: cannot poll: ")
+            && lines[0].contains("no answer within"),
+        "{lines:?}"
+    );
+}
+
+/// A source whose clients cannot even be set up (a CA file that is not a certificate) is the
+/// config's to fix: critical, and `check` says so.
+#[tokio::test]
+async fn check_says_to_fix_the_config_when_the_clients_cannot_be_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let mut config = config_for("https://127.0.0.1:9");
+    config.elasticsearch.ca_file = Some(ca);
+    let fleet = collect(&config).await;
+    assert_eq!(to_json(&fleet, &config)["elasticsearch"]["error_kind"], "refused");
+    let (lines, code) = check_report(&fleet, &config);
+    assert_eq!(code, 2, "{lines:?}");
+    assert!(
+        lines[0].contains("ca_file") && lines[0].ends_with("— check the config"),
+        "{lines:?}"
+    );
+}

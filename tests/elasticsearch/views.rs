@@ -3,8 +3,9 @@
 
 use super::common::*;
 use opsdeck::app::{App, Env, Event, action_catalog};
-use opsdeck::ui::keymap::Keymap;
+use opsdeck::keymap::Keymap;
 use opsdeck_core::feed::FeedData;
+use opsdeck_core::source_error::SourceError;
 use opsdeck_core::theme::Theme;
 use opsdeck_elasticsearch::model::EsState;
 use opsdeck_elasticsearch::views::{StateFilter, grid_table};
@@ -172,7 +173,7 @@ async fn drain_offer_shows_the_exact_request_and_errors_keep_the_table() {
     let now = app.now;
     app.fleet.elasticsearch.fail(
         now,
-        "GET /_cluster/health: HTTP 503 master_not_discovered_exception: Service Unavailable",
+        SourceError::unreachable("GET /_cluster/health: HTTP 503 master_not_discovered_exception: Service Unavailable"),
     );
     let s = screen(&app);
     assert!(s.contains("503 master_not_discovered_exception"), "{s}");

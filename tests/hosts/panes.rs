@@ -2,9 +2,9 @@
 
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
+use opsdeck::keymap::Keymap;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::runner::Polled;
-use opsdeck::ui::keymap::Keymap;
 use opsdeck_core::effect::Effect;
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::theme::Theme;

@@ -15,6 +15,7 @@ mod actions;
 mod config;
 #[path = "../degraded.rs"]
 mod degraded;
+mod doctor;
 #[path = "../elasticsearch.rs"]
 mod elasticsearch;
 #[path = "../fuzz.rs"]

@@ -4,6 +4,7 @@ use super::env::{peer, unique};
 use super::kafka::{create_topic, served, wait_served};
 use super::kafka_groups::group_pillow;
 use crate::peers::pillows_common::*;
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_pillows::source::PillowsBackend;
 use std::collections::BTreeMap;
 
@@ -59,6 +60,8 @@ async fn offsets_are_read_over_sasl_plain_with_the_configured_credentials() {
         err.contains("SASL authentication error: Authentication failed: Invalid username or password"),
         "{err}"
     );
+    // ...which makes it a refused login, not a network failure: retried slowly, "check credentials".
+    assert_eq!(err.kind, ErrorKind::Unauthorised, "{err}");
     // Without the properties, the SASL listener gives a plaintext client nothing.
     let mut bare = c.clone();
     bare.kafka_properties.clear();

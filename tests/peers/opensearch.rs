@@ -4,8 +4,8 @@
 use opsdeck::actions::executor::{ActionEvent, execute};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
+use opsdeck::keymap::Keymap;
 use opsdeck::sources::Backends;
-use opsdeck::ui::keymap::Keymap;
 use opsdeck_core::action::{ActionPlan, Outcome};
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::pane::Pane;

@@ -4,6 +4,7 @@
 //! with libpq's `sslmode` values, as a managed service (RDS for PostgreSQL 15+) requires.
 
 use super::env::{peer, unique};
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_pillows::source::checkpoints::{CheckpointStore, PgCheckpointStore};
 use std::process::Command;
 use std::time::Duration;
@@ -198,4 +199,79 @@ async fn moving_a_checkpoint_takes_the_update_grant_and_nothing_else() {
     let operator = PgCheckpointStore::new(&op, &table.name, Duration::from_secs(10)).unwrap();
     assert_eq!(operator.move_to("case-pillow", &moves).await, Ok(1));
     assert_eq!(offsets(&conn(&address, &tls), &table.name).await, Ok(vec![50, 7]));
+}
+
+/// The source's error says what failed: a wrong password is a refused login (the runner asks again
+/// slowly, `check` says "check credentials"), not a network failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_unauthorised() {
+    let address = peer!("OPSDECK_POSTGRES_TLS");
+    let ca = peer!("OPSDECK_POSTGRES_TLS_CA");
+    let table = Table::new(&address, &ca);
+    let (host, port) = address.rsplit_once(':').expect("HOST:PORT");
+    let wrong = format!(
+        "host={host} port={port} user=opsdeck_ro password='not-the-password' dbname=postgres \
+         sslmode=verify-full sslrootcert={ca}"
+    );
+    let store = PgCheckpointStore::new(&wrong, &table.name, Duration::from_secs(10)).unwrap();
+    let err = store.read(&["case-pillow".to_string()]).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unauthorised, "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+    // The right password reads (the refusal was the password's).
+    let right = conn(&address, &format!("sslmode=verify-full sslrootcert={ca}"));
+    assert_eq!(offsets(&right, &table.name).await.unwrap(), vec![41, 7]);
+}
+
+/// `opsdeck doctor` over TLS (verify-full): the viewing role reads but may not move, named by the
+/// grant it lacks; the operating role may do both.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_names_the_missing_grant_over_tls() {
+    use opsdeck_core::doctor::Verdict;
+    let address = peer!("OPSDECK_POSTGRES_TLS");
+    let ca = peer!("OPSDECK_POSTGRES_TLS_CA");
+    let table = Table::new(&address, &ca);
+    let tls = format!("sslmode=verify-full sslrootcert={ca}");
+    let config = |conn: String| {
+        let mut c = opsdeck::config::Config::default();
+        let mut pillow = super::super::pillows_common::pillow("case");
+        pillow.checkpoint_id = Some("case-pillow".into());
+        c.pillows.pillows = vec![pillow];
+        c.pillows.postgres = Some(conn);
+        c.pillows.checkpoint_table = table.name.clone();
+        // Kafka is not what this test is about: where nothing answers, briefly.
+        c.pillows.brokers = format!("127.0.0.1:{}", super::super::harness::free_port());
+        c.pillows.timeout = opsdeck_core::config::ConfigDuration(Duration::from_secs(2));
+        c
+    };
+    let verdict = |found: &[opsdeck_core::doctor::Finding], capability: &str| {
+        found
+            .iter()
+            .find(|f| f.capability == capability)
+            .unwrap_or_else(|| panic!("no {capability}: {found:#?}"))
+            .verdict
+            .clone()
+    };
+
+    let found = opsdeck::doctor::findings(&config(conn(&address, &tls))).await;
+    assert_eq!(verdict(&found, "connect"), Verdict::Ok("as opsdeck_ro".into()));
+    assert_eq!(verdict(&found, "read checkpoints"), Verdict::Ok(String::new()));
+    assert_eq!(
+        verdict(&found, "move checkpoints"),
+        Verdict::Missing(format!(
+            "UPDATE (\"offset\", last_modified) on {} (role opsdeck_ro)",
+            table.name
+        ))
+    );
+
+    psql_admin(
+        &address,
+        &ca,
+        &format!(
+            "GRANT SELECT, UPDATE (\"offset\", last_modified) ON {} TO opsdeck_op",
+            table.name
+        ),
+    );
+    let op = conn_as("opsdeck_op", "OPSDECK_POSTGRES_TLS_OP_PASSWORD", &address, &tls);
+    let found = opsdeck::doctor::findings(&config(op)).await;
+    assert_eq!(verdict(&found, "move checkpoints"), Verdict::Ok(String::new()));
 }

@@ -3,7 +3,7 @@
 use super::views::fleet_and_config;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
-use opsdeck::ui::keymap::Keymap;
+use opsdeck::keymap::Keymap;
 use opsdeck_core::effect::Effect;
 use opsdeck_core::theme::Theme;
 use std::sync::Arc;

@@ -6,6 +6,7 @@ use opsdeck::model::fleet::SourceUpdate;
 use opsdeck_core::action::OutcomeResult;
 use opsdeck_core::feed::FeedStatus;
 use opsdeck_core::pane::Pane;
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_pillows::Pillows;
 use opsdeck_pillows::actions::plan_move_checkpoint;
 use opsdeck_pillows::model::PartitionStatus;
@@ -144,6 +145,8 @@ async fn a_bad_broker_address_is_an_error_in_the_feed_not_a_crash() {
         started.elapsed()
     );
     assert!(err.contains("Kafka"), "{err}");
+    // Refused connections: the runner backs off, check calls it critical.
+    assert_eq!(err.kind, ErrorKind::Unreachable, "{err}");
     let mut fleet = Fleet::default();
     fleet.enable(Pillows::ID);
     fleet.apply(SystemTime::now(), SourceUpdate::Pillows(Err(err.clone())));
@@ -260,4 +263,19 @@ async fn reading_group_offsets_never_joins_and_commits_to_a_live_group_are_refus
         h.join().unwrap();
     }
     drop(mock);
+}
+
+/// A client librdkafka will not build (`config check` refuses such a property in a file; a config
+/// made in code still gets here) is the config's to fix: refused, not retried fast.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kafka_property_librdkafka_refuses_is_a_refused_config() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("case-sql", 1, 1).unwrap();
+    let mut c = config(&mock.bootstrap_servers(), vec![group_pillow("ucr", &["case-sql"])]);
+    c.kafka_properties
+        .insert("socket.timeout.ms".into(), "not-a-number".into());
+    let backend = PillowsBackend::new(&c).unwrap();
+    let err = backend.read(&backend.config.pillows).await.unwrap_err();
+    assert!(err.contains("Kafka client setup"), "{err}");
+    assert_eq!(err.kind, ErrorKind::Refused, "{err}");
 }

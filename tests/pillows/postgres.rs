@@ -3,6 +3,7 @@
 
 use super::common::*;
 use opsdeck_core::action::OutcomeResult;
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_pillows::actions::plan_move_checkpoint;
 use opsdeck_pillows::config::PillowConfig;
 use opsdeck_pillows::model::PartitionStatus;
@@ -233,4 +234,50 @@ async fn moving_the_checkpoint_updates_rows_in_one_transaction() {
     assert!(audit.contains("pillows.move_checkpoint"), "{audit}");
     drop(mock);
     drop(db);
+}
+
+/// What failed decides the kind of the source's error (and so its backoff and its alert): a wrong
+/// password, a role that may not log in or may not read the table are unauthorised, a table that
+/// is not there is refused, a port nobody listens on is unreachable.
+#[tokio::test(flavor = "multi_thread")]
+async fn checkpoint_errors_have_the_kind_of_what_failed() {
+    let (db, client) = TempDb::new().await;
+    client.batch_execute(HQ_TABLE).await.unwrap();
+    let role = db.name.replace("opsdeck_pillows", "opsdeck_role");
+    client
+        .batch_execute(&format!(
+            "CREATE ROLE {role}_nologin NOLOGIN PASSWORD 'right'; CREATE ROLE {role}_reader LOGIN PASSWORD 'right'"
+        ))
+        .await
+        .unwrap();
+    let read_as = |conn: String, table: &'static str| async move {
+        let store = PgCheckpointStore::new(&conn, table, Duration::from_secs(5)).unwrap();
+        store.read(&["x".to_string()]).await.unwrap_err()
+    };
+    // The test server trusts only `postgres` on loopback: every other role logs in with its password.
+    let as_role = |user: &str, password: &str| format!("{} user={user} password={password}", db.conn());
+    let table = "pillowtop_kafkacheckpoint";
+    let err = read_as(as_role(&format!("{role}_reader"), "wrong"), table).await;
+    assert_eq!(err.kind, ErrorKind::Unauthorised, "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+    let err = read_as(as_role(&format!("{role}_nologin"), "right"), table).await;
+    assert_eq!(err.kind, ErrorKind::Unauthorised, "{err}");
+    assert!(err.contains("not permitted to log in"), "{err}");
+    // The right password: in, but no grant on the table.
+    let err = read_as(as_role(&format!("{role}_reader"), "right"), table).await;
+    assert_eq!(err.kind, ErrorKind::Unauthorised, "{err}");
+    assert!(err.contains("permission denied"), "{err}");
+    let err = read_as(db.conn(), "no_such_table").await;
+    assert_eq!(err.kind, ErrorKind::Refused, "{err}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = read_as(format!("host=127.0.0.1 port={port} user=postgres"), table).await;
+    assert_eq!(err.kind, ErrorKind::Unreachable, "{err}");
+    client
+        .batch_execute(&format!("DROP ROLE {role}_nologin; DROP ROLE {role}_reader"))
+        .await
+        .unwrap();
 }

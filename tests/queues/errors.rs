@@ -6,6 +6,7 @@ use opsdeck::config::Config;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck_core::feed::FeedStatus;
+use opsdeck_core::source_error::ErrorKind;
 use opsdeck_core::theme::Theme;
 use opsdeck_core::view::ViewCtx;
 use serde_json::{Value, json};
@@ -122,4 +123,54 @@ async fn an_unreachable_endpoint_is_one_readable_line() {
     assert!(err.starts_with("GetQueueUrl: cannot reach AWS: "), "{err}");
     assert!(err.contains("Connection refused"), "{err}");
     assert!(!err.contains("DispatchFailure {"), "no Debug dumps: {err}");
+}
+
+/// The source's error has the kind of what AWS said, so the runner and `check` act on it: refused
+/// credentials are unauthorised, throttling and a closed port pass (unreachable), a hung endpoint
+/// is a timeout, a queue that does not exist is refused.
+#[tokio::test]
+async fn each_aws_failure_has_its_kind() {
+    let mode = Arc::new(Mutex::new("expired"));
+    let m = mode.clone();
+    let double = start(Arc::new(move |op: &str, _body: &Value| match *m.lock().unwrap() {
+        "expired" => error("ExpiredToken", "The security token included in the request is expired"),
+        "denied" => error("AccessDenied", "not authorized"),
+        "throttled" => error("ThrottlingException", "Rate exceeded"),
+        "missing" => error(
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "The specified queue does not exist",
+        ),
+        "hang" => (0, json!({})),
+        _ => error("InvalidAction", op),
+    }))
+    .await;
+    let mut cfg = aws_config(&double.endpoint);
+    cfg.cloudwatch = false;
+    cfg.queues = vec![format!("{}/1/jobs", double.endpoint)];
+    let aws = backend(&cfg).await;
+    for (answer, kind) in [
+        ("expired", ErrorKind::Unauthorised),
+        ("denied", ErrorKind::Unauthorised),
+        ("throttled", ErrorKind::Unreachable),
+        ("missing", ErrorKind::Refused),
+    ] {
+        *mode.lock().unwrap() = answer;
+        let err = aws.poll(&mut HashMap::new()).await.unwrap_err();
+        assert_eq!(err.kind, kind, "{answer}: {err}");
+    }
+    *mode.lock().unwrap() = "hang";
+    let mut quick = cfg.clone();
+    quick.timeout = opsdeck_core::config::ConfigDuration::secs(1);
+    let err = backend(&quick).await.poll(&mut HashMap::new()).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut closed = aws_config(&format!("http://127.0.0.1:{port}"));
+    closed.queues = vec!["upload".into()];
+    let err = backend(&closed).await.poll(&mut HashMap::new()).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Unreachable, "{err}");
 }

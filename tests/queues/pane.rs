@@ -4,10 +4,10 @@
 use opsdeck::app::overlay::Overlay;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
+use opsdeck::keymap::Keymap;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::runner::Polled;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::panes::Tab;
+use opsdeck::views::Tab;
 use opsdeck_core::theme::Theme;
 use opsdeck_queues::config::AwsConfig;
 use opsdeck_queues::model::{Capacity, GsiInfo, QueueInfo, QueuesPoll, TableInfo};

@@ -7,8 +7,8 @@
 
 use super::demo::{demo, demo_app_on, screen};
 use opsdeck::app::App;
-use opsdeck::ui::panes::Tab;
 use opsdeck::ui::testing::press;
+use opsdeck::views::Tab;
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::view::{View, ViewCtx};
 use std::collections::BTreeSet;
@@ -67,7 +67,7 @@ impl Catalog {
             }
             for custom in &app.env.config.actions {
                 if let Some(row) = row
-                    && opsdeck::actions::custom::in_scope(custom, view.scope())
+                    && opsdeck::config::custom::in_scope(custom, view.scope())
                 {
                     let vars = view.row_vars(ctx, row);
                     if let Ok(plan) = opsdeck::actions::custom::plan(custom, view.scope(), &vars, &app.env.config.ssh) {

@@ -4,8 +4,8 @@
 use opsdeck::app::screen::Screen;
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
-use opsdeck::ui::keymap::Keymap;
-use opsdeck::ui::panes::Tab;
+use opsdeck::keymap::Keymap;
+use opsdeck::views::Tab;
 use opsdeck_core::action::{ActionPlan, Risk};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::theme::Theme;

@@ -3,7 +3,7 @@ use opsdeck::actions::executor::ActionEvent;
 use opsdeck::app::Event;
 use opsdeck::app::overlay::Overlay;
 use opsdeck::config::Config;
-use opsdeck::ui::panes::Tab;
+use opsdeck::views::Tab;
 use opsdeck_core::action::{Outcome, Risk};
 use opsdeck_core::effect::Effect;
 
@@ -341,4 +341,55 @@ fn severity_and_selection_are_visible_with_and_without_colour() {
             ),
         }
     }
+}
+
+/// What the background doctor run found (issue 16): an action the credentials cannot perform on a
+/// host is left out of the footer, greyed in the palette with the reason, and its key says why
+/// instead of opening a confirm dialog; on other hosts it is offered as before.
+#[test]
+fn an_action_the_credentials_cannot_perform_is_offered_as_unavailable_with_the_reason() {
+    use opsdeck_core::doctor::{Finding, Verdict};
+    let mut app = on_hosts(false);
+    let host = selected(&app).unwrap();
+    let footer = |app: &opsdeck::app::App| screen(app).lines().last().unwrap_or_default().to_string();
+    assert!(footer(&app).contains("restart program"), "{}", footer(&app));
+    let refused = format!("sudo: ops is not allowed to run supervisorctl restart web without a password on {host}");
+    app.update(Event::Capabilities(vec![
+        Finding::new(
+            "hosts",
+            host.clone(),
+            "restart programs",
+            Verdict::Missing(refused.clone()),
+        )
+        .gating_on_source(&["restart_program"]),
+        Finding::new("hosts", host.clone(), "login", Verdict::Ok(String::new())).gating_on_source(&["remove_dumps"]),
+    ]));
+    assert!(!footer(&app).contains("restart program"), "{}", footer(&app));
+    assert!(
+        footer(&app).contains("remove dumps"),
+        "an ok finding gates nothing: {}",
+        footer(&app)
+    );
+
+    key(&mut app, "r");
+    assert!(app.overlay.is_none(), "no confirm dialog");
+    let shown = screen(&app);
+    assert!(shown.contains("not permitted: sudo: ops is not allowed"), "{shown}");
+
+    key(&mut app, "?");
+    let help = screen(&app);
+    assert!(help.contains("unavailable: not permitted: sudo: ops"), "{help}");
+    key(&mut app, "esc");
+
+    key(&mut app, ":");
+    type_text(&mut app, "restart");
+    let palette = screen(&app);
+    assert!(palette.contains("(unavailable: not permitted: sudo: ops"), "{palette}");
+    key(&mut app, "esc");
+
+    // Another host: the same key confirms as before.
+    key(&mut app, "down");
+    assert_ne!(selected(&app).unwrap(), host);
+    key(&mut app, "r");
+    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
 }

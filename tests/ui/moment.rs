@@ -7,7 +7,7 @@ use opsdeck::app::{App, Event};
 use opsdeck::config::Config;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::runner::Polled;
-use opsdeck::ui::panes::Tab;
+use opsdeck::views::Tab;
 use std::time::{Duration, SystemTime};
 
 fn on_hosts(read_only: bool) -> App {

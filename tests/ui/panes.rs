@@ -4,8 +4,8 @@
 use super::demo::{demo, demo_app, demo_app_on, screen};
 use opsdeck::app::App;
 use opsdeck::app::overlay::Overlay;
-use opsdeck::ui::panes::Tab;
 use opsdeck::ui::testing::{planned, press, type_text};
+use opsdeck::views::Tab;
 
 fn selected(app: &App) -> Option<String> {
     app.screen().selected_key(&app.ctx())

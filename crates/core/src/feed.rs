@@ -1,5 +1,6 @@
 //! What a pane knows about its source: the last good data, when it was polled, and what failed.
 
+use crate::source_error::{ErrorKind, SourceError};
 use serde::Serialize;
 use std::time::SystemTime;
 
@@ -31,6 +32,8 @@ pub enum FeedStatus {
 pub struct FeedInfo<'a> {
     pub status: FeedStatus,
     pub error: Option<&'a str>,
+    /// The last error's kind (with `error`).
+    pub error_kind: Option<ErrorKind>,
     pub polled_at: Option<SystemTime>,
     pub last_ok: Option<SystemTime>,
     pub has_data: bool,
@@ -44,6 +47,8 @@ pub struct Feed<T> {
     pub status: FeedStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
     #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
     pub polled_at: Option<SystemTime>,
     #[serde(serialize_with = "crate::time::serialize_opt_rfc3339")]
@@ -63,6 +68,7 @@ impl<T> Feed<T> {
         Self {
             status: FeedStatus::Disabled,
             error: None,
+            error_kind: None,
             polled_at: None,
             last_ok: None,
             data: None,
@@ -82,14 +88,16 @@ impl<T> Feed<T> {
         absorb(&mut self.data);
         self.status = FeedStatus::Ok;
         self.error = None;
+        self.error_kind = None;
         self.polled_at = Some(at);
         self.last_ok = Some(at);
     }
 
     /// Records a failed poll, keeping the last good data.
-    pub fn fail(&mut self, at: SystemTime, error: impl Into<String>) {
+    pub fn fail(&mut self, at: SystemTime, error: SourceError) {
         self.status = FeedStatus::Error;
-        self.error = Some(error.into());
+        self.error = Some(error.message);
+        self.error_kind = Some(error.kind);
         self.polled_at = Some(at);
     }
 
@@ -101,6 +109,7 @@ impl<T> Feed<T> {
         FeedInfo {
             status: self.status,
             error: self.error.as_deref(),
+            error_kind: self.error_kind,
             polled_at: self.polled_at,
             last_ok: self.last_ok,
             has_data: self.data.is_some(),
@@ -108,7 +117,7 @@ impl<T> Feed<T> {
     }
 
     /// Folds one poll's result in: its answer (see [`FeedData::absorb`]) or its failure.
-    pub fn apply(&mut self, at: SystemTime, result: Result<T::Poll, String>)
+    pub fn apply(&mut self, at: SystemTime, result: Result<T::Poll, SourceError>)
     where
         T: FeedData,
     {
@@ -129,14 +138,19 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let mut feed: Feed<Vec<u32>> = Feed::waiting();
         feed.succeed(t0, |d| *d = Some(vec![1, 2]));
-        feed.fail(t0 + Duration::from_secs(5), "connection refused");
+        feed.fail(
+            t0 + Duration::from_secs(5),
+            SourceError::unreachable("connection refused"),
+        );
         assert_eq!(feed.status, FeedStatus::Error);
         assert_eq!(feed.data.as_deref(), Some(&[1, 2][..]));
         assert_eq!(feed.last_ok, Some(t0));
         assert_eq!(feed.error.as_deref(), Some("connection refused"));
+        assert_eq!(feed.info().error_kind, Some(ErrorKind::Unreachable));
         feed.succeed(t0 + Duration::from_secs(10), |d| d.as_mut().unwrap().push(3));
         assert_eq!(feed.status, FeedStatus::Ok);
         assert!(feed.error.is_none());
+        assert_eq!(feed.error_kind, None);
         assert_eq!(feed.data.as_deref(), Some(&[1, 2, 3][..]));
     }
 }

@@ -10,6 +10,7 @@ use crate::config::GeneralConfig;
 use crate::demo::{DemoCtx, StandIns};
 use crate::feed::FeedInfo;
 use crate::pane::{Pane, PaneBackends, PaneConfigs, PaneStates, Poller, Sink, Source};
+use crate::source_error::{ErrorKind, SourceError};
 use crate::view::{PaneAction, RowKind, View};
 pub use futures::future::BoxFuture;
 use serde::Serialize;
@@ -101,23 +102,27 @@ pub trait Demo: Pane {
 pub type DemoError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A poll's result as the runner handles it without knowing the pane: an error made from a
-/// timeout or a panic, recognised for backoff, and made safe to show.
+/// timeout or a panic, its kind read for backoff, and made safe to show.
 pub trait PollResult: Sized {
-    fn failed(error: String) -> Self;
-    fn is_error(&self) -> bool;
+    fn failed(error: SourceError) -> Self;
+    /// The kind of its error; `None` for a poll that answered.
+    fn error_kind(&self) -> Option<ErrorKind>;
     /// The same, its error's text (often the far side's own words) made safe for a terminal.
     fn cleaned(self) -> Self;
 }
 
-impl<T> PollResult for Result<T, String> {
-    fn failed(error: String) -> Self {
+impl<T> PollResult for Result<T, SourceError> {
+    fn failed(error: SourceError) -> Self {
         Err(error)
     }
-    fn is_error(&self) -> bool {
-        self.is_err()
+    fn error_kind(&self) -> Option<ErrorKind> {
+        self.as_ref().err().map(|e| e.kind)
     }
     fn cleaned(self) -> Self {
-        self.map_err(crate::text::clean_owned)
+        self.map_err(|e| SourceError {
+            message: crate::text::clean_owned(e.message),
+            ..e
+        })
     }
 }
 

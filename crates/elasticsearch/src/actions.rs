@@ -10,7 +10,8 @@ use crate::Elasticsearch;
 use crate::analysis::{CapacityCheck, capacity_for_moving, preview};
 use crate::config::EsConfig;
 use crate::model::{
-    ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on, settings_changed,
+    Distribution, ENABLE_KEY, EsNode, EsState, HealthStatus, Scope, SettingChange, SettingValues, last_copies_on,
+    settings_changed,
 };
 use crate::source::{EsClient, EsPoller, EsRequest};
 use futures::future::BoxFuture;
@@ -40,11 +41,16 @@ pub enum Bouncer {
 }
 
 impl Bouncer {
-    /// How a procedure on `node` bounces it: the demo's simulation, `restart_program` on the node's
-    /// host when configured (an error when that host is unknown), else the user.
-    pub fn for_node(config: &dyn PaneConfigs, kind: ProcedureKind, node: &EsNode) -> Result<Bouncer, String> {
+    /// How a procedure on `node` of `cluster` bounces it: the demo's simulation, `restart_program`
+    /// on the node's host when configured (an error when that host is unknown), else the user.
+    pub fn for_node(
+        config: &dyn PaneConfigs,
+        cluster: &Distribution,
+        kind: ProcedureKind,
+        node: &EsNode,
+    ) -> Result<Bouncer, String> {
         let es = config.of::<Elasticsearch>();
-        if es.demo_bounce {
+        if cluster.restarts_on_request {
             return Ok(Bouncer::DemoSim);
         }
         // Changing the config is the user's part of that procedure: they restart the node after it.
@@ -514,7 +520,7 @@ pub fn plan_procedure(
             crate::model::human_bytes(check.room())
         ));
     }
-    let bouncer = Bouncer::for_node(config, kind, node)?;
+    let bouncer = Bouncer::for_node(config, &state.distribution, kind, node)?;
     let steps = procedure_steps(kind, node, attr, &cfg.spot_zone, &bouncer);
     let (action, title) = match kind {
         ProcedureKind::ControlledBounce => ("bounce_node", format!("Controlled bounce of {node_name}")),
@@ -647,7 +653,7 @@ fn started_later(now: Option<u64>, before: Option<u64>) -> bool {
 /// Reads the cluster now (the same batch as the poller, without explains).
 pub async fn read_state(client: &EsClient) -> Result<EsState, String> {
     let mut p = EsPoller::new(client.clone(), 0);
-    p.poll_cluster().await.map(EsState::build)
+    p.poll_cluster().await.map(EsState::build).map_err(|e| e.message)
 }
 
 fn expectations_met(state: &EsState, expect: &[(String, Option<String>)]) -> Result<(), String> {

@@ -60,9 +60,6 @@ pub struct EsConfig {
     /// Which `[ssh]` host each node runs on, by node name. Unlisted nodes: the host named like the
     /// node, or whose address is the node's IP or host name.
     pub node_hosts: std::collections::BTreeMap<String, String>,
-    /// Set by the demo only (never read from a file): procedures ask the simulated cluster to restart nodes.
-    #[serde(skip)]
-    pub demo_bounce: bool,
 }
 
 impl Default for EsConfig {
@@ -87,7 +84,6 @@ impl Default for EsConfig {
             log_program: None,
             restart_program: None,
             node_hosts: Default::default(),
-            demo_bounce: false,
         }
     }
 }

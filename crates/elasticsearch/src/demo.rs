@@ -184,13 +184,14 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     es.url = server.url.clone();
     es.refresh = Some(opsdeck_core::config::ConfigDuration::secs(2));
     es.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(600);
-    es.demo_bounce = true;
     let stop = demo.cancel.clone();
     let cancel = server.cancel.clone();
     tokio::spawn(async move {
         stop.cancelled().await;
         cancel.cancel();
     });
+    demo.stand_ins
+        .insert::<Elasticsearch, _>(crate::source::RestartsOnRequest);
     demo.keep_alive.push(Box::new(server));
     Ok(())
 }
@@ -378,6 +379,7 @@ async fn serve(
             }
         }
         (&Method::GET | &Method::POST, "/_cluster/allocation/explain") => s.explain(body_json.as_ref()),
+        (&Method::POST, "/_security/user/_has_privileges") => s.has_privileges(body_json.as_ref()),
         _ => Err((
             404,
             sim::error_body(

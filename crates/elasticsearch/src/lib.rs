@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;
@@ -37,7 +38,7 @@ pub struct Elasticsearch;
 impl Pane for Elasticsearch {
     const ID: PaneId = PaneId::new("elasticsearch");
     type State = Feed<EsState>;
-    type Update = Result<Box<EsPoll>, String>;
+    type Update = Result<Box<EsPoll>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 
@@ -122,9 +123,9 @@ impl RegisteredSource for Elasticsearch {
     }
     fn connect<'a>(
         config: &'a Self::Config,
-        _stand_ins: &'a StandIns,
+        stand_ins: &'a StandIns,
     ) -> BoxFuture<'a, Result<Option<Self::Backend>, String>> {
-        Box::pin(EsBackend::connect(config))
+        Box::pin(EsBackend::connect_with(config, stand_ins))
     }
     fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
         backend.pollers(general)

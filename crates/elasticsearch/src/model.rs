@@ -22,6 +22,10 @@ pub struct Distribution {
     pub flavor: Flavor,
     pub version: String,
     pub major: u32,
+    /// The demo's simulated cluster, which restarts a node when asked (never from an answer or a
+    /// config: see `source::RestartsOnRequest`).
+    #[serde(skip)]
+    pub restarts_on_request: bool,
 }
 
 impl Distribution {

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;
@@ -38,7 +39,7 @@ pub struct Hosts;
 impl Pane for Hosts {
     const ID: PaneId = PaneId::new("hosts");
     type State = Feed<HostsState>;
-    type Update = Result<Vec<model::HostPoll>, String>;
+    type Update = Result<Vec<model::HostPoll>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

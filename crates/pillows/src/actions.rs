@@ -468,7 +468,7 @@ async fn restart(op: RestartOp, ctx: &ActionCtx) -> Outcome {
                     None => "pillow missing from the answer".into(),
                 }
             }
-            Err(e) => e,
+            Err(e) => e.message,
         };
         if tokio::time::Instant::now() >= deadline || ctx.cancel.is_cancelled() {
             return Outcome::unverified(format!(

@@ -19,6 +19,7 @@ use crate::source::checkpoints::{CheckpointMove, CheckpointRow, CheckpointStore}
 use futures::future::BoxFuture;
 use opsdeck_core::config::ConfigDuration;
 use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::source_error::SourceError;
 use opsdeck_hosts::Hosts;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -805,9 +806,12 @@ impl SimulatedCheckpointStore {
 }
 
 impl CheckpointStore for SimulatedCheckpointStore {
-    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, SourceError>> {
         Box::pin(async move {
-            let rows = self.rows.lock().map_err(|_| "simulated store poisoned".to_string())?;
+            let rows = self
+                .rows
+                .lock()
+                .map_err(|_| SourceError::internal("simulated store poisoned"))?;
             let mut out: Vec<CheckpointRow> = rows
                 .iter()
                 .filter(|r| ids.contains(&r.checkpoint_id))

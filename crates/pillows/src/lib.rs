@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod pg_conninfo;
 pub mod source;
@@ -38,7 +39,7 @@ pub struct Pillows;
 impl Pane for Pillows {
     const ID: PaneId = PaneId::new("pillows");
     type State = Feed<PillowsState>;
-    type Update = Result<PillowsPoll, String>;
+    type Update = Result<PillowsPoll, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;
@@ -35,7 +36,7 @@ pub struct Queues;
 impl Pane for Queues {
     const ID: PaneId = PaneId::new("queues");
     type State = Feed<QueuesState>;
-    type Update = Result<QueuesPoll, String>;
+    type Update = Result<QueuesPoll, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

@@ -43,6 +43,9 @@ pub struct QueueInfo {
     /// Why this queue could not be read this poll (unknown queue, access denied...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The kind of `error` (when every row failed, the source's error is the first one's).
+    #[serde(skip)]
+    pub error_kind: Option<opsdeck_core::source_error::ErrorKind>,
 }
 
 impl QueueInfo {
@@ -142,6 +145,9 @@ pub struct TableInfo {
     pub decreases_today: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The kind of `error` (when every row failed, the source's error is the first one's).
+    #[serde(skip)]
+    pub error_kind: Option<opsdeck_core::source_error::ErrorKind>,
 }
 
 impl TableInfo {

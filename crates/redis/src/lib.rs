@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod backend;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;
@@ -26,6 +27,7 @@ use opsdeck_core::demo::{DemoCtx, StandIns};
 use opsdeck_core::feed::Feed;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, PaneStates, Poller, Source};
 use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::source_error::SourceError;
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use std::convert::Infallible;
 
@@ -35,7 +37,7 @@ pub struct Redis;
 impl Pane for Redis {
     const ID: PaneId = PaneId::new("redis");
     type State = Feed<RedisState>;
-    type Update = Result<RedisPoll, String>;
+    type Update = Result<RedisPoll, SourceError>;
     type Job = Infallible;
 }
 

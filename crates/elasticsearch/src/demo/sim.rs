@@ -85,6 +85,9 @@ pub struct SimCluster {
     pub refused_paths: Vec<(String, u16)>,
     /// The credentials the server demands, if any.
     pub auth: Option<Auth>,
+    /// With security on, the cluster privileges the user holds (`_has_privileges` answers from
+    /// them); `None`: security off, the security API answers as a server without it does.
+    pub granted: Option<Vec<String>>,
     /// Recovery progress per tick (percent).
     pub speed: u32,
     /// Every request served, as `METHOD path?query` (tests assert the batch).
@@ -158,6 +161,7 @@ impl SimCluster {
             fault: None,
             refused_paths: Vec::new(),
             auth: None,
+            granted: None,
             speed: 50,
             log: Vec::new(),
             node_log: None,
@@ -691,6 +695,35 @@ impl SimCluster {
     }
 
     // ---- answers ----------------------------------------------------------------------------
+
+    /// `POST _security/user/_has_privileges` (Elasticsearch's answer shape): for each cluster
+    /// privilege asked, whether the user holds it; without security, the error such a server gives.
+    pub fn has_privileges(&self, body: Option<&Value>) -> Result<Value, (u16, Value)> {
+        let Some(granted) = &self.granted else {
+            let reason = "Security must be explicitly enabled when using a [basic] license. \
+                          Enable security by setting [xpack.security.enabled] to [true] in the elasticsearch.yml file";
+            return Err((500, error_body(500, "exception", reason)));
+        };
+        let asked: Vec<&str> = body
+            .and_then(|b| b["cluster"].as_array())
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let cluster: Map<String, Value> = asked
+            .iter()
+            .map(|p| (p.to_string(), json!(granted.iter().any(|g| g == p))))
+            .collect();
+        let user = match &self.auth {
+            Some(Auth::Basic(user, _)) => user.clone(),
+            _ => "elastic".into(),
+        };
+        Ok(json!({
+            "username": user,
+            "has_all_requested": cluster.values().all(|v| v == &json!(true)),
+            "cluster": cluster,
+            "index": {},
+            "application": {}
+        }))
+    }
 
     pub fn info(&self) -> Value {
         let mut version = json!({"number": self.version, "build_type": "docker", "lucene_version": "9.11.1"});

@@ -4,6 +4,7 @@
 //! returns untyped JSON and pins an older reqwest (see the README's dependency notes).
 
 use crate::config::EsConfig;
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -114,6 +115,19 @@ pub enum EsError {
     /// The answer passed `elasticsearch.max_answer_mib` (reading stopped there).
     #[error("answer larger than {} MiB", .limit / MIB)]
     TooLarge { limit: u64 },
+}
+
+/// The kind the runner and `check` act on: the cause is known here (transport, status, answer).
+impl From<EsError> for SourceError {
+    fn from(e: EsError) -> SourceError {
+        let kind = match &e {
+            EsError::Transport(_) => ErrorKind::Unreachable,
+            EsError::Timeout(_) => ErrorKind::Timeout,
+            EsError::Status { status, .. } => SourceError::http_status_kind(*status),
+            EsError::Decode(_) | EsError::TooLarge { .. } => ErrorKind::BadAnswer,
+        };
+        SourceError::new(kind, e.to_string())
+    }
 }
 
 const MIB: u64 = 1024 * 1024;

@@ -15,8 +15,10 @@ use crate::config::EsConfig;
 use crate::model::{Distribution, EsPart, EsPoll, RefusedPart, ShardRow, ShardState};
 use futures::future::BoxFuture;
 use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::demo::StandIns;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::pane::Poller;
+use opsdeck_core::source_error::SourceError;
 use serde_json::json;
 use std::time::Duration;
 
@@ -69,22 +71,36 @@ pub mod requests {
     }
 }
 
+/// The demo's word, handed over in code (`StandIns`), that its simulated cluster restarts a node
+/// when asked (`POST /_sim/restart/{node}`): procedures then bounce nodes that way. No config can
+/// say it.
+#[derive(Debug, Clone, Copy)]
+pub struct RestartsOnRequest;
+
 /// Connected clients for elasticsearch, shared by pollers and actions.
 #[derive(Debug, Clone)]
 pub struct EsBackend {
     pub client: EsClient,
     pub config: EsConfig,
+    /// The cluster is the demo's simulation, which restarts nodes on request ([`RestartsOnRequest`]).
+    pub restarts_on_request: bool,
 }
 
 impl EsBackend {
     /// Builds the clients when the config enables this source (no network I/O happens here).
     pub async fn connect(config: &EsConfig) -> Result<Option<Self>, String> {
+        Self::connect_with(config, &StandIns::default()).await
+    }
+
+    /// [`EsBackend::connect`] with the demo's stand-ins (see [`RestartsOnRequest`]).
+    pub async fn connect_with(config: &EsConfig, stand_ins: &StandIns) -> Result<Option<Self>, String> {
         if !config.is_enabled() {
             return Ok(None);
         }
         Ok(Some(Self {
             client: EsClient::from_config(config)?,
             config: config.clone(),
+            restarts_on_request: stand_ins.get::<Elasticsearch, RestartsOnRequest>().is_some(),
         }))
     }
 
@@ -107,6 +123,7 @@ impl EsBackend {
                 .saturating_add(Duration::from_secs(1)),
             explain_max: self.config.explain_max,
             distribution: None,
+            restarts_on_request: self.restarts_on_request,
         })]
     }
 }
@@ -119,6 +136,8 @@ pub struct EsPoller {
     pub explain_max: usize,
     /// Detected once; detected again after a failed poll (the cluster may have been upgraded).
     pub distribution: Option<Distribution>,
+    /// Said of the cluster in its distribution (see [`RestartsOnRequest`]).
+    pub restarts_on_request: bool,
 }
 
 impl EsPoller {
@@ -129,11 +148,12 @@ impl EsPoller {
             timeout: Duration::from_secs(30),
             explain_max,
             distribution: None,
+            restarts_on_request: false,
         }
     }
 
     /// One poll of the whole batch.
-    pub async fn poll_cluster(&mut self) -> Result<EsPoll, String> {
+    pub async fn poll_cluster(&mut self) -> Result<EsPoll, SourceError> {
         let result = self.poll_inner().await;
         if result.is_err() {
             self.distribution = None;
@@ -141,14 +161,17 @@ impl EsPoller {
         result
     }
 
-    async fn poll_inner(&mut self) -> Result<EsPoll, String> {
+    async fn poll_inner(&mut self) -> Result<EsPoll, SourceError> {
         let c = &self.client;
         let distribution = match &self.distribution {
             Some(d) => d.clone(),
             None => {
-                let d = fetch(c, requests::info(), parse::parse_info)
-                    .await
-                    .map_err(String::from)?;
+                let d = Distribution {
+                    restarts_on_request: self.restarts_on_request,
+                    ..fetch(c, requests::info(), parse::parse_info)
+                        .await
+                        .map_err(SourceError::from)?
+                };
                 self.distribution = Some(d.clone());
                 d
             }
@@ -166,7 +189,7 @@ impl EsPoller {
         // `cluster:monitor/nodes/stats`, a managed service that does not serve an endpoint) and the
         // rest still shows. An answer that is not a refusal (too large, malformed, a timeout) fails
         // the poll as a whole: the pane keeps its last good data and says why.
-        let health = health.map_err(String::from)?;
+        let health = health.map_err(SourceError::from)?;
         let mut refused = Vec::new();
         let mut nodes = part(&mut refused, EsPart::NodeStats, stats)?;
         parse::merge_cat_nodes(&mut nodes, &part(&mut refused, EsPart::NodeList, cat_nodes)?);
@@ -204,29 +227,29 @@ impl EsPoller {
 enum Unread {
     /// The server answered that it will not serve it (a privilege the role lacks, an endpoint the
     /// service does not have): the rest of the poll stands.
-    Refused(String),
+    Refused(SourceError),
     /// No usable answer (timeout, transport, server error, too large, malformed): the poll fails
     /// and the pane keeps its last good data.
-    Failed(String),
+    Failed(SourceError),
 }
 
-impl From<Unread> for String {
-    fn from(u: Unread) -> String {
+impl From<Unread> for SourceError {
+    fn from(u: Unread) -> SourceError {
         match u {
-            Unread::Refused(m) | Unread::Failed(m) => m,
+            Unread::Refused(e) | Unread::Failed(e) => e,
         }
     }
 }
 
 /// The part's value; a refused part is its default with the refusal noted (the state keeps the last
 /// good value), any other failure fails the poll.
-fn part<T: Default>(refused: &mut Vec<RefusedPart>, part: EsPart, answer: Result<T, Unread>) -> Result<T, String> {
+fn part<T: Default>(refused: &mut Vec<RefusedPart>, part: EsPart, answer: Result<T, Unread>) -> Result<T, SourceError> {
     match answer {
         Ok(v) => Ok(v),
         Err(Unread::Refused(reason)) => {
             refused.push(RefusedPart {
                 part,
-                reason,
+                reason: reason.message,
                 kept_from_earlier: false,
             });
             Ok(T::default())
@@ -253,17 +276,27 @@ pub fn explain_request(s: &ShardRow) -> EsRequest {
 
 async fn fetch<T>(c: &EsClient, req: EsRequest, parse: fn(&[u8]) -> Result<T, String>) -> Result<T, Unread> {
     let body = c.send(&req).await.map_err(|e| {
-        let message = format!("GET {}: {e}", req.path);
-        match e {
+        let refused = matches!(
+            e,
             // 401 is a login that failed (nothing will be read); 408 and 429 pass.
             EsError::Status {
                 status: 400 | 403 | 404 | 405 | 501,
                 ..
-            } => Unread::Refused(message),
-            _ => Unread::Failed(message),
+            }
+        );
+        let error = SourceError::from(e).context(format_args!("GET {}", req.path));
+        if refused {
+            Unread::Refused(error)
+        } else {
+            Unread::Failed(error)
         }
     })?;
-    parse(&body).map_err(|e| Unread::Failed(format!("GET {}: unreadable answer: {e}", req.path)))
+    parse(&body).map_err(|e| {
+        Unread::Failed(SourceError::bad_answer(format!(
+            "GET {}: unreadable answer: {e}",
+            req.path
+        )))
+    })
 }
 
 impl Poller<<Elasticsearch as Pane>::Update> for EsPoller {

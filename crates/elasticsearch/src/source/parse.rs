@@ -86,6 +86,7 @@ pub fn parse_info(body: &[u8]) -> R<Distribution> {
         flavor,
         version: info.version.number,
         major,
+        restarts_on_request: false,
     })
 }
 

@@ -4,9 +4,11 @@
 use super::pg_tls::{MakeRustls, connector, wire_mode};
 use crate::pg_conninfo::{SslMode, split_tls};
 use futures::future::BoxFuture;
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use tokio_postgres::error::SqlState;
 
 /// One row of the checkpoint table. `offset` is the next offset to read.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +28,7 @@ pub type CheckpointMove = (String, i32, i64, i64);
 /// Where pillows keep checkpoint rows.
 pub trait CheckpointStore: Send + Sync + std::fmt::Debug {
     /// Rows for `ids`, ordered by checkpoint id, topic, partition.
-    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>>;
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, SourceError>>;
     /// Sets the offsets of `id` in one transaction; fails (changing nothing) if any row is missing or
     /// no longer at its expected offset. Returns the number of rows updated.
     fn move_to<'a>(&'a self, id: &'a str, moves: &'a [CheckpointMove]) -> BoxFuture<'a, Result<u64, String>>;
@@ -87,22 +89,28 @@ impl PgCheckpointStore {
             .join(".")
     }
 
-    async fn connect(&self) -> Result<tokio_postgres::Client, String> {
+    async fn connect(&self) -> Result<tokio_postgres::Client, SourceError> {
         match &self.tls {
             None => self.connect_with(tokio_postgres::NoTls).await,
             Some(tls) => self.connect_with(tls.clone()).await,
         }
     }
 
-    async fn connect_with<T>(&self, tls: T) -> Result<tokio_postgres::Client, String>
+    async fn connect_with<T>(&self, tls: T) -> Result<tokio_postgres::Client, SourceError>
     where
         T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
         T::Stream: Send + 'static,
     {
         let (client, connection) = tokio::time::timeout(self.timeout, self.config.connect(tls))
             .await
-            .map_err(|_| format!("Postgres {}: no connection within {:?}", self.describe(), self.timeout))?
-            .map_err(|e| format!("Postgres {}: {}", self.describe(), pg_error(&e)))?;
+            .map_err(|_| {
+                SourceError::timeout(format!(
+                    "Postgres {}: no connection within {:?}",
+                    self.describe(),
+                    self.timeout
+                ))
+            })?
+            .map_err(|e| pg_error(&e).context(format_args!("Postgres {}", self.describe())))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!("postgres connection ended: {e}");
@@ -115,18 +123,57 @@ impl PgCheckpointStore {
         &self,
         what: &str,
         f: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
-    ) -> Result<T, String> {
+    ) -> Result<T, SourceError> {
         tokio::time::timeout(self.timeout, f)
             .await
-            .map_err(|_| format!("Postgres {what}: no answer within {:?}", self.timeout))?
-            .map_err(|e| format!("Postgres {what}: {}", pg_error(&e)))
+            .map_err(|_| SourceError::timeout(format!("Postgres {what}: no answer within {:?}", self.timeout)))?
+            .map_err(|e| pg_error(&e).context(format_args!("Postgres {what}")))
     }
 }
 
-/// The server's message when there is one ("relation … does not exist"), else the client's.
-fn pg_error(e: &tokio_postgres::Error) -> String {
+/// What the connected role may do with the checkpoint table (`opsdeck doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableGrants {
+    /// The role the connection string logs in as.
+    pub role: String,
+    /// `SELECT` on the table: what the pane reads.
+    pub select: bool,
+    /// `UPDATE` of the columns a checkpoint move writes (`"offset"`, `last_modified`).
+    pub update: bool,
+}
+
+impl PgCheckpointStore {
+    /// The table this store reads.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Connects (TLS as configured) and asks the server what the role may do with the table,
+    /// changing nothing: `has_table_privilege` and `has_column_privilege` (the operating grant is
+    /// per column). A table that does not exist is an error saying so.
+    pub async fn grants(&self) -> Result<TableGrants, String> {
+        let client = self.connect().await?;
+        let sql = "SELECT current_user::text, has_table_privilege($1::text, 'SELECT'), \
+                   has_column_privilege($1::text, 'offset', 'UPDATE') AND has_column_privilege($1::text, 'last_modified', 'UPDATE')";
+        let row = self
+            .bounded(
+                &format!("privileges on {}", self.table),
+                client.query_one(sql, &[&self.quoted_table()]),
+            )
+            .await?;
+        Ok(TableGrants {
+            role: row.try_get(0).map_err(|e| format!("current_user: {e}"))?,
+            select: row.try_get(1).map_err(|e| format!("has_table_privilege: {e}"))?,
+            update: row.try_get(2).map_err(|e| format!("has_column_privilege: {e}"))?,
+        })
+    }
+}
+
+/// The server's message when there is one ("relation … does not exist"), else the client's; its
+/// kind from the server's SQLSTATE (a refused login, a missing table) or the connection's failure.
+fn pg_error(e: &tokio_postgres::Error) -> SourceError {
     match e.as_db_error() {
-        Some(db) => db.message().to_string(),
+        Some(db) => SourceError::new(sqlstate_kind(db.code()), db.message()),
         None => {
             let mut s = e.to_string();
             let mut src = std::error::Error::source(e);
@@ -134,13 +181,37 @@ fn pg_error(e: &tokio_postgres::Error) -> String {
                 s = format!("{s}: {inner}");
                 src = inner.source();
             }
-            s
+            // No answer from a server: the connection failed (refused, reset, no route, TLS).
+            SourceError::unreachable(s)
         }
     }
 }
 
+/// What a server's SQLSTATE means for the poll.
+fn sqlstate_kind(code: &SqlState) -> ErrorKind {
+    let class = &code.code()[..2];
+    if class == "28" || *code == SqlState::INSUFFICIENT_PRIVILEGE {
+        // Class 28 is a refused login (a wrong password, no pg_hba entry); 42501 a missing grant.
+        ErrorKind::Unauthorised
+    } else if class == "42" || *code == SqlState::INVALID_CATALOG_NAME {
+        // A missing table or column, SQL this server does not take, a database that does not exist.
+        ErrorKind::Refused
+    } else if *code == SqlState::QUERY_CANCELED {
+        // Our statement_timeout stopped the query.
+        ErrorKind::Timeout
+    } else {
+        // Connection (08), resources (53), shutting down (57): the server side may recover.
+        ErrorKind::Unreachable
+    }
+}
+
+/// A row whose column does not read as its type: the table is not the one we know.
+fn bad_column(column: &str, e: tokio_postgres::Error) -> SourceError {
+    SourceError::bad_answer(format!("{column}: {e}"))
+}
+
 impl CheckpointStore for PgCheckpointStore {
-    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, String>> {
+    fn read<'a>(&'a self, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<CheckpointRow>, SourceError>> {
         Box::pin(async move {
             let client = self.connect().await?;
             let sql = format!(
@@ -154,12 +225,12 @@ impl CheckpointStore for PgCheckpointStore {
             rows.iter()
                 .map(|r| {
                     Ok(CheckpointRow {
-                        checkpoint_id: r.try_get(0).map_err(|e| format!("checkpoint_id: {e}"))?,
-                        topic: r.try_get(1).map_err(|e| format!("topic: {e}"))?,
-                        partition: r.try_get(2).map_err(|e| format!("partition: {e}"))?,
-                        offset: r.try_get(3).map_err(|e| format!("offset: {e}"))?,
-                        doc_modification_time: r.try_get(4).map_err(|e| format!("doc_modification_time: {e}"))?,
-                        last_modified: r.try_get(5).map_err(|e| format!("last_modified: {e}"))?,
+                        checkpoint_id: r.try_get(0).map_err(|e| bad_column("checkpoint_id", e))?,
+                        topic: r.try_get(1).map_err(|e| bad_column("topic", e))?,
+                        partition: r.try_get(2).map_err(|e| bad_column("partition", e))?,
+                        offset: r.try_get(3).map_err(|e| bad_column("offset", e))?,
+                        doc_modification_time: r.try_get(4).map_err(|e| bad_column("doc_modification_time", e))?,
+                        last_modified: r.try_get(5).map_err(|e| bad_column("last_modified", e))?,
                     })
                 })
                 .collect()

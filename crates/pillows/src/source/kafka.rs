@@ -3,6 +3,7 @@
 //!
 //! rdkafka's calls for these are blocking, so each runs in `spawn_blocking` with its own timeout.
 
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -25,19 +26,21 @@ pub struct Watermarks {
 /// password or security protocol fails a call only as "broker transport failure"; the reasons come as
 /// such error events, and go into the call's error message (see [`call`]).
 #[derive(Default)]
-struct Reasons(Mutex<VecDeque<(Instant, String)>>);
+struct Reasons(Mutex<VecDeque<(Instant, String, ErrorKind)>>);
 
 impl Reasons {
-    /// The distinct reasons reported since `since`, oldest first, `; `-separated.
-    fn since(&self, since: Instant) -> Option<String> {
+    /// The distinct reasons reported since `since`, oldest first, `; `-separated, and their kinds.
+    fn since(&self, since: Instant) -> Option<(String, Vec<ErrorKind>)> {
         let recent = self.0.lock().ok()?;
         let mut out: Vec<&str> = Vec::new();
-        for (_, r) in recent.iter().filter(|(at, _)| *at >= since) {
+        let mut kinds = Vec::new();
+        for (_, r, k) in recent.iter().filter(|(at, _, _)| *at >= since) {
+            kinds.push(*k);
             if !out.contains(&r.as_str()) {
                 out.push(r);
             }
         }
-        (!out.is_empty()).then(|| out.join("; "))
+        (!out.is_empty()).then(|| (out.join("; "), kinds))
     }
 }
 
@@ -50,7 +53,7 @@ impl ClientContext for Reasons {
             }
             // "… (after 302ms in state AUTH_REQ, 1 identical error(s) suppressed)": the same reason.
             let reason = reason.split(" (after ").next().unwrap_or(reason);
-            recent.push_back((Instant::now(), reason.to_string()));
+            recent.push_back((Instant::now(), reason.to_string(), kind_of(&error)));
         }
     }
 }
@@ -78,8 +81,36 @@ impl std::fmt::Debug for KafkaOffsets {
     }
 }
 
-fn kafka_error(what: &str, e: KafkaError) -> String {
-    format!("Kafka {what}: {e}")
+fn kafka_error(what: &str, e: KafkaError) -> SourceError {
+    SourceError::new(kind_of(&e), format!("Kafka {what}: {e}"))
+}
+
+/// What a librdkafka error means for the poll, by its code.
+fn kind_of(e: &KafkaError) -> ErrorKind {
+    use RDKafkaErrorCode as C;
+    match e.rdkafka_error_code() {
+        Some(
+            C::Authentication
+            | C::SaslAuthenticationFailed
+            | C::TopicAuthorizationFailed
+            | C::GroupAuthorizationFailed
+            | C::ClusterAuthorizationFailed
+            | C::TransactionalIdAuthorizationFailed,
+        ) => ErrorKind::Unauthorised,
+        Some(C::OperationTimedOut | C::RequestTimedOut | C::MessageTimedOut) => ErrorKind::Timeout,
+        Some(
+            C::UnknownTopicOrPartition
+            | C::UnknownTopic
+            | C::UnknownPartition
+            | C::UnsupportedFeature
+            | C::UnsupportedVersion
+            | C::InvalidArgument,
+        ) => ErrorKind::Refused,
+        Some(C::BadMessage | C::BadCompression | C::InvalidMessage) => ErrorKind::BadAnswer,
+        // Transport failures, brokers down, names that do not resolve, and whatever else the
+        // cluster side may recover from.
+        _ => ErrorKind::Unreachable,
+    }
 }
 
 /// Runs one librdkafka call on `client`, then serves the client's queue: librdkafka delivers its log
@@ -91,7 +122,7 @@ const REASON_LOOKBACK: Duration = Duration::from_secs(30);
 /// How long a failed call waits for its reason.
 const REASON_WAIT: Duration = Duration::from_millis(500);
 
-fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, String> {
+fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, SourceError> {
     let asked = Instant::now();
     let result = f(client);
     // Each zero-timeout poll serves one pending event (never a message: nothing is subscribed).
@@ -109,9 +140,21 @@ fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T
             let _ = client.poll(Duration::from_millis(20));
         }
     }
-    result.map_err(|e| match client.context().since(recent) {
-        Some(reason) => format!("{}: {reason}", kafka_error(what, e)),
-        None => kafka_error(what, e),
+    result.map_err(|e| {
+        let error = kafka_error(what, e);
+        match client.context().since(recent) {
+            Some((reason, told)) => {
+                // A refused login fails the call only as "broker transport failure": the reason says
+                // it was the credentials.
+                let kind = if told.contains(&ErrorKind::Unauthorised) {
+                    ErrorKind::Unauthorised
+                } else {
+                    error.kind
+                };
+                SourceError::new(kind, format!("{error}: {reason}"))
+            }
+            None => error,
+        }
     })
 }
 
@@ -130,7 +173,7 @@ impl KafkaOffsets {
         &self.brokers
     }
 
-    fn client(&self, group: &str) -> Result<Client, String> {
+    fn client(&self, group: &str) -> Result<Client, SourceError> {
         let mut cfg = ClientConfig::new();
         cfg.set("bootstrap.servers", &self.brokers)
             .set("client.id", "opsdeck")
@@ -145,11 +188,15 @@ impl KafkaOffsets {
             cfg.set(k, v);
         }
         cfg.create_with_context(Reasons::default())
-            .map_err(|e| kafka_error("client setup", e))
+            // A property librdkafka does not take: the config's to fix.
+            .map_err(|e| SourceError::refused(format!("Kafka client setup: {e}")))
     }
 
-    fn probe(&self) -> Result<Arc<Client>, String> {
-        let mut slot = self.probe.lock().map_err(|_| "Kafka probe lock poisoned".to_string())?;
+    fn probe(&self) -> Result<Arc<Client>, SourceError> {
+        let mut slot = self
+            .probe
+            .lock()
+            .map_err(|_| SourceError::internal("Kafka probe lock poisoned"))?;
         if let Some(c) = slot.as_ref() {
             return Ok(c.clone());
         }
@@ -161,11 +208,11 @@ impl KafkaOffsets {
 
     /// A client whose `group.id` is `group`: OffsetFetch/OffsetCommit only, it never subscribes, so the
     /// group sees no new member and does not rebalance.
-    fn group_client(&self, group: &str) -> Result<Arc<Client>, String> {
+    fn group_client(&self, group: &str) -> Result<Arc<Client>, SourceError> {
         let mut map = self
             .groups
             .lock()
-            .map_err(|_| "Kafka group lock poisoned".to_string())?;
+            .map_err(|_| SourceError::internal("Kafka group lock poisoned"))?;
         if let Some(c) = map.get(group) {
             return Ok(c.clone());
         }
@@ -177,24 +224,24 @@ impl KafkaOffsets {
     async fn blocking<T: Send + 'static>(
         &self,
         what: &'static str,
-        f: impl FnOnce() -> Result<T, String> + Send + 'static,
-    ) -> Result<T, String> {
+        f: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+    ) -> Result<T, SourceError> {
         // The rdkafka call has its own timeout; this one also bounds client creation and a stuck thread.
         let limit = self.timeout + Duration::from_secs(2);
         match tokio::time::timeout(limit, tokio::task::spawn_blocking(f)).await {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => Err(format!("Kafka {what}: worker failed: {e}")),
-            Err(_) => Err(format!(
+            Ok(Err(e)) => Err(SourceError::internal(format!("Kafka {what}: worker failed: {e}"))),
+            Err(_) => Err(SourceError::timeout(format!(
                 "Kafka {what}: no answer from {} within {}",
                 self.brokers,
                 humantime::format_duration(limit)
-            )),
+            ))),
         }
     }
 
     /// Partitions of `topics` (one Metadata request for all topics; asking for all topics rather than
     /// each by name never auto-creates a topic). Topics Kafka does not know are left out.
-    pub async fn partitions(&self, topics: Vec<String>) -> Result<BTreeMap<String, Vec<i32>>, String> {
+    pub async fn partitions(&self, topics: Vec<String>) -> Result<BTreeMap<String, Vec<i32>>, SourceError> {
         let this = self.clone();
         self.blocking("metadata", move || {
             let probe = this.probe()?;
@@ -218,7 +265,7 @@ impl KafkaOffsets {
     /// Log start and end offsets of every partition in `tps`: one ListOffsets request per leader
     /// broker for the ends and one for the starts (`offsets_for_times` with LATEST/EARLIEST), not one
     /// per partition as `fetch_watermarks` would.
-    pub async fn watermarks(&self, tps: Vec<Tp>) -> Result<HashMap<Tp, Watermarks>, String> {
+    pub async fn watermarks(&self, tps: Vec<Tp>) -> Result<HashMap<Tp, Watermarks>, SourceError> {
         if tps.is_empty() {
             return Ok(HashMap::new());
         }
@@ -254,7 +301,7 @@ impl KafkaOffsets {
 
     /// Committed offsets of `group` for `tps` (FindCoordinator + OffsetFetch; never JoinGroup).
     /// `None` for a partition the group never committed.
-    pub async fn committed(&self, group: &str, tps: Vec<Tp>) -> Result<HashMap<Tp, Option<i64>>, String> {
+    pub async fn committed(&self, group: &str, tps: Vec<Tp>) -> Result<HashMap<Tp, Option<i64>>, SourceError> {
         let this = self.clone();
         let group = group.to_string();
         self.blocking("offset fetch", move || {
@@ -283,7 +330,7 @@ impl KafkaOffsets {
 
     /// How many members `group` has; `Ok(None)` when the broker cannot say (librdkafka's mock cluster
     /// has no DescribeGroups).
-    pub async fn group_members(&self, group: &str) -> Result<Option<usize>, String> {
+    pub async fn group_members(&self, group: &str) -> Result<Option<usize>, SourceError> {
         let this = self.clone();
         let group = group.to_string();
         self.blocking("describe group", move || {
@@ -305,7 +352,7 @@ impl KafkaOffsets {
 
     /// Commits `offsets` for `group` as a standalone (simple) commit. Kafka itself refuses such a
     /// commit while the group has active members, which backs up our own member check.
-    pub async fn commit(&self, group: &str, offsets: Vec<(String, i32, i64)>) -> Result<(), String> {
+    pub async fn commit(&self, group: &str, offsets: Vec<(String, i32, i64)>) -> Result<(), SourceError> {
         let this = self.clone();
         let group = group.to_string();
         self.blocking("offset commit", move || {

@@ -13,6 +13,7 @@ use futures::future::BoxFuture;
 use kafka::{KafkaOffsets, Tp};
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::pane::{Pane, Poller};
+use opsdeck_core::source_error::SourceError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,13 +75,15 @@ impl PillowsBackend {
 
     /// Reads every pillow in `pillows`. Kafka failing fails the whole cycle (no pillow has lag
     /// without log offsets); a missing table or checkpoint id fails only the pillows concerned.
-    pub async fn read(&self, pillows: &[PillowConfig]) -> Result<Vec<PillowReading>, String> {
+    pub async fn read(&self, pillows: &[PillowConfig]) -> Result<Vec<PillowReading>, SourceError> {
         // 1. Postgres checkpoints, one query for all checkpoint ids.
         let ids: Vec<String> = pillows.iter().filter_map(|p| p.checkpoint_id.clone()).collect();
-        let rows: Result<Vec<CheckpointRow>, String> = match (&self.store, ids.is_empty()) {
+        let rows: Result<Vec<CheckpointRow>, SourceError> = match (&self.store, ids.is_empty()) {
             (_, true) => Ok(Vec::new()),
             (Some(store), false) => store.read(&ids).await,
-            (None, false) => Err("no checkpoint database configured (pillows.postgres)".into()),
+            (None, false) => Err(SourceError::refused(
+                "no checkpoint database configured (pillows.postgres)",
+            )),
         };
         let mut by_id: HashMap<&str, Vec<&CheckpointRow>> = HashMap::new();
         if let Ok(rows) = &rows {
@@ -98,8 +101,11 @@ impl PillowsBackend {
         }
         // Kafka failing fails the cycle; a checkpoint database failing too must still be said
         // (a missing table or role is a second thing to fix, not hidden behind the first).
-        let with_rows_error = |kafka: String| match &rows {
-            Err(store) => format!("{kafka}; checkpoints: {store}"),
+        let with_rows_error = |kafka: SourceError| match &rows {
+            Err(store) => SourceError {
+                message: format!("{kafka}; checkpoints: {store}"),
+                ..kafka
+            },
             Ok(_) => kafka,
         };
         let partitions = self
@@ -118,7 +124,7 @@ impl PillowsBackend {
         for p in pillows {
             let result = match p.kind() {
                 CheckpointKind::Postgres => match &rows {
-                    Err(e) => Err(e.clone()),
+                    Err(e) => Err(e.message.clone()),
                     Ok(_) => self.postgres_pillow(
                         p,
                         by_id.get(p.checkpoint()).map(Vec::as_slice).unwrap_or(&[]),

@@ -17,6 +17,7 @@ use futures::{StreamExt, stream};
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::pane::Poller;
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,19 +98,24 @@ impl AwsBackend {
     }
 
     /// One full poll: queues, their DLQs, tables, and CloudWatch metrics for all of them.
-    pub async fn poll(&self, urls: &mut HashMap<String, String>) -> Result<QueuesPoll, String> {
+    pub async fn poll(&self, urls: &mut HashMap<String, String>) -> Result<QueuesPoll, SourceError> {
         let cfg = &self.config;
         let mut warnings = Vec::new();
         let mut queues = self.read_queues(urls).await?;
         let mut tables = self.read_tables().await?;
         // Everything failed the same way (expired credentials, no network): that is the source's error.
-        let errors: Vec<&str> = queues
+        let errors: Vec<(&str, Option<ErrorKind>)> = queues
             .iter()
-            .filter_map(|q| q.error.as_deref())
-            .chain(tables.iter().filter_map(|t| t.error.as_deref()))
+            .filter_map(|q| q.error.as_deref().map(|e| (e, q.error_kind)))
+            .chain(
+                tables
+                    .iter()
+                    .filter_map(|t| t.error.as_deref().map(|e| (e, t.error_kind))),
+            )
             .collect();
         if !errors.is_empty() && errors.len() == queues.len() + tables.len() {
-            return Err(errors[0].to_string());
+            let (message, kind) = errors[0];
+            return Err(SourceError::new(kind.unwrap_or(ErrorKind::Internal), message));
         }
         if cfg.cloudwatch
             && let Err(e) = metrics::fill(&self.cloudwatch, &mut queues, &mut tables).await
@@ -124,7 +130,7 @@ impl AwsBackend {
     }
 
     /// Every configured or discovered queue plus the DLQs they name, sorted by name.
-    async fn read_queues(&self, urls: &mut HashMap<String, String>) -> Result<Vec<QueueInfo>, String> {
+    async fn read_queues(&self, urls: &mut HashMap<String, String>) -> Result<Vec<QueueInfo>, SourceError> {
         let cfg = &self.config;
         let mut wanted: BTreeSet<String> = BTreeSet::new();
         let mut missing = Vec::new();
@@ -144,6 +150,7 @@ impl AwsBackend {
                         name: q.clone(),
                         url: q.clone(),
                         error: Some(explain("GetQueueUrl", &e)),
+                        error_kind: Some(failure("GetQueueUrl", &e).kind),
                         ..Default::default()
                     }),
                 }
@@ -176,6 +183,7 @@ impl AwsBackend {
                     url: name.clone(),
                     name,
                     error: Some(explain("GetQueueUrl", &e)),
+                    error_kind: Some(failure("GetQueueUrl", &e).kind),
                     ..Default::default()
                 }),
             }
@@ -186,7 +194,7 @@ impl AwsBackend {
         Ok(queues)
     }
 
-    async fn list_queues(&self, prefix: &str) -> Result<Vec<String>, String> {
+    async fn list_queues(&self, prefix: &str) -> Result<Vec<String>, SourceError> {
         let mut urls = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -198,7 +206,7 @@ impl AwsBackend {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| explain("ListQueues", &e))?;
+                .map_err(|e| failure("ListQueues", &e))?;
             urls.extend(out.queue_urls().iter().cloned());
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -227,12 +235,13 @@ impl AwsBackend {
                 name,
                 url,
                 error: Some(explain("GetQueueAttributes", &e)),
+                error_kind: Some(failure("GetQueueAttributes", &e).kind),
                 ..Default::default()
             },
         }
     }
 
-    async fn read_tables(&self) -> Result<Vec<TableInfo>, String> {
+    async fn read_tables(&self) -> Result<Vec<TableInfo>, SourceError> {
         let cfg = &self.config;
         let mut names: BTreeSet<String> = cfg.tables.iter().cloned().collect();
         if !cfg.table_prefixes.is_empty() {
@@ -251,7 +260,7 @@ impl AwsBackend {
         Ok(tables)
     }
 
-    async fn list_tables(&self) -> Result<Vec<String>, String> {
+    async fn list_tables(&self) -> Result<Vec<String>, SourceError> {
         let mut names = Vec::new();
         let mut start: Option<String> = None;
         loop {
@@ -261,7 +270,7 @@ impl AwsBackend {
                 .set_exclusive_start_table_name(start.take())
                 .send()
                 .await
-                .map_err(|e| explain("ListTables", &e))?;
+                .map_err(|e| failure("ListTables", &e))?;
             names.extend(out.table_names().iter().cloned());
             match out.last_evaluated_table_name() {
                 Some(t) => start = Some(t.to_string()),
@@ -278,12 +287,14 @@ impl AwsBackend {
                 None => TableInfo {
                     name,
                     error: Some("DescribeTable returned no table".into()),
+                    error_kind: Some(ErrorKind::BadAnswer),
                     ..Default::default()
                 },
             },
             Err(e) => TableInfo {
                 name,
                 error: Some(explain("DescribeTable", &e)),
+                error_kind: Some(failure("DescribeTable", &e).kind),
                 ..Default::default()
             },
         }
@@ -408,6 +419,7 @@ pub fn table_from_description(name: String, t: &aws_sdk_dynamodb::types::TableDe
         item_count: t.item_count(),
         decreases_today: t.provisioned_throughput().and_then(|p| p.number_of_decreases_today()),
         error: None,
+        error_kind: None,
     }
 }
 
@@ -417,33 +429,56 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
+    failure(call, err).message
+}
+
+/// An SDK error as the source's error: its kind (decided here, where the SDK says what failed) and
+/// its words.
+pub fn failure<E, R>(call: &str, err: &SdkError<E, R>) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
     match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
             let code = e.code().unwrap_or("Unknown");
             let message = e.message().unwrap_or_default();
-            let hint = match code {
-                "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
-                    "credentials expired: renew them (aws sso login, a fresh session token)"
-                }
+            let (kind, hint) = match code {
+                "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => (
+                    ErrorKind::Unauthorised,
+                    "credentials expired: renew them (aws sso login, a fresh session token)",
+                ),
                 "InvalidClientTokenId"
                 | "UnrecognizedClientException"
                 | "SignatureDoesNotMatch"
-                | "InvalidSignatureException" => "credentials not accepted: check the profile and keys",
-                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => {
-                    "access denied: these credentials may not make this call"
+                | "InvalidSignatureException" => (
+                    ErrorKind::Unauthorised,
+                    "credentials not accepted: check the profile and keys",
+                ),
+                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => (
+                    ErrorKind::Unauthorised,
+                    "access denied: these credentials may not make this call",
+                ),
+                "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue" => {
+                    (ErrorKind::Refused, "no such queue")
                 }
-                "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue" => "no such queue",
-                "ResourceNotFoundException" => "not found",
+                "ResourceNotFoundException" => (ErrorKind::Refused, "not found"),
                 "Throttling"
                 | "ThrottlingException"
                 | "RequestThrottled"
                 | "TooManyRequestsException"
-                | "RequestLimitExceeded" => "AWS throttled the API (will retry on the next poll)",
+                | "RequestLimitExceeded" => (
+                    ErrorKind::Unreachable,
+                    "AWS throttled the API (will retry on the next poll)",
+                ),
                 "PurgeQueueInProgress" | "AWS.SimpleQueueService.PurgeQueueInProgress" => {
-                    "a purge is already in progress (one per 60 s)"
+                    (ErrorKind::Refused, "a purge is already in progress (one per 60 s)")
                 }
-                _ => "",
+                // AWS's own failures pass.
+                "InternalError" | "InternalFailure" | "ServiceUnavailable" => (ErrorKind::Unreachable, ""),
+                // Any other refusal: the call, its parameters or the endpoint are not what AWS takes.
+                _ => (ErrorKind::Refused, ""),
             };
             let mut s = format!("{call}: {code}");
             if !hint.is_empty() {
@@ -452,20 +487,26 @@ where
             if !message.is_empty() {
                 s.push_str(&format!(": {message}"));
             }
-            s
+            SourceError::new(kind, s)
         }
-        SdkError::TimeoutError(_) => format!("{call}: no answer within the timeout"),
-        SdkError::DispatchFailure(_) => {
+        SdkError::TimeoutError(_) => SourceError::timeout(format!("{call}: no answer within the timeout")),
+        SdkError::DispatchFailure(failure) => {
             let why = causes(err);
-            if why.contains("credentials") {
-                format!(
+            if failure.is_timeout() {
+                SourceError::timeout(format!("{call}: no answer within the timeout: {why}"))
+            } else if failure.is_io() {
+                SourceError::unreachable(format!("{call}: cannot reach AWS: {why}"))
+            } else if why.contains("credentials") {
+                // The SDK reports credentials it could not load as a failure to send, in words only.
+                SourceError::unauthorised(format!(
                     "{call}: no usable AWS credentials (check the profile, environment, SSO login or instance role): {why}"
-                )
+                ))
             } else {
-                format!("{call}: cannot reach AWS: {why}")
+                SourceError::unreachable(format!("{call}: cannot reach AWS: {why}"))
             }
         }
-        other => format!("{call}: {}", causes(other)),
+        SdkError::ResponseError(_) => SourceError::bad_answer(format!("{call}: {}", causes(err))),
+        other => SourceError::internal(format!("{call}: {}", causes(other))),
     }
 }
 

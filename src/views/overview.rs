@@ -1,7 +1,7 @@
 //! The overview pane: every source's state at a glance, then every alert, worst first.
 
-use crate::analysis;
-use crate::ui::render::freshness;
+use crate::analysis::{self, freshness};
+use crate::model::fleet::SOURCES;
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::PaneId;
 use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
@@ -14,8 +14,6 @@ pub fn root() -> Box<dyn View> {
 }
 
 struct Overview;
-
-use crate::registry::SOURCES;
 
 impl View for Overview {
     fn crumb(&self) -> String {

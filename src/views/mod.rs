@@ -1,14 +1,17 @@
-//! One module per pane. Each exposes `root()` (its top view) and `ACTIONS` (the keymap actions it understands).
+//! The views the app shows that are the console's own (every pane's are in its crate), and the
+//! tabs that hold them all. Each of the console's views exposes `root()` (its top view) and
+//! `ACTIONS` (the keymap actions it understands).
 
 pub mod audit;
 pub mod overview;
+mod tabs;
 
 use crate::config::Config;
 use crate::model::Fleet;
 use opsdeck_core::view::ViewCtx;
 use std::any::Any;
 
-pub use crate::registry::Tab;
+pub use tabs::{TAB_ACTIONS, Tab};
 
 /// The console's own fleet and config behind a view context: the overview and audit tabs are the
 /// console's, not a pane's, and read everything (every pane's alerts, the audit log).

@@ -13,8 +13,8 @@ pub struct Binding {
 
 /// Keymaps shipped in `keymaps/`, compiled in.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("default", include_str!("../../keymaps/default.toml")),
-    ("vim", include_str!("../../keymaps/vim.toml")),
+    ("default", include_str!("../keymaps/default.toml")),
+    ("vim", include_str!("../keymaps/vim.toml")),
 ];
 
 /// Modes, most specific first: a pane's own mode (`pillows`), then `table`, then `global`.
@@ -346,7 +346,7 @@ mod file_tests {
     #[test]
     fn every_pane_action_has_a_default_key() {
         let (km, _) = Keymap::load("default", None, &crate::app::action_catalog());
-        for tab in crate::ui::panes::Tab::ALL {
+        for tab in crate::views::Tab::ALL {
             for action in tab.actions() {
                 assert!(
                     km.key_for(&[tab.name()], action.name).is_some(),

@@ -124,14 +124,19 @@ async fn poll(app: &mut App, backends: &Backends) {
     }
 }
 
-/// The console on the pane's tab, polled once, as `role` (OP or RO) on the https API in `vhost`.
-async fn console(url: &str, ca: &str, role: &str, vhost: &str) -> (App, Backends) {
+/// The peer's https API as `role` (OP or RO), in `vhost`.
+fn config(url: &str, ca: &str, role: &str, vhost: &str) -> opsdeck::config::Config {
     let user = std::env::var(format!("OPSDECK_RABBITMQ_{role}_USER")).expect("scripts/peers env exports it");
     let text = format!(
         "[[rabbitmq.instances]]\nname = \"broker\"\nurl = \"{url}\"\nca_file = \"{ca}\"\nuser = \"{user}\"\n\
          password_env = \"OPSDECK_RABBITMQ_{role}_PASSWORD\"\nvhost = \"{vhost}\"\n"
     );
-    let config = opsdeck::config::parse_str(&text, std::path::Path::new("rabbitmq-it.toml")).expect("a valid config");
+    opsdeck::config::parse_str(&text, std::path::Path::new("rabbitmq-it.toml")).expect("a valid config")
+}
+
+/// The console on the pane's tab, polled once, as `role` (OP or RO) on the https API in `vhost`.
+async fn console(url: &str, ca: &str, role: &str, vhost: &str) -> (App, Backends) {
+    let config = config(url, ca, role, vhost);
     let (backends, errors) = Backends::connect_with(&config, &StandIns::default()).await;
     assert!(errors.is_empty(), "{errors:?}");
     let mut app = opsdeck::ui::testing::app(config, "default", SystemTime::now());
@@ -222,5 +227,40 @@ async fn the_monitoring_user_sees_the_queue_but_its_purge_is_refused_with_words(
     );
     // Nothing was deleted.
     assert_eq!(admin.ready_when("celery", |_| true).await, 3);
+    admin.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_reads_each_part_as_each_user_and_names_what_the_operator_may_not_read() {
+    use opsdeck_core::doctor::Verdict;
+    let url = peer!("OPSDECK_RABBITMQ_MANAGEMENT_TLS");
+    let ca = peer!("OPSDECK_RABBITMQ_TLS_CA");
+    let admin = Admin::with_vhost(&url, &ca).await;
+    admin.queue_with("celery", 1).await;
+    let verdict = |found: &[opsdeck_core::doctor::Finding], capability: &str| {
+        found
+            .iter()
+            .find(|f| f.pane == "rabbitmq" && f.capability == capability)
+            .unwrap_or_else(|| panic!("no {capability}: {found:#?}"))
+            .verdict
+            .clone()
+    };
+    // The monitoring user reads everything the pane shows.
+    let found = opsdeck::doctor::findings(&config(&url, &ca, "RO", &admin.vhost)).await;
+    assert!(matches!(verdict(&found, "read the overview"), Verdict::Ok(v) if v.starts_with("RabbitMQ 3.")));
+    assert!(
+        matches!(verdict(&found, "read the nodes"), Verdict::Ok(_)),
+        "{found:#?}"
+    );
+    assert_eq!(verdict(&found, "list the queues"), Verdict::Ok("1 queue(s)".into()));
+    assert!(matches!(verdict(&found, "purge"), Verdict::NotChecked(_)));
+    // The operator (tag management) may purge but not read the nodes: said with the server's words.
+    let found = opsdeck::doctor::findings(&config(&url, &ca, "OP", &admin.vhost)).await;
+    let user = std::env::var("OPSDECK_RABBITMQ_OP_USER").unwrap();
+    assert!(
+        matches!(verdict(&found, "read the nodes"), Verdict::Missing(m) if m.contains(&format!("refused user {user}"))),
+        "{found:#?}"
+    );
+    assert_eq!(verdict(&found, "list the queues"), Verdict::Ok("1 queue(s)".into()));
     admin.remove().await;
 }

@@ -4,13 +4,14 @@
 //! whether it runs; the cluster's totals; and a confirmed, verified purge.
 //!
 //! Layers, each using only those above it in this list: `config` ← `model` ← `analysis` ←
-//! `source` ← `backend` ← `actions` ← `views` (and `demo`).
+//! `source` ← `backend` ← `actions` ← `views` (and `demo`, `doctor`).
 
 pub mod actions;
 pub mod analysis;
 pub mod backend;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod model;
 pub mod source;
 pub mod views;
@@ -25,6 +26,7 @@ use opsdeck_core::demo::{DemoCtx, StandIns};
 use opsdeck_core::feed::Feed;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, PaneStates, Poller, Source};
 use opsdeck_core::registered::{Registered, RegisteredSource};
+use opsdeck_core::source_error::SourceError;
 use opsdeck_core::view::{PaneAction, RowKind, View};
 use std::convert::Infallible;
 
@@ -34,7 +36,7 @@ pub struct Rabbitmq;
 impl Pane for Rabbitmq {
     const ID: PaneId = PaneId::new("rabbitmq");
     type State = Feed<RabbitmqState>;
-    type Update = Result<RabbitmqPoll, String>;
+    type Update = Result<RabbitmqPoll, SourceError>;
     type Job = Infallible;
 }
 

@@ -3,6 +3,7 @@
 
 use crate::config::InstanceConfig;
 use opsdeck_core::config::file::read_regular;
+use opsdeck_core::source_error::{ErrorKind, SourceError};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -31,6 +32,22 @@ pub enum ApiError {
     Status { status: u16, reason: String },
     #[error("bad answer: {0}")]
     BadAnswer(String),
+}
+
+/// A failed call by its kind, for the runner's backoff and `opsdeck doctor`.
+impl From<ApiError> for SourceError {
+    fn from(e: ApiError) -> Self {
+        let kind = match &e {
+            ApiError::Timeout(_) => ErrorKind::Timeout,
+            ApiError::Unreachable(_) => ErrorKind::Unreachable,
+            ApiError::Refused { .. } => ErrorKind::Unauthorised,
+            ApiError::NotFound(_) => ErrorKind::Refused,
+            ApiError::Status { status, .. } if *status >= 500 => ErrorKind::Unreachable,
+            ApiError::Status { .. } => ErrorKind::Refused,
+            ApiError::BadAnswer(_) => ErrorKind::BadAnswer,
+        };
+        SourceError::new(kind, e.to_string())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -12,14 +12,28 @@ pub const NODE_COLUMNS: &str =
     "name,running,mem_used,mem_limit,mem_alarm,disk_free,disk_free_limit,disk_free_alarm,fd_used,fd_total,uptime";
 pub const OVERVIEW_COLUMNS: &str = "rabbitmq_version,cluster_name,queue_totals,object_totals";
 
+pub fn overview_path() -> String {
+    format!("/api/overview?columns={OVERVIEW_COLUMNS}")
+}
+
+pub fn nodes_path() -> String {
+    format!("/api/nodes?columns={NODE_COLUMNS}")
+}
+
+/// One page of the queues, of `vhost` or of every vhost the user may list.
+pub fn queues_path(vhost: Option<&str>, page: u32, page_size: u32) -> String {
+    let base = match vhost {
+        Some(v) => format!("/api/queues/{}", segment(v)),
+        None => "/api/queues".to_string(),
+    };
+    format!("{base}?page={page}&page_size={page_size}&columns={QUEUE_COLUMNS}")
+}
+
 pub async fn poll(client: &Client, inst: &InstanceConfig) -> Snapshot {
     let at_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let (overview_path, nodes_path) = (
-        format!("/api/overview?columns={OVERVIEW_COLUMNS}"),
-        format!("/api/nodes?columns={NODE_COLUMNS}"),
-    );
+    let (overview_path, nodes_path) = (overview_path(), nodes_path());
     let (overview, nodes, queues) = tokio::join!(
         client.get::<Overview>(&overview_path),
         client.get::<Vec<Node>>(&nodes_path),
@@ -42,18 +56,11 @@ pub async fn poll(client: &Client, inst: &InstanceConfig) -> Snapshot {
 
 /// Every page of queues up to `max_queues`; true when more were left unread.
 async fn queues(client: &Client, inst: &InstanceConfig) -> Result<(Vec<Queue>, bool), ApiError> {
-    let base = match &inst.vhost {
-        Some(v) => format!("/api/queues/{}", segment(v)),
-        None => "/api/queues".to_string(),
-    };
     let mut out = Vec::new();
     let mut page = 1;
     loop {
         let p: QueuePage = client
-            .get(&format!(
-                "{base}?page={page}&page_size={}&columns={QUEUE_COLUMNS}",
-                inst.page_size
-            ))
+            .get(&queues_path(inst.vhost.as_deref(), page, inst.page_size))
             .await?;
         out.extend(p.items);
         if out.len() >= inst.max_queues {

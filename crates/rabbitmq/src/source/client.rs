@@ -4,6 +4,7 @@
 use crate::config::InstanceConfig;
 use opsdeck_core::config::file::read_regular;
 use opsdeck_core::source_error::{ErrorKind, SourceError};
+use opsdeck_core::text::error_chain;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -199,21 +200,6 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>,
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// `reqwest`'s top error says little ("error sending request"); its sources say why.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        src = s.source();
-    }
-    out
 }
 
 /// A path segment as the management API takes it: vhost `/` is `%2F`, every byte but the

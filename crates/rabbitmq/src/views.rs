@@ -265,16 +265,8 @@ impl RabbitmqView {
                 } else {
                     Cell::text("down").tone(Tone::Crit)
                 },
-                Cell::num(
-                    format!(
-                        "{} of {} {:.0}%",
-                        human_bytes(n.mem_used),
-                        human_bytes(n.mem_limit),
-                        used * 100.0
-                    ),
-                    used,
-                )
-                .tone(mem_tone),
+                // The share of the high watermark: the verdict says both sizes.
+                Cell::num(format!("{} {:.0}%", human_bytes(n.mem_used), used * 100.0), used).tone(mem_tone),
                 Cell::num(human_bytes(n.disk_free), n.disk_free as f64).tone(disk_tone),
                 Cell::num(format!("{}/{}", n.fd_used, n.fd_total), n.fd_used as f64),
                 Cell::num(short_duration(Duration::from_millis(n.uptime)), n.uptime as f64),

@@ -24,6 +24,7 @@ macro_rules! for_each_pane {
         Queues(queues) in aws: opsdeck_queues::Queues,
         Hosts(hosts) in ssh: opsdeck_hosts::Hosts,
         Redis(redis) in redis: opsdeck_redis::Redis,
+        Rabbitmq(rabbitmq) in rabbitmq: opsdeck_rabbitmq::Rabbitmq,
     }
     served {
         Logs(logs) by opsdeck_hosts::Hosts: opsdeck_hosts::Logs,

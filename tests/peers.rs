@@ -29,5 +29,6 @@ mod peers {
     mod os_bounce;
     mod os_read;
     mod postgres_tls;
+    mod rabbitmq;
     mod redis;
 }

@@ -25,6 +25,7 @@ macro_rules! for_each_pane {
         Hosts(hosts) in ssh: opsdeck_hosts::Hosts,
         Redis(redis) in redis: opsdeck_redis::Redis,
         Postgres(postgres) in postgres: opsdeck_postgres::Postgres,
+        Rabbitmq(rabbitmq) in rabbitmq: opsdeck_rabbitmq::Rabbitmq,
     }
     served {
         Logs(logs) by opsdeck_hosts::Hosts: opsdeck_hosts::Logs,

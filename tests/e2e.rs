@@ -105,10 +105,20 @@ impl Drop for Tmux {
 
 #[test]
 fn demo_starts_navigates_and_quits_cleanly() {
-    let t = Tmux::start("demo");
+    // Wide enough for every tab's full name and the title beside them (the title gives way first).
+    let t = Tmux::start_sized("demo", 140, 36);
     let s = t.wait_for("1 overview");
     assert!(s.contains("opsdeck · demo"), "{s}");
-    for pane in ["pillows", "elasticsearch", "queues", "hosts", "redis", "logs", "audit"] {
+    for pane in [
+        "pillows",
+        "elasticsearch",
+        "queues",
+        "hosts",
+        "redis",
+        "rabbitmq",
+        "logs",
+        "audit",
+    ] {
         assert!(s.contains(pane), "tab {pane} missing:\n{s}");
     }
     t.keys(&["0"]);

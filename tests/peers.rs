@@ -30,5 +30,6 @@ mod peers {
     mod os_read;
     mod postgres_pane;
     mod postgres_tls;
+    mod rabbitmq;
     mod redis;
 }

@@ -87,6 +87,17 @@ fn missing(f: &Fleet) -> Vec<&'static str> {
                     .any(|i| i.rates().is_some() && i.queues.iter().any(|q| q.reading.name == "celery"))
             }),
         ),
+        (
+            "RabbitMQ's celery queue nobody consumes, and its trend (two polls)",
+            f.rabbitmq.data.as_ref().is_some_and(|s| {
+                s.instances.iter().any(|i| {
+                    i.queues()
+                        .iter()
+                        .any(|q| q.name == "celery" && q.consumers == 0 && q.messages_ready > 0)
+                        && i.history.values().all(|h| h.len() >= 2)
+                })
+            }),
+        ),
     ];
     shown.into_iter().filter(|(_, ok)| !ok).map(|(what, _)| what).collect()
 }

@@ -119,6 +119,22 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// An error with its causes (`a: b: c`), each said once: a client library's top error often says
+/// little ("error sending request") and its sources say why.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        src = s.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,23 @@ impl Cell {
         };
         Self::num(mark, score).tone(Tone::from(sev))
     }
+    /// A verdict's mark that sorts critical rows first, then warnings, each group by `then`.
+    pub fn severity_then(sev: crate::alert::Severity, then: f64) -> Self {
+        let base = match sev {
+            crate::alert::Severity::Critical => 2e12,
+            crate::alert::Severity::Warning => 1e12,
+            crate::alert::Severity::Ok => 0.0,
+        };
+        Self::severity(sev, base + then)
+    }
+    /// A count, sorted by its value.
+    pub fn count(n: u64) -> Self {
+        Self::num(n.to_string(), n as f64)
+    }
+    /// A stand-in for a value not known ("–", "never"): muted, sorted below every value.
+    pub fn muted(text: impl Into<String>) -> Self {
+        Self::num(text, -1.0).tone(Tone::Muted)
+    }
 
     pub fn tone(mut self, tone: Tone) -> Self {
         self.tone = tone;

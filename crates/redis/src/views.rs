@@ -50,6 +50,13 @@ pub const ROW_KINDS: &[RowKind] = &[
         ],
     },
     RowKind {
+        scope: "redis.slowlog",
+        vars: &[
+            ("instance", ("instance name", "the config")),
+            ("id", ("slow log entry id", "SLOWLOG GET")),
+        ],
+    },
+    RowKind {
         scope: "redis.queue",
         vars: &[
             ("name", ("queue name", "the instance's keys")),
@@ -687,6 +694,10 @@ impl View for InstanceView {
         self.instance(ctx)
             .map(|i| vec![bgsave_offer(i, ctx.config.of::<Redis>())])
             .unwrap_or_default()
+    }
+
+    fn row_vars(&self, _ctx: &ViewCtx, row: &str) -> Vec<(String, String)> {
+        vec![("instance".into(), self.name.clone()), ("id".into(), row.to_string())]
     }
 }
 

@@ -17,7 +17,13 @@ pub fn connector(server: &ServerConfig) -> Result<Option<MakeRustls>, String> {
     };
     let options = TlsOptions {
         mode,
-        root_certs: server.sslrootcert.clone().map(RootCerts::File),
+        root_certs: server.sslrootcert.clone().map(|p| {
+            if p.as_os_str() == crate::config::SYSTEM_ROOTS {
+                RootCerts::System
+            } else {
+                RootCerts::File(p)
+            }
+        }),
         client_cert: server.sslcert.clone().zip(server.sslkey.clone()),
     };
     opsdeck_pg::tls::connector(&options).map(Some)

@@ -24,6 +24,7 @@ macro_rules! for_each_pane {
         Queues(queues) in aws: opsdeck_queues::Queues,
         Hosts(hosts) in ssh: opsdeck_hosts::Hosts,
         Redis(redis) in redis: opsdeck_redis::Redis,
+        Postgres(postgres) in postgres: opsdeck_postgres::Postgres,
         Rabbitmq(rabbitmq) in rabbitmq: opsdeck_rabbitmq::Rabbitmq,
     }
     served {

@@ -28,6 +28,7 @@ mod peers {
     mod os_allocation;
     mod os_bounce;
     mod os_read;
+    mod postgres_pane;
     mod postgres_tls;
     mod rabbitmq;
     mod redis;

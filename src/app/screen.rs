@@ -1,7 +1,7 @@
 //! One level of a pane's drill-down stack: the view plus what the user did to its table
 //! (filter, sort, selection). The selection is kept by row key, so it survives refreshes.
 
-use opsdeck_core::view::{Row, SortKey, Table, View, ViewCtx};
+use opsdeck_core::view::{KEY, Row, SortKey, Table, View, ViewCtx};
 use regex::RegexBuilder;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -128,7 +128,8 @@ fn row_label(table: &Table, row: &Row) -> String {
     row.cells
         .iter()
         .zip(&table.columns)
-        .filter(|(c, _)| c.sort == SortKey::Text && !c.text.trim().is_empty())
+        // The row's name: its key column (a PID is a number), else its most important text.
+        .filter(|(c, col)| (c.sort == SortKey::Text || col.priority == KEY) && !c.text.trim().is_empty())
         .rev()
         .max_by_key(|(_, col)| col.priority)
         .map(|(c, _)| c.text.clone())

@@ -99,20 +99,26 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     title.extend(read_only.iter().cloned());
-    let use_tab = [
-        (TabLabel::Full, TabLabel::Full),
-        (TabLabel::Short, TabLabel::Full),
-        (TabLabel::Short, TabLabel::Short),
-        (TabLabel::Number, TabLabel::Short),
-        (TabLabel::Number, TabLabel::Number),
-    ];
-    // Full tab names matter more than the title: the title goes before any tab is cut.
+    use TabLabel::{Full, Number, Short};
     let rights = [Line::from(title), Line::from(read_only)];
-    let choices = use_tab.iter().flat_map(|t| rights.iter().map(move |r| (r, *t)));
+    let (with_title, read_only_only) = (&rights[0], &rights[1]);
+    // The environment's name (which fleet a key acts on) matters more than the full names of the
+    // tabs not shown: those shorten first, then the title goes, then the active tab's name.
+    let choices = [
+        (with_title, (Full, Full)),
+        (with_title, (Short, Full)),
+        (read_only_only, (Short, Full)),
+        (with_title, (Short, Short)),
+        (read_only_only, (Short, Short)),
+        (read_only_only, (Number, Full)),
+        (read_only_only, (Number, Short)),
+        (read_only_only, (Number, Number)),
+    ];
     let (right, (others, active)) = choices
-        .clone()
+        .iter()
+        .copied()
         .find(|(r, (o, a))| tabs_line(*o, *a).width() + r.width() < usize::from(area.width))
-        .unwrap_or((&rights[1], use_tab[4]));
+        .unwrap_or((read_only_only, (Number, Number)));
     let (tabs, right) = (tabs_line(others, active), right.clone());
     frame.render_widget(Paragraph::new(tabs), area);
     let w = right.width() as u16;

@@ -72,6 +72,14 @@ fn missing(f: &Fleet) -> Vec<&'static str> {
             f.elasticsearch.data.as_ref().is_some_and(|s| !s.unassigned.is_empty()),
         ),
         (
+            "PostgreSQL's blocking chain",
+            f.postgres.data.as_ref().is_some_and(|s| {
+                s.servers
+                    .iter()
+                    .any(|srv| srv.poll.blocking.as_ref().is_ok_and(|b| !b.is_empty()))
+            }),
+        ),
+        (
             "Redis's celery queue and CPU rate (two polls)",
             f.redis.data.as_ref().is_some_and(|s| {
                 s.instances

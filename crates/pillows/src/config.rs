@@ -393,7 +393,7 @@ pub fn validate_references(config: &PillowsConfig, ssh: &SshConfig, issues: &mut
 
 /// A connection string this build can honour, naming TLS files that can be read.
 fn check_postgres_conn(conn: &str, issues: &mut Vec<ConfigIssue>) {
-    let tls = match crate::pg_conninfo::split_tls(conn) {
+    let tls = match opsdeck_pg::conninfo::split_tls(conn) {
         Ok((rest, tls)) => match rest.parse::<tokio_postgres::Config>() {
             Ok(_) => tls,
             Err(e) => return issues.push(ConfigIssue::new("pillows.postgres", format!("cannot parse: {e}"))),
@@ -401,7 +401,7 @@ fn check_postgres_conn(conn: &str, issues: &mut Vec<ConfigIssue>) {
         Err(e) => return issues.push(ConfigIssue::new("pillows.postgres", e)),
     };
     let roots = match &tls.root_certs {
-        Some(crate::pg_conninfo::RootCerts::File(path)) => Some(("sslrootcert", path)),
+        Some(opsdeck_pg::conninfo::RootCerts::File(path)) => Some(("sslrootcert", path)),
         _ => None,
     };
     let client = tls

@@ -12,7 +12,6 @@ pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod model;
-pub mod pg_conninfo;
 pub mod source;
 pub mod views;
 

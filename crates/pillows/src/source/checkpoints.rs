@@ -1,10 +1,10 @@
 //! Checkpoint tables: CommCare HQ's `pillowtop_kafkacheckpoint` in PostgreSQL (tokio-postgres), and a
 //! the trait the demo's in-memory table (its `demo` module) implements too.
 
-use super::pg_tls::{MakeRustls, connector, wire_mode};
-use crate::pg_conninfo::{SslMode, split_tls};
 use futures::future::BoxFuture;
 use opsdeck_core::source_error::{ErrorKind, SourceError};
+use opsdeck_pg::conninfo::{SslMode, split_tls};
+use opsdeck_pg::tls::{MakeRustls, connector, wire_mode};
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

@@ -3,7 +3,6 @@
 
 pub mod checkpoints;
 pub mod kafka;
-pub mod pg_tls;
 
 use crate::Pillows;
 use crate::config::{PillowConfig, PillowsConfig};

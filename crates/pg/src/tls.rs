@@ -3,7 +3,7 @@
 //! `require` checks the chain as `verify-ca` does), `verify-ca` checks the chain, `verify-full` the
 //! chain and the host name. Managed services (RDS for PostgreSQL 15+) refuse connections without TLS.
 
-use crate::pg_conninfo::{RootCerts, SslMode, TlsOptions};
+use crate::conninfo::{RootCerts, SslMode, TlsOptions};
 use futures::future::BoxFuture;
 use opsdeck_core::config::file::{TEXT_CAP, read_regular};
 use rustls::client::WebPkiServerVerifier;

@@ -245,6 +245,61 @@ pub struct PaneAction {
     pub help: &'static str,
 }
 
+/// A pane's top view in one of two named modes (`queues` / `tables`) that one keymap action
+/// switches (`t`): what its `crumb`, `handles`, `show` and `handle` answer about the switch, so
+/// every pane's toggle behaves alike and an alert can land in either mode by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Modes {
+    action: &'static str,
+    names: [&'static str; 2],
+    second: bool,
+}
+
+impl Modes {
+    /// In mode `first`; `action` switches to `second` and back.
+    pub const fn new(action: &'static str, first: &'static str, second: &'static str) -> Self {
+        Self {
+            action,
+            names: [first, second],
+            second: false,
+        }
+    }
+
+    /// Whether the second mode is shown.
+    pub fn second(&self) -> bool {
+        self.second
+    }
+
+    /// The mode shown (the crumb).
+    pub fn name(&self) -> &'static str {
+        self.names[usize::from(self.second)]
+    }
+
+    /// Whether `action` is the switch.
+    pub fn handles(&self, action: &str) -> bool {
+        action == self.action
+    }
+
+    /// Shows the mode named `name`; false when there is none of that name.
+    pub fn show(&mut self, name: &str) -> bool {
+        match self.names.iter().position(|n| *n == name) {
+            Some(i) => {
+                self.second = i == 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Switches on `action` (no effects); `None` when it is not the switch.
+    pub fn handle(&mut self, action: &str) -> Option<Vec<Effect>> {
+        self.handles(action).then(|| {
+            self.second = !self.second;
+            Vec::new()
+        })
+    }
+}
+
 pub trait View: Send {
     /// Breadcrumb label for this level.
     fn crumb(&self) -> String;

@@ -12,7 +12,7 @@ use crate::model::{PostgresState, ServerState, Session, Signal};
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::text::human_bytes;
-use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{ActionOffer, Cell, Column, Modes, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
 
 /// Keymap actions this pane understands (bound in the keymap's `[postgres]` mode).
 pub const ACTIONS: &[PaneAction] = &[
@@ -48,7 +48,9 @@ pub const ROW_KINDS: &[RowKind] = &[
 ];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(PostgresView { sessions: false })
+    Box::new(PostgresView {
+        modes: Modes::new("toggle_sessions", "servers", "sessions"),
+    })
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a PostgresState> {
@@ -251,7 +253,8 @@ fn session_row_vars(s: &PostgresState, row: &str) -> Vec<(String, String)> {
 
 /// The root view: servers, or (`t`) the sessions worth a look across them.
 struct PostgresView {
-    sessions: bool,
+    /// Servers, or (`t`) the sessions worth a look across them.
+    modes: Modes,
 }
 
 impl PostgresView {
@@ -329,14 +332,18 @@ impl PostgresView {
 
 impl View for PostgresView {
     fn crumb(&self) -> String {
-        if self.sessions {
+        if self.modes.second() {
             "sessions".into()
         } else {
             "servers".into()
         }
     }
     fn scope(&self) -> &'static str {
-        if self.sessions { "postgres.session" } else { "postgres" }
+        if self.modes.second() {
+            "postgres.session"
+        } else {
+            "postgres"
+        }
     }
     fn source(&self) -> Option<PaneId> {
         Some(Postgres::ID)
@@ -344,7 +351,7 @@ impl View for PostgresView {
 
     fn table(&self, ctx: &ViewCtx) -> Table {
         let servers: Vec<&ServerState> = state(ctx).map(|s| s.servers.iter().collect()).unwrap_or_default();
-        if self.sessions {
+        if self.modes.second() {
             return session_table(session_rows(&servers, ctx));
         }
         Table {
@@ -380,7 +387,7 @@ impl View for PostgresView {
             format!(
                 "{} server(s) · {blocked} session(s) waiting on locks · t: show {}",
                 s.servers.len(),
-                if self.sessions { "servers" } else { "sessions" }
+                if self.modes.second() { "servers" } else { "sessions" }
             ),
             Tone::Normal,
         )];
@@ -396,7 +403,7 @@ impl View for PostgresView {
 
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
         let s = state(ctx)?;
-        if self.sessions {
+        if self.modes.second() {
             find_session(s, row)?;
             return Some(Box::new(SessionView { key: row.to_string() }));
         }
@@ -405,7 +412,7 @@ impl View for PostgresView {
     }
 
     fn actions(&self, ctx: &ViewCtx, row: Option<&str>) -> Vec<ActionOffer> {
-        match (self.sessions, state(ctx), row) {
+        match (self.modes.second(), state(ctx), row) {
             (true, Some(s), Some(row)) => find_session(s, row)
                 .map(|(srv, x)| offers(srv, x, ctx.config.of::<Postgres>()))
                 .unwrap_or_default(),
@@ -417,7 +424,7 @@ impl View for PostgresView {
         let Some(s) = state(ctx) else {
             return Vec::new();
         };
-        if self.sessions {
+        if self.modes.second() {
             return session_row_vars(s, row);
         }
         match s.server(row) {
@@ -427,17 +434,11 @@ impl View for PostgresView {
     }
 
     fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
-        name == "toggle_sessions"
+        self.modes.handles(name)
     }
 
     fn show(&mut self, name: &str) -> bool {
-        match name {
-            "servers" | "sessions" => {
-                self.sessions = name == "sessions";
-                true
-            }
-            _ => false,
-        }
+        self.modes.show(name)
     }
 
     fn handle(
@@ -446,10 +447,7 @@ impl View for PostgresView {
         _ctx: &ViewCtx,
         _row: Option<&str>,
     ) -> Option<Vec<opsdeck_core::effect::Effect>> {
-        (action == "toggle_sessions").then(|| {
-            self.sessions = !self.sessions;
-            Vec::new()
-        })
+        self.modes.handle(action)
     }
 }
 

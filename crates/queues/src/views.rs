@@ -11,7 +11,7 @@ use opsdeck_core::backlog::{drain_cell, rate_cell};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::time::short_duration;
 use opsdeck_core::view::{
-    ActionOffer, Cell, Column, InputRequest, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx,
+    ActionOffer, Cell, Column, InputRequest, Modes, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx,
 };
 use std::time::Duration;
 
@@ -39,7 +39,9 @@ pub const ACTIONS: &[PaneAction] = &[
 const SPARK: usize = 16;
 
 pub fn root() -> Box<dyn View> {
-    Box::new(QueuesView { tables: false })
+    Box::new(QueuesView {
+        modes: Modes::new("toggle_tables", "queues", "tables"),
+    })
 }
 
 fn offer(name: &'static str, plan: Result<ActionPlan, String>) -> ActionOffer {
@@ -128,7 +130,8 @@ fn throttled_cell(c: &Capacity, ctx: &ViewCtx) -> Cell {
 
 /// Pane root: queues, or tables after `toggle_tables`.
 pub struct QueuesView {
-    tables: bool,
+    /// SQS queues, or (`t`) DynamoDB tables.
+    modes: Modes,
 }
 
 impl QueuesView {
@@ -259,10 +262,10 @@ impl QueuesView {
 
 impl View for QueuesView {
     fn crumb(&self) -> String {
-        if self.tables { "tables".into() } else { "queues".into() }
+        self.modes.name().into()
     }
     fn scope(&self) -> &'static str {
-        if self.tables { "queues.table" } else { "queues" }
+        if self.modes.second() { "queues.table" } else { "queues" }
     }
     fn source(&self) -> Option<PaneId> {
         Some(Queues::ID)
@@ -270,7 +273,7 @@ impl View for QueuesView {
 
     fn table(&self, ctx: &ViewCtx) -> Table {
         let s = state(ctx);
-        if self.tables {
+        if self.modes.second() {
             return Table {
                 columns: vec![
                     Column::left("!", 2),
@@ -332,7 +335,7 @@ impl View for QueuesView {
                 "{} queues, {waiting} messages, {growing} growing · {} tables, {throttled} need attention · {}",
                 s.queues.len(),
                 s.tables.len(),
-                if self.tables {
+                if self.modes.second() {
                     "t: show queues"
                 } else {
                     "t: show tables"
@@ -351,7 +354,7 @@ impl View for QueuesView {
     }
 
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
-        if self.tables {
+        if self.modes.second() {
             state(ctx)?.table(row)?;
             return Some(Box::new(TableView { table: row.to_string() }));
         }
@@ -366,7 +369,7 @@ impl View for QueuesView {
         let Some(row) = row else {
             return Vec::new();
         };
-        if self.tables {
+        if self.modes.second() {
             let Some(t) = s.table(row) else {
                 return Vec::new();
             };
@@ -382,7 +385,7 @@ impl View for QueuesView {
         let Some(s) = state(ctx) else {
             return Vec::new();
         };
-        if self.tables {
+        if self.modes.second() {
             return vec![("table".into(), row.to_string()), ("name".into(), row.to_string())];
         }
         match s.queues.iter().find(|q| q.info.url == row) {
@@ -396,17 +399,11 @@ impl View for QueuesView {
     }
 
     fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
-        name == "toggle_tables"
+        self.modes.handles(name)
     }
 
     fn show(&mut self, name: &str) -> bool {
-        match name {
-            "queues" | "tables" => {
-                self.tables = name == "tables";
-                true
-            }
-            _ => false,
-        }
+        self.modes.show(name)
     }
 
     fn handle(
@@ -415,10 +412,7 @@ impl View for QueuesView {
         _ctx: &ViewCtx,
         _row: Option<&str>,
     ) -> Option<Vec<opsdeck_core::effect::Effect>> {
-        (action == "toggle_tables").then(|| {
-            self.tables = !self.tables;
-            Vec::new()
-        })
+        self.modes.handle(action)
     }
 }
 

@@ -13,7 +13,7 @@ use opsdeck_core::backlog::{drain_cell, rate_cell, sparkline, trend};
 use opsdeck_core::pane::{Pane, PaneId};
 use opsdeck_core::text::human_bytes;
 use opsdeck_core::time::short_duration;
-use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{ActionOffer, Cell, Column, Modes, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
 use std::time::{Duration, SystemTime};
 
 /// Keymap actions this pane understands (bound in the keymap's `[redis]` mode).
@@ -70,7 +70,9 @@ pub const ROW_KINDS: &[RowKind] = &[
 const SPARK: usize = 16;
 
 pub fn root() -> Box<dyn View> {
-    Box::new(RedisView { queues: false })
+    Box::new(RedisView {
+        modes: Modes::new("toggle_queues", "instances", "queues"),
+    })
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a RedisState> {
@@ -194,7 +196,8 @@ fn queue_offers(inst: &InstanceState, q: &QueueState, ctx: &ViewCtx) -> Vec<Acti
 
 /// The root view: instances, or (`t`) the queues in their lists.
 struct RedisView {
-    queues: bool,
+    /// Instances, or (`t`) the queues in their lists.
+    modes: Modes,
 }
 
 impl RedisView {
@@ -343,14 +346,14 @@ impl RedisView {
 
 impl View for RedisView {
     fn crumb(&self) -> String {
-        if self.queues {
+        if self.modes.second() {
             "queues".into()
         } else {
             "instances".into()
         }
     }
     fn scope(&self) -> &'static str {
-        if self.queues { "redis.queue" } else { "redis" }
+        if self.modes.second() { "redis.queue" } else { "redis" }
     }
     fn source(&self) -> Option<PaneId> {
         Some(Redis::ID)
@@ -358,7 +361,7 @@ impl View for RedisView {
 
     fn table(&self, ctx: &ViewCtx) -> Table {
         let s = state(ctx);
-        if self.queues {
+        if self.modes.second() {
             return Table {
                 columns: vec![
                     Column::left("!", 2),
@@ -438,7 +441,7 @@ impl View for RedisView {
                 } else {
                     String::new()
                 },
-                if self.queues { "instances" } else { "queues" }
+                if self.modes.second() { "instances" } else { "queues" }
             ),
             Tone::Normal,
         )];
@@ -451,7 +454,7 @@ impl View for RedisView {
 
     fn drill(&self, ctx: &ViewCtx, row: &str) -> Option<Box<dyn View>> {
         let s = state(ctx)?;
-        if self.queues {
+        if self.modes.second() {
             let (_, q) = find_queue(s, row)?;
             return Some(Box::new(QueueView {
                 key: row.to_string(),
@@ -466,7 +469,7 @@ impl View for RedisView {
         let (Some(s), Some(row)) = (state(ctx), row) else {
             return Vec::new();
         };
-        if self.queues {
+        if self.modes.second() {
             return find_queue(s, row)
                 .map(|(i, q)| queue_offers(i, q, ctx))
                 .unwrap_or_default();
@@ -480,7 +483,7 @@ impl View for RedisView {
         let Some(s) = state(ctx) else {
             return Vec::new();
         };
-        if self.queues {
+        if self.modes.second() {
             return match find_queue(s, row) {
                 Some((i, q)) => vec![
                     ("name".into(), q.reading.name.clone()),
@@ -501,17 +504,11 @@ impl View for RedisView {
     }
 
     fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
-        name == "toggle_queues"
+        self.modes.handles(name)
     }
 
     fn show(&mut self, name: &str) -> bool {
-        match name {
-            "instances" | "queues" => {
-                self.queues = name == "queues";
-                true
-            }
-            _ => false,
-        }
+        self.modes.show(name)
     }
 
     fn handle(
@@ -520,10 +517,7 @@ impl View for RedisView {
         _ctx: &ViewCtx,
         _row: Option<&str>,
     ) -> Option<Vec<opsdeck_core::effect::Effect>> {
-        (action == "toggle_queues").then(|| {
-            self.queues = !self.queues;
-            Vec::new()
-        })
+        self.modes.handle(action)
     }
 }
 

@@ -296,8 +296,12 @@ fn narrow_tables_count_hidden_columns_and_scroll_them_into_view() {
     let t = Tmux::start_sized("demo", 80, 24);
     t.wait_for("1 overview");
     assert!(
-        // Ten tabs at 80 columns: the active one named, the others by their keys, audit's last.
-        t.screen().lines().next().unwrap_or_default().trim_end().ends_with(" 0"),
+        // Ten tabs at 80 columns: the active one named, the others by their keys (audit's 0), and
+        // which fleet this is.
+        t.screen()
+            .lines()
+            .next()
+            .is_some_and(|bar| bar.contains(" 0 ") && bar.contains("opsdeck · demo")),
         "{}",
         t.screen()
     );

@@ -104,16 +104,29 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let (with_title, read_only_only) = (&rights[0], &rights[1]);
     // The environment's name (which fleet a key acts on) matters more than the full names of the
     // tabs not shown: those shorten first, then the title goes, then the active tab's name.
-    let choices = [
-        (with_title, (Full, Full)),
-        (with_title, (Short, Full)),
-        (read_only_only, (Short, Full)),
-        (with_title, (Short, Short)),
-        (read_only_only, (Short, Short)),
-        (read_only_only, (Number, Full)),
-        (read_only_only, (Number, Short)),
-        (read_only_only, (Number, Number)),
-    ];
+    // Without an environment the title is only the program's name, and goes first.
+    let keep_title = !app.env.config.general.environment.is_empty();
+    let choices: &[(&Line, (TabLabel, TabLabel))] = if keep_title {
+        &[
+            (with_title, (Full, Full)),
+            (with_title, (Short, Full)),
+            (with_title, (Number, Full)),
+            (read_only_only, (Short, Full)),
+            (read_only_only, (Number, Full)),
+            (read_only_only, (Short, Short)),
+            (read_only_only, (Number, Short)),
+        ]
+    } else {
+        &[
+            (with_title, (Full, Full)),
+            (read_only_only, (Full, Full)),
+            (with_title, (Short, Full)),
+            (read_only_only, (Short, Full)),
+            (read_only_only, (Number, Full)),
+            (read_only_only, (Short, Short)),
+            (read_only_only, (Number, Short)),
+        ]
+    };
     let (right, (others, active)) = choices
         .iter()
         .copied()

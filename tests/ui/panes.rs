@@ -217,6 +217,8 @@ fn the_tab_bar_abbreviates_rather_than_drops_tabs() {
                 "the active tab keeps its name longest: {bar}"
             );
             assert!(bar.contains(" 0 "), "{bar}");
+            // Which fleet a key acts on stays said before the inactive tabs keep their names.
+            assert!(bar.contains("opsdeck · demo"), "{bar}");
         }
     }
 }

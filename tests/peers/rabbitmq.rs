@@ -135,14 +135,27 @@ fn config(url: &str, ca: &str, role: &str, vhost: &str) -> opsdeck::config::Conf
 }
 
 /// The console on the pane's tab, polled once, as `role` (OP or RO) on the https API in `vhost`.
+/// The console on the pane, polled until its queues list shows `celery`: the management API lists
+/// a queue just declared (and a permission just granted) once its statistics have caught up.
 async fn console(url: &str, ca: &str, role: &str, vhost: &str) -> (App, Backends) {
     let config = config(url, ca, role, vhost);
     let (backends, errors) = Backends::connect_with(&config, &StandIns::default()).await;
     assert!(errors.is_empty(), "{errors:?}");
     let mut app = opsdeck::ui::testing::app(config, "default", SystemTime::now());
     app.update(opsdeck::app::Event::Resize { width: 160, height: 40 });
-    poll(&mut app, &backends).await;
     press(&mut app, "8");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        poll(&mut app, &backends).await;
+        let s = screen_text(&app, 160, 40);
+        if s.lines()
+            .any(|l| l.contains("celery") && l.contains("nothing consumes it"))
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "celery never listed:\n{s}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     (app, backends)
 }
 

@@ -13,6 +13,7 @@ use opsdeck::ui::testing::{planned, press, screen_text};
 use opsdeck_core::action::{ActionPlan, OutcomeResult};
 use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::demo::StandIns;
+use opsdeck_core::doctor::Verdict;
 use std::process::Command;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
@@ -140,4 +141,42 @@ async fn a_queue_on_a_real_redis_over_tls_moves_to_a_backup_and_back_from_the_pa
     );
     assert_eq!(redis_cli(&plain, &["EXISTS", backup]), "0");
     redis_cli(&plain, &["DEL", &key]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_reads_each_part_and_names_a_refused_login() {
+    let tls = peer!("OPSDECK_REDIS_TLS");
+    let ca = peer!("OPSDECK_REDIS_TLS_CA");
+    // `password` names where the password is: `password_env = "…"` or `password_file = "…"`.
+    let config = |password: String| {
+        let text = format!(
+            "[[redis.instances]]\nname = \"broker\"\naddress = \"{tls}\"\nuser = \"opsdeck_ro\"\n\
+             {password}\nca_file = \"{ca}\"\n"
+        );
+        opsdeck::config::parse_str(&text, std::path::Path::new("redis-doctor.toml")).expect("a valid config")
+    };
+    let verdict = |found: &[opsdeck_core::doctor::Finding], capability: &str| {
+        found
+            .iter()
+            .find(|f| f.pane == "redis" && f.capability == capability)
+            .unwrap_or_else(|| panic!("no {capability}: {found:#?}"))
+            .verdict
+            .clone()
+    };
+    let ok = opsdeck::doctor::findings(&config("password_env = \"OPSDECK_REDIS_RO_PASSWORD\"".into())).await;
+    assert_eq!(
+        verdict(&ok, "connect and log in"),
+        Verdict::Ok(String::new()),
+        "{ok:#?}"
+    );
+    assert_eq!(verdict(&ok, "read INFO"), Verdict::Ok(String::new()), "{ok:#?}");
+    // A password the server refuses: named as what is missing, the server's words.
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong-password");
+    std::fs::write(&wrong, "not-the-password\n").unwrap();
+    let refused = opsdeck::doctor::findings(&config(format!("password_file = \"{}\"", wrong.display()))).await;
+    assert!(
+        matches!(verdict(&refused, "log in"), Verdict::Missing(m) if m.contains("WRONGPASS") || m.contains("invalid")),
+        "{refused:#?}"
+    );
 }

@@ -475,3 +475,33 @@ fn purging_a_rabbitmq_queue_declared_again_differently_is_refused() {
     assert!(toast.contains("not run") && toast.contains("durable false"), "{toast}");
     assert!(dialog_open(&app), "the new plan is shown");
 }
+
+#[test]
+fn pillow_errors_read_from_hq_s_database_stand_beside_their_pillow() {
+    let mut app = demo_app(200, 50);
+    let waiting: i64 = app
+        .fleet
+        .postgres
+        .data
+        .as_ref()
+        .expect("polled")
+        .servers
+        .iter()
+        .filter_map(|s| s.poll.pillow_errors.as_ref()?.as_ref().ok())
+        .flatten()
+        .filter(|g| g.pillow == "ucr-pillow")
+        .map(|g| g.errors)
+        .sum();
+    assert!(waiting > 0, "the demo's stuck pillow has errors waiting");
+    press(&mut app, "2");
+    let s = screen(&app);
+    assert!(s.contains("ERRORS"), "{s}");
+    let row = s
+        .lines()
+        .find(|l| l.starts_with("ucr-pillow "))
+        .unwrap_or_else(|| panic!("ucr-pillow missing:\n{s}"));
+    assert!(
+        row.trim_end().ends_with(&format!(" {waiting}")),
+        "{waiting} errors, beside the pillow: {row}"
+    );
+}

@@ -186,6 +186,33 @@ fn verdict_lines(ctx: &ViewCtx, pillow: &Pillow, max: usize, named: bool) -> Vec
     out
 }
 
+/// Errors of `pillow` waiting to retry in HQ's database (runbook 001: saved to PillowError and
+/// retried by a Celery queue), as the PostgreSQL pane read `pillow_retry_pillowerror`; `None` when
+/// no server's pillow errors were read.
+fn pillow_errors(ctx: &ViewCtx, pillow: &str) -> Option<i64> {
+    use opsdeck_postgres::Postgres;
+    let pg = ctx
+        .fleet
+        .state(Postgres::ID)?
+        .downcast_ref::<<Postgres as Pane>::State>()?;
+    let mut total = None;
+    for server in &pg.data.as_ref()?.servers {
+        if let Some(Ok(groups)) = &server.poll.pillow_errors {
+            let errors: i64 = groups.iter().filter(|g| g.pillow == pillow).map(|g| g.errors).sum();
+            *total.get_or_insert(0) += errors;
+        }
+    }
+    total
+}
+
+fn pillow_errors_cell(errors: Option<i64>) -> Cell {
+    match errors {
+        Some(n) if n > 0 => Cell::num(n.to_string(), n as f64).tone(Tone::Warn),
+        Some(_) => Cell::num("0", 0.0),
+        None => Cell::num("—", -1.0).tone(Tone::Muted),
+    }
+}
+
 /// Top level: one row per pillow.
 pub struct PillowsView;
 
@@ -225,6 +252,7 @@ impl View for PillowsView {
             Column::right("RECOVERY", 9).max(14).priority(8),
             Column::right("RUNNING", 7).max(10).priority(8),
             Column::left("LAG TREND", 12).priority(7),
+            Column::right("ERRORS", 6).priority(5),
         ];
         let rows = state(ctx)
             .map(|s| {
@@ -262,6 +290,7 @@ impl View for PillowsView {
                                     12,
                                 ))
                                 .tone(Tone::Accent),
+                                pillow_errors_cell(pillow_errors(ctx, &p.name)),
                             ],
                         }
                     })

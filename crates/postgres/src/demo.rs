@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 pub type Clock = Arc<dyn Fn() -> Duration + Send + Sync>;
 
 /// The pillow whose writers wait behind the blocker.
-pub const STUCK_PILLOW: &str = "kafka-ucr-static-cases";
+pub const STUCK_PILLOW: &str = "ucr-pillow";
 /// The root blocker's pid.
 pub const BLOCKER_PID: i32 = 4242;
 /// The session idle in a transaction.
@@ -104,7 +104,7 @@ impl SimulatedSource {
             ),
             s(
                 5101,
-                "pillowtop kafka-ucr-static-cases",
+                "pillowtop ucr-pillow",
                 "active",
                 (86_000.0, 361.0, 361.0),
                 Some(("Lock", "transactionid")),
@@ -113,7 +113,7 @@ impl SimulatedSource {
             ),
             s(
                 5102,
-                "pillowtop kafka-ucr-static-cases",
+                "pillowtop ucr-pillow",
                 "active",
                 (86_000.0, 290.0, 290.0),
                 Some(("Lock", "tuple")),
@@ -287,8 +287,8 @@ impl SimulatedSource {
             client("celery background_queue", 41 + (wave(23.0, 0.25) * 6.0) as i64),
             client("django hq-web-1", 22),
             client("django hq-web-2", 21 + idle_tx),
-            client("pillowtop kafka-case-to-elasticsearch", 6),
-            client("pillowtop kafka-ucr-static-cases", 4 + pillowtop),
+            client("pillowtop case-pillow", 6),
+            client("pillowtop ucr-pillow", 4 + pillowtop),
         ];
         let stuck = Self::stuck_errors(&sim, now);
         let mut pillow_errors = Vec::new();
@@ -305,7 +305,7 @@ impl SimulatedSource {
             });
         }
         pillow_errors.push(PillowErrorGroup {
-            pillow: "kafka-case-to-elasticsearch".into(),
+            pillow: "case-pillow".into(),
             error_type: Some("elasticsearch.exceptions.ConnectionTimeout".into()),
             errors: 3,
             attempts: Some(11),

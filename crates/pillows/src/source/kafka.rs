@@ -113,6 +113,18 @@ fn kind_of(e: &KafkaError) -> ErrorKind {
     }
 }
 
+/// How long to wait before asking again for a group whose coordinator is not ready.
+const COORDINATOR_RETRY: Duration = Duration::from_millis(200);
+
+/// Whether `e` is a group coordinator that is moving or loading: retriable, by Kafka's protocol.
+fn coordinator_not_ready(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(Code::NotCoordinator | Code::CoordinatorLoadInProgress | Code::CoordinatorNotAvailable)
+    )
+}
+
 /// Runs one librdkafka call on `client`, then serves the client's queue: librdkafka delivers its log
 /// lines and error events only to a client that polls, and these clients never consume (unserved, the
 /// queue would also grow for as long as the client lives). A failure carries the reason librdkafka gave
@@ -311,7 +323,17 @@ impl KafkaOffsets {
                 tpl.add_partition(t, *p);
             }
             let answer = call(&client, &format!("committed offsets of group {group:?}"), |c| {
-                c.committed_offsets(tpl, this.timeout)
+                // A group the cluster has just heard of has no coordinator for a moment (Kafka's
+                // own clients retry these): asked again, within the same time limit.
+                let deadline = Instant::now() + this.timeout;
+                loop {
+                    match c.committed_offsets(tpl.clone(), this.timeout) {
+                        Err(e) if coordinator_not_ready(&e) && Instant::now() + COORDINATOR_RETRY < deadline => {
+                            std::thread::sleep(COORDINATOR_RETRY);
+                        }
+                        answer => return answer,
+                    }
+                }
             })?;
             Ok(answer
                 .elements()
@@ -367,5 +389,27 @@ impl KafkaOffsets {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coordinator_not_ready;
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode as Code;
+
+    #[test]
+    fn a_coordinator_not_ready_is_asked_again_and_nothing_else_is() {
+        // As CI's doctor run met it on a group created a moment before.
+        assert!(coordinator_not_ready(&KafkaError::MetadataFetch(Code::NotCoordinator)));
+        assert!(coordinator_not_ready(&KafkaError::MetadataFetch(
+            Code::CoordinatorLoadInProgress
+        )));
+        assert!(!coordinator_not_ready(&KafkaError::MetadataFetch(
+            Code::BrokerTransportFailure
+        )));
+        assert!(!coordinator_not_ready(&KafkaError::MetadataFetch(
+            Code::GroupAuthorizationFailed
+        )));
     }
 }

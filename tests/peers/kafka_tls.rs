@@ -25,9 +25,20 @@ async fn read_through(
     c.kafka_properties = props;
     c.timeout = ConfigDuration::secs(5);
     let backend = PillowsBackend::new(&c)?;
-    let readings = backend.read(&backend.config.pillows).await?;
-    let p = &readings[0].result.as_ref().map_err(|e| e.to_string())?[0];
-    Ok((p.committed, p.log_end))
+    // As the console's next poll: librdkafka may report why a connection failed only after the
+    // first call gave up ("1/1 brokers are down"); the client keeps the reason for the next one.
+    let mut failed = String::new();
+    for _ in 0..2 {
+        let readings = backend.read(&backend.config.pillows).await?;
+        match &readings[0].result {
+            Ok(p) => return Ok((p[0].committed, p[0].log_end)),
+            Err(e) => failed = e.to_string(),
+        }
+        if !failed.ends_with("brokers are down") {
+            break;
+        }
+    }
+    Err(failed)
 }
 
 #[tokio::test(flavor = "multi_thread")]

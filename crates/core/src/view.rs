@@ -331,8 +331,17 @@ pub trait View: Send {
 
     /// Switches this (top-level) view to its view named `name` (`tables`, `unassigned`); false when
     /// it has none of that name. Used to land on an alert's row.
-    fn show(&mut self, _name: &str) -> bool {
-        false
+    fn show(&mut self, name: &str) -> bool {
+        self.modes_mut().is_some_and(|m| m.show(name))
+    }
+
+    /// Its two named modes and the key that switches them, when it has them: `show`, `handles` and
+    /// `handle` answer for the switch unless the view says otherwise.
+    fn modes(&self) -> Option<&Modes> {
+        None
+    }
+    fn modes_mut(&mut self) -> Option<&mut Modes> {
+        None
     }
 
     /// `Enter` on a row.
@@ -357,8 +366,8 @@ pub trait View: Send {
 
     /// A pane-specific keymap action (`toggle_follow`, ...) on the selected `row`. `None` when not
     /// handled here.
-    fn handle(&mut self, _action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
-        None
+    fn handle(&mut self, action: &str, _ctx: &ViewCtx, _row: Option<&str>) -> Option<Vec<Effect>> {
+        self.modes_mut().and_then(|m| m.handle(action))
     }
 
     /// The logs of `row` (or of the view when `row` is `None`) for "tail its log": a pillow's
@@ -386,7 +395,7 @@ pub trait View: Send {
     /// switch, a toggle, a tail's keys, a row's own key; `filter` for a view with its own body that
     /// searches). With the actions it offers on the selected row, this is what the footer hints:
     /// keys that act here, no others (the help lists every key of the pane).
-    fn handles(&self, _name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
-        false
+    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
+        self.modes().is_some_and(|m| m.handles(name))
     }
 }

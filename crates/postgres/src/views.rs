@@ -433,21 +433,11 @@ impl View for PostgresView {
         }
     }
 
-    fn handles(&self, name: &str, _ctx: &ViewCtx, _row: Option<&str>) -> bool {
-        self.modes.handles(name)
+    fn modes(&self) -> Option<&Modes> {
+        Some(&self.modes)
     }
-
-    fn show(&mut self, name: &str) -> bool {
-        self.modes.show(name)
-    }
-
-    fn handle(
-        &mut self,
-        action: &str,
-        _ctx: &ViewCtx,
-        _row: Option<&str>,
-    ) -> Option<Vec<opsdeck_core::effect::Effect>> {
-        self.modes.handle(action)
+    fn modes_mut(&mut self) -> Option<&mut Modes> {
+        Some(&mut self.modes)
     }
 }
 

@@ -144,6 +144,25 @@ macro_rules! feed_state {
     };
 }
 
+/// `alerts` of a pane whose state is a [`crate::feed::Feed`]: `$alerts(data, its section)` on the
+/// last good data, none before any. Use inside the `impl Registered`.
+#[macro_export]
+macro_rules! feed_alerts {
+    ($alerts:path) => {
+        fn alerts(
+            state: &Self::State,
+            _fleet: &dyn $crate::pane::PaneStates,
+            config: &dyn $crate::pane::PaneConfigs,
+        ) -> Vec<$crate::alert::Alert> {
+            state
+                .data
+                .as_ref()
+                .map(|s| $alerts(s, config.of::<Self>()))
+                .unwrap_or_default()
+        }
+    };
+}
+
 /// `command` and `run_job` of a pane with no commands on its state and no jobs (`Job =
 /// Infallible`). Use inside the `impl Registered`.
 #[macro_export]

@@ -20,11 +20,10 @@ use backend::RabbitmqBackend;
 use config::RabbitmqConfig;
 use futures::future::BoxFuture;
 use model::{RabbitmqPoll, RabbitmqState};
-use opsdeck_core::alert::Alert;
 use opsdeck_core::config::{ConfigIssue, GeneralConfig};
 use opsdeck_core::demo::{DemoCtx, StandIns};
 use opsdeck_core::feed::Feed;
-use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, PaneStates, Poller, Source};
+use opsdeck_core::pane::{Pane, PaneConfigs, PaneId, Poller, Source};
 use opsdeck_core::registered::{Registered, RegisteredSource};
 use opsdeck_core::source_error::SourceError;
 use opsdeck_core::view::{PaneAction, RowKind, View};
@@ -58,13 +57,7 @@ impl Registered for Rabbitmq {
         views::root()
     }
     opsdeck_core::feed_state!();
-    fn alerts(state: &Self::State, _fleet: &dyn PaneStates, config: &dyn PaneConfigs) -> Vec<Alert> {
-        state
-            .data
-            .as_ref()
-            .map(|s| views::alerts(s, config.of::<Rabbitmq>()))
-            .unwrap_or_default()
-    }
+    opsdeck_core::feed_alerts!(views::alerts);
     opsdeck_core::no_commands_or_jobs!();
     opsdeck_core::no_leftovers!();
 }

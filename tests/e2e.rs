@@ -154,6 +154,12 @@ fn newest_log_line(screen: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A table row named `name` is on screen (its first or second word, after a status glyph),
+/// not only an alert or a title that mentions it.
+fn has_row(screen: &str, name: &str) -> bool {
+    screen.lines().any(|l| l.split_whitespace().take(2).any(|w| w == name))
+}
+
 #[test]
 fn tail_log_on_a_pillow_shows_its_processes_log_live() {
     let t = Tmux::start("demo");
@@ -163,6 +169,9 @@ fn tail_log_on_a_pillow_shows_its_processes_log_live() {
     // Select case-pillow whatever the sort order (by lag) is now.
     t.keys(&["/", "case-pillow", "Enter"]);
     t.wait_for(" /case-pillow ");
+    // Its row, not only its name: alerts from the hosts poll name it before the pillows poll lists it,
+    // and `L` with no row selected says so in a toast instead of opening the log.
+    t.wait_until("the case-pillow row", |s| has_row(s, "case-pillow"));
     t.keys(&["L"]);
     // Its three processes' logs, merged: lines a pillow prints, from process 0's log file.
     let s = t.wait_for("pillowtop case-pillow[0]: processed ");
@@ -283,6 +292,7 @@ fn read_only_high_risk_dialog_closes_with_enter() {
     t.wait_for("reports-legacy");
     t.keys(&["/", "reports-legacy", "Enter"]);
     t.wait_for(" /reports-legacy ");
+    t.wait_until("the reports-legacy row", |s| has_row(s, "reports-legacy"));
     t.keys(&["P"]);
     t.wait_for("READ-ONLY MODE");
     t.keys(&["Enter"]);

@@ -126,6 +126,7 @@ fn render(c: &mut Criterion) {
         now: t(SAMPLES * 30),
         theme: &theme,
         read_only: false,
+        revision: None,
     };
     let view = opsdeck_pillows::views::root()
         .drill(&ctx, "big-pillow")

@@ -14,6 +14,7 @@ use opsdeck_core::demo::StandIns;
 use opsdeck_core::effect::Effect;
 use opsdeck_core::theme::Theme;
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{Notify, mpsc};
@@ -72,9 +73,9 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
 pub async fn run(console: Console) -> anyhow::Result<()> {
     let config = console.config.clone();
     let (backends, setup_errors) = Backends::connect_with(&config, &console.stand_ins).await;
-    let (polled_tx, mut polled_rx) = mpsc::channel::<Polled>(256);
-    let (action_tx, mut action_rx) = mpsc::unbounded_channel();
-    let (saved_tx, mut saved_rx) = mpsc::unbounded_channel();
+    let (polled_tx, polled_rx) = mpsc::channel::<Polled>(256);
+    let (action_tx, action_rx) = mpsc::unbounded_channel();
+    let (saved_tx, saved_rx) = mpsc::unbounded_channel();
     let refresh = Arc::new(Notify::new());
     let stop_pollers = CancellationToken::new();
     spawn_pollers(
@@ -108,7 +109,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         app.toast(w, opsdeck_core::view::Tone::Warn);
     }
 
-    let (checks_tx, mut checks_rx) = mpsc::unbounded_channel();
+    let (checks_tx, checks_rx) = mpsc::unbounded_channel();
     let mut checks = crate::doctor::BackgroundChecks::new(config.clone(), backends.clone(), checks_tx);
     checks.start();
     let mut wiring = Wiring {
@@ -130,48 +131,47 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
             height: size.height,
         });
         let mut quit = apply_effects(&mut wiring, start_effects);
-        let mut keys = EventStream::new();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut signals = Signals::new()?;
+        let mut inbox = Inbox {
+            keys: EventStream::new(),
+            polled: polled_rx,
+            actions: action_rx,
+            saved: saved_rx,
+            checks: checks_rx,
+            tick: tokio::time::interval(Duration::from_secs(1)),
+            signals: Signals::new()?,
+        };
         crate::supervise::debug_inject_panic("task");
+        // Draw only when something changed, at most once per frame interval, and only after
+        // everything already queued is folded in: a burst of 2,000 keys or log lines costs a few
+        // frames, not one each, and an idle console draws once a second (the ages it shows).
+        let mut dirty = true;
+        let mut next_frame = tokio::time::Instant::now();
         while !quit {
             if crate::supervise::unsupervised_panic() {
                 anyhow::bail!("opsdeck stopped after an internal error (the message is above, details in the log)");
             }
-            terminal.draw(|f| crate::ui::draw(f, &app))?;
+            if dirty && tokio::time::Instant::now() >= next_frame {
+                terminal.draw(|f| crate::ui::draw(f, &app))?;
+                dirty = false;
+                next_frame = tokio::time::Instant::now() + FRAME_INTERVAL;
+            }
             let event = tokio::select! {
-                ev = keys.next() => match ev {
-                    Some(Ok(TermEvent::Key(k))) => Event::Key(k),
-                    Some(Ok(TermEvent::Resize(width, height))) => Event::Resize { width, height },
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(anyhow::anyhow!("terminal input failed: {e}")),
-                    None => break,
-                },
-                Some(p) = polled_rx.recv() => Event::Polled(p),
-                Some(a) = action_rx.recv() => Event::Action(a),
-                Some(s) = saved_rx.recv() => Event::Saved(s),
-                Some(c) = checks_rx.recv() => Event::Capabilities(c),
-                _ = tick.tick() => {
-                    crate::supervise::debug_inject_panic("loop");
-                    Event::Tick(SystemTime::now())
-                }
-                sig = signals.recv() => {
-                    tracing::info!(signal = sig, "ending on a signal");
-                    EXIT_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+                next = inbox.next() => next?,
+                _ = tokio::time::sleep_until(next_frame), if dirty => continue,
+            };
+            let Some(event) = event else { continue };
+            let ControlFlow::Continue(event) = event else { break };
+            quit = handle(&mut app, &mut wiring, event);
+            dirty = true;
+            for _ in 0..DRAIN_LIMIT {
+                if quit {
                     break;
                 }
-            };
-            if let Event::Action(ActionEvent::Finished { id, .. }) = &event {
-                wiring.running.remove(id);
-            }
-            let effects = app.update(event);
-            quit = apply_effects(&mut wiring, effects);
-            // Fold in whatever else is already queued before drawing once (a burst of log lines
-            // or poll results costs one frame, not one per message).
-            for _ in 0..256 {
-                let Ok(p) = polled_rx.try_recv() else { break };
-                let effects = app.update(Event::Polled(p));
-                quit |= apply_effects(&mut wiring, effects);
+                match inbox.ready()? {
+                    Some(ControlFlow::Continue(event)) => quit = handle(&mut app, &mut wiring, event),
+                    Some(ControlFlow::Break(())) => quit = true,
+                    None => break,
+                }
             }
         }
         Ok(())
@@ -181,6 +181,93 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     terminal::give_back();
     drop(terminal);
     result
+}
+
+/// The shortest time between two frames: a flood of updates draws at most this often.
+const FRAME_INTERVAL: Duration = Duration::from_millis(8);
+
+/// How many queued events are folded in before a frame is drawn regardless (a flood never starves
+/// the screen).
+const DRAIN_LIMIT: usize = 4_096;
+
+/// What reaches the loop: the terminal's keys, pollers' and actions' results, the clock, signals.
+struct Inbox {
+    keys: EventStream,
+    polled: mpsc::Receiver<Polled>,
+    actions: mpsc::UnboundedReceiver<ActionEvent>,
+    saved: mpsc::UnboundedReceiver<Result<std::path::PathBuf, String>>,
+    checks: mpsc::UnboundedReceiver<Vec<opsdeck_core::doctor::Finding>>,
+    tick: tokio::time::Interval,
+    signals: Signals,
+}
+
+/// One thing that reached the loop: an event, or `Break` when the terminal closed its input or a
+/// signal asks the console to end.
+type Arrived = ControlFlow<(), Event>;
+
+impl Inbox {
+    /// Waits for the next thing to arrive; `None` for terminal input the app does not use.
+    async fn next(&mut self) -> anyhow::Result<Option<Arrived>> {
+        Ok(tokio::select! {
+            ev = self.keys.next() => terminal_event(ev)?,
+            Some(p) = self.polled.recv() => Some(Arrived::Continue(Event::Polled(p))),
+            Some(a) = self.actions.recv() => Some(Arrived::Continue(Event::Action(a))),
+            Some(s) = self.saved.recv() => Some(Arrived::Continue(Event::Saved(s))),
+            Some(c) = self.checks.recv() => Some(Arrived::Continue(Event::Capabilities(c))),
+            _ = self.tick.tick() => {
+                crate::supervise::debug_inject_panic("loop");
+                Some(Arrived::Continue(Event::Tick(SystemTime::now())))
+            }
+            sig = self.signals.recv() => {
+                tracing::info!(signal = sig, "ending on a signal");
+                EXIT_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+                Some(Arrived::Break(()))
+            }
+        })
+    }
+
+    /// What has already arrived, without waiting (keys first: the person waits for them); `None`
+    /// when nothing has. The clock and signals wait for the next round.
+    fn ready(&mut self) -> anyhow::Result<Option<Arrived>> {
+        use futures::FutureExt;
+        while let Some(ev) = self.keys.next().now_or_never() {
+            if let Some(arrived) = terminal_event(ev)? {
+                return Ok(Some(arrived));
+            }
+        }
+        let event = if let Ok(p) = self.polled.try_recv() {
+            Event::Polled(p)
+        } else if let Ok(a) = self.actions.try_recv() {
+            Event::Action(a)
+        } else if let Ok(s) = self.saved.try_recv() {
+            Event::Saved(s)
+        } else if let Ok(c) = self.checks.try_recv() {
+            Event::Capabilities(c)
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(Arrived::Continue(event)))
+    }
+}
+
+/// A terminal event as the app sees it; `None` for one it does not use (mouse, focus).
+fn terminal_event(ev: Option<std::io::Result<TermEvent>>) -> anyhow::Result<Option<Arrived>> {
+    Ok(match ev {
+        Some(Ok(TermEvent::Key(k))) => Some(Arrived::Continue(Event::Key(k))),
+        Some(Ok(TermEvent::Resize(width, height))) => Some(Arrived::Continue(Event::Resize { width, height })),
+        Some(Ok(_)) => None,
+        Some(Err(e)) => return Err(anyhow::anyhow!("terminal input failed: {e}")),
+        None => Some(Arrived::Break(())),
+    })
+}
+
+/// Folds one event into the app and carries out what it asks; returns true when it asked to quit.
+fn handle(app: &mut App, wiring: &mut Wiring, event: Event) -> bool {
+    if let Event::Action(ActionEvent::Finished { id, .. }) = &event {
+        wiring.running.remove(id);
+    }
+    let effects = app.update(event);
+    apply_effects(wiring, effects)
 }
 
 /// Carries out effects; returns true when the app asked to quit.

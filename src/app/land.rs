@@ -37,7 +37,7 @@ impl App {
                 );
                 return effects;
             }
-            let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+            let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
             let stack = &mut self.panes[tab.index()];
             let Some(mut view) = stack.last().expect("never empty").view.drill(&ctx, step) else {
                 self.toast(format!("{about}: {} cannot be opened", printable_key(step)), Tone::Warn);
@@ -58,7 +58,7 @@ impl App {
     /// Selects `key` in the top view of `tab`, clearing a filter that hides it; false when no row
     /// has that key.
     fn reveal(&mut self, tab: Tab, key: &str) -> bool {
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         let screen = self.panes[tab.index()].last_mut().expect("never empty");
         if screen.select_key(&ctx, key) {
             return true;

@@ -76,6 +76,12 @@ pub struct App {
     pub env: Env,
     pub fleet: Fleet,
     pub now: SystemTime,
+    /// Changes after anything a view may show could have changed (see `ViewCtx::revision`): every
+    /// event but a key that only moves the selection. Code in `update` must not read a table after
+    /// changing what it shows (the revision moves when the event is in).
+    pub revision: u64,
+    /// The event being handled only moved a table's selection (the revision stays).
+    moved_selection_only: bool,
     pub tab: Tab,
     /// One drill-down stack per tab, in `Tab::ALL` order; never empty.
     pub panes: Vec<Vec<Screen>>,
@@ -160,6 +166,8 @@ impl App {
             env,
             fleet,
             now,
+            revision: 0,
+            moved_selection_only: false,
             tab: Tab::Overview,
             panes,
             overlay: None,
@@ -177,14 +185,14 @@ impl App {
         }
         let mut effects = Vec::new();
         for i in 0..app.panes.len() {
-            let ctx = ctx_of(&app.fleet, &app.env, app.now);
+            let ctx = ctx_of(&app.fleet, &app.env, app.now, app.revision);
             effects.extend(app.panes[i][0].view.on_enter(&ctx));
         }
         (app, effects)
     }
 
     pub fn ctx(&self) -> ViewCtx<'_> {
-        ctx_of(&self.fleet, &self.env, self.now)
+        ctx_of(&self.fleet, &self.env, self.now, self.revision)
     }
 
     /// The active pane's drill-down stack.

@@ -3,8 +3,9 @@
 
 use opsdeck_core::view::{KEY, Row, SortKey, Table, View, ViewCtx};
 use regex::RegexBuilder;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::cmp::Ordering;
+use std::rc::Rc;
 
 pub struct Screen {
     pub view: Box<dyn View>,
@@ -26,6 +27,16 @@ pub struct Screen {
     pub col_scroll: Cell<usize>,
     /// Columns the last draw could not show (the footer offers `←`/`→` only then).
     pub hidden_columns: Cell<usize>,
+    /// The view's table after filter and sort, as of an app revision: rebuilt only when the data,
+    /// the clock, the filter or the sort changed, not on every frame or selection move.
+    rows: RefCell<Option<CachedRows>>,
+}
+
+struct CachedRows {
+    revision: u64,
+    filter: String,
+    sort: Option<(usize, bool)>,
+    table: Rc<Table>,
 }
 
 /// The selected row went away (a refresh no longer has it, or a filter hides it): what it was and
@@ -38,7 +49,8 @@ pub struct Departed {
 
 /// A table after filter and sort, with the selection resolved to an index.
 pub struct Visible {
-    pub table: Table,
+    /// Shared with the screen's cache: cloning a `Visible` copies no rows.
+    pub table: Rc<Table>,
     pub selected: Option<usize>,
 }
 
@@ -54,26 +66,54 @@ impl Screen {
             offset: Cell::new(0),
             col_scroll: Cell::new(0),
             hidden_columns: Cell::new(0),
+            rows: RefCell::new(None),
         }
     }
 
     /// The rows the user sees, in order, and which one is selected.
     pub fn visible(&self, ctx: &ViewCtx) -> Visible {
+        let table = self.rows(ctx);
+        let selected = if table.rows.is_empty() {
+            None
+        } else {
+            let at = |i: usize| table.rows.get(i).filter(|r| Some(&r.key) == self.selected.as_ref());
+            // Where it was last (a selection move, a frame without changes) before a search.
+            let by_key = match at(self.selected_index) {
+                Some(_) => Some(self.selected_index),
+                None => self
+                    .selected
+                    .as_ref()
+                    .and_then(|k| table.rows.iter().position(|r| &r.key == k)),
+            };
+            Some(by_key.unwrap_or(self.selected_index.min(table.rows.len() - 1)))
+        };
+        Visible { table, selected }
+    }
+
+    /// The view's table after filter and sort: the cached one while the revision, filter and sort
+    /// are those it was built for.
+    fn rows(&self, ctx: &ViewCtx) -> Rc<Table> {
+        let mut cache = self.rows.borrow_mut();
+        if let (Some(c), Some(revision)) = (cache.as_ref(), ctx.revision)
+            && c.revision == revision
+            && c.filter == self.filter
+            && c.sort == self.sort
+        {
+            return Rc::clone(&c.table);
+        }
         let mut table = self.view.table(ctx);
         apply_filter(&mut table.rows, &self.filter);
         if let Some((col, desc)) = self.sort.or(table.default_sort) {
             sort_rows(&mut table.rows, col, desc);
         }
-        let selected = if table.rows.is_empty() {
-            None
-        } else {
-            let by_key = self
-                .selected
-                .as_ref()
-                .and_then(|k| table.rows.iter().position(|r| &r.key == k));
-            Some(by_key.unwrap_or(self.selected_index.min(table.rows.len() - 1)))
-        };
-        Visible { table, selected }
+        let table = Rc::new(table);
+        *cache = ctx.revision.map(|revision| CachedRows {
+            revision,
+            filter: self.filter.clone(),
+            sort: self.sort,
+            table: Rc::clone(&table),
+        });
+        table
     }
 
     /// Moves the selection to row `index` of `visible`.

@@ -66,7 +66,13 @@ impl App {
             }
             _ => None,
         };
+        self.moved_selection_only = false;
         let effects = self.apply(event);
+        // What changed is in: tables cached before it are stale. Moving the selection changes no
+        // table, so a burst of `j` costs one table build, not one per key.
+        if !self.moved_selection_only {
+            self.revision += 1;
+        }
         if let Some(refreshed) = settle {
             self.settle_selection(refreshed);
         }
@@ -76,7 +82,7 @@ impl App {
     /// Pins the current view's selection; when a refresh took the selected row away, says which
     /// row left and which one is selected now.
     fn settle_selection(&mut self, refreshed: bool) {
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         let tab = self.tab.index();
         let screen = self.panes[tab].last_mut().expect("never empty");
         if let Some(gone) = screen.settle(&ctx)
@@ -332,7 +338,7 @@ impl App {
             "down" | "up" | "page_down" | "page_up" | "top" | "bottom" => {
                 // A view with its own body (a log tail) scrolls itself; it has no rows, so it is not
                 // told one (finding the selected row would cost a table build on every key).
-                let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+                let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
                 let tab = self.tab.index();
                 if let Some(effects) = self.panes[tab]
                     .last_mut()
@@ -342,7 +348,8 @@ impl App {
                 {
                     return effects;
                 }
-                self.move_selection(action)
+                self.move_selection(action);
+                self.moved_selection_only = true;
             }
             "tail_log" => return self.tail_log(),
             "scroll_left" | "scroll_right" => {
@@ -392,7 +399,7 @@ impl App {
     fn move_selection(&mut self, how: &str) {
         let page = usize::from(self.size.1.saturating_sub(8)).max(1);
         let tab = self.tab.index();
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         let screen = self.panes[tab].last_mut().expect("never empty");
         let visible = screen.visible(&ctx);
         let n = visible.table.rows.len();
@@ -413,7 +420,7 @@ impl App {
 
     fn sort(&mut self, next_column: bool) {
         let tab = self.tab.index();
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         let screen = self.panes[tab].last_mut().expect("never empty");
         let table = screen.view.table(&ctx);
         let columns = table.columns.len();
@@ -430,7 +437,7 @@ impl App {
 
     fn drill(&mut self) -> Vec<Effect> {
         let tab = self.tab.index();
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         let screen = self.panes[tab].last().expect("never empty");
         let Some(row) = screen.selected_key(&ctx) else {
             return Vec::new();
@@ -498,7 +505,7 @@ impl App {
 
     fn pane_action(&mut self, action: &str) -> Vec<Effect> {
         let tab = self.tab.index();
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         let screen = self.panes[tab].last_mut().expect("never empty");
         let row = screen.selected_key(&ctx);
         if let Some(effects) = screen.view.handle(action, &ctx, row.as_deref()) {
@@ -577,7 +584,7 @@ impl App {
             !matches!(e, Effect::Job(job) if matches!(job.get::<Logs>(), Some(TailCommand::Stop { id }) if keep.contains(id)))
         });
         let mut view = TailView::new(sources);
-        let ctx = super::ctx_of(&self.fleet, &self.env, self.now);
+        let ctx = super::ctx_of(&self.fleet, &self.env, self.now, self.revision);
         effects.extend(view.on_enter(&ctx));
         self.panes[Tab::Logs.index()].push(Screen::new(Box::new(view)));
         self.tab = Tab::Logs;
@@ -659,6 +666,7 @@ pub(crate) fn view_ctx<'a>(
     fleet: &'a crate::model::Fleet,
     env: &'a super::Env,
     now: std::time::SystemTime,
+    revision: u64,
 ) -> ViewCtx<'a> {
     ViewCtx {
         fleet,
@@ -666,5 +674,6 @@ pub(crate) fn view_ctx<'a>(
         now,
         theme: &env.theme,
         read_only: env.read_only,
+        revision: Some(revision),
     }
 }

@@ -82,6 +82,7 @@ pub fn view_ctx<'a>(fleet: &'a Fleet, config: &'a Config, now: SystemTime, theme
         now,
         theme,
         read_only: false,
+        revision: None,
     }
 }
 

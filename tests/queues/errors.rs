@@ -22,6 +22,7 @@ fn cells(fleet: &Fleet, config: &Config) -> Vec<String> {
         now: SystemTime::now(),
         theme: &theme,
         read_only: false,
+        revision: None,
     };
     let view = opsdeck_queues::views::root();
     view.table(&ctx)

@@ -24,9 +24,13 @@ pub type Rows = Arc<Mutex<Vec<(String, u64)>>>;
 /// someone else. A restart plan's call names the pid it was planned against.
 pub type Pids = Arc<Mutex<std::collections::HashMap<String, u32>>>;
 
+/// How many times the fake view built its table (the app caches tables between changes).
+pub type Builds = Arc<std::sync::atomic::AtomicUsize>;
+
 pub struct FakeHosts {
     pub rows: Rows,
     pub pids: Pids,
+    pub builds: Builds,
 }
 
 /// A plan longer than any screen: a description of many lines and a call of several long lines.
@@ -73,6 +77,7 @@ impl View for FakeHosts {
         Some(Hosts::ID)
     }
     fn table(&self, _ctx: &ViewCtx) -> Table {
+        self.builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let rows = self.rows.lock().unwrap();
         Table {
             columns: vec![Column::left("HOST", 12).grow(), Column::right("USED%", 6)],
@@ -159,6 +164,26 @@ pub fn app_with(config: Config, read_only: bool, rows: Rows) -> App {
 
 /// As [`app_with`], with the programs' pids in `pids`.
 pub fn app_with_pids(config: Config, read_only: bool, rows: Rows, pids: Pids) -> App {
+    let view = FakeHosts {
+        rows,
+        pids,
+        builds: Builds::default(),
+    };
+    app_with_view(config, read_only, view)
+}
+
+/// The default app, and how many times its hosts view has built its table.
+pub fn app_counting_table_builds() -> (App, Builds) {
+    let builds = Builds::default();
+    let view = FakeHosts {
+        rows: default_rows(),
+        pids: Pids::default(),
+        builds: builds.clone(),
+    };
+    (app_with_view(Config::default(), false, view), builds)
+}
+
+fn app_with_view(config: Config, read_only: bool, view: FakeHosts) -> App {
     let mut catalog = action_catalog();
     for (mode, actions) in catalog.modes.iter_mut() {
         if mode == "hosts" {
@@ -180,7 +205,7 @@ pub fn app_with_pids(config: Config, read_only: bool, rows: Rows, pids: Pids) ->
         read_only,
     };
     let (mut app, _) = App::new(env, SystemTime::UNIX_EPOCH + Duration::from_secs(NOW));
-    app.panes[Tab::Hosts.index()] = vec![Screen::new(Box::new(FakeHosts { rows, pids }))];
+    app.panes[Tab::Hosts.index()] = vec![Screen::new(Box::new(view))];
     app.update(Event::Resize { width: 100, height: 30 });
     app
 }

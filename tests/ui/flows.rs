@@ -43,6 +43,13 @@ fn rows_sort_drill_down_and_back_with_breadcrumbs() {
     assert_eq!(app.stack().len(), 1);
 }
 
+/// The fake view's rows changed: the app learns it from an event, as from a poll (tables are
+/// cached between events).
+fn refreshed(app: &mut opsdeck::app::App) {
+    let now = app.now;
+    app.update(Event::Tick(now));
+}
+
 #[test]
 fn selection_follows_its_row_across_refreshes() {
     let rows = default_rows();
@@ -59,10 +66,37 @@ fn selection_follows_its_row_across_refreshes() {
         ("pillow-b".into(), 12),
         ("new-host".into(), 99),
     ];
+    refreshed(&mut app);
     assert_eq!(selected(&app).as_deref(), Some("es-data-1"));
     // When the selected row disappears, the selection stays at the same place rather than jumping to the top.
     rows.lock().unwrap().retain(|(n, _)| n != "es-data-1");
+    refreshed(&mut app);
     assert_eq!(selected(&app).as_deref(), Some("es-data-2"));
+}
+
+#[test]
+fn moving_the_selection_reuses_the_table_and_a_refresh_rebuilds_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (mut app, builds) = app_counting_table_builds();
+    key(&mut app, "5");
+    screen(&app);
+    let before = builds.load(SeqCst);
+    // A burst of moves, each drawn: the table is the same, so it is not built again.
+    for _ in 0..50 {
+        key(&mut app, "down");
+        screen(&app);
+        key(&mut app, "up");
+        screen(&app);
+    }
+    assert_eq!(builds.load(SeqCst), before, "moves rebuilt the table");
+    assert_eq!(selected(&app).as_deref(), Some("es-data-2"));
+    // Anything else may change the rows: the clock, a poll, a key that is not a move.
+    refreshed(&mut app);
+    screen(&app);
+    assert_eq!(builds.load(SeqCst), before + 1);
+    key(&mut app, "S");
+    screen(&app);
+    assert!(builds.load(SeqCst) > before + 1, "a sort did not rebuild the table");
 }
 
 #[test]

@@ -39,6 +39,10 @@ pub struct ViewCtx<'a> {
     pub now: SystemTime,
     pub theme: &'a Theme,
     pub read_only: bool,
+    /// The app's revision: it changes whenever anything a view may show could have changed (a poll,
+    /// the clock, a key other than moving the selection), so a view's table is the same while it is
+    /// the same and caches key on it. `None` caches nothing (tests, one-shot renders).
+    pub revision: Option<u64>,
 }
 
 /// How a cell sorts.

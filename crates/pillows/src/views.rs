@@ -851,6 +851,7 @@ mod tests {
                 now: std::time::SystemTime::UNIX_EPOCH,
                 theme,
                 read_only: false,
+                revision: None,
             }
         }
         assert_eq!(running(&ctx(&fleet, &config, &theme), &pillow), Some((1, 2)));

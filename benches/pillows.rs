@@ -19,6 +19,7 @@ use opsdeck_pillows::model::{
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 const PARTITIONS: i32 = 3_200;
@@ -89,6 +90,17 @@ fn evaluation(c: &mut Criterion) {
         })
     });
     let next = poll(SAMPLES, &settings);
+    // What the app's loop does with a pillows poll: the poller's task folded it (below), the loop
+    // swaps the result in and lets the previous go.
+    c.bench_function("absorb/pillows (on the UI loop)", |b| {
+        let mut fleet = Fleet::default();
+        fleet.enable(Pillows::ID);
+        let folded = Arc::new(state.clone());
+        b.iter(|| {
+            fleet.apply(now, SourceUpdate::Pillows(Ok(Arc::clone(&folded))));
+            black_box(fleet.pillows.data.is_some())
+        })
+    });
     c.bench_function("pillows/absorb one poll of 3200 partitions (incl. poll clone)", |b| {
         // Steady state: every iteration is one more poll folded into a full-history state.
         let mut s = Some(state.clone());
@@ -105,8 +117,9 @@ fn render(c: &mut Criterion) {
     let (state, settings) = state();
     let mut fleet = Fleet::default();
     fleet.enable(Pillows::ID);
-    fleet.apply(t(SAMPLES * 30), SourceUpdate::Pillows(Ok(poll(SAMPLES, &settings))));
-    fleet.pillows.data = Some(state);
+    let mut data = Some(Arc::new(state));
+    let folded = opsdeck_core::folding::fold(&mut data, poll(SAMPLES, &settings), t(SAMPLES * 30));
+    fleet.apply(t(SAMPLES * 30), SourceUpdate::Pillows(Ok(folded)));
     let mut config = Config::default();
     config.pillows.pillows.push(PillowConfig {
         name: "big-pillow".into(),

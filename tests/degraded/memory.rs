@@ -13,6 +13,7 @@ use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::runner::Polled;
 use opsdeck::ui::testing::{app_on, press, screen_text};
 use opsdeck_core::audit::{AuditEntry, AuditPhase};
+use opsdeck_core::folding::fold;
 use opsdeck_core::logs::LogSource;
 use opsdeck_elasticsearch::model::EsPoll;
 use opsdeck_elasticsearch::source::parse;
@@ -221,7 +222,9 @@ fn three_hours_of_polls_leave_every_history_and_buffer_bounded() {
     for i in 1..=3 * hour {
         let now = start + REFRESH * i as u32;
         app.update(Event::Tick(now));
-        app.update(polled(now, SourceUpdate::Pillows(Ok(pillows(i)))));
+        // Folded as the poller's task folds it, from what the app shows.
+        let folded = fold(&mut app.fleet.pillows.data.clone(), pillows(i), now);
+        app.update(polled(now, SourceUpdate::Pillows(Ok(folded))));
         app.update(polled(now, SourceUpdate::Elasticsearch(Ok(Box::new(elasticsearch(i))))));
         app.update(polled(now, SourceUpdate::Queues(Ok(queues(i)))));
         app.update(polled(now, SourceUpdate::Hosts(Ok(host(i)))));

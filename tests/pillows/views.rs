@@ -4,6 +4,7 @@ use opsdeck::config::Config;
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck_core::feed::FeedData;
+use opsdeck_core::folding::fold;
 use opsdeck_core::pane::Pane;
 use opsdeck_core::theme::Theme;
 use opsdeck_core::view::ViewCtx;
@@ -68,7 +69,9 @@ pub fn fleet_and_config() -> (Fleet, Config, SystemTime) {
             }],
             settings: settings.clone(),
         };
-        fleet.apply(t0 + Duration::from_secs(step * 30), SourceUpdate::Pillows(Ok(poll)));
+        let at = t0 + Duration::from_secs(step * 30);
+        let folded = fold(&mut fleet.pillows.data.clone(), poll, at);
+        fleet.apply(at, SourceUpdate::Pillows(Ok(folded)));
     }
     let _ = <PillowsState as FeedData>::absorb;
     (fleet, config, t0 + Duration::from_secs(19 * 30))
@@ -181,7 +184,8 @@ fn a_pillow_that_cannot_be_read_shows_its_error_over_the_last_good_data() {
         }],
         settings: config.pillows.settings(),
     };
-    fleet.apply(now, SourceUpdate::Pillows(Ok(poll)));
+    let folded = fold(&mut fleet.pillows.data.clone(), poll, now);
+    fleet.apply(now, SourceUpdate::Pillows(Ok(folded)));
     let theme = Theme::builtin("default").unwrap();
     let ctx = view_ctx(&fleet, &config, now, &theme);
     let root = opsdeck_pillows::views::root();

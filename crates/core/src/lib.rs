@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod effect;
 pub mod exec;
 pub mod feed;
+pub mod folding;
 pub mod keys;
 pub mod logs;
 pub mod pane;

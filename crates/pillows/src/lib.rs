@@ -17,7 +17,7 @@ pub mod views;
 
 use config::PillowsConfig;
 use futures::future::BoxFuture;
-use model::{PillowsPoll, PillowsState};
+use model::PillowsState;
 use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
 use opsdeck_core::config::GeneralConfig;
@@ -37,8 +37,10 @@ pub struct Pillows;
 
 impl Pane for Pillows {
     const ID: PaneId = PaneId::new("pillows");
-    type State = Feed<PillowsState>;
-    type Update = Result<PillowsPoll, opsdeck_core::source_error::SourceError>;
+    /// Folded in the poller's task (see `opsdeck_core::folding`): judging thousands of partitions
+    /// against their histories stays off the loop that draws.
+    type State = Feed<Arc<PillowsState>>;
+    type Update = Result<Arc<PillowsState>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

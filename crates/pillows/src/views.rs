@@ -42,7 +42,7 @@ pub fn root() -> Box<dyn View> {
 }
 
 fn state<'a>(ctx: &'a ViewCtx) -> Option<&'a PillowsState> {
-    ctx.fleet.of::<Pillows>().data.as_ref()
+    ctx.fleet.of::<Pillows>().data.as_deref()
 }
 
 fn pillow<'a>(ctx: &'a ViewCtx, name: &str) -> Option<&'a Pillow> {

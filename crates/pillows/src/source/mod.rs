@@ -6,11 +6,12 @@ pub mod kafka;
 
 use crate::Pillows;
 use crate::config::{PillowConfig, PillowsConfig};
-use crate::model::{CheckpointKind, PartitionReading, PillowReading, PillowsPoll};
+use crate::model::{CheckpointKind, PartitionReading, PillowReading, PillowsPoll, PillowsState};
 use checkpoints::{CheckpointRow, CheckpointStore};
 use futures::future::BoxFuture;
 use kafka::{KafkaOffsets, Tp};
 use opsdeck_core::config::GeneralConfig;
+use opsdeck_core::folding::Folding;
 use opsdeck_core::pane::{Pane, Poller};
 use opsdeck_core::source_error::SourceError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -64,12 +65,13 @@ impl PillowsBackend {
     pub fn pollers(&self, general: &GeneralConfig) -> Vec<Box<dyn Poller<<Pillows as Pane>::Update>>> {
         let c = &self.config;
         let interval = c.interval(general.refresh.get());
-        vec![Box::new(PillowsPoller {
+        let poller = PillowsPoller {
             backend: self.clone(),
             interval,
             // A cycle makes a handful of sequential calls, each bounded by `timeout`.
             timeout: c.timeout.get().saturating_mul(5),
-        })]
+        };
+        vec![Box::new(Folding::<PillowsState>::new(Box::new(poller)))]
     }
 
     /// Reads every pillow in `pillows`. Kafka failing fails the whole cycle (no pillow has lag
@@ -228,14 +230,14 @@ struct PillowsPoller {
     timeout: Duration,
 }
 
-impl Poller<<Pillows as Pane>::Update> for PillowsPoller {
+impl Poller<Result<PillowsPoll, SourceError>> for PillowsPoller {
     fn interval(&self) -> Duration {
         self.interval
     }
     fn timeout(&self) -> Duration {
         self.timeout
     }
-    fn poll(&mut self) -> BoxFuture<'_, <Pillows as Pane>::Update> {
+    fn poll(&mut self) -> BoxFuture<'_, Result<PillowsPoll, SourceError>> {
         Box::pin(async move {
             let config = self.backend.config.clone();
             self.backend.read(&config.pillows).await.map(|pillows| PillowsPoll {

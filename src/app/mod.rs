@@ -76,12 +76,13 @@ pub struct App {
     pub env: Env,
     pub fleet: Fleet,
     pub now: SystemTime,
-    /// Changes after anything a view may show could have changed (see `ViewCtx::revision`): every
-    /// event but a key that only moves the selection. Code in `update` must not read a table after
+    /// Changes after anything a view's table may show could have changed (see
+    /// `ViewCtx::revision`): every event but a key that only moves the selection and the clock. Code in `update` must not read a table after
     /// changing what it shows (the revision moves when the event is in).
     pub revision: u64,
-    /// The event being handled only moved a table's selection (the revision stays).
-    moved_selection_only: bool,
+    /// The event being handled changes no table: it only moved a selection, or the clock
+    /// (rows are as of their data; the ages outside tables follow the clock every frame).
+    tables_unchanged: bool,
     pub tab: Tab,
     /// One drill-down stack per tab, in `Tab::ALL` order; never empty.
     pub panes: Vec<Vec<Screen>>,
@@ -167,7 +168,7 @@ impl App {
             fleet,
             now,
             revision: 0,
-            moved_selection_only: false,
+            tables_unchanged: false,
             tab: Tab::Overview,
             panes,
             overlay: None,

@@ -66,11 +66,12 @@ impl App {
             }
             _ => None,
         };
-        self.moved_selection_only = false;
+        self.tables_unchanged = false;
         let effects = self.apply(event);
         // What changed is in: tables cached before it are stale. Moving the selection changes no
-        // table, so a burst of `j` costs one table build, not one per key.
-        if !self.moved_selection_only {
+        // table, so a burst of `j` costs one table build, not one per key; the clock changes none
+        // either, so an idle console builds no table between polls.
+        if !self.tables_unchanged {
             self.revision += 1;
         }
         if let Some(refreshed) = settle {
@@ -104,6 +105,7 @@ impl App {
                 Vec::new()
             }
             Event::Tick(now) => {
+                self.tables_unchanged = true;
                 self.now = now;
                 self.toasts.retain(|t| t.until > now);
                 Vec::new()
@@ -349,7 +351,7 @@ impl App {
                     return effects;
                 }
                 self.move_selection(action);
-                self.moved_selection_only = true;
+                self.tables_unchanged = true;
             }
             "tail_log" => return self.tail_log(),
             "scroll_left" | "scroll_right" => {

@@ -4,16 +4,29 @@ use crate::analysis::{self, freshness};
 use crate::model::fleet::SOURCES;
 use opsdeck_core::alert::{Alert, AlertTarget, Severity};
 use opsdeck_core::pane::PaneId;
-use opsdeck_core::view::{Cell, Column, PaneAction, Row, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{Cell, Column, Memo, PaneAction, Row, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 
 pub const ACTIONS: &[PaneAction] = &[];
 
 pub fn root() -> Box<dyn View> {
-    Box::new(Overview)
+    Box::new(Overview::default())
 }
 
-struct Overview;
+#[derive(Default)]
+struct Overview {
+    /// Every pane's alerts, for the header's counts and the table: once per change, not per frame.
+    alerts: Memo<Vec<Alert>>,
+}
+
+impl Overview {
+    fn alerts(&self, ctx: &ViewCtx) -> std::sync::Arc<Vec<Alert>> {
+        self.alerts.get(ctx, || {
+            let (fleet, config) = super::console(ctx);
+            analysis::alerts(fleet, config)
+        })
+    }
+}
 
 impl View for Overview {
     fn crumb(&self) -> String {
@@ -27,8 +40,8 @@ impl View for Overview {
     }
 
     fn header(&self, ctx: &ViewCtx) -> Vec<(String, Tone)> {
-        let (fleet, config) = super::console(ctx);
-        let alerts = analysis::alerts(fleet, config);
+        let (fleet, _) = super::console(ctx);
+        let alerts = self.alerts(ctx);
         SOURCES
             .iter()
             .map(|kind| {
@@ -50,29 +63,23 @@ impl View for Overview {
     }
 
     fn goto(&self, ctx: &ViewCtx, row: &str) -> Option<AlertTarget> {
-        keyed({
-            let (fleet, config) = super::console(ctx);
-            analysis::alerts(fleet, config)
-        })
-        .find(|(key, _)| key == row)
-        .and_then(|(_, a)| a.target)
+        keyed(self.alerts(ctx).iter().cloned())
+            .find(|(key, _)| key == row)
+            .and_then(|(_, a)| a.target)
     }
 
     fn table(&self, ctx: &ViewCtx) -> Table {
-        let rows = keyed({
-            let (fleet, config) = super::console(ctx);
-            analysis::alerts(fleet, config)
-        })
-        .map(|(key, a)| Row {
-            key,
-            cells: vec![
-                Cell::num(a.severity.label(), a.severity as u8 as f64).tone(a.severity.into()),
-                Cell::text(a.source.name()),
-                Cell::text(a.subject),
-                Cell::text(a.message),
-            ],
-        })
-        .collect();
+        let rows = keyed(self.alerts(ctx).iter().cloned())
+            .map(|(key, a)| Row {
+                key,
+                cells: vec![
+                    Cell::num(a.severity.label(), a.severity as u8 as f64).tone(a.severity.into()),
+                    Cell::text(a.source.name()),
+                    Cell::text(a.subject),
+                    Cell::text(a.message),
+                ],
+            })
+            .collect();
         Table {
             columns: vec![
                 Column::left("SEVERITY", 9).priority(9),
@@ -89,9 +96,9 @@ impl View for Overview {
 
 /// Each alert with a key that stays its own while other alerts come and go: source, subject and
 /// the row it points at, and a count for the rare subject with several alerts on one row.
-fn keyed(alerts: Vec<Alert>) -> impl Iterator<Item = (String, Alert)> {
+fn keyed(alerts: impl Iterator<Item = Alert>) -> impl Iterator<Item = (String, Alert)> {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    alerts.into_iter().map(move |a| {
+    alerts.map(move |a| {
         let row = a.target.as_ref().map(|t| t.row.as_str()).unwrap_or_default();
         let base = format!("{}/{}/{row}", a.source, a.subject);
         let n = seen.entry(base.clone()).or_default();

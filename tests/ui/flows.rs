@@ -43,11 +43,16 @@ fn rows_sort_drill_down_and_back_with_breadcrumbs() {
     assert_eq!(app.stack().len(), 1);
 }
 
-/// The fake view's rows changed: the app learns it from an event, as from a poll (tables are
-/// cached between events).
+/// The fake view's rows changed: the app learns it from a poll, as it would (tables are cached
+/// between changes).
 fn refreshed(app: &mut opsdeck::app::App) {
-    let now = app.now;
-    app.update(Event::Tick(now));
+    let update = opsdeck::model::fleet::SourceUpdate::failed(
+        <opsdeck_hosts::Hosts as opsdeck_core::pane::Pane>::ID,
+        opsdeck_core::source_error::SourceError::timeout("a poll"),
+    )
+    .expect("the hosts pane polls");
+    let at = app.now;
+    app.update(Event::Polled(opsdeck::sources::runner::Polled { at, update }));
 }
 
 #[test]
@@ -68,10 +73,11 @@ fn selection_follows_its_row_across_refreshes() {
     ];
     refreshed(&mut app);
     assert_eq!(selected(&app).as_deref(), Some("es-data-1"));
-    // When the selected row disappears, the selection stays at the same place rather than jumping to the top.
+    // When the selected row disappears, the selection stays at the same place rather than jumping
+    // to the top: es-data-1 was fourth (new-host, pillow-a, es-data-2 above it), so pillow-b.
     rows.lock().unwrap().retain(|(n, _)| n != "es-data-1");
     refreshed(&mut app);
-    assert_eq!(selected(&app).as_deref(), Some("es-data-2"));
+    assert_eq!(selected(&app).as_deref(), Some("pillow-b"));
 }
 
 #[test]
@@ -90,7 +96,11 @@ fn moving_the_selection_reuses_the_table_and_a_refresh_rebuilds_it() {
     }
     assert_eq!(builds.load(SeqCst), before, "moves rebuilt the table");
     assert_eq!(selected(&app).as_deref(), Some("es-data-2"));
-    // Anything else may change the rows: the clock, a poll, a key that is not a move.
+    // The clock alone changes no table (its ages are as of the data).
+    app.update(Event::Tick(app.now + std::time::Duration::from_secs(1)));
+    screen(&app);
+    assert_eq!(builds.load(SeqCst), before, "a tick rebuilt the table");
+    // Anything else may change the rows: a poll, a key that is not a move.
     refreshed(&mut app);
     screen(&app);
     assert_eq!(builds.load(SeqCst), before + 1);

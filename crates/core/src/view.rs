@@ -30,6 +30,35 @@ use ratatui::layout::Rect;
 use std::time::SystemTime;
 
 /// Everything a view may read while building rows or drawing. No I/O.
+/// A value a view derives from what it shows (every alert, for a header), computed once per app
+/// revision instead of once per frame (see [`ViewCtx::revision`]). What it computes must not
+/// depend on `ctx.now`: the clock does not move the revision.
+pub struct Memo<T>(std::sync::Mutex<Option<(u64, std::sync::Arc<T>)>>);
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Self(std::sync::Mutex::new(None))
+    }
+}
+
+impl<T> Memo<T> {
+    /// The value for `ctx`'s revision: the kept one, or `compute()` (kept when `ctx` has a revision).
+    pub fn get(&self, ctx: &ViewCtx, compute: impl FnOnce() -> T) -> std::sync::Arc<T> {
+        let Some(revision) = ctx.revision else {
+            return std::sync::Arc::new(compute());
+        };
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((kept, value)) = slot.as_ref()
+            && *kept == revision
+        {
+            return std::sync::Arc::clone(value);
+        }
+        let value = std::sync::Arc::new(compute());
+        *slot = Some((revision, std::sync::Arc::clone(&value)));
+        value
+    }
+}
+
 pub struct ViewCtx<'a> {
     /// Every pane's state: `ctx.fleet.of::<Pillows>()`.
     pub fleet: &'a dyn PaneStates,

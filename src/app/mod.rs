@@ -47,6 +47,10 @@ pub enum Event {
     Capabilities(Vec<opsdeck_core::doctor::Finding>),
 }
 
+/// What a footer's planned actions depend on: the revision, the tab, the drill-down depth and the
+/// selected row.
+type PlannedKey = (u64, usize, usize, Option<String>);
+
 /// The fixed parts: what the app was started with.
 pub struct Env {
     pub config: Arc<Config>,
@@ -80,6 +84,8 @@ pub struct App {
     /// `ViewCtx::revision`): every event but a key that only moves the selection and the clock. Code in `update` must not read a table after
     /// changing what it shows (the revision moves when the event is in).
     pub revision: u64,
+    /// [`App::planned_on`]'s last answer, with the revision, tab, depth and row it was for.
+    planned: std::cell::RefCell<Option<(PlannedKey, std::rc::Rc<Vec<&'static str>>)>>,
     /// The event being handled changes no table: it only moved a selection, or the clock
     /// (rows are as of their data; the ages outside tables follow the clock every frame).
     tables_unchanged: bool,
@@ -169,6 +175,7 @@ impl App {
             now,
             revision: 0,
             tables_unchanged: false,
+            planned: Default::default(),
             tab: Tab::Overview,
             panes,
             overlay: None,

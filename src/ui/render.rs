@@ -285,12 +285,7 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     }
     // The view's actions with a plan, in the order it offers them (the most relevant to the row
     // first), then the keys the view takes itself.
-    let mut hinted: Vec<&'static str> = app
-        .offers_on(selected)
-        .into_iter()
-        .filter(|o| o.plan.is_ok())
-        .map(|o| o.name)
-        .collect();
+    let mut hinted: Vec<&'static str> = app.planned_on(selected).to_vec();
     hinted.extend(
         app.tab
             .actions()

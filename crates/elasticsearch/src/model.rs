@@ -942,25 +942,33 @@ fn departures(previous: &EsState, next: &EsState, at: SystemTime) -> Vec<Departe
 }
 
 /// The copies that exist ONLY on `nodes` (no STARTED/RELOCATING copy elsewhere): removing those nodes loses them.
+/// Sorted by index, then shard. The copies on `nodes` (a small share) are keyed first, so the pass
+/// over every other copy is a lookup each, not an insert into an ordered set.
 pub fn last_copies_on(shards: &[ShardRow], nodes: &[&EsNode]) -> Vec<String> {
     let on = |s: &ShardRow| nodes.iter().any(|n| s.node.as_deref() == Some(n.name.as_str()));
-    let mut here: BTreeSet<(String, u32)> = BTreeSet::new();
-    let mut elsewhere: BTreeSet<(&str, u32)> = BTreeSet::new();
-    for s in shards {
-        let active = matches!(s.state, ShardState::Started | ShardState::Relocating);
-        if !active {
-            continue;
-        }
-        if on(s) {
-            here.insert((s.index.clone(), s.shard));
-        } else {
-            elsewhere.insert((s.index.as_str(), s.shard));
+    let active = |s: &&ShardRow| matches!(s.state, ShardState::Started | ShardState::Relocating);
+    // (index, shard) on `nodes` → whether an active copy exists elsewhere.
+    let mut here: std::collections::HashMap<(&str, u32), bool> = shards
+        .iter()
+        .filter(active)
+        .filter(|s| on(s))
+        .map(|s| ((s.index.as_str(), s.shard), false))
+        .collect();
+    if here.is_empty() {
+        return Vec::new();
+    }
+    for s in shards.iter().filter(active).filter(|s| !on(s)) {
+        if let Some(elsewhere) = here.get_mut(&(s.index.as_str(), s.shard)) {
+            *elsewhere = true;
         }
     }
-    here.into_iter()
-        .filter(|(i, n)| !elsewhere.contains(&(i.as_str(), *n)))
-        .map(|(i, n)| format!("{i}/{n}"))
-        .collect()
+    let mut last: Vec<(&str, u32)> = here
+        .into_iter()
+        .filter(|(_, elsewhere)| !elsewhere)
+        .map(|(copy, _)| copy)
+        .collect();
+    last.sort_unstable();
+    last.into_iter().map(|(i, n)| format!("{i}/{n}")).collect()
 }
 
 /// A watermark value: `85%`, a ratio `0.85`, or free bytes `500mb`. `None` when unreadable.

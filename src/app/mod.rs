@@ -47,9 +47,12 @@ pub enum Event {
     Capabilities(Vec<opsdeck_core::doctor::Finding>),
 }
 
-/// What a footer's planned actions depend on: the revision, the tab, the drill-down depth and the
-/// selected row.
-type PlannedKey = (u64, usize, usize, Option<String>);
+/// The actions with a plan on a row, for the footer, and what they depend on: the revision, the
+/// tab, the drill-down depth and the selected row.
+struct Planned {
+    key: (u64, usize, usize, Option<String>),
+    names: std::rc::Rc<Vec<&'static str>>,
+}
 
 /// The fixed parts: what the app was started with.
 pub struct Env {
@@ -85,7 +88,7 @@ pub struct App {
     /// changing what it shows (the revision moves when the event is in).
     pub revision: u64,
     /// [`App::planned_on`]'s last answer, with the revision, tab, depth and row it was for.
-    planned: std::cell::RefCell<Option<(PlannedKey, std::rc::Rc<Vec<&'static str>>)>>,
+    planned: std::cell::RefCell<Option<Planned>>,
     /// The event being handled changes no table: it only moved a selection, or the clock
     /// (rows are as of their data; the ages outside tables follow the clock every frame).
     tables_unchanged: bool,

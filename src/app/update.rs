@@ -473,10 +473,10 @@ impl App {
             row.map(str::to_string),
         );
         let mut memo = self.planned.borrow_mut();
-        if let Some((kept, names)) = memo.as_ref()
-            && *kept == key
+        if let Some(kept) = memo.as_ref()
+            && kept.key == key
         {
-            return std::rc::Rc::clone(names);
+            return std::rc::Rc::clone(&kept.names);
         }
         let names: std::rc::Rc<Vec<&'static str>> = std::rc::Rc::new(
             self.offers_on(row)
@@ -485,7 +485,10 @@ impl App {
                 .map(|o| o.name)
                 .collect(),
         );
-        *memo = Some((key, std::rc::Rc::clone(&names)));
+        *memo = Some(super::Planned {
+            key,
+            names: std::rc::Rc::clone(&names),
+        });
         names
     }
 

@@ -24,14 +24,22 @@ pub struct ColumnLayout {
 }
 
 /// Display width each column's content asks for: its title (`sorted` adds the sort marker) and its
-/// widest cell.
-pub fn content_widths(table: &Table, sorted: Option<usize>) -> Vec<u16> {
-    let mut out: Vec<u16> = table
+/// widest cell (`cell_widths`, see [`cell_widths`]).
+pub fn content_widths(table: &Table, cell_widths: &[u16], sorted: Option<usize>) -> Vec<u16> {
+    table
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.title.width() + usize::from(sorted == Some(i))) as u16)
-        .collect();
+        .map(|(i, c)| {
+            let title = (c.title.width() + usize::from(sorted == Some(i))).min(usize::from(u16::MAX)) as u16;
+            title.max(cell_widths.get(i).copied().unwrap_or(0))
+        })
+        .collect()
+}
+
+/// The widest cell of each column, over every row.
+pub fn cell_widths(table: &Table) -> Vec<u16> {
+    let mut out = vec![0u16; table.columns.len()];
     for row in &table.rows {
         for (w, cell) in out.iter_mut().zip(&row.cells) {
             *w = (*w).max(cell.text.width().min(usize::from(u16::MAX)) as u16);
@@ -204,7 +212,8 @@ pub fn draw(
     theme: &Theme,
 ) -> ColumnLayout {
     let table = &visible.table;
-    let content = content_widths(table, sort.map(|(c, _)| c));
+    let cells = visible.cell_widths.get_or_init(|| cell_widths(table));
+    let content = content_widths(table, cells, sort.map(|(c, _)| c));
     let layout = layout(&table.columns, &content, area.width, columns.get());
     columns.set(layout.scroll);
     if area.height == 0 || area.width == 0 {

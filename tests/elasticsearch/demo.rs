@@ -24,6 +24,7 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
         stand_ins: Default::default(),
+        story: Default::default(),
     };
     opsdeck_elasticsearch::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)

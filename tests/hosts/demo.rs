@@ -34,6 +34,7 @@ async fn demo_with(cancel: CancellationToken) -> (DemoFleet, tempfile::TempDir) 
         cancel,
         keep_alive: Vec::new(),
         stand_ins: Default::default(),
+        story: Default::default(),
     };
     opsdeck_hosts::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)

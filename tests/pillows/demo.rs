@@ -76,6 +76,7 @@ async fn demo(sandbox: &tempfile::TempDir) -> DemoFleet {
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
         stand_ins: Default::default(),
+        story: Default::default(),
     };
     opsdeck_pillows::demo::start(&mut demo.ctx()).await.unwrap();
     demo

@@ -2,10 +2,12 @@
 //! loopback) with a producer writing changes and simulated pillow processes consuming them:
 //!
 //! - `case-pillow` keeps HQ-style checkpoint rows in a SIMULATED checkpoint table (the demo must run
-//!   without PostgreSQL); its process 1 dies after a while, so its partitions stop while the others
-//!   keep up. Restarting it (through a simulated `supervisorctl`) makes the lag drain.
-//! - `ucr-pillow` is a Kafka consumer group committing offsets; a load spike makes all its partitions lag,
-//!   then it recovers.
+//!   without PostgreSQL); at the storyline's first beat ([`beats::PILLOW_OOM`]) the OOM killer ends
+//!   its process 1, so its partitions fall behind by thousands while the others keep up. Restarting
+//!   it (through a simulated `supervisorctl`) makes the lag drain, and it stays up: nothing kills it
+//!   again in the same run.
+//! - `ucr-pillow` is a Kafka consumer group committing offsets; its load swells and ebbs within
+//!   what its processes can take.
 //! - `xform-pillow` was stopped long ago: its checkpoint fell below the first retained offset (the
 //!   mock keeps 5 MiB per partition), so changes were lost; moving its checkpoint clears that.
 //!
@@ -18,7 +20,7 @@ use crate::model::Assignment;
 use crate::source::checkpoints::{CheckpointMove, CheckpointRow, CheckpointStore};
 use futures::future::BoxFuture;
 use opsdeck_core::config::ConfigDuration;
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StoryClock, beats};
 use opsdeck_core::source_error::SourceError;
 use opsdeck_hosts::Hosts;
 use rdkafka::ClientConfig;
@@ -131,9 +133,10 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let cancel = demo.cancel.clone();
     let sim_dir = dir.clone();
     let sim_store = store.clone();
+    let story = demo.story.clone();
     let handle = std::thread::Builder::new()
         .name("demo-pillows".into())
-        .spawn(move || run_cluster(tx, cancel, sim_dir, sim_store))?;
+        .spawn(move || run_cluster(tx, cancel, sim_dir, sim_store, story))?;
     let brokers = rx
         .await
         .map_err(|_| anyhow::anyhow!("the demo Kafka thread ended before starting"))?
@@ -185,10 +188,13 @@ pub fn demo_config(brokers: &str, store: &str) -> PillowsConfig {
         restart_command: "supervisorctl restart {program}".into(),
         status_command: "supervisorctl status {program}".into(),
         verify_timeout: ConfigDuration::secs(60),
+        // Lags as a busy fleet has them: a healthy partition is up to a few seconds of its changes
+        // behind (a checkpoint every few seconds); a stopped process's partitions pass the warning
+        // within half a minute and the critical mark within two.
         thresholds: PillowThresholds {
-            allowed_lag: 40,
-            lag_warning: 400,
-            lag_critical: 1500,
+            allowed_lag: 400,
+            lag_warning: 3000,
+            lag_critical: 15000,
             time_lag_warning: ConfigDuration::secs(30),
             time_lag_critical: ConfigDuration::secs(120),
             checkpoint_grace: ConfigDuration::secs(15),
@@ -234,12 +240,13 @@ struct Process {
     offsets: Vec<i64>,
     running: bool,
     started: Instant,
-    /// Changes per second it can process.
+    /// Changes per second it can process, and what it takes while catching up after a restart.
     capacity: f64,
+    catch_up: f64,
     since_checkpoint: i64,
     last_checkpoint: Instant,
-    /// When it dies next (the demo's trouble).
-    dies_at: Option<Instant>,
+    /// When, in story time, the OOM killer ends it (the storyline's first beat; once).
+    dies_at: Option<Duration>,
     budget: f64,
 }
 
@@ -370,7 +377,14 @@ struct Sim {
     last_send: Instant,
     pillows: Vec<Pillow>,
     t0: Instant,
+    story: StoryClock,
 }
+
+/// Changes a second on each case-sql partition (eight of them): lags of thousands within a minute
+/// of a process dying.
+const CASE_RATE: f64 = 40.0;
+/// form-sql's changes a second at the top of its swell (over four partitions).
+const FORM_PEAK: f64 = 60.0;
 
 /// How often the made changes are sent. The mock keeps every batch it is sent (up to 5 MiB of
 /// them per partition, each with its own bookkeeping): one compressed batch per partition a second
@@ -383,8 +397,9 @@ fn run_cluster(
     cancel: CancellationToken,
     dir: PathBuf,
     store: Arc<SimulatedCheckpointStore>,
+    story: StoryClock,
 ) {
-    let (mock, mut sim) = match start_sim(&dir, store) {
+    let (mock, mut sim) = match start_sim(&dir, store, story) {
         Ok(v) => v,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -405,6 +420,7 @@ fn run_cluster(
 fn start_sim(
     dir: &Path,
     store: Arc<SimulatedCheckpointStore>,
+    story: StoryClock,
 ) -> Result<(MockCluster<'static, rdkafka::producer::DefaultProducerContext>, Sim), String> {
     {
         let mock = MockCluster::new(3).map_err(|e| e.to_string())?;
@@ -429,7 +445,10 @@ fn start_sim(
             .map_err(|e| e.to_string())?;
         let now = Instant::now();
         let process =
+            // `capacity`: changes a second it takes per partition it owns.
             |pillow: &'static str, n: usize, of: usize, owns: Vec<(&'static str, i32)>, capacity: f64| Process {
+                capacity: capacity * owns.len() as f64,
+                catch_up: capacity * owns.len() as f64 * 2.5,
                 pillow,
                 index: n,
                 of,
@@ -442,7 +461,6 @@ fn start_sim(
                 owns,
                 running: true,
                 started: now,
-                capacity,
                 since_checkpoint: 0,
                 last_checkpoint: now,
                 dies_at: None,
@@ -453,13 +471,13 @@ fn start_sim(
         let mut case_procs: Vec<Process> = case
             .into_iter()
             .enumerate()
-            .map(|(n, owns)| process("case-pillow", n, 3, owns, 40.0))
+            .map(|(n, owns)| process("case-pillow", n, 3, owns, CASE_RATE * 1.6))
             .collect();
-        case_procs[1].dies_at = Some(now + Duration::from_secs(25));
+        case_procs[1].dies_at = Some(beats::PILLOW_OOM);
         let form_procs = form
             .into_iter()
             .enumerate()
-            .map(|(n, owns)| process("ucr-pillow", n, 2, owns, 14.0))
+            .map(|(n, owns)| process("ucr-pillow", n, 2, owns, FORM_PEAK / 4.0 * 1.3))
             .collect();
         let mut xform = process("xform-pillow", 0, 1, vec![(ARCHIVE_TOPIC, 0)], 10.0);
         xform.running = false;
@@ -488,6 +506,7 @@ fn start_sim(
                 },
             ],
             t0: now,
+            story,
         };
         sim.seed_archive()?;
         sim.first_logs();
@@ -598,10 +617,11 @@ impl Sim {
 
     fn step(&mut self, dt: Duration) {
         let t = self.t0.elapsed().as_secs_f64();
-        // Production: case-sql steady, form-sql with a load spike between 60 s and 120 s of every 4 minutes.
-        let cycle = t % 240.0;
-        let form_rate = if (60.0..120.0).contains(&cycle) { 45.0 } else { 12.0 };
-        let case_n = (48.0 * dt.as_secs_f64()).round() as usize;
+        // Production: case-sql steady, form-sql swelling and ebbing over 4 minutes, never past what
+        // ucr-pillow's processes take (a swell is no incident: a fixed pillow stays fixed).
+        let swell = (t / 240.0 * std::f64::consts::TAU).sin() * 0.5 + 0.5;
+        let form_rate = FORM_PEAK * (0.45 + 0.55 * swell);
+        let case_n = (CASE_RATE * 8.0 * dt.as_secs_f64()).round() as usize;
         let form_n = (form_rate * dt.as_secs_f64()).round() as usize;
         let tick = (t * 4.0) as i32;
         for i in 0..case_n {
@@ -628,11 +648,12 @@ impl Sim {
         self.producer.poll(Duration::ZERO);
         self.handle_requests();
         let now = Instant::now();
+        let story_now = self.story.now();
         let produced = self.produced.clone();
         let store = self.store.clone();
         for pillow in &mut self.pillows {
             for proc_ in &mut pillow.processes {
-                if proc_.dies_at.is_some_and(|d| now >= d) {
+                if proc_.dies_at.is_some_and(|d| story_now >= d) {
                     proc_.running = false;
                     proc_.dies_at = None;
                     proc_.died();
@@ -754,9 +775,10 @@ impl Sim {
                     }
                     proc_.running = true;
                     proc_.started = Instant::now();
-                    proc_.capacity = proc_.capacity.max(60.0);
-                    // Crashes again a few minutes later: the demo keeps having trouble.
-                    proc_.dies_at = (pillow.name == "case-pillow").then(|| Instant::now() + Duration::from_secs(180));
+                    // Catching up, it takes what a fetch gives it: more than its steady load.
+                    proc_.capacity = proc_.catch_up;
+                    // Restarted, it stays up: a fixed problem does not come back in the same run.
+                    proc_.dies_at = None;
                     if let Some(id) = checkpoint {
                         reload(&self.store, id, proc_);
                     }
@@ -869,7 +891,7 @@ mod tests {
         for sub in ["requests", "tmp", "state", "log"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
-        let (_mock, mut sim) = start_sim(dir.path(), Arc::default()).unwrap();
+        let (_mock, mut sim) = start_sim(dir.path(), Arc::default(), StoryClock::default()).unwrap();
         // Ten minutes of changes, sent each step (as each second would).
         for _ in 0..600 {
             sim.last_send = Instant::now() - SEND_EVERY;

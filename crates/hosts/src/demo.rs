@@ -24,6 +24,7 @@ const DF: &str = r#"#!/bin/sh
 # opsdeck demo: df -PT over the host's simulated mounts (KiB): each mount's usage is a base plus the
 # apparent size of its directory under <host>/fs/, so sparse crash dumps "fill" it.
 H="$(cd "$(dirname "$0")/.." && pwd)"
+PATH="$(command -p getconf PATH)"
 inodes=0
 for a in "$@"; do [ "$a" = "-i" ] && inodes=1; done
 if [ "$inodes" = 1 ]; then
@@ -103,6 +104,8 @@ const DU: &str = r#"#!/bin/sh
 H="$(cd "$(dirname "$0")/.." && pwd)"
 PATH="$(command -p getconf PATH)"
 for last in "$@"; do :; done
+# The host's own directories (as its junk paths name them) are what they are.
+case "${last:-}" in "$H"/*) exec du --apparent-size "$@";; esac
 best=; bestdir=
 while read -r dev type size base dir mount; do
   case "${last:-}" in "$mount"|"${mount%/}"/*)

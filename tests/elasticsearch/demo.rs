@@ -300,3 +300,54 @@ async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_trans
     .await;
     b.shutdown().await;
 }
+
+/// The storyline's watermark beat: es-core-3's disk crosses the high watermark (the overview's
+/// critical alert); draining the node through the real executor brings it back down, and it stays
+/// down for the rest of the run, even once the exclusion is cleared again.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_node_crosses_the_high_watermark_at_its_beat_and_stays_fixed_once_drained() {
+    use opsdeck_elasticsearch::demo::{HOT_NODE, SimServer};
+    use opsdeck_elasticsearch::model::DiskLevel;
+    let (demo, _dir) = demo().await;
+    let url = demo.config.elasticsearch.url.clone();
+    let server = demo.keep_alive[0]
+        .downcast_ref::<SimServer>()
+        .expect("the ES demo keeps its server");
+    let high = |s: &EsState| {
+        s.nodes
+            .iter()
+            .find(|n| n.name == HOT_NODE)
+            .is_some_and(|n| matches!(n.disk_level, DiskLevel::High | DiskLevel::FloodStage))
+    };
+    assert!(!high(&state_of(&url).await), "not before its beat");
+    demo.story.skip_to(opsdeck_core::demo::beats::ES_HIGH_WATERMARK);
+    let s = poll_until(&url, Duration::from_secs(60), high).await;
+    let alerts = opsdeck_elasticsearch::analysis::alerts(&s, &demo.config);
+    assert!(
+        alerts.iter().any(|a| a.subject == format!("{HOT_NODE}:disk")
+            && a.severity == opsdeck_core::alert::Severity::Critical
+            && a.message.contains("high watermark")),
+        "{alerts:?}"
+    );
+    let plan = act::plan_drain_node(&s, &demo.config.elasticsearch, HOT_NODE).unwrap();
+    let ran = run_plan(server, plan, CancellationToken::new(), |_, _| {}).await;
+    assert_eq!(ran.outcome.result, OutcomeResult::Succeeded, "{}", ran.outcome.summary);
+    let below = |s: &EsState| {
+        s.nodes
+            .iter()
+            .find(|n| n.name == HOT_NODE)
+            .is_some_and(|n| matches!(n.disk_level, DiskLevel::Ok | DiskLevel::Low))
+    };
+    let s = poll_until(&url, Duration::from_secs(90), below).await;
+    // The exclusion cleared (the node back in service): the hot spot does not return.
+    let plan = act::plan_clear_exclusions(&s, &demo.config.elasticsearch).unwrap();
+    let ran = run_plan(server, plan, CancellationToken::new(), |_, _| {}).await;
+    assert_eq!(ran.outcome.result, OutcomeResult::Succeeded, "{}", ran.outcome.summary);
+    demo.story.skip(Duration::from_secs(3600));
+    let settled = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < settled {
+        let s = state_of(&url).await;
+        assert!(!high(&s), "{HOT_NODE} over the high watermark again");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -114,7 +114,10 @@ async fn poll_all(app: &mut App, pollers: &mut [Box<dyn PanePoller>]) {
 
 async fn observe() -> Demo {
     let sandbox = tempfile::tempdir().expect("a temp dir");
-    let demo = DemoFleet::start(sandbox.path().join("demo"))
+    // Every incident of the storyline at once: the tests look at every alert the demo can raise.
+    let story = opsdeck_core::demo::StoryClock::default();
+    story.skip_to(opsdeck_core::demo::beats::CRASH_DUMPS);
+    let demo = DemoFleet::start_with(sandbox.path().join("demo"), story)
         .await
         .expect("the demo starts");
     let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;

@@ -56,7 +56,7 @@ pub struct StoryClock(Arc<ClockInner>);
 struct ClockInner {
     started: Instant,
     speed: f64,
-    skipped_ms: AtomicU64,
+    skipped_ns: AtomicU64,
 }
 
 impl Default for StoryClock {
@@ -72,7 +72,7 @@ impl StoryClock {
         StoryClock(Arc::new(ClockInner {
             started: Instant::now(),
             speed,
-            skipped_ms: AtomicU64::new(0),
+            skipped_ns: AtomicU64::new(0),
         }))
     }
 
@@ -90,7 +90,7 @@ impl StoryClock {
     /// Story time since the demo started.
     pub fn now(&self) -> Duration {
         self.0.started.elapsed().mul_f64(self.0.speed)
-            + Duration::from_millis(self.0.skipped_ms.load(Ordering::Relaxed))
+            + Duration::from_nanos(self.0.skipped_ns.load(Ordering::Relaxed))
     }
 
     /// Whether the story has reached `beat`.
@@ -100,8 +100,8 @@ impl StoryClock {
 
     /// Moves the story ahead by `by` (tests: reach a beat without waiting for it).
     pub fn skip(&self, by: Duration) {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.0.skipped_ms.fetch_add(ms, Ordering::Relaxed);
+        let ns = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.0.skipped_ns.fetch_add(ns, Ordering::Relaxed);
     }
 
     /// Moves the story ahead to `beat`, if it is not there yet.
@@ -152,6 +152,7 @@ mod tests {
         assert!(!clock.reached(beats::PILLOW_OOM));
         let shared = clock.clone();
         shared.skip_to(beats::ES_HIGH_WATERMARK);
+        // Reached at once, not a fraction of a millisecond later.
         assert!(clock.reached(beats::PILLOW_OOM) && clock.reached(beats::ES_HIGH_WATERMARK));
         assert!(!clock.reached(beats::QUEUE_BACKLOG));
         clock.skip_to(beats::PILLOW_OOM);

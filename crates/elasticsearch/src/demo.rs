@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StoryClock, beats};
 use serde_json::{Map, Value, json};
 use sim::{Fault, SimCluster};
 use std::collections::{BTreeMap, HashMap};
@@ -81,7 +81,7 @@ impl SimServer {
     }
 
     /// Ticks the simulation every `every` until stopped; `life` runs after each tick (the demo's events).
-    pub fn spawn_ticker(&self, every: Duration, life: fn(&mut SimCluster)) {
+    pub fn spawn_ticker(&self, every: Duration, mut life: impl FnMut(&mut SimCluster) + Send + 'static) {
         let sim = self.sim.clone();
         let cancel = self.cancel.clone();
         tokio::spawn(async move {
@@ -97,6 +97,51 @@ impl SimServer {
                 }
             }
         });
+    }
+}
+
+/// The data node whose disk crosses the high watermark at the storyline's beat.
+pub const HOT_NODE: &str = "es-core-3";
+
+/// The storyline's watermark beat on the demo cluster: from [`beats::ES_HIGH_WATERMARK`] a hot
+/// index's merges fill [`HOT_NODE`]'s disk past the high watermark (its shards start leaving, none
+/// can be allocated there) and keep it there. Draining the node (or excluding it any other way)
+/// moves the hot shards and their merges off it: its disk comes back down, and the hot spot does not
+/// return this run, whatever the allocation settings become later.
+#[derive(Debug)]
+pub struct HotSpot {
+    story: StoryClock,
+    /// The node's usage outside its shards before the beat, and whether the hot spot is over.
+    calm: Option<u64>,
+    done: bool,
+}
+
+impl HotSpot {
+    pub fn new(story: StoryClock) -> Self {
+        HotSpot {
+            story,
+            calm: None,
+            done: false,
+        }
+    }
+
+    /// One tick of the hot spot on `s`.
+    pub fn step(&mut self, s: &mut SimCluster) {
+        let Some(node) = s.node_index(HOT_NODE) else { return };
+        if !self.story.reached(beats::ES_HIGH_WATERMARK) {
+            return;
+        }
+        let calm = *self.calm.get_or_insert(s.nodes[node].base_used);
+        let drained = s.excluded(node).is_some();
+        let n = &mut s.nodes[node];
+        if self.done || drained {
+            // Drained: the merges went with the shards; the disk drains back to where it was.
+            self.done = true;
+            n.base_used = n.base_used.saturating_sub(sim::GB).max(calm);
+        } else {
+            // Merges fill it half a gigabyte a second, up to 91% of the disk without any shard.
+            n.base_used = (n.base_used + sim::GB / 2).min(n.disk_total / 100 * 91);
+        }
     }
 }
 
@@ -162,7 +207,11 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     cluster.boot_log();
     let nodes: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
     let server = SimServer::start(cluster).await?;
-    server.spawn_ticker(Duration::from_secs(1), demo_life);
+    let mut hot_spot = HotSpot::new(demo.story.clone());
+    server.spawn_ticker(Duration::from_secs(1), move |s| {
+        demo_life(s);
+        hot_spot.step(s);
+    });
     // The node logs: written from what the simulation recorded, twice a second.
     write_node_logs(&server.sim, &log_dir);
     let (sim, stop, dir) = (server.sim.clone(), server.cancel.clone(), log_dir.clone());

@@ -127,7 +127,7 @@ const DISK: &str = "o.e.c.r.a.DiskThresholdMonitor";
 const GC: &str = "o.e.m.j.JvmGcMonitorService";
 const MASTER: &str = "o.e.c.s.MasterService";
 
-const GB: u64 = 1 << 30;
+pub const GB: u64 = 1 << 30;
 const MAX_RETRIES: u32 = 5;
 
 impl SimCluster {
@@ -208,7 +208,8 @@ impl SimCluster {
     }
 
     /// Whether `node` matches an `exclude` filter; the matching filter as ES words it.
-    fn excluded(&self, node: usize) -> Option<String> {
+    /// The exclusion (`attr:"value"`) that keeps shards off `node`, if any.
+    pub fn excluded(&self, node: usize) -> Option<String> {
         let n = &self.nodes[node];
         let mut keys: Vec<&String> = self.persistent.keys().chain(self.transient.keys()).collect();
         keys.sort();

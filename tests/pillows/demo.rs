@@ -256,7 +256,10 @@ async fn demo_process_dies_restart_drains_lag_and_lost_checkpoint_moves() {
     let s = state.as_ref().unwrap();
     let case = s.pillow("case-pillow").unwrap();
     let lag_before: i64 = case.partitions_of(1).filter_map(|p| p.lag).sum();
-    assert!(lag_before > 1000, "process 1's partitions should lag by thousands: {lag_before}");
+    assert!(
+        lag_before > 1000,
+        "process 1's partitions should lag by thousands: {lag_before}"
+    );
     // Offsets and rates of a busy fleet: hundreds of changes a second on case-sql.
     let rate = case.produce_rate.unwrap_or_default();
     assert!(rate > 100.0, "case-sql's produce rate: {rate}");

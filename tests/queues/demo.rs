@@ -94,7 +94,11 @@ async fn demo_ingest_backs_up_at_its_beat_and_stays_drained_once_purged() {
     };
     let polled = async || {
         let mut state = None;
-        QueuesState::absorb(&mut state, aws.poll(&mut HashMap::new()).await.expect("poll"), SystemTime::now());
+        QueuesState::absorb(
+            &mut state,
+            aws.poll(&mut HashMap::new()).await.expect("poll"),
+            SystemTime::now(),
+        );
         state.unwrap()
     };
     tick(120);
@@ -120,6 +124,10 @@ async fn demo_ingest_backs_up_at_its_beat_and_stays_drained_once_purged() {
     let after = polled().await;
     let ingest = after.queue("ingest").unwrap();
     assert_eq!(ingest.info.visible, 0, "{:?}", ingest.info);
-    assert!(queue_verdict(ingest, &cfg).1.is_empty(), "{:?}", queue_verdict(ingest, &cfg));
+    assert!(
+        queue_verdict(ingest, &cfg).1.is_empty(),
+        "{:?}",
+        queue_verdict(ingest, &cfg)
+    );
     cancel.cancel();
 }

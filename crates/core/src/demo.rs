@@ -89,8 +89,7 @@ impl StoryClock {
 
     /// Story time since the demo started.
     pub fn now(&self) -> Duration {
-        self.0.started.elapsed().mul_f64(self.0.speed)
-            + Duration::from_nanos(self.0.skipped_ns.load(Ordering::Relaxed))
+        self.0.started.elapsed().mul_f64(self.0.speed) + Duration::from_nanos(self.0.skipped_ns.load(Ordering::Relaxed))
     }
 
     /// Whether the story has reached `beat`.
@@ -156,7 +155,10 @@ mod tests {
         assert!(clock.reached(beats::PILLOW_OOM) && clock.reached(beats::ES_HIGH_WATERMARK));
         assert!(!clock.reached(beats::QUEUE_BACKLOG));
         clock.skip_to(beats::PILLOW_OOM);
-        assert!(clock.now() < beats::ES_HIGH_WATERMARK + Duration::from_secs(5), "never back");
+        assert!(
+            clock.now() < beats::ES_HIGH_WATERMARK + Duration::from_secs(5),
+            "never back"
+        );
         assert_eq!(StoryClock::new(f64::NAN).0.speed, 1.0);
     }
 }

@@ -14,6 +14,8 @@
 //! Each process writes the log a pillow prints (`<sandbox>/pillows/log/<program>.log`, the config's
 //! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
 
+mod history;
+
 use crate::Pillows;
 use crate::config::{PillowConfig, PillowThresholds, PillowsConfig};
 use crate::model::Assignment;
@@ -386,6 +388,18 @@ const CASE_RATE: f64 = 40.0;
 /// form-sql's changes a second at the top of its swell (over four partitions).
 const FORM_PEAK: f64 = 60.0;
 
+/// Changes in a partition's history when the demo starts (a little different for each).
+fn history_of(topic: &str, partition: i32) -> i32 {
+    match topic {
+        CASE_TOPIC => 1_180_000 + partition * 23_417,
+        FORM_TOPIC => 1_040_000 + partition * 51_113,
+        _ => 1_204_000,
+    }
+}
+
+/// Where xform-pillow's checkpoint stopped 40 days ago: before what the log still keeps.
+const XFORM_STOPPED_AT: i64 = 1_143_207;
+
 /// How often the made changes are sent. The mock keeps every batch it is sent (up to 5 MiB of
 /// them per partition, each with its own bookkeeping): one compressed batch per partition a second
 /// instead of one or two changes per batch four times a second keeps the demo's memory growth
@@ -508,7 +522,7 @@ fn start_sim(
             t0: now,
             story,
         };
-        sim.seed_archive()?;
+        sim.seed_history()?;
         sim.first_logs();
         Ok((mock, sim))
     }
@@ -523,8 +537,50 @@ impl Sim {
         }
     }
 
+    /// Every partition's history: weeks of changes, a million and more a partition, so offsets are
+    /// where a busy fleet has them; running processes start at the log end, their checkpoints with them.
+    fn seed_history(&mut self) -> Result<(), String> {
+        let partitions: Vec<(&'static str, i32)> = [(CASE_TOPIC, 8), (FORM_TOPIC, 4), (ARCHIVE_TOPIC, 1)]
+            .into_iter()
+            .flat_map(|(t, n)| topic_partitions(t, n))
+            .collect();
+        let Some(client) = self.pillows.iter().find_map(|p| match &p.checkpoint {
+            Checkpoint::Group(c) => Some(c),
+            Checkpoint::Table(_) => None,
+        }) else {
+            return Err("no Kafka client to write the history with".into());
+        };
+        // Two at a time: each is a few megabytes to compress.
+        let ends: Vec<Result<i64, String>> = std::thread::scope(|scope| {
+            partitions
+                .chunks(partitions.len().div_ceil(2))
+                .map(|half| {
+                    scope.spawn(move || {
+                        half.iter()
+                            .map(|&(t, p)| history::append(client, t, p, history_of(t, p), b""))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("history writer panicked".into())]))
+                .collect()
+        });
+        for (tp, end) in partitions.iter().zip(ends) {
+            self.produced.insert(*tp, end?);
+        }
+        for pillow in &mut self.pillows {
+            for proc_ in pillow.processes.iter_mut().filter(|p| p.running) {
+                for (i, tp) in proc_.owns.iter().enumerate() {
+                    proc_.offsets[i] = self.produced.get(tp).copied().unwrap_or(0);
+                }
+            }
+        }
+        self.seed_archive()
+    }
+
     /// xform-pillow's topic: more than the mock's 5 MiB per partition, so the first retained offset
-    /// moves past the pillow's old checkpoint (offset 3): changes lost, as after a month-long stop.
+    /// moves past the pillow's old checkpoint: changes lost, as after a month-long stop.
     fn seed_archive(&mut self) -> Result<(), String> {
         // Noise, not one byte repeated: the producer compresses, and what the mock keeps is
         // counted compressed.
@@ -549,12 +605,12 @@ impl Sim {
             checkpoint_id: XFORM_CHECKPOINT.into(),
             topic: ARCHIVE_TOPIC.into(),
             partition: 0,
-            offset: 3,
+            offset: XFORM_STOPPED_AT,
             doc_modification_time: Some(old),
             last_modified: Some(old),
         });
         if let Some(p) = self.pillows.iter_mut().find(|p| p.name == "xform-pillow") {
-            p.processes[0].offsets[0] = 3;
+            p.processes[0].offsets[0] = XFORM_STOPPED_AT;
         }
         for pillow in &self.pillows {
             for p in &pillow.processes {
@@ -572,7 +628,7 @@ impl Sim {
                 checkpoint_id: CASE_CHECKPOINT.into(),
                 topic: topic.into(),
                 partition: n,
-                offset: 0,
+                offset: self.produced.get(&(topic, n)).copied().unwrap_or(0),
                 doc_modification_time: None,
                 last_modified: Some(SystemTime::now()),
             });
@@ -594,11 +650,18 @@ impl Sim {
             append_log(
                 &p.log,
                 &[
-                    p.line(at(0), "INFO", &p.starting().replace("from offset 3", "from offset 0")),
+                    p.line(
+                        at(0),
+                        "INFO",
+                        &p.starting().replace(
+                            &format!("from offset {XFORM_STOPPED_AT}"),
+                            &format!("from offset {}", XFORM_STOPPED_AT - 3),
+                        ),
+                    ),
                     p.line(
                         at(2),
                         "INFO",
-                        &format!("processed 3 changes from {topic}/{partition} up to offset 3"),
+                        &format!("processed 3 changes from {topic}/{partition} up to offset {XFORM_STOPPED_AT}"),
                     ),
                     p.line(
                         at(3),
@@ -892,12 +955,13 @@ mod tests {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         let (_mock, mut sim) = start_sim(dir.path(), Arc::default(), StoryClock::default()).unwrap();
+        let history: i64 = sim.produced.values().sum();
         // Ten minutes of changes, sent each step (as each second would).
         for _ in 0..600 {
             sim.last_send = Instant::now() - SEND_EVERY;
             sim.step(Duration::from_secs(1));
         }
-        let produced: i64 = sim.produced.values().sum();
+        let produced: i64 = sim.produced.values().sum::<i64>() - history;
         assert!(produced > 30_000, "{produced}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -122,16 +122,16 @@ exit $rc
 "#;
 
 /// One simulated filesystem of a demo host.
-struct Mount {
-    device: &'static str,
-    fstype: &'static str,
-    size_gib: u64,
+pub struct Mount {
+    pub device: &'static str,
+    pub fstype: &'static str,
+    pub size_gib: u64,
     /// What the disk holds besides the files the demo writes.
-    base_gib: u64,
+    pub base_gib: u64,
     /// Its directory under `<host>/fs/`.
-    dir: &'static str,
+    pub dir: &'static str,
     /// Where a server mounts it.
-    at: &'static str,
+    pub at: &'static str,
 }
 
 struct DemoHost {
@@ -147,7 +147,8 @@ struct DemoHost {
     junk: &'static str,
 }
 
-const fn root(size_gib: u64, base_gib: u64) -> Mount {
+/// A root filesystem of `size_gib`, `base_gib` of it used.
+pub const fn root(size_gib: u64, base_gib: u64) -> Mount {
     Mount {
         device: "/dev/nvme0n1p1",
         fstype: "ext4",
@@ -225,17 +226,18 @@ fn set_program(dir: &Path, program: &str, state: &str, pid: u32) -> std::io::Res
     std::fs::write(sup.join(format!("{program}.started")), format!("{now}\n"))
 }
 
-/// Lays out one demo host under `root` and returns its config.
-fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
-    let dir = root.join(h.name);
-    for sub in ["bin", "sup", "proc"] {
+/// Lays out a simulated machine in `dir`: its mounts (`fs/<dir>` each, with `df` and `du` that
+/// answer for them) and its load (`cat /proc/loadavg`). A host whose `path_prepend` has `dir/bin`
+/// is that machine to the console (another pane's demo host too: the pillows' `pillow-1`).
+pub fn lay_out_machine(dir: &Path, mounts: &[Mount], load: f64) -> std::io::Result<()> {
+    for sub in ["bin", "proc"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
     let fs = dir.join("fs");
-    let mut mounts = String::new();
-    for m in h.mounts {
+    let mut lines = String::new();
+    for m in mounts {
         std::fs::create_dir_all(fs.join(m.dir))?;
-        mounts.push_str(&format!(
+        lines.push_str(&format!(
             "{} {} {} {} {} {}\n",
             m.device,
             m.fstype,
@@ -245,13 +247,21 @@ fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
             m.at
         ));
     }
-    std::fs::write(dir.join(MOUNTS), mounts)?;
-    std::fs::create_dir_all(fs.join(h.junk))?;
+    std::fs::write(dir.join(MOUNTS), lines)?;
     write_exec(&dir.join("bin/df"), DF)?;
-    write_exec(&dir.join("bin/supervisorctl"), SUPERVISORCTL)?;
     write_exec(&dir.join("bin/du"), DU)?;
     write_exec(&dir.join("bin/cat"), CAT)?;
-    write_load(&dir, h.load)?;
+    write_load(dir, load)
+}
+
+/// Lays out one demo host under `root` and returns its config.
+fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
+    let dir = root.join(h.name);
+    lay_out_machine(&dir, h.mounts, h.load)?;
+    std::fs::create_dir_all(dir.join("sup"))?;
+    let fs = dir.join("fs");
+    std::fs::create_dir_all(fs.join(h.junk))?;
+    write_exec(&dir.join("bin/supervisorctl"), SUPERVISORCTL)?;
     for (i, p) in h.programs.iter().enumerate() {
         set_program(&dir, p, "RUNNING", h.pid_base + i as u32 * 113)?;
     }

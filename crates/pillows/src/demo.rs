@@ -120,6 +120,8 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("state"))?;
     std::fs::create_dir_all(dir.join("log"))?;
     std::fs::create_dir_all(dir.join("bin"))?;
+    // The machine: its own disks and load, as the demo's other hosts have them.
+    opsdeck_hosts::demo::lay_out_machine(&dir.join("machine"), &[opsdeck_hosts::demo::root(60, 21)], 2.6)?;
     let script = supervisorctl_path(demo.sandbox);
     std::fs::write(&script, SUPERVISORCTL)?;
     #[cfg(unix)]
@@ -157,7 +159,7 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
         .push(opsdeck_hosts::config::HostConfig {
             supervisor: true,
             supervisor_command: Some("supervisorctl {action} {program}".into()),
-            path_prepend: vec![dir.join("bin")],
+            path_prepend: vec![dir.join("bin"), dir.join("machine/bin")],
             ..opsdeck_hosts::config::HostConfig::named(PILLOW_HOST, opsdeck_hosts::config::TransportKind::Local)
         });
     Ok(())
@@ -241,6 +243,8 @@ struct Process {
     /// Next offset to read per owned partition (in memory, as HQ's KafkaChangeFeed keeps it).
     offsets: Vec<i64>,
     running: bool,
+    /// Its pid (a new one each start).
+    pid: u32,
     started: Instant,
     /// Changes per second it can process, and what it takes while catching up after a restart.
     capacity: f64,
@@ -474,6 +478,7 @@ fn start_sim(
                 offsets: vec![0; owns.len()],
                 owns,
                 running: true,
+                pid: 21_000 + pillow.len() as u32 * 977 + n as u32 * 131,
                 started: now,
                 since_checkpoint: 0,
                 last_checkpoint: now,
@@ -615,7 +620,7 @@ impl Sim {
         for pillow in &self.pillows {
             for p in &pillow.processes {
                 let state = if p.running {
-                    "RUNNING   pid 4242, uptime 0:00:01"
+                    &format!("RUNNING   pid {}, uptime 0:00:01", p.pid)
                 } else {
                     "EXITED    Oct 14 03:12 AM"
                 };
@@ -734,7 +739,7 @@ impl Sim {
                 } else {
                     format!(
                         "RUNNING   pid {}, uptime 0:{:02}:{:02}",
-                        4000 + proc_.program.len(),
+                        proc_.pid,
                         uptime / 60 % 60,
                         uptime % 60
                     )
@@ -837,6 +842,7 @@ impl Sim {
                         continue;
                     }
                     proc_.running = true;
+                    proc_.pid = 20_000 + (proc_.pid * 7 + 13) % 40_000;
                     proc_.started = Instant::now();
                     // Catching up, it takes what a fetch gives it: more than its steady load.
                     proc_.capacity = proc_.catch_up;

@@ -1,6 +1,8 @@
 //! The demo fleet's Elasticsearch: a simulated cluster served over HTTP on loopback, speaking the
 //! endpoints `EsClient` uses. Shards really move over ticks when exclusions or `enable` change, a spot
-//! node comes and goes now and then, and one replica waits for `retry_failed`.
+//! node away at start comes back, one replica waits for `retry_failed`, and at the storyline's
+//! watermark beat a data node's disk fills past the high watermark until drained ([`HotSpot`]).
+//! Nothing breaks again on a timer: an incident dealt with stays dealt with.
 //!
 //! Each node writes its own log (`<sandbox>/elasticsearch/log/<node>.log`, the config's
 //! `elasticsearch.log_file`, every node on host `local`): starts and stops, shards relocating and
@@ -145,22 +147,6 @@ impl HotSpot {
     }
 }
 
-/// The demo's events: every 90 ticks a spot node drops out for a while (a lost spot instance).
-fn demo_life(s: &mut SimCluster) {
-    if s.ticks % 90 == 45 {
-        let spots: Vec<String> = s
-            .nodes
-            .iter()
-            .filter(|n| n.zone == "spot" && n.up)
-            .map(|n| n.name.clone())
-            .collect();
-        if !spots.is_empty() {
-            let victim = spots[(s.ticks / 90) as usize % spots.len()].clone();
-            s.stop_node(&victim, Some(15));
-        }
-    }
-}
-
 /// A timestamp as Elasticsearch's log4j pattern prints it: `2026-11-23T10:50:42,123` (UTC here).
 fn es_stamp(t: std::time::SystemTime) -> String {
     humantime::format_rfc3339_millis(t)
@@ -208,10 +194,7 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let nodes: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
     let server = SimServer::start(cluster).await?;
     let mut hot_spot = HotSpot::new(demo.story.clone());
-    server.spawn_ticker(Duration::from_secs(1), move |s| {
-        demo_life(s);
-        hot_spot.step(s);
-    });
+    server.spawn_ticker(Duration::from_secs(1), move |s| hot_spot.step(s));
     // The node logs: written from what the simulation recorded, twice a second.
     write_node_logs(&server.sim, &log_dir);
     let (sim, stop, dir) = (server.sim.clone(), server.cancel.clone(), log_dir.clone());

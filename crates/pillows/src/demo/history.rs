@@ -65,7 +65,11 @@ fn crc32c(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -196,10 +200,7 @@ mod tests {
         }
         eprintln!("4 million changes in {:?}", started.elapsed());
         assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
-        assert_eq!(
-            client.fetch_watermarks("case-sql", 3, TIMEOUT).unwrap(),
-            (0, 1_003_000)
-        );
+        assert_eq!(client.fetch_watermarks("case-sql", 3, TIMEOUT).unwrap(), (0, 1_003_000));
         let producer: BaseProducer = ClientConfig::new()
             .set("bootstrap.servers", mock.bootstrap_servers())
             .create()

@@ -555,22 +555,10 @@ impl Sim {
         }) else {
             return Err("no Kafka client to write the history with".into());
         };
-        // Two at a time: each is a few megabytes to compress.
-        let ends: Vec<Result<i64, String>> = std::thread::scope(|scope| {
-            partitions
-                .chunks(partitions.len().div_ceil(2))
-                .map(|half| {
-                    scope.spawn(move || {
-                        half.iter()
-                            .map(|&(t, p)| history::append(client, t, p, history_of(t, p), b""))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("history writer panicked".into())]))
-                .collect()
-        });
+        let ends: Vec<Result<i64, String>> = partitions
+            .iter()
+            .map(|&(t, p)| history::append(client, t, p, history_of(t, p), b""))
+            .collect();
         for (tp, end) in partitions.iter().zip(ends) {
             self.produced.insert(*tp, end?);
         }

@@ -59,40 +59,65 @@ fn varint(out: &mut Vec<u8>, v: i64) {
     out.push(z as u8);
 }
 
-/// CRC-32C (Castagnoli), as record batches carry it.
+/// CRC-32C (Castagnoli), as record batches carry it: a byte at a time from a table (a batch is
+/// megabytes).
 fn crc32c(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u32; 256];
+        for (i, e) in t.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 { (c >> 1) ^ 0x82F6_3B78 } else { c >> 1 };
+            }
+            *e = c;
         }
-    }
-    !crc
+        t
+    });
+    !data.iter().fold(!0u32, |crc, &b| {
+        table[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8)
+    })
 }
 
 /// A v2 record batch of `count` records (offset deltas 0..count), gzip-compressed.
 fn record_batch(count: i32, value: &[u8]) -> Result<Vec<u8>, String> {
-    // Each record: its length, then attributes, timestamp delta, offset delta, key (none), value,
-    // headers (none). Only the offset delta changes from one to the next.
-    let mut delta = Vec::with_capacity(5);
-    let mut framed = Vec::with_capacity(count.max(0) as usize * (value.len() + 10));
-    for i in 0..count {
-        delta.clear();
-        varint(&mut delta, i64::from(i));
-        varint(&mut framed, (5 + delta.len() + value.len()) as i64);
-        framed.extend_from_slice(&[0, 0]);
-        framed.extend_from_slice(&delta);
-        framed.push(1); // -1: no key
-        varint(&mut framed, value.len() as i64);
-        framed.extend_from_slice(value);
-        framed.push(0);
+    if value.len() > 40 {
+        return Err("a history change is at most 40 bytes".into());
     }
+    // Each record: its length, then attributes, timestamp delta, offset delta, key (none), value
+    // (length, bytes), headers (none). Only the offset delta changes from one to the next; each
+    // record is written in one piece (this runs for millions of them), and compressed a chunk at
+    // a time: the uncompressed records (megabytes) never sit in memory at once.
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    let mut framed = Vec::with_capacity(64 * 1024);
+    let mut value_len = Vec::with_capacity(5);
+    varint(&mut value_len, value.len() as i64);
+    let mut record = [0u8; 16];
+    for i in 0..count {
+        // The offset delta's zig-zag varint, by hand: 2i in 7-bit groups.
+        let mut z = (i as u64) << 1;
+        let mut n = 3;
+        while z >= 0x80 {
+            record[n] = (z as u8) | 0x80;
+            z >>= 7;
+            n += 1;
+        }
+        record[n] = z as u8;
+        record[n + 1] = 1; // -1: no key
+        let body = n + 2 - 1 + value_len.len() + value.len() + 1;
+        record[1] = 0; // attributes
+        record[2] = 0; // timestamp delta
+        // The record's length (under 64: one byte).
+        record[0] = (body as u8) << 1;
+        framed.extend_from_slice(&record[..n + 2]);
+        framed.extend_from_slice(&value_len);
+        framed.extend_from_slice(value);
+        framed.push(0); // no headers
+        if framed.len() >= 60 * 1024 {
+            gz.write_all(&framed).map_err(|e| e.to_string())?;
+            framed.clear();
+        }
+    }
     gz.write_all(&framed).map_err(|e| e.to_string())?;
     let records = gz.finish().map_err(|e| e.to_string())?;
     let now = SystemTime::now()

@@ -301,11 +301,12 @@ async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_trans
     b.shutdown().await;
 }
 
-/// The storyline's watermark beat: es-core-3's disk crosses the high watermark (the overview's
-/// critical alert); draining the node through the real executor brings it back down, and it stays
-/// down for the rest of the run, even once the exclusion is cleared again.
+/// The storyline's watermark beat: allocation is left at `primaries` (a rolling restart's first
+/// step) while es-core-3's shards grow; its disk crosses the high watermark (the overview's critical
+/// alert) and its replicas cannot leave. Setting allocation back to `all` through the real executor
+/// brings it down, and it stays down for the rest of the run.
 #[tokio::test(flavor = "multi_thread")]
-async fn demo_node_crosses_the_high_watermark_at_its_beat_and_stays_fixed_once_drained() {
+async fn demo_node_crosses_the_high_watermark_at_its_beat_and_stays_fixed_once_allocation_is_back() {
     use opsdeck_elasticsearch::demo::{HOT_NODE, SimServer};
     use opsdeck_elasticsearch::model::DiskLevel;
     let (demo, _dir) = demo().await;
@@ -329,7 +330,13 @@ async fn demo_node_crosses_the_high_watermark_at_its_beat_and_stays_fixed_once_d
             && a.message.contains("high watermark")),
         "{alerts:?}"
     );
-    let plan = act::plan_drain_node(&s, &demo.config.elasticsearch, HOT_NODE).unwrap();
+    // Its replicas stay: allocation only lets primaries move.
+    let s = poll_until(&url, Duration::from_secs(30), |s| {
+        high(s) && s.health.relocating_shards == 0
+    })
+    .await;
+    assert!(high(&s), "still over the high watermark with nothing moving");
+    let plan = act::plan_set_enable(&s, &demo.config.elasticsearch, "all").unwrap();
     let ran = run_plan(server, plan, CancellationToken::new(), |_, _| {}).await;
     assert_eq!(ran.outcome.result, OutcomeResult::Succeeded, "{}", ran.outcome.summary);
     let below = |s: &EsState| {
@@ -338,16 +345,14 @@ async fn demo_node_crosses_the_high_watermark_at_its_beat_and_stays_fixed_once_d
             .find(|n| n.name == HOT_NODE)
             .is_some_and(|n| matches!(n.disk_level, DiskLevel::Ok | DiskLevel::Low))
     };
-    let s = poll_until(&url, Duration::from_secs(90), below).await;
-    // The exclusion cleared (the node back in service): the hot spot does not return.
-    let plan = act::plan_clear_exclusions(&s, &demo.config.elasticsearch).unwrap();
-    let ran = run_plan(server, plan, CancellationToken::new(), |_, _| {}).await;
-    assert_eq!(ran.outcome.result, OutcomeResult::Succeeded, "{}", ran.outcome.summary);
+    poll_until(&url, Duration::from_secs(90), below).await;
+    // The rest of the story: it does not come back.
     demo.story.skip(Duration::from_secs(3600));
-    let settled = tokio::time::Instant::now() + Duration::from_secs(10);
+    let settled = tokio::time::Instant::now() + Duration::from_secs(8);
     while tokio::time::Instant::now() < settled {
         let s = state_of(&url).await;
         assert!(!high(&s), "{HOT_NODE} over the high watermark again");
+        assert_eq!(s.settings.enable, "all", "allocation stays as it was left");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

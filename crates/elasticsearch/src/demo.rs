@@ -105,16 +105,18 @@ impl SimServer {
 /// The data node whose disk crosses the high watermark at the storyline's beat.
 pub const HOT_NODE: &str = "es-core-3";
 
-/// The storyline's watermark beat on the demo cluster: from [`beats::ES_HIGH_WATERMARK`] a hot
-/// index's merges fill [`HOT_NODE`]'s disk past the high watermark (its shards start leaving, none
-/// can be allocated there) and keep it there. Draining the node (or excluding it any other way)
-/// moves the hot shards and their merges off it: its disk comes back down, and the hot spot does not
-/// return this run, whatever the allocation settings become later.
+/// The storyline's watermark beat on the demo cluster, after the runbook's rolling restart: at
+/// [`beats::ES_HIGH_WATERMARK`] allocation is left at `primaries` (as step one of a restart sets it,
+/// and nobody set it back), while indexing grows the shards on [`HOT_NODE`]. Its disk crosses the
+/// high watermark; its primaries may leave, its replicas cannot, so it stays there. Setting
+/// allocation back to `all` lets the replicas move off and its disk come down; then the indexing has
+/// spread over the cluster and allocation stays as the person left it: the hot spot does not return
+/// this run.
 #[derive(Debug)]
 pub struct HotSpot {
     story: StoryClock,
-    /// The node's usage outside its shards before the beat, and whether the hot spot is over.
-    calm: Option<u64>,
+    /// Whether the beat came (allocation left at `primaries`), and whether it is over.
+    began: bool,
     done: bool,
 }
 
@@ -122,7 +124,7 @@ impl HotSpot {
     pub fn new(story: StoryClock) -> Self {
         HotSpot {
             story,
-            calm: None,
+            began: false,
             done: false,
         }
     }
@@ -130,19 +132,32 @@ impl HotSpot {
     /// One tick of the hot spot on `s`.
     pub fn step(&mut self, s: &mut SimCluster) {
         let Some(node) = s.node_index(HOT_NODE) else { return };
-        if !self.story.reached(beats::ES_HIGH_WATERMARK) {
+        if self.done || !self.story.reached(beats::ES_HIGH_WATERMARK) {
             return;
         }
-        let calm = *self.calm.get_or_insert(s.nodes[node].base_used);
-        let drained = s.excluded(node).is_some();
-        let n = &mut s.nodes[node];
-        if self.done || drained {
-            // Drained: the merges went with the shards; the disk drains back to where it was.
+        if !self.began {
+            self.began = true;
+            let left = json!({"transient": {"cluster.routing.allocation.enable": "primaries"}});
+            if let Err((code, e)) = s.put_settings(&left) {
+                tracing::debug!("demo hot spot: settings refused ({code}): {e}");
+            }
+            return;
+        }
+        if s.enable() == "all" {
             self.done = true;
-            n.base_used = n.base_used.saturating_sub(sim::GB).max(calm);
-        } else {
-            // Merges fill it half a gigabyte a second, up to 91% of the disk without any shard.
-            n.base_used = (n.base_used + sim::GB / 2).min(n.disk_total / 100 * 91);
+            return;
+        }
+        // Indexing grows its shards half a gigabyte a second, up to 93% of its disk.
+        let total = s.nodes[node].disk_total;
+        if s.disk_used(node) >= total / 100 * 93 {
+            return;
+        }
+        let on_it: Vec<usize> = (0..s.copies.len())
+            .filter(|&i| s.copies[i].node == Some(node) && s.copies[i].state == sim::CopyState::Started)
+            .collect();
+        let each = sim::GB / 2 / on_it.len().max(1) as u64;
+        for i in on_it {
+            s.copies[i].size += each;
         }
     }
 }

@@ -203,7 +203,8 @@ impl SimCluster {
             .map(String::as_str)
     }
 
-    fn enable(&self) -> &str {
+    /// The effective `cluster.routing.allocation.enable`.
+    pub fn enable(&self) -> &str {
         self.effective("cluster.routing.allocation.enable").unwrap_or("all")
     }
 
@@ -237,7 +238,8 @@ impl SimCluster {
         None
     }
 
-    fn disk_used(&self, node: usize) -> u64 {
+    /// Bytes used on `node`'s disk: its base and the copies on it (or coming to it).
+    pub fn disk_used(&self, node: usize) -> u64 {
         let shards: u64 = self
             .copies
             .iter()

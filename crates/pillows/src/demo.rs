@@ -1,6 +1,6 @@
 //! The demo fleet's pillows, on an embedded Kafka (librdkafka's mock cluster, real Kafka protocol on
 //! loopback) with a producer writing changes and simulated pillow processes consuming them. Every
-//! partition starts with weeks of history (a million and more changes, [`history`]), so offsets,
+//! partition starts with weeks of history (a million and more changes, see `history`), so offsets,
 //! lags and rates are a busy fleet's: case-sql takes ~320 changes a second.
 //!
 //! - `case-pillow` keeps HQ-style checkpoint rows in a SIMULATED checkpoint table (the demo must run

@@ -2,7 +2,7 @@
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
 use crate::config::Config;
-use opsdeck_core::demo::{DemoCtx, StandIns};
+use opsdeck_core::demo::{DemoCtx, StandIns, StoryClock};
 use opsdeck_core::pane::Pane;
 use opsdeck_core::registered::Demo;
 use std::any::Any;
@@ -22,6 +22,8 @@ pub struct DemoFleet {
     /// What the panes' clients use in place of real peers: `Backends::connect_with(&demo.config,
     /// &demo.stand_ins)`.
     pub stand_ins: StandIns,
+    /// The storyline's clock (`OPSDECK_DEMO_SPEED` runs it faster; tests skip it ahead).
+    pub story: StoryClock,
 }
 
 impl Drop for DemoFleet {
@@ -39,11 +41,18 @@ impl DemoFleet {
             config: &mut self.config,
             keep_alive: &mut self.keep_alive,
             stand_ins: &mut self.stand_ins,
+            story: self.story.clone(),
         }
     }
 
-    /// Starts every part of the demo in `sandbox`.
+    /// Starts every part of the demo in `sandbox`, its story at the speed `OPSDECK_DEMO_SPEED` asks for.
     pub async fn start(sandbox: PathBuf) -> anyhow::Result<DemoFleet> {
+        let story = StoryClock::from_env().map_err(anyhow::Error::msg)?;
+        Self::start_with(sandbox, story).await
+    }
+
+    /// Starts every part of the demo in `sandbox`, its story told by `story`.
+    pub async fn start_with(sandbox: PathBuf, story: StoryClock) -> anyhow::Result<DemoFleet> {
         std::fs::create_dir_all(&sandbox)?;
         let mut demo = DemoFleet {
             config: Config::default(),
@@ -51,6 +60,7 @@ impl DemoFleet {
             cancel: CancellationToken::new(),
             keep_alive: Vec::new(),
             stand_ins: StandIns::default(),
+            story,
         };
         demo.config.general.environment = "demo".into();
         demo.config.general.audit_log = Some(demo.sandbox.join("audit.jsonl"));

@@ -24,6 +24,7 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
         cancel: CancellationToken::new(),
         keep_alive: Vec::new(),
         stand_ins: Default::default(),
+        story: Default::default(),
     };
     opsdeck_elasticsearch::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
@@ -298,4 +299,60 @@ async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_trans
     )
     .await;
     b.shutdown().await;
+}
+
+/// The storyline's watermark beat: allocation is left at `primaries` (a rolling restart's first
+/// step) while es-core-3's shards grow; its disk crosses the high watermark (the overview's critical
+/// alert) and its replicas cannot leave. Setting allocation back to `all` through the real executor
+/// brings it down, and it stays down for the rest of the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_node_crosses_the_high_watermark_at_its_beat_and_stays_fixed_once_allocation_is_back() {
+    use opsdeck_elasticsearch::demo::{HOT_NODE, SimServer};
+    use opsdeck_elasticsearch::model::DiskLevel;
+    let (demo, _dir) = demo().await;
+    let url = demo.config.elasticsearch.url.clone();
+    let server = demo.keep_alive[0]
+        .downcast_ref::<SimServer>()
+        .expect("the ES demo keeps its server");
+    let high = |s: &EsState| {
+        s.nodes
+            .iter()
+            .find(|n| n.name == HOT_NODE)
+            .is_some_and(|n| matches!(n.disk_level, DiskLevel::High | DiskLevel::FloodStage))
+    };
+    assert!(!high(&state_of(&url).await), "not before its beat");
+    demo.story.skip_to(opsdeck_core::demo::beats::ES_HIGH_WATERMARK);
+    let s = poll_until(&url, Duration::from_secs(60), high).await;
+    let alerts = opsdeck_elasticsearch::analysis::alerts(&s, &demo.config);
+    assert!(
+        alerts.iter().any(|a| a.subject == format!("{HOT_NODE}:disk")
+            && a.severity == opsdeck_core::alert::Severity::Critical
+            && a.message.contains("high watermark")),
+        "{alerts:?}"
+    );
+    // Its replicas stay: allocation only lets primaries move.
+    let s = poll_until(&url, Duration::from_secs(30), |s| {
+        high(s) && s.health.relocating_shards == 0
+    })
+    .await;
+    assert!(high(&s), "still over the high watermark with nothing moving");
+    let plan = act::plan_set_enable(&s, &demo.config.elasticsearch, "all").unwrap();
+    let ran = run_plan(server, plan, CancellationToken::new(), |_, _| {}).await;
+    assert_eq!(ran.outcome.result, OutcomeResult::Succeeded, "{}", ran.outcome.summary);
+    let below = |s: &EsState| {
+        s.nodes
+            .iter()
+            .find(|n| n.name == HOT_NODE)
+            .is_some_and(|n| matches!(n.disk_level, DiskLevel::Ok | DiskLevel::Low))
+    };
+    poll_until(&url, Duration::from_secs(90), below).await;
+    // The rest of the story: it does not come back.
+    demo.story.skip(Duration::from_secs(3600));
+    let settled = tokio::time::Instant::now() + Duration::from_secs(8);
+    while tokio::time::Instant::now() < settled {
+        let s = state_of(&url).await;
+        assert!(!high(&s), "{HOT_NODE} over the high watermark again");
+        assert_eq!(s.settings.enable, "all", "allocation stays as it was left");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

@@ -16,7 +16,7 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
 }
 
 /// The demo hosts as laid out at start, without their life: `hosts::start` ties its only
-/// background task, the "life" ticker (a 6–9 GiB crash dump at ~10 s, a FATAL program at ~30 s, log
+/// background task, the "life" ticker (caches filling, crash dumps at the storyline's beat, log
 /// lines), to the demo's `cancel`; started with `cancel` already fired, that ticker ends at once
 /// (at most its first, uneventful step runs). Nothing then changes the hosts but the test itself,
 /// however slow the machine.
@@ -34,6 +34,7 @@ async fn demo_with(cancel: CancellationToken) -> (DemoFleet, tempfile::TempDir) 
         cancel,
         keep_alive: Vec::new(),
         stand_ins: Default::default(),
+        story: Default::default(),
     };
     opsdeck_hosts::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
@@ -51,7 +52,17 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     for h in &s.hosts {
         assert!(h.reachable, "{}: {:?}", h.name, h.error);
         assert!(h.filesystems_error.is_none(), "{}: {:?}", h.name, h.filesystems_error);
-        assert!(h.disks(false).count() >= 2, "{}: {:?}", h.name, h.filesystems);
+        assert!(h.disks(false).count() >= 1, "{}: {:?}", h.name, h.filesystems);
+        // Mounted where servers mount them, not where the sandbox is.
+        for f in h.disks(false) {
+            assert!(
+                ["/", "/data1", "/var/lib/elasticsearch"].contains(&f.mount.as_str()),
+                "{}: {}",
+                h.name,
+                f.mount
+            );
+        }
+        assert!(h.load.is_some(), "{}: its own load", h.name);
         assert!(
             h.programs.iter().all(|p| p.state == ProgramState::Running),
             "{:?}",
@@ -71,7 +82,8 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     assert_ne!(p.pid, old);
 
     // Crash dumps appear (sparse, gigabytes) and the disk fills; removing them frees the space.
-    let es_dir = dir.path().join("hosts/es-data-1/disk/elasticsearch");
+    let es_dir = dir.path().join("hosts/es-data-1/fs/es/nodes");
+    std::fs::create_dir_all(&es_dir).unwrap();
     for i in 0..2 {
         std::fs::File::create(es_dir.join(format!("java_pid{i} it's $(x).hprof")))
             .unwrap()
@@ -82,19 +94,19 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     let es = s.host("es-data-1").unwrap();
     assert!(es.junk.len() >= 2, "{:?} {:?}", es.junk, es.junk_error);
     let before = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);
-    // du finds the culprit as df sees it (the dumps are sparse; the demo's du counts their size).
-    let disk = dir.path().join("hosts/es-data-1/disk");
+    // du finds the culprit as df sees it (the dumps are sparse; the demo's du counts their size),
+    // on the mount as df names it.
     let du = b
         .du(
             "es-data-1",
-            &disk.to_string_lossy(),
+            "/var/lib/elasticsearch",
             Duration::from_secs(30),
             &|_, _| {},
             &CancellationToken::new(),
         )
         .await
         .unwrap();
-    assert_eq!(du.entries[0].0, es_dir.to_string_lossy(), "{:?}", du.entries);
+    assert_eq!(du.entries[0].0, "/var/lib/elasticsearch/nodes", "{:?}", du.entries);
     assert!(du.entries[0].1 >= 16 << 20, "two 8 GiB dumps: {:?}", du.entries);
     let plan = remove_files_plan(&demo.config.ssh, es, &es.junk).unwrap();
     assert!(plan.description.contains("it's $(x).hprof"));
@@ -106,6 +118,55 @@ async fn demo_hosts_poll_and_their_actions_visibly_work() {
     assert!(es.junk.is_empty(), "{:?}", es.junk);
     let after = es.disks(false).map(|f| f.use_percent).fold(0.0, f64::max);
     assert!(after < before, "df shows space freed: {before} -> {after}");
+    demo.cancel.cancel();
+}
+
+/// The storyline's crash dumps: from their beat tile-worker leaves heap dumps on worker-1's /data1
+/// until the disk alerts; removed through the real action, none come back for the rest of the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_crash_dumps_pile_up_at_their_beat_and_stay_gone_once_removed() {
+    let (demo, dir) = demo().await;
+    let b = SshBackend::new(&demo.config.ssh).unwrap();
+    let worker_junk = |s: &opsdeck_hosts::model::HostsState| s.host("worker-1").unwrap().junk.len();
+    let data1_percent = |s: &opsdeck_hosts::model::HostsState| {
+        let worker = s.host("worker-1").unwrap();
+        let data1 = worker.disks(false).find(|f| f.mount == "/data1");
+        data1.map(|f| f.use_percent).unwrap_or_default()
+    };
+    // Before the beat: no dumps anywhere.
+    let s = polled_state(&b).await;
+    assert!(s.hosts.iter().all(|h| h.junk.is_empty()), "no dumps before their beat");
+    // A hundred seconds into the beat: a dump every 20 s, five so far.
+    demo.story
+        .skip_to(opsdeck_core::demo::beats::CRASH_DUMPS + Duration::from_secs(100));
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let s = loop {
+        let s = polled_state(&b).await;
+        let data1 = data1_percent(&s);
+        if worker_junk(&s) >= 2 && data1 >= demo.config.ssh.disk_warn {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dumps did not pile up: {} dumps, /data1 {data1}%",
+            worker_junk(&s)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let worker = s.host("worker-1").unwrap();
+    let plan = remove_files_plan(&demo.config.ssh, worker, &worker.junk).unwrap();
+    let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
+    assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
+    // The rest of the story (an hour of it, a dump's interval many times over): none comes back.
+    demo.story.skip(Duration::from_secs(3600));
+    let settled = std::time::Instant::now() + Duration::from_secs(6);
+    while std::time::Instant::now() < settled {
+        let s = polled_state(&b).await;
+        assert_eq!(worker_junk(&s), 0, "{:?}", s.host("worker-1").unwrap().junk);
+        let data1 = data1_percent(&s);
+        assert!(data1 < demo.config.ssh.disk_warn, "/data1 drained: {data1}%");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     demo.cancel.cancel();
 }
 

@@ -74,3 +74,60 @@ async fn demo_server_speaks_the_sdk_protocols_and_reacts_to_actions() {
     assert_eq!(aws.table_info("TileIndex".into()).await.capacity.wcu, Some(400));
     cancel.cancel();
 }
+
+/// The storyline's queue beat: poison messages make ingest's consumers fail, the queue backs up and
+/// dead letters arrive; purging ingest through the real executor ends it for the rest of the run.
+#[tokio::test]
+async fn demo_ingest_backs_up_at_its_beat_and_stays_drained_once_purged() {
+    use opsdeck_queues::analysis::queue_verdict;
+    let cancel = CancellationToken::new();
+    let sim = Sim::new();
+    let story = sim.story.clone();
+    let demo = serve(sim, cancel.clone()).await.unwrap();
+    let cfg = demo_config(&demo.endpoint);
+    let aws = backend(&cfg).await;
+    let tick = |n: usize| {
+        let mut s = demo.sim.lock().unwrap();
+        for _ in 0..n {
+            s.tick(1.0);
+        }
+    };
+    let polled = async || {
+        let mut state = None;
+        QueuesState::absorb(
+            &mut state,
+            aws.poll(&mut HashMap::new()).await.expect("poll"),
+            SystemTime::now(),
+        );
+        state.unwrap()
+    };
+    tick(120);
+    let calm = polled().await;
+    let ingest = calm.queue("ingest").unwrap();
+    assert_eq!(ingest.info.visible, 0, "its consumers keep up before the beat");
+    let dead_before = calm.queue("ingest-dlq").unwrap().info.visible;
+
+    story.skip_to(opsdeck_core::demo::beats::QUEUE_BACKLOG);
+    tick(120);
+    let backed_up = polled().await;
+    let ingest = backed_up.queue("ingest").unwrap();
+    let (_, why) = queue_verdict(ingest, &cfg);
+    assert!(ingest.info.visible > 500, "{:?}", ingest.info);
+    assert!(why.iter().any(|w| w.contains("backlog growing")), "{why:?}");
+    assert!(backed_up.queue("ingest-dlq").unwrap().info.visible > dead_before + 100);
+
+    let (o, _) = execute(purge_plan(&ingest.info).unwrap(), &aws).await;
+    assert_eq!(o.result, OutcomeResult::Succeeded, "{}", o.summary);
+    // The rest of the story: it stays drained.
+    story.skip(std::time::Duration::from_secs(3600));
+    tick(600);
+    let after = polled().await;
+    let ingest = after.queue("ingest").unwrap();
+    assert_eq!(ingest.info.visible, 0, "{:?}", ingest.info);
+    assert!(
+        queue_verdict(ingest, &cfg).1.is_empty(),
+        "{:?}",
+        queue_verdict(ingest, &cfg)
+    );
+    cancel.cancel();
+}

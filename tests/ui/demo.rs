@@ -114,7 +114,10 @@ async fn poll_all(app: &mut App, pollers: &mut [Box<dyn PanePoller>]) {
 
 async fn observe() -> Demo {
     let sandbox = tempfile::tempdir().expect("a temp dir");
-    let demo = DemoFleet::start(sandbox.path().join("demo"))
+    // Every incident of the storyline at once: the tests look at every alert the demo can raise.
+    let story = opsdeck_core::demo::StoryClock::default();
+    story.skip_to(opsdeck_core::demo::beats::CRASH_DUMPS);
+    let demo = DemoFleet::start_with(sandbox.path().join("demo"), story)
         .await
         .expect("the demo starts");
     let (backends, errors) = Backends::connect_with(&demo.config, &demo.stand_ins).await;
@@ -215,4 +218,44 @@ pub fn demo_app(width: u16, height: u16) -> App {
 
 pub fn screen(app: &App) -> String {
     opsdeck::ui::testing::screen_text(app, app.size.0, app.size.1)
+}
+
+/// `opsdeck demo --snapshot` (the real binary) shows a fleet that looks like production: Kafka
+/// offsets in the millions, and every demo host's disks mounted where servers mount them.
+#[test]
+fn the_demo_snapshot_has_offsets_in_the_millions_and_real_mounts() {
+    let home = tempfile::tempdir().expect("a temp dir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["demo", "--snapshot"])
+        .env("HOME", home.path())
+        .env_remove("OPSDECK_CONFIG")
+        .output()
+        .expect("opsdeck runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let snap: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let partitions: Vec<&serde_json::Value> = snap["pillows"]["pillows"]
+        .as_array()
+        .expect("pillows")
+        .iter()
+        .flat_map(|p| p["partitions"].as_array().into_iter().flatten())
+        .collect();
+    assert!(partitions.len() >= 13, "{partitions:?}");
+    for p in &partitions {
+        let end = p["log_end"].as_i64().unwrap_or_default();
+        assert!(end >= 1_000_000, "{}/{}: log end {end}", p["topic"], p["partition"]);
+    }
+    let sandbox = home.path().to_string_lossy().into_owned();
+    let hosts = snap["hosts"]["hosts"].as_array().expect("hosts");
+    assert!(hosts.len() >= 4, "{hosts:?}");
+    for h in hosts {
+        for f in h["filesystems"].as_array().expect("filesystems") {
+            let mount = f["mount"].as_str().unwrap_or_default();
+            assert!(
+                ["/", "/data1", "/var/lib/elasticsearch", "/dev/shm"].contains(&mount),
+                "{}: mounted at {mount}",
+                h["name"]
+            );
+            assert!(!mount.contains(&sandbox), "{mount}");
+        }
+    }
 }

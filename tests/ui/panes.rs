@@ -310,7 +310,12 @@ fn draining_a_node_name_that_is_another_node_now_is_refused() {
     let es = app.fleet.elasticsearch.data.as_mut().unwrap();
     let node = es.nodes.iter_mut().find(|n| n.name == "es-core-2").unwrap();
     node.id = "a-new-node-id".into();
-    let toast = refused(&mut app, None);
+    // With the storyline's hot node taking nothing, the node may hold a shard's only copy now:
+    // then the dialog asks for its name.
+    let typed = screen(&app)
+        .contains("Type es-core-2 to confirm")
+        .then_some("es-core-2");
+    let toast = refused(&mut app, typed);
     assert!(toast.contains("now id a-new-node-id"), "{toast}");
 }
 

@@ -1,6 +1,8 @@
 //! The demo fleet's Elasticsearch: a simulated cluster served over HTTP on loopback, speaking the
 //! endpoints `EsClient` uses. Shards really move over ticks when exclusions or `enable` change, a spot
-//! node comes and goes now and then, and one replica waits for `retry_failed`.
+//! node away at start comes back, one replica waits for `retry_failed`, and at the storyline's
+//! watermark beat a data node's disk fills past the high watermark until drained ([`HotSpot`]).
+//! Nothing breaks again on a timer: an incident dealt with stays dealt with.
 //!
 //! Each node writes its own log (`<sandbox>/elasticsearch/log/<node>.log`, the config's
 //! `elasticsearch.log_file`, every node on host `local`): starts and stops, shards relocating and
@@ -13,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StoryClock, beats};
 use serde_json::{Map, Value, json};
 use sim::{Fault, SimCluster};
 use std::collections::{BTreeMap, HashMap};
@@ -81,7 +83,7 @@ impl SimServer {
     }
 
     /// Ticks the simulation every `every` until stopped; `life` runs after each tick (the demo's events).
-    pub fn spawn_ticker(&self, every: Duration, life: fn(&mut SimCluster)) {
+    pub fn spawn_ticker(&self, every: Duration, mut life: impl FnMut(&mut SimCluster) + Send + 'static) {
         let sim = self.sim.clone();
         let cancel = self.cancel.clone();
         tokio::spawn(async move {
@@ -100,18 +102,62 @@ impl SimServer {
     }
 }
 
-/// The demo's events: every 90 ticks a spot node drops out for a while (a lost spot instance).
-fn demo_life(s: &mut SimCluster) {
-    if s.ticks % 90 == 45 {
-        let spots: Vec<String> = s
-            .nodes
-            .iter()
-            .filter(|n| n.zone == "spot" && n.up)
-            .map(|n| n.name.clone())
+/// The data node whose disk crosses the high watermark at the storyline's beat.
+pub const HOT_NODE: &str = "es-core-3";
+
+/// The storyline's watermark beat on the demo cluster, after the runbook's rolling restart: at
+/// [`beats::ES_HIGH_WATERMARK`] allocation is left at `primaries` (as step one of a restart sets it,
+/// and nobody set it back), while indexing grows the shards on [`HOT_NODE`]. Its disk crosses the
+/// high watermark; its primaries may leave, its replicas cannot, so it stays there. Setting
+/// allocation back to `all` lets the replicas move off and its disk come down; then the indexing has
+/// spread over the cluster and allocation stays as the person left it: the hot spot does not return
+/// this run.
+#[derive(Debug)]
+pub struct HotSpot {
+    story: StoryClock,
+    /// Whether the beat came (allocation left at `primaries`), and whether it is over.
+    began: bool,
+    done: bool,
+}
+
+impl HotSpot {
+    pub fn new(story: StoryClock) -> Self {
+        HotSpot {
+            story,
+            began: false,
+            done: false,
+        }
+    }
+
+    /// One tick of the hot spot on `s`.
+    pub fn step(&mut self, s: &mut SimCluster) {
+        let Some(node) = s.node_index(HOT_NODE) else { return };
+        if self.done || !self.story.reached(beats::ES_HIGH_WATERMARK) {
+            return;
+        }
+        if !self.began {
+            self.began = true;
+            let left = json!({"transient": {"cluster.routing.allocation.enable": "primaries"}});
+            if let Err((code, e)) = s.put_settings(&left) {
+                tracing::debug!("demo hot spot: settings refused ({code}): {e}");
+            }
+            return;
+        }
+        if s.enable() == "all" {
+            self.done = true;
+            return;
+        }
+        // Indexing grows its shards half a gigabyte a second, up to 93% of its disk.
+        let total = s.nodes[node].disk_total;
+        if s.disk_used(node) >= total / 100 * 93 {
+            return;
+        }
+        let on_it: Vec<usize> = (0..s.copies.len())
+            .filter(|&i| s.copies[i].node == Some(node) && s.copies[i].state == sim::CopyState::Started)
             .collect();
-        if !spots.is_empty() {
-            let victim = spots[(s.ticks / 90) as usize % spots.len()].clone();
-            s.stop_node(&victim, Some(15));
+        let each = sim::GB / 2 / on_it.len().max(1) as u64;
+        for i in on_it {
+            s.copies[i].size += each;
         }
     }
 }
@@ -162,7 +208,8 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     cluster.boot_log();
     let nodes: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
     let server = SimServer::start(cluster).await?;
-    server.spawn_ticker(Duration::from_secs(1), demo_life);
+    let mut hot_spot = HotSpot::new(demo.story.clone());
+    server.spawn_ticker(Duration::from_secs(1), move |s| hot_spot.step(s));
     // The node logs: written from what the simulation recorded, twice a second.
     write_node_logs(&server.sim, &log_dir);
     let (sim, stop, dir) = (server.sim.clone(), server.cancel.clone(), log_dir.clone());

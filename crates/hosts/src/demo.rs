@@ -1,40 +1,59 @@
 //! The demo fleet's hosts: three "machines" run through the real `local` transport, each a directory
-//! under the sandbox with a simulated disk (df computed from a quota and the directory's apparent size),
-//! a simulated supervisorctl (state files; restart gives a new pid), and logs being written.
+//! under the sandbox with simulated disks mounted where servers mount them (`/`, `/data1`,
+//! `/var/lib/elasticsearch`: df computed from a size and the apparent size of the mount's directory;
+//! du looks a mount's paths up there), its own load (`/proc/loadavg`) and pids, a simulated
+//! supervisorctl (state files; restart gives a new pid), and logs being written.
 //!
-//! Life: a disk fills up until "logrotate" frees it, crash dumps (sparse `*.hprof` files, so gigabytes
-//! cost nothing) appear on the ES host, a worker program dies now and then, and log lines keep coming.
-//! Removing the dumps, restarting programs and tailing logs all work on it for real.
+//! Life: caches and merges fill disks and are freed, well below the thresholds; at the storyline's
+//! crash-dump beat tile-worker on worker-1 starts leaving heap dumps (sparse `*.hprof` files, so
+//! gigabytes cost nothing) that fill `/data1` until removed, and none come after. Removing the dumps,
+//! restarting programs and tailing logs all work on it for real.
 
 use crate::Hosts;
 use crate::config::{HostConfig, TransportKind};
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StoryClock, beats};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The host's simulated mounts, one a line: device, type, size and base usage (KiB), the directory
+/// under `<host>/fs/` that holds its files, and where a server mounts it.
+const MOUNTS: &str = "mounts";
+
 const DF: &str = r#"#!/bin/sh
-# opsdeck demo: df -PT for a simulated disk (KiB); the disk's usage is a base plus the apparent size
-# of the host's disk directory, so sparse crash dumps "fill" it.
+# opsdeck demo: df -PT over the host's simulated mounts (KiB): each mount's usage is a base plus the
+# apparent size of its directory under <host>/fs/, so sparse crash dumps "fill" it.
 H="$(cd "$(dirname "$0")/.." && pwd)"
+PATH="$(command -p getconf PATH)"
 inodes=0
 for a in "$@"; do [ "$a" = "-i" ] && inodes=1; done
-size=$(cat "$H/quota_kib"); base=$(cat "$H/base_kib")
-data=$(du -sk --apparent-size "$H/disk" | cut -f1)
-used=$((base + data)); avail=$((size - used)); [ "$avail" -lt 0 ] && avail=0
-pct=$(( (used * 100 + used + avail - 1) / (used + avail) ))
 if [ "$inodes" = 1 ]; then
-  files=$(find "$H/disk" | wc -l)
   echo "Filesystem     Type     Inodes   IUsed    IFree IUse% Mounted on"
-  printf '/dev/nvme1n1 xfs 3276800 %s %s %s%% %s\n' $((120000 + files)) $((3276800 - 120000 - files)) 4 "$H/disk"
-  echo "/dev/nvme0n1p1 ext4 524288 91000 433288 18% /"
-  echo "tmpfs tmpfs 2029161 1 2029160 1% /dev/shm"
 else
   echo "Filesystem     Type     1024-blocks      Used Available Capacity Mounted on"
-  printf '/dev/nvme1n1 xfs %s %s %s %s%% %s\n' "$size" "$used" "$avail" "$pct" "$H/disk"
-  echo "/dev/nvme0n1p1 ext4 8123456 4412000 3711456 55% /"
-  echo "tmpfs tmpfs 8116644 0 8116644 0% /dev/shm"
 fi
+while read -r dev type size base dir mount; do
+  if [ "$inodes" = 1 ]; then
+    files=$(find "$H/fs/$dir" | wc -l); total=$((size / 64)); iused=$((total / 30 + files))
+    printf '%s %s %s %s %s %s%% %s\n' "$dev" "$type" "$total" "$iused" $((total - iused)) $(( (iused * 100 + total - 1) / total )) "$mount"
+  else
+    data=$(du -sk --apparent-size "$H/fs/$dir" | cut -f1)
+    used=$((base + data)); avail=$((size - used)); [ "$avail" -lt 0 ] && avail=0
+    printf '%s %s %s %s %s %s%% %s\n' "$dev" "$type" "$size" "$used" "$avail" $(( (used * 100 + used + avail - 1) / (used + avail) )) "$mount"
+  fi
+done < "$H/mounts"
+if [ "$inodes" = 1 ]; then echo "tmpfs tmpfs 2029161 1 2029160 1% /dev/shm"
+else echo "tmpfs tmpfs 8116644 0 8116644 0% /dev/shm"; fi
+"#;
+
+/// `cat`, but `/proc/loadavg` is the host's own (the simulation writes it); anything else is the
+/// real file.
+const CAT: &str = r#"#!/bin/sh
+# opsdeck demo: cat, with the host's own /proc/loadavg.
+H="$(cd "$(dirname "$0")/.." && pwd)"
+PATH="$(command -p getconf PATH)"
+if [ $# -eq 1 ] && [ "$1" = /proc/loadavg ]; then exec cat "$H/proc/loadavg"; fi
+exec cat "$@"
 "#;
 
 const SUPERVISORCTL: &str = r#"#!/bin/sh
@@ -76,42 +95,117 @@ esac
 "#;
 
 /// The demo's dumps and cache files are sparse (gigabytes that cost nothing): du counts what they
-/// pretend to hold, as the simulated df does, so "du to find the culprit" finds it.
+/// pretend to hold, as the simulated df does, so "du to find the culprit" finds it. A path on one of
+/// the host's mounts (`/data1/crash`) is looked up in the host's directory for that mount, and the
+/// answer printed with the host's paths.
 const DU: &str = r#"#!/bin/sh
-# opsdeck demo: du by apparent size (the real du, found on the default PATH, not this wrapper).
+# opsdeck demo: du by apparent size (the real du, found on the default PATH, not this wrapper),
+# over the host's simulated mounts.
+H="$(cd "$(dirname "$0")/.." && pwd)"
 PATH="$(command -p getconf PATH)"
-exec du --apparent-size "$@"
+for last in "$@"; do :; done
+# The host's own directories (as its junk paths name them) are what they are.
+case "${last:-}" in "$H"/*) exec du --apparent-size "$@";; esac
+best=; bestdir=
+while read -r dev type size base dir mount; do
+  case "${last:-}" in "$mount"|"${mount%/}"/*)
+    if [ ${#mount} -gt ${#best} ]; then best=$mount; bestdir=$dir; fi;; esac
+done < "$H/mounts"
+[ -n "$best" ] || exec du --apparent-size "$@"
+here="$H/fs/$bestdir"; rest=${last#"$best"}; rest=${rest#/}
+n=$#; i=0
+for a in "$@"; do i=$((i + 1)); shift; [ "$i" -lt "$n" ] && set -- "$@" "$a"; done
+out=$(du --apparent-size "$@" "$here${rest:+/$rest}"); rc=$?
+tab=$(printf '\t')
+printf '%s\n' "$out" | sed -e "s|$tab$here/|$tab${best%/}/|" -e "s|$tab$here\$|$tab$best|"
+exit $rc
 "#;
+
+/// One simulated filesystem of a demo host.
+pub struct Mount {
+    pub device: &'static str,
+    pub fstype: &'static str,
+    pub size_gib: u64,
+    /// What the disk holds besides the files the demo writes.
+    pub base_gib: u64,
+    /// Its directory under `<host>/fs/`.
+    pub dir: &'static str,
+    /// Where a server mounts it.
+    pub at: &'static str,
+}
 
 struct DemoHost {
     name: &'static str,
-    quota_gib: u64,
-    base_gib: u64,
+    mounts: &'static [Mount],
     programs: &'static [&'static str],
+    /// Its first program's pid (the others follow): each host its own.
+    pid_base: u32,
+    /// Its usual one-minute load.
+    load: f64,
+    /// Logs and the crash-dump directory, under `<host>/fs/`.
     logs: &'static [&'static str],
+    junk: &'static str,
+}
+
+/// A root filesystem of `size_gib`, `base_gib` of it used.
+pub const fn root(size_gib: u64, base_gib: u64) -> Mount {
+    Mount {
+        device: "/dev/nvme0n1p1",
+        fstype: "ext4",
+        size_gib,
+        base_gib,
+        dir: "root",
+        at: "/",
+    }
 }
 
 const HOSTS: &[DemoHost] = &[
     DemoHost {
         name: "web-1",
-        quota_gib: 40,
-        base_gib: 22,
+        mounts: &[root(40, 22)],
         programs: &["gunicorn", "nginx"],
-        logs: &["log/access.log"],
+        pid_base: 1184,
+        load: 1.8,
+        logs: &["root/var/log/nginx/access.log"],
+        junk: "root/var/crash",
     },
     DemoHost {
         name: "es-data-1",
-        quota_gib: 500,
-        base_gib: 440,
+        mounts: &[
+            root(20, 9),
+            Mount {
+                device: "/dev/nvme1n1",
+                fstype: "xfs",
+                size_gib: 500,
+                base_gib: 300,
+                dir: "es",
+                at: "/var/lib/elasticsearch",
+            },
+        ],
         programs: &["elasticsearch"],
-        logs: &["elasticsearch/es.log"],
+        pid_base: 2731,
+        load: 3.2,
+        logs: &["root/var/log/elasticsearch/es.log"],
+        junk: "es",
     },
     DemoHost {
         name: "worker-1",
-        quota_gib: 100,
-        base_gib: 41,
+        mounts: &[
+            root(30, 12),
+            Mount {
+                device: "/dev/nvme1n1",
+                fstype: "xfs",
+                size_gib: 100,
+                base_gib: 41,
+                dir: "data1",
+                at: "/data1",
+            },
+        ],
         programs: &["tile-worker", "pillow-case", "pillow-form"],
-        logs: &["log/tile-worker.log"],
+        pid_base: 9412,
+        load: 5.1,
+        logs: &["data1/log/tile-worker.log"],
+        junk: "data1/crash",
     },
 ];
 
@@ -132,37 +226,77 @@ fn set_program(dir: &Path, program: &str, state: &str, pid: u32) -> std::io::Res
     std::fs::write(sup.join(format!("{program}.started")), format!("{now}\n"))
 }
 
+/// Lays out a simulated machine in `dir`: its mounts (`fs/<dir>` each, with `df` and `du` that
+/// answer for them) and its load (`cat /proc/loadavg`). A host whose `path_prepend` has `dir/bin`
+/// is that machine to the console (another pane's demo host too: the pillows' `pillow-1`).
+pub fn lay_out_machine(dir: &Path, mounts: &[Mount], load: f64) -> std::io::Result<()> {
+    for sub in ["bin", "proc"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let fs = dir.join("fs");
+    let mut lines = String::new();
+    for m in mounts {
+        std::fs::create_dir_all(fs.join(m.dir))?;
+        lines.push_str(&format!(
+            "{} {} {} {} {} {}\n",
+            m.device,
+            m.fstype,
+            m.size_gib << 20,
+            m.base_gib << 20,
+            m.dir,
+            m.at
+        ));
+    }
+    std::fs::write(dir.join(MOUNTS), lines)?;
+    write_exec(&dir.join("bin/df"), DF)?;
+    write_exec(&dir.join("bin/du"), DU)?;
+    write_exec(&dir.join("bin/cat"), CAT)?;
+    write_load(dir, load)
+}
+
 /// Lays out one demo host under `root` and returns its config.
 fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
     let dir = root.join(h.name);
-    for sub in ["bin", "sup", "disk/log", "disk/elasticsearch", "disk/cache"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
-    write_exec(&dir.join("bin/df"), DF)?;
+    lay_out_machine(&dir, h.mounts, h.load)?;
+    std::fs::create_dir_all(dir.join("sup"))?;
+    let fs = dir.join("fs");
+    std::fs::create_dir_all(fs.join(h.junk))?;
     write_exec(&dir.join("bin/supervisorctl"), SUPERVISORCTL)?;
-    write_exec(&dir.join("bin/du"), DU)?;
-    std::fs::write(dir.join("quota_kib"), format!("{}\n", h.quota_gib << 20))?;
-    std::fs::write(dir.join("base_kib"), format!("{}\n", h.base_gib << 20))?;
     for (i, p) in h.programs.iter().enumerate() {
-        set_program(&dir, p, "RUNNING", 2000 + i as u32 * 37)?;
+        set_program(&dir, p, "RUNNING", h.pid_base + i as u32 * 113)?;
     }
-    let disk = dir.join("disk");
     let logs = h
         .logs
         .iter()
         .map(|l| {
-            let p = disk.join(l);
+            let p = fs.join(l);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
             std::fs::OpenOptions::new().create(true).append(true).open(&p)?;
             Ok(p.to_string_lossy().into_owned())
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     Ok(HostConfig {
         supervisor: true,
-        junk_paths: vec![disk.to_string_lossy().into_owned()],
+        // The local transport acts on this machine's files: the dumps are found (and removed) in
+        // the host's directory for them, which is where the demo writes them.
+        junk_paths: vec![fs.join(h.junk).to_string_lossy().into_owned()],
         logs,
         path_prepend: vec![dir.join("bin")],
         ..HostConfig::named(h.name, TransportKind::Local)
     })
+}
+
+/// The host's `/proc/loadavg` (what its `cat` shim shows).
+fn write_load(dir: &Path, one: f64) -> std::io::Result<()> {
+    let text = format!(
+        "{one:.2} {:.2} {:.2} 3/{} 48213\n",
+        one * 0.92,
+        one * 0.85,
+        300 + (one * 40.0) as u32
+    );
+    std::fs::write(dir.join("proc/loadavg"), text)
 }
 
 /// Starts this part of the demo and adds its section to the demo config.
@@ -180,16 +314,21 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     ssh.command_timeout = opsdeck_core::config::ConfigDuration::secs(10);
     ssh.tail_lines = 20;
     let cancel = demo.cancel.clone();
+    let mut life = Life {
+        root,
+        story: demo.story.clone(),
+        n: 0,
+        dumps_made: 0,
+        dumps_cleared: false,
+    };
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
-        let mut n: u64 = 0;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            n += 1;
-            if let Err(e) = life(&root, n) {
+            if let Err(e) = life.step() {
                 tracing::debug!(error = %e, "demo hosts: a step of life failed");
             }
         }
@@ -207,78 +346,118 @@ fn append(path: &PathBuf, line: &str) -> std::io::Result<()> {
     writeln!(f, "{line}")
 }
 
-/// One half-second of life for the demo hosts.
-fn life(root: &Path, n: u64) -> std::io::Result<()> {
-    let stamp = opsdeck_core::time::rfc3339(std::time::SystemTime::now());
-    // web-1: access log lines, now and then a burst of 5xx; its cache fills the disk until rotated.
-    let web = root.join("web-1");
-    let paths = ["/", "/api/cases", "/a/form/123", "/static/app.js", "/api/sync"];
-    let status = if jitter(n, 17) == 0 { 502 } else { 200 };
-    append(
-        &web.join("disk/log/access.log"),
-        &format!(
-            "10.0.{}.{} - - [{stamp}] \"GET {} HTTP/1.1\" {status} {} {}ms",
-            jitter(n, 4),
-            jitter(n + 3, 250),
-            paths[jitter(n, paths.len() as u64) as usize],
-            512 + jitter(n, 20_000),
-            3 + jitter(n, 400)
-        ),
-    )?;
-    let cache = web.join("disk/cache/render.bin");
-    let len = std::fs::metadata(&cache).map(|m| m.len()).unwrap_or(0);
-    // +150 MiB a second; "logrotate" at 17 GiB brings it back (the disk goes 55% → 97% → 55%).
-    let next = if len > 17 << 30 { 0 } else { len + (75 << 20) };
+/// A sparse file that grows by `step` a call and is freed past `limit` (a cache evicted, a merge
+/// finished): its disk fills and drains, never near a threshold.
+fn swell(path: &Path, step: u64, limit: u64) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let next = if len >= limit { 0 } else { len + step };
     std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&cache)?
-        .set_len(next)?;
+        .open(path)?
+        .set_len(next)
+}
 
-    // es-data-1: log lines; a crash dump (sparse, 6-9 GiB) every ~40 s, at most 4.
-    let es = root.join("es-data-1");
-    if n.is_multiple_of(3) {
+/// The demo hosts' life, a step each half second of wall time; the storyline's crash dumps come at
+/// [`beats::CRASH_DUMPS`] of story time.
+struct Life {
+    root: PathBuf,
+    story: StoryClock,
+    n: u64,
+    /// Crash dumps written so far, and whether someone removed them (then no more come this run).
+    dumps_made: usize,
+    dumps_cleared: bool,
+}
+
+/// How many crash dumps pile up at most (about 40 GiB: /data1 goes past 90%).
+const MAX_DUMPS: usize = 5;
+
+impl Life {
+    fn step(&mut self) -> std::io::Result<()> {
+        self.n += 1;
+        let n = self.n;
+        let root = &self.root;
+        let stamp = opsdeck_core::time::rfc3339(std::time::SystemTime::now());
+        let wave = |period: f64| (n as f64 / 2.0 / period * std::f64::consts::TAU).sin();
+        // web-1: access log lines, now and then a 502; its render cache fills / to ~75% and is evicted.
+        let web = root.join("web-1");
+        let paths = ["/", "/api/cases", "/a/form/123", "/static/app.js", "/api/sync"];
+        let status = if jitter(n, 17) == 0 { 502 } else { 200 };
         append(
-            &es.join("disk/elasticsearch/es.log"),
-            &format!("[{stamp}][INFO ][o.e.c.r.a.DiskThresholdMonitor] [es-data-1] low disk watermark check"),
+            &web.join("fs/root/var/log/nginx/access.log"),
+            &format!(
+                "10.0.{}.{} - - [{stamp}] \"GET {} HTTP/1.1\" {status} {} {}ms",
+                jitter(n, 4),
+                jitter(n + 3, 250),
+                paths[jitter(n, paths.len() as u64) as usize],
+                512 + jitter(n, 20_000),
+                3 + jitter(n, 400)
+            ),
         )?;
-    }
-    if n % 80 == 20 {
-        let dumps = std::fs::read_dir(es.join("disk/elasticsearch"))?
+        swell(&web.join("fs/root/var/cache/nginx/render.bin"), 20 << 20, 8 << 30)?;
+        write_load(&web, 1.8 + 0.6 * wave(90.0))?;
+
+        // es-data-1: log lines; a segment merge takes up to 60 GiB of its data disk, then frees it.
+        let es = root.join("es-data-1");
+        if n.is_multiple_of(3) {
+            append(
+                &es.join("fs/root/var/log/elasticsearch/es.log"),
+                &format!(
+                    "[{stamp}][INFO ][o.e.i.e.Engine] [es-data-1] merged segments of [cases_2026-11][{}]",
+                    jitter(n, 6)
+                ),
+            )?;
+        }
+        swell(&es.join("fs/es/nodes/0/merge.tmp"), 150 << 20, 60 << 30)?;
+        write_load(&es, 3.2 + 0.9 * wave(150.0))?;
+
+        // worker-1: work log; its tile cache on /data1 fills and is evicted; from the storyline's
+        // crash-dump beat, tile-worker runs out of heap and leaves a dump every ~20 s until someone
+        // removes them (then it has been fixed: no more this run).
+        let worker = root.join("worker-1");
+        append(
+            &worker.join("fs/data1/log/tile-worker.log"),
+            &format!(
+                "{stamp} INFO tile-worker processed batch {} ({} tiles)",
+                n,
+                10 + jitter(n, 90)
+            ),
+        )?;
+        swell(&worker.join("fs/data1/tiles/cache.bin"), 30 << 20, 12 << 30)?;
+        let crash = worker.join("fs/data1/crash");
+        let dumps = std::fs::read_dir(&crash)?
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().ends_with(".hprof"))
             .count();
-        if dumps < 4 {
-            let f = es.join(format!("disk/elasticsearch/java_pid{}.hprof", 1000 + n));
-            std::fs::File::create(&f)?.set_len((6 + jitter(n, 4)) << 30)?;
+        if dumps < self.dumps_made.min(MAX_DUMPS) {
+            self.dumps_cleared = true;
+        }
+        // One dump when the beat comes, then one every 20 s of story time, up to MAX_DUMPS.
+        let due = self
+            .story
+            .now()
+            .checked_sub(beats::CRASH_DUMPS)
+            .map_or(0, |since| (since.as_secs() / 20 + 1) as usize)
+            .min(MAX_DUMPS);
+        let dumping = due > 0 && !self.dumps_cleared;
+        write_load(&worker, if dumping { 11.5 } else { 5.1 } + 0.8 * wave(120.0))?;
+        if dumping && self.dumps_made < due {
+            let pid = 9412 + 1000 * self.dumps_made as u64 + jitter(n, 900);
+            let f = crash.join(format!("java_pid{pid}.hprof"));
+            std::fs::File::create(&f)?.set_len((7 + jitter(n, 3)) << 30)?;
+            self.dumps_made += 1;
             append(
-                &es.join("disk/elasticsearch/es.log"),
+                &worker.join("fs/data1/log/tile-worker.log"),
                 &format!(
-                    "[{stamp}][ERROR][o.e.b.ElasticsearchUncaughtExceptionHandler] java.lang.OutOfMemoryError: Java heap space; heap dumped to {}",
+                    "{stamp} ERROR tile-worker java.lang.OutOfMemoryError: Java heap space; heap dumped to {}",
                     f.display()
                 ),
             )?;
         }
+        Ok(())
     }
-
-    // worker-1: work log; every ~50 s one program dies (FATAL) until someone restarts it.
-    let worker = root.join("worker-1");
-    append(
-        &worker.join("disk/log/tile-worker.log"),
-        &format!(
-            "{stamp} INFO tile-worker processed batch {} ({} tiles)",
-            n,
-            10 + jitter(n, 90)
-        ),
-    )?;
-    if n % 100 == 60 {
-        let victim = ["tile-worker", "pillow-case", "pillow-form"][jitter(n, 3) as usize];
-        std::fs::write(worker.join(format!("sup/{victim}.state")), "FATAL\n")?;
-        append(
-            &worker.join("disk/log/tile-worker.log"),
-            &format!("{stamp} ERROR {victim} exited: status 1; not expected"),
-        )?;
-    }
-    Ok(())
 }

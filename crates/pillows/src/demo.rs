@@ -1,16 +1,22 @@
 //! The demo fleet's pillows, on an embedded Kafka (librdkafka's mock cluster, real Kafka protocol on
-//! loopback) with a producer writing changes and simulated pillow processes consuming them:
+//! loopback) with a producer writing changes and simulated pillow processes consuming them. Every
+//! partition starts with weeks of history (a million and more changes, see `history`), so offsets,
+//! lags and rates are a busy fleet's: case-sql takes ~320 changes a second.
 //!
 //! - `case-pillow` keeps HQ-style checkpoint rows in a SIMULATED checkpoint table (the demo must run
-//!   without PostgreSQL); its process 1 dies after a while, so its partitions stop while the others
-//!   keep up. Restarting it (through a simulated `supervisorctl`) makes the lag drain.
-//! - `ucr-pillow` is a Kafka consumer group committing offsets; a load spike makes all its partitions lag,
-//!   then it recovers.
+//!   without PostgreSQL); at the storyline's first beat ([`beats::PILLOW_OOM`]) the OOM killer ends
+//!   its process 1, so its partitions fall behind by thousands while the others keep up. Restarting
+//!   it (through a simulated `supervisorctl`) makes the lag drain, and it stays up: nothing kills it
+//!   again in the same run.
+//! - `ucr-pillow` is a Kafka consumer group committing offsets; its load swells and ebbs within
+//!   what its processes can take.
 //! - `xform-pillow` was stopped long ago: its checkpoint fell below the first retained offset (the
 //!   mock keeps 5 MiB per partition), so changes were lost; moving its checkpoint clears that.
 //!
 //! Each process writes the log a pillow prints (`<sandbox>/pillows/log/<program>.log`, the config's
 //! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
+
+mod history;
 
 use crate::Pillows;
 use crate::config::{PillowConfig, PillowThresholds, PillowsConfig};
@@ -18,7 +24,7 @@ use crate::model::Assignment;
 use crate::source::checkpoints::{CheckpointMove, CheckpointRow, CheckpointStore};
 use futures::future::BoxFuture;
 use opsdeck_core::config::ConfigDuration;
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StoryClock, beats};
 use opsdeck_core::source_error::SourceError;
 use opsdeck_hosts::Hosts;
 use rdkafka::ClientConfig;
@@ -116,6 +122,8 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("state"))?;
     std::fs::create_dir_all(dir.join("log"))?;
     std::fs::create_dir_all(dir.join("bin"))?;
+    // The machine: its own disks and load, as the demo's other hosts have them.
+    opsdeck_hosts::demo::lay_out_machine(&dir.join("machine"), &[opsdeck_hosts::demo::root(60, 21)], 2.6)?;
     let script = supervisorctl_path(demo.sandbox);
     std::fs::write(&script, SUPERVISORCTL)?;
     #[cfg(unix)]
@@ -131,9 +139,10 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let cancel = demo.cancel.clone();
     let sim_dir = dir.clone();
     let sim_store = store.clone();
+    let story = demo.story.clone();
     let handle = std::thread::Builder::new()
         .name("demo-pillows".into())
-        .spawn(move || run_cluster(tx, cancel, sim_dir, sim_store))?;
+        .spawn(move || run_cluster(tx, cancel, sim_dir, sim_store, story))?;
     let brokers = rx
         .await
         .map_err(|_| anyhow::anyhow!("the demo Kafka thread ended before starting"))?
@@ -152,7 +161,7 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
         .push(opsdeck_hosts::config::HostConfig {
             supervisor: true,
             supervisor_command: Some("supervisorctl {action} {program}".into()),
-            path_prepend: vec![dir.join("bin")],
+            path_prepend: vec![dir.join("bin"), dir.join("machine/bin")],
             ..opsdeck_hosts::config::HostConfig::named(PILLOW_HOST, opsdeck_hosts::config::TransportKind::Local)
         });
     Ok(())
@@ -185,10 +194,13 @@ pub fn demo_config(brokers: &str, store: &str) -> PillowsConfig {
         restart_command: "supervisorctl restart {program}".into(),
         status_command: "supervisorctl status {program}".into(),
         verify_timeout: ConfigDuration::secs(60),
+        // Lags as a busy fleet has them: a healthy partition is up to a few seconds of its changes
+        // behind (a checkpoint every few seconds); a stopped process's partitions pass the warning
+        // within half a minute and the critical mark within two.
         thresholds: PillowThresholds {
-            allowed_lag: 40,
-            lag_warning: 400,
-            lag_critical: 1500,
+            allowed_lag: 400,
+            lag_warning: 3000,
+            lag_critical: 15000,
             time_lag_warning: ConfigDuration::secs(30),
             time_lag_critical: ConfigDuration::secs(120),
             checkpoint_grace: ConfigDuration::secs(15),
@@ -233,13 +245,16 @@ struct Process {
     /// Next offset to read per owned partition (in memory, as HQ's KafkaChangeFeed keeps it).
     offsets: Vec<i64>,
     running: bool,
+    /// Its pid (a new one each start).
+    pid: u32,
     started: Instant,
-    /// Changes per second it can process.
+    /// Changes per second it can process, and what it takes while catching up after a restart.
     capacity: f64,
+    catch_up: f64,
     since_checkpoint: i64,
     last_checkpoint: Instant,
-    /// When it dies next (the demo's trouble).
-    dies_at: Option<Instant>,
+    /// When, in story time, the OOM killer ends it (the storyline's first beat; once).
+    dies_at: Option<Duration>,
     budget: f64,
 }
 
@@ -370,7 +385,26 @@ struct Sim {
     last_send: Instant,
     pillows: Vec<Pillow>,
     t0: Instant,
+    story: StoryClock,
 }
+
+/// Changes a second on each case-sql partition (eight of them): lags of thousands within a minute
+/// of a process dying.
+const CASE_RATE: f64 = 40.0;
+/// form-sql's changes a second at the top of its swell (over four partitions).
+const FORM_PEAK: f64 = 60.0;
+
+/// Changes in a partition's history when the demo starts (a little different for each).
+fn history_of(topic: &str, partition: i32) -> i32 {
+    match topic {
+        CASE_TOPIC => 1_180_000 + partition * 23_417,
+        FORM_TOPIC => 1_040_000 + partition * 51_113,
+        _ => 1_204_000,
+    }
+}
+
+/// Where xform-pillow's checkpoint stopped 40 days ago: before what the log still keeps.
+const XFORM_STOPPED_AT: i64 = 1_143_207;
 
 /// How often the made changes are sent. The mock keeps every batch it is sent (up to 5 MiB of
 /// them per partition, each with its own bookkeeping): one compressed batch per partition a second
@@ -383,8 +417,9 @@ fn run_cluster(
     cancel: CancellationToken,
     dir: PathBuf,
     store: Arc<SimulatedCheckpointStore>,
+    story: StoryClock,
 ) {
-    let (mock, mut sim) = match start_sim(&dir, store) {
+    let (mock, mut sim) = match start_sim(&dir, store, story) {
         Ok(v) => v,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -405,6 +440,7 @@ fn run_cluster(
 fn start_sim(
     dir: &Path,
     store: Arc<SimulatedCheckpointStore>,
+    story: StoryClock,
 ) -> Result<(MockCluster<'static, rdkafka::producer::DefaultProducerContext>, Sim), String> {
     {
         let mock = MockCluster::new(3).map_err(|e| e.to_string())?;
@@ -429,7 +465,10 @@ fn start_sim(
             .map_err(|e| e.to_string())?;
         let now = Instant::now();
         let process =
+            // `capacity`: changes a second it takes per partition it owns.
             |pillow: &'static str, n: usize, of: usize, owns: Vec<(&'static str, i32)>, capacity: f64| Process {
+                capacity: capacity * owns.len() as f64,
+                catch_up: capacity * owns.len() as f64 * 2.5,
                 pillow,
                 index: n,
                 of,
@@ -441,8 +480,8 @@ fn start_sim(
                 offsets: vec![0; owns.len()],
                 owns,
                 running: true,
+                pid: 21_000 + pillow.len() as u32 * 977 + n as u32 * 131,
                 started: now,
-                capacity,
                 since_checkpoint: 0,
                 last_checkpoint: now,
                 dies_at: None,
@@ -453,13 +492,13 @@ fn start_sim(
         let mut case_procs: Vec<Process> = case
             .into_iter()
             .enumerate()
-            .map(|(n, owns)| process("case-pillow", n, 3, owns, 40.0))
+            .map(|(n, owns)| process("case-pillow", n, 3, owns, CASE_RATE * 1.6))
             .collect();
-        case_procs[1].dies_at = Some(now + Duration::from_secs(25));
+        case_procs[1].dies_at = Some(beats::PILLOW_OOM);
         let form_procs = form
             .into_iter()
             .enumerate()
-            .map(|(n, owns)| process("ucr-pillow", n, 2, owns, 14.0))
+            .map(|(n, owns)| process("ucr-pillow", n, 2, owns, FORM_PEAK / 4.0 * 1.3))
             .collect();
         let mut xform = process("xform-pillow", 0, 1, vec![(ARCHIVE_TOPIC, 0)], 10.0);
         xform.running = false;
@@ -488,8 +527,9 @@ fn start_sim(
                 },
             ],
             t0: now,
+            story,
         };
-        sim.seed_archive()?;
+        sim.seed_history()?;
         sim.first_logs();
         Ok((mock, sim))
     }
@@ -504,8 +544,38 @@ impl Sim {
         }
     }
 
+    /// Every partition's history: weeks of changes, a million and more a partition, so offsets are
+    /// where a busy fleet has them; running processes start at the log end, their checkpoints with them.
+    fn seed_history(&mut self) -> Result<(), String> {
+        let partitions: Vec<(&'static str, i32)> = [(CASE_TOPIC, 8), (FORM_TOPIC, 4), (ARCHIVE_TOPIC, 1)]
+            .into_iter()
+            .flat_map(|(t, n)| topic_partitions(t, n))
+            .collect();
+        let Some(client) = self.pillows.iter().find_map(|p| match &p.checkpoint {
+            Checkpoint::Group(c) => Some(c),
+            Checkpoint::Table(_) => None,
+        }) else {
+            return Err("no Kafka client to write the history with".into());
+        };
+        let ends: Vec<Result<i64, String>> = partitions
+            .iter()
+            .map(|&(t, p)| history::append(client, t, p, history_of(t, p), b""))
+            .collect();
+        for (tp, end) in partitions.iter().zip(ends) {
+            self.produced.insert(*tp, end?);
+        }
+        for pillow in &mut self.pillows {
+            for proc_ in pillow.processes.iter_mut().filter(|p| p.running) {
+                for (i, tp) in proc_.owns.iter().enumerate() {
+                    proc_.offsets[i] = self.produced.get(tp).copied().unwrap_or(0);
+                }
+            }
+        }
+        self.seed_archive()
+    }
+
     /// xform-pillow's topic: more than the mock's 5 MiB per partition, so the first retained offset
-    /// moves past the pillow's old checkpoint (offset 3): changes lost, as after a month-long stop.
+    /// moves past the pillow's old checkpoint: changes lost, as after a month-long stop.
     fn seed_archive(&mut self) -> Result<(), String> {
         // Noise, not one byte repeated: the producer compresses, and what the mock keeps is
         // counted compressed.
@@ -530,17 +600,17 @@ impl Sim {
             checkpoint_id: XFORM_CHECKPOINT.into(),
             topic: ARCHIVE_TOPIC.into(),
             partition: 0,
-            offset: 3,
+            offset: XFORM_STOPPED_AT,
             doc_modification_time: Some(old),
             last_modified: Some(old),
         });
         if let Some(p) = self.pillows.iter_mut().find(|p| p.name == "xform-pillow") {
-            p.processes[0].offsets[0] = 3;
+            p.processes[0].offsets[0] = XFORM_STOPPED_AT;
         }
         for pillow in &self.pillows {
             for p in &pillow.processes {
                 let state = if p.running {
-                    "RUNNING   pid 4242, uptime 0:00:01"
+                    &format!("RUNNING   pid {}, uptime 0:00:01", p.pid)
                 } else {
                     "EXITED    Oct 14 03:12 AM"
                 };
@@ -553,7 +623,7 @@ impl Sim {
                 checkpoint_id: CASE_CHECKPOINT.into(),
                 topic: topic.into(),
                 partition: n,
-                offset: 0,
+                offset: self.produced.get(&(topic, n)).copied().unwrap_or(0),
                 doc_modification_time: None,
                 last_modified: Some(SystemTime::now()),
             });
@@ -575,11 +645,18 @@ impl Sim {
             append_log(
                 &p.log,
                 &[
-                    p.line(at(0), "INFO", &p.starting().replace("from offset 3", "from offset 0")),
+                    p.line(
+                        at(0),
+                        "INFO",
+                        &p.starting().replace(
+                            &format!("from offset {XFORM_STOPPED_AT}"),
+                            &format!("from offset {}", XFORM_STOPPED_AT - 3),
+                        ),
+                    ),
                     p.line(
                         at(2),
                         "INFO",
-                        &format!("processed 3 changes from {topic}/{partition} up to offset 3"),
+                        &format!("processed 3 changes from {topic}/{partition} up to offset {XFORM_STOPPED_AT}"),
                     ),
                     p.line(
                         at(3),
@@ -598,10 +675,11 @@ impl Sim {
 
     fn step(&mut self, dt: Duration) {
         let t = self.t0.elapsed().as_secs_f64();
-        // Production: case-sql steady, form-sql with a load spike between 60 s and 120 s of every 4 minutes.
-        let cycle = t % 240.0;
-        let form_rate = if (60.0..120.0).contains(&cycle) { 45.0 } else { 12.0 };
-        let case_n = (48.0 * dt.as_secs_f64()).round() as usize;
+        // Production: case-sql steady, form-sql swelling and ebbing over 4 minutes, never past what
+        // ucr-pillow's processes take (a swell is no incident: a fixed pillow stays fixed).
+        let swell = (t / 240.0 * std::f64::consts::TAU).sin() * 0.5 + 0.5;
+        let form_rate = FORM_PEAK * (0.45 + 0.55 * swell);
+        let case_n = (CASE_RATE * 8.0 * dt.as_secs_f64()).round() as usize;
         let form_n = (form_rate * dt.as_secs_f64()).round() as usize;
         let tick = (t * 4.0) as i32;
         for i in 0..case_n {
@@ -628,11 +706,12 @@ impl Sim {
         self.producer.poll(Duration::ZERO);
         self.handle_requests();
         let now = Instant::now();
+        let story_now = self.story.now();
         let produced = self.produced.clone();
         let store = self.store.clone();
         for pillow in &mut self.pillows {
             for proc_ in &mut pillow.processes {
-                if proc_.dies_at.is_some_and(|d| now >= d) {
+                if proc_.dies_at.is_some_and(|d| story_now >= d) {
                     proc_.running = false;
                     proc_.dies_at = None;
                     proc_.died();
@@ -650,7 +729,7 @@ impl Sim {
                 } else {
                     format!(
                         "RUNNING   pid {}, uptime 0:{:02}:{:02}",
-                        4000 + proc_.program.len(),
+                        proc_.pid,
                         uptime / 60 % 60,
                         uptime % 60
                     )
@@ -753,10 +832,12 @@ impl Sim {
                         continue;
                     }
                     proc_.running = true;
+                    proc_.pid = 20_000 + (proc_.pid * 7 + 13) % 40_000;
                     proc_.started = Instant::now();
-                    proc_.capacity = proc_.capacity.max(60.0);
-                    // Crashes again a few minutes later: the demo keeps having trouble.
-                    proc_.dies_at = (pillow.name == "case-pillow").then(|| Instant::now() + Duration::from_secs(180));
+                    // Catching up, it takes what a fetch gives it: more than its steady load.
+                    proc_.capacity = proc_.catch_up;
+                    // Restarted, it stays up: a fixed problem does not come back in the same run.
+                    proc_.dies_at = None;
                     if let Some(id) = checkpoint {
                         reload(&self.store, id, proc_);
                     }
@@ -869,13 +950,14 @@ mod tests {
         for sub in ["requests", "tmp", "state", "log"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
-        let (_mock, mut sim) = start_sim(dir.path(), Arc::default()).unwrap();
+        let (_mock, mut sim) = start_sim(dir.path(), Arc::default(), StoryClock::default()).unwrap();
+        let history: i64 = sim.produced.values().sum();
         // Ten minutes of changes, sent each step (as each second would).
         for _ in 0..600 {
             sim.last_send = Instant::now() - SEND_EVERY;
             sim.step(Duration::from_secs(1));
         }
-        let produced: i64 = sim.produced.values().sum();
+        let produced: i64 = sim.produced.values().sum::<i64>() - history;
         assert!(produced > 30_000, "{produced}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

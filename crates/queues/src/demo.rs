@@ -1,16 +1,19 @@
 //! The demo fleet's queues and tables: an axum server on 127.0.0.1:0 speaking the wire protocols
 //! the real SDK clients use (SQS and DynamoDB: AWS JSON 1.0 with `X-Amz-Target`; CloudWatch: the
-//! query protocol with XML answers), over a small simulation with life: an upload queue that fills
-//! and drains, an ingest queue whose consumers stall now and then (dead letters pile up in its DLQ),
-//! a forgotten queue whose oldest message nears the 14-day retention, and a TileIndex table whose
-//! write demand outgrows its capacity. Purge, redrive (StartMessageMoveTask) and UpdateTable work.
+//! query protocol with XML answers), over a small simulation with life: busy queues whose consumers
+//! keep up, a forgotten queue whose oldest message nears the 14-day retention, a TileIndex table
+//! whose write demand outgrows its capacity, and the storyline's queue beat
+//! ([`beats::QUEUE_BACKLOG`]): poison messages arrive on `ingest`, its consumers fail on them, the
+//! queue backs up and dead letters pile up in `ingest-dlq`. Purging `ingest` clears the poison (the
+//! consumers recover, for the rest of the run); redriving the DLQ then puts the dead letters back.
+//! Purge, redrive (StartMessageMoveTask) and UpdateTable work.
 
 use crate::Queues;
 use crate::config::AwsConfig;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use opsdeck_core::demo::DemoCtx;
+use opsdeck_core::demo::{DemoCtx, StoryClock, beats};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -80,6 +83,10 @@ pub struct Sim {
     pub queues: Vec<SimQueue>,
     pub tables: Vec<SimTable>,
     pub tasks: Vec<MoveTask>,
+    /// The storyline's clock: when the poison messages arrive on `ingest`.
+    pub story: StoryClock,
+    /// Whether `ingest` was purged after they did (its consumers recover, for good).
+    pub poison_purged: bool,
 }
 
 fn queue(name: &str, visible: f64, age: f64, dlq: Option<&str>) -> SimQueue {
@@ -160,7 +167,15 @@ impl Sim {
                 },
             ],
             tasks: Vec::new(),
+            story: StoryClock::default(),
+            poison_purged: false,
         }
+    }
+
+    /// Whether `ingest`'s consumers are failing on poison messages (from the storyline's beat until
+    /// the queue is purged).
+    pub fn consumers_failing(&self) -> bool {
+        self.story.reached(beats::QUEUE_BACKLOG) && !self.poison_purged
     }
 
     fn q(&mut self, name: &str) -> Option<&mut SimQueue> {
@@ -171,21 +186,21 @@ impl Sim {
     pub fn tick(&mut self, dt: f64) {
         self.clock += dt;
         let t = self.clock;
-        // Ingest consumers stall for 40 s of every 180 s: ingest backs up and dead letters arrive.
-        let stalled = t % 180.0 > 140.0;
+        // From the storyline's beat ingest's consumers fail on poison messages: nothing is deleted,
+        // what was received too often goes to the DLQ, the queue backs up.
+        let stalled = self.consumers_failing();
         for q in &mut self.queues {
             if let Some(p) = &mut q.purged_ago {
                 *p += dt;
             }
             let (inflow, outflow) = match q.name.as_str() {
-                // Fills and drains on a 4-minute swell.
-                "upload" => (45.0 + 40.0 * (t / 240.0 * std::f64::consts::TAU).sin(), 45.0),
-                "ingest" if stalled => (3.0, 0.2),
-                "ingest" => (3.0, 12.0),
-                "ingest-dlq" if stalled => (0.6, 0.0),
-                // Drains, then a nightly batch (every 10 minutes here) refills it.
-                "thumbnails" if t % 600.0 < dt => (6_000.0 / dt, 20.0),
-                "thumbnails" => (0.0, 20.0),
+                // Busy, its consumers keeping up with a 4-minute swell.
+                "upload" => (44.0 + 0.9 * (t / 240.0 * std::f64::consts::TAU).sin(), 45.0),
+                "ingest" if stalled => (8.0, 1.5),
+                "ingest" => (8.0, 14.0),
+                "ingest-dlq" if stalled => (1.5, 0.0),
+                // Last night's batch, draining.
+                "thumbnails" => (18.0, 20.0),
                 _ => (0.0, 0.0),
             };
             let before = q.visible;
@@ -362,6 +377,9 @@ fn sqs(sim: &mut Sim, endpoint: &str, op: &str, body: &Value) -> Response {
             }
             (q.visible, q.in_flight, q.delayed, q.oldest_age) = (0.0, 0.0, 0.0, 0.0);
             q.purged_ago = Some(0.0);
+            if queue_name == "ingest" && sim.story.reached(beats::QUEUE_BACKLOG) {
+                sim.poison_purged = true;
+            }
             json_answer(StatusCode::OK, json!({}))
         }
         "StartMessageMoveTask" => {
@@ -704,7 +722,10 @@ pub fn demo_config(endpoint: &str) -> AwsConfig {
 
 /// Starts this part of the demo and adds its section to the demo config.
 pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
-    let mut sim = Sim::new();
+    let mut sim = Sim {
+        story: demo.story.clone(),
+        ..Sim::new()
+    };
     // A minute of history so the first screen already shows movement.
     for _ in 0..60 {
         sim.tick(1.0);
@@ -724,6 +745,7 @@ mod tests {
         let mut sim = Sim::new();
         let mut seen_dead_letters = false;
         let mut ingest_backed_up = false;
+        sim.story.skip_to(beats::QUEUE_BACKLOG);
         for _ in 0..200 {
             sim.tick(1.0);
             let ingest = sim.queues.iter().find(|q| q.name == "ingest").unwrap().visible;

@@ -127,7 +127,7 @@ const DISK: &str = "o.e.c.r.a.DiskThresholdMonitor";
 const GC: &str = "o.e.m.j.JvmGcMonitorService";
 const MASTER: &str = "o.e.c.s.MasterService";
 
-const GB: u64 = 1 << 30;
+pub const GB: u64 = 1 << 30;
 const MAX_RETRIES: u32 = 5;
 
 impl SimCluster {
@@ -203,12 +203,14 @@ impl SimCluster {
             .map(String::as_str)
     }
 
-    fn enable(&self) -> &str {
+    /// The effective `cluster.routing.allocation.enable`.
+    pub fn enable(&self) -> &str {
         self.effective("cluster.routing.allocation.enable").unwrap_or("all")
     }
 
     /// Whether `node` matches an `exclude` filter; the matching filter as ES words it.
-    fn excluded(&self, node: usize) -> Option<String> {
+    /// The exclusion (`attr:"value"`) that keeps shards off `node`, if any.
+    pub fn excluded(&self, node: usize) -> Option<String> {
         let n = &self.nodes[node];
         let mut keys: Vec<&String> = self.persistent.keys().chain(self.transient.keys()).collect();
         keys.sort();
@@ -236,7 +238,8 @@ impl SimCluster {
         None
     }
 
-    fn disk_used(&self, node: usize) -> u64 {
+    /// Bytes used on `node`'s disk: its base and the copies on it (or coming to it).
+    pub fn disk_used(&self, node: usize) -> u64 {
         let shards: u64 = self
             .copies
             .iter()

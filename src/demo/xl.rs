@@ -26,9 +26,7 @@ use opsdeck_hosts::model::{Filesystem, HostPoll, JunkFile, Program, ProgramState
 use opsdeck_hosts::{Hosts, Logs};
 use opsdeck_pillows::Pillows;
 use opsdeck_pillows::config::PillowConfig;
-use opsdeck_pillows::model::{
-    Assignment, CheckpointKind, PartitionReading, PillowReading, PillowsPoll, ProcessRef,
-};
+use opsdeck_pillows::model::{Assignment, CheckpointKind, PartitionReading, PillowReading, PillowsPoll, ProcessRef};
 use opsdeck_queues::Queues;
 use opsdeck_queues::model::{DlqRef, QueueInfo, QueuesPoll};
 use std::time::{Duration, SystemTime};
@@ -185,14 +183,17 @@ const LOG_FILES: [(&str, &str); 4] = [
     ("web-00", "/var/log/nginx/commcarehq.access.log"),
     ("web-01", "/var/log/nginx/commcarehq.access.log"),
     ("celery-00", "/home/cchq/www/production/log/celery_background_queue.log"),
-    ("pillowtop-00", "/home/cchq/www/production/log/pillowtop-case-pillow-0.log"),
+    (
+        "pillowtop-00",
+        "/home/cchq/www/production/log/pillowtop-case-pillow-0.log",
+    ),
 ];
 
 /// The config naming the generated fleet: every pillow, queue and host, and an Elasticsearch URL
 /// no client is made for (the demo connects nothing: the pollers are generated).
 pub fn config(size: &Size) -> Config {
     let mut config = Config::default();
-    config.general.environment = "demo-xl".into();
+    config.general.environment = "demo XL (generated)".into();
     config.general.refresh = ConfigDuration::secs(STEP_SECS);
     config.pillows.history = HISTORY as usize;
     config.pillows.pillows = (0..size.pillows)
@@ -284,7 +285,14 @@ fn down_since(pillow: usize, n: usize, step: u64) -> Option<u64> {
 /// Topics per pillow: the partitions are split over a topic and its high-priority twin.
 const TOPICS: usize = 2;
 
-fn partition(pillow: usize, p: usize, topic: &str, count: usize, step: u64, assignment: Assignment) -> PartitionReading {
+fn partition(
+    pillow: usize,
+    p: usize,
+    topic: &str,
+    count: usize,
+    step: u64,
+    assignment: Assignment,
+) -> PartitionReading {
     let seed = [pillow as u64, p as u64];
     let rate = 20.0 + 380.0 * unit(&seed);
     let base = 2_000_000 + (unit(&[seed[0], seed[1], 1]) * 80_000_000.0) as i64;
@@ -295,7 +303,7 @@ fn partition(pillow: usize, p: usize, topic: &str, count: usize, step: u64, assi
         // Stalled where the process died: the lag grows at the partition's whole rate.
         Some(since) => end_at(since),
         // Behind and catching up: thousands of messages at the peak.
-        None if pillow % 7 == 2 && p % 8 == 5 => end - (rate * 40.0 * tide(step, 200, (p as u64) * 13)) as i64,
+        None if pillow % 17 == 2 && p % 8 == 5 => end - (rate * 40.0 * tide(step, 200, (p as u64) * 13)) as i64,
         None => end - (rate * (0.5 + 1.5 * unit(&[seed[0], seed[1], step]))) as i64,
     };
     let per_topic = (count / TOPICS).max(1);
@@ -326,7 +334,12 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
     let nodes = size.es_nodes.max(2);
     let node_name = |n: usize| format!("es-data-{n:02}");
     let node_ip = |n: usize| format!("10.0.{}.{}", 2 + n / 250, 10 + n % 250);
-    let node_id = |n: usize| format!("{:016x}", mix(&[7, n as u64]) >> 4).chars().take(22).collect::<String>();
+    let node_id = |n: usize| {
+        format!("{:016x}", mix(&[7, n as u64]) >> 4)
+            .chars()
+            .take(22)
+            .collect::<String>()
+    };
     let mut shards = Vec::with_capacity(size.es_shards);
     let mut per_node = vec![0u32; nodes];
     let mut bytes_per_node = vec![0u64; nodes];
@@ -492,15 +505,17 @@ pub fn queues(size: &Size, step: u64) -> QueuesPoll {
             let seed = i as u64;
             let produce = 2.0 + 60.0 * unit(&[seed, 1]);
             let (visible, consume) = match i % 10 {
-                9 => ((unit(&[seed, 2]) * 40.0) as u64 + step / 30, 0.0),
-                k if k % 4 == 1 => {
-                    // Backs up behind failing consumers, then drains.
+                // A dead-letter queue: empty, but for a few collecting what their sources gave up on.
+                9 if i % 50 == 9 => (3 + step / 30, 0.0),
+                9 => (0, 0.0),
+                // One queue in twenty backs up behind failing consumers, then drains.
+                _ if i % 20 == 1 => {
                     let t = tide(step, 240, seed * 17);
                     ((produce * 600.0 * t) as u64 + 50, produce * (1.0 - t))
                 }
                 _ => {
-                    let wobble = 1.0 + 0.3 * ((step as f64 / 9.0 + seed as f64).sin());
-                    ((produce * 4.0 * wobble) as u64, produce * wobble)
+                    let wobble = 1.0 + 0.05 * ((step as f64 / 20.0 + seed as f64).sin());
+                    ((produce * 4.0 * wobble) as u64, produce)
                 }
             };
             let dlq_index = i - i % 10 + 9;
@@ -564,7 +579,12 @@ fn disks(host: &str, count: usize) -> Vec<(String, &'static str, String, u64)> {
             if d < all.len() {
                 (dev.to_string(), fstype, mount.to_string(), gib)
             } else {
-                (format!("/dev/nvme{}n1", d + 4), "xfs", format!("/data{}", d - all.len() + 3), 1_000)
+                (
+                    format!("/dev/nvme{}n1", d + 4),
+                    "xfs",
+                    format!("/data{}", d - all.len() + 3),
+                    1_000,
+                )
             }
         })
         .collect()
@@ -580,12 +600,19 @@ fn programs(size: &Size, host: &str, step: u64) -> Vec<Program> {
         description: String::new(),
     };
     match role(host) {
-        "web" => (0..4).map(|k| running(format!("commcare-hq-production-django-{k}"), k)).collect(),
-        "celery" => ["background_queue", "repeat_record_queue", "sms_queue", "async_restore_queue"]
-            .iter()
-            .zip(0..)
-            .map(|(q, k)| running(format!("commcare-hq-production-celery_{q}"), k))
+        "web" => (0..4)
+            .map(|k| running(format!("commcare-hq-production-django-{k}"), k))
             .collect(),
+        "celery" => [
+            "background_queue",
+            "repeat_record_queue",
+            "sms_queue",
+            "async_restore_queue",
+        ]
+        .iter()
+        .zip(0..)
+        .map(|(q, k)| running(format!("commcare-hq-production-celery_{q}"), k))
+        .collect(),
         "pillowtop" => (0..size.pillows)
             .filter(|&i| pillow_host(size, i) == host)
             .flat_map(|i| (0..PILLOW_PROCESSES).map(move |n| (i, n)))
@@ -606,16 +633,13 @@ fn programs(size: &Size, host: &str, step: u64) -> Vec<Program> {
 
 /// The hosts' poll `step`: each host with its own load, programs and PIDs, and `disks_per_host`
 /// filesystems mounted where servers mount them, filling and draining at their own pace; ES hosts
-/// collect heap dumps, two hosts in every hundred are unreachable.
+/// collect heap dumps.
 pub fn hosts(size: &Size, step: u64) -> Vec<HostPoll> {
     host_names(size.hosts)
         .into_iter()
         .enumerate()
         .map(|(i, name)| {
-            let mut poll = HostPoll::unreachable(&name, "ssh", "ssh: connect to host: Connection timed out".into());
-            if i % 100 == 37 {
-                return poll;
-            }
+            let mut poll = HostPoll::unreachable(&name, "ssh", String::new());
             poll.reach = Ok(());
             let busy = unit(&[i as u64, 5]);
             let load = |k: u64| ((busy * 8.0 + 2.0 * tide(step, 60, i as u64 + k * 10)) * 100.0).round() / 100.0;
@@ -625,7 +649,13 @@ pub fn hosts(size: &Size, step: u64) -> Vec<HostPoll> {
                 .enumerate()
                 .map(|(d, (source, fstype, mount, gib))| {
                     let seed = [i as u64, d as u64];
-                    let pct = (15.0 + 65.0 * unit(&seed) + 12.0 * tide(step, 300, mix(&seed) % 300)).min(99.0);
+                    let filling = tide(step, 300, mix(&seed) % 300);
+                    // Most between 10 and 75 %; the data disk of one host in forty fills past 90 % and drains.
+                    let pct = if i % 40 == 3 && d == 2 {
+                        70.0 + 25.0 * filling
+                    } else {
+                        10.0 + 55.0 * unit(&seed) + 10.0 * filling
+                    };
                     let size_kib = gib * 1024 * 1024;
                     let used_kib = (size_kib as f64 * pct / 100.0) as u64;
                     Filesystem {
@@ -664,11 +694,31 @@ pub fn hosts(size: &Size, step: u64) -> Vec<HostPoll> {
 /// `size.audit_entries` lines of a busy on-call month: intents and their outcomes, oldest first.
 pub fn audit(size: &Size) -> Vec<AuditEntry> {
     const ACTIONS: [(&str, &str, &str); 5] = [
-        ("elasticsearch.drain_node", "es-data-", "PUT /_cluster/settings {\"persistent\":{\"cluster.routing.allocation.exclude._name\":\"es-data-{}\"}}"),
-        ("hosts.restart_program", "pillowtop-", "supervisorctl restart commcare-hq-production-pillowtop-case-pillow-{}"),
-        ("queues.redrive_dlq", "hq-sms-outbound-", "sqs StartMessageMoveTask hq-sms-outbound-{}-dlq"),
-        ("hosts.remove_junk", "es-data-", "rm -f -- /var/lib/elasticsearch/java_pid{}.hprof"),
-        ("pillows.restart", "case-pillow-", "supervisorctl restart commcare-hq-production-pillowtop-case-pillow-{}"),
+        (
+            "elasticsearch.drain_node",
+            "es-data-",
+            "PUT /_cluster/settings {\"persistent\":{\"cluster.routing.allocation.exclude._name\":\"es-data-{}\"}}",
+        ),
+        (
+            "hosts.restart_program",
+            "pillowtop-",
+            "supervisorctl restart commcare-hq-production-pillowtop-case-pillow-{}",
+        ),
+        (
+            "queues.redrive_dlq",
+            "hq-sms-outbound-",
+            "sqs StartMessageMoveTask hq-sms-outbound-{}-dlq",
+        ),
+        (
+            "hosts.remove_junk",
+            "es-data-",
+            "rm -f -- /var/lib/elasticsearch/java_pid{}.hprof",
+        ),
+        (
+            "pillows.restart",
+            "case-pillow-",
+            "supervisorctl restart commcare-hq-production-pillowtop-case-pillow-{}",
+        ),
     ];
     let start = 1_792_000_000u64;
     (0..size.audit_entries)
@@ -831,7 +881,12 @@ impl Generated {
         let mut preload = Vec::new();
         for step in 0..PRELOAD {
             let at = now - Duration::from_secs((PRELOAD - step) * STEP_SECS);
-            preload.extend(POLLED.iter().filter_map(|&p| update(&size, p, step)).map(|update| Polled { at, update }));
+            preload.extend(
+                POLLED
+                    .iter()
+                    .filter_map(|&p| update(&size, p, step))
+                    .map(|update| Polled { at, update }),
+            );
         }
         preload.extend(log_events(&size).into_iter().map(|e| Polled {
             at: now,

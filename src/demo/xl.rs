@@ -238,7 +238,7 @@ pub fn config(size: &Size) -> Config {
 /// The pillows' poll `step`: every partition's log end grows at its own rate (20–400 msg/s); most
 /// checkpoints follow within a second or two, a few partitions of some pillows fall thousands
 /// behind and catch up, and one pillow's process 3 is dead for a while (its partitions stall).
-pub fn pillows(size: &Size, step: u64) -> PillowsPoll {
+pub fn pillows(size: &Size, step: u64, at: SystemTime) -> PillowsPoll {
     let settings = opsdeck_pillows::config::PillowsConfig {
         history: HISTORY as usize,
         ..Default::default()
@@ -254,7 +254,7 @@ pub fn pillows(size: &Size, step: u64) -> PillowsPoll {
                 dedicated_migration_process: false,
             };
             let partitions = (0..size.partitions_per_pillow)
-                .map(|p| partition(i, p, topic, size.partitions_per_pillow, step, assignment))
+                .map(|p| partition(i, p, topic, size.partitions_per_pillow, (step, at), assignment))
                 .collect();
             PillowReading {
                 kind: CheckpointKind::Postgres,
@@ -290,7 +290,7 @@ fn partition(
     p: usize,
     topic: &str,
     count: usize,
-    step: u64,
+    (step, at): (u64, SystemTime),
     assignment: Assignment,
 ) -> PartitionReading {
     let seed = [pillow as u64, p as u64];
@@ -317,7 +317,7 @@ fn partition(
         committed: Some(committed),
         log_start: Some(base / 4),
         log_end: Some(end),
-        last_modified: Some(time(stalled.unwrap_or(step))),
+        last_modified: Some(at - Duration::from_secs((step - stalled.unwrap_or(step)) * STEP_SECS)),
         doc_modification_time: None,
     }
 }
@@ -571,7 +571,7 @@ fn disks(host: &str, count: usize) -> Vec<(String, &'static str, String, u64)> {
         ("/dev/nvme3n1", "xfs", "/data2", 1_000),
         ("/dev/nvme0n1p3", "ext4", "/var/log", 200),
         ("/dev/nvme0n1p4", "ext4", "/home", 50),
-        ("tmpfs", "tmpfs", "/run", 16),
+        ("/dev/nvme4n1", "xfs", "/backup", 4_000),
     ];
     (0..count)
         .map(|d| {
@@ -824,11 +824,11 @@ fn log_line(file: usize, n: usize) -> String {
 /// The panes a generated poller polls, in registry order.
 pub const POLLED: [PaneId; 4] = [Pillows::ID, Elasticsearch::ID, Queues::ID, Hosts::ID];
 
-/// Pane `pane`'s poll number `step` as it reaches the app; `None` for a pane the generator has no
-/// data for (Redis, PostgreSQL, RabbitMQ, logs).
-pub fn update(size: &Size, pane: PaneId, step: u64) -> Option<SourceUpdate> {
+/// Pane `pane`'s poll number `step`, made at `at`, as it reaches the app; `None` for a pane the
+/// generator has no data for (Redis, PostgreSQL, RabbitMQ, logs).
+pub fn update(size: &Size, pane: PaneId, step: u64, at: SystemTime) -> Option<SourceUpdate> {
     Some(match pane {
-        p if p == Pillows::ID => SourceUpdate::Pillows(Ok(pillows(size, step))),
+        p if p == Pillows::ID => SourceUpdate::Pillows(Ok(pillows(size, step, at))),
         p if p == Elasticsearch::ID => SourceUpdate::Elasticsearch(Ok(elasticsearch(size, step))),
         p if p == Queues::ID => SourceUpdate::Queues(Ok(queues(size, step))),
         p if p == Hosts::ID => SourceUpdate::Hosts(Ok(hosts(size, step))),
@@ -846,7 +846,7 @@ pub fn fleet(size: &Size, steps: u64) -> Fleet {
     fleet.enable(Logs::ID);
     for step in 0..steps {
         for pane in POLLED {
-            if let Some(u) = update(size, pane, step) {
+            if let Some(u) = update(size, pane, step, time(step)) {
                 fleet.apply(time(step), u);
             }
         }
@@ -884,7 +884,7 @@ impl Generated {
             preload.extend(
                 POLLED
                     .iter()
-                    .filter_map(|&p| update(&size, p, step))
+                    .filter_map(|&p| update(&size, p, step, at))
                     .map(|update| Polled { at, update }),
             );
         }
@@ -925,7 +925,7 @@ impl Poller<SourceUpdate> for GeneratedPoller {
         Duration::from_secs(10)
     }
     fn poll(&mut self) -> futures::future::BoxFuture<'_, SourceUpdate> {
-        let update = update(&self.size, self.pane, self.step).expect("generated panes only");
+        let update = update(&self.size, self.pane, self.step, SystemTime::now()).expect("generated panes only");
         self.step += 1;
         Box::pin(std::future::ready(update))
     }

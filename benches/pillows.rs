@@ -64,13 +64,12 @@ fn evaluation(c: &mut Criterion) {
 }
 
 fn render(c: &mut Criterion) {
-    let (state, settings) = state();
+    let (state, _) = state();
     let mut fleet = Fleet::default();
     fleet.enable(Pillows::ID);
     fleet.apply(xl::time(SAMPLES), SourceUpdate::Pillows(Ok(poll(SAMPLES))));
     fleet.pillows.data = Some(state);
     let config = xl::config(&ONE);
-    let _ = settings;
     let theme = Theme::builtin("default").expect("default theme");
     let ctx = ViewCtx {
         fleet: &fleet,

@@ -129,6 +129,8 @@ fn absorb(c: &mut Criterion) {
 fn keys(c: &mut Criterion) {
     let fleet = xl_fleet();
     let mut burst = c.benchmark_group("key_burst_2000_j");
+    // An iteration is 2,000 updates: criterion's least number of samples keeps a run bounded.
+    burst.sample_size(10);
     let scenes = scenes();
     for (id, tab, keys) in &scenes {
         let mut app = app(&XL, fleet.clone(), *tab, keys);

@@ -342,7 +342,6 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
     };
     let mut shards = Vec::with_capacity(size.es_shards);
     let mut per_node = vec![0u32; nodes];
-    let mut bytes_per_node = vec![0u64; nodes];
     let (mut unassigned, mut relocating, mut primaries) = (0u32, 0u32, 0u32);
     let mut copy = 0usize;
     'indices: for index in 0.. {
@@ -363,8 +362,9 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
                 let node = (primary_node + replica * (1 + index % (nodes - 1))) % nodes;
                 let docs = 50_000 + mix(&[index as u64, shard as u64, 3]) % 5_000_000;
                 let store = docs * 900 + step * 4_096;
-                let lost = replica == 1 && mix(&[index as u64, shard as u64, 9]) % 3_000 == 0;
-                let moving = !lost && (mix(&[index as u64, shard as u64, replica as u64]) + step / 15) % 2_500 == 0;
+                let lost = replica == 1 && mix(&[index as u64, shard as u64, 9]).is_multiple_of(3_000);
+                let moving =
+                    !lost && (mix(&[index as u64, shard as u64, replica as u64]) + step / 15).is_multiple_of(2_500);
                 let mut row = ShardRow {
                     index: name.clone(),
                     shard: shard as u32,
@@ -386,7 +386,6 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
                     unassigned += 1;
                 } else {
                     per_node[node] += 1;
-                    bytes_per_node[node] += store;
                     if moving {
                         let to = (node + 1) % nodes;
                         row.state = ShardState::Relocating;
@@ -406,7 +405,7 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
     const TIB: u64 = 1 << 40;
     let mut es_nodes = Vec::with_capacity(nodes);
     let mut allocation = Vec::with_capacity(nodes);
-    for n in 0..nodes {
+    for (n, &shards) in per_node.iter().enumerate() {
         let total = 4 * TIB;
         // Most between 40 and 80 %; es-data-07 climbs from 78 % past the 90 % high watermark and back.
         let used_pct = if n == 7 {
@@ -426,13 +425,13 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
             disk_available: Some(total - used),
             heap_percent: Some(35 + (mix(&[n as u64, step / 5]) % 45) as u32),
             started_at_ms: Some(1_790_000_000_000 + n as u64 * 60_000),
-            shards: Some(per_node[n]),
+            shards: Some(shards),
             ..EsNode::default()
         });
         allocation.push(AllocationRow {
             node: node_name(n),
             ip: Some(node_ip(n)),
-            shards: per_node[n],
+            shards,
             disk_used: Some(used),
             disk_avail: Some(total - used),
             disk_total: Some(total),
@@ -797,10 +796,10 @@ fn log_line(file: usize, n: usize) -> String {
             "10.0.{}.{} - - [{at}] \"{} /a/{}/api/case/v2/{} HTTP/1.1\" {} {} {}ms",
             r % 8,
             r % 250,
-            if r % 5 == 0 { "POST" } else { "GET" },
+            if r.is_multiple_of(5) { "POST" } else { "GET" },
             ["icds", "ccs", "malawi", "demo"][(r % 4) as usize],
             r % 900_000,
-            if r % 97 == 0 { 502 } else { 200 },
+            if r.is_multiple_of(97) { 502 } else { 200 },
             r % 40_000,
             r % 800
         ),

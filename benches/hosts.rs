@@ -58,7 +58,7 @@ fn logs(c: &mut Criterion) {
     let mut a = app(xl::config(&size));
     a.tab = Tab::Logs;
     a.update(Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::empty())));
-    for event in xl::log_events(&size) {
+    for event in xl::log_events(&size, xl::time(xl::HISTORY)) {
         polled(&mut a, SourceUpdate::Logs(event));
     }
     // A needle near the top, so search walks most of the buffer.

@@ -25,7 +25,7 @@ mod demo_xl {
                 }));
             }
         }
-        for event in xl::log_events(&XL) {
+        for event in xl::log_events(&XL, xl::time(steps)) {
             app.update(Event::Polled(Polled {
                 at: xl::time(steps),
                 update: SourceUpdate::Logs(event),

@@ -759,8 +759,9 @@ pub fn audit(size: &Size) -> Vec<AuditEntry> {
         .collect()
 }
 
-/// The configured log files' first run and `size.log_lines` lines over them, as tails send them.
-pub fn log_events(size: &Size) -> Vec<LogEvent> {
+/// The configured log files' first run and `size.log_lines` lines over them, as tails send them:
+/// the last 40 lines a second up to `end`.
+pub fn log_events(size: &Size, end: SystemTime) -> Vec<LogEvent> {
     const CHUNK: usize = 1_000;
     let mut events: Vec<LogEvent> = LOG_FILES
         .iter()
@@ -775,7 +776,7 @@ pub fn log_events(size: &Size) -> Vec<LogEvent> {
         let file = (line / CHUNK) % LOG_FILES.len();
         let (host, path) = LOG_FILES[file];
         let lines = (line..(line + CHUNK).min(size.log_lines))
-            .map(|n| log_line(file, n))
+            .map(|n| log_line(file, n, end - Duration::from_millis((size.log_lines - n) as u64 * 25)))
             .collect();
         events.push(LogEvent::Lines {
             id: LogSource::file(host, path).id(),
@@ -787,9 +788,8 @@ pub fn log_events(size: &Size) -> Vec<LogEvent> {
     events
 }
 
-fn log_line(file: usize, n: usize) -> String {
-    let secs = 1_795_000_000 - 100_000 + n as u64;
-    let at = opsdeck_core::time::rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+fn log_line(file: usize, n: usize, at: SystemTime) -> String {
+    let at = opsdeck_core::time::rfc3339(at);
     let r = mix(&[n as u64]);
     match file {
         0 | 1 => format!(
@@ -850,7 +850,7 @@ pub fn fleet(size: &Size, steps: u64) -> Fleet {
             }
         }
     }
-    for e in log_events(size) {
+    for e in log_events(size, time(steps)) {
         fleet.apply(time(steps), SourceUpdate::Logs(e));
     }
     fleet.audit = audit(size);
@@ -887,7 +887,7 @@ impl Generated {
                     .map(|update| Polled { at, update }),
             );
         }
-        preload.extend(log_events(&size).into_iter().map(|e| Polled {
+        preload.extend(log_events(&size, now).into_iter().map(|e| Polled {
             at: now,
             update: SourceUpdate::Logs(e),
         }));

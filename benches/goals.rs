@@ -38,6 +38,9 @@ fn app(size: &Size, fleet: Fleet, tab: Tab, keys: &[KeyCode]) -> App {
     for &k in keys {
         press(&mut app, k);
     }
+    if keys.contains(&KeyCode::Enter) {
+        assert_eq!(app.stack().len(), 2, "{tab:?}: Enter opens the first row");
+    }
     app
 }
 

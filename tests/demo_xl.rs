@@ -16,9 +16,10 @@ mod demo_xl {
     fn xl_app(steps: u64) -> App {
         let mut app = app(xl::config(&XL), "default", xl::time(steps));
         app.update(Event::Resize { width: 200, height: 60 });
+        let mut polls = xl::Polls::new(XL);
         for step in 0..steps {
             for pane in xl::POLLED {
-                let update = xl::update(&XL, pane, step, xl::time(step)).expect("a polled pane");
+                let update = polls.update(pane, step, xl::time(step)).expect("a polled pane");
                 app.update(Event::Polled(Polled {
                     at: xl::time(step),
                     update,

@@ -823,29 +823,45 @@ fn log_line(file: usize, n: usize, at: SystemTime) -> String {
 /// The panes a generated poller polls, in registry order.
 pub const POLLED: [PaneId; 4] = [Pillows::ID, Elasticsearch::ID, Queues::ID, Hosts::ID];
 
-/// Pane `pane`'s poll number `step`, made at `at`, as it reaches the app; `None` for a pane the
-/// generator has no data for (Redis, PostgreSQL, RabbitMQ, logs).
-pub fn update(size: &Size, pane: PaneId, step: u64, at: SystemTime) -> Option<SourceUpdate> {
-    Some(match pane {
-        p if p == Pillows::ID => SourceUpdate::Pillows(Ok(pillows(size, step, at))),
-        p if p == Elasticsearch::ID => SourceUpdate::Elasticsearch(Ok(elasticsearch(size, step))),
-        p if p == Queues::ID => SourceUpdate::Queues(Ok(queues(size, step))),
-        p if p == Hosts::ID => SourceUpdate::Hosts(Ok(hosts(size, step))),
-        _ => return None,
-    })
+/// Fleet `size`'s polls as they reach the app: what each pane's poller sends for its poll `step`.
+/// It keeps what a pane's poller keeps between its polls, so one `Polls` per sequence of polls.
+#[derive(Debug, Clone)]
+pub struct Polls {
+    size: Size,
+}
+
+impl Polls {
+    pub fn new(size: Size) -> Polls {
+        Polls { size }
+    }
+
+    /// Pane `pane`'s poll `step`, made at `at`; `None` for a pane the generator has no data for
+    /// (Redis, PostgreSQL, RabbitMQ, logs).
+    pub fn update(&mut self, pane: PaneId, step: u64, at: SystemTime) -> Option<SourceUpdate> {
+        let size = &self.size;
+        Some(match pane {
+            p if p == Pillows::ID => SourceUpdate::Pillows(Ok(pillows(size, step, at))),
+            p if p == Elasticsearch::ID => SourceUpdate::Elasticsearch(Ok(elasticsearch(size, step))),
+            p if p == Queues::ID => SourceUpdate::Queues(Ok(queues(size, step))),
+            p if p == Hosts::ID => SourceUpdate::Hosts(Ok(hosts(size, step))),
+            _ => return None,
+        })
+    }
 }
 
 /// A fleet that has seen `steps` polls of every generated pane (at [`time`]), with the audit
-/// entries and the log lines: the state the benchmarks and the snapshot start from.
-pub fn fleet(size: &Size, steps: u64) -> Fleet {
+/// entries and the log lines, and the polls that go on from there (their next is poll `steps`):
+/// the state the benchmarks and the snapshot start from.
+pub fn history(size: &Size, steps: u64) -> (Fleet, Polls) {
     let mut fleet = Fleet::default();
     for pane in POLLED {
         fleet.enable(pane);
     }
     fleet.enable(Logs::ID);
+    let mut polls = Polls::new(*size);
     for step in 0..steps {
         for pane in POLLED {
-            if let Some(u) = update(size, pane, step, time(step)) {
+            if let Some(u) = polls.update(pane, step, time(step)) {
                 fleet.apply(time(step), u);
             }
         }
@@ -854,7 +870,12 @@ pub fn fleet(size: &Size, steps: u64) -> Fleet {
         fleet.apply(time(steps), SourceUpdate::Logs(e));
     }
     fleet.audit = audit(size);
-    fleet
+    (fleet, polls)
+}
+
+/// [`history`]'s fleet.
+pub fn fleet(size: &Size, steps: u64) -> Fleet {
+    history(size, steps).0
 }
 
 /// A generated fleet in place of connected clients (`opsdeck demo --fleet xl`): the pollers the
@@ -878,29 +899,24 @@ impl Generated {
     pub fn new(size: Size) -> Generated {
         let now = SystemTime::now();
         let mut preload = Vec::new();
-        for step in 0..PRELOAD {
-            let at = now - Duration::from_secs((PRELOAD - step) * STEP_SECS);
-            preload.extend(
-                POLLED
-                    .iter()
-                    .filter_map(|&p| update(&size, p, step, at))
-                    .map(|update| Polled { at, update }),
-            );
+        let mut pollers = Vec::new();
+        for pane in POLLED {
+            // Each pane's history and its poller are one sequence of polls.
+            let mut polls = Polls::new(size);
+            for step in 0..PRELOAD {
+                let at = now - Duration::from_secs((PRELOAD - step) * STEP_SECS);
+                preload.extend(polls.update(pane, step, at).map(|update| Polled { at, update }));
+            }
+            pollers.push(Box::new(GeneratedPoller {
+                polls,
+                pane,
+                step: PRELOAD,
+            }) as Box<dyn PanePoller>);
         }
         preload.extend(log_events(&size, now).into_iter().map(|e| Polled {
             at: now,
             update: SourceUpdate::Logs(e),
         }));
-        let pollers = POLLED
-            .iter()
-            .map(|&pane| {
-                Box::new(GeneratedPoller {
-                    size,
-                    pane,
-                    step: PRELOAD,
-                }) as Box<dyn PanePoller>
-            })
-            .collect();
         Generated {
             pollers,
             preload,
@@ -911,7 +927,7 @@ impl Generated {
 
 /// One pane's generated poller: poll `step`, then the next, on the refresh interval.
 struct GeneratedPoller {
-    size: Size,
+    polls: Polls,
     pane: PaneId,
     step: u64,
 }
@@ -924,7 +940,10 @@ impl Poller<SourceUpdate> for GeneratedPoller {
         Duration::from_secs(10)
     }
     fn poll(&mut self) -> futures::future::BoxFuture<'_, SourceUpdate> {
-        let update = update(&self.size, self.pane, self.step, SystemTime::now()).expect("generated panes only");
+        let update = self
+            .polls
+            .update(self.pane, self.step, SystemTime::now())
+            .expect("generated panes only");
         self.step += 1;
         Box::pin(std::future::ready(update))
     }

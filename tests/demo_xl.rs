@@ -39,13 +39,8 @@ mod demo_xl {
     /// The rows the current view lists (after its filter).
     fn rows(app: &App) -> Vec<String> {
         let ctx = app.ctx();
-        app.screen()
-            .visible(&ctx)
-            .table
-            .rows
-            .into_iter()
-            .map(|r| r.key)
-            .collect()
+        let visible = app.screen().visible(&ctx);
+        visible.table.rows.iter().map(|r| r.key.clone()).collect()
     }
 
     fn open(app: &mut App, tab: Tab) {

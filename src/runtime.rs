@@ -204,12 +204,12 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                 w.refresh.notify_waiters();
                 w.checks.start();
             }
-            Effect::RunAction { id, plan } if w.generated => {
-                let outcome = opsdeck_core::action::Outcome::failed(crate::demo::xl::NOTHING_BEHIND);
-                tracing::info!(action = %plan.action, "not run on a generated fleet");
-                let _ = w.action_tx.send(ActionEvent::Finished { id, outcome });
-            }
             Effect::RunAction { id, plan } => {
+                let plan = if w.generated {
+                    crate::demo::xl::refused(plan)
+                } else {
+                    plan
+                };
                 tracing::info!(action = %plan.action, target = %plan.target, "running confirmed action");
                 let cancel = CancellationToken::new();
                 w.running.insert(id, cancel.clone());

@@ -445,6 +445,12 @@ fn the_xl_demo_runs_on_generated_polls_and_refuses_actions_with_the_reason() {
     t.wait_until("Run focused", |s| s.contains("▶ Run ◀") || s.contains("[ Cancel ]"));
     t.keys(&["Enter"]);
     t.wait_for("no peer behind its rows");
+    // Confirmed and refused, both on record in the audit pane.
+    t.keys(&["0"]);
+    t.wait_until("the refusal in the audit pane", |s| {
+        s.lines()
+            .any(|l| l.contains("web-00:commcare-hq-production-django-1") && l.contains("failed"))
+    });
     t.keys(&["q"]);
     t.wait_for("OPSDECK-EXITED-0");
 }

@@ -11,6 +11,7 @@ use crate::model::Fleet;
 use crate::model::fleet::SourceUpdate;
 use crate::sources::PanePoller;
 use crate::sources::runner::Polled;
+use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome};
 use opsdeck_core::audit::{AuditEntry, AuditPhase};
 use opsdeck_core::config::ConfigDuration;
 use opsdeck_core::logs::LogSource;
@@ -890,6 +891,25 @@ pub struct Generated {
 /// Why an action on a generated row is not run.
 pub const NOTHING_BEHIND: &str =
     "not run: this is the generated XL demo fleet, there is no peer behind its rows to act on (try `opsdeck demo`)";
+
+/// What an action on a generated row runs: nothing; it ends failed with [`NOTHING_BEHIND`].
+#[derive(Debug)]
+struct NothingBehind;
+
+impl Operation for NothingBehind {
+    fn run<'a>(&'a self, _ctx: &'a ActionCtx) -> futures::future::BoxFuture<'a, Outcome> {
+        Box::pin(std::future::ready(Outcome::failed(NOTHING_BEHIND)))
+    }
+}
+
+/// `plan` as the generated fleet runs it: through the executor (confirmed, audited) to a refusal,
+/// since no client stands behind its target.
+pub fn refused(plan: ActionPlan) -> ActionPlan {
+    ActionPlan {
+        op: std::sync::Arc::new(NothingBehind),
+        ..plan
+    }
+}
 
 /// Polls of history the demo starts with, so trends and sparklines are drawn from the first frame.
 const PRELOAD: u64 = 20;

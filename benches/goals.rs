@@ -1,8 +1,9 @@
 //! Criterion benchmarks for issue 14's goals, on fleet-XL (`opsdeck::demo::xl`, the fleet
 //! `opsdeck demo --fleet xl` shows): every pane's root view drawn at 200×60 and the drill-downs that
 //! hold the most rows (`render_200x60/...`), one poll of each pane absorbed into a state with 120 polls
-//! of history (`absorb/...`), 2,000 `j` then one draw (`key_burst_2000_j/...`), and one key then one
-//! draw (`key_to_frame/...`).
+//! of history (`absorb/...`), 2,000 `j` then one draw (`key_burst_2000_j/...`), one key then one
+//! draw (`key_to_frame/...`), and the same with a poll of every pane folded in before the draw
+//! (`key_to_frame_polled/...`).
 
 use criterion::{BatchSize, Criterion, criterion_group};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -10,6 +11,7 @@ use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::demo::xl::{self, HISTORY, Size, XL};
 use opsdeck::keymap::Keymap;
 use opsdeck::model::Fleet;
+use opsdeck::sources::runner::Polled;
 use opsdeck::views::Tab;
 use opsdeck_core::theme::Theme;
 use ratatui::Terminal;
@@ -172,4 +174,50 @@ fn keys(c: &mut Criterion) {
     one.finish();
 }
 
-criterion_group!(benches, render, absorb, keys);
+/// Key to frame while every poller delivers: one key, one poll of each generated pane folded in
+/// (as the loop folds what is queued before it draws), one draw. Making the polls is the pollers'
+/// work, outside the timing.
+fn key_while_polled(c: &mut Criterion) {
+    let (fleet, polls) = xl_history();
+    let mut group = c.benchmark_group("key_to_frame_polled");
+    let busy = [
+        "overview",
+        "pillows",
+        "pillows_partitions_64",
+        "elasticsearch_shard_grid",
+        "queues",
+        "hosts_all_disks",
+    ];
+    for (id, tab, keys) in scenes().into_iter().filter(|(id, _, _)| busy.contains(id)) {
+        let mut app = app(&XL, fleet.clone(), tab, &keys);
+        let mut polls = polls.clone();
+        let mut terminal = terminal();
+        let (mut step, mut down) = (HISTORY, true);
+        group.bench_function(id, |b| {
+            b.iter_batched(
+                || {
+                    step += 1;
+                    let at = xl::time(step);
+                    let updates: Vec<Polled> = xl::POLLED
+                        .iter()
+                        .filter_map(|&pane| polls.update(pane, step, at))
+                        .map(|update| Polled { at, update })
+                        .collect();
+                    updates
+                },
+                |updates| {
+                    press(&mut app, KeyCode::Char(if down { 'j' } else { 'k' }));
+                    down = !down;
+                    for p in updates {
+                        app.update(Event::Polled(p));
+                    }
+                    draw(&mut terminal, &app);
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, render, absorb, keys, key_while_polled);

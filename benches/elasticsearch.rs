@@ -1,22 +1,12 @@
 //! Criterion benchmarks: Elasticsearch at scale — parse a `_cat/shards` answer of 20,000 copies over
-//! 40 nodes, build the state, check the capacity for a drain, and draw the shard grid and the nodes
-//! table in the real app.
+//! 40 nodes, build the state, and check the capacity for a drain (drawing the grid and the nodes
+//! table on fleet-XL: `goals`).
 
 use criterion::{Criterion, criterion_group};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use opsdeck::app::{App, Env, Event, action_catalog};
-use opsdeck::config::Config;
-use opsdeck::keymap::Keymap;
-use opsdeck_core::feed::FeedData;
-use opsdeck_core::theme::Theme;
 use opsdeck_elasticsearch::model::{EsNode, EsPoll, EsState};
 use opsdeck_elasticsearch::source::parse;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 use std::hint::black_box;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 const NODES: usize = 40;
 const SHARDS: usize = 20_000;
@@ -81,26 +71,6 @@ fn poll(body: &[u8]) -> EsPoll {
     }
 }
 
-fn app(state_poll: EsPoll) -> App {
-    let (keymap, _) = Keymap::load("default", None, &action_catalog());
-    let mut config = Config::default();
-    config.elasticsearch.url = "http://127.0.0.1:9".into();
-    let env = Env {
-        config: Arc::new(config),
-        keymap,
-        theme: Theme::builtin("default").expect("theme"),
-        read_only: false,
-    };
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
-    let (mut app, _) = App::new(env, now);
-    app.fleet
-        .elasticsearch
-        .succeed(now, |d| EsState::absorb(d, Box::new(state_poll), now));
-    app.update(Event::Resize { width: 200, height: 60 });
-    app.update(Event::Key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::empty())));
-    app
-}
-
 fn bench(c: &mut Criterion) {
     let body = cat_shards();
     c.bench_function("es_parse_cat_shards_20k", |b| {
@@ -123,19 +93,6 @@ fn bench(c: &mut Criterion) {
     // room under the low watermark on the other 39 nodes, same-shard rule included.
     c.bench_function("es_capacity_check_drain_20k_40_nodes", |b| {
         b.iter(|| opsdeck_elasticsearch::analysis::capacity_for_moving(black_box(&state), &["es-data-07"]))
-    });
-    let mut app = app(poll(&body));
-    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-    c.bench_function("es_render_nodes_40", |b| {
-        b.iter(|| {
-            terminal.draw(|f| opsdeck::ui::draw(f, &app)).expect("draw");
-        })
-    });
-    app.update(Event::Key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::empty())));
-    c.bench_function("es_render_shard_grid_20k_40_nodes", |b| {
-        b.iter(|| {
-            terminal.draw(|f| opsdeck::ui::draw(f, &app)).expect("draw");
-        })
     });
 }
 

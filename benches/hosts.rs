@@ -1,17 +1,17 @@
-//! Criterion: the hosts pane with 200 hosts × 20 filesystems (one row per host, and flat: 4 000 disks),
-//! the logs pane over 100k buffered lines (draw, search, a burst of new lines), and df parsing.
+//! Criterion: the logs pane over 100k buffered lines (wrapped, searched, a burst of new lines), and df
+//! parsing. The hosts pane at fleet-XL (200 hosts × 8 disks) is drawn and absorbed in `goals`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{App, Env, Event, action_catalog};
 use opsdeck::config::Config;
+use opsdeck::demo::xl::{self, Size, XL};
 use opsdeck::keymap::Keymap;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck::sources::runner::Polled;
 use opsdeck::views::Tab;
 use opsdeck_core::theme::Theme;
 use opsdeck_hosts::model::logs::LogEvent;
-use opsdeck_hosts::model::{Filesystem, HostPoll, Program, ProgramState};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::fmt::Write;
@@ -44,115 +44,22 @@ fn polled(app: &mut App, update: SourceUpdate) {
     }));
 }
 
-fn fleet_poll(hosts: usize, disks: usize) -> SourceUpdate {
-    let polls = (0..hosts)
-        .map(|h| {
-            let mut p = HostPoll::unreachable(&format!("host-{h:03}"), "ssh", String::new());
-            if h % 50 != 7 {
-                p.reach = Ok(());
-            }
-            p.load = Some([h as f64 / 100.0, 0.5, 0.4]);
-            p.filesystems = Some(Ok((0..disks)
-                .map(|d| {
-                    let size = (1 + d as u64) << 20;
-                    let pct = ((h * 7 + d * 13) % 100) as f64;
-                    let used = (size as f64 * pct / 100.0) as u64;
-                    Filesystem {
-                        source: format!("/dev/nvme{d}n1"),
-                        fstype: Some(if d % 5 == 4 { "tmpfs" } else { "xfs" }.into()),
-                        mount: format!("/data/{d}"),
-                        size_kib: size,
-                        used_kib: used,
-                        avail_kib: size - used,
-                        use_percent: pct,
-                        inodes: None,
-                    }
-                })
-                .collect()));
-            p.programs = Some(Ok((0..4)
-                .map(|i| Program {
-                    name: format!("worker-{i}"),
-                    state: if (h + i) % 17 == 0 {
-                        ProgramState::Fatal
-                    } else {
-                        ProgramState::Running
-                    },
-                    pid: Some(1000 + i as u32),
-                    uptime_secs: Some(3600),
-                    description: String::new(),
-                })
-                .collect()));
-            p
-        })
-        .collect();
-    SourceUpdate::Hosts(Ok(polls))
-}
-
-fn hosts_render(c: &mut Criterion) {
-    let mut group = c.benchmark_group("hosts_200x20");
-    let mut a = app(Config::default());
-    polled(&mut a, fleet_poll(200, 20));
-    a.tab = Tab::Hosts;
-    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
-    group.bench_function("render_hosts", |b| {
-        b.iter(|| {
-            terminal.draw(|f| opsdeck::ui::draw(f, &a)).unwrap();
-        })
-    });
-    key(&mut a, 'f');
-    group.bench_function("render_all_disks", |b| {
-        b.iter(|| {
-            terminal.draw(|f| opsdeck::ui::draw(f, &a)).unwrap();
-        })
-    });
-    group.bench_function("poll_absorb", |b| b.iter(|| polled(&mut a, fleet_poll(200, 20))));
-    group.finish();
-}
-
 fn logs(c: &mut Criterion) {
     let mut group = c.benchmark_group("logs_100k");
-    let config: Config = opsdeck::config::parse_str(
-        "[ssh]\nlog_buffer = 100000\n[[ssh.hosts]]\nname = \"web-1\"\nlogs = [\"/var/log/a.log\", \"/var/log/b.log\"]\n",
-        std::path::Path::new("bench.toml"),
-    )
-    .unwrap();
-    let mut a = app(config);
+    // Fleet-XL's logs: 100k lines over its four configured files, all merged.
+    let size = Size {
+        pillows: 0,
+        es_nodes: 0,
+        es_shards: 0,
+        queues: 0,
+        audit_entries: 0,
+        ..XL
+    };
+    let mut a = app(xl::config(&size));
     a.tab = Tab::Logs;
     a.update(Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::empty())));
-    for path in ["/var/log/a.log", "/var/log/b.log"] {
-        polled(
-            &mut a,
-            SourceUpdate::Logs(LogEvent::Started {
-                source: opsdeck_core::logs::LogSource::file("web-1", path),
-                run: 1,
-                capacity: 100_000,
-            }),
-        );
-    }
-    for chunk in 0..100 {
-        let id = if chunk % 2 == 0 {
-            "web-1:/var/log/a.log"
-        } else {
-            "web-1:/var/log/b.log"
-        };
-        let lines = (0..1000)
-            .map(|i| {
-                format!(
-                    "10.0.0.{} - - \"GET /api/cases/{} HTTP/1.1\" 200 {}ms",
-                    i % 250,
-                    chunk * 1000 + i,
-                    i % 400
-                )
-            })
-            .collect();
-        polled(
-            &mut a,
-            SourceUpdate::Logs(LogEvent::Lines {
-                id: id.into(),
-                run: 1,
-                lines,
-            }),
-        );
+    for event in xl::log_events(&size, xl::time(xl::HISTORY)) {
+        polled(&mut a, SourceUpdate::Logs(event));
     }
     // A needle near the top, so search walks most of the buffer.
     assert_eq!(a.fleet.logs.lines.len(), 100_000);
@@ -170,7 +77,7 @@ fn logs(c: &mut Criterion) {
         })
     });
     key(&mut a, '/');
-    for c in "cases/12345 ".trim().chars() {
+    for c in "case/v2/12345".chars() {
         key(&mut a, c);
     }
     a.update(Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::empty())));
@@ -191,7 +98,7 @@ fn logs(c: &mut Criterion) {
             polled(
                 &mut a,
                 SourceUpdate::Logs(LogEvent::Lines {
-                    id: "web-1:/var/log/a.log".into(),
+                    id: opsdeck_core::logs::LogSource::file("web-00", "/var/log/nginx/commcarehq.access.log").id(),
                     run: 1,
                     lines: lines.clone(),
                 }),
@@ -211,4 +118,4 @@ fn df_parse(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, hosts_render, logs, df_parse);
+criterion_group!(benches, logs, df_parse);

@@ -5,13 +5,13 @@
 use criterion::criterion_main;
 
 mod elasticsearch;
+mod goals;
 mod hosts;
 mod pillows;
 mod queues;
-mod render;
 
 criterion_main!(
-    render::benches,
+    goals::benches,
     pillows::benches,
     elasticsearch::benches,
     queues::benches,

@@ -39,6 +39,10 @@ pub enum Command {
         /// Print the demo fleet's snapshot as JSON instead of starting the console.
         #[arg(long)]
         snapshot: bool,
+        /// Which fleet: `small` (simulated peers you can act on) or `xl` (a generated fleet at
+        /// benchmark size: 3,200 partitions, 20,000 shards, 300 queues, 200 hosts; read-only).
+        #[arg(long, value_enum, default_value_t = Fleet::Small)]
+        fleet: Fleet,
     },
     /// Poll every configured source once and print one JSON document.
     Snapshot {
@@ -77,6 +81,13 @@ pub enum ConfigCommand {
     Check { file: PathBuf },
 }
 
+/// The demo's fleets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fleet {
+    Small,
+    Xl,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Json,
@@ -103,7 +114,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             print_paths();
             Ok(0)
         }
-        Some(Command::Demo { snapshot }) => {
+        Some(Command::Demo {
+            snapshot,
+            fleet: Fleet::Xl,
+        }) => demo_xl(&cli, *snapshot).await,
+        Some(Command::Demo { snapshot, .. }) => {
             let sandbox = std::env::temp_dir().join(format!("opsdeck-demo-{}", std::process::id()));
             let demo = crate::demo::DemoFleet::start(sandbox.clone()).await?;
             let mut config = demo.config.clone();
@@ -115,7 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let result = if *snapshot {
                 print_snapshot(&config, &stand_ins).await
             } else {
-                start_console(&cli, config, stand_ins).await.map(|_| 0)
+                start_console(&cli, config, stand_ins, None).await.map(|_| 0)
             };
             drop(demo);
             let _ = std::fs::remove_dir_all(&sandbox);
@@ -153,9 +168,28 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         None => {
             let Some(config) = load_config(&cli)? else { return Ok(2) };
             let _log = init_logging(&config);
-            start_console(&cli, config, StandIns::default()).await.map(|_| 0)
+            start_console(&cli, config, StandIns::default(), None).await.map(|_| 0)
         }
     }
+}
+
+/// `opsdeck demo --fleet xl`: the console (or its snapshot) on the generated fleet-XL. Nothing is
+/// connected and nothing started: the generator's pollers stand in for every client.
+async fn demo_xl(cli: &Cli, snapshot: bool) -> anyhow::Result<i32> {
+    use crate::demo::xl;
+    let mut config = xl::config(&xl::XL);
+    config.general.audit_log = Some(opsdeck_core::paths::demo_audit_log());
+    let _log = init_logging(&config);
+    if snapshot {
+        let fleet = xl::fleet(&xl::XL, 2);
+        let json = serde_json::to_string_pretty(&crate::snapshot::to_json(&fleet, &config))?;
+        println!("{}", opsdeck_core::text::escape_json_for_terminal(json));
+        return Ok(0);
+    }
+    let generated = xl::Generated::new(xl::XL);
+    start_console(cli, config, StandIns::default(), Some(generated))
+        .await
+        .map(|_| 0)
 }
 
 async fn print_snapshot(config: &Config, stand_ins: &StandIns) -> anyhow::Result<i32> {
@@ -279,7 +313,12 @@ fn load_config(cli: &Cli) -> anyhow::Result<Option<Config>> {
     }
 }
 
-async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> anyhow::Result<()> {
+async fn start_console(
+    cli: &Cli,
+    mut config: Config,
+    stand_ins: StandIns,
+    generated: Option<crate::demo::xl::Generated>,
+) -> anyhow::Result<()> {
     let user_dir = opsdeck_core::paths::config_dir();
     if let Some(t) = &cli.theme {
         known_name("theme", t, theme::BUILTIN, user_dir.as_deref()).map_err(|e| anyhow::anyhow!("--theme: {e}"))?;
@@ -318,6 +357,7 @@ async fn start_console(cli: &Cli, mut config: Config, stand_ins: StandIns) -> an
         read_only,
         warnings,
         stand_ins,
+        generated,
     })
     .await
 }

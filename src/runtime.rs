@@ -44,6 +44,8 @@ pub struct Console {
     pub warnings: Vec<String>,
     /// The demo's stand-ins for real peers (none outside the demo).
     pub stand_ins: StandIns,
+    /// `opsdeck demo --fleet xl`: generated pollers in place of any client (none otherwise).
+    pub generated: Option<crate::demo::xl::Generated>,
 }
 
 /// Channels and handles the loop owns while it runs.
@@ -56,6 +58,8 @@ struct Wiring {
     refresh: Arc<Notify>,
     running: HashMap<u64, CancellationToken>,
     checks: crate::doctor::BackgroundChecks,
+    /// A generated fleet: no peer behind any row, so no action runs.
+    generated: bool,
 }
 
 pub fn audit_log_for(config: &Config) -> AuditLog {
@@ -72,18 +76,21 @@ pub fn audit_log_for(config: &Config) -> AuditLog {
 /// poller or an action is shown on its pane and the console goes on; any other ends it).
 pub async fn run(console: Console) -> anyhow::Result<()> {
     let config = console.config.clone();
-    let (backends, setup_errors) = Backends::connect_with(&config, &console.stand_ins).await;
+    let (backends, setup_errors) = match &console.generated {
+        None => Backends::connect_with(&config, &console.stand_ins).await,
+        Some(_) => (Backends::default(), Vec::new()),
+    };
+    let generated = console.generated.is_some();
+    let (pollers, preload, generated_audit) = match console.generated {
+        None => (backends.pollers(&config), Vec::new(), Vec::new()),
+        Some(g) => (g.pollers, g.preload, g.audit),
+    };
     let (polled_tx, polled_rx) = mpsc::channel::<Polled>(256);
     let (action_tx, action_rx) = mpsc::unbounded_channel();
     let (saved_tx, saved_rx) = mpsc::unbounded_channel();
     let refresh = Arc::new(Notify::new());
     let stop_pollers = CancellationToken::new();
-    spawn_pollers(
-        backends.pollers(&config),
-        polled_tx.clone(),
-        refresh.clone(),
-        stop_pollers.clone(),
-    );
+    spawn_pollers(pollers, polled_tx.clone(), refresh.clone(), stop_pollers.clone());
 
     let audit = audit_log_for(&config);
     let env = Env {
@@ -98,8 +105,11 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
             app.fleet.apply(SystemTime::now(), update);
         }
     }
+    for p in preload {
+        app.fleet.apply(p.at, p.update);
+    }
     match audit.read_recent(2_000) {
-        Ok(entries) => app.fleet.audit = entries,
+        Ok(entries) => app.fleet.audit = [generated_audit, entries].concat(),
         Err(e) => app.toast(
             format!("cannot read the audit log {}: {e}", audit.path().display()),
             opsdeck_core::view::Tone::Warn,
@@ -121,6 +131,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         saved_tx,
         refresh,
         running: HashMap::new(),
+        generated,
     };
     crate::supervise::before_printing_panics(terminal::give_back);
     let mut terminal = terminal::take()?;
@@ -281,6 +292,11 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                 w.checks.start();
             }
             Effect::RunAction { id, plan } => {
+                let plan = if w.generated {
+                    crate::demo::xl::refused(plan)
+                } else {
+                    plan
+                };
                 tracing::info!(action = %plan.action, target = %plan.target, "running confirmed action");
                 let cancel = CancellationToken::new();
                 w.running.insert(id, cancel.clone());

@@ -423,3 +423,34 @@ fn an_action_sudo_refuses_is_unavailable_with_the_reason() {
     t.wait_for("Confirm:");
     t.close_dialog_and_quit();
 }
+
+#[test]
+fn the_xl_demo_runs_on_generated_polls_and_refuses_actions_with_the_reason() {
+    let t = Tmux::start_sized("demo --fleet xl", 200, 50);
+    let s = t.wait_for("demo XL (generated)");
+    assert!(s.contains("1 overview"), "{s}");
+    // Freshness comes from the generated pollers through the runner, as for real polls.
+    t.wait_until("every generated pane polled", |s| s.matches("updated ").count() >= 4);
+    t.keys(&["5"]);
+    t.wait_for("200 host(s)");
+    t.keys(&["/", "web-00", "Enter"]);
+    t.wait_until("web-00 alone", |s| s.contains(" /web-00 ") && !s.contains("web-01"));
+    t.keys(&["Enter"]);
+    t.wait_for("hosts › web-00");
+    t.keys(&["/", "django-1", "Enter"]);
+    t.wait_for("commcare-hq-production-django-1");
+    t.keys(&["r"]);
+    t.wait_for("Confirm: Restart commcare-hq-production-django-1 on web-00");
+    t.keys(&["Tab"]);
+    t.wait_until("Run focused", |s| s.contains("▶ Run ◀") || s.contains("[ Cancel ]"));
+    t.keys(&["Enter"]);
+    t.wait_for("no peer behind its rows");
+    // Confirmed and refused, both on record in the audit pane.
+    t.keys(&["0"]);
+    t.wait_until("the refusal in the audit pane", |s| {
+        s.lines()
+            .any(|l| l.contains("web-00:commcare-hq-production-django-1") && l.contains("failed"))
+    });
+    t.keys(&["q"]);
+    t.wait_for("OPSDECK-EXITED-0");
+}

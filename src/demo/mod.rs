@@ -1,6 +1,8 @@
 //! The built-in demo fleet: real protocols served on loopback where an embedded peer exists,
 //! simulated where none does, with life (things break and recover) and reacting to actions.
 
+pub mod xl;
+
 use crate::config::Config;
 use opsdeck_core::demo::{DemoCtx, StandIns, StoryClock};
 use opsdeck_core::pane::Pane;

@@ -15,6 +15,8 @@ mod actions;
 mod config;
 #[path = "../degraded.rs"]
 mod degraded;
+#[path = "../demo_xl.rs"]
+mod demo_xl;
 mod doctor;
 #[path = "../elasticsearch.rs"]
 mod elasticsearch;

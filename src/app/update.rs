@@ -177,9 +177,13 @@ impl App {
         self.pending.push(KeyCombo::from_event(&key));
         let modes = self.modes();
         match self.env.keymap.resolve(&modes, &self.pending) {
-            Resolution::Pending => Vec::new(),
+            Resolution::Pending => {
+                self.tables_unchanged = true;
+                Vec::new()
+            }
             Resolution::Unbound => {
                 self.pending.clear();
+                self.tables_unchanged = true;
                 Vec::new()
             }
             Resolution::Action(action) => {

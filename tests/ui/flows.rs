@@ -95,6 +95,10 @@ fn moving_the_selection_reuses_the_table_and_a_refresh_rebuilds_it() {
         screen(&app);
     }
     assert_eq!(builds.load(SeqCst), before, "moves rebuilt the table");
+    // A key bound to nothing changes nothing either.
+    key(&mut app, "z");
+    screen(&app);
+    assert_eq!(builds.load(SeqCst), before, "an unbound key rebuilt the table");
     assert_eq!(selected(&app).as_deref(), Some("es-data-2"));
     // The clock alone changes no table (its ages are as of the data).
     app.update(Event::Tick(app.now + std::time::Duration::from_secs(1)));

@@ -52,11 +52,12 @@ pub fn fold<T: FeedData + Clone>(data: &mut Option<Arc<T>>, poll: T::Poll, at: S
     folded
 }
 
-/// Data folded elsewhere is swapped in whole.
+/// Data folded elsewhere is swapped in whole; the previous is freed off the loop (when the poller
+/// no longer shares it, it is the last copy of a large state).
 impl<T: FeedData + Send + Sync + 'static> FeedData for Arc<T> {
     type Poll = Arc<T>;
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, _at: SystemTime) {
-        *current = Some(poll);
+        crate::feed::drop_elsewhere(current.replace(poll));
     }
 }
 

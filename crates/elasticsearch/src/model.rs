@@ -872,18 +872,16 @@ impl FeedData for EsState {
     /// Boxed: a poll is large and travels inside `SourceUpdate` with the other sources' small ones.
     type Poll = Box<EsPoll>;
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
-        let previous = current.take();
+        let mut previous = current.take();
         let mut poll = *poll;
         if let Some(p) = &previous {
             keep_refused_parts(&mut poll, p);
         }
         let mut next = EsState::build(poll);
-        let (mut history, departed) = previous
-            .map(|p| {
-                let departed = departures(&p, &next, at);
-                (p.health_history, departed)
-            })
-            .unwrap_or_default();
+        let (mut history, departed) = match &mut previous {
+            Some(p) => (std::mem::take(&mut p.health_history), departures(p, &next, at)),
+            None => Default::default(),
+        };
         history.push(next.health.status);
         if history.len() > HEALTH_HISTORY {
             history.drain(..history.len() - HEALTH_HISTORY);
@@ -891,6 +889,8 @@ impl FeedData for EsState {
         next.health_history = history;
         next.departed = departed;
         *current = Some(next);
+        // What is left of the previous answer (every shard row) is freed off the loop that draws.
+        opsdeck_core::feed::drop_elsewhere(previous);
     }
 }
 

@@ -322,8 +322,18 @@ impl TailView {
     }
 
     fn mine<'a>(&self, logs: &'a LogsState) -> impl DoubleEndedIterator<Item = &'a LogLine> + 'a {
+        self.mine_in(logs, ..)
+    }
+
+    /// Our lines among `logs.lines[range]` (lines are in sequence order: a scroll starts where it
+    /// is, found by bisection, instead of walking 100,000 lines from the oldest).
+    fn mine_in<'a>(
+        &self,
+        logs: &'a LogsState,
+        range: impl std::ops::RangeBounds<usize>,
+    ) -> impl DoubleEndedIterator<Item = &'a LogLine> + 'a {
         let idx = self.source_indexes(logs);
-        logs.lines.iter().filter(move |l| idx.contains(&l.source))
+        logs.lines.range(range).filter(move |l| idx.contains(&l.source))
     }
 
     /// Sequence number of the bottom line: the anchor while paused, else the newest of ours.
@@ -337,21 +347,17 @@ impl TailView {
     /// Moves the bottom line `n` of our lines older (negative) or newer (positive).
     fn scroll(&mut self, logs: &LogsState, n: i64) {
         let Some(bottom) = self.bottom(logs) else { return };
+        let older = logs.lines.partition_point(|l| l.seq < bottom);
+        let newer = logs.lines.partition_point(|l| l.seq <= bottom);
         let target = if n < 0 {
-            self.mine(logs)
+            self.mine_in(logs, ..older)
                 .rev()
-                .filter(|l| l.seq < bottom)
                 .take((-n) as usize)
                 .last()
                 .map(|l| l.seq)
                 .unwrap_or(bottom)
         } else {
-            let newer = self
-                .mine(logs)
-                .filter(|l| l.seq > bottom)
-                .take(n as usize)
-                .last()
-                .map(|l| l.seq);
+            let newer = self.mine_in(logs, newer..).take(n as usize).last().map(|l| l.seq);
             match newer {
                 Some(s) => s,
                 None => {

@@ -47,12 +47,9 @@ pub enum Event {
     Capabilities(Vec<opsdeck_core::doctor::Finding>),
 }
 
-/// The actions with a plan on a row, for the footer, and what they depend on: the revision, the
-/// tab, the drill-down depth and the selected row.
-struct Planned {
-    key: (u64, usize, usize, Option<String>),
-    names: std::rc::Rc<Vec<&'static str>>,
-}
+/// What a footer's planned actions depend on: the revision, the tab, the drill-down depth and the
+/// selected row.
+type PlannedKey = (u64, usize, usize, Option<String>);
 
 /// The fixed parts: what the app was started with.
 pub struct Env {
@@ -84,11 +81,12 @@ pub struct App {
     pub fleet: Fleet,
     pub now: SystemTime,
     /// Changes after anything a view's table may show could have changed (see
-    /// `ViewCtx::revision`): every event but a key that only moves the selection and the clock. Code in `update` must not read a table after
-    /// changing what it shows (the revision moves when the event is in).
+    /// `ViewCtx::revision`): every event but the clock and a key that only moves the selection.
+    /// Code in `update` must not read a table after changing what it shows (the revision moves
+    /// when the event is in).
     pub revision: u64,
-    /// [`App::planned_on`]'s last answer, with the revision, tab, depth and row it was for.
-    planned: std::cell::RefCell<Option<Planned>>,
+    /// [`App::planned_on`]'s last answer.
+    planned: opsdeck_core::view::Memo<Vec<&'static str>, PlannedKey>,
     /// The event being handled changes no table: it only moved a selection, or the clock
     /// (rows are as of their data; the ages outside tables follow the clock every frame).
     tables_unchanged: bool,

@@ -28,7 +28,7 @@ pub struct Screen {
     /// Columns the last draw could not show (the footer offers `←`/`→` only then).
     pub hidden_columns: Cell<usize>,
     /// The view's table after filter and sort, as of an app revision: rebuilt only when the data,
-    /// the clock, the filter or the sort changed, not on every frame or selection move.
+    /// the filter or the sort changed, not on every frame or selection move.
     rows: RefCell<Option<CachedRows>>,
 }
 
@@ -116,13 +116,6 @@ impl Screen {
         }
         let table = Rc::new(table);
         let cell_widths = Rc::new(OnceCell::new());
-        // The table this one replaces (thousands of cells) is freed off the loop when nothing else
-        // holds it.
-        if let Some(old) = cache.take()
-            && let Ok(rows) = Rc::try_unwrap(old.table)
-        {
-            opsdeck_core::feed::drop_elsewhere(rows);
-        }
         *cache = ctx.revision.map(|revision| CachedRows {
             revision,
             filter: self.filter.clone(),

@@ -469,31 +469,20 @@ impl App {
     /// The current view's actions on `row`, those the credentials cannot perform made unavailable.
     /// The names of the current view's actions on `row` that have a plan now (the footer's hints):
     /// computed once per revision and row, not per frame (a drain's plan weighs every shard).
-    pub fn planned_on(&self, row: Option<&str>) -> std::rc::Rc<Vec<&'static str>> {
+    pub fn planned_on(&self, row: Option<&str>) -> std::sync::Arc<Vec<&'static str>> {
         let key = (
             self.revision,
             self.tab.index(),
             self.stack().len(),
             row.map(str::to_string),
         );
-        let mut memo = self.planned.borrow_mut();
-        if let Some(kept) = memo.as_ref()
-            && kept.key == key
-        {
-            return std::rc::Rc::clone(&kept.names);
-        }
-        let names: std::rc::Rc<Vec<&'static str>> = std::rc::Rc::new(
+        self.planned.keyed(Some(key), || {
             self.offers_on(row)
                 .into_iter()
                 .filter(|o| o.plan.is_ok())
                 .map(|o| o.name)
-                .collect(),
-        );
-        *memo = Some(super::Planned {
-            key,
-            names: std::rc::Rc::clone(&names),
-        });
-        names
+                .collect()
+        })
     }
 
     pub fn offers_on(&self, row: Option<&str>) -> Vec<ActionOffer> {

@@ -16,23 +16,21 @@ pub trait FeedData: Sized {
 /// shard rows, each a few strings) costs milliseconds that the loop drawing the screen should not
 /// spend. Dropped in place when that thread cannot be had.
 pub fn drop_elsewhere<T: Send + 'static>(value: T) {
+    use std::sync::OnceLock;
     use std::sync::mpsc::{Sender, channel};
-    use std::sync::{Mutex, OnceLock};
     type Garbage = Box<dyn Send>;
-    static DROPPER: OnceLock<Option<Mutex<Sender<Garbage>>>> = OnceLock::new();
+    static DROPPER: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
     let dropper = DROPPER.get_or_init(|| {
         let (tx, rx) = channel::<Garbage>();
         std::thread::Builder::new()
             .name("opsdeck-drop".into())
             .spawn(move || rx.into_iter().for_each(drop))
             .ok()
-            .map(|_| Mutex::new(tx))
+            .map(|_| tx)
     });
-    let garbage: Garbage = Box::new(value);
     if let Some(tx) = dropper {
-        let tx = tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // A send fails only when the thread is gone; the value then drops here.
-        let _ = tx.send(garbage);
+        let _ = tx.send(Box::new(value));
     }
 }
 

@@ -29,13 +29,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use std::time::SystemTime;
 
-/// Everything a view may read while building rows or drawing. No I/O.
 /// A value a view derives from what it shows (every alert, for a header), computed once per app
-/// revision instead of once per frame (see [`ViewCtx::revision`]). What it computes must not
-/// depend on `ctx.now`: the clock does not move the revision.
-pub struct Memo<T>(std::sync::Mutex<Option<(u64, std::sync::Arc<T>)>>);
+/// revision instead of once per frame (see [`ViewCtx::revision`]), or once per any other key
+/// ([`Memo::keyed`]). What it computes must not depend on `ctx.now`: the clock does not move the
+/// revision.
+pub struct Memo<T, K = u64>(std::sync::Mutex<Option<(K, std::sync::Arc<T>)>>);
 
-impl<T> Default for Memo<T> {
+impl<T, K> Default for Memo<T, K> {
     fn default() -> Self {
         Self(std::sync::Mutex::new(None))
     }
@@ -44,21 +44,30 @@ impl<T> Default for Memo<T> {
 impl<T> Memo<T> {
     /// The value for `ctx`'s revision: the kept one, or `compute()` (kept when `ctx` has a revision).
     pub fn get(&self, ctx: &ViewCtx, compute: impl FnOnce() -> T) -> std::sync::Arc<T> {
-        let Some(revision) = ctx.revision else {
+        self.keyed(ctx.revision, compute)
+    }
+}
+
+impl<T, K: PartialEq> Memo<T, K> {
+    /// The value for `key`: the kept one when it was computed for the same key, else `compute()`
+    /// (kept unless `key` is `None`).
+    pub fn keyed(&self, key: Option<K>, compute: impl FnOnce() -> T) -> std::sync::Arc<T> {
+        let Some(key) = key else {
             return std::sync::Arc::new(compute());
         };
         let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((kept, value)) = slot.as_ref()
-            && *kept == revision
+            && *kept == key
         {
             return std::sync::Arc::clone(value);
         }
         let value = std::sync::Arc::new(compute());
-        *slot = Some((revision, std::sync::Arc::clone(&value)));
+        *slot = Some((key, std::sync::Arc::clone(&value)));
         value
     }
 }
 
+/// Everything a view may read while building rows or drawing. No I/O.
 pub struct ViewCtx<'a> {
     /// Every pane's state: `ctx.fleet.of::<Pillows>()`.
     pub fleet: &'a dyn PaneStates,
@@ -68,9 +77,10 @@ pub struct ViewCtx<'a> {
     pub now: SystemTime,
     pub theme: &'a Theme,
     pub read_only: bool,
-    /// The app's revision: it changes whenever anything a view may show could have changed (a poll,
-    /// the clock, a key other than moving the selection), so a view's table is the same while it is
-    /// the same and caches key on it. `None` caches nothing (tests, one-shot renders).
+    /// The app's revision: it changes whenever anything a view's rows may show could have changed
+    /// (a poll, an action, a key other than moving the selection; not the clock), so a view's table
+    /// is the same while it is the same and caches key on it. `None` caches nothing (tests,
+    /// one-shot renders).
     pub revision: Option<u64>,
 }
 

@@ -125,15 +125,15 @@ fn coordinator_not_ready(e: &rdkafka::error::KafkaError) -> bool {
     )
 }
 
-/// Runs one librdkafka call on `client`, then serves the client's queue: librdkafka delivers its log
-/// lines and error events only to a client that polls, and these clients never consume (unserved, the
-/// queue would also grow for as long as the client lives). A failure carries the reason librdkafka gave
-/// meanwhile: a refused SASL login says so, not just "broker transport failure".
 /// How far back a reported reason still explains a failed call.
 const REASON_LOOKBACK: Duration = Duration::from_secs(30);
 /// How long a failed call waits for its reason.
 const REASON_WAIT: Duration = Duration::from_millis(500);
 
+/// Runs one librdkafka call on `client`, then serves the client's queue: librdkafka delivers its log
+/// lines and error events only to a client that polls, and these clients never consume (unserved, the
+/// queue would also grow for as long as the client lives). A failure carries the reason librdkafka gave
+/// meanwhile: a refused SASL login says so, not just "broker transport failure".
 fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, SourceError> {
     let asked = Instant::now();
     let result = f(client);

@@ -42,7 +42,7 @@ fn state() -> (PillowsState, EvalSettings) {
 
 fn evaluation(c: &mut Criterion) {
     let (state, settings) = state();
-    assert_eq!(state.pillows[0].partitions[0].history.len(), SAMPLES as usize);
+    assert_eq!(state.pillows[0].partitions[0].sample_count(), SAMPLES as usize);
     let now = xl::time(SAMPLES);
     c.bench_function("pillows/evaluate 3200 partitions x 120 samples", |b| {
         let mut pillow = state.pillows[0].clone();

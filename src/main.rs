@@ -1,6 +1,7 @@
 use clap::Parser;
 
 fn main() {
+    one_malloc_arena();
     let cli = opsdeck::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -20,4 +21,19 @@ fn main() {
         opsdeck::runtime::terminal::raise_default(sig);
     }
     std::process::exit(code);
+}
+
+/// glibc gives each thread that allocates an arena of its own, and memory freed into one is not
+/// reused by another: at fleet scale (polls built on the runtime's workers, folded on the UI
+/// thread, freed on the drop thread) that cost 25 MB of RSS on a 50 MB heap. The console's
+/// threads allocate little at once, so one arena's lock is cheap. Set before any thread starts;
+/// `MALLOC_ARENA_MAX` in the environment still wins.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; no thread has started yet.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+    }
 }

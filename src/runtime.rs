@@ -58,8 +58,6 @@ struct Wiring {
     refresh: Arc<Notify>,
     running: HashMap<u64, CancellationToken>,
     checks: crate::doctor::BackgroundChecks,
-    /// A generated fleet: no peer behind any row, so no action runs.
-    generated: bool,
 }
 
 pub fn audit_log_for(config: &Config) -> AuditLog {
@@ -78,19 +76,13 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
     let config = console.config.clone();
     let (backends, setup_errors) = match &console.generated {
         None => Backends::connect_with(&config, &console.stand_ins).await,
-        Some(_) => (Backends::default(), Vec::new()),
-    };
-    let generated = console.generated.is_some();
-    let (pollers, preload, generated_audit) = match console.generated {
-        None => (backends.pollers(&config), Vec::new(), Vec::new()),
-        Some(g) => (g.pollers, g.preload, g.audit),
+        Some(_) => (Backends::no_peers(crate::demo::xl::NOTHING_BEHIND), Vec::new()),
     };
     let (polled_tx, polled_rx) = mpsc::channel::<Polled>(256);
     let (action_tx, action_rx) = mpsc::unbounded_channel();
     let (saved_tx, saved_rx) = mpsc::unbounded_channel();
     let refresh = Arc::new(Notify::new());
     let stop_pollers = CancellationToken::new();
-    spawn_pollers(pollers, polled_tx.clone(), refresh.clone(), stop_pollers.clone());
 
     let audit = audit_log_for(&config);
     let env = Env {
@@ -105,11 +97,13 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
             app.fleet.apply(SystemTime::now(), update);
         }
     }
-    for p in preload {
-        app.fleet.apply(p.at, p.update);
-    }
+    let pollers = match console.generated {
+        None => backends.pollers(&config),
+        Some(g) => g.start(&mut app.fleet),
+    };
+    spawn_pollers(pollers, polled_tx.clone(), refresh.clone(), stop_pollers.clone());
     match audit.read_recent(2_000) {
-        Ok(entries) => app.fleet.audit = [generated_audit, entries].concat(),
+        Ok(entries) => app.fleet.audit.extend(entries),
         Err(e) => app.toast(
             format!("cannot read the audit log {}: {e}", audit.path().display()),
             opsdeck_core::view::Tone::Warn,
@@ -131,7 +125,6 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
         saved_tx,
         refresh,
         running: HashMap::new(),
-        generated,
     };
     crate::supervise::before_printing_panics(terminal::give_back);
     let mut terminal = terminal::take()?;
@@ -162,6 +155,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
                 anyhow::bail!("opsdeck stopped after an internal error (the message is above, details in the log)");
             }
             if dirty && tokio::time::Instant::now() >= next_frame {
+                app.settle();
                 terminal.draw(|f| crate::ui::draw(f, &app))?;
                 dirty = false;
                 next_frame = tokio::time::Instant::now() + FRAME_INTERVAL;
@@ -292,11 +286,6 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
                 w.checks.start();
             }
             Effect::RunAction { id, plan } => {
-                let plan = if w.generated {
-                    crate::demo::xl::refused(plan)
-                } else {
-                    plan
-                };
                 tracing::info!(action = %plan.action, target = %plan.target, "running confirmed action");
                 let cancel = CancellationToken::new();
                 w.running.insert(id, cancel.clone());

@@ -46,16 +46,16 @@ fn read(path: &Path) -> Vec<AuditEntry> {
 }
 
 async fn run(plan: ActionPlan, audit: &AuditLog) -> (opsdeck_core::action::Outcome, Vec<ActionEvent>) {
+    run_with(plan, audit, Backends::default()).await
+}
+
+async fn run_with(
+    plan: ActionPlan,
+    audit: &AuditLog,
+    backends: Backends,
+) -> (opsdeck_core::action::Outcome, Vec<ActionEvent>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let outcome = execute(
-        7,
-        plan,
-        Backends::default(),
-        audit.clone(),
-        tx,
-        CancellationToken::new(),
-    )
-    .await;
+    let outcome = execute(7, plan, backends, audit.clone(), tx, CancellationToken::new()).await;
     let mut events = Vec::new();
     while let Ok(e) = rx.try_recv() {
         events.push(e);
@@ -443,4 +443,26 @@ async fn the_placeholders_config_check_accepts_are_the_values_views_offer() {
     let listed: BTreeSet<&str> = ROW_KINDS.iter().map(|k| k.scope).collect();
     let unseen: Vec<&&str> = listed.difference(&seen).collect();
     assert!(unseen.is_empty(), "row kinds no view has: {unseen:?}");
+}
+
+#[tokio::test]
+async fn with_no_peer_behind_the_fleet_a_confirmed_action_is_audited_and_refused_unrun() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let touched = dir.path().join("ran");
+    let audit = AuditLog::new(log.clone(), identity());
+    let why = "not run: this is a generated fleet";
+    let command = format!("touch {}", touched.display());
+    let (outcome, _) = run_with(plan(&command, Duration::from_secs(10)), &audit, Backends::no_peers(why)).await;
+    assert_eq!(outcome.result, OutcomeResult::Failed, "{outcome:?}");
+    assert_eq!(outcome.summary, why);
+    assert!(!touched.exists(), "the operation ran");
+    let phases: Vec<(AuditPhase, String)> = read(&log).into_iter().map(|e| (e.phase, e.result)).collect();
+    assert_eq!(
+        phases,
+        [
+            (AuditPhase::Intent, "confirmed".to_string()),
+            (AuditPhase::Outcome, "failed".to_string())
+        ]
+    );
 }

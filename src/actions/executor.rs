@@ -111,18 +111,22 @@ pub async fn execute(
             }
         })
     };
+    let refusal = backends.no_peers;
     let ctx = ActionCtx {
         backends: std::sync::Arc::new(backends),
         progress: progress_tx,
         audit: audit.clone(),
         cancel: cancel.clone(),
     };
-    let outcome = match tokio::time::timeout(plan.timeout, run_operation(plan.op.clone(), &ctx)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome::failed(format!(
-            "gave up after {}; the call may still complete on the far side: check before retrying",
-            humantime::format_duration(plan.timeout)
-        )),
+    let outcome = match refusal {
+        Some(why) => Outcome::failed(why),
+        None => match tokio::time::timeout(plan.timeout, run_operation(plan.op.clone(), &ctx)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Outcome::failed(format!(
+                "gave up after {}; the call may still complete on the far side: check before retrying",
+                humantime::format_duration(plan.timeout)
+            )),
+        },
     };
     drop(ctx);
     // What the user stopped did not fail: its summary says where it stopped and what it left.

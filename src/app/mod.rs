@@ -90,6 +90,10 @@ pub struct App {
     /// The event being handled changes no table: it only moved a selection, or the clock
     /// (rows are as of their data; the ages outside tables follow the clock every frame).
     tables_unchanged: bool,
+    /// Polls folded in since the selection was last pinned (`Some(true)` when one of them was the
+    /// current view's source): pinned once before the next frame or the next other event, not
+    /// once per poll, so a frame that folds in every pane's poll builds the table once.
+    unsettled: Option<bool>,
     pub tab: Tab,
     /// One drill-down stack per tab, in `Tab::ALL` order; never empty.
     pub panes: Vec<Vec<Screen>>,
@@ -176,6 +180,7 @@ impl App {
             now,
             revision: 0,
             tables_unchanged: false,
+            unsettled: None,
             planned: Default::default(),
             tab: Tab::Overview,
             panes,

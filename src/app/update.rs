@@ -66,6 +66,10 @@ impl App {
             }
             _ => None,
         };
+        if !matches!(event, Event::Polled(_)) {
+            // Anything but a poll acts on the selection as the next frame would show it.
+            self.settle();
+        }
         self.tables_unchanged = false;
         let effects = self.apply(event);
         // What changed is in: tables cached before it are stale. Moving the selection changes no
@@ -74,10 +78,20 @@ impl App {
         if !self.tables_unchanged {
             self.revision += 1;
         }
-        if let Some(refreshed) = settle {
-            self.settle_selection(refreshed);
+        match settle {
+            Some(false) => self.settle_selection(false),
+            Some(true) => self.unsettled = Some(true),
+            None => {}
         }
         effects
+    }
+
+    /// Pins the current view's selection after the polls folded in since it was last pinned (the
+    /// loop calls this before it draws; any other event does it first).
+    pub fn settle(&mut self) {
+        if let Some(refreshed) = self.unsettled.take() {
+            self.settle_selection(refreshed);
+        }
     }
 
     /// Pins the current view's selection; when a refresh took the selected row away, says which

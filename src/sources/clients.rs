@@ -23,6 +23,9 @@ macro_rules! clients {
         #[derive(Clone, Default)]
         pub struct Backends {
             $( pub $section: Option<<$ty as Source>::Backend>, )+
+            /// Why no action can run: no peer stands behind any row (`None` but for a
+            /// generated fleet). The executor still confirms and audits, then refuses.
+            pub no_peers: Option<&'static str>,
         }
 
         impl std::fmt::Debug for Backends {
@@ -58,8 +61,14 @@ macro_rules! clients {
                                 None
                             }),
                     )+
+                    no_peers: None,
                 };
                 (backends, errors)
+            }
+
+            /// Backends for a fleet nothing real stands behind: every action is refused with `why`.
+            pub fn no_peers(why: &'static str) -> Backends {
+                Backends { no_peers: Some(why), ..Backends::default() }
             }
 
             /// Every poller of every connected source.

@@ -185,7 +185,7 @@ fn footprint(app: &App) -> Vec<(&'static str, usize)> {
                 .pillows
                 .iter()
                 .flat_map(|p| &p.partitions)
-                .map(|p| p.history.len())
+                .map(|p| p.sample_count())
                 .sum(),
         ),
         ("lag samples", pillows.pillows.iter().map(|p| p.lag_history.len()).sum()),

@@ -172,7 +172,7 @@ async fn receive_until(
 ) {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
-        let lines: Vec<&str> = logs.lines.iter().map(|l| l.text.as_str()).collect();
+        let lines: Vec<&str> = logs.lines.iter().map(|l| &*l.text).collect();
         if done(&lines) {
             return;
         }

@@ -110,7 +110,7 @@ async fn tail_until(
     let mut logs = LogsState::default();
     let mut interrupted = Vec::new();
     let deadline = tokio::time::Instant::now() + limit;
-    let texts = |logs: &LogsState| logs.lines.iter().map(|l| l.text.clone()).collect::<Vec<_>>();
+    let texts = |logs: &LogsState| logs.lines.iter().map(|l| l.text.to_string()).collect::<Vec<_>>();
     while !done(&texts(&logs)) {
         let now = tokio::time::Instant::now();
         assert!(

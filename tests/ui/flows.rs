@@ -53,6 +53,8 @@ fn refreshed(app: &mut opsdeck::app::App) {
     .expect("the hosts pane polls");
     let at = app.now;
     app.update(Event::Polled(opsdeck::sources::runner::Polled { at, update }));
+    // As the loop does before its next frame.
+    app.settle();
 }
 
 #[test]
@@ -111,6 +113,30 @@ fn moving_the_selection_reuses_the_table_and_a_refresh_rebuilds_it() {
     key(&mut app, "S");
     screen(&app);
     assert!(builds.load(SeqCst) > before + 1, "a sort did not rebuild the table");
+    // A frame that folds in the view's source's poll and another pane's after it pins the
+    // selection once, on the rows the frame shows: one build, not one per poll.
+    let before = builds.load(SeqCst);
+    let poll = |pane| {
+        Event::Polled(opsdeck::sources::runner::Polled {
+            at: app.now,
+            update: opsdeck::model::fleet::SourceUpdate::failed(
+                pane,
+                opsdeck_core::source_error::SourceError::timeout("a poll"),
+            )
+            .expect("a polled pane"),
+        })
+    };
+    use opsdeck_core::pane::Pane;
+    let (hosts, queues) = (poll(opsdeck_hosts::Hosts::ID), poll(opsdeck_queues::Queues::ID));
+    app.update(hosts);
+    app.update(queues);
+    app.settle();
+    screen(&app);
+    assert_eq!(
+        builds.load(SeqCst),
+        before + 1,
+        "one frame built the table more than once"
+    );
 }
 
 #[test]

@@ -23,6 +23,8 @@ fn refreshed(app: &mut App) {
         at: SystemTime::UNIX_EPOCH + Duration::from_secs(NOW),
         update: SourceUpdate::Hosts(Ok(Vec::new())),
     }));
+    // As the loop does before its next frame.
+    app.settle();
 }
 
 fn controls_shown(s: &str) -> bool {

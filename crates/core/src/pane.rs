@@ -90,9 +90,13 @@ impl dyn PaneStates + '_ {
     /// Pane `P`'s state. Every pane is registered (the registry lists them all, and a pane reads
     /// only panes its crate depends on), so a missing one is a bug in the registry.
     pub fn of<P: Pane>(&self) -> &P::State {
-        self.state(P::ID)
-            .and_then(|s| s.downcast_ref())
-            .unwrap_or_else(|| unregistered(P::ID))
+        self.get::<P>().unwrap_or_else(|| unregistered(P::ID))
+    }
+
+    /// Pane `P`'s state when these states hold it: for a view that shows another pane's data
+    /// only where there is some (a pane's own tests assemble only the panes they need).
+    pub fn get<P: Pane>(&self) -> Option<&P::State> {
+        self.state(P::ID).and_then(|s| s.downcast_ref())
     }
 }
 

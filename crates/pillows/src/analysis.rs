@@ -112,7 +112,7 @@ fn flat_since(history: &[Sample]) -> Option<SystemTime> {
 
 /// Evaluates one partition at `now` (pure: the history and the latest values are all it reads).
 pub fn evaluate_partition(p: &Partition, kind: CheckpointKind, now: SystemTime, s: &EvalSettings) -> PartitionEval {
-    let history: Vec<Sample> = p.history.iter().copied().collect();
+    let history: Vec<Sample> = p.samples().collect();
     evaluate_samples(&history, p, kind, now, s)
 }
 
@@ -240,7 +240,9 @@ impl FeedData for PillowsState {
                     pillow.error = None;
                     model::merge_readings(&mut pillow, readings, at, poll.settings.history);
                     evaluate_pillow(&mut pillow, at, &poll.settings);
-                    model::push_bounded(&mut pillow.lag_history, (at, pillow.total_lag), poll.settings.history);
+                    pillow
+                        .lag_history
+                        .push_bounded((at, pillow.total_lag), poll.settings.history);
                 }
                 Err(e) => pillow.error = Some(e),
             }

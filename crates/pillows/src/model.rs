@@ -6,9 +6,9 @@
 //! `lag = log_end − committed` in both cases.
 
 use opsdeck_core::alert::Severity;
+use opsdeck_core::history::History;
 use opsdeck_core::time::serialize_opt_rfc3339;
 use serde::Serialize;
-use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 /// Where a pillow keeps its checkpoints.
@@ -141,12 +141,50 @@ pub struct Sample {
     pub committed: Option<i64>,
     pub log_start: Option<i64>,
     pub log_end: Option<i64>,
-    pub last_modified: Option<SystemTime>,
 }
 
 impl Sample {
     pub fn lag(&self) -> Option<i64> {
         Some((self.log_end? - self.committed?).max(0))
+    }
+}
+
+/// A [`Sample`] as the history keeps it: 32 bytes, not 64. At fleet scale (3,200 partitions × 120
+/// samples) that is 12 MB less; the time keeps milliseconds, finer than any poll interval.
+#[derive(Debug, Clone, Copy)]
+struct PackedSample {
+    at_ms: i64,
+    committed: i64,
+    log_start: i64,
+    log_end: i64,
+}
+
+/// An offset absent from a packed sample (Kafka offsets are never negative this far).
+const NO_OFFSET: i64 = i64::MIN;
+
+impl From<Sample> for PackedSample {
+    fn from(s: Sample) -> Self {
+        let at_ms =
+            s.at.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        PackedSample {
+            at_ms,
+            committed: s.committed.unwrap_or(NO_OFFSET),
+            log_start: s.log_start.unwrap_or(NO_OFFSET),
+            log_end: s.log_end.unwrap_or(NO_OFFSET),
+        }
+    }
+}
+
+impl From<PackedSample> for Sample {
+    fn from(p: PackedSample) -> Self {
+        let offset = |o: i64| (o != NO_OFFSET).then_some(o);
+        Sample {
+            at: SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(p.at_ms.max(0) as u64),
+            committed: offset(p.committed),
+            log_start: offset(p.log_start),
+            log_end: offset(p.log_end),
+        }
     }
 }
 
@@ -220,7 +258,7 @@ pub struct Partition {
     /// The verdict for this partition in words ("" when OK).
     pub verdict: String,
     #[serde(skip)]
-    pub history: VecDeque<Sample>,
+    history: History<PackedSample>,
 }
 
 impl Partition {
@@ -242,13 +280,27 @@ impl Partition {
             time_lag_seconds: None,
             eta_seconds: None,
             verdict: String::new(),
-            history: VecDeque::new(),
+            history: History::new(),
         }
     }
 
     /// `topic:partition`, as the runbook writes it.
     pub fn key(&self) -> String {
         format!("{}:{}", self.topic, self.partition)
+    }
+
+    /// The samples kept, oldest first.
+    pub fn samples(&self) -> impl DoubleEndedIterator<Item = Sample> + '_ {
+        self.history.iter().map(|&p| Sample::from(p))
+    }
+
+    pub fn sample_count(&self) -> usize {
+        self.history.len()
+    }
+
+    /// Adds the newest sample, keeping at most `cap`.
+    pub fn record(&mut self, sample: Sample, cap: usize) {
+        self.history.push_bounded(sample.into(), cap);
     }
 }
 
@@ -309,7 +361,7 @@ pub struct Pillow {
     pub partitions: Vec<Partition>,
     /// Total lag per poll, for the sparkline.
     #[serde(skip)]
-    pub lag_history: VecDeque<(SystemTime, i64)>,
+    pub lag_history: History<(SystemTime, i64)>,
 }
 
 impl Pillow {
@@ -330,7 +382,7 @@ impl Pillow {
             recovery: Recovery::Unknown,
             verdicts: Vec::new(),
             partitions: Vec::new(),
-            lag_history: VecDeque::new(),
+            lag_history: History::new(),
         }
     }
 
@@ -357,13 +409,6 @@ pub struct PillowsState {
 impl PillowsState {
     pub fn pillow(&self, name: &str) -> Option<&Pillow> {
         self.pillows.iter().find(|p| p.name == name)
-    }
-}
-
-pub(crate) fn push_bounded<T>(ring: &mut VecDeque<T>, item: T, cap: usize) {
-    ring.push_back(item);
-    while ring.len() > cap.max(2) {
-        ring.pop_front();
     }
 }
 
@@ -401,14 +446,12 @@ pub(crate) fn merge_readings(pillow: &mut Pillow, mut readings: Vec<PartitionRea
             (Some(end), None) => Some((end - r.log_start.unwrap_or(0)).max(0)),
             _ => None,
         };
-        push_bounded(
-            &mut p.history,
+        p.record(
             Sample {
                 at,
                 committed: r.committed,
                 log_start: r.log_start,
                 log_end: r.log_end,
-                last_modified: r.last_modified,
             },
             cap,
         );
@@ -420,6 +463,31 @@ pub(crate) fn merge_readings(pillow: &mut Pillow, mut readings: Vec<PartitionRea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recorded_sample_reads_back_as_it_was_to_the_millisecond() {
+        let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_123);
+        let samples = [
+            Sample {
+                at,
+                committed: Some(0),
+                log_start: None,
+                log_end: Some(7_000_000_001),
+            },
+            Sample {
+                at,
+                committed: None,
+                log_start: Some(-1),
+                log_end: None,
+            },
+        ];
+        let mut p = Partition::new("case-sql", 0);
+        for s in samples {
+            p.record(s, 10);
+        }
+        assert_eq!(p.samples().collect::<Vec<_>>(), samples);
+        assert_eq!(std::mem::size_of::<PackedSample>(), 32);
+    }
 
     #[test]
     fn hq_process_mapping_matches_hq_test_vectors() {

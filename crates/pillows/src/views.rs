@@ -191,10 +191,7 @@ fn verdict_lines(ctx: &ViewCtx, pillow: &Pillow, max: usize, named: bool) -> Vec
 /// no server's pillow errors were read.
 fn pillow_errors(ctx: &ViewCtx, pillow: &str) -> Option<i64> {
     use opsdeck_postgres::Postgres;
-    let pg = ctx
-        .fleet
-        .state(Postgres::ID)?
-        .downcast_ref::<<Postgres as Pane>::State>()?;
+    let pg = ctx.fleet.get::<Postgres>()?;
     let mut total = None;
     for server in &pg.data.as_ref()?.servers {
         if let Some(Ok(groups)) = &server.poll.pillow_errors {
@@ -667,7 +664,7 @@ impl View for PartitionView {
             Line::from(vec![
                 Span::styled("process ", muted),
                 Span::styled(owner, text),
-                Span::styled(format!("  · {} samples kept", p.history.len()), muted),
+                Span::styled(format!("  · {} samples kept", p.sample_count()), muted),
             ]),
             Line::from(Span::styled(
                 format!(
@@ -686,16 +683,15 @@ impl View for PartitionView {
 
         let now = ctx.now;
         let series = |get: &dyn Fn(&crate::model::Sample) -> Option<i64>| -> Vec<(f64, f64)> {
-            p.history
-                .iter()
-                .filter_map(|s| Some((t_secs(now, s.at), get(s)? as f64)))
+            p.samples()
+                .filter_map(|s| Some((t_secs(now, s.at), get(&s)? as f64)))
                 .collect()
         };
         let lag = series(&|s| s.lag());
         let committed = series(&|s| s.committed);
         let end = series(&|s| s.log_end);
         let start = series(&|s| s.log_start);
-        let x_min = p.history.front().map(|s| t_secs(now, s.at)).unwrap_or(-60.0).min(-1.0);
+        let x_min = p.samples().next().map(|s| t_secs(now, s.at)).unwrap_or(-60.0).min(-1.0);
         let chart = |title: &str, sets: Vec<Series>, area: Rect, frame: &mut Frame| {
             let (lo, hi) = sets
                 .iter()

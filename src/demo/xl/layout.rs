@@ -35,16 +35,23 @@ pub(super) const ROLES: [(&str, usize); 9] = [
     ("proxy", 6),
 ];
 
+/// How many hosts of each role a fleet of `n` hosts has, in `ROLES` order (the last roles get
+/// fewer when the shares round up past `n`).
+fn role_counts(n: usize) -> impl Iterator<Item = (&'static str, usize)> {
+    let total: usize = ROLES.iter().map(|(_, k)| k).sum();
+    let mut left = n;
+    ROLES.into_iter().map(move |(role, share)| {
+        let k = (share * n).div_ceil(total).min(left);
+        left -= k;
+        (role, k)
+    })
+}
+
 /// The host names of a fleet of `n` hosts: `web-00`, `celery-17`, `pillowtop-03`...
 pub fn host_names(n: usize) -> Vec<String> {
-    let total: usize = ROLES.iter().map(|(_, k)| k).sum();
-    let mut out = Vec::with_capacity(n);
-    for (role, share) in ROLES {
-        let k = (share * n).div_ceil(total);
-        out.extend((0..k).map(|i| format!("{role}-{i:02}")));
-    }
-    out.truncate(n);
-    out
+    role_counts(n)
+        .flat_map(|(role, k)| (0..k).map(move |i| format!("{role}-{i:02}")))
+        .collect()
 }
 
 pub(super) fn role(host: &str) -> &str {
@@ -60,15 +67,13 @@ pub fn pillow_name(i: usize) -> String {
     }
 }
 
+/// The pillowtop host that runs pillow `pillow` (round-robin; called per pillow per poll, so it
+/// names the host without listing the fleet).
 pub(super) fn pillow_host(size: &Size, pillow: usize) -> String {
-    let pillowtops = host_names(size.hosts)
-        .into_iter()
-        .filter(|h| role(h) == "pillowtop")
-        .collect::<Vec<_>>();
-    pillowtops
-        .get(pillow % pillowtops.len().max(1))
-        .cloned()
-        .unwrap_or_else(|| "pillowtop-00".into())
+    let pillowtops = role_counts(size.hosts)
+        .find(|(role, _)| *role == "pillowtop")
+        .map_or(0, |(_, k)| k);
+    format!("pillowtop-{:02}", pillow % pillowtops.max(1))
 }
 
 pub(super) fn program(pillow: &str, n: usize) -> String {

@@ -23,9 +23,6 @@ pub use records::{audit, log_events};
 use crate::model::Fleet;
 use crate::model::fleet::SourceUpdate;
 use crate::sources::PanePoller;
-use crate::sources::runner::Polled;
-use opsdeck_core::action::{ActionCtx, ActionPlan, Operation, Outcome};
-use opsdeck_core::audit::AuditEntry;
 use opsdeck_core::pane::{Pane, PaneId, Poller};
 use opsdeck_core::source_error::SourceError;
 use opsdeck_elasticsearch::Elasticsearch;
@@ -174,53 +171,38 @@ pub fn fleet(size: &Size, steps: u64) -> Fleet {
     history(size, steps).0
 }
 
-/// A generated fleet in place of connected clients (`opsdeck demo --fleet xl`): the pollers the
-/// console runs, and what it knows before their first poll (some history, the audit entries, the
-/// buffered log lines).
+/// A generated fleet in place of connected clients (`opsdeck demo --fleet xl`): the console
+/// starts it on its fleet, which then knows some history, the audit entries and the buffered log
+/// lines before the first poll, and runs the pollers it returns.
 pub struct Generated {
-    pub pollers: Vec<Box<dyn PanePoller>>,
-    pub preload: Vec<Polled>,
-    pub audit: Vec<AuditEntry>,
+    size: Size,
 }
-
 /// Why an action on a generated row is not run.
 pub const NOTHING_BEHIND: &str =
     "not run: this is the generated XL demo fleet, there is no peer behind its rows to act on (try `opsdeck demo`)";
-
-/// What an action on a generated row runs: nothing; it ends failed with [`NOTHING_BEHIND`].
-#[derive(Debug)]
-struct NothingBehind;
-
-impl Operation for NothingBehind {
-    fn run<'a>(&'a self, _ctx: &'a ActionCtx) -> futures::future::BoxFuture<'a, Outcome> {
-        Box::pin(std::future::ready(Outcome::failed(NOTHING_BEHIND)))
-    }
-}
-
-/// `plan` as the generated fleet runs it: through the executor (confirmed, audited) to a refusal,
-/// since no client stands behind its target.
-pub fn refused(plan: ActionPlan) -> ActionPlan {
-    ActionPlan {
-        op: std::sync::Arc::new(NothingBehind),
-        ..plan
-    }
-}
 
 /// Polls of history the demo starts with, so trends and sparklines are drawn from the first frame.
 const PRELOAD: u64 = 20;
 
 impl Generated {
-    /// Fleet `size`, with `PRELOAD` polls of history ending now; the pollers go on from there.
     pub fn new(size: Size) -> Generated {
+        Generated { size }
+    }
+
+    /// Folds `PRELOAD` polls of history ending now into `fleet`, one at a time (a poll is dropped
+    /// once applied: holding them all would cost twenty fleets), with the audit entries and the log
+    /// lines; returns the pollers that go on from there.
+    pub fn start(self, fleet: &mut Fleet) -> Vec<Box<dyn PanePoller>> {
         let now = SystemTime::now();
-        let mut preload = Vec::new();
         let mut pollers = Vec::new();
         for pane in POLLED {
             // Each pane's history and its poller are one sequence of polls.
-            let mut polls = Polls::new(size);
+            let mut polls = Polls::new(self.size);
             for step in 0..PRELOAD {
                 let at = now - Duration::from_secs((PRELOAD - step) * STEP_SECS);
-                preload.extend(polls.update(pane, step, at).map(|update| Polled { at, update }));
+                if let Some(update) = polls.update(pane, step, at) {
+                    fleet.apply(at, update);
+                }
             }
             pollers.push(Box::new(GeneratedPoller {
                 polls,
@@ -228,15 +210,11 @@ impl Generated {
                 step: PRELOAD,
             }) as Box<dyn PanePoller>);
         }
-        preload.extend(log_events(&size, now).into_iter().map(|e| Polled {
-            at: now,
-            update: SourceUpdate::Logs(e),
-        }));
-        Generated {
-            pollers,
-            preload,
-            audit: audit(&size),
+        for e in log_events(&self.size, now) {
+            fleet.apply(now, SourceUpdate::Logs(e));
         }
+        fleet.audit = audit(&self.size);
+        pollers
     }
 }
 

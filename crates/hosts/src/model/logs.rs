@@ -61,7 +61,8 @@ pub struct LogLine {
     /// Index into [`LogsState::tails`].
     pub source: u32,
     pub at: SystemTime,
-    pub text: String,
+    /// Boxed: exactly its length (a buffer of 100k lines keeps no spare capacity).
+    pub text: Box<str>,
 }
 
 /// Lines or state changes from one tail (sent by `sources::ssh` as `SourceUpdate::Logs`).
@@ -193,7 +194,7 @@ impl LogsState {
                         seq: self.next_seq,
                         source,
                         at,
-                        text,
+                        text: text.into_boxed_str(),
                     });
                 }
             }
@@ -202,6 +203,12 @@ impl LogsState {
 
     fn push(&mut self, line: LogLine) {
         self.next_seq += 1;
+        if self.lines.len() == self.lines.capacity() && self.lines.len() < self.capacity {
+            // Grow by doubling, but never past the bound: a full 100k-line buffer would
+            // otherwise sit in a 131,072-slot ring.
+            let room = self.lines.len().max(64).min(self.capacity - self.lines.len());
+            self.lines.reserve_exact(room);
+        }
         self.lines.push_back(line);
         while self.lines.len() > self.capacity {
             self.lines.pop_front();
@@ -242,7 +249,7 @@ mod tests {
         assert_eq!(s.lines.len(), 3);
         assert_eq!(s.dropped, 2);
         assert_eq!(s.first_seq(), 2);
-        assert_eq!(s.by_seq(3).unwrap().text, "l3");
+        assert_eq!(&*s.by_seq(3).unwrap().text, "l3");
         assert!(s.by_seq(1).is_none());
         assert_eq!(s.tails[0].received, 5);
         assert_eq!(s.tails[0].state, TailState::Streaming);
@@ -265,7 +272,7 @@ mod tests {
                 ],
             },
         );
-        let texts: Vec<&str> = s.lines.iter().map(|l| l.text.as_str()).collect();
+        let texts: Vec<&str> = s.lines.iter().map(|l| &*l.text).collect();
         assert_eq!(
             texts,
             [
@@ -335,7 +342,7 @@ mod tests {
         s.apply(t, lines(2, "second run"));
         s.apply(t, state(2, TailState::Stopped));
         assert_eq!(s.tails[0].state, TailState::Stopped);
-        let texts: Vec<&str> = s.lines.iter().map(|l| l.text.as_str()).collect();
+        let texts: Vec<&str> = s.lines.iter().map(|l| &*l.text).collect();
         assert_eq!(texts, ["first run", "second run"]);
     }
 

@@ -23,13 +23,15 @@ fn settings() -> EvalSettings {
 fn partition(samples: &[(u64, i64, i64)], low: i64, last_modified: Option<SystemTime>) -> Partition {
     let mut p = Partition::new("case-sql", 7);
     for &(s, c, e) in samples {
-        p.history.push_back(Sample {
-            at: t(s),
-            committed: Some(c),
-            log_start: Some(low),
-            log_end: Some(e),
-            last_modified,
-        });
+        p.record(
+            Sample {
+                at: t(s),
+                committed: Some(c),
+                log_start: Some(low),
+                log_end: Some(e),
+            },
+            usize::MAX,
+        );
     }
     let &(_, c, e) = samples.last().unwrap();
     p.committed = Some(c);
@@ -41,7 +43,7 @@ fn partition(samples: &[(u64, i64, i64)], low: i64, last_modified: Option<System
 }
 
 fn eval(p: &Partition, kind: CheckpointKind) -> PartitionEval {
-    let now = p.history.back().unwrap().at;
+    let now = p.samples().next_back().unwrap().at;
     evaluate_partition(p, kind, now, &settings())
 }
 
@@ -304,7 +306,7 @@ fn stopped_process_is_named_and_pillow_eta_is_the_slowest_partition() {
 fn history_is_bounded() {
     let state = run(|_| false, 300);
     let p = &state.pillows[0].partitions[0];
-    assert_eq!(p.history.len(), settings().history);
+    assert_eq!(p.sample_count(), settings().history);
     assert_eq!(state.pillows[0].lag_history.len(), settings().history);
 }
 

@@ -1,6 +1,7 @@
 //! Criterion benchmarks for issue 14's goals, on fleet-XL (`opsdeck::demo::xl`, the fleet
 //! `opsdeck demo --fleet xl` shows): every pane's root view drawn at 200×60 and the drill-downs that
-//! hold the most rows (`render_200x60/...`), one poll of each pane absorbed into a state with 120 polls
+//! hold the most rows (`render_200x60/...`), the same with their rows built again first
+//! (`rebuild_200x60/...`), one poll of each pane absorbed into a state with 120 polls
 //! of history (`absorb/...`), 2,000 `j` then one draw (`key_burst_2000_j/...`), one key then one
 //! draw (`key_to_frame/...`), and the same with a poll of every pane folded in before the draw
 //! (`key_to_frame_polled/...`).
@@ -116,6 +117,23 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
+/// The first frame after a change: the view's rows built again (filter, sort, widths), then drawn.
+fn rebuild(c: &mut Criterion) {
+    let fleet = xl_fleet();
+    let mut rebuilt = c.benchmark_group("rebuild_200x60");
+    for (id, tab, keys) in scenes() {
+        let mut app = app(&XL, fleet.clone(), tab, &keys);
+        let mut terminal = terminal();
+        rebuilt.bench_function(id, |b| {
+            b.iter(|| {
+                app.revision += 1;
+                draw(&mut terminal, &mut app)
+            })
+        });
+    }
+    rebuilt.finish();
+}
+
 fn absorb(c: &mut Criterion) {
     let (fleet, polls) = xl_history();
     let mut group = c.benchmark_group("absorb");
@@ -223,4 +241,4 @@ fn key_while_polled(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render, absorb, keys, key_while_polled);
+criterion_group!(benches, render, rebuild, absorb, keys, key_while_polled);

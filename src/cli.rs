@@ -43,6 +43,9 @@ pub enum Command {
         /// benchmark size: 3,200 partitions, 20,000 shards, 300 queues, 200 hosts; read-only).
         #[arg(long, value_enum, default_value_t = Fleet::Small)]
         fleet: Fleet,
+        /// How often the console polls, e.g. `5s` (the demo's default is 2s).
+        #[arg(long, value_parser = refresh_interval)]
+        refresh: Option<std::time::Duration>,
     },
     /// Poll every configured source once and print one JSON document.
     Snapshot {
@@ -117,11 +120,15 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Demo {
             snapshot,
             fleet: Fleet::Xl,
-        }) => demo_xl(&cli, *snapshot).await,
-        Some(Command::Demo { snapshot, .. }) => {
+            refresh,
+        }) => demo_xl(&cli, *snapshot, *refresh).await,
+        Some(Command::Demo { snapshot, refresh, .. }) => {
             let sandbox = std::env::temp_dir().join(format!("opsdeck-demo-{}", std::process::id()));
             let demo = crate::demo::DemoFleet::start(sandbox.clone()).await?;
             let mut config = demo.config.clone();
+            if let Some(refresh) = refresh {
+                config.general.refresh = opsdeck_core::config::ConfigDuration(*refresh);
+            }
             // What was done in the demo stays on record where `opsdeck paths` says, after the
             // sandbox is gone (the demo's own tests keep theirs in their sandbox).
             config.general.audit_log = Some(opsdeck_core::paths::demo_audit_log());
@@ -175,9 +182,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 /// `opsdeck demo --fleet xl`: the console (or its snapshot) on the generated fleet-XL. Nothing is
 /// connected and nothing started: the generator's pollers stand in for every client.
-async fn demo_xl(cli: &Cli, snapshot: bool) -> anyhow::Result<i32> {
+async fn demo_xl(cli: &Cli, snapshot: bool, refresh: Option<std::time::Duration>) -> anyhow::Result<i32> {
     use crate::demo::xl;
     let mut config = xl::config(&xl::XL);
+    if let Some(refresh) = refresh {
+        config.general.refresh = opsdeck_core::config::ConfigDuration(refresh);
+    }
     config.general.audit_log = Some(opsdeck_core::paths::demo_audit_log());
     let _log = init_logging(&config);
     if snapshot {
@@ -186,10 +196,19 @@ async fn demo_xl(cli: &Cli, snapshot: bool) -> anyhow::Result<i32> {
         println!("{}", opsdeck_core::text::escape_json_for_terminal(json));
         return Ok(0);
     }
-    let generated = xl::Generated::new(xl::XL);
+    let generated = xl::Generated::new(xl::XL, config.general.refresh.into());
     start_console(cli, config, StandIns::default(), Some(generated))
         .await
         .map(|_| 0)
+}
+
+/// `demo --refresh`: a duration as the config writes one, from a second to an hour.
+fn refresh_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("{e} (write it as the config does: 5s, 1m)"))?;
+    if !(std::time::Duration::from_secs(1)..=std::time::Duration::from_secs(3600)).contains(&d) {
+        return Err("the refresh must be between 1s and 1h".into());
+    }
+    Ok(d)
 }
 
 async fn print_snapshot(config: &Config, stand_ins: &StandIns) -> anyhow::Result<i32> {

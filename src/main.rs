@@ -34,6 +34,7 @@ fn one_malloc_arena() {
         // SAFETY: mallopt only sets an allocator parameter; no thread has started yet.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 1);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
         }
     }
 }

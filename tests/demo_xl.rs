@@ -194,4 +194,18 @@ mod demo_xl {
         assert!(err.contains("small") && err.contains("xl"), "names the fleets: {err}");
         assert!(out.stdout.is_empty());
     }
+
+    #[test]
+    fn a_refresh_out_of_range_or_unreadable_is_a_clear_cli_error() {
+        for (refresh, says) in [
+            ("0s", "between 1s and 1h"),
+            ("2h", "between 1s and 1h"),
+            ("soon", "5s, 1m"),
+        ] {
+            let out = opsdeck(&["demo", "--fleet", "xl", "--refresh", refresh]);
+            assert_eq!(out.status.code(), Some(2), "{refresh}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("--refresh") && err.contains(says), "{refresh}: {err}");
+        }
+    }
 }

@@ -176,6 +176,8 @@ pub fn fleet(size: &Size, steps: u64) -> Fleet {
 /// lines before the first poll, and runs the pollers it returns.
 pub struct Generated {
     size: Size,
+    /// How often the pollers poll (the console's refresh).
+    every: Duration,
 }
 /// Why an action on a generated row is not run.
 pub const NOTHING_BEHIND: &str =
@@ -185,8 +187,9 @@ pub const NOTHING_BEHIND: &str =
 const PRELOAD: u64 = 20;
 
 impl Generated {
-    pub fn new(size: Size) -> Generated {
-        Generated { size }
+    /// Fleet `size`, polled `every` so often.
+    pub fn new(size: Size, every: Duration) -> Generated {
+        Generated { size, every }
     }
 
     /// Folds `PRELOAD` polls of history ending now into `fleet`, one at a time (a poll is dropped
@@ -207,7 +210,9 @@ impl Generated {
             pollers.push(Box::new(GeneratedPoller {
                 polls,
                 pane,
-                step: PRELOAD,
+                every: self.every,
+                started: now,
+                step: PRELOAD - 1,
             }) as Box<dyn PanePoller>);
         }
         for e in log_events(&self.size, now) {
@@ -218,26 +223,33 @@ impl Generated {
     }
 }
 
-/// One pane's generated poller: poll `step`, then the next, on the refresh interval.
+/// One pane's generated poller. Polls follow the wall clock, a step every `STEP_SECS` (rates are
+/// per step): at any refresh, offsets and depths move as fast as they would in the fleet.
 struct GeneratedPoller {
     polls: Polls,
     pane: PaneId,
+    every: Duration,
+    /// When the preloaded history ends (step `PRELOAD`).
+    started: SystemTime,
+    /// The last step polled.
     step: u64,
 }
 
 impl Poller<SourceUpdate> for GeneratedPoller {
     fn interval(&self) -> Duration {
-        Duration::from_secs(STEP_SECS)
+        self.every
     }
     fn timeout(&self) -> Duration {
         Duration::from_secs(10)
     }
     fn poll(&mut self) -> futures::future::BoxFuture<'_, SourceUpdate> {
+        let now = SystemTime::now();
+        let elapsed = now.duration_since(self.started).unwrap_or_default().as_secs();
+        self.step = (PRELOAD + elapsed / STEP_SECS).max(self.step + 1);
         let update = self
             .polls
-            .update(self.pane, self.step, SystemTime::now())
+            .update(self.pane, self.step, now)
             .expect("generated panes only");
-        self.step += 1;
         Box::pin(std::future::ready(update))
     }
 }
@@ -248,5 +260,32 @@ impl PanePoller for GeneratedPoller {
     }
     fn failed(&self, error: SourceError) -> SourceUpdate {
         SourceUpdate::failed(self.pane, error).expect("a polled pane")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_poller_polls_at_the_refresh_and_steps_with_the_wall_clock() {
+        let every = Duration::from_secs(5);
+        let mut pollers = Generated::new(XL.with_es_shards(100), every).start(&mut Fleet::default());
+        let poller = pollers
+            .iter_mut()
+            .find(|p| p.pane() == Queues::ID)
+            .expect("a queues poller");
+        assert_eq!(poller.interval(), every);
+        let mut generated = GeneratedPoller {
+            polls: Polls::new(XL),
+            pane: Queues::ID,
+            every,
+            started: SystemTime::now() - Duration::from_secs(5 * STEP_SECS + 1),
+            step: PRELOAD - 1,
+        };
+        drop(generated.poll());
+        assert_eq!(generated.step, PRELOAD + 5, "five steps of the fleet's time went by");
+        drop(generated.poll());
+        assert_eq!(generated.step, PRELOAD + 6, "a poll sooner than a step still moves on");
     }
 }

@@ -26,8 +26,10 @@ fn main() {
 /// glibc gives each thread that allocates an arena of its own, and memory freed into one is not
 /// reused by another: at fleet scale (polls built on the runtime's workers, folded on the UI
 /// thread, freed on the drop thread) that cost 25 MB of RSS on a 50 MB heap. The console's
-/// threads allocate little at once, so one arena's lock is cheap. Set before any thread starts;
-/// `MALLOC_ARENA_MAX` in the environment still wins.
+/// threads allocate little at once, so one arena's lock is cheap. A fixed mmap threshold keeps
+/// glibc from raising it after each large free, so a large answer's buffers (20,000 shard rows, a
+/// table's rows) go back to the system when freed instead of leaving holes: 10 MB less at fleet
+/// scale. Set before any thread starts; `MALLOC_ARENA_MAX` in the environment still wins.
 fn one_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {

@@ -91,17 +91,6 @@ impl<T> History<T> {
     }
 }
 
-impl<T> FromIterator<T> for History<T> {
-    /// A history of these samples, unbounded.
-    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
-        let mut history = History::new();
-        for item in items {
-            history.push_bounded(item, usize::MAX);
-        }
-        history
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

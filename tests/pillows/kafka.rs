@@ -279,3 +279,27 @@ async fn a_kafka_property_librdkafka_refuses_is_a_refused_config() {
     assert!(err.contains("Kafka client setup"), "{err}");
     assert_eq!(err.kind, ErrorKind::Refused, "{err}");
 }
+
+/// A TLS listener spoken to in plaintext hangs up on the first request. librdkafka logs why only at
+/// info and raises no error event of it: the poll must still say it, not only "1/1 brokers are down".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_that_hangs_up_on_the_first_request_is_the_feeds_error_not_brokers_down() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            // Read the ApiVersions request, answer nothing, hang up (as a TLS server does on bytes
+            // that are not a ClientHello).
+            let mut request = [0u8; 512];
+            let _ = stream.read(&mut request).await;
+        }
+    });
+    let mut c = config(&address.to_string(), vec![group_pillow("ucr", &["case-sql"])]);
+    c.timeout = opsdeck_core::config::ConfigDuration::secs(2);
+    let backend = PillowsBackend::new(&c).unwrap();
+    let err = backend.read(&backend.config.pillows).await.unwrap_err();
+    assert!(err.contains("Disconnected: connection closed by peer"), "{err}");
+    assert!(!err.contains("brokers are down"), "a cause was told: {err}");
+    assert_eq!(err.kind, ErrorKind::Unreachable, "{err}");
+}

@@ -4,6 +4,7 @@
 //! rdkafka's calls for these are blocking, so each runs in `spawn_blocking` with its own timeout.
 
 use opsdeck_core::source_error::{ErrorKind, SourceError};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -22,39 +23,98 @@ pub struct Watermarks {
     pub log_end: Option<i64>,
 }
 
-/// A client's context: remembers the last errors librdkafka reported outside any call. A wrong SASL
+/// A client's context: remembers the last failures librdkafka reported outside any call. A wrong SASL
 /// password or security protocol fails a call only as "broker transport failure"; the reasons come as
-/// such error events, and go into the call's error message (see [`call`]).
+/// error events and as `FAIL` log lines, and go into the call's error message (see [`call`]).
 #[derive(Default)]
-struct Reasons(Mutex<VecDeque<(Instant, String, ErrorKind)>>);
+struct Reasons(Mutex<VecDeque<Reason>>);
+
+/// One distinct reason, as last reported.
+struct Reason {
+    at: Instant,
+    text: String,
+    /// From the error event's code; `None` for a log line, which has none.
+    kind: Option<ErrorKind>,
+    /// "1/1 brokers are down": what the failures add up to, said again after every one of them.
+    consequence: bool,
+}
+
+/// What a client was told since a call began.
+#[derive(Debug, PartialEq)]
+struct Told {
+    /// Distinct reasons, oldest first, `; `-separated: the causes, or when none came, the consequence.
+    text: String,
+    kinds: Vec<ErrorKind>,
+    /// Whether a cause was told, not only that the brokers are down.
+    cause: bool,
+}
+
+/// How many distinct reasons a client remembers.
+const REASONS_KEPT: usize = 16;
 
 impl Reasons {
-    /// The distinct reasons reported since `since`, oldest first, `; `-separated, and their kinds.
-    fn since(&self, since: Instant) -> Option<(String, Vec<ErrorKind>)> {
-        let recent = self.0.lock().ok()?;
-        let mut out: Vec<&str> = Vec::new();
-        let mut kinds = Vec::new();
-        for (_, r, k) in recent.iter().filter(|(at, _, _)| *at >= since) {
-            kinds.push(*k);
-            if !out.contains(&r.as_str()) {
-                out.push(r);
-            }
+    /// Keeps `text` once: said again, it moves to the back with its new time (librdkafka says "1/1
+    /// brokers are down" after every failed connection; kept each time, it pushed the cause out).
+    fn remember(&self, text: &str, kind: Option<ErrorKind>, consequence: bool) {
+        // "[thrd:ssl://host:9093/bootstrap]: " starts a log line, not the error event of the same failure.
+        let text = match text.strip_prefix("[thrd:") {
+            Some(rest) => rest.split_once("]: ").map_or(text, |(_, t)| t),
+            None => text,
+        };
+        // "… (after 302ms in state AUTH_REQ, 1 identical error(s) suppressed)": the same reason.
+        let text = text.split(" (after ").next().unwrap_or(text);
+        let Ok(mut recent) = self.0.lock() else { return };
+        let mut kind = kind;
+        if let Some(i) = recent.iter().position(|r| r.text == text) {
+            let earlier = recent.remove(i).and_then(|r| r.kind);
+            kind = kind.or(earlier);
         }
-        (!out.is_empty()).then(|| (out.join("; "), kinds))
+        if recent.len() == REASONS_KEPT {
+            recent.pop_front();
+        }
+        recent.push_back(Reason {
+            at: Instant::now(),
+            text: text.to_string(),
+            kind,
+            consequence,
+        });
+    }
+
+    /// What was told since `since`.
+    fn since(&self, since: Instant) -> Option<Told> {
+        let recent = self.0.lock().ok()?;
+        let fresh = || recent.iter().filter(|r| r.at >= since);
+        let cause = fresh().any(|r| !r.consequence);
+        let told: Vec<&Reason> = fresh().filter(|r| r.consequence != cause).collect();
+        (!told.is_empty()).then(|| Told {
+            text: told.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; "),
+            kinds: told.iter().filter_map(|r| r.kind).collect(),
+            cause,
+        })
     }
 }
 
 impl ClientContext for Reasons {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, line: &str) {
+        use RDKafkaLogLevel as L;
+        match level {
+            L::Emerg | L::Alert | L::Critical | L::Error => tracing::error!("librdkafka {facility}: {line}"),
+            L::Warning => tracing::warn!("librdkafka {facility}: {line}"),
+            L::Notice | L::Info => tracing::info!("librdkafka {facility}: {line}"),
+            L::Debug => tracing::debug!("librdkafka {facility}: {line}"),
+        }
+        // A connection's end is logged as FAIL, and comes as an error event too only at error level.
+        // A broker that hangs up on a request (a TLS listener spoken to in plaintext) is logged at
+        // info: without the line, the call says only "1/1 brokers are down".
+        if facility == "FAIL" && !matches!(level, L::Debug) {
+            self.remember(line, None, false);
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::error!("librdkafka: {error}: {reason}");
-        if let Ok(mut recent) = self.0.lock() {
-            if recent.len() == 8 {
-                recent.pop_front();
-            }
-            // "… (after 302ms in state AUTH_REQ, 1 identical error(s) suppressed)": the same reason.
-            let reason = reason.split(" (after ").next().unwrap_or(reason);
-            recent.push_back((Instant::now(), reason.to_string(), kind_of(&error)));
-        }
+        let consequence = error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown);
+        self.remember(reason, Some(kind_of(&error)), consequence);
     }
 }
 
@@ -137,33 +197,34 @@ const REASON_WAIT: Duration = Duration::from_millis(500);
 fn call<T>(client: &Client, what: &str, f: impl FnOnce(&Client) -> KafkaResult<T>) -> Result<T, SourceError> {
     let asked = Instant::now();
     let result = f(client);
-    // Each zero-timeout poll serves one pending event (never a message: nothing is subscribed).
-    for _ in 0..64 {
+    // Each zero-timeout poll serves one pending event (never a message: nothing is subscribed); a
+    // broker failing fast can queue dozens.
+    for _ in 0..256 {
         let _ = client.poll(Duration::ZERO);
     }
     // The reason may have been served during an earlier call of this client (librdkafka reports a
     // failing connection once, then suppresses identical errors): recent ones still explain this one.
     let recent = asked.checked_sub(REASON_LOOKBACK).unwrap_or(asked);
-    // A call can fail ("all brokers down") a moment before the broker thread queues the reason (a
-    // refused TLS handshake): a failure waits briefly for it.
+    // A call can fail (no broker usable within its time) a moment before the broker thread queues
+    // the reason (a refused TLS handshake): a failure waits briefly for a cause.
     if result.is_err() {
         let until = Instant::now() + REASON_WAIT;
-        while client.context().since(recent).is_none() && Instant::now() < until {
+        while !client.context().since(recent).is_some_and(|t| t.cause) && Instant::now() < until {
             let _ = client.poll(Duration::from_millis(20));
         }
     }
     result.map_err(|e| {
         let error = kafka_error(what, e);
         match client.context().since(recent) {
-            Some((reason, told)) => {
+            Some(told) => {
                 // A refused login fails the call only as "broker transport failure": the reason says
                 // it was the credentials.
-                let kind = if told.contains(&ErrorKind::Unauthorised) {
+                let kind = if told.kinds.contains(&ErrorKind::Unauthorised) {
                     ErrorKind::Unauthorised
                 } else {
                     error.kind
                 };
-                SourceError::new(kind, format!("{error}: {reason}"))
+                SourceError::new(kind, format!("{error}: {}", told.text))
             }
             None => error,
         }
@@ -195,7 +256,10 @@ impl KafkaOffsets {
             // HWM rather than the last stable offset.
             .set("isolation.level", "read_uncommitted")
             .set("socket.timeout.ms", self.timeout.as_millis().max(10).to_string())
-            .set("group.id", group);
+            .set("group.id", group)
+            // Info, whatever the log file's level: a broker hanging up during the TLS handshake is
+            // reported only at info (see `Reasons::log`).
+            .set_log_level(RDKafkaLogLevel::Info);
         for (k, v) in &self.properties {
             cfg.set(k, v);
         }
@@ -394,7 +458,77 @@ impl KafkaOffsets {
 
 #[cfg(test)]
 mod tests {
-    use super::coordinator_not_ready;
+    use super::{Reasons, Told, coordinator_not_ready};
+    use opsdeck_core::source_error::ErrorKind;
+    use std::time::Instant;
+
+    const HANDSHAKE: &str = "ssl://127.0.0.1:9093/bootstrap: SSL handshake failed: error:0A000086:SSL \
+                             routines::certificate verify failed";
+
+    #[test]
+    fn brokers_down_said_after_every_failure_never_pushes_the_cause_out() {
+        // As CI met it: librdkafka re-bootstraps, and says it again after each failed connection.
+        let reasons = Reasons::default();
+        let asked = Instant::now();
+        reasons.remember(
+            &format!("{HANDSHAKE} (after 3ms in state SSL_HANDSHAKE)"),
+            Some(ErrorKind::Unreachable),
+            false,
+        );
+        for _ in 0..100 {
+            reasons.remember("1/1 brokers are down", Some(ErrorKind::Unreachable), true);
+        }
+        assert_eq!(
+            reasons.since(asked),
+            Some(Told {
+                text: HANDSHAKE.to_string(),
+                kinds: vec![ErrorKind::Unreachable],
+                cause: true
+            })
+        );
+    }
+
+    #[test]
+    fn brokers_down_is_told_when_nothing_says_why() {
+        let reasons = Reasons::default();
+        let asked = Instant::now();
+        assert_eq!(reasons.since(asked), None);
+        reasons.remember("1/1 brokers are down", Some(ErrorKind::Unreachable), true);
+        let told = reasons.since(asked).unwrap();
+        assert_eq!((told.text.as_str(), told.cause), ("1/1 brokers are down", false));
+    }
+
+    #[test]
+    fn a_log_line_and_the_error_event_of_one_failure_are_one_reason_with_the_events_kind() {
+        let reasons = Reasons::default();
+        let asked = Instant::now();
+        let refused = "sasl_ssl://127.0.0.1:9094/bootstrap: SASL authentication error: Authentication failed";
+        reasons.remember(refused, Some(ErrorKind::Unauthorised), false);
+        reasons.remember(
+            &format!("[thrd:sasl_ssl://127.0.0.1:9094/bootstrap]: {refused}"),
+            None,
+            false,
+        );
+        let told = reasons.since(asked).unwrap();
+        assert_eq!(told.text, refused);
+        assert_eq!(told.kinds, vec![ErrorKind::Unauthorised]);
+    }
+
+    #[test]
+    fn distinct_causes_are_kept_oldest_first_and_the_oldest_go_beyond_the_bound() {
+        let reasons = Reasons::default();
+        let asked = Instant::now();
+        for i in 0..super::REASONS_KEPT + 2 {
+            reasons.remember(&format!("cause {i}"), None, false);
+        }
+        let told = reasons.since(asked).unwrap();
+        assert!(told.text.starts_with("cause 2; cause 3;"), "{}", told.text);
+        assert!(
+            told.text.ends_with(&format!("cause {}", super::REASONS_KEPT + 1)),
+            "{}",
+            told.text
+        );
+    }
     use rdkafka::error::KafkaError;
     use rdkafka::types::RDKafkaErrorCode as Code;
 

@@ -98,6 +98,16 @@ impl Screen {
         }
     }
 
+    /// Lets go of the cached table (a screen not shown, once the revision moved past it).
+    pub fn forget_rows(&self) {
+        self.rows.borrow_mut().take();
+    }
+
+    /// Whether the screen holds a built table.
+    pub fn holds_rows(&self) -> bool {
+        self.rows.borrow().is_some()
+    }
+
     /// The view's table after filter and sort: the cached one while the revision, filter and sort
     /// are those it was built for.
     fn rows(&self, ctx: &ViewCtx) -> (Rc<Table>, Rc<OnceCell<Vec<u16>>>) {

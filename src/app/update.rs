@@ -77,6 +77,7 @@ impl App {
         // either, so an idle console builds no table between polls.
         if !self.tables_unchanged {
             self.revision += 1;
+            self.forget_hidden_tables();
         }
         match settle {
             Some(false) => self.settle_selection(false),
@@ -84,6 +85,20 @@ impl App {
             None => {}
         }
         effects
+    }
+
+    /// Lets go of every table but the one shown: the revision moved past them, so each would be
+    /// built again before it is next drawn, and kept until then, hidden tabs held the rows of 20k
+    /// shards and 10k audit entries for nothing (a tab or drill-down change moves the revision too).
+    fn forget_hidden_tables(&self) {
+        let shown = self.tab.index();
+        for (tab, stack) in self.panes.iter().enumerate() {
+            for (depth, screen) in stack.iter().enumerate() {
+                if tab != shown || depth + 1 != stack.len() {
+                    screen.forget_rows();
+                }
+            }
+        }
     }
 
     /// Pins the current view's selection after the polls folded in since it was last pinned (the

@@ -139,6 +139,40 @@ fn moving_the_selection_reuses_the_table_and_a_refresh_rebuilds_it() {
     );
 }
 
+/// Tables not shown are let go of once anything changed (each would be built again before it is
+/// drawn): at fleet-XL, hidden tabs held megabytes of stale rows.
+#[test]
+fn only_the_table_shown_is_kept_once_anything_changed() {
+    let held = |app: &opsdeck::app::App| -> Vec<(usize, usize)> {
+        let mut held = Vec::new();
+        for (tab, stack) in app.panes.iter().enumerate() {
+            for (depth, s) in stack.iter().enumerate() {
+                if s.holds_rows() {
+                    held.push((tab, depth));
+                }
+            }
+        }
+        held
+    };
+    let mut app = on_hosts(false);
+    screen(&app);
+    key(&mut app, "down");
+    key(&mut app, "enter");
+    let drilled = screen(&app);
+    assert!(drilled.contains("/var/es/pillow-a-java_pid4242.hprof"), "{drilled}");
+    assert_eq!(held(&app), [(Tab::Hosts.index(), 1)]);
+    key(&mut app, "3");
+    screen(&app);
+    refreshed(&mut app);
+    screen(&app);
+    assert_eq!(held(&app), [(Tab::Elasticsearch.index(), 0)]);
+    // Back on hosts, the drill-down is built again and shows its rows.
+    key(&mut app, "5");
+    let again = screen(&app);
+    assert!(again.contains(" hosts › pillow-a "), "{again}");
+    assert!(again.contains("/var/es/pillow-a-java_pid4242.hprof"), "{again}");
+}
+
 #[test]
 fn filter_narrows_rows_and_esc_clears_it() {
     let mut app = on_hosts(false);

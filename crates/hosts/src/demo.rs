@@ -23,8 +23,10 @@ const MOUNTS: &str = "mounts";
 const DF: &str = r#"#!/bin/sh
 # opsdeck demo: df -PT over the host's simulated mounts (KiB): each mount's usage is a base plus the
 # apparent size of its directory under <host>/fs/, so sparse crash dumps "fill" it.
-H="$(cd "$(dirname "$0")/.." && pwd)"
-PATH="$(command -p getconf PATH)"
+# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
+case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
+# The real tools, not these wrappers.
+PATH=/usr/bin:/bin
 inodes=0
 for a in "$@"; do [ "$a" = "-i" ] && inodes=1; done
 if [ "$inodes" = 1 ]; then
@@ -37,7 +39,7 @@ while read -r dev type size base dir mount; do
     files=$(find "$H/fs/$dir" | wc -l); total=$((size / 64)); iused=$((total / 30 + files))
     printf '%s %s %s %s %s %s%% %s\n' "$dev" "$type" "$total" "$iused" $((total - iused)) $(( (iused * 100 + total - 1) / total )) "$mount"
   else
-    data=$(du -sk --apparent-size "$H/fs/$dir" | cut -f1)
+    data=$(du -sk --apparent-size "$H/fs/$dir"); data=${data%%[[:space:]]*}
     used=$((base + data)); avail=$((size - used)); [ "$avail" -lt 0 ] && avail=0
     printf '%s %s %s %s %s %s%% %s\n' "$dev" "$type" "$size" "$used" "$avail" $(( (used * 100 + used + avail - 1) / (used + avail) )) "$mount"
   fi
@@ -50,21 +52,27 @@ else echo "tmpfs tmpfs 8116644 0 8116644 0% /dev/shm"; fi
 /// real file.
 const CAT: &str = r#"#!/bin/sh
 # opsdeck demo: cat, with the host's own /proc/loadavg.
-H="$(cd "$(dirname "$0")/.." && pwd)"
-PATH="$(command -p getconf PATH)"
+# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
+case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
+# The real tools, not these wrappers.
+PATH=/usr/bin:/bin
 if [ $# -eq 1 ] && [ "$1" = /proc/loadavg ]; then exec cat "$H/proc/loadavg"; fi
 exec cat "$@"
 "#;
 
 const SUPERVISORCTL: &str = r#"#!/bin/sh
 # opsdeck demo: a supervisorctl over state files (RUNNING/STOPPED/FATAL, pid, start time).
-H="$(cd "$(dirname "$0")/.." && pwd)"; S="$H/sup"
+# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
+case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
+S="$H/sup"
 now=$(date +%s)
 line() {
-  p=$1; st=$(cat "$S/$p.state"); since=$(cat "$S/$p.started")
+  # Builtins, not a cat each: a status of every program runs every few seconds.
+  p=$1; read -r st < "$S/$p.state"; read -r since < "$S/$p.started"
   case "$st" in
   RUNNING) up=$((now - since))
-    printf '%-32s RUNNING   pid %s, uptime %d:%02d:%02d\n' "$p" "$(cat "$S/$p.pid")" $((up/3600)) $((up%3600/60)) $((up%60));;
+    read -r pid < "$S/$p.pid"
+    printf '%-32s RUNNING   pid %s, uptime %d:%02d:%02d\n' "$p" "$pid" $((up/3600)) $((up%3600/60)) $((up%60));;
   FATAL) printf '%-32s FATAL     Exited too quickly (process log may have details)\n' "$p";;
   *) printf '%-32s %-9s %s\n' "$p" "$st" "$(date -d "@$since" '+%b %d %I:%M %p')";;
   esac
@@ -74,10 +82,10 @@ act=$1; [ $# -gt 0 ] && shift
 case "$act" in
 status)
   # As supervisorctl: every program without names; exit 3 when one shown is not RUNNING, 4 when unknown.
-  if [ $# -eq 0 ]; then for f in "$S"/*.state; do set -- "$@" "$(basename "$f" .state)"; done; fi
+  if [ $# -eq 0 ]; then for f in "$S"/*.state; do f=${f##*/}; set -- "$@" "${f%.state}"; done; fi
   rc=0
   for p in "$@"; do
-    if known "$p"; then line "$p"; grep -q RUNNING "$S/$p.state" || rc=3
+    if known "$p"; then line "$p"; [ "$st" = RUNNING ] || rc=3
     else echo "$p: ERROR (no such process)"; rc=4; fi
   done
   exit $rc;;
@@ -101,8 +109,10 @@ esac
 const DU: &str = r#"#!/bin/sh
 # opsdeck demo: du by apparent size (the real du, found on the default PATH, not this wrapper),
 # over the host's simulated mounts.
-H="$(cd "$(dirname "$0")/.." && pwd)"
-PATH="$(command -p getconf PATH)"
+# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
+case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
+# The real tools, not these wrappers.
+PATH=/usr/bin:/bin
 for last in "$@"; do :; done
 # The host's own directories (as its junk paths name them) are what they are.
 case "${last:-}" in "$H"/*) exec du --apparent-size "$@";; esac

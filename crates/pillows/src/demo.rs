@@ -51,17 +51,20 @@ pub const PILLOW_HOST: &str = "pillow-1";
 /// files next to it (`state/` written by the simulation, `requests/` read by it).
 const SUPERVISORCTL: &str = r#"#!/bin/sh
 # opsdeck demo: a simulated supervisorctl for the demo's pillow processes (no supervisord runs).
-dir=$(cd "$(dirname "$0")/.." && pwd)
+# Run by its full path from PATH as <host>/bin/supervisorctl: the host's directory without a process.
+case $0 in /*/bin/*) dir=${0%/bin/*};; *) dir=$(cd "$(dirname "$0")/.." && pwd);; esac
 cmd=$1; [ $# -gt 0 ] && shift
-line() { printf '%-44s %s\n' "$1" "$(cat "$dir/state/$1")"; }
+# Builtins, not a cat each: a status of every program runs every few seconds. The simulation writes
+# a state without a newline, so `read` meets the end of the file (status 1) after reading it.
+line() { IFS= read -r st < "$dir/state/$1"; printf '%-44s %s\n' "$1" "$st"; }
 known() { [ -f "$dir/state/$1" ]; }
 case "$cmd" in
 status)
   # As supervisorctl: every program without names; exit 3 when one shown is not RUNNING, 4 when unknown.
-  [ $# -eq 0 ] && set -- $(ls "$dir/state")
+  if [ $# -eq 0 ]; then for f in "$dir/state"/*; do [ -e "$f" ] && set -- "$@" "${f##*/}"; done; fi
   rc=0
   for p in "$@"; do
-    if known "$p"; then line "$p"; grep -q '^RUNNING' "$dir/state/$p" || rc=3
+    if known "$p"; then line "$p"; case $st in RUNNING*) ;; *) rc=3;; esac
     else echo "$p: ERROR (no such process)"; rc=4; fi
   done
   exit $rc;;

@@ -53,10 +53,7 @@ fn shards_capture_with_nulls_and_human_sizes() {
     let rows = parse_shards(&fixture("shards_7.15.0.json")).unwrap();
     assert_eq!(rows.len(), 5);
     let geo = &rows[0];
-    assert_eq!(
-        (geo.index.as_str(), geo.shard, geo.primary),
-        (".geoip_databases", 0, true)
-    );
+    assert_eq!((&*geo.index, geo.shard, geo.primary), (".geoip_databases", 0, true));
     assert_eq!(geo.store_bytes, Some((36.4 * 1024.0 * 1024.0) as u64));
     assert_eq!(geo.docs, Some(38));
     assert_eq!(geo.node.as_deref(), Some("35dfca79831a"));

@@ -276,7 +276,7 @@ async fn explain_shows_why_a_replica_stays_unassigned_and_retry_failed_fixes_it(
     let copy = state
         .unassigned
         .iter()
-        .find(|s| s.index == "users")
+        .find(|s| &*s.index == "users")
         .expect("failed replica");
     assert_eq!(copy.unassigned_reason.as_deref(), Some("ALLOCATION_FAILED"));
     let e = state.explain_for(&copy.copy_key()).expect("explained by the poller");

@@ -85,8 +85,8 @@ async fn last_copies_need_a_typed_override() {
     let holder = state
         .shards
         .iter()
-        .find(|s| s.index == "single")
-        .and_then(|s| s.node.clone())
+        .find(|s| &*s.index == "single")
+        .and_then(|s| s.node.as_deref().map(str::to_string))
         .unwrap();
     let drain = act::plan_drain_node(&state, cfg, &holder).unwrap();
     assert_eq!(

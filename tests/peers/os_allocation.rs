@@ -68,7 +68,7 @@ async fn draining_a_node_by_ip_relocates_its_shards_while_the_pane_and_snapshot_
     let others: BTreeSet<&str> = before
         .shards
         .iter()
-        .map(|s| s.index.as_str())
+        .map(|s| &*s.index)
         .filter(|i| *i != index.name)
         .collect();
     assert!(others.is_empty(), "the test cluster holds other indices: {others:?}");
@@ -107,7 +107,7 @@ async fn draining_a_node_by_ip_relocates_its_shards_while_the_pane_and_snapshot_
                 .shards
                 .iter()
                 .filter(|s| {
-                    s.index == index.name
+                    *s.index == *index.name
                         && s.state == ShardState::Relocating
                         && s.node.as_deref() == Some("node-3")
                         && s.relocating_to
@@ -151,7 +151,7 @@ async fn draining_a_node_by_ip_relocates_its_shards_while_the_pane_and_snapshot_
         after
             .shards
             .iter()
-            .filter(|s| s.index == index.name)
+            .filter(|s| *s.index == *index.name)
             .all(|s| s.state == ShardState::Started)
     );
     health(&url, &[("wait_for_status", "green")]).await;
@@ -237,7 +237,7 @@ async fn allocation_enable_is_written_persistent_with_the_transient_value_cleare
         &url,
         Duration::from_secs(30),
         |_| {},
-        |s| s.unassigned.iter().any(|u| u.index == n_index.name),
+        |s| s.unassigned.iter().any(|u| *u.index == *n_index.name),
     )
     .await;
     assert_eq!(p.health.status, HealthStatus::Red);
@@ -260,7 +260,7 @@ async fn poll_until_copy(url: &str, index: &str, primary: bool) -> EsPoll {
         let p = poll(url).await;
         if p.shards
             .iter()
-            .any(|s| s.index == index && s.primary == primary && s.state == ShardState::Started)
+            .any(|s| *s.index == *index && s.primary == primary && s.state == ShardState::Started)
         {
             return p;
         }

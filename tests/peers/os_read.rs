@@ -47,7 +47,7 @@ async fn a_single_node_is_read_as_opensearch_and_its_unassigned_replicas_are_exp
     assert!(node.heap_percent.is_some_and(|h| h <= 100));
     assert!(node.started_at_ms.is_some(), "JVM start from uptime and timestamp");
     // Shards: two primaries on node-1 holding the 30 documents, two replicas unassigned.
-    let ours: Vec<_> = poll.shards.iter().filter(|s| s.index == index.name).collect();
+    let ours: Vec<_> = poll.shards.iter().filter(|s| *s.index == *index.name).collect();
     assert_eq!(ours.len(), 4, "{ours:?}");
     let primaries: Vec<_> = ours.iter().filter(|s| s.primary).collect();
     assert!(

@@ -285,12 +285,10 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
         .collect();
     // Per moving shard: how many copies it has, and which staying nodes hold one (same-shard rule);
     // only the moving shards are keyed, so the pass over every copy stays a lookup each.
-    let mut holders: std::collections::HashMap<(&str, u32), (usize, Vec<&str>)> = moving
-        .iter()
-        .map(|s| ((s.index.as_str(), s.shard), (0, Vec::new())))
-        .collect();
+    let mut holders: std::collections::HashMap<(&str, u32), (usize, Vec<&str>)> =
+        moving.iter().map(|s| ((&*s.index, s.shard), (0, Vec::new()))).collect();
     for s in &state.shards {
-        let Some((copies, held)) = holders.get_mut(&(s.index.as_str(), s.shard)) else {
+        let Some((copies, held)) = holders.get_mut(&(&*s.index, s.shard)) else {
             continue;
         };
         *copies += 1;
@@ -337,7 +335,7 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
     let mut unplaced = Vec::new();
     for s in order {
         let size = s.store_bytes.unwrap_or(0);
-        let (copies, held) = holders.entry((s.index.as_str(), s.shard)).or_default();
+        let (copies, held) = holders.entry((&*s.index, s.shard)).or_default();
         let fits_on = |i: usize| !held.contains(&receiver_names[i]) && receivers[i].room - receivers[i].gets >= size;
         let best = (0..receivers.len())
             .filter(|&i| fits_on(i) && aware(receiver_names[i], *copies, held))

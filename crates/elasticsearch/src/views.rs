@@ -482,9 +482,9 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
         if !filter.admits(&sh.state) {
             continue;
         }
-        let i = *slot.entry(sh.index.as_str()).or_insert_with(|| {
+        let i = *slot.entry(&*sh.index).or_insert_with(|| {
             accs.push(Acc {
-                index: sh.index.as_str(),
+                index: &sh.index,
                 cells: vec![(String::new(), 0, false); window.len()],
                 unassigned: String::new(),
                 unassigned_n: 0,
@@ -585,7 +585,7 @@ fn copies_table(s: &EsState, copies: Vec<&ShardRow>, empty: &str) -> Table {
             let (can, why) = explain_summary(s, sh);
             let node = match (&sh.node, &sh.relocating_to) {
                 (Some(n), Some(t)) => format!("{n} -> {}", t.name),
-                (Some(n), None) => n.clone(),
+                (Some(n), None) => n.to_string(),
                 (None, _) => String::new(),
             };
             let tone = match sh.state {
@@ -597,7 +597,7 @@ fn copies_table(s: &EsState, copies: Vec<&ShardRow>, empty: &str) -> Table {
             Row {
                 key: sh.copy_key(),
                 cells: vec![
-                    Cell::text(&sh.index),
+                    Cell::text(&*sh.index),
                     Cell::num(sh.shard.to_string(), sh.shard as f64),
                     Cell::text(if sh.primary { "primary" } else { "replica" }),
                     Cell::text(sh.state.as_str()).tone(tone),
@@ -1002,7 +1002,7 @@ impl View for CopiesView {
                 .iter()
                 .filter(|sh| sh.node.as_deref() == Some(n) || sh.relocating_to.as_ref().is_some_and(|t| &t.name == n))
                 .collect(),
-            CopiesView::Index(i) => s.shards.iter().filter(|sh| &sh.index == i).collect(),
+            CopiesView::Index(i) => s.shards.iter().filter(|sh| *sh.index == **i).collect(),
         };
         copies_table(s, copies, "no shard copies here")
     }

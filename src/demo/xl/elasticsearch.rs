@@ -4,6 +4,7 @@ use super::{Size, mix, tide, unit};
 use opsdeck_elasticsearch::model::{
     AllocationRow, ClusterHealth, Distribution, EsNode, EsPoll, HealthStatus, RelocationTarget, ShardRow, ShardState,
 };
+use std::sync::Arc;
 
 /// Primaries per index; each has one replica.
 const ES_PRIMARIES: usize = 5;
@@ -21,6 +22,9 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
             .take(22)
             .collect::<String>()
     };
+    // Shared by the rows that name them, as the parser of `_cat/shards` shares them.
+    let shared = |name: &dyn Fn(usize) -> String| (0..nodes).map(|n| Arc::<str>::from(name(n))).collect::<Vec<_>>();
+    let (names, ips, ids) = (shared(&node_name), shared(&node_ip), shared(&node_id));
     let mut shards = Vec::with_capacity(size.es_shards);
     let mut per_node = vec![0u32; nodes];
     let (mut unassigned, mut relocating, mut primaries) = (0u32, 0u32, 0u32);
@@ -32,7 +36,7 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
             2 => ("forms", index / 4 % 30 + 1),
             _ => ("audit-events", index / 4 % 30 + 1),
         };
-        let name = format!("{family}-2026.11.{day:02}-{:04}", index / 120);
+        let name: Arc<str> = Arc::from(format!("{family}-2026.11.{day:02}-{:04}", index / 120));
         for shard in 0..ES_PRIMARIES {
             let primary_node = mix(&[index as u64, shard as u64]) as usize % nodes;
             for replica in 0..2 {
@@ -47,15 +51,15 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
                 let moving =
                     !lost && (mix(&[index as u64, shard as u64, replica as u64]) + step / 15).is_multiple_of(2_500);
                 let mut row = ShardRow {
-                    index: name.clone(),
+                    index: Arc::clone(&name),
                     shard: shard as u32,
                     primary: replica == 0,
                     state: ShardState::Started,
                     docs: Some(docs),
                     store_bytes: Some(store),
-                    ip: Some(node_ip(node)),
-                    node_id: Some(node_id(node)),
-                    node: Some(node_name(node)),
+                    ip: Some(Arc::clone(&ips[node])),
+                    node_id: Some(Arc::clone(&ids[node])),
+                    node: Some(Arc::clone(&names[node])),
                     relocating_to: None,
                     unassigned_reason: None,
                 };

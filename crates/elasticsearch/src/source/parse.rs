@@ -6,6 +6,7 @@ use crate::model::*;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 type R<T> = Result<T, String>;
 
@@ -315,6 +316,21 @@ fn size(v: &Option<String>) -> Option<u64> {
     v.as_deref().and_then(parse_size)
 }
 
+/// One shared copy of each index, node and address name a `_cat/shards` answer repeats.
+#[derive(Default)]
+struct Names(std::collections::HashSet<Arc<str>>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(kept) = self.0.get(name) {
+            return Arc::clone(kept);
+        }
+        let kept: Arc<str> = Arc::from(name);
+        self.0.insert(Arc::clone(&kept));
+        kept
+    }
+}
+
 /// `GET /_cat/shards?format=json&bytes=b&h=...` (also accepts human sizes, as in the 7.15 capture).
 pub fn parse_shards(body: &[u8]) -> R<Vec<ShardRow>> {
     #[derive(Deserialize)]
@@ -332,15 +348,16 @@ pub fn parse_shards(body: &[u8]) -> R<Vec<ShardRow>> {
         reason: Option<String>,
     }
     let rows: Vec<S> = decode(body)?;
+    let mut names = Names::default();
     let mut out = Vec::with_capacity(rows.len());
     for (i, r) in rows.into_iter().enumerate() {
-        let (Some(index), Some(shard)) = (r.index, num::<u32>(&r.shard)) else {
+        let (Some(index), Some(shard)) = (r.index.as_deref().map(|i| names.get(i)), num::<u32>(&r.shard)) else {
             return Err(format!("row {i}: no index or shard number"));
         };
         let (node, relocating_to) = match r.node.as_deref().filter(|c| !c.trim().is_empty()) {
             Some(cell) => {
                 let (n, t) = parse_node_cell(cell);
-                (Some(n), t)
+                (Some(names.get(&n)), t)
             }
             None => (None, None),
         };
@@ -351,8 +368,8 @@ pub fn parse_shards(body: &[u8]) -> R<Vec<ShardRow>> {
             state: ShardState::parse(r.state.as_deref().unwrap_or("UNKNOWN")),
             docs: num(&r.docs),
             store_bytes: size(&r.store),
-            ip: r.ip,
-            node_id: r.id,
+            ip: r.ip.as_deref().map(|ip| names.get(ip)),
+            node_id: r.id.as_deref().map(|id| names.get(id)),
             node,
             relocating_to,
             unassigned_reason: r.reason,

@@ -53,13 +53,42 @@ impl DemoFleet {
         Self::start_with(sandbox, story).await
     }
 
-    /// Starts every part of the demo in `sandbox`, its story told by `story`.
+    /// Starts every part of the demo in `sandbox`, its story told by `story`, on a runtime of its own
+    /// (threads `demo-peers`), as real peers run elsewhere: the console's runtime runs only the
+    /// console, and each thread's CPU time says which side spent it.
     pub async fn start_with(sandbox: PathBuf, story: StoryClock) -> anyhow::Result<DemoFleet> {
+        let cancel = CancellationToken::new();
+        let (started, fleet) = tokio::sync::oneshot::channel();
+        let runs = cancel.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("demo-peers")
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new().name("demo-peers".into()).spawn(move || {
+            runtime.block_on(async move {
+                let fleet = Self::start_here(sandbox, story, runs.clone()).await;
+                let serving = fleet.is_ok();
+                // Unwanted (the caller is gone), the fleet is dropped here, which cancels it.
+                let _ = started.send(fleet);
+                if serving {
+                    // Serves until the fleet is dropped (its `cancel`).
+                    runs.cancelled().await;
+                }
+            });
+        })?;
+        fleet
+            .await
+            .map_err(|_| anyhow::anyhow!("the demo's runtime ended while starting"))?
+    }
+
+    /// Starts every part on the current runtime.
+    async fn start_here(sandbox: PathBuf, story: StoryClock, cancel: CancellationToken) -> anyhow::Result<DemoFleet> {
         std::fs::create_dir_all(&sandbox)?;
         let mut demo = DemoFleet {
             config: Config::default(),
             sandbox,
-            cancel: CancellationToken::new(),
+            cancel,
             keep_alive: Vec::new(),
             stand_ins: StandIns::default(),
             story,

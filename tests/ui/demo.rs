@@ -259,3 +259,31 @@ fn the_demo_snapshot_has_offsets_in_the_millions_and_real_mounts() {
         }
     }
 }
+
+/// The demo's peers run on a runtime of their own, as real peers run elsewhere: with the caller's
+/// (single-threaded) runtime busy, the simulated Elasticsearch still answers, and its CPU time is
+/// not the console's.
+#[tokio::test(flavor = "current_thread")]
+async fn the_demos_peers_answer_while_the_consoles_runtime_is_busy() {
+    use std::io::{Read, Write};
+    let sandbox = tempfile::tempdir().expect("a temp dir");
+    let demo = DemoFleet::start(sandbox.path().join("demo"))
+        .await
+        .expect("the demo starts");
+    let url = demo.config.elasticsearch.url.clone();
+    let address = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    // Blocking calls on this runtime's only thread: nothing else of this runtime runs meanwhile.
+    let mut stream = std::net::TcpStream::connect(&address).expect("the demo's Elasticsearch");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("a timeout");
+    write!(
+        stream,
+        "GET /_cluster/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("a request");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"status\""), "{answer}");
+}

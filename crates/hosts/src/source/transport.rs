@@ -41,18 +41,44 @@ const KILLED: i32 = 137;
 
 /// A local command for `words`, with `path_prepend` in front of PATH.
 fn local_command(words: &[String], path_prepend: &[PathBuf]) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(words.first().map(String::as_str).unwrap_or("true"));
+    let program = words.first().map(String::as_str).unwrap_or("true");
+    if path_prepend.is_empty() {
+        let mut c = tokio::process::Command::new(program);
+        c.args(words.iter().skip(1));
+        return c;
+    }
+    let mut parts: Vec<PathBuf> = path_prepend.to_vec();
+    if let Some(p) = std::env::var_os("PATH") {
+        parts.extend(std::env::split_paths(&p));
+    }
+    // Found here rather than by the child: a command whose environment changes PATH and whose
+    // program is a bare name is started by fork and exec (copying the console's page tables, most
+    // of the demo's idle CPU), one whose program is a path by posix_spawn.
+    let mut c = match find_program(program, &parts) {
+        Some(path) => {
+            let mut c = tokio::process::Command::new(path);
+            c.arg0(program);
+            c
+        }
+        None => tokio::process::Command::new(program),
+    };
     c.args(words.iter().skip(1));
-    if !path_prepend.is_empty() {
-        let mut parts: Vec<PathBuf> = path_prepend.to_vec();
-        if let Some(p) = std::env::var_os("PATH") {
-            parts.extend(std::env::split_paths(&p));
-        }
-        if let Ok(joined) = std::env::join_paths(parts) {
-            c.env("PATH", joined);
-        }
+    if let Ok(joined) = std::env::join_paths(parts) {
+        c.env("PATH", joined);
     }
     c
+}
+
+/// Where `program` is found on `path` (the first executable file of that name), as `execvp` finds
+/// it; a name with a `/` is not looked up.
+fn find_program(program: &str, path: &[PathBuf]) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    if program.is_empty() || program.contains('/') {
+        return None;
+    }
+    path.iter().map(|dir| dir.join(program)).find(|candidate| {
+        std::fs::metadata(candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }
 
 /// Turns an `openssh` error into one line with its cause (the cause carries ssh's own words:
@@ -550,6 +576,30 @@ pub fn expand_home(p: &std::path::Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_program_is_found_on_the_path_in_order_as_execvp_would() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        for d in [&first, &second] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let file = |path: std::path::PathBuf, mode: u32| {
+            std::fs::write(&path, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        file(first.join("df"), 0o644);
+        file(second.join("df"), 0o755);
+        file(first.join("du"), 0o755);
+        let path = [first.clone(), second.clone()];
+        // Not executable: skipped, as execvp skips it.
+        assert_eq!(super::find_program("df", &path), Some(second.join("df")));
+        assert_eq!(super::find_program("du", &path), Some(first.join("du")));
+        assert_eq!(super::find_program("cat", &path), None);
+        assert_eq!(super::find_program("./du", &path), None);
+        assert_eq!(super::find_program("", &path), None);
+    }
+
     use super::*;
 
     #[test]

@@ -221,6 +221,7 @@ impl Inbox {
             Some(c) = self.checks.recv() => Some(Arrived::Continue(Event::Capabilities(c))),
             _ = self.tick.tick() => {
                 crate::supervise::debug_inject_panic("loop");
+                crate::supervise::debug_inject_stuck();
                 Some(Arrived::Continue(Event::Tick(SystemTime::now())))
             }
             sig = self.signals.recv() => {
@@ -318,6 +319,9 @@ fn apply_effects(w: &mut Wiring, effects: Vec<Effect>) -> bool {
     quit
 }
 
+/// How long the loop has to end after a terminating signal before the process is ended without it.
+const STUCK_LOOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Every catchable signal whose default is to end the process ends the loop instead, so the
 /// terminal is given back before the process ends with it (ctrl-c in raw mode is a key, not a signal).
 struct Signals {
@@ -338,6 +342,14 @@ impl Signals {
             let tx = tx.clone();
             tokio::spawn(async move {
                 while stream.recv().await.is_some() {
+                    // The loop ends on it, and `main` raises it again. A loop that cannot (the
+                    // terminal hung up: SIGHUP, and crossterm spinning on its end of file in the
+                    // loop's thread) is ended from here, on a worker, rather than left spinning.
+                    tokio::spawn(async move {
+                        tokio::time::sleep(STUCK_LOOP_GRACE).await;
+                        tracing::error!(signal = sig, "the loop did not end after the signal: ending now");
+                        terminal::end_now(sig);
+                    });
                     if tx.send(sig).is_err() {
                         break;
                     }

@@ -89,6 +89,18 @@ pub fn debug_inject_panic(place: &str) {
     let _ = place;
 }
 
+/// Test builds only: `OPSDECK_DEBUG_STUCK=loop` blocks the event loop's thread at its first tick,
+/// for good, as crossterm does reading a terminal that hung up; end-to-end tests prove a
+/// terminating signal still ends the console.
+pub fn debug_inject_stuck() {
+    #[cfg(debug_assertions)]
+    if std::env::var("OPSDECK_DEBUG_STUCK").is_ok_and(|v| v == "loop") {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

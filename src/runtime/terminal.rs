@@ -86,6 +86,14 @@ fn give_back_in_handler() {
     }
 }
 
+/// Ends the process with `sig` from any thread, giving the terminal back first: for a loop that
+/// heard `sig` but cannot end (crossterm, reading a terminal that hung up, loops on its end of file
+/// and never returns to the loop).
+pub fn end_now(sig: libc::c_int) {
+    give_back_in_handler();
+    raise_default(sig);
+}
+
 /// Signals that end the process at once, with no chance for the loop to run: faults, `abort`, and
 /// `SIGRTMAX` (one past what tokio can listen for).
 fn immediate_signals() -> Vec<libc::c_int> {

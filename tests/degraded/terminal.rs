@@ -84,6 +84,23 @@ fn every_catchable_terminating_signal_gives_the_terminal_back() {
     }
 }
 
+/// A loop that cannot hear a terminating signal (crossterm loops in the loop's thread on the end of
+/// file of a terminal that hung up: consoles left behind at 100 % of a core) is ended anyway,
+/// a few seconds later, the terminal given back, as the signal would have ended it.
+#[test]
+fn a_stuck_loop_is_ended_by_a_terminating_signal_all_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start(
+        &format!("--config {}", config(dir.path(), None)),
+        dir.path(),
+        &[("OPSDECK_DEBUG_STUCK", "loop")],
+    );
+    t.wait_for("opsdeck · tty");
+    t.signal(libc::SIGHUP);
+    let s = assert_given_back(&t, "a stuck loop and SIGHUP");
+    assert!(s.contains(&format!("EXIT:{}", 128 + libc::SIGHUP)), "{s}");
+}
+
 #[test]
 fn a_panic_in_the_loop_gives_the_terminal_back_then_prints() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,7 +7,7 @@
 //! known_hosts (`StrictHostKeyChecking=yes`, `BatchMode=yes`, never accept-new).
 
 use crate::config::{HostConfig, SshConfig, TransportKind};
-use openssh::{KnownHosts, Session, SessionBuilder};
+use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
 use opsdeck_core::exec::{Cmd, CommandOutput, quote_words};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -31,6 +31,9 @@ pub fn bounded(cmd: &Cmd, limit: Option<Duration>) -> Vec<String> {
 
 /// How much earlier than us a command's own `timeout` fires, so its exit (124) reaches us first.
 const REMOTE_GRACE: Duration = Duration::from_secs(1);
+
+/// How long an SSH master with no command or tail through it stays up (ssh's ControlPersist).
+const MASTER_IDLE_LIMIT: std::num::NonZeroUsize = std::num::NonZeroUsize::new(600).expect("not zero");
 
 /// Tails at once on this machine (the local transport): sshd's session limit does not apply.
 const LOCAL_TAILS: usize = 64;
@@ -150,6 +153,10 @@ impl HostTransport {
             b.known_hosts_check(KnownHosts::Strict)
                 .connect_timeout(config.connect_timeout.get())
                 .server_alive_interval(Duration::from_secs(15))
+                // Not forever (the crate's default): a console that ends without closing its masters
+                // (killed, or ended from a stuck loop) would leave authenticated sockets to every host
+                // behind for good. Polls and tails keep a master busy; an idle one is reconnected.
+                .control_persist(ControlPersist::IdleFor(MASTER_IDLE_LIMIT))
                 .control_directory(control_dir);
             // Not clean_history_control_directory: it deletes the sockets of masters connecting right now.
             if let Some(k) = &config.known_hosts {

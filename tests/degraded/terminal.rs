@@ -22,6 +22,11 @@ fn config(dir: &Path, es: Option<&str>) -> String {
     file.display().to_string()
 }
 
+/// The console under tmux with nothing to poll, its files in `dir`, with `env` set.
+fn console(dir: &Path, env: &[(&str, &str)]) -> Tmux {
+    Tmux::start(&format!("--config {}", config(dir, None)), dir, env)
+}
+
 /// After opsdeck ended: the terminal as a shell needs it.
 fn assert_given_back(t: &Tmux, why: &str) -> String {
     // The modes are printed after the marker: wait for their end, not their start.
@@ -65,7 +70,7 @@ fn every_catchable_terminating_signal_gives_the_terminal_back() {
         .map(|(name, sig)| {
             std::thread::spawn(move || {
                 let dir = tempfile::tempdir().unwrap();
-                let t = Tmux::start(&format!("--config {}", config(dir.path(), None)), dir.path(), &[]);
+                let t = console(dir.path(), &[]);
                 t.wait_for("opsdeck · tty");
                 assert_eq!(
                     t.flags(),
@@ -90,11 +95,7 @@ fn every_catchable_terminating_signal_gives_the_terminal_back() {
 #[test]
 fn a_stuck_loop_is_ended_by_a_terminating_signal_all_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let t = Tmux::start(
-        &format!("--config {}", config(dir.path(), None)),
-        dir.path(),
-        &[("OPSDECK_DEBUG_STUCK", "loop")],
-    );
+    let t = console(dir.path(), &[("OPSDECK_DEBUG_STUCK", "loop")]);
     t.wait_for("opsdeck · tty");
     t.signal(libc::SIGHUP);
     let s = assert_given_back(&t, "a stuck loop and SIGHUP");
@@ -104,11 +105,7 @@ fn a_stuck_loop_is_ended_by_a_terminating_signal_all_the_same() {
 #[test]
 fn a_panic_in_the_loop_gives_the_terminal_back_then_prints() {
     let dir = tempfile::tempdir().unwrap();
-    let t = Tmux::start(
-        &format!("--config {}", config(dir.path(), None)),
-        dir.path(),
-        &[("OPSDECK_DEBUG_PANIC", "loop")],
-    );
+    let t = console(dir.path(), &[("OPSDECK_DEBUG_PANIC", "loop")]);
     let s = assert_given_back(&t, "a panic in the event loop");
     assert!(s.contains("injected panic (OPSDECK_DEBUG_PANIC=loop)"), "{s}");
     assert!(s.contains("EXIT:101"), "{s}");
@@ -117,11 +114,7 @@ fn a_panic_in_the_loop_gives_the_terminal_back_then_prints() {
 #[test]
 fn a_panic_in_an_unsupervised_task_gives_the_terminal_back_and_ends_the_console() {
     let dir = tempfile::tempdir().unwrap();
-    let t = Tmux::start(
-        &format!("--config {}", config(dir.path(), None)),
-        dir.path(),
-        &[("OPSDECK_DEBUG_PANIC", "task")],
-    );
+    let t = console(dir.path(), &[("OPSDECK_DEBUG_PANIC", "task")]);
     let s = assert_given_back(&t, "a panic in a task");
     assert!(s.contains("injected panic (OPSDECK_DEBUG_PANIC=task)"), "{s}");
     assert!(s.contains("opsdeck stopped after an internal error"), "{s}");

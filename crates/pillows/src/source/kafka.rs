@@ -257,8 +257,8 @@ impl KafkaOffsets {
             .set("isolation.level", "read_uncommitted")
             .set("socket.timeout.ms", self.timeout.as_millis().max(10).to_string())
             .set("group.id", group)
-            // Info, whatever the log file's level: a broker hanging up during the TLS handshake is
-            // reported only at info (see `Reasons::log`).
+            // Info, whatever the log file's level: a broker hanging up on a request is reported
+            // only at info (see `Reasons::log`).
             .set_log_level(RDKafkaLogLevel::Info);
         for (k, v) in &self.properties {
             cfg.set(k, v);

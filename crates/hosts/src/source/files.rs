@@ -105,16 +105,20 @@ pub fn removal(path: &str, id: FileId, size_bytes: u64, roots: &[String]) -> Res
 }
 
 /// The removal script. Constant text: the files arrive as arguments, three per file (device:inode
-/// as listed, the junk path, the path below it). For each, in a subshell of its own, it walks from
-/// the junk path down to the file's directory one component at a time, never through a symbolic
-/// link (checked before each `cd`, and `pwd -P` after it must be where that walk leads, which also
-/// catches a swap between the check and the `cd`), so the working directory is the real one under
-/// the junk path; there the file must still be a regular file, not a link, with the listed
-/// device:inode, and `find -inum … -delete` unlinks exactly that name in that directory. One
-/// NUL-terminated record per file, `N WHAT DETAIL` ([`parse_removal`] words it). Kept short, in
-/// lines that fit the confirm dialog, which shows it as part of the call.
+/// as listed, the junk path, the path below it). For each, in a subshell of its own, it enters the
+/// junk path (one it cannot enter counts as gone only when nothing is there and its parent can be
+/// searched: a permission problem is no removal), then walks down to the file's directory one
+/// component at a time, never through a symbolic link (checked before each `cd`, and `pwd -P` after
+/// it must be where that walk leads, which also catches a swap between the check and the `cd`), so
+/// the working directory is the real one under the junk path; there the file must still be a
+/// regular file, not a link, with the listed device:inode, and `find -inum … -delete` unlinks
+/// exactly that name in that directory. One NUL-terminated record per file, `N WHAT DETAIL`
+/// ([`parse_removal`] words it). Kept short, in lines that fit the confirm dialog, which shows it
+/// as part of the call.
 pub const REMOVE_SCRIPT: &str = r#"say() { printf "%s %s %s\0" $i $1 "$2"; exit; }; i=0
-while [ $# -gt 2 ]; do i=$((i+1)); (cd -P -- "$2" || say root; h=$(pwd -P) r=$3
+gone() { ! [ -e "$1" ] && ! [ -L "$1" ] && [ -x "${1%/*}/" ]; }
+while [ $# -gt 2 ]; do i=$((i+1)); (cd -P -- "$2" || { gone "$2" && say root; say noroot; }
+h=$(pwd -P) r=$3
 while case $r in */*) true;; *) false;; esac; do d=${r%%/*}; r=${r#*/}; h=${h%/}/$d
 [ -L "./$d" ] && say dirlink "$d"; [ -d "./$d" ] || say dirgone "$d"
 cd -P -- "./$d" || say direnter "$d"; [ "$(pwd -P)" = "$h" ] || say dirswap "$d"; done
@@ -171,6 +175,7 @@ pub fn parse_removal(stdout: &str, files: &[Removal]) -> Vec<Removed> {
         fates[i] = match what {
             "removed" => Removed::Removed,
             "root" => Removed::Vanished("its junk path is gone".into()),
+            "noroot" => Removed::Failed("cannot enter its junk path".into()),
             "dirgone" => Removed::Vanished(format!("{detail} on its path is gone")),
             "gone" => Removed::Vanished("it is gone".into()),
             "dirlink" => Removed::Changed(format!("{detail} on its path is a symbolic link now")),
@@ -299,6 +304,51 @@ mod tests {
                 Removed::Unknown,
             ]
         );
+    }
+
+    /// The script itself, run by the real `sh` as a user that cannot enter the junk path: that is
+    /// a failure, not files that vanished. Then the junk path really gone: vanished.
+    #[test]
+    fn a_junk_path_that_cannot_be_entered_is_not_taken_for_gone() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let mode =
+            |p: &std::path::Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(dir.path(), 0o755);
+        let junk = dir.path().join("junk");
+        std::fs::create_dir(&junk).unwrap();
+        let dump = junk.join("core.1");
+        std::fs::write(&dump, "dump").unwrap();
+        let meta = std::fs::metadata(&dump).unwrap();
+        let id = FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        };
+        let roots = [junk.to_string_lossy().into_owned()];
+        let listed = [removal(dump.to_str().unwrap(), id, 4, &roots).unwrap()];
+        let run = || {
+            let Cmd::Argv(argv) = remove_command(&listed);
+            // As root every directory can be entered: the script runs as nobody then.
+            // SAFETY: geteuid only reads the process's user id.
+            let mut cmd = if unsafe { libc::geteuid() } == 0 {
+                let mut c = std::process::Command::new("setpriv");
+                c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+                c.args(&argv);
+                c
+            } else {
+                let mut c = std::process::Command::new(&argv[0]);
+                c.args(&argv[1..]);
+                c
+            };
+            let out = cmd.output().unwrap();
+            parse_removal(&String::from_utf8_lossy(&out.stdout), &listed)
+        };
+        mode(&junk, 0o000);
+        assert_eq!(run(), [Removed::Failed("cannot enter its junk path".into())]);
+        mode(&junk, 0o755);
+        assert!(dump.exists(), "nothing was removed");
+        std::fs::remove_dir_all(&junk).unwrap();
+        assert_eq!(run(), [Removed::Vanished("its junk path is gone".into())]);
     }
 
     #[test]

@@ -229,7 +229,6 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
         .map(|n| (n, opsdeck_hosts::source::LOCAL.to_string()))
         .collect();
     es.url = server.url.clone();
-    es.refresh = Some(opsdeck_core::config::ConfigDuration::secs(2));
     es.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(600);
     let stop = demo.cancel.clone();
     let cancel = server.cancel.clone();

@@ -320,7 +320,6 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let ssh = demo.config.of_mut::<Hosts>();
     ssh.hosts.extend(hosts);
     ssh.supervisor_command = "supervisorctl {action} {program}".into();
-    ssh.refresh = Some(opsdeck_core::config::ConfigDuration::secs(3));
     ssh.command_timeout = opsdeck_core::config::ConfigDuration::secs(10);
     ssh.tail_lines = 20;
     let cancel = demo.cancel.clone();

@@ -191,7 +191,7 @@ pub fn demo_config(brokers: &str, store: &str) -> PillowsConfig {
     PillowsConfig {
         brokers: brokers.to_string(),
         postgres: Some(store.to_string()),
-        interval: Some(ConfigDuration::secs(2)),
+        interval: None,
         timeout: ConfigDuration::secs(5),
         history: 150,
         restart_command: "supervisorctl restart {program}".into(),

@@ -7,6 +7,7 @@ use crate::config::PostgresConfig;
 use crate::source::PostgresSource;
 use crate::source::pg::PgSource;
 use futures::future::{BoxFuture, join_all};
+use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::demo::StandIns;
 use opsdeck_core::pane::{Pane, Poller};
 use std::sync::Arc;
@@ -50,10 +51,10 @@ impl PostgresBackend {
         self.sources.iter().find(|s| s.server() == name)
     }
 
-    pub fn pollers(&self) -> Vec<Box<dyn Poller<<Postgres as Pane>::Update>>> {
+    pub fn pollers(&self, general: &GeneralConfig) -> Vec<Box<dyn Poller<<Postgres as Pane>::Update>>> {
         vec![Box::new(PostgresPoller {
             sources: self.sources.clone(),
-            interval: self.config.refresh.get(),
+            interval: self.config.refresh.unwrap_or(general.refresh).get(),
             // A poll is a connection and a handful of reads, each bounded by `timeout`.
             timeout: self.config.timeout.get() * 10 + Duration::from_secs(1),
         })]

@@ -17,8 +17,8 @@ pub const AGE: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::f
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PostgresConfig {
-    /// Time between polls.
-    pub refresh: ConfigDuration,
+    /// Time between polls (default: `general.refresh`, like every other source's).
+    pub refresh: Option<ConfigDuration>,
     /// Every call: connect, each statement (the server's `statement_timeout` too), each read.
     pub timeout: ConfigDuration,
     /// How long an action waits to see its effect in `pg_stat_activity`.
@@ -34,7 +34,7 @@ pub struct PostgresConfig {
 impl Default for PostgresConfig {
     fn default() -> Self {
         Self {
-            refresh: ConfigDuration::secs(10),
+            refresh: None,
             timeout: ConfigDuration::secs(5),
             verify_timeout: ConfigDuration::secs(10),
             max_rows: 200,
@@ -218,7 +218,9 @@ fn split_address(address: &str) -> Result<(String, u16), String> {
 /// What serde cannot check: ranges, names, secrets and TLS material that go together.
 pub fn validate(config: &PostgresConfig, issues: &mut Vec<ConfigIssue>) {
     let key = |k: &str| format!("postgres.{k}");
-    config.refresh.check(&key("refresh"), &POLL_INTERVAL, issues);
+    if let Some(refresh) = config.refresh {
+        refresh.check(&key("refresh"), &POLL_INTERVAL, issues);
+    }
     config.timeout.check(&key("timeout"), &CALL_TIMEOUT, issues);
     config
         .verify_timeout
@@ -387,7 +389,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(issues, Vec::<String>::new());
-        assert_eq!(config.refresh.get(), Duration::from_secs(15));
+        assert_eq!(config.refresh.map(ConfigDuration::get), Some(Duration::from_secs(15)));
         assert_eq!(config.thresholds.long_query_warn.get(), Duration::from_secs(120));
         assert_eq!(
             config.thresholds.idle_in_transaction_warn,
@@ -452,10 +454,7 @@ mod tests {
         let (config, issues) = load(include_str!("../../../config.example.toml")).unwrap();
         assert_eq!(config.servers.len(), 2);
         assert_eq!(config.thresholds, Thresholds::default());
-        assert_eq!(
-            (config.refresh, config.max_rows),
-            (PostgresConfig::default().refresh, 200)
-        );
+        assert_eq!((config.refresh, config.max_rows), (Some(ConfigDuration::secs(10)), 200));
         assert_eq!(config.servers[1].sslmode, SslMode::Require);
         assert!(issues.is_empty(), "{issues:?}");
     }

@@ -78,8 +78,8 @@ impl RegisteredSource for Postgres {
             PostgresBackend::new(config, stand_ins).map(Some)
         })
     }
-    fn pollers(backend: &Self::Backend, _general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
-        backend.pollers()
+    fn pollers(backend: &Self::Backend, general: &GeneralConfig) -> Vec<Box<dyn Poller<Self::Update>>> {
+        backend.pollers(general)
     }
 }
 
@@ -90,8 +90,6 @@ async fn start_demo(ctx: &mut DemoCtx<'_>) -> Result<(), Infallible> {
     let sim: Arc<dyn source::PostgresSource> = Arc::new(demo::SimulatedSource::new(NAME));
     ctx.stand_ins.insert::<Postgres, _>(DemoServers(vec![sim]));
     let section = ctx.config.of_mut::<Postgres>();
-    // The demo's other panes poll every 2 s: this one too.
-    section.refresh = config::ConfigDuration::secs(2);
     section.servers.push(ServerConfig {
         name: NAME.into(),
         address: "hq-db.demo.internal:5432".into(),

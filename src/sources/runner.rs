@@ -7,6 +7,7 @@ use opsdeck_core::pane::PaneId;
 use opsdeck_core::source_error::{ErrorKind, SourceError};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// What pollers send: when the poll ended and what it found.
@@ -42,12 +43,14 @@ pub async fn poll_once(poller: &mut dyn PanePoller) -> SourceUpdate {
 }
 
 /// Spawns one task per poller. `refresh` makes every poller poll now; `cancel` stops them all.
+/// Polls start on a shared grid ([`next_start`]), so pollers of one interval poll together.
 pub fn spawn_pollers(
     pollers: Vec<Box<dyn PanePoller>>,
     tx: mpsc::Sender<Polled>,
     refresh: std::sync::Arc<tokio::sync::Notify>,
     cancel: CancellationToken,
 ) {
+    let epoch = tokio::time::Instant::now();
     for poller in pollers {
         let mut poller = panic_injected(poller);
         let tx = tx.clone();
@@ -74,9 +77,10 @@ pub fn spawn_pollers(
                     return;
                 }
                 let wait = retry_after(poller.interval(), failed, failures);
+                let start = next_start(epoch, tokio::time::Instant::now(), wait);
                 tokio::select! {
                     _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(wait) => {}
+                    _ = tokio::time::sleep_until(start) => {}
                     _ = refresh.notified() => {}
                 }
             }
@@ -129,6 +133,30 @@ impl PanePoller for PanicsFirst {
         self.inner.failed(error)
     }
 }
+
+/// When the next poll starts: on the grid of `period`s counted from `epoch`, and at least half a
+/// period after the last poll `ended`. Pollers of one interval then poll at the same moments however
+/// long each takes, instead of drifting apart by their answers' latencies: their answers reach the
+/// screen in one frame rather than one frame each (an idle console's CPU is mostly drawing), every
+/// pane's age agrees, and "every 5 s" means every 5 s, not every 5 s plus the answer's time. A
+/// source slower than half its period skips a beat rather than being asked again at once.
+pub fn next_start(epoch: Instant, ended: Instant, period: Duration) -> Instant {
+    let period = period.max(Duration::from_millis(1)).as_nanos();
+    let earliest = ended.saturating_duration_since(epoch).as_nanos() + period / 2;
+    let offset = earliest.div_ceil(period) * period;
+    const NANOS: u128 = 1_000_000_000;
+    let offset = Duration::new(
+        u64::try_from(offset / NANOS).unwrap_or(u64::MAX),
+        (offset % NANOS) as u32,
+    );
+    // An interval too long for the clock (a config's `u64::MAX` seconds) is a poll that never comes.
+    epoch
+        .checked_add(offset)
+        .unwrap_or_else(|| ended + Duration::from_secs(NEVER_SECS))
+}
+
+/// "Never", as far as a poll is concerned: thirty years.
+const NEVER_SECS: u64 = 30 * 365 * 86_400;
 
 /// The wait before the next poll: the interval while healthy; after `failures` failed polls in a
 /// row, by what failed last. A peer that refused our credentials or our request will refuse them
@@ -204,5 +232,91 @@ mod tests {
             assert_eq!(retry_after(i, Some(kind), 7), Duration::from_secs(40), "{kind:?}");
         }
         assert_eq!(retry_after(i, None, 0), i);
+    }
+
+    #[test]
+    fn the_next_poll_starts_on_the_grid_after_half_a_period_of_rest() {
+        let epoch = Instant::now();
+        let secs = |s: f64| epoch + Duration::from_secs_f64(s);
+        let period = Duration::from_secs(5);
+        // However long the answer took, the next poll starts on the grid.
+        assert_eq!(next_start(epoch, secs(0.01), period), secs(5.0));
+        assert_eq!(next_start(epoch, secs(2.4), period), secs(5.0));
+        assert_eq!(next_start(epoch, secs(15.3), period), secs(20.0));
+        // An answer that took more than half the period skips a beat.
+        assert_eq!(next_start(epoch, secs(2.6), period), secs(10.0));
+        assert_eq!(next_start(epoch, secs(4.99), period), secs(10.0));
+        // A refresh (a poll off the grid) comes back to it.
+        assert_eq!(next_start(epoch, secs(7.1), period), secs(10.0));
+        // Backoff periods are on their own grid.
+        assert_eq!(next_start(epoch, secs(5.2), Duration::from_secs(20)), secs(20.0));
+        // No interval makes the arithmetic panic, and none polls in a busy loop.
+        assert!(next_start(epoch, secs(1.0), Duration::MAX) > secs(1e8));
+        assert!(next_start(epoch, secs(1.0), Duration::ZERO) > secs(1.0));
+    }
+
+    /// Two pollers whose answers take very different times still poll at the same moments (the
+    /// clock is tokio's paused one: no real time passes).
+    #[tokio::test(start_paused = true)]
+    async fn pollers_of_one_interval_poll_together_whatever_their_latency() {
+        use futures::FutureExt;
+        struct Slow {
+            id: usize,
+            takes: Duration,
+            started: mpsc::UnboundedSender<(usize, Instant)>,
+        }
+        impl opsdeck_core::pane::Poller<SourceUpdate> for Slow {
+            fn interval(&self) -> Duration {
+                Duration::from_secs(5)
+            }
+            fn timeout(&self) -> Duration {
+                Duration::from_secs(4)
+            }
+            fn poll(&mut self) -> futures::future::BoxFuture<'_, SourceUpdate> {
+                let _ = self.started.send((self.id, Instant::now()));
+                let takes = self.takes;
+                async move {
+                    tokio::time::sleep(takes).await;
+                    SourceUpdate::Hosts(Ok(Vec::new()))
+                }
+                .boxed()
+            }
+        }
+        impl PanePoller for Slow {
+            fn pane(&self) -> PaneId {
+                PaneId::new("hosts")
+            }
+            fn failed(&self, error: SourceError) -> SourceUpdate {
+                SourceUpdate::Hosts(Err(error))
+            }
+        }
+        let (started_tx, mut started) = mpsc::unbounded_channel();
+        let pollers: Vec<Box<dyn PanePoller>> = [10, 1_300]
+            .into_iter()
+            .enumerate()
+            .map(|(id, ms)| {
+                Box::new(Slow {
+                    id,
+                    takes: Duration::from_millis(ms),
+                    started: started_tx.clone(),
+                }) as Box<dyn PanePoller>
+            })
+            .collect();
+        let (tx, mut rx) = mpsc::channel(64);
+        let cancel = CancellationToken::new();
+        spawn_pollers(pollers, tx, Default::default(), cancel.clone());
+        tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let mut starts = [Vec::new(), Vec::new()];
+        while starts.iter().any(|s| s.len() < 5) {
+            let (id, at) = started.recv().await.expect("pollers run");
+            starts[id].push(at);
+        }
+        cancel.cancel();
+        let (fast, slow) = (&starts[0][..5], &starts[1][..5]);
+        assert_eq!(fast, slow, "both poll at the same moments");
+        let first = fast[0];
+        let offsets: Vec<_> = fast.iter().map(|t| *t - first).collect();
+        let every_5s: Vec<_> = (0..5).map(|n| Duration::from_secs(5 * n)).collect();
+        assert_eq!(offsets, every_5s, "every 5 s, not every 5 s plus the answer's time");
     }
 }

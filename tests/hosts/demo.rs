@@ -154,6 +154,16 @@ async fn demo_crash_dumps_pile_up_at_their_beat_and_stay_gone_once_removed() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let worker = s.host("worker-1").unwrap();
+    // Listed where a server keeps them, not in the demo's sandbox (the host's `find` and `sh` look
+    // in its directory for that mount).
+    assert!(
+        worker
+            .junk
+            .iter()
+            .all(|f| f.path.starts_with("/data1/crash/java_pid") && f.path.ends_with(".hprof")),
+        "{:?}",
+        worker.junk
+    );
     let plan = remove_files_plan(&demo.config.ssh, worker, &worker.junk).unwrap();
     let out = run_operation(plan.op, &action_ctx(b.clone(), dir.path())).await;
     assert_eq!(out.result, OutcomeResult::Succeeded, "{}", out.summary);
@@ -175,6 +185,10 @@ async fn demo_logs_are_written_and_tailed_through_the_local_transport() {
     let (demo, _dir) = demo().await;
     let b = SshBackend::new(&demo.config.ssh).unwrap();
     let host = &demo.config.ssh.hosts[0];
+    // Named where a server keeps it, not in the demo's sandbox: the host's `tail` finds it.
+    assert_eq!(host.logs[0], "/var/log/nginx/access.log");
+    let worker = demo.config.ssh.hosts.iter().find(|h| h.name == "worker-1").unwrap();
+    assert_eq!(worker.logs, ["/data1/log/tile-worker.log"]);
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     b.handle_tail(
         TailCommand::Start(LogSource::file(&host.name, &host.logs[0])),

@@ -20,13 +20,48 @@ use std::time::Duration;
 /// under `<host>/fs/` that holds its files, and where a server mounts it.
 const MOUNTS: &str = "mounts";
 
-const DF: &str = r#"#!/bin/sh
-# opsdeck demo: df -PT over the host's simulated mounts (KiB): each mount's usage is a base plus the
-# apparent size of its directory under <host>/fs/, so sparse crash dumps "fill" it.
-# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
+/// The start of every shim: `$H`, the host's directory (the shim runs by its full path from PATH as
+/// `<host>/bin/NAME`: found without a process), and the real tools on PATH, not these shims.
+macro_rules! shim_prelude {
+    () => {
+        r#"#!/bin/sh
 case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
-# The real tools, not these wrappers.
 PATH=/usr/bin:/bin
+"#
+    };
+}
+
+/// Shell functions of the shims that take a path: `on_host PATH` finds the host's file for a path
+/// on one of its mounts (`/var/log/nginx/access.log` on `/`), setting `$mount`, `$here` (the
+/// mount's directory under `<host>/fs/`) and `$mapped`; it fails for a path on none of them.
+macro_rules! shim_paths {
+    () => {
+        r#"on_host() {
+  mount=; dir=
+  while read -r _ _ _ _ d m; do
+    case "$1" in "$m"|"${m%/}"/*) if [ ${#m} -gt ${#mount} ]; then mount=$m; dir=$d; fi;; esac
+  done < "$H/mounts"
+  [ -n "$mount" ] || return 1
+  here="$H/fs/$dir"; rest=${1#"$mount"}; rest=${rest#/}; mapped="$here${rest:+/$rest}"
+}
+"#
+    };
+}
+
+/// Sets `$last` to the last argument, then drops it from `"$@"`.
+macro_rules! shim_pop_last {
+    () => {
+        r#"for last in "$@"; do :; done
+n=$#; i=0
+for a in "$@"; do i=$((i + 1)); shift; [ "$i" -lt "$n" ] && set -- "$@" "$a"; done
+"#
+    };
+}
+
+const DF: &str = concat!(
+    shim_prelude!(),
+    r#"# opsdeck demo: df -PT over the host's simulated mounts (KiB): each mount's usage is a base plus
+# the apparent size of its directory under <host>/fs/, so sparse crash dumps "fill" it.
 inodes=0
 for a in "$@"; do [ "$a" = "-i" ] && inodes=1; done
 if [ "$inodes" = 1 ]; then
@@ -46,24 +81,36 @@ while read -r dev type size base dir mount; do
 done < "$H/mounts"
 if [ "$inodes" = 1 ]; then echo "tmpfs tmpfs 2029161 1 2029160 1% /dev/shm"
 else echo "tmpfs tmpfs 8116644 0 8116644 0% /dev/shm"; fi
-"#;
+"#
+);
 
 /// `cat`, but `/proc/loadavg` is the host's own (the simulation writes it); anything else is the
 /// real file.
-const CAT: &str = r#"#!/bin/sh
-# opsdeck demo: cat, with the host's own /proc/loadavg.
-# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
-case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
-# The real tools, not these wrappers.
-PATH=/usr/bin:/bin
+const CAT: &str = concat!(
+    shim_prelude!(),
+    r#"# opsdeck demo: cat, with the host's own /proc/loadavg.
 if [ $# -eq 1 ] && [ "$1" = /proc/loadavg ]; then exec cat "$H/proc/loadavg"; fi
 exec cat "$@"
-"#;
+"#
+);
 
-const SUPERVISORCTL: &str = r#"#!/bin/sh
-# opsdeck demo: a supervisorctl over state files (RUNNING/STOPPED/FATAL, pid, start time).
-# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
-case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
+/// `tail`, the file it follows on one of the host's mounts (`tail -F -- /var/log/nginx/access.log`)
+/// read from the host's directory for that mount: the logs the demo configures are where a server
+/// keeps them.
+const TAIL: &str = concat!(
+    shim_prelude!(),
+    "# opsdeck demo: tail, following a file on the host's simulated mounts.\n",
+    shim_paths!(),
+    shim_pop_last!(),
+    r#"case "${last:-}" in "$H"/*|"") exec tail "$@" ${last:+"$last"};; esac
+on_host "$last" || exec tail "$@" "$last"
+exec tail "$@" "$mapped"
+"#
+);
+
+const SUPERVISORCTL: &str = concat!(
+    shim_prelude!(),
+    r#"# opsdeck demo: a supervisorctl over state files (RUNNING/STOPPED/FATAL, pid, start time).
 S="$H/sup"
 now=$(date +%s)
 line() {
@@ -100,36 +147,80 @@ start|stop|restart)
   exit $rc;;
 *) echo "*** Unknown syntax: $act"; exit 2;;
 esac
-"#;
+"#
+);
+
+/// `find`, its starting points on the host's mounts (`/data1/crash`) searched in the host's
+/// directories for them and the paths it prints named as the host names them: the junk paths the
+/// demo configures are where a server keeps its crash dumps.
+const FIND: &str = concat!(
+    shim_prelude!(),
+    "# opsdeck demo: find, over the host's simulated mounts.\n",
+    shim_paths!(),
+    r#"# The starting points come first (after -H, -L or -P), up to the first word of the expression.
+back=; starts=1; i=0
+for a in "$@"; do
+  i=$((i + 1)); shift
+  if [ -n "$starts" ]; then
+    case "$a" in
+    -H|-L|-P) ;;
+    -*|"("|"!"|")") starts= ;;
+    "$H"/*) ;;
+    /*) if on_host "$a"; then
+          back="${back}s|$here/|${mount%/}/|g
+s|$here\$|$mount|
+"; a=$mapped; fi;;
+    esac
+  fi
+  set -- "$@" "$a"
+done
+[ -n "$back" ] || exec find "$@"
+# find's status, through the pipe that renames what it prints (NUL-terminated records or lines).
+exec 3>&1
+rc=$( { { find "$@"; echo $? >&4; } | sed -z "$back" >&3; } 4>&1 )
+exit "$rc"
+"#
+);
+
+/// `sh`, with the junk removal script's paths (the junk path, every third argument after its name)
+/// in the host's directories for them; any other use is the real `sh`, its PATH untouched (the
+/// tools it runs are the host's).
+const SH: &str = concat!(
+    r#"#!/bin/sh
+case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
+# opsdeck demo: sh, for the junk removal on the host's simulated mounts.
+[ "${1:-}" = -c ] && [ "${3:-}" = opsdeck-remove ] || exec /bin/sh "$@"
+"#,
+    shim_paths!(),
+    r#"script=$2; name=$3; shift 3
+i=0
+for a in "$@"; do
+  i=$((i + 1)); shift
+  if [ $((i % 3)) -eq 2 ] && on_host "$a"; then a=$mapped; fi
+  set -- "$@" "$a"
+done
+exec /bin/sh -c "$script" "$name" "$@"
+"#
+);
 
 /// The demo's dumps and cache files are sparse (gigabytes that cost nothing): du counts what they
 /// pretend to hold, as the simulated df does, so "du to find the culprit" finds it. A path on one of
 /// the host's mounts (`/data1/crash`) is looked up in the host's directory for that mount, and the
 /// answer printed with the host's paths.
-const DU: &str = r#"#!/bin/sh
-# opsdeck demo: du by apparent size (the real du, found on the default PATH, not this wrapper),
-# over the host's simulated mounts.
-# Run by its full path from PATH as <host>/bin/NAME: the host's directory without a process.
-case $0 in /*/bin/*) H=${0%/bin/*};; *) H="$(cd "$(dirname "$0")/.." && pwd)";; esac
-# The real tools, not these wrappers.
-PATH=/usr/bin:/bin
-for last in "$@"; do :; done
-# The host's own directories (as its junk paths name them) are what they are.
-case "${last:-}" in "$H"/*) exec du --apparent-size "$@";; esac
-best=; bestdir=
-while read -r dev type size base dir mount; do
-  case "${last:-}" in "$mount"|"${mount%/}"/*)
-    if [ ${#mount} -gt ${#best} ]; then best=$mount; bestdir=$dir; fi;; esac
-done < "$H/mounts"
-[ -n "$best" ] || exec du --apparent-size "$@"
-here="$H/fs/$bestdir"; rest=${last#"$best"}; rest=${rest#/}
-n=$#; i=0
-for a in "$@"; do i=$((i + 1)); shift; [ "$i" -lt "$n" ] && set -- "$@" "$a"; done
-out=$(du --apparent-size "$@" "$here${rest:+/$rest}"); rc=$?
+const DU: &str = concat!(
+    shim_prelude!(),
+    "# opsdeck demo: du by apparent size, over the host's simulated mounts.\n",
+    shim_paths!(),
+    shim_pop_last!(),
+    r#"# The host's own directories (as its junk paths name them) are what they are.
+case "${last:-}" in "$H"/*|"") exec du --apparent-size "$@" ${last:+"$last"};; esac
+on_host "$last" || exec du --apparent-size "$@" "$last"
+out=$(du --apparent-size "$@" "$mapped"); rc=$?
 tab=$(printf '\t')
-printf '%s\n' "$out" | sed -e "s|$tab$here/|$tab${best%/}/|" -e "s|$tab$here\$|$tab$best|"
+printf '%s\n' "$out" | sed -e "s|$tab$here/|$tab${mount%/}/|" -e "s|$tab$here\$|$tab$mount|"
 exit $rc
-"#;
+"#
+);
 
 /// One simulated filesystem of a demo host.
 pub struct Mount {
@@ -152,7 +243,8 @@ struct DemoHost {
     pid_base: u32,
     /// Its usual one-minute load.
     load: f64,
-    /// Logs and the crash-dump directory, under `<host>/fs/`.
+    /// Logs and the crash-dump directory, under `<host>/fs/` (the config names the logs where the
+    /// server keeps them: [`server_path`]).
     logs: &'static [&'static str],
     junk: &'static str,
 }
@@ -261,6 +353,9 @@ pub fn lay_out_machine(dir: &Path, mounts: &[Mount], load: f64) -> std::io::Resu
     write_exec(&dir.join("bin/df"), DF)?;
     write_exec(&dir.join("bin/du"), DU)?;
     write_exec(&dir.join("bin/cat"), CAT)?;
+    write_exec(&dir.join("bin/tail"), TAIL)?;
+    write_exec(&dir.join("bin/find"), FIND)?;
+    write_exec(&dir.join("bin/sh"), SH)?;
     write_load(dir, load)
 }
 
@@ -284,18 +379,29 @@ fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
                 std::fs::create_dir_all(parent)?;
             }
             std::fs::OpenOptions::new().create(true).append(true).open(&p)?;
-            Ok(p.to_string_lossy().into_owned())
+            Ok(server_path(h.mounts, l))
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     Ok(HostConfig {
         supervisor: true,
-        // The local transport acts on this machine's files: the dumps are found (and removed) in
-        // the host's directory for them, which is where the demo writes them.
-        junk_paths: vec![fs.join(h.junk).to_string_lossy().into_owned()],
+        // Where a server keeps them: the host's `find` and `sh` list and remove them in the host's
+        // directory for that mount, which is where the demo writes them.
+        junk_paths: vec![server_path(h.mounts, h.junk)],
         logs,
         path_prepend: vec![dir.join("bin")],
         ..HostConfig::named(h.name, TransportKind::Local)
     })
+}
+
+/// Where a server keeps `on_fs` (a path under `<host>/fs/`): `root/var/log/x.log` on the mount
+/// at `/` is `/var/log/x.log`. The host's shims read it back from there.
+pub fn server_path(mounts: &[Mount], on_fs: &str) -> String {
+    let (dir, rest) = on_fs.split_once('/').unwrap_or((on_fs, ""));
+    let at = mounts.iter().find(|m| m.dir == dir).map_or("/", |m| m.at);
+    match (at.trim_end_matches('/'), rest) {
+        (at, "") if !at.is_empty() => at.to_string(),
+        (at, rest) => format!("{at}/{rest}"),
+    }
 }
 
 /// The host's `/proc/loadavg` (what its `cat` shim shows).

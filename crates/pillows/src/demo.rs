@@ -13,8 +13,9 @@
 //! - `xform-pillow` was stopped long ago: its checkpoint fell below the first retained offset (the
 //!   mock keeps 5 MiB per partition), so changes were lost; moving its checkpoint clears that.
 //!
-//! Each process writes the log a pillow prints (`<sandbox>/pillows/log/<program>.log`, the config's
-//! `pillows.log_file`): changes processed per partition, checkpoints, its death and its restarts.
+//! Each process writes the log a pillow prints (`/home/cchq/www/demo/log/<program>.log` on the pillow
+//! host, the config's `pillows.log_file`): changes processed per partition, checkpoints, its death
+//! and its restarts.
 
 mod history;
 
@@ -86,9 +87,17 @@ fn program(pillow: &str, n: usize) -> String {
     format!("commcare-hq-demo-pillowtop-{pillow}-{n}")
 }
 
-/// Where the demo's pillow process logs are written (`{program}`: the supervisor program).
-fn log_template(dir: &Path) -> String {
-    format!("{}/log/{{program}}.log", dir.display())
+/// Where the pillow host keeps its processes' logs, as a server of the fleet does.
+pub const LOG_DIR: &str = "/home/cchq/www/demo/log";
+
+/// The demo's `pillows.log_file` (`{program}`: the supervisor program).
+fn log_template() -> String {
+    format!("{LOG_DIR}/{{program}}.log")
+}
+
+/// Where the processes write [`LOG_DIR`]: on the pillow host's root disk, where its `tail` finds it.
+fn log_dir(dir: &Path) -> PathBuf {
+    dir.join("machine/fs/root").join(LOG_DIR.trim_start_matches('/'))
 }
 
 /// A timestamp as Python's logging prints it: `2026-11-23 10:50:42,123` (UTC here).
@@ -123,10 +132,10 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("requests"))?;
     std::fs::create_dir_all(dir.join("tmp"))?;
     std::fs::create_dir_all(dir.join("state"))?;
-    std::fs::create_dir_all(dir.join("log"))?;
     std::fs::create_dir_all(dir.join("bin"))?;
     // The machine: its own disks and load, as the demo's other hosts have them.
     opsdeck_hosts::demo::lay_out_machine(&dir.join("machine"), &[opsdeck_hosts::demo::root(60, 21)], 2.6)?;
+    std::fs::create_dir_all(log_dir(&dir))?;
     let script = supervisorctl_path(demo.sandbox);
     std::fs::write(&script, SUPERVISORCTL)?;
     #[cfg(unix)]
@@ -155,7 +164,7 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
     let pillows = demo.config.of_mut::<Pillows>();
     *pillows = demo_config(&brokers, SIMULATED_STORE);
     // Every process writes its own log on its host ("tail its log" on a pillow follows it).
-    pillows.log_file = Some(log_template(&dir));
+    pillows.log_file = Some(log_template());
     // The pillow host: its supervisor status feeds the pillows pane's RUNNING column, and the
     // restart action runs its supervisorctl.
     demo.config
@@ -476,7 +485,7 @@ fn start_sim(
                 index: n,
                 of,
                 program: program(pillow, n),
-                log: dir.join("log").join(format!("{}.log", program(pillow, n))),
+                log: log_dir(dir).join(format!("{}.log", program(pillow, n))),
                 unreported: vec![0; owns.len()],
                 next_report: 0,
                 last_report: now,

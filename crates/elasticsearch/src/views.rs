@@ -16,6 +16,7 @@ use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
 use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Keymap actions this pane understands (bound in the keymap's `[elasticsearch]` mode).
@@ -446,18 +447,39 @@ fn nodes_table(s: &EsState) -> Table {
 
 /// Appends a copy's grid glyph (see the module doc) to `out`, space-separated.
 fn push_glyph(out: &mut String, s: &ShardRow, incoming: bool) {
-    use std::fmt::Write;
     if !out.is_empty() {
         out.push(' ');
     }
-    let kind = if s.primary { 'P' } else { 'r' };
-    let _ = match (&s.state, incoming) {
-        (_, true) => write!(out, ">{}{kind}", s.shard),
-        (ShardState::Relocating, false) => write!(out, "{}{kind}>", s.shard),
-        (ShardState::Initializing, _) => write!(out, "{}{kind}+", s.shard),
-        (ShardState::Unassigned, _) => write!(out, "{}{kind}?", s.shard),
-        _ => write!(out, "{}{kind}", s.shard),
-    };
+    if incoming {
+        out.push('>');
+    }
+    push_number(out, s.shard);
+    out.push(if s.primary { 'P' } else { 'r' });
+    match (&s.state, incoming) {
+        (_, true) => {}
+        (ShardState::Relocating, false) => out.push('>'),
+        (ShardState::Initializing, _) => out.push('+'),
+        (ShardState::Unassigned, _) => out.push('?'),
+        _ => {}
+    }
+}
+
+/// `n` in decimal, without the formatting machinery (a glyph per shard copy, 20,000 a build).
+fn push_number(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
 }
 
 /// The shard grid: one row per index, one column per node of the window, plus the unassigned copies.
@@ -478,22 +500,31 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
     }
     let mut slot: HashMap<&str, usize> = HashMap::new();
     let mut accs: Vec<Acc> = Vec::new();
+    // The names in an answer are shared (one `Arc` per node and per index), and an index's copies
+    // come together: the last index and each node's column are found by pointer, not by hashing
+    // the name for every copy.
+    let mut last_index: Option<(&Arc<str>, usize)> = None;
+    let mut node_cols: Vec<(&Arc<str>, Option<usize>)> = Vec::with_capacity(s.nodes.len());
     for sh in &s.shards {
         if !filter.admits(&sh.state) {
             continue;
         }
-        let i = *slot.entry(&*sh.index).or_insert_with(|| {
-            accs.push(Acc {
-                index: &sh.index,
-                cells: vec![(String::new(), 0, false); window.len()],
-                unassigned: String::new(),
-                unassigned_n: 0,
-                copies: 0,
-                primaries: 0,
-                worst: Tone::Normal,
-            });
-            accs.len() - 1
-        });
+        let i = match last_index {
+            Some((index, i)) if Arc::ptr_eq(index, &sh.index) => i,
+            _ => *slot.entry(&*sh.index).or_insert_with(|| {
+                accs.push(Acc {
+                    index: &sh.index,
+                    cells: vec![(String::new(), 0, false); window.len()],
+                    unassigned: String::new(),
+                    unassigned_n: 0,
+                    copies: 0,
+                    primaries: 0,
+                    worst: Tone::Normal,
+                });
+                accs.len() - 1
+            }),
+        };
+        last_index = Some((&sh.index, i));
         let acc = &mut accs[i];
         acc.copies += 1;
         if sh.primary {
@@ -513,8 +544,19 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
             _ => {}
         }
         let moving = matches!(sh.state, ShardState::Relocating | ShardState::Initializing);
-        if let Some(c) = sh.node.as_deref().and_then(|n| col_of.get(n)) {
-            let cell = &mut acc.cells[*c];
+        let column =
+            sh.node.as_ref().and_then(
+                |node| match node_cols.iter().find(|(seen, _)| Arc::ptr_eq(seen, node)) {
+                    Some(&(_, c)) => c,
+                    None => {
+                        let c = col_of.get(&**node).copied();
+                        node_cols.push((node, c));
+                        c
+                    }
+                },
+            );
+        if let Some(c) = column {
+            let cell = &mut acc.cells[c];
             push_glyph(&mut cell.0, sh, false);
             cell.1 += 1;
             cell.2 |= moving;
@@ -1188,3 +1230,37 @@ pub const ROW_KINDS: &[RowKind] = &[
         vars: &[],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glyphs_say_number_kind_and_movement() {
+        let copy = |shard: u32, primary: bool, state: ShardState| ShardRow {
+            index: "logs".into(),
+            shard,
+            primary,
+            state,
+            docs: None,
+            store_bytes: None,
+            ip: None,
+            node_id: None,
+            node: None,
+            relocating_to: None,
+            unassigned_reason: None,
+        };
+        let mut out = String::new();
+        for (row, incoming) in [
+            (copy(0, true, ShardState::Started), false),
+            (copy(12, false, ShardState::Relocating), false),
+            (copy(12, false, ShardState::Relocating), true),
+            (copy(7, true, ShardState::Initializing), false),
+            (copy(u32::MAX, false, ShardState::Unassigned), false),
+            (copy(3, false, ShardState::Other("CLOSED".into())), false),
+        ] {
+            push_glyph(&mut out, &row, incoming);
+        }
+        assert_eq!(out, "0P 12r> >12r 7P+ 4294967295r? 3r");
+    }
+}

@@ -2,7 +2,6 @@ use clap::Parser;
 
 fn main() {
     one_malloc_arena();
-    trim_the_heap_now_and_then();
     let cli = opsdeck::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -39,33 +38,5 @@ fn one_malloc_arena() {
             libc::mallopt(libc::M_ARENA_MAX, 1);
             libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
         }
-    }
-}
-
-/// How often freed memory in the middle of the heap is given back to the system.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const HEAP_TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// glibc gives back only the free memory at the top of the heap. Every poll replaces the previous
-/// answer, so the holes it leaves are scattered through the heap, and RSS crept up by the hour at
-/// fleet scale (60 MiB at start, 78 MiB after an hour). `malloc_trim` hands those pages back; a
-/// pass over a 50 MB heap costs well under a millisecond, on a thread of its own.
-fn trim_the_heap_now_and_then() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let spawned = std::thread::Builder::new()
-            .name("opsdeck-trim".into())
-            .stack_size(64 * 1024)
-            .spawn(|| {
-                loop {
-                    std::thread::sleep(HEAP_TRIM_INTERVAL);
-                    // SAFETY: malloc_trim takes the allocator's own lock; nothing of ours is touched.
-                    unsafe {
-                        libc::malloc_trim(0);
-                    }
-                }
-            });
-        // Without it the console only holds more memory than it needs.
-        drop(spawned);
     }
 }

@@ -180,6 +180,31 @@ async fn demo_crash_dumps_pile_up_at_their_beat_and_stay_gone_once_removed() {
     demo.cancel.cancel();
 }
 
+/// What the console checks before offering the hosts' actions (`doctor`): at the server paths the
+/// demo names, every one of them checks out, junk removal and log tails included.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_demo_host_capability_checks_out_at_the_paths_it_names() {
+    let (demo, _dir) = still_demo().await;
+    let findings = opsdeck::doctor::findings(&demo.config).await;
+    let hosts: Vec<_> = findings
+        .iter()
+        .filter(|f| f.pane == "hosts" || f.pane == "logs")
+        .collect();
+    for (host, capability) in [
+        ("worker-1", "remove junk"),
+        ("web-1", "read /var/log/nginx/access.log"),
+        ("worker-1", "read /data1/log/tile-worker.log"),
+    ] {
+        assert!(
+            hosts.iter().any(|f| f.source == host && f.capability == capability),
+            "{host} {capability} not checked: {hosts:#?}"
+        );
+    }
+    let problems: Vec<_> = hosts.iter().filter(|f| f.verdict.is_problem()).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    demo.cancel.cancel();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_logs_are_written_and_tailed_through_the_local_transport() {
     let (demo, _dir) = demo().await;

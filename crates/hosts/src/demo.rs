@@ -94,19 +94,35 @@ exec cat "$@"
 "#
 );
 
-/// `tail`, the file it follows on one of the host's mounts (`tail -F -- /var/log/nginx/access.log`)
-/// read from the host's directory for that mount: the logs the demo configures are where a server
-/// keeps them.
-const TAIL: &str = concat!(
-    shim_prelude!(),
-    "# opsdeck demo: tail, following a file on the host's simulated mounts.\n",
-    shim_paths!(),
-    shim_pop_last!(),
-    r#"case "${last:-}" in "$H"/*|"") exec tail "$@" ${last:+"$last"};; esac
-on_host "$last" || exec tail "$@" "$last"
-exec tail "$@" "$mapped"
-"#
-);
+/// A tool whose last argument is a path, that path on one of the host's mounts read from the
+/// host's directory for that mount (a sandbox path or no argument: as given).
+macro_rules! last_path_on_host {
+    ($tool:literal) => {
+        concat!(
+            shim_prelude!(),
+            "# opsdeck demo: ",
+            $tool,
+            ", its last argument (a path) on the host's simulated mounts.\n",
+            shim_paths!(),
+            shim_pop_last!(),
+            "case \"${last:-}\" in \"$H\"/*|\"\") exec ",
+            $tool,
+            " \"$@\" ${last:+\"$last\"};; esac\non_host \"$last\" || exec ",
+            $tool,
+            " \"$@\" \"$last\"\nexec ",
+            $tool,
+            " \"$@\" \"$mapped\"\n"
+        )
+    };
+}
+
+/// `tail -F -- /var/log/nginx/access.log`: the logs the demo configures are where a server keeps
+/// them.
+const TAIL: &str = last_path_on_host!("tail");
+
+/// `test -w /data1/crash`, `test -r /var/log/...`: what the console's checks ask before offering
+/// the junk removal and the tails.
+const TEST: &str = last_path_on_host!("test");
 
 const SUPERVISORCTL: &str = concat!(
     shim_prelude!(),
@@ -354,6 +370,7 @@ pub fn lay_out_machine(dir: &Path, mounts: &[Mount], load: f64) -> std::io::Resu
     write_exec(&dir.join("bin/du"), DU)?;
     write_exec(&dir.join("bin/cat"), CAT)?;
     write_exec(&dir.join("bin/tail"), TAIL)?;
+    write_exec(&dir.join("bin/test"), TEST)?;
     write_exec(&dir.join("bin/find"), FIND)?;
     write_exec(&dir.join("bin/sh"), SH)?;
     write_load(dir, load)

@@ -9,6 +9,7 @@ use opsdeck_core::alert::Severity;
 use opsdeck_core::history::History;
 use opsdeck_core::time::serialize_opt_rfc3339;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// Where a pillow keeps its checkpoints.
@@ -149,43 +150,32 @@ impl Sample {
     }
 }
 
-/// A [`Sample`] as the history keeps it: 32 bytes, not 64. At fleet scale (3,200 partitions × 120
-/// samples) that is 12 MB less; the time keeps milliseconds, finer than any poll interval.
+/// A [`Sample`] as the history keeps it: 24 bytes, not 64. The time keeps milliseconds, finer than
+/// any poll interval. Where the log starts is kept apart, once per change
+/// ([`Partition::log_starts`]): retention moves it a segment at a time, not at every poll. At fleet
+/// scale (3,200 partitions × 120 samples) that is 15 MB less than whole samples, 3 MB less than
+/// the four offsets each.
 #[derive(Debug, Clone, Copy)]
 struct PackedSample {
     at_ms: i64,
     committed: i64,
-    log_start: i64,
     log_end: i64,
 }
 
 /// An offset absent from a packed sample (Kafka offsets are never negative this far).
 const NO_OFFSET: i64 = i64::MIN;
 
-impl From<Sample> for PackedSample {
-    fn from(s: Sample) -> Self {
-        let at_ms =
-            s.at.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        PackedSample {
-            at_ms,
-            committed: s.committed.unwrap_or(NO_OFFSET),
-            log_start: s.log_start.unwrap_or(NO_OFFSET),
-            log_end: s.log_end.unwrap_or(NO_OFFSET),
-        }
-    }
+fn pack_offset(o: Option<i64>) -> i64 {
+    o.unwrap_or(NO_OFFSET)
 }
 
-impl From<PackedSample> for Sample {
-    fn from(p: PackedSample) -> Self {
-        let offset = |o: i64| (o != NO_OFFSET).then_some(o);
-        Sample {
-            at: SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(p.at_ms.max(0) as u64),
-            committed: offset(p.committed),
-            log_start: offset(p.log_start),
-            log_end: offset(p.log_end),
-        }
-    }
+fn unpack_offset(o: i64) -> Option<i64> {
+    (o != NO_OFFSET).then_some(o)
+}
+
+fn millis(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A partition's status, after Burrow's evaluator with checkpoint-cadence grace.
@@ -259,6 +249,14 @@ pub struct Partition {
     pub verdict: String,
     #[serde(skip)]
     history: History<PackedSample>,
+    /// Where the log started from a sample on (the sample's number, the offset or [`NO_OFFSET`]),
+    /// oldest first: one entry per change, none from before the one in force at the oldest sample
+    /// kept. Shared between clones (the poller folds a copy of the state every poll).
+    #[serde(skip)]
+    log_starts: Arc<[(u64, i64)]>,
+    /// Samples ever recorded: the next one's number.
+    #[serde(skip)]
+    recorded: u64,
 }
 
 impl Partition {
@@ -281,6 +279,8 @@ impl Partition {
             eta_seconds: None,
             verdict: String::new(),
             history: History::new(),
+            log_starts: Arc::new([]),
+            recorded: 0,
         }
     }
 
@@ -290,8 +290,26 @@ impl Partition {
     }
 
     /// The samples kept, oldest first.
-    pub fn samples(&self) -> impl DoubleEndedIterator<Item = Sample> + '_ {
-        self.history.iter().map(|&p| Sample::from(p))
+    pub fn samples(&self) -> impl DoubleEndedIterator<Item = Sample> + ExactSizeIterator + use<> {
+        let first = self.recorded - self.history.len() as u64;
+        let mut starts = self.log_starts.iter().peekable();
+        let mut start = NO_OFFSET;
+        let mut samples = Vec::with_capacity(self.history.len());
+        for (n, p) in (first..).zip(self.history.iter()) {
+            while let Some(&&(from, s)) = starts.peek()
+                && from <= n
+            {
+                start = s;
+                starts.next();
+            }
+            samples.push(Sample {
+                at: SystemTime::UNIX_EPOCH + Duration::from_millis(p.at_ms.max(0) as u64),
+                committed: unpack_offset(p.committed),
+                log_start: unpack_offset(start),
+                log_end: unpack_offset(p.log_end),
+            });
+        }
+        samples.into_iter()
     }
 
     pub fn sample_count(&self) -> usize {
@@ -300,7 +318,30 @@ impl Partition {
 
     /// Adds the newest sample, keeping at most `cap`.
     pub fn record(&mut self, sample: Sample, cap: usize) {
-        self.history.push_bounded(sample.into(), cap);
+        let n = self.recorded;
+        self.recorded += 1;
+        self.history.push_bounded(
+            PackedSample {
+                at_ms: millis(sample.at),
+                committed: pack_offset(sample.committed),
+                log_end: pack_offset(sample.log_end),
+            },
+            cap,
+        );
+        let start = pack_offset(sample.log_start);
+        let oldest = self.recorded - self.history.len() as u64;
+        let changed = self.log_starts.last().is_none_or(|&(_, s)| s != start);
+        let outdated = self.log_starts.get(1).is_some_and(|&(from, _)| from <= oldest);
+        if changed || outdated {
+            let mut starts = self.log_starts.to_vec();
+            if changed {
+                starts.push((n, start));
+            }
+            // The change in force at the oldest sample kept is the last one at or before it.
+            let in_force = starts.iter().rposition(|&(from, _)| from <= oldest).unwrap_or(0);
+            starts.drain(..in_force);
+            self.log_starts = starts.into();
+        }
     }
 }
 
@@ -486,7 +527,54 @@ mod tests {
             p.record(s, 10);
         }
         assert_eq!(p.samples().collect::<Vec<_>>(), samples);
-        assert_eq!(std::mem::size_of::<PackedSample>(), 32);
+        assert_eq!(std::mem::size_of::<PackedSample>(), 24);
+    }
+
+    /// Where the log starts changes now and then; each sample reads back the start it was taken
+    /// with, whatever the clock says (every sample here at the same instant), and only the changes
+    /// the kept samples need are kept.
+    #[test]
+    fn each_sample_reads_back_where_the_log_started_when_it_was_taken() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let start_of = |i: i64| match i {
+            0..=9 => Some(100),
+            10 => None,
+            11..=24 => Some(150),
+            _ => Some(150 + (i - 24) / 3 * 10),
+        };
+        let cap = 8;
+        let mut p = Partition::new("case-sql", 0);
+        for i in 0..60 {
+            p.record(
+                Sample {
+                    at,
+                    committed: Some(1_000 + i),
+                    log_start: start_of(i),
+                    log_end: Some(2_000 + i),
+                },
+                cap,
+            );
+            let kept: Vec<Sample> = p.samples().collect();
+            let first = (i + 1 - kept.len() as i64).max(0);
+            let want: Vec<Option<i64>> = (first..=i).map(start_of).collect();
+            assert_eq!(
+                kept.iter().map(|s| s.log_start).collect::<Vec<_>>(),
+                want,
+                "after sample {i}"
+            );
+            assert_eq!(kept.last().unwrap().committed, Some(1_000 + i));
+            assert_eq!(kept.len(), (i as usize + 1).min(cap));
+            assert!(
+                p.log_starts.len() <= cap,
+                "{} changes kept after sample {i}",
+                p.log_starts.len()
+            );
+        }
+        // The reverse order reads the same samples.
+        let forward: Vec<Sample> = p.samples().collect();
+        let mut backward: Vec<Sample> = p.samples().rev().collect();
+        backward.reverse();
+        assert_eq!(forward, backward);
     }
 
     #[test]

@@ -20,6 +20,18 @@ pub fn serialize_rfc3339<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S
 }
 
 /// A short, human age: `4s`, `12m`, `3h`, `2d`.
+/// Milliseconds since the epoch, as large buffers keep a time (8 bytes, not a `SystemTime`'s 16);
+/// 0 before the epoch. [`from_unix_millis`] reads it back.
+pub fn unix_millis(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The time [`unix_millis`] kept.
+pub fn from_unix_millis(ms: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
+}
+
 pub fn short_duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {

@@ -173,11 +173,6 @@ fn unpack_offset(o: i64) -> Option<i64> {
     (o != NO_OFFSET).then_some(o)
 }
 
-fn millis(at: SystemTime) -> i64 {
-    at.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// A partition's status, after Burrow's evaluator with checkpoint-cadence grace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -303,7 +298,7 @@ impl Partition {
                 starts.next();
             }
             samples.push(Sample {
-                at: SystemTime::UNIX_EPOCH + Duration::from_millis(p.at_ms.max(0) as u64),
+                at: opsdeck_core::time::from_unix_millis(p.at_ms),
                 committed: unpack_offset(p.committed),
                 log_start: unpack_offset(start),
                 log_end: unpack_offset(p.log_end),
@@ -322,7 +317,7 @@ impl Partition {
         self.recorded += 1;
         self.history.push_bounded(
             PackedSample {
-                at_ms: millis(sample.at),
+                at_ms: opsdeck_core::time::unix_millis(sample.at),
                 committed: pack_offset(sample.committed),
                 log_end: pack_offset(sample.log_end),
             },

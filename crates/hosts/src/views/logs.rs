@@ -420,7 +420,7 @@ impl TailView {
     fn prefix(&self, logs: &LogsState, line: &LogLine) -> String {
         let mut p = String::new();
         if self.timestamps {
-            let t = opsdeck_core::time::rfc3339(line.at);
+            let t = opsdeck_core::time::rfc3339(line.at());
             p.push_str(t.get(11..19).unwrap_or(&t));
             p.push(' ');
         }

@@ -51,7 +51,8 @@ macro_rules! shim_paths {
 /// Sets `$last` to the last argument, then drops it from `"$@"`.
 macro_rules! shim_pop_last {
     () => {
-        r#"for last in "$@"; do :; done
+        r#"last=
+for last in "$@"; do :; done
 n=$#; i=0
 for a in "$@"; do i=$((i + 1)); shift; [ "$i" -lt "$n" ] && set -- "$@" "$a"; done
 "#

@@ -284,7 +284,8 @@ impl Partition {
         format!("{}:{}", self.topic, self.partition)
     }
 
-    /// The samples kept, oldest first.
+    /// The samples kept, oldest first, built on each call (each sample joined with where the log
+    /// started then): read them once per use.
     pub fn samples(&self) -> impl DoubleEndedIterator<Item = Sample> + ExactSizeIterator + use<> {
         let first = self.recorded - self.history.len() as u64;
         let mut starts = self.log_starts.iter().peekable();

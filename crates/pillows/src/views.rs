@@ -682,16 +682,19 @@ impl View for PartitionView {
         frame.render_widget(Paragraph::new(facts).wrap(Wrap { trim: true }), facts_area);
 
         let now = ctx.now;
+        // Read once: each read of a partition's samples builds them (see `Partition::samples`).
+        let samples: Vec<crate::model::Sample> = p.samples().collect();
         let series = |get: &dyn Fn(&crate::model::Sample) -> Option<i64>| -> Vec<(f64, f64)> {
-            p.samples()
-                .filter_map(|s| Some((t_secs(now, s.at), get(&s)? as f64)))
+            samples
+                .iter()
+                .filter_map(|s| Some((t_secs(now, s.at), get(s)? as f64)))
                 .collect()
         };
         let lag = series(&|s| s.lag());
         let committed = series(&|s| s.committed);
         let end = series(&|s| s.log_end);
         let start = series(&|s| s.log_start);
-        let x_min = p.samples().next().map(|s| t_secs(now, s.at)).unwrap_or(-60.0).min(-1.0);
+        let x_min = samples.first().map(|s| t_secs(now, s.at)).unwrap_or(-60.0).min(-1.0);
         let chart = |title: &str, sets: Vec<Series>, area: Rect, frame: &mut Frame| {
             let (lo, hi) = sets
                 .iter()

@@ -63,6 +63,8 @@ fn terminal() -> Terminal<TestBackend> {
 fn draw(terminal: &mut Terminal<TestBackend>, app: &mut App) {
     app.settle();
     terminal.draw(|f| opsdeck::ui::draw(f, app)).expect("draw");
+    // As the loop does: what the frame replaced is freed now, not while the next one is built.
+    opsdeck_core::garbage::frame_drawn();
 }
 
 /// The views measured: (bench id, tab, keys that open the view from the tab's root).

@@ -157,6 +157,7 @@ pub async fn run(console: Console) -> anyhow::Result<()> {
             if dirty && tokio::time::Instant::now() >= next_frame {
                 app.settle();
                 terminal.draw(|f| crate::ui::draw(f, &app))?;
+                opsdeck_core::garbage::frame_drawn();
                 dirty = false;
                 next_frame = tokio::time::Instant::now() + FRAME_INTERVAL;
             }

@@ -131,7 +131,7 @@ impl Screen {
         if let Some(old) = cache.take()
             && let Ok(old_table) = Rc::try_unwrap(old.table)
         {
-            opsdeck_core::feed::drop_elsewhere(old_table);
+            opsdeck_core::garbage::drop_elsewhere(old_table);
         }
         *cache = ctx.revision.map(|revision| CachedRows {
             revision,

@@ -12,28 +12,6 @@ pub trait FeedData: Sized {
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime);
 }
 
-/// Drops `value` on a thread of its own: freeing the previous answer of a large source (20,000
-/// shard rows, each a few strings) costs milliseconds that the loop drawing the screen should not
-/// spend. Dropped in place when that thread cannot be had.
-pub fn drop_elsewhere<T: Send + 'static>(value: T) {
-    use std::sync::OnceLock;
-    use std::sync::mpsc::{Sender, channel};
-    type Garbage = Box<dyn Send>;
-    static DROPPER: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
-    let dropper = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<Garbage>();
-        std::thread::Builder::new()
-            .name("opsdeck-drop".into())
-            .spawn(move || rx.into_iter().for_each(drop))
-            .ok()
-            .map(|_| tx)
-    });
-    if let Some(tx) = dropper {
-        // A send fails only when the thread is gone; the value then drops here.
-        let _ = tx.send(Box::new(value));
-    }
-}
-
 /// Where a source stands, as shown in a pane header and in `snapshot` JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -154,20 +132,6 @@ impl<T> Feed<T> {
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    #[test]
-    fn a_value_dropped_elsewhere_is_dropped_on_another_thread() {
-        struct Tell(std::sync::mpsc::Sender<Option<String>>);
-        impl Drop for Tell {
-            fn drop(&mut self) {
-                let _ = self.0.send(std::thread::current().name().map(str::to_string));
-            }
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        drop_elsewhere(Tell(tx));
-        let dropped_on = rx.recv_timeout(Duration::from_secs(10)).expect("dropped");
-        assert_eq!(dropped_on.as_deref(), Some("opsdeck-drop"));
-    }
 
     #[test]
     fn failure_keeps_last_good_data_and_reports_error() {

@@ -57,7 +57,7 @@ pub fn fold<T: FeedData + Clone>(data: &mut Option<Arc<T>>, poll: T::Poll, at: S
 impl<T: FeedData + Send + Sync + 'static> FeedData for Arc<T> {
     type Poll = Arc<T>;
     fn absorb(current: &mut Option<Self>, poll: Self::Poll, _at: SystemTime) {
-        crate::feed::drop_elsewhere(current.replace(poll));
+        crate::garbage::drop_elsewhere(current.replace(poll));
     }
 }
 

@@ -13,6 +13,7 @@ pub mod effect;
 pub mod exec;
 pub mod feed;
 pub mod folding;
+pub mod garbage;
 pub mod history;
 pub mod keys;
 pub mod logs;

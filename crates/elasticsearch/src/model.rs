@@ -893,7 +893,7 @@ impl FeedData for EsState {
         next.departed = departed;
         *current = Some(next);
         // What is left of the previous answer (every shard row) is freed off the loop that draws.
-        opsdeck_core::feed::drop_elsewhere(previous);
+        opsdeck_core::garbage::drop_elsewhere(previous);
     }
 }
 

@@ -6,6 +6,7 @@ use super::common::{Answer, EsStandIn, run_opsdeck, snapshot, terminal_controls}
 use opsdeck::model::Fleet;
 use opsdeck::model::fleet::SourceUpdate;
 use opsdeck_elasticsearch::config::EsConfig;
+use opsdeck_elasticsearch::model::EsAnswer;
 use opsdeck_elasticsearch::source::{EsClient, EsPoller};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -97,7 +98,7 @@ async fn a_poll_over_the_cap_keeps_the_last_good_data_on_screen() {
     let mut poller = EsPoller::new(client, 0);
     let mut fleet = Fleet::default();
     let good = poller.poll_cluster().await.expect("the real answers poll");
-    fleet.apply(SystemTime::now(), SourceUpdate::Elasticsearch(Ok(Box::new(good))));
+    fleet.apply(SystemTime::now(), SourceUpdate::Elasticsearch(Ok(EsAnswer::of(good))));
 
     es.answer("/_cat/shards", Answer::Endless { bytes: 64 << 20 });
     let err = poller.poll_cluster().await.unwrap_err();

@@ -15,7 +15,7 @@ use opsdeck::ui::testing::{app_on, press, screen_text};
 use opsdeck_core::audit::{AuditEntry, AuditPhase};
 use opsdeck_core::folding::fold;
 use opsdeck_core::logs::LogSource;
-use opsdeck_elasticsearch::model::EsPoll;
+use opsdeck_elasticsearch::model::{EsAnswer, EsPoll};
 use opsdeck_elasticsearch::source::parse;
 use opsdeck_hosts::model::HostPoll;
 use opsdeck_hosts::model::logs::LogEvent;
@@ -225,7 +225,10 @@ fn three_hours_of_polls_leave_every_history_and_buffer_bounded() {
         // Folded as the poller's task folds it, from what the app shows.
         let folded = fold(&mut app.fleet.pillows.data.clone(), pillows(i), now);
         app.update(polled(now, SourceUpdate::Pillows(Ok(folded))));
-        app.update(polled(now, SourceUpdate::Elasticsearch(Ok(Box::new(elasticsearch(i))))));
+        app.update(polled(
+            now,
+            SourceUpdate::Elasticsearch(Ok(EsAnswer::of(elasticsearch(i)))),
+        ));
         app.update(polled(now, SourceUpdate::Queues(Ok(queues(i)))));
         app.update(polled(now, SourceUpdate::Hosts(Ok(host(i)))));
         app.update(polled(

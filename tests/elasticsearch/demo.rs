@@ -5,6 +5,7 @@
 use super::common::*;
 use opsdeck::config::Config;
 use opsdeck::demo::DemoFleet;
+use opsdeck_core::feed::FeedData;
 use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
 use opsdeck_elasticsearch::config::{NodeAddress, node_log};
 use opsdeck_elasticsearch::model::{EsState, HealthStatus};
@@ -121,7 +122,9 @@ async fn demo_bounce_procedure_completes_by_itself() {
         .unwrap()
         .unwrap();
     let mut pollers = es.pollers(&demo.config.general);
-    let s = EsState::build(*pollers[0].poll().await.unwrap());
+    let mut s = None;
+    EsState::absorb(&mut s, pollers[0].poll().await.unwrap(), std::time::SystemTime::now());
+    let s = s.expect("absorbed");
     let plan = plan_on(&s);
     assert!(plan.call.contains("/_sim/restart"), "{}", plan.call);
     let dir = tempfile::tempdir().unwrap();

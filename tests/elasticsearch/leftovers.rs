@@ -19,6 +19,7 @@ use opsdeck_core::effect::Effect;
 use opsdeck_core::registered::Leftover;
 use opsdeck_core::theme::Theme;
 use opsdeck_elasticsearch::actions::{ProcedureKind, plan_drain_node, plan_procedure};
+use opsdeck_elasticsearch::model::EsAnswer;
 use opsdeck_elasticsearch::source::EsBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -43,7 +44,7 @@ async fn poll_into(app: &mut App, url: &str, at: SystemTime) {
     let poll = poller(url).poll_cluster().await.expect("poll");
     app.update(Event::Polled(Polled {
         at,
-        update: SourceUpdate::Elasticsearch(Ok(Box::new(poll))),
+        update: SourceUpdate::Elasticsearch(Ok(EsAnswer::of(poll))),
     }));
 }
 

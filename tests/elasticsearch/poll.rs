@@ -4,7 +4,7 @@ use super::common::*;
 use opsdeck_core::feed::{Feed, FeedData, FeedStatus};
 use opsdeck_core::source_error::{ErrorKind, SourceError};
 use opsdeck_elasticsearch::demo::sim::{Auth, Fault};
-use opsdeck_elasticsearch::model::{EsState, Flavor, HealthStatus};
+use opsdeck_elasticsearch::model::{EsAnswer, EsState, Flavor, HealthStatus};
 use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller};
 use std::time::{Duration, SystemTime};
 
@@ -131,7 +131,7 @@ async fn errors_are_shown_over_the_last_good_data() {
     let mut feed: Feed<EsState> = Feed::waiting();
     let apply = |feed: &mut Feed<EsState>, r: Result<_, SourceError>| match r {
         Ok(poll) => feed.succeed(SystemTime::now(), |d| {
-            EsState::absorb(d, Box::new(poll), SystemTime::now())
+            EsState::absorb(d, EsAnswer::of(poll), SystemTime::now())
         }),
         Err(e) => feed.fail(SystemTime::now(), e),
     };
@@ -184,7 +184,11 @@ async fn a_refused_endpoint_is_marked_and_the_rest_of_the_poll_is_shown() {
     let server = start(small_cluster()).await;
     let mut p = poller(&server.url);
     let mut state: Option<EsState> = None;
-    EsState::absorb(&mut state, Box::new(p.poll_cluster().await.unwrap()), SystemTime::now());
+    EsState::absorb(
+        &mut state,
+        EsAnswer::of(p.poll_cluster().await.unwrap()),
+        SystemTime::now(),
+    );
     let good = state.clone().unwrap();
     assert!(good.refused.is_empty() && !good.nodes.is_empty() && !good.shards.is_empty());
 
@@ -214,7 +218,7 @@ async fn a_refused_endpoint_is_marked_and_the_rest_of_the_poll_is_shown() {
                 reason.contains(&format!("HTTP {code}")) && reason.contains(words),
                 "{path}: {reason}"
             );
-            EsState::absorb(&mut state, Box::new(poll), SystemTime::now());
+            EsState::absorb(&mut state, EsAnswer::of(poll), SystemTime::now());
             let s = state.as_ref().unwrap();
             // What was read is there; what was refused is as last read, not emptied.
             assert_eq!(s.health.cluster_name, "test");
@@ -240,7 +244,7 @@ async fn a_refused_endpoint_is_marked_and_the_rest_of_the_poll_is_shown() {
     let mut fresh: Option<EsState> = None;
     EsState::absorb(
         &mut fresh,
-        Box::new(poller(&server.url).poll_cluster().await.unwrap()),
+        EsAnswer::of(poller(&server.url).poll_cluster().await.unwrap()),
         SystemTime::now(),
     );
     let s = fresh.unwrap();
@@ -263,7 +267,11 @@ async fn a_refused_endpoint_is_marked_and_the_rest_of_the_poll_is_shown() {
 
     // Served again: the mark goes away.
     server.sim.lock().refused_paths.clear();
-    EsState::absorb(&mut state, Box::new(p.poll_cluster().await.unwrap()), SystemTime::now());
+    EsState::absorb(
+        &mut state,
+        EsAnswer::of(p.poll_cluster().await.unwrap()),
+        SystemTime::now(),
+    );
     assert!(state.unwrap().refused.is_empty());
 }
 

@@ -7,7 +7,7 @@ use opsdeck::keymap::Keymap;
 use opsdeck_core::feed::FeedData;
 use opsdeck_core::source_error::SourceError;
 use opsdeck_core::theme::Theme;
-use opsdeck_elasticsearch::model::EsState;
+use opsdeck_elasticsearch::model::{EsAnswer, EsState};
 use opsdeck_elasticsearch::views::{StateFilter, grid_table};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -30,7 +30,7 @@ fn app_on(state: EsState) -> App {
     let (mut app, _) = App::new(env, now);
     app.fleet
         .elasticsearch
-        .succeed(now, |d| EsState::absorb(d, Box::new(poll_of(state)), now));
+        .succeed(now, |d| EsState::absorb(d, EsAnswer::of(poll_of(state)), now));
     app.update(Event::Resize { width: W, height: H });
     key(&mut app, "3");
     app

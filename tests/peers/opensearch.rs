@@ -11,7 +11,7 @@ use opsdeck_core::audit::{AuditLog, Identity};
 use opsdeck_core::pane::Pane;
 use opsdeck_core::theme::Theme;
 use opsdeck_elasticsearch::Elasticsearch;
-use opsdeck_elasticsearch::model::{EsPoll, EsState};
+use opsdeck_elasticsearch::model::{EsAnswer, EsPoll, EsState};
 use opsdeck_elasticsearch::source::{EsBackend, EsClient, EsPoller, EsRequest};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -208,7 +208,7 @@ pub fn snapshot(config: &Config, poll: EsPoll) -> Value {
     fleet.enable(Elasticsearch::ID);
     fleet.apply(
         SystemTime::now(),
-        opsdeck::model::fleet::SourceUpdate::Elasticsearch(Ok(Box::new(poll))),
+        opsdeck::model::fleet::SourceUpdate::Elasticsearch(Ok(EsAnswer::of(poll))),
     );
     opsdeck::snapshot::to_json(&fleet, config)
 }
@@ -226,7 +226,7 @@ pub fn pane(config: &Config, poll: EsPoll, keys: &[&str]) -> String {
     let now = SystemTime::now();
     let (mut app, _) = App::new(env, now);
     app.fleet.elasticsearch.succeed(now, |d| {
-        <EsState as opsdeck_core::feed::FeedData>::absorb(d, Box::new(poll), now)
+        <EsState as opsdeck_core::feed::FeedData>::absorb(d, EsAnswer::of(poll), now)
     });
     app.update(Event::Resize { width: 200, height: 50 });
     for k in ["3"].iter().chain(keys) {

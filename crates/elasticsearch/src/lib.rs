@@ -17,7 +17,7 @@ pub mod views;
 
 use config::EsConfig;
 use futures::future::BoxFuture;
-use model::{EsPoll, EsState};
+use model::{EsAnswer, EsState};
 use opsdeck_core::action::ActionPlan;
 use opsdeck_core::alert::Alert;
 use opsdeck_core::config::ConfigIssue;
@@ -38,7 +38,7 @@ pub struct Elasticsearch;
 impl Pane for Elasticsearch {
     const ID: PaneId = PaneId::new("elasticsearch");
     type State = Feed<EsState>;
-    type Update = Result<Box<EsPoll>, opsdeck_core::source_error::SourceError>;
+    type Update = Result<Box<EsAnswer>, opsdeck_core::source_error::SourceError>;
     type Job = Infallible;
 }
 

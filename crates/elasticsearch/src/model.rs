@@ -871,16 +871,42 @@ impl EsState {
     }
 }
 
+/// One poll as it reaches the app. A poll the cluster answered in full is built into the pane's
+/// state in the poller's task: building 20,000 shard rows costs milliseconds that the loop drawing
+/// the screen should not spend. A poll with refused parts needs the last state's parts, which only
+/// the app has: it is built where it is absorbed.
+#[derive(Debug)]
+pub enum EsAnswer {
+    Built(EsState),
+    Partial(EsPoll),
+}
+
+impl EsAnswer {
+    /// `poll`, built now when nothing in it was refused.
+    pub fn of(poll: EsPoll) -> Box<Self> {
+        Box::new(if poll.refused.is_empty() {
+            Self::Built(EsState::build(poll))
+        } else {
+            Self::Partial(poll)
+        })
+    }
+}
+
 impl FeedData for EsState {
-    /// Boxed: a poll is large and travels inside `SourceUpdate` with the other sources' small ones.
-    type Poll = Box<EsPoll>;
-    fn absorb(current: &mut Option<Self>, poll: Self::Poll, at: SystemTime) {
+    /// Boxed: an answer is large and travels inside `SourceUpdate` with the other sources' small
+    /// ones.
+    type Poll = Box<EsAnswer>;
+    fn absorb(current: &mut Option<Self>, answer: Self::Poll, at: SystemTime) {
         let mut previous = current.take();
-        let mut poll = *poll;
-        if let Some(p) = &previous {
-            keep_refused_parts(&mut poll, p);
-        }
-        let mut next = EsState::build(poll);
+        let mut next = match *answer {
+            EsAnswer::Built(state) => state,
+            EsAnswer::Partial(mut poll) => {
+                if let Some(p) = &previous {
+                    keep_refused_parts(&mut poll, p);
+                }
+                EsState::build(poll)
+            }
+        };
         let (mut history, departed) = match &mut previous {
             Some(p) => (std::mem::take(&mut p.health_history), departures(p, &next, at)),
             None => Default::default(),

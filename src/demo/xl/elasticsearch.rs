@@ -12,7 +12,7 @@ const ES_PRIMARIES: usize = 5;
 /// The Elasticsearch poll `step`: `size.es_shards` copies of 5-primary, 1-replica indices over
 /// `size.es_nodes` data nodes, a handful unassigned with their reasons, a few relocating (others
 /// each step), stores growing slowly, and one node's disk climbing past the high watermark.
-pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
+pub fn elasticsearch(size: &Size, step: u64) -> EsPoll {
     let nodes = size.es_nodes.max(2);
     let node_name = |n: usize| format!("es-data-{n:02}");
     let node_ip = |n: usize| format!("10.0.{}.{}", 2 + n / 250, 10 + n % 250);
@@ -124,7 +124,7 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
         });
     }
     let active = shards.len() as u32 - unassigned;
-    Box::new(EsPoll {
+    EsPoll {
         distribution: Distribution {
             version: "8.15.3".into(),
             major: 8,
@@ -152,5 +152,5 @@ pub fn elasticsearch(size: &Size, step: u64) -> Box<EsPoll> {
         shards,
         allocation,
         ..EsPoll::default()
-    })
+    }
 }

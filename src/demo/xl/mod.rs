@@ -26,6 +26,7 @@ use crate::sources::PanePoller;
 use opsdeck_core::pane::{Pane, PaneId, Poller};
 use opsdeck_core::source_error::SourceError;
 use opsdeck_elasticsearch::Elasticsearch;
+use opsdeck_elasticsearch::model::EsAnswer;
 use opsdeck_hosts::{Hosts, Logs};
 use opsdeck_pillows::Pillows;
 use opsdeck_queues::Queues;
@@ -134,7 +135,7 @@ impl Polls {
                 let poll = pillows(size, step, at);
                 SourceUpdate::Pillows(Ok(opsdeck_core::folding::fold(&mut self.pillows, poll, at)))
             }
-            p if p == Elasticsearch::ID => SourceUpdate::Elasticsearch(Ok(elasticsearch(size, step))),
+            p if p == Elasticsearch::ID => SourceUpdate::Elasticsearch(Ok(EsAnswer::of(elasticsearch(size, step)))),
             p if p == Queues::ID => SourceUpdate::Queues(Ok(queues(size, step))),
             p if p == Hosts::ID => SourceUpdate::Hosts(Ok(hosts(size, step))),
             _ => return None,

@@ -12,7 +12,7 @@ pub use client::{EsClient, EsError, EsRequest, Method};
 
 use crate::Elasticsearch;
 use crate::config::EsConfig;
-use crate::model::{Distribution, EsPart, EsPoll, RefusedPart, ShardRow, ShardState};
+use crate::model::{Distribution, EsAnswer, EsPart, EsPoll, RefusedPart, ShardRow, ShardState};
 use futures::future::BoxFuture;
 use opsdeck_core::config::GeneralConfig;
 use opsdeck_core::demo::StandIns;
@@ -307,6 +307,7 @@ impl Poller<<Elasticsearch as Pane>::Update> for EsPoller {
         self.timeout
     }
     fn poll(&mut self) -> BoxFuture<'_, <Elasticsearch as Pane>::Update> {
-        Box::pin(async move { self.poll_cluster().await.map(Box::new) })
+        // Built here, in the poller's task (see `EsAnswer`).
+        Box::pin(async move { self.poll_cluster().await.map(EsAnswer::of) })
     }
 }

@@ -14,7 +14,7 @@ use crate::config::{NodeAddress, node_log};
 use crate::model::{DiskLevel, EsNode, EsState, HealthStatus, ShardRow, ShardState, human_bytes};
 use opsdeck_core::logs::LogSource;
 use opsdeck_core::pane::{Pane, PaneConfigs, PaneId};
-use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, RowKind, Table, Tone, View, ViewCtx};
+use opsdeck_core::view::{ActionOffer, Cell, Column, PaneAction, Row, RowKind, SortKey, Table, Tone, View, ViewCtx};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -445,6 +445,18 @@ fn nodes_table(s: &EsState) -> Table {
     }
 }
 
+/// Counts a copy into its node's grid cell: its glyph appended, its count (the cell's sort value)
+/// raised, the cell in the accent colour when the copy is moving.
+fn add_copy(cell: &mut Cell, s: &ShardRow, incoming: bool, moving: bool) {
+    push_glyph(&mut cell.text, s, incoming);
+    if let SortKey::Number(n) = &mut cell.sort {
+        *n += 1.0;
+    }
+    if moving {
+        cell.tone = Tone::Accent;
+    }
+}
+
 /// Appends a copy's grid glyph (see the module doc) to `out`, space-separated.
 fn push_glyph(out: &mut String, s: &ShardRow, incoming: bool) {
     if !out.is_empty() {
@@ -489,20 +501,28 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
     let offset = node_offset.min(s.nodes.len().saturating_sub(1));
     let window: Vec<&EsNode> = s.nodes.iter().skip(offset).take(GRID_WINDOW).collect();
     let col_of: HashMap<&str, usize> = window.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
+    /// An index's row as it is built: its cells are the row's, filled in place (the first three,
+    /// index, copies and unassigned, once all its copies are counted).
     struct Acc<'a> {
         index: &'a str,
-        cells: Vec<(String, u32, bool)>,
+        cells: Vec<Cell>,
         unassigned: String,
         unassigned_n: u32,
         copies: u32,
         primaries: u32,
         worst: Tone,
     }
-    let mut slot: HashMap<&str, usize> = HashMap::new();
-    let mut accs: Vec<Acc> = Vec::new();
-    // The names in an answer are shared (one `Arc` per node and per index), and an index's copies
-    // come together: the last index and each node's column are found by pointer, not by hashing
-    // the name for every copy.
+    const NODE_CELLS: usize = 3;
+    // An index's copies come together: the changes of index bound how many there are.
+    let index_runs = 1 + s
+        .shards
+        .windows(2)
+        .filter(|w| !Arc::ptr_eq(&w[0].index, &w[1].index))
+        .count();
+    let mut slot: HashMap<&str, usize> = HashMap::with_capacity(index_runs);
+    let mut accs: Vec<Acc> = Vec::with_capacity(index_runs);
+    // The names in an answer are shared (one `Arc` per node and per index): the last index and
+    // each node's column are found by pointer, not by hashing the name for every copy.
     let mut last_index: Option<(&Arc<str>, usize)> = None;
     let mut node_cols: Vec<(&Arc<str>, Option<usize>)> = Vec::with_capacity(s.nodes.len());
     for sh in &s.shards {
@@ -512,9 +532,11 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
         let i = match last_index {
             Some((index, i)) if Arc::ptr_eq(index, &sh.index) => i,
             _ => *slot.entry(&*sh.index).or_insert_with(|| {
+                let mut cells = Vec::with_capacity(NODE_CELLS + window.len());
+                cells.resize_with(NODE_CELLS + window.len(), || Cell::num(String::new(), 0.0));
                 accs.push(Acc {
                     index: &sh.index,
-                    cells: vec![(String::new(), 0, false); window.len()],
+                    cells,
                     unassigned: String::new(),
                     unassigned_n: 0,
                     copies: 0,
@@ -556,16 +578,10 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
                 },
             );
         if let Some(c) = column {
-            let cell = &mut acc.cells[c];
-            push_glyph(&mut cell.0, sh, false);
-            cell.1 += 1;
-            cell.2 |= moving;
+            add_copy(&mut acc.cells[NODE_CELLS + c], sh, false, moving);
         }
-        if let Some(c) = sh.relocating_to.as_ref().and_then(|t| col_of.get(t.name.as_str())) {
-            let cell = &mut acc.cells[*c];
-            push_glyph(&mut cell.0, sh, true);
-            cell.1 += 1;
-            cell.2 = true;
+        if let Some(&c) = sh.relocating_to.as_ref().and_then(|t| col_of.get(t.name.as_str())) {
+            add_copy(&mut acc.cells[NODE_CELLS + c], sh, true, true);
         }
     }
     let mut columns = vec![
@@ -579,21 +595,19 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
     let rows = accs
         .into_iter()
         .map(|acc| {
-            let mut cells = Vec::with_capacity(3 + acc.cells.len());
-            cells.push(Cell::text(acc.index).tone(acc.worst));
-            cells.push(Cell::num(
-                format!("{}p/{}", acc.primaries, acc.copies),
-                acc.copies as f64,
-            ));
+            let mut cells = acc.cells;
+            cells[0] = Cell::text(acc.index).tone(acc.worst);
+            let mut copies = String::with_capacity(8);
+            push_number(&mut copies, acc.primaries);
+            copies.push_str("p/");
+            push_number(&mut copies, acc.copies);
+            cells[1] = Cell::num(copies, acc.copies as f64);
             let un_tone = if acc.unassigned_n == 0 { Tone::Normal } else { acc.worst };
-            cells.push(Cell::num(acc.unassigned, acc.unassigned_n as f64).tone(un_tone));
-            for (text, n, moving) in acc.cells {
-                cells.push(Cell::num(text, n as f64).tone(if moving { Tone::Accent } else { Tone::Normal }));
-            }
-            Row {
-                key: format!("index:{}", acc.index),
-                cells,
-            }
+            cells[2] = Cell::num(acc.unassigned, acc.unassigned_n as f64).tone(un_tone);
+            let mut key = String::with_capacity("index:".len() + acc.index.len());
+            key.push_str("index:");
+            key.push_str(acc.index);
+            Row { key, cells }
         })
         .collect();
     Table {

@@ -271,7 +271,7 @@ pub fn acting_keys(app: &App, selected: Option<&str>) -> Vec<(String, String)> {
     let view = &screen.view;
     let mut out: Vec<(String, String)> = Vec::new();
     out.extend(key("help").map(|k| (k, "help".to_string())));
-    let drills = selected.is_some_and(|row| view.goto(&ctx, row).is_some() || view.drill(&ctx, row).is_some());
+    let drills = selected.is_some_and(|row| view.goto(&ctx, row).is_some() || view.drills(&ctx, row));
     if drills {
         out.extend(key("drill").map(|k| (k, "open".to_string())));
     }

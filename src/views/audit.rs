@@ -16,6 +16,12 @@ fn key(e: &AuditEntry) -> String {
     format!("{}/{:?}", e.action_id, e.phase)
 }
 
+/// Whether `row` is `e`'s key. The footer asks on every frame whether the selected row opens, so
+/// the key is built only for entries of the row's action, not for each of 10,000 entries.
+fn is_key(e: &AuditEntry, row: &str) -> bool {
+    row.rsplit_once('/').is_some_and(|(id, _)| id == e.action_id) && key(e) == row
+}
+
 fn result_tone(result: &str) -> Tone {
     match result {
         "succeeded" => Tone::Ok,
@@ -91,8 +97,12 @@ impl View for AuditList {
             .0
             .audit
             .iter()
-            .find(|e| key(e) == row)
+            .rfind(|e| is_key(e, row))
             .map(|e| Box::new(AuditDetail(e.clone())) as Box<dyn View>)
+    }
+    /// Every entry opens in full (without looking for it among 10,000 on every frame).
+    fn drills(&self, _ctx: &ViewCtx, _row: &str) -> bool {
+        true
     }
 }
 
@@ -136,5 +146,39 @@ impl View for AuditDetail {
             default_sort: None,
             empty: String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsdeck_core::audit::AuditPhase;
+
+    fn entry(action_id: &str, phase: AuditPhase) -> AuditEntry {
+        AuditEntry {
+            time: "2026-12-01T16:00:00Z".into(),
+            phase,
+            action_id: action_id.into(),
+            user: "oncall".into(),
+            host: "jump-1".into(),
+            action: "restart".into(),
+            target: "worker-1".into(),
+            call: "supervisorctl restart x".into(),
+            risk: "disruptive".into(),
+            result: "confirmed".into(),
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_row_is_the_key_of_its_own_entry_only() {
+        let intent = entry("1764-7/a", AuditPhase::Intent);
+        let outcome = entry("1764-7/a", AuditPhase::Outcome);
+        let other = entry("1764-8", AuditPhase::Intent);
+        let row = key(&intent);
+        assert!(is_key(&intent, &row), "an action id may hold a '/': {row}");
+        assert!(!is_key(&outcome, &row), "same action, other phase");
+        assert!(!is_key(&other, &row));
+        assert!(!is_key(&intent, "1764-7/a"), "not a key");
     }
 }

@@ -392,6 +392,12 @@ pub trait View: Send {
         None
     }
 
+    /// Whether `Enter` on `row` opens something (the footer asks on every frame): a view whose
+    /// `drill` costs more than a glance answers without building the view.
+    fn drills(&self, ctx: &ViewCtx, row: &str) -> bool {
+        self.drill(ctx, row).is_some()
+    }
+
     /// A pane key that opens another view on top of this one (`Esc` comes back here).
     fn opens(&self, _action: &str, _ctx: &ViewCtx) -> Option<Box<dyn View>> {
         None

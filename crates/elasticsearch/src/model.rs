@@ -876,6 +876,7 @@ impl EsState {
 /// the screen should not spend. A poll with refused parts needs the last state's parts, which only
 /// the app has: it is built where it is absorbed.
 #[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "an answer travels boxed (`EsAnswer::of`)")]
 pub enum EsAnswer {
     Built(EsState),
     Partial(EsPoll),

@@ -9,9 +9,10 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// The longest the drop thread holds a value without hearing of a frame.
+/// The longest the drop thread holds a value without hearing of a frame (counted from the first
+/// value it holds: a steady stream of values does not put it off).
 pub const HOLD_AT_MOST: Duration = Duration::from_millis(250);
 
 enum Message {
@@ -32,13 +33,12 @@ fn drop_thread() -> Option<&'static Sender<Message>> {
                 .spawn(move || {
                     let mut held = Held::default();
                     loop {
-                        let next = if held.is_empty() {
-                            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-                        } else {
-                            rx.recv_timeout(HOLD_AT_MOST)
+                        let next = match held.until() {
+                            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                            Some(until) => rx.recv_timeout(until.saturating_duration_since(Instant::now())),
                         };
                         match next {
-                            Ok(Message::Drop(value)) => held.hold(value),
+                            Ok(Message::Drop(value)) => held.hold(value, Instant::now()),
                             Ok(Message::FrameDrawn) | Err(RecvTimeoutError::Timeout) => held.free(),
                             Err(RecvTimeoutError::Disconnected) => break,
                         }
@@ -70,19 +70,33 @@ pub fn frame_drawn() {
     }
 }
 
-/// What the drop thread holds until it may free it.
+/// The most values held at once: a caller that drops faster than it draws (or draws nothing) gets
+/// them freed in batches, not kept.
+const HOLD_AT_MOST_VALUES: usize = 16;
+
+/// What the drop thread holds until it may free it, and since when.
 #[derive(Default)]
-struct Held(Vec<Box<dyn Send>>);
+struct Held {
+    values: Vec<Box<dyn Send>>,
+    since: Option<Instant>,
+}
 
 impl Held {
-    fn hold(&mut self, value: Box<dyn Send>) {
-        self.0.push(value);
+    /// Holds `value`; frees everything at once when that makes too many.
+    fn hold(&mut self, value: Box<dyn Send>, now: Instant) {
+        self.values.push(value);
+        self.since.get_or_insert(now);
+        if self.values.len() >= HOLD_AT_MOST_VALUES {
+            self.free();
+        }
     }
     fn free(&mut self) {
-        self.0.clear();
+        self.values.clear();
+        self.since = None;
     }
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
+    /// When what is held must be freed whatever the loop says (`None`: nothing is held).
+    fn until(&self) -> Option<Instant> {
+        self.since.map(|since| since + HOLD_AT_MOST)
     }
 }
 
@@ -100,15 +114,36 @@ mod tests {
     }
 
     #[test]
-    fn held_values_are_freed_only_when_told() {
+    fn held_values_are_freed_when_told_by_a_deadline_from_the_first() {
         let (tx, rx) = channel();
         let mut held = Held::default();
-        held.hold(Box::new(Tell(tx.clone())));
-        held.hold(Box::new(Tell(tx)));
+        let t0 = Instant::now();
+        assert_eq!(held.until(), None, "nothing held, nothing to wait for");
+        held.hold(Box::new(Tell(tx.clone())), t0);
+        held.hold(Box::new(Tell(tx)), t0 + Duration::from_millis(200));
         assert!(rx.try_recv().is_err(), "held, not freed");
+        assert_eq!(
+            held.until(),
+            Some(t0 + HOLD_AT_MOST),
+            "a later value does not put it off"
+        );
         held.free();
         assert_eq!(rx.try_iter().count(), 2);
-        assert!(held.is_empty());
+        assert_eq!(held.until(), None);
+    }
+
+    #[test]
+    fn too_many_held_values_are_freed_at_once() {
+        let (tx, rx) = channel();
+        let mut held = Held::default();
+        let now = Instant::now();
+        for _ in 1..HOLD_AT_MOST_VALUES {
+            held.hold(Box::new(Tell(tx.clone())), now);
+        }
+        assert!(rx.try_recv().is_err(), "held, not freed");
+        held.hold(Box::new(Tell(tx)), now);
+        assert_eq!(rx.try_iter().count(), HOLD_AT_MOST_VALUES);
+        assert_eq!(held.until(), None);
     }
 
     #[test]

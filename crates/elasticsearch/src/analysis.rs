@@ -285,7 +285,7 @@ pub fn capacity_for_moving(state: &EsState, leaving: &[&str]) -> CapacityCheck {
         .collect();
     // Per moving shard: how many copies it has, and which staying nodes hold one (same-shard rule);
     // only the moving shards are keyed, so the pass over every copy stays a lookup each.
-    let mut holders: std::collections::HashMap<(&str, u32), (usize, Vec<&str>)> =
+    let mut holders: foldhash::HashMap<(&str, u32), (usize, Vec<&str>)> =
         moving.iter().map(|s| ((&*s.index, s.shard), (0, Vec::new()))).collect();
     for s in &state.shards {
         let Some((copies, held)) = holders.get_mut(&(&*s.index, s.shard)) else {

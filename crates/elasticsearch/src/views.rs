@@ -519,7 +519,8 @@ pub fn grid_table(s: &EsState, filter: StateFilter, node_offset: usize) -> Table
         .windows(2)
         .filter(|w| !Arc::ptr_eq(&w[0].index, &w[1].index))
         .count();
-    let mut slot: HashMap<&str, usize> = HashMap::with_capacity(index_runs);
+    let mut slot: foldhash::HashMap<&str, usize> =
+        foldhash::HashMap::with_capacity_and_hasher(index_runs, Default::default());
     let mut accs: Vec<Acc> = Vec::with_capacity(index_runs);
     // The names in an answer are shared (one `Arc` per node and per index): the last index and
     // each node's column are found by pointer, not by hashing the name for every copy.

@@ -8,6 +8,7 @@ use opsdeck::demo::DemoFleet;
 use opsdeck_core::feed::FeedData;
 use opsdeck_elasticsearch::actions::{self as act, ProcedureKind};
 use opsdeck_elasticsearch::config::{NodeAddress, node_log};
+use opsdeck_elasticsearch::demo::LOG_HOST;
 use opsdeck_elasticsearch::model::{EsState, HealthStatus};
 
 use opsdeck_core::action::OutcomeResult;
@@ -27,6 +28,8 @@ async fn demo() -> (DemoFleet, tempfile::TempDir) {
         stand_ins: Default::default(),
         story: Default::default(),
     };
+    // With the hosts, as `opsdeck demo` starts it: the nodes' logs are on one of them.
+    opsdeck_hosts::demo::start(&mut demo.ctx()).await.unwrap();
     opsdeck_elasticsearch::demo::start(&mut demo.ctx()).await.unwrap();
     (demo, dir)
 }
@@ -204,13 +207,13 @@ async fn receive_until(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_transport() {
-    let (demo, dir) = demo().await;
+async fn demo_node_logs_are_found_from_config_and_stream_from_the_demo_host_es_data_1() {
+    let (demo, _dir) = demo().await;
     let url = demo.config.elasticsearch.url.clone();
     let s = state_of(&url).await;
     let cluster = s.health.cluster_name.clone();
-    // Every node maps to host `local` and its own file in the sandbox: found by name and address
-    // as the cluster reports them, or by name alone for the node that starts away.
+    // Every node maps to the demo host es-data-1 and its own file where a server keeps it: found by
+    // name and address as the cluster reports them, or by name alone for the node that starts away.
     let names = [
         "es-core-1",
         "es-core-2",
@@ -232,12 +235,13 @@ async fn demo_node_logs_are_found_from_config_and_stream_through_the_local_trans
             None => NodeAddress { name, ip: "", host: "" },
         };
         let source = node_log(&demo.config, &cluster, address).unwrap();
-        let want = dir.path().join(format!("elasticsearch/log/{name}.log"));
-        assert_eq!(source, LogSource::file("local", want.to_str().unwrap()), "{name}");
+        let want = format!("/var/log/elasticsearch/{name}.log");
+        assert_eq!(source, LogSource::file(LOG_HOST, &want), "{name}");
         sources.push(source);
     }
 
-    // Every node's log at once, all on `local` (sshd's session limit, max_tails, does not apply there).
+    // Every node's log at once, read by es-data-1's shims from its directory in the sandbox (a demo
+    // host runs locally: sshd's session limit, max_tails, does not apply).
     let b = SshBackend::new(&demo.config.ssh).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     for source in &sources {

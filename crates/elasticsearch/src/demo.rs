@@ -4,8 +4,8 @@
 //! watermark beat a data node's disk fills past the high watermark until drained ([`HotSpot`]).
 //! Nothing breaks again on a timer: an incident dealt with stays dealt with.
 //!
-//! Each node writes its own log (`<sandbox>/elasticsearch/log/<node>.log`, the config's
-//! `elasticsearch.log_file`, every node on host `local`): starts and stops, shards relocating and
+//! Each node writes its own log, `/var/log/elasticsearch/<node>.log` on the demo host [`LOG_HOST`]
+//! (the config's `elasticsearch.log_file` and `node_hosts`): starts and stops, shards relocating and
 //! starting on it, disk watermark warnings, GC overhead now and then.
 
 pub mod sim;
@@ -199,9 +199,14 @@ fn write_node_logs(sim: &SimHandle, dir: &Path) {
     }
 }
 
+/// The demo host the nodes' logs are read from (the hosts pane's Elasticsearch machine), and where
+/// on it: where the packages write them.
+pub const LOG_HOST: &str = "es-data-1";
+const LOG_DIR: &str = "/var/log/elasticsearch";
+
 /// Starts this part of the demo and adds its section to the demo config.
 pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
-    let log_dir = demo.sandbox.join("elasticsearch").join("log");
+    let log_dir = opsdeck_hosts::demo::on_root_of(demo.sandbox, LOG_HOST, LOG_DIR);
     std::fs::create_dir_all(&log_dir)?;
     let mut cluster = sim::demo_cluster();
     cluster.node_log = Some(Vec::new());
@@ -223,11 +228,8 @@ pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
         }
     });
     let es = demo.config.of_mut::<Elasticsearch>();
-    es.log_file = Some(format!("{}/{{node}}.log", log_dir.display()));
-    es.node_hosts = nodes
-        .into_iter()
-        .map(|n| (n, opsdeck_hosts::source::LOCAL.to_string()))
-        .collect();
+    es.log_file = Some(format!("{LOG_DIR}/{{node}}.log"));
+    es.node_hosts = nodes.into_iter().map(|n| (n, LOG_HOST.to_string())).collect();
     es.url = server.url.clone();
     es.bounce_timeout = opsdeck_core::config::ConfigDuration::secs(600);
     let stop = demo.cancel.clone();

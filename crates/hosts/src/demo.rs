@@ -411,6 +411,22 @@ fn make_host(root: &Path, h: &DemoHost) -> std::io::Result<HostConfig> {
     })
 }
 
+/// Where the demo hosts are laid out in the sandbox.
+fn hosts_dir(sandbox: &Path) -> PathBuf {
+    sandbox.join("hosts")
+}
+
+/// Where the demo writes what demo host `host` keeps at `server_dir` on its root filesystem
+/// (`/var/log/elasticsearch`): another part of the demo puts its files on a host through it, and the
+/// host's shims read them back at `server_dir`.
+pub fn on_root_of(sandbox: &Path, host: &str, server_dir: &str) -> PathBuf {
+    hosts_dir(sandbox)
+        .join(host)
+        .join("fs")
+        .join(root(0, 0).dir)
+        .join(server_dir.trim_start_matches('/'))
+}
+
 /// Where a server keeps `on_fs` (a path under `<host>/fs/`): `root/var/log/x.log` on the mount
 /// at `/` is `/var/log/x.log`. The host's shims read it back from there.
 pub fn server_path(mounts: &[Mount], on_fs: &str) -> String {
@@ -435,7 +451,7 @@ fn write_load(dir: &Path, one: f64) -> std::io::Result<()> {
 
 /// Starts this part of the demo and adds its section to the demo config.
 pub async fn start(demo: &mut DemoCtx<'_>) -> anyhow::Result<()> {
-    let root = demo.sandbox.join("hosts");
+    let root = hosts_dir(demo.sandbox);
     std::fs::create_dir_all(&root)?;
     let mut hosts = Vec::new();
     for h in HOSTS {

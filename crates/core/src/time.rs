@@ -19,7 +19,6 @@ pub fn serialize_rfc3339<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S
     s.serialize_str(&rfc3339(*t))
 }
 
-/// A short, human age: `4s`, `12m`, `3h`, `2d`.
 /// Milliseconds since the epoch, as large buffers keep a time (8 bytes, not a `SystemTime`'s 16);
 /// 0 before the epoch. [`from_unix_millis`] reads it back.
 pub fn unix_millis(t: SystemTime) -> i64 {
@@ -32,6 +31,7 @@ pub fn from_unix_millis(ms: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
 }
 
+/// A short, human age: `4s`, `12m`, `3h`, `2d`.
 pub fn short_duration(d: Duration) -> String {
     let s = d.as_secs();
     match s {

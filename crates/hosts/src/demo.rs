@@ -266,6 +266,9 @@ struct DemoHost {
     junk: &'static str,
 }
 
+/// The directory under `<host>/fs/` that holds a host's root filesystem.
+const ROOT_DIR: &str = "root";
+
 /// A root filesystem of `size_gib`, `base_gib` of it used.
 pub const fn root(size_gib: u64, base_gib: u64) -> Mount {
     Mount {
@@ -273,7 +276,7 @@ pub const fn root(size_gib: u64, base_gib: u64) -> Mount {
         fstype: "ext4",
         size_gib,
         base_gib,
-        dir: "root",
+        dir: ROOT_DIR,
         at: "/",
     }
 }
@@ -423,7 +426,7 @@ pub fn on_root_of(sandbox: &Path, host: &str, server_dir: &str) -> PathBuf {
     hosts_dir(sandbox)
         .join(host)
         .join("fs")
-        .join(root(0, 0).dir)
+        .join(ROOT_DIR)
         .join(server_dir.trim_start_matches('/'))
 }
 
